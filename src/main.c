@@ -1,0 +1,115 @@
+/* sockctl: option parsing before the command, the command table, help and
+ * version. Each command parses its own options (which also accept the
+ * global ones) and returns its exit status. */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "mux.h"
+
+const struct cmd_entry cmd_table[] = {
+    {NULL, NULL, NULL},
+};
+
+static const char main_help[] =
+    "usage: sockctl [global options] COMMAND [options] [args]\n"
+    "\n"
+    "One tool for sockets from the shell: clients, quick servers and more.\n"
+    "\n"
+    "Global options (also accepted after COMMAND):\n"
+    "  --mux=NAME      event loop backend: auto, select, poll, epoll\n"
+    "                  (also $SOCKCTL_MUX; --mux=help lists what is built in)\n"
+    "  -4, -6          use IPv4 or IPv6 only\n"
+    "  -n, --numeric   no name lookups: numeric addresses and ports only\n"
+    "  -v, --verbose   print connection details and statistics on stderr\n"
+    "  -q, --quiet     print only errors on stderr\n"
+    "  -h, --help      show help; `sockctl help COMMAND` for a command\n"
+    "  --version       show the version\n"
+    "\n"
+    "Commands:\n";
+
+static void list_commands(FILE *f)
+{
+	for (const struct cmd_entry *c = cmd_table; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f, "\nExit status: 0 success, 1 runtime or network failure, 2 usage error.\n"
+		   "See sockctl(1) and sockctl-COMMAND(1).\n");
+}
+
+static const struct cmd_entry *find_cmd(const char *name)
+{
+	for (const struct cmd_entry *c = cmd_table; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static int run_cmd(const struct cmd_entry *c, int argc, char **argv)
+{
+	g_cmdname = c->name;
+	optind = 1;
+	return c->fn(argc, argv);
+}
+
+int main(int argc, char **argv)
+{
+	/* A peer that goes away must be an error return, not a dead process. */
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stderr, NULL, _IOLBF, 0);
+
+	static const struct option longopts[] = {
+	    COMMON_LONGOPTS,
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	optind = 1;
+	int c;
+	while ((c = cmd_getopt(argc, argv, COMMON_SHORTOPTS, longopts)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(main_help, stdout);
+			list_commands(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("sockctl %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (mux_check() < 0)
+		return EXIT_USAGE;
+	if (optind >= argc) {
+		fputs(main_help, stderr);
+		list_commands(stderr);
+		return EXIT_USAGE;
+	}
+	const char *name = argv[optind];
+	if (strcmp(name, "help") == 0) {
+		if (optind + 1 >= argc) {
+			fputs(main_help, stdout);
+			list_commands(stdout);
+			return EXIT_OK;
+		}
+		const struct cmd_entry *hc = find_cmd(argv[optind + 1]);
+		if (!hc)
+			return usage_error("unknown command '%s'", argv[optind + 1]);
+		static char help_flag[] = "--help";
+		char *hargv[] = {argv[optind + 1], help_flag, NULL};
+		return run_cmd(hc, 2, hargv);
+	}
+	if (strcmp(name, "version") == 0) {
+		printf("sockctl %s\n", PACKAGE_VERSION);
+		return EXIT_OK;
+	}
+	const struct cmd_entry *cmd = find_cmd(name);
+	if (!cmd)
+		return usage_error("unknown command '%s'", name);
+	/* Global options may also come after the command name: each command
+	 * parses them again and calls cmd_loop(), which checks --mux. */
+	return run_cmd(cmd, argc - optind, argv + optind);
+}

@@ -1,0 +1,206 @@
+/* Every mux backend through the same scenarios, plus the loop's timers
+ * and signals. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "mux.h"
+#include "tap.h"
+
+static int find(struct mux_event *ev, int n, int fd)
+{
+	for (int i = 0; i < n; i++)
+		if (ev[i].fd == fd)
+			return ev[i].mask;
+	return 0;
+}
+
+static void on_alarm(int s)
+{
+	(void)s;
+}
+
+static void scenarios(const char *name)
+{
+	char err[128];
+	struct mux *m = mux_new(name, 16, err, sizeof err);
+	ok(m != NULL, "%s: created", name);
+	if (!m)
+		return;
+	ok(strcmp(mux_name(m), name) == 0, "%s: reports its name", name);
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	struct mux_event ev[8];
+	int tag = 42;
+
+	ok(mux_set(m, sv[0], MUX_READ, &tag) == 0, "%s: register read", name);
+	ok(mux_wait(m, ev, 8, 0) == 0, "%s: nothing ready yet", name);
+	ok(write(sv[1], "x", 1) == 1, "%s: peer writes", name);
+	int n = mux_wait(m, ev, 8, 1000);
+	ok(n == 1 && ev[0].fd == sv[0] && ev[0].mask == MUX_READ && ev[0].udata == &tag,
+	   "%s: readable with its user data", name);
+	n = mux_wait(m, ev, 8, 0);
+	ok(n == 1 && ev[0].mask == MUX_READ, "%s: level-triggered: still readable", name);
+
+	ok(mux_set(m, sv[0], MUX_READ | MUX_WRITE, &tag) == 0, "%s: add write", name);
+	n = mux_wait(m, ev, 8, 0);
+	ok(n == 1 && ev[0].mask == (MUX_READ | MUX_WRITE), "%s: readable and writable", name);
+
+	ok(mux_set(m, sv[0], MUX_WRITE, &tag) == 0, "%s: write only", name);
+	n = mux_wait(m, ev, 8, 0);
+	ok(n == 1 && ev[0].mask == MUX_WRITE, "%s: read readiness not reported", name);
+
+	ok(mux_set(m, sv[0], 0, NULL) == 0, "%s: forget", name);
+	ok(mux_wait(m, ev, 8, 0) == 0, "%s: forgotten fd reports nothing", name);
+
+	/* Hang-up: the peer closes; reported as readable (and writable). */
+	mux_set(m, sv[0], MUX_READ, NULL);
+	char c;
+	ok(read(sv[0], &c, 1) == 1, "%s: drained", name);
+	close(sv[1]);
+	n = mux_wait(m, ev, 8, 1000);
+	ok(n == 1 && (find(ev, n, sv[0]) & MUX_READ), "%s: hang-up reported as readable", name);
+	mux_set(m, sv[0], MUX_WRITE, NULL);
+	n = mux_wait(m, ev, 8, 1000);
+	ok(n == 1 && (find(ev, n, sv[0]) & MUX_WRITE), "%s: hang-up reported as writable", name);
+	mux_set(m, sv[0], 0, NULL);
+	close(sv[0]);
+
+	/* Many fds at once, some ready. */
+	int pairs[20][2];
+	for (int i = 0; i < 20; i++) {
+		socketpair(AF_UNIX, SOCK_STREAM, 0, pairs[i]);
+		mux_set(m, pairs[i][0], MUX_READ, NULL);
+	}
+	for (int i = 0; i < 20; i += 3)
+		ok(write(pairs[i][1], "y", 1) == 1 || 1, "%s: write %d", name, i);
+	struct mux_event big[32];
+	n = mux_wait(m, big, 32, 1000);
+	int want = 0, got = 0;
+	for (int i = 0; i < 20; i++) {
+		if (i % 3 == 0)
+			want++;
+		if (find(big, n, pairs[i][0]))
+			got += (i % 3 == 0) ? 1 : 100;
+	}
+	ok(got == want, "%s: exactly the %d ready fds of 20 reported", name, want);
+	/* Removing from the middle keeps the others (poll swaps entries). */
+	mux_set(m, pairs[0][0], 0, NULL);
+	mux_set(m, pairs[9][0], 0, NULL);
+	n = mux_wait(m, big, 32, 1000);
+	ok(n == want - 2 && !find(big, n, pairs[0][0]) && find(big, n, pairs[3][0]),
+	   "%s: removal keeps the others", name);
+	for (int i = 0; i < 20; i++) {
+		mux_set(m, pairs[i][0], 0, NULL);
+		close(pairs[i][0]);
+		close(pairs[i][1]);
+	}
+
+	/* EINTR: a signal during the wait returns 0 events, not an error. */
+	struct sigaction sa = {0};
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	mux_set(m, sv[0], MUX_READ, NULL);
+	struct itimerval it = {{0, 0}, {0, 50000}};
+	setitimer(ITIMER_REAL, &it, NULL);
+	n = mux_wait(m, ev, 8, 2000);
+	ok(n == 0, "%s: EINTR gives 0 events (got %d, errno %d)", name, n, errno);
+	mux_set(m, sv[0], 0, NULL);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* fds beyond FD_SETSIZE: select refuses with ERANGE, others accept. */
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	int hi = dup2(sv[0], FD_SETSIZE + 10);
+	close(sv[0]);
+	close(sv[1]);
+	if (hi >= 0) {
+		errno = 0;
+		int r = mux_set(m, hi, MUX_READ, NULL);
+		if (strcmp(name, "select") == 0)
+			ok(r == -1 && errno == ERANGE, "select: refuses fd %d with ERANGE", hi);
+		else
+			ok(r == 0, "%s: accepts fd %d", name, hi);
+		mux_set(m, hi, 0, NULL);
+		close(hi);
+	} else {
+		ok(1, "%s: # SKIP cannot raise fd limit", name);
+	}
+	mux_free(m);
+}
+
+/* ---- loop: timers fire in deadline order; stop and re-arm work ---- */
+static int order[8], norder;
+static void on_timer(struct loop *l, void *arg)
+{
+	order[norder++] = (int)(long)arg;
+}
+
+static void on_sig(struct loop *l, int signo, void *arg)
+{
+	*(int *)arg = signo;
+	loop_stop(l);
+}
+
+static void loop_scenarios(const char *name)
+{
+	char err[128];
+	struct loop *l = loop_new(name, 16, err, sizeof err);
+	ok(l != NULL, "%s loop: created", name);
+	struct timer t[5];
+	for (int i = 0; i < 5; i++)
+		timer_init(&t[i], on_timer, (void *)(long)i);
+	norder = 0;
+	loop_timer_start(l, &t[0], 40);
+	loop_timer_start(l, &t[1], 10);
+	loop_timer_start(l, &t[2], 30);
+	loop_timer_start(l, &t[3], 20);
+	loop_timer_start(l, &t[4], 5);
+	loop_timer_stop(l, &t[3]);
+	loop_timer_start(l, &t[4], 50); /* re-armed later */
+	int64_t t0 = clock_ms();
+	loop_run(l);
+	int64_t el = clock_ms() - t0;
+	ok(norder == 4 && order[0] == 1 && order[1] == 2 && order[2] == 0 && order[3] == 4,
+	   "%s loop: timers in deadline order, stopped one skipped", name);
+	ok(el >= 45 && el < 1000, "%s loop: ran until the last timer (%lld ms)", name,
+	   (long long)el);
+	ok(!timer_armed(&t[0]) && !timer_armed(&t[3]), "%s loop: fired timers disarmed", name);
+
+	int got = 0;
+	loop_signal(l, SIGUSR1, on_sig, &got);
+	struct timer guard;
+	timer_init(&guard, on_timer, (void *)7L);
+	loop_timer_start(l, &guard, 2000);
+	kill(getpid(), SIGUSR1);
+	loop_run(l);
+	ok(got == SIGUSR1, "%s loop: signal delivered through the loop", name);
+	loop_timer_stop(l, &guard);
+	loop_free(l);
+}
+
+int main(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < FD_SETSIZE + 64 &&
+	    rl.rlim_max >= FD_SETSIZE + 64) {
+		rl.rlim_cur = FD_SETSIZE + 64;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	for (const char *const *b = mux_backends(); *b; b++) {
+		scenarios(*b);
+		loop_scenarios(*b);
+	}
+	char err[128];
+	ok(mux_new("nosuch", 8, err, sizeof err) == NULL && strstr(err, "available"),
+	   "unknown backend refused with the list: %s", err);
+	tap_done();
+}
