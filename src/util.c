@@ -16,7 +16,8 @@
 struct common_opts g_opts = {.family = AF_UNSPEC};
 const char *g_cmdname;
 
-static void vmsgf(const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vmsgf(const char *prefix, const char *fmt,
+							va_list ap)
 {
 	char line[1024];
 	vsnprintf(line, sizeof line, fmt, ap);
