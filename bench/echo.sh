@@ -10,6 +10,7 @@
 #   CONNS=100 SECS=5 REPEAT=5 bench/echo.sh
 #
 # Targets: every backend >= 4x ncat and >= 0.8x the reference.
+# shellcheck source=bench/lib.sh disable=SC2154,SC2034 # srv_pid, port: set by lib.sh
 . "$(dirname "$0")/lib.sh"
 need ncat taskset
 : "${CONNS:=50}"

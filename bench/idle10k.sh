@@ -11,6 +11,7 @@
 #
 #   bench/idle10k.sh
 #   IDLE=5000 SECS=5 REPEAT=3 bench/idle10k.sh
+# shellcheck source=bench/lib.sh disable=SC2154,SC2034 # srv_pid, port: set by lib.sh
 . "$(dirname "$0")/lib.sh"
 need taskset
 : "${IDLE:=10000}"

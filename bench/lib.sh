@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # variables set here for the scripts
 # Shared helpers for the bench/ scripts (sourced, not run).
 # The scripts run by hand, never from make check; the peers they compare
 # against are installed by build-aux/install-deps.sh.

@@ -13,6 +13,7 @@
 # Targets: sockctl >= 2x OpenBSD nc and >= 1.0x socat -b 1048576.
 # Default socat is ~10x slower than the rest: it moves SLOW_MIB (default
 # SIZE_MIB/4) to keep the run short; rates do not depend on the size here.
+# shellcheck source=bench/lib.sh disable=SC2154,SC2034 # srv_pid, port: set by lib.sh
 . "$(dirname "$0")/lib.sh"
 need nc socat iperf3 ss python3 timeout
 : "${SIZE_MIB:=2048}"
