@@ -12,6 +12,7 @@
 #include "mux.h"
 
 const struct cmd_entry cmd_table[] = {
+    {"resolve", cmd_resolve, "names, addresses, services, protocols; system or direct DNS"},
     {NULL, NULL, NULL},
 };
 
