@@ -444,10 +444,32 @@ int cmd_resolve(int argc, char **argv)
 		errmsg("resolve: out of memory");
 		return EXIT_FAIL;
 	}
-	while ((c = cmd_getopt(argc, argv, COMMON_SHORTOPTS "xt:f:", longopts)) != -1) {
+	/* Options may come after operands too (`resolve NAME -t MX`): operands
+	 * are gathered as getopt stops at each; "--" ends the options. */
+	char **operands = calloc((size_t)argc + 1, sizeof *operands);
+	size_t nops = 0;
+	if (!operands) {
+		free(specs);
+		errmsg("resolve: out of memory");
+		return EXIT_FAIL;
+	}
+	for (;;) {
+		c = cmd_getopt(argc, argv, COMMON_SHORTOPTS "xt:f:", longopts);
+		if (c == -1) {
+			if (optind >= argc)
+				break;
+			if (strcmp(argv[optind - 1], "--") == 0 && optind > 1) {
+				while (optind < argc)
+					operands[nops++] = argv[optind++];
+				break;
+			}
+			operands[nops++] = argv[optind++];
+			continue;
+		}
 		switch (c) {
 		case 'h':
 			free(specs);
+			free(operands);
 			return print_help(help);
 		case 'x':
 			reverse = true;
@@ -517,10 +539,10 @@ int cmd_resolve(int argc, char **argv)
 			specs[nspecs++] = (struct job_spec){K_PROTOCOL, optarg};
 			break;
 		case OPT_HOSTNAME:
-			specs[nspecs++] = (struct job_spec){K_HOSTNAME, NULL};
+			specs[nspecs++] = (struct job_spec){K_HOSTNAME, "hostname"};
 			break;
 		case OPT_FQDN:
-			specs[nspecs++] = (struct job_spec){K_FQDN, NULL};
+			specs[nspecs++] = (struct job_spec){K_FQDN, "fqdn"};
 			break;
 		default:
 			goto out;
@@ -548,7 +570,7 @@ int cmd_resolve(int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto out;
 	}
-	size_t nargs = (size_t)(argc - optind) + ns.n;
+	size_t nargs = nops + ns.n;
 	if (nargs == 0 && nspecs == 0) {
 		usage_error("nothing to look up: give a NAME, -f FILE, --service, --protocol, "
 			    "--hostname or --fqdn");
@@ -573,9 +595,7 @@ int cmd_resolve(int argc, char **argv)
 	for (size_t i = 0; i < nargs; i++)
 		for (int t = 0; t < ntypes; t++)
 			r.jobs[k++] = (struct job){.kind = reverse ? K_ADDR : K_NAME,
-						   .arg = i < (size_t)(argc - optind)
-							      ? argv[optind + (int)i]
-							      : ns.v[i - (size_t)(argc - optind)],
+						   .arg = i < nops ? operands[i] : ns.v[i - nops],
 						   .qtype = direct ? types[t] : 0};
 	for (size_t i = 0; i < r.njobs; i++)
 		r.jobs[i].x = &r.x;
@@ -620,5 +640,6 @@ out:
 		free(ns.v[i]);
 	free(ns.v);
 	free(specs);
+	free(operands);
 	return rc;
 }
