@@ -2,6 +2,11 @@
 # tests/resolve.bats and bench/resolve.sh. Needs dnsmasq (dnsmasq-base),
 # dig (bind9-dnsutils) and socat.
 
+# free_port (also in helpers.bash): a port nothing listens on.
+declare -F free_port >/dev/null || free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
 # hexname NAME: a domain name in wire format, as hex (no compression).
 hexname() {
 	local IFS=. label out=""
