@@ -68,10 +68,12 @@ dns_wait() {
 #    hole: $DNS (127.0.0.1:PORT), $DNS_PORT
 #  - a validating dnsmasq forwarding to the first, which answers unsigned
 #    data and so makes every answer fail validation: SERVFAIL: $DNS_SF
-# Pass "53" as a second argument to put the main server on port 53 (in a
-# private network namespace).
+# A second argument picks the main server's port ("53" in a private
+# network namespace; "" for any free port); further arguments are extra
+# dnsmasq options for it.
 dns_start() {
 	local dir=$1 port=${2:-} hole sfport
+	shift 2 2>/dev/null || shift $#
 	hole=$(free_port)
 	socat -u UDP-RECV:"$hole",bind=127.0.0.1 /dev/null 3>&- &
 	echo $! >"$dir/pids"
@@ -84,7 +86,7 @@ dns_start() {
 	local -a common=(-k --user= --group= --conf-file=/dev/null --no-resolv --no-hosts
 		--listen-address=127.0.0.1 --bind-interfaces)
 	dnsmasq "${common[@]}" --port="$port" --pid-file="$dir/dnsmasq.pid" "${zone[@]}" \
-		--server=/slow.test/127.0.0.1#"$hole" >"$dir/dnsmasq.log" 2>&1 3>&- &
+		--server=/slow.test/127.0.0.1#"$hole" "$@" >"$dir/dnsmasq.log" 2>&1 3>&- &
 	echo $! >>"$dir/pids"
 	dnsmasq "${common[@]}" --port="$sfport" --pid-file="$dir/dnsmasq-sf.pid" \
 		--dnssec --server=127.0.0.1#"$port" \
