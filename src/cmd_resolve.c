@@ -279,7 +279,19 @@ static void dns_done(const struct rdns_result *res, void *arg)
 	struct run *r = (struct run *)j->x;
 	if (res->status == RDNS_ANSWER)
 		dns_format(j, res);
-	else if (res->status == RDNS_NOANSWER) {
+	else if (res->status == RDNS_NOANSWER && j->x->mode == OUT_JSON) {
+		char t[16];
+		j->status = RES_TIMEOUT;
+		job_json_head(j, "dns");
+		sb_printf(&j->out,
+			  ",\"type\":\"%s\",\"server\":", dns_type_name((uint16_t)j->qtype, t));
+		json_str(&j->out, res->server);
+		sb_printf(&j->out,
+			  ",\"transport\":\"%s\",\"attempts\":%d,\"error\":", res->transport,
+			  res->attempts);
+		json_str(&j->out, res->errtext);
+		sb_puts(&j->out, "}\n");
+	} else if (res->status == RDNS_NOANSWER) {
 		char why[256];
 		snprintf(why, sizeof why, "%s; %d %s, last %s over %s", res->errtext, res->attempts,
 			 res->attempts == 1 ? "try" : "tries", res->server, res->transport);
@@ -550,6 +562,7 @@ int cmd_resolve(int argc, char **argv)
 	}
 	r.x.quiet = g_opts.quiet;
 	r.x.family = g_opts.family;
+	r.x.numeric = g_opts.numeric;
 	bool direct = dopt.nservers > 0;
 	if (dns_opt && !direct) {
 		usage_error("-t, --tcp, --no-tcp-fallback, --no-edns, --timeout and --tries "

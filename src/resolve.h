@@ -36,6 +36,7 @@ struct resolve_ctx {
 	enum out_mode mode;
 	bool quiet;
 	int family;
+	bool numeric; /* -n: numeric addresses only, no lookups */
 };
 
 /* The status word used in output for an exit status. */

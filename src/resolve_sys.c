@@ -68,7 +68,9 @@ struct addr_row {
 
 static void sys_forward(struct job *j)
 {
-	struct addrinfo hints = {.ai_family = j->x->family, .ai_flags = AI_CANONNAME}, *res;
+	struct addrinfo hints = {.ai_family = j->x->family,
+				 .ai_flags = j->x->numeric ? AI_NUMERICHOST : AI_CANONNAME},
+			*res;
 	int e = getaddrinfo(j->arg, NULL, &hints, &res);
 	if (e) {
 		job_fail(j, gai_status(e), "addresses", gai_text(e));

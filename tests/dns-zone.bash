@@ -28,8 +28,10 @@ hexstr() {
 # zone_args: dnsmasq options for every record the tests look up.
 zone_args() {
 	local big="" i
+	local mid=""
 	for i in 1 2 3 4 5 6 7 8; do
 		big+=",$(printf 'chunk%d-%0190d' "$i" 0)"
+		((i > 4)) || mid+=",$(printf 'chunk%d-%0190d' "$i" 0)"
 	done
 	# A PTR target whose first label holds ESC [ 3 1 m and a BEL: it must
 	# come out as x\027[31m\007.test.
@@ -44,6 +46,7 @@ zone_args() {
 		--srv-host=_sip._tcp.test,sip.test,5060,10,20 \
 		--txt-record=txt.test,"v=spf1 -all","hello world" \
 		"--txt-record=big.test${big}" \
+		"--txt-record=mid.test${mid}" \
 		--dns-rr=test,2,"$(hexname ns1.test)" \
 		--dns-rr=test,6,"$(hexname ns1.test)$(hexname hostmaster.test)$(printf '%08x%08x%08x%08x%08x' 2026112301 3600 600 86400 300)" \
 		--dns-rr=test,257,"0005$(printf 'issue' | od -An -tx1 | tr -d ' \n')$(printf 'ca.example' | od -An -tx1 | tr -d ' \n')" \

@@ -9,7 +9,7 @@ r() {
 	timeout "$T" "$SOCKCTL" resolve "$@"
 }
 
-@test "localhost and numeric addresses: lines, --short, --json, -4" {
+@test "localhost and numeric addresses: lines, --short, --json, -4, -6, -n" {
 	run r -4 localhost
 	assert_success
 	assert_line $'localhost\t127.0.0.1\tstream,dgram,raw'
@@ -21,6 +21,10 @@ r() {
 	assert_output '{"query":"localhost","kind":"addresses","status":"ok","exit":0,"canonical":"localhost","addresses":[{"address":"127.0.0.1","family":"inet","socktypes":["stream","dgram","raw"]}]}'
 	run r -6 --short 192.0.2.7
 	assert_failure 4
+	run --separate-stderr r -n --short 192.0.2.7 localhost
+	assert_failure 3
+	assert_output 192.0.2.7
+	[[ $stderr == *"resolve localhost: nxdomain"* ]]
 }
 
 @test "-x: reverse lookups through getnameinfo" {

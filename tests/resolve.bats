@@ -114,8 +114,11 @@ for line in sys.stdin:
 	assert_output ";; x.slow.test A: timeout (timed out; 2 tries, last $DNS over udp)"
 	run timeout "$T" "$SOCKCTL" resolve --server "$DNS_HOLE" --timeout 0.2 --tries 1 --json www.test
 	assert_failure 7
-	run jsonf status exit error <<<"$output"
-	assert_output 'status="timeout" exit=7 error="timed out; 1 try, last '"$DNS_HOLE"' over udp"'
+	run jsonf status exit type server transport attempts error <<<"$output"
+	assert_output "status=\"timeout\" exit=7 type=\"A\" server=\"$DNS_HOLE\" transport=\"udp\" attempts=1 error=\"timed out\""
+	run r www.$(printf 'x%.0s' {1..64}).test
+	assert_failure 1
+	assert_output --regexp '^;; www\.x+\.test A: error \(.+\)$'
 }
 
 @test "several names: the worst outcome wins and each result is printed" {
@@ -165,6 +168,13 @@ for line in sys.stdin:
 	run r --no-edns --short -t TXT big.test
 	assert_success
 	assert_output --partial '"chunk8-0000'
+	# mid.test (about 800 bytes) fits in EDNS0's 1232 but not in 512.
+	run r --json -t TXT mid.test
+	run jsonf transport attempts <<<"$output"
+	assert_output 'transport="udp" attempts=1'
+	run r --json --no-edns -t TXT mid.test
+	run jsonf transport attempts status <<<"$output"
+	assert_output 'transport="tcp" attempts=2 status="ok"'
 	run r -t TXT big.test
 	assert_line --index 0 --regexp "^;; big\.test TXT: ok \(NOERROR\) from $DNS over tcp in "
 }
