@@ -456,8 +456,8 @@ int cmd_resolve(int argc, char **argv)
 		errmsg("resolve: out of memory");
 		return EXIT_FAIL;
 	}
-	/* Options may come after operands too (`resolve NAME -t MX`): operands
-	 * are gathered as getopt stops at each; "--" ends the options. */
+	/* cmd_getopt permutes: options may follow operands (`resolve NAME -t
+	 * MX`), and at the end the operands are argv[optind..]. */
 	char **operands = calloc((size_t)argc + 1, sizeof *operands);
 	size_t nops = 0;
 	if (!operands) {
@@ -468,15 +468,9 @@ int cmd_resolve(int argc, char **argv)
 	for (;;) {
 		c = cmd_getopt(argc, argv, COMMON_SHORTOPTS "xt:f:", longopts);
 		if (c == -1) {
-			if (optind >= argc)
-				break;
-			if (strcmp(argv[optind - 1], "--") == 0 && optind > 1) {
-				while (optind < argc)
-					operands[nops++] = argv[optind++];
-				break;
-			}
-			operands[nops++] = argv[optind++];
-			continue;
+			while (optind < argc)
+				operands[nops++] = argv[optind++];
+			break;
 		}
 		switch (c) {
 		case 'h':
