@@ -9,7 +9,7 @@
 # same server. Prints each time and the ratios, measured in the same run.
 # Usage: bench/resolve.sh [NAMES] (default 1000); BENCH_NO_NS=1 stays out of
 # namespaces (then the getent comparison is skipped). Needs dnsmasq, dig,
-# socat, bc.
+# socat.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 SOCKCTL=${SOCKCTL:-$here/sockctl}
@@ -47,11 +47,12 @@ run() {
 	t0=$(now)
 	"$@" >"$dir/$label.out" 2>/dev/null
 	t1=$(now)
-	secs[$label]=$(echo "$t1 - $t0" | bc -l)
+	secs[$label]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')
 	printf '%-28s %8.3f s  %6d lines\n' "$label" "${secs[$label]}" "$(wc -l <"$dir/$label.out")"
 }
 ratio() { # ratio PEER OURS
-	printf '  %-26s %8.1fx faster than %s\n' "$2" "$(echo "${secs[$1]} / ${secs[$2]}" | bc -l)" "$1"
+	printf '  %-26s %8.1fx faster than %s\n' "$2" \
+		"$(awk -v a="${secs[$1]}" -v b="${secs[$2]}" 'BEGIN { print a / b }')" "$1"
 }
 dig_loop() {
 	local n
