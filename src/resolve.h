@@ -51,6 +51,12 @@ void job_fail(struct job *j, int status, const char *kind, const char *detail);
 /* Starts a JSON document {"query":...,"kind":...,"status":...,"exit":N */
 void job_json_head(struct job *j, const char *kind);
 
+/* Writes a job's output and status from a DNS response (direct DNS). */
+struct rdns_result;
+void dns_format(struct job *j, const struct rdns_result *res);
+/* Writes the query ("www.example A") in presentation format. */
+void put_query(struct sbuf *o, const struct job *j);
+
 /* Runs one job with the system resolver or the local databases. */
 void sys_run(struct job *j);
 
