@@ -12,6 +12,7 @@
 #include "mux.h"
 
 const struct cmd_entry cmd_table[] = {
+    {"http", cmd_http, "HTTP: serve files or fixed responses; fetch URLs"},
     {NULL, NULL, NULL},
 };
 
