@@ -21,6 +21,7 @@ for t in wrk nginx busybox python3; do
 	command -v "$t" >/dev/null || { echo "bench/http.sh: $t is not installed" >&2; exit 1; }
 done
 mkdir -p "$tmp/www"
+chmod 755 "$tmp" # nginx workers run as another user
 head -c 1024 /dev/urandom >"$tmp/www/1k.bin"
 head -c 1048576 /dev/urandom >"$tmp/www/1m.bin"
 
@@ -65,8 +66,10 @@ start() { # PORT CMD...
 	pids+=($!)
 	wait_port "$port"
 }
-rps() { # URL -> requests/s
-	wrk -t1 -c50 -d"${secs}s" "$1" 2>/dev/null | awk '/^Requests\/sec:/ { printf "%d", $2 }'
+rps() { # URL -> requests/s, with "!" when wrk saw errors or non-2xx answers
+	wrk -t1 -c50 -d"${secs}s" "$1" 2>/dev/null |
+		awk '/^Non-2xx|Socket errors/ { bad = "!" } /^Requests\/sec:/ { r = $2 }
+			END { printf "%d%s", r, bad }'
 }
 
 declare -A port
@@ -89,11 +92,12 @@ for f in 1k.bin 1m.bin; do
 	s=$(rps "http://127.0.0.1:${port[sockctl]}/$f")
 	for peer in nginx python busybox; do
 		p=$(rps "http://127.0.0.1:${port[$peer]}/$f")
-		ratio=$(awk -v a="$s" -v b="$p" 'BEGIN { printf (b > 0 ? "%.2f" : "-"), a / b }')
+		ratio=$(awk -v a="${s%!}" -v b="${p%!}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
 		printf '%-28s %12s %12s %8s\n' "$f vs $peer" "$s" "$p" "$ratio"
 	done
 done
 s=$(rps "http://127.0.0.1:${port[sockctl2]}/1k.bin")
 p=$(rps "http://127.0.0.1:${port[nginx2]}/1k.bin")
-ratio=$(awk -v a="$s" -v b="$p" 'BEGIN { printf (b > 0 ? "%.2f" : "-"), a / b }')
+ratio=$(awk -v a="${s%!}" -v b="${p%!}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
 printf '%-28s %12s %12s %8s\n' "1k.bin, 2 workers vs nginx 2" "$s" "$p" "$ratio"
+echo "(! = wrk counted socket errors or non-2xx answers for that server)"

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -13,6 +12,21 @@
 #endif
 
 #include "http_path.h"
+
+/* strncasecmp for buffers that are not NUL-terminated. */
+static bool mem_ieq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x + 32);
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y + 32);
+		if (x != y)
+			return false;
+	}
+	return true;
+}
 
 static int hexval(int c)
 {
@@ -31,8 +45,13 @@ int http_path_clean(const char *t, size_t len, struct http_path *out)
 	out->slash = false;
 	out->dotfile = false;
 	/* absolute-form: "http://authority/path" (RFC 9112 3.2.2). */
-	if (len >= 7 && (strncasecmp(t, "http://", 7) == 0 || strncasecmp(t, "https://", 8) == 0)) {
-		i = t[4] == ':' ? 7 : 8;
+	size_t scheme = 0;
+	if (len >= 7 && mem_ieq(t, "http://", 7))
+		scheme = 7;
+	else if (len >= 8 && mem_ieq(t, "https://", 8))
+		scheme = 8;
+	if (scheme) {
+		i = scheme;
 		while (i < len && t[i] != '/' && t[i] != '?' && t[i] != '#')
 			i++;
 		if (i >= len || t[i] != '/') {

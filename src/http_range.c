@@ -3,7 +3,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "http_range.h"
 
@@ -37,8 +36,12 @@ int http_range_parse(const char *spec, size_t len, uint64_t size, struct http_ra
 {
 	const char *p = spec, *end = spec + len;
 	*n = 0;
-	if (len < 6 || strncasecmp(p, "bytes=", 6) != 0)
+	/* "bytes=", the unit case-insensitive; spec is not NUL-terminated */
+	if (len < 6 || p[5] != '=')
 		return HTTP_RANGE_NONE;
+	for (int i = 0; i < 5; i++)
+		if ((p[i] | 0x20) != "bytes"[i])
+			return HTTP_RANGE_NONE;
 	p += 6;
 	size_t seen = 0;
 	for (;;) {
