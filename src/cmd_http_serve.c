@@ -33,8 +33,8 @@
 #include "workers.h"
 
 enum { LOG_NONE, LOG_COMBINED, LOG_JSON };
-#define DISCARD_MAX (64 * 1024) /* a bigger unwanted body: close instead */
-#define LINGER_MS 2000
+#define DISCARD_MAX	(64 * 1024) /* a bigger unwanted body: close instead */
+#define LINGER_MS	2000
 #define RUN_RECV_BUDGET 16
 
 struct server {
@@ -152,7 +152,10 @@ static void log_access(struct conn *c)
 		printf("{\"time\":\"%s\",\"remote\":\"%s\",\"method\":\"%s\",\"target\":\"%s\","
 		       "\"version\":\"%s\",\"status\":%d,\"bytes\":%llu,\"referer\":\"%s\","
 		       "\"user_agent\":\"%s\"}\n",
-		       ts, c->peer, m, t, c->lversion == 10 ? "HTTP/1.0" : c->lversion ? "HTTP/1.1" : "",
+		       ts, c->peer, m, t,
+		       c->lversion == 10 ? "HTTP/1.0"
+		       : c->lversion	 ? "HTTP/1.1"
+					 : "",
 		       c->status, body, r, u);
 		return;
 	}
@@ -497,8 +500,8 @@ static void on_listen(struct loop *l, int lfd, int mask, void *arg)
 		c->fd = fd;
 		c->filefd = c->updir = c->upfd = -1;
 		char port[16];
-		sock_addr_parts((struct sockaddr *)&peer.ss, peer.len, c->peer, sizeof c->peer, port,
-				sizeof port);
+		sock_addr_parts((struct sockaddr *)&peer.ss, peer.len, c->peer, sizeof c->peer,
+				port, sizeof port);
 		if (loop_io(l, fd, MUX_READ, on_conn_io, c) < 0) {
 			/* select cannot watch fds this large: refuse cleanly */
 			vmsg("refusing %s: %s", c->peer,
@@ -692,11 +695,15 @@ int cmd_http_serve(int argc, char **argv)
 	    {"workers", required_argument, NULL, OPT_WORKERS},
 	    {NULL, 0, NULL, 0},
 	};
-	struct server s = {.lfd = -1, .header_ms = 10000, .idle_ms = 5000, .send_ms = 30000,
-			   .max_conns = 1000, .log_format = LOG_COMBINED};
+	struct server s = {.lfd = -1,
+			   .header_ms = 10000,
+			   .idle_ms = 5000,
+			   .send_ms = 30000,
+			   .max_conns = 1000,
+			   .log_format = LOG_COMBINED};
 	struct http_cfg *cfg = &s.cfg;
-	*cfg = (struct http_cfg){.rootfd = -1, .listing = true, .status = 200,
-				 .max_upload = 100u << 20};
+	*cfg = (struct http_cfg){
+	    .rootfd = -1, .listing = true, .status = 200, .max_upload = 100u << 20};
 	const char *dir = ".", *mime = NULL, *body = NULL;
 	long workers = 1, v;
 	int c, rc = EXIT_USAGE;

@@ -60,8 +60,7 @@ static bool month(const char **p, const char *end, int *out)
 static bool hms(const char **p, const char *end, struct tm *tm)
 {
 	return digits(p, end, 2, &tm->tm_hour) && lit(p, end, ":") &&
-	       digits(p, end, 2, &tm->tm_min) && lit(p, end, ":") &&
-	       digits(p, end, 2, &tm->tm_sec);
+	       digits(p, end, 2, &tm->tm_min) && lit(p, end, ":") && digits(p, end, 2, &tm->tm_sec);
 }
 
 bool http_date_parse(const char *s, size_t len, time_t *out)

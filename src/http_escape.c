@@ -23,12 +23,23 @@ size_t http_escape_html(const char *s, size_t len, char *out, size_t outlen)
 		const char *e;
 		char one[2] = {(char)c, 0};
 		switch (c) {
-		case '&': e = "&amp;"; break;
-		case '<': e = "&lt;"; break;
-		case '>': e = "&gt;"; break;
-		case '"': e = "&quot;"; break;
-		case '\'': e = "&#39;"; break;
-		default: e = (c < 0x20 || c == 0x7f) ? "\xef\xbf\xbd" : one;
+		case '&':
+			e = "&amp;";
+			break;
+		case '<':
+			e = "&lt;";
+			break;
+		case '>':
+			e = "&gt;";
+			break;
+		case '"':
+			e = "&quot;";
+			break;
+		case '\'':
+			e = "&#39;";
+			break;
+		default:
+			e = (c < 0x20 || c == 0x7f) ? "\xef\xbf\xbd" : one;
 		}
 		size_t m = put(out, outlen, n, e, strlen(e));
 		if (m == (size_t)-1)

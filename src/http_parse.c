@@ -224,7 +224,8 @@ int http_parse(struct http_req *r, const char *buf, size_t len)
 	for (size_t i = from; i + 3 < len; i++) {
 		if (!r->line_end && buf[i] == '\r' && buf[i + 1] == '\n')
 			r->line_end = i;
-		if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' && buf[i + 3] == '\n') {
+		if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' &&
+		    buf[i + 3] == '\n') {
 			end = buf + i + 4;
 			break;
 		}

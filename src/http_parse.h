@@ -13,9 +13,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define HTTP_MAX_REQUEST_LINE 8192 /* longer: 414 URI Too Long */
-#define HTTP_MAX_HEAD 16384	   /* whole head; longer: 431 */
-#define HTTP_MAX_FIELDS 100	   /* more header lines: 431 */
+#define HTTP_MAX_REQUEST_LINE 8192  /* longer: 414 URI Too Long */
+#define HTTP_MAX_HEAD	      16384 /* whole head; longer: 431 */
+#define HTTP_MAX_FIELDS	      100   /* more header lines: 431 */
 
 enum http_method { HTTP_M_OTHER, HTTP_M_GET, HTTP_M_HEAD, HTTP_M_PUT };
 

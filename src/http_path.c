@@ -62,8 +62,8 @@ int http_path_clean(const char *t, size_t len, struct http_path *out)
 	if (i >= len || t[i] != '/')
 		return 400;
 	char *o = out->rel;
-	size_t n = 0;	    /* bytes in rel */
-	size_t seg = 0;	    /* where the current segment starts in rel */
+	size_t n = 0;	      /* bytes in rel */
+	size_t seg = 0;	      /* where the current segment starts in rel */
 	bool last_dir = true; /* the last segment was empty, "." or ".." */
 	while (i <= len) {
 		bool end = i == len || t[i] == '?' || t[i] == '#';
@@ -134,8 +134,8 @@ bool http_path_url(const char *rel, bool slash, char *out, size_t outlen)
 	for (const unsigned char *p = (const unsigned char *)rel; *p; p++) {
 		unsigned char c = *p;
 		bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			     (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~' ||
-			     c == '/';
+			     (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+			     c == '~' || c == '/';
 		if (n + 4 >= outlen)
 			return false;
 		if (plain) {
@@ -216,7 +216,8 @@ int http_path_open_compat(int rootfd, const char *rel, int flags, enum http_syml
 {
 	const char *name = *rel ? rel : ".";
 	if (mode == HTTP_SYMLINKS_DENY)
-		return *rel ? open_nofollow_walk(rootfd, rel, flags) : openat(rootfd, ".", flags | O_CLOEXEC);
+		return *rel ? open_nofollow_walk(rootfd, rel, flags)
+			    : openat(rootfd, ".", flags | O_CLOEXEC);
 	int fd = openat(rootfd, name, flags | O_CLOEXEC);
 	if (fd < 0 || mode == HTTP_SYMLINKS_FOLLOW)
 		return fd;

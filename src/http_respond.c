@@ -21,8 +21,8 @@
 #include "http_mime.h"
 #include "http_serve.h"
 
-#define OBUF_MAX (16u << 20) /* a listing bigger than this is refused */
-#define LISTING_MAX 20000    /* entries */
+#define OBUF_MAX    (16u << 20) /* a listing bigger than this is refused */
+#define LISTING_MAX 20000	/* entries */
 
 bool obuf_append(struct obuf *b, const char *s, size_t n)
 {
@@ -69,29 +69,52 @@ bool obuf_printf(struct obuf *b, const char *fmt, ...)
 const char *http_reason(int s)
 {
 	switch (s) {
-	case 100: return "Continue";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 206: return "Partial Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 411: return "Length Required";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 416: return "Range Not Satisfiable";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	case 505: return "HTTP Version Not Supported";
+	case 100:
+		return "Continue";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 204:
+		return "No Content";
+	case 206:
+		return "Partial Content";
+	case 301:
+		return "Moved Permanently";
+	case 302:
+		return "Found";
+	case 304:
+		return "Not Modified";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 409:
+		return "Conflict";
+	case 411:
+		return "Length Required";
+	case 413:
+		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
+	case 416:
+		return "Range Not Satisfiable";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 503:
+		return "Service Unavailable";
+	case 505:
+		return "HTTP Version Not Supported";
 	}
 	return s < 300 ? "OK" : s < 400 ? "Redirect" : s < 500 ? "Client Error" : "Server Error";
 }
@@ -300,10 +323,11 @@ static bool serve_file(struct conn *c, const struct http_cfg *cfg, int fd, const
 	char part[MAX_SEGS][300];
 	uint64_t total = 0;
 	for (size_t i = 0; i < nr; i++) {
-		snprintf(part[i], sizeof part[i],
-			 "\r\n--%s\r\nContent-Type: %s\r\nContent-Range: bytes %llu-%llu/%llu\r\n\r\n",
-			 boundary, ctype, (unsigned long long)r[i].first,
-			 (unsigned long long)r[i].last, (unsigned long long)size);
+		snprintf(
+		    part[i], sizeof part[i],
+		    "\r\n--%s\r\nContent-Type: %s\r\nContent-Range: bytes %llu-%llu/%llu\r\n\r\n",
+		    boundary, ctype, (unsigned long long)r[i].first, (unsigned long long)r[i].last,
+		    (unsigned long long)size);
 		total += strlen(part[i]) + (r[i].last - r[i].first + 1);
 	}
 	char tail[64];
@@ -359,7 +383,8 @@ static bool listing(struct conn *c, const struct http_cfg *cfg, int dirfd, const
 		if (nm[0] == '.' && (!cfg->dotfiles || !nm[1] || (nm[1] == '.' && !nm[2])))
 			continue;
 		struct stat st;
-		if (fstatat(dirfd, nm, &st, 0) < 0 && fstatat(dirfd, nm, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (fstatat(dirfd, nm, &st, 0) < 0 &&
+		    fstatat(dirfd, nm, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
@@ -387,11 +412,12 @@ static bool listing(struct conn *c, const struct http_cfg *cfg, int dirfd, const
 	char title[HTTP_PATH_MAX * 6 + 8], url[HTTP_PATH_MAX * 3 + 8], esc[HTTP_PATH_MAX * 3 + 8];
 	http_path_url(rel, true, url, sizeof url);
 	http_escape_html(url, strlen(url), title, sizeof title);
-	ok = ok && obuf_printf(&body,
-			       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-			       "<title>Index of %s</title></head>\n<body><h1>Index of %s</h1>\n"
-			       "<table>\n<tr><th>Name</th><th>Size</th><th>Last modified</th></tr>\n",
-			       title, title);
+	ok = ok &&
+	     obuf_printf(&body,
+			 "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+			 "<title>Index of %s</title></head>\n<body><h1>Index of %s</h1>\n"
+			 "<table>\n<tr><th>Name</th><th>Size</th><th>Last modified</th></tr>\n",
+			 title, title);
 	if (*rel)
 		ok = ok && obuf_printf(&body, "<tr><td><a href=\"../\">../</a></td><td></td>"
 					      "<td></td></tr>\n");
@@ -407,13 +433,14 @@ static bool listing(struct conn *c, const struct http_cfg *cfg, int dirfd, const
 			strcat(shown, "/");
 		http_date_format(v[i].mtime, date);
 		if (v[i].dir)
-			ok = obuf_printf(&body,
-					 "<tr><td><a href=\"%s\">%s</a></td><td>-</td><td>%s</td></tr>\n",
-					 esc, shown, date);
+			ok = obuf_printf(
+			    &body, "<tr><td><a href=\"%s\">%s</a></td><td>-</td><td>%s</td></tr>\n",
+			    esc, shown, date);
 		else
-			ok = obuf_printf(&body,
-					 "<tr><td><a href=\"%s\">%s</a></td><td>%lld</td><td>%s</td></tr>\n",
-					 esc, shown, v[i].size, date);
+			ok = obuf_printf(
+			    &body,
+			    "<tr><td><a href=\"%s\">%s</a></td><td>%lld</td><td>%s</td></tr>\n",
+			    esc, shown, v[i].size, date);
 	}
 	ok = ok && obuf_printf(&body, "</table>\n</body></html>\n");
 	for (size_t i = 0; i < n; i++)
@@ -446,7 +473,8 @@ static int errno_status(int e)
 
 static bool serve_path(struct conn *c, const struct http_cfg *cfg, const struct http_path *p)
 {
-	int fd = http_path_open(cfg->rootfd, p->rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, cfg->symlinks);
+	int fd =
+	    http_path_open(cfg->rootfd, p->rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, cfg->symlinks);
 	if (fd < 0)
 		return error_keep(c, cfg, errno_status(errno), NULL);
 	struct stat st;
@@ -529,7 +557,8 @@ static bool start_upload(struct conn *c, const struct http_cfg *cfg, const struc
 	 * nobody ever sees half a file. */
 	int tfd = -1;
 	for (int tries = 0; tfd < 0 && tries < 8; tries++) {
-		snprintf(c->uptmp, sizeof c->uptmp, ".sockctl-upload-%08lx", (unsigned long)random());
+		snprintf(c->uptmp, sizeof c->uptmp, ".sockctl-upload-%08lx",
+			 (unsigned long)random());
 		tfd = openat(dfd, c->uptmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 			     0644);
 		if (tfd < 0 && errno != EEXIST)
@@ -599,7 +628,8 @@ bool http_respond(struct conn *c, const struct http_cfg *cfg)
 	bool put = r->method == HTTP_M_PUT && cfg->upload;
 	if (r->method != HTTP_M_GET && r->method != HTTP_M_HEAD && !put)
 		return error_keep(c, cfg, 405,
-				  cfg->upload ? "Allow: GET, HEAD, PUT\r\n" : "Allow: GET, HEAD\r\n");
+				  cfg->upload ? "Allow: GET, HEAD, PUT\r\n"
+					      : "Allow: GET, HEAD\r\n");
 	struct http_path p;
 	int st = http_path_clean(r->target.p, r->target.len, &p);
 	if (st)

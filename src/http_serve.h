@@ -79,7 +79,7 @@ struct conn {
 	struct seg segs[MAX_SEGS];
 	size_t nseg, cur;
 	uint64_t cur_done;
-	int filefd; /* owned, -1 if none */
+	int filefd;	    /* owned, -1 if none */
 	uint64_t body_left; /* request body bytes still to read */
 	/* a PUT in progress */
 	int updir; /* owned, -1 if none */

@@ -44,21 +44,11 @@ codes() {
 	done
 }
 
-# raw PORT BYTES: sends BYTES (Python escapes: \r \n \x00) on one
-# connection, prints everything received until the server closes.
+# raw PORT BYTES: sends BYTES (printf %b escapes: \r \n \x00) on one
+# connection, shuts the write side and prints all it gets until the server
+# closes.
 raw() {
-	timeout "$T" python3 -c '
-import codecs, socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(codecs.decode(sys.argv[2], "unicode_escape").encode("latin-1"))
-out = b""
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    out += d
-sys.stdout.buffer.write(out)
-' "$1" "$2"
+	printf '%b' "$2" | timeout "$T" nc -N 127.0.0.1 "$1"
 }
 
 @test "files, HEAD, index.html, listing, MIME, dotfiles hidden, loopback by default" {
@@ -261,22 +251,17 @@ sys.stdout.buffer.write(out)
 
 @test "a client dripping its head is closed by the deadline while others are served" {
 	hs srv -d "$www" --header-timeout=1 --log-format=none
-	start_bg drip timeout "$T" python3 -c '
-import socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.settimeout(0.2)
-req = b"GET /a.txt HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200
-for i, b in enumerate(req):
-    try:
-        s.send(bytes([b]))
-        if s.recv(1) == b"":
-            print("closed after", i + 1, "bytes"); sys.exit(0)
-    except socket.timeout:
-        pass
-    except OSError:
-        print("closed after", i + 1, "bytes"); sys.exit(0)
-print("never closed")
-' "$port"
+	# one byte every 0.2 s; the request would take 45 s to complete
+	start_bg drip timeout "$T" bash -c '
+		trap "" PIPE
+		exec 3<>"/dev/tcp/127.0.0.1/$1"
+		printf "GET /a.txt HTTP/1.1\r\nHost: x\r\nX-Slow: " >&3
+		for ((i = 0; i < 200; i++)); do
+			printf a >&3 2>/dev/null || { echo "closed after $i bytes"; exit 0; }
+			sleep 0.2
+		done
+		echo "never closed"
+	' drip "$port"
 	# served while the drip goes on (the drip needs 45 s to finish)
 	run get "http://127.0.0.1:$port/a.txt"
 	assert_output hello
@@ -346,7 +331,7 @@ print("never closed")
 	hs js -d "$www" --log-format=json
 	get -o /dev/null -A $'a"\xff' "http://127.0.0.1:$port/nope"
 	wait_file_contains "$BATS_TEST_TMPDIR/js.out" '"status":404'
-	run python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).readline()); print(d["method"], d["target"], d["status"], d["user_agent"] == "a\"\u00ff")' "$BATS_TEST_TMPDIR/js.out"
+	run /usr/bin/python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).readline()); print(d["method"], d["target"], d["status"], d["user_agent"] == "a\"\u00ff")' "$BATS_TEST_TMPDIR/js.out"
 	assert_output 'GET /nope 404 True'
 }
 

@@ -23,8 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rb = http_parse(&b, buf, size);
 	if (ra == HTTP_PARSE_DONE && rb == HTTP_PARSE_DONE && a.head_len != b.head_len)
 		abort();
-	if (ra == HTTP_PARSE_DONE && (a.head_len > size || a.target.p < buf ||
-				      a.target.p + a.target.len > buf + size))
+	if (ra == HTTP_PARSE_DONE &&
+	    (a.head_len > size || a.target.p < buf || a.target.p + a.target.len > buf + size))
 		abort();
 	free(buf);
 	return 0;

@@ -30,7 +30,8 @@ int main(void)
 	const char *get = "GET /a%20b?x=1 HTTP/1.1\r\nHost: h\r\nRange: bytes=0-1\r\n"
 			  "If-None-Match: \"x\"\r\nUser-Agent:  ua 1 \r\n\r\nGET /next";
 	ok(parse(get, &r) == HTTP_PARSE_DONE, "a GET parses");
-	ok(r.method == HTTP_M_GET && r.version == 11 && r.keep_alive, "method, version, keep-alive");
+	ok(r.method == HTTP_M_GET && r.version == 11 && r.keep_alive,
+	   "method, version, keep-alive");
 	ok(str_is(r.target, "/a%20b?x=1"), "target kept raw");
 	ok(str_is(r.host, "h") && str_is(r.range, "bytes=0-1"), "host and range");
 	ok(str_is(r.user_agent, "ua 1"), "white space around values trimmed");
@@ -53,10 +54,12 @@ int main(void)
 	ok(parse("GET / HTTP/1.1\r\nHost: h\r\nConnection: foo, close\r\n\r\n", &r) == 1 &&
 	       !r.keep_alive,
 	   "Connection: close in a list");
-	ok(parse("\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", &r) == 1, "leading empty lines skipped");
+	ok(parse("\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", &r) == 1,
+	   "leading empty lines skipped");
 	ok(parse("PUT /f HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\nExpect: 100-continue\r\n\r\n",
 		 &r) == 1 &&
-	       r.method == HTTP_M_PUT && r.has_length && r.content_length == 12 && r.expect_continue,
+	       r.method == HTTP_M_PUT && r.has_length && r.content_length == 12 &&
+	       r.expect_continue,
 	   "PUT with length and expect");
 	ok(parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n",
 		 &r) == 1,
@@ -67,8 +70,8 @@ int main(void)
 	ok(st("GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n") == 400, "obs-fold: 400");
 	ok(st("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n") == 400,
 	   "conflicting Content-Length: 400");
-	ok(st("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n") ==
-	       400,
+	ok(st("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nTransfer-Encoding: "
+	      "chunked\r\n\r\n") == 400,
 	   "Content-Length with Transfer-Encoding: 400");
 	ok(st("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n") == 501,
 	   "chunked request bodies: 501");
@@ -80,12 +83,14 @@ int main(void)
 	   "header names matched whole (X-Range is not Range)");
 	ok(parse("GET / HTTP/1.1\r\nX-Range: bytes=0-1\r\nHost: h\r\n\r\n", &r) == 1 && !r.range.p,
 	   "... and Range stays unset");
-	ok(parse("GET / HTTP/1.1\r\nX: Host: evil\r\n\r\n", &r) == 400, "Host inside a value is no Host");
+	ok(parse("GET / HTTP/1.1\r\nX: Host: evil\r\n\r\n", &r) == 400,
+	   "Host inside a value is no Host");
 	ok(st("GET / HTTP/1.1\nHost: h\n\n") == 0 || st("GET / HTTP/1.1\nHost: h\n\n") == 400,
 	   "bare LF never parses as a head");
 	ok(st("GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n") == 400, "bare LF inside: 400");
 	ok(st("GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n") == 400, "bare CR: 400");
-	ok(st("GET / HTTP/1.1\r\nHost: h\r\nX: a\001b\r\n\r\n") == 400, "control char in value: 400");
+	ok(st("GET / HTTP/1.1\r\nHost: h\r\nX: a\001b\r\n\r\n") == 400,
+	   "control char in value: 400");
 	char nul[] = "GET / HTTP/1.1\r\nHost: h\r\nX: a_b\r\n\r\n";
 	nul[30] = '\0';
 	http_req_init(&r);

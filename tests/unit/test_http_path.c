@@ -79,14 +79,15 @@ int main(void)
 	int root = open(path, O_RDONLY | O_DIRECTORY);
 
 	int (*openers[2])(int, const char *, int, enum http_symlinks) = {http_path_open,
-									   http_path_open_compat};
+									 http_path_open_compat};
 	for (int k = 0; k < 2; k++) {
 		const char *w = k ? "compat" : "openat2";
 		int fd;
-		ok((fd = openers[k](root, "in.txt", O_RDONLY, HTTP_SYMLINKS_INSIDE)) >= 0, "%s: a file",
-		   w);
+		ok((fd = openers[k](root, "in.txt", O_RDONLY, HTTP_SYMLINKS_INSIDE)) >= 0,
+		   "%s: a file", w);
 		close(fd);
-		ok((fd = openers[k](root, "", O_RDONLY, HTTP_SYMLINKS_INSIDE)) >= 0, "%s: the root", w);
+		ok((fd = openers[k](root, "", O_RDONLY, HTTP_SYMLINKS_INSIDE)) >= 0, "%s: the root",
+		   w);
 		close(fd);
 		ok((fd = openers[k](root, "ok", O_RDONLY, HTTP_SYMLINKS_INSIDE)) >= 0,
 		   "%s: inside: a link inside", w);
@@ -115,7 +116,8 @@ int main(void)
 	ok(system(cmd) == 0, "cleanup");
 
 	enum http_symlinks m;
-	ok(http_symlinks_parse("deny", &m) && m == HTTP_SYMLINKS_DENY && !http_symlinks_parse("x", &m),
+	ok(http_symlinks_parse("deny", &m) && m == HTTP_SYMLINKS_DENY &&
+	       !http_symlinks_parse("x", &m),
 	   "symlink modes");
 	tap_done();
 }

@@ -45,8 +45,11 @@ int main(void)
 	const char *rfc850 = "Sunday, 06-Nov-94 08:49:37 GMT", *asc = "Sun Nov  6 08:49:37 1994";
 	ok(http_date_parse(rfc850, strlen(rfc850), &t) && t == 784111777, "RFC 850");
 	ok(http_date_parse(asc, strlen(asc), &t) && t == 784111777, "asctime");
-	const char *bad[] = {"Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 6 Nov 1994 08:49:37 GMT",
-			     "Sun, 06 Nov 1994 25:49:37 GMT", "yesterday", "",
+	const char *bad[] = {"Sun, 06 Nov 1994 08:49:37 UTC",
+			     "Sun, 6 Nov 1994 08:49:37 GMT",
+			     "Sun, 06 Nov 1994 25:49:37 GMT",
+			     "yesterday",
+			     "",
 			     "Sun, 06 Nov 1994 08:49:37 GMTx"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		ok(!http_date_parse(bad[i], strlen(bad[i]), &t), "refused: '%s'", bad[i]);
@@ -67,7 +70,8 @@ int main(void)
 	ok(range("bytes=100-", 100) == HTTP_RANGE_UNSATISFIABLE, "past the end: 416");
 	ok(range("bytes=-0", 100) == HTTP_RANGE_UNSATISFIABLE, "empty suffix: 416");
 	ok(range("bytes=0-0", 0) == HTTP_RANGE_UNSATISFIABLE, "empty file: 416");
-	ok(range("bytes=200-300,0-1", 100) == HTTP_RANGE_OK && n == 1, "unsatisfiable part dropped");
+	ok(range("bytes=200-300,0-1", 100) == HTTP_RANGE_OK && n == 1,
+	   "unsatisfiable part dropped");
 	ok(range("bytes=5-1", 100) == HTTP_RANGE_NONE, "reversed: ignored");
 	ok(range("items=0-1", 100) == HTTP_RANGE_NONE, "other units: ignored");
 	ok(range("bytes=a-b", 100) == HTTP_RANGE_NONE, "garbage: ignored");
