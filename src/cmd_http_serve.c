@@ -905,8 +905,13 @@ int cmd_http_serve(int argc, char **argv)
 	if (!l)
 		goto out;
 	int limit = loop_fd_limit(l);
-	if (limit > 0 && s.max_conns > (limit - 32) / 2)
-		s.max_conns = (limit - 32) / 2; /* what select can hold */
+	if (limit > 0 && s.max_conns > (limit - 32) / 2) {
+		/* what select can hold, with room for file descriptors */
+		s.max_conns = (limit - 32) / 2;
+		if (me == 0)
+			vmsg("--max-conns lowered to %d for the %s backend", s.max_conns,
+			     loop_backend(l));
+	}
 	if (me == 0) {
 		errmsg("listening on %s (tcp, mux=%s)", where, loop_backend(l));
 		if (!g_opts.quiet)

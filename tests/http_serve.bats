@@ -335,6 +335,13 @@ raw() {
 	assert_output 'GET /nope 404 True'
 }
 
+@test "--max-conns is capped to what select can hold" {
+	hs srv -d "$www" --mux=select -v --max-conns=100000 --log-format=none
+	grep -qE -- '--max-conns lowered to [0-9]+ for the select backend' "$BATS_TEST_TMPDIR/srv.err"
+	run get "http://127.0.0.1:$port/a.txt"
+	assert_output hello
+}
+
 @test "--workers 2 serves from both processes and stops with SIGTERM" {
 	hs srv -d "$www" --workers 2 --log-format=none
 	run get "http://127.0.0.1:$port/a.txt" "http://127.0.0.1:$port/a.txt"
