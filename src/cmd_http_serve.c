@@ -901,6 +901,7 @@ int cmd_http_serve(int argc, char **argv)
 			s.nchildren = (int)workers - 1;
 		}
 	}
+	raise_fd_limit();
 	struct loop *l = cmd_loop(s.max_conns + 64, &rc);
 	if (!l)
 		goto out;
