@@ -19,16 +19,6 @@ hs() {
 	local name=$1
 	shift
 	start_bg "$name" "$SOCKCTL" http serve "$@" 0
-	# wait_ready's first grep fails under errexit if the line is not
-	# there yet: wait for it here first (bounded by wait_ready's limit)
-	local i
-	for ((i = 0; i < 1000; i++)); do
-		if grep -q 'listening on ' "$BATS_TEST_TMPDIR/$name.err" 2>/dev/null; then
-			break
-		fi
-		kill -0 "$(eval echo "\$${name}_pid")" 2>/dev/null || break
-		sleep 0.01
-	done
 	wait_ready "$name"
 }
 
