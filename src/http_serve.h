@@ -95,6 +95,33 @@ struct conn {
 	int lversion; /* 0: no request line understood */
 };
 
+enum { LOG_NONE, LOG_COMBINED, LOG_JSON };
+#define DISCARD_MAX	(64 * 1024) /* a bigger unwanted body: close instead */
+#define LINGER_MS	2000
+#define RUN_RECV_BUDGET 16
+
+/* One listener and its connections (one per worker process). */
+struct server {
+	struct loop *l;
+	struct http_cfg cfg;
+	int lfd;
+	bool accepting;
+	struct timer retry; /* accept paused on EMFILE */
+	struct conn *conns;
+	int nconns, max_conns;
+	int header_ms, idle_ms, send_ms;
+	int log_format;
+	pid_t *children; /* owned: other workers, in the first process */
+	int nchildren;
+};
+
+/* Accepts on s->lfd (watch it with this callback, arg s). */
+void http_on_listen(struct loop *l, int lfd, int mask, void *arg);
+/* The accept-retry timer's callback (s->retry, arg s). */
+void http_on_retry(struct loop *l, void *arg);
+/* Closes a connection, aborting what it was doing. */
+void http_conn_close(struct conn *c);
+
 /* Builds the answer to the parsed request in c->req (whose strings point
  * into c->in): fills c->out, c->segs, c->filefd, c->status, and may set
  * c->close_after or start an upload (c->state = C_UPLOAD). Returns false
