@@ -1,5 +1,5 @@
 # fish completion for sockctl
-set -l commands serve connect resolve help
+set -l commands serve connect resolve http help
 complete -c sockctl -f
 complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a serve -d 'listen; relay or run a handler'
 complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a connect -d 'connect and relay stdin/stdout'
@@ -47,3 +47,24 @@ complete -c sockctl -n $res -l service -x -d 'service NAME|PORT[/PROTO]'
 complete -c sockctl -n $res -l protocol -x -d 'protocol NAME|NUMBER'
 complete -c sockctl -n $res -l hostname -d 'this host name'
 complete -c sockctl -n $res -l fqdn -d 'this canonical name'
+complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a http -d 'HTTP server and client'
+complete -c sockctl -n "__fish_seen_subcommand_from http; and not __fish_seen_subcommand_from serve get" -a 'serve get'
+set -l hs "__fish_seen_subcommand_from http; and __fish_seen_subcommand_from serve"
+complete -c sockctl -n $hs -s d -l dir -r -a '(__fish_complete_directories)' -d 'directory to serve'
+complete -c sockctl -n $hs -l no-listing -d '403 for directories without index.html'
+complete -c sockctl -n $hs -l dotfiles -d 'serve names starting with a dot'
+complete -c sockctl -n $hs -l symlinks -x -a 'inside follow deny' -d 'symbolic links'
+complete -c sockctl -n $hs -l mime-types -r -d 'MIME types file'
+complete -c sockctl -n $hs -l header -x -d 'extra response header'
+complete -c sockctl -n $hs -l respond -d 'fixed-response mode'
+complete -c sockctl -n $hs -l status -x -d 'status for --respond'
+complete -c sockctl -n $hs -l body -x -d 'body for --respond, or @FILE'
+complete -c sockctl -n $hs -l upload -d 'accept PUT'
+complete -c sockctl -n $hs -l overwrite -d 'let --upload replace files'
+complete -c sockctl -n $hs -l max-upload -x -d 'largest PUT body'
+complete -c sockctl -n $hs -l log-format -x -a 'combined json none' -d 'access log format'
+complete -c sockctl -n $hs -l header-timeout -x -d 'deadline for a request head'
+complete -c sockctl -n $hs -l idle-timeout -x -d 'keep-alive idle timeout'
+complete -c sockctl -n $hs -l send-timeout -x -d 'send progress timeout'
+complete -c sockctl -n $hs -l max-conns -x -d 'connections at once'
+complete -c sockctl -n $hs -l workers -x -d 'processes sharing the port'

@@ -15,6 +15,7 @@ const struct cmd_entry cmd_table[] = {
     {"serve", cmd_serve, "listen; relay stdin/stdout or run a handler per connection"},
     {"connect", cmd_connect, "connect to HOST PORT and relay stdin/stdout"},
     {"resolve", cmd_resolve, "names, addresses, services, protocols; system or direct DNS"},
+    {"http", cmd_http, "HTTP: serve files or fixed responses; fetch URLs"},
     {NULL, NULL, NULL},
 };
 

@@ -1,0 +1,457 @@
+/* sockctl http serve: options, the listener(s) and the loop; connections
+ * are in http_conn.c, answers in http_respond.c. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "http_mime.h"
+#include "http_serve.h"
+#include "sock.h"
+#include "workers.h"
+
+static const char help[] =
+    "usage: sockctl http serve [options] [[ADDRESS] PORT]\n"
+    "\n"
+    "Serve a directory over HTTP/1.1 (GET, HEAD; PUT with --upload) on\n"
+    "127.0.0.1:8000 unless an address and port are given. The access log goes\n"
+    "to stdout.\n"
+    "\n"
+    "Options:\n"
+    "  -d, --dir=DIR             directory to serve (default .)\n"
+    "      --no-listing          answer 403 for directories without index.html\n"
+    "      --dotfiles            serve and list names starting with '.'\n"
+    "      --symlinks=MODE       inside (default: only links that stay under DIR),\n"
+    "                            follow (any link), deny (no links at all)\n"
+    "      --mime-types=FILE     MIME types file (default /etc/mime.types)\n"
+    "      --header='NAME: VAL'  add a response header (repeatable)\n"
+    "      --respond             answer every request with --status/--body\n"
+    "      --status=CODE         status for --respond (default 200)\n"
+    "      --body=TEXT|@FILE     body for --respond\n"
+    "      --upload              accept PUT into DIR (atomic; no overwriting)\n"
+    "      --overwrite           let --upload replace existing files\n"
+    "      --max-upload=BYTES    largest PUT body (K, M, G suffixes; default 100M)\n"
+    "      --log-format=FMT      combined (default), json or none\n"
+    "      --header-timeout=SECS the whole request head must arrive within (10)\n"
+    "      --idle-timeout=SECS   close idle keep-alive connections after (5)\n"
+    "      --send-timeout=SECS   close when a response makes no progress for (30)\n"
+    "      --max-conns=N         connections at once (default 1000)\n"
+    "      --workers=N           N processes sharing the port (SO_REUSEPORT)\n"
+    "\n"
+    "Prints 'sockctl: listening on ADDR:PORT (tcp, mux=NAME)' and the URL on\n"
+    "stderr when ready. Exit status: 0 after SIGINT/SIGTERM, 1 if it cannot\n"
+    "listen or serve, 2 for usage errors.\n";
+
+static void on_stop(struct loop *l, int signo, void *arg)
+{
+	(void)signo;
+	struct server *s = arg;
+	for (int i = 0; i < s->nchildren; i++)
+		kill(s->children[i], SIGTERM);
+	loop_stop(l);
+}
+
+/* ---- options ---- */
+
+static bool parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return false;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return false;
+	int shift = 0;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end || v > (UINT64_MAX >> shift))
+		return false;
+	*out = (uint64_t)v << shift;
+	return true;
+}
+
+static bool add_header(struct http_cfg *cfg, const char *h)
+{
+	const char *colon = strchr(h, ':');
+	if (!colon || colon == h)
+		return false;
+	for (const char *p = h; p < colon; p++)
+		if (*p <= ' ' || *p >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", *p))
+			return false;
+	for (const char *p = colon + 1; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\t')
+			return false; /* no CR/LF: no header injection */
+	const char *v = colon + 1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	size_t need = (size_t)(colon - h) + strlen(v) + 5;
+	char *n = realloc(cfg->extra, cfg->extra_len + need);
+	if (!n)
+		return false;
+	cfg->extra = n;
+	cfg->extra_len +=
+	    (size_t)sprintf(n + cfg->extra_len, "%.*s: %s\r\n", (int)(colon - h), h, v);
+	if ((size_t)(colon - h) == 12 && strncasecmp(h, "content-type", 12) == 0)
+		cfg->has_ctype = true;
+	return true;
+}
+
+static bool read_body_file(struct http_cfg *cfg, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 4096;
+			if (cap > (64u << 20)) {
+				errno = EFBIG;
+				break;
+			}
+			char *nb = realloc(buf, cap);
+			if (!nb)
+				break;
+			buf = nb;
+		}
+		size_t n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	bool ok = !ferror(f) && errno != EFBIG;
+	fclose(f);
+	if (!ok) {
+		free(buf);
+		return false;
+	}
+	cfg->body = buf;
+	cfg->body_len = len;
+	cfg->body_owned = true;
+	return true;
+}
+
+enum {
+	OPT_NO_LISTING = OPT_BASE,
+	OPT_DOTFILES,
+	OPT_SYMLINKS,
+	OPT_MIME,
+	OPT_HEADER,
+	OPT_RESPOND,
+	OPT_STATUS,
+	OPT_BODY,
+	OPT_UPLOAD,
+	OPT_OVERWRITE,
+	OPT_MAX_UPLOAD,
+	OPT_LOG_FORMAT,
+	OPT_HEADER_TIMEOUT,
+	OPT_IDLE_TIMEOUT,
+	OPT_SEND_TIMEOUT,
+	OPT_MAX_CONNS,
+	OPT_WORKERS,
+};
+
+static void free_cfg(struct http_cfg *cfg)
+{
+	if (cfg->rootfd >= 0)
+		close(cfg->rootfd);
+	if (cfg->body_owned)
+		free((char *)cfg->body);
+	free(cfg->extra);
+	http_mime_free(cfg->mime);
+}
+
+static int serve_loop(struct server *s, struct loop *l)
+{
+	s->l = l;
+	timer_init(&s->retry, http_on_retry, s);
+	if (loop_io(l, s->lfd, MUX_READ, http_on_listen, s) < 0) {
+		errmsg("http serve: watch listener: %s", strerror(errno));
+		return EXIT_FAIL;
+	}
+	s->accepting = true;
+	loop_signal(l, SIGINT, on_stop, s);
+	loop_signal(l, SIGTERM, on_stop, s);
+	int rc = loop_run(l) < 0 ? EXIT_FAIL : EXIT_OK;
+	if (rc)
+		errmsg("http serve: event loop: %s", strerror(errno));
+	while (s->conns)
+		http_conn_close(s->conns);
+	return rc;
+}
+
+int cmd_http_serve(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    COMMON_LONGOPTS,
+	    {"dir", required_argument, NULL, 'd'},
+	    {"no-listing", no_argument, NULL, OPT_NO_LISTING},
+	    {"dotfiles", no_argument, NULL, OPT_DOTFILES},
+	    {"symlinks", required_argument, NULL, OPT_SYMLINKS},
+	    {"mime-types", required_argument, NULL, OPT_MIME},
+	    {"header", required_argument, NULL, OPT_HEADER},
+	    {"respond", no_argument, NULL, OPT_RESPOND},
+	    {"status", required_argument, NULL, OPT_STATUS},
+	    {"body", required_argument, NULL, OPT_BODY},
+	    {"upload", no_argument, NULL, OPT_UPLOAD},
+	    {"overwrite", no_argument, NULL, OPT_OVERWRITE},
+	    {"max-upload", required_argument, NULL, OPT_MAX_UPLOAD},
+	    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+	    {"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
+	    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+	    {"send-timeout", required_argument, NULL, OPT_SEND_TIMEOUT},
+	    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+	    {"workers", required_argument, NULL, OPT_WORKERS},
+	    {NULL, 0, NULL, 0},
+	};
+	struct server s = {.lfd = -1,
+			   .header_ms = 10000,
+			   .idle_ms = 5000,
+			   .send_ms = 30000,
+			   .max_conns = 1000,
+			   .log_format = LOG_COMBINED};
+	struct http_cfg *cfg = &s.cfg;
+	*cfg = (struct http_cfg){
+	    .rootfd = -1, .listing = true, .status = 200, .max_upload = 100u << 20};
+	const char *dir = ".", *mime = NULL, *body = NULL;
+	long workers = 1, v;
+	int c, rc = EXIT_USAGE;
+	while ((c = cmd_getopt(argc, argv, "d:" COMMON_SHORTOPTS, longopts)) != -1) {
+		switch (c) {
+		case 'h':
+			free_cfg(cfg);
+			return print_help(help);
+		case 'd':
+			dir = optarg;
+			break;
+		case OPT_NO_LISTING:
+			cfg->listing = false;
+			break;
+		case OPT_DOTFILES:
+			cfg->dotfiles = true;
+			break;
+		case OPT_SYMLINKS:
+			if (!http_symlinks_parse(optarg, &cfg->symlinks)) {
+				usage_error("--symlinks must be inside, follow or deny, not '%s'",
+					    optarg);
+				goto out;
+			}
+			break;
+		case OPT_MIME:
+			mime = optarg;
+			break;
+		case OPT_HEADER:
+			if (!add_header(cfg, optarg)) {
+				usage_error("bad --header '%s' (want 'Name: value')", optarg);
+				goto out;
+			}
+			break;
+		case OPT_RESPOND:
+			cfg->respond = true;
+			break;
+		case OPT_STATUS:
+			if (!parse_long(optarg, 200, 599, &v)) {
+				usage_error("--status must be 200..599, not '%s'", optarg);
+				goto out;
+			}
+			cfg->status = (int)v;
+			break;
+		case OPT_BODY:
+			body = optarg;
+			break;
+		case OPT_UPLOAD:
+			cfg->upload = true;
+			break;
+		case OPT_OVERWRITE:
+			cfg->overwrite = true;
+			break;
+		case OPT_MAX_UPLOAD:
+			if (!parse_size(optarg, &cfg->max_upload)) {
+				usage_error("bad --max-upload '%s'", optarg);
+				goto out;
+			}
+			break;
+		case OPT_LOG_FORMAT:
+			if (strcmp(optarg, "combined") == 0)
+				s.log_format = LOG_COMBINED;
+			else if (strcmp(optarg, "json") == 0)
+				s.log_format = LOG_JSON;
+			else if (strcmp(optarg, "none") == 0)
+				s.log_format = LOG_NONE;
+			else {
+				usage_error("--log-format must be combined, json or none");
+				goto out;
+			}
+			break;
+		case OPT_HEADER_TIMEOUT:
+		case OPT_IDLE_TIMEOUT:
+		case OPT_SEND_TIMEOUT: {
+			int ms;
+			if (!parse_seconds(optarg, &ms) || ms <= 0) {
+				usage_error("bad timeout '%s' (seconds, more than 0)", optarg);
+				goto out;
+			}
+			*(c == OPT_HEADER_TIMEOUT ? &s.header_ms
+			  : c == OPT_IDLE_TIMEOUT ? &s.idle_ms
+						  : &s.send_ms) = ms;
+			break;
+		}
+		case OPT_MAX_CONNS:
+			if (!parse_long(optarg, 1, 1000000, &v)) {
+				usage_error("--max-conns must be 1..1000000, not '%s'", optarg);
+				goto out;
+			}
+			s.max_conns = (int)v;
+			break;
+		case OPT_WORKERS:
+			if (!parse_long(optarg, 1, 256, &workers)) {
+				usage_error("--workers must be 1..256, not '%s'", optarg);
+				goto out;
+			}
+			break;
+		default:
+			goto out;
+		}
+	}
+	if (body && !cfg->respond) {
+		usage_error("--body needs --respond");
+		goto out;
+	}
+	if (body && (cfg->status == 204 || cfg->status == 304)) {
+		usage_error("--status %d carries no body", cfg->status);
+		goto out;
+	}
+	if (cfg->respond && cfg->upload) {
+		usage_error("--respond and --upload exclude each other");
+		goto out;
+	}
+	int nargs = argc - optind;
+	if (nargs > 2) {
+		usage_error("too many arguments");
+		goto out;
+	}
+	struct sock_endpoint ep = {.host = nargs == 2 ? argv[optind] : NULL,
+				   .port = nargs ? argv[argc - 1] : "8000",
+				   .family = g_opts.family,
+				   .socktype = SOCK_STREAM,
+				   .numeric = g_opts.numeric};
+	char err[SOCK_ERRLEN];
+	uint16_t port;
+	if (!sock_parse_port(ep.port, SOCK_STREAM, true, &port, err, sizeof err)) {
+		usage_error("%s", err);
+		goto out;
+	}
+	if (mux_check() < 0)
+		goto out;
+	rc = EXIT_FAIL;
+	if (body && body[0] == '@') {
+		if (!read_body_file(cfg, body + 1)) {
+			errmsg("http serve: --body %s: %s", body + 1, strerror(errno));
+			goto out;
+		}
+	} else if (body) {
+		cfg->body = body;
+		cfg->body_len = strlen(body);
+	}
+	if (!cfg->respond) {
+		cfg->rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (cfg->rootfd < 0) {
+			errmsg("http serve: %s: %s", dir, strerror(errno));
+			goto out;
+		}
+		cfg->mime = http_mime_load(mime);
+		if (!cfg->mime) {
+			errmsg("http serve: mime types: %s", strerror(ENOMEM));
+			goto out;
+		}
+	}
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	struct sock_listen_opts lo = {.backlog = 1024, .reuseport = workers > 1};
+	struct sock_addr bound;
+	s.lfd = sock_listen(&ep, &lo, &bound, err, sizeof err);
+	if (s.lfd < 0) {
+		errmsg("http serve: %s", err);
+		goto out;
+	}
+	/* More workers: each gets its own SO_REUSEPORT listener on the same
+	 * address, so the kernel spreads connections between them. */
+	int lfds[256];
+	lfds[0] = s.lfd;
+	for (int i = 1; i < workers; i++) {
+		lfds[i] = workers_listen_again(&bound, lo.backlog, err, sizeof err);
+		if (lfds[i] < 0) {
+			errmsg("http serve: %s", err);
+			for (int k = 1; k < i; k++)
+				close(lfds[k]);
+			goto out;
+		}
+	}
+	if (s.log_format != LOG_NONE)
+		setvbuf(stdout, NULL, _IOLBF, 0);
+	char where[SOCK_ADDRSTRLEN];
+	sock_addr_str((struct sockaddr *)&bound.ss, bound.len, where, sizeof where);
+	/* The loop (and its backend) is made per process, after forking. */
+	int me = 0;
+	pid_t kids[256];
+	if (workers > 1) {
+		me = workers_fork((int)workers, kids, err, sizeof err);
+		if (me < 0) {
+			errmsg("http serve: %s", err);
+			for (int k = 1; k < workers; k++)
+				close(lfds[k]);
+			goto out;
+		}
+		for (int k = 0; k < workers; k++)
+			if (k != me)
+				close(lfds[k]);
+		s.lfd = lfds[me];
+		if (me == 0) {
+			s.children = kids;
+			s.nchildren = (int)workers - 1;
+		}
+	}
+	raise_fd_limit();
+	struct loop *l = cmd_loop(s.max_conns + 64, &rc);
+	if (!l)
+		goto out;
+	int limit = loop_fd_limit(l);
+	if (limit > 0 && s.max_conns > (limit - 32) / 2) {
+		/* what select can hold, with room for file descriptors */
+		s.max_conns = (limit - 32) / 2;
+		if (me == 0)
+			vmsg("--max-conns lowered to %d for the %s backend", s.max_conns,
+			     loop_backend(l));
+	}
+	if (me == 0) {
+		errmsg("listening on %s (tcp, mux=%s)", where, loop_backend(l));
+		if (!g_opts.quiet)
+			errmsg("serving %s at http://%s/", cfg->respond ? "fixed responses" : dir,
+			       where);
+	}
+	rc = serve_loop(&s, l);
+	loop_free(l);
+	if (me == 0 && s.nchildren)
+		workers_reap(kids, s.nchildren);
+out:
+	if (s.lfd >= 0)
+		close(s.lfd);
+	free_cfg(cfg);
+	return rc;
+}

@@ -1,0 +1,466 @@
+/* http serve connections: each one an explicit state machine (struct
+ * conn in http_serve.h): read a head, answer it, read or drop a body, and
+ * go back for the next request, so pipelined requests are answered in
+ * order from the bytes already buffered. Deadlines, not idle timers: the
+ * whole head must arrive within the head deadline of its first byte
+ * however slowly it drips; an idle keep-alive connection gets the idle
+ * timeout. The access log goes to stdout. */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "http_escape.h"
+#include "http_serve.h"
+#include "sock.h"
+
+#define DISCARD_MAX	(64 * 1024) /* a bigger unwanted body: close instead */
+#define LINGER_MS	2000
+#define RUN_RECV_BUDGET 16
+
+static void set_mask(struct conn *c, int mask)
+{
+	loop_io_mask(c->srv->l, c->fd, mask);
+}
+
+static void accept_resume(struct server *s)
+{
+	if (!s->accepting && s->nconns < s->max_conns &&
+	    loop_io(s->l, s->lfd, MUX_READ, http_on_listen, s) == 0)
+		s->accepting = true;
+}
+
+void http_conn_close(struct conn *c)
+{
+	struct server *s = c->srv;
+	loop_io(s->l, c->fd, 0, NULL, NULL);
+	loop_timer_stop(s->l, &c->timer);
+	close(c->fd);
+	if (c->filefd >= 0)
+		close(c->filefd);
+	http_upload_abort(c);
+	free(c->in);
+	free(c->out.p);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c);
+	s->nconns--;
+	accept_resume(s);
+}
+
+static void copy_field(char *dst, size_t dl, struct http_str v)
+{
+	size_t n = v.len < dl - 1 ? v.len : dl - 1;
+	if (v.p)
+		memcpy(dst, v.p, n);
+	else
+		n = 0;
+	dst[n] = '\0';
+}
+
+static void log_access(struct conn *c)
+{
+	struct server *s = c->srv;
+	if (s->log_format == LOG_NONE)
+		return;
+	uint64_t head = c->nseg ? c->segs[0].len : 0;
+	unsigned long long body = c->sent > head ? c->sent - head : 0;
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	char m[100], t[4200], r[1100], u[1100];
+	if (s->log_format == LOG_JSON) {
+		char ts[32];
+		strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		http_escape_json(c->lmethod, strlen(c->lmethod), m, sizeof m);
+		http_escape_json(c->ltarget, strlen(c->ltarget), t, sizeof t);
+		http_escape_json(c->lref, strlen(c->lref), r, sizeof r);
+		http_escape_json(c->lua, strlen(c->lua), u, sizeof u);
+		printf("{\"time\":\"%s\",\"remote\":\"%s\",\"method\":\"%s\",\"target\":\"%s\","
+		       "\"version\":\"%s\",\"status\":%d,\"bytes\":%llu,\"referer\":\"%s\","
+		       "\"user_agent\":\"%s\"}\n",
+		       ts, c->peer, m, t,
+		       c->lversion == 10 ? "HTTP/1.0"
+		       : c->lversion	 ? "HTTP/1.1"
+					 : "",
+		       c->status, body, r, u);
+		return;
+	}
+	char ts[40];
+	strftime(ts, sizeof ts, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+	http_escape_log(c->lmethod, strlen(c->lmethod), m, sizeof m);
+	http_escape_log(c->ltarget, strlen(c->ltarget), t, sizeof t);
+	http_escape_log(c->lref, strlen(c->lref), r, sizeof r);
+	http_escape_log(c->lua, strlen(c->lua), u, sizeof u);
+	if (c->lversion)
+		printf("%s - - [%s] \"%s %s HTTP/1.%d\" %d %llu \"%s\" \"%s\"\n", c->peer, ts, m, t,
+		       c->lversion == 10 ? 0 : 1, c->status, body, *r ? r : "-", *u ? u : "-");
+	else
+		printf("%s - - [%s] \"-\" %d %llu \"-\" \"-\"\n", c->peer, ts, c->status, body);
+}
+
+enum { RUN_AGAIN, RUN_BLOCK, RUN_CLOSED };
+
+static void start_write(struct conn *c)
+{
+	c->state = C_WRITE;
+	c->sent = 0;
+	loop_timer_start(c->srv->l, &c->timer, c->srv->send_ms);
+}
+
+static void begin_request_wait(struct conn *c)
+{
+	struct server *s = c->srv;
+	c->state = C_READ;
+	set_mask(c, MUX_READ);
+	/* Bytes of the next request already here: its head deadline runs
+	 * from now. Otherwise the keep-alive idle time. */
+	loop_timer_start(s->l, &c->timer, c->inlen ? s->header_ms : s->idle_ms);
+}
+
+static void consume_in(struct conn *c, size_t n)
+{
+	memmove(c->in, c->in + n, c->inlen - n);
+	c->inlen -= n;
+}
+
+/* A parsed head: answer it. */
+static int handle_request(struct conn *c)
+{
+	struct server *s = c->srv;
+	struct http_req *r = &c->req;
+	copy_field(c->lmethod, sizeof c->lmethod, r->method_str);
+	copy_field(c->ltarget, sizeof c->ltarget, r->target);
+	copy_field(c->lref, sizeof c->lref, r->referer);
+	copy_field(c->lua, sizeof c->lua, r->user_agent);
+	c->lversion = r->version;
+	bool ok = http_respond(c, &s->cfg);
+	uint64_t body = r->has_length ? r->content_length : 0;
+	bool expect = r->expect_continue;
+	consume_in(c, r->head_len);
+	http_req_init(r);
+	if (!ok) {
+		http_conn_close(c);
+		return RUN_CLOSED;
+	}
+	c->body_left = body;
+	if (c->state == C_UPLOAD) {
+		if (expect && c->inlen == 0)
+			send(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
+		loop_timer_start(s->l, &c->timer, s->send_ms);
+		return RUN_AGAIN;
+	}
+	/* An unwanted body: read and dropped after the answer, unless it is
+	 * big (or the client waits for 100-continue): then close instead. */
+	if (body > DISCARD_MAX || (body && expect)) {
+		c->close_after = true;
+		c->body_left = 0;
+	}
+	start_write(c);
+	return RUN_AGAIN;
+}
+
+static int step_read(struct conn *c, int *budget)
+{
+	struct server *s = c->srv;
+	if (c->inlen) {
+		int st = http_parse(&c->req, c->in, c->inlen);
+		if (st == HTTP_PARSE_DONE)
+			return handle_request(c);
+		if (st != HTTP_PARSE_MORE) {
+			c->lversion = 0;
+			http_req_init(&c->req);
+			c->inlen = 0;
+			if (!http_respond_error(c, &s->cfg, st, false)) {
+				http_conn_close(c);
+				return RUN_CLOSED;
+			}
+			start_write(c);
+			return RUN_AGAIN;
+		}
+	}
+	if ((*budget)-- <= 0)
+		return RUN_BLOCK;
+	ssize_t n = recv(c->fd, c->in + c->inlen, CONN_IN_CAP - c->inlen, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return RUN_BLOCK;
+	if (n <= 0) {
+		http_conn_close(c);
+		return RUN_CLOSED;
+	}
+	if (c->inlen == 0) /* the first byte of a head: its deadline starts */
+		loop_timer_start(s->l, &c->timer, s->header_ms);
+	c->inlen += (size_t)n;
+	return RUN_AGAIN;
+}
+
+static int response_done(struct conn *c)
+{
+	struct server *s = c->srv;
+	log_access(c);
+	if (c->filefd >= 0) {
+		close(c->filefd);
+		c->filefd = -1;
+	}
+	c->nseg = c->cur = 0;
+	c->cur_done = 0;
+	if (c->out.cap > 65536) {
+		free(c->out.p);
+		c->out = (struct obuf){0};
+	}
+	if (c->close_after) {
+		/* Shut our side and drain theirs briefly: closing with unread
+		 * bytes would reset the connection and could destroy the
+		 * answer before the client reads it. */
+		shutdown(c->fd, SHUT_WR);
+		c->state = C_CLOSING;
+		c->inlen = 0;
+		set_mask(c, MUX_READ);
+		loop_timer_start(s->l, &c->timer, LINGER_MS);
+		return RUN_AGAIN;
+	}
+	if (c->body_left) {
+		c->state = C_DISCARD;
+		set_mask(c, MUX_READ);
+		loop_timer_start(s->l, &c->timer, s->send_ms);
+		return RUN_AGAIN;
+	}
+	begin_request_wait(c);
+	return RUN_AGAIN;
+}
+
+static int step_write(struct conn *c)
+{
+	bool progress = false;
+	while (c->cur < c->nseg) {
+		struct seg *g = &c->segs[c->cur];
+		uint64_t left = g->len - c->cur_done;
+		ssize_t n;
+		if (g->kind == SEG_MEM) {
+			int fl = MSG_NOSIGNAL | (c->cur + 1 < c->nseg ? MSG_MORE : 0);
+			n = send(c->fd, c->out.p + g->off + c->cur_done, left, fl);
+		} else {
+			off_t off = (off_t)(g->off + c->cur_done);
+			n = sendfile(c->fd, c->filefd, &off, left > (1u << 21) ? (1u << 21) : left);
+			if (n == 0) { /* the file shrank under us: the length is a lie now */
+				http_conn_close(c);
+				return RUN_CLOSED;
+			}
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				set_mask(c, MUX_WRITE);
+				if (progress)
+					loop_timer_start(c->srv->l, &c->timer, c->srv->send_ms);
+				return RUN_BLOCK;
+			}
+			http_conn_close(c);
+			return RUN_CLOSED;
+		}
+		progress = true;
+		c->sent += (uint64_t)n;
+		c->cur_done += (uint64_t)n;
+		if (c->cur_done == g->len) {
+			c->cur++;
+			c->cur_done = 0;
+		}
+	}
+	return response_done(c);
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/* Reads (and stores or drops) a request body. */
+static int step_body(struct conn *c, int *budget)
+{
+	struct server *s = c->srv;
+	size_t take = c->inlen < c->body_left ? c->inlen : (size_t)c->body_left;
+	if (take) {
+		if (c->state == C_UPLOAD && !write_all(c->upfd, c->in, take)) {
+			http_upload_abort(c);
+			c->close_after = true;
+			if (!http_respond_status(c, &s->cfg, errno == ENOSPC ? 413 : 500)) {
+				http_conn_close(c);
+				return RUN_CLOSED;
+			}
+			start_write(c);
+			return RUN_AGAIN;
+		}
+		consume_in(c, take);
+		c->body_left -= take;
+		loop_timer_start(s->l, &c->timer, s->send_ms);
+	}
+	if (c->body_left == 0) {
+		if (c->state == C_DISCARD) {
+			begin_request_wait(c);
+			return RUN_AGAIN;
+		}
+		int st = http_upload_finish(c, &s->cfg);
+		if (!http_respond_status(c, &s->cfg, st)) {
+			http_conn_close(c);
+			return RUN_CLOSED;
+		}
+		start_write(c);
+		return RUN_AGAIN;
+	}
+	if ((*budget)-- <= 0)
+		return RUN_BLOCK;
+	ssize_t n = recv(c->fd, c->in + c->inlen, CONN_IN_CAP - c->inlen, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return RUN_BLOCK;
+	if (n <= 0) {
+		http_conn_close(c); /* aborts an unfinished upload */
+		return RUN_CLOSED;
+	}
+	c->inlen += (size_t)n;
+	return RUN_AGAIN;
+}
+
+static int step_drain(struct conn *c)
+{
+	char tmp[4096];
+	ssize_t n = recv(c->fd, tmp, sizeof tmp, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return RUN_BLOCK;
+	if (n <= 0) {
+		http_conn_close(c);
+		return RUN_CLOSED;
+	}
+	return RUN_AGAIN;
+}
+
+/* Drives one connection until it would block. Iterative, so a buffer
+ * full of pipelined requests never deepens the stack. */
+static void conn_run(struct conn *c)
+{
+	int budget = RUN_RECV_BUDGET, r;
+	do {
+		switch (c->state) {
+		case C_READ:
+			r = step_read(c, &budget);
+			break;
+		case C_WRITE:
+			r = step_write(c);
+			break;
+		case C_DISCARD:
+		case C_UPLOAD:
+			r = step_body(c, &budget);
+			break;
+		default:
+			r = step_drain(c);
+			if (r == RUN_AGAIN && budget-- <= 0)
+				r = RUN_BLOCK;
+			break;
+		}
+	} while (r == RUN_AGAIN);
+}
+
+static void on_conn_io(struct loop *l, int fd, int mask, void *arg)
+{
+	(void)l;
+	(void)fd;
+	(void)mask;
+	conn_run(arg);
+}
+
+static void on_conn_timer(struct loop *l, void *arg)
+{
+	(void)l;
+	struct conn *c = arg;
+	if (c->state == C_READ && c->inlen)
+		vmsg("%s: request head not complete in time, closing", c->peer);
+	http_conn_close(c);
+}
+
+void http_on_retry(struct loop *l, void *arg)
+{
+	(void)l;
+	accept_resume(arg);
+}
+
+void http_on_listen(struct loop *l, int lfd, int mask, void *arg)
+{
+	(void)mask;
+	struct server *s = arg;
+	for (int i = 0; i < 64; i++) {
+		if (s->nconns >= s->max_conns) {
+			loop_io(l, lfd, 0, NULL, NULL);
+			s->accepting = false;
+			return;
+		}
+		struct sock_addr peer;
+		int fd = sock_accept(lfd, &peer);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* Out of descriptors: pause instead of spinning. */
+				vmsg("accept: %s (pausing)", strerror(errno));
+				loop_io(l, lfd, 0, NULL, NULL);
+				s->accepting = false;
+				loop_timer_start(l, &s->retry, 200);
+			}
+			return;
+		}
+		struct conn *c = calloc(1, sizeof *c);
+		char *in = c ? malloc(CONN_IN_CAP) : NULL;
+		if (!in) {
+			free(c);
+			close(fd);
+			return;
+		}
+		c->in = in;
+		c->srv = s;
+		c->fd = fd;
+		c->filefd = c->updir = c->upfd = -1;
+		char port[16];
+		sock_addr_parts((struct sockaddr *)&peer.ss, peer.len, c->peer, sizeof c->peer,
+				port, sizeof port);
+		if (loop_io(l, fd, MUX_READ, on_conn_io, c) < 0) {
+			/* select cannot watch fds this large: refuse cleanly */
+			vmsg("refusing %s: %s", c->peer,
+			     errno == ERANGE ? "descriptor too large for the select backend"
+					     : strerror(errno));
+			close(fd);
+			free(in);
+			free(c);
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		timer_init(&c->timer, on_conn_timer, c);
+		/* a new connection has until the head deadline to send one */
+		loop_timer_start(l, &c->timer, s->header_ms);
+		c->next = s->conns;
+		if (s->conns)
+			s->conns->prev = c;
+		s->conns = c;
+		s->nconns++;
+	}
+}

@@ -1,0 +1,643 @@
+/* What http serve answers: files with conditionals and ranges, directory
+ * listings, the add-a-slash redirect, uploads and fixed responses. The
+ * head and small bodies go to c->out; file bodies are left as SEG_FILE
+ * pieces for sendfile. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http_date.h"
+#include "http_escape.h"
+#include "http_mime.h"
+#include "http_serve.h"
+
+#define OBUF_MAX    (16u << 20) /* a listing bigger than this is refused */
+#define LISTING_MAX 20000	/* entries */
+
+bool obuf_append(struct obuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if (cap > OBUF_MAX)
+			return false;
+		char *p = realloc(b->p, cap);
+		if (!p)
+			return false;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return true;
+}
+
+bool obuf_printf(struct obuf *b, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return false;
+	if ((size_t)n < sizeof tmp)
+		return obuf_append(b, tmp, (size_t)n);
+	char *big = malloc((size_t)n + 1);
+	if (!big)
+		return false;
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	bool ok = obuf_append(b, big, (size_t)n);
+	free(big);
+	return ok;
+}
+
+const char *http_reason(int s)
+{
+	switch (s) {
+	case 100:
+		return "Continue";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 204:
+		return "No Content";
+	case 206:
+		return "Partial Content";
+	case 301:
+		return "Moved Permanently";
+	case 302:
+		return "Found";
+	case 304:
+		return "Not Modified";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 409:
+		return "Conflict";
+	case 411:
+		return "Length Required";
+	case 413:
+		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
+	case 416:
+		return "Range Not Satisfiable";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 503:
+		return "Service Unavailable";
+	case 505:
+		return "HTTP Version Not Supported";
+	}
+	return s < 300 ? "OK" : s < 400 ? "Redirect" : s < 500 ? "Client Error" : "Server Error";
+}
+
+static const char *date_now(void)
+{
+	static time_t last = -1;
+	static char cache[HTTP_DATE_LEN];
+	time_t t = time(NULL);
+	if (t != last) {
+		http_date_format(t, cache);
+		last = t;
+	}
+	return cache;
+}
+
+static bool head_begin(struct conn *c, int status)
+{
+	c->status = status;
+	c->out.len = 0;
+	c->nseg = c->cur = 0;
+	c->cur_done = 0;
+	return obuf_printf(&c->out, "HTTP/1.1 %d %s\r\nServer: sockctl\r\nDate: %s\r\n", status,
+			   http_reason(status), date_now());
+}
+
+/* Ends the head: extra headers, Connection, the blank line; the head
+ * becomes the first piece. */
+static bool head_end(struct conn *c, const struct http_cfg *cfg)
+{
+	if (!c->req.keep_alive)
+		c->close_after = true;
+	bool ok = obuf_append(&c->out, cfg->extra ? cfg->extra : "", cfg->extra_len);
+	if (c->close_after)
+		ok = ok && obuf_append(&c->out, "Connection: close\r\n", 19);
+	else if (c->req.version == 10)
+		ok = ok && obuf_append(&c->out, "Connection: keep-alive\r\n", 24);
+	ok = ok && obuf_append(&c->out, "\r\n", 2);
+	c->segs[0] = (struct seg){SEG_MEM, 0, c->out.len};
+	c->nseg = 1;
+	return ok;
+}
+
+static void add_mem(struct conn *c, size_t from)
+{
+	if (c->out.len > from)
+		c->segs[c->nseg++] = (struct seg){SEG_MEM, from, c->out.len - from};
+}
+
+static bool is_head(const struct conn *c)
+{
+	return c->req.method == HTTP_M_HEAD;
+}
+
+/* A head plus a small in-memory body. */
+static bool simple(struct conn *c, const struct http_cfg *cfg, int status, const char *ctype,
+		   const char *body, size_t blen, const char *more)
+{
+	bool ok = head_begin(c, status);
+	if (ctype)
+		ok = ok && obuf_printf(&c->out, "Content-Type: %s\r\n", ctype);
+	ok = ok && obuf_printf(&c->out, "Content-Length: %zu\r\n%s", blen, more ? more : "");
+	ok = ok && head_end(c, cfg);
+	if (!is_head(c) && blen) {
+		size_t from = c->out.len;
+		ok = ok && obuf_append(&c->out, body, blen);
+		add_mem(c, from);
+	}
+	return ok;
+}
+
+bool http_respond_error(struct conn *c, const struct http_cfg *cfg, int status, bool head)
+{
+	char body[128];
+	int n = snprintf(body, sizeof body, "%d %s\n", status, http_reason(status));
+	c->close_after = true;
+	if (!head)
+		c->req.method = HTTP_M_GET;
+	return simple(c, cfg, status, "text/plain; charset=utf-8", body, (size_t)n, NULL);
+}
+
+static bool error_keep(struct conn *c, const struct http_cfg *cfg, int status, const char *more)
+{
+	char body[128];
+	int n = snprintf(body, sizeof body, "%d %s\n", status, http_reason(status));
+	return simple(c, cfg, status, "text/plain; charset=utf-8", body, (size_t)n, more);
+}
+
+/* ---- conditionals ---- */
+
+static void make_etag(const struct stat *st, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "\"%llx-%llx-%llx.%lx\"", (unsigned long long)st->st_ino,
+		 (unsigned long long)st->st_size, (unsigned long long)st->st_mtim.tv_sec,
+		 (unsigned long)st->st_mtim.tv_nsec);
+}
+
+/* Does an If-None-Match list hold our tag (weak comparison)? */
+static bool etag_listed(struct http_str v, const char *etag)
+{
+	size_t el = strlen(etag), i = 0;
+	while (i < v.len) {
+		while (i < v.len && (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == ','))
+			i++;
+		if (i < v.len && v.p[i] == '*')
+			return true;
+		if (i + 2 <= v.len && v.p[i] == 'W' && v.p[i + 1] == '/')
+			i += 2;
+		if (i >= v.len || v.p[i] != '"')
+			return false;
+		size_t b = i++;
+		while (i < v.len && v.p[i] != '"')
+			i++;
+		if (i >= v.len)
+			return false;
+		i++;
+		if (i - b == el && memcmp(v.p + b, etag, el) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool not_modified(const struct conn *c, const struct stat *st, const char *etag)
+{
+	if (c->req.if_none_match.p)
+		return etag_listed(c->req.if_none_match, etag);
+	time_t t;
+	if (c->req.if_modified_since.p &&
+	    http_date_parse(c->req.if_modified_since.p, c->req.if_modified_since.len, &t))
+		return st->st_mtim.tv_sec <= t;
+	return false;
+}
+
+/* If-Range: the range applies only if the validator still matches
+ * (strongly for a tag, exactly for a date). */
+static bool if_range_ok(const struct conn *c, const struct stat *st, const char *etag)
+{
+	struct http_str v = c->req.if_range;
+	if (!v.p)
+		return true;
+	if (v.len && v.p[0] == '"')
+		return v.len == strlen(etag) && memcmp(v.p, etag, v.len) == 0;
+	time_t t;
+	return http_date_parse(v.p, v.len, &t) && t == st->st_mtim.tv_sec;
+}
+
+/* ---- files ---- */
+
+static bool serve_file(struct conn *c, const struct http_cfg *cfg, int fd, const struct stat *st,
+		       const char *name)
+{
+	char etag[80], lm[HTTP_DATE_LEN], meta[256];
+	make_etag(st, etag, sizeof etag);
+	http_date_format(st->st_mtim.tv_sec, lm);
+	snprintf(meta, sizeof meta, "Last-Modified: %s\r\nETag: %s\r\n", lm, etag);
+	const char *ctype = http_mime_type(cfg->mime, name);
+	uint64_t size = (uint64_t)st->st_size;
+	if (not_modified(c, st, etag)) {
+		close(fd);
+		bool ok = head_begin(c, 304) && obuf_append(&c->out, meta, strlen(meta));
+		return ok && head_end(c, cfg);
+	}
+	struct http_range r[HTTP_RANGES_MAX];
+	size_t nr = 0;
+	int rs = HTTP_RANGE_NONE;
+	if (c->req.range.p && c->req.method == HTTP_M_GET && if_range_ok(c, st, etag))
+		rs = http_range_parse(c->req.range.p, c->req.range.len, size, r, HTTP_RANGES_MAX,
+				      &nr);
+	bool ok;
+	if (rs == HTTP_RANGE_UNSATISFIABLE) {
+		close(fd);
+		char more[400];
+		snprintf(more, sizeof more, "Content-Range: bytes */%llu\r\n%s",
+			 (unsigned long long)size, meta);
+		return error_keep(c, cfg, 416, more);
+	}
+	c->filefd = fd;
+	if (rs == HTTP_RANGE_NONE) {
+		ok = head_begin(c, 200) &&
+		     obuf_printf(&c->out,
+				 "Content-Type: %s\r\nContent-Length: %llu\r\nAccept-Ranges: "
+				 "bytes\r\n%s",
+				 ctype, (unsigned long long)size, meta) &&
+		     head_end(c, cfg);
+		if (!is_head(c) && size)
+			c->segs[c->nseg++] = (struct seg){SEG_FILE, 0, size};
+		return ok;
+	}
+	if (nr == 1) {
+		ok = head_begin(c, 206) &&
+		     obuf_printf(&c->out,
+				 "Content-Type: %s\r\nContent-Length: %llu\r\nContent-Range: bytes "
+				 "%llu-%llu/%llu\r\nAccept-Ranges: bytes\r\n%s",
+				 ctype, (unsigned long long)(r[0].last - r[0].first + 1),
+				 (unsigned long long)r[0].first, (unsigned long long)r[0].last,
+				 (unsigned long long)size, meta) &&
+		     head_end(c, cfg);
+		c->segs[c->nseg++] = (struct seg){SEG_FILE, r[0].first, r[0].last - r[0].first + 1};
+		return ok;
+	}
+	/* multipart/byteranges: the boundary is random, so a body that
+	 * happens to hold it is vanishingly unlikely. */
+	char boundary[40];
+	snprintf(boundary, sizeof boundary, "sockctl-%08lx%08lx", (unsigned long)random(),
+		 (unsigned long)random());
+	char part[MAX_SEGS][300];
+	uint64_t total = 0;
+	for (size_t i = 0; i < nr; i++) {
+		snprintf(
+		    part[i], sizeof part[i],
+		    "\r\n--%s\r\nContent-Type: %s\r\nContent-Range: bytes %llu-%llu/%llu\r\n\r\n",
+		    boundary, ctype, (unsigned long long)r[i].first, (unsigned long long)r[i].last,
+		    (unsigned long long)size);
+		total += strlen(part[i]) + (r[i].last - r[i].first + 1);
+	}
+	char tail[64];
+	snprintf(tail, sizeof tail, "\r\n--%s--\r\n", boundary);
+	total += strlen(tail);
+	ok = head_begin(c, 206) &&
+	     obuf_printf(&c->out,
+			 "Content-Type: multipart/byteranges; boundary=%s\r\nContent-Length: "
+			 "%llu\r\nAccept-Ranges: bytes\r\n%s",
+			 boundary, (unsigned long long)total, meta) &&
+	     head_end(c, cfg);
+	for (size_t i = 0; ok && i < nr; i++) {
+		size_t from = c->out.len;
+		ok = obuf_append(&c->out, part[i], strlen(part[i]));
+		add_mem(c, from);
+		c->segs[c->nseg++] = (struct seg){SEG_FILE, r[i].first, r[i].last - r[i].first + 1};
+	}
+	size_t from = c->out.len;
+	ok = ok && obuf_append(&c->out, tail, strlen(tail));
+	add_mem(c, from);
+	return ok;
+}
+
+/* ---- listings ---- */
+
+struct entry {
+	char *name; /* owned */
+	bool dir;
+	long long size;
+	time_t mtime;
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
+}
+
+static bool listing(struct conn *c, const struct http_cfg *cfg, int dirfd, const char *rel)
+{
+	int dfd = dup(dirfd);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return error_keep(c, cfg, 500, NULL);
+	}
+	struct entry *v = NULL;
+	size_t n = 0, cap = 0;
+	bool ok = true;
+	struct dirent *de;
+	while (ok && n < LISTING_MAX && (de = readdir(d))) {
+		const char *nm = de->d_name;
+		if (nm[0] == '.' && (!cfg->dotfiles || !nm[1] || (nm[1] == '.' && !nm[2])))
+			continue;
+		struct stat st;
+		if (fstatat(dirfd, nm, &st, 0) < 0 &&
+		    fstatat(dirfd, nm, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct entry *nv = realloc(v, cap * sizeof *v);
+			if (!nv) {
+				ok = false;
+				break;
+			}
+			v = nv;
+		}
+		v[n].name = strdup(nm);
+		if (!v[n].name) {
+			ok = false;
+			break;
+		}
+		v[n].dir = S_ISDIR(st.st_mode);
+		v[n].size = (long long)st.st_size;
+		v[n].mtime = st.st_mtim.tv_sec;
+		n++;
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(v, n, sizeof *v, cmp_entry);
+	struct obuf body = {0};
+	char title[HTTP_PATH_MAX * 6 + 8], url[HTTP_PATH_MAX * 3 + 8], esc[HTTP_PATH_MAX * 3 + 8];
+	http_path_url(rel, true, url, sizeof url);
+	http_escape_html(url, strlen(url), title, sizeof title);
+	ok = ok &&
+	     obuf_printf(&body,
+			 "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+			 "<title>Index of %s</title></head>\n<body><h1>Index of %s</h1>\n"
+			 "<table>\n<tr><th>Name</th><th>Size</th><th>Last modified</th></tr>\n",
+			 title, title);
+	if (*rel)
+		ok = ok && obuf_printf(&body, "<tr><td><a href=\"../\">../</a></td><td></td>"
+					      "<td></td></tr>\n");
+	for (size_t i = 0; ok && i < n; i++) {
+		char date[HTTP_DATE_LEN], href[sizeof url + 2], shown[1800];
+		/* href: every unsafe byte %-encoded, then "./" so a name like
+		 * "javascript:x" can never read as a scheme */
+		http_path_url(v[i].name, v[i].dir, url, sizeof url);
+		snprintf(href, sizeof href, ".%s", url);
+		http_escape_html(href, strlen(href), esc, sizeof esc);
+		http_escape_html(v[i].name, strlen(v[i].name), shown, sizeof shown - 2);
+		if (v[i].dir)
+			strcat(shown, "/");
+		http_date_format(v[i].mtime, date);
+		if (v[i].dir)
+			ok = obuf_printf(
+			    &body, "<tr><td><a href=\"%s\">%s</a></td><td>-</td><td>%s</td></tr>\n",
+			    esc, shown, date);
+		else
+			ok = obuf_printf(
+			    &body,
+			    "<tr><td><a href=\"%s\">%s</a></td><td>%lld</td><td>%s</td></tr>\n",
+			    esc, shown, v[i].size, date);
+	}
+	ok = ok && obuf_printf(&body, "</table>\n</body></html>\n");
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+	if (!ok) {
+		free(body.p);
+		return error_keep(c, cfg, 500, NULL);
+	}
+	ok = simple(c, cfg, 200, "text/html; charset=utf-8", body.p, body.len, NULL);
+	free(body.p);
+	return ok;
+}
+
+static int errno_status(int e)
+{
+	switch (e) {
+	case ENOENT:
+	case ENOTDIR:
+	case ENAMETOOLONG:
+		return 404;
+	case ELOOP:
+	case EXDEV:
+	case EACCES:
+	case EPERM:
+		return 403;
+	}
+	return 500;
+}
+
+static bool serve_path(struct conn *c, const struct http_cfg *cfg, const struct http_path *p)
+{
+	int fd =
+	    http_path_open(cfg->rootfd, p->rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, cfg->symlinks);
+	if (fd < 0)
+		return error_keep(c, cfg, errno_status(errno), NULL);
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return error_keep(c, cfg, 500, NULL);
+	}
+	if (S_ISREG(st.st_mode)) {
+		if (p->slash && *p->rel) {
+			close(fd);
+			return error_keep(c, cfg, 404, NULL);
+		}
+		return serve_file(c, cfg, fd, &st, p->rel);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		close(fd);
+		return error_keep(c, cfg, 403, NULL);
+	}
+	if (!p->slash) {
+		/* The add-a-slash redirect: built from the cleaned path only,
+		 * so it always starts with exactly one '/' (never "//host"),
+		 * and every byte that is not plainly safe is %-encoded (no
+		 * CRLF, no backslash). */
+		close(fd);
+		char loc[HTTP_PATH_MAX * 3 + 8], more[HTTP_PATH_MAX * 3 + 32];
+		if (!http_path_url(p->rel, true, loc, sizeof loc))
+			return error_keep(c, cfg, 414, NULL);
+		snprintf(more, sizeof more, "Location: %s\r\n", loc);
+		return error_keep(c, cfg, 301, more);
+	}
+	char idx[HTTP_PATH_MAX + 16];
+	snprintf(idx, sizeof idx, "%s%sindex.html", p->rel, *p->rel ? "/" : "");
+	int ifd = http_path_open(cfg->rootfd, idx, O_RDONLY | O_NONBLOCK | O_NOCTTY, cfg->symlinks);
+	struct stat ist;
+	if (ifd >= 0 && fstat(ifd, &ist) == 0 && S_ISREG(ist.st_mode)) {
+		close(fd);
+		return serve_file(c, cfg, ifd, &ist, "index.html");
+	}
+	if (ifd >= 0)
+		close(ifd);
+	bool ok = cfg->listing ? listing(c, cfg, fd, p->rel) : error_keep(c, cfg, 403, NULL);
+	close(fd);
+	return ok;
+}
+
+/* ---- uploads ---- */
+
+static bool start_upload(struct conn *c, const struct http_cfg *cfg, const struct http_path *p)
+{
+	if (!c->req.has_length)
+		return error_keep(c, cfg, 411, NULL);
+	if (c->req.content_length > cfg->max_upload) {
+		c->close_after = true;
+		return error_keep(c, cfg, 413, NULL);
+	}
+	if (!*p->rel || p->slash)
+		return error_keep(c, cfg, 409, NULL);
+	char dir[HTTP_PATH_MAX];
+	const char *base = strrchr(p->rel, '/');
+	if (base) {
+		memcpy(dir, p->rel, (size_t)(base - p->rel));
+		dir[base - p->rel] = '\0';
+		base++;
+	} else {
+		dir[0] = '\0';
+		base = p->rel;
+	}
+	if (strlen(base) >= sizeof c->upname)
+		return error_keep(c, cfg, 414, NULL);
+	int dfd = http_path_open(cfg->rootfd, dir, O_RDONLY | O_DIRECTORY, cfg->symlinks);
+	if (dfd < 0)
+		return error_keep(c, cfg, errno_status(errno), NULL);
+	struct stat st;
+	c->upexisted = fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (c->upexisted && (!cfg->overwrite || !S_ISREG(st.st_mode))) {
+		close(dfd);
+		return error_keep(c, cfg, 409, NULL);
+	}
+	/* Written to a hidden temporary file, renamed into place at the end:
+	 * nobody ever sees half a file. */
+	int tfd = -1;
+	for (int tries = 0; tfd < 0 && tries < 8; tries++) {
+		snprintf(c->uptmp, sizeof c->uptmp, ".sockctl-upload-%08lx",
+			 (unsigned long)random());
+		tfd = openat(dfd, c->uptmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+			     0644);
+		if (tfd < 0 && errno != EEXIST)
+			break;
+	}
+	if (tfd < 0) {
+		int e = errno;
+		close(dfd);
+		return error_keep(c, cfg, e == EACCES || e == EROFS ? 403 : 500, NULL);
+	}
+	memcpy(c->upname, base, strlen(base) + 1);
+	c->updir = dfd;
+	c->upfd = tfd;
+	c->state = C_UPLOAD;
+	c->status = 0;
+	return true;
+}
+
+void http_upload_abort(struct conn *c)
+{
+	if (c->upfd >= 0) {
+		close(c->upfd);
+		unlinkat(c->updir, c->uptmp, 0);
+	}
+	if (c->updir >= 0)
+		close(c->updir);
+	c->upfd = c->updir = -1;
+}
+
+int http_upload_finish(struct conn *c, const struct http_cfg *cfg)
+{
+	int st = 0;
+	if (close(c->upfd) < 0)
+		st = 500;
+	c->upfd = -1;
+	if (!st && renameat2(c->updir, c->uptmp, c->updir, c->upname,
+			     cfg->overwrite ? 0 : RENAME_NOREPLACE) < 0)
+		st = errno == EEXIST ? 409 : 500;
+	if (st)
+		unlinkat(c->updir, c->uptmp, 0);
+	close(c->updir);
+	c->updir = -1;
+	return st ? st : c->upexisted ? 204 : 201;
+}
+
+bool http_respond_status(struct conn *c, const struct http_cfg *cfg, int status)
+{
+	if (status >= 400)
+		return error_keep(c, cfg, status, NULL);
+	/* 204 carries no Content-Length (RFC 9110 8.6) */
+	return head_begin(c, status) &&
+	       (status == 204 || obuf_append(&c->out, "Content-Length: 0\r\n", 19)) &&
+	       head_end(c, cfg);
+}
+
+/* ---- the entry point ---- */
+
+bool http_respond(struct conn *c, const struct http_cfg *cfg)
+{
+	const struct http_req *r = &c->req;
+	if (cfg->respond) {
+		if (cfg->status == 204 || cfg->status == 304)
+			return head_begin(c, cfg->status) && head_end(c, cfg);
+		const char *ct = cfg->has_ctype ? NULL : "text/plain; charset=utf-8";
+		return simple(c, cfg, cfg->status, ct, cfg->body, cfg->body_len, NULL);
+	}
+	bool put = r->method == HTTP_M_PUT && cfg->upload;
+	if (r->method != HTTP_M_GET && r->method != HTTP_M_HEAD && !put)
+		return error_keep(c, cfg, 405,
+				  cfg->upload ? "Allow: GET, HEAD, PUT\r\n"
+					      : "Allow: GET, HEAD\r\n");
+	struct http_path p;
+	int st = http_path_clean(r->target.p, r->target.len, &p);
+	if (st)
+		return error_keep(c, cfg, st, NULL);
+	/* Dotfiles (.git, .env, ...) are private unless --dotfiles. */
+	if (p.dotfile && !cfg->dotfiles)
+		return error_keep(c, cfg, 404, NULL);
+	if (put)
+		return start_upload(c, cfg, &p);
+	return serve_path(c, cfg, &p);
+}
