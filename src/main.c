@@ -12,6 +12,7 @@
 #include "mux.h"
 
 const struct cmd_entry cmd_table[] = {
+    {"http", cmd_http, "HTTP client (get) and static file server (serve)"},
     {NULL, NULL, NULL},
 };
 
