@@ -226,8 +226,8 @@ static bool build_request(struct get *g)
 	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
 		if (user_hdr(g, defaults[i]) || !values[i])
 			continue;
-		snprintf(line, sizeof line, "%s: %s%s\r\n", defaults[i],
-			 i == 3 ? "bytes=" : "", values[i]);
+		snprintf(line, sizeof line, "%s: %s%s\r\n", defaults[i], i == 3 ? "bytes=" : "",
+			 values[i]);
 		add(b, &fit, line);
 	}
 	/* Credentials go only to the origin they were given for. */
@@ -329,8 +329,7 @@ static int print_head(struct get *g)
 
 static bool is_redirect(int status)
 {
-	return status == 301 || status == 302 || status == 303 || status == 307 ||
-	       status == 308;
+	return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
 /* The head is in: decide what happens to the body. */
@@ -368,7 +367,8 @@ static void on_done(struct get *g, bool clean_end)
 		char err[256];
 		int rc = http_url_resolve(&g->url, loc, &next, err, sizeof err);
 		if (rc != HTTP_URL_OK) {
-			fail_url(g, rc == HTTP_URL_UNSUPPORTED ? GET_UNSUPPORTED : GET_URL_MALFORMED,
+			fail_url(g,
+				 rc == HTTP_URL_UNSUPPORTED ? GET_UNSUPPORTED : GET_URL_MALFORMED,
 				 "redirect from %s: %s", g->urls[g->cur], err);
 			return;
 		}
@@ -506,6 +506,13 @@ static void on_connect(struct loop *l, int fd, int err, const char *errtext, voi
 	g->fd = fd;
 	g->conn_origin = g->url;
 	g->reused = false;
+	if (g_opts.verbose) {
+		struct sock_addr pa;
+		char a[SOCK_ADDRSTRLEN] = "?";
+		if (sock_peer_addr(fd, &pa) == 0)
+			sock_addr_str((struct sockaddr *)&pa.ss, pa.len, a, sizeof a);
+		vmsg("connected to %s", a);
+	}
 	send_request(g);
 }
 
@@ -520,6 +527,7 @@ static void start_request(struct get *g)
 	g->got_bytes = false;
 	g->final_status = 0;
 	if (g->fd >= 0 && g->reusable && http_url_same_origin(&g->conn_origin, &g->url)) {
+		vmsg("reusing the connection to %s", g->url.host);
 		g->reused = true;
 		g->reusable = false;
 		g->t_lookup = now_us() - g->t0;
@@ -548,8 +556,8 @@ static void on_deadline(struct loop *l, void *arg)
 {
 	(void)l;
 	struct get *g = arg;
-	fail_url(g, GET_TIMEOUT, "%s: timed out after %d.%03d s", g->urls[g->cur],
-		 g->max_ms / 1000, g->max_ms % 1000);
+	fail_url(g, GET_TIMEOUT, "%s: timed out after %d.%03d s", g->urls[g->cur], g->max_ms / 1000,
+		 g->max_ms % 1000);
 }
 
 static void on_idle(struct loop *l, void *arg)
@@ -726,8 +734,8 @@ int cmd_http_get(int argc, char **argv)
 		}
 		case OPT_RANGE:
 			if (!valid_range(optarg))
-				return usage_error("bad range '%s' (e.g. 0-99, -500, 100-, 0-1,5-9)",
-						   optarg);
+				return usage_error(
+				    "bad range '%s' (e.g. 0-99, -500, 100-, 0-1,5-9)", optarg);
 			g->range = optarg;
 			break;
 		case OPT_IMS:
