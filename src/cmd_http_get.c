@@ -129,8 +129,10 @@ static int64_t now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Writes everything to out_fd, waiting if it is a non-blocking pipe. */
-static int write_all(int fd, const char *p, size_t n)
+/* Writes everything to fd (the output), waiting at most wait_ms for a
+ * non-blocking pipe to drain. A blocking output simply blocks: that is
+ * the back-pressure a slow reader applies. */
+static int write_all(int fd, const char *p, size_t n, int wait_ms)
 {
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
@@ -139,7 +141,10 @@ static int write_all(int fd, const char *p, size_t n)
 				continue;
 			if (errno == EAGAIN) {
 				struct pollfd pf = {.fd = fd, .events = POLLOUT};
-				if (poll(&pf, 1, -1) < 0 && errno != EINTR)
+				int r = poll(&pf, 1, wait_ms);
+				if (r == 0)
+					errno = ETIMEDOUT;
+				if (r <= 0 && errno != EINTR)
 					return -1;
 				continue;
 			}
@@ -316,15 +321,15 @@ static int print_head(struct get *g)
 	char line[HTTP_RESP_LINEMAX];
 	int n = snprintf(line, sizeof line, "HTTP/1.%d %d %s\r\n", r->version % 10, r->status,
 			 r->reason);
-	if (write_all(g->out_fd, line, (size_t)n) < 0)
+	if (write_all(g->out_fd, line, (size_t)n, g->idle_ms) < 0)
 		return -1;
 	for (size_t i = 0; i < r->nhdrs; i++) {
 		const char *parts[] = {r->hdrs[i].name, ": ", r->hdrs[i].value, "\r\n"};
 		for (int k = 0; k < 4; k++)
-			if (write_all(g->out_fd, parts[k], strlen(parts[k])) < 0)
+			if (write_all(g->out_fd, parts[k], strlen(parts[k]), g->idle_ms) < 0)
 				return -1;
 	}
-	return write_all(g->out_fd, "\r\n", 2);
+	return write_all(g->out_fd, "\r\n", 2, g->idle_ms);
 }
 
 static bool is_redirect(int status)
@@ -446,7 +451,7 @@ static void on_readable(struct get *g)
 			fail_url(g, GET_WRITE, "write output: %s", strerror(errno));
 			return;
 		}
-		if (bl && !g->discard && write_all(g->out_fd, body, bl) < 0) {
+		if (bl && !g->discard && write_all(g->out_fd, body, bl, g->idle_ms) < 0) {
 			fail_url(g, GET_WRITE, "write output: %s", strerror(errno));
 			return;
 		}
@@ -476,7 +481,6 @@ static void on_io(struct loop *l, int fd, int mask, void *arg)
 		loop_timer_start(g->l, &g->idle, g->idle_ms);
 		if (buf_len(&g->req) == 0)
 			loop_io_mask(g->l, g->fd, MUX_READ);
-		return;
 	}
 	if (mask & MUX_READ)
 		on_readable(g);
@@ -485,7 +489,9 @@ static void on_io(struct loop *l, int fd, int mask, void *arg)
 static void send_request(struct get *g)
 {
 	g->t_connect = now_us() - g->t0;
-	if (loop_io(g->l, g->fd, MUX_WRITE, on_io, g) < 0) {
+	/* Read while still writing: a server may answer (and close) before
+	 * it has read the whole request. */
+	if (loop_io(g->l, g->fd, MUX_READ | MUX_WRITE, on_io, g) < 0) {
 		fail_url(g, GET_CONNECT, "connect %s: %s", g->urls[g->cur],
 			 errno == ERANGE ? "descriptor too large for --mux=select"
 					 : strerror(errno));

@@ -88,6 +88,10 @@ nginx_bg() {
 	get -o "$BATS_TEST_TMPDIR/blob" "$u/blob.bin"
 	cmp "$www/blob.bin" "$BATS_TEST_TMPDIR/blob"
 	get "$u/blob.bin" | cmp - "$www/blob.bin"
+	# A reader that goes away: curl's 23, one line naming the output.
+	run bash -c "timeout $T '$SOCKCTL' http get '$u/blob.bin' | true; exit \${PIPESTATUS[0]}"
+	assert_failure 23
+	assert_output 'sockctl: write output: Broken pipe'
 
 	run -0 get -I "$u/blob.bin"
 	assert_line --regexp '^HTTP/1\.[01] 200 '
