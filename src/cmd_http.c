@@ -29,10 +29,7 @@ int cmd_http(int argc, char **argv)
 	if (strcmp(sub, "get") == 0) {
 		g_cmdname = "http get";
 		optind = 1;
-		/* http get is written on its own branch; when it is merged this
-		 * becomes: return cmd_http_get(argc - 1, argv + 1); */
-		errmsg("http get: not built into this version yet");
-		return EXIT_FAIL;
+		return cmd_http_get(argc - 1, argv + 1);
 	}
 	return usage_error("unknown subcommand '%s' (serve or get)", sub);
 }

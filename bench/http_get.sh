@@ -1,0 +1,70 @@
+#!/bin/bash
+# Benchmark: `sockctl http get` against curl, fetching from one nginx
+# worker (sendfile on) on loopback, in the same run. Prints wall times and
+# the ratio curl/sockctl (above 1: sockctl is faster).
+#   bench/http_get.sh [SOCKCTL]     (default ./sockctl)
+# Cases: many small files on one kept-alive connection, several 1 MiB
+# files on one connection, and one process per request.
+set -eu
+SOCKCTL=${1:-./sockctl}
+command -v nginx >/dev/null || { echo "nginx is not installed" >&2; exit 1; }
+command -v curl >/dev/null || { echo "curl is not installed" >&2; exit 1; }
+t=$(mktemp -d)
+trap 'kill $ngx 2>/dev/null; wait $ngx 2>/dev/null; rm -rf "$t"' EXIT
+mkdir -p "$t/www" "$t/tmp"
+head -c 1024 /dev/urandom >"$t/www/1k"
+head -c 1048576 /dev/urandom >"$t/www/1m"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$t/nginx.conf" <<CONF
+daemon off; master_process off; worker_processes 1;
+pid $t/nginx.pid; error_log $t/error.log;
+events { worker_connections 256; }
+http {
+	access_log off; sendfile on; keepalive_requests 100000;
+	client_body_temp_path $t/tmp/b; proxy_temp_path $t/tmp/p; fastcgi_temp_path $t/tmp/f;
+	uwsgi_temp_path $t/tmp/u; scgi_temp_path $t/tmp/s;
+	server { listen 127.0.0.1:$port; root $t/www; }
+}
+CONF
+nginx -p "$t" -c "$t/nginx.conf" -e "$t/error.log" &
+ngx=$!
+for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+
+now() { date +%s.%N; }
+# run NAME CMD...: wall seconds of CMD (output discarded).
+secs() {
+	local a b
+	a=$(now)
+	"$@" >/dev/null
+	b=$(now)
+	echo "$a $b" | awk '{ printf "%.3f", $2 - $1 }'
+}
+compare() {
+	local name=$1 s c
+	shift
+	s=$(secs "$@" sockctl)
+	c=$(secs "$@" curl)
+	echo "$s $c" | awk -v n="$name" '{ printf "%-34s sockctl %7.3f s   curl %7.3f s   curl/sockctl %.2f\n", n, $1, $2, $2 / $1 }'
+}
+
+u=http://127.0.0.1:$port
+urls() { for ((i = 0; i < $1; i++)); do echo "$u/$2"; done; }
+many() {
+	local n=$1 f=$2 who=$3
+	mapfile -t list < <(urls "$n" "$f")
+	if [ "$who" = sockctl ]; then
+		"$SOCKCTL" http get "${list[@]}"
+	else
+		curl -s "${list[@]}"
+	fi
+}
+each() {
+	local n=$1 f=$2 who=$3
+	for ((i = 0; i < n; i++)); do
+		if [ "$who" = sockctl ]; then "$SOCKCTL" http get "$u/$f"; else curl -s "$u/$f"; fi
+	done
+}
+echo "$(nginx -v 2>&1 | sed "s/.*: //"), one worker, sendfile on; $(curl --version | head -n 1 | cut -d" " -f1-2); loopback; $(nproc) cores"
+compare "5000 x 1 KiB, one process" many 5000 1k
+compare "300 x 1 MiB, one process" many 300 1m
+compare "300 x 1 KiB, a process each" each 300 1k

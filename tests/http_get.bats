@@ -1,0 +1,239 @@
+#!/usr/bin/env bats
+# sockctl http get against real servers: python3 -m http.server, nginx,
+# and a scripted peer (tests/http_get_peer.py) for chunked bodies,
+# redirects and broken replies.
+# sockctl: per-backend
+load helpers
+
+get() {
+	timeout "$T" "$SOCKCTL" http get "$@"
+}
+
+# The peers need Debian's python3 (build-aux/install-deps.sh); prefer it
+# over a version-manager shim that costs a second per start. A variable,
+# not a function: start_bg must get the server's own pid to kill it.
+PY=python3
+[[ -x /usr/bin/python3 ]] && PY=/usr/bin/python3
+
+# A loopback port nothing listens on (bound, then released).
+unused_port() {
+	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# peer_bg: starts the scripted peer; sets $port.
+peer_bg() {
+	start_bg peer "$PY" "$BATS_TEST_DIRNAME/http_get_peer.py"
+	# In a || list: wait_ready's polling grep must not trip errexit.
+	wait_ready peer || fail "the scripted peer did not start"
+}
+
+# pyhttp_bg DIR: python3 -m http.server on port 0 serving DIR; sets $port.
+pyhttp_bg() {
+	start_bg py "$PY" -u -m http.server 0 --bind 127.0.0.1 --directory "$1"
+	wait_file_contains "$BATS_TEST_TMPDIR/py.out" "Serving HTTP"
+	port=$(sed -n 's/.* port \([0-9]*\) .*/\1/p' "$BATS_TEST_TMPDIR/py.out" | head -n 1)
+	[[ -n "$port" ]]
+}
+
+# nginx_bg DIR: one nginx process (no daemon, no master) serving DIR on a
+# free loopback port, logging each request's connection number; sets
+# $port. Skips the test when nginx is missing or cannot start here.
+nginx_bg() {
+	command -v nginx >/dev/null || skip "nginx is not installed"
+	local t=$BATS_TEST_TMPDIR
+	port=$(unused_port)
+	mkdir -p "$t/ngx"
+	cat >"$t/nginx.conf" <<-CONF
+		daemon off;
+		master_process off;
+		worker_processes 1;
+		pid $t/nginx.pid;
+		error_log $t/nginx-error.log;
+		events { worker_connections 64; }
+		http {
+			log_format conn '\$connection \$connection_requests \$status \$request';
+			access_log $t/nginx-access.log conn;
+			client_body_temp_path $t/ngx/body;
+			proxy_temp_path $t/ngx/proxy;
+			fastcgi_temp_path $t/ngx/fastcgi;
+			uwsgi_temp_path $t/ngx/uwsgi;
+			scgi_temp_path $t/ngx/scgi;
+			types { text/plain txt; }
+			default_type application/octet-stream;
+			server {
+				listen 127.0.0.1:$port;
+				root $1;
+			}
+		}
+	CONF
+	start_bg nginx nginx -p "$t" -c "$t/nginx.conf" -e "$t/nginx-error.log"
+	local i
+	for ((i = 0; i < 500; i++)); do
+		kill -0 "$nginx_pid" 2>/dev/null ||
+			skip "nginx could not start: $(tail -n 1 "$t/nginx-error.log" "$t/nginx.err" 2>/dev/null | tr '\n' ' ')"
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+		sleep 0.02
+	done
+	skip "nginx did not accept connections on port $port"
+}
+
+@test "python http.server: bodies byte for byte, -o, -I, --json, --fail, -L" {
+	local www=$BATS_TEST_TMPDIR/www
+	mkdir -p "$www/dir"
+	head -c 300000 /dev/urandom >"$www/blob.bin"
+	printf 'in a dir\n' >"$www/dir/index.html"
+	pyhttp_bg "$www"
+	local u=http://127.0.0.1:$port
+
+	get -o "$BATS_TEST_TMPDIR/blob" "$u/blob.bin"
+	cmp "$www/blob.bin" "$BATS_TEST_TMPDIR/blob"
+	get "$u/blob.bin" | cmp - "$www/blob.bin"
+	# A reader that goes away: curl's 23, one line naming the output.
+	run bash -c "timeout $T '$SOCKCTL' http get '$u/blob.bin' | true; exit \${PIPESTATUS[0]}"
+	assert_failure 23
+	assert_output 'sockctl: write output: Broken pipe'
+
+	run -0 get -I "$u/blob.bin"
+	assert_line --regexp '^HTTP/1\.[01] 200 '
+	assert_line --partial 'Content-Length: 300000'
+
+	run -0 get --json "$u/blob.bin" "$u/missing"
+	[[ ${#lines[@]} -eq 2 ]]
+	"$PY" -c '
+import json, sys
+a, b = (json.loads(l) for l in sys.stdin)
+assert a["status"] == 200 and a["body_bytes"] == 300000 and a["exit"] == 0, a
+assert ["Content-Length", "300000"] in a["headers"], a
+assert all(a["timing"][k] >= 0 for k in ("lookup", "connect", "first_byte", "total"))
+assert a["timing"]["total"] >= a["timing"]["first_byte"] >= a["timing"]["connect"]
+assert b["status"] == 404, b' <<<"$output"
+
+	run -22 get --fail "$u/missing"
+	assert_output --partial 'HTTP 404'
+	refute_output --partial 'DOCTYPE'
+
+	# /dir answers 301 Location: /dir/ (a relative reference).
+	run -0 get "$u/dir"
+	refute_output --partial 'in a dir'
+	run -0 get -L "$u/dir"
+	assert_output 'in a dir'
+}
+
+@test "nginx: keep-alive across URLs, ranges, conditional requests, redirects" {
+	local www=$BATS_TEST_TMPDIR/www
+	mkdir -p "$www/sub"
+	printf '0123456789abcdefghij' >"$www/f.txt"
+	printf 'sub index\n' >"$www/sub/index.html"
+	nginx_bg "$www"
+	local u=http://127.0.0.1:$port
+
+	# Three URLs to one origin travel on one connection.
+	run -0 get "$u/f.txt" "$u/f.txt" "$u/sub/"
+	assert_output $'0123456789abcdefghij0123456789abcdefghijsub index'
+	wait_file_contains "$BATS_TEST_TMPDIR/nginx-access.log" 'GET /sub/'
+	run awk '{ print $1 }' "$BATS_TEST_TMPDIR/nginx-access.log"
+	[[ ${#lines[@]} -eq 3 && ${lines[0]} == "${lines[1]}" && ${lines[1]} == "${lines[2]}" ]] ||
+		fail "not one connection: $(cat "$BATS_TEST_TMPDIR/nginx-access.log")"
+	run awk '{ print $2 }' "$BATS_TEST_TMPDIR/nginx-access.log"
+	assert_output $'1\n2\n3'
+
+	run -0 get --range 2-5 "$u/f.txt"
+	assert_output '2345'
+	run -0 get -i --range -3 "$u/f.txt"
+	assert_line --regexp '^HTTP/1\.1 206 '
+	assert_line --partial 'Content-Range: bytes 17-19/20'
+	assert_line --partial 'hij'
+	run -0 get -i --range 0-0,5-6 "$u/f.txt"
+	assert_line --partial 'multipart/byteranges'
+	assert_line --regexp $'^0\r?$'
+	assert_line --regexp $'^56\r?$'
+
+	# Not modified since the file's own mtime; modified since 1994.
+	run -0 get -i --if-modified-since "$www/f.txt" "$u/f.txt"
+	assert_line --regexp '^HTTP/1\.1 304 '
+	refute_output --partial '0123'
+	run -0 get --if-modified-since 'Sun, 06 Nov 1994 08:49:37 GMT' "$u/f.txt"
+	assert_output '0123456789abcdefghij'
+
+	# nginx redirects /sub to an absolute http://127.0.0.1:PORT/sub/.
+	run -0 get -L -w "$u/sub"
+	assert_line 'sub index'
+	assert_line --regexp "^sockctl: $u/sub: lookup [0-9.]+ s, connect [0-9.]+ s, first byte [0-9.]+ s, total [0-9.]+ s$"
+}
+
+@test "chunked bodies split anywhere, keep-alive, redirects, request headers" {
+	peer_bg
+	local u=http://127.0.0.1:$port
+	run -0 get "$u/chunked"
+	assert_output 'hello, chunked world'
+	# Chunked then length-framed on one kept-alive connection.
+	run -0 get "$u/chunked" "$u/conn" "$u/chunked" "$u/conn"
+	assert_output --regexp $'^hello, chunked worldconnection ([0-9]+)\nhello, chunked worldconnection [0-9]+$'
+	[[ ${lines[0]##* } == "${lines[1]##* }" ]] || fail "two connections: $output"
+	run -0 get --json "$u/chunked"
+	assert_output --partial '"body_bytes":20'
+	refute_output --partial 'X-Trailer'
+
+	# Redirects: relative and bounded.
+	run -0 get -L "$u/redirect/3"
+	assert_output 'hello, chunked world'
+	run -0 get -L --json "$u/redirect/2"
+	assert_output --partial '"redirects":3'
+	assert_output --partial "\"final_url\":\"$u/chunked\""
+	run -0 get "$u/redirect/1"
+	assert_output 'moved'
+	run -47 get -L --max-redirs 3 "$u/loop"
+	assert_output --partial 'more than 3 redirects'
+
+	# -H adds and overrides; 'Name:' removes a default header.
+	run -0 get -H 'X-One: 1' -H 'User-Agent: probe/1' -H 'Accept:' "$u/headers"
+	assert_line 'x-one=1'
+	assert_line 'user-agent=probe/1'
+	assert_line "host=127.0.0.1:$port"
+	refute_line --partial 'accept='
+	run -2 get -H $'X-Evil: a\r\nInjected: 1' "$u/headers"
+	run -2 get -H 'no colon' "$u/headers"
+}
+
+@test "broken replies and failures have curl's exit codes" {
+	peer_bg
+	local u=http://127.0.0.1:$port
+	run -18 get "$u/truncated"
+	assert_output --partial 'closed before the end of the response'
+	run -18 get "$u/truncated-chunked"
+	run -52 get "$u/empty"
+	assert_output --partial 'empty reply'
+	run -8 get "$u/malformed"
+	assert_output --partial 'malformed response header line'
+	run -8 get "$u/smuggle"
+	assert_output --partial 'Content-Length'
+	run -28 get --max-time 0.3 "$u/stall"
+	assert_output --partial 'timed out after 0.300 s'
+	run -28 get --idle-timeout 0.3 "$u/stall"
+	# The server closes after its answer: the next URL reconnects.
+	run -0 get "$u/close-after" "$u/conn"
+	assert_output --regexp '^byeconnection [0-9]+$'
+
+	run -7 get "http://127.0.0.1:$(unused_port)/"
+	assert_output --regexp 'connect 127\.0\.0\.1:[0-9]+: Connection refused'
+	run -6 get -n http://no-such-host.invalid/
+	run -1 get https://127.0.0.1/
+	assert_output --partial 'https URLs are not supported'
+	run -3 get 'http://127.0.0.1/a b'
+	run -3 get 'http://user:pw@127.0.0.1/'
+	run -2 get --range abc "$u/"
+	run -2 get --if-modified-since yesterday "$u/"
+	run -2 get
+	# Several URLs: every one is tried, the exit status is the last failure.
+	run -52 get "$u/truncated" "$u/empty" "$u/conn"
+	assert_output --partial 'only this'
+	assert_output --partial 'connection'
+}
+
+@test "http get --help lists its options and exit codes" {
+	run -0 "$SOCKCTL" http get --help
+	assert_output --partial '--if-modified-since'
+	assert_output --partial '28 timeout'
+	run -0 "$SOCKCTL" help http
+	assert_output --partial 'http get'
+}
