@@ -1,0 +1,31 @@
+/* serve --workers N: N processes, each with its own listening socket on
+ * the same port (SO_REUSEPORT, so the kernel spreads connections) and its
+ * own event loop. The parent only starts them, announces readiness once
+ * all are listening, forwards SIGINT/SIGTERM and collects exit statuses. */
+#ifndef SOCKCTL_WORKERS_H
+#define SOCKCTL_WORKERS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct workers {
+	int n;
+	pid_t *pids;	   /* owned */
+	int ready_pipe[2]; /* workers write one byte each when listening */
+};
+
+/* Forks n workers. Returns 1 in a worker (with *index = 0..n-1), 0 in the
+ * parent, -1 with err. A worker dies with its parent (PR_SET_PDEATHSIG). */
+int workers_start(struct workers *w, int n, int *index, char *err, size_t errlen);
+/* In a worker: tells the parent this worker is listening. */
+void workers_ready(struct workers *w);
+/* In the parent: waits until every worker is listening (or one exits).
+ * Returns 0, or -1 with err. */
+int workers_wait_ready(struct workers *w, int timeout_ms, char *err, size_t errlen);
+/* In the parent: forwards SIGINT/SIGTERM/SIGHUP to the workers, waits for
+ * all of them and returns the highest exit status (a worker killed by a
+ * signal other than the one forwarded counts as 1). */
+int workers_wait(struct workers *w);
+void workers_free(struct workers *w);
+
+#endif
