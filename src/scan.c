@@ -15,7 +15,9 @@
 struct scan;
 struct slot {
 	struct scan *s;
-	int fd; /* owned; -1 when idle */
+	int fd;	   /* owned; -1 when idle */
+	int spare; /* owned; a socket whose connect was refused, to reuse */
+	bool watched;
 	size_t idx;
 	struct timer timer;
 };
@@ -103,6 +105,10 @@ static void print_ready(struct scan *s)
 
 static void fill(struct scan *s);
 
+/* Stores the outcome of port sl->idx and ends the slot's attempt. A
+ * socket whose connect was refused is kept: Linux lets a TCP socket in
+ * the CLOSE state connect again, which saves a socket() and a close() per
+ * closed port, the common case of a scan. */
 static void record(struct scan *s, struct slot *sl, int err)
 {
 	int st = scan_classify(err);
@@ -111,10 +117,16 @@ static void record(struct scan *s, struct slot *sl, int err)
 	if (st == SCAN_OPEN)
 		s->any_open = true;
 	if (sl->fd >= 0) {
-		loop_io(s->l, sl->fd, 0, NULL, NULL);
-		close(sl->fd);
+		if (sl->watched) {
+			loop_io(s->l, sl->fd, 0, NULL, NULL);
+			sl->watched = false;
+			s->inflight--;
+		}
+		if (err == ECONNREFUSED && sl->spare < 0)
+			sl->spare = sl->fd;
+		else
+			close(sl->fd);
 		sl->fd = -1;
-		s->inflight--;
 	}
 	loop_timer_stop(s->l, &sl->timer);
 }
@@ -154,22 +166,39 @@ static int start_one(struct scan *s, struct slot *sl, size_t idx)
 		((struct sockaddr_in *)&a.ss)->sin_port = port;
 	else
 		((struct sockaddr_in6 *)&a.ss)->sin6_port = port;
-	int fd = sock_socket(a.ss.ss_family, SOCK_STREAM, 0);
-	if (fd < 0) {
+	int fd = sl->spare;
+	sl->spare = -1;
+	if (fd < 0 && (fd = sock_socket(a.ss.ss_family, SOCK_STREAM, 0)) < 0) {
 		record(s, sl, errno);
 		return 0;
 	}
 	sl->fd = fd;
-	s->inflight++;
-	int r = sock_connect_start(fd, (struct sockaddr *)&a.ss, a.len);
-	if (r <= 0) {
-		record(s, sl, r == 0 ? 0 : errno);
+	const struct sockaddr *sa = (const struct sockaddr *)&a.ss;
+	if (connect(fd, sa, a.len) == 0) {
+		record(s, sl, 0);
+		return 0;
+	}
+	if (errno != EINPROGRESS) {
+		record(s, sl, errno);
+		return 0;
+	}
+	/* On loopback and fast links the answer is often there already: a
+	 * second connect() reports it (EISCONN or the refusal) in one call,
+	 * with no round through the loop. */
+	if (connect(fd, sa, a.len) == 0 || errno == EISCONN) {
+		record(s, sl, 0);
+		return 0;
+	}
+	if (errno != EALREADY && errno != EINPROGRESS) {
+		record(s, sl, errno);
 		return 0;
 	}
 	if (loop_io(s->l, fd, MUX_WRITE, on_writable, sl) < 0) {
 		record(s, sl, errno);
 		return 0;
 	}
+	sl->watched = true;
+	s->inflight++;
 	loop_timer_start(s->l, &sl->timer, s->o->timeout_ms > 0 ? s->o->timeout_ms : 3000);
 	return 1;
 }
@@ -236,6 +265,7 @@ int scan_run(struct loop *l, const char *host, const char *ports, const struct s
 	for (int i = 0; i < s.nslots; i++) {
 		s.slots[i].s = &s;
 		s.slots[i].fd = -1;
+		s.slots[i].spare = -1;
 		timer_init(&s.slots[i].timer, on_timeout, &s.slots[i]);
 	}
 	fill(&s);
@@ -251,9 +281,12 @@ int scan_run(struct loop *l, const char *host, const char *ports, const struct s
 	}
 	ret = s.any_open ? 0 : 1;
 out:
-	for (int i = 0; s.slots && i < s.nslots; i++)
+	for (int i = 0; s.slots && i < s.nslots; i++) {
 		if (s.slots[i].fd >= 0)
 			record(&s, &s.slots[i], ECANCELED);
+		if (s.slots[i].spare >= 0)
+			close(s.slots[i].spare);
+	}
 	fflush(o->out ? o->out : stdout);
 	free(s.slots);
 	free(s.state);
