@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "hexlog.h"
 #include "relay.h"
 
 #define COPY_BUF (256 * 1024)
@@ -35,6 +36,9 @@ struct pump {
 	int err;	  /* errno of a failure, 0 if none */
 	bool err_on_out;  /* the failure was writing (else reading) */
 	uint64_t bytes;
+	struct hexlog *log; /* not owned */
+	int logdir;
+	bool crlf, prev_cr;
 };
 
 struct relay {
@@ -155,6 +159,25 @@ static ssize_t read_in(struct pump *p, void *b, size_t n)
 	return read(p->in, b, n);
 }
 
+/* Turns each "\n" not already after "\r" into "\r\n", in place; t has
+ * room for twice n. Returns the new length. */
+static size_t expand_crlf(struct pump *p, char *t, size_t n)
+{
+	size_t add = 0;
+	for (size_t i = 0; i < n; i++)
+		if (t[i] == '\n' && !(i ? t[i - 1] == '\r' : p->prev_cr))
+			add++;
+	bool last_cr = t[n - 1] == '\r';
+	for (size_t i = n, o = n + add; i > 0;) {
+		char ch = t[--i];
+		t[--o] = ch;
+		if (ch == '\n' && !(i ? t[i - 1] == '\r' : p->prev_cr))
+			t[--o] = '\r';
+	}
+	p->prev_cr = last_cr;
+	return n + add;
+}
+
 static bool step_copy(struct pump *p, bool *read_once)
 {
 	bool progress = false;
@@ -177,9 +200,14 @@ static bool step_copy(struct pump *p, bool *read_once)
 	if (can_read && (p->in_nonblock || !*read_once)) {
 		size_t room;
 		char *t = buf_tail(&p->buf, &room);
-		ssize_t n = read_in(p, t, room);
+		/* -C: read at most half the room, so every "\n" can grow. */
+		ssize_t n = read_in(p, t, p->crlf && room > 1 ? room / 2 : room);
 		*read_once = true;
 		if (n > 0) {
+			if (p->crlf)
+				n = (ssize_t)expand_crlf(p, t, (size_t)n);
+			if (p->log)
+				hexlog_data(p->log, p->logdir, t, (size_t)n);
 			buf_commit(&p->buf, (size_t)n);
 			progress = true;
 		} else if (n == 0 && !(p->dgram && p->in_sock)) {
@@ -503,8 +531,14 @@ struct relay *relay_start(struct loop *l, int in_fd, int out_fd, int sock_fd, co
 	r->cb = cb;
 	r->arg = arg;
 	snprintf(r->peer, sizeof r->peer, "%s", peer ? peer : "socket");
-	pump_init(&r->up, in_fd, sock_fd, o->dgram, o->zero_copy);
-	pump_init(&r->down, sock_fd, out_fd, o->dgram, o->zero_copy);
+	/* Logging and -C need to see the bytes: no zero-copy then. */
+	bool zc = o->zero_copy && !o->log && !o->crlf;
+	pump_init(&r->up, in_fd, sock_fd, o->dgram, zc);
+	pump_init(&r->down, sock_fd, out_fd, o->dgram, zc);
+	r->up.log = r->down.log = o->log;
+	r->up.logdir = HEXLOG_SENT;
+	r->down.logdir = HEXLOG_RECV;
+	r->up.crlf = o->crlf;
 	r->up.off = o->recv_only;
 	r->down.off = o->send_only;
 	r->fds[0] = r->fds[1] = r->fds[2] = -1;
