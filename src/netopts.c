@@ -7,8 +7,8 @@
 #include "cmd.h"
 #include "netopts.h"
 
-static const char *const so_names[] = {"nodelay", "sndbuf",    "rcvbuf", "keepalive", "reuseport",
-				       "tos",	  "ttl",       "linger", "bind-dev"};
+static const char *const so_names[] = {"nodelay", "sndbuf", "rcvbuf", "keepalive", "reuseport",
+				       "tos",	  "ttl",    "linger", "bind-dev"};
 
 int netopt_handle(struct netopts *n, int c, const char *arg)
 {

@@ -34,11 +34,12 @@ enum {
 	    {"rcvbuf", required_argument, NULL, NOPT_RCVBUF},                                      \
 	    {"keepalive", optional_argument, NULL, NOPT_KEEPALIVE},                                \
 	    {"reuseport", no_argument, NULL, NOPT_REUSEPORT},                                      \
-	    {"tos", required_argument, NULL, NOPT_TOS}, {"ttl", required_argument, NULL, NOPT_TTL}, \
+	    {"tos", required_argument, NULL, NOPT_TOS},                                            \
+	    {"ttl", required_argument, NULL, NOPT_TTL},                                            \
 	    {"linger", required_argument, NULL, NOPT_LINGER},                                      \
 	    {"bind-dev", required_argument, NULL, NOPT_BINDDEV},                                   \
-	    {"output", required_argument, NULL, 'o'}, {"hex-dump", required_argument, NULL, 'x'},   \
-	    {"append", no_argument, NULL, NOPT_APPEND}, {"crlf", no_argument, NULL, 'C'},           \
+	    {"output", required_argument, NULL, 'o'}, {"hex-dump", required_argument, NULL, 'x'},  \
+	    {"append", no_argument, NULL, NOPT_APPEND}, {"crlf", no_argument, NULL, 'C'},          \
 	    {"progress", no_argument, NULL, NOPT_PROGRESS},                                        \
 	{                                                                                          \
 		"stats", required_argument, NULL, NOPT_STATS                                       \
@@ -47,18 +48,18 @@ enum {
 #define NETOPT_HELP                                                                                \
 	"Socket options:\n"                                                                        \
 	"      --nodelay        TCP_NODELAY (no Nagle delay)\n"                                    \
-	"      --sndbuf SIZE, --rcvbuf SIZE  socket buffers (bytes, K, M or G)\n"                   \
-	"      --keepalive[=IDLE[,INTERVAL[,COUNT]]]  TCP keepalive (seconds, probes)\n"            \
-	"      --tos VALUE      IP TOS / IPv6 traffic class: 0-255, 0xNN, lowdelay,\n"              \
-	"                       throughput, reliability, mincost, ef, csN, afNN\n"                  \
+	"      --sndbuf SIZE, --rcvbuf SIZE  socket buffers (bytes, K, M or G)\n"                  \
+	"      --keepalive[=IDLE[,INTERVAL[,COUNT]]]  TCP keepalive (seconds, probes)\n"           \
+	"      --tos VALUE      IP TOS / IPv6 traffic class: 0-255, 0xNN, lowdelay,\n"             \
+	"                       throughput, reliability, mincost, ef, csN, afNN\n"                 \
 	"      --ttl N          IP TTL / IPv6 hop limit (1-255)\n"                                 \
-	"      --linger SECS    SO_LINGER on close (0: reset instead of FIN)\n"                     \
+	"      --linger SECS    SO_LINGER on close (0: reset instead of FIN)\n"                    \
 	"      --bind-dev IF    SO_BINDTODEVICE: only use interface IF\n"                          \
 	"Logs and statistics:\n"                                                                   \
 	"  -o, --output FILE    log the raw session (both directions) to FILE\n"                   \
-	"  -x, --hex-dump FILE  log a hex dump with '>' sent and '<' received marks\n"              \
+	"  -x, --hex-dump FILE  log a hex dump with '>' sent and '<' received marks\n"             \
 	"      --append         add to the log files instead of replacing them\n"                  \
-	"  -C, --crlf           send line endings from stdin as CRLF\n"                           \
+	"  -C, --crlf           send line endings from stdin as CRLF\n"                            \
 	"      --progress       live bytes and rate on stderr (when it is a terminal)\n"           \
 	"      --stats=json     print the totals at exit as JSON on stderr\n"
 
