@@ -14,9 +14,9 @@
 #include "hexlog.h"
 #include "relay.h"
 
-#define COPY_BUF  (256 * 1024)
+#define COPY_BUF (256 * 1024)
 #define PIPE_SIZE (1024 * 1024)
-#define CHUNK	  (1024 * 1024)
+#define CHUNK (1024 * 1024)
 /* Rounds per readiness event before giving others a turn. */
 #define ROUNDS 8
 
@@ -33,8 +33,8 @@ struct pump {
 	size_t inpipe, pipecap;
 	bool pipe_full;
 	bool eof, done, off;
-	int err;	 /* errno of a failure, 0 if none */
-	bool err_on_out; /* the failure was writing (else reading) */
+	int err;	  /* errno of a failure, 0 if none */
+	bool err_on_out;  /* the failure was writing (else reading) */
 	uint64_t bytes;
 	struct hexlog *log; /* not owned */
 	int logdir;
