@@ -96,7 +96,7 @@ struct conn_state {
 	char *const *exec_argv; /* --exec, split; or NULL */
 	const char *sh_exec;
 	pid_t child;
-	int64_t start_ms;
+	struct timer child_timer; /* keeps the loop alive while the program runs */
 };
 
 static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
@@ -140,8 +140,19 @@ static void on_sigchld(struct loop *l, int signo, void *arg)
 {
 	struct conn_state *s = arg;
 	spawn_reap(on_child, s);
-	if (s->child == 0)
+	if (s->child == 0) {
+		loop_timer_stop(l, &s->child_timer);
 		loop_stop(l);
+	}
+}
+
+/* The loop's signal pipe does not keep it running by itself. */
+static void on_child_timer(struct loop *l, void *arg)
+{
+	struct conn_state *s = arg;
+	on_sigchld(l, SIGCHLD, s);
+	if (s->child > 0)
+		loop_timer_start(l, &s->child_timer, 1000);
 }
 
 /* The connection (or tunnel) is up: run the program or the relay. */
@@ -160,7 +171,10 @@ static void start_session(struct loop *l, struct conn_state *s, int fd)
 			errmsg("%s", err);
 			s->status = EXIT_FAIL;
 			loop_stop(l);
+			return;
 		}
+		timer_init(&s->child_timer, on_child_timer, s);
+		loop_timer_start(l, &s->child_timer, 1000);
 		return;
 	}
 	s->ro.log = s->no.log_open ? &s->no.log : NULL;
@@ -564,6 +578,8 @@ int cmd_connect(int argc, char **argv)
 		s.status = EXIT_FAIL;
 	}
 	progress_stop(&s.prog, l);
+	if (s.child_timer.cb)
+		loop_timer_stop(l, &s.child_timer);
 	if (s.pc)
 		proxy_cancel(s.pc);
 	relay_free(s.relay);

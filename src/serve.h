@@ -58,6 +58,7 @@ struct server {
 	int notify[2];		      /* threads write a byte here when they end */
 	uint64_t bytes_in, bytes_out; /* loop handlers, for -v and --stats */
 	uint64_t refused;	      /* by --allow/--deny or -m */
+	struct timer child_timer; /* keeps the loop alive while children run */
 };
 
 /* How many connections are being served, in every model. */

@@ -478,6 +478,8 @@ static bool admit(struct server *s, int fd, const struct sock_addr *peer)
 	return false;
 }
 
+static void watch_children(struct server *s);
+
 /* --exec/--sh-exec: a program per connection, whatever the model. */
 static void start_program(struct server *s, int fd)
 {
@@ -496,6 +498,7 @@ static void start_program(struct server *s, int fd)
 	vmsg("program started for connection %s:%s (pid %d)", env.remote_addr, env.remote_port,
 	     (int)pid);
 	s->nchildren++;
+	watch_children(s);
 	s->served++;
 }
 
@@ -520,6 +523,7 @@ static void start_job(struct server *s, int fd)
 			return;
 		}
 		s->nchildren++;
+		watch_children(s);
 	} else {
 		int e = job_thread(&j, s->notify[1]);
 		if (e) {
@@ -530,6 +534,18 @@ static void start_job(struct server *s, int fd)
 		s->nthreads++;
 	}
 	s->served++;
+}
+
+static void on_child_timer(struct loop *l, void *arg);
+
+/* The loop's signal pipe does not keep it running: while children run,
+ * a slow timer does (and reaps, should a SIGCHLD ever be missed). */
+static void watch_children(struct server *s)
+{
+	if (!timer_armed(&s->child_timer)) {
+		timer_init(&s->child_timer, on_child_timer, s);
+		loop_timer_start(s->loop, &s->child_timer, 1000);
+	}
 }
 
 static void after_handler_end(struct server *s)
@@ -555,7 +571,17 @@ void serve_reap(struct loop *l, int signo, void *arg)
 {
 	struct server *s = arg;
 	spawn_reap(on_reaped, s);
+	if (s->nchildren == 0)
+		loop_timer_stop(l, &s->child_timer);
 	after_handler_end(s);
+}
+
+static void on_child_timer(struct loop *l, void *arg)
+{
+	struct server *s = arg;
+	serve_reap(l, SIGCHLD, s);
+	if (s->nchildren)
+		loop_timer_start(l, &s->child_timer, 1000);
 }
 
 void serve_threads_done(struct loop *l, int fd, int mask, void *arg)
@@ -615,4 +641,6 @@ void serve_stream_cleanup(struct server *s)
 	if (s->reserve_fd >= 0)
 		close(s->reserve_fd);
 	loop_timer_stop(s->loop, &s->accept_pause);
+	if (s->child_timer.cb)
+		loop_timer_stop(s->loop, &s->child_timer);
 }
