@@ -60,8 +60,7 @@ FIRST"
 	wait_ready srv
 	start_bg srv2 "$SOCKCTL" serve -k --exec "printf %s hello" 127.0.0.1 0
 	run timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" </dev/null
-	# (|| keeps bats from stopping at the non-zero wait inside)
-	wait_exit "$srv_pid" || true
+	wait_exit "$srv_pid"
 	assert_equal "$status" 5
 	wait_ready srv2
 	run timeout "$T" "$SOCKCTL" connect --sh-exec 'cat >"$BATS_TEST_TMPDIR/got"; exit 7' 127.0.0.1 "$port"
