@@ -50,6 +50,8 @@ static const char help[] =
     "                       admit or refuse; deny wins; with any --allow, only\n"
     "                       those are admitted\n"
     "      --allow-file FILE, --deny-file FILE  the same, one per line (# comments)\n"
+    "      --reuseport      SO_REUSEPORT on the listener: other servers may share\n"
+    "                       the port\n"
     "      --fd N           serve the already-open listening socket N instead of\n"
     "                       ADDRESS PORT (LISTEN_FDS/LISTEN_PID socket activation\n"
     "                       is used the same way when present)\n"
