@@ -123,6 +123,13 @@ static int prepare_listener(int fd, void *arg, char *err, size_t errlen)
 	return sockopt_apply_early(arg, fd, err, errlen);
 }
 
+static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
+{
+	const struct server *s = arg;
+	*sent = s->bytes_out;
+	*received = s->bytes_in;
+}
+
 static void print_ready(const struct sock_addr *bound, const char *proto, const char *mux)
 {
 	char a[SOCK_ADDRSTRLEN];
@@ -498,6 +505,14 @@ int cmd_serve(int argc, char **argv)
 		close(s.lfd);
 		return status;
 	}
+	/* A datagram server has no accepted sockets: its one socket gets the
+	 * per-connection options too. */
+	if (s.dgram && no.so.set && sockopt_apply(&no.so, s.lfd, err, sizeof err) < 0) {
+		errmsg("%s", err);
+		close(s.lfd);
+		loop_free(s.loop);
+		return EXIT_FAIL;
+	}
 	if (netopt_open_logs(&no) < 0) {
 		close(s.lfd);
 		loop_free(s.loop);
@@ -527,10 +542,12 @@ int cmd_serve(int argc, char **argv)
 		s.status = EXIT_FAIL;
 	} else {
 		int64_t t0 = clock_ms();
+		struct progress prog;
 		if (is_worker)
 			workers_ready(&w);
 		else
 			print_ready(&bound, s.proto, loop_backend(s.loop));
+		progress_start(&prog, s.loop, &no, get_totals, &s);
 		if (loop_run(s.loop) < 0) {
 			errmsg("event loop (%s): %s", loop_backend(s.loop), strerror(errno));
 			s.status = EXIT_FAIL;
@@ -541,6 +558,7 @@ int cmd_serve(int argc, char **argv)
 			    "bytes",
 			    (unsigned long long)s.served, (unsigned long long)s.refused,
 			    (unsigned long long)s.bytes_in, (unsigned long long)s.bytes_out);
+		progress_stop(&prog, s.loop);
 		netopt_report(&no, s.bytes_out, s.bytes_in, clock_ms() - t0, s.served);
 	}
 	if (s.dgram)

@@ -82,6 +82,10 @@ void netopt_close_logs(struct netopts *n);
 void netopt_report(const struct netopts *n, uint64_t sent, uint64_t received, int64_t ms,
 		   uint64_t connections);
 
+/* -C: turns each "\n" not after "\r" into "\r\n" in place (t has room
+ * for 2n bytes, n > 0); *prev_cr carries the last byte across calls. */
+size_t crlf_expand(char *t, size_t n, bool *prev_cr);
+
 /* --progress: a line on stderr refreshed every second while it runs. */
 struct progress {
 	struct timer t;

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "hexlog.h"
+#include "netopts.h"
 #include "relay.h"
 
 #define COPY_BUF (256 * 1024)
@@ -159,25 +160,6 @@ static ssize_t read_in(struct pump *p, void *b, size_t n)
 	return read(p->in, b, n);
 }
 
-/* Turns each "\n" not already after "\r" into "\r\n", in place; t has
- * room for twice n. Returns the new length. */
-static size_t expand_crlf(struct pump *p, char *t, size_t n)
-{
-	size_t add = 0;
-	for (size_t i = 0; i < n; i++)
-		if (t[i] == '\n' && !(i ? t[i - 1] == '\r' : p->prev_cr))
-			add++;
-	bool last_cr = t[n - 1] == '\r';
-	for (size_t i = n, o = n + add; i > 0;) {
-		char ch = t[--i];
-		t[--o] = ch;
-		if (ch == '\n' && !(i ? t[i - 1] == '\r' : p->prev_cr))
-			t[--o] = '\r';
-	}
-	p->prev_cr = last_cr;
-	return n + add;
-}
-
 static bool step_copy(struct pump *p, bool *read_once)
 {
 	bool progress = false;
@@ -205,7 +187,7 @@ static bool step_copy(struct pump *p, bool *read_once)
 		*read_once = true;
 		if (n > 0) {
 			if (p->crlf)
-				n = (ssize_t)expand_crlf(p, t, (size_t)n);
+				n = (ssize_t)crlf_expand(t, (size_t)n, &p->prev_cr);
 			if (p->log)
 				hexlog_data(p->log, p->logdir, t, (size_t)n);
 			buf_commit(&p->buf, (size_t)n);

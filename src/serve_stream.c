@@ -284,9 +284,13 @@ static void on_stdin(struct loop *l, int fd, int mask, void *arg)
 {
 	struct server *s = arg;
 	char buf[READ_CHUNK];
-	ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+	bool crlf = s->no && s->no->crlf;
+	/* -C: read half a chunk, so that every "\n" can become "\r\n". */
+	ssize_t n = read(STDIN_FILENO, buf, crlf ? sizeof buf / 2 : sizeof buf);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
+	if (n > 0 && crlf)
+		n = (ssize_t)crlf_expand(buf, (size_t)n, &s->stdin_prev_cr);
 	if (n <= 0) {
 		if (n < 0)
 			errmsg("read from stdin: %s", strerror(errno));
