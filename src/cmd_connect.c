@@ -363,7 +363,10 @@ int cmd_connect(int argc, char **argv)
 	    NETOPT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
-	struct conn_state s = {.status = EXIT_OK, .fd = -1};
+	/* Static: what the options allocate stays reachable however the
+	 * command returns; it runs once per process. */
+	static struct conn_state s;
+	s = (struct conn_state){.status = EXIT_OK, .fd = -1};
 	bool scan = false, json = false, open_only = false, proxy_local_dns = false;
 	long parallel = 0;
 	const char *proxy = NULL, *proxy_auth = NULL, *exec = NULL;

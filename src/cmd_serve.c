@@ -226,8 +226,13 @@ int cmd_serve(int argc, char **argv)
 	    NETOPT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
-	struct server s = {.lfd = -1, .reserve_fd = -1, .handler = H_RELAY, .notify = {-1, -1}};
-	struct netopts no = {0};
+	/* Static: what the options allocate stays reachable however the
+	 * command returns (usage errors return early), and the command runs
+	 * once per process. */
+	static struct server s;
+	static struct netopts no;
+	s = (struct server){.lfd = -1, .reserve_fd = -1, .handler = H_RELAY, .notify = {-1, -1}};
+	no = (struct netopts){0};
 	s.no = &no;
 	acl_init(&s.acl);
 	long workers = 1;
@@ -366,6 +371,8 @@ int cmd_serve(int argc, char **argv)
 		return usage_error("--workers makes its own sockets: no --fd");
 	if (exec && (no.log_raw || no.log_hex || no.crlf))
 		return usage_error("-o, -x and -C do not apply with --exec");
+	if (s.model != MODEL_LOOP && (no.log_raw || no.log_hex || no.progress))
+		return usage_error("-o, -x and --progress go with --model=loop");
 	int nargs = argc - optind;
 	struct activated act = {.fd = -1};
 	char aerr[SOCK_ERRLEN];
@@ -411,6 +418,22 @@ int cmd_serve(int argc, char **argv)
 	s.ro.local_is_tty = isatty(STDIN_FILENO);
 	if (respond_arg && load_respond(&s, respond_arg) < 0)
 		return EXIT_FAIL;
+	if (s.respond && no.crlf && s.respond_len && s.model == MODEL_LOOP) {
+		/* -C: the response goes out with CRLF line endings. */
+		char *t = malloc(2 * s.respond_len);
+		if (!t) {
+			errmsg("out of memory");
+			return EXIT_FAIL;
+		}
+		memcpy(t, s.respond, s.respond_len);
+		bool cr = false;
+		size_t n = crlf_expand(t, s.respond_len, &cr);
+		if (s.respond_owned)
+			free((char *)s.respond);
+		s.respond = t;
+		s.respond_len = n;
+		s.respond_owned = true;
+	}
 	if (no.so.set & SOCKOPT_REUSEPORT)
 		lo.reuseport = true;
 	if (no.so.set) {
@@ -440,7 +463,8 @@ int cmd_serve(int argc, char **argv)
 	}
 	s.family = bound.ss.ss_family;
 	s.proto = sock_proto_name(s.family, ep.socktype);
-	struct workers w = {.ready_pipe = {-1, -1}};
+	static struct workers w;
+	w = (struct workers){.ready_pipe = {-1, -1}};
 	bool is_worker = false;
 	if (workers > 1) {
 		int index;

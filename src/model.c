@@ -113,7 +113,9 @@ void job_run(struct job *j)
 			for (ssize_t i = 0; i < r; i++)
 				if (buf[i] >= 'a' && buf[i] <= 'z')
 					buf[i] = (char)(buf[i] - 'a' + 'A');
-		if (!send_text(j, buf, (size_t)r))
+		/* -C is for what the server says itself (--respond): echoes
+		 * give the client's bytes back unchanged. */
+		if (!send_all(j, buf, (size_t)r))
 			break;
 	}
 	shutdown(j->fd, SHUT_WR);

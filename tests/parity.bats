@@ -183,4 +183,7 @@ FIRST"
 	printf 'a\nb\r\n' | timeout "$T" "$SOCKCTL" connect -C 127.0.0.1 "$port"
 	wait_exit "$cap_pid"
 	assert_equal "$(od -An -c "$d/cap.out" | tr -s ' ')" " a \r \n b \r \n"
+	serve_bg crs -C --respond $'x\ny\n' -k 127.0.0.1 0
+	run timeout "$T" bash -c "'$SOCKCTL' connect --recv-only 127.0.0.1 $port | od -An -c | tr -s ' '"
+	assert_output " x \r \n y \r \n"
 }
