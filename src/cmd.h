@@ -13,12 +13,14 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "compat.h"
+
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 /* Options accepted before and after the command name. */
 struct common_opts {
 	const char *mux; /* backend name, NULL = auto (or $SOCKCTL_MUX) */
-	int family;      /* AF_UNSPEC, AF_INET or AF_INET6 */
+	int family;	 /* AF_UNSPEC, AF_INET or AF_INET6 */
 	int verbose;
 	bool quiet;
 	bool numeric; /* -n: no name lookups */
@@ -79,6 +81,10 @@ struct loop;
  * stores the exit status (2 usage, 1 failure) in *status. */
 struct loop *cmd_loop(int maxfds, int *status);
 
+/* Servers: raise the soft limit on open files to the hard limit, so that
+ * thousands of clients do not hit the default 1024. */
+void raise_fd_limit(void);
+
 /* Parses a non-negative decimal (seconds, may have a fraction) into ms. */
 bool parse_seconds(const char *s, int *ms_out);
 /* Parses a decimal integer in [min, max]. */
@@ -87,7 +93,7 @@ bool parse_long(const char *s, long min, long max, long *out);
 /* getopt_long with the common options handled inside: returns only the
  * command's own options, 'h' for --help, -1 at the end of options, and '?'
  * after it printed a usage error (the caller returns EXIT_USAGE). Set
- * optind = 1 (done by main) before the first call. */
+ * optind = 0 (done by main) before the first call. */
 int cmd_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 
 #endif

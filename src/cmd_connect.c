@@ -60,9 +60,7 @@ static const char help[] =
     "      --proxy-type TYPE  http (CONNECT, the default), socks4 or socks5\n"
     "      --proxy-auth USER:PASS  credentials (http basic, socks5; socks4: user)\n"
     "      --proxy-dns WHERE  remote (default: the proxy resolves HOST) or local\n"
-    "\n"
-    NETOPT_HELP
-    "\n"
+    "\n" NETOPT_HELP "\n"
     "-v prints the connection and, at exit, the bytes each way and the time.\n"
     "Exit status: 0 done, 1 connection or transfer failed, 2 usage error;\n"
     "with -z: 0 if any port is open, 1 if none is; with --exec: the program's.\n";
@@ -179,8 +177,8 @@ static void start_session(struct loop *l, struct conn_state *s, int fd)
 	}
 	s->ro.log = s->no.log_open ? &s->no.log : NULL;
 	s->ro.crlf = s->no.crlf;
-	s->relay = relay_start(l, STDIN_FILENO, STDOUT_FILENO, fd, s->peer, &s->ro, on_relay_done,
-			       s);
+	s->relay =
+	    relay_start(l, STDIN_FILENO, STDOUT_FILENO, fd, s->peer, &s->ro, on_relay_done, s);
 	if (!s->relay) {
 		errmsg("out of memory");
 		s->status = EXIT_FAIL;
@@ -301,12 +299,12 @@ static char **split_words(const char *cmd)
 	return v;
 }
 
-static int run_scan(int argc, char **argv, int parallel, int timeout_ms, bool json,
-		    bool open_only)
+static int run_scan(int argc, char **argv, int parallel, int timeout_ms, bool json, bool open_only)
 {
 	int nargs = argc - optind;
 	if (nargs != 2)
-		return usage_error(nargs < 2 ? "-z needs HOST and PORTS" : "unexpected argument '%s'",
+		return usage_error(nargs < 2 ? "-z needs HOST and PORTS"
+					     : "unexpected argument '%s'",
 				   argv[optind + 2 < argc ? optind + 2 : optind]);
 	int status;
 	struct loop *l = cmd_loop(0, &status);
@@ -415,9 +413,10 @@ int cmd_connect(int argc, char **argv)
 			break;
 		case OPT_PROXY_TYPE:
 			if (!proxy_type_parse(optarg, &ptype))
-				return usage_error("invalid --proxy-type '%s': give http, socks4 or "
-						   "socks5",
-						   optarg);
+				return usage_error(
+				    "invalid --proxy-type '%s': give http, socks4 or "
+				    "socks5",
+				    optarg);
 			ptype_given = true;
 			break;
 		case OPT_PROXY_AUTH:
@@ -481,7 +480,8 @@ int cmd_connect(int argc, char **argv)
 		return usage_error("--send-only and --recv-only exclude each other");
 	if (scan) {
 		if (ep.unix_path || ep.socktype == SOCK_DGRAM || proxy || exec)
-			return usage_error("-z scans TCP ports directly: no -u, -U, --proxy or --exec");
+			return usage_error(
+			    "-z scans TCP ports directly: no -u, -U, --proxy or --exec");
 		return run_scan(argc, argv, (int)parallel, co.timeout_ms, json, open_only);
 	}
 	if (parallel || json || open_only)
@@ -543,8 +543,8 @@ int cmd_connect(int argc, char **argv)
 					return EXIT_FAIL;
 				}
 				char pbuf[16];
-				sock_addr_parts(res->ai_addr, res->ai_addrlen, tgt, sizeof tgt, pbuf,
-						sizeof pbuf);
+				sock_addr_parts(res->ai_addr, res->ai_addrlen, tgt, sizeof tgt,
+						pbuf, sizeof pbuf);
 				sock_freeaddrinfo(res);
 				s.pt.host = tgt;
 			}

@@ -523,6 +523,7 @@ int cmd_serve(int argc, char **argv)
 		}
 	}
 
+	raise_fd_limit();
 	int status;
 	s.loop = cmd_loop(1024, &status);
 	if (!s.loop) {

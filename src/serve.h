@@ -58,8 +58,8 @@ struct server {
 	int notify[2];		      /* threads write a byte here when they end */
 	uint64_t bytes_in, bytes_out; /* loop handlers, for -v and --stats */
 	uint64_t refused;	      /* by --allow/--deny or -m */
-	struct timer child_timer; /* keeps the loop alive while children run */
-	bool stdin_prev_cr;	  /* -C across stdin reads */
+	struct timer child_timer;     /* keeps the loop alive while children run */
+	bool stdin_prev_cr;	      /* -C across stdin reads */
 };
 
 /* How many connections are being served, in every model. */
@@ -70,7 +70,6 @@ static inline size_t serve_active(const struct server *s)
 /* serve_stream.c: SIGCHLD and thread ends (set up by cmd_serve.c). */
 void serve_reap(struct loop *l, int signo, void *arg);
 void serve_threads_done(struct loop *l, int fd, int mask, void *arg);
-
 
 /* serve_stream.c */
 void serve_stream_start(struct server *s);

@@ -16,8 +16,8 @@
 #include "serve.h"
 #include "spawn.h"
 
-#define PEND_MAX (256 * 1024) /* per-connection output queue */
-#define READ_CHUNK (64 * 1024)
+#define PEND_MAX	  (256 * 1024) /* per-connection output queue */
+#define READ_CHUNK	  (64 * 1024)
 #define RESPOND_LINGER_MS 2000
 
 struct sconn {
@@ -135,8 +135,8 @@ static bool settle(struct sconn *c)
 	struct server *s = c->srv;
 	if (pending(c))
 		return true;
-	bool out_done = c->eof_in || s->handler == H_RESPOND ||
-			(s->handler == H_RELAY && s->stdin_eof);
+	bool out_done =
+	    c->eof_in || s->handler == H_RESPOND || (s->handler == H_RELAY && s->stdin_eof);
 	if (s->handler == H_RELAY && !c->eof_in) {
 		if (s->stdin_eof && !c->shut) {
 			shutdown(c->fd, SHUT_WR);
@@ -219,7 +219,7 @@ static void conn_read(struct sconn *c)
 		switch (s->handler) {
 		case H_UPPER:
 			serve_upper(buf, (size_t)n);
-			/* fall through */
+			FALLTHROUGH;
 		case H_ECHO:
 			if (!queue(c, buf, (size_t)n)) {
 				conn_close(c);

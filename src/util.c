@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "cmd.h"
@@ -15,7 +16,8 @@
 struct common_opts g_opts = {.family = AF_UNSPEC};
 const char *g_cmdname;
 
-static void vmsgf(const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vmsgf(const char *prefix, const char *fmt,
+							va_list ap)
 {
 	char line[1024];
 	vsnprintf(line, sizeof line, fmt, ap);
@@ -97,18 +99,24 @@ int common_opt(int c, const char *arg)
 int cmd_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
 	char spec[128];
-	/* Leading '+': stop at the first operand (so `--exec prog -x` and
-	 * negative-looking operands behave); ':' reports missing arguments. */
-	snprintf(spec, sizeof spec, "+:%s", shortopts);
+	/* Options may follow operands (`connect host port -w 3`), as with
+	 * GNU getopt; a command whose shortopts start with '+' stops at the
+	 * first operand instead. ':' reports missing arguments. */
+	bool posix = shortopts[0] == '+';
+	snprintf(spec, sizeof spec, "%s:%s", posix ? "+" : "", shortopts + posix);
 	opterr = 0;
 	for (;;) {
-		int prev = optind;
+		int prev = optind ? optind : 1;
 		int c = getopt_long(argc, argv, spec, longopts, NULL);
 		if (c == -1)
 			return -1;
 		if (c == '?') {
 			const char *bad = prev < argc ? argv[prev] : "?";
-			if (optopt && (prev >= argc || strncmp(bad, "--", 2) != 0))
+			if (optopt >= '0' && optopt <= '9')
+				usage_error("invalid argument '-%c...': negative numbers are not "
+					    "valid here",
+					    optopt);
+			else if (optopt && (prev >= argc || strncmp(bad, "--", 2) != 0))
 				usage_error("unknown option '-%c'", optopt);
 			else
 				usage_error("unknown option '%s'", bad);
@@ -122,8 +130,12 @@ int cmd_getopt(int argc, char **argv, const char *shortopts, const struct option
 				usage_error("option '%s' needs a value", bad);
 			return '?';
 		}
-		int r = common_opt(c, optarg);
-		if (r == 0)
+		/* A letter the command gives a value (connect's -q SECS) is the
+		 * command's, not the global flag of the same letter. */
+		const char *own = c > 0 && c < 0x100 ? strchr(shortopts, c) : NULL;
+		if (own && own[1] == ':')
+			return c;
+		if (common_opt(c, optarg) == 0)
 			return c;
 	}
 }
@@ -195,4 +207,13 @@ struct loop *cmd_loop(int maxfds, int *status)
 		*status = EXIT_FAIL;
 	}
 	return l;
+}
+
+void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }

@@ -6,6 +6,14 @@ bats_load_library bats-support
 bats_load_library bats-assert
 
 : "${SOCKCTL:=$BATS_TEST_DIRNAME/../sockctl}"
+# Debian's python3 (a version manager's shim on PATH can take seconds to
+# start, or not start at all under bats).
+PY=/usr/bin/python3
+[[ -x $PY ]] || PY=python3
+# Big transfers are divided by this (check-sanitize sets 8: the sanitized
+# binary is several times slower and the point there is memory safety).
+SCALE=${SOCKCTL_TEST_SCALE:-1}
+MIB64=$((64 * 1024 * 1024 / SCALE))
 # How long a client may run before the test calls it a hang.
 T=${SOCKCTL_TEST_TIMEOUT:-20}
 
@@ -17,7 +25,9 @@ _bg_pids=()
 start_bg() {
 	local name=$1
 	shift
-	"$@" >"$BATS_TEST_TMPDIR/$name.out" 2>"$BATS_TEST_TMPDIR/$name.err" &
+	# Fds 7-9 are the tests' fifo writers: a child must not hold them, or
+	# the reader never sees EOF.
+	"$@" >"$BATS_TEST_TMPDIR/$name.out" 2>"$BATS_TEST_TMPDIR/$name.err" 7>&- 8>&- 9>&- &
 	local pid=$!
 	_bg_pids+=("$pid")
 	eval "${name}_pid=$pid"
@@ -28,7 +38,7 @@ start_bg() {
 start_bg_stdin() {
 	local name=$1 input=$2
 	shift 2
-	"$@" <"$input" >"$BATS_TEST_TMPDIR/$name.out" 2>"$BATS_TEST_TMPDIR/$name.err" &
+	"$@" <"$input" >"$BATS_TEST_TMPDIR/$name.out" 2>"$BATS_TEST_TMPDIR/$name.err" 7>&- 8>&- 9>&- &
 	local pid=$!
 	_bg_pids+=("$pid")
 	eval "${name}_pid=$pid"
@@ -39,9 +49,7 @@ start_bg_stdin() {
 wait_ready() {
 	local name=$1 f="$BATS_TEST_TMPDIR/$1.err" i line
 	for ((i = 0; i < 1000; i++)); do
-		# (|| true: under bats' errexit a grep that finds nothing yet
-		# would end the wait at once)
-		line=$(grep -m1 -E 'listening on ' "$f" 2>/dev/null) || true
+		line=$(grep -m1 -E 'listening on ' "$f" 2>/dev/null || true)
 		if [[ -n "$line" ]]; then
 			addr=${line#*listening on }
 			addr=${addr%% (*}
@@ -61,10 +69,16 @@ wait_ready() {
 	return 1
 }
 
-# serve NAME ARGS...: starts `sockctl serve ARGS` and waits for readiness.
+# serve_bg NAME ARGS...: starts `sockctl serve ARGS` and waits for
+# readiness; port 0 is added unless the last argument is a port or -U is
+# given.
 serve_bg() {
 	local name=$1
 	shift
+	local a add=1
+	for a in "$@"; do [[ $a == -U ]] && add=0; done
+	[[ $# -gt 0 && ${!#} =~ ^[0-9]+$ ]] && add=0
+	if ((add)); then set -- "$@" 0; fi
 	start_bg "$name" "$SOCKCTL" serve "$@"
 	wait_ready "$name"
 }
@@ -87,19 +101,23 @@ wait_exit() {
 
 # wait_file_contains FILE TEXT [SECONDS]: polls until FILE holds TEXT.
 wait_file_contains() {
-	local f=$1 text=$2 limit=${3:-10} i
+	local f=$1 text=$2 limit=${3:-20} i
 	for ((i = 0; i < limit * 100; i++)); do
 		grep -qF -- "$text" "$f" 2>/dev/null && return 0
 		sleep 0.01
 	done
 	echo "'$text' never appeared in $f; it holds:" >&2
 	cat "$f" >&2
+	local e
+	for e in "$BATS_TEST_TMPDIR"/*.err; do
+		[[ -s $e ]] && { echo "--- $e:" >&2; tail -20 "$e" >&2; }
+	done
 	return 1
 }
 
 # free_port: a port nothing listens on (bound then released).
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 teardown_common() {
