@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "proxy.h"
 
 enum {
@@ -115,7 +116,7 @@ static int advance(struct proxy_hs *h, char *err, size_t errlen)
 		h->want = (size_t)len;
 		if (h->want > h->inlen)
 			return PROXY_WANT_READ;
-		/* fall through */
+		FALLTHROUGH;
 	case ST_S5_REST:
 		return proxy_socks5_reply(h->in, h->inlen, err, errlen) < 0 ? PROXY_FAIL
 									    : PROXY_DONE;
