@@ -14,6 +14,7 @@
 #   CONNS=100 SECS=5 REPEAT=5 PIN=0 bench/echo_models.sh
 #
 # Uses bench/lib.sh, bench/echo_ref.c and bench/echoload.c.
+# shellcheck source=bench/lib.sh disable=SC2154,SC2034,SC2086 # set by lib.sh; word splitting of commands is meant
 . "$(dirname "$0")/lib.sh"
 need taskset
 : "${CONNS:=50}"

@@ -9,6 +9,7 @@
 #
 # Target: connect -z at least 10x nc -z over 1-65535 on loopback.
 # Uses bench/lib.sh (helpers shared by the benchmarks).
+# shellcheck source=bench/lib.sh disable=SC2154,SC2034,SC2086 # set by lib.sh; word splitting of commands is meant
 . "$(dirname "$0")/lib.sh"
 need nc python3
 : "${FILTERED:=8}"

@@ -361,8 +361,10 @@ int cmd_serve(int argc, char **argv)
 	if (s.model != MODEL_LOOP && s.handler == H_RELAY && !exec)
 		return usage_error("--model=%s runs --echo, --upper, --discard or --respond",
 				   model_name(s.model));
-	if (ep.socktype == SOCK_DGRAM && (exec || s.model != MODEL_LOOP || s.max_conns))
-		return usage_error("--exec, --model and -m are for stream servers");
+	if (ep.socktype == SOCK_DGRAM &&
+	    (exec || s.model != MODEL_LOOP || s.max_conns || !acl_empty(&s.acl)))
+		return usage_error(
+		    "--exec, --model, -m, --allow and --deny are for stream servers");
 	if (workers > 1 && !s.keep_open)
 		return usage_error("--workers needs -k");
 	if (workers > 1 && (s.handler == H_RELAY && !exec))
