@@ -7,14 +7,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include "cmd.h"
 #include "connector.h"
+#include "netopts.h"
+#include "proxy.h"
 #include "relay.h"
+#include "scan.h"
 #include "sock.h"
+#include "spawn.h"
 
 static const char help[] =
     "usage: sockctl connect [options] HOST PORT\n"
     "       sockctl connect [options] -U PATH\n"
+    "       sockctl connect -z [options] HOST PORTS\n"
     "\n"
     "Connect and relay: stdin goes to the socket, the socket's data to stdout.\n"
     "On stdin EOF the write side is shut down (FIN) and connect keeps reading\n"
@@ -33,12 +41,43 @@ static const char help[] =
     "  -s, --source ADDR    local address to connect from\n"
     "  -p, --source-port PORT  local port to connect from\n"
     "      --no-zero-copy   always copy through a buffer (no splice/sendfile)\n"
+    "  -e, --exec 'PROG ARGS'  run PROG with the socket as its stdin and stdout\n"
+    "                       (split at spaces, no shell); exit with its status\n"
+    "  -c, --sh-exec 'CMD'  the same through /bin/sh -c\n"
     "  -4, -6, -n, -v, --mux=NAME   global options (see sockctl --help)\n"
     "\n"
+    "Port scan (-z): PORTS is a list of ports, ranges and service names such as\n"
+    "22,80,8000-8100,https; each is tried with a TCP connect, many at once.\n"
+    "  -z, --scan           scan instead of relaying; one line per port:\n"
+    "                       HOST PORT open|closed|timeout (or error: REASON)\n"
+    "      --parallel N     connects in flight at once (default 256)\n"
+    "  -w SECS              per-port timeout (default 3)\n"
+    "      --json           one JSON object per port instead\n"
+    "      --open           print open ports only\n"
+    "\n"
+    "Proxies:\n"
+    "      --proxy HOST:PORT  connect through a proxy ([V6ADDR]:PORT for IPv6)\n"
+    "      --proxy-type TYPE  http (CONNECT, the default), socks4 or socks5\n"
+    "      --proxy-auth USER:PASS  credentials (http basic, socks5; socks4: user)\n"
+    "      --proxy-dns WHERE  remote (default: the proxy resolves HOST) or local\n"
+    "\n" NETOPT_HELP "\n"
     "-v prints the connection and, at exit, the bytes each way and the time.\n"
-    "Exit status: 0 done, 1 connection or transfer failed, 2 usage error.\n";
+    "Exit status: 0 done, 1 connection or transfer failed, 2 usage error;\n"
+    "with -z: 0 if any port is open, 1 if none is; with --exec: the program's.\n";
 
-enum { OPT_NO_SHUTDOWN = OPT_BASE, OPT_SEND_ONLY, OPT_RECV_ONLY, OPT_NO_ZC };
+enum {
+	OPT_NO_SHUTDOWN = OPT_BASE,
+	OPT_SEND_ONLY,
+	OPT_RECV_ONLY,
+	OPT_NO_ZC,
+	OPT_PARALLEL,
+	OPT_JSON,
+	OPT_OPEN,
+	OPT_PROXY,
+	OPT_PROXY_TYPE,
+	OPT_PROXY_AUTH,
+	OPT_PROXY_DNS,
+};
 
 struct conn_state {
 	int status;
@@ -47,7 +86,26 @@ struct conn_state {
 	struct relay_opts ro;
 	char peer[SOCK_ADDRSTRLEN];
 	const char *proto;
+	struct netopts no;
+	struct progress prog;
+	bool have_proxy;
+	struct proxy_target pt;
+	struct proxy_conn *pc;
+	char *const *exec_argv; /* --exec, split; or NULL */
+	const char *sh_exec;
+	pid_t child;
+	struct timer child_timer; /* keeps the loop alive while the program runs */
 };
+
+static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
+{
+	struct conn_state *s = arg;
+	struct relay_stats st = {0};
+	if (s->relay)
+		relay_get_stats(s->relay, &st);
+	*sent = st.sent;
+	*received = st.received;
+}
 
 static void on_relay_done(struct loop *l, int status, const char *errtext, void *arg)
 {
@@ -59,7 +117,89 @@ static void on_relay_done(struct loop *l, int status, const char *errtext, void 
 	relay_get_stats(s->relay, &st);
 	vmsg("sent %llu bytes, received %llu bytes in %.3f s", (unsigned long long)st.sent,
 	     (unsigned long long)st.received, (double)(st.end_ms - st.start_ms) / 1000.0);
+	progress_stop(&s->prog, l);
+	netopt_report(&s->no, st.sent, st.received, st.end_ms - st.start_ms, 1);
 	loop_stop(l);
+}
+
+static void on_child(pid_t pid, int st, void *arg)
+{
+	struct conn_state *s = arg;
+	if (pid != s->child)
+		return;
+	char text[80];
+	spawn_status_text(st, text, sizeof text);
+	vmsg("program %s", text);
+	s->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	s->child = 0;
+}
+
+static void on_sigchld(struct loop *l, int signo, void *arg)
+{
+	struct conn_state *s = arg;
+	spawn_reap(on_child, s);
+	if (s->child == 0) {
+		loop_timer_stop(l, &s->child_timer);
+		loop_stop(l);
+	}
+}
+
+/* The loop's signal pipe does not keep it running by itself. */
+static void on_child_timer(struct loop *l, void *arg)
+{
+	struct conn_state *s = arg;
+	on_sigchld(l, SIGCHLD, s);
+	if (s->child > 0)
+		loop_timer_start(l, &s->child_timer, 1000);
+}
+
+/* The connection (or tunnel) is up: run the program or the relay. */
+static void start_session(struct loop *l, struct conn_state *s, int fd)
+{
+	s->fd = fd;
+	if (s->exec_argv || s->sh_exec) {
+		char err[300];
+		struct spawn_env env;
+		spawn_env_fill(&env, fd);
+		loop_signal(l, SIGCHLD, on_sigchld, s);
+		s->child = spawn_child(fd, s->exec_argv, s->sh_exec, &env, err, sizeof err);
+		close(fd);
+		s->fd = -1;
+		if (s->child < 0) {
+			errmsg("%s", err);
+			s->status = EXIT_FAIL;
+			loop_stop(l);
+			return;
+		}
+		timer_init(&s->child_timer, on_child_timer, s);
+		loop_timer_start(l, &s->child_timer, 1000);
+		return;
+	}
+	s->ro.log = s->no.log_open ? &s->no.log : NULL;
+	s->ro.crlf = s->no.crlf;
+	s->relay =
+	    relay_start(l, STDIN_FILENO, STDOUT_FILENO, fd, s->peer, &s->ro, on_relay_done, s);
+	if (!s->relay) {
+		errmsg("out of memory");
+		s->status = EXIT_FAIL;
+		loop_stop(l);
+		return;
+	}
+	progress_start(&s->prog, l, &s->no, get_totals, s);
+}
+
+static void on_tunnel(struct loop *l, int fd, const char *errtext, void *arg)
+{
+	struct conn_state *s = arg;
+	s->pc = NULL;
+	if (fd < 0) {
+		errmsg("%s: %s", s->peer, errtext);
+		s->status = EXIT_FAIL;
+		loop_stop(l);
+		return;
+	}
+	vmsg("tunnel to %s port %u open through %s", s->pt.host, s->pt.port, s->peer);
+	start_session(l, s, fd);
 }
 
 static void on_connected(struct loop *l, int fd, int err, const char *errtext, void *arg)
@@ -80,13 +220,117 @@ static void on_connected(struct loop *l, int fd, int err, const char *errtext, v
 		vmsg("connected to %s from %s (%s)", s->peer,
 		     sock_addr_str((struct sockaddr *)&local.ss, local.len, lbuf, sizeof lbuf),
 		     s->proto);
-	s->relay =
-	    relay_start(l, STDIN_FILENO, STDOUT_FILENO, fd, s->peer, &s->ro, on_relay_done, s);
-	if (!s->relay) {
-		errmsg("out of memory");
+	char why[300];
+	/* Until the session starts the fd is held here: proxy_start takes it. */
+	s->fd = -1;
+	if (s->no.so.set && sockopt_apply(&s->no.so, fd, why, sizeof why) < 0) {
+		errmsg("%s", why);
+		close(fd);
 		s->status = EXIT_FAIL;
 		loop_stop(l);
+		return;
 	}
+	if (s->have_proxy) {
+		s->pc = proxy_start(l, fd, &s->pt, 0, on_tunnel, s, why, sizeof why);
+		if (!s->pc) {
+			errmsg("%s", why);
+			close(fd);
+			s->status = EXIT_FAIL;
+			loop_stop(l);
+		}
+		return;
+	}
+	start_session(l, s, fd);
+}
+
+static int prepare_socket(int fd, void *arg, char *err, size_t errlen)
+{
+	struct conn_state *s = arg;
+	return sockopt_apply_early(&s->no.so, fd, err, errlen);
+}
+
+/* "HOST:PORT" or "[V6]:PORT" into the caller's buffers. */
+static bool split_hostport(const char *s, char *host, size_t hl, char *port, size_t pl)
+{
+	const char *colon;
+	const char *h = s;
+	size_t n;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || close[1] != ':')
+			return false;
+		h = s + 1;
+		n = (size_t)(close - h);
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || strchr(s, ':') != colon)
+			return false;
+		n = (size_t)(colon - s);
+	}
+	if (n == 0 || n >= hl || strlen(colon + 1) >= pl || !colon[1])
+		return false;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	strcpy(port, colon + 1);
+	return true;
+}
+
+/* --exec 'PROG ARGS': split at blanks into a NULL-terminated vector. */
+static char **split_words(const char *cmd)
+{
+	size_t n = strlen(cmd);
+	char *copy = malloc(n + 1);
+	char **v = calloc(n / 2 + 2, sizeof *v);
+	if (!copy || !v) {
+		free(copy);
+		free(v);
+		return NULL;
+	}
+	memcpy(copy, cmd, n + 1);
+	size_t k = 0;
+	for (char *tok = strtok(copy, " \t"); tok; tok = strtok(NULL, " \t"))
+		v[k++] = tok;
+	if (k == 0) {
+		free(copy);
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+static int run_scan(int argc, char **argv, int parallel, int timeout_ms, bool json, bool open_only)
+{
+	int nargs = argc - optind;
+	if (nargs != 2)
+		return usage_error(nargs < 2 ? "-z needs HOST and PORTS"
+					     : "unexpected argument '%s'",
+				   argv[optind + 2 < argc ? optind + 2 : optind]);
+	int status;
+	struct loop *l = cmd_loop(0, &status);
+	if (!l)
+		return status;
+	char err[300];
+	struct scan_opts so = {.parallel = parallel,
+			       .timeout_ms = timeout_ms,
+			       .family = g_opts.family,
+			       .numeric = g_opts.numeric,
+			       .json = json,
+			       .open_only = open_only,
+			       .out = stdout,
+			       .err = err,
+			       .errlen = sizeof err};
+	int r = scan_run(l, argv[optind], argv[optind + 1], &so);
+	loop_free(l);
+	if (r < 0) {
+		/* A bad port list is the user's; a bad host or a loop failure is not. */
+		if (strstr(err, "port") || strstr(err, "range") || strstr(err, "service") ||
+		    strstr(err, "empty"))
+			return usage_error("%s", err);
+		errmsg("%s", err);
+		return EXIT_FAIL;
+	}
+	return r;
 }
 
 int cmd_connect(int argc, char **argv)
@@ -104,17 +348,89 @@ int cmd_connect(int argc, char **argv)
 	    {"source", required_argument, NULL, 's'},
 	    {"source-port", required_argument, NULL, 'p'},
 	    {"no-zero-copy", no_argument, NULL, OPT_NO_ZC},
+	    {"scan", no_argument, NULL, 'z'},
+	    {"parallel", required_argument, NULL, OPT_PARALLEL},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"open", no_argument, NULL, OPT_OPEN},
+	    {"exec", required_argument, NULL, 'e'},
+	    {"sh-exec", required_argument, NULL, 'c'},
+	    {"proxy", required_argument, NULL, OPT_PROXY},
+	    {"proxy-type", required_argument, NULL, OPT_PROXY_TYPE},
+	    {"proxy-auth", required_argument, NULL, OPT_PROXY_AUTH},
+	    {"proxy-dns", required_argument, NULL, OPT_PROXY_DNS},
+	    NETOPT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
-	struct conn_state s = {.status = EXIT_OK, .fd = -1};
+	/* Static: what the options allocate stays reachable however the
+	 * command returns; it runs once per process. */
+	static struct conn_state s;
+	s = (struct conn_state){.status = EXIT_OK, .fd = -1};
+	bool scan = false, json = false, open_only = false, proxy_local_dns = false;
+	long parallel = 0;
+	const char *proxy = NULL, *proxy_auth = NULL, *exec = NULL;
+	enum proxy_type ptype = PROXY_HTTP;
+	bool ptype_given = false;
+	static char puser[256], ppass[256];
 	struct relay_opts *ro = &s.ro;
 	*ro = (struct relay_opts){.quit_after_eof_ms = -1, .zero_copy = true};
 	struct sock_endpoint ep = {.socktype = SOCK_STREAM};
 	struct connect_opts co = {0};
 	int c, ms;
 	/* -q is "quit after" here as in nc, not --quiet. */
-	while ((c = cmd_getopt(argc, argv, "46vnhuU:w:i:q:s:p:", longopts)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "46vnhuU:w:i:q:s:p:ze:c:" NETOPT_SHORTOPTS, longopts)) !=
+	       -1) {
+		int nr = netopt_handle(&s.no, c, optarg);
+		if (nr < 0)
+			return EXIT_USAGE;
+		if (nr > 0)
+			continue;
 		switch (c) {
+		case 'z':
+			scan = true;
+			break;
+		case OPT_PARALLEL:
+			if (!parse_long(optarg, 1, 65535, &parallel))
+				return usage_error("invalid --parallel '%s': give 1-65535", optarg);
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_OPEN:
+			open_only = true;
+			break;
+		case 'e':
+		case 'c':
+			if (exec)
+				return usage_error("give one of --exec and --sh-exec, once");
+			exec = optarg;
+			if (c == 'c')
+				s.sh_exec = optarg;
+			else if (!(s.exec_argv = split_words(optarg)))
+				return usage_error("--exec needs a program");
+			break;
+		case OPT_PROXY:
+			proxy = optarg;
+			break;
+		case OPT_PROXY_TYPE:
+			if (!proxy_type_parse(optarg, &ptype))
+				return usage_error(
+				    "invalid --proxy-type '%s': give http, socks4 or "
+				    "socks5",
+				    optarg);
+			ptype_given = true;
+			break;
+		case OPT_PROXY_AUTH:
+			if (!proxy_auth_parse(optarg, puser, sizeof puser, ppass, sizeof ppass))
+				return usage_error("invalid --proxy-auth: give USER:PASS");
+			proxy_auth = optarg;
+			break;
+		case OPT_PROXY_DNS:
+			if (strcmp(optarg, "local") == 0)
+				proxy_local_dns = true;
+			else if (strcmp(optarg, "remote") != 0)
+				return usage_error("invalid --proxy-dns '%s': give local or remote",
+						   optarg);
+			break;
 		case 'h':
 			return print_help(help);
 		case 'u':
@@ -162,6 +478,18 @@ int cmd_connect(int argc, char **argv)
 	}
 	if (ro->send_only && ro->recv_only)
 		return usage_error("--send-only and --recv-only exclude each other");
+	if (scan) {
+		if (ep.unix_path || ep.socktype == SOCK_DGRAM || proxy || exec)
+			return usage_error(
+			    "-z scans TCP ports directly: no -u, -U, --proxy or --exec");
+		return run_scan(argc, argv, (int)parallel, co.timeout_ms, json, open_only);
+	}
+	if (parallel || json || open_only)
+		return usage_error("--parallel, --json and --open go with -z");
+	if ((ptype_given || proxy_auth) && !proxy)
+		return usage_error("--proxy-type and --proxy-auth need --proxy");
+	if (exec && (s.no.log_raw || s.no.log_hex || s.no.crlf || s.no.progress))
+		return usage_error("-o, -x, -C and --progress do not apply with --exec");
 	int nargs = argc - optind;
 	if (ep.unix_path) {
 		if (nargs != 0)
@@ -185,6 +513,53 @@ int cmd_connect(int argc, char **argv)
 	}
 	ep.family = g_opts.family;
 	ep.numeric = g_opts.numeric;
+	char phost[256], pport[64], tgt[SOCK_ADDRSTRLEN];
+	if (proxy) {
+		if (ep.unix_path || ep.socktype == SOCK_DGRAM)
+			return usage_error("--proxy works with TCP only");
+		if (!split_hostport(proxy, phost, sizeof phost, pport, sizeof pport))
+			return usage_error("invalid --proxy '%s': give HOST:PORT", proxy);
+		char err[SOCK_ERRLEN];
+		uint16_t port;
+		if (!sock_parse_port(pport, SOCK_STREAM, false, &port, err, sizeof err))
+			return usage_error("--proxy %s", err);
+		if (!sock_parse_port(ep.port, SOCK_STREAM, false, &port, err, sizeof err))
+			return usage_error("%s", err);
+		s.have_proxy = true;
+		s.pt = (struct proxy_target){.type = ptype, .host = ep.host, .port = port};
+		if (proxy_auth) {
+			s.pt.user = puser;
+			s.pt.pass = ppass;
+		}
+		if (proxy_local_dns || ptype == PROXY_SOCKS4) {
+			/* Plain SOCKS4 carries only IPv4 addresses: a name is sent
+			 * as SOCKS4a unless resolved here. */
+			if (proxy_local_dns) {
+				struct sock_endpoint te = ep;
+				te.family = ptype == PROXY_SOCKS4 ? AF_INET : ep.family;
+				struct addrinfo *res;
+				if (sock_resolve(&te, false, &res, err, sizeof err) < 0) {
+					errmsg("%s", err);
+					return EXIT_FAIL;
+				}
+				char pbuf[16];
+				sock_addr_parts(res->ai_addr, res->ai_addrlen, tgt, sizeof tgt,
+						pbuf, sizeof pbuf);
+				sock_freeaddrinfo(res);
+				s.pt.host = tgt;
+			}
+		}
+		ep.host = phost;
+		ep.port = pport;
+	}
+	if (s.no.so.set & SOCKOPT_REUSEPORT)
+		return usage_error("--reuseport is for serve");
+	if (s.no.so.set) {
+		co.prepare = prepare_socket;
+		co.prepare_arg = &s;
+	}
+	if (netopt_open_logs(&s.no) < 0)
+		return EXIT_FAIL;
 	ro->dgram = ep.socktype == SOCK_DGRAM;
 	ro->dgram_wait_ms = 1000;
 	ro->local_is_tty = isatty(STDIN_FILENO);
@@ -205,9 +580,25 @@ int cmd_connect(int argc, char **argv)
 		errmsg("event loop (%s): %s", loop_backend(l), strerror(errno));
 		s.status = EXIT_FAIL;
 	}
+	progress_stop(&s.prog, l);
+	if (s.child_timer.cb)
+		loop_timer_stop(l, &s.child_timer);
+	if (s.pc)
+		proxy_cancel(s.pc);
 	relay_free(s.relay);
 	if (s.fd >= 0)
 		close(s.fd);
+	if (s.child > 0) {
+		/* Stopped before the program ended (a loop failure): do not
+		 * leave it behind. */
+		kill(s.child, SIGTERM);
+		waitpid(s.child, NULL, 0);
+	}
 	loop_free(l);
+	netopt_close_logs(&s.no);
+	if (s.exec_argv) {
+		free(s.exec_argv[0]);
+		free((void *)s.exec_argv);
+	}
 	return s.status;
 }

@@ -12,8 +12,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "activation.h"
 #include "cmd.h"
 #include "serve.h"
+#include "workers.h"
 
 static const char help[] =
     "usage: sockctl serve [options] [ADDRESS] PORT\n"
@@ -30,6 +32,29 @@ static const char help[] =
     "      --upper          the same, ASCII letters upper-cased\n"
     "      --discard        read and drop\n"
     "      --respond TEXT   send TEXT (or @FILE's contents), then close\n"
+    "  -e, --exec 'PROG ARGS'  run PROG per connection with the socket as its\n"
+    "                       stdin and stdout (split at spaces, no shell); the\n"
+    "                       SOCKCTL_REMOTE_ADDR/_PORT, SOCKCTL_LOCAL_ADDR/_PORT and\n"
+    "                       SOCKCTL_PROTO variables describe the connection\n"
+    "  -c, --sh-exec 'CMD'  the same through /bin/sh -c\n"
+    "\n"
+    "Concurrency and access:\n"
+    "      --model MODEL    loop (default: one event loop), fork (a process per\n"
+    "                       connection) or thread (a thread per connection);\n"
+    "                       fork and thread run the built-in handlers\n"
+    "      --workers N      N processes, each with its own loop and listening\n"
+    "                       socket on the same port (SO_REUSEPORT); needs -k\n"
+    "  -m, --max-conns N    at most N connections at once; one more is accepted\n"
+    "                       and closed at once (the client sees EOF)\n"
+    "      --allow SPEC, --deny SPEC  addresses or CIDR blocks (IPv4, IPv6) to\n"
+    "                       admit or refuse; deny wins; with any --allow, only\n"
+    "                       those are admitted\n"
+    "      --allow-file FILE, --deny-file FILE  the same, one per line (# comments)\n"
+    "      --reuseport      SO_REUSEPORT on the listener: other servers may share\n"
+    "                       the port\n"
+    "      --fd N           serve the already-open listening socket N instead of\n"
+    "                       ADDRESS PORT (LISTEN_FDS/LISTEN_PID socket activation\n"
+    "                       is used the same way when present)\n"
     "\n"
     "Options:\n"
     "  -k, --keep-open      serve many clients at once, until stopped; in relay\n"
@@ -46,9 +71,10 @@ static const char help[] =
     "      --backlog N      listen backlog (default SOMAXCONN)\n"
     "      --no-zero-copy   always copy through a buffer (no splice/sendfile)\n"
     "  -4, -6, -n, -v, --mux=NAME   global options (see sockctl --help)\n"
-    "\n"
+    "\n" NETOPT_HELP "\n"
     "SIGINT or SIGTERM stop the server cleanly (exit 0).\n"
-    "Exit status: 0 done, 1 failure, 2 usage error.\n";
+    "Exit status: 0 done, 1 failure, 2 usage error; without -k, --exec gives the\n"
+    "program's status.\n";
 
 enum {
 	OPT_ECHO = OPT_BASE,
@@ -59,8 +85,59 @@ enum {
 	OPT_SEND_ONLY,
 	OPT_RECV_ONLY,
 	OPT_BACKLOG,
-	OPT_NO_ZC
+	OPT_NO_ZC,
+	OPT_MODEL,
+	OPT_WORKERS,
+	OPT_ALLOW,
+	OPT_DENY,
+	OPT_ALLOW_FILE,
+	OPT_DENY_FILE,
+	OPT_FD
 };
+
+/* --exec 'PROG ARGS': split at blanks into a NULL-terminated vector. */
+static char **split_words(const char *cmd)
+{
+	size_t n = strlen(cmd);
+	char *copy = malloc(n + 1);
+	char **v = calloc(n / 2 + 2, sizeof *v);
+	if (!copy || !v) {
+		free(copy);
+		free(v);
+		return NULL;
+	}
+	memcpy(copy, cmd, n + 1);
+	size_t k = 0;
+	for (char *tok = strtok(copy, " \t"); tok; tok = strtok(NULL, " \t"))
+		v[k++] = tok;
+	if (k == 0) {
+		free(copy);
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+static int prepare_listener(int fd, void *arg, char *err, size_t errlen)
+{
+	return sockopt_apply_early(arg, fd, err, errlen);
+}
+
+static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
+{
+	const struct server *s = arg;
+	*sent = s->bytes_out;
+	*received = s->bytes_in;
+}
+
+static void print_ready(const struct sock_addr *bound, const char *proto, const char *mux)
+{
+	char a[SOCK_ADDRSTRLEN];
+	/* The readiness line: scripts and tests wait for it. */
+	fprintf(stderr, "sockctl: listening on %s (%s, mux=%s)\n",
+		sock_addr_str((const struct sockaddr *)&bound->ss, bound->len, a, sizeof a), proto,
+		mux);
+}
 
 static int set_handler(struct server *s, enum serve_handler h, const char *name)
 {
@@ -136,17 +213,86 @@ int cmd_serve(int argc, char **argv)
 	    {"recv-only", no_argument, NULL, OPT_RECV_ONLY},
 	    {"backlog", required_argument, NULL, OPT_BACKLOG},
 	    {"no-zero-copy", no_argument, NULL, OPT_NO_ZC},
+	    {"exec", required_argument, NULL, 'e'},
+	    {"sh-exec", required_argument, NULL, 'c'},
+	    {"model", required_argument, NULL, OPT_MODEL},
+	    {"workers", required_argument, NULL, OPT_WORKERS},
+	    {"max-conns", required_argument, NULL, 'm'},
+	    {"allow", required_argument, NULL, OPT_ALLOW},
+	    {"deny", required_argument, NULL, OPT_DENY},
+	    {"allow-file", required_argument, NULL, OPT_ALLOW_FILE},
+	    {"deny-file", required_argument, NULL, OPT_DENY_FILE},
+	    {"fd", required_argument, NULL, OPT_FD},
+	    NETOPT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
-	struct server s = {.lfd = -1, .reserve_fd = -1, .handler = H_RELAY};
+	/* Static: what the options allocate stays reachable however the
+	 * command returns (usage errors return early), and the command runs
+	 * once per process. */
+	static struct server s;
+	static struct netopts no;
+	s = (struct server){.lfd = -1, .reserve_fd = -1, .handler = H_RELAY, .notify = {-1, -1}};
+	no = (struct netopts){0};
+	s.no = &no;
+	acl_init(&s.acl);
+	long workers = 1;
+	const char *fd_arg = NULL;
+	char aclerr[400];
 	s.ro = (struct relay_opts){.quit_after_eof_ms = -1, .zero_copy = true};
 	struct sock_endpoint ep = {.socktype = SOCK_STREAM};
 	struct sock_listen_opts lo = {0};
 	const char *respond_arg = NULL;
 	int c, ms, r;
 	long v;
-	while ((c = cmd_getopt(argc, argv, "46vnhkuU:i:q:", longopts)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "46vnhkuU:i:q:e:c:m:" NETOPT_SHORTOPTS, longopts)) !=
+	       -1) {
+		int nr = netopt_handle(&no, c, optarg);
+		if (nr < 0)
+			return EXIT_USAGE;
+		if (nr > 0)
+			continue;
 		switch (c) {
+		case 'e':
+		case 'c':
+			if (s.exec_argv || s.sh_exec)
+				return usage_error("give one of --exec and --sh-exec, once");
+			if (c == 'c')
+				s.sh_exec = optarg;
+			else if (!(s.exec_argv = split_words(optarg)))
+				return usage_error("--exec needs a program");
+			break;
+		case OPT_MODEL:
+			if (!model_parse(optarg, &s.model))
+				return usage_error(
+				    "invalid --model '%s': give loop, fork or thread", optarg);
+			break;
+		case OPT_WORKERS:
+			if (!parse_long(optarg, 1, 256, &workers))
+				return usage_error("invalid --workers '%s': give 1-256", optarg);
+			break;
+		case 'm':
+			if (!parse_long(optarg, 1, 1000000, &s.max_conns))
+				return usage_error("invalid --max-conns '%s': give 1-1000000",
+						   optarg);
+			break;
+		case OPT_ALLOW:
+		case OPT_DENY:
+			if (acl_add(&s.acl, c == OPT_ALLOW, optarg, aclerr, sizeof aclerr) < 0)
+				return usage_error("--%s: %s", c == OPT_ALLOW ? "allow" : "deny",
+						   aclerr);
+			break;
+		case OPT_ALLOW_FILE:
+		case OPT_DENY_FILE:
+			if (acl_add_file(&s.acl, c == OPT_ALLOW_FILE, optarg, aclerr,
+					 sizeof aclerr) < 0) {
+				errmsg("--%s: %s", c == OPT_ALLOW_FILE ? "allow-file" : "deny-file",
+				       aclerr);
+				return EXIT_FAIL;
+			}
+			break;
+		case OPT_FD:
+			fd_arg = optarg;
+			break;
 		case 'h':
 			return print_help(help);
 		case OPT_ECHO:
@@ -209,8 +355,50 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (s.ro.send_only && s.ro.recv_only)
 		return usage_error("--send-only and --recv-only exclude each other");
+	bool exec = s.exec_argv || s.sh_exec;
+	if (exec && s.handler != H_RELAY)
+		return usage_error("--exec/--sh-exec replace the built-in handlers: give one");
+	if (s.model != MODEL_LOOP && s.handler == H_RELAY && !exec)
+		return usage_error("--model=%s runs --echo, --upper, --discard or --respond",
+				   model_name(s.model));
+	if (ep.socktype == SOCK_DGRAM &&
+	    (exec || s.model != MODEL_LOOP || s.max_conns || !acl_empty(&s.acl)))
+		return usage_error(
+		    "--exec, --model, -m, --allow and --deny are for stream servers");
+	if (workers > 1 && !s.keep_open)
+		return usage_error("--workers needs -k");
+	if (workers > 1 && (s.handler == H_RELAY && !exec))
+		return usage_error("--workers runs a handler or a program, not the stdin relay");
+	if (workers > 1 && fd_arg)
+		return usage_error("--workers makes its own sockets: no --fd");
+	if (exec && (no.log_raw || no.log_hex || no.crlf))
+		return usage_error("-o, -x and -C do not apply with --exec");
+	if (s.model != MODEL_LOOP && (no.log_raw || no.log_hex || no.progress))
+		return usage_error("-o, -x and --progress go with --model=loop");
 	int nargs = argc - optind;
-	if (ep.unix_path) {
+	struct activated act = {.fd = -1};
+	char aerr[SOCK_ERRLEN];
+	int nfds = activation_listen_fds(true, aerr, sizeof aerr);
+	if (nfds < 0) {
+		errmsg("socket activation: %s", aerr);
+		return EXIT_FAIL;
+	}
+	if (fd_arg || nfds > 0) {
+		if (nargs || ep.unix_path)
+			return usage_error("with %s, give no ADDRESS, PORT or -U",
+					   fd_arg ? "--fd" : "LISTEN_FDS");
+		if (nfds > 1)
+			errmsg("socket activation: %d sockets passed, serving the first", nfds);
+		int r2 = fd_arg ? activation_fd(fd_arg, &act, aerr, sizeof aerr)
+				: activation_check(3, &act, aerr, sizeof aerr);
+		if (r2 < 0) {
+			if (fd_arg && strncmp(aerr, "bad --fd", 8) == 0)
+				return usage_error("%s", aerr);
+			errmsg("%s", aerr);
+			return EXIT_FAIL;
+		}
+		ep.socktype = act.socktype;
+	} else if (ep.unix_path) {
 		if (nargs)
 			return usage_error("with -U PATH, give no ADDRESS or PORT");
 	} else if (nargs == 0) {
@@ -232,22 +420,142 @@ int cmd_serve(int argc, char **argv)
 	s.ro.local_is_tty = isatty(STDIN_FILENO);
 	if (respond_arg && load_respond(&s, respond_arg) < 0)
 		return EXIT_FAIL;
+	if (s.respond && no.crlf && s.respond_len && s.model == MODEL_LOOP) {
+		/* -C: the response goes out with CRLF line endings. */
+		char *t = malloc(2 * s.respond_len);
+		if (!t) {
+			errmsg("out of memory");
+			return EXIT_FAIL;
+		}
+		memcpy(t, s.respond, s.respond_len);
+		bool cr = false;
+		size_t n = crlf_expand(t, s.respond_len, &cr);
+		if (s.respond_owned)
+			free((char *)s.respond);
+		s.respond = t;
+		s.respond_len = n;
+		s.respond_owned = true;
+	}
+	if (no.so.set & SOCKOPT_REUSEPORT)
+		lo.reuseport = true;
+	if (no.so.set) {
+		lo.prepare = prepare_listener;
+		lo.prepare_arg = &no.so;
+	}
+	if (mux_check() < 0)
+		return EXIT_USAGE;
+
+	char err[SOCK_ERRLEN];
+	struct sock_addr bound;
+	if (act.fd >= 0) {
+		s.lfd = act.fd;
+		if (no.so.set && sockopt_apply_early(&no.so, s.lfd, err, sizeof err) < 0) {
+			errmsg("%s", err);
+			return EXIT_FAIL;
+		}
+		sock_local_addr(s.lfd, &bound);
+	} else {
+		if (workers > 1)
+			lo.reuseport = true;
+		s.lfd = sock_listen(&ep, &lo, &bound, err, sizeof err);
+		if (s.lfd < 0) {
+			errmsg("%s", err);
+			return EXIT_FAIL;
+		}
+	}
+	s.family = bound.ss.ss_family;
+	s.proto = sock_proto_name(s.family, ep.socktype);
+	static struct workers w;
+	w = (struct workers){.ready_pipe = {-1, -1}};
+	bool is_worker = false;
+	if (workers > 1) {
+		int index;
+		int r3 = workers_start(&w, (int)workers, &index, err, sizeof err);
+		if (r3 < 0) {
+			errmsg("%s", err);
+			close(s.lfd);
+			return EXIT_FAIL;
+		}
+		if (r3 == 0) {
+			/* The parent: the workers serve; it only reports. */
+			close(s.lfd);
+			int st = EXIT_OK;
+			if (workers_wait_ready(&w, 10000, err, sizeof err) < 0) {
+				errmsg("%s", err);
+				st = EXIT_FAIL;
+				for (int i = 0; i < w.n; i++)
+					if (w.pids[i] > 0)
+						kill(w.pids[i], SIGTERM);
+			} else {
+				const char *m = mux_choice();
+				char mb[32];
+				if (!m || strcmp(m, "auto") == 0) {
+					/* Name the backend auto picks, as a worker's loop does. */
+					int ls;
+					struct loop *tl = cmd_loop(16, &ls);
+					snprintf(mb, sizeof mb, "%s",
+						 tl ? loop_backend(tl) : "auto");
+					if (tl)
+						loop_free(tl);
+					m = mb;
+				}
+				print_ready(&bound, s.proto, m);
+			}
+			int ws = workers_wait(&w);
+			workers_free(&w);
+			return st ? st : ws;
+		}
+		is_worker = true;
+		if (index > 0) {
+			/* Its own socket on the same address: the kernel spreads
+			 * connections over the workers' sockets. */
+			close(s.lfd);
+			char host[SOCK_ADDRSTRLEN], port[16];
+			sock_addr_parts((struct sockaddr *)&bound.ss, bound.len, host, sizeof host,
+					port, sizeof port);
+			struct sock_endpoint wep = ep;
+			wep.host = host;
+			wep.port = port;
+			wep.numeric = true;
+			s.lfd = sock_listen(&wep, &lo, NULL, err, sizeof err);
+			if (s.lfd < 0) {
+				errmsg("worker %d: %s", index, err);
+				_exit(EXIT_FAIL);
+			}
+		}
+	}
 
 	raise_fd_limit();
 	int status;
 	s.loop = cmd_loop(1024, &status);
-	if (!s.loop)
+	if (!s.loop) {
+		close(s.lfd);
 		return status;
-	char err[SOCK_ERRLEN];
-	struct sock_addr bound;
-	s.lfd = sock_listen(&ep, &lo, &bound, err, sizeof err);
-	if (s.lfd < 0) {
+	}
+	/* A datagram server has no accepted sockets: its one socket gets the
+	 * per-connection options too. */
+	if (s.dgram && no.so.set && sockopt_apply(&no.so, s.lfd, err, sizeof err) < 0) {
 		errmsg("%s", err);
+		close(s.lfd);
 		loop_free(s.loop);
 		return EXIT_FAIL;
 	}
-	s.family = bound.ss.ss_family;
-	s.proto = sock_proto_name(s.family, ep.socktype);
+	if (netopt_open_logs(&no) < 0) {
+		close(s.lfd);
+		loop_free(s.loop);
+		return EXIT_FAIL;
+	}
+	if (exec || s.model == MODEL_FORK)
+		loop_signal(s.loop, SIGCHLD, serve_reap, &s);
+	if (s.model == MODEL_THREAD) {
+		if (pipe2(s.notify, O_CLOEXEC | O_NONBLOCK) < 0 ||
+		    loop_io(s.loop, s.notify[0], MUX_READ, serve_threads_done, &s) < 0) {
+			errmsg("thread model: %s", strerror(errno));
+			close(s.lfd);
+			loop_free(s.loop);
+			return EXIT_FAIL;
+		}
+	}
 	loop_signal(s.loop, SIGINT, on_stop_signal, &s);
 	loop_signal(s.loop, SIGTERM, on_stop_signal, &s);
 	if (s.dgram)
@@ -260,15 +568,25 @@ int cmd_serve(int argc, char **argv)
 		errmsg("watch socket: %s", strerror(errno));
 		s.status = EXIT_FAIL;
 	} else {
-		char a[SOCK_ADDRSTRLEN];
-		/* The readiness line: scripts and tests wait for it. */
-		fprintf(stderr, "sockctl: listening on %s (%s, mux=%s)\n",
-			sock_addr_str((struct sockaddr *)&bound.ss, bound.len, a, sizeof a),
-			s.proto, loop_backend(s.loop));
+		int64_t t0 = clock_ms();
+		struct progress prog;
+		if (is_worker)
+			workers_ready(&w);
+		else
+			print_ready(&bound, s.proto, loop_backend(s.loop));
+		progress_start(&prog, s.loop, &no, get_totals, &s);
 		if (loop_run(s.loop) < 0) {
 			errmsg("event loop (%s): %s", loop_backend(s.loop), strerror(errno));
 			s.status = EXIT_FAIL;
 		}
+		if (s.keep_open)
+			vmsg(
+			    "served %llu connections, refused %llu; received %llu bytes, sent %llu "
+			    "bytes",
+			    (unsigned long long)s.served, (unsigned long long)s.refused,
+			    (unsigned long long)s.bytes_in, (unsigned long long)s.bytes_out);
+		progress_stop(&prog, s.loop);
+		netopt_report(&no, s.bytes_out, s.bytes_in, clock_ms() - t0, s.served);
 	}
 	if (s.dgram)
 		serve_dgram_cleanup(&s);
@@ -278,8 +596,18 @@ int cmd_serve(int argc, char **argv)
 		close(s.lfd);
 	if (ep.unix_path && ep.unix_path[0] != '@')
 		unlink(ep.unix_path);
-	if (s.respond_owned)
+	if (s.respond_owned && s.nthreads == 0)
 		free((char *)s.respond);
+	if (s.notify[0] >= 0 && s.nthreads == 0) {
+		close(s.notify[0]);
+		close(s.notify[1]);
+	}
 	loop_free(s.loop);
+	netopt_close_logs(&no);
+	acl_free(&s.acl);
+	if (s.exec_argv) {
+		free(s.exec_argv[0]);
+		free((void *)s.exec_argv);
+	}
 	return s.status;
 }

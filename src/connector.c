@@ -84,6 +84,13 @@ static void try_next(struct connector *c)
 		}
 		c->fd = fd;
 		char err[SOCK_ERRLEN];
+		if (c->o.prepare && c->o.prepare(fd, c->o.prepare_arg, err, sizeof err) < 0) {
+			c->last_err = errno;
+			snprintf(c->errtext, sizeof c->errtext, "%s", err);
+			close(fd);
+			c->fd = -1;
+			continue;
+		}
 		if ((c->o.src_host || c->o.src_port) && ai->ai_family != AF_UNIX &&
 		    sock_bind_source(fd, ai->ai_family, ai->ai_socktype, c->o.src_host,
 				     c->o.src_port, err, sizeof err) < 0) {

@@ -10,6 +10,10 @@ struct connect_opts {
 	int timeout_ms;	      /* per address; 0 = none */
 	const char *src_host; /* bind before connecting (-s), may be NULL */
 	const char *src_port; /* (-p), may be NULL */
+	/* Called on each new socket before bind/connect (socket options such
+	 * as SO_BINDTODEVICE); a failure skips that address. May be NULL. */
+	int (*prepare)(int fd, void *arg, char *err, size_t errlen);
+	void *prepare_arg;
 };
 
 /* fd >= 0: a connected non-blocking socket that the callee now owns, err

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "hexlog.h"
+#include "netopts.h"
 #include "relay.h"
 
 #define COPY_BUF  (256 * 1024)
@@ -35,6 +37,9 @@ struct pump {
 	int err;	 /* errno of a failure, 0 if none */
 	bool err_on_out; /* the failure was writing (else reading) */
 	uint64_t bytes;
+	struct hexlog *log; /* not owned */
+	int logdir;
+	bool crlf, prev_cr;
 };
 
 struct relay {
@@ -179,9 +184,14 @@ static bool step_copy(struct pump *p, bool may_read, bool *read_once)
 	if (can_read && (p->in_nonblock || (may_read && !*read_once))) {
 		size_t room;
 		char *t = buf_tail(&p->buf, &room);
-		ssize_t n = read_in(p, t, room);
+		/* -C: read at most half the room, so every "\n" can grow. */
+		ssize_t n = read_in(p, t, p->crlf && room > 1 ? room / 2 : room);
 		*read_once = true;
 		if (n > 0) {
+			if (p->crlf)
+				n = (ssize_t)crlf_expand(t, (size_t)n, &p->prev_cr);
+			if (p->log)
+				hexlog_data(p->log, p->logdir, t, (size_t)n);
 			buf_commit(&p->buf, (size_t)n);
 			progress = true;
 		} else if (n == 0 && !(p->dgram && p->in_sock)) {
@@ -506,8 +516,14 @@ struct relay *relay_start(struct loop *l, int in_fd, int out_fd, int sock_fd, co
 	r->cb = cb;
 	r->arg = arg;
 	snprintf(r->peer, sizeof r->peer, "%s", peer ? peer : "socket");
-	pump_init(&r->up, in_fd, sock_fd, o->dgram, o->zero_copy);
-	pump_init(&r->down, sock_fd, out_fd, o->dgram, o->zero_copy);
+	/* Logging and -C need to see the bytes: no zero-copy then. */
+	bool zc = o->zero_copy && !o->log && !o->crlf;
+	pump_init(&r->up, in_fd, sock_fd, o->dgram, zc);
+	pump_init(&r->down, sock_fd, out_fd, o->dgram, zc);
+	r->up.log = r->down.log = o->log;
+	r->up.logdir = HEXLOG_SENT;
+	r->down.logdir = HEXLOG_RECV;
+	r->up.crlf = o->crlf;
 	r->up.off = o->recv_only;
 	r->down.off = o->send_only;
 	r->fds[0] = r->fds[1] = r->fds[2] = -1;

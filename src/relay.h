@@ -20,6 +20,8 @@ struct relay_opts {
 	int dgram_wait_ms;     /* datagrams: wait this long for replies after EOF */
 	bool local_is_tty;     /* stop when the peer closes, instead of sending on */
 	bool zero_copy;	       /* allow splice/sendfile (off for tests of the copy path) */
+	bool crlf;	       /* -C: local "\n" goes out as "\r\n" */
+	struct hexlog *log;    /* -o/-x session log, or NULL; not owned */
 };
 
 struct relay_stats {

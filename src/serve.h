@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acl.h"
 #include "loop.h"
+#include "model.h"
+#include "netopts.h"
 #include "relay.h"
 #include "sock.h"
 
@@ -43,7 +46,30 @@ struct server {
 	/* datagram peers that stdin goes to in relay mode */
 	struct sock_addr *peers; /* owned ring */
 	size_t npeers, peer_next;
+	/* access, limits, models and programs (cmd_serve.c parses them) */
+	struct acl acl;		      /* --allow/--deny; owned */
+	long max_conns;		      /* -m: 0 = no limit */
+	enum model model;	      /* --model */
+	char **exec_argv;	      /* --exec, split at blanks; owned */
+	const char *sh_exec;	      /* --sh-exec */
+	struct netopts *no;	      /* socket options, logs, -C, stats; not owned */
+	size_t nchildren;	      /* programs and forked handlers running */
+	size_t nthreads;	      /* thread handlers running */
+	int notify[2];		      /* threads write a byte here when they end */
+	uint64_t bytes_in, bytes_out; /* loop handlers, for -v and --stats */
+	uint64_t refused;	      /* by --allow/--deny or -m */
+	struct timer child_timer;     /* keeps the loop alive while children run */
+	bool stdin_prev_cr;	      /* -C across stdin reads */
 };
+
+/* How many connections are being served, in every model. */
+static inline size_t serve_active(const struct server *s)
+{
+	return s->nconns + s->nchildren + s->nthreads;
+}
+/* serve_stream.c: SIGCHLD and thread ends (set up by cmd_serve.c). */
+void serve_reap(struct loop *l, int signo, void *arg);
+void serve_threads_done(struct loop *l, int fd, int mask, void *arg);
 
 /* serve_stream.c */
 void serve_stream_start(struct server *s);

@@ -9,8 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include "cmd.h"
 #include "serve.h"
+#include "spawn.h"
 
 #define PEND_MAX	  (256 * 1024) /* per-connection output queue */
 #define READ_CHUNK	  (64 * 1024)
@@ -84,6 +88,9 @@ static bool queue(struct sconn *c, const char *p, size_t n)
 	}
 	memcpy(c->pend + c->plen, p, n);
 	c->plen += n;
+	c->srv->bytes_out += n;
+	if (c->srv->no && c->srv->no->log_open)
+		hexlog_data(&c->srv->no->log, HEXLOG_SENT, p, n);
 	return true;
 }
 
@@ -206,6 +213,9 @@ static void conn_read(struct sconn *c)
 			break;
 		}
 		c->last = loop_now(s->loop);
+		s->bytes_in += (uint64_t)n;
+		if (s->no && s->no->log_open)
+			hexlog_data(&s->no->log, HEXLOG_RECV, buf, (size_t)n);
 		switch (s->handler) {
 		case H_UPPER:
 			serve_upper(buf, (size_t)n);
@@ -274,9 +284,13 @@ static void on_stdin(struct loop *l, int fd, int mask, void *arg)
 {
 	struct server *s = arg;
 	char buf[READ_CHUNK];
-	ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+	bool crlf = s->no && s->no->crlf;
+	/* -C: read half a chunk, so that every "\n" can become "\r\n". */
+	ssize_t n = read(STDIN_FILENO, buf, crlf ? sizeof buf / 2 : sizeof buf);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
+	if (n > 0 && crlf)
+		n = (ssize_t)crlf_expand(buf, (size_t)n, &s->stdin_prev_cr);
 	if (n <= 0) {
 		if (n < 0)
 			errmsg("read from stdin: %s", strerror(errno));
@@ -335,6 +349,8 @@ static void on_relay_done(struct loop *l, int status, const char *errtext, void 
 	s->status = status;
 	struct relay_stats st;
 	relay_get_stats(c->relay, &st);
+	s->bytes_out += st.sent;
+	s->bytes_in += st.received;
 	vmsg("sent %llu bytes, received %llu bytes in %.3f s", (unsigned long long)st.sent,
 	     (unsigned long long)st.received, (double)(st.end_ms - st.start_ms) / 1000.0);
 	loop_stop(l);
@@ -420,6 +436,9 @@ static void start_conn(struct server *s, int fd, const struct sock_addr *peer)
 	if (s->handler == H_RESPOND) {
 		c->ext = s->respond;
 		c->extlen = s->respond_len;
+		s->bytes_out += s->respond_len;
+		if (s->no && s->no->log_open)
+			hexlog_data(&s->no->log, HEXLOG_SENT, s->respond, s->respond_len);
 		if (flush(c) && settle(c))
 			conn_mask(c);
 	} else if (s->handler == H_RELAY && s->keep_open) {
@@ -430,9 +449,153 @@ static void start_conn(struct server *s, int fd, const struct sock_addr *peer)
 		char a[SOCK_ADDRSTRLEN];
 		sock_addr_str((const struct sockaddr *)&peer->ss, peer->len, a, sizeof a);
 		loop_io(s->loop, fd, 0, NULL, NULL);
+		s->ro.log = s->no && s->no->log_open ? &s->no->log : NULL;
+		s->ro.crlf = s->no && s->no->crlf;
 		c->relay = relay_start(s->loop, STDIN_FILENO, STDOUT_FILENO, fd, a, &s->ro,
 				       on_relay_done, c);
 	}
+}
+
+/* --allow/--deny, -m and the socket options: false if the connection
+ * was turned away (and closed). At the limit a connection is accepted
+ * and closed at once, so the client learns it (EOF) instead of waiting in
+ * the backlog. */
+static bool admit(struct server *s, int fd, const struct sock_addr *peer)
+{
+	char a[SOCK_ADDRSTRLEN];
+	const char *why = NULL;
+	char err[300];
+	if (!acl_permits(&s->acl, (const struct sockaddr *)&peer->ss))
+		why = "not allowed by --allow/--deny";
+	else if (s->max_conns && serve_active(s) >= (size_t)s->max_conns)
+		why = "connection limit (-m) reached";
+	else if (s->no && s->no->so.set && sockopt_apply(&s->no->so, fd, err, sizeof err) < 0) {
+		errmsg("%s", err);
+		why = "socket options failed";
+	}
+	if (!why)
+		return true;
+	s->refused++;
+	vmsg("refused %s: %s",
+	     sock_addr_str((const struct sockaddr *)&peer->ss, peer->len, a, sizeof a), why);
+	close(fd);
+	return false;
+}
+
+static void watch_children(struct server *s);
+
+/* --exec/--sh-exec: a program per connection, whatever the model. */
+static void start_program(struct server *s, int fd)
+{
+	char err[300];
+	struct spawn_env env;
+	spawn_env_fill(&env, fd);
+	pid_t pid = spawn_child(fd, s->exec_argv, s->sh_exec, &env, err, sizeof err);
+	close(fd);
+	if (pid < 0) {
+		errmsg("%s", err);
+		s->status = EXIT_FAIL;
+		if (!s->keep_open)
+			loop_stop(s->loop);
+		return;
+	}
+	vmsg("program started for connection %s:%s (pid %d)", env.remote_addr, env.remote_port,
+	     (int)pid);
+	s->nchildren++;
+	watch_children(s);
+	s->served++;
+}
+
+/* --model=fork|thread with a built-in handler. */
+static void start_job(struct server *s, int fd)
+{
+	static const enum job_kind kinds[] = {[H_ECHO] = JOB_ECHO,
+					      [H_UPPER] = JOB_UPPER,
+					      [H_DISCARD] = JOB_DISCARD,
+					      [H_RESPOND] = JOB_RESPOND};
+	struct job j = {.fd = fd,
+			.kind = kinds[s->handler],
+			.data = s->respond,
+			.len = s->respond_len,
+			.idle_ms = s->idle_ms,
+			.crlf = s->no && s->no->crlf};
+	if (s->model == MODEL_FORK) {
+		pid_t pid = job_fork(&j);
+		close(fd);
+		if (pid < 0) {
+			errmsg("fork: %s", strerror(errno));
+			return;
+		}
+		s->nchildren++;
+		watch_children(s);
+	} else {
+		int e = job_thread(&j, s->notify[1]);
+		if (e) {
+			errmsg("thread: %s", strerror(e));
+			close(fd);
+			return;
+		}
+		s->nthreads++;
+	}
+	s->served++;
+}
+
+static void on_child_timer(struct loop *l, void *arg);
+
+/* The loop's signal pipe does not keep it running: while children run,
+ * a slow timer does (and reaps, should a SIGCHLD ever be missed). */
+static void watch_children(struct server *s)
+{
+	if (!timer_armed(&s->child_timer)) {
+		timer_init(&s->child_timer, on_child_timer, s);
+		loop_timer_start(s->loop, &s->child_timer, 1000);
+	}
+}
+
+static void after_handler_end(struct server *s)
+{
+	if (!s->keep_open && s->served && serve_active(s) == 0)
+		loop_stop(s->loop);
+}
+
+static void on_reaped(pid_t pid, int st, void *arg)
+{
+	struct server *s = arg;
+	if (s->nchildren)
+		s->nchildren--;
+	char text[80];
+	spawn_status_text(st, text, sizeof text);
+	vmsg("pid %d %s", (int)pid, text);
+	/* Without -k the exit status is the one program's, as in connect. */
+	if (!s->keep_open && (s->exec_argv || s->sh_exec))
+		s->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+void serve_reap(struct loop *l, int signo, void *arg)
+{
+	struct server *s = arg;
+	spawn_reap(on_reaped, s);
+	if (s->nchildren == 0)
+		loop_timer_stop(l, &s->child_timer);
+	after_handler_end(s);
+}
+
+static void on_child_timer(struct loop *l, void *arg)
+{
+	struct server *s = arg;
+	serve_reap(l, SIGCHLD, s);
+	if (s->nchildren)
+		loop_timer_start(l, &s->child_timer, 1000);
+}
+
+void serve_threads_done(struct loop *l, int fd, int mask, void *arg)
+{
+	struct server *s = arg;
+	char b[256];
+	ssize_t n = read(fd, b, sizeof b);
+	if (n > 0)
+		s->nthreads -= (size_t)n <= s->nthreads ? (size_t)n : s->nthreads;
+	after_handler_end(s);
 }
 
 static void on_accept(struct loop *l, int fd, int mask, void *arg)
@@ -448,7 +611,14 @@ static void on_accept(struct loop *l, int fd, int mask, void *arg)
 			accept_failed(s, errno);
 			return;
 		}
-		start_conn(s, cfd, &peer);
+		if (!admit(s, cfd, &peer))
+			continue;
+		if (s->exec_argv || s->sh_exec)
+			start_program(s, cfd);
+		else if (s->model != MODEL_LOOP)
+			start_job(s, cfd);
+		else
+			start_conn(s, cfd, &peer);
 		if (!s->keep_open && s->served) {
 			/* One client: stop listening, as nc -l does. */
 			loop_io(l, s->lfd, 0, NULL, NULL);
@@ -475,4 +645,6 @@ void serve_stream_cleanup(struct server *s)
 	if (s->reserve_fd >= 0)
 		close(s->reserve_fd);
 	loop_timer_stop(s->loop, &s->accept_pause);
+	if (s->child_timer.cb)
+		loop_timer_stop(s->loop, &s->child_timer);
 }

@@ -201,6 +201,11 @@ int sock_listen(const struct sock_endpoint *ep, const struct sock_listen_opts *o
 			sa.len = ai->ai_addrlen;
 			unlink_stale_unix(&sa, ai->ai_socktype);
 		}
+		if (o && o->prepare && o->prepare(fd, o->prepare_arg, err, errlen) < 0) {
+			close(fd);
+			sock_freeaddrinfo(res);
+			return -1;
+		}
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
 		    (ai->ai_socktype == SOCK_STREAM &&
 		     listen(fd, o && o->backlog > 0 ? o->backlog : SOMAXCONN) < 0)) {

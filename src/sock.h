@@ -55,6 +55,10 @@ void sock_set_nonblock(int fd, bool on);
 struct sock_listen_opts {
 	int backlog;
 	bool reuseport;
+	/* Called on the new socket before bind() (socket options); a failure
+	 * fails the listen with its text. May be NULL. */
+	int (*prepare)(int fd, void *arg, char *err, size_t errlen);
+	void *prepare_arg;
 };
 int sock_listen(const struct sock_endpoint *ep, const struct sock_listen_opts *o,
 		struct sock_addr *bound, char *err, size_t errlen);

@@ -1,6 +1,7 @@
-/* Several processes serving one port: each has its own SO_REUSEPORT
- * listener on the same address (the kernel spreads new connections over
- * them) and its own event loop. Shared by the listening commands. */
+/* serve --workers N: N processes, each with its own listening socket on
+ * the same port (SO_REUSEPORT, so the kernel spreads connections) and its
+ * own event loop. The parent only starts them, announces readiness once
+ * all are listening, forwards SIGINT/SIGTERM and collects exit statuses. */
 #ifndef SOCKCTL_WORKERS_H
 #define SOCKCTL_WORKERS_H
 
@@ -9,15 +10,35 @@
 
 #include "sock.h"
 
+struct workers {
+	int n;
+	pid_t *pids;	   /* owned */
+	int ready_pipe[2]; /* workers write one byte each when listening */
+};
+
+/* Forks n workers. Returns 1 in a worker (with *index = 0..n-1), 0 in the
+ * parent, -1 with err. A worker dies with its parent (PR_SET_PDEATHSIG). */
+int workers_start(struct workers *w, int n, int *index, char *err, size_t errlen);
+/* In a worker: tells the parent this worker is listening. */
+void workers_ready(struct workers *w);
+/* In the parent: waits until every worker is listening (or one exits).
+ * Returns 0, or -1 with err. */
+int workers_wait_ready(struct workers *w, int timeout_ms, char *err, size_t errlen);
+/* In the parent: forwards SIGINT/SIGTERM/SIGHUP to the workers, waits for
+ * all of them and returns the highest exit status (a worker killed by a
+ * signal other than the one forwarded counts as 1). */
+int workers_wait(struct workers *w);
+void workers_free(struct workers *w);
+
 /* Another listener on an address already bound with SO_REUSEPORT (use
  * the bound address, so port 0 resolves to the same port). Returns the
  * fd or -1 with err filled. */
 int workers_listen_again(const struct sock_addr *bound, int backlog, char *err, size_t errlen);
 
-/* Forks n - 1 children. Returns the worker number: 0 in the parent
- * (which fills kids[0 .. n-2]), 1 .. n-1 in the children, or -1 with err
- * filled (children already forked are killed). Children die with the
- * parent (PR_SET_PDEATHSIG). Create event loops only after this. */
+/* Forks n - 1 children that serve beside the parent. Returns the worker
+ * number: 0 in the parent (which fills kids[0 .. n-2]), 1 .. n-1 in the
+ * children, or -1 with err filled (children already forked are killed).
+ * Children die with the parent (PR_SET_PDEATHSIG). */
 int workers_fork(int n, pid_t *kids, char *err, size_t errlen);
 
 /* Waits (bounded, then SIGKILL) for the children after they were told

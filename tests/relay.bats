@@ -78,7 +78,7 @@ setup() {
 	serve_bg srv --echo
 	# The echo server only closes on our FIN; with --no-shutdown the idle
 	# timeout is what ends the client, so it fails with that message.
-	run --separate-stderr timeout $T "$SOCKCTL" connect --no-shutdown -i 0.5 127.0.0.1 "$port" <<<ping
+	run --separate-stderr timeout $T "$SOCKCTL" connect --no-shutdown -i 2 127.0.0.1 "$port" <<<ping
 	assert_failure 1
 	assert_output ping
 	[[ $stderr == *"idle timeout"* ]]

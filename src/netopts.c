@@ -1,0 +1,148 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "netopts.h"
+
+static const char *const so_names[] = {"nodelay", "sndbuf", "rcvbuf", "keepalive", "reuseport",
+				       "tos",	  "ttl",    "linger", "bind-dev"};
+
+int netopt_handle(struct netopts *n, int c, const char *arg)
+{
+	char err[256];
+	if (c >= NOPT_NODELAY && c <= NOPT_BINDDEV) {
+		if (sockopt_parse(&n->so, so_names[c - NOPT_NODELAY], arg, err, sizeof err) != 0) {
+			usage_error("%s", err);
+			return -1;
+		}
+		return 1;
+	}
+	switch (c) {
+	case 'o':
+		n->log_raw = arg;
+		return 1;
+	case 'x':
+		n->log_hex = arg;
+		return 1;
+	case NOPT_APPEND:
+		n->append = true;
+		return 1;
+	case 'C':
+		n->crlf = true;
+		return 1;
+	case NOPT_PROGRESS:
+		n->progress = true;
+		return 1;
+	case NOPT_STATS:
+		if (strcmp(arg, "json") == 0)
+			n->stats_json = true;
+		else if (strcmp(arg, "text") != 0) {
+			usage_error("invalid --stats '%s': give json or text", arg);
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+int netopt_open_logs(struct netopts *n)
+{
+	char err[300];
+	if (!n->log_raw && !n->log_hex)
+		return 0;
+	if (hexlog_open(&n->log, n->log_raw, n->log_hex, n->append, err, sizeof err) < 0) {
+		errmsg("%s", err);
+		return -1;
+	}
+	n->log_open = true;
+	return 0;
+}
+
+void netopt_close_logs(struct netopts *n)
+{
+	if (!n->log_open)
+		return;
+	if (n->log.failed)
+		errmsg("%s", n->log.errtext);
+	hexlog_close(&n->log);
+	n->log_open = false;
+}
+
+void netopt_report(const struct netopts *n, uint64_t sent, uint64_t received, int64_t ms,
+		   uint64_t connections)
+{
+	if (n->stats_json)
+		fprintf(stderr,
+			"{\"sent\":%llu,\"received\":%llu,\"seconds\":%.3f,\"connections\":%llu}\n",
+			(unsigned long long)sent, (unsigned long long)received, (double)ms / 1000.0,
+			(unsigned long long)connections);
+}
+
+static void human(char *b, size_t len, double v)
+{
+	const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int i = 0;
+	while (v >= 1024 && i < 4) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(b, len, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+}
+
+static void progress_tick(struct loop *l, void *arg)
+{
+	struct progress *p = arg;
+	uint64_t s = 0, r = 0;
+	p->get(p->arg, &s, &r);
+	char a[32], b[32], c[32];
+	human(a, sizeof a, (double)s);
+	human(b, sizeof b, (double)r);
+	human(c, sizeof c, (double)(s + r - p->last_total));
+	p->last_total = s + r;
+	fprintf(stderr, "\r\033[Ksent %s, received %s, %s/s", a, b, c);
+	loop_timer_start(l, &p->t, 1000);
+}
+
+void progress_start(struct progress *p, struct loop *l, const struct netopts *n,
+		    void (*get)(void *, uint64_t *, uint64_t *), void *arg)
+{
+	memset(p, 0, sizeof *p);
+	/* Only for a person watching: a log file gets no carriage returns. */
+	if (!n->progress || !isatty(STDERR_FILENO))
+		return;
+	p->on = true;
+	p->get = get;
+	p->arg = arg;
+	p->start = loop_now(l);
+	timer_init(&p->t, progress_tick, p);
+	loop_timer_start(l, &p->t, 1000);
+}
+
+void progress_stop(struct progress *p, struct loop *l)
+{
+	if (!p->on)
+		return;
+	loop_timer_stop(l, &p->t);
+	fputs("\r\033[K", stderr);
+	p->on = false;
+}
+
+size_t crlf_expand(char *t, size_t n, bool *prev_cr)
+{
+	size_t add = 0;
+	for (size_t i = 0; i < n; i++)
+		if (t[i] == '\n' && !(i ? t[i - 1] == '\r' : *prev_cr))
+			add++;
+	bool last_cr = t[n - 1] == '\r';
+	for (size_t i = n, o = n + add; i > 0;) {
+		char ch = t[--i];
+		t[--o] = ch;
+		if (ch == '\n' && !(i ? t[i - 1] == '\r' : *prev_cr))
+			t[--o] = '\r';
+	}
+	*prev_cr = last_cr;
+	return n + add;
+}

@@ -1,0 +1,102 @@
+/* Options that serve and connect share: socket options, session logs,
+ * -C, statistics and progress. Parsed here; used by cmd_serve.c and
+ * cmd_connect.c. */
+#ifndef SOCKCTL_NETOPTS_H
+#define SOCKCTL_NETOPTS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hexlog.h"
+#include "loop.h"
+#include "sockopt.h"
+
+enum {
+	NOPT_NODELAY = 0x1200,
+	NOPT_SNDBUF,
+	NOPT_RCVBUF,
+	NOPT_KEEPALIVE,
+	NOPT_REUSEPORT,
+	NOPT_TOS,
+	NOPT_TTL,
+	NOPT_LINGER,
+	NOPT_BINDDEV,
+	NOPT_APPEND,
+	NOPT_PROGRESS,
+	NOPT_STATS,
+};
+
+#define NETOPT_SHORTOPTS "o:x:C"
+#define NETOPT_LONGOPTS                                                                            \
+	{"nodelay", no_argument, NULL, NOPT_NODELAY},                                              \
+	    {"sndbuf", required_argument, NULL, NOPT_SNDBUF},                                      \
+	    {"rcvbuf", required_argument, NULL, NOPT_RCVBUF},                                      \
+	    {"keepalive", optional_argument, NULL, NOPT_KEEPALIVE},                                \
+	    {"reuseport", no_argument, NULL, NOPT_REUSEPORT},                                      \
+	    {"tos", required_argument, NULL, NOPT_TOS},                                            \
+	    {"ttl", required_argument, NULL, NOPT_TTL},                                            \
+	    {"linger", required_argument, NULL, NOPT_LINGER},                                      \
+	    {"bind-dev", required_argument, NULL, NOPT_BINDDEV},                                   \
+	    {"output", required_argument, NULL, 'o'}, {"hex-dump", required_argument, NULL, 'x'},  \
+	    {"append", no_argument, NULL, NOPT_APPEND}, {"crlf", no_argument, NULL, 'C'},          \
+	    {"progress", no_argument, NULL, NOPT_PROGRESS},                                        \
+	{                                                                                          \
+		"stats", required_argument, NULL, NOPT_STATS                                       \
+	}
+
+#define NETOPT_HELP                                                                                \
+	"Socket options:\n"                                                                        \
+	"      --nodelay        TCP_NODELAY (no Nagle delay)\n"                                    \
+	"      --sndbuf SIZE, --rcvbuf SIZE  socket buffers (bytes, K, M or G)\n"                  \
+	"      --keepalive[=IDLE[,INTERVAL[,COUNT]]]  TCP keepalive (seconds, probes)\n"           \
+	"      --tos VALUE      IP TOS / IPv6 traffic class: 0-255, 0xNN, lowdelay,\n"             \
+	"                       throughput, reliability, mincost, ef, csN, afNN\n"                 \
+	"      --ttl N          IP TTL / IPv6 hop limit (1-255)\n"                                 \
+	"      --linger SECS    SO_LINGER on close (0: reset instead of FIN)\n"                    \
+	"      --bind-dev IF    SO_BINDTODEVICE: only use interface IF\n"                          \
+	"Logs and statistics:\n"                                                                   \
+	"  -o, --output FILE    log the raw session (both directions) to FILE\n"                   \
+	"  -x, --hex-dump FILE  log a hex dump with '>' sent and '<' received marks\n"             \
+	"      --append         add to the log files instead of replacing them\n"                  \
+	"  -C, --crlf           send line endings from stdin (and --respond) as CRLF\n"            \
+	"      --progress       live bytes and rate on stderr (when it is a terminal)\n"           \
+	"      --stats=json     print the totals at exit as JSON on stderr\n"
+
+struct netopts {
+	struct sockopts so;
+	const char *log_raw, *log_hex;
+	bool append, crlf, progress, stats_json;
+	struct hexlog log;
+	bool log_open;
+};
+
+/* Handles one of the options above: 1 if handled, 0 if not ours, -1
+ * after a usage error was printed. */
+int netopt_handle(struct netopts *n, int c, const char *arg);
+/* Opens the logs; 0, or -1 after printing the error. */
+int netopt_open_logs(struct netopts *n);
+void netopt_close_logs(struct netopts *n);
+
+/* Totals at exit: -v as text, --stats=json as JSON (both on stderr). */
+void netopt_report(const struct netopts *n, uint64_t sent, uint64_t received, int64_t ms,
+		   uint64_t connections);
+
+/* -C: turns each "\n" not after "\r" into "\r\n" in place (t has room
+ * for 2n bytes, n > 0); *prev_cr carries the last byte across calls. */
+size_t crlf_expand(char *t, size_t n, bool *prev_cr);
+
+/* --progress: a line on stderr refreshed every second while it runs. */
+struct progress {
+	struct timer t;
+	bool on;
+	void (*get)(void *arg, uint64_t *sent, uint64_t *received);
+	void *arg;
+	uint64_t last_total;
+	int64_t start;
+};
+void progress_start(struct progress *p, struct loop *l, const struct netopts *n,
+		    void (*get)(void *, uint64_t *, uint64_t *), void *arg);
+void progress_stop(struct progress *p, struct loop *l);
+
+#endif

@@ -1,0 +1,296 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <netinet/in.h>
+
+#include "portspec.h"
+#include "scan.h"
+#include "sock.h"
+
+struct scan;
+struct slot {
+	struct scan *s;
+	int fd;	   /* owned; -1 when idle */
+	int spare; /* owned; a socket whose connect was refused, to reuse */
+	bool watched;
+	size_t idx;
+	struct timer timer;
+};
+
+struct scan {
+	struct loop *l;
+	const struct scan_opts *o;
+	const char *host;
+	char addrtext[SOCK_ADDRSTRLEN];
+	struct sock_addr addr;
+	struct portspec ps;
+	uint8_t *state; /* owned; SCAN_* per port */
+	int *err;	/* owned; errno per port for SCAN_ERROR */
+	size_t next_start, next_print;
+	struct slot *slots; /* owned */
+	int nslots, inflight;
+	bool any_open;
+	int loop_err;
+};
+
+int scan_classify(int err)
+{
+	switch (err) {
+	case 0:
+		return SCAN_OPEN;
+	case ECONNREFUSED:
+	case ECONNRESET:
+		return SCAN_CLOSED;
+	case ETIMEDOUT:
+		return SCAN_TIMEOUT;
+	default:
+		return SCAN_ERROR;
+	}
+}
+
+const char *scan_state_name(int state)
+{
+	static const char *const names[] = {"pending", "open", "closed", "timeout", "error"};
+	return state >= 0 && state <= SCAN_ERROR ? names[state] : "error";
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void print_ready(struct scan *s)
+{
+	FILE *f = s->o->out ? s->o->out : stdout;
+	while (s->next_print < s->ps.n && s->state[s->next_print] != SCAN_PENDING) {
+		size_t i = s->next_print++;
+		int st = s->state[i];
+		if (s->o->open_only && st != SCAN_OPEN)
+			continue;
+		unsigned port = s->ps.ports[i];
+		if (s->o->json) {
+			fputs("{\"host\":", f);
+			json_str(f, s->host);
+			fputs(",\"address\":", f);
+			json_str(f, s->addrtext);
+			fprintf(f, ",\"port\":%u,\"state\":\"%s\"", port, scan_state_name(st));
+			if (st == SCAN_ERROR) {
+				fputs(",\"error\":", f);
+				json_str(f, strerror(s->err[i]));
+			}
+			fputs("}\n", f);
+		} else if (st == SCAN_ERROR) {
+			fprintf(f, "%s %u error: %s\n", s->host, port, strerror(s->err[i]));
+		} else {
+			fprintf(f, "%s %u %s\n", s->host, port, scan_state_name(st));
+		}
+	}
+	if (s->next_print == s->ps.n)
+		loop_stop(s->l);
+}
+
+static void fill(struct scan *s);
+
+/* Stores the outcome of port sl->idx and ends the slot's attempt. A
+ * socket whose connect was refused is kept: Linux lets a TCP socket in
+ * the CLOSE state connect again, which saves a socket() and a close() per
+ * closed port, the common case of a scan. */
+static void record(struct scan *s, struct slot *sl, int err)
+{
+	int st = scan_classify(err);
+	s->state[sl->idx] = (uint8_t)st;
+	s->err[sl->idx] = err;
+	if (st == SCAN_OPEN)
+		s->any_open = true;
+	if (sl->fd >= 0) {
+		if (sl->watched) {
+			loop_io(s->l, sl->fd, 0, NULL, NULL);
+			sl->watched = false;
+			s->inflight--;
+		}
+		if (err == ECONNREFUSED && sl->spare < 0)
+			sl->spare = sl->fd;
+		else
+			close(sl->fd);
+		sl->fd = -1;
+	}
+	loop_timer_stop(s->l, &sl->timer);
+}
+
+static void on_writable(struct loop *l, int fd, int mask, void *arg)
+{
+	struct slot *sl = arg;
+	struct scan *s = sl->s;
+	int e = sock_connect_result(fd);
+	struct sock_addr peer;
+	/* Writable with no error but no peer: a spurious wake-up, the
+	 * connect is still in progress. */
+	if (e == 0 && sock_peer_addr(fd, &peer) < 0 && errno == ENOTCONN)
+		return;
+	record(s, sl, e);
+	fill(s);
+	print_ready(s);
+}
+
+static void on_timeout(struct loop *l, void *arg)
+{
+	struct slot *sl = arg;
+	struct scan *s = sl->s;
+	record(s, sl, ETIMEDOUT);
+	fill(s);
+	print_ready(s);
+}
+
+/* Starts the connect for port idx in an idle slot. Returns 1 when it is in
+ * flight, 0 when the outcome is already recorded. */
+static int start_one(struct scan *s, struct slot *sl, size_t idx)
+{
+	sl->idx = idx;
+	struct sock_addr a = s->addr;
+	uint16_t port = htons(s->ps.ports[idx]);
+	if (a.ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&a.ss)->sin_port = port;
+	else
+		((struct sockaddr_in6 *)&a.ss)->sin6_port = port;
+	int fd = sl->spare;
+	sl->spare = -1;
+	if (fd < 0 && (fd = sock_socket(a.ss.ss_family, SOCK_STREAM, 0)) < 0) {
+		record(s, sl, errno);
+		return 0;
+	}
+	sl->fd = fd;
+	const struct sockaddr *sa = (const struct sockaddr *)&a.ss;
+	if (connect(fd, sa, a.len) == 0) {
+		record(s, sl, 0);
+		return 0;
+	}
+	if (errno != EINPROGRESS) {
+		record(s, sl, errno);
+		return 0;
+	}
+	/* On loopback and fast links the answer is often there already: a
+	 * second connect() reports it (EISCONN or the refusal) in one call,
+	 * with no round through the loop. */
+	if (connect(fd, sa, a.len) == 0 || errno == EISCONN) {
+		record(s, sl, 0);
+		return 0;
+	}
+	if (errno != EALREADY && errno != EINPROGRESS) {
+		record(s, sl, errno);
+		return 0;
+	}
+	if (loop_io(s->l, fd, MUX_WRITE, on_writable, sl) < 0) {
+		record(s, sl, errno);
+		return 0;
+	}
+	sl->watched = true;
+	s->inflight++;
+	loop_timer_start(s->l, &sl->timer, s->o->timeout_ms > 0 ? s->o->timeout_ms : 3000);
+	return 1;
+}
+
+static void fill(struct scan *s)
+{
+	for (int i = 0; i < s->nslots && s->next_start < s->ps.n; i++) {
+		struct slot *sl = &s->slots[i];
+		while (sl->fd < 0 && s->next_start < s->ps.n)
+			start_one(s, sl, s->next_start++);
+	}
+}
+
+static int pick_parallel(struct loop *l, int want, size_t nports)
+{
+	int n = want > 0 ? want : 256;
+	/* Leave room for stdio, the loop's own fds and the caller's. */
+	int lim = loop_fd_limit(l);
+	if (lim > 0 && n > lim - 32)
+		n = lim - 32;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t)n > rl.rlim_cur - 32)
+		n = (int)rl.rlim_cur - 32;
+	if ((size_t)n > nports)
+		n = (int)nports;
+	return n < 1 ? 1 : n;
+}
+
+int scan_run(struct loop *l, const char *host, const char *ports, const struct scan_opts *o)
+{
+	struct scan s = {.l = l, .o = o, .host = host};
+	char e[SOCK_ERRLEN];
+	if (portspec_parse(ports, SOCK_STREAM, &s.ps, e, sizeof e) < 0) {
+		snprintf(o->err, o->errlen, "%s", e);
+		return -1;
+	}
+	struct sock_endpoint ep = {.host = host,
+				   .port = "1",
+				   .family = o->family,
+				   .socktype = SOCK_STREAM,
+				   .numeric = o->numeric};
+	struct addrinfo *res;
+	if (sock_resolve(&ep, false, &res, e, sizeof e) < 0) {
+		snprintf(o->err, o->errlen, "%s", e);
+		portspec_free(&s.ps);
+		return -1;
+	}
+	memcpy(&s.addr.ss, res->ai_addr, res->ai_addrlen);
+	s.addr.len = res->ai_addrlen;
+	sock_freeaddrinfo(res);
+	sock_addr_parts((struct sockaddr *)&s.addr.ss, s.addr.len, s.addrtext, sizeof s.addrtext, e,
+			sizeof e);
+
+	s.nslots = pick_parallel(l, o->parallel, s.ps.n);
+	s.state = calloc(s.ps.n, 1);
+	s.err = calloc(s.ps.n, sizeof *s.err);
+	s.slots = calloc((size_t)s.nslots, sizeof *s.slots);
+	int ret = -1;
+	if (!s.state || !s.err || !s.slots) {
+		snprintf(o->err, o->errlen, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < s.nslots; i++) {
+		s.slots[i].s = &s;
+		s.slots[i].fd = -1;
+		s.slots[i].spare = -1;
+		timer_init(&s.slots[i].timer, on_timeout, &s.slots[i]);
+	}
+	fill(&s);
+	print_ready(&s);
+	if (s.next_print < s.ps.n && loop_run(l) < 0) {
+		snprintf(o->err, o->errlen, "event loop: %s", strerror(errno));
+		goto out;
+	}
+	if (s.next_print < s.ps.n) {
+		/* Stopped from outside (a signal): not a complete answer. */
+		snprintf(o->err, o->errlen, "scan interrupted");
+		goto out;
+	}
+	ret = s.any_open ? 0 : 1;
+out:
+	for (int i = 0; s.slots && i < s.nslots; i++) {
+		if (s.slots[i].fd >= 0)
+			record(&s, &s.slots[i], ECANCELED);
+		if (s.slots[i].spare >= 0)
+			close(s.slots[i].spare);
+	}
+	fflush(o->out ? o->out : stdout);
+	free(s.slots);
+	free(s.state);
+	free(s.err);
+	portspec_free(&s.ps);
+	return ret;
+}

@@ -1,0 +1,161 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "spawn.h"
+
+extern char **environ;
+
+void spawn_env_fill(struct spawn_env *e, int fd)
+{
+	struct sock_addr a;
+	memset(e, 0, sizeof *e);
+	if (sock_peer_addr(fd, &a) == 0)
+		sock_addr_parts((struct sockaddr *)&a.ss, a.len, e->remote_addr,
+				sizeof e->remote_addr, e->remote_port, sizeof e->remote_port);
+	int type = SOCK_STREAM;
+	socklen_t tl = sizeof type;
+	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl);
+	if (sock_local_addr(fd, &a) == 0) {
+		sock_addr_parts((struct sockaddr *)&a.ss, a.len, e->local_addr,
+				sizeof e->local_addr, e->local_port, sizeof e->local_port);
+		e->proto = sock_proto_name(a.ss.ss_family, type);
+	} else {
+		e->proto = "unknown";
+	}
+}
+
+/* environ without our variables, then ours; built before fork so the
+ * child only calls async-signal-safe functions. */
+static char **make_env(const struct spawn_env *e)
+{
+	static const char *const names[] = {"SOCKCTL_REMOTE_ADDR", "SOCKCTL_REMOTE_PORT",
+					    "SOCKCTL_LOCAL_ADDR", "SOCKCTL_LOCAL_PORT",
+					    "SOCKCTL_PROTO"};
+	const char *vals[] = {e->remote_addr, e->remote_port, e->local_addr, e->local_port,
+			      e->proto ? e->proto : ""};
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	char **env = calloc(n + 6, sizeof *env);
+	if (!env)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "SOCKCTL_", 8) != 0 ||
+		    strncmp(environ[i], "SOCKCTL_MUX=", 12) == 0)
+			env[k++] = environ[i];
+	for (size_t i = 0; i < 5; i++) {
+		size_t len = strlen(names[i]) + strlen(vals[i]) + 2;
+		char *s = malloc(len);
+		if (!s)
+			continue;
+		snprintf(s, len, "%s=%s", names[i], vals[i]);
+		env[k++] = s;
+	}
+	env[k] = NULL;
+	return env;
+}
+
+static void free_env(char **env)
+{
+	if (!env)
+		return;
+	for (size_t i = 0; env[i]; i++)
+		if (strncmp(env[i], "SOCKCTL_", 8) == 0 && strncmp(env[i], "SOCKCTL_MUX=", 12) != 0)
+			/* Ours were allocated here; the others belong to environ.
+			 * An inherited SOCKCTL_* variable other than MUX was left
+			 * out above, so every SOCKCTL_* entry here is ours. */
+			free(env[i]);
+	free(env);
+}
+
+pid_t spawn_child(int fd, char *const *argv, const char *shcmd, const struct spawn_env *env,
+		  char *err, size_t errlen)
+{
+	char **envp = make_env(env);
+	int pfd[2];
+	if (!envp || pipe2(pfd, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "exec: %s", envp ? strerror(errno) : "out of memory");
+		free_env(envp);
+		return -1;
+	}
+	const char *sh_argv[] = {"sh", "-c", shcmd, NULL};
+	char *const *av = argv ? argv : (char *const *)sh_argv;
+	const char *prog = argv ? argv[0] : "/bin/sh";
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* Child: only async-signal-safe calls from here on. */
+		close(pfd[0]);
+		int s = fd;
+		if (s <= 1)
+			s = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (s < 0 || dup2(s, 0) < 0 || dup2(s, 1) < 0)
+			goto fail;
+		int fl = fcntl(0, F_GETFL);
+		if (fl >= 0)
+			fcntl(0, F_SETFL, fl & ~O_NONBLOCK);
+		/* Ignored signals survive exec: give the program the usual
+		 * SIGPIPE, and an empty mask. */
+		signal(SIGPIPE, SIG_DFL);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execvpe(prog, av, envp);
+	fail:;
+		int e = errno;
+		ssize_t w = write(pfd[1], &e, sizeof e);
+		(void)w;
+		_exit(127);
+	}
+	int saved = errno;
+	close(pfd[1]);
+	free_env(envp);
+	if (pid < 0) {
+		close(pfd[0]);
+		snprintf(err, errlen, "fork: %s", strerror(saved));
+		return -1;
+	}
+	int ce;
+	ssize_t r;
+	do
+		r = read(pfd[0], &ce, sizeof ce);
+	while (r < 0 && errno == EINTR);
+	close(pfd[0]);
+	if (r == (ssize_t)sizeof ce) {
+		waitpid(pid, NULL, 0);
+		snprintf(err, errlen, "exec %s: %s", argv ? argv[0] : "/bin/sh", strerror(ce));
+		return -1;
+	}
+	return pid;
+}
+
+int spawn_reap(void (*cb)(pid_t pid, int status, void *arg), void *arg)
+{
+	int n = 0, status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		n++;
+		if (cb)
+			cb(pid, status, arg);
+	}
+	return n;
+}
+
+void spawn_status_text(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "ended with wait status %#x", status);
+}

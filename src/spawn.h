@@ -1,0 +1,36 @@
+/* --exec PROG ARGS / --sh-exec CMD: a child per connection whose stdin
+ * and stdout are the socket (stderr stays ours), with the connection
+ * described in SOCKCTL_* environment variables. */
+#ifndef SOCKCTL_SPAWN_H
+#define SOCKCTL_SPAWN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "sock.h"
+
+struct spawn_env {
+	char remote_addr[SOCK_ADDRSTRLEN], remote_port[8];
+	char local_addr[SOCK_ADDRSTRLEN], local_port[8];
+	const char *proto; /* static text */
+};
+
+/* Describes connected socket fd (Unix peers have a path or no port). */
+void spawn_env_fill(struct spawn_env *e, int fd);
+
+/* Starts argv[0] (searched in PATH) with argv, or `/bin/sh -c shcmd` when
+ * argv is NULL, with fd as stdin and stdout (made blocking). The caller
+ * still owns fd and normally closes it at once. Returns the pid, or -1
+ * with err (including a failed exec, reported by the child before it
+ * exits). */
+pid_t spawn_child(int fd, char *const *argv, const char *shcmd, const struct spawn_env *env,
+		  char *err, size_t errlen);
+
+/* Reaps every finished child without waiting; cb gets each pid and its
+ * wait status. Returns how many were reaped. For loop_signal(SIGCHLD). */
+int spawn_reap(void (*cb)(pid_t pid, int status, void *arg), void *arg);
+
+/* "exited with status 3", "killed by signal 9 (Killed)". */
+void spawn_status_text(int status, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,189 @@
+#!/usr/bin/env bats
+# serve and connect beyond the basics, on the event loop: port scans,
+# programs on connections, the fork/thread models and workers, the
+# connection limit, access rules, real proxies, session logs, -C and the
+# JSON totals.
+# sockctl: per-backend
+load helpers
+
+# hold NAME PORT: a client that stays connected until `release NAME`.
+hold() {
+	mkfifo "$BATS_TEST_TMPDIR/$1.in"
+	start_bg_stdin "$1" "$BATS_TEST_TMPDIR/$1.in" "$SOCKCTL" connect 127.0.0.1 "$2"
+	exec {hold_fd}>"$BATS_TEST_TMPDIR/$1.in"
+	eval "${1}_fd=$hold_fd"
+}
+release() {
+	local v="${1}_fd"
+	local fd=${!v}
+	exec {fd}>&-
+}
+
+@test "connect -z: one line per port in order, exit 0 if any is open, --json, --open" {
+	serve_bg srv --echo -k 127.0.0.1 0
+	local open=$port closed
+	closed=$(free_port)
+	run timeout "$T" "$SOCKCTL" connect -z 127.0.0.1 "$closed,$open"
+	assert_success
+	assert_output "127.0.0.1 $closed closed
+127.0.0.1 $open open"
+	run timeout "$T" "$SOCKCTL" connect -z --json 127.0.0.1 "$closed"
+	assert_failure 1
+	assert_output "{\"host\":\"127.0.0.1\",\"address\":\"127.0.0.1\",\"port\":$closed,\"state\":\"closed\"}"
+	run timeout "$T" "$SOCKCTL" connect -z --open --parallel 3 127.0.0.1 "$closed,$open,$closed"
+	assert_success
+	assert_output "127.0.0.1 $open open"
+	run timeout "$T" "$SOCKCTL" connect -z 127.0.0.1 "10-5"
+	assert_failure 2
+	assert_output --partial "range 10-5 is reversed"
+}
+
+@test "serve -k --sh-exec: the socket is the program's stdin/stdout, with SOCKCTL_* set" {
+	serve_bg srv -v -k --sh-exec 'echo "$SOCKCTL_PROTO $SOCKCTL_REMOTE_ADDR $SOCKCTL_LOCAL_PORT"; tr a-z A-Z; exit 3' 127.0.0.1 0
+	# Two at once: the first stays connected while the second is served.
+	hold c1 "$port"
+	run timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" <<<"second"
+	assert_success
+	assert_output "tcp 127.0.0.1 $port
+SECOND"
+	echo first >&"$c1_fd"
+	release c1
+	wait_exit "$c1_pid"
+	assert_equal "$status" 0
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/c1.out")" "tcp 127.0.0.1 $port
+FIRST"
+	wait_file_contains "$BATS_TEST_TMPDIR/srv.err" "exited with status 3"
+}
+
+@test "serve --exec without -k exits with the program's status; connect --exec too" {
+	start_bg srv "$SOCKCTL" serve --sh-exec 'exit 5' 127.0.0.1 0
+	wait_ready srv
+	start_bg srv2 "$SOCKCTL" serve -k --exec "printf %s hello" 127.0.0.1 0
+	run timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" </dev/null
+	wait_exit "$srv_pid"
+	assert_equal "$status" 5
+	wait_ready srv2
+	run timeout "$T" "$SOCKCTL" connect --sh-exec 'cat >"$BATS_TEST_TMPDIR/got"; exit 7' 127.0.0.1 "$port"
+	assert_failure 7
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/got")" "hello"
+	run timeout "$T" "$SOCKCTL" connect --exec /nonexistent/prog 127.0.0.1 "$port"
+	assert_failure 1
+	assert_output "sockctl: exec /nonexistent/prog: No such file or directory"
+}
+
+@test "--model=fork and --model=thread serve clients at once; without -k one client" {
+	local m
+	for m in fork thread; do
+		serve_bg "s$m" --model=$m --upper -k 127.0.0.1 0
+		hold "h$m" "$port"
+		run timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" <<<"$m"
+		assert_success
+		assert_output "${m^^}"
+		release "h$m"
+	done
+	serve_bg one --model=fork --echo 127.0.0.1 0
+	run timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" <<<"once"
+	assert_output "once"
+	wait_exit "$one_pid"
+	assert_equal "$status" 0
+}
+
+@test "--workers 2: two processes on one port, every client served, one readiness line" {
+	serve_bg srv --workers 2 --echo -k 127.0.0.1 0
+	assert_equal "$(grep -c 'listening on' "$BATS_TEST_TMPDIR/srv.err")" 1
+	local n
+	n=$(pgrep -c -P "$srv_pid")
+	assert_equal "$n" 2
+	for i in $(seq 1 20); do
+		run timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" <<<"w$i"
+		assert_output "w$i"
+	done
+	kill -TERM "$srv_pid"
+	wait_exit "$srv_pid"
+	assert_equal "$status" 0
+}
+
+@test "-m 1: a second client is accepted and closed at once, then served after" {
+	serve_bg srv -v -m 1 --echo -k 127.0.0.1 0
+	hold c1 "$port"
+	echo one >&"$c1_fd"
+	wait_file_contains "$BATS_TEST_TMPDIR/c1.out" one
+	run timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" <<<"two"
+	refute_output --partial "two"
+	wait_file_contains "$BATS_TEST_TMPDIR/srv.err" "connection limit (-m) reached"
+	release c1
+	wait_exit "$c1_pid"
+	run timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" <<<"three"
+	assert_output "three"
+}
+
+@test "--allow/--deny with CIDR blocks and files" {
+	serve_bg deny -v --deny 127.0.0.0/8 --echo -k 127.0.0.1 0
+	run timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" <<<"x"
+	refute_output "x"
+	wait_file_contains "$BATS_TEST_TMPDIR/deny.err" "not allowed by --allow/--deny"
+	serve_bg other --allow 10.0.0.0/8 --allow ::1 --echo -k 127.0.0.1 0
+	run timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" <<<"x"
+	refute_output "x"
+	printf '# lab\n10.1.0.0/16\n127.0.0.1  # here\n' >"$BATS_TEST_TMPDIR/allow"
+	serve_bg file --allow-file "$BATS_TEST_TMPDIR/allow" --deny 127.0.0.2 --echo -k 127.0.0.1 0
+	run timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" <<<"in"
+	assert_output "in"
+	printf '10.0.0.0/99\n' >"$BATS_TEST_TMPDIR/bad"
+	run "$SOCKCTL" serve --deny-file "$BATS_TEST_TMPDIR/bad" --echo 127.0.0.1 0
+	assert_failure 1
+	assert_output "sockctl: --deny-file: $BATS_TEST_TMPDIR/bad:1: bad prefix length in '10.0.0.0/99' (0-32)"
+}
+
+@test "--proxy through ncat's HTTP proxy and a SOCKS5 server with USER:PASS" {
+	command -v microsocks >/dev/null || skip "microsocks is not installed (build-aux/install-deps.sh)"
+	serve_bg srv --respond "through" -k 127.0.0.1 0
+	local target=$port hp sp
+	hp=$(free_port)
+	start_bg http ncat -l 127.0.0.1 "$hp" --proxy-type http
+	sp=$(free_port)
+	start_bg socks microsocks -i 127.0.0.1 -p "$sp" -u alice -P secret
+	# Neither says when it listens: poll both ports with a scan.
+	for i in $(seq 200); do
+		[[ $("$SOCKCTL" connect -z --open 127.0.0.1 "$hp,$sp" | wc -l) == 2 ]] && break
+		sleep 0.05
+	done
+	run timeout "$T" "$SOCKCTL" connect --recv-only --proxy "127.0.0.1:$hp" localhost "$target"
+	assert_success
+	assert_output "through"
+	run timeout "$T" "$SOCKCTL" connect --recv-only --proxy "127.0.0.1:$sp" --proxy-type socks5 \
+		--proxy-auth alice:secret localhost "$target"
+	assert_success
+	assert_output "through"
+	run timeout "$T" "$SOCKCTL" connect --recv-only --proxy "127.0.0.1:$sp" --proxy-type socks5 \
+		--proxy-auth alice:wrong 127.0.0.1 "$target"
+	assert_failure 1
+	assert_output "sockctl: 127.0.0.1:$sp: proxy refused the user name or password"
+	run timeout "$T" "$SOCKCTL" connect --proxy "127.0.0.1:$hp" 127.0.0.1 "$(free_port)" </dev/null
+	assert_failure 1
+	assert_output --regexp "^sockctl: 127.0.0.1:$hp: proxy refused: [45][0-9][0-9] "
+}
+
+@test "-o and -x log the session, --append adds, -C sends CRLF, --stats=json totals" {
+	serve_bg srv --respond $'pong\n' -k 127.0.0.1 0
+	local d=$BATS_TEST_TMPDIR
+	run timeout "$T" "$SOCKCTL" connect -o "$d/raw" -x "$d/hex" --stats=json 127.0.0.1 "$port" <<<"ping"
+	assert_success
+	assert_line --index 0 "pong"
+	assert_line --index 1 --regexp '^\{"sent":5,"received":5,"seconds":[0-9.]+,"connections":1\}$'
+	# Both directions, in the order they passed (which is a race here).
+	assert_equal "$(wc -c <"$d/raw")" 10
+	grep -q ping "$d/raw"
+	grep -q pong "$d/raw"
+	grep -q '^> 00000000  70 69 6e 67 0a .*|ping.|$' "$d/hex"
+	grep -q '^< 00000000  70 6f 6e 67 0a .*|pong.|$' "$d/hex"
+	timeout "$T" "$SOCKCTL" connect -o "$d/raw" --append 127.0.0.1 "$port" <<<"again" >/dev/null
+	assert_equal "$(wc -c <"$d/raw")" $((5 + 5 + 6 + 5))
+	serve_bg cap --recv-only 127.0.0.1 0
+	printf 'a\nb\r\n' | timeout "$T" "$SOCKCTL" connect -C 127.0.0.1 "$port"
+	wait_exit "$cap_pid"
+	assert_equal "$(od -An -c "$d/cap.out" | tr -s ' ')" " a \r \n b \r \n"
+	serve_bg crs -C --respond $'x\ny\n' -k 127.0.0.1 0
+	run timeout "$T" bash -c "'$SOCKCTL' connect --recv-only 127.0.0.1 $port | od -An -c | tr -s ' '"
+	assert_output " x \r \n y \r \n"
+}

@@ -1,0 +1,92 @@
+/* The per-connection models: each blocking handler over a socketpair, in
+ * this process, in a thread and in a child; and the worker processes. */
+#include "config.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "model.h"
+#include "tap.h"
+#include "workers.h"
+
+/* Sends text, half-closes, returns everything the handler sent back. */
+static char *exchange(int fd, const char *text)
+{
+	static char out[256];
+	size_t n = 0;
+	ssize_t r;
+	if (write(fd, text, strlen(text)) < 0)
+		return NULL;
+	shutdown(fd, SHUT_WR);
+	while (n + 1 < sizeof out && (r = read(fd, out + n, sizeof out - 1 - n)) > 0)
+		n += (size_t)r;
+	out[n] = '\0';
+	close(fd);
+	return out;
+}
+
+int main(void)
+{
+	enum model m;
+	ok(model_parse("fork", &m) && m == MODEL_FORK && model_parse("thread", &m) &&
+	       m == MODEL_THREAD && model_parse("loop", &m) && !model_parse("forks", &m),
+	   "model names");
+
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	struct job j = {.fd = sv[0], .kind = JOB_UPPER, .crlf = true};
+	pid_t pid = job_fork(&j);
+	close(sv[0]);
+	ok(!strcmp(exchange(sv[1], "ab\ncd\r\n"), "AB\nCD\r\n"), "fork: upper, bytes unchanged");
+	int st;
+	ok(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0, "child exits 0");
+
+	int note[2];
+	pipe(note);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	j = (struct job){.fd = sv[0], .kind = JOB_ECHO};
+	ok(job_thread(&j, note[1]) == 0, "thread started");
+	ok(!strcmp(exchange(sv[1], "hello\n"), "hello\n"), "thread: echo");
+	char b;
+	ok(read(note[0], &b, 1) == 1, "thread notified its end");
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	j = (struct job){.fd = sv[0], .kind = JOB_RESPOND, .data = "hi\n", .len = 3};
+	ok(job_thread(&j, note[1]) == 0 && !strcmp(exchange(sv[1], "ignored"), "hi\n"), "respond");
+	read(note[0], &b, 1);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	j = (struct job){.fd = sv[0], .kind = JOB_DISCARD};
+	ok(job_thread(&j, note[1]) == 0 && !strcmp(exchange(sv[1], "gone"), ""), "discard");
+	read(note[0], &b, 1);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	j = (struct job){.fd = sv[0], .kind = JOB_ECHO, .idle_ms = 50};
+	job_thread(&j, note[1]);
+	struct pollfd p = {.fd = sv[1], .events = POLLIN};
+	ok(poll(&p, 1, 10000) == 1 && read(sv[1], &b, 1) == 0, "idle timeout closes");
+	close(sv[1]);
+
+	struct workers w;
+	char err[256];
+	int index = -1;
+	int r = workers_start(&w, 3, &index, err, sizeof err);
+	if (r == 1) {
+		workers_ready(&w);
+		_exit(index == 2 ? 2 : 0);
+	}
+	ok(r == 0 && workers_wait_ready(&w, 10000, err, sizeof err) == 0, "3 workers ready");
+	ok(workers_wait(&w) == 2, "highest worker status");
+	workers_free(&w);
+	r = workers_start(&w, 2, &index, err, sizeof err);
+	if (r == 1)
+		_exit(1); /* dies before it is ready */
+	ok(workers_wait_ready(&w, 10000, err, sizeof err) < 0 && strstr(err, "failed to start"),
+	   "failed workers detected: %s", err);
+	workers_wait(&w);
+	workers_free(&w);
+	tap_done();
+}
