@@ -12,6 +12,7 @@
 #include "mux.h"
 
 const struct cmd_entry cmd_table[] = {
+    {"udp-send", cmd_udp_send, "send datagrams and wait for the replies"},
     {NULL, NULL, NULL},
 };
 
