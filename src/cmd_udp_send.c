@@ -113,7 +113,7 @@ static const char help[] =
     "  -p, --source-port P   send from this local port\n"
     "  -U, --unix PATH       Unix datagram socket (@name: abstract)\n"
     "      --broadcast       allow a broadcast destination\n"
-    "      --ttl N           IP TTL / hop limit, unicast and multicast (0-255)\n"
+    "      --ttl N           IP TTL / hop limit, unicast and multicast (1-255)\n"
     "      --interface IF    multicast interface (name or IPv4 address); for\n"
     "                        unicast, bind to the device\n"
     "  -4, -6                IPv4 or IPv6 only\n"
@@ -828,7 +828,7 @@ static int run(struct us *u, int argc, char **argv)
 			ao.broadcast = true;
 			break;
 		case OPT_TTL:
-			if (!parse_count(optarg, 0, 255, &v, "--ttl"))
+			if (!parse_count(optarg, 1, 255, &v, "--ttl"))
 				return EXIT_USAGE;
 			ao.ttl = (int)v;
 			break;
@@ -852,6 +852,10 @@ static int run(struct us *u, int argc, char **argv)
 	} else {
 		ep.host = argv[optind];
 		ep.port = argv[optind + 1];
+		uint16_t port;
+		char perr[SOCK_ERRLEN];
+		if (!sock_parse_port(ep.port, SOCK_DGRAM, false, &port, perr, sizeof perr))
+			return usage_error("%s", perr);
 	}
 	char **msgs = argv + optind + nfixed;
 	int nmsgs = argc - optind - nfixed;
@@ -1017,7 +1021,7 @@ static int run(struct us *u, int argc, char **argv)
 	fflush(stdout);
 	if (g_opts.verbose) {
 		char line[256];
-		probe_format(u->probe, line, sizeof line);
+		probe_format(u->probe, u->wait_ms > 0, line, sizeof line);
 		double secs = (double)(now_us() - t0) / 1e6;
 		vmsg("%s; %.3f s, %.0f datagrams/s sent", line, secs,
 		     secs > 0 ? (double)u->probe->sent / secs : 0.0);

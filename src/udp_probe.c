@@ -74,8 +74,12 @@ bool probe_reply(struct probe *p, bool seq_known, uint64_t seq, int64_t now_us)
 	return true;
 }
 
-void probe_format(const struct probe *p, char *buf, size_t len)
+void probe_format(const struct probe *p, bool expect_replies, char *buf, size_t len)
 {
+	if (!expect_replies) {
+		snprintf(buf, len, "sent %" PRIu64 ", received %" PRIu64, p->sent, p->received);
+		return;
+	}
 	uint64_t lost = p->sent > p->received ? p->sent - p->received : 0;
 	double pct = p->sent ? 100.0 * (double)lost / (double)p->sent : 0.0;
 	int n =

@@ -41,7 +41,8 @@ void probe_sent(struct probe *p, int64_t now_us);
  * otherwise replies are matched in order (the Nth reply answers the Nth
  * datagram). Returns true if it gave a round-trip time. */
 bool probe_reply(struct probe *p, bool seq_known, uint64_t seq, int64_t now_us);
-/* "sent 3, received 3, lost 0 (0.0%), rtt min/avg/max 0.012/0.020/0.031 ms" */
-void probe_format(const struct probe *p, char *buf, size_t len);
+/* "sent 3, received 3, lost 0 (0.0%), rtt min/avg/max 0.012/0.020/0.031 ms";
+ * without expect_replies only "sent 3, received 0" (nothing was lost). */
+void probe_format(const struct probe *p, bool expect_replies, char *buf, size_t len);
 
 #endif

@@ -32,7 +32,7 @@ int main(void)
 	probe_sent(p, 3000);
 	ok(probe_reply(p, false, 0, 1500), "in order: first reply times the first datagram");
 	ok(probe_reply(p, false, 0, 4000), "second reply, second datagram");
-	probe_format(p, line, sizeof line);
+	probe_format(p, true, line, sizeof line);
 	ok(strcmp(line,
 		  "sent 3, received 2, lost 1 (33.3%), rtt min/avg/max 0.500/1.250/2.000 ms") == 0,
 	   "format: %s", line);
@@ -52,8 +52,11 @@ int main(void)
 	ok(!probe_reply(p, true, 5, 99999), "too old to time");
 	ok(probe_reply(p, true, PROBE_RING + 5, 99999), "recent one timed");
 	probe_init(p);
-	probe_format(p, line, sizeof line);
+	probe_format(p, true, line, sizeof line);
 	ok(strcmp(line, "sent 0, received 0, lost 0 (0.0%)") == 0, "empty: %s", line);
+	probe_sent(p, 1);
+	probe_format(p, false, line, sizeof line);
+	ok(strcmp(line, "sent 1, received 0") == 0, "no replies expected: %s", line);
 	free(p);
 	tap_done();
 }
