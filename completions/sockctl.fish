@@ -1,5 +1,5 @@
 # fish completion for sockctl
-set -l commands help
+set -l commands help udp-send
 complete -c sockctl -f
 complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a help -d 'show help for a command'
 complete -c sockctl -l mux -x -a 'auto select poll epoll' -d 'event loop backend'
@@ -10,3 +10,21 @@ complete -c sockctl -s v -l verbose -d 'verbose'
 complete -c sockctl -s q -l quiet -d 'quiet'
 complete -c sockctl -s h -l help -d 'help'
 complete -c sockctl -l version -d 'show the version'
+complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a udp-send -d 'send datagrams and wait for the replies'
+set -l us "__fish_seen_subcommand_from udp-send"
+complete -c sockctl -n $us -l lines -d 'one datagram per stdin line'
+complete -c sockctl -n $us -l hex -d 'payloads and replies in hex'
+complete -c sockctl -n $us -l size -x -d 'bytes of filler'
+complete -c sockctl -n $us -s c -l count -x -d 'datagrams to send'
+complete -c sockctl -n $us -l interval -x -d 'milliseconds between datagrams'
+complete -c sockctl -n $us -l rate -x -d 'datagrams per second'
+complete -c sockctl -n $us -s w -l wait -x -d 'seconds to wait for replies'
+complete -c sockctl -n $us -l replies -x -d 'stop after N replies'
+complete -c sockctl -n $us -l from -d 'prefix replies with their sender'
+complete -c sockctl -n $us -l recv-buffer -x -d 'receive buffer for one reply'
+complete -c sockctl -n $us -s s -l source -x -d 'local address or socket path'
+complete -c sockctl -n $us -s p -l source-port -x -d 'local port'
+complete -c sockctl -n $us -s U -l unix -r -F -d 'Unix datagram socket'
+complete -c sockctl -n $us -l broadcast -d 'allow a broadcast destination'
+complete -c sockctl -n $us -l ttl -x -d 'IP TTL or hop limit'
+complete -c sockctl -n $us -l interface -x -a '(__fish_print_interfaces)' -d 'multicast interface'
