@@ -1,0 +1,31 @@
+/* Asynchronous connect on the loop: resolves an endpoint, then tries every
+ * address in order, each with its own timeout, and reports once. */
+#ifndef SOCKCTL_CONNECTOR_H
+#define SOCKCTL_CONNECTOR_H
+
+#include "loop.h"
+#include "sock.h"
+
+struct connect_opts {
+	int timeout_ms;	      /* per address; 0 = none */
+	const char *src_host; /* bind before connecting (-s), may be NULL */
+	const char *src_port; /* (-p), may be NULL */
+};
+
+/* fd >= 0: a connected non-blocking socket that the callee now owns, err
+ * 0. fd == -1: every address failed; err is the last errno (ETIMEDOUT for
+ * a timeout) and errtext a complete message such as
+ * "connect 127.0.0.1:9: Connection refused". */
+typedef void (*connector_cb)(struct loop *l, int fd, int err, const char *errtext, void *arg);
+
+struct connector;
+/* Returns NULL with err filled when the endpoint does not resolve (or a
+ * source address cannot be bound); otherwise cb runs exactly once, from
+ * the loop, never from inside connector_start. */
+struct connector *connector_start(struct loop *l, const struct sock_endpoint *ep,
+				  const struct connect_opts *o, connector_cb cb, void *arg,
+				  char *err, size_t errlen);
+/* Stops a connector whose callback has not run yet, and frees it. */
+void connector_cancel(struct connector *c);
+
+#endif

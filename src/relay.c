@@ -1,0 +1,564 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "relay.h"
+
+#define COPY_BUF (256 * 1024)
+#define PIPE_SIZE (1024 * 1024)
+#define CHUNK (1024 * 1024)
+/* Rounds per readiness event before giving others a turn. */
+#define ROUNDS 8
+
+enum pump_mode { PM_COPY, PM_SPLICE, PM_SENDFILE };
+
+struct pump {
+	int in, out;
+	bool in_sock, out_sock;
+	bool in_nonblock; /* else: one read per readiness event */
+	bool dgram;
+	enum pump_mode mode;
+	struct buf buf; /* PM_COPY; allocated on first use */
+	int pipe[2];	/* PM_SPLICE; owned */
+	size_t inpipe, pipecap;
+	bool pipe_full;
+	bool eof, done, off;
+	int err;	  /* errno of a failure, 0 if none */
+	bool err_on_out;  /* the failure was writing (else reading) */
+	uint64_t bytes;
+};
+
+struct relay {
+	struct loop *loop;
+	struct pump up, down; /* local -> socket, socket -> local */
+	int sock;
+	char peer[160];
+	struct relay_opts o;
+	relay_done_cb cb;
+	void *arg;
+	struct timer idle, quit, start;
+	int64_t start_ms, end_ms, last_activity;
+	bool finished;
+	int fds[3]; /* distinct fds registered, -1 unused */
+};
+
+static bool is_socket(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+static bool is_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+static enum pump_mode pick_mode(int in, int out, bool dgram, bool zero_copy)
+{
+	struct stat si, so;
+	if (!zero_copy || dgram || fstat(in, &si) < 0 || fstat(out, &so) < 0)
+		return PM_COPY;
+	if (S_ISREG(si.st_mode) && S_ISSOCK(so.st_mode))
+		return PM_SENDFILE;
+	bool in_ok = S_ISSOCK(si.st_mode) || S_ISFIFO(si.st_mode);
+	bool out_ok = S_ISSOCK(so.st_mode) || S_ISFIFO(so.st_mode) || S_ISREG(so.st_mode) ||
+		      S_ISCHR(so.st_mode);
+	/* A terminal cannot splice; it is the common interactive case. */
+	if (in_ok && out_ok && !isatty(out))
+		return PM_SPLICE;
+	return PM_COPY;
+}
+
+static void pump_init(struct pump *p, int in, int out, bool dgram, bool zero_copy)
+{
+	memset(p, 0, sizeof *p);
+	p->in = in;
+	p->out = out;
+	p->in_sock = is_socket(in);
+	p->out_sock = is_socket(out);
+	p->in_nonblock = p->in_sock || is_nonblock(in);
+	p->dgram = dgram;
+	p->pipe[0] = p->pipe[1] = -1;
+	p->mode = pick_mode(in, out, dgram, zero_copy);
+	if (p->mode == PM_SPLICE) {
+		if (pipe2(p->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+			p->mode = PM_COPY;
+		} else {
+			int sz = fcntl(p->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
+			p->pipecap = sz > 0 ? (size_t)sz : 65536;
+		}
+	}
+}
+
+static void pump_free(struct pump *p)
+{
+	buf_free(&p->buf);
+	if (p->pipe[0] >= 0) {
+		close(p->pipe[0]);
+		close(p->pipe[1]);
+	}
+	p->pipe[0] = p->pipe[1] = -1;
+}
+
+static void fail(struct pump *p, int err, bool on_out)
+{
+	p->err = err;
+	p->err_on_out = on_out;
+	p->eof = true;
+	p->done = true;
+}
+
+/* Leaves splice mode for the copy path, keeping what is in the pipe. */
+static bool to_copy(struct pump *p)
+{
+	if (!buf_init(&p->buf, p->pipecap > COPY_BUF ? p->pipecap : COPY_BUF)) {
+		fail(p, ENOMEM, false);
+		return false;
+	}
+	while (p->inpipe) {
+		size_t room;
+		char *t = buf_tail(&p->buf, &room);
+		ssize_t n = read(p->pipe[0], t, room);
+		if (n <= 0)
+			break;
+		buf_commit(&p->buf, (size_t)n);
+		p->inpipe -= (size_t)n;
+	}
+	close(p->pipe[0]);
+	close(p->pipe[1]);
+	p->pipe[0] = p->pipe[1] = -1;
+	p->mode = PM_COPY;
+	return true;
+}
+
+static ssize_t write_out(struct pump *p, const void *b, size_t n)
+{
+	if (p->out_sock)
+		return send(p->out, b, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	return write(p->out, b, n);
+}
+
+static ssize_t read_in(struct pump *p, void *b, size_t n)
+{
+	if (p->in_sock)
+		return recv(p->in, b, n, MSG_DONTWAIT);
+	return read(p->in, b, n);
+}
+
+static bool step_copy(struct pump *p, bool *read_once)
+{
+	bool progress = false;
+	if (!p->buf.data && !buf_init(&p->buf, COPY_BUF)) {
+		fail(p, ENOMEM, false);
+		return false;
+	}
+	if (buf_len(&p->buf)) {
+		ssize_t n = write_out(p, buf_head(&p->buf), buf_len(&p->buf));
+		if (n > 0) {
+			buf_consume(&p->buf, (size_t)n);
+			p->bytes += (uint64_t)n;
+			progress = true;
+		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			fail(p, errno, true);
+			return false;
+		}
+	}
+	bool can_read = !p->eof && buf_space(&p->buf) > 0 && (!p->dgram || !buf_len(&p->buf));
+	if (can_read && (p->in_nonblock || !*read_once)) {
+		size_t room;
+		char *t = buf_tail(&p->buf, &room);
+		ssize_t n = read_in(p, t, room);
+		*read_once = true;
+		if (n > 0) {
+			buf_commit(&p->buf, (size_t)n);
+			progress = true;
+		} else if (n == 0 && !(p->dgram && p->in_sock)) {
+			p->eof = true;
+			progress = true;
+		} else if (n == 0) {
+			/* An empty datagram: pass it on as one. */
+			if (p->out_sock && write_out(p, "", 0) < 0 && errno != EAGAIN) {
+				fail(p, errno, true);
+				return false;
+			}
+			progress = true;
+		} else if (errno != EAGAIN && errno != EINTR) {
+			fail(p, errno, false);
+			return false;
+		}
+	}
+	return progress;
+}
+
+static bool step_splice(struct pump *p)
+{
+	bool progress = false;
+	if (p->inpipe) {
+		ssize_t n = splice(p->pipe[0], NULL, p->out, NULL, p->inpipe,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0) {
+			p->inpipe -= (size_t)n;
+			p->bytes += (uint64_t)n;
+			p->pipe_full = false;
+			progress = true;
+		} else if (n < 0 && errno == EINVAL) {
+			return to_copy(p);
+		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			fail(p, errno, true);
+			return false;
+		}
+	}
+	if (!p->eof && !p->pipe_full && p->inpipe < p->pipecap) {
+		ssize_t n = splice(p->in, NULL, p->pipe[1], NULL, p->pipecap - p->inpipe,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0) {
+			p->inpipe += (size_t)n;
+			progress = true;
+		} else if (n == 0) {
+			p->eof = true;
+			progress = true;
+		} else if (errno == EAGAIN) {
+			/* With bytes in the pipe, EAGAIN may mean the pipe ran
+			 * out of slots (partly filled pages), not that the
+			 * input is empty: wait for the output side instead of
+			 * spinning on readable input. */
+			if (p->inpipe)
+				p->pipe_full = true;
+		} else if (errno == EINVAL) {
+			return to_copy(p);
+		} else if (errno != EINTR) {
+			fail(p, errno, false);
+			return false;
+		}
+	}
+	return progress;
+}
+
+static bool step_sendfile(struct pump *p)
+{
+	ssize_t n = sendfile(p->out, p->in, NULL, CHUNK);
+	if (n > 0) {
+		p->bytes += (uint64_t)n;
+		return true;
+	}
+	if (n == 0) {
+		p->eof = true;
+		return true;
+	}
+	if (errno == EINVAL || errno == ENOSYS) {
+		p->mode = PM_COPY;
+		return true;
+	}
+	if (errno != EAGAIN && errno != EINTR)
+		fail(p, errno, true);
+	return false;
+}
+
+static size_t pending(const struct pump *p)
+{
+	return p->mode == PM_SPLICE ? p->inpipe : buf_len(&p->buf);
+}
+
+/* Moves what can be moved now; returns whether any byte moved. */
+static bool pump_run(struct pump *p)
+{
+	if (p->done || p->off)
+		return false;
+	bool any = false, read_once = false;
+	for (int i = 0; i < ROUNDS && !p->done; i++) {
+		bool prog;
+		switch (p->mode) {
+		case PM_SPLICE:
+			prog = step_splice(p);
+			break;
+		case PM_SENDFILE:
+			prog = step_sendfile(p);
+			break;
+		default:
+			prog = step_copy(p, &read_once);
+			break;
+		}
+		if (p->eof && !pending(p))
+			p->done = true;
+		if (!prog)
+			break;
+		any = true;
+	}
+	return any;
+}
+
+static int want_in(const struct pump *p)
+{
+	if (p->done || p->off || p->eof)
+		return 0;
+	switch (p->mode) {
+	case PM_SENDFILE:
+		return 0;
+	case PM_SPLICE:
+		return !p->pipe_full && p->inpipe < p->pipecap;
+	default:
+		return !p->buf.data || (buf_space(&p->buf) > 0 && (!p->dgram || !buf_len(&p->buf)));
+	}
+}
+
+static int want_out(const struct pump *p)
+{
+	if (p->done || p->off)
+		return 0;
+	if (p->mode == PM_SENDFILE)
+		return !p->eof;
+	return pending(p) > 0;
+}
+
+static void relay_finish(struct relay *r, int status, const char *text);
+
+static void on_io(struct loop *l, int fd, int mask, void *arg);
+
+static void update(struct relay *r)
+{
+	for (int i = 0; i < 3; i++) {
+		int fd = r->fds[i];
+		if (fd < 0)
+			continue;
+		int m = 0;
+		if (r->up.in == fd && want_in(&r->up))
+			m |= MUX_READ;
+		if (r->down.in == fd && want_in(&r->down))
+			m |= MUX_READ;
+		if (r->up.out == fd && want_out(&r->up))
+			m |= MUX_WRITE;
+		if (r->down.out == fd && want_out(&r->down))
+			m |= MUX_WRITE;
+		if (loop_io(r->loop, fd, m, on_io, r) < 0 && m) {
+			char t[256];
+			snprintf(t, sizeof t, "cannot watch fd %d: %s", fd,
+				 errno == ERANGE ? "beyond what select can watch (FD_SETSIZE)"
+						 : strerror(errno));
+			relay_finish(r, 1, t);
+			return;
+		}
+	}
+}
+
+static void describe(struct relay *r, const struct pump *p, char *t, size_t tl)
+{
+	bool sock_side = p->err_on_out ? p->out_sock : p->in_sock;
+	const char *what = p->err_on_out ? "write to" : "read from";
+	const char *who = sock_side ? r->peer : p->err_on_out ? "stdout" : "stdin";
+	if (p->err == ECONNREFUSED && r->o.dgram && sock_side) {
+		/* The refusal of an earlier datagram shows up on any later
+		 * call: name the cause, not the call. */
+		snprintf(t, tl, "%s: Connection refused (port unreachable)", r->peer);
+		return;
+	}
+	snprintf(t, tl, "%s %s: %s", what, who, strerror(p->err));
+}
+
+/* Decides whether the relay is over, after any progress or event. */
+static void check_done(struct relay *r)
+{
+	struct pump *up = &r->up, *down = &r->down;
+	char t[320];
+	if (up->err) {
+		/* The local reader went away (EPIPE on stdout is the same
+		 * below): a quiet failure. */
+		describe(r, up, t, sizeof t);
+		relay_finish(r, 1, up->err == EPIPE && !up->out_sock ? "" : t);
+		return;
+	}
+	if (down->err) {
+		if (down->err_on_out && !down->out_sock && down->err == EPIPE) {
+			relay_finish(r, 1, "");
+			return;
+		}
+		describe(r, down, t, sizeof t);
+		relay_finish(r, 1, t);
+		return;
+	}
+	bool up_over = up->done || up->off;
+	bool down_over = down->done || down->off;
+	if (up_over && down_over) {
+		relay_finish(r, 0, NULL);
+		return;
+	}
+	if (down->done && !up_over && r->o.local_is_tty) {
+		/* The peer closed and a person is typing: nothing more to do. */
+		relay_finish(r, 0, NULL);
+		return;
+	}
+	if (up_over && r->o.send_only) {
+		relay_finish(r, 0, NULL);
+		return;
+	}
+}
+
+static void on_quit(struct loop *l, void *arg)
+{
+	relay_finish(arg, 0, NULL);
+}
+
+static void on_idle(struct loop *l, void *arg)
+{
+	struct relay *r = arg;
+	int64_t limit = r->o.idle_ms;
+	bool post_eof_dgram = r->o.dgram && (r->up.done || r->up.off);
+	if (post_eof_dgram && r->o.dgram_wait_ms > 0 && (!limit || r->o.dgram_wait_ms < limit))
+		limit = r->o.dgram_wait_ms;
+	int64_t left = r->last_activity + limit - loop_now(l);
+	if (left > 0) {
+		loop_timer_start(l, &r->idle, left);
+		return;
+	}
+	if (post_eof_dgram) {
+		relay_finish(r, 0, NULL);
+		return;
+	}
+	char t[96];
+	snprintf(t, sizeof t, "idle timeout: no data for %.3g s", (double)limit / 1000.0);
+	relay_finish(r, 1, t);
+}
+
+static void arm_idle(struct relay *r)
+{
+	int64_t limit = r->o.idle_ms;
+	if (r->o.dgram && (r->up.done || r->up.off) && r->o.dgram_wait_ms > 0 &&
+	    (!limit || r->o.dgram_wait_ms < limit))
+		limit = r->o.dgram_wait_ms;
+	if (limit > 0 && !timer_armed(&r->idle))
+		loop_timer_start(r->loop, &r->idle, limit);
+}
+
+static void after_up_done(struct relay *r)
+{
+	struct pump *up = &r->up;
+	if (up->out_sock && !up->dgram && !r->o.no_shutdown)
+		shutdown(up->out, SHUT_WR);
+	if (r->o.quit_after_eof_ms >= 0 && !timer_armed(&r->quit))
+		loop_timer_start(r->loop, &r->quit, r->o.quit_after_eof_ms);
+	if (up->dgram) {
+		/* Wait for replies from the time input ended. */
+		r->last_activity = loop_now(r->loop);
+		loop_timer_stop(r->loop, &r->idle);
+		arm_idle(r);
+	}
+}
+
+static void on_io(struct loop *l, int fd, int mask, void *arg)
+{
+	struct relay *r = arg;
+	bool up_was = r->up.done;
+	bool moved = false;
+	if (!r->up.done && (fd == r->up.in || fd == r->up.out))
+		moved |= pump_run(&r->up);
+	if (!r->down.done && (fd == r->down.in || fd == r->down.out))
+		moved |= pump_run(&r->down);
+	if (moved)
+		r->last_activity = loop_now(l);
+	if (!up_was && r->up.done && !r->up.err)
+		after_up_done(r);
+	check_done(r);
+	if (!r->finished)
+		update(r);
+}
+
+static void add_fd(struct relay *r, int fd)
+{
+	for (int i = 0; i < 3; i++) {
+		if (r->fds[i] == fd)
+			return;
+		if (r->fds[i] < 0) {
+			r->fds[i] = fd;
+			return;
+		}
+	}
+}
+
+static void on_start(struct loop *l, void *arg)
+{
+	struct relay *r = arg;
+	check_done(r);
+	if (!r->finished)
+		update(r);
+}
+
+struct relay *relay_start(struct loop *l, int in_fd, int out_fd, int sock_fd, const char *peer,
+			  const struct relay_opts *o, relay_done_cb cb, void *arg)
+{
+	struct relay *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->loop = l;
+	r->sock = sock_fd;
+	r->o = *o;
+	r->cb = cb;
+	r->arg = arg;
+	snprintf(r->peer, sizeof r->peer, "%s", peer ? peer : "socket");
+	pump_init(&r->up, in_fd, sock_fd, o->dgram, o->zero_copy);
+	pump_init(&r->down, sock_fd, out_fd, o->dgram, o->zero_copy);
+	r->up.off = o->recv_only;
+	r->down.off = o->send_only;
+	r->fds[0] = r->fds[1] = r->fds[2] = -1;
+	if (!o->recv_only)
+		add_fd(r, in_fd);
+	add_fd(r, sock_fd);
+	if (!o->send_only)
+		add_fd(r, out_fd);
+	timer_init(&r->idle, on_idle, r);
+	timer_init(&r->quit, on_quit, r);
+	r->start_ms = r->last_activity = loop_now(l);
+	arm_idle(r);
+	/* Start from the loop, so done never runs inside relay_start. */
+	timer_init(&r->start, on_start, r);
+	loop_timer_start(l, &r->start, 0);
+	return r;
+}
+
+void relay_get_stats(const struct relay *r, struct relay_stats *st)
+{
+	st->sent = r->up.bytes;
+	st->received = r->down.bytes;
+	st->start_ms = r->start_ms;
+	st->end_ms = r->end_ms ? r->end_ms : clock_ms();
+}
+
+static void relay_finish(struct relay *r, int status, const char *text)
+{
+	if (r->finished)
+		return;
+	r->finished = true;
+	r->end_ms = clock_ms();
+	loop_timer_stop(r->loop, &r->idle);
+	loop_timer_stop(r->loop, &r->quit);
+	loop_timer_stop(r->loop, &r->start);
+	for (int i = 0; i < 3; i++)
+		if (r->fds[i] >= 0)
+			loop_io(r->loop, r->fds[i], 0, NULL, NULL);
+	r->cb(r->loop, status, text ? text : "", r->arg);
+}
+
+void relay_free(struct relay *r)
+{
+	if (!r)
+		return;
+	if (!r->finished) {
+		loop_timer_stop(r->loop, &r->idle);
+		loop_timer_stop(r->loop, &r->quit);
+		loop_timer_stop(r->loop, &r->start);
+		for (int i = 0; i < 3; i++)
+			if (r->fds[i] >= 0)
+				loop_io(r->loop, r->fds[i], 0, NULL, NULL);
+	}
+	pump_free(&r->up);
+	pump_free(&r->down);
+	free(r);
+}

@@ -1,0 +1,45 @@
+/* The nc-style two-way copy between a local pair of fds (stdin/stdout, or
+ * a program's pipes) and a socket, on the loop: bounded buffers,
+ * back-pressure, half-close, and zero-copy paths (sendfile from a regular
+ * file, splice through a pipe) where the fds allow them. */
+#ifndef SOCKCTL_RELAY_H
+#define SOCKCTL_RELAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "loop.h"
+
+struct relay_opts {
+	bool dgram;	     /* datagram socket: one read = one datagram */
+	bool no_shutdown;    /* local EOF does not shut down the socket's write side */
+	bool send_only;	     /* never read the socket; done once local input is sent */
+	bool recv_only;	     /* never read local input */
+	int quit_after_eof_ms; /* -q: stop this long after local EOF; -1 = never */
+	int idle_ms;	     /* -i: stop after this long without data; 0 = never */
+	int dgram_wait_ms;   /* datagrams: wait this long for replies after EOF */
+	bool local_is_tty;   /* stop when the peer closes, instead of sending on */
+	bool zero_copy;	     /* allow splice/sendfile (off for tests of the copy path) */
+};
+
+struct relay_stats {
+	uint64_t sent;	   /* local -> socket */
+	uint64_t received; /* socket -> local */
+	int64_t start_ms, end_ms;
+};
+
+/* status: 0 done cleanly, 1 failed (errtext says why, may be "" for a
+ * quiet failure such as stdout closed by its reader). */
+typedef void (*relay_done_cb)(struct loop *l, int status, const char *errtext, void *arg);
+
+struct relay;
+/* The relay does not own the fds; the caller closes them after done.
+ * peer names the socket's far end for messages. */
+struct relay *relay_start(struct loop *l, int in_fd, int out_fd, int sock_fd, const char *peer,
+			  const struct relay_opts *o, relay_done_cb cb, void *arg);
+void relay_get_stats(const struct relay *r, struct relay_stats *st);
+/* Forgets the fds from the loop and frees the relay (call after done, or
+ * to abandon it). */
+void relay_free(struct relay *r);
+
+#endif

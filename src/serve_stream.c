@@ -1,0 +1,478 @@
+/* Stream connections of sockctl serve: the built-in handlers, the
+ * one-client relay and the many-client relay (-k). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "serve.h"
+
+#define PEND_MAX (256 * 1024) /* per-connection output queue */
+#define READ_CHUNK (64 * 1024)
+#define RESPOND_LINGER_MS 2000
+
+struct sconn {
+	struct server *srv;
+	int fd;
+	char *pend; /* owned; allocated only while output waits */
+	size_t plen, poff;
+	const char *ext; /* --respond text still to send; not owned */
+	size_t extlen;
+	bool eof_in, shut, draining;
+	struct timer idle;
+	int64_t last;
+	struct relay *relay; /* one-client relay mode; owned */
+	struct sconn *prev, *next;
+};
+
+void serve_upper(char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] >= 'a' && p[i] <= 'z')
+			p[i] = (char)(p[i] - 'a' + 'A');
+}
+
+static void stdin_update(struct server *s);
+
+static void conn_close(struct sconn *c)
+{
+	struct server *s = c->srv;
+	loop_io(s->loop, c->fd, 0, NULL, NULL);
+	loop_timer_stop(s->loop, &c->idle);
+	close(c->fd);
+	if (c->relay)
+		relay_free(c->relay);
+	free(c->pend);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nconns--;
+	free(c);
+	if (!s->keep_open && s->nconns == 0)
+		loop_stop(s->loop);
+	else if (s->handler == H_RELAY)
+		stdin_update(s);
+}
+
+static size_t pending(const struct sconn *c)
+{
+	return c->plen - c->poff + c->extlen;
+}
+
+/* Queues bytes for the peer; false if the queue is full. */
+static bool queue(struct sconn *c, const char *p, size_t n)
+{
+	if (c->plen - c->poff + n > PEND_MAX)
+		return false;
+	if (!c->pend) {
+		c->pend = malloc(PEND_MAX);
+		if (!c->pend)
+			return false;
+		c->plen = c->poff = 0;
+	} else if (c->plen + n > PEND_MAX) {
+		memmove(c->pend, c->pend + c->poff, c->plen - c->poff);
+		c->plen -= c->poff;
+		c->poff = 0;
+	}
+	memcpy(c->pend + c->plen, p, n);
+	c->plen += n;
+	return true;
+}
+
+/* Sends what is queued; false if the connection failed (and is closed). */
+static bool flush(struct sconn *c)
+{
+	while (c->plen > c->poff) {
+		ssize_t n = send(c->fd, c->pend + c->poff, c->plen - c->poff, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return true;
+			vmsg("connection fd %d: send: %s", c->fd, strerror(errno));
+			conn_close(c);
+			return false;
+		}
+		c->poff += (size_t)n;
+	}
+	if (c->pend) {
+		/* Idle connections keep no buffer. */
+		free(c->pend);
+		c->pend = NULL;
+		c->plen = c->poff = 0;
+	}
+	while (c->extlen) {
+		ssize_t n = send(c->fd, c->ext, c->extlen, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return true;
+			vmsg("connection fd %d: send: %s", c->fd, strerror(errno));
+			conn_close(c);
+			return false;
+		}
+		c->ext += n;
+		c->extlen -= (size_t)n;
+	}
+	return true;
+}
+
+/* Decides the next state once output is flushed; false if closed. */
+static bool settle(struct sconn *c)
+{
+	struct server *s = c->srv;
+	if (pending(c))
+		return true;
+	bool out_done = c->eof_in || s->handler == H_RESPOND ||
+			(s->handler == H_RELAY && s->stdin_eof);
+	if (s->handler == H_RELAY && !c->eof_in) {
+		if (s->stdin_eof && !c->shut) {
+			shutdown(c->fd, SHUT_WR);
+			c->shut = true;
+		}
+		return true;
+	}
+	if (s->handler == H_RELAY && !s->stdin_eof)
+		return true;
+	if (out_done && !c->shut) {
+		shutdown(c->fd, SHUT_WR);
+		c->shut = true;
+	}
+	if (c->eof_in) {
+		conn_close(c);
+		return false;
+	}
+	if (s->handler == H_RESPOND && !c->draining) {
+		/* Read what the client sent until it closes, so closing does
+		 * not reset the connection and destroy the response. */
+		c->draining = true;
+		loop_timer_start(s->loop, &c->idle, RESPOND_LINGER_MS);
+	}
+	return true;
+}
+
+static void conn_mask(struct sconn *c)
+{
+	int m = 0;
+	if (pending(c))
+		m |= MUX_WRITE;
+	if (!c->eof_in && pending(c) < PEND_MAX / 2)
+		m |= MUX_READ;
+	loop_io_mask(c->srv->loop, c->fd, m);
+}
+
+static void write_stdout(struct server *s, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(STDOUT_FILENO, p, n);
+		if (w < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			/* Nobody reads our output any more: stop serving. */
+			if (errno != EPIPE)
+				errmsg("write to stdout: %s", strerror(errno));
+			s->status = EXIT_FAIL;
+			loop_stop(s->loop);
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void conn_read(struct sconn *c)
+{
+	struct server *s = c->srv;
+	char buf[READ_CHUNK];
+	for (int i = 0; i < 4 && !c->eof_in && pending(c) < PEND_MAX / 2; i++) {
+		size_t room = sizeof buf;
+		if (s->handler == H_ECHO || s->handler == H_UPPER)
+			room = PEND_MAX - pending(c) < room ? PEND_MAX - pending(c) : room;
+		ssize_t n = recv(c->fd, buf, room, 0);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			vmsg("connection fd %d: recv: %s", c->fd, strerror(errno));
+			conn_close(c);
+			return;
+		}
+		if (n == 0) {
+			c->eof_in = true;
+			break;
+		}
+		c->last = loop_now(s->loop);
+		switch (s->handler) {
+		case H_UPPER:
+			serve_upper(buf, (size_t)n);
+			/* fall through */
+		case H_ECHO:
+			if (!queue(c, buf, (size_t)n)) {
+				conn_close(c);
+				return;
+			}
+			if (!flush(c))
+				return;
+			break;
+		case H_RELAY:
+			write_stdout(s, buf, (size_t)n);
+			break;
+		default: /* discard, and draining after --respond */
+			break;
+		}
+		if ((size_t)n < room)
+			break;
+	}
+}
+
+static void conn_event(struct loop *l, int fd, int mask, void *arg)
+{
+	struct sconn *c = arg;
+	struct server *s = c->srv;
+	size_t before = s->nconns;
+	if (mask & MUX_WRITE) {
+		if (!flush(c))
+			return;
+	}
+	if (mask & MUX_READ) {
+		conn_read(c);
+		if (s->nconns != before)
+			return; /* closed inside: c is gone */
+	}
+	c->last = loop_now(l);
+	if (!settle(c))
+		return;
+	conn_mask(c);
+	if (s->handler == H_RELAY)
+		stdin_update(s);
+}
+
+static void conn_idle(struct loop *l, void *arg)
+{
+	struct sconn *c = arg;
+	struct server *s = c->srv;
+	if (c->draining) {
+		conn_close(c);
+		return;
+	}
+	int64_t left = c->last + s->idle_ms - loop_now(l);
+	if (left > 0) {
+		loop_timer_start(l, &c->idle, left);
+		return;
+	}
+	vmsg("connection fd %d: idle for %d ms, closing", c->fd, s->idle_ms);
+	conn_close(c);
+}
+
+/* ---- many-client relay: stdin to every client ---- */
+
+static void on_stdin(struct loop *l, int fd, int mask, void *arg)
+{
+	struct server *s = arg;
+	char buf[READ_CHUNK];
+	ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		if (n < 0)
+			errmsg("read from stdin: %s", strerror(errno));
+		s->stdin_eof = true;
+		loop_io(l, STDIN_FILENO, 0, NULL, NULL);
+		s->stdin_watched = false;
+		for (struct sconn *c = s->conns, *next; c; c = next) {
+			next = c->next;
+			if (settle(c))
+				conn_mask(c);
+		}
+		return;
+	}
+	for (struct sconn *c = s->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->shut)
+			continue;
+		if (!queue(c, buf, (size_t)n)) {
+			vmsg("connection fd %d: output queue full, dropping", c->fd);
+			conn_close(c);
+			continue;
+		}
+		if (flush(c))
+			conn_mask(c);
+	}
+	stdin_update(s);
+}
+
+/* Reads stdin only while every client has room (back-pressure), and
+ * only once there is a client to send to. */
+static void stdin_update(struct server *s)
+{
+	if (s->stdin_eof || s->handler != H_RELAY || !s->keep_open)
+		return;
+	bool room = s->conns != NULL;
+	for (struct sconn *c = s->conns; c && room; c = c->next)
+		if (pending(c) > PEND_MAX - READ_CHUNK)
+			room = false;
+	if (room && !s->stdin_watched) {
+		if (loop_io(s->loop, STDIN_FILENO, MUX_READ, on_stdin, s) == 0)
+			s->stdin_watched = true;
+	} else if (!room && s->stdin_watched) {
+		loop_io(s->loop, STDIN_FILENO, 0, NULL, NULL);
+		s->stdin_watched = false;
+	}
+}
+
+/* ---- one-client relay ---- */
+
+static void on_relay_done(struct loop *l, int status, const char *errtext, void *arg)
+{
+	struct sconn *c = arg;
+	struct server *s = c->srv;
+	if (errtext && *errtext)
+		errmsg("%s", errtext);
+	s->status = status;
+	struct relay_stats st;
+	relay_get_stats(c->relay, &st);
+	vmsg("sent %llu bytes, received %llu bytes in %.3f s", (unsigned long long)st.sent,
+	     (unsigned long long)st.received, (double)(st.end_ms - st.start_ms) / 1000.0);
+	loop_stop(l);
+}
+
+/* ---- accepting ---- */
+
+static void on_accept(struct loop *l, int fd, int mask, void *arg);
+
+static void accept_resume(struct loop *l, void *arg)
+{
+	struct server *s = arg;
+	loop_io(l, s->lfd, MUX_READ, on_accept, s);
+}
+
+static void accept_failed(struct server *s, int err)
+{
+	int64_t now = loop_now(s->loop);
+	bool warn = now - s->last_accept_warn >= 1000;
+	if (err == EMFILE || err == ENFILE) {
+		/* Out of fds: give up the spare, take the connection and
+		 * close it, so the backlog does not keep the listener
+		 * readable and the loop spinning. */
+		if (s->reserve_fd >= 0) {
+			close(s->reserve_fd);
+			int fd = accept(s->lfd, NULL, NULL);
+			if (fd >= 0)
+				close(fd);
+			s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		} else {
+			loop_io(s->loop, s->lfd, 0, NULL, NULL);
+			loop_timer_start(s->loop, &s->accept_pause, 100);
+		}
+	} else if (err == ENOBUFS || err == ENOMEM) {
+		loop_io(s->loop, s->lfd, 0, NULL, NULL);
+		loop_timer_start(s->loop, &s->accept_pause, 100);
+	}
+	if (warn) {
+		errmsg("accept: %s (connection dropped)", strerror(err));
+		s->last_accept_warn = now;
+	}
+}
+
+static void start_conn(struct server *s, int fd, const struct sock_addr *peer)
+{
+	struct sconn *c = calloc(1, sizeof *c);
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->srv = s;
+	c->fd = fd;
+	c->last = loop_now(s->loop);
+	timer_init(&c->idle, conn_idle, c);
+	if (loop_io(s->loop, fd, MUX_READ, conn_event, c) < 0) {
+		int64_t now = loop_now(s->loop);
+		if (now - s->last_accept_warn >= 1000) {
+			if (errno == ERANGE)
+				errmsg("connection refused: fd %d is beyond what select can watch "
+				       "(FD_SETSIZE %d); use --mux=poll or --mux=epoll",
+				       fd, loop_fd_limit(s->loop));
+			else
+				errmsg("connection refused: %s", strerror(errno));
+			s->last_accept_warn = now;
+		}
+		close(fd);
+		free(c);
+		return;
+	}
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+	s->served++;
+	if (g_opts.verbose) {
+		char a[SOCK_ADDRSTRLEN];
+		vmsg("connection from %s",
+		     sock_addr_str((const struct sockaddr *)&peer->ss, peer->len, a, sizeof a));
+	}
+	if (s->idle_ms > 0)
+		loop_timer_start(s->loop, &c->idle, s->idle_ms);
+	if (s->handler == H_RESPOND) {
+		c->ext = s->respond;
+		c->extlen = s->respond_len;
+		if (flush(c) && settle(c))
+			conn_mask(c);
+	} else if (s->handler == H_RELAY && s->keep_open) {
+		if (s->stdin_eof && settle(c))
+			conn_mask(c);
+		stdin_update(s);
+	} else if (s->handler == H_RELAY) {
+		char a[SOCK_ADDRSTRLEN];
+		sock_addr_str((const struct sockaddr *)&peer->ss, peer->len, a, sizeof a);
+		loop_io(s->loop, fd, 0, NULL, NULL);
+		c->relay = relay_start(s->loop, STDIN_FILENO, STDOUT_FILENO, fd, a, &s->ro,
+				       on_relay_done, c);
+	}
+}
+
+static void on_accept(struct loop *l, int fd, int mask, void *arg)
+{
+	struct server *s = arg;
+	for (int i = 0; i < 64; i++) {
+		struct sock_addr peer;
+		int cfd = sock_accept(s->lfd, &peer);
+		if (cfd < 0) {
+			if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED ||
+			    errno == EPROTO || errno == EPERM)
+				return;
+			accept_failed(s, errno);
+			return;
+		}
+		start_conn(s, cfd, &peer);
+		if (!s->keep_open && s->served) {
+			/* One client: stop listening, as nc -l does. */
+			loop_io(l, s->lfd, 0, NULL, NULL);
+			close(s->lfd);
+			s->lfd = -1;
+			return;
+		}
+	}
+}
+
+void serve_stream_start(struct server *s)
+{
+	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	timer_init(&s->accept_pause, accept_resume, s);
+	loop_io(s->loop, s->lfd, MUX_READ, on_accept, s);
+}
+
+void serve_stream_cleanup(struct server *s)
+{
+	while (s->conns) {
+		s->keep_open = true; /* no loop_stop from conn_close */
+		conn_close(s->conns);
+	}
+	if (s->reserve_fd >= 0)
+		close(s->reserve_fd);
+	loop_timer_stop(s->loop, &s->accept_pause);
+}
