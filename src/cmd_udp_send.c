@@ -449,6 +449,9 @@ static void got_reply(struct us *u, const unsigned char *data, size_t len, size_
 	bool known = u->src == SRC_FILLER && len == u->size && udp_filler_seq(data, len, &seq);
 	probe_reply(u->probe, known, seq, now_us());
 	print_reply(u, data, len, from);
+	/* --replies N stops at N, even in the middle of a batch. */
+	if (u->want && u->probe->received >= u->want)
+		finish(u, u->truncated ? EXIT_FAIL : EXIT_OK);
 }
 
 static void on_socket(struct loop *l, int fd, int mask, void *arg)
@@ -498,13 +501,12 @@ static void on_socket(struct loop *l, int fd, int mask, void *arg)
 				fail_errno(u, "receive from", errno);
 				return;
 			}
-			fflush(stdout);
+			if (fflush(stdout) == EOF || ferror(stdout)) {
+				errmsg("write stdout: %s", strerror(errno));
+				finish(u, EXIT_FAIL);
+			}
 			if (u->done)
 				return;
-			if (u->want && u->probe->received >= u->want) {
-				finish(u, u->truncated ? EXIT_FAIL : EXIT_OK);
-				return;
-			}
 			if (u->sending_done && replies_complete(u)) {
 				finish(u, u->truncated ? EXIT_FAIL : EXIT_OK);
 				return;

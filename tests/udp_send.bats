@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# udp-send against real peers (socat, OpenBSD nc, a Python datagram peer):
+# udp-send against real peers (sockctl serve -u --echo, socat, OpenBSD nc, a
+# Python datagram peer):
 # datagram boundaries, replies, concurrent senders, exit codes, bad input.
 # sockctl: per-backend
 load helpers
@@ -21,9 +22,19 @@ hexof() {
 	od -An -v -tx1 | tr -d ' \n'
 }
 
-# A UDP port nothing is bound to (bound, then released).
+# echo_bg [ARGS]: `sockctl serve -u --echo ARGS` as "srv", ready.
+echo_bg() {
+	start_bg srv "$SOCKCTL" serve -u --echo "$@"
+	wait_ready srv || return 1
+}
+
+# udp_free_port: a UDP port nothing is bound to (a server on port 0, stopped).
 udp_free_port() {
-	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	start_bg fp "$SOCKCTL" serve -u --discard 0
+	wait_ready fp || return 1
+	kill "$fp_pid"
+	wait "$fp_pid" || :
+	echo "$port"
 }
 
 # wait_udp_bound PORT: polls until something has bound 127.0.0.1:PORT
@@ -54,16 +65,24 @@ socat_echo_bg() {
 	assert_equal "$stderr" ""
 }
 
-@test "--lines: every stdin line is its own datagram, exact bytes, no newline" {
+@test "--lines: every stdin line is its own datagram, exact bytes, no newline; -s/-p" {
+	local sp
+	sp=$(udp_free_port)
 	peer_bg log log
-	printf 'one\n\ntwo words\nlast' | timeout "$T" "$SOCKCTL" udp-send --lines 127.0.0.1 "$port"
+	printf 'one\n\ntwo words\nlast' | timeout "$T" "$SOCKCTL" udp-send -s 127.0.0.1 -p "$sp" --lines 127.0.0.1 "$port"
 	wait_file_contains "$BATS_TEST_TMPDIR/log.out" "$(printf last | hexof)"
-	run cut -d' ' -f1,3 "$BATS_TEST_TMPDIR/log.out"
-	assert_output "$(printf '3 6f6e65\n0 -\n9 74776f20776f726473\n4 6c617374')"
+	run cat "$BATS_TEST_TMPDIR/log.out"
+	# Sent from the -s/-p source address, each line its own datagram.
+	assert_output "$(printf '3 127.0.0.1:%s 6f6e65\n0 127.0.0.1:%s -\n9 127.0.0.1:%s 74776f20776f726473\n4 127.0.0.1:%s 6c617374' "$sp" "$sp" "$sp" "$sp")"
+
+	echo_bg 0
+	run bash -c "printf 'l1\nl2\nl3\n' | timeout $T '$SOCKCTL' udp-send --lines -w 5 127.0.0.1 $port"
+	assert_success
+	assert_output "$(printf 'l1\nl2\nl3')"
 }
 
 @test "default: all of stdin is one datagram; --hex both ways is binary-safe" {
-	peer_bg echo echo
+	echo_bg 0
 	run --separate-stderr bash -c "printf 'a\nb\n\0c' | od -An -v -tx1 | timeout $T '$SOCKCTL' udp-send --hex -w 5 127.0.0.1 $port"
 	assert_success
 	assert_output "610a620a0063"
@@ -95,7 +114,7 @@ socat_echo_bg() {
 }
 
 @test "concurrent senders each get exactly their own replies" {
-	peer_bg echo echo
+	echo_bg 0
 	local i
 	for i in 1 2 3 4 5 6; do
 		start_bg "s$i" timeout "$T" "$SOCKCTL" udp-send -c 40 --rate 4000 -w 5 127.0.0.1 "$port" "s$i-a" "s$i-b"
@@ -111,7 +130,7 @@ socat_echo_bg() {
 }
 
 @test "packet generator: --count/--size/--interval with -v statistics and matched replies" {
-	peer_bg echo echo
+	echo_bg 0
 	run --separate-stderr timeout "$T" "$SOCKCTL" udp-send -v -c 50 --size 64 --rate 20000 -w 5 127.0.0.1 "$port"
 	assert_success
 	[ "${#lines[@]}" -eq 50 ]
@@ -125,12 +144,14 @@ socat_echo_bg() {
 }
 
 @test "--replies N stops after N replies; timeouts and unreachable ports exit 1 and say which" {
-	peer_bg big big:5
+	start_bg srv "$SOCKCTL" serve -u --respond xxxxx 0
+	wait_ready srv
 	run --separate-stderr timeout "$T" "$SOCKCTL" udp-send --replies 2 127.0.0.1 "$port" a b c
 	assert_success
 	assert_output "$(printf 'xxxxx\nxxxxx')"
 
-	peer_bg log log
+	start_bg sink "$SOCKCTL" serve -u --discard 0
+	wait_ready sink || return 1
 	run --separate-stderr timeout "$T" "$SOCKCTL" udp-send -w 0.3 127.0.0.1 "$port" nobody-answers
 	assert_failure 1
 	assert_equal "$stderr" "sockctl: timeout: no reply from 127.0.0.1:$port within 0.3 s"
@@ -147,7 +168,9 @@ socat_echo_bg() {
 }
 
 @test "a reply larger than the receive buffer is reported, not silently cut" {
-	peer_bg big big:100
+	head -c 100 /dev/zero | tr '\0' x >"$BATS_TEST_TMPDIR/big"
+	start_bg srv "$SOCKCTL" serve -u --respond "@$BATS_TEST_TMPDIR/big" 0
+	wait_ready srv || return 1
 	run --separate-stderr timeout "$T" "$SOCKCTL" udp-send --recv-buffer 10 -w 5 127.0.0.1 "$port" x
 	assert_failure 1
 	assert_output xxxxxxxxxx
@@ -156,8 +179,8 @@ socat_echo_bg() {
 	assert_success
 }
 
-@test "Unix datagram sockets (-U), IPv6, and the source port (-p)" {
-	peer_bg ux echo --unix "$BATS_TEST_TMPDIR/dg.sock"
+@test "Unix datagram sockets (-U) and IPv6" {
+	echo_bg -U "$BATS_TEST_TMPDIR/dg.sock"
 	run --separate-stderr timeout "$T" "$SOCKCTL" udp-send -w 5 -U "$BATS_TEST_TMPDIR/dg.sock" over-unix
 	assert_success
 	assert_output over-unix
@@ -165,16 +188,11 @@ socat_echo_bg() {
 	assert_failure 1
 	[[ $stderr == *"nothing.sock: No such file or directory"* ]]
 
-	peer_bg six echo --six
+	echo_bg -6 ::1 0
 	run timeout "$T" "$SOCKCTL" udp-send -6 --from -w 5 ::1 "$port" v6
 	assert_success
 	assert_output "$(printf '[::1]:%s\tv6' "$port")"
 
-	peer_bg log log
-	local sp
-	sp=$(udp_free_port)
-	timeout "$T" "$SOCKCTL" udp-send -s 127.0.0.1 -p "$sp" 127.0.0.1 "$port" from-port
-	wait_file_contains "$BATS_TEST_TMPDIR/log.out" "127.0.0.1:$sp"
 }
 
 @test "multicast with --interface and --ttl; broadcast needs --broadcast" {
@@ -189,9 +207,11 @@ socat_echo_bg() {
 	run --separate-stderr timeout "$T" "$SOCKCTL" udp-send 127.255.255.255 "$port" x
 	assert_failure 1
 	[[ $stderr == *"127.255.255.255:$port: Permission denied"* ]]
-	peer_bg bc log --bind 0.0.0.0
-	timeout "$T" "$SOCKCTL" udp-send --broadcast 127.255.255.255 "$port" to-all
-	wait_file_contains "$BATS_TEST_TMPDIR/bc.out" "$(printf to-all | hexof)"
+	start_bg bc "$SOCKCTL" serve -u --echo "*" 0
+	wait_ready bc || return 1
+	run --separate-stderr timeout "$T" "$SOCKCTL" udp-send --broadcast --replies 1 --from 127.255.255.255 "$port" to-all
+	assert_success
+	assert_output "$(printf '127.0.0.1:%s\tto-all' "$port")"
 }
 
 @test "bad input: empty or odd hex, oversize payloads, bad rates and counts" {
