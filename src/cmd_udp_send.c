@@ -883,7 +883,8 @@ static int run(struct us *u, int argc, char **argv)
 		u->pl = calloc((size_t)nmsgs, sizeof *u->pl);
 		if (!u->pl)
 			return errmsg("out of memory"), EXIT_FAIL;
-		for (int i = 0; i < nmsgs; i++, u->npl++) {
+		u->npl = (size_t)nmsgs; /* freed by us_free, even half-built */
+		for (int i = 0; i < nmsgs; i++) {
 			size_t len = strlen(msgs[i]);
 			u->pl[i].data = malloc(len ? len : 1);
 			if (!u->pl[i].data)

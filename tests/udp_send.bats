@@ -145,7 +145,7 @@ socat_echo_bg() {
 
 @test "--replies N stops after N replies; timeouts and unreachable ports exit 1 and say which" {
 	start_bg srv "$SOCKCTL" serve -u --respond xxxxx 0
-	wait_ready srv
+	wait_ready srv || return 1
 	run --separate-stderr timeout "$T" "$SOCKCTL" udp-send --replies 2 127.0.0.1 "$port" a b c
 	assert_success
 	assert_output "$(printf 'xxxxx\nxxxxx')"
