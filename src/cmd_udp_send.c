@@ -8,17 +8,13 @@
  * socket, because their replies come from other addresses. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +22,7 @@
 #include "hexpayload.h"
 #include "loop.h"
 #include "sock.h"
+#include "udp_dest.h"
 #include "udp_probe.h"
 
 /* The largest payloads: IPv4 65535 - 20 - 8, IPv6 65535 - 8 (no
@@ -42,11 +39,7 @@ struct payload {
 
 struct us {
 	struct loop *l;
-	int fd;
-	bool group; /* broadcast or multicast: unconnected, replies from anyone */
-	struct sock_addr dst;
-	char dst_text[SOCK_ADDRSTRLEN];
-	char unlink_path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* -U -s file */
+	struct udp_dest d; /* owns d.fd */
 	size_t maxdgram;
 
 	/* What to send. */
@@ -142,7 +135,7 @@ static void finish(struct us *u, int status)
 
 static void set_mask(struct us *u, int mask)
 {
-	if (loop_io_mask(u->l, u->fd, mask) < 0) {
+	if (loop_io_mask(u->l, u->d.fd, mask) < 0) {
 		errmsg("event loop: %s", strerror(errno));
 		finish(u, EXIT_FAIL);
 	}
@@ -150,10 +143,10 @@ static void set_mask(struct us *u, int mask)
 
 static void fail_errno(struct us *u, const char *what, int e)
 {
-	if (e == ECONNREFUSED && u->dst.ss.ss_family != AF_UNIX)
-		errmsg("%s %s: port unreachable (ICMP: %s)", what, u->dst_text, strerror(e));
+	if (e == ECONNREFUSED && u->d.dst.ss.ss_family != AF_UNIX)
+		errmsg("%s %s: port unreachable (ICMP: %s)", what, u->d.text, strerror(e));
 	else
-		errmsg("%s %s: %s", what, u->dst_text, strerror(e));
+		errmsg("%s %s: %s", what, u->d.text, strerror(e));
 	finish(u, EXIT_FAIL);
 }
 
@@ -196,8 +189,8 @@ static int next_line(struct us *u, struct payload *out)
 		if (len > u->maxdgram) {
 			errmsg("stdin line %" PRIu64
 			       " is %zu bytes; the largest %s datagram is %zu",
-			       u->lineno + 1, len, sock_proto_name(u->dst.ss.ss_family, SOCK_DGRAM),
-			       u->maxdgram);
+			       u->lineno + 1, len,
+			       sock_proto_name(u->d.dst.ss.ss_family, SOCK_DGRAM), u->maxdgram);
 			finish(u, EXIT_USAGE);
 			return -2;
 		}
@@ -279,8 +272,8 @@ static int send_batch(struct us *u, const struct payload *line, int n)
 			iov[i] = (struct iovec){p->data, p->len};
 		}
 	}
-	struct sockaddr *to = u->group ? (struct sockaddr *)&u->dst.ss : NULL;
-	socklen_t tolen = u->group ? u->dst.len : 0;
+	struct sockaddr *to = u->d.group ? (struct sockaddr *)&u->d.dst.ss : NULL;
+	socklen_t tolen = u->d.group ? u->d.dst.len : 0;
 #ifdef HAVE_SENDMMSG
 	if (n > 1) {
 		struct mmsghdr mm[BATCH];
@@ -291,12 +284,12 @@ static int send_batch(struct us *u, const struct payload *line, int n)
 			mm[i].msg_hdr.msg_name = to;
 			mm[i].msg_hdr.msg_namelen = tolen;
 		}
-		return sendmmsg(u->fd, mm, (unsigned)n, 0);
+		return sendmmsg(u->d.fd, mm, (unsigned)n, 0);
 	}
 #endif
 	int sent = 0;
 	for (; sent < n; sent++) {
-		if (sendto(u->fd, iov[sent].iov_base, iov[sent].iov_len, 0, to, tolen) < 0)
+		if (sendto(u->d.fd, iov[sent].iov_base, iov[sent].iov_len, 0, to, tolen) < 0)
 			return sent ? sent : -1;
 	}
 	return sent;
@@ -371,7 +364,7 @@ static bool replies_complete(const struct us *u)
 	if (u->want)
 		return u->probe->received >= u->want;
 	/* Many hosts may answer a group: wait out the whole -w. */
-	return !u->group && u->probe->received >= u->probe->sent;
+	return !u->d.group && u->probe->received >= u->probe->sent;
 }
 
 static void sending_finished(struct us *u)
@@ -392,7 +385,7 @@ static void on_pace(struct loop *l, void *arg)
 static void on_wait_timeout(struct loop *l, void *arg)
 {
 	struct us *u = arg;
-	if (u->group && !u->want && u->probe->received > 0) {
+	if (u->d.group && !u->want && u->probe->received > 0) {
 		finish(u, u->truncated ? EXIT_FAIL : EXIT_OK);
 		return;
 	}
@@ -400,10 +393,10 @@ static void on_wait_timeout(struct loop *l, void *arg)
 	char secs[32];
 	snprintf(secs, sizeof secs, "%g s", u->wait_ms / 1000.0);
 	if (u->probe->received == 0)
-		errmsg("timeout: no reply from %s within %s", u->dst_text, secs);
+		errmsg("timeout: no reply from %s within %s", u->d.text, secs);
 	else
 		errmsg("timeout: %" PRIu64 " of %" PRIu64 " replies from %s within %s",
-		       u->probe->received, want, u->dst_text, secs);
+		       u->probe->received, want, u->d.text, secs);
 	finish(u, EXIT_FAIL);
 }
 
@@ -528,131 +521,6 @@ static void on_signal(struct loop *l, int signo, void *arg)
 
 /* ---- set-up ---- */
 
-static bool is_multicast(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return IN_MULTICAST(ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr));
-	if (sa->sa_family == AF_INET6)
-		return IN6_IS_ADDR_MULTICAST(&((const struct sockaddr_in6 *)sa)->sin6_addr);
-	return false;
-}
-
-struct addr_opts {
-	const char *src_host, *src_port, *iface;
-	int ttl; /* -1: leave alone */
-	bool broadcast;
-};
-
-static int set_ip_options(int fd, int family, bool mcast, const struct addr_opts *o, char *err,
-			  size_t errlen)
-{
-	int one = 1;
-	if (o->broadcast && setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0) {
-		snprintf(err, errlen, "SO_BROADCAST: %s", strerror(errno));
-		return -1;
-	}
-	if (o->ttl >= 0) {
-		int v4[2] = {IP_TTL, IP_MULTICAST_TTL},
-		    v6[2] = {IPV6_UNICAST_HOPS, IPV6_MULTICAST_HOPS};
-		for (int i = 0; i < 2; i++) {
-			int r = family == AF_INET
-				    ? setsockopt(fd, IPPROTO_IP, v4[i], &o->ttl, sizeof o->ttl)
-				    : setsockopt(fd, IPPROTO_IPV6, v6[i], &o->ttl, sizeof o->ttl);
-			if (r < 0) {
-				snprintf(err, errlen, "--ttl %d: %s", o->ttl, strerror(errno));
-				return -1;
-			}
-		}
-	}
-	if (!o->iface)
-		return 0;
-	struct in_addr ia;
-	bool is_addr = family == AF_INET && inet_pton(AF_INET, o->iface, &ia) == 1;
-	unsigned idx = is_addr ? 0 : if_nametoindex(o->iface);
-	if (!is_addr && idx == 0) {
-		snprintf(err, errlen, "interface '%s': %s", o->iface, strerror(errno));
-		return -1;
-	}
-	int r;
-	if (mcast && family == AF_INET) {
-		struct ip_mreqn mr = {.imr_ifindex = (int)idx};
-		if (is_addr)
-			mr.imr_address = ia;
-		r = setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof mr);
-	} else if (mcast) {
-		r = setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx, sizeof idx);
-	} else if (is_addr) {
-		snprintf(err, errlen, "--interface takes a name for unicast destinations");
-		return -1;
-	} else {
-		r = setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, o->iface,
-			       (socklen_t)strlen(o->iface));
-	}
-	if (r < 0) {
-		snprintf(err, errlen, "interface '%s': %s", o->iface, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Opens the socket towards ep; returns the fd or -1 with err filled. */
-static int open_socket(struct us *u, const struct sock_endpoint *ep, const struct addr_opts *o,
-		       char *err, size_t errlen)
-{
-	struct addrinfo *res;
-	if (sock_resolve(ep, false, &res, err, errlen) < 0)
-		return -1;
-	int fd = -1;
-	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		sock_addr_str(ai->ai_addr, ai->ai_addrlen, u->dst_text, sizeof u->dst_text);
-		memcpy(&u->dst.ss, ai->ai_addr, ai->ai_addrlen);
-		u->dst.len = ai->ai_addrlen;
-		fd = sock_socket(ai->ai_family, SOCK_DGRAM, 0);
-		if (fd < 0) {
-			snprintf(err, errlen, "socket: %s", strerror(errno));
-			continue;
-		}
-		bool mcast = is_multicast(ai->ai_addr);
-		u->group = mcast || o->broadcast;
-		if (ai->ai_family == AF_UNIX) {
-			struct sock_addr me = {.len = sizeof(sa_family_t)};
-			me.ss.ss_family = AF_UNIX; /* autobind: an abstract name of its own */
-			if (o->src_host && !sock_unix_addr(o->src_host, &me)) {
-				snprintf(err, errlen, "source path '%s' is empty or too long",
-					 o->src_host);
-				close(fd);
-				fd = -1;
-				break;
-			}
-			if (bind(fd, (struct sockaddr *)&me.ss, me.len) < 0) {
-				snprintf(err, errlen, "bind %s: %s",
-					 o->src_host ? o->src_host : "(autobind)", strerror(errno));
-				close(fd);
-				fd = -1;
-				break;
-			}
-			if (o->src_host && o->src_host[0] != '@')
-				snprintf(u->unlink_path, sizeof u->unlink_path, "%s", o->src_host);
-		} else {
-			if (set_ip_options(fd, ai->ai_family, mcast, o, err, errlen) < 0 ||
-			    ((o->src_host || o->src_port) &&
-			     sock_bind_source(fd, ai->ai_family, SOCK_DGRAM, o->src_host,
-					      o->src_port, err, errlen) < 0)) {
-				close(fd);
-				fd = -1;
-				break; /* the same on every address: say it once */
-			}
-		}
-		if (u->group || connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		snprintf(err, errlen, "connect %s: %s", u->dst_text, strerror(errno));
-		close(fd);
-		fd = -1;
-	}
-	sock_freeaddrinfo(res);
-	return fd;
-}
-
 /* Reads all of stdin (one datagram) with at most max + 1 bytes. */
 static int read_stdin_all(struct payload *p, size_t max, char *err, size_t errlen)
 {
@@ -715,10 +583,10 @@ static void us_free(struct us *u)
 	free(u->rbuf);
 	free(u->rfrom);
 	free(u->probe);
-	if (u->fd >= 0)
-		close(u->fd);
-	if (u->unlink_path[0])
-		unlink(u->unlink_path);
+	if (u->d.fd >= 0)
+		close(u->d.fd);
+	if (u->d.unlink_path[0])
+		unlink(u->d.unlink_path);
 	if (u->l)
 		loop_free(u->l);
 }
@@ -727,7 +595,7 @@ static int run(struct us *u, int argc, char **argv);
 
 int cmd_udp_send(int argc, char **argv)
 {
-	struct us u = {.fd = -1, .rbufsize = 65536, .status = EXIT_FAIL};
+	struct us u = {.d.fd = -1, .rbufsize = 65536, .status = EXIT_FAIL};
 	int r = run(&u, argc, argv);
 	us_free(&u);
 	return r;
@@ -755,7 +623,7 @@ static int run(struct us *u, int argc, char **argv)
 	    {"interface", required_argument, NULL, OPT_IFACE},
 	    {NULL, 0, NULL, 0},
 	};
-	struct addr_opts ao = {.ttl = -1};
+	struct udp_dest_opts ao = {.ttl = -1};
 	const char *unix_path = NULL;
 	bool lines = false, have_size = false, have_wait = false, have_count = false;
 	long v;
@@ -912,12 +780,11 @@ static int run(struct us *u, int argc, char **argv)
 	if (!u->l)
 		return status;
 	char err[SOCK_ERRLEN + SOCK_ADDRSTRLEN];
-	u->fd = open_socket(u, &ep, &ao, err, sizeof err);
-	if (u->fd < 0) {
+	if (udp_dest_open(&ep, &ao, &u->d, err, sizeof err) < 0) {
 		errmsg("%s", err);
 		return EXIT_FAIL;
 	}
-	int family = u->dst.ss.ss_family;
+	int family = u->d.dst.ss.ss_family;
 	u->maxdgram = family == AF_INET ? MAX_UDP4 : family == AF_INET6 ? MAX_UDP6 : MAX_UNIX;
 	const char *proto = sock_proto_name(family, SOCK_DGRAM);
 	for (size_t i = 0; i < u->npl; i++)
@@ -989,7 +856,7 @@ static int run(struct us *u, int argc, char **argv)
 
 	/* Big enough to keep a burst of replies rather than drop it. */
 	int rcvbuf = 4 << 20;
-	setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	setsockopt(u->d.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	u->rbatch = u->rbufsize > 65536 ? 1 : (int)((2u << 20) / u->rbufsize);
 	if (u->rbatch > BATCH)
 		u->rbatch = BATCH;
@@ -1001,8 +868,8 @@ static int run(struct us *u, int argc, char **argv)
 	probe_init(u->probe);
 	timer_init(&u->pace, on_pace, u);
 	timer_init(&u->wait, on_wait_timeout, u);
-	if (loop_io(u->l, u->fd, MUX_READ | MUX_WRITE, on_socket, u) < 0) {
-		errmsg("event loop: socket %d: %s", u->fd, strerror(errno));
+	if (loop_io(u->l, u->d.fd, MUX_READ | MUX_WRITE, on_socket, u) < 0) {
+		errmsg("event loop: socket %d: %s", u->d.fd, strerror(errno));
 		return EXIT_FAIL;
 	}
 	loop_signal(u->l, SIGINT, on_signal, u);
@@ -1010,10 +877,10 @@ static int run(struct us *u, int argc, char **argv)
 	if (g_opts.verbose) {
 		struct sock_addr me;
 		char a[SOCK_ADDRSTRLEN] = "?";
-		if (sock_local_addr(u->fd, &me) == 0)
+		if (sock_local_addr(u->d.fd, &me) == 0)
 			sock_addr_str((const struct sockaddr *)&me.ss, me.len, a, sizeof a);
-		vmsg("sending to %s from %s (%s%s, mux=%s)", u->dst_text, a, proto,
-		     u->group ? ", unconnected" : "", loop_backend(u->l));
+		vmsg("sending to %s from %s (%s%s, mux=%s)", u->d.text, a, proto,
+		     u->d.group ? ", unconnected" : "", loop_backend(u->l));
 	}
 	int64_t t0 = now_us();
 	pump(u);
