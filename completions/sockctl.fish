@@ -1,7 +1,26 @@
 # fish completion for sockctl
-set -l commands help udp-send
+set -l commands serve connect help udp-send
 complete -c sockctl -f
+complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a serve -d 'listen; relay or run a handler'
+complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a connect -d 'connect and relay stdin/stdout'
 complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a help -d 'show help for a command'
+complete -c sockctl -n "__fish_seen_subcommand_from serve" -l echo -d 'send back what each client sends'
+complete -c sockctl -n "__fish_seen_subcommand_from serve" -l upper -d 'echo upper-cased'
+complete -c sockctl -n "__fish_seen_subcommand_from serve" -l discard -d 'read and drop'
+complete -c sockctl -n "__fish_seen_subcommand_from serve" -l respond -r -d 'send TEXT or @FILE, then close'
+complete -c sockctl -n "__fish_seen_subcommand_from serve" -s k -l keep-open -d 'serve many clients'
+complete -c sockctl -n "__fish_seen_subcommand_from serve" -l backlog -x -d 'listen backlog'
+complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -s u -l udp -d 'UDP'
+complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -s U -l unix -r -d 'Unix socket path'
+complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -s i -l idle -x -d 'idle timeout (seconds)'
+complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -s q -l quit-after -x -d 'quit after stdin EOF (seconds)'
+complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l no-shutdown -d 'no FIN on stdin EOF'
+complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l send-only -d 'only send'
+complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l recv-only -d 'only receive'
+complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l no-zero-copy -d 'no splice/sendfile'
+complete -c sockctl -n "__fish_seen_subcommand_from connect" -s w -l wait -x -d 'connect timeout (seconds)'
+complete -c sockctl -n "__fish_seen_subcommand_from connect" -s s -l source -x -d 'source address'
+complete -c sockctl -n "__fish_seen_subcommand_from connect" -s p -l source-port -x -d 'source port'
 complete -c sockctl -l mux -x -a 'auto select poll epoll' -d 'event loop backend'
 complete -c sockctl -s 4 -d 'IPv4 only'
 complete -c sockctl -s 6 -d 'IPv6 only'

@@ -18,7 +18,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 /* Options accepted before and after the command name. */
 struct common_opts {
 	const char *mux; /* backend name, NULL = auto (or $SOCKCTL_MUX) */
-	int family;      /* AF_UNSPEC, AF_INET or AF_INET6 */
+	int family;	 /* AF_UNSPEC, AF_INET or AF_INET6 */
 	int verbose;
 	bool quiet;
 	bool numeric; /* -n: no name lookups */
@@ -87,7 +87,7 @@ bool parse_long(const char *s, long min, long max, long *out);
 /* getopt_long with the common options handled inside: returns only the
  * command's own options, 'h' for --help, -1 at the end of options, and '?'
  * after it printed a usage error (the caller returns EXIT_USAGE). Set
- * optind = 1 (done by main) before the first call. */
+ * optind = 0 (done by main) before the first call. */
 int cmd_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 
 #endif

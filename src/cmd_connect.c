@@ -80,8 +80,8 @@ static void on_connected(struct loop *l, int fd, int err, const char *errtext, v
 		vmsg("connected to %s from %s (%s)", s->peer,
 		     sock_addr_str((struct sockaddr *)&local.ss, local.len, lbuf, sizeof lbuf),
 		     s->proto);
-	s->relay = relay_start(l, STDIN_FILENO, STDOUT_FILENO, fd, s->peer, &s->ro, on_relay_done,
-			       s);
+	s->relay =
+	    relay_start(l, STDIN_FILENO, STDOUT_FILENO, fd, s->peer, &s->ro, on_relay_done, s);
 	if (!s->relay) {
 		errmsg("out of memory");
 		s->status = EXIT_FAIL;

@@ -50,8 +50,17 @@ static const char help[] =
     "SIGINT or SIGTERM stop the server cleanly (exit 0).\n"
     "Exit status: 0 done, 1 failure, 2 usage error.\n";
 
-enum { OPT_ECHO = OPT_BASE, OPT_UPPER, OPT_DISCARD, OPT_RESPOND, OPT_NO_SHUTDOWN,
-       OPT_SEND_ONLY, OPT_RECV_ONLY, OPT_BACKLOG, OPT_NO_ZC };
+enum {
+	OPT_ECHO = OPT_BASE,
+	OPT_UPPER,
+	OPT_DISCARD,
+	OPT_RESPOND,
+	OPT_NO_SHUTDOWN,
+	OPT_SEND_ONLY,
+	OPT_RECV_ONLY,
+	OPT_BACKLOG,
+	OPT_NO_ZC
+};
 
 static int set_handler(struct server *s, enum serve_handler h, const char *name)
 {

@@ -25,7 +25,7 @@ struct sig {
 };
 
 struct loop {
-	struct mux *mux; /* owned */
+	struct mux *mux;   /* owned */
 	struct handler *h; /* owned; indexed by fd */
 	int nh;
 	int nwatched; /* fds with a non-zero mask */

@@ -54,7 +54,9 @@ static const struct cmd_entry *find_cmd(const char *name)
 static int run_cmd(const struct cmd_entry *c, int argc, char **argv)
 {
 	g_cmdname = c->name;
-	optind = 1;
+	/* 0, not 1: glibc then starts afresh, forgetting the stop-at-operand
+	 * mode used for the global options. */
+	optind = 0;
 	return c->fn(argc, argv);
 }
 
@@ -71,7 +73,7 @@ int main(int argc, char **argv)
 	};
 	optind = 1;
 	int c;
-	while ((c = cmd_getopt(argc, argv, COMMON_SHORTOPTS, longopts)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "+" COMMON_SHORTOPTS, longopts)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(main_help, stdout);

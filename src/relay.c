@@ -13,9 +13,9 @@
 #include "buf.h"
 #include "relay.h"
 
-#define COPY_BUF (256 * 1024)
+#define COPY_BUF  (256 * 1024)
 #define PIPE_SIZE (1024 * 1024)
-#define CHUNK (1024 * 1024)
+#define CHUNK	  (1024 * 1024)
 /* Rounds per readiness event before giving others a turn. */
 #define ROUNDS 8
 
@@ -32,8 +32,8 @@ struct pump {
 	size_t inpipe, pipecap;
 	bool pipe_full;
 	bool eof, done, off;
-	int err;	  /* errno of a failure, 0 if none */
-	bool err_on_out;  /* the failure was writing (else reading) */
+	int err;	 /* errno of a failure, 0 if none */
+	bool err_on_out; /* the failure was writing (else reading) */
 	uint64_t bytes;
 };
 
@@ -155,7 +155,9 @@ static ssize_t read_in(struct pump *p, void *b, size_t n)
 	return read(p->in, b, n);
 }
 
-static bool step_copy(struct pump *p, bool *read_once)
+/* may_read: the input reported readable in this event; a blocking input
+ * (stdin) is read only then, and once, so the loop never blocks on it. */
+static bool step_copy(struct pump *p, bool may_read, bool *read_once)
 {
 	bool progress = false;
 	if (!p->buf.data && !buf_init(&p->buf, COPY_BUF)) {
@@ -174,7 +176,7 @@ static bool step_copy(struct pump *p, bool *read_once)
 		}
 	}
 	bool can_read = !p->eof && buf_space(&p->buf) > 0 && (!p->dgram || !buf_len(&p->buf));
-	if (can_read && (p->in_nonblock || !*read_once)) {
+	if (can_read && (p->in_nonblock || (may_read && !*read_once))) {
 		size_t room;
 		char *t = buf_tail(&p->buf, &room);
 		ssize_t n = read_in(p, t, room);
@@ -270,7 +272,7 @@ static size_t pending(const struct pump *p)
 }
 
 /* Moves what can be moved now; returns whether any byte moved. */
-static bool pump_run(struct pump *p)
+static bool pump_run(struct pump *p, bool may_read)
 {
 	if (p->done || p->off)
 		return false;
@@ -285,7 +287,7 @@ static bool pump_run(struct pump *p)
 			prog = step_sendfile(p);
 			break;
 		default:
-			prog = step_copy(p, &read_once);
+			prog = step_copy(p, may_read, &read_once);
 			break;
 		}
 		if (p->eof && !pending(p))
@@ -458,10 +460,11 @@ static void on_io(struct loop *l, int fd, int mask, void *arg)
 	struct relay *r = arg;
 	bool up_was = r->up.done;
 	bool moved = false;
+	bool readable = mask & MUX_READ;
 	if (!r->up.done && (fd == r->up.in || fd == r->up.out))
-		moved |= pump_run(&r->up);
+		moved |= pump_run(&r->up, readable && fd == r->up.in);
 	if (!r->down.done && (fd == r->down.in || fd == r->down.out))
-		moved |= pump_run(&r->down);
+		moved |= pump_run(&r->down, readable && fd == r->down.in);
 	if (moved)
 		r->last_activity = loop_now(l);
 	if (!up_was && r->up.done && !r->up.err)

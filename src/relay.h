@@ -11,15 +11,15 @@
 #include "loop.h"
 
 struct relay_opts {
-	bool dgram;	     /* datagram socket: one read = one datagram */
-	bool no_shutdown;    /* local EOF does not shut down the socket's write side */
-	bool send_only;	     /* never read the socket; done once local input is sent */
-	bool recv_only;	     /* never read local input */
+	bool dgram;	       /* datagram socket: one read = one datagram */
+	bool no_shutdown;      /* local EOF does not shut down the socket's write side */
+	bool send_only;	       /* never read the socket; done once local input is sent */
+	bool recv_only;	       /* never read local input */
 	int quit_after_eof_ms; /* -q: stop this long after local EOF; -1 = never */
-	int idle_ms;	     /* -i: stop after this long without data; 0 = never */
-	int dgram_wait_ms;   /* datagrams: wait this long for replies after EOF */
-	bool local_is_tty;   /* stop when the peer closes, instead of sending on */
-	bool zero_copy;	     /* allow splice/sendfile (off for tests of the copy path) */
+	int idle_ms;	       /* -i: stop after this long without data; 0 = never */
+	int dgram_wait_ms;     /* datagrams: wait this long for replies after EOF */
+	bool local_is_tty;     /* stop when the peer closes, instead of sending on */
+	bool zero_copy;	       /* allow splice/sendfile (off for tests of the copy path) */
 };
 
 struct relay_stats {

@@ -18,10 +18,10 @@ struct sconn;
 
 struct server {
 	struct loop *loop;
-	int lfd;	  /* listening (or datagram) socket; owned */
-	int reserve_fd;	  /* spare fd given up to accept-and-close at EMFILE */
+	int lfd;	/* listening (or datagram) socket; owned */
+	int reserve_fd; /* spare fd given up to accept-and-close at EMFILE */
 	enum serve_handler handler;
-	bool keep_open;	  /* -k */
+	bool keep_open; /* -k */
 	bool dgram;
 	int family;
 	const char *proto;

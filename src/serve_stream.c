@@ -12,8 +12,8 @@
 #include "cmd.h"
 #include "serve.h"
 
-#define PEND_MAX (256 * 1024) /* per-connection output queue */
-#define READ_CHUNK (64 * 1024)
+#define PEND_MAX	  (256 * 1024) /* per-connection output queue */
+#define READ_CHUNK	  (64 * 1024)
 #define RESPOND_LINGER_MS 2000
 
 struct sconn {
@@ -128,8 +128,8 @@ static bool settle(struct sconn *c)
 	struct server *s = c->srv;
 	if (pending(c))
 		return true;
-	bool out_done = c->eof_in || s->handler == H_RESPOND ||
-			(s->handler == H_RELAY && s->stdin_eof);
+	bool out_done =
+	    c->eof_in || s->handler == H_RESPOND || (s->handler == H_RELAY && s->stdin_eof);
 	if (s->handler == H_RELAY && !c->eof_in) {
 		if (s->stdin_eof && !c->shut) {
 			shutdown(c->fd, SHUT_WR);

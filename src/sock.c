@@ -227,8 +227,11 @@ int sock_listen(const struct sock_endpoint *ep, const struct sock_listen_opts *o
 int sock_bind_source(int fd, int family, int socktype, const char *host, const char *port,
 		     char *err, size_t errlen)
 {
-	struct sock_endpoint ep = {.host = host ? host : "", .port = port ? port : "0",
-				   .family = family, .socktype = socktype, .numeric = false};
+	struct sock_endpoint ep = {.host = host ? host : "",
+				   .port = port ? port : "0",
+				   .family = family,
+				   .socktype = socktype,
+				   .numeric = false};
 	struct addrinfo *res;
 	if (sock_resolve(&ep, true, &res, err, errlen) < 0)
 		return -1;
@@ -238,7 +241,8 @@ int sock_bind_source(int fd, int family, int socktype, const char *host, const c
 	if (r < 0) {
 		char a[SOCK_ADDRSTRLEN];
 		snprintf(err, errlen, "bind source %s: %s",
-			 sock_addr_str(res->ai_addr, res->ai_addrlen, a, sizeof a), strerror(errno));
+			 sock_addr_str(res->ai_addr, res->ai_addrlen, a, sizeof a),
+			 strerror(errno));
 	}
 	sock_freeaddrinfo(res);
 	return r;

@@ -22,12 +22,12 @@ struct sock_addr {
 
 /* Where to listen or connect. */
 struct sock_endpoint {
-	const char *host;     /* NULL: loopback for listeners */
-	const char *port;     /* number or service name; NULL for Unix */
+	const char *host;      /* NULL: loopback for listeners */
+	const char *port;      /* number or service name; NULL for Unix */
 	const char *unix_path; /* -U: path, or "@name" for the abstract namespace */
-	int family;	      /* AF_UNSPEC, AF_INET, AF_INET6 */
-	int socktype;	      /* SOCK_STREAM or SOCK_DGRAM */
-	bool numeric;	      /* no DNS lookups (-n) */
+	int family;	       /* AF_UNSPEC, AF_INET, AF_INET6 */
+	int socktype;	       /* SOCK_STREAM or SOCK_DGRAM */
+	bool numeric;	       /* no DNS lookups (-n) */
 };
 
 /* Parses a port: decimal 0..65535 or a service name from /etc/services

@@ -97,18 +97,24 @@ int common_opt(int c, const char *arg)
 int cmd_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
 	char spec[128];
-	/* Leading '+': stop at the first operand (so `--exec prog -x` and
-	 * negative-looking operands behave); ':' reports missing arguments. */
-	snprintf(spec, sizeof spec, "+:%s", shortopts);
+	/* Options may follow operands (`connect host port -w 3`), as with
+	 * GNU getopt; a command whose shortopts start with '+' stops at the
+	 * first operand instead. ':' reports missing arguments. */
+	bool posix = shortopts[0] == '+';
+	snprintf(spec, sizeof spec, "%s:%s", posix ? "+" : "", shortopts + posix);
 	opterr = 0;
 	for (;;) {
-		int prev = optind;
+		int prev = optind ? optind : 1;
 		int c = getopt_long(argc, argv, spec, longopts, NULL);
 		if (c == -1)
 			return -1;
 		if (c == '?') {
 			const char *bad = prev < argc ? argv[prev] : "?";
-			if (optopt && (prev >= argc || strncmp(bad, "--", 2) != 0))
+			if (optopt >= '0' && optopt <= '9')
+				usage_error("invalid argument '-%c...': negative numbers are not "
+					    "valid here",
+					    optopt);
+			else if (optopt && (prev >= argc || strncmp(bad, "--", 2) != 0))
 				usage_error("unknown option '-%c'", optopt);
 			else
 				usage_error("unknown option '%s'", bad);
@@ -122,8 +128,12 @@ int cmd_getopt(int argc, char **argv, const char *shortopts, const struct option
 				usage_error("option '%s' needs a value", bad);
 			return '?';
 		}
-		int r = common_opt(c, optarg);
-		if (r == 0)
+		/* A letter the command gives a value (connect's -q SECS) is the
+		 * command's, not the global flag of the same letter. */
+		const char *own = c > 0 && c < 0x100 ? strchr(shortopts, c) : NULL;
+		if (own && own[1] == ':')
+			return c;
+		if (common_opt(c, optarg) == 0)
 			return c;
 	}
 }

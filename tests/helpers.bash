@@ -6,6 +6,10 @@ bats_load_library bats-support
 bats_load_library bats-assert
 
 : "${SOCKCTL:=$BATS_TEST_DIRNAME/../sockctl}"
+# Debian's python3 (a version manager's shim on PATH can take seconds to
+# start, or not start at all under bats).
+PY=/usr/bin/python3
+[[ -x $PY ]] || PY=python3
 # How long a client may run before the test calls it a hang.
 T=${SOCKCTL_TEST_TIMEOUT:-20}
 
@@ -17,7 +21,9 @@ _bg_pids=()
 start_bg() {
 	local name=$1
 	shift
-	"$@" >"$BATS_TEST_TMPDIR/$name.out" 2>"$BATS_TEST_TMPDIR/$name.err" &
+	# Fds 7-9 are the tests' fifo writers: a child must not hold them, or
+	# the reader never sees EOF.
+	"$@" >"$BATS_TEST_TMPDIR/$name.out" 2>"$BATS_TEST_TMPDIR/$name.err" 7>&- 8>&- 9>&- &
 	local pid=$!
 	_bg_pids+=("$pid")
 	eval "${name}_pid=$pid"
@@ -28,7 +34,7 @@ start_bg() {
 start_bg_stdin() {
 	local name=$1 input=$2
 	shift 2
-	"$@" <"$input" >"$BATS_TEST_TMPDIR/$name.out" 2>"$BATS_TEST_TMPDIR/$name.err" &
+	"$@" <"$input" >"$BATS_TEST_TMPDIR/$name.out" 2>"$BATS_TEST_TMPDIR/$name.err" 7>&- 8>&- 9>&- &
 	local pid=$!
 	_bg_pids+=("$pid")
 	eval "${name}_pid=$pid"
@@ -39,7 +45,7 @@ start_bg_stdin() {
 wait_ready() {
 	local name=$1 f="$BATS_TEST_TMPDIR/$1.err" i line
 	for ((i = 0; i < 1000; i++)); do
-		line=$(grep -m1 -E 'listening on ' "$f" 2>/dev/null)
+		line=$(grep -m1 -E 'listening on ' "$f" 2>/dev/null || true)
 		if [[ -n "$line" ]]; then
 			addr=${line#*listening on }
 			addr=${addr%% (*}
@@ -59,10 +65,16 @@ wait_ready() {
 	return 1
 }
 
-# serve NAME ARGS...: starts `sockctl serve ARGS` and waits for readiness.
+# serve_bg NAME ARGS...: starts `sockctl serve ARGS` and waits for
+# readiness; port 0 is added unless the last argument is a port or -U is
+# given.
 serve_bg() {
 	local name=$1
 	shift
+	local a add=1
+	for a in "$@"; do [[ $a == -U ]] && add=0; done
+	[[ $# -gt 0 && ${!#} =~ ^[0-9]+$ ]] && add=0
+	if ((add)); then set -- "$@" 0; fi
 	start_bg "$name" "$SOCKCTL" serve "$@"
 	wait_ready "$name"
 }
@@ -73,8 +85,8 @@ wait_exit() {
 	local pid=$1 limit=${2:-$T} i
 	for ((i = 0; i < limit * 100; i++)); do
 		if ! kill -0 "$pid" 2>/dev/null; then
-			wait "$pid"
-			status=$?
+			status=0
+			wait "$pid" || status=$?
 			return 0
 		fi
 		sleep 0.01
@@ -97,7 +109,7 @@ wait_file_contains() {
 
 # free_port: a port nothing listens on (bound then released).
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 teardown_common() {

@@ -1,0 +1,88 @@
+#!/usr/bin/env bats
+# Bad input: one clear line on stderr and the documented exit status.
+load helpers
+
+# expect_usage ARGS...: exit 2 with one line on stderr.
+expect_error() {
+	local code=$1 pattern=$2
+	shift 2
+	run --separate-stderr timeout $T "$SOCKCTL" "$@" </dev/null
+	[ "$status" -eq "$code" ] || fail "exit $status, wanted $code: $stderr"
+	[ "${#stderr_lines[@]}" -eq 1 ] || fail "wanted one line, got: $stderr"
+	[[ $stderr == *"$pattern"* ]] || fail "wanted '$pattern' in: $stderr"
+	[ -z "$output" ] || fail "stdout not empty: $output"
+}
+
+@test "unknown options" {
+	expect_error 2 "unknown option '--frob'" connect --frob 127.0.0.1 80
+	expect_error 2 "unknown option '-Z'" serve -Z 0
+	expect_error 2 "sockctl serve:" serve --frob 0
+}
+
+@test "options missing their value" {
+	expect_error 2 "option '-w' needs a value" connect 127.0.0.1 80 -w
+	expect_error 2 "option '--respond' needs a value" serve --respond
+}
+
+@test "bad ports" {
+	expect_error 2 "invalid port '0x'" connect 127.0.0.1 0x
+	expect_error 2 "invalid port '70000'" connect 127.0.0.1 70000
+	expect_error 2 "invalid argument '-1...'" connect 127.0.0.1 -1
+	expect_error 2 "invalid port '0'" connect 127.0.0.1 0
+	expect_error 2 "invalid port '65536'" serve 65536
+	expect_error 2 "not a number nor a known tcp service" serve nosuchservice
+}
+
+@test "bad values" {
+	expect_error 2 "invalid -w 'abc'" connect -w abc 127.0.0.1 80
+	expect_error 2 "invalid -i '-3'" connect -i -3 127.0.0.1 80
+	expect_error 2 "invalid -q 'soon'" connect -q soon 127.0.0.1 80
+	expect_error 2 "invalid --backlog '0'" serve --backlog 0 0
+	expect_error 2 "choose one handler" serve --echo --discard 0
+	expect_error 2 "exclude each other" connect --send-only --recv-only 127.0.0.1 80
+	expect_error 2 "unknown mux backend 'kq'" serve --mux=kq --echo 0
+}
+
+@test "missing and extra arguments" {
+	expect_error 2 "missing HOST and PORT" connect
+	expect_error 2 "missing PORT" connect 127.0.0.1
+	expect_error 2 "unexpected argument 'extra'" connect 127.0.0.1 80 extra
+	expect_error 2 "missing PORT" serve
+	expect_error 2 "with -U PATH, give no" connect -U /tmp/x 127.0.0.1
+}
+
+@test "unknown host: exit 1 naming the host" {
+	expect_error 1 "nosuchhost.invalid:" connect nosuchhost.invalid 80
+}
+
+@test "unreachable port: exit 1 with the reason" {
+	p=$(free_port)
+	expect_error 1 "connect 127.0.0.1:$p: Connection refused" connect 127.0.0.1 "$p"
+}
+
+@test "-n refuses names" {
+	expect_error 1 "not a numeric address" connect -n localhost 80
+}
+
+@test "address in use: exit 1 naming the address" {
+	serve_bg srv --echo -k
+	expect_error 1 "listen 127.0.0.1:$port: Address already in use" serve "$port"
+}
+
+@test "Unix path too long" {
+	long=$(printf 'x%.0s' {1..200})
+	expect_error 1 "too long" connect -U "/tmp/$long"
+}
+
+@test "help for every command exits 0 and mentions its usage" {
+	for c in serve connect; do
+		run "$SOCKCTL" "$c" --help
+		assert_success
+		assert_output --partial "usage: sockctl $c"
+		run "$SOCKCTL" help "$c"
+		assert_success
+		assert_output --partial "usage: sockctl $c"
+		run "$SOCKCTL" "$c" -h --mux=poll
+		assert_success
+	done
+}

@@ -1,0 +1,190 @@
+#!/usr/bin/env bats
+# serve: handlers, many clients, UDP and Unix servers.
+# sockctl: per-backend
+load helpers
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	CLIENTS="$PY $BATS_TEST_DIRNAME/clients.py"
+}
+
+@test "--upper upper-cases ASCII and leaves UTF-8 intact" {
+	serve_bg srv --upper
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"héllo wörld"
+	assert_success
+	assert_output "HéLLO WöRLD"
+}
+
+@test "--discard reads everything and sends nothing" {
+	serve_bg srv --discard -k
+	head -c 1000000 /dev/zero >zeros
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <zeros
+	assert_success
+	assert_output ""
+}
+
+@test "--respond TEXT and @FILE: sent whole, then closed" {
+	serve_bg srv -k --respond "hello there"
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" </dev/null
+	assert_success
+	assert_output "hello there"
+	head -c 300000 /dev/urandom >body
+	serve_bg srv2 -k --respond @body
+	# The client sends a request too: the response must survive it.
+	timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"GET / HTTP/1.0" >got
+	cmp body got
+}
+
+@test "--respond @FILE that does not exist: one line, exit 1" {
+	run --separate-stderr "$SOCKCTL" serve --respond @nonexistent 0
+	assert_failure 1
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ $stderr == *"nonexistent: No such file or directory"* ]]
+}
+
+@test "without -k: one client, then exit 0" {
+	serve_bg srv --echo
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<one
+	assert_output one
+	wait_exit "$srv_pid"
+	[ "$status" -eq 0 ]
+}
+
+@test "-k: 1000 sequential clients" {
+	serve_bg srv --echo -k
+	run timeout 60 $CLIENTS seq 1000 127.0.0.1 "$port"
+	assert_success
+	assert_output "ok 1000"
+}
+
+@test "-k: 200 concurrent clients" {
+	serve_bg srv --upper -k
+	run timeout 60 $CLIENTS conc 200 127.0.0.1 "$port"
+	assert_success
+	assert_output "ok 200"
+}
+
+@test "-k survives a client that resets, and serves the next one" {
+	serve_bg srv --echo -k
+	run timeout $T $CLIENTS reset 1 127.0.0.1 "$port"
+	assert_success
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<still-here
+	assert_output still-here
+	kill -0 "$srv_pid"
+}
+
+@test "-k relay: stdin goes to every client, every client's data to stdout" {
+	mkfifo in
+	start_bg_stdin srv in "$SOCKCTL" serve -k 0
+	exec 7>in
+	wait_ready srv
+	mkfifo c1in c2in
+	start_bg_stdin c1 c1in timeout $T "$SOCKCTL" connect 127.0.0.1 "$port"
+	start_bg_stdin c2 c2in timeout $T "$SOCKCTL" connect 127.0.0.1 "$port"
+	exec 8>c1in 9>c2in
+	echo from-one >&8
+	echo from-two >&9
+	wait_file_contains srv.out from-one
+	wait_file_contains srv.out from-two
+	echo broadcast >&7
+	wait_file_contains c1.out broadcast
+	wait_file_contains c2.out broadcast
+	# Server stdin EOF: every client gets FIN and, once it is done, exits.
+	exec 7>&- 8>&- 9>&-
+	wait_exit "$c1_pid"
+	[ "$status" -eq 0 ]
+	wait_exit "$c2_pid"
+	[ "$status" -eq 0 ]
+}
+
+@test "-i closes idle connections" {
+	serve_bg srv --echo -k -v -i 0.3
+	mkfifo in
+	start_bg_stdin cli in timeout $T "$SOCKCTL" connect 127.0.0.1 "$port"
+	exec 7>in
+	echo ping >&7
+	wait_file_contains cli.out ping
+	wait_file_contains srv.err "idle for 300 ms, closing"
+	# The client still has input open; closing it ends the client cleanly.
+	exec 7>&-
+	wait_exit "$cli_pid"
+	[ "$status" -eq 0 ]
+}
+
+@test "UDP: every sender gets its own echo" {
+	serve_bg srv -u --echo
+	grep -q "(udp, mux=" srv.err
+	run timeout $T $CLIENTS udp 5 127.0.0.1 "$port"
+	assert_success
+	assert_output "ok 5"
+}
+
+@test "UDP client: one datagram per read, replies printed, exits after the wait" {
+	serve_bg srv -u --upper
+	run timeout $T "$SOCKCTL" connect -u -i 0.3 127.0.0.1 "$port" <<<"datagram"
+	assert_success
+	assert_output DATAGRAM
+}
+
+@test "UDP client: refused port is an error, exit 1" {
+	p=$(free_port)
+	run --separate-stderr timeout $T "$SOCKCTL" connect -u 127.0.0.1 "$p" <<<"x"
+	assert_failure 1
+	[[ $stderr == *"port unreachable"* ]]
+}
+
+@test "UDP relay: datagrams to stdout, stdin back to the senders" {
+	mkfifo in
+	start_bg_stdin srv in "$SOCKCTL" serve -u 0
+	exec 7>in
+	wait_ready srv
+	mkfifo cin
+	start_bg_stdin cli cin timeout $T "$SOCKCTL" connect -u -i 5 127.0.0.1 "$port"
+	exec 8>cin
+	echo hello-server >&8
+	wait_file_contains srv.out hello-server
+	echo hello-client >&7
+	wait_file_contains cli.out hello-client
+	exec 7>&- 8>&-
+}
+
+@test "Unix stream: path socket, removed at exit; abstract names" {
+	serve_bg srv --echo -k -U "$BATS_TEST_TMPDIR/s.sock"
+	grep -q "listening on $BATS_TEST_TMPDIR/s.sock (unix, mux=" srv.err
+	run timeout $T "$SOCKCTL" connect -U "$BATS_TEST_TMPDIR/s.sock" <<<unix-stream
+	assert_output unix-stream
+	kill "$srv_pid"
+	wait_exit "$srv_pid"
+	[ ! -e "$BATS_TEST_TMPDIR/s.sock" ]
+	name="@sockctl-test-$$-$RANDOM"
+	serve_bg srv2 --upper -k -U "$name"
+	run timeout $T "$SOCKCTL" connect -U "$name" <<<abstract
+	assert_output ABSTRACT
+}
+
+@test "Unix datagram: replies reach the client" {
+	serve_bg srv -u --echo -U "$BATS_TEST_TMPDIR/d.sock"
+	grep -q "(unixgram, mux=" srv.err
+	run timeout $T "$SOCKCTL" connect -u -i 0.3 -U "$BATS_TEST_TMPDIR/d.sock" <<<unix-dgram
+	assert_success
+	assert_output unix-dgram
+}
+
+@test "a stale Unix socket file is replaced; a live one is not" {
+	serve_bg srv --echo -k -U "$BATS_TEST_TMPDIR/live.sock"
+	run --separate-stderr "$SOCKCTL" serve -U "$BATS_TEST_TMPDIR/live.sock"
+	assert_failure 1
+	[[ $stderr == *"Address already in use"* ]]
+	"$PY" -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$BATS_TEST_TMPDIR/stale.sock"
+	serve_bg srv2 --echo -U "$BATS_TEST_TMPDIR/stale.sock"
+	run timeout $T "$SOCKCTL" connect -U "$BATS_TEST_TMPDIR/stale.sock" <<<fresh
+	assert_output fresh
+}
+
+@test "IPv6 loopback with -6" {
+	"$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1",0))' 2>/dev/null || skip "no IPv6 loopback here"
+	serve_bg srv -6 --echo
+	grep -q 'listening on \[::1\]:' srv.err
+	run timeout $T "$SOCKCTL" connect ::1 "$port" <<<v6
+	assert_output v6
+}
