@@ -12,7 +12,7 @@ PEER="$BATS_TEST_DIRNAME/udp_peer.py"
 peer_bg() {
 	local name=$1
 	shift
-	start_bg "$name" python3 "$PEER" "$@"
+	start_bg "$name" "$PY" "$PEER" "$@"
 	# In a || list so that errexit does not end wait_ready's first poll.
 	wait_ready "$name" || return 1
 }
