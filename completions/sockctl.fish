@@ -1,5 +1,5 @@
 # fish completion for sockctl
-set -l commands serve connect help udp-send
+set -l commands serve connect resolve help udp-send
 complete -c sockctl -f
 complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a serve -d 'listen; relay or run a handler'
 complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a connect -d 'connect and relay stdin/stdout'
@@ -29,6 +29,24 @@ complete -c sockctl -s v -l verbose -d 'verbose'
 complete -c sockctl -s q -l quiet -d 'quiet'
 complete -c sockctl -s h -l help -d 'help'
 complete -c sockctl -l version -d 'show the version'
+complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a resolve -d 'names, addresses, services, protocols'
+set -l res "__fish_seen_subcommand_from resolve"
+complete -c sockctl -n $res -s x -l reverse -d 'operands are addresses'
+complete -c sockctl -n $res -s t -l type -x -a 'A AAAA CNAME MX NS TXT SRV PTR SOA CAA HINFO ANY' -d 'record type'
+complete -c sockctl -n $res -s f -l file -r -F -d 'read names from a file'
+complete -c sockctl -n $res -l server -x -d 'DNS server IP[:PORT]'
+complete -c sockctl -n $res -l tcp -d 'always use TCP'
+complete -c sockctl -n $res -l no-tcp-fallback -d 'keep truncated UDP answers'
+complete -c sockctl -n $res -l no-edns -d 'send no EDNS0 OPT record'
+complete -c sockctl -n $res -l timeout -x -d 'seconds per try'
+complete -c sockctl -n $res -l tries -x -d 'tries per server'
+complete -c sockctl -n $res -l parallel -x -d 'queries in flight'
+complete -c sockctl -n $res -l short -d 'data only'
+complete -c sockctl -n $res -l json -d 'one JSON document per lookup'
+complete -c sockctl -n $res -l service -x -d 'service NAME|PORT[/PROTO]'
+complete -c sockctl -n $res -l protocol -x -d 'protocol NAME|NUMBER'
+complete -c sockctl -n $res -l hostname -d 'this host name'
+complete -c sockctl -n $res -l fqdn -d 'this canonical name'
 complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a udp-send -d 'send datagrams and wait for the replies'
 set -l us "__fish_seen_subcommand_from udp-send"
 complete -c sockctl -n $us -l lines -d 'one datagram per stdin line'

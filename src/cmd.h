@@ -13,6 +13,8 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "compat.h"
+
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 /* Options accepted before and after the command name. */
@@ -78,6 +80,10 @@ struct loop;
 /* Creates the event loop on the chosen backend, or prints why not and
  * stores the exit status (2 usage, 1 failure) in *status. */
 struct loop *cmd_loop(int maxfds, int *status);
+
+/* Servers: raise the soft limit on open files to the hard limit, so that
+ * thousands of clients do not hit the default 1024. */
+void raise_fd_limit(void);
 
 /* Parses a non-negative decimal (seconds, may have a fraction) into ms. */
 bool parse_seconds(const char *s, int *ms_out);

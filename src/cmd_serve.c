@@ -233,6 +233,7 @@ int cmd_serve(int argc, char **argv)
 	if (respond_arg && load_respond(&s, respond_arg) < 0)
 		return EXIT_FAIL;
 
+	raise_fd_limit();
 	int status;
 	s.loop = cmd_loop(1024, &status);
 	if (!s.loop)

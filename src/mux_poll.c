@@ -14,6 +14,7 @@ struct pl {
 	int n, cap;
 	int *index; /* owned; fd -> position in pfd, -1 if absent */
 	int nindex;
+	int cursor; /* where the next scan of revents starts */
 };
 
 static void *pl_create(int maxfds)
@@ -83,8 +84,10 @@ static int pl_wait(void *state, struct mux_event *ev, int nev, int timeout_ms)
 	int r = poll(p->pfd, (nfds_t)p->n, timeout_ms);
 	if (r <= 0)
 		return r;
-	int n = 0;
-	for (int i = 0; i < p->n && n < nev; i++) {
+	/* Scan from where the last call stopped: with more ready fds than
+	 * nev, a fixed start would starve the ones at the end. */
+	int n = 0, i = p->cursor < p->n ? p->cursor : 0;
+	for (int k = 0; k < p->n && n < nev; k++, i = i + 1 < p->n ? i + 1 : 0) {
 		short re = p->pfd[i].revents;
 		if (!re)
 			continue;
@@ -98,6 +101,7 @@ static int pl_wait(void *state, struct mux_event *ev, int nev, int timeout_ms)
 		ev[n].fd = p->pfd[i].fd;
 		ev[n].mask = mask;
 		n++;
+		p->cursor = i + 1;
 	}
 	return n;
 }

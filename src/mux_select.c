@@ -12,6 +12,7 @@
 struct sel {
 	fd_set rd, wr;
 	int maxfd;
+	int cursor; /* where the next scan starts (fairness past nev) */
 };
 
 static void *sel_create(int maxfds)
@@ -61,13 +62,15 @@ static int sel_wait(void *state, struct mux_event *ev, int nev, int timeout_ms)
 	int r = select(s->maxfd + 1, &rd, &wr, NULL, tvp);
 	if (r <= 0)
 		return r;
-	int n = 0;
-	for (int fd = 0; fd <= s->maxfd && n < nev; fd++) {
+	int n = 0, span = s->maxfd + 1;
+	int fd = s->cursor < span ? s->cursor : 0;
+	for (int k = 0; k < span && n < nev; k++, fd = fd + 1 < span ? fd + 1 : 0) {
 		int mask = (FD_ISSET(fd, &rd) ? MUX_READ : 0) | (FD_ISSET(fd, &wr) ? MUX_WRITE : 0);
 		if (mask) {
 			ev[n].fd = fd;
 			ev[n].mask = mask;
 			n++;
+			s->cursor = fd + 1;
 		}
 	}
 	return n;

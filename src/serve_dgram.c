@@ -78,7 +78,7 @@ static void on_datagram(struct loop *l, int fd, int mask, void *arg)
 		switch (s->handler) {
 		case H_UPPER:
 			serve_upper(buf, len);
-			/* fall through */
+			FALLTHROUGH;
 		case H_ECHO:
 			reply(s, &from, buf, len);
 			break;

@@ -209,7 +209,7 @@ static void conn_read(struct sconn *c)
 		switch (s->handler) {
 		case H_UPPER:
 			serve_upper(buf, (size_t)n);
-			/* fall through */
+			FALLTHROUGH;
 		case H_ECHO:
 			if (!queue(c, buf, (size_t)n)) {
 				conn_close(c);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "cmd.h"
@@ -15,7 +16,8 @@
 struct common_opts g_opts = {.family = AF_UNSPEC};
 const char *g_cmdname;
 
-static void vmsgf(const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vmsgf(const char *prefix, const char *fmt,
+							va_list ap)
 {
 	char line[1024];
 	vsnprintf(line, sizeof line, fmt, ap);
@@ -205,4 +207,13 @@ struct loop *cmd_loop(int maxfds, int *status)
 		*status = EXIT_FAIL;
 	}
 	return l;
+}
+
+void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }

@@ -10,6 +10,10 @@ bats_load_library bats-assert
 # start, or not start at all under bats).
 PY=/usr/bin/python3
 [[ -x $PY ]] || PY=python3
+# Big transfers are divided by this (check-sanitize sets 8: the sanitized
+# binary is several times slower and the point there is memory safety).
+SCALE=${SOCKCTL_TEST_SCALE:-1}
+MIB64=$((64 * 1024 * 1024 / SCALE))
 # How long a client may run before the test calls it a hang.
 T=${SOCKCTL_TEST_TIMEOUT:-20}
 
@@ -97,13 +101,17 @@ wait_exit() {
 
 # wait_file_contains FILE TEXT [SECONDS]: polls until FILE holds TEXT.
 wait_file_contains() {
-	local f=$1 text=$2 limit=${3:-10} i
+	local f=$1 text=$2 limit=${3:-20} i
 	for ((i = 0; i < limit * 100; i++)); do
 		grep -qF -- "$text" "$f" 2>/dev/null && return 0
 		sleep 0.01
 	done
 	echo "'$text' never appeared in $f; it holds:" >&2
 	cat "$f" >&2
+	local e
+	for e in "$BATS_TEST_TMPDIR"/*.err; do
+		[[ -s $e ]] && { echo "--- $e:" >&2; tail -20 "$e" >&2; }
+	done
 	return 1
 }
 

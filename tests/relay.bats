@@ -15,8 +15,8 @@ setup() {
 	grep -q "(tcp, mux=${SOCKCTL_MUX:-epoll})" srv.err
 }
 
-@test "64 MiB client to server, checksums match (zero-copy and copy paths)" {
-	head -c $((64 * 1024 * 1024)) /dev/urandom >in.bin
+@test "64 MiB (/SCALE) client to server, checksums match (zero-copy and copy paths)" {
+	head -c $MIB64 /dev/urandom >in.bin
 	for zc in "" --no-zero-copy; do
 		serve_bg srv $zc 0
 		timeout $T "$SOCKCTL" connect $zc 127.0.0.1 "$port" <in.bin
@@ -26,16 +26,16 @@ setup() {
 	done
 }
 
-@test "64 MiB server to client through a pipe, checksums match" {
-	head -c $((64 * 1024 * 1024)) /dev/urandom >in.bin
+@test "64 MiB (/SCALE) server to client through a pipe, checksums match" {
+	head -c $MIB64 /dev/urandom >in.bin
 	start_bg srv sh -c "cat in.bin | '$SOCKCTL' serve 0"
 	wait_ready srv
 	timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" </dev/null | cat >got.bin
 	cmp in.bin got.bin
 }
 
-@test "64 MiB through the echo server both ways at once" {
-	head -c $((64 * 1024 * 1024)) /dev/urandom >in.bin
+@test "64 MiB (/SCALE) through the echo server both ways at once" {
+	head -c $MIB64 /dev/urandom >in.bin
 	serve_bg srv --echo
 	timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <in.bin >got.bin
 	cmp in.bin got.bin

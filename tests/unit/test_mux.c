@@ -91,6 +91,27 @@ static void scenarios(const char *name)
 			got += (i % 3 == 0) ? 1 : 100;
 	}
 	ok(got == want, "%s: exactly the %d ready fds of 20 reported", name, want);
+	/* Fairness: with more ready fds than room for events, successive
+	 * waits must reach every one of them, not the first ones again. */
+	{
+		for (int i = 0; i < 20; i++)
+			if (write(pairs[i][1], "z", 1) != 1)
+				break;
+		int seen[20] = {0}, nseen = 0;
+		for (int call = 0; call < 5; call++) {
+			struct mux_event few[4];
+			int k = mux_wait(m, few, 4, 1000);
+			for (int j = 0; j < k; j++)
+				for (int i = 0; i < 20; i++)
+					if (few[j].fd == pairs[i][0] && !seen[i]++)
+						nseen++;
+		}
+		ok(nseen == 20, "%s: 5 waits of 4 events reach all 20 ready fds (%d)", name, nseen);
+		char drain[8];
+		for (int i = 0; i < 20; i++)
+			if (read(pairs[i][0], drain, 1) < 0)
+				break;
+	}
 	/* Removing from the middle keeps the others (poll swaps entries). */
 	mux_set(m, pairs[0][0], 0, NULL);
 	mux_set(m, pairs[9][0], 0, NULL);

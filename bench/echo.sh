@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Echo round trips: 50 connections exchanging 64-byte messages (each waits
+# for its echo before sending the next) against `sockctl serve --echo -k`
+# on each backend, `ncat -l -k -e /bin/cat` and the reference, a minimal
+# single-threaded epoll echo server (bench/echo_ref.c), in the same run,
+# interleaved. The server runs on core 0 and the load generator
+# (bench/echoload.c) on core 1 (PIN=0: no pinning).
+#
+#   bench/echo.sh                  # 50 connections, 3 s per run, 3 runs
+#   CONNS=100 SECS=5 REPEAT=5 bench/echo.sh
+#
+# Targets: every backend >= 4x ncat and >= 0.8x the reference.
+# shellcheck source=bench/lib.sh disable=SC2154,SC2034 # srv_pid, port: set by lib.sh
+. "$(dirname "$0")/lib.sh"
+need ncat taskset
+: "${CONNS:=50}"
+: "${SECS:=3}"
+build_tools
+
+NAMES=(reference epoll poll select ncat)
+declare -A CMD=(
+	[reference]="$TMP/echo_ref 0"
+	[epoll]="$SOCKCTL --mux=epoll serve --echo -k 0"
+	[poll]="$SOCKCTL --mux=poll serve --echo -k 0"
+	[select]="$SOCKCTL --mux=select serve --echo -k 0"
+	[ncat]="ncat -l -k -e /bin/cat 127.0.0.1 PORT"
+)
+
+# one NAME: prints round trips per second and the server's CPU time per
+# round trip (microseconds) for one run.
+one() {
+	local name=$1 cmd=${CMD[$1]} p out c0 c1
+	if [ "$name" = ncat ]; then
+		p=$(free_port)
+		bg srv $ON_SERVER ${cmd//PORT/$p}
+		wait_listen "$p"
+		port=$p
+	else
+		bg srv $ON_SERVER $cmd
+		wait_ready srv
+	fi
+	c0=$(tree_cpu_ticks "$srv_pid")
+	out=$(timeout $((SECS + 30)) $ON_LOAD "$TMP/echoload" -c "$CONNS" -t "$SECS" "$port") ||
+		die "$name: load generator failed: $(cat "$TMP/srv.err")"
+	c1=$(tree_cpu_ticks "$srv_pid")
+	kill "$srv_pid"
+	wait "$srv_pid" 2>/dev/null
+	set -- $out
+	awk -v r="$2" -v t="${10}" -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { printf "%s %.2f\n", r, c / hz * 1e6 / t }'
+}
+
+machine
+echo "# $CONNS connections x 64-byte round trips, $SECS s per run, median of $REPEAT;" \
+	"server ${ON_SERVER:-unpinned}, load ${ON_LOAD:-unpinned}"
+declare -A runs=() med=() cpus=() mcpu=()
+for ((r = 0; r < REPEAT; r++)); do
+	for n in "${NAMES[@]}"; do
+		out=$(one "$n") || exit 1
+		runs[$n]+="${out% *} " cpus[$n]+="${out#* } "
+	done
+done
+printf '  %-38s %10s %12s   %s\n' server "trips/s" "CPU us/trip" "runs (trips/s)"
+for n in "${NAMES[@]}"; do
+	med[$n]=$(median ${runs[$n]}) mcpu[$n]=$(median ${cpus[$n]})
+	label=${CMD[$n]#"$TMP/"}
+	label=${label#"$SOCKCTL "}
+	[ "$n" = ncat ] && label="ncat -l -k -e /bin/cat"
+	[ "$n" = reference ] && label="echo_ref (epoll reference)"
+	[[ $label == --mux* ]] && label="sockctl $label"
+	printf '  %-38s %10.0f %12s   %s\n' "${label% 0}" "${med[$n]}" "${mcpu[$n]}" "${runs[$n]% }"
+done
+echo "  ratios of medians, trips/s (and server CPU per trip, peer/sockctl: > 1 = sockctl uses less)"
+echo "  targets: >= 4x ncat, >= 0.8x reference"
+for n in epoll poll select; do
+	printf '    sockctl --mux=%-7s %6sx ncat (cpu %6sx)   %5sx reference (cpu %5sx)\n' "$n" \
+		"$(ratio "${med[$n]}" "${med[ncat]}")" "$(ratio "${mcpu[ncat]}" "${mcpu[$n]}")" \
+		"$(ratio "${med[$n]}" "${med[reference]}")" "$(ratio "${mcpu[reference]}" "${mcpu[$n]}")"
+done
+machine

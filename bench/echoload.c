@@ -1,0 +1,207 @@
+/* Load generator for the echo benchmarks: N active connections, each
+ * sending a SIZE-byte message and waiting for its echo, for SECS seconds;
+ * reports round trips per second and checks every echoed byte. Optionally
+ * first opens IDLE connections that do one round trip each (so the server
+ * has accepted them) and then stay open and silent.
+ *
+ * usage: echoload [-c N] [-t SECS] [-s SIZE] [-i IDLE] PORT
+ * Prints on stderr "echoload: idle ready" once the idle connections are up,
+ * then on stdout: "rate R conns N idle I seconds S roundtrips T". */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct conn {
+	int fd;
+	size_t got; /* bytes of the current echo received */
+	unsigned seq;
+};
+
+static size_t msz = 64;
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void fail(const char *what)
+{
+	fprintf(stderr, "echoload: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void fill(char *m, unsigned id, unsigned seq)
+{
+	for (size_t i = 0; i < msz; i++)
+		m[i] = (char)('a' + (id * 7 + seq * 13 + i) % 26);
+}
+
+static int dial(const struct sockaddr_in *a)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	if (fd < 0)
+		fail("socket");
+	if (connect(fd, (const struct sockaddr *)a, sizeof *a) < 0)
+		fail("connect");
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	return fd;
+}
+
+/* Opens the idle connections BATCH at a time, each doing one round trip
+ * (bounded by 30 s per batch) so the server has accepted it. */
+#define BATCH 256
+static void open_idle(const struct sockaddr_in *a, int *idle, int nidle)
+{
+	char m[4096], r[4096];
+	for (int b = 0; b < nidle; b += BATCH) {
+		int n = nidle - b < BATCH ? nidle - b : BATCH, left = n;
+		struct pollfd pf[BATCH];
+		size_t got[BATCH] = {0};
+		for (int i = 0; i < n; i++) {
+			idle[b + i] = dial(a);
+			fill(m, (unsigned)(b + i), 0);
+			if (send(idle[b + i], m, msz, MSG_NOSIGNAL) != (ssize_t)msz)
+				fail("send (idle)");
+			pf[i] = (struct pollfd){.fd = idle[b + i], .events = POLLIN};
+		}
+		double end = now() + 30;
+		while (left) {
+			if (now() > end || poll(pf, (nfds_t)n, 1000) < 0) {
+				fprintf(stderr, "echoload: idle connections: no echo in 30 s\n");
+				exit(1);
+			}
+			for (int i = 0; i < n; i++) {
+				if (pf[i].fd < 0 || !pf[i].revents)
+					continue;
+				ssize_t k = recv(pf[i].fd, r, msz - got[i], MSG_DONTWAIT);
+				if (k < 0 && errno == EAGAIN)
+					continue;
+				if (k <= 0) {
+					fprintf(stderr, "echoload: idle connection %d: %s\n", b + i,
+						k ? strerror(errno) : "closed by the server");
+					exit(1);
+				}
+				fill(m, (unsigned)(b + i), 0);
+				if (memcmp(m + got[i], r, (size_t)k)) {
+					fprintf(stderr, "echoload: idle connection %d: echo differs\n", b + i);
+					exit(1);
+				}
+				got[i] += (size_t)k;
+				if (got[i] == msz) {
+					pf[i].fd = -1;
+					left--;
+				}
+			}
+		}
+	}
+}
+
+/* Closes with a reset rather than a FIN: back-to-back runs would otherwise
+ * leave tens of thousands of loopback ports in TIME_WAIT. */
+static void abort_close(int fd)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	int nconn = 50, nidle = 0, opt;
+	double secs = 3;
+	while ((opt = getopt(argc, argv, "c:t:s:i:")) != -1) {
+		switch (opt) {
+		case 'c': nconn = atoi(optarg); break;
+		case 't': secs = atof(optarg); break;
+		case 's': msz = (size_t)atoi(optarg); break;
+		case 'i': nidle = atoi(optarg); break;
+		default: goto usage;
+		}
+	}
+	if (optind + 1 != argc || nconn < 1 || secs <= 0 || msz < 1 || msz > 4096 || nidle < 0) {
+	usage:
+		fprintf(stderr, "usage: echoload [-c N] [-t SECS] [-s SIZE<=4096] [-i IDLE] PORT\n");
+		return 2;
+	}
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	a.sin_port = htons((unsigned short)atoi(argv[optind]));
+
+	int *idle = calloc((size_t)nidle + 1, sizeof *idle);
+	open_idle(&a, idle, nidle);
+	if (nidle)
+		fprintf(stderr, "echoload: idle ready\n");
+
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct conn *c = calloc((size_t)nconn, sizeof *c);
+	char m[4096], r[4096];
+	if (ep < 0 || !c)
+		fail("setup");
+	for (int i = 0; i < nconn; i++) {
+		c[i].fd = dial(&a);
+		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (unsigned)i};
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &ev) < 0)
+			fail("epoll_ctl");
+	}
+	unsigned long long trips = 0;
+	double t0 = now(), end = t0 + secs, t;
+	for (int i = 0; i < nconn; i++) {
+		fill(m, (unsigned)i, 0);
+		if (send(c[i].fd, m, msz, MSG_NOSIGNAL) != (ssize_t)msz)
+			fail("send");
+	}
+	struct epoll_event evs[256];
+	while ((t = now()) < end) {
+		int n = epoll_wait(ep, evs, 256, (int)((end - t) * 1000) + 1);
+		if (n < 0 && errno != EINTR)
+			fail("epoll_wait");
+		if (n == 0 && now() < end) {
+			fprintf(stderr, "echoload: no echo for %.1f s\n", end - t);
+			return 1;
+		}
+		for (int k = 0; k < n; k++) {
+			struct conn *x = &c[evs[k].data.u32];
+			unsigned id = evs[k].data.u32;
+			ssize_t got = recv(x->fd, r, msz - x->got, 0);
+			if (got < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (got <= 0) {
+				fprintf(stderr, "echoload: connection %u: %s after %llu round trips\n", id,
+					got ? strerror(errno) : "closed by the server", trips);
+				return 1;
+			}
+			fill(m, id, x->seq);
+			if (memcmp(m + x->got, r, (size_t)got)) {
+				fprintf(stderr, "echoload: connection %u: echo differs\n", id);
+				return 1;
+			}
+			x->got += (size_t)got;
+			if (x->got < msz)
+				continue;
+			trips++;
+			x->got = 0;
+			fill(m, id, ++x->seq);
+			if (send(x->fd, m, msz, MSG_NOSIGNAL) != (ssize_t)msz)
+				fail("send");
+		}
+	}
+	t = now() - t0;
+	for (int i = 0; i < nconn; i++)
+		abort_close(c[i].fd);
+	for (int i = 0; i < nidle; i++)
+		abort_close(idle[i]);
+	printf("rate %.0f conns %d idle %d seconds %.2f roundtrips %llu\n", (double)trips / t, nconn,
+	       nidle, t, trips);
+	return 0;
+}

@@ -1,0 +1,141 @@
+# shellcheck shell=bash disable=SC2034 # variables set here for the scripts
+# Shared helpers for the bench/ scripts (sourced, not run).
+# The scripts run by hand, never from make check; the peers they compare
+# against are installed by build-aux/install-deps.sh.
+
+set -u
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${SOCKCTL:=$BENCH_DIR/../sockctl}"
+: "${REPEAT:=3}"
+
+_pids=()
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sockctl-bench.XXXXXX")
+cleanup() {
+	local p
+	for p in "${_pids[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+need() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null ||
+			die "$c not found: run build-aux/install-deps.sh"
+	done
+}
+
+[ -x "$SOCKCTL" ] || die "no sockctl binary at $SOCKCTL (build first, or set SOCKCTL)"
+
+# bg NAME CMD...: starts CMD in the background (stdout/stderr to
+# $TMP/NAME.out, .err); its pid goes to $NAME_pid and is killed at exit.
+bg() {
+	local name=$1
+	shift
+	"$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+	_pids+=("$!")
+	printf -v "${name}_pid" %s "$!"
+}
+
+# free_port: prints a TCP port that is free on 127.0.0.1 right now.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_listen PORT: waits (at most 10 s) until something listens on PORT.
+wait_listen() {
+	local i
+	for ((i = 0; i < 1000; i++)); do
+		ss -Htln "sport = :$1" | grep -q . && return 0
+		sleep 0.01
+	done
+	die "nothing listens on port $1 after 10 s"
+}
+
+# wait_ready NAME: waits for sockctl's readiness line in $TMP/NAME.err and
+# sets $port from it.
+wait_ready() {
+	local i line pidvar="${1}_pid"
+	for ((i = 0; i < 1000; i++)); do
+		line=$(grep -m1 'listening on ' "$TMP/$1.err" 2>/dev/null)
+		if [ -n "$line" ]; then
+			line=${line#*listening on }
+			line=${line%% (*}
+			port=${line##*:}
+			return 0
+		fi
+		kill -0 "${!pidvar}" 2>/dev/null || die "$1 exited: $(cat "$TMP/$1.err")"
+		sleep 0.01
+	done
+	die "$1 not ready after 10 s"
+}
+
+# wait_pid PID SECS: waits for PID to end, at most SECS; fails on timeout.
+wait_pid() {
+	local i
+	for ((i = 0; i < $2 * 100; i++)); do
+		kill -0 "$1" 2>/dev/null || {
+			wait "$1" 2>/dev/null
+			return
+		}
+		sleep 0.01
+	done
+	kill "$1" 2>/dev/null
+	return 124
+}
+
+now() { echo "$EPOCHREALTIME"; }
+
+# median V...: the median of the numbers given.
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {
+		if (NR == 0) print "nan"; else if (NR % 2) print v[(NR+1)/2];
+		else printf "%.4g\n", (v[NR/2]+v[NR/2+1])/2 }'
+}
+
+# ratio A B: A/B with two decimals.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a/b; else print "n/a" }'; }
+
+# machine: one line on the load the shared machine was under.
+machine() {
+	echo "# $(date -u '+%F %T') UTC, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# build_tools: compiles the reference echo server and the load generator
+# into $TMP (cc -O2).
+build_tools() {
+	need cc
+	cc -O2 -o "$TMP/echo_ref" "$BENCH_DIR/echo_ref.c" || die "cannot build echo_ref"
+	cc -O2 -o "$TMP/echoload" "$BENCH_DIR/echoload.c" || die "cannot build echoload"
+}
+
+# Where the server and the load generator run: one core each, so they do
+# not take turns on one core (PIN=0 lets the scheduler decide).
+: "${PIN:=1}"
+if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+	ON_SERVER="taskset -c 0" ON_LOAD="taskset -c 1"
+else
+	ON_SERVER="" ON_LOAD=""
+fi
+
+# rss_kb PID [FIELD]: VmRSS (or FIELD, e.g. VmHWM) of PID in KiB.
+rss_kb() { awk -v f="${2:-VmRSS}:" '$1 == f { print $2 }' "/proc/$1/status"; }
+
+# tree_cpu_ticks PID: CPU clock ticks (user+sys) used by PID, its reaped
+# children and its live children (ncat -e runs one process per connection).
+tree_cpu_ticks() {
+	local t=0 c
+	for c in "$1" $(pgrep -P "$1"); do
+		t=$((t + $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$c/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$t"
+}

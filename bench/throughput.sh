@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Bulk throughput: a file through `sockctl connect` -> `sockctl serve` ->
+# /dev/null, against OpenBSD nc, socat (-b 1 MiB and default) and
+# iperf3 -l 1M (memory to memory: the practical limit of this loopback),
+# all in the same run, the tools interleaved. Prints, per tool, the median
+# over REPEAT runs of GiB/s (wall clock, client start to both ends exited)
+# and of CPU seconds per GiB (user+sys of both ends: steadier than wall
+# clock on a busy machine), then sockctl's ratios.
+#
+#   bench/throughput.sh            # 2 GiB, zero-filled file then random file
+#   SIZE_MIB=512 REPEAT=5 FILES=zero bench/throughput.sh
+#
+# Targets: sockctl >= 2x OpenBSD nc and >= 1.0x socat -b 1048576.
+# Default socat is ~10x slower than the rest: it moves SLOW_MIB (default
+# SIZE_MIB/4) to keep the run short; rates do not depend on the size here.
+# shellcheck source=bench/lib.sh disable=SC2154,SC2034 # srv_pid, port: set by lib.sh
+. "$(dirname "$0")/lib.sh"
+need nc socat iperf3 ss python3 timeout
+: "${SIZE_MIB:=2048}"
+: "${SLOW_MIB:=$((SIZE_MIB / 4))}"
+: "${FILES:=zero random}"
+
+# children_cpu VAR: sets VAR to the user+sys seconds of this shell's
+# reaped children so far (times must run in this shell, not in a $(...)).
+children_cpu() {
+	times >"$TMP/times"
+	printf -v "$1" %s "$(awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/);
+		printf "%.4f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$TMP/times")"
+}
+
+# xfer FILE BYTES SERVER CLIENT: one transfer with PORT substituted in the
+# commands. Prints "GiB/s CPU-s/GiB". Runs in a $(...) subshell, so times
+# counts only what it starts.
+xfer() {
+	local in=$1 bytes=$2 srv=$3 cli=$4 p sp t0 t1 c0 c1 rc
+	p=$(free_port)
+	eval "timeout 120 ${srv//PORT/$p}" </dev/null >/dev/null 2>"$TMP/srv.err" &
+	sp=$!
+	_pids+=("$sp")
+	if [[ $srv == *sockctl* ]]; then
+		srv_pid=$sp
+		wait_ready srv
+		p=$port
+	else
+		wait_listen "$p"
+	fi
+	children_cpu c0
+	t0=$(now)
+	eval "timeout 120 ${cli//PORT/$p}" <"$in" >/dev/null 2>"$TMP/cli.err" ||
+		die "client failed ($?): $cli: $(cat "$TMP/cli.err")"
+	wait "$sp" || die "server failed: $srv: $(cat "$TMP/srv.err")"
+	t1=$(now)
+	children_cpu c1
+	if [[ $srv == *sockctl* ]]; then
+		rc=$(sed -n 's/.*received \([0-9]*\) bytes.*/\1/p' "$TMP/srv.err")
+		[ "$rc" = "$bytes" ] || die "sockctl serve received ${rc:-?} of $bytes bytes"
+	fi
+	awk -v t="$t1" -v t0="$t0" -v c="$c1" -v c0="$c0" -v b="$bytes" \
+		'BEGIN { g = b / 2^30; printf "%.3f %.3f\n", g / (t - t0), (c - c0) / g }'
+}
+
+iperf_gibs() {
+	local p sp
+	p=$(free_port)
+	timeout 120 iperf3 -s -1 -p "$p" >/dev/null 2>&1 &
+	sp=$!
+	_pids+=("$sp")
+	wait_listen "$p"
+	timeout 120 iperf3 -c 127.0.0.1 -p "$p" -l 1M -n "$1" -J >"$TMP/iperf.json" 2>/dev/null
+	wait "$sp"
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["end"];
+print("%.3f %.3f" % (d["sum_received"]["bits_per_second"] / 8 / 2**30,
+	d["sum_received"]["seconds"] * (d["cpu_utilization_percent"]["host_total"] +
+	d["cpu_utilization_percent"]["remote_total"]) / 100 / (d["sum_received"]["bytes"] / 2**30)))' "$TMP/iperf.json"
+}
+
+S=$SOCKCTL
+NAMES=("sockctl" "sockctl --no-zero-copy" "OpenBSD nc -N" "socat -b 1048576" "socat (default)")
+SRV=("$S serve -v 0" "$S serve -v --no-zero-copy 0" "nc -l 127.0.0.1 PORT"
+	"socat -u -b 1048576 TCP-LISTEN:PORT,bind=127.0.0.1,reuseaddr STDOUT"
+	"socat -u TCP-LISTEN:PORT,bind=127.0.0.1,reuseaddr STDOUT")
+CLI=("$S connect 127.0.0.1 PORT" "$S connect --no-zero-copy 127.0.0.1 PORT"
+	"nc -N 127.0.0.1 PORT" "socat -u -b 1048576 STDIN TCP:127.0.0.1:PORT"
+	"socat -u STDIN TCP:127.0.0.1:PORT")
+
+run_file() {
+	local f=$1 label=$2 i r k out
+	local -a gb cpu
+	head -c $((SLOW_MIB * 1048576)) "$f" >"$f.small"
+	cat "$f" >/dev/null # into the page cache
+	echo
+	echo "== $label: $SIZE_MIB MiB file -> TCP loopback -> /dev/null (median of $REPEAT)"
+	for ((r = 0; r < REPEAT; r++)); do
+		# Interleaved, so a burst of load from elsewhere hits all alike.
+		for i in "${!NAMES[@]}"; do
+			if [ "$i" = 4 ]; then
+				out=$(xfer "$f.small" $((SLOW_MIB * 1048576)) "${SRV[$i]}" "${CLI[$i]}") || exit 1
+			else
+				out=$(xfer "$f" $((SIZE_MIB * 1048576)) "${SRV[$i]}" "${CLI[$i]}") || exit 1
+			fi
+			gb[i]+="${out% *} " cpu[i]+="${out#* } "
+		done
+		out=$(iperf_gibs $((SIZE_MIB * 1048576))) || exit 1
+		gb[5]+="${out% *} " cpu[5]+="${out#* } "
+	done
+	local -a mg mc
+	local -a names=("${NAMES[@]}" "iperf3 -l 1M (mem->mem)")
+	printf '  %-26s %7s %11s   %s\n' tool GiB/s CPU-s/GiB "runs (GiB/s)"
+	for k in 0 1 2 3 4 5; do
+		mg[k]=$(median ${gb[k]}) mc[k]=$(median ${cpu[k]})
+		printf '  %-26s %7s %11s   %s\n' "${names[$k]}" "${mg[k]}" "${mc[k]}" "${gb[k]% }"
+	done
+	echo "  ratios of medians, GiB/s (CPU per GiB: peer/sockctl, > 1 means sockctl uses less):"
+	for k in 0 1; do
+		printf '    %-22s vs nc -N %5sx (cpu %5sx; target >= 2)  vs socat -b 1M %5sx (cpu %5sx; target >= 1.0)\n' \
+			"${NAMES[$k]}" "$(ratio "${mg[k]}" "${mg[2]}")" "$(ratio "${mc[2]}" "${mc[k]}")" \
+			"$(ratio "${mg[k]}" "${mg[3]}")" "$(ratio "${mc[3]}" "${mc[k]}")"
+		printf '    %-22s vs socat default %5sx   vs iperf3 -l 1M %5sx\n' "" \
+			"$(ratio "${mg[k]}" "${mg[4]}")" "$(ratio "${mg[k]}" "${mg[5]}")"
+	done
+	rm -f "$f.small"
+}
+
+machine
+echo "# $("$S" --version 2>&1 | head -1) at $S"
+for f in $FILES; do
+	case $f in
+	zero) src=/dev/zero label="zero-filled file" ;;
+	random) src=/dev/urandom label="random file" ;;
+	*) die "FILES: zero and/or random, not '$f'" ;;
+	esac
+	head -c $((SIZE_MIB * 1048576)) "$src" >"$TMP/$f"
+	run_file "$TMP/$f" "$label"
+	rm -f "$TMP/$f"
+done
+machine

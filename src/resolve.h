@@ -1,0 +1,63 @@
+/* Shared between cmd_resolve.c (options, jobs, direct DNS output) and
+ * resolve_sys.c (the system resolver and the local databases). */
+#ifndef SOCKCTL_RESOLVE_H
+#define SOCKCTL_RESOLVE_H
+
+#include <stdbool.h>
+
+#include "dns_fmt.h"
+
+/* Exit statuses, one per outcome. */
+enum {
+	RES_OK = 0,
+	RES_FAIL = 1,
+	RES_NXDOMAIN = 3,
+	RES_NODATA = 4,
+	RES_SERVFAIL = 5,
+	RES_REFUSED = 6,
+	RES_TIMEOUT = 7,
+};
+
+enum out_mode { OUT_LINES, OUT_SHORT, OUT_JSON };
+
+enum job_kind { K_NAME, K_ADDR, K_SERVICE, K_PROTOCOL, K_HOSTNAME, K_FQDN };
+
+struct job {
+	enum job_kind kind;
+	const char *arg; /* not owned: argv or the names read from -f */
+	int qtype;	 /* direct DNS */
+	int status;	 /* RES_* */
+	bool done;
+	struct sbuf out, err; /* for stdout and stderr, printed in input order */
+	struct resolve_ctx *x;
+};
+
+struct resolve_ctx {
+	enum out_mode mode;
+	bool quiet;
+	int family;
+	bool numeric; /* -n: numeric addresses only, no lookups */
+};
+
+/* The status word used in output for an exit status. */
+const char *res_status_name(int status);
+/* The worse of two outcomes: 1 (our own or the system's failure) is the
+ * worst, then 7, 6, 5, 4, 3; 0 is the best. */
+int res_worst(int a, int b);
+
+/* Ends a job that failed: status, a ";; " line (or an error line with
+ * --short, a JSON document with --json). detail may be NULL. */
+void job_fail(struct job *j, int status, const char *kind, const char *detail);
+/* Starts a JSON document {"query":...,"kind":...,"status":...,"exit":N */
+void job_json_head(struct job *j, const char *kind);
+
+/* Writes a job's output and status from a DNS response (direct DNS). */
+struct rdns_result;
+void dns_format(struct job *j, const struct rdns_result *res);
+/* Writes the query ("www.example A") in presentation format. */
+void put_query(struct sbuf *o, const struct job *j);
+
+/* Runs one job with the system resolver or the local databases. */
+void sys_run(struct job *j);
+
+#endif

@@ -1,0 +1,330 @@
+#include "config.h"
+
+#include <ares.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "loop.h"
+#include "resolve_dns.h"
+
+struct chan {
+	struct rdns *d;
+	ares_channel ch; /* NULL until first used */
+	struct timer tm;
+	int server;
+	bool tcp;
+};
+
+struct rdns {
+	struct loop *l;
+	struct rdns_opts o;
+	struct chan chans[RDNS_MAX_SERVERS][2]; /* [server][tcp] */
+	bool cares_init;
+};
+
+struct rq {
+	struct rdns *d;
+	char *name; /* owned */
+	int type;
+	rdns_cb cb;
+	void *arg;
+	int server, try_no, attempts;
+	bool tcp;
+	int64_t t0_us;
+	const char *lasterr;
+};
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+bool rdns_parse_server(const char *s, struct rdns_server *out, char *err, size_t errlen)
+{
+	char host[64];
+	const char *port = NULL;
+	memset(out, 0, sizeof *out);
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || (close[1] != '\0' && close[1] != ':') ||
+		    (size_t)(close - s - 1) >= sizeof host)
+			goto bad;
+		memcpy(host, s + 1, (size_t)(close - s - 1));
+		host[close - s - 1] = '\0';
+		if (close[1] == ':')
+			port = close + 2;
+	} else {
+		const char *colon = strchr(s, ':');
+		/* Two colons or more: a bare IPv6 address, no port. */
+		if (colon && strchr(colon + 1, ':'))
+			colon = NULL;
+		size_t n = colon ? (size_t)(colon - s) : strlen(s);
+		if (n >= sizeof host)
+			goto bad;
+		memcpy(host, s, n);
+		host[n] = '\0';
+		if (colon)
+			port = colon + 1;
+	}
+	unsigned long p = 53;
+	if (port) {
+		char *end;
+		if (*port < '0' || *port > '9')
+			goto bad;
+		p = strtoul(port, &end, 10);
+		if (*end || p == 0 || p > 65535)
+			goto bad;
+	}
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&out->ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&out->ss;
+	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)p);
+		snprintf(out->text, sizeof out->text, "%s:%lu", host, p);
+	} else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)p);
+		snprintf(out->text, sizeof out->text, "[%s]:%lu", host, p);
+	} else
+		goto bad;
+	return true;
+bad:
+	snprintf(err, errlen, "invalid server '%s' (use IP, IP:PORT or [IPv6]:PORT)", s);
+	return false;
+}
+
+static void chan_arm(struct chan *c)
+{
+	struct timeval tv, *t = ares_timeout(c->ch, NULL, &tv);
+	if (!t) {
+		loop_timer_stop(c->d->l, &c->tm);
+		return;
+	}
+	int64_t ms = (int64_t)t->tv_sec * 1000 + (t->tv_usec + 999) / 1000;
+	loop_timer_start(c->d->l, &c->tm, ms);
+}
+
+static void chan_timer(struct loop *l, void *arg)
+{
+	struct chan *c = arg;
+	ares_process_fd(c->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	chan_arm(c);
+}
+
+static void chan_io(struct loop *l, int fd, int mask, void *arg)
+{
+	struct chan *c = arg;
+	ares_process_fd(c->ch, (mask & MUX_READ) ? fd : ARES_SOCKET_BAD,
+			(mask & MUX_WRITE) ? fd : ARES_SOCKET_BAD);
+	chan_arm(c);
+}
+
+static void chan_sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+	struct chan *c = data;
+	int mask = (readable ? MUX_READ : 0) | (writable ? MUX_WRITE : 0);
+	/* If the loop cannot watch this fd (select and fd >= FD_SETSIZE), the
+	 * query on it simply times out: c-ares's timer still runs. */
+	loop_io(c->d->l, fd, mask, mask ? chan_io : NULL, c);
+}
+
+static int chan_open(struct chan *c)
+{
+	struct rdns *d = c->d;
+	struct ares_options ao;
+	memset(&ao, 0, sizeof ao);
+	/* NOCHECKRESP: hand us SERVFAIL and REFUSED as they are instead of
+	 * trying again and folding them into one error. IGNTC: we retry a
+	 * truncated answer over TCP ourselves, so we know which transport
+	 * answered. */
+	ao.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+	ao.flags |= c->tcp ? ARES_FLAG_USEVC : ARES_FLAG_IGNTC;
+	if (!d->o.no_edns)
+		ao.flags |= ARES_FLAG_EDNS;
+	if (d->o.norecurse)
+		ao.flags |= ARES_FLAG_NORECURSE;
+	ao.timeout = d->o.timeout_ms;
+	ao.tries = 1;
+	ao.ednspsz = 1232; /* the size DNS flag day 2020 settled on */
+	ao.sock_state_cb = chan_sock_state;
+	ao.sock_state_cb_data = c;
+	int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB |
+		   ARES_OPT_EDNSPSZ;
+	if (ares_init_options(&c->ch, &ao, mask) != ARES_SUCCESS) {
+		c->ch = NULL;
+		return -1;
+	}
+	const struct rdns_server *s = &d->o.server[c->server];
+	struct ares_addr_port_node node;
+	memset(&node, 0, sizeof node);
+	node.family = s->ss.ss_family;
+	if (node.family == AF_INET) {
+		const struct sockaddr_in *v4 = (const struct sockaddr_in *)&s->ss;
+		memcpy(&node.addr.addr4, &v4->sin_addr, 4);
+		node.udp_port = node.tcp_port = ntohs(v4->sin_port);
+	} else {
+		const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)&s->ss;
+		memcpy(&node.addr.addr6, &v6->sin6_addr, 16);
+		node.udp_port = node.tcp_port = ntohs(v6->sin6_port);
+	}
+	if (ares_set_servers_ports(c->ch, &node) != ARES_SUCCESS) {
+		ares_destroy(c->ch);
+		c->ch = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+struct rdns *rdns_new(struct loop *l, const struct rdns_opts *o, char *err, size_t errlen)
+{
+	struct rdns *d = calloc(1, sizeof *d);
+	if (!d) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	int r = ares_library_init(ARES_LIB_INIT_ALL);
+	if (r != ARES_SUCCESS) {
+		snprintf(err, errlen, "c-ares: %s", ares_strerror(r));
+		free(d);
+		return NULL;
+	}
+	d->cares_init = true;
+	d->l = l;
+	d->o = *o;
+	for (int s = 0; s < o->nservers; s++)
+		for (int t = 0; t < 2; t++) {
+			struct chan *c = &d->chans[s][t];
+			c->d = d;
+			c->server = s;
+			c->tcp = t;
+			timer_init(&c->tm, chan_timer, c);
+		}
+	return d;
+}
+
+void rdns_free(struct rdns *d)
+{
+	if (!d)
+		return;
+	for (int s = 0; s < d->o.nservers; s++)
+		for (int t = 0; t < 2; t++) {
+			struct chan *c = &d->chans[s][t];
+			loop_timer_stop(d->l, &c->tm);
+			if (c->ch)
+				ares_destroy(c->ch); /* callbacks see ARES_EDESTRUCTION */
+		}
+	if (d->cares_init)
+		ares_library_cleanup();
+	free(d);
+}
+
+static void rq_send(struct rq *q);
+
+static void rq_finish(struct rq *q, struct rdns_result *r)
+{
+	r->server = q->d->o.server[q->server].text;
+	r->transport = q->tcp ? "tcp" : "udp";
+	r->attempts = q->attempts;
+	q->cb(r, q->arg);
+	free(q->name);
+	free(q);
+}
+
+static void rq_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct rq *q = arg;
+	struct rdns *d = q->d;
+	struct rdns_result r = {0};
+	if (status == ARES_EDESTRUCTION || status == ARES_ECANCELLED) {
+		free(q->name);
+		free(q);
+		return;
+	}
+	r.rtt_ms = (double)(now_us() - q->t0_us) / 1000.0;
+	if (abuf && alen >= 12) {
+		/* A truncated UDP answer: ask again over TCP, same server. */
+		if (!q->tcp && (abuf[2] & 0x02) && !d->o.no_fallback) {
+			q->tcp = true;
+			rq_send(q);
+			return;
+		}
+		r.status = RDNS_ANSWER;
+		r.abuf = abuf;
+		r.alen = (size_t)alen;
+		rq_finish(q, &r);
+		return;
+	}
+	switch (status) {
+	case ARES_ETIMEOUT:
+		q->lasterr = "timed out";
+		break;
+	case ARES_ECONNREFUSED:
+		q->lasterr = "connection refused";
+		break;
+	default:
+		if (status == ARES_EBADNAME || status == ARES_ENOMEM || status == ARES_EBADQUERY ||
+		    status == ARES_EBADFAMILY) {
+			r.status = RDNS_ERROR;
+			r.errtext = ares_strerror(status);
+			rq_finish(q, &r);
+			return;
+		}
+		q->lasterr = ares_strerror(status);
+		break;
+	}
+	/* No response: the next try, then the next server. */
+	if (++q->try_no >= d->o.tries) {
+		if (q->server + 1 >= d->o.nservers) {
+			r.status = RDNS_NOANSWER;
+			r.errtext = q->lasterr;
+			rq_finish(q, &r);
+			return;
+		}
+		q->server++;
+		q->try_no = 0;
+		q->tcp = d->o.tcp;
+	}
+	rq_send(q);
+}
+
+static void rq_send(struct rq *q)
+{
+	struct chan *c = &q->d->chans[q->server][q->tcp];
+	if (!c->ch && chan_open(c) < 0) {
+		struct rdns_result r = {.status = RDNS_ERROR,
+					.errtext = "c-ares channel setup failed"};
+		rq_finish(q, &r);
+		return;
+	}
+	q->attempts++;
+	q->t0_us = now_us();
+	ares_query(c->ch, q->name, 1 /* IN */, q->type, rq_answer, q);
+	/* The query may have ended already (and q be gone); c stays valid. */
+	chan_arm(c);
+}
+
+int rdns_query(struct rdns *d, const char *name, int type, rdns_cb cb, void *arg)
+{
+	struct rq *q = calloc(1, sizeof *q);
+	if (!q)
+		return -1;
+	q->name = strdup(name);
+	if (!q->name) {
+		free(q);
+		return -1;
+	}
+	q->d = d;
+	q->type = type;
+	q->cb = cb;
+	q->arg = arg;
+	q->tcp = d->o.tcp;
+	rq_send(q);
+	return 0;
+}

@@ -1,0 +1,66 @@
+/* Queries straight to chosen DNS servers with c-ares, driven by sockctl's
+ * event loop (so --mux applies). Each server gets its own c-ares channels
+ * (one for UDP, one for TCP, made when first needed), so we always know
+ * which server and which transport gave an answer; retries, failover to
+ * the next server and the TCP retry of a truncated answer are done here.
+ * Returns errors as text and never prints or exits. */
+#ifndef SOCKCTL_RESOLVE_DNS_H
+#define SOCKCTL_RESOLVE_DNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct loop;
+
+#define RDNS_MAX_SERVERS 16
+
+struct rdns_server {
+	struct sockaddr_storage ss; /* address and port */
+	char text[96];		    /* "127.0.0.1:53", "[::1]:53" */
+};
+
+struct rdns_opts {
+	struct rdns_server server[RDNS_MAX_SERVERS];
+	int nservers;
+	int timeout_ms;	  /* per try */
+	int tries;	  /* per server */
+	bool tcp;	  /* always TCP */
+	bool no_fallback; /* keep a truncated UDP answer */
+	bool no_edns;
+	bool norecurse;
+};
+
+enum rdns_status {
+	RDNS_ANSWER,   /* a response came: see abuf (any rcode) */
+	RDNS_NOANSWER, /* every try timed out or was refused at the socket */
+	RDNS_ERROR,    /* could not even ask (bad name, out of memory) */
+};
+
+struct rdns_result {
+	enum rdns_status status;
+	const uint8_t *abuf; /* RDNS_ANSWER: the response, valid during the callback */
+	size_t alen;
+	const char *server;    /* the one that answered (or was tried last) */
+	const char *transport; /* "udp" or "tcp" */
+	double rtt_ms;	       /* of the try that answered */
+	int attempts;	       /* tries made, over every server */
+	const char *errtext;   /* RDNS_NOANSWER / RDNS_ERROR: why */
+};
+
+typedef void (*rdns_cb)(const struct rdns_result *r, void *arg);
+
+/* Parses "IP", "IP:PORT", "[IPv6]:PORT" (default port 53). */
+bool rdns_parse_server(const char *s, struct rdns_server *out, char *err, size_t errlen);
+
+struct rdns;
+struct rdns *rdns_new(struct loop *l, const struct rdns_opts *o, char *err, size_t errlen);
+/* Frees everything; queries still running end with no callback. */
+void rdns_free(struct rdns *d);
+/* Asks for name/type (class IN). cb runs exactly once, usually from the
+ * loop, but possibly before rdns_query returns (a name c-ares refuses to
+ * encode). Returns 0, or -1 if out of memory (cb not called). */
+int rdns_query(struct rdns *d, const char *name, int type, rdns_cb cb, void *arg);
+
+#endif

@@ -1,0 +1,237 @@
+#!/usr/bin/env bats
+# resolve --server: straight to a real DNS server (dnsmasq on loopback)
+# with every record type, and names that are missing, have no data, are
+# refused, fail (SERVFAIL) and time out.
+# sockctl: per-backend
+load helpers
+load dns-zone
+
+setup_file() {
+	command -v dnsmasq >/dev/null || skip "dnsmasq is not installed (dnsmasq-base)"
+	command -v dig >/dev/null || skip "dig is not installed (bind9-dnsutils)"
+	dns_start "$BATS_FILE_TMPDIR"
+}
+
+teardown_file() {
+	dns_stop "$BATS_FILE_TMPDIR"
+}
+
+r() {
+	timeout "$T" "$SOCKCTL" resolve --server "$DNS" "$@"
+}
+
+# JSON documents on stdout, one a line: prints FIELD=VALUE for the keys
+# asked, one document a line (python3 is a declared dependency).
+jsonf() {
+	python3 -c '
+import json, sys
+keys = sys.argv[1:]
+for line in sys.stdin:
+    d = json.loads(line)
+    out = []
+    for k in keys:
+        v = d
+        for part in k.split("."):
+            if isinstance(v, list):
+                v = v[int(part)] if int(part) < len(v) else None
+            elif isinstance(v, dict):
+                v = v.get(part)
+        out.append("%s=%s" % (k, json.dumps(v)))
+    print(" ".join(out))
+' "$@"
+}
+
+@test "every record type, readable lines with TTL and a header per query" {
+	run --separate-stderr r -t A,AAAA www.test
+	assert_success
+	assert_line --index 0 --regexp "^;; www\.test A: ok \(NOERROR\) from $DNS over udp in [0-9.]+ ms$"
+	assert_line --index 1 $'www.test.\t300\tIN\tA\t192.0.2.1'
+	assert_line --index 2 --regexp "^;; www\.test AAAA: ok "
+	assert_line --index 3 $'www.test.\t300\tIN\tAAAA\t2001:db8::1'
+	run r -t CNAME alias.test
+	assert_success
+	assert_line $'alias.test.\t300\tIN\tCNAME\twww.test.'
+	run r test -t MX,NS,SOA,CAA
+	assert_success
+	assert_line $'test.\t300\tIN\tMX\t10 mail.test.'
+	assert_line $'test.\t300\tIN\tNS\tns1.test.'
+	assert_line $'test.\t300\tIN\tSOA\tns1.test. hostmaster.test. 2026112301 3600 600 86400 300'
+	assert_line $'test.\t300\tIN\tCAA\t0 issue "ca.example"'
+	run r -t TXT txt.test
+	assert_success
+	assert_line $'txt.test.\t300\tIN\tTXT\t"v=spf1 -all" "hello world"'
+	run r -t SRV _sip._tcp.test
+	assert_success
+	assert_line $'_sip._tcp.test.\t300\tIN\tSRV\t10 20 5060 sip.test.'
+	run r -t PTR 1.2.0.192.in-addr.arpa
+	assert_success
+	assert_line $'1.2.0.192.in-addr.arpa.\t300\tIN\tPTR\twww.test.'
+	run r -x 192.0.2.1 2001:db8::1 --short
+	assert_success
+	assert_output $'www.test.\nwww.test.'
+}
+
+@test "--short prints data only, in input order, whatever finishes first" {
+	run --separate-stderr r --short -t MX,A test www.test alias.test mail.test
+	# test has no A, the others no MX: those are "no data" (on stderr);
+	# alias.test's CNAME comes first in its answers.
+	assert_failure 4
+	assert_output $'10 mail.test.\n192.0.2.1\nwww.test.\nwww.test.\n192.0.2.1\n192.0.2.25'
+	[[ $stderr == *"resolve test A: nodata (NOERROR from $DNS)"* ]]
+	[[ $stderr == *"resolve www.test MX: nodata"* ]]
+	[[ $stderr == *"resolve alias.test MX: nodata"* ]]
+}
+
+@test "--json: one document per query with the documented fields" {
+	run --separate-stderr r --json -t A,MX www.test nx.test
+	# nodata (4) outranks NXDOMAIN (3).
+	assert_failure 4
+	[ "${#lines[@]}" -eq 4 ]
+	run jsonf query kind type status exit rcode server transport attempts tc answers.0.data answers.0.ttl <<<"$output"
+	assert_line --index 0 "query=\"www.test\" kind=\"dns\" type=\"A\" status=\"ok\" exit=0 rcode=\"NOERROR\" server=\"$DNS\" transport=\"udp\" attempts=1 tc=false answers.0.data=\"192.0.2.1\" answers.0.ttl=300"
+	assert_line --index 1 --partial 'type="MX" status="nodata" exit=4 rcode="NOERROR"'
+	assert_line --index 2 --partial 'query="nx.test" kind="dns" type="A" status="nxdomain" exit=3 rcode="NXDOMAIN"'
+	run r --json www.test
+	run jsonf rtt_ms name aa <<<"$output"
+	assert_output --regexp '^rtt_ms=[0-9.]+ name="www.test." aa=true$'
+}
+
+@test "exit status per outcome: 3 NXDOMAIN, 4 no data, 5 SERVFAIL, 6 REFUSED, 7 timeout" {
+	run r nx.test
+	assert_failure 3
+	assert_output --regexp '^;; nx\.test A: nxdomain \(NXDOMAIN\)'
+	run r -t MX www.test
+	assert_failure 4
+	assert_output --regexp '^;; www\.test MX: nodata \(NOERROR\)'
+	run timeout "$T" "$SOCKCTL" resolve --server "$DNS_SF" www.test
+	assert_failure 5
+	assert_output --regexp '^;; www\.test A: servfail \(SERVFAIL\)'
+	run r refused.example
+	assert_failure 6
+	assert_output --regexp '^;; refused\.example A: refused \(REFUSED\)'
+	run r --timeout 0.2 --tries 2 x.slow.test
+	assert_failure 7
+	assert_output ";; x.slow.test A: timeout (timed out; 2 tries, last $DNS over udp)"
+	run timeout "$T" "$SOCKCTL" resolve --server "$DNS_HOLE" --timeout 0.2 --tries 1 --json www.test
+	assert_failure 7
+	run jsonf status exit type server transport attempts error <<<"$output"
+	assert_output "status=\"timeout\" exit=7 type=\"A\" server=\"$DNS_HOLE\" transport=\"udp\" attempts=1 error=\"timed out\""
+	run r www.$(printf 'x%.0s' {1..64}).test
+	assert_failure 1
+	assert_output --regexp '^;; www\.x+\.test A: error \(.+\)$'
+}
+
+@test "several names: the worst outcome wins and each result is printed" {
+	run --separate-stderr r --short www.test nx.test refused.example -t MX mail.test
+	# MX for each: mail.test has none (4), nx.test (3), refused (6).
+	assert_failure 6
+	[[ $stderr == *"resolve nx.test MX: nxdomain"* ]]
+	[[ $stderr == *"resolve refused.example MX: refused"* ]]
+	[[ $stderr == *"resolve mail.test MX: nodata"* ]]
+	run r --timeout 0.2 --tries 1 x.slow.test refused.example nx.test
+	assert_failure 7
+	assert_line --index 0 --partial 'x.slow.test A: timeout'
+	assert_line --index 1 --partial 'refused.example A: refused'
+	assert_line --index 2 --partial 'nx.test A: nxdomain'
+}
+
+@test "hostile TXT and PTR data print as \\DDD escapes, never raw control bytes" {
+	run r -t TXT evil.test
+	assert_success
+	assert_line $'evil.test.\t300\tIN\tTXT\t"quote\\" back\\\\ esc\\027[2J bell\\007 hi\\255"'
+	run r -x 192.0.2.66 --short
+	assert_success
+	assert_output 'x\027[31m\007.test.'
+	run r --json -t TXT evil.test
+	run jsonf answers.0.data <<<"$output"
+	assert_output 'answers.0.data="\"quote\\\" back\\\\ esc\\027[2J bell\\007 hi\\255\""'
+	# Nothing outside printable ASCII, tab and newline, in any mode.
+	for mode in "" --short --json; do
+		r $mode -t TXT evil.test >"$BATS_TEST_TMPDIR/o"
+		r $mode -x 192.0.2.66 >>"$BATS_TEST_TMPDIR/o"
+		! LC_ALL=C grep -q $'[^\t -~]' "$BATS_TEST_TMPDIR/o" || fail "control bytes in '$mode' output"
+	done
+}
+
+@test "truncated UDP answers are retried over TCP; --tcp, --no-tcp-fallback, --no-edns" {
+	run r --json -t TXT big.test
+	assert_success
+	run jsonf transport attempts tc answers.0.type <<<"$output"
+	assert_output 'transport="tcp" attempts=2 tc=false answers.0.type="TXT"'
+	run r --json --no-tcp-fallback -t TXT big.test
+	run jsonf transport attempts tc <<<"$output"
+	assert_output 'transport="udp" attempts=1 tc=true'
+	run r --json --tcp www.test
+	assert_success
+	run jsonf transport attempts answers.0.data <<<"$output"
+	assert_output 'transport="tcp" attempts=1 answers.0.data="192.0.2.1"'
+	run r --no-edns --short -t TXT big.test
+	assert_success
+	assert_output --partial '"chunk8-0000'
+	# mid.test (about 800 bytes) fits in EDNS0's 1232 but not in 512.
+	run r --json -t TXT mid.test
+	run jsonf transport attempts <<<"$output"
+	assert_output 'transport="udp" attempts=1'
+	run r --json --no-edns -t TXT mid.test
+	run jsonf transport attempts status <<<"$output"
+	assert_output 'transport="tcp" attempts=2 status="ok"'
+	run r -t TXT big.test
+	assert_line --index 0 --regexp "^;; big\.test TXT: ok \(NOERROR\) from $DNS over tcp in "
+}
+
+@test "the next --server is asked when one does not answer" {
+	run timeout "$T" "$SOCKCTL" resolve --server "$DNS_HOLE" --server "$DNS" --timeout 0.2 \
+		--tries 1 --json www.test
+	assert_success
+	run jsonf server attempts answers.0.data <<<"$output"
+	assert_output "server=\"$DNS\" attempts=2 answers.0.data=\"192.0.2.1\""
+}
+
+@test "-f FILE and -f -: many names concurrently, output in input order" {
+	local f="$BATS_TEST_TMPDIR/names" i
+	{
+		echo "# comment"
+		for ((i = 0; i < 60; i++)); do
+			echo "www.test"
+			echo "  nx$i.test  "
+			echo ""
+			echo "mail.test"
+		done
+	} >"$f"
+	run --separate-stderr r --short --parallel 7 -f "$f"
+	assert_failure 3
+	[ "${#lines[@]}" -eq 120 ]
+	for ((i = 0; i < 120; i += 2)); do
+		assert_equal "${lines[i]}" 192.0.2.1
+		assert_equal "${lines[i + 1]}" 192.0.2.25
+	done
+	[[ $stderr == *"resolve nx0.test A: nxdomain"*"resolve nx59.test A: nxdomain"* ]]
+	run r --json -f - <"$f"
+	assert_failure 3
+	[ "${#lines[@]}" -eq 180 ]
+	run jsonf query <<<"$output"
+	assert_line --index 1 'query="nx0.test"'
+	assert_line --index 178 'query="nx59.test"'
+}
+
+@test "usage errors exit 2 with one line" {
+	run --separate-stderr "$SOCKCTL" resolve -t MX www.test
+	assert_failure 2
+	[[ $stderr == *"need --server"* ]]
+	run --separate-stderr r -t BOGUS www.test
+	assert_failure 2
+	[[ $stderr == *"unknown record type 'BOGUS'"* ]]
+	run --separate-stderr "$SOCKCTL" resolve --server 300.1.1.1 www.test
+	assert_failure 2
+	[[ $stderr == *"invalid server '300.1.1.1'"* ]]
+	run --separate-stderr r --tries 0 www.test
+	assert_failure 2
+	run --separate-stderr r
+	assert_failure 2
+	[[ $stderr == *"nothing to look up"* ]]
+	run --separate-stderr r --service http
+	assert_failure 2
+	run --separate-stderr r -f "$BATS_TEST_TMPDIR/none"
+	assert_failure 1
+	[[ $stderr == *"none: No such file or directory"* ]]
+}
