@@ -1,5 +1,5 @@
 # fish completion for sockctl
-set -l commands serve connect resolve http help
+set -l commands serve connect udp-send resolve http help
 complete -c sockctl -f
 complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a serve -d 'listen; relay or run a handler'
 complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a connect -d 'connect and relay stdin/stdout'
@@ -118,3 +118,21 @@ complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l append -d 
 complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -s C -l crlf -d 'send CRLF line endings'
 complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l progress -d 'live progress'
 complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l stats -x -a 'json text' -d 'totals format'
+complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a udp-send -d 'send datagrams and wait for the replies'
+set -l us "__fish_seen_subcommand_from udp-send"
+complete -c sockctl -n $us -l lines -d 'one datagram per stdin line'
+complete -c sockctl -n $us -l hex -d 'payloads and replies in hex'
+complete -c sockctl -n $us -l size -x -d 'bytes of filler'
+complete -c sockctl -n $us -s c -l count -x -d 'datagrams to send'
+complete -c sockctl -n $us -l interval -x -d 'milliseconds between datagrams'
+complete -c sockctl -n $us -l rate -x -d 'datagrams per second'
+complete -c sockctl -n $us -s w -l wait -x -d 'seconds to wait for replies'
+complete -c sockctl -n $us -l replies -x -d 'stop after N replies'
+complete -c sockctl -n $us -l from -d 'prefix replies with their sender'
+complete -c sockctl -n $us -l recv-buffer -x -d 'receive buffer for one reply'
+complete -c sockctl -n $us -s s -l source -x -d 'local address or socket path'
+complete -c sockctl -n $us -s p -l source-port -x -d 'local port'
+complete -c sockctl -n $us -s U -l unix -r -F -d 'Unix datagram socket'
+complete -c sockctl -n $us -l broadcast -d 'allow a broadcast destination'
+complete -c sockctl -n $us -l ttl -x -d 'IP TTL or hop limit'
+complete -c sockctl -n $us -l interface -x -a '(__fish_print_interfaces)' -d 'multicast interface'

@@ -14,6 +14,7 @@
 const struct cmd_entry cmd_table[] = {
     {"serve", cmd_serve, "listen; relay stdin/stdout or run a handler per connection"},
     {"connect", cmd_connect, "connect to HOST PORT and relay stdin/stdout"},
+    {"udp-send", cmd_udp_send, "send datagrams and wait for the replies"},
     {"resolve", cmd_resolve, "names, addresses, services, protocols; system or direct DNS"},
     {"http", cmd_http, "HTTP: serve files or fixed responses; fetch URLs"},
     {NULL, NULL, NULL},
