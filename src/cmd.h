@@ -73,6 +73,8 @@ int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Returns the mux backend to use: --mux, else $SOCKCTL_MUX, else NULL. */
 const char *mux_choice(void);
+/* The backend name a loop made now would use ("epoll" for auto here). */
+const char *mux_resolved(void);
 /* Checks the chosen backend: 0 if usable; for "help" prints the list and
  * exits 0; otherwise prints a usage error and returns -1. */
 int mux_check(void);

@@ -54,9 +54,6 @@ static const char help[] =
 static void on_stop(struct loop *l, int signo, void *arg)
 {
 	(void)signo;
-	struct server *s = arg;
-	for (int i = 0; i < s->nchildren; i++)
-		kill(s->children[i], SIGTERM);
 	loop_stop(l);
 }
 
@@ -390,41 +387,51 @@ int cmd_http_serve(int argc, char **argv)
 		errmsg("http serve: %s", err);
 		goto out;
 	}
-	/* More workers: each gets its own SO_REUSEPORT listener on the same
-	 * address, so the kernel spreads connections between them. */
-	int lfds[256];
-	lfds[0] = s.lfd;
-	for (int i = 1; i < workers; i++) {
-		lfds[i] = workers_listen_again(&bound, lo.backlog, err, sizeof err);
-		if (lfds[i] < 0) {
-			errmsg("http serve: %s", err);
-			for (int k = 1; k < i; k++)
-				close(lfds[k]);
-			goto out;
-		}
-	}
 	if (s.log_format != LOG_NONE)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	char where[SOCK_ADDRSTRLEN];
 	sock_addr_str((struct sockaddr *)&bound.ss, bound.len, where, sizeof where);
-	/* The loop (and its backend) is made per process, after forking. */
+	/* More workers: processes that each have their own SO_REUSEPORT
+	 * listener on the same address (the kernel spreads connections) and
+	 * their own loop; this process supervises them. */
+	static struct workers w;
+	w = (struct workers){.ready_pipe = {-1, -1}};
 	int me = 0;
-	pid_t kids[256];
 	if (workers > 1) {
-		me = workers_fork((int)workers, kids, err, sizeof err);
-		if (me < 0) {
+		int r = workers_start(&w, (int)workers, &me, err, sizeof err);
+		if (r < 0) {
 			errmsg("http serve: %s", err);
-			for (int k = 1; k < workers; k++)
-				close(lfds[k]);
 			goto out;
 		}
-		for (int k = 0; k < workers; k++)
-			if (k != me)
-				close(lfds[k]);
-		s.lfd = lfds[me];
-		if (me == 0) {
-			s.children = kids;
-			s.nchildren = (int)workers - 1;
+		if (r == 0) {
+			close(s.lfd);
+			s.lfd = -1;
+			rc = EXIT_OK;
+			if (workers_wait_ready(&w, 10000, err, sizeof err) < 0) {
+				errmsg("http serve: %s", err);
+				rc = EXIT_FAIL;
+				for (int i = 0; i < w.n; i++)
+					if (w.pids[i] > 0)
+						kill(w.pids[i], SIGTERM);
+			} else {
+				errmsg("listening on %s (tcp, mux=%s)", where, mux_resolved());
+				if (!g_opts.quiet)
+					errmsg("serving %s at http://%s/ with %ld workers",
+					       cfg->respond ? "fixed responses" : dir, where,
+					       workers);
+			}
+			int ws = workers_wait(&w);
+			workers_free(&w);
+			rc = rc ? rc : ws;
+			goto out;
+		}
+		if (me > 0) {
+			close(s.lfd);
+			s.lfd = workers_listen_again(&bound, lo.backlog, err, sizeof err);
+			if (s.lfd < 0) {
+				errmsg("http serve: %s", err);
+				goto out;
+			}
 		}
 	}
 	raise_fd_limit();
@@ -439,7 +446,9 @@ int cmd_http_serve(int argc, char **argv)
 			vmsg("--max-conns lowered to %d for the %s backend", s.max_conns,
 			     loop_backend(l));
 	}
-	if (me == 0) {
+	if (workers > 1) {
+		workers_ready(&w);
+	} else {
 		errmsg("listening on %s (tcp, mux=%s)", where, loop_backend(l));
 		if (!g_opts.quiet)
 			errmsg("serving %s at http://%s/", cfg->respond ? "fixed responses" : dir,
@@ -447,8 +456,6 @@ int cmd_http_serve(int argc, char **argv)
 	}
 	rc = serve_loop(&s, l);
 	loop_free(l);
-	if (me == 0 && s.nchildren)
-		workers_reap(kids, s.nchildren);
 out:
 	if (s.lfd >= 0)
 		close(s.lfd);

@@ -487,19 +487,7 @@ int cmd_serve(int argc, char **argv)
 					if (w.pids[i] > 0)
 						kill(w.pids[i], SIGTERM);
 			} else {
-				const char *m = mux_choice();
-				char mb[32];
-				if (!m || strcmp(m, "auto") == 0) {
-					/* Name the backend auto picks, as a worker's loop does. */
-					int ls;
-					struct loop *tl = cmd_loop(16, &ls);
-					snprintf(mb, sizeof mb, "%s",
-						 tl ? loop_backend(tl) : "auto");
-					if (tl)
-						loop_free(tl);
-					m = mb;
-				}
-				print_ready(&bound, s.proto, m);
+				print_ready(&bound, s.proto, mux_resolved());
 			}
 			int ws = workers_wait(&w);
 			workers_free(&w);

@@ -111,8 +111,6 @@ struct server {
 	int nconns, max_conns;
 	int header_ms, idle_ms, send_ms;
 	int log_format;
-	pid_t *children; /* owned: other workers, in the first process */
-	int nchildren;
 };
 
 /* Accepts on s->lfd (watch it with this callback, arg s). */

@@ -170,6 +170,12 @@ bool parse_seconds(const char *s, int *ms_out)
 	return true;
 }
 
+const char *mux_resolved(void)
+{
+	const char *m = mux_choice();
+	return !m || strcmp(m, "auto") == 0 ? mux_backends()[0] : m;
+}
+
 int mux_check(void)
 {
 	const char *m = mux_choice();

@@ -11,7 +11,6 @@
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "loop.h"
@@ -177,43 +176,4 @@ int workers_listen_again(const struct sock_addr *bound, int backlog, char *err, 
 		return -1;
 	}
 	return fd;
-}
-
-int workers_fork(int n, pid_t *kids, char *err, size_t errlen)
-{
-	pid_t parent = getpid();
-	for (int i = 1; i < n; i++) {
-		fflush(NULL);
-		pid_t p = fork();
-		if (p < 0) {
-			snprintf(err, errlen, "fork worker %d: %s", i, strerror(errno));
-			for (int k = 0; k < i - 1; k++)
-				kill(kids[k], SIGKILL);
-			workers_reap(kids, i - 1);
-			return -1;
-		}
-		if (p == 0) {
-			prctl(PR_SET_PDEATHSIG, SIGTERM);
-			if (getppid() != parent) /* the parent died before prctl */
-				_exit(0);
-			return i;
-		}
-		kids[i - 1] = p;
-	}
-	return 0;
-}
-
-void workers_reap(const pid_t *kids, int n)
-{
-	for (int i = 0; i < n; i++) {
-		for (int t = 0; t < 200; t++) {
-			if (waitpid(kids[i], NULL, WNOHANG) != 0)
-				goto next;
-			struct timespec ts = {0, 10 * 1000 * 1000};
-			nanosleep(&ts, NULL);
-		}
-		kill(kids[i], SIGKILL);
-		waitpid(kids[i], NULL, 0);
-	next:;
-	}
 }

@@ -35,14 +35,4 @@ void workers_free(struct workers *w);
  * fd or -1 with err filled. */
 int workers_listen_again(const struct sock_addr *bound, int backlog, char *err, size_t errlen);
 
-/* Forks n - 1 children that serve beside the parent. Returns the worker
- * number: 0 in the parent (which fills kids[0 .. n-2]), 1 .. n-1 in the
- * children, or -1 with err filled (children already forked are killed).
- * Children die with the parent (PR_SET_PDEATHSIG). */
-int workers_fork(int n, pid_t *kids, char *err, size_t errlen);
-
-/* Waits (bounded, then SIGKILL) for the children after they were told
- * to stop. */
-void workers_reap(const pid_t *kids, int n);
-
 #endif

@@ -336,11 +336,14 @@ raw() {
 	hs srv -d "$www" --workers 2 --log-format=none
 	run get "http://127.0.0.1:$port/a.txt" "http://127.0.0.1:$port/a.txt"
 	assert_output $'hello\nhello'
-	[[ $(pgrep -P "$srv_pid" | wc -l) -eq 1 ]]
-	local child
-	child=$(pgrep -P "$srv_pid")
+	# A supervisor and two workers.
+	[[ $(pgrep -P "$srv_pid" | wc -l) -eq 2 ]]
+	local kids
+	kids=$(pgrep -P "$srv_pid")
 	kill -TERM "$srv_pid"
 	wait_exit "$srv_pid"
 	assert_equal "$status" 0
-	! kill -0 "$child" 2>/dev/null
+	for child in $kids; do
+		! kill -0 "$child" 2>/dev/null
+	done
 }
