@@ -344,6 +344,6 @@ raw() {
 	wait_exit "$srv_pid"
 	assert_equal "$status" 0
 	for child in $kids; do
-		! kill -0 "$child" 2>/dev/null
+		if kill -0 "$child" 2>/dev/null; then fail "worker $child outlived the server"; fi
 	done
 }
