@@ -12,6 +12,7 @@
 #include "mux.h"
 
 const struct cmd_entry cmd_table[] = {
+    {"chat", cmd_chat, "multi-user line chat: chat serve (room server), chat connect (client)"},
     {NULL, NULL, NULL},
 };
 
