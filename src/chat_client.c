@@ -236,22 +236,29 @@ static void on_edit_line(char *line)
 		flush_out(c);
 		return;
 	}
+	/* libedit 3.1 keeps the accepted text in its buffer after the
+	 * handler returns; installing the handler again starts a fresh line. */
+	rl_callback_handler_remove();
 	if (*line) {
 		add_history(line);
 		/* The server sends the line back (/echo on) as the room saw it:
-		 * take the typed copy off the screen. */
+		 * take the typed copy (libedit ended it with a newline) off the
+		 * screen. */
 		struct winsize ws;
 		int cols = ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col ? ws.ws_col : 80;
 		int rows = ((int)strlen(PROMPT) + text_width(line) - 1) / cols + 1;
-		if (line[0] != '/' || line[1] == '/')
-			for (int i = 0; i < rows; i++)
-				fputs("\033[A\r\033[K", stdout);
+		for (int i = 0; i < rows; i++)
+			fputs("\033[A\r\033[K", stdout);
 		fflush(stdout);
 		size_t n = strlen(line);
 		if (!queue_out(c, line, n) || !queue_out(c, "\n", 1))
 			errmsg("too much queued for %s: line not sent", c->target);
 		flush_out(c);
 	}
+	if (!c->done)
+		rl_callback_handler_install(PROMPT, on_edit_line);
+	else
+		c->editing = false;
 	free(line);
 }
 
