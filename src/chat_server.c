@@ -7,6 +7,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -710,8 +712,12 @@ static void on_accept(struct loop *l, int lfd, int mask, void *arg)
 			       errno == ERANGE ? "server full" : "server cannot watch this socket");
 			continue;
 		}
-		int sndbuf = 64 * 1024;
+		/* A bounded kernel buffer keeps "not reading" detectable; no
+		 * Nagle delay on a chat line. */
+		int sndbuf = 64 * 1024, one = 1;
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+		if (peer.ss.ss_family != AF_UNIX)
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		sock_addr_str((struct sockaddr *)&peer.ss, peer.len, c->addr, sizeof c->addr);
 		guest_name(s, c->nick);
 		c->room = s->rooms;

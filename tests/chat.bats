@@ -150,14 +150,9 @@ EOF
 @test "chat: a client that stops reading is dropped; the room keeps flowing" {
 	chat_serve srv --flood=0 --queue=65536
 	join rx rx
-	start_bg stuck python3 -c '
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.connect(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"/nick stuck\nI will not read\n")
-time.sleep(60)
-' "$port"
+	# A client that writes but never reads its socket.
+	start_bg stuck bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" &&
+		printf "/nick stuck\nI will not read\n" >&3 && exec sleep 60' _ "$port"
 	sees rx "<stuck> I will not read"
 	nc_join tx tx
 	# 10 x 500 lines of 100 bytes, each batch sent once rx has the last

@@ -49,7 +49,7 @@ hangup() {
 
 # sees NAME TEXT: waits until NAME's stdout holds TEXT.
 sees() {
-	wait_file_contains "$BATS_TEST_TMPDIR/$1.out" "$2"
+	wait_file_contains "$BATS_TEST_TMPDIR/$1.out" "$2" "$T"
 }
 
 # never_saw NAME TEXT: NAME's stdout does not hold TEXT.
