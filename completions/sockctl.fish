@@ -1,7 +1,18 @@
 # fish completion for sockctl
-set -l commands help
+set -l commands chat help
 complete -c sockctl -f
 complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a help -d 'show help for a command'
+complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a chat -d 'multi-user line chat'
+complete -c sockctl -n "__fish_seen_subcommand_from chat; and not __fish_seen_subcommand_from serve connect" -a 'serve connect'
+complete -c sockctl -n "__fish_seen_subcommand_from chat" -s U -l unix -r -d 'Unix socket path'
+complete -c sockctl -n "__fish_seen_subcommand_from serve" -s m -l max-clients -x -d 'most clients at once'
+complete -c sockctl -n "__fish_seen_subcommand_from serve" -l max-line -x -d 'longest line in bytes'
+complete -c sockctl -n "__fish_seen_subcommand_from serve" -l queue -x -d 'output queue per client in bytes'
+complete -c sockctl -n "__fish_seen_subcommand_from serve" -l flood -x -d 'lines a second per client'
+complete -c sockctl -n "__fish_seen_subcommand_from serve" -l show-addresses -d 'show client addresses'
+complete -c sockctl -n "__fish_seen_subcommand_from connect" -s N -l name -x -d 'nickname'
+complete -c sockctl -n "__fish_seen_subcommand_from connect" -s r -l room -x -d 'room to join'
+complete -c sockctl -n "__fish_seen_subcommand_from connect" -l color -x -a 'auto always never' -d 'colour names'
 complete -c sockctl -l mux -x -a 'auto select poll epoll' -d 'event loop backend'
 complete -c sockctl -s 4 -d 'IPv4 only'
 complete -c sockctl -s 6 -d 'IPv6 only'
