@@ -11,6 +11,7 @@ SOCKCTL=${SOCKCTL:-$here/../sockctl}
 clients=${1:-200}
 lines=${2:-1000}
 limit=${LIMIT:-20}
+reps=${REPS:-3} # best of REPS runs: the machine is shared and noisy
 driver="python3 $here/chat_fanout.py"
 command -v ncat >/dev/null || { echo "ncat is not installed" >&2; exit 1; }
 tmp=$(mktemp -d)
@@ -42,14 +43,21 @@ run() {
 		[ $i -lt 100 ] || { echo "$name did not start:" >&2; cat "$tmp/err" >&2; exit 1; }
 		sleep 0.1
 	done
-	out=$($driver 127.0.0.1 "$port" "$clients" "$lines" "$stalled" "$limit" 2>&1) || true
+	best=0 bestout=
+	r=0
+	while [ $r -lt "$reps" ]; do
+		out=$($driver 127.0.0.1 "$port" "$clients" "$lines" "$stalled" "$limit" 2>&1) || true
+		rate=$(echo "$out" | sed -n 's/.*rate=\([0-9]*\).*/\1/p')
+		if [ -n "$rate" ] && [ "$rate" -gt "$best" ]; then best=$rate bestout=$out; fi
+		[ -n "$bestout" ] || bestout=$out
+		r=$((r + 1))
+	done
 	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
 	pid=
-	rate=$(echo "$out" | sed -n 's/.*rate=\([0-9]*\).*/\1/p')
-	complete=$(echo "$out" | sed -n 's/.*complete=\([a-z]*\).*/\1/p')
-	delivered=$(echo "$out" | sed -n 's/.*delivered=\([0-9]*\).*/\1/p')
-	[ -n "$rate" ] || { rate=0; complete="error: $out"; }
-	echo "$name ${rate:-0} ${delivered:-0} $complete"
+	complete=$(echo "$bestout" | sed -n 's/.*complete=\([a-z]*\).*/\1/p')
+	delivered=$(echo "$bestout" | sed -n 's/.*delivered=\([0-9]*\).*/\1/p')
+	[ -n "$complete" ] || complete="error:$(echo "$bestout" | tr ' ' _)"
+	echo "$name $best ${delivered:-0} $complete"
 }
 
 echo "chat fan-out: $clients receivers x $lines lines, one sender ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"

@@ -72,6 +72,7 @@ struct server {
 	size_t incap;
 	bool shutting;
 	struct timer shutdown_timer, accept_timer;
+	struct timer flush_timer; /* end of this loop iteration: write, reap */
 	struct chat_framer stdin_fr;
 	char stdin_buf[CHAT_LINE_DEFAULT + 2];
 	size_t stdin_len;
@@ -263,9 +264,14 @@ static void client_free(struct client *c)
 	free(c);
 }
 
-/* Writes what is queued, announces and frees the dead, until settled. */
-static void reap(struct server *s)
+/* Writes what is queued, announces and frees the dead, until settled.
+ * Runs from a timer due at once, that is after every event of this loop
+ * iteration: a burst of lines or of joins costs one write per client, not
+ * one per line. */
+static void on_flush_timer(struct loop *l, void *arg)
 {
+	(void)l;
+	struct server *s = arg;
 	for (;;) {
 		while (s->dirty) {
 			struct client *c = s->dirty;
@@ -291,6 +297,12 @@ static void reap(struct server *s)
 	fflush(stdout);
 	if (s->shutting && !s->clients)
 		loop_stop(s->loop);
+}
+
+static void reap(struct server *s)
+{
+	if ((s->dirty || s->grave || s->shutting) && !timer_armed(&s->flush_timer))
+		loop_timer_start(s->loop, &s->flush_timer, 0);
 }
 
 /* ---- commands ---- */
@@ -960,6 +972,7 @@ int chat_serve(int argc, char **argv)
 	}
 	timer_init(&s.shutdown_timer, on_shutdown_timer, &s);
 	timer_init(&s.accept_timer, on_accept_timer, &s);
+	timer_init(&s.flush_timer, on_flush_timer, &s);
 	if (loop_io(s.loop, s.lfd, MUX_READ, on_accept, &s) < 0 ||
 	    loop_signal(s.loop, SIGINT, on_signal, &s) < 0 ||
 	    loop_signal(s.loop, SIGTERM, on_signal, &s) < 0) {
