@@ -192,7 +192,11 @@ EOF
 	sees rx "<@server> hello from the desk"
 	say rx "/who"
 	sees rx "*** in lobby: rx (127.0.0.1:"
-	kill -TERM "$srv_pid"
+	# The signal goes to the server itself, not to the timeout around it.
+	local server
+	server=$(pgrep -P "$srv_pid")
+	[ -n "$server" ]
+	kill -TERM "$server"
 	sees rx "*** server shutting down"
 	wait_exit "$srv_pid"
 	[ "$status" -eq 0 ]
