@@ -897,7 +897,8 @@ static const char serve_help[] =
     "  -m, --max-clients=N     at most N clients at once (default 1000)\n"
     "      --max-line=BYTES    longest line; longer ones are cut (default 1024)\n"
     "      --queue=BYTES       output queue per client; a client whose queue is\n"
-    "                          full is dropped (default 262144)\n"
+    "                          full, or that stops reading, is dropped\n"
+    "                          (default 262144)\n"
     "      --flood=N           lines a second per client, 0 = no limit (default 20)\n"
     "      --show-addresses    show client addresses in join notices and /who\n"
     "  global options: --mux, -4, -6, -n, -v, -q (see sockctl --help)\n";
