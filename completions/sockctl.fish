@@ -1,5 +1,5 @@
 # fish completion for sockctl
-set -l commands serve connect udp-send resolve http help
+set -l commands serve connect udp-send resolve chat http help
 complete -c sockctl -f
 complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a serve -d 'listen; relay or run a handler'
 complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a connect -d 'connect and relay stdin/stdout'
@@ -136,3 +136,9 @@ complete -c sockctl -n $us -s U -l unix -r -F -d 'Unix datagram socket'
 complete -c sockctl -n $us -l broadcast -d 'allow a broadcast destination'
 complete -c sockctl -n $us -l ttl -x -d 'IP TTL or hop limit'
 complete -c sockctl -n $us -l interface -x -a '(__fish_print_interfaces)' -d 'multicast interface'
+
+# chat
+complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a chat -d 'multi-user line chat'
+complete -c sockctl -n "__fish_seen_subcommand_from chat; and not __fish_seen_subcommand_from serve connect" -a 'serve connect'
+complete -c sockctl -n "__fish_seen_subcommand_from chat" -s U -l unix -r -d 'Unix socket path'
+complete -c sockctl -n "__fish_seen_subcommand_from chat; and __fish_seen_subcommand_from connect" -l color -x -a 'auto always never' -d 'colour names'

@@ -16,6 +16,7 @@ const struct cmd_entry cmd_table[] = {
     {"connect", cmd_connect, "connect to HOST PORT and relay stdin/stdout"},
     {"udp-send", cmd_udp_send, "send datagrams and wait for the replies"},
     {"resolve", cmd_resolve, "names, addresses, services, protocols; system or direct DNS"},
+    {"chat", cmd_chat, "multi-user line chat: chat serve (room server), chat connect (client)"},
     {"http", cmd_http, "HTTP: serve files or fixed responses; fetch URLs"},
     {NULL, NULL, NULL},
 };

@@ -1,0 +1,539 @@
+/* `sockctl chat connect`: on a terminal an editing prompt (libedit's
+ * readline callback interface, fed from the event loop) with incoming lines
+ * printed above it; otherwise a plain line pipe for scripts. Everything
+ * that arrives is sanitised before it reaches the terminal. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <editline/readline.h>
+
+#include "chat.h"
+#include "chat_proto.h"
+#include "cmd.h"
+#include "loop.h"
+#include "sock.h"
+
+#define CONNECT_TIMEOUT_MS 10000
+#define LINGER_MS	   10000 /* after our last line: wait this long for the server */
+#define IN_MAX		   65536 /* longest line accepted from the server */
+#define OUT_CAP		   65536
+#define PROMPT		   "> "
+
+struct client {
+	struct loop *loop;
+	int fd;
+	bool tty, color, quitting, stdin_eof, done, editing;
+	int status;
+	const char *name, *room;
+	const char *target;	   /* "host:port" for messages */
+	struct addrinfo *res, *ai; /* owned list; the address being tried */
+	int last_err;
+	struct timer timer;
+	struct chat_framer fr;
+	size_t inlen;
+	char in[IN_MAX + 2];
+	char clean[IN_MAX * 3 + 1];
+	size_t outoff, outlen;
+	char out[OUT_CAP];
+};
+
+/* libedit's line handler takes no argument. */
+static struct client *g_client;
+
+static void on_server(struct loop *l, int fd, int mask, void *arg);
+static void on_stdin_pipe(struct loop *l, int fd, int mask, void *arg);
+
+static void finish(struct client *c, int status)
+{
+	if (c->done)
+		return;
+	c->done = true;
+	c->status = status;
+	loop_stop(c->loop);
+}
+
+/* ---- output to the server ---- */
+
+static void update_server_mask(struct client *c)
+{
+	int mask = MUX_READ | (c->outlen ? MUX_WRITE : 0);
+	loop_io(c->loop, c->fd, mask, on_server, c);
+	/* Script mode reads stdin only while there is room to queue it. */
+	if (!c->tty && !c->stdin_eof)
+		loop_io(c->loop, 0, OUT_CAP - c->outoff - c->outlen >= 4096 ? MUX_READ : 0,
+			on_stdin_pipe, c);
+}
+
+static bool queue_out(struct client *c, const char *data, size_t len)
+{
+	if (c->outoff && c->outoff + c->outlen + len > OUT_CAP) {
+		memmove(c->out, c->out + c->outoff, c->outlen);
+		c->outoff = 0;
+	}
+	if (c->outoff + c->outlen + len > OUT_CAP)
+		return false;
+	memcpy(c->out + c->outoff + c->outlen, data, len);
+	c->outlen += len;
+	return true;
+}
+
+static void flush_out(struct client *c)
+{
+	while (c->outlen) {
+		ssize_t w = write(c->fd, c->out + c->outoff, c->outlen);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			errmsg("write to %s: %s", c->target, strerror(errno));
+			finish(c, EXIT_FAIL);
+			return;
+		}
+		c->outoff += (size_t)w;
+		c->outlen -= (size_t)w;
+	}
+	if (!c->outlen)
+		c->outoff = 0;
+	if (!c->outlen && c->stdin_eof && !c->quitting) {
+		/* Everything was sent: tell the server, then take what it
+		 * still has for us until it closes. */
+		c->quitting = true;
+		shutdown(c->fd, SHUT_WR);
+		loop_timer_start(c->loop, &c->timer, LINGER_MS);
+	}
+	update_server_mask(c);
+}
+
+/* ---- incoming lines ---- */
+
+static const char *name_color(const char *name, size_t len)
+{
+	static const char *const colors[] = {"31", "32", "33", "34", "35", "36",
+					     "91", "92", "93", "94", "95", "96"};
+	unsigned h = 5381;
+	for (size_t i = 0; i < len; i++)
+		h = h * 33 + (unsigned char)name[i];
+	return colors[h % (sizeof colors / sizeof colors[0])];
+}
+
+static void print_line(struct client *c, const char *line, size_t len)
+{
+	if (!c->color) {
+		fwrite(line, 1, len, stdout);
+		fputs(c->tty ? "\r\n" : "\n", stdout);
+		return;
+	}
+	size_t off, nlen;
+	enum chat_kind k = chat_classify(line, len, &off, &nlen);
+	switch (k) {
+	case CHAT_K_NOTICE:
+		printf("\033[2m%.*s\033[0m", (int)len, line);
+		break;
+	case CHAT_K_SAY:
+	case CHAT_K_ACTION:
+	case CHAT_K_PRIVATE:
+		printf("%.*s\033[%s;1m%.*s\033[0m%.*s", (int)off, line,
+		       k == CHAT_K_PRIVATE ? "35" : name_color(line + off, nlen), (int)nlen,
+		       line + off, (int)(len - off - nlen), line + off + nlen);
+		break;
+	default:
+		fwrite(line, 1, len, stdout);
+	}
+	fputs(c->tty ? "\r\n" : "\n", stdout);
+}
+
+static void show_lines(struct client *c, bool eof)
+{
+	size_t off = 0;
+	bool any = false;
+	while (off < c->inlen) {
+		const char *line;
+		size_t len, used;
+		enum chat_frame fr = chat_frame_next(&c->fr, c->in + off, c->inlen - off, IN_MAX,
+						     &line, &len, &used);
+		if (fr == CHAT_FRAME_MORE && eof && used == 0) {
+			fr = CHAT_FRAME_LINE;
+			line = c->in + off;
+			len = used = c->inlen - off;
+		}
+		off += used;
+		if (fr == CHAT_FRAME_MORE) {
+			if (used == 0)
+				break;
+			continue;
+		}
+		if (c->tty && !any)
+			/* Clear the prompt line; it is drawn again below. */
+			fputs("\r\033[K", stdout);
+		any = true;
+		size_t n = chat_sanitize(line, len, c->clean);
+		print_line(c, c->clean, n);
+	}
+	memmove(c->in, c->in + off, c->inlen - off);
+	c->inlen -= off;
+	if (any) {
+		fflush(stdout);
+		if (c->editing)
+			rl_forced_update_display();
+	}
+}
+
+static void on_server(struct loop *l, int fd, int mask, void *arg)
+{
+	(void)l;
+	struct client *c = arg;
+	if (mask & MUX_READ) {
+		ssize_t r = read(fd, c->in + c->inlen, sizeof c->in - c->inlen);
+		if (r > 0) {
+			c->inlen += (size_t)r;
+			show_lines(c, false);
+		} else if (r == 0) {
+			show_lines(c, true);
+			if (!c->quitting && !c->stdin_eof && c->tty)
+				errmsg("%s closed the connection", c->target);
+			finish(c, EXIT_OK);
+			return;
+		} else if (errno != EAGAIN && errno != EINTR) {
+			errmsg("read from %s: %s", c->target, strerror(errno));
+			finish(c, EXIT_FAIL);
+			return;
+		}
+	}
+	if (mask & MUX_WRITE)
+		flush_out(c);
+}
+
+/* ---- input: a terminal through libedit ---- */
+
+static int text_width(const char *s)
+{
+	int w = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			w++;
+	return w;
+}
+
+static void on_edit_line(char *line)
+{
+	struct client *c = g_client;
+	if (!line) {
+		/* Ctrl-D on an empty line. */
+		fputs("\r\n", stdout);
+		c->stdin_eof = true;
+		c->editing = false;
+		rl_callback_handler_remove();
+		loop_io(c->loop, 0, 0, NULL, NULL);
+		queue_out(c, "/quit\n", 6);
+		flush_out(c);
+		return;
+	}
+	/* libedit 3.1 keeps the accepted text in its buffer after the
+	 * handler returns; installing the handler again starts a fresh line. */
+	rl_callback_handler_remove();
+	if (*line) {
+		add_history(line);
+		/* The server sends the line back (/echo on) as the room saw it:
+		 * take the typed copy (libedit ended it with a newline) off the
+		 * screen. */
+		struct winsize ws;
+		int cols = ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col ? ws.ws_col : 80;
+		int rows = ((int)strlen(PROMPT) + text_width(line) - 1) / cols + 1;
+		for (int i = 0; i < rows; i++)
+			fputs("\033[A\r\033[K", stdout);
+		fflush(stdout);
+		size_t n = strlen(line);
+		if (!queue_out(c, line, n) || !queue_out(c, "\n", 1))
+			errmsg("too much queued for %s: line not sent", c->target);
+		flush_out(c);
+	}
+	if (!c->done)
+		rl_callback_handler_install(PROMPT, on_edit_line);
+	else
+		c->editing = false;
+	free(line);
+}
+
+static void on_stdin_tty(struct loop *l, int fd, int mask, void *arg)
+{
+	(void)l;
+	(void)fd;
+	(void)mask;
+	(void)arg;
+	rl_callback_read_char();
+}
+
+/* ---- input: a pipe or a file ---- */
+
+static void on_stdin_pipe(struct loop *l, int fd, int mask, void *arg)
+{
+	(void)mask;
+	struct client *c = arg;
+	if (c->outoff) {
+		memmove(c->out, c->out + c->outoff, c->outlen);
+		c->outoff = 0;
+	}
+	size_t room = OUT_CAP - c->outlen;
+	if (room < 2)
+		return;
+	ssize_t r = read(fd, c->out + c->outlen, room - 1);
+	if (r < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		errmsg("read from stdin: %s", strerror(errno));
+		r = 0;
+	}
+	if (r == 0) {
+		c->stdin_eof = true;
+		loop_io(l, fd, 0, NULL, NULL);
+		/* A last line without a newline is still a line. */
+		if (c->outlen && c->out[c->outlen - 1] != '\n')
+			c->out[c->outlen++] = '\n';
+	}
+	c->outlen += (size_t)r;
+	flush_out(c);
+}
+
+/* ---- connecting ---- */
+
+static void try_next(struct client *c);
+
+static void on_connect_timer(struct loop *l, void *arg)
+{
+	(void)l;
+	struct client *c = arg;
+	if (c->quitting) {
+		/* The server never closed after our last line. */
+		finish(c, EXIT_OK);
+		return;
+	}
+	c->last_err = ETIMEDOUT;
+	loop_io(c->loop, c->fd, 0, NULL, NULL);
+	close(c->fd);
+	c->fd = -1;
+	c->ai = c->ai->ai_next;
+	try_next(c);
+}
+
+static void connected(struct client *c)
+{
+	loop_timer_stop(c->loop, &c->timer);
+	char where[SOCK_ADDRSTRLEN];
+	sock_addr_str(c->ai->ai_addr, c->ai->ai_addrlen, where, sizeof where);
+	vmsg("chat: connected to %s", where);
+	char line[128];
+	if (c->tty)
+		queue_out(c, "/echo on\n", 9);
+	if (c->name) {
+		snprintf(line, sizeof line, "/nick %s\n", c->name);
+		queue_out(c, line, strlen(line));
+	}
+	if (c->room) {
+		snprintf(line, sizeof line, "/join %s\n", c->room);
+		queue_out(c, line, strlen(line));
+	}
+	if (c->tty) {
+		rl_catch_signals = 0;
+		rl_callback_handler_install(PROMPT, on_edit_line);
+		c->editing = true;
+		loop_io(c->loop, 0, MUX_READ, on_stdin_tty, c);
+	} else if (loop_io(c->loop, 0, MUX_READ, on_stdin_pipe, c) < 0) {
+		c->stdin_eof = true; /* stdin closed */
+	}
+	flush_out(c);
+}
+
+static void on_connecting(struct loop *l, int fd, int mask, void *arg)
+{
+	(void)mask;
+	struct client *c = arg;
+	int e = sock_connect_result(fd);
+	if (e == 0) {
+		connected(c);
+		return;
+	}
+	c->last_err = e;
+	loop_timer_stop(l, &c->timer);
+	loop_io(l, fd, 0, NULL, NULL);
+	close(fd);
+	c->fd = -1;
+	c->ai = c->ai->ai_next;
+	try_next(c);
+}
+
+static void try_next(struct client *c)
+{
+	for (; c->ai; c->ai = c->ai->ai_next) {
+		struct addrinfo *ai = c->ai;
+		c->fd = sock_socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (c->fd < 0) {
+			c->last_err = errno;
+			continue;
+		}
+		int r = sock_connect_start(c->fd, ai->ai_addr, ai->ai_addrlen);
+		if (r < 0) {
+			c->last_err = errno;
+			close(c->fd);
+			c->fd = -1;
+			continue;
+		}
+		if (loop_io(c->loop, c->fd, MUX_WRITE, on_connecting, c) < 0) {
+			c->last_err = errno;
+			close(c->fd);
+			c->fd = -1;
+			continue;
+		}
+		loop_timer_start(c->loop, &c->timer, CONNECT_TIMEOUT_MS);
+		return;
+	}
+	errmsg("connect %s: %s", c->target, strerror(c->last_err ? c->last_err : ECONNREFUSED));
+	finish(c, EXIT_FAIL);
+}
+
+static void on_signal(struct loop *l, int signo, void *arg)
+{
+	(void)l;
+	(void)signo;
+	finish(arg, EXIT_FAIL);
+}
+
+/* ---- options ---- */
+
+static const char connect_help[] =
+    "usage: sockctl chat connect [options] HOST PORT\n"
+    "       sockctl chat connect [options] -U PATH\n"
+    "\n"
+    "Joins a chat server (sockctl chat serve; any line-based chat works). On a\n"
+    "terminal: a prompt with line editing and history, incoming lines shown\n"
+    "above it; Ctrl-D or /quit leaves. Otherwise: stdin lines are sent, what\n"
+    "arrives is printed, and it exits when the server has closed after EOF.\n"
+    "Incoming text is always stripped of control characters.\n"
+    "\n"
+    "Options:\n"
+    "  -U, --unix=PATH     connect to a Unix socket (@NAME: abstract)\n"
+    "  -N, --name=NAME     the nickname to take on joining\n"
+    "  -r, --room=ROOM     the room to join (default: lobby)\n"
+    "      --color=WHEN    colour names: auto (a terminal without NO_COLOR),\n"
+    "                      always or never\n"
+    "  global options: --mux, -4, -6, -n, -v, -q (see sockctl --help)\n";
+
+enum { OPT_COLOR = OPT_BASE };
+
+int chat_connect(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    COMMON_LONGOPTS,
+	    {"unix", required_argument, NULL, 'U'},
+	    {"name", required_argument, NULL, 'N'},
+	    {"room", required_argument, NULL, 'r'},
+	    {"color", required_argument, NULL, OPT_COLOR},
+	    {NULL, 0, NULL, 0},
+	};
+	static struct client cl; /* large buffers: not on the stack */
+	struct client *c = &cl;
+	memset(c, 0, sizeof *c);
+	c->fd = -1;
+	const char *color = "auto";
+	struct sock_endpoint ep = {.socktype = SOCK_STREAM};
+	int o;
+	while ((o = cmd_getopt(argc, argv, COMMON_SHORTOPTS "U:N:r:", longopts)) != -1) {
+		switch (o) {
+		case 'h':
+			return print_help(connect_help);
+		case 'U':
+			ep.unix_path = optarg;
+			break;
+		case 'N':
+		case 'r': {
+			const char *why = chat_name_check(optarg, strlen(optarg));
+			if (o == 'r' && optarg[0] == '#')
+				why = chat_name_check(optarg + 1, strlen(optarg + 1));
+			if (why)
+				return usage_error("%s '%s': %s", o == 'N' ? "--name" : "--room",
+						   optarg, why);
+			*(o == 'N' ? &c->name : &c->room) = optarg;
+			break;
+		}
+		case OPT_COLOR:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "always") &&
+			    strcmp(optarg, "never"))
+				return usage_error("--color: '%s' is not auto, always or never",
+						   optarg);
+			color = optarg;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	int rest = argc - optind;
+	if (ep.unix_path) {
+		if (rest != 0)
+			return usage_error("no HOST or PORT with --unix");
+	} else if (rest == 2) {
+		ep.host = argv[optind];
+		ep.port = argv[optind + 1];
+		char err[SOCK_ERRLEN];
+		uint16_t port;
+		if (!sock_parse_port(ep.port, SOCK_STREAM, false, &port, err, sizeof err))
+			return usage_error("%s", err);
+	} else {
+		return usage_error(rest < 2 ? "missing HOST PORT" : "too many arguments");
+	}
+	ep.family = g_opts.family;
+	ep.numeric = g_opts.numeric;
+
+	c->tty = isatty(0) && isatty(1);
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+	c->color =
+	    strcmp(color, "always") == 0 || (strcmp(color, "auto") == 0 && isatty(1) &&
+					     !(nc && *nc) && term && strcmp(term, "dumb") != 0);
+	char target[SOCK_ADDRSTRLEN + 8];
+	if (ep.unix_path)
+		snprintf(target, sizeof target, "%s", ep.unix_path);
+	else
+		snprintf(target, sizeof target, strchr(ep.host, ':') ? "[%s]:%s" : "%s:%s", ep.host,
+			 ep.port);
+	c->target = target;
+
+	int status = EXIT_FAIL;
+	c->loop = cmd_loop(16, &status);
+	if (!c->loop)
+		return status;
+	char err[SOCK_ERRLEN];
+	if (sock_resolve(&ep, false, &c->res, err, sizeof err) < 0) {
+		errmsg("%s", err);
+		loop_free(c->loop);
+		return EXIT_FAIL;
+	}
+	g_client = c;
+	timer_init(&c->timer, on_connect_timer, c);
+	loop_signal(c->loop, SIGINT, on_signal, c);
+	loop_signal(c->loop, SIGTERM, on_signal, c);
+	c->ai = c->res;
+	try_next(c);
+	if (!c->done && loop_run(c->loop) < 0) {
+		errmsg("event loop: %s", strerror(errno));
+		c->status = EXIT_FAIL;
+	}
+	if (c->editing) {
+		rl_callback_handler_remove();
+		fputs("\r\n", stdout);
+	}
+	fflush(stdout);
+	if (c->fd >= 0) {
+		loop_io(c->loop, c->fd, 0, NULL, NULL);
+		close(c->fd);
+	}
+	loop_io(c->loop, 0, 0, NULL, NULL);
+	sock_freeaddrinfo(c->res);
+	loop_free(c->loop);
+	return c->status;
+}

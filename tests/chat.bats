@@ -1,0 +1,224 @@
+#!/usr/bin/env bats
+# sockctl chat serve / chat connect, with sockctl and plain nc clients.
+# sockctl: per-backend
+load helpers
+load chat_lib
+
+tmp() { echo "$BATS_TEST_TMPDIR/$1"; }
+
+@test "chat: a room of sockctl and nc clients, every command, rooms, notices" {
+	chat_serve srv
+	join alice alice
+	nc_join bob bob
+	sees alice "*** bob joined"
+
+	# Nicknames are unique case-insensitively and validated.
+	say bob "/nick ALICE" "/nick <evil>"
+	sees bob "*** nick ALICE is taken"
+	sees bob "*** invalid nick '<evil>'"
+
+	say alice "hello bob"
+	sees bob "<alice> hello bob"
+	sees srv "[lobby] <alice> hello bob"
+	say bob "/me waves"
+	sees alice "* bob waves"
+
+	join carol carol --room dev
+	sees carol "*** in dev: carol"
+	say bob "/msg Alice psst, secret"
+	sees alice "*bob* psst, secret"
+	sees bob "-> *alice* psst, secret"
+	say bob "/who" "/rooms"
+	sees bob "*** in lobby: "
+	sees bob "dev (1)"
+	sees bob "lobby (2)"
+	run grep -F "*** in lobby:" "$(tmp bob.out)"
+	[[ $output == *alice* && $output == *bob* && $output != *carol* ]]
+
+	say bob "/join #dev"
+	sees alice "*** bob left (joined dev)"
+	sees carol "*** bob joined"
+	sees bob "*** in dev: "
+	say bob "/nick robert" "in dev now"
+	sees carol "*** bob is now known as robert"
+	sees carol "<robert> in dev now"
+	say bob "/help" "/frob" "//slash at the start"
+	sees bob "/msg NAME TEXT"
+	sees bob "*** unknown command /frob (try /help)"
+	sees carol "<robert> /slash at the start"
+	say bob "/quit bye all"
+	sees carol "*** robert left (quit: bye all)"
+	sees bob "*** bye"
+	hangup bob
+	wait_exit "$bob_pid"
+	[ "$status" -eq 0 ]
+
+	# Private lines stay private; other rooms stay apart; the sender gets
+	# no copy of its own lines; addresses are never shown by default.
+	never_saw carol "hello bob"
+	never_saw carol "psst"
+	never_saw srv "psst"
+	never_saw alice "in dev now"
+	never_saw alice "<alice> hello bob"
+	for f in alice bob carol; do never_saw "$f" "127.0.0.1"; done
+
+	hangup alice
+	wait_exit "$alice_pid"
+	[ "$status" -eq 0 ]
+	sees srv "[lobby] *** alice left"
+}
+
+@test "chat: UTF-8 round trip, control characters, split reads and long lines" {
+	chat_serve srv --max-line=64
+	join rx rx
+	python3 - "$port" <<'EOF'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"/nick tx\n")
+time.sleep(0.05)
+# One line in three writes, two lines in one write.
+for part in (b"hel", b"lo\nwor", b"ld\n\xe2\x82\xac gr\xc3\xbc\xc3\x9fe \xf0\x9f\x98\x80\n"):
+    s.sendall(part)
+    time.sleep(0.05)
+s.sendall(b"a\x1b[31mred\x1b]0;title\x07 \x7fbell\x07 tab\there\r\n")
+s.sendall(b"bad \xff\xfe bytes \xc0\xaf end\n")
+s.sendall(b"L" * 200 + b"\n" + b"after the long line\n")
+s.sendall(b"/quit\n")
+s.settimeout(10)
+data = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    data += d
+sys.stdout.buffer.write(data)
+EOF
+	sees rx "<tx> after the long line"
+	local out
+	out=$(cat "$(tmp rx.out)")
+	[[ $out == *"<tx> hello"$'\n'"<tx> world"$'\n'* ]]
+	[[ $out == *"<tx> € grüße 😀"* ]]
+	[[ $out == *"<tx> a[31mred]0;title bell tab here"$'\n'* ]]
+	[[ $out == *"<tx> bad �� bytes � end"* ]]
+	[[ $out == *"<tx> $(printf 'L%.0s' {1..64})"$'\n'* ]]
+	[[ $out != *LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL* ]]
+	# No escape or control byte got through, and every line names its
+	# sender (the tail of the long line did not become a line).
+	run grep -c $'[\x01-\x08\x0b-\x1f\x7f]' "$(tmp rx.out)"
+	[ "$output" = 0 ]
+	run grep -vE '^(<[^ >]+> |\*\*\* )' "$(tmp rx.out)"
+	[ -z "$output" ]
+}
+
+@test "chat: the sender is told when its line was cut" {
+	chat_serve srv --max-line=32
+	nc_join tx tx
+	say tx "$(printf 'x%.0s' {1..40})"
+	sees tx "*** your line was longer than 32 bytes: it was cut"
+}
+
+@test "chat: 500 clients joining and leaving quickly" {
+	chat_serve srv --flood=0
+	join watch watch
+	python3 - "$port" <<'EOF'
+import socket, struct, sys
+port = int(sys.argv[1])
+for rnd in range(2):
+    socks = []
+    for i in range(250):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b"/nick u%d_%d\nhi\n" % (rnd, i))
+        socks.append(s)
+    for i, s in enumerate(socks):
+        if i % 2:
+            s.sendall(b"/quit\n")
+            s.close()
+        else:
+            # Abrupt: a reset instead of a goodbye.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+EOF
+	# The server is still there, and only the living are in the room.
+	join check check
+	say check "/who"
+	sees check "*** in lobby: "
+	run grep -F "*** in lobby:" "$(tmp check.out)"
+	[[ $output == "*** in lobby: check watch" ]]
+	kill -0 "$srv_pid"
+}
+
+@test "chat: a client that stops reading is dropped; the room keeps flowing" {
+	chat_serve srv --flood=0 --queue=65536
+	join rx rx
+	# A client that writes but never reads its socket.
+	start_bg stuck bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" &&
+		printf "/nick stuck\nI will not read\n" >&3 && exec sleep 60' _ "$port"
+	sees rx "<stuck> I will not read"
+	nc_join tx tx
+	# 10 x 500 lines of 100 bytes, each batch sent once rx has the last
+	# one: rx never falls far behind, stuck falls 500 KB behind.
+	local b i
+	for ((b = 0; b < 10; b++)); do
+		for ((i = 0; i < 500; i++)); do
+			printf 'line %d %090d\n' $((b * 500 + i)) 0
+		done >&"$tx_fd"
+		sees rx "<tx> line $((b * 500 + 499)) "
+	done
+	sees rx "*** stuck left (dropped: not reading)"
+	run grep -c "^<tx> line [0-9]* 0*$" "$(tmp rx.out)"
+	[ "$output" = 5000 ]
+}
+
+@test "chat: flood limit holds lines back without losing them; --max-clients" {
+	chat_serve srv --flood=10 --max-clients=2
+	join rx rx
+	nc_join tx tx
+	run timeout "$T" nc -N 127.0.0.1 "$port" </dev/null
+	[[ $output == *"*** server full"* ]]
+	local i
+	for ((i = 1; i <= 25; i++)); do echo "burst $i"; done >&"$tx_fd"
+	sees rx "<tx> burst 25"
+	sees tx "*** flood limit: 10 lines a second"
+	run grep -c "^<tx> burst" "$(tmp rx.out)"
+	[ "$output" = 25 ]
+	run grep "^<tx> burst" "$(tmp rx.out)"
+	for ((i = 1; i <= 25; i++)); do [ "${lines[i - 1]}" = "<tx> burst $i" ]; done
+}
+
+@test "chat: the server posts its stdin as @server; SIGTERM tells clients and exits" {
+	chat_serve srv --show-addresses
+	join rx rx
+	say srv "hello from the desk"
+	sees rx "<@server> hello from the desk"
+	say rx "/who"
+	sees rx "*** in lobby: rx (127.0.0.1:"
+	# The signal goes to the server itself, not to the timeout around it.
+	local server
+	server=$(pgrep -P "$srv_pid")
+	[ -n "$server" ]
+	kill -TERM "$server"
+	sees rx "*** server shutting down"
+	wait_exit "$srv_pid"
+	[ "$status" -eq 0 ]
+	wait_exit "$rx_pid"
+	[ "$status" -eq 0 ]
+}
+
+@test "chat: usage errors and a refused connection" {
+	run --separate-stderr "$SOCKCTL" chat
+	assert_failure 2
+	[[ $stderr == "sockctl chat: missing subcommand"* ]]
+	run --separate-stderr "$SOCKCTL" chat serve
+	assert_failure 2
+	[[ $stderr == "sockctl chat serve: missing PORT"* ]]
+	run --separate-stderr "$SOCKCTL" chat serve --flood=x 0
+	assert_failure 2
+	run --separate-stderr "$SOCKCTL" chat connect --name 'a b' 127.0.0.1 1
+	assert_failure 2
+	[[ $stderr == "sockctl chat connect: --name 'a b': must not contain spaces"* ]]
+	local p
+	p=$(free_port)
+	run --separate-stderr timeout "$T" "$SOCKCTL" chat connect 127.0.0.1 "$p" </dev/null
+	assert_failure 1
+	[ "$stderr" = "sockctl: connect 127.0.0.1:$p: Connection refused" ]
+}
