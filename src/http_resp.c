@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "compat.h"
 #include "http_resp.h"
 
 static ssize_t fail(struct http_resp *r, const char *why)
@@ -376,7 +377,7 @@ int http_resp_eof(struct http_resp *r)
 	case HR_HEAD:
 		if (r->headlen == 0 && r->interim == 0)
 			return HTTP_RESP_EOF_EMPTY;
-		/* fall through */
+		FALLTHROUGH;
 	default:
 		r->state = HR_ERROR;
 		r->error = "connection closed before the end of the response";
