@@ -91,8 +91,6 @@ struct conn_state {
 	bool have_proxy;
 	struct proxy_target pt;
 	struct proxy_conn *pc;
-	char *const *exec_argv; /* --exec, split; or NULL */
-	const char *sh_exec;
 	pid_t child;
 	struct timer child_timer; /* keeps the loop alive while the program runs */
 };
@@ -157,12 +155,12 @@ static void on_child_timer(struct loop *l, void *arg)
 static void start_session(struct loop *l, struct conn_state *s, int fd)
 {
 	s->fd = fd;
-	if (s->exec_argv || s->sh_exec) {
+	if (s->no.exec_argv || s->no.sh_exec) {
 		char err[300];
 		struct spawn_env env;
 		spawn_env_fill(&env, fd);
 		loop_signal(l, SIGCHLD, on_sigchld, s);
-		s->child = spawn_child(fd, s->exec_argv, s->sh_exec, &env, err, sizeof err);
+		s->child = spawn_child(fd, s->no.exec_argv, s->no.sh_exec, &env, err, sizeof err);
 		close(fd);
 		s->fd = -1;
 		if (s->child < 0) {
@@ -243,12 +241,6 @@ static void on_connected(struct loop *l, int fd, int err, const char *errtext, v
 	start_session(l, s, fd);
 }
 
-static int prepare_socket(int fd, void *arg, char *err, size_t errlen)
-{
-	struct conn_state *s = arg;
-	return sockopt_apply_early(&s->no.so, fd, err, errlen);
-}
-
 /* "HOST:PORT" or "[V6]:PORT" into the caller's buffers. */
 static bool split_hostport(const char *s, char *host, size_t hl, char *port, size_t pl)
 {
@@ -274,29 +266,6 @@ static bool split_hostport(const char *s, char *host, size_t hl, char *port, siz
 	host[n] = '\0';
 	strcpy(port, colon + 1);
 	return true;
-}
-
-/* --exec 'PROG ARGS': split at blanks into a NULL-terminated vector. */
-static char **split_words(const char *cmd)
-{
-	size_t n = strlen(cmd);
-	char *copy = malloc(n + 1);
-	char **v = calloc(n / 2 + 2, sizeof *v);
-	if (!copy || !v) {
-		free(copy);
-		free(v);
-		return NULL;
-	}
-	memcpy(copy, cmd, n + 1);
-	size_t k = 0;
-	for (char *tok = strtok(copy, " \t"); tok; tok = strtok(NULL, " \t"))
-		v[k++] = tok;
-	if (k == 0) {
-		free(copy);
-		free(v);
-		return NULL;
-	}
-	return v;
 }
 
 static int run_scan(int argc, char **argv, int parallel, int timeout_ms, bool json, bool open_only)
@@ -352,8 +321,6 @@ int cmd_connect(int argc, char **argv)
 	    {"parallel", required_argument, NULL, OPT_PARALLEL},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"open", no_argument, NULL, OPT_OPEN},
-	    {"exec", required_argument, NULL, 'e'},
-	    {"sh-exec", required_argument, NULL, 'c'},
 	    {"proxy", required_argument, NULL, OPT_PROXY},
 	    {"proxy-type", required_argument, NULL, OPT_PROXY_TYPE},
 	    {"proxy-auth", required_argument, NULL, OPT_PROXY_AUTH},
@@ -367,7 +334,7 @@ int cmd_connect(int argc, char **argv)
 	s = (struct conn_state){.status = EXIT_OK, .fd = -1};
 	bool scan = false, json = false, open_only = false, proxy_local_dns = false;
 	long parallel = 0;
-	const char *proxy = NULL, *proxy_auth = NULL, *exec = NULL;
+	const char *proxy = NULL, *proxy_auth = NULL;
 	enum proxy_type ptype = PROXY_HTTP;
 	bool ptype_given = false;
 	static char puser[256], ppass[256];
@@ -377,7 +344,7 @@ int cmd_connect(int argc, char **argv)
 	struct connect_opts co = {0};
 	int c, ms;
 	/* -q is "quit after" here as in nc, not --quiet. */
-	while ((c = cmd_getopt(argc, argv, "46vnhuU:w:i:q:s:p:ze:c:" NETOPT_SHORTOPTS, longopts)) !=
+	while ((c = cmd_getopt(argc, argv, "46vnhuU:w:i:q:s:p:z" NETOPT_SHORTOPTS, longopts)) !=
 	       -1) {
 		int nr = netopt_handle(&s.no, c, optarg);
 		if (nr < 0)
@@ -397,16 +364,6 @@ int cmd_connect(int argc, char **argv)
 			break;
 		case OPT_OPEN:
 			open_only = true;
-			break;
-		case 'e':
-		case 'c':
-			if (exec)
-				return usage_error("give one of --exec and --sh-exec, once");
-			exec = optarg;
-			if (c == 'c')
-				s.sh_exec = optarg;
-			else if (!(s.exec_argv = split_words(optarg)))
-				return usage_error("--exec needs a program");
 			break;
 		case OPT_PROXY:
 			proxy = optarg;
@@ -478,6 +435,7 @@ int cmd_connect(int argc, char **argv)
 	}
 	if (ro->send_only && ro->recv_only)
 		return usage_error("--send-only and --recv-only exclude each other");
+	bool exec = s.no.exec_argv || s.no.sh_exec;
 	if (scan) {
 		if (ep.unix_path || ep.socktype == SOCK_DGRAM || proxy || exec)
 			return usage_error(
@@ -555,8 +513,8 @@ int cmd_connect(int argc, char **argv)
 	if (s.no.so.set & SOCKOPT_REUSEPORT)
 		return usage_error("--reuseport is for serve");
 	if (s.no.so.set) {
-		co.prepare = prepare_socket;
-		co.prepare_arg = &s;
+		co.prepare = netopt_prepare;
+		co.prepare_arg = &s.no.so;
 	}
 	if (netopt_open_logs(&s.no) < 0)
 		return EXIT_FAIL;
@@ -596,9 +554,6 @@ int cmd_connect(int argc, char **argv)
 	}
 	loop_free(l);
 	netopt_close_logs(&s.no);
-	if (s.exec_argv) {
-		free(s.exec_argv[0]);
-		free((void *)s.exec_argv);
-	}
+	spawn_words_free(s.no.exec_argv);
 	return s.status;
 }

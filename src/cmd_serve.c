@@ -15,6 +15,7 @@
 #include "activation.h"
 #include "cmd.h"
 #include "serve.h"
+#include "spawn.h"
 #include "workers.h"
 
 static const char help[] =
@@ -94,34 +95,6 @@ enum {
 	OPT_DENY_FILE,
 	OPT_FD
 };
-
-/* --exec 'PROG ARGS': split at blanks into a NULL-terminated vector. */
-static char **split_words(const char *cmd)
-{
-	size_t n = strlen(cmd);
-	char *copy = malloc(n + 1);
-	char **v = calloc(n / 2 + 2, sizeof *v);
-	if (!copy || !v) {
-		free(copy);
-		free(v);
-		return NULL;
-	}
-	memcpy(copy, cmd, n + 1);
-	size_t k = 0;
-	for (char *tok = strtok(copy, " \t"); tok; tok = strtok(NULL, " \t"))
-		v[k++] = tok;
-	if (k == 0) {
-		free(copy);
-		free(v);
-		return NULL;
-	}
-	return v;
-}
-
-static int prepare_listener(int fd, void *arg, char *err, size_t errlen)
-{
-	return sockopt_apply_early(arg, fd, err, errlen);
-}
 
 static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
 {
@@ -213,8 +186,6 @@ int cmd_serve(int argc, char **argv)
 	    {"recv-only", no_argument, NULL, OPT_RECV_ONLY},
 	    {"backlog", required_argument, NULL, OPT_BACKLOG},
 	    {"no-zero-copy", no_argument, NULL, OPT_NO_ZC},
-	    {"exec", required_argument, NULL, 'e'},
-	    {"sh-exec", required_argument, NULL, 'c'},
 	    {"model", required_argument, NULL, OPT_MODEL},
 	    {"workers", required_argument, NULL, OPT_WORKERS},
 	    {"max-conns", required_argument, NULL, 'm'},
@@ -244,23 +215,13 @@ int cmd_serve(int argc, char **argv)
 	const char *respond_arg = NULL;
 	int c, ms, r;
 	long v;
-	while ((c = cmd_getopt(argc, argv, "46vnhkuU:i:q:e:c:m:" NETOPT_SHORTOPTS, longopts)) !=
-	       -1) {
+	while ((c = cmd_getopt(argc, argv, "46vnhkuU:i:q:m:" NETOPT_SHORTOPTS, longopts)) != -1) {
 		int nr = netopt_handle(&no, c, optarg);
 		if (nr < 0)
 			return EXIT_USAGE;
 		if (nr > 0)
 			continue;
 		switch (c) {
-		case 'e':
-		case 'c':
-			if (s.exec_argv || s.sh_exec)
-				return usage_error("give one of --exec and --sh-exec, once");
-			if (c == 'c')
-				s.sh_exec = optarg;
-			else if (!(s.exec_argv = split_words(optarg)))
-				return usage_error("--exec needs a program");
-			break;
 		case OPT_MODEL:
 			if (!model_parse(optarg, &s.model))
 				return usage_error(
@@ -355,7 +316,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (s.ro.send_only && s.ro.recv_only)
 		return usage_error("--send-only and --recv-only exclude each other");
-	bool exec = s.exec_argv || s.sh_exec;
+	bool exec = no.exec_argv || no.sh_exec;
 	if (exec && s.handler != H_RELAY)
 		return usage_error("--exec/--sh-exec replace the built-in handlers: give one");
 	if (s.model != MODEL_LOOP && s.handler == H_RELAY && !exec)
@@ -439,7 +400,7 @@ int cmd_serve(int argc, char **argv)
 	if (no.so.set & SOCKOPT_REUSEPORT)
 		lo.reuseport = true;
 	if (no.so.set) {
-		lo.prepare = prepare_listener;
+		lo.prepare = netopt_prepare;
 		lo.prepare_arg = &no.so;
 	}
 	if (mux_check() < 0)
@@ -593,9 +554,6 @@ int cmd_serve(int argc, char **argv)
 	loop_free(s.loop);
 	netopt_close_logs(&no);
 	acl_free(&s.acl);
-	if (s.exec_argv) {
-		free(s.exec_argv[0]);
-		free((void *)s.exec_argv);
-	}
+	spawn_words_free(no.exec_argv);
 	return s.status;
 }

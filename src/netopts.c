@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 #include "netopts.h"
+#include "spawn.h"
 
 static const char *const so_names[] = {"nodelay", "sndbuf", "rcvbuf", "keepalive", "reuseport",
 				       "tos",	  "ttl",    "linger", "bind-dev"};
@@ -21,6 +22,19 @@ int netopt_handle(struct netopts *n, int c, const char *arg)
 		return 1;
 	}
 	switch (c) {
+	case 'e':
+	case 'c':
+		if (n->exec_argv || n->sh_exec) {
+			usage_error("give one of --exec and --sh-exec, once");
+			return -1;
+		}
+		if (c == 'c')
+			n->sh_exec = arg;
+		else if (!(n->exec_argv = spawn_split_words(arg))) {
+			usage_error("--exec needs a program");
+			return -1;
+		}
+		return 1;
 	case 'o':
 		n->log_raw = arg;
 		return 1;
@@ -46,6 +60,11 @@ int netopt_handle(struct netopts *n, int c, const char *arg)
 		return 1;
 	}
 	return 0;
+}
+
+int netopt_prepare(int fd, void *arg, char *err, size_t errlen)
+{
+	return sockopt_apply_early(arg, fd, err, errlen);
 }
 
 int netopt_open_logs(struct netopts *n)

@@ -1,5 +1,5 @@
-/* Options that serve and connect share: socket options, session logs,
- * -C, statistics and progress. Parsed here; used by cmd_serve.c and
+/* Options that serve and connect share: --exec/--sh-exec, socket
+ * options, session logs, -C, statistics and progress. Parsed here; used by cmd_serve.c and
  * cmd_connect.c. */
 #ifndef SOCKCTL_NETOPTS_H
 #define SOCKCTL_NETOPTS_H
@@ -27,9 +27,10 @@ enum {
 	NOPT_STATS,
 };
 
-#define NETOPT_SHORTOPTS "o:x:C"
+#define NETOPT_SHORTOPTS "e:c:o:x:C"
 #define NETOPT_LONGOPTS                                                                            \
-	{"nodelay", no_argument, NULL, NOPT_NODELAY},                                              \
+	{"exec", required_argument, NULL, 'e'}, {"sh-exec", required_argument, NULL, 'c'},         \
+	    {"nodelay", no_argument, NULL, NOPT_NODELAY},                                          \
 	    {"sndbuf", required_argument, NULL, NOPT_SNDBUF},                                      \
 	    {"rcvbuf", required_argument, NULL, NOPT_RCVBUF},                                      \
 	    {"keepalive", optional_argument, NULL, NOPT_KEEPALIVE},                                \
@@ -64,6 +65,8 @@ enum {
 	"      --stats=json     print the totals at exit as JSON on stderr\n"
 
 struct netopts {
+	char **exec_argv;    /* --exec, split at blanks (spawn_words_free) */
+	const char *sh_exec; /* --sh-exec */
 	struct sockopts so;
 	const char *log_raw, *log_hex;
 	bool append, crlf, progress, stats_json;
@@ -74,6 +77,9 @@ struct netopts {
 /* Handles one of the options above: 1 if handled, 0 if not ours, -1
  * after a usage error was printed. */
 int netopt_handle(struct netopts *n, int c, const char *arg);
+/* For sock_listen_opts.prepare and connect_opts.prepare: applies the
+ * early socket options (arg: the struct sockopts) before bind/connect. */
+int netopt_prepare(int fd, void *arg, char *err, size_t errlen);
 /* Opens the logs; 0, or -1 after printing the error. */
 int netopt_open_logs(struct netopts *n);
 void netopt_close_logs(struct netopts *n);

@@ -490,7 +490,7 @@ static void start_program(struct server *s, int fd)
 	char err[300];
 	struct spawn_env env;
 	spawn_env_fill(&env, fd);
-	pid_t pid = spawn_child(fd, s->exec_argv, s->sh_exec, &env, err, sizeof err);
+	pid_t pid = spawn_child(fd, s->no->exec_argv, s->no->sh_exec, &env, err, sizeof err);
 	close(fd);
 	if (pid < 0) {
 		errmsg("%s", err);
@@ -567,7 +567,7 @@ static void on_reaped(pid_t pid, int st, void *arg)
 	spawn_status_text(st, text, sizeof text);
 	vmsg("pid %d %s", (int)pid, text);
 	/* Without -k the exit status is the one program's, as in connect. */
-	if (!s->keep_open && (s->exec_argv || s->sh_exec))
+	if (!s->keep_open && (s->no->exec_argv || s->no->sh_exec))
 		s->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -613,7 +613,7 @@ static void on_accept(struct loop *l, int fd, int mask, void *arg)
 		}
 		if (!admit(s, cfd, &peer))
 			continue;
-		if (s->exec_argv || s->sh_exec)
+		if (s->no->exec_argv || s->no->sh_exec)
 			start_program(s, cfd);
 		else if (s->model != MODEL_LOOP)
 			start_job(s, cfd);
