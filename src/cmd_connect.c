@@ -66,11 +66,7 @@ static const char help[] =
     "with -z: 0 if any port is open, 1 if none is; with --exec: the program's.\n";
 
 enum {
-	OPT_NO_SHUTDOWN = OPT_BASE,
-	OPT_SEND_ONLY,
-	OPT_RECV_ONLY,
-	OPT_NO_ZC,
-	OPT_PARALLEL,
+	OPT_PARALLEL = OPT_BASE,
 	OPT_JSON,
 	OPT_OPEN,
 	OPT_PROXY,
@@ -309,14 +305,8 @@ int cmd_connect(int argc, char **argv)
 	    {"udp", no_argument, NULL, 'u'},
 	    {"unix", required_argument, NULL, 'U'},
 	    {"wait", required_argument, NULL, 'w'},
-	    {"idle", required_argument, NULL, 'i'},
-	    {"quit-after", required_argument, NULL, 'q'},
-	    {"no-shutdown", no_argument, NULL, OPT_NO_SHUTDOWN},
-	    {"send-only", no_argument, NULL, OPT_SEND_ONLY},
-	    {"recv-only", no_argument, NULL, OPT_RECV_ONLY},
 	    {"source", required_argument, NULL, 's'},
 	    {"source-port", required_argument, NULL, 'p'},
-	    {"no-zero-copy", no_argument, NULL, OPT_NO_ZC},
 	    {"scan", no_argument, NULL, 'z'},
 	    {"parallel", required_argument, NULL, OPT_PARALLEL},
 	    {"json", no_argument, NULL, OPT_JSON},
@@ -326,6 +316,7 @@ int cmd_connect(int argc, char **argv)
 	    {"proxy-auth", required_argument, NULL, OPT_PROXY_AUTH},
 	    {"proxy-dns", required_argument, NULL, OPT_PROXY_DNS},
 	    NETOPT_LONGOPTS,
+	    RELAYOPT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	/* Static: what the options allocate stays reachable however the
@@ -344,9 +335,11 @@ int cmd_connect(int argc, char **argv)
 	struct connect_opts co = {0};
 	int c, ms;
 	/* -q is "quit after" here as in nc, not --quiet. */
-	while ((c = cmd_getopt(argc, argv, "46vnhuU:w:i:q:s:p:z" NETOPT_SHORTOPTS, longopts)) !=
-	       -1) {
+	while ((c = cmd_getopt(argc, argv, "46vnhuU:w:s:p:z" RELAYOPT_SHORTOPTS NETOPT_SHORTOPTS,
+			       longopts)) != -1) {
 		int nr = netopt_handle(&s.no, c, optarg);
+		if (nr == 0)
+			nr = relayopt_handle(ro, c, optarg);
 		if (nr < 0)
 			return EXIT_USAGE;
 		if (nr > 0)
@@ -401,28 +394,6 @@ int cmd_connect(int argc, char **argv)
 				return usage_error("invalid -w '%s': give seconds > 0", optarg);
 			co.timeout_ms = ms;
 			break;
-		case 'i':
-			if (!parse_seconds(optarg, &ms) || ms == 0)
-				return usage_error("invalid -i '%s': give seconds > 0", optarg);
-			ro->idle_ms = ms;
-			break;
-		case 'q':
-			if (!parse_seconds(optarg, &ms))
-				return usage_error("invalid -q '%s': give seconds >= 0", optarg);
-			ro->quit_after_eof_ms = ms;
-			break;
-		case OPT_NO_SHUTDOWN:
-			ro->no_shutdown = true;
-			break;
-		case OPT_SEND_ONLY:
-			ro->send_only = true;
-			break;
-		case OPT_RECV_ONLY:
-			ro->recv_only = true;
-			break;
-		case OPT_NO_ZC:
-			ro->zero_copy = false;
-			break;
 		case 's':
 			co.src_host = optarg;
 			break;
@@ -433,8 +404,8 @@ int cmd_connect(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (ro->send_only && ro->recv_only)
-		return usage_error("--send-only and --recv-only exclude each other");
+	if (relayopt_check(ro))
+		return EXIT_USAGE;
 	bool exec = s.no.exec_argv || s.no.sh_exec;
 	if (scan) {
 		if (ep.unix_path || ep.socktype == SOCK_DGRAM || proxy || exec)

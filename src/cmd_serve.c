@@ -82,11 +82,7 @@ enum {
 	OPT_UPPER,
 	OPT_DISCARD,
 	OPT_RESPOND,
-	OPT_NO_SHUTDOWN,
-	OPT_SEND_ONLY,
-	OPT_RECV_ONLY,
 	OPT_BACKLOG,
-	OPT_NO_ZC,
 	OPT_MODEL,
 	OPT_WORKERS,
 	OPT_ALLOW,
@@ -179,13 +175,7 @@ int cmd_serve(int argc, char **argv)
 	    {"keep-open", no_argument, NULL, 'k'},
 	    {"udp", no_argument, NULL, 'u'},
 	    {"unix", required_argument, NULL, 'U'},
-	    {"idle", required_argument, NULL, 'i'},
-	    {"quit-after", required_argument, NULL, 'q'},
-	    {"no-shutdown", no_argument, NULL, OPT_NO_SHUTDOWN},
-	    {"send-only", no_argument, NULL, OPT_SEND_ONLY},
-	    {"recv-only", no_argument, NULL, OPT_RECV_ONLY},
 	    {"backlog", required_argument, NULL, OPT_BACKLOG},
-	    {"no-zero-copy", no_argument, NULL, OPT_NO_ZC},
 	    {"model", required_argument, NULL, OPT_MODEL},
 	    {"workers", required_argument, NULL, OPT_WORKERS},
 	    {"max-conns", required_argument, NULL, 'm'},
@@ -195,6 +185,7 @@ int cmd_serve(int argc, char **argv)
 	    {"deny-file", required_argument, NULL, OPT_DENY_FILE},
 	    {"fd", required_argument, NULL, OPT_FD},
 	    NETOPT_LONGOPTS,
+	    RELAYOPT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	/* Static: what the options allocate stays reachable however the
@@ -213,10 +204,13 @@ int cmd_serve(int argc, char **argv)
 	struct sock_endpoint ep = {.socktype = SOCK_STREAM};
 	struct sock_listen_opts lo = {0};
 	const char *respond_arg = NULL;
-	int c, ms, r;
+	int c, r;
 	long v;
-	while ((c = cmd_getopt(argc, argv, "46vnhkuU:i:q:m:" NETOPT_SHORTOPTS, longopts)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "46vnhkuU:m:" RELAYOPT_SHORTOPTS NETOPT_SHORTOPTS,
+			       longopts)) != -1) {
 		int nr = netopt_handle(&no, c, optarg);
+		if (nr == 0)
+			nr = relayopt_handle(&s.ro, c, optarg);
 		if (nr < 0)
 			return EXIT_USAGE;
 		if (nr > 0)
@@ -282,40 +276,18 @@ int cmd_serve(int argc, char **argv)
 		case 'U':
 			ep.unix_path = optarg;
 			break;
-		case 'i':
-			if (!parse_seconds(optarg, &ms) || ms == 0)
-				return usage_error("invalid -i '%s': give seconds > 0", optarg);
-			s.idle_ms = ms;
-			s.ro.idle_ms = ms;
-			break;
-		case 'q':
-			if (!parse_seconds(optarg, &ms))
-				return usage_error("invalid -q '%s': give seconds >= 0", optarg);
-			s.ro.quit_after_eof_ms = ms;
-			break;
-		case OPT_NO_SHUTDOWN:
-			s.ro.no_shutdown = true;
-			break;
-		case OPT_SEND_ONLY:
-			s.ro.send_only = true;
-			break;
-		case OPT_RECV_ONLY:
-			s.ro.recv_only = true;
-			break;
 		case OPT_BACKLOG:
 			if (!parse_long(optarg, 1, 65535, &v))
 				return usage_error("invalid --backlog '%s': give 1-65535", optarg);
 			lo.backlog = (int)v;
 			break;
-		case OPT_NO_ZC:
-			s.ro.zero_copy = false;
-			break;
 		default:
 			return EXIT_USAGE;
 		}
 	}
-	if (s.ro.send_only && s.ro.recv_only)
-		return usage_error("--send-only and --recv-only exclude each other");
+	if (relayopt_check(&s.ro))
+		return EXIT_USAGE;
+	s.idle_ms = s.ro.idle_ms;
 	bool exec = no.exec_argv || no.sh_exec;
 	if (exec && s.handler != H_RELAY)
 		return usage_error("--exec/--sh-exec replace the built-in handlers: give one");

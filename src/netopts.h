@@ -10,6 +10,7 @@
 
 #include "hexlog.h"
 #include "loop.h"
+#include "relay.h"
 #include "sockopt.h"
 
 enum {
@@ -25,6 +26,10 @@ enum {
 	NOPT_APPEND,
 	NOPT_PROGRESS,
 	NOPT_STATS,
+	NOPT_NO_SHUTDOWN,
+	NOPT_SEND_ONLY,
+	NOPT_RECV_ONLY,
+	NOPT_NO_ZC,
 };
 
 #define NETOPT_SHORTOPTS "e:c:o:x:C"
@@ -44,6 +49,17 @@ enum {
 	    {"progress", no_argument, NULL, NOPT_PROGRESS},                                        \
 	{                                                                                          \
 		"stats", required_argument, NULL, NOPT_STATS                                       \
+	}
+
+/* The relay's options (help text is each command's own). */
+#define RELAYOPT_SHORTOPTS "i:q:"
+#define RELAYOPT_LONGOPTS                                                                          \
+	{"idle", required_argument, NULL, 'i'}, {"quit-after", required_argument, NULL, 'q'},      \
+	    {"no-shutdown", no_argument, NULL, NOPT_NO_SHUTDOWN},                                  \
+	    {"send-only", no_argument, NULL, NOPT_SEND_ONLY},                                      \
+	    {"recv-only", no_argument, NULL, NOPT_RECV_ONLY},                                      \
+	{                                                                                          \
+		"no-zero-copy", no_argument, NULL, NOPT_NO_ZC                                      \
 	}
 
 #define NETOPT_HELP                                                                                \
@@ -77,6 +93,11 @@ struct netopts {
 /* Handles one of the options above: 1 if handled, 0 if not ours, -1
  * after a usage error was printed. */
 int netopt_handle(struct netopts *n, int c, const char *arg);
+/* Handles one of RELAYOPT_LONGOPTS into ro, as netopt_handle does. */
+int relayopt_handle(struct relay_opts *ro, int c, const char *arg);
+/* After the options: 0, or EXIT_USAGE after printing the error. */
+int relayopt_check(const struct relay_opts *ro);
+
 /* For sock_listen_opts.prepare and connect_opts.prepare: applies the
  * early socket options (arg: the struct sockopts) before bind/connect. */
 int netopt_prepare(int fd, void *arg, char *err, size_t errlen);
