@@ -66,11 +66,7 @@ static const char help[] =
     "with -z: 0 if any port is open, 1 if none is; with --exec: the program's.\n";
 
 enum {
-	OPT_NO_SHUTDOWN = OPT_BASE,
-	OPT_SEND_ONLY,
-	OPT_RECV_ONLY,
-	OPT_NO_ZC,
-	OPT_PARALLEL,
+	OPT_PARALLEL = OPT_BASE,
 	OPT_JSON,
 	OPT_OPEN,
 	OPT_PROXY,
@@ -91,8 +87,6 @@ struct conn_state {
 	bool have_proxy;
 	struct proxy_target pt;
 	struct proxy_conn *pc;
-	char *const *exec_argv; /* --exec, split; or NULL */
-	const char *sh_exec;
 	pid_t child;
 	struct timer child_timer; /* keeps the loop alive while the program runs */
 };
@@ -157,12 +151,12 @@ static void on_child_timer(struct loop *l, void *arg)
 static void start_session(struct loop *l, struct conn_state *s, int fd)
 {
 	s->fd = fd;
-	if (s->exec_argv || s->sh_exec) {
+	if (s->no.exec_argv || s->no.sh_exec) {
 		char err[300];
 		struct spawn_env env;
 		spawn_env_fill(&env, fd);
 		loop_signal(l, SIGCHLD, on_sigchld, s);
-		s->child = spawn_child(fd, s->exec_argv, s->sh_exec, &env, err, sizeof err);
+		s->child = spawn_child(fd, s->no.exec_argv, s->no.sh_exec, &env, err, sizeof err);
 		close(fd);
 		s->fd = -1;
 		if (s->child < 0) {
@@ -243,12 +237,6 @@ static void on_connected(struct loop *l, int fd, int err, const char *errtext, v
 	start_session(l, s, fd);
 }
 
-static int prepare_socket(int fd, void *arg, char *err, size_t errlen)
-{
-	struct conn_state *s = arg;
-	return sockopt_apply_early(&s->no.so, fd, err, errlen);
-}
-
 /* "HOST:PORT" or "[V6]:PORT" into the caller's buffers. */
 static bool split_hostport(const char *s, char *host, size_t hl, char *port, size_t pl)
 {
@@ -274,29 +262,6 @@ static bool split_hostport(const char *s, char *host, size_t hl, char *port, siz
 	host[n] = '\0';
 	strcpy(port, colon + 1);
 	return true;
-}
-
-/* --exec 'PROG ARGS': split at blanks into a NULL-terminated vector. */
-static char **split_words(const char *cmd)
-{
-	size_t n = strlen(cmd);
-	char *copy = malloc(n + 1);
-	char **v = calloc(n / 2 + 2, sizeof *v);
-	if (!copy || !v) {
-		free(copy);
-		free(v);
-		return NULL;
-	}
-	memcpy(copy, cmd, n + 1);
-	size_t k = 0;
-	for (char *tok = strtok(copy, " \t"); tok; tok = strtok(NULL, " \t"))
-		v[k++] = tok;
-	if (k == 0) {
-		free(copy);
-		free(v);
-		return NULL;
-	}
-	return v;
 }
 
 static int run_scan(int argc, char **argv, int parallel, int timeout_ms, bool json, bool open_only)
@@ -340,25 +305,18 @@ int cmd_connect(int argc, char **argv)
 	    {"udp", no_argument, NULL, 'u'},
 	    {"unix", required_argument, NULL, 'U'},
 	    {"wait", required_argument, NULL, 'w'},
-	    {"idle", required_argument, NULL, 'i'},
-	    {"quit-after", required_argument, NULL, 'q'},
-	    {"no-shutdown", no_argument, NULL, OPT_NO_SHUTDOWN},
-	    {"send-only", no_argument, NULL, OPT_SEND_ONLY},
-	    {"recv-only", no_argument, NULL, OPT_RECV_ONLY},
 	    {"source", required_argument, NULL, 's'},
 	    {"source-port", required_argument, NULL, 'p'},
-	    {"no-zero-copy", no_argument, NULL, OPT_NO_ZC},
 	    {"scan", no_argument, NULL, 'z'},
 	    {"parallel", required_argument, NULL, OPT_PARALLEL},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"open", no_argument, NULL, OPT_OPEN},
-	    {"exec", required_argument, NULL, 'e'},
-	    {"sh-exec", required_argument, NULL, 'c'},
 	    {"proxy", required_argument, NULL, OPT_PROXY},
 	    {"proxy-type", required_argument, NULL, OPT_PROXY_TYPE},
 	    {"proxy-auth", required_argument, NULL, OPT_PROXY_AUTH},
 	    {"proxy-dns", required_argument, NULL, OPT_PROXY_DNS},
 	    NETOPT_LONGOPTS,
+	    RELAYOPT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	/* Static: what the options allocate stays reachable however the
@@ -367,7 +325,7 @@ int cmd_connect(int argc, char **argv)
 	s = (struct conn_state){.status = EXIT_OK, .fd = -1};
 	bool scan = false, json = false, open_only = false, proxy_local_dns = false;
 	long parallel = 0;
-	const char *proxy = NULL, *proxy_auth = NULL, *exec = NULL;
+	const char *proxy = NULL, *proxy_auth = NULL;
 	enum proxy_type ptype = PROXY_HTTP;
 	bool ptype_given = false;
 	static char puser[256], ppass[256];
@@ -377,9 +335,11 @@ int cmd_connect(int argc, char **argv)
 	struct connect_opts co = {0};
 	int c, ms;
 	/* -q is "quit after" here as in nc, not --quiet. */
-	while ((c = cmd_getopt(argc, argv, "46vnhuU:w:i:q:s:p:ze:c:" NETOPT_SHORTOPTS, longopts)) !=
-	       -1) {
+	while ((c = cmd_getopt(argc, argv, "46vnhuU:w:s:p:z" RELAYOPT_SHORTOPTS NETOPT_SHORTOPTS,
+			       longopts)) != -1) {
 		int nr = netopt_handle(&s.no, c, optarg);
+		if (nr == 0)
+			nr = relayopt_handle(ro, c, optarg);
 		if (nr < 0)
 			return EXIT_USAGE;
 		if (nr > 0)
@@ -397,16 +357,6 @@ int cmd_connect(int argc, char **argv)
 			break;
 		case OPT_OPEN:
 			open_only = true;
-			break;
-		case 'e':
-		case 'c':
-			if (exec)
-				return usage_error("give one of --exec and --sh-exec, once");
-			exec = optarg;
-			if (c == 'c')
-				s.sh_exec = optarg;
-			else if (!(s.exec_argv = split_words(optarg)))
-				return usage_error("--exec needs a program");
 			break;
 		case OPT_PROXY:
 			proxy = optarg;
@@ -444,28 +394,6 @@ int cmd_connect(int argc, char **argv)
 				return usage_error("invalid -w '%s': give seconds > 0", optarg);
 			co.timeout_ms = ms;
 			break;
-		case 'i':
-			if (!parse_seconds(optarg, &ms) || ms == 0)
-				return usage_error("invalid -i '%s': give seconds > 0", optarg);
-			ro->idle_ms = ms;
-			break;
-		case 'q':
-			if (!parse_seconds(optarg, &ms))
-				return usage_error("invalid -q '%s': give seconds >= 0", optarg);
-			ro->quit_after_eof_ms = ms;
-			break;
-		case OPT_NO_SHUTDOWN:
-			ro->no_shutdown = true;
-			break;
-		case OPT_SEND_ONLY:
-			ro->send_only = true;
-			break;
-		case OPT_RECV_ONLY:
-			ro->recv_only = true;
-			break;
-		case OPT_NO_ZC:
-			ro->zero_copy = false;
-			break;
 		case 's':
 			co.src_host = optarg;
 			break;
@@ -476,8 +404,9 @@ int cmd_connect(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (ro->send_only && ro->recv_only)
-		return usage_error("--send-only and --recv-only exclude each other");
+	if (relayopt_check(ro))
+		return EXIT_USAGE;
+	bool exec = s.no.exec_argv || s.no.sh_exec;
 	if (scan) {
 		if (ep.unix_path || ep.socktype == SOCK_DGRAM || proxy || exec)
 			return usage_error(
@@ -555,8 +484,8 @@ int cmd_connect(int argc, char **argv)
 	if (s.no.so.set & SOCKOPT_REUSEPORT)
 		return usage_error("--reuseport is for serve");
 	if (s.no.so.set) {
-		co.prepare = prepare_socket;
-		co.prepare_arg = &s;
+		co.prepare = netopt_prepare;
+		co.prepare_arg = &s.no.so;
 	}
 	if (netopt_open_logs(&s.no) < 0)
 		return EXIT_FAIL;
@@ -596,9 +525,6 @@ int cmd_connect(int argc, char **argv)
 	}
 	loop_free(l);
 	netopt_close_logs(&s.no);
-	if (s.exec_argv) {
-		free(s.exec_argv[0]);
-		free((void *)s.exec_argv);
-	}
+	spawn_words_free(s.no.exec_argv);
 	return s.status;
 }

@@ -15,6 +15,7 @@
 #include "activation.h"
 #include "cmd.h"
 #include "serve.h"
+#include "spawn.h"
 #include "workers.h"
 
 static const char help[] =
@@ -81,11 +82,7 @@ enum {
 	OPT_UPPER,
 	OPT_DISCARD,
 	OPT_RESPOND,
-	OPT_NO_SHUTDOWN,
-	OPT_SEND_ONLY,
-	OPT_RECV_ONLY,
 	OPT_BACKLOG,
-	OPT_NO_ZC,
 	OPT_MODEL,
 	OPT_WORKERS,
 	OPT_ALLOW,
@@ -94,34 +91,6 @@ enum {
 	OPT_DENY_FILE,
 	OPT_FD
 };
-
-/* --exec 'PROG ARGS': split at blanks into a NULL-terminated vector. */
-static char **split_words(const char *cmd)
-{
-	size_t n = strlen(cmd);
-	char *copy = malloc(n + 1);
-	char **v = calloc(n / 2 + 2, sizeof *v);
-	if (!copy || !v) {
-		free(copy);
-		free(v);
-		return NULL;
-	}
-	memcpy(copy, cmd, n + 1);
-	size_t k = 0;
-	for (char *tok = strtok(copy, " \t"); tok; tok = strtok(NULL, " \t"))
-		v[k++] = tok;
-	if (k == 0) {
-		free(copy);
-		free(v);
-		return NULL;
-	}
-	return v;
-}
-
-static int prepare_listener(int fd, void *arg, char *err, size_t errlen)
-{
-	return sockopt_apply_early(arg, fd, err, errlen);
-}
 
 static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
 {
@@ -206,15 +175,7 @@ int cmd_serve(int argc, char **argv)
 	    {"keep-open", no_argument, NULL, 'k'},
 	    {"udp", no_argument, NULL, 'u'},
 	    {"unix", required_argument, NULL, 'U'},
-	    {"idle", required_argument, NULL, 'i'},
-	    {"quit-after", required_argument, NULL, 'q'},
-	    {"no-shutdown", no_argument, NULL, OPT_NO_SHUTDOWN},
-	    {"send-only", no_argument, NULL, OPT_SEND_ONLY},
-	    {"recv-only", no_argument, NULL, OPT_RECV_ONLY},
 	    {"backlog", required_argument, NULL, OPT_BACKLOG},
-	    {"no-zero-copy", no_argument, NULL, OPT_NO_ZC},
-	    {"exec", required_argument, NULL, 'e'},
-	    {"sh-exec", required_argument, NULL, 'c'},
 	    {"model", required_argument, NULL, OPT_MODEL},
 	    {"workers", required_argument, NULL, OPT_WORKERS},
 	    {"max-conns", required_argument, NULL, 'm'},
@@ -224,6 +185,7 @@ int cmd_serve(int argc, char **argv)
 	    {"deny-file", required_argument, NULL, OPT_DENY_FILE},
 	    {"fd", required_argument, NULL, OPT_FD},
 	    NETOPT_LONGOPTS,
+	    RELAYOPT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	/* Static: what the options allocate stays reachable however the
@@ -242,25 +204,18 @@ int cmd_serve(int argc, char **argv)
 	struct sock_endpoint ep = {.socktype = SOCK_STREAM};
 	struct sock_listen_opts lo = {0};
 	const char *respond_arg = NULL;
-	int c, ms, r;
+	int c, r;
 	long v;
-	while ((c = cmd_getopt(argc, argv, "46vnhkuU:i:q:e:c:m:" NETOPT_SHORTOPTS, longopts)) !=
-	       -1) {
+	while ((c = cmd_getopt(argc, argv, "46vnhkuU:m:" RELAYOPT_SHORTOPTS NETOPT_SHORTOPTS,
+			       longopts)) != -1) {
 		int nr = netopt_handle(&no, c, optarg);
+		if (nr == 0)
+			nr = relayopt_handle(&s.ro, c, optarg);
 		if (nr < 0)
 			return EXIT_USAGE;
 		if (nr > 0)
 			continue;
 		switch (c) {
-		case 'e':
-		case 'c':
-			if (s.exec_argv || s.sh_exec)
-				return usage_error("give one of --exec and --sh-exec, once");
-			if (c == 'c')
-				s.sh_exec = optarg;
-			else if (!(s.exec_argv = split_words(optarg)))
-				return usage_error("--exec needs a program");
-			break;
 		case OPT_MODEL:
 			if (!model_parse(optarg, &s.model))
 				return usage_error(
@@ -321,41 +276,19 @@ int cmd_serve(int argc, char **argv)
 		case 'U':
 			ep.unix_path = optarg;
 			break;
-		case 'i':
-			if (!parse_seconds(optarg, &ms) || ms == 0)
-				return usage_error("invalid -i '%s': give seconds > 0", optarg);
-			s.idle_ms = ms;
-			s.ro.idle_ms = ms;
-			break;
-		case 'q':
-			if (!parse_seconds(optarg, &ms))
-				return usage_error("invalid -q '%s': give seconds >= 0", optarg);
-			s.ro.quit_after_eof_ms = ms;
-			break;
-		case OPT_NO_SHUTDOWN:
-			s.ro.no_shutdown = true;
-			break;
-		case OPT_SEND_ONLY:
-			s.ro.send_only = true;
-			break;
-		case OPT_RECV_ONLY:
-			s.ro.recv_only = true;
-			break;
 		case OPT_BACKLOG:
 			if (!parse_long(optarg, 1, 65535, &v))
 				return usage_error("invalid --backlog '%s': give 1-65535", optarg);
 			lo.backlog = (int)v;
 			break;
-		case OPT_NO_ZC:
-			s.ro.zero_copy = false;
-			break;
 		default:
 			return EXIT_USAGE;
 		}
 	}
-	if (s.ro.send_only && s.ro.recv_only)
-		return usage_error("--send-only and --recv-only exclude each other");
-	bool exec = s.exec_argv || s.sh_exec;
+	if (relayopt_check(&s.ro))
+		return EXIT_USAGE;
+	s.idle_ms = s.ro.idle_ms;
+	bool exec = no.exec_argv || no.sh_exec;
 	if (exec && s.handler != H_RELAY)
 		return usage_error("--exec/--sh-exec replace the built-in handlers: give one");
 	if (s.model != MODEL_LOOP && s.handler == H_RELAY && !exec)
@@ -439,7 +372,7 @@ int cmd_serve(int argc, char **argv)
 	if (no.so.set & SOCKOPT_REUSEPORT)
 		lo.reuseport = true;
 	if (no.so.set) {
-		lo.prepare = prepare_listener;
+		lo.prepare = netopt_prepare;
 		lo.prepare_arg = &no.so;
 	}
 	if (mux_check() < 0)
@@ -593,9 +526,6 @@ int cmd_serve(int argc, char **argv)
 	loop_free(s.loop);
 	netopt_close_logs(&no);
 	acl_free(&s.acl);
-	if (s.exec_argv) {
-		free(s.exec_argv[0]);
-		free((void *)s.exec_argv);
-	}
+	spawn_words_free(no.exec_argv);
 	return s.status;
 }

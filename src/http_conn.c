@@ -121,6 +121,35 @@ static void start_write(struct conn *c)
 	loop_timer_start(c->srv->l, &c->timer, c->srv->send_ms);
 }
 
+/* An answer was made (ok) in c->out: send it; otherwise close. */
+static int send_answer(struct conn *c, bool ok)
+{
+	if (!ok) {
+		http_conn_close(c);
+		return RUN_CLOSED;
+	}
+	start_write(c);
+	return RUN_AGAIN;
+}
+
+/* Reads more of the request into c->in: RUN_AGAIN with bytes added,
+ * RUN_BLOCK, or RUN_CLOSED when the peer left (an unfinished upload is
+ * aborted with the connection). */
+static int recv_in(struct conn *c, int *budget)
+{
+	if ((*budget)-- <= 0)
+		return RUN_BLOCK;
+	ssize_t n = recv(c->fd, c->in + c->inlen, CONN_IN_CAP - c->inlen, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return RUN_BLOCK;
+	if (n <= 0) {
+		http_conn_close(c);
+		return RUN_CLOSED;
+	}
+	c->inlen += (size_t)n;
+	return RUN_AGAIN;
+}
+
 static void begin_request_wait(struct conn *c)
 {
 	struct server *s = c->srv;
@@ -184,27 +213,14 @@ static int step_read(struct conn *c, int *budget)
 			c->lversion = 0;
 			http_req_init(&c->req);
 			c->inlen = 0;
-			if (!http_respond_error(c, &s->cfg, st, false)) {
-				http_conn_close(c);
-				return RUN_CLOSED;
-			}
-			start_write(c);
-			return RUN_AGAIN;
+			return send_answer(c, http_respond_error(c, &s->cfg, st, false));
 		}
 	}
-	if ((*budget)-- <= 0)
-		return RUN_BLOCK;
-	ssize_t n = recv(c->fd, c->in + c->inlen, CONN_IN_CAP - c->inlen, 0);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return RUN_BLOCK;
-	if (n <= 0) {
-		http_conn_close(c);
-		return RUN_CLOSED;
-	}
-	if (c->inlen == 0) /* the first byte of a head: its deadline starts */
+	bool first = c->inlen == 0;
+	int r = recv_in(c, budget);
+	if (r == RUN_AGAIN && first) /* the first byte of a head: its deadline starts */
 		loop_timer_start(s->l, &c->timer, s->header_ms);
-	c->inlen += (size_t)n;
-	return RUN_AGAIN;
+	return r;
 }
 
 static int response_done(struct conn *c)
@@ -306,12 +322,8 @@ static int step_body(struct conn *c, int *budget)
 		if (c->state == C_UPLOAD && !write_all(c->upfd, c->in, take)) {
 			http_upload_abort(c);
 			c->close_after = true;
-			if (!http_respond_status(c, &s->cfg, errno == ENOSPC ? 413 : 500)) {
-				http_conn_close(c);
-				return RUN_CLOSED;
-			}
-			start_write(c);
-			return RUN_AGAIN;
+			return send_answer(
+			    c, http_respond_status(c, &s->cfg, errno == ENOSPC ? 413 : 500));
 		}
 		consume_in(c, take);
 		c->body_left -= take;
@@ -323,24 +335,9 @@ static int step_body(struct conn *c, int *budget)
 			return RUN_AGAIN;
 		}
 		int st = http_upload_finish(c, &s->cfg);
-		if (!http_respond_status(c, &s->cfg, st)) {
-			http_conn_close(c);
-			return RUN_CLOSED;
-		}
-		start_write(c);
-		return RUN_AGAIN;
+		return send_answer(c, http_respond_status(c, &s->cfg, st));
 	}
-	if ((*budget)-- <= 0)
-		return RUN_BLOCK;
-	ssize_t n = recv(c->fd, c->in + c->inlen, CONN_IN_CAP - c->inlen, 0);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return RUN_BLOCK;
-	if (n <= 0) {
-		http_conn_close(c); /* aborts an unfinished upload */
-		return RUN_CLOSED;
-	}
-	c->inlen += (size_t)n;
-	return RUN_AGAIN;
+	return recv_in(c, budget);
 }
 
 static int step_drain(struct conn *c)

@@ -5,100 +5,95 @@
 
 #include "http_escape.h"
 
-static size_t put(char *out, size_t outlen, size_t n, const char *s, size_t sl)
+/* Writes the escape of byte c to e (at most 8 bytes); returns its length. */
+typedef size_t (*escape_fn)(unsigned char c, char *e);
+
+/* Escapes s[0..len) byte by byte into out (always NUL-terminated); stops
+ * before the first escape that does not fit whole. */
+static size_t escape(const char *s, size_t len, char *out, size_t outlen, escape_fn one)
 {
-	if (n + sl + 1 > outlen)
-		return (size_t)-1;
-	memcpy(out + n, s, sl);
-	return n + sl;
+	size_t n = 0;
+	if (outlen == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char e[8];
+		size_t el = one((unsigned char)s[i], e);
+		if (n + el + 1 > outlen)
+			break;
+		memcpy(out + n, e, el);
+		n += el;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+static size_t esc_html(unsigned char c, char *e)
+{
+	const char *t;
+	switch (c) {
+	case '&':
+		t = "&amp;";
+		break;
+	case '<':
+		t = "&lt;";
+		break;
+	case '>':
+		t = "&gt;";
+		break;
+	case '"':
+		t = "&quot;";
+		break;
+	case '\'':
+		t = "&#39;";
+		break;
+	default:
+		if (c >= 0x20 && c != 0x7f) {
+			e[0] = (char)c;
+			return 1;
+		}
+		t = "\xef\xbf\xbd";
+	}
+	size_t n = strlen(t);
+	memcpy(e, t, n);
+	return n;
+}
+
+static size_t esc_log(unsigned char c, char *e)
+{
+	if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+		snprintf(e, 8, "\\x%02x", c);
+		return 4;
+	}
+	e[0] = (char)c;
+	return 1;
+}
+
+static size_t esc_json(unsigned char c, char *e)
+{
+	if (c == '"' || c == '\\') {
+		e[0] = '\\';
+		e[1] = (char)c;
+		return 2;
+	}
+	if (c < 0x20 || c >= 0x7f) {
+		snprintf(e, 8, "\\u%04x", c);
+		return 6;
+	}
+	e[0] = (char)c;
+	return 1;
 }
 
 size_t http_escape_html(const char *s, size_t len, char *out, size_t outlen)
 {
-	size_t n = 0;
-	if (outlen == 0)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		const char *e;
-		char one[2] = {(char)c, 0};
-		switch (c) {
-		case '&':
-			e = "&amp;";
-			break;
-		case '<':
-			e = "&lt;";
-			break;
-		case '>':
-			e = "&gt;";
-			break;
-		case '"':
-			e = "&quot;";
-			break;
-		case '\'':
-			e = "&#39;";
-			break;
-		default:
-			e = (c < 0x20 || c == 0x7f) ? "\xef\xbf\xbd" : one;
-		}
-		size_t m = put(out, outlen, n, e, strlen(e));
-		if (m == (size_t)-1)
-			break;
-		n = m;
-	}
-	out[n] = '\0';
-	return n;
+	return escape(s, len, out, outlen, esc_html);
 }
 
 size_t http_escape_log(const char *s, size_t len, char *out, size_t outlen)
 {
-	size_t n = 0;
-	if (outlen == 0)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char e[5];
-		size_t el = 1;
-		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-			snprintf(e, sizeof e, "\\x%02x", c);
-			el = 4;
-		} else {
-			e[0] = (char)c;
-		}
-		size_t m = put(out, outlen, n, e, el);
-		if (m == (size_t)-1)
-			break;
-		n = m;
-	}
-	out[n] = '\0';
-	return n;
+	return escape(s, len, out, outlen, esc_log);
 }
 
 size_t http_escape_json(const char *s, size_t len, char *out, size_t outlen)
 {
-	size_t n = 0;
-	if (outlen == 0)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char e[8];
-		size_t el;
-		if (c == '"' || c == '\\') {
-			e[0] = '\\';
-			e[1] = (char)c;
-			el = 2;
-		} else if (c < 0x20 || c >= 0x7f) {
-			snprintf(e, sizeof e, "\\u%04x", c);
-			el = 6;
-		} else {
-			e[0] = (char)c;
-			el = 1;
-		}
-		size_t m = put(out, outlen, n, e, el);
-		if (m == (size_t)-1)
-			break;
-		n = m;
-	}
-	out[n] = '\0';
-	return n;
+	return escape(s, len, out, outlen, esc_json);
 }

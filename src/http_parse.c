@@ -4,8 +4,7 @@
 
 #include "http_parse.h"
 
-/* strncasecmp for buffers that are not NUL-terminated. */
-static bool mem_ieq(const char *a, const char *b, size_t n)
+bool http_mem_ieq(const char *a, const char *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
@@ -42,7 +41,7 @@ static bool is_vchar(unsigned char c)
 
 static bool name_is(const char *p, size_t n, const char *name)
 {
-	return strlen(name) == n && mem_ieq(p, name, n);
+	return strlen(name) == n && http_mem_ieq(p, name, n);
 }
 
 bool http_list_has(struct http_str s, const char *tok)
@@ -57,7 +56,7 @@ bool http_list_has(struct http_str s, const char *tok)
 		size_t e = i;
 		while (e > b && (s.p[e - 1] == ' ' || s.p[e - 1] == '\t'))
 			e--;
-		if (e - b == tl && mem_ieq(s.p + b, tok, tl))
+		if (e - b == tl && http_mem_ieq(s.p + b, tok, tl))
 			return true;
 	}
 	return false;
@@ -180,7 +179,7 @@ static int parse_fields(struct http_req *r, const char *p, const char *end)
 			conn_close |= http_list_has(v, "close");
 			conn_keep |= http_list_has(v, "keep-alive");
 		} else if (name_is(name, nl, "expect")) {
-			if (v.len == 12 && mem_ieq(v.p, "100-continue", 12))
+			if (v.len == 12 && http_mem_ieq(v.p, "100-continue", 12))
 				r->expect_continue = true;
 		} else if (name_is(name, nl, "range")) {
 			if (r->range.p)

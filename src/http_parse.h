@@ -53,6 +53,9 @@ void http_req_init(struct http_req *r);
  * error status to answer with before closing: 400, 414, 431, 501, 505. */
 int http_parse(struct http_req *r, const char *buf, size_t len);
 
+/* ASCII case-insensitive comparison of n bytes that need not be
+ * NUL-terminated. */
+bool http_mem_ieq(const char *a, const char *b, size_t n);
 /* Case-insensitive: does the comma-separated token list s hold tok? */
 bool http_list_has(struct http_str s, const char *tok);
 

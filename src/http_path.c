@@ -11,22 +11,8 @@
 #include <linux/openat2.h>
 #endif
 
+#include "http_parse.h"
 #include "http_path.h"
-
-/* strncasecmp for buffers that are not NUL-terminated. */
-static bool mem_ieq(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-		if (x >= 'A' && x <= 'Z')
-			x = (unsigned char)(x + 32);
-		if (y >= 'A' && y <= 'Z')
-			y = (unsigned char)(y + 32);
-		if (x != y)
-			return false;
-	}
-	return true;
-}
 
 static int hexval(int c)
 {
@@ -46,9 +32,9 @@ int http_path_clean(const char *t, size_t len, struct http_path *out)
 	out->dotfile = false;
 	/* absolute-form: "http://authority/path" (RFC 9112 3.2.2). */
 	size_t scheme = 0;
-	if (len >= 7 && mem_ieq(t, "http://", 7))
+	if (len >= 7 && http_mem_ieq(t, "http://", 7))
 		scheme = 7;
-	else if (len >= 8 && mem_ieq(t, "https://", 8))
+	else if (len >= 8 && http_mem_ieq(t, "https://", 8))
 		scheme = 8;
 	if (scheme) {
 		i = scheme;

@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 #include "netopts.h"
+#include "spawn.h"
 
 static const char *const so_names[] = {"nodelay", "sndbuf", "rcvbuf", "keepalive", "reuseport",
 				       "tos",	  "ttl",    "linger", "bind-dev"};
@@ -21,6 +22,19 @@ int netopt_handle(struct netopts *n, int c, const char *arg)
 		return 1;
 	}
 	switch (c) {
+	case 'e':
+	case 'c':
+		if (n->exec_argv || n->sh_exec) {
+			usage_error("give one of --exec and --sh-exec, once");
+			return -1;
+		}
+		if (c == 'c')
+			n->sh_exec = arg;
+		else if (!(n->exec_argv = spawn_split_words(arg))) {
+			usage_error("--exec needs a program");
+			return -1;
+		}
+		return 1;
 	case 'o':
 		n->log_raw = arg;
 		return 1;
@@ -46,6 +60,52 @@ int netopt_handle(struct netopts *n, int c, const char *arg)
 		return 1;
 	}
 	return 0;
+}
+
+int relayopt_handle(struct relay_opts *ro, int c, const char *arg)
+{
+	int ms;
+	switch (c) {
+	case 'i':
+		if (!parse_seconds(arg, &ms) || ms == 0) {
+			usage_error("invalid -i '%s': give seconds > 0", arg);
+			return -1;
+		}
+		ro->idle_ms = ms;
+		return 1;
+	case 'q':
+		if (!parse_seconds(arg, &ms)) {
+			usage_error("invalid -q '%s': give seconds >= 0", arg);
+			return -1;
+		}
+		ro->quit_after_eof_ms = ms;
+		return 1;
+	case NOPT_NO_SHUTDOWN:
+		ro->no_shutdown = true;
+		return 1;
+	case NOPT_SEND_ONLY:
+		ro->send_only = true;
+		return 1;
+	case NOPT_RECV_ONLY:
+		ro->recv_only = true;
+		return 1;
+	case NOPT_NO_ZC:
+		ro->zero_copy = false;
+		return 1;
+	}
+	return 0;
+}
+
+int relayopt_check(const struct relay_opts *ro)
+{
+	if (ro->send_only && ro->recv_only)
+		return usage_error("--send-only and --recv-only exclude each other");
+	return 0;
+}
+
+int netopt_prepare(int fd, void *arg, char *err, size_t errlen)
+{
+	return sockopt_apply_early(arg, fd, err, errlen);
 }
 
 int netopt_open_logs(struct netopts *n)

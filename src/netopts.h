@@ -1,5 +1,5 @@
-/* Options that serve and connect share: socket options, session logs,
- * -C, statistics and progress. Parsed here; used by cmd_serve.c and
+/* Options that serve and connect share: --exec/--sh-exec, socket
+ * options, session logs, -C, statistics and progress. Parsed here; used by cmd_serve.c and
  * cmd_connect.c. */
 #ifndef SOCKCTL_NETOPTS_H
 #define SOCKCTL_NETOPTS_H
@@ -10,6 +10,7 @@
 
 #include "hexlog.h"
 #include "loop.h"
+#include "relay.h"
 #include "sockopt.h"
 
 enum {
@@ -25,11 +26,16 @@ enum {
 	NOPT_APPEND,
 	NOPT_PROGRESS,
 	NOPT_STATS,
+	NOPT_NO_SHUTDOWN,
+	NOPT_SEND_ONLY,
+	NOPT_RECV_ONLY,
+	NOPT_NO_ZC,
 };
 
-#define NETOPT_SHORTOPTS "o:x:C"
+#define NETOPT_SHORTOPTS "e:c:o:x:C"
 #define NETOPT_LONGOPTS                                                                            \
-	{"nodelay", no_argument, NULL, NOPT_NODELAY},                                              \
+	{"exec", required_argument, NULL, 'e'}, {"sh-exec", required_argument, NULL, 'c'},         \
+	    {"nodelay", no_argument, NULL, NOPT_NODELAY},                                          \
 	    {"sndbuf", required_argument, NULL, NOPT_SNDBUF},                                      \
 	    {"rcvbuf", required_argument, NULL, NOPT_RCVBUF},                                      \
 	    {"keepalive", optional_argument, NULL, NOPT_KEEPALIVE},                                \
@@ -43,6 +49,17 @@ enum {
 	    {"progress", no_argument, NULL, NOPT_PROGRESS},                                        \
 	{                                                                                          \
 		"stats", required_argument, NULL, NOPT_STATS                                       \
+	}
+
+/* The relay's options (help text is each command's own). */
+#define RELAYOPT_SHORTOPTS "i:q:"
+#define RELAYOPT_LONGOPTS                                                                          \
+	{"idle", required_argument, NULL, 'i'}, {"quit-after", required_argument, NULL, 'q'},      \
+	    {"no-shutdown", no_argument, NULL, NOPT_NO_SHUTDOWN},                                  \
+	    {"send-only", no_argument, NULL, NOPT_SEND_ONLY},                                      \
+	    {"recv-only", no_argument, NULL, NOPT_RECV_ONLY},                                      \
+	{                                                                                          \
+		"no-zero-copy", no_argument, NULL, NOPT_NO_ZC                                      \
 	}
 
 #define NETOPT_HELP                                                                                \
@@ -64,6 +81,8 @@ enum {
 	"      --stats=json     print the totals at exit as JSON on stderr\n"
 
 struct netopts {
+	char **exec_argv;    /* --exec, split at blanks (spawn_words_free) */
+	const char *sh_exec; /* --sh-exec */
 	struct sockopts so;
 	const char *log_raw, *log_hex;
 	bool append, crlf, progress, stats_json;
@@ -74,6 +93,14 @@ struct netopts {
 /* Handles one of the options above: 1 if handled, 0 if not ours, -1
  * after a usage error was printed. */
 int netopt_handle(struct netopts *n, int c, const char *arg);
+/* Handles one of RELAYOPT_LONGOPTS into ro, as netopt_handle does. */
+int relayopt_handle(struct relay_opts *ro, int c, const char *arg);
+/* After the options: 0, or EXIT_USAGE after printing the error. */
+int relayopt_check(const struct relay_opts *ro);
+
+/* For sock_listen_opts.prepare and connect_opts.prepare: applies the
+ * early socket options (arg: the struct sockopts) before bind/connect. */
+int netopt_prepare(int fd, void *arg, char *err, size_t errlen);
 /* Opens the logs; 0, or -1 after printing the error. */
 int netopt_open_logs(struct netopts *n);
 void netopt_close_logs(struct netopts *n);

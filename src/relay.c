@@ -550,18 +550,24 @@ void relay_get_stats(const struct relay *r, struct relay_stats *st)
 	st->end_ms = r->end_ms ? r->end_ms : clock_ms();
 }
 
-static void relay_finish(struct relay *r, int status, const char *text)
+/* Off the loop: no timer and no fd watched any more. */
+static void relay_detach(struct relay *r)
 {
-	if (r->finished)
-		return;
-	r->finished = true;
-	r->end_ms = clock_ms();
 	loop_timer_stop(r->loop, &r->idle);
 	loop_timer_stop(r->loop, &r->quit);
 	loop_timer_stop(r->loop, &r->start);
 	for (int i = 0; i < 3; i++)
 		if (r->fds[i] >= 0)
 			loop_io(r->loop, r->fds[i], 0, NULL, NULL);
+}
+
+static void relay_finish(struct relay *r, int status, const char *text)
+{
+	if (r->finished)
+		return;
+	r->finished = true;
+	r->end_ms = clock_ms();
+	relay_detach(r);
 	r->cb(r->loop, status, text ? text : "", r->arg);
 }
 
@@ -569,14 +575,8 @@ void relay_free(struct relay *r)
 {
 	if (!r)
 		return;
-	if (!r->finished) {
-		loop_timer_stop(r->loop, &r->idle);
-		loop_timer_stop(r->loop, &r->quit);
-		loop_timer_stop(r->loop, &r->start);
-		for (int i = 0; i < 3; i++)
-			if (r->fds[i] >= 0)
-				loop_io(r->loop, r->fds[i], 0, NULL, NULL);
-	}
+	if (!r->finished)
+		relay_detach(r);
 	pump_free(&r->up);
 	pump_free(&r->down);
 	free(r);

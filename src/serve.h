@@ -50,8 +50,6 @@ struct server {
 	struct acl acl;		      /* --allow/--deny; owned */
 	long max_conns;		      /* -m: 0 = no limit */
 	enum model model;	      /* --model */
-	char **exec_argv;	      /* --exec, split at blanks; owned */
-	const char *sh_exec;	      /* --sh-exec */
 	struct netopts *no;	      /* socket options, logs, -C, stats; not owned */
 	size_t nchildren;	      /* programs and forked handlers running */
 	size_t nthreads;	      /* thread handlers running */

@@ -94,38 +94,42 @@ static bool queue(struct sconn *c, const char *p, size_t n)
 	return true;
 }
 
+/* Sends p[*done..len): 1 when all is sent, 0 when the socket is full, -1
+ * when the connection failed (and is closed). */
+static int send_rest(struct sconn *c, const char *p, size_t len, size_t *done)
+{
+	while (*done < len) {
+		ssize_t n = send(c->fd, p + *done, len - *done, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			vmsg("connection fd %d: send: %s", c->fd, strerror(errno));
+			conn_close(c);
+			return -1;
+		}
+		*done += (size_t)n;
+	}
+	return 1;
+}
+
 /* Sends what is queued; false if the connection failed (and is closed). */
 static bool flush(struct sconn *c)
 {
-	while (c->plen > c->poff) {
-		ssize_t n = send(c->fd, c->pend + c->poff, c->plen - c->poff, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return true;
-			vmsg("connection fd %d: send: %s", c->fd, strerror(errno));
-			conn_close(c);
-			return false;
-		}
-		c->poff += (size_t)n;
-	}
+	int r = send_rest(c, c->pend, c->plen, &c->poff);
+	if (r <= 0)
+		return r == 0;
 	if (c->pend) {
 		/* Idle connections keep no buffer. */
 		free(c->pend);
 		c->pend = NULL;
 		c->plen = c->poff = 0;
 	}
-	while (c->extlen) {
-		ssize_t n = send(c->fd, c->ext, c->extlen, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return true;
-			vmsg("connection fd %d: send: %s", c->fd, strerror(errno));
-			conn_close(c);
-			return false;
-		}
-		c->ext += n;
-		c->extlen -= (size_t)n;
-	}
+	size_t done = 0;
+	r = send_rest(c, c->ext, c->extlen, &done);
+	if (r < 0)
+		return false;
+	c->ext += done;
+	c->extlen -= done;
 	return true;
 }
 
@@ -490,7 +494,7 @@ static void start_program(struct server *s, int fd)
 	char err[300];
 	struct spawn_env env;
 	spawn_env_fill(&env, fd);
-	pid_t pid = spawn_child(fd, s->exec_argv, s->sh_exec, &env, err, sizeof err);
+	pid_t pid = spawn_child(fd, s->no->exec_argv, s->no->sh_exec, &env, err, sizeof err);
 	close(fd);
 	if (pid < 0) {
 		errmsg("%s", err);
@@ -567,7 +571,7 @@ static void on_reaped(pid_t pid, int st, void *arg)
 	spawn_status_text(st, text, sizeof text);
 	vmsg("pid %d %s", (int)pid, text);
 	/* Without -k the exit status is the one program's, as in connect. */
-	if (!s->keep_open && (s->exec_argv || s->sh_exec))
+	if (!s->keep_open && (s->no->exec_argv || s->no->sh_exec))
 		s->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -613,7 +617,7 @@ static void on_accept(struct loop *l, int fd, int mask, void *arg)
 		}
 		if (!admit(s, cfd, &peer))
 			continue;
-		if (s->exec_argv || s->sh_exec)
+		if (s->no->exec_argv || s->no->sh_exec)
 			start_program(s, cfd);
 		else if (s->model != MODEL_LOOP)
 			start_job(s, cfd);

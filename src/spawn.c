@@ -13,6 +13,36 @@
 
 extern char **environ;
 
+char **spawn_split_words(const char *cmd)
+{
+	size_t n = strlen(cmd);
+	char *copy = malloc(n + 1);
+	char **v = calloc(n / 2 + 2, sizeof *v);
+	if (!copy || !v) {
+		free(copy);
+		free(v);
+		return NULL;
+	}
+	memcpy(copy, cmd, n + 1);
+	size_t k = 0;
+	for (char *tok = strtok(copy, " \t"); tok; tok = strtok(NULL, " \t"))
+		v[k++] = tok;
+	if (k == 0) {
+		free(copy);
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+void spawn_words_free(char **v)
+{
+	if (!v)
+		return;
+	free(v[0]);
+	free((void *)v);
+}
+
 void spawn_env_fill(struct spawn_env *e, int fd)
 {
 	struct sock_addr a;

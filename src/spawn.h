@@ -15,6 +15,11 @@ struct spawn_env {
 	const char *proto; /* static text */
 };
 
+/* --exec 'PROG ARGS': split at blanks into a NULL-terminated vector, or
+ * NULL (no word, or out of memory). Free it with spawn_words_free. */
+char **spawn_split_words(const char *cmd);
+void spawn_words_free(char **v);
+
 /* Describes connected socket fd (Unix peers have a path or no port). */
 void spawn_env_fill(struct spawn_env *e, int fd);
 
