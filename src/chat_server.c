@@ -52,7 +52,7 @@ struct client {
 	size_t outoff, outlen, outcap;
 	double tokens;
 	int64_t refilled;
-	int mask;	     /* what the loop watches for */
+	int mask; /* what the loop watches for */
 	bool throttled, warned, announced, closing, dead, echo, eof;
 	const char *why;	  /* leave notice to give when reaped; NULL = none */
 	struct timer timer;	  /* join announcement, then close deadline */
@@ -249,8 +249,7 @@ static void client_flush(struct client *c)
 		client_kill(c, NULL);
 		return;
 	}
-	int mask = (c->outlen ? MUX_WRITE : 0) |
-		   (c->closing || c->throttled ? 0 : MUX_READ);
+	int mask = (c->outlen ? MUX_WRITE : 0) | (c->closing || c->throttled ? 0 : MUX_READ);
 	if (mask != c->mask) {
 		c->mask = mask;
 		/* loop_io, not loop_io_mask: mask 0 forgets the callback. */
@@ -641,8 +640,7 @@ static void client_io(struct loop *l, int fd, int mask, void *arg)
 	(void)fd;
 	struct client *c = arg;
 	struct server *s = c->srv;
-	if ((mask & MUX_READ) && !c->closing && !c->throttled &&
-	    c->inlen < s->incap) {
+	if ((mask & MUX_READ) && !c->closing && !c->throttled && c->inlen < s->incap) {
 		ssize_t r = read(c->fd, c->in + c->inlen, s->incap - c->inlen);
 		if (r > 0) {
 			c->inlen += (size_t)r;
@@ -845,7 +843,7 @@ static const char serve_help[] =
     "  -m, --max-clients=N     at most N clients at once (default 1000)\n"
     "      --max-line=BYTES    longest line; longer ones are cut (default 1024)\n"
     "      --queue=BYTES       output queue per client; a client whose queue is\n"
-    "                          full, or that stops reading, is dropped\n"
+    "                          full (it stopped reading) is dropped\n"
     "                          (default 262144)\n"
     "      --flood=N           lines a second per client, 0 = no limit (default 20)\n"
     "      --show-addresses    show client addresses in join notices and /who\n"
