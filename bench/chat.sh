@@ -5,6 +5,8 @@
 # same with one extra client that never reads: sockctl should stay near
 # its unstalled rate (it drops that client), ncat stalls.
 #   bench/chat.sh [CLIENTS [LINES]]     (run by hand, not by make check)
+# BASELINE=path/to/older/sockctl adds its rows, for before/after figures
+# from the same run; MUXES="epoll" limits the backends.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 SOCKCTL=${SOCKCTL:-$here/../sockctl}
@@ -67,10 +69,14 @@ for stalled in 0 1; do
 	set -- $(run ncat $stalled ncat --chat -m 1000 -l 127.0.0.1 PORT)
 	ncat_rate=$2
 	printf '%-22s %12s %12s %9s %s\n' "ncat --chat" "$2" "$3" "1.00" "$4"
-	for mux in select poll epoll; do
-		set -- $(run "$mux" $stalled "$SOCKCTL" --mux="$mux" chat serve --flood=0 \
-			--max-clients=1000 127.0.0.1 PORT)
-		ratio=$(awk -v a="$2" -v b="$ncat_rate" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }')
-		printf '%-22s %12s %12s %9s %s\n' "sockctl mux=$mux" "$2" "$3" "$ratio" "$4"
+	for mux in ${MUXES:-select poll epoll}; do
+		for bin in "$SOCKCTL" ${BASELINE:-}; do
+			label="sockctl mux=$mux"
+			[ "$bin" = "$SOCKCTL" ] || label="baseline mux=$mux"
+			set -- $(run "$mux" $stalled "$bin" --mux="$mux" chat serve --flood=0 \
+				--max-clients=1000 127.0.0.1 PORT)
+			ratio=$(awk -v a="$2" -v b="$ncat_rate" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }')
+			printf '%-22s %12s %12s %9s %s\n' "$label" "$2" "$3" "$ratio" "$4"
+		done
 	done
 done

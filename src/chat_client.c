@@ -17,6 +17,7 @@
 #include "chat.h"
 #include "chat_proto.h"
 #include "cmd.h"
+#include "connector.h"
 #include "loop.h"
 #include "sock.h"
 
@@ -32,10 +33,9 @@ struct client {
 	bool tty, color, quitting, stdin_eof, done, editing;
 	int status;
 	const char *name, *room;
-	const char *target;	   /* "host:port" for messages */
-	struct addrinfo *res, *ai; /* owned list; the address being tried */
-	int last_err;
-	struct timer timer;
+	const char *target;   /* "host:port" for messages */
+	struct connector *cn; /* while connecting */
+	struct timer timer;   /* linger after our last line */
 	struct chat_framer fr;
 	size_t inlen;
 	char in[IN_MAX + 2];
@@ -304,30 +304,29 @@ static void on_stdin_pipe(struct loop *l, int fd, int mask, void *arg)
 
 /* ---- connecting ---- */
 
-static void try_next(struct client *c);
-
-static void on_connect_timer(struct loop *l, void *arg)
+static void on_linger(struct loop *l, void *arg)
 {
 	(void)l;
-	struct client *c = arg;
-	if (c->quitting) {
-		/* The server never closed after our last line. */
-		finish(c, EXIT_OK);
-		return;
-	}
-	c->last_err = ETIMEDOUT;
-	loop_io(c->loop, c->fd, 0, NULL, NULL);
-	close(c->fd);
-	c->fd = -1;
-	c->ai = c->ai->ai_next;
-	try_next(c);
+	/* The server never closed after our last line. */
+	finish(arg, EXIT_OK);
 }
 
-static void connected(struct client *c)
+static void on_connected(struct loop *l, int fd, int err, const char *errtext, void *arg)
 {
-	loop_timer_stop(c->loop, &c->timer);
-	char where[SOCK_ADDRSTRLEN];
-	sock_addr_str(c->ai->ai_addr, c->ai->ai_addrlen, where, sizeof where);
+	(void)l;
+	(void)err;
+	struct client *c = arg;
+	c->cn = NULL;
+	if (fd < 0) {
+		errmsg("%s", errtext);
+		finish(c, EXIT_FAIL);
+		return;
+	}
+	c->fd = fd;
+	struct sock_addr peer;
+	char where[SOCK_ADDRSTRLEN] = "?";
+	if (sock_peer_addr(fd, &peer) == 0)
+		sock_addr_str((struct sockaddr *)&peer.ss, peer.len, where, sizeof where);
 	vmsg("chat: connected to %s", where);
 	char line[128];
 	if (c->tty)
@@ -349,53 +348,6 @@ static void connected(struct client *c)
 		c->stdin_eof = true; /* stdin closed */
 	}
 	flush_out(c);
-}
-
-static void on_connecting(struct loop *l, int fd, int mask, void *arg)
-{
-	(void)mask;
-	struct client *c = arg;
-	int e = sock_connect_result(fd);
-	if (e == 0) {
-		connected(c);
-		return;
-	}
-	c->last_err = e;
-	loop_timer_stop(l, &c->timer);
-	loop_io(l, fd, 0, NULL, NULL);
-	close(fd);
-	c->fd = -1;
-	c->ai = c->ai->ai_next;
-	try_next(c);
-}
-
-static void try_next(struct client *c)
-{
-	for (; c->ai; c->ai = c->ai->ai_next) {
-		struct addrinfo *ai = c->ai;
-		c->fd = sock_socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (c->fd < 0) {
-			c->last_err = errno;
-			continue;
-		}
-		int r = sock_connect_start(c->fd, ai->ai_addr, ai->ai_addrlen);
-		if (r < 0) {
-			c->last_err = errno;
-			close(c->fd);
-			c->fd = -1;
-			continue;
-		}
-		if (loop_io(c->loop, c->fd, MUX_WRITE, on_connecting, c) < 0) {
-			c->last_err = errno;
-			close(c->fd);
-			c->fd = -1;
-			continue;
-		}
-		loop_timer_start(c->loop, &c->timer, CONNECT_TIMEOUT_MS);
-		return;
-	}
-	errmsg("connect %s: %s", c->target, strerror(c->last_err ? c->last_err : ECONNREFUSED));
-	finish(c, EXIT_FAIL);
 }
 
 static void on_signal(struct loop *l, int signo, void *arg)
@@ -507,18 +459,18 @@ int chat_connect(int argc, char **argv)
 	c->loop = cmd_loop(16, &status);
 	if (!c->loop)
 		return status;
-	char err[SOCK_ERRLEN];
-	if (sock_resolve(&ep, false, &c->res, err, sizeof err) < 0) {
+	g_client = c;
+	timer_init(&c->timer, on_linger, c);
+	char err[SOCK_ERRLEN + SOCK_ADDRSTRLEN];
+	struct connect_opts co = {.timeout_ms = CONNECT_TIMEOUT_MS};
+	c->cn = connector_start(c->loop, &ep, &co, on_connected, c, err, sizeof err);
+	if (!c->cn) {
 		errmsg("%s", err);
 		loop_free(c->loop);
 		return EXIT_FAIL;
 	}
-	g_client = c;
-	timer_init(&c->timer, on_connect_timer, c);
 	loop_signal(c->loop, SIGINT, on_signal, c);
 	loop_signal(c->loop, SIGTERM, on_signal, c);
-	c->ai = c->res;
-	try_next(c);
 	if (!c->done && loop_run(c->loop) < 0) {
 		errmsg("event loop: %s", strerror(errno));
 		c->status = EXIT_FAIL;
@@ -532,8 +484,9 @@ int chat_connect(int argc, char **argv)
 		loop_io(c->loop, c->fd, 0, NULL, NULL);
 		close(c->fd);
 	}
+	if (c->cn)
+		connector_cancel(c->cn);
 	loop_io(c->loop, 0, 0, NULL, NULL);
-	sock_freeaddrinfo(c->res);
 	loop_free(c->loop);
 	return c->status;
 }

@@ -27,7 +27,6 @@
 #define CLOSE_GRACE_MS	3000 /* time a leaving client has to take its last lines */
 #define SHUTDOWN_MS	2000
 #define ACCEPT_PAUSE_MS 100
-#define STALL_MS	1000 /* a reader far behind that takes nothing this long is dropped */
 
 struct room {
 	char name[CHAT_NAME_MAX + 1];
@@ -53,8 +52,7 @@ struct client {
 	size_t outoff, outlen, outcap;
 	double tokens;
 	int64_t refilled;
-	int64_t progress_at; /* last time a write took bytes (or queue empty) */
-	int mask;	     /* what the loop watches for */
+	int mask; /* what the loop watches for */
 	bool throttled, warned, announced, closing, dead, echo, eof;
 	const char *why;	  /* leave notice to give when reaped; NULL = none */
 	struct timer timer;	  /* join announcement, then close deadline */
@@ -73,8 +71,6 @@ struct server {
 	bool show_addr;
 	size_t incap;
 	bool shutting;
-	bool paused;		    /* a reader is far behind: nobody is read */
-	struct timer congest_timer; /* re-checks while paused */
 	struct timer shutdown_timer, accept_timer;
 	struct timer flush_timer; /* end of this loop iteration: write, reap */
 	struct chat_framer stdin_fr;
@@ -245,7 +241,6 @@ static void client_flush(struct client *c)
 			return;
 		}
 		c->outoff += (size_t)w;
-		c->progress_at = loop_now(c->srv->loop);
 		c->outlen -= (size_t)w;
 	}
 	if (c->outlen == 0)
@@ -254,10 +249,7 @@ static void client_flush(struct client *c)
 		client_kill(c, NULL);
 		return;
 	}
-	if (c->outlen == 0)
-		c->progress_at = loop_now(c->srv->loop);
-	int mask = (c->outlen ? MUX_WRITE : 0) |
-		   (c->closing || c->throttled || c->srv->paused ? 0 : MUX_READ);
+	int mask = (c->outlen ? MUX_WRITE : 0) | (c->closing || c->throttled ? 0 : MUX_READ);
 	if (mask != c->mask) {
 		c->mask = mask;
 		/* loop_io, not loop_io_mask: mask 0 forgets the callback. */
@@ -276,7 +268,6 @@ static void client_free(struct client *c)
  * Runs from a timer due at once, that is after every event of this loop
  * iteration: a burst of lines or of joins costs one write per client, not
  * one per line. */
-static void congestion_check(struct server *s);
 
 static void on_flush_timer(struct loop *l, void *arg)
 {
@@ -305,52 +296,8 @@ static void on_flush_timer(struct loop *l, void *arg)
 		}
 	}
 	fflush(stdout);
-	congestion_check(s);
 	if (s->shutting && !s->clients)
 		loop_stop(s->loop);
-}
-
-/* Flow control for readers that are slow but reading: while any queue is
- * more than half full, nobody's lines are read, so a burst waits for the
- * slowest reader instead of getting it dropped. A reader that takes
- * nothing for STALL_MS meanwhile has stopped reading: it is dropped and
- * the room moves on. */
-static void congestion_check(struct server *s)
-{
-	int64_t now = loop_now(s->loop);
-	bool congested = false;
-	for (struct client *c = s->clients, *next; c; c = next) {
-		next = c->next;
-		if (c->closing || c->outlen <= (size_t)s->queue_max / 2)
-			continue;
-		if (now - c->progress_at >= STALL_MS) {
-			vmsg("chat: %s dropped: took nothing for %d ms", c->nick, STALL_MS);
-			client_kill(c, "dropped: not reading");
-			continue;
-		}
-		congested = true;
-	}
-	if (s->grave && !timer_armed(&s->flush_timer))
-		loop_timer_start(s->loop, &s->flush_timer, 0);
-	if (congested == s->paused) {
-		if (congested && !timer_armed(&s->congest_timer))
-			loop_timer_start(s->loop, &s->congest_timer, 50);
-		return;
-	}
-	s->paused = congested;
-	for (struct client *c = s->clients, *next; c; c = next) {
-		next = c->next;
-		if (!c->closing)
-			client_flush(c); /* sets the read mask */
-	}
-	if (congested)
-		loop_timer_start(s->loop, &s->congest_timer, 50);
-}
-
-static void on_congest_timer(struct loop *l, void *arg)
-{
-	(void)l;
-	congestion_check(arg);
 }
 
 static void reap(struct server *s)
@@ -693,8 +640,7 @@ static void client_io(struct loop *l, int fd, int mask, void *arg)
 	(void)fd;
 	struct client *c = arg;
 	struct server *s = c->srv;
-	if ((mask & MUX_READ) && !c->closing && !c->throttled && !s->paused &&
-	    c->inlen < s->incap) {
+	if ((mask & MUX_READ) && !c->closing && !c->throttled && c->inlen < s->incap) {
 		ssize_t r = read(c->fd, c->in + c->inlen, s->incap - c->inlen);
 		if (r > 0) {
 			c->inlen += (size_t)r;
@@ -768,7 +714,7 @@ static void on_accept(struct loop *l, int lfd, int mask, void *arg)
 		c->fd = fd;
 		c->in = in;
 		c->tokens = (double)s->flood;
-		c->refilled = c->progress_at = loop_now(l);
+		c->refilled = loop_now(l);
 		timer_init(&c->timer, on_join_timer, c);
 		timer_init(&c->flood_timer, on_flood_timer, c);
 		c->mask = MUX_READ;
@@ -897,7 +843,7 @@ static const char serve_help[] =
     "  -m, --max-clients=N     at most N clients at once (default 1000)\n"
     "      --max-line=BYTES    longest line; longer ones are cut (default 1024)\n"
     "      --queue=BYTES       output queue per client; a client whose queue is\n"
-    "                          full, or that stops reading, is dropped\n"
+    "                          full (it stopped reading) is dropped\n"
     "                          (default 262144)\n"
     "      --flood=N           lines a second per client, 0 = no limit (default 20)\n"
     "      --show-addresses    show client addresses in join notices and /who\n"
@@ -1029,7 +975,6 @@ int chat_serve(int argc, char **argv)
 	timer_init(&s.shutdown_timer, on_shutdown_timer, &s);
 	timer_init(&s.accept_timer, on_accept_timer, &s);
 	timer_init(&s.flush_timer, on_flush_timer, &s);
-	timer_init(&s.congest_timer, on_congest_timer, &s);
 	if (loop_io(s.loop, s.lfd, MUX_READ, on_accept, &s) < 0 ||
 	    loop_signal(s.loop, SIGINT, on_signal, &s) < 0 ||
 	    loop_signal(s.loop, SIGTERM, on_signal, &s) < 0) {

@@ -83,6 +83,17 @@ struct loop;
  * stores the exit status (2 usage, 1 failure) in *status. */
 struct loop *cmd_loop(int maxfds, int *status);
 
+/* A command made of subcommands (`chat serve`, `http get`): global options
+ * may come before the subcommand; -h/--help/help prints help. Runs the
+ * named subcommand with argv starting at its name and g_cmdname set to
+ * "CMD SUB". `what` lists the names for messages ("serve or get"). */
+struct subcmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+};
+int cmd_subcommands(int argc, char **argv, const struct subcmd *subs, const char *what,
+		    const char *help);
+
 /* Servers: raise the soft limit on open files to the hard limit, so that
  * thousands of clients do not hit the default 1024. */
 void raise_fd_limit(void);

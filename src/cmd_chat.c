@@ -8,8 +8,8 @@
 #include "cmd.h"
 
 static const char chat_help[] =
-    "usage: sockctl chat serve [options] [ADDRESS] PORT\n"
-    "       sockctl chat connect [options] HOST PORT\n"
+    "usage: sockctl chat [global options] serve [options] [ADDRESS] PORT\n"
+    "       sockctl chat [global options] connect [options] HOST PORT\n"
     "\n"
     "A multi-user line chat: `chat serve` runs the room server (nc and telnet\n"
     "can join too), `chat connect` is the terminal client. See sockctl-chat(1).\n"
@@ -23,18 +23,10 @@ static const char chat_help[] =
 
 int cmd_chat(int argc, char **argv)
 {
-	if (argc < 2)
-		return usage_error("missing subcommand: serve or connect");
-	const char *sub = argv[1];
-	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0)
-		return print_help(chat_help);
-	if (strcmp(sub, "serve") == 0) {
-		g_cmdname = "chat serve";
-		return chat_serve(argc - 1, argv + 1);
-	}
-	if (strcmp(sub, "connect") == 0) {
-		g_cmdname = "chat connect";
-		return chat_connect(argc - 1, argv + 1);
-	}
-	return usage_error("unknown subcommand '%s' (serve or connect)", sub);
+	static const struct subcmd subs[] = {
+	    {"serve", chat_serve},
+	    {"connect", chat_connect},
+	    {NULL, NULL},
+	};
+	return cmd_subcommands(argc, argv, subs, "serve or connect", chat_help);
 }

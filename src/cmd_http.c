@@ -6,8 +6,8 @@
 
 #include "cmd.h"
 
-static const char help[] = "usage: sockctl http serve [options] [[ADDRESS] PORT]\n"
-			   "       sockctl http get [options] URL...\n"
+static const char help[] = "usage: sockctl http [global options] serve [options] [[ADDRESS] PORT]\n"
+			   "       sockctl http [global options] get [options] URL...\n"
 			   "\n"
 			   "  serve   serve a directory, or fixed responses, over HTTP/1.1\n"
 			   "  get     fetch URLs (a scriptable client)\n"
@@ -16,20 +16,10 @@ static const char help[] = "usage: sockctl http serve [options] [[ADDRESS] PORT]
 
 int cmd_http(int argc, char **argv)
 {
-	if (argc < 2)
-		return usage_error("needs a subcommand: serve or get");
-	const char *sub = argv[1];
-	if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0)
-		return print_help(help);
-	if (strcmp(sub, "serve") == 0) {
-		g_cmdname = "http serve";
-		optind = 1;
-		return cmd_http_serve(argc - 1, argv + 1);
-	}
-	if (strcmp(sub, "get") == 0) {
-		g_cmdname = "http get";
-		optind = 1;
-		return cmd_http_get(argc - 1, argv + 1);
-	}
-	return usage_error("unknown subcommand '%s' (serve or get)", sub);
+	static const struct subcmd subs[] = {
+	    {"serve", cmd_http_serve},
+	    {"get", cmd_http_get},
+	    {NULL, NULL},
+	};
+	return cmd_subcommands(argc, argv, subs, "serve or get", help);
 }

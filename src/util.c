@@ -140,6 +140,39 @@ int cmd_getopt(int argc, char **argv, const char *shortopts, const struct option
 	}
 }
 
+int cmd_subcommands(int argc, char **argv, const struct subcmd *subs, const char *what,
+		    const char *help)
+{
+	static const struct option longopts[] = {
+	    COMMON_LONGOPTS,
+	    {NULL, 0, NULL, 0},
+	};
+	/* Global options up to the subcommand's name, which ends them. */
+	int c;
+	while ((c = cmd_getopt(argc, argv, "+" COMMON_SHORTOPTS, longopts)) != -1) {
+		if (c == 'h')
+			return print_help(help);
+		return EXIT_USAGE;
+	}
+	if (optind >= argc)
+		return usage_error("missing subcommand: %s", what);
+	const char *sub = argv[optind];
+	if (strcmp(sub, "help") == 0)
+		return print_help(help);
+	for (const struct subcmd *s = subs; s->name; s++) {
+		if (strcmp(s->name, sub) != 0)
+			continue;
+		static char name[64];
+		snprintf(name, sizeof name, "%s %s", g_cmdname, s->name);
+		g_cmdname = name;
+		int at = optind;
+		/* 0, not 1: glibc then forgets the stop-at-operand mode. */
+		optind = 0;
+		return s->fn(argc - at, argv + at);
+	}
+	return usage_error("unknown subcommand '%s' (%s)", sub, what);
+}
+
 bool parse_long(const char *s, long min, long max, long *out)
 {
 	if (!s || !*s)

@@ -222,3 +222,32 @@ EOF
 	assert_failure 1
 	[ "$stderr" = "sockctl: connect 127.0.0.1:$p: Connection refused" ]
 }
+
+@test "chat: global options between chat and its subcommand (and for http)" {
+	# A backend other than the one in the environment, to see it applied.
+	local m=select
+	[[ ${SOCKCTL_MUX:-} == select ]] && m=poll
+	chat_start srv "$SOCKCTL" chat --mux="$m" -4 serve 0
+	wait_file_contains "$BATS_TEST_TMPDIR/srv.err" "listening on " "$T"
+	wait_ready srv
+	grep -qF "(tcp, mux=$m)" "$BATS_TEST_TMPDIR/srv.err"
+	chat_start alice "$SOCKCTL" chat -v --mux="$m" connect --name alice 127.0.0.1 "$port"
+	sees alice "*** you are now alice"
+	grep -qF "chat: connected to 127.0.0.1:$port" "$BATS_TEST_TMPDIR/alice.err"
+
+	run --separate-stderr "$SOCKCTL" chat --mux=nope serve 0
+	assert_failure 2
+	[[ $stderr == "sockctl chat serve: unknown mux backend 'nope'"* ]]
+	run --separate-stderr "$SOCKCTL" chat --bogus serve 0
+	assert_failure 2
+	[[ $stderr == "sockctl chat: unknown option '--bogus'"* ]]
+	run --separate-stderr "$SOCKCTL" chat -q
+	assert_failure 2
+	[[ $stderr == "sockctl chat: missing subcommand: serve or connect"* ]]
+	run --separate-stderr "$SOCKCTL" http --mux=nope get http://127.0.0.1:1/
+	assert_failure 2
+	[[ $stderr == "sockctl http get: unknown mux backend 'nope'"* ]]
+	run "$SOCKCTL" http -q serve --help
+	assert_success
+	[[ $output == *"usage: sockctl http serve"* ]]
+}
