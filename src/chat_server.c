@@ -185,21 +185,29 @@ static void enqueue(struct client *c, const char *data, size_t len)
 	}
 }
 
+/* Formats one line into the server's scratch buffer, cut to fit, with
+ * its newline added; returns its length without the newline, or -1. */
+__attribute__((format(printf, 2, 0))) static int format_line(struct server *s, const char *fmt,
+							     va_list ap)
+{
+	int n = vsnprintf(s->fmt, s->fmtcap - 1, fmt, ap);
+	if (n < 0)
+		return -1;
+	if ((size_t)n > s->fmtcap - 2)
+		n = (int)s->fmtcap - 2;
+	s->fmt[n] = '\n';
+	return n;
+}
+
 static void sendf(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void sendf(struct client *c, const char *fmt, ...)
 {
-	char *line = c->srv->fmt;
-	size_t cap = c->srv->fmtcap;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(line, cap - 1, fmt, ap);
+	int n = format_line(c->srv, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > cap - 2)
-		n = (int)cap - 2;
-	line[n++] = '\n';
-	enqueue(c, line, (size_t)n);
+	if (n >= 0)
+		enqueue(c, c->srv->fmt, (size_t)n + 1);
 }
 
 /* Sends a line to every member of room r (all rooms if NULL) except
@@ -208,17 +216,13 @@ static void room_send(struct server *s, struct room *r, struct client *except, c
     __attribute__((format(printf, 4, 5)));
 static void room_send(struct server *s, struct room *r, struct client *except, const char *fmt, ...)
 {
-	char *line = s->fmt;
-	size_t cap = s->fmtcap;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(line, cap - 1, fmt, ap);
+	int n = format_line(s, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
-	if ((size_t)n > cap - 2)
-		n = (int)cap - 2;
-	line[n] = '\n';
+	const char *line = s->fmt;
 	printf("[%s] %.*s\n", r ? r->name : "*", n, line);
 	for (struct client *c = s->clients, *next; c; c = next) {
 		next = c->next;
