@@ -157,13 +157,8 @@ static void show_lines(struct client *c, bool eof)
 	while (off < c->inlen) {
 		const char *line;
 		size_t len, used;
-		enum chat_frame fr = chat_frame_next(&c->fr, c->in + off, c->inlen - off, IN_MAX,
-						     &line, &len, &used);
-		if (fr == CHAT_FRAME_MORE && eof && used == 0) {
-			fr = CHAT_FRAME_LINE;
-			line = c->in + off;
-			len = used = c->inlen - off;
-		}
+		enum chat_frame fr = chat_frame_next_eof(&c->fr, c->in + off, c->inlen - off,
+							 IN_MAX, eof, &line, &len, &used);
 		off += used;
 		if (fr == CHAT_FRAME_MORE) {
 			if (used == 0)

@@ -268,3 +268,15 @@ enum chat_kind chat_classify(const char *line, size_t len, size_t *name_off, siz
 	}
 	return CHAT_K_OTHER;
 }
+
+enum chat_frame chat_frame_next_eof(struct chat_framer *f, const char *data, size_t len, size_t max,
+				    bool eof, const char **line, size_t *linelen, size_t *used)
+{
+	enum chat_frame fr = chat_frame_next(f, data, len, max, line, linelen, used);
+	if (fr == CHAT_FRAME_MORE && eof && *used == 0 && len > 0) {
+		*line = data;
+		*linelen = *used = len;
+		return CHAT_FRAME_LINE;
+	}
+	return fr;
+}

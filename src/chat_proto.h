@@ -29,6 +29,10 @@ enum chat_frame { CHAT_FRAME_MORE, CHAT_FRAME_LINE, CHAT_FRAME_CUT };
  * caller's buffer must hold at least max + 2 bytes so framing progresses. */
 enum chat_frame chat_frame_next(struct chat_framer *f, const char *data, size_t len, size_t max,
 				const char **line, size_t *linelen, size_t *used);
+/* chat_frame_next, except that at the end of the input (eof) an
+ * unterminated last line is returned as a line rather than waited for. */
+enum chat_frame chat_frame_next_eof(struct chat_framer *f, const char *data, size_t len, size_t max,
+				    bool eof, const char **line, size_t *linelen, size_t *used);
 
 /* Copies in[0..len) to out, dropping control characters (C0, DEL, C1 and
  * the bidirectional overrides), turning a tab into a space and replacing

@@ -777,13 +777,8 @@ static void on_stdin(struct loop *l, int fd, int mask, void *arg)
 		const char *line;
 		size_t len, used;
 		enum chat_frame fr =
-		    chat_frame_next(&s->stdin_fr, s->stdin_buf + off, s->stdin_len - off,
-				    CHAT_LINE_DEFAULT, &line, &len, &used);
-		if (fr == CHAT_FRAME_MORE && eof && used == 0 && off < s->stdin_len) {
-			fr = CHAT_FRAME_LINE;
-			line = s->stdin_buf + off;
-			len = used = s->stdin_len - off;
-		}
+		    chat_frame_next_eof(&s->stdin_fr, s->stdin_buf + off, s->stdin_len - off,
+					CHAT_LINE_DEFAULT, eof, &line, &len, &used);
 		off += used;
 		if (fr == CHAT_FRAME_MORE) {
 			if (used == 0)

@@ -155,8 +155,27 @@ static void test_classify(void)
 	ok(chat_classify("plain", 5, &off, &len) == CHAT_K_OTHER, "other");
 }
 
+/* At the end of input an unterminated last line is a line; before it,
+ * it is waited for. */
+static void test_frame_eof(void)
+{
+	struct chat_framer f = {0};
+	const char *line;
+	size_t len, used;
+	enum chat_frame fr = chat_frame_next_eof(&f, "tail", 4, 64, false, &line, &len, &used);
+	ok(fr == CHAT_FRAME_MORE && used == 0, "unterminated line waited for before EOF");
+	fr = chat_frame_next_eof(&f, "tail", 4, 64, true, &line, &len, &used);
+	ok(fr == CHAT_FRAME_LINE && len == 4 && used == 4 && memcmp(line, "tail", 4) == 0,
+	   "unterminated line returned at EOF");
+	fr = chat_frame_next_eof(&f, "a\nb", 3, 64, true, &line, &len, &used);
+	ok(fr == CHAT_FRAME_LINE && len == 1 && used == 2, "complete lines first at EOF");
+	fr = chat_frame_next_eof(&f, "", 0, 64, true, &line, &len, &used);
+	ok(fr == CHAT_FRAME_MORE && used == 0, "nothing left at EOF is no line");
+}
+
 int main(void)
 {
+	test_frame_eof();
 	test_framing();
 	test_sanitize();
 	test_names();
