@@ -18,6 +18,7 @@
 #include "scan.h"
 #include "sock.h"
 #include "spawn.h"
+#include "tcp_totals.h"
 
 static const char help[] =
     "usage: sockctl connect [options] HOST PORT\n"
@@ -89,6 +90,12 @@ struct conn_state {
 	struct proxy_conn *pc;
 	pid_t child;
 	struct timer child_timer; /* keeps the loop alive while the program runs */
+	/* --exec with -v or --stats (TCP): the socket's copy kept to read
+	 * the kernel's totals when the program ends, less those at its start
+	 * (a proxy's handshake), and when it started. */
+	int count_fd;
+	uint64_t base_sent, base_received;
+	int64_t exec_start;
 };
 
 static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
@@ -126,6 +133,18 @@ static void on_child(pid_t pid, int st, void *arg)
 	vmsg("program %s", text);
 	s->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	s->child = 0;
+	uint64_t sent, received;
+	if (s->count_fd >= 0 && tcp_totals(s->count_fd, &sent, &received) == 0) {
+		sent -= sent >= s->base_sent ? s->base_sent : sent;
+		received -= received >= s->base_received ? s->base_received : received;
+		int64_t ms = clock_ms() - s->exec_start;
+		vmsg("sent %llu bytes, received %llu bytes in %.3f s", (unsigned long long)sent,
+		     (unsigned long long)received, (double)ms / 1000.0);
+		netopt_report(&s->no, sent, received, ms, 1);
+	}
+	if (s->count_fd >= 0)
+		close(s->count_fd);
+	s->count_fd = -1;
 }
 
 static void on_sigchld(struct loop *l, int signo, void *arg)
@@ -156,8 +175,15 @@ static void start_session(struct loop *l, struct conn_state *s, int fd)
 		struct spawn_env env;
 		spawn_env_fill(&env, fd);
 		loop_signal(l, SIGCHLD, on_sigchld, s);
+		s->exec_start = clock_ms();
+		if ((g_opts.verbose || s->no.stats_json) &&
+		    tcp_totals(fd, &s->base_sent, &s->base_received) == 0)
+			s->count_fd = fd; /* the program's data is counted by the kernel */
 		s->child = spawn_child(fd, s->no.exec_argv, s->no.sh_exec, &env, err, sizeof err);
-		close(fd);
+		if (s->count_fd < 0 || s->child < 0)
+			close(fd);
+		if (s->child < 0)
+			s->count_fd = -1;
 		s->fd = -1;
 		if (s->child < 0) {
 			errmsg("%s", err);
@@ -322,7 +348,7 @@ int cmd_connect(int argc, char **argv)
 	/* Static: what the options allocate stays reachable however the
 	 * command returns; it runs once per process. */
 	static struct conn_state s;
-	s = (struct conn_state){.status = EXIT_OK, .fd = -1};
+	s = (struct conn_state){.status = EXIT_OK, .fd = -1, .count_fd = -1};
 	bool scan = false, json = false, open_only = false, proxy_local_dns = false;
 	long parallel = 0;
 	const char *proxy = NULL, *proxy_auth = NULL;
@@ -517,6 +543,8 @@ int cmd_connect(int argc, char **argv)
 	relay_free(s.relay);
 	if (s.fd >= 0)
 		close(s.fd);
+	if (s.count_fd >= 0)
+		close(s.count_fd);
 	if (s.child > 0) {
 		/* Stopped before the program ended (a loop failure): do not
 		 * leave it behind. */

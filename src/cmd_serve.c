@@ -49,7 +49,7 @@ static const char help[] =
     "                       and closed at once (the client sees EOF)\n"
     "      --allow SPEC, --deny SPEC  addresses or CIDR blocks (IPv4, IPv6) to\n"
     "                       admit or refuse; deny wins; with any --allow, only\n"
-    "                       those are admitted\n"
+    "                       those are admitted (-u: others' datagrams dropped)\n"
     "      --allow-file FILE, --deny-file FILE  the same, one per line (# comments)\n"
     "      --reuseport      SO_REUSEPORT on the listener: other servers may share\n"
     "                       the port\n"
@@ -95,8 +95,10 @@ enum {
 static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
 {
 	const struct server *s = arg;
-	*sent = s->bytes_out;
-	*received = s->bytes_in;
+	uint64_t in, out;
+	job_totals_get(s->jt, &in, &out);
+	*sent = s->bytes_out + out;
+	*received = s->bytes_in + in;
 }
 
 static void print_ready(const struct sock_addr *bound, const char *proto, const char *mux)
@@ -294,10 +296,10 @@ int cmd_serve(int argc, char **argv)
 	if (s.model != MODEL_LOOP && s.handler == H_RELAY && !exec)
 		return usage_error("--model=%s runs --echo, --upper, --discard or --respond",
 				   model_name(s.model));
-	if (ep.socktype == SOCK_DGRAM &&
-	    (exec || s.model != MODEL_LOOP || s.max_conns || !acl_empty(&s.acl)))
-		return usage_error(
-		    "--exec, --model, -m, --allow and --deny are for stream servers");
+	if (ep.socktype == SOCK_DGRAM && (exec || s.model != MODEL_LOOP || s.max_conns))
+		return usage_error("--exec, --model and -m are for stream servers");
+	if (ep.unix_path && !acl_empty(&s.acl))
+		return usage_error("--allow and --deny match IP addresses: not with -U");
 	if (workers > 1 && !s.keep_open)
 		return usage_error("--workers needs -k");
 	if (workers > 1 && (s.handler == H_RELAY && !exec))
@@ -468,6 +470,12 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (exec || s.model == MODEL_FORK)
 		loop_signal(s.loop, SIGCHLD, serve_reap, &s);
+	/* Totals for -v and --stats: what the handlers count in the other
+	 * models, and for programs what the kernel counted (TCP only). */
+	if (!exec && s.model != MODEL_LOOP && !(s.jt = job_totals_new()))
+		vmsg("no shared memory for byte totals: not counted");
+	s.count_exec = exec && (g_opts.verbose || no.stats_json) && !s.dgram &&
+		       (s.family == AF_INET || s.family == AF_INET6);
 	if (s.model == MODEL_THREAD) {
 		if (pipe2(s.notify, O_CLOEXEC | O_NONBLOCK) < 0 ||
 		    loop_io(s.loop, s.notify[0], MUX_READ, serve_threads_done, &s) < 0) {
@@ -500,12 +508,13 @@ int cmd_serve(int argc, char **argv)
 			errmsg("event loop (%s): %s", loop_backend(s.loop), strerror(errno));
 			s.status = EXIT_FAIL;
 		}
-		if (s.keep_open)
-			vmsg(
-			    "served %llu connections, refused %llu; received %llu bytes, sent %llu "
-			    "bytes",
-			    (unsigned long long)s.served, (unsigned long long)s.refused,
-			    (unsigned long long)s.bytes_in, (unsigned long long)s.bytes_out);
+		if (!s.dgram)
+			serve_stream_totals(&s);
+		if (s.keep_open || s.dgram)
+			vmsg("served %llu %s, %s %llu; received %llu bytes, sent %llu bytes",
+			     (unsigned long long)s.served, s.dgram ? "datagrams" : "connections",
+			     s.dgram ? "dropped" : "refused", (unsigned long long)s.refused,
+			     (unsigned long long)s.bytes_in, (unsigned long long)s.bytes_out);
 		progress_stop(&prog, s.loop);
 		netopt_report(&no, s.bytes_out, s.bytes_in, clock_ms() - t0, s.served);
 	}
@@ -519,6 +528,8 @@ int cmd_serve(int argc, char **argv)
 		unlink(ep.unix_path);
 	if (s.respond_owned && s.nthreads == 0)
 		free((char *)s.respond);
+	if (s.nthreads == 0)
+		job_totals_free(s.jt);
 	if (s.notify[0] >= 0 && s.nthreads == 0) {
 		close(s.notify[0]);
 		close(s.notify[1]);

@@ -5,8 +5,10 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,6 +32,33 @@ const char *model_name(enum model m)
 	return m == MODEL_FORK ? "fork" : m == MODEL_THREAD ? "thread" : "loop";
 }
 
+struct job_totals *job_totals_new(void)
+{
+	struct job_totals *t =
+	    mmap(NULL, sizeof *t, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (t == MAP_FAILED)
+		return NULL;
+	atomic_init(&t->in, 0);
+	atomic_init(&t->out, 0);
+	if (!atomic_is_lock_free(&t->in)) {
+		munmap(t, sizeof *t);
+		return NULL;
+	}
+	return t;
+}
+
+void job_totals_free(struct job_totals *t)
+{
+	if (t)
+		munmap(t, sizeof *t);
+}
+
+void job_totals_get(const struct job_totals *t, uint64_t *in, uint64_t *out)
+{
+	*in = t ? atomic_load_explicit(&t->in, memory_order_relaxed) : 0;
+	*out = t ? atomic_load_explicit(&t->out, memory_order_relaxed) : 0;
+}
+
 static bool wait_readable(int fd, int idle_ms)
 {
 	if (idle_ms <= 0)
@@ -40,6 +69,13 @@ static bool wait_readable(int fd, int idle_ms)
 		r = poll(&p, 1, idle_ms);
 	while (r < 0 && errno == EINTR);
 	return r > 0;
+}
+
+static void count_in(struct job *j, ssize_t r)
+{
+	j->in += (uint64_t)r;
+	if (j->totals)
+		atomic_fetch_add_explicit(&j->totals->in, (uint64_t)r, memory_order_relaxed);
 }
 
 static bool send_all(struct job *j, const char *p, size_t n)
@@ -53,6 +89,9 @@ static bool send_all(struct job *j, const char *p, size_t n)
 		p += w;
 		n -= (size_t)w;
 		j->out += (uint64_t)w;
+		if (j->totals)
+			atomic_fetch_add_explicit(&j->totals->out, (uint64_t)w,
+						  memory_order_relaxed);
 	}
 	return true;
 }
@@ -92,6 +131,8 @@ void job_run(struct job *j)
 			ssize_t r = recv(j->fd, buf, sizeof buf, 0);
 			if (r <= 0 && !(r < 0 && errno == EINTR))
 				break;
+			if (r > 0)
+				count_in(j, r);
 		}
 		close(j->fd);
 		return;
@@ -106,7 +147,7 @@ void job_run(struct job *j)
 			continue;
 		if (r <= 0)
 			break;
-		j->in += (uint64_t)r;
+		count_in(j, r);
 		if (j->kind == JOB_DISCARD)
 			continue;
 		if (j->kind == JOB_UPPER)

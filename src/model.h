@@ -15,14 +15,28 @@ const char *model_name(enum model m);
 
 enum job_kind { JOB_ECHO, JOB_UPPER, JOB_DISCARD, JOB_RESPOND };
 
+/* Byte totals every job adds to as it goes. Made by job_totals_new in a
+ * shared anonymous mapping, so forked children add to the parent's copy
+ * (lock-free atomics work across processes) as threads do; no pipe or
+ * message per child, and a child killed mid-connection has still counted
+ * what it moved. */
+struct job_totals {
+	_Atomic uint64_t in, out;
+};
+/* NULL if the mapping fails or the atomics are not lock-free. */
+struct job_totals *job_totals_new(void);
+void job_totals_free(struct job_totals *t);
+void job_totals_get(const struct job_totals *t, uint64_t *in, uint64_t *out);
+
 struct job {
 	int fd; /* owned by the job: closed when it ends */
 	enum job_kind kind;
 	const char *data; /* JOB_RESPOND: the text (not owned; outlives the job) */
 	size_t len;
-	int idle_ms;	  /* 0 = none */
-	bool crlf;	  /* -C: send "\n" as "\r\n" */
-	uint64_t in, out; /* bytes received and sent, filled by job_run */
+	int idle_ms;		   /* 0 = none */
+	bool crlf;		   /* -C: send "\n" as "\r\n" */
+	uint64_t in, out;	   /* bytes received and sent, filled by job_run */
+	struct job_totals *totals; /* also added to, if not NULL; not owned */
 };
 
 /* Serves one connection to the end with blocking I/O (fd is made

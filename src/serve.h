@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "acl.h"
 #include "loop.h"
@@ -18,6 +19,13 @@
 enum serve_handler { H_RELAY, H_ECHO, H_UPPER, H_DISCARD, H_RESPOND };
 
 struct sconn;
+
+/* --exec with totals asked for: the server's copy of a program's TCP
+ * socket, read (TCP_INFO) and closed when the program ends. */
+struct exec_conn {
+	pid_t pid;
+	int fd;
+};
 
 struct server {
 	struct loop *loop;
@@ -56,8 +64,12 @@ struct server {
 	int notify[2];		      /* threads write a byte here when they end */
 	uint64_t bytes_in, bytes_out; /* loop handlers, for -v and --stats */
 	uint64_t refused;	      /* by --allow/--deny or -m */
-	struct timer child_timer;     /* keeps the loop alive while children run */
-	bool stdin_prev_cr;	      /* -C across stdin reads */
+	struct job_totals *jt;	      /* --model=fork|thread totals; NULL if none */
+	bool count_exec;	      /* keep exec sockets for their totals */
+	struct exec_conn *execs;      /* owned */
+	size_t nexecs, capexecs;
+	struct timer child_timer; /* keeps the loop alive while children run */
+	bool stdin_prev_cr;	  /* -C across stdin reads */
 };
 
 /* How many connections are being served, in every model. */
@@ -72,6 +84,9 @@ void serve_threads_done(struct loop *l, int fd, int mask, void *arg);
 /* serve_stream.c */
 void serve_stream_start(struct server *s);
 void serve_stream_cleanup(struct server *s);
+/* Adds the totals of the programs still running (--exec) and of the
+ * fork/thread handlers to bytes_in/bytes_out: once, at exit. */
+void serve_stream_totals(struct server *s);
 /* serve_dgram.c */
 int serve_dgram_start(struct server *s);
 void serve_dgram_cleanup(struct server *s);

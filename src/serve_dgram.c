@@ -38,8 +38,10 @@ static void reply(struct server *s, const struct sock_addr *to, const char *p, s
 		vmsg("datagram from an unnamed Unix socket: cannot reply");
 		return;
 	}
-	if (sendto(s->lfd, p, n, 0, (const struct sockaddr *)&to->ss, to->len) < 0 &&
-	    g_opts.verbose) {
+	ssize_t w = sendto(s->lfd, p, n, 0, (const struct sockaddr *)&to->ss, to->len);
+	if (w > 0)
+		s->bytes_out += (uint64_t)w;
+	if (w < 0 && g_opts.verbose) {
 		char a[SOCK_ADDRSTRLEN];
 		vmsg("reply to %s: %s",
 		     sock_addr_str((const struct sockaddr *)&to->ss, to->len, a, sizeof a),
@@ -69,12 +71,27 @@ static void on_datagram(struct loop *l, int fd, int mask, void *arg)
 			       sizeof buf);
 			len = sizeof buf;
 		}
+		if (!acl_permits(&s->acl, (const struct sockaddr *)&from.ss)) {
+			/* Dropped unanswered: a reply would make the server a
+			 * reflector for forged senders. */
+			s->refused++;
+			if (g_opts.verbose) {
+				char a[SOCK_ADDRSTRLEN];
+				vmsg("dropped datagram of %zu bytes from %s: not allowed by "
+				     "--allow/--deny",
+				     len,
+				     sock_addr_str((struct sockaddr *)&from.ss, from.len, a,
+						   sizeof a));
+			}
+			continue;
+		}
 		if (g_opts.verbose) {
 			char a[SOCK_ADDRSTRLEN];
 			vmsg("datagram of %zu bytes from %s", len,
 			     sock_addr_str((struct sockaddr *)&from.ss, from.len, a, sizeof a));
 		}
 		s->served++;
+		s->bytes_in += len;
 		switch (s->handler) {
 		case H_UPPER:
 			serve_upper(buf, len);

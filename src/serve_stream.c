@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "serve.h"
 #include "spawn.h"
+#include "tcp_totals.h"
 
 #define PEND_MAX	  (256 * 1024) /* per-connection output queue */
 #define READ_CHUNK	  (64 * 1024)
@@ -488,6 +489,45 @@ static bool admit(struct server *s, int fd, const struct sock_addr *peer)
 
 static void watch_children(struct server *s);
 
+/* The program's data never passes through the server: to count it, the
+ * server keeps a copy of the socket and reads the kernel's counters when
+ * the program ends. (The copy also holds the connection open until then:
+ * the peer sees the close when the server reaps the program.) */
+static bool keep_exec(struct server *s, pid_t pid, int fd)
+{
+	if (s->nexecs == s->capexecs) {
+		size_t cap = s->capexecs ? 2 * s->capexecs : 16;
+		struct exec_conn *e = realloc(s->execs, cap * sizeof *e);
+		if (!e)
+			return false;
+		s->execs = e;
+		s->capexecs = cap;
+	}
+	s->execs[s->nexecs++] = (struct exec_conn){.pid = pid, .fd = fd};
+	return true;
+}
+
+static void exec_count(struct server *s, size_t i)
+{
+	uint64_t sent, received;
+	if (tcp_totals(s->execs[i].fd, &sent, &received) == 0) {
+		s->bytes_out += sent;
+		s->bytes_in += received;
+	}
+	close(s->execs[i].fd);
+	s->execs[i] = s->execs[--s->nexecs];
+}
+
+void serve_stream_totals(struct server *s)
+{
+	while (s->nexecs)
+		exec_count(s, 0);
+	uint64_t in, out;
+	job_totals_get(s->jt, &in, &out);
+	s->bytes_in += in;
+	s->bytes_out += out;
+}
+
 /* --exec/--sh-exec: a program per connection, whatever the model. */
 static void start_program(struct server *s, int fd)
 {
@@ -495,7 +535,8 @@ static void start_program(struct server *s, int fd)
 	struct spawn_env env;
 	spawn_env_fill(&env, fd);
 	pid_t pid = spawn_child(fd, s->no->exec_argv, s->no->sh_exec, &env, err, sizeof err);
-	close(fd);
+	if (pid < 0 || !s->count_exec || !keep_exec(s, pid, fd))
+		close(fd);
 	if (pid < 0) {
 		errmsg("%s", err);
 		s->status = EXIT_FAIL;
@@ -522,7 +563,8 @@ static void start_job(struct server *s, int fd)
 			.data = s->respond,
 			.len = s->respond_len,
 			.idle_ms = s->idle_ms,
-			.crlf = s->no && s->no->crlf};
+			.crlf = s->no && s->no->crlf,
+			.totals = s->jt};
 	if (s->model == MODEL_FORK) {
 		pid_t pid = job_fork(&j);
 		close(fd);
@@ -567,6 +609,11 @@ static void on_reaped(pid_t pid, int st, void *arg)
 	struct server *s = arg;
 	if (s->nchildren)
 		s->nchildren--;
+	for (size_t i = 0; i < s->nexecs; i++)
+		if (s->execs[i].pid == pid) {
+			exec_count(s, i);
+			break;
+		}
 	char text[80];
 	spawn_status_text(st, text, sizeof text);
 	vmsg("pid %d %s", (int)pid, text);
@@ -651,4 +698,8 @@ void serve_stream_cleanup(struct server *s)
 	loop_timer_stop(s->loop, &s->accept_pause);
 	if (s->child_timer.cb)
 		loop_timer_stop(s->loop, &s->child_timer);
+	while (s->nexecs)
+		close(s->execs[--s->nexecs].fd);
+	free(s->execs);
+	s->execs = NULL;
 }

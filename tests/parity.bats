@@ -135,6 +135,76 @@ FIRST"
 	assert_output "sockctl: --deny-file: $BATS_TEST_TMPDIR/bad:1: bad prefix length in '10.0.0.0/99' (0-32)"
 }
 
+@test "serve -u --allow/--deny: datagrams from others are dropped unanswered and counted" {
+	serve_bg deny -u -v --deny 127.0.0.1 --echo 127.0.0.1 0
+	run timeout "$T" "$SOCKCTL" udp-send -w 0.3 127.0.0.1 "$port" denied
+	assert_failure 1
+	assert_output "sockctl: timeout: no reply from 127.0.0.1:$port within 0.3 s"
+	wait_file_contains "$BATS_TEST_TMPDIR/deny.err" \
+		"dropped datagram of 6 bytes from 127.0.0.1:"
+	run timeout "$T" "$SOCKCTL" udp-send -s 127.0.0.2 -w 5 --replies 1 127.0.0.1 "$port" other
+	assert_success
+	assert_output "other"
+	kill -TERM "$deny_pid"
+	wait_exit "$deny_pid"
+	grep -q "served 1 datagrams, dropped 1; received 5 bytes, sent 5 bytes" \
+		"$BATS_TEST_TMPDIR/deny.err"
+	# An allow list admits only its own.
+	serve_bg allow -u --allow 127.0.0.2/32 --upper 127.0.0.1 0
+	run timeout "$T" "$SOCKCTL" udp-send -s 127.0.0.1 -w 0.3 127.0.0.1 "$port" me
+	assert_failure 1
+	run timeout "$T" "$SOCKCTL" udp-send -s 127.0.0.2 -w 5 --replies 1 127.0.0.1 "$port" two
+	assert_output "TWO"
+	# IPv6, and a file of rules.
+	printf '::1\n' >"$BATS_TEST_TMPDIR/v6deny"
+	serve_bg v6 -u --deny-file "$BATS_TEST_TMPDIR/v6deny" --echo ::1 0
+	run timeout "$T" "$SOCKCTL" udp-send -w 0.3 ::1 "$port" six
+	assert_failure 1
+	serve_bg v6ok -u --allow ::1/128 --deny 127.0.0.0/8 --echo ::1 0
+	run timeout "$T" "$SOCKCTL" udp-send -w 5 --replies 1 ::1 "$port" six
+	assert_success
+	assert_output "six"
+	# Unix sockets have no address to match.
+	run "$SOCKCTL" serve -u --deny 127.0.0.1 --echo -U "$BATS_TEST_TMPDIR/sock"
+	assert_failure 2
+	assert_output --partial "--allow and --deny match IP addresses: not with -U"
+}
+
+@test "-v and --stats=json count every byte with --model=fork, --model=thread and --exec" {
+	local d=$BATS_TEST_TMPDIR i=0 m
+	head -c 300000 /dev/urandom >"$d/blob"
+	for m in "--model=fork --echo" "--model=thread --upper" "--model=fork --respond hello" \
+		"--sh-exec cat"; do
+		i=$((i + 1))
+		# shellcheck disable=SC2086
+		serve_bg "s$i" -k -v --stats=json $m 127.0.0.1 0
+		timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" <"$d/blob" >"$d/back$i"
+		timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" <<<"line" >/dev/null
+		local pid_var="s${i}_pid"
+		kill -TERM "${!pid_var}"
+		wait_exit "${!pid_var}"
+		local want=300005
+		[[ $m == *respond* ]] && want=10
+		run tail -2 "$d/s$i.err"
+		assert_line --index 0 \
+			"sockctl: served 2 connections, refused 0; received 300005 bytes, sent $want bytes"
+		assert_line --index 1 --regexp \
+			"^\\{\"sent\":$want,\"received\":300005,\"seconds\":[0-9.]+,\"connections\":2\\}$"
+	done
+	cmp "$d/blob" "$d/back1"
+	cmp "$d/blob" "$d/back4"
+	# Programs on both sides: the kernel's counts.
+	serve_bg one --stats=json --sh-exec 'head -c 1000 >/dev/null; printf abc' 127.0.0.1 0
+	run timeout "$T" "$SOCKCTL" connect --stats=json \
+		--sh-exec "head -c 1000 '$d/blob'; cat >'$d/got'" 127.0.0.1 "$port"
+	assert_success
+	assert_output --regexp '^\{"sent":1000,"received":3,"seconds":[0-9.]+,"connections":1\}$'
+	assert_equal "$(cat "$d/got")" "abc"
+	wait_exit "$one_pid"
+	run tail -1 "$d/one.err"
+	assert_output --regexp '^\{"sent":3,"received":1000,"seconds":[0-9.]+,"connections":1\}$'
+}
+
 @test "--proxy through ncat's HTTP proxy and a SOCKS5 server with USER:PASS" {
 	command -v microsocks >/dev/null || skip "microsocks is not installed (build-aux/install-deps.sh)"
 	serve_bg srv --respond "through" -k 127.0.0.1 0

@@ -39,21 +39,29 @@ int main(void)
 
 	int sv[2];
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-	struct job j = {.fd = sv[0], .kind = JOB_UPPER, .crlf = true};
+	struct job_totals *tot = job_totals_new();
+	ok(tot != NULL, "shared totals");
+	struct job j = {.fd = sv[0], .kind = JOB_UPPER, .crlf = true, .totals = tot};
 	pid_t pid = job_fork(&j);
 	close(sv[0]);
 	ok(!strcmp(exchange(sv[1], "ab\ncd\r\n"), "AB\nCD\r\n"), "fork: upper, bytes unchanged");
 	int st;
 	ok(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0, "child exits 0");
+	uint64_t tin, tout;
+	job_totals_get(tot, &tin, &tout);
+	ok(tin == 7 && tout == 7, "the child's bytes are in the parent's totals");
 
 	int note[2];
 	pipe(note);
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-	j = (struct job){.fd = sv[0], .kind = JOB_ECHO};
+	j = (struct job){.fd = sv[0], .kind = JOB_ECHO, .totals = tot};
 	ok(job_thread(&j, note[1]) == 0, "thread started");
 	ok(!strcmp(exchange(sv[1], "hello\n"), "hello\n"), "thread: echo");
 	char b;
 	ok(read(note[0], &b, 1) == 1, "thread notified its end");
+	job_totals_get(tot, &tin, &tout);
+	ok(tin == 13 && tout == 13, "a thread adds to the same totals");
+	job_totals_free(tot);
 
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
 	j = (struct job){.fd = sv[0], .kind = JOB_RESPOND, .data = "hi\n", .len = 3};
