@@ -234,6 +234,93 @@ FIRST"
 	assert_output --regexp "^sockctl: 127.0.0.1:$hp: proxy refused: [45][0-9][0-9] "
 }
 
+# start_dante: dante-server's danted on a free loopback port, with $sp
+# set to it. danted cannot take port 0, so the kernel picks a port that
+# is free now; should another process take it first, danted exits and the
+# next port is tried.
+start_dante() {
+	local danted
+	danted=$(command -v danted || echo /usr/sbin/danted)
+	[[ -x $danted ]] || skip "danted is not installed (dante-server, build-aux/install-deps.sh)"
+	local users=""
+	# As root it must be told whom to run as; otherwise it runs as is.
+	[[ $(id -u) == 0 ]] && users=$'user.privileged: root\nuser.unprivileged: nobody'
+	local try i
+	for try in 1 2 3 4 5; do
+		sp=$(free_port)
+		cat >"$BATS_TEST_TMPDIR/dante.conf" <<-EOF
+			logoutput: stderr
+			internal: 127.0.0.1 port = $sp
+			external: 127.0.0.1
+			clientmethod: none
+			socksmethod: none
+			$users
+			client pass {
+				from: 127.0.0.0/8 to: 0.0.0.0/0
+			}
+			socks pass {
+				from: 127.0.0.0/8 to: 127.0.0.0/8
+				command: connect
+			}
+		EOF
+		start_bg "dante$try" "$danted" -f "$BATS_TEST_TMPDIR/dante.conf" -N 1 \
+			-p "$BATS_TEST_TMPDIR/dante.pid"
+		local pid_var="dante${try}_pid"
+		for i in $(seq 500); do
+			[[ -n $("$SOCKCTL" connect -z --open 127.0.0.1 "$sp") ]] && return 0
+			kill -0 "${!pid_var}" 2>/dev/null || break
+			sleep 0.02
+		done
+		kill -0 "${!pid_var}" 2>/dev/null && break
+		grep -q "in use" "$BATS_TEST_TMPDIR/dante$try.err" || break
+	done
+	echo "danted did not start:" >&2
+	cat "$BATS_TEST_TMPDIR"/dante*.err >&2
+	return 1
+}
+
+@test "--proxy-type socks4 and socks5 through dante-server: data both ways, refusals" {
+	start_dante
+	serve_bg srv --echo -k 127.0.0.1 0
+	head -c $((1024 * 1024)) /dev/urandom >"$BATS_TEST_TMPDIR/blob"
+	local t closed
+	for t in socks4 socks5; do
+		timeout "$T" "$SOCKCTL" connect --proxy "127.0.0.1:$sp" --proxy-type $t 127.0.0.1 \
+			"$port" <"$BATS_TEST_TMPDIR/blob" >"$BATS_TEST_TMPDIR/back.$t"
+		cmp "$BATS_TEST_TMPDIR/blob" "$BATS_TEST_TMPDIR/back.$t"
+		# A program on the tunnel: its totals leave out the handshake.
+		run timeout "$T" "$SOCKCTL" connect --stats=json --proxy "127.0.0.1:$sp" \
+			--proxy-type $t --sh-exec 'echo ping; read -r x; echo "$x" >&2' 127.0.0.1 "$port"
+		assert_success
+		assert_line --index 0 "ping"
+		assert_line --index 1 --regexp '^\{"sent":5,"received":5,"seconds":[0-9.]+,"connections":1\}$'
+	done
+	# The proxy resolves the name with socks5; with socks4 a name goes as
+	# SOCKS4a, which dante 1.4 does not speak (it takes 0.0.0.1 as the
+	# address and refuses it), so --proxy-dns local resolves it here.
+	run timeout "$T" "$SOCKCTL" connect --proxy "127.0.0.1:$sp" --proxy-type socks5 localhost \
+		"$port" <<<"by name"
+	assert_success
+	assert_output "by name"
+	run timeout "$T" "$SOCKCTL" connect --proxy "127.0.0.1:$sp" --proxy-type socks4 \
+		--proxy-dns local localhost "$port" <<<"resolved here"
+	assert_success
+	assert_output "resolved here"
+	run timeout "$T" "$SOCKCTL" connect --proxy "127.0.0.1:$sp" --proxy-type socks4 localhost \
+		"$port" </dev/null
+	assert_failure 1
+	assert_output "sockctl: 127.0.0.1:$sp: proxy refused: request rejected or failed"
+	closed=$(free_port)
+	run timeout "$T" "$SOCKCTL" connect --proxy "127.0.0.1:$sp" --proxy-type socks4 127.0.0.1 \
+		"$closed" </dev/null
+	assert_failure 1
+	assert_output "sockctl: 127.0.0.1:$sp: proxy refused: request rejected or failed"
+	run timeout "$T" "$SOCKCTL" connect --proxy "127.0.0.1:$sp" --proxy-type socks5 127.0.0.1 \
+		"$closed" </dev/null
+	assert_failure 1
+	assert_output "sockctl: 127.0.0.1:$sp: proxy: connection refused"
+}
+
 @test "-o and -x log the session, --append adds, -C sends CRLF, --stats=json totals" {
 	serve_bg srv --respond $'pong\n' -k 127.0.0.1 0
 	local d=$BATS_TEST_TMPDIR
@@ -256,4 +343,34 @@ FIRST"
 	serve_bg crs -C --respond $'x\ny\n' -k 127.0.0.1 0
 	run timeout "$T" bash -c "'$SOCKCTL' connect --recv-only 127.0.0.1 $port | od -An -c | tr -s ' '"
 	assert_output " x \r \n y \r \n"
+}
+
+@test "--progress draws a live line when stderr is a terminal, and nothing otherwise" {
+	command -v script >/dev/null || skip "script is not installed (util-linux)"
+	serve_bg srv -k --discard 127.0.0.1 0
+	local d=$BATS_TEST_TMPDIR mib=$((8 / SCALE))
+	head -c $((mib * 1024 * 1024)) /dev/zero >"$d/blob"
+	mkfifo "$d/plain.in" "$d/tty.in"
+	# stderr to a file: started first, so it has run longer than the
+	# terminal one by the time that one draws.
+	start_bg_stdin plain "$d/plain.in" "$SOCKCTL" connect --progress 127.0.0.1 "$port"
+	exec {pfd}>"$d/plain.in"
+	cat "$d/blob" >&"$pfd"
+	# stderr a terminal: script(1) gives the command a pty and copies it
+	# to its stdout (tty.out). stdin stays open until the line shows the
+	# whole file sent.
+	start_bg_stdin tty /dev/null script -qfec "'$SOCKCTL' connect --progress 127.0.0.1 $port <'$d/tty.in'" /dev/null
+	exec {tfd}>"$d/tty.in"
+	cat "$d/blob" >&"$tfd"
+	wait_file_contains "$d/tty.out" "sent $mib.0 MiB, received 0 B, "
+	exec {tfd}>&-
+	wait_exit "$tty_pid"
+	assert_equal "$status" 0
+	# Each refresh rewrites the line in place; at the end it is cleared.
+	grep -q $'\r\e\\[Ksent ' "$d/tty.out"
+	[[ $(tail -c 4 "$d/tty.out") == $'\r\e[K' ]]
+	exec {pfd}>&-
+	wait_exit "$plain_pid"
+	assert_equal "$status" 0
+	assert_equal "$(cat "$d/plain.err")" ""
 }
