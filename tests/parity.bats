@@ -180,7 +180,14 @@ FIRST"
 		serve_bg "s$i" -k -v --stats=json $m 127.0.0.1 0
 		timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" <"$d/blob" >"$d/back$i"
 		timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" <<<"line" >/dev/null
-		local pid_var="s${i}_pid"
+		local pid_var="s${i}_pid" n
+		# --respond ends the client before the handler has drained
+		# what it sent: stop the server once both children are reaped.
+		for _ in $(seq 1000); do
+			n=$(grep -c "exited with status" "$d/s$i.err" || true)
+			[[ $m != *respond* || $n == 2 ]] && break
+			sleep 0.01
+		done
 		kill -TERM "${!pid_var}"
 		wait_exit "${!pid_var}"
 		local want=300005
