@@ -98,6 +98,7 @@ complete -c sockctl -n "__fish_seen_subcommand_from connect" -s z -l scan -d 'po
 complete -c sockctl -n "__fish_seen_subcommand_from connect" -l parallel -r -d 'connects at once'
 complete -c sockctl -n "__fish_seen_subcommand_from connect" -l json -d 'JSON lines'
 complete -c sockctl -n "__fish_seen_subcommand_from connect" -l open -d 'open ports only'
+complete -c sockctl -n "__fish_seen_subcommand_from connect" -l syn -d 'half-open scan over a raw socket'
 complete -c sockctl -n "__fish_seen_subcommand_from connect" -l proxy -r -d 'proxy HOST:PORT'
 complete -c sockctl -n "__fish_seen_subcommand_from connect" -l proxy-type -x -a 'http socks4 socks5' -d 'proxy protocol'
 complete -c sockctl -n "__fish_seen_subcommand_from connect" -l proxy-auth -r -d 'USER:PASS'

@@ -55,6 +55,9 @@ static const char help[] =
     "  -w SECS              per-port timeout (default 3)\n"
     "      --json           one JSON object per port instead\n"
     "      --open           print open ports only\n"
+    "      --syn            half-open scan: send SYNs over a raw socket (needs\n"
+    "                       root or CAP_NET_RAW); no connection is completed,\n"
+    "                       silent ports get 3 SYNs within the -w timeout\n"
     "\n"
     "Proxies:\n"
     "      --proxy HOST:PORT  connect through a proxy ([V6ADDR]:PORT for IPv6)\n"
@@ -69,6 +72,7 @@ static const char help[] =
 enum {
 	OPT_PARALLEL = OPT_BASE,
 	OPT_JSON,
+	OPT_SYN,
 	OPT_OPEN,
 	OPT_PROXY,
 	OPT_PROXY_TYPE,
@@ -290,7 +294,8 @@ static bool split_hostport(const char *s, char *host, size_t hl, char *port, siz
 	return true;
 }
 
-static int run_scan(int argc, char **argv, int parallel, int timeout_ms, bool json, bool open_only)
+static int run_scan(int argc, char **argv, int parallel, int timeout_ms, bool json, bool open_only,
+		    bool syn)
 {
 	int nargs = argc - optind;
 	if (nargs != 2)
@@ -308,6 +313,7 @@ static int run_scan(int argc, char **argv, int parallel, int timeout_ms, bool js
 			       .numeric = g_opts.numeric,
 			       .json = json,
 			       .open_only = open_only,
+			       .syn = syn,
 			       .out = stdout,
 			       .err = err,
 			       .errlen = sizeof err};
@@ -337,6 +343,7 @@ int cmd_connect(int argc, char **argv)
 	    {"parallel", required_argument, NULL, OPT_PARALLEL},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"open", no_argument, NULL, OPT_OPEN},
+	    {"syn", no_argument, NULL, OPT_SYN},
 	    {"proxy", required_argument, NULL, OPT_PROXY},
 	    {"proxy-type", required_argument, NULL, OPT_PROXY_TYPE},
 	    {"proxy-auth", required_argument, NULL, OPT_PROXY_AUTH},
@@ -349,7 +356,7 @@ int cmd_connect(int argc, char **argv)
 	 * command returns; it runs once per process. */
 	static struct conn_state s;
 	s = (struct conn_state){.status = EXIT_OK, .fd = -1, .count_fd = -1};
-	bool scan = false, json = false, open_only = false, proxy_local_dns = false;
+	bool scan = false, json = false, open_only = false, proxy_local_dns = false, syn = false;
 	long parallel = 0;
 	const char *proxy = NULL, *proxy_auth = NULL;
 	enum proxy_type ptype = PROXY_HTTP;
@@ -383,6 +390,9 @@ int cmd_connect(int argc, char **argv)
 			break;
 		case OPT_OPEN:
 			open_only = true;
+			break;
+		case OPT_SYN:
+			syn = true;
 			break;
 		case OPT_PROXY:
 			proxy = optarg;
@@ -437,10 +447,10 @@ int cmd_connect(int argc, char **argv)
 		if (ep.unix_path || ep.socktype == SOCK_DGRAM || proxy || exec)
 			return usage_error(
 			    "-z scans TCP ports directly: no -u, -U, --proxy or --exec");
-		return run_scan(argc, argv, (int)parallel, co.timeout_ms, json, open_only);
+		return run_scan(argc, argv, (int)parallel, co.timeout_ms, json, open_only, syn);
 	}
-	if (parallel || json || open_only)
-		return usage_error("--parallel, --json and --open go with -z");
+	if (parallel || json || open_only || syn)
+		return usage_error("--parallel, --json, --open and --syn go with -z");
 	if ((ptype_given || proxy_auth) && !proxy)
 		return usage_error("--proxy-type and --proxy-auth need --proxy");
 	if (exec && (s.no.log_raw || s.no.log_hex || s.no.crlf || s.no.progress))

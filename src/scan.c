@@ -11,6 +11,7 @@
 #include "portspec.h"
 #include "scan.h"
 #include "sock.h"
+#include "synscan.h"
 
 struct scan;
 struct slot {
@@ -18,6 +19,7 @@ struct slot {
 	int fd;	   /* owned; -1 when idle */
 	int spare; /* owned; a socket whose connect was refused, to reuse */
 	bool watched;
+	bool met_scan; /* another of our sockets connected to this one */
 	size_t idx;
 	struct timer timer;
 };
@@ -109,7 +111,7 @@ static void fill(struct scan *s);
  * socket whose connect was refused is kept: Linux lets a TCP socket in
  * the CLOSE state connect again, which saves a socket() and a close() per
  * closed port, the common case of a scan. */
-static void record(struct scan *s, struct slot *sl, int err)
+static void record_as(struct scan *s, struct slot *sl, int err, bool reusable)
 {
 	int st = scan_classify(err);
 	s->state[sl->idx] = (uint8_t)st;
@@ -122,13 +124,46 @@ static void record(struct scan *s, struct slot *sl, int err)
 			sl->watched = false;
 			s->inflight--;
 		}
-		if (err == ECONNREFUSED && sl->spare < 0)
+		if (reusable && sl->spare < 0)
 			sl->spare = sl->fd;
 		else
 			close(sl->fd);
 		sl->fd = -1;
 	}
 	loop_timer_stop(s->l, &sl->timer);
+}
+
+static void record(struct scan *s, struct slot *sl, int err)
+{
+	record_as(s, sl, err, err == ECONNREFUSED);
+}
+
+/* A connect to a port of the local host's ephemeral range can be given
+ * that very port as its source, and TCP's simultaneous open then connects
+ * the socket to itself although nothing listens; two of the scan's own
+ * sockets can likewise meet each other. Either way the port is closed. */
+static bool connected_to_scan(struct scan *s, int fd)
+{
+	struct sock_addr peer, me;
+	if (sock_peer_addr(fd, &peer) < 0)
+		return false;
+	for (int i = 0; i < s->nslots; i++) {
+		int other = s->slots[i].fd;
+		if (other >= 0 && sock_local_addr(other, &me) == 0 && me.len == peer.len &&
+		    memcmp(&me.ss, &peer.ss, me.len) == 0) {
+			s->slots[i].met_scan = true; /* its turn comes */
+			return true;
+		}
+	}
+	return false;
+}
+
+static void record_connected(struct scan *s, struct slot *sl)
+{
+	if (sl->met_scan || connected_to_scan(s, sl->fd))
+		record_as(s, sl, ECONNREFUSED, false);
+	else
+		record(s, sl, 0);
 }
 
 static void on_writable(struct loop *l, int fd, int mask, void *arg)
@@ -141,7 +176,10 @@ static void on_writable(struct loop *l, int fd, int mask, void *arg)
 	 * connect is still in progress. */
 	if (e == 0 && sock_peer_addr(fd, &peer) < 0 && errno == ENOTCONN)
 		return;
-	record(s, sl, e);
+	if (e == 0)
+		record_connected(s, sl);
+	else
+		record(s, sl, e);
 	fill(s);
 	print_ready(s);
 }
@@ -160,6 +198,7 @@ static void on_timeout(struct loop *l, void *arg)
 static int start_one(struct scan *s, struct slot *sl, size_t idx)
 {
 	sl->idx = idx;
+	sl->met_scan = false;
 	struct sock_addr a = s->addr;
 	uint16_t port = htons(s->ps.ports[idx]);
 	if (a.ss.ss_family == AF_INET)
@@ -175,7 +214,7 @@ static int start_one(struct scan *s, struct slot *sl, size_t idx)
 	sl->fd = fd;
 	const struct sockaddr *sa = (const struct sockaddr *)&a.ss;
 	if (connect(fd, sa, a.len) == 0) {
-		record(s, sl, 0);
+		record_connected(s, sl);
 		return 0;
 	}
 	if (errno != EINPROGRESS) {
@@ -186,7 +225,7 @@ static int start_one(struct scan *s, struct slot *sl, size_t idx)
 	 * second connect() reports it (EISCONN or the refusal) in one call,
 	 * with no round through the loop. */
 	if (connect(fd, sa, a.len) == 0 || errno == EISCONN) {
-		record(s, sl, 0);
+		record_connected(s, sl);
 		return 0;
 	}
 	if (errno != EALREADY && errno != EINPROGRESS) {
@@ -210,6 +249,15 @@ static void fill(struct scan *s)
 		while (sl->fd < 0 && s->next_start < s->ps.n)
 			start_one(s, sl, s->next_start++);
 	}
+}
+
+static void syn_result(void *arg, size_t idx, int state)
+{
+	struct scan *s = arg;
+	s->state[idx] = (uint8_t)state;
+	if (state == SCAN_OPEN)
+		s->any_open = true;
+	print_ready(s);
 }
 
 static int pick_parallel(struct loop *l, int want, size_t nports)
@@ -253,12 +301,12 @@ int scan_run(struct loop *l, const char *host, const char *ports, const struct s
 	sock_addr_parts((struct sockaddr *)&s.addr.ss, s.addr.len, s.addrtext, sizeof s.addrtext, e,
 			sizeof e);
 
-	s.nslots = pick_parallel(l, o->parallel, s.ps.n);
+	s.nslots = o->syn ? 0 : pick_parallel(l, o->parallel, s.ps.n);
 	s.state = calloc(s.ps.n, 1);
 	s.err = calloc(s.ps.n, sizeof *s.err);
 	s.slots = calloc((size_t)s.nslots, sizeof *s.slots);
 	int ret = -1;
-	if (!s.state || !s.err || !s.slots) {
+	if (!s.state || !s.err || (!s.slots && s.nslots)) {
 		snprintf(o->err, o->errlen, "out of memory");
 		goto out;
 	}
@@ -268,9 +316,18 @@ int scan_run(struct loop *l, const char *host, const char *ports, const struct s
 		s.slots[i].spare = -1;
 		timer_init(&s.slots[i].timer, on_timeout, &s.slots[i]);
 	}
-	fill(&s);
-	print_ready(&s);
-	if (s.next_print < s.ps.n && loop_run(l) < 0) {
+	if (o->syn) {
+		struct synscan_opts so = {.window = o->parallel,
+					  .timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 3000,
+					  .result = syn_result,
+					  .arg = &s};
+		if (synscan_run(l, &s.addr, s.ps.ports, s.ps.n, &so, o->err, o->errlen) < 0)
+			goto out;
+	} else {
+		fill(&s);
+		print_ready(&s);
+	}
+	if (!o->syn && s.next_print < s.ps.n && loop_run(l) < 0) {
 		snprintf(o->err, o->errlen, "event loop: %s", strerror(errno));
 		goto out;
 	}

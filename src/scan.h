@@ -16,6 +16,7 @@ struct scan_opts {
 	bool numeric;	/* no DNS for the host */
 	bool json;	/* one JSON object per line instead of text */
 	bool open_only; /* print open ports only */
+	bool syn;	/* half-open scan over a raw socket (synscan.h) */
 	FILE *out;	/* where result lines go (data: stdout) */
 	char *err;	/* why scan_run returned -1 (not owned) */
 	size_t errlen;
