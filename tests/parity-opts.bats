@@ -69,7 +69,7 @@ OPTS=(--nodelay --sndbuf 256K --rcvbuf 128K --keepalive=30,7,4 --tos 0x28 --ttl 
 		"connect -z h|-z needs HOST and PORTS"
 		"connect -z --parallel 0 h 1|invalid --parallel '0'"
 		"connect -z 127.0.0.1 http,nosuch|unknown service 'nosuch'"
-		"connect --json h 1|--parallel, --json and --open go with -z"
+		"connect --json h 1|--parallel, --json, --open and --syn go with -z"
 		"connect --proxy nocolon h 1|invalid --proxy 'nocolon'"
 		"connect --proxy h:1 --proxy-type ftp h 1|invalid --proxy-type 'ftp'"
 		"connect --proxy h:1 --proxy-auth nouser h 1|invalid --proxy-auth"
