@@ -3,7 +3,14 @@
  * room. A client whose queue is full is dropped, so one stalled reader
  * never holds the room back. Clients that die while a broadcast is under
  * way go to a graveyard and are announced and freed by reap() when the
- * callback ends, so no list is changed under an iteration. */
+ * callback ends, so no list is changed under an iteration.
+ *
+ * Broadcast lines are framed once into a shared batch while they go to the
+ * same room from the same sender; the batch is written straight from that
+ * buffer to every member whose queue is empty (one write per member per
+ * read of the sender), and only what a socket did not take is queued.
+ * Anything else sent to a client, and any change of who is in a room, first
+ * delivers the pending batch, so every client sees lines in order. */
 #include "config.h"
 
 #include <errno.h>
@@ -27,6 +34,8 @@
 #define CLOSE_GRACE_MS	3000 /* time a leaving client has to take its last lines */
 #define SHUTDOWN_MS	2000
 #define ACCEPT_PAUSE_MS 100
+#define BATCH_MIN	64 * 1024 /* room for a sender's read of lines, framed */
+#define DIRECT_MIN	1024	  /* smaller batches are queued, written once per loop iteration */
 
 struct room {
 	char name[CHAT_NAME_MAX + 1];
@@ -79,6 +88,12 @@ struct server {
 	char *scratch; /* owned: sanitised line, 3 * max_line + 1 */
 	char *fmt;     /* owned: one formatted outgoing line */
 	size_t fmtcap;
+	/* the pending broadcast: lines for room broom (NULL: all rooms),
+	 * everyone there but bexcept */
+	char *batch; /* owned, bcap bytes */
+	size_t blen, bcap;
+	struct room *broom;
+	struct client *bexcept;
 };
 
 static void client_io(struct loop *l, int fd, int mask, void *arg);
@@ -102,11 +117,14 @@ static struct room *room_find(struct server *s, const char *name, bool create)
 	return r;
 }
 
+static void batch_flush(struct server *s);
+
 static void room_leave(struct client *c)
 {
 	struct room *r = c->room;
 	if (!r)
 		return;
+	batch_flush(c->srv); /* its lines went to the members it had */
 	c->room = NULL;
 	if (--r->members > 0 || r == c->srv->rooms)
 		return;
@@ -144,7 +162,7 @@ static void client_kill(struct client *c, const char *why)
 	s->nclients--;
 }
 
-static void enqueue(struct client *c, const char *data, size_t len)
+static void queue(struct client *c, const char *data, size_t len)
 {
 	if (c->dead)
 		return;
@@ -185,6 +203,43 @@ static void enqueue(struct client *c, const char *data, size_t len)
 	}
 }
 
+/* Gives a batch to c: written at once when c has nothing queued (and the
+ * batch is big enough to be worth its own write), the rest queued. */
+static void deliver(struct client *c, const char *data, size_t len)
+{
+	if (c->dead)
+		return;
+	if (c->outlen == 0 && len >= DIRECT_MIN) {
+		ssize_t w = write(c->fd, data, len);
+		if (w < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+				vmsg("chat: write to %s: %s", c->nick, strerror(errno));
+				client_kill(c, "connection lost");
+				return;
+			}
+			w = 0;
+		}
+		data += w;
+		len -= (size_t)w;
+	}
+	if (len > 0)
+		queue(c, data, len);
+}
+
+/* Delivers the pending broadcast batch, if any, to its recipients. */
+static void batch_flush(struct server *s)
+{
+	if (s->blen == 0)
+		return;
+	size_t len = s->blen;
+	s->blen = 0;
+	for (struct client *c = s->clients, *next; c; c = next) {
+		next = c->next;
+		if (c != s->bexcept && !c->closing && (!s->broom || c->room == s->broom))
+			deliver(c, s->batch, len);
+	}
+}
+
 /* Formats one line into the server's scratch buffer, cut to fit, with
  * its newline added; returns its length without the newline, or -1. */
 __attribute__((format(printf, 2, 0))) static int format_line(struct server *s, const char *fmt,
@@ -206,8 +261,10 @@ static void sendf(struct client *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = format_line(c->srv, fmt, ap);
 	va_end(ap);
-	if (n >= 0)
-		enqueue(c, c->srv->fmt, (size_t)n + 1);
+	if (n >= 0) {
+		batch_flush(c->srv);
+		queue(c, c->srv->fmt, (size_t)n + 1);
+	}
 }
 
 /* Sends a line to every member of room r (all rooms if NULL) except
@@ -222,13 +279,13 @@ static void room_send(struct server *s, struct room *r, struct client *except, c
 	va_end(ap);
 	if (n < 0)
 		return;
-	const char *line = s->fmt;
-	printf("[%s] %.*s\n", r ? r->name : "*", n, line);
-	for (struct client *c = s->clients, *next; c; c = next) {
-		next = c->next;
-		if (c != except && !c->closing && (!r || c->room == r))
-			enqueue(c, line, (size_t)n + 1);
-	}
+	printf("[%s] %.*s\n", r ? r->name : "*", n, s->fmt);
+	if (s->blen && (s->broom != r || s->bexcept != except || s->blen + (size_t)n + 1 > s->bcap))
+		batch_flush(s);
+	s->broom = r;
+	s->bexcept = except;
+	memcpy(s->batch + s->blen, s->fmt, (size_t)n + 1);
+	s->blen += (size_t)n + 1;
 }
 
 static void client_flush(struct client *c)
@@ -278,6 +335,7 @@ static void on_flush_timer(struct loop *l, void *arg)
 	(void)l;
 	struct server *s = arg;
 	for (;;) {
+		batch_flush(s);
 		while (s->dirty) {
 			struct client *c = s->dirty;
 			s->dirty = c->dnext;
@@ -306,6 +364,7 @@ static void on_flush_timer(struct loop *l, void *arg)
 
 static void reap(struct server *s)
 {
+	batch_flush(s);
 	if ((s->dirty || s->grave || s->shutting) && !timer_armed(&s->flush_timer))
 		loop_timer_start(s->loop, &s->flush_timer, 0);
 }
@@ -631,6 +690,7 @@ static void client_close(struct client *c, const char *why)
 	if (c->announced && why)
 		room_send(s, c->room, c, "*** %s left%s%s%s", c->nick, *why ? " (" : "", why,
 			  *why ? ")" : "");
+	batch_flush(s); /* lines posted before it closed are still its to take */
 	c->announced = false;
 	c->closing = true;
 	loop_timer_stop(s->loop, &c->flood_timer);
@@ -690,6 +750,7 @@ static void on_accept(struct loop *l, int lfd, int mask, void *arg)
 {
 	(void)mask;
 	struct server *s = arg;
+	batch_flush(s); /* a new client takes only what is posted after it came */
 	for (int i = 0; i < 64; i++) {
 		struct sock_addr peer;
 		int fd = sock_accept(lfd, &peer);
@@ -952,8 +1013,10 @@ int chat_serve(int argc, char **argv)
 	    (size_t)(s.max_line > CHAT_LINE_DEFAULT ? s.max_line : CHAT_LINE_DEFAULT) * 3 + 1);
 	s.fmtcap = (size_t)(s.max_line > 8192 ? s.max_line : 8192) * 3 + 256;
 	s.fmt = malloc(s.fmtcap);
+	s.bcap = s.fmtcap > BATCH_MIN ? s.fmtcap : BATCH_MIN;
+	s.batch = malloc(s.bcap);
 	s.rooms = calloc(1, sizeof *s.rooms);
-	if (!s.scratch || !s.fmt || !s.rooms) {
+	if (!s.scratch || !s.fmt || !s.batch || !s.rooms) {
 		errmsg("chat serve: out of memory");
 		goto out;
 	}
@@ -1009,6 +1072,7 @@ out:
 	}
 	free(s.scratch);
 	free(s.fmt);
+	free(s.batch);
 	fflush(stdout);
 	loop_free(s.loop);
 	return status;
