@@ -35,6 +35,7 @@
 #define SHUTDOWN_MS	2000
 #define ACCEPT_PAUSE_MS 100
 #define BATCH_MIN	64 * 1024 /* room for a sender's read of lines, framed */
+#define READS_PER_EVENT 4	  /* at most 4 * 16 KiB read from one client per event */
 #define DIRECT_MIN	1024	  /* smaller batches are queued, written once per loop iteration */
 
 struct room {
@@ -704,19 +705,29 @@ static void client_io(struct loop *l, int fd, int mask, void *arg)
 	(void)fd;
 	struct client *c = arg;
 	struct server *s = c->srv;
-	if ((mask & MUX_READ) && !c->closing && !c->throttled && c->inlen < s->incap) {
-		ssize_t r = read(c->fd, c->in + c->inlen, s->incap - c->inlen);
+	/* A few reads while they fill the buffer: a burst of lines makes one
+	 * batch, one write per member, not one per read. */
+	for (int i = 0; i < READS_PER_EVENT && (mask & MUX_READ) && !c->dead && !c->closing &&
+			!c->throttled && c->inlen < s->incap;
+	     i++) {
+		size_t want = s->incap - c->inlen;
+		ssize_t r = read(c->fd, c->in + c->inlen, want);
 		if (r > 0) {
 			c->inlen += (size_t)r;
 			process_input(c, false);
-		} else if (r == 0) {
-			c->eof = true;
-			process_input(c, true);
-			if (!c->throttled)
-				client_close(c, "");
-		} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			vmsg("chat: read from %s: %s", c->nick, strerror(errno));
-			client_kill(c, "connection lost");
+			if ((size_t)r < want)
+				break;
+		} else {
+			if (r == 0) {
+				c->eof = true;
+				process_input(c, true);
+				if (!c->throttled)
+					client_close(c, "");
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+				vmsg("chat: read from %s: %s", c->nick, strerror(errno));
+				client_kill(c, "connection lost");
+			}
+			break;
 		}
 	}
 	if (!c->dead && (mask & MUX_WRITE))
