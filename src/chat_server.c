@@ -3,7 +3,14 @@
  * room. A client whose queue is full is dropped, so one stalled reader
  * never holds the room back. Clients that die while a broadcast is under
  * way go to a graveyard and are announced and freed by reap() when the
- * callback ends, so no list is changed under an iteration. */
+ * callback ends, so no list is changed under an iteration.
+ *
+ * Broadcast lines are framed once into a shared batch while they go to the
+ * same room from the same sender; the batch is written straight from that
+ * buffer to every member whose queue is empty (one write per member per
+ * read of the sender), and only what a socket did not take is queued.
+ * Anything else sent to a client, and any change of who is in a room, first
+ * delivers the pending batch, so every client sees lines in order. */
 #include "config.h"
 
 #include <errno.h>
@@ -27,6 +34,9 @@
 #define CLOSE_GRACE_MS	3000 /* time a leaving client has to take its last lines */
 #define SHUTDOWN_MS	2000
 #define ACCEPT_PAUSE_MS 100
+#define BATCH_MIN	64 * 1024 /* room for a sender's read of lines, framed */
+#define READS_PER_EVENT 4	  /* at most 4 * 16 KiB read from one client per event */
+#define DIRECT_MIN	1024	  /* smaller batches are queued, written once per loop iteration */
 
 struct room {
 	char name[CHAT_NAME_MAX + 1];
@@ -79,6 +89,12 @@ struct server {
 	char *scratch; /* owned: sanitised line, 3 * max_line + 1 */
 	char *fmt;     /* owned: one formatted outgoing line */
 	size_t fmtcap;
+	/* the pending broadcast: lines for room broom (NULL: all rooms),
+	 * everyone there but bexcept */
+	char *batch; /* owned, bcap bytes */
+	size_t blen, bcap;
+	struct room *broom;
+	struct client *bexcept;
 };
 
 static void client_io(struct loop *l, int fd, int mask, void *arg);
@@ -102,11 +118,14 @@ static struct room *room_find(struct server *s, const char *name, bool create)
 	return r;
 }
 
+static void batch_flush(struct server *s);
+
 static void room_leave(struct client *c)
 {
 	struct room *r = c->room;
 	if (!r)
 		return;
+	batch_flush(c->srv); /* its lines went to the members it had */
 	c->room = NULL;
 	if (--r->members > 0 || r == c->srv->rooms)
 		return;
@@ -144,7 +163,7 @@ static void client_kill(struct client *c, const char *why)
 	s->nclients--;
 }
 
-static void enqueue(struct client *c, const char *data, size_t len)
+static void queue(struct client *c, const char *data, size_t len)
 {
 	if (c->dead)
 		return;
@@ -185,6 +204,43 @@ static void enqueue(struct client *c, const char *data, size_t len)
 	}
 }
 
+/* Gives a batch to c: written at once when c has nothing queued (and the
+ * batch is big enough to be worth its own write), the rest queued. */
+static void deliver(struct client *c, const char *data, size_t len)
+{
+	if (c->dead)
+		return;
+	if (c->outlen == 0 && len >= DIRECT_MIN) {
+		ssize_t w = write(c->fd, data, len);
+		if (w < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+				vmsg("chat: write to %s: %s", c->nick, strerror(errno));
+				client_kill(c, "connection lost");
+				return;
+			}
+			w = 0;
+		}
+		data += w;
+		len -= (size_t)w;
+	}
+	if (len > 0)
+		queue(c, data, len);
+}
+
+/* Delivers the pending broadcast batch, if any, to its recipients. */
+static void batch_flush(struct server *s)
+{
+	if (s->blen == 0)
+		return;
+	size_t len = s->blen;
+	s->blen = 0;
+	for (struct client *c = s->clients, *next; c; c = next) {
+		next = c->next;
+		if (c != s->bexcept && !c->closing && (!s->broom || c->room == s->broom))
+			deliver(c, s->batch, len);
+	}
+}
+
 /* Formats one line into the server's scratch buffer, cut to fit, with
  * its newline added; returns its length without the newline, or -1. */
 __attribute__((format(printf, 2, 0))) static int format_line(struct server *s, const char *fmt,
@@ -206,8 +262,10 @@ static void sendf(struct client *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = format_line(c->srv, fmt, ap);
 	va_end(ap);
-	if (n >= 0)
-		enqueue(c, c->srv->fmt, (size_t)n + 1);
+	if (n >= 0) {
+		batch_flush(c->srv);
+		queue(c, c->srv->fmt, (size_t)n + 1);
+	}
 }
 
 /* Sends a line to every member of room r (all rooms if NULL) except
@@ -222,13 +280,13 @@ static void room_send(struct server *s, struct room *r, struct client *except, c
 	va_end(ap);
 	if (n < 0)
 		return;
-	const char *line = s->fmt;
-	printf("[%s] %.*s\n", r ? r->name : "*", n, line);
-	for (struct client *c = s->clients, *next; c; c = next) {
-		next = c->next;
-		if (c != except && !c->closing && (!r || c->room == r))
-			enqueue(c, line, (size_t)n + 1);
-	}
+	printf("[%s] %.*s\n", r ? r->name : "*", n, s->fmt);
+	if (s->blen && (s->broom != r || s->bexcept != except || s->blen + (size_t)n + 1 > s->bcap))
+		batch_flush(s);
+	s->broom = r;
+	s->bexcept = except;
+	memcpy(s->batch + s->blen, s->fmt, (size_t)n + 1);
+	s->blen += (size_t)n + 1;
 }
 
 static void client_flush(struct client *c)
@@ -278,6 +336,7 @@ static void on_flush_timer(struct loop *l, void *arg)
 	(void)l;
 	struct server *s = arg;
 	for (;;) {
+		batch_flush(s);
 		while (s->dirty) {
 			struct client *c = s->dirty;
 			s->dirty = c->dnext;
@@ -306,6 +365,7 @@ static void on_flush_timer(struct loop *l, void *arg)
 
 static void reap(struct server *s)
 {
+	batch_flush(s);
 	if ((s->dirty || s->grave || s->shutting) && !timer_armed(&s->flush_timer))
 		loop_timer_start(s->loop, &s->flush_timer, 0);
 }
@@ -631,6 +691,7 @@ static void client_close(struct client *c, const char *why)
 	if (c->announced && why)
 		room_send(s, c->room, c, "*** %s left%s%s%s", c->nick, *why ? " (" : "", why,
 			  *why ? ")" : "");
+	batch_flush(s); /* lines posted before it closed are still its to take */
 	c->announced = false;
 	c->closing = true;
 	loop_timer_stop(s->loop, &c->flood_timer);
@@ -644,19 +705,29 @@ static void client_io(struct loop *l, int fd, int mask, void *arg)
 	(void)fd;
 	struct client *c = arg;
 	struct server *s = c->srv;
-	if ((mask & MUX_READ) && !c->closing && !c->throttled && c->inlen < s->incap) {
-		ssize_t r = read(c->fd, c->in + c->inlen, s->incap - c->inlen);
+	/* A few reads while they fill the buffer: a burst of lines makes one
+	 * batch, one write per member, not one per read. */
+	for (int i = 0; i < READS_PER_EVENT && (mask & MUX_READ) && !c->dead && !c->closing &&
+			!c->throttled && c->inlen < s->incap;
+	     i++) {
+		size_t want = s->incap - c->inlen;
+		ssize_t r = read(c->fd, c->in + c->inlen, want);
 		if (r > 0) {
 			c->inlen += (size_t)r;
 			process_input(c, false);
-		} else if (r == 0) {
-			c->eof = true;
-			process_input(c, true);
-			if (!c->throttled)
-				client_close(c, "");
-		} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			vmsg("chat: read from %s: %s", c->nick, strerror(errno));
-			client_kill(c, "connection lost");
+			if ((size_t)r < want)
+				break;
+		} else {
+			if (r == 0) {
+				c->eof = true;
+				process_input(c, true);
+				if (!c->throttled)
+					client_close(c, "");
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+				vmsg("chat: read from %s: %s", c->nick, strerror(errno));
+				client_kill(c, "connection lost");
+			}
+			break;
 		}
 	}
 	if (!c->dead && (mask & MUX_WRITE))
@@ -690,6 +761,7 @@ static void on_accept(struct loop *l, int lfd, int mask, void *arg)
 {
 	(void)mask;
 	struct server *s = arg;
+	batch_flush(s); /* a new client takes only what is posted after it came */
 	for (int i = 0; i < 64; i++) {
 		struct sock_addr peer;
 		int fd = sock_accept(lfd, &peer);
@@ -952,8 +1024,10 @@ int chat_serve(int argc, char **argv)
 	    (size_t)(s.max_line > CHAT_LINE_DEFAULT ? s.max_line : CHAT_LINE_DEFAULT) * 3 + 1);
 	s.fmtcap = (size_t)(s.max_line > 8192 ? s.max_line : 8192) * 3 + 256;
 	s.fmt = malloc(s.fmtcap);
+	s.bcap = s.fmtcap > BATCH_MIN ? s.fmtcap : BATCH_MIN;
+	s.batch = malloc(s.bcap);
 	s.rooms = calloc(1, sizeof *s.rooms);
-	if (!s.scratch || !s.fmt || !s.rooms) {
+	if (!s.scratch || !s.fmt || !s.batch || !s.rooms) {
 		errmsg("chat serve: out of memory");
 		goto out;
 	}
@@ -1009,6 +1083,7 @@ out:
 	}
 	free(s.scratch);
 	free(s.fmt);
+	free(s.batch);
 	fflush(stdout);
 	loop_free(s.loop);
 	return status;
