@@ -510,13 +510,15 @@ int cmd_serve(int argc, char **argv)
 		}
 		if (!s.dgram)
 			serve_stream_totals(&s);
+		uint64_t sent, received;
+		get_totals(&s, &sent, &received);
 		if (s.keep_open || s.dgram)
 			vmsg("served %llu %s, %s %llu; received %llu bytes, sent %llu bytes",
 			     (unsigned long long)s.served, s.dgram ? "datagrams" : "connections",
 			     s.dgram ? "dropped" : "refused", (unsigned long long)s.refused,
-			     (unsigned long long)s.bytes_in, (unsigned long long)s.bytes_out);
+			     (unsigned long long)received, (unsigned long long)sent);
 		progress_stop(&prog, s.loop);
-		netopt_report(&no, s.bytes_out, s.bytes_in, clock_ms() - t0, s.served);
+		netopt_report(&no, sent, received, clock_ms() - t0, s.served);
 	}
 	if (s.dgram)
 		serve_dgram_cleanup(&s);

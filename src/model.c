@@ -78,6 +78,13 @@ static void count_in(struct job *j, ssize_t r)
 		atomic_fetch_add_explicit(&j->totals->in, (uint64_t)r, memory_order_relaxed);
 }
 
+static void count_out(struct job *j, ssize_t w)
+{
+	j->out += (uint64_t)w;
+	if (j->totals)
+		atomic_fetch_add_explicit(&j->totals->out, (uint64_t)w, memory_order_relaxed);
+}
+
 static bool send_all(struct job *j, const char *p, size_t n)
 {
 	while (n > 0) {
@@ -88,10 +95,7 @@ static bool send_all(struct job *j, const char *p, size_t n)
 			return false;
 		p += w;
 		n -= (size_t)w;
-		j->out += (uint64_t)w;
-		if (j->totals)
-			atomic_fetch_add_explicit(&j->totals->out, (uint64_t)w,
-						  memory_order_relaxed);
+		count_out(j, w);
 	}
 	return true;
 }

@@ -200,11 +200,7 @@ static int start_one(struct scan *s, struct slot *sl, size_t idx)
 	sl->idx = idx;
 	sl->met_scan = false;
 	struct sock_addr a = s->addr;
-	uint16_t port = htons(s->ps.ports[idx]);
-	if (a.ss.ss_family == AF_INET)
-		((struct sockaddr_in *)&a.ss)->sin_port = port;
-	else
-		((struct sockaddr_in6 *)&a.ss)->sin6_port = port;
+	sock_addr_set_port(&a, s->ps.ports[idx]);
 	int fd = sl->spare;
 	sl->spare = -1;
 	if (fd < 0 && (fd = sock_socket(a.ss.ss_family, SOCK_STREAM, 0)) < 0) {

@@ -84,8 +84,9 @@ void serve_threads_done(struct loop *l, int fd, int mask, void *arg);
 /* serve_stream.c */
 void serve_stream_start(struct server *s);
 void serve_stream_cleanup(struct server *s);
-/* Adds the totals of the programs still running (--exec) and of the
- * fork/thread handlers to bytes_in/bytes_out: once, at exit. */
+/* Adds the totals of the programs still running (--exec) to
+ * bytes_in/bytes_out: once, at exit. (The fork/thread handlers' totals
+ * stay in jt and are added where totals are read.) */
 void serve_stream_totals(struct server *s);
 /* serve_dgram.c */
 int serve_dgram_start(struct server *s);

@@ -522,10 +522,6 @@ void serve_stream_totals(struct server *s)
 {
 	while (s->nexecs)
 		exec_count(s, 0);
-	uint64_t in, out;
-	job_totals_get(s->jt, &in, &out);
-	s->bytes_in += in;
-	s->bytes_out += out;
 }
 
 /* --exec/--sh-exec: a program per connection, whatever the model. */

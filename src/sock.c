@@ -293,6 +293,23 @@ int sock_peer_addr(int fd, struct sock_addr *out)
 	return getpeername(fd, (struct sockaddr *)&out->ss, &out->len);
 }
 
+uint16_t sock_addr_port(const struct sock_addr *a)
+{
+	if (a->ss.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+	if (a->ss.ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+	return 0;
+}
+
+void sock_addr_set_port(struct sock_addr *a, uint16_t port)
+{
+	if (a->ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&a->ss)->sin_port = htons(port);
+	else if (a->ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&a->ss)->sin6_port = htons(port);
+}
+
 /* Unix paths may hold any byte: show them escaped so a hostile name
  * cannot drive the terminal. */
 static void escape_path(const char *p, size_t n, char *buf, size_t buflen)

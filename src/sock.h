@@ -83,6 +83,10 @@ void sock_addr_parts(const struct sockaddr *sa, socklen_t len, char *host, size_
 		     char *port, size_t portlen);
 int sock_local_addr(int fd, struct sock_addr *out);
 int sock_peer_addr(int fd, struct sock_addr *out);
+/* The port of an AF_INET or AF_INET6 address, host order (0 for others),
+ * and setting it (ignored for others). */
+uint16_t sock_addr_port(const struct sock_addr *a);
+void sock_addr_set_port(struct sock_addr *a, uint16_t port);
 
 /* "tcp", "udp", "unix", "unixgram". */
 const char *sock_proto_name(int family, int socktype);

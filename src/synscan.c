@@ -36,14 +36,6 @@ struct synscan {
 	struct timer tick;
 };
 
-static void set_port(struct sock_addr *a, uint16_t port)
-{
-	if (a->ss.ss_family == AF_INET)
-		((struct sockaddr_in *)&a->ss)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)&a->ss)->sin6_port = htons(port);
-}
-
 static void finish(struct synscan *s, size_t i, int state)
 {
 	s->tries[i] = 0;
@@ -61,12 +53,12 @@ static size_t send_batch(struct synscan *s, const size_t *idx, size_t k)
 	for (size_t j = 0; j < k; j++) {
 		uint16_t port = s->ports[idx[j]];
 		to[j] = s->dst;
-		set_port(&to[j], port);
+		sock_addr_set_port(&to[j], port);
 		tcp_syn_build(pkt[j], (struct sockaddr *)&s->src.ss, (struct sockaddr *)&to[j].ss,
 			      tcp_scan_seq(s->secret, port));
 		/* The port is in the segment; a raw IPv6 socket would read
 		 * one in the address as a protocol number. */
-		set_port(&to[j], 0);
+		sock_addr_set_port(&to[j], 0);
 		iov[j] = (struct iovec){pkt[j], TCP_SYN_LEN};
 		m[j] = (struct mmsghdr){.msg_hdr = {.msg_name = &to[j].ss,
 						    .msg_namelen = to[j].len,
@@ -234,7 +226,7 @@ static int pick_source(struct synscan *s, char *err, size_t errlen)
 	int family = s->dst.ss.ss_family;
 	int u = sock_socket(family, SOCK_DGRAM, 0);
 	struct sock_addr d = s->dst;
-	set_port(&d, 9);
+	sock_addr_set_port(&d, 9);
 	if (u < 0 || connect(u, (struct sockaddr *)&d.ss, d.len) < 0 ||
 	    sock_local_addr(u, &s->src) < 0) {
 		snprintf(err, errlen, "no route to the scanned host: %s", strerror(errno));
@@ -243,7 +235,7 @@ static int pick_source(struct synscan *s, char *err, size_t errlen)
 		return -1;
 	}
 	close(u);
-	set_port(&s->src, 0);
+	sock_addr_set_port(&s->src, 0);
 	struct sock_addr bound;
 	s->hold = sock_socket(family, SOCK_STREAM, 0);
 	if (s->hold < 0 || bind(s->hold, (struct sockaddr *)&s->src.ss, s->src.len) < 0 ||
@@ -252,8 +244,7 @@ static int pick_source(struct synscan *s, char *err, size_t errlen)
 		return -1;
 	}
 	s->src = bound;
-	s->sport = family == AF_INET ? ntohs(((struct sockaddr_in *)&bound.ss)->sin_port)
-				     : ntohs(((struct sockaddr_in6 *)&bound.ss)->sin6_port);
+	s->sport = sock_addr_port(&bound);
 	return 0;
 }
 
@@ -273,7 +264,7 @@ static int setup(struct synscan *s, char *err, size_t errlen)
 	if (pick_source(s, err, errlen) < 0)
 		return -1;
 	struct sock_addr raw = s->src;
-	set_port(&raw, 0);
+	sock_addr_set_port(&raw, 0);
 	if (bind(s->fd, (struct sockaddr *)&raw.ss, raw.len) < 0 ||
 	    attach_filter(s->fd, family, s->sport) < 0) {
 		snprintf(err, errlen, "raw socket: %s", strerror(errno));
