@@ -204,6 +204,24 @@ static void queue(struct client *c, const char *data, size_t len)
 	}
 }
 
+/* One write to c: the bytes taken (0 when its socket is full), or -1
+ * when the write failed and c was killed. */
+static ssize_t client_write(struct client *c, const char *p, size_t n)
+{
+	for (;;) {
+		ssize_t w = write(c->fd, p, n);
+		if (w >= 0)
+			return w;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		if (errno != EINTR) {
+			vmsg("chat: write to %s: %s", c->nick, strerror(errno));
+			client_kill(c, "connection lost");
+			return -1;
+		}
+	}
+}
+
 /* Gives a batch to c: written at once when c has nothing queued (and the
  * batch is big enough to be worth its own write), the rest queued. */
 static void deliver(struct client *c, const char *data, size_t len)
@@ -211,15 +229,9 @@ static void deliver(struct client *c, const char *data, size_t len)
 	if (c->dead)
 		return;
 	if (c->outlen == 0 && len >= DIRECT_MIN) {
-		ssize_t w = write(c->fd, data, len);
-		if (w < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-				vmsg("chat: write to %s: %s", c->nick, strerror(errno));
-				client_kill(c, "connection lost");
-				return;
-			}
-			w = 0;
-		}
+		ssize_t w = client_write(c, data, len);
+		if (w < 0)
+			return;
 		data += w;
 		len -= (size_t)w;
 	}
@@ -292,16 +304,11 @@ static void room_send(struct server *s, struct room *r, struct client *except, c
 static void client_flush(struct client *c)
 {
 	while (c->outlen > 0) {
-		ssize_t w = write(c->fd, c->out + c->outoff, c->outlen);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			vmsg("chat: write to %s: %s", c->nick, strerror(errno));
-			client_kill(c, "connection lost");
+		ssize_t w = client_write(c, c->out + c->outoff, c->outlen);
+		if (w < 0)
 			return;
-		}
+		if (w == 0)
+			break;
 		c->outoff += (size_t)w;
 		c->outlen -= (size_t)w;
 	}
