@@ -19,12 +19,22 @@ T=${SOCKCTL_TEST_TIMEOUT:-20}
 
 _bg_pids=()
 
+# _bg_fresh NAME: empties NAME.out and NAME.err before a background start.
+# The redirections of `cmd >NAME.err &` truncate in the child, after the
+# fork: until then the parent could still read an earlier server's
+# readiness line (and its dead port) from the same file.
+_bg_fresh() {
+	: >"$BATS_TEST_TMPDIR/$1.out"
+	: >"$BATS_TEST_TMPDIR/$1.err"
+}
+
 # start_bg NAME CMD...: runs CMD in the background with stdout and stderr
 # in $BATS_TEST_TMPDIR/NAME.out and NAME.err; its pid is in $NAME_pid
 # (through the bg_pid function) and it is killed in teardown.
 start_bg() {
 	local name=$1
 	shift
+	_bg_fresh "$name"
 	# Fds 7-9 are the tests' fifo writers: a child must not hold them, or
 	# the reader never sees EOF.
 	"$@" >"$BATS_TEST_TMPDIR/$name.out" 2>"$BATS_TEST_TMPDIR/$name.err" 7>&- 8>&- 9>&- &
@@ -38,6 +48,7 @@ start_bg() {
 start_bg_stdin() {
 	local name=$1 input=$2
 	shift 2
+	_bg_fresh "$name"
 	"$@" <"$input" >"$BATS_TEST_TMPDIR/$name.out" 2>"$BATS_TEST_TMPDIR/$name.err" 7>&- 8>&- 9>&- &
 	local pid=$!
 	_bg_pids+=("$pid")

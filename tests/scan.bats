@@ -51,6 +51,7 @@ in_netns() {
 # Shell text for in_netns: starts `sockctl serve -k --echo` as NAME and
 # sets $NAME to its port.
 NS_SERVE='ns_serve() {
+	: >"$1.err"
 	"$SOCKCTL" serve -k --echo 127.0.0.1 0 2>"$1.err" &
 	for i in $(seq 1000); do
 		grep -q "listening on" "$1.err" && break
