@@ -154,6 +154,7 @@ static void begin_request_wait(struct conn *c)
 {
 	struct server *s = c->srv;
 	c->state = C_READ;
+	http_req_init(&c->req);
 	set_mask(c, MUX_READ);
 	/* Bytes of the next request already here: its head deadline runs
 	 * from now. Otherwise the keep-alive idle time. */
@@ -180,7 +181,13 @@ static int handle_request(struct conn *c)
 	uint64_t body = r->has_length ? r->content_length : 0;
 	bool expect = r->expect_continue;
 	consume_in(c, r->head_len);
-	http_req_init(r);
+	/* The head's bytes are gone, so nothing may point into c->in any
+	 * more; but the answer to an upload, made after the body, still needs
+	 * the method, version and keep-alive (without them it would close the
+	 * connection and lose the requests pipelined behind the body). The
+	 * whole request is reset when the next one begins. */
+	*r = (struct http_req){
+	    .method = r->method, .version = r->version, .keep_alive = r->keep_alive};
 	if (!ok) {
 		http_conn_close(c);
 		return RUN_CLOSED;

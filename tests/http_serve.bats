@@ -41,6 +41,11 @@ raw() {
 	printf '%b' "$2" | timeout "$T" nc -N 127.0.0.1 "$1"
 }
 
+# statuses: the status codes of the answers in $output, space-separated.
+statuses() {
+	grep -o 'HTTP/1.1 [0-9]*' <<<"$output" | cut -d' ' -f2 | tr '\n' ' '
+}
+
 @test "files, HEAD, index.html, listing, MIME, dotfiles hidden, loopback by default" {
 	hs srv -d "$www"
 	[[ $addr == 127.0.0.1:* ]]
@@ -94,9 +99,31 @@ raw() {
 	run raw "$port" 'GET /digits.txt HTTP/1.1\r\nHost: x\r\n\r\nHEAD /a.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\nGET /a.txt HTTP/1.0\r\n\r\n'
 	assert_success
 	# in order: 200 (digits), 200 (HEAD, no body), 404, 200 then close
-	[[ $(grep -o 'HTTP/1.1 [0-9]*' <<<"$output" | cut -d' ' -f2 | tr '\n' ' ') == '200 200 404 200 ' ]]
+	[[ $(statuses) == '200 200 404 200 ' ]]
 	[[ $output == *0123456789abcdefghij*HTTP/1.1\ 200*HTTP/1.1\ 404*hello* ]]
 	[[ $(grep -c '^hello' <<<"$output") -eq 1 ]]
+}
+
+@test "--upload keeps the connection: pipelined requests after a body, HTTP/1.0 keep-alive, curl reuses it" {
+	hs srv -d "$www" --upload --log-format=none
+	# a HEAD and a GET pipelined behind a PUT's body are answered, and
+	# the 201 does not say Connection: close
+	run raw "$port" 'PUT /p.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nABCDHEAD /a.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n'
+	[[ $(statuses) == '201 200 200 ' ]] || fail "$output"
+	refute_output --partial 'Connection: close'
+	[[ $(grep -c '^hello' <<<"$output") -eq 1 ]]
+	[[ $(cat "$www/p.txt") == ABCD ]]
+	run raw "$port" 'PUT /p10.txt HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nhiGET /a.txt HTTP/1.0\r\n\r\n'
+	[[ $(statuses) == '201 200 ' ]] || fail "$output"
+	[[ $output == *$'201 Created\r\n'*$'Connection: keep-alive\r\n'*$'200 OK\r\n'* ]]
+	[[ $(cat "$www/p10.txt") == hi ]]
+	printf 'one' >"$BATS_TEST_TMPDIR/f1"
+	printf 'two' >"$BATS_TEST_TMPDIR/f2"
+	run get -v -T "$BATS_TEST_TMPDIR/f1" "http://127.0.0.1:$port/c1.txt" \
+		-T "$BATS_TEST_TMPDIR/f2" "http://127.0.0.1:$port/c2.txt"
+	assert_output --partial 'Re-using existing connection'
+	refute_output --partial 'Connection: close'
+	[[ $(cat "$www/c1.txt") == one && $(cat "$www/c2.txt") == two ]]
 }
 
 @test "ranges: single, open, suffix, multiple, merged, 416, If-Range" {
