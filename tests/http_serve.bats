@@ -104,6 +104,32 @@ statuses() {
 	[[ $(grep -c '^hello' <<<"$output") -eq 1 ]]
 }
 
+@test "line ends: LF-only and mixed heads answered, a body after them exact, a bare CR refused at once" {
+	hs srv -d "$www" --upload --log-format=none
+	run raw "$port" 'GET /a.txt HTTP/1.0\n\n'
+	assert_output --partial $'HTTP/1.1 200 OK\r'
+	assert_output --partial hello
+	# pipelined LF-only and mixed heads, each answered once, in order
+	run raw "$port" 'GET /a.txt HTTP/1.1\nHost: x\n\nGET /digits.txt HTTP/1.1\r\nHost: x\n\r\nHEAD /a.txt HTTP/1.1\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\n'
+	[[ $(statuses) == '200 200 200 404 ' ]] || fail "$output"
+	[[ $output == *hello*0123456789abcdefghij* ]]
+	[[ $(grep -c '^hello' <<<"$output") -eq 1 ]]
+	# the body starts right after the blank line, whatever the line ends
+	run raw "$port" 'PUT /lf.txt HTTP/1.1\nHost: x\nContent-Length: 4\n\nWXYZGET /a.txt HTTP/1.1\nHost: x\n\n'
+	[[ $(statuses) == '201 200 ' ]] || fail "$output"
+	[[ $(cat "$www/lf.txt") == WXYZ ]]
+	run raw "$port" 'PUT /mix.txt HTTP/1.1\r\nHost: x\nContent-Length: 3\n\r\n\r\nZGET /a.txt HTTP/1.1\nHost: x\n\n'
+	[[ $(statuses) == '201 200 ' ]] || fail "$output"
+	[[ $(od -An -c "$www/mix.txt" | tr -d ' ') == '\r\nZ' ]]
+	# a CR not before an LF: 400 as soon as it is seen, not silence until
+	# the head deadline (the head here never ends)
+	run raw "$port" 'GET /a.txt HTTP/1.1\r\nHost: x\rX: y'
+	assert_output --partial '400 Bad Request'
+	run raw "$port" 'GET /a.txt HTTP/1.1\nHost: x\n\r\r\n'
+	assert_output --partial '400 Bad Request'
+	refute_output --partial hello
+}
+
 @test "--upload keeps the connection: pipelined requests after a body, HTTP/1.0 keep-alive, curl reuses it" {
 	hs srv -d "$www" --upload --log-format=none
 	# a HEAD and a GET pipelined behind a PUT's body are answered, and
