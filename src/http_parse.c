@@ -218,6 +218,9 @@ static int parse_fields(struct http_req *r, const char *p, const char *end)
 		return r->has_length || r->version == 10 ? 400 : 501;
 	if (r->version == 11 && !r->has_host)
 		return 400;
+	/* An HTTP/1.0 server never sends 100 Continue (RFC 9110 10.1.1). */
+	if (r->version == 10)
+		r->expect_continue = false;
 	if (conn_close)
 		r->keep_alive = false;
 	else if (conn_keep)

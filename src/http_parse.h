@@ -40,7 +40,7 @@ struct http_req {
 	bool keep_alive;
 	bool has_host;
 	bool has_length;
-	bool expect_continue;
+	bool expect_continue; /* Expect: 100-continue, in HTTP/1.1 only */
 	unsigned long long content_length;
 	struct http_str host, range, if_modified_since, if_none_match, if_range, user_agent,
 	    referer;

@@ -152,6 +152,30 @@ statuses() {
 	[[ $(cat "$www/c1.txt") == one && $(cat "$www/c2.txt") == two ]]
 }
 
+@test "an unwanted body is dropped, never read as a request; too big, or held for 100-continue: Connection: close" {
+	hs srv -d "$www" --upload --log-format=none
+	# a refused PUT (409: a.txt exists) whose body looks like a request
+	local fake='GET /nope HTTP/1.1\r\nHost: x\r\n\r\n' n
+	n=$(printf '%b' "$fake" | wc -c)
+	run raw "$port" "PUT /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: $n\r\n\r\n${fake}GET /digits.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+	[[ $(statuses) == '409 200 ' ]] || fail "$output"
+	refute_output --partial 'Connection: close'
+	# too big to drop: the answer says the connection closes
+	run raw "$port" 'POST /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nxx'
+	[[ $(statuses) == '405 ' ]] || fail "$output"
+	assert_output --partial $'Connection: close\r'
+	# the client waits for 100 Continue: a final answer instead, closing
+	run raw "$port" 'PUT /a.txt HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n'
+	[[ $(statuses) == '409 ' ]] || fail "$output"
+	assert_output --partial $'Connection: close\r'
+	# an accepted upload gets its 100 Continue in HTTP/1.1, never in 1.0
+	run raw "$port" 'PUT /e11.txt HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n'
+	assert_output --partial '100 Continue'
+	run raw "$port" 'PUT /e10.txt HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n'
+	refute_output --partial '100 Continue'
+	[[ ! -e $www/e10.txt && ! -e $www/e11.txt ]]
+}
+
 @test "ranges: single, open, suffix, multiple, merged, 416, If-Range" {
 	hs srv -d "$www" --log-format=none
 	local u="http://127.0.0.1:$port/digits.txt"

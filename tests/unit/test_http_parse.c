@@ -128,6 +128,9 @@ int main(void)
 	ok(drip_done(drip, strlen(drip) - 2, &r) && r.head_len == strlen(drip) - 2 &&
 	       r.content_length == 2,
 	   "byte by byte, mixed line ends: done exactly at the end");
+	ok(parse("PUT /f HTTP/1.0\r\nContent-Length: 1\r\nExpect: 100-continue\r\n\r\n", &r) == 1 &&
+	       !r.expect_continue,
+	   "Expect: 100-continue ignored in HTTP/1.0");
 	ok(st("GET / HTTP/1.1\r\nHost: h\r\nX: a\001b\r\n\r\n") == 400,
 	   "control char in value: 400");
 	char nul[] = "GET / HTTP/1.1\r\nHost: h\r\nX: a_b\r\n\r\n";
