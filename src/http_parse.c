@@ -256,24 +256,33 @@ int http_parse(struct http_req *r, const char *buf, size_t len)
 	/* From here buf[start] is neither LF nor CRLF, so the request line
 	 * is not empty and every LF found below has a byte before it. The
 	 * head ends at the first LF that ends an empty line. */
+	size_t lim = len - start > HTTP_MAX_HEAD ? start + HTTP_MAX_HEAD : len;
 	size_t i = r->scanned > start ? r->scanned : start, end = 0;
-	for (; i < len && i - start < HTTP_MAX_HEAD; i++) {
-		if (buf[i] == '\r') {
-			if (i + 1 == len)
-				break; /* CR or bare CR: decided by the next byte */
-			if (buf[i + 1] != '\n')
+	while (i < lim) {
+		/* line by line: the next LF, and any CR before it */
+		const char *lf = memchr(buf + i, '\n', lim - i);
+		size_t stop = lf ? (size_t)(lf - buf) : lim;
+		const char *cr = memchr(buf + i, '\r', stop - i);
+		if (cr && (size_t)(cr - buf) + 1 < stop)
+			return 400; /* a bare CR: the next byte is there and no LF */
+		if (!lf) {
+			if (cr && stop == len) {
+				i = stop - 1; /* a CR last: the next byte decides */
+				break;
+			}
+			if (cr && buf[stop] != '\n')
 				return 400;
-			continue;
+			i = lim;
+			break;
 		}
-		if (buf[i] != '\n')
-			continue;
-		size_t e = buf[i - 1] == '\r' ? i - 1 : i; /* where the line's text ends */
+		size_t e = cr ? stop - 1 : stop; /* where the line's text ends */
 		if (!r->line_end)
 			r->line_end = e;
 		else if (buf[e - 1] == '\n') {
-			end = i + 1;
+			end = stop + 1;
 			break;
 		}
+		i = stop + 1;
 	}
 	/* (a CR at the end, at i, may yet be the request line's end) */
 	if ((r->line_end ? r->line_end : i) - start > HTTP_MAX_REQUEST_LINE)
