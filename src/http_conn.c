@@ -23,10 +23,6 @@
 #include "http_serve.h"
 #include "sock.h"
 
-#define DISCARD_MAX	(64 * 1024) /* a bigger unwanted body: close instead */
-#define LINGER_MS	2000
-#define RUN_RECV_BUDGET 16
-
 static void set_mask(struct conn *c, int mask)
 {
 	loop_io_mask(c->srv->l, c->fd, mask);
@@ -154,6 +150,7 @@ static void begin_request_wait(struct conn *c)
 {
 	struct server *s = c->srv;
 	c->state = C_READ;
+	http_req_init(&c->req);
 	set_mask(c, MUX_READ);
 	/* Bytes of the next request already here: its head deadline runs
 	 * from now. Otherwise the keep-alive idle time. */
@@ -177,26 +174,28 @@ static int handle_request(struct conn *c)
 	copy_field(c->lua, sizeof c->lua, r->user_agent);
 	c->lversion = r->version;
 	bool ok = http_respond(c, &s->cfg);
-	uint64_t body = r->has_length ? r->content_length : 0;
 	bool expect = r->expect_continue;
+	/* The body follows the head (an unwanted one is read and dropped
+	 * after the answer; http_respond has chosen to close instead when it
+	 * is too big to drop, and said so in the answer). */
+	c->body_left = r->has_length ? r->content_length : 0;
 	consume_in(c, r->head_len);
-	http_req_init(r);
+	/* The head's bytes are gone, so nothing may point into c->in any
+	 * more; but the answer to an upload, made after the body, still needs
+	 * the method, version and keep-alive (without them it would close the
+	 * connection and lose the requests pipelined behind the body). The
+	 * whole request is reset when the next one begins. */
+	*r = (struct http_req){
+	    .method = r->method, .version = r->version, .keep_alive = r->keep_alive};
 	if (!ok) {
 		http_conn_close(c);
 		return RUN_CLOSED;
 	}
-	c->body_left = body;
 	if (c->state == C_UPLOAD) {
 		if (expect && c->inlen == 0)
 			send(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
 		loop_timer_start(s->l, &c->timer, s->send_ms);
 		return RUN_AGAIN;
-	}
-	/* An unwanted body: read and dropped after the answer, unless it is
-	 * big (or the client waits for 100-continue): then close instead. */
-	if (body > DISCARD_MAX || (body && expect)) {
-		c->close_after = true;
-		c->body_left = 0;
 	}
 	start_write(c);
 	return RUN_AGAIN;

@@ -62,17 +62,28 @@ bool http_list_has(struct http_str s, const char *tok)
 	return false;
 }
 
-/* Finds the CRLF ending the line that starts at p; a bare CR or LF, or a
- * NUL, makes the line invalid (-1). Returns the line length. */
-static long line_len(const char *p, const char *end)
+/* Line ends: CRLF, or a bare LF, which RFC 9112 2.2 lets a recipient
+ * accept (as nginx does; requests typed or scripted by hand often end
+ * their lines so); a CR right before the LF belongs to the line end. A CR
+ * anywhere else is an error, never a line end: a head whose end two
+ * parsers could place differently is how requests are smuggled. The scan
+ * for the end of the head in http_parse and the split into lines below
+ * follow this one rule. */
+
+/* The line starting at p, within a head ending at end: its length without
+ * the line end, and *next, where the following line starts; -1 if it holds
+ * a CR (other than before its LF) or a NUL, or has no line end. */
+static long line_len(const char *p, const char *end, const char **next)
 {
-	for (const char *q = p; q < end; q++) {
-		if (*q == '\r')
-			return (q + 1 < end && q[1] == '\n') ? q - p : -1;
-		if (*q == '\n' || *q == '\0')
+	const char *lf = memchr(p, '\n', (size_t)(end - p));
+	if (!lf)
+		return -1;
+	const char *e = lf > p && lf[-1] == '\r' ? lf - 1 : lf;
+	for (const char *q = p; q < e; q++)
+		if (*q == '\r' || *q == '\0')
 			return -1;
-	}
-	return -1;
+	*next = lf + 1;
+	return e - p;
 }
 
 static int parse_request_line(struct http_req *r, const char *p, size_t n)
@@ -139,11 +150,16 @@ static int parse_fields(struct http_req *r, const char *p, const char *end)
 {
 	bool te = false, conn_close = false, conn_keep = false;
 	for (;;) {
-		long n = line_len(p, end);
+		const char *next;
+		long n = line_len(p, end, &next);
 		if (n < 0)
 			return 400;
-		if (n == 0)
+		if (n == 0) {
+			/* the blank line the scan found, and nothing after it */
+			if (next != end)
+				return 400;
 			break;
+		}
 		if (++r->nfields > HTTP_MAX_FIELDS)
 			return 431;
 		/* A line starting with white space is obs-fold: refused. */
@@ -196,12 +212,15 @@ static int parse_fields(struct http_req *r, const char *p, const char *end)
 		} else if (name_is(name, nl, "referer")) {
 			keep_first(&r->referer, v);
 		}
-		p += n + 2;
+		p = next;
 	}
 	if (te)
 		return r->has_length || r->version == 10 ? 400 : 501;
 	if (r->version == 11 && !r->has_host)
 		return 400;
+	/* An HTTP/1.0 server never sends 100 Continue (RFC 9110 10.1.1). */
+	if (r->version == 10)
+		r->expect_continue = false;
 	if (conn_close)
 		r->keep_alive = false;
 	else if (conn_keep)
@@ -209,55 +228,81 @@ static int parse_fields(struct http_req *r, const char *p, const char *end)
 	return 0;
 }
 
+/* The length of the line end starting at buf[i]: 1 for LF, 2 for CRLF;
+ * 0 for any other byte, or for a CR that is the last byte so far (the next
+ * one decides); -1 for a bare CR. */
+static int eol_at(const char *buf, size_t i, size_t len)
+{
+	if (buf[i] == '\n')
+		return 1;
+	if (buf[i] != '\r' || i + 1 == len)
+		return 0;
+	return buf[i + 1] == '\n' ? 2 : -1;
+}
+
 int http_parse(struct http_req *r, const char *buf, size_t len)
 {
 	/* Empty lines before a request are ignored (RFC 9112 2.2), within
 	 * the head limit. */
 	size_t start = 0;
-	while (start + 1 < len && buf[start] == '\r' && buf[start + 1] == '\n')
-		start += 2;
+	int k;
+	while (start < len && start < HTTP_MAX_HEAD && (k = eol_at(buf, start, len)) != 0) {
+		if (k < 0)
+			return 400;
+		start += (size_t)k;
+	}
 	if (start >= HTTP_MAX_HEAD)
 		return 431;
-	size_t from = r->scanned > start + 3 ? r->scanned - 3 : start;
-	const char *end = NULL;
-	for (size_t i = from; i + 3 < len; i++) {
-		if (!r->line_end && buf[i] == '\r' && buf[i + 1] == '\n')
-			r->line_end = i;
-		if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' &&
-		    buf[i + 3] == '\n') {
-			end = buf + i + 4;
-			break;
-		}
-		if (i - start >= HTTP_MAX_HEAD)
-			break;
-	}
-	if (!r->line_end) {
-		/* The line may end right at the buffer's end. */
-		for (size_t i = from; i + 1 < len && i - start < HTTP_MAX_REQUEST_LINE + 2; i++)
-			if (buf[i] == '\r' && buf[i + 1] == '\n') {
-				r->line_end = i;
+	/* From here buf[start] is neither LF nor CRLF, so the request line
+	 * is not empty and every LF found below has a byte before it. The
+	 * head ends at the first LF that ends an empty line. */
+	size_t lim = len - start > HTTP_MAX_HEAD ? start + HTTP_MAX_HEAD : len;
+	size_t i = r->scanned > start ? r->scanned : start, end = 0;
+	while (i < lim) {
+		/* line by line: the next LF, and any CR before it */
+		const char *lf = memchr(buf + i, '\n', lim - i);
+		size_t stop = lf ? (size_t)(lf - buf) : lim;
+		const char *cr = memchr(buf + i, '\r', stop - i);
+		if (cr && (size_t)(cr - buf) + 1 < stop)
+			return 400; /* a bare CR: the next byte is there and no LF */
+		if (!lf) {
+			if (cr && stop == len) {
+				i = stop - 1; /* a CR last: the next byte decides */
 				break;
 			}
+			if (cr && buf[stop] != '\n')
+				return 400;
+			i = lim;
+			break;
+		}
+		size_t e = cr ? stop - 1 : stop; /* where the line's text ends */
+		if (!r->line_end)
+			r->line_end = e;
+		else if (buf[e - 1] == '\n') {
+			end = stop + 1;
+			break;
+		}
+		i = stop + 1;
 	}
-	if (r->line_end ? r->line_end - start > HTTP_MAX_REQUEST_LINE
-			: len - start > HTTP_MAX_REQUEST_LINE)
+	/* (a CR at the end, at i, may yet be the request line's end) */
+	if ((r->line_end ? r->line_end : i) - start > HTTP_MAX_REQUEST_LINE)
 		return 414;
 	if (!end) {
-		r->scanned = len;
-		return (size_t)(len - start) > HTTP_MAX_HEAD ? 431 : HTTP_PARSE_MORE;
+		r->scanned = i;
+		return len - start > HTTP_MAX_HEAD ? 431 : HTTP_PARSE_MORE;
 	}
-	if ((size_t)(end - buf) - start > HTTP_MAX_HEAD)
+	if (end - start > HTTP_MAX_HEAD)
 		return 431;
-	const char *p = buf + start;
-	long n = line_len(p, end);
+	const char *p = buf + start, *next;
+	long n = line_len(p, buf + end, &next);
 	if (n <= 0)
 		return 400;
 	int st = parse_request_line(r, p, (size_t)n);
 	if (st)
 		return st;
-	st = parse_fields(r, p + n + 2, end);
+	st = parse_fields(r, next, buf + end);
 	if (st)
 		return st;
-	r->head_len = (size_t)(end - buf);
+	r->head_len = end;
 	return HTTP_PARSE_DONE;
 }

@@ -2,10 +2,12 @@
  *
  * Feed it the bytes received so far (the same buffer, growing); it keeps
  * how far it has scanned, so each byte is looked at a bounded number of
- * times. It never truncates: a head over the limits is an error status
- * (414 or 431), as is anything ambiguous (obs-fold, a header name not at
- * the start of a line, conflicting Content-Length/Transfer-Encoding, a
- * missing Host in HTTP/1.1). Pure: no I/O, no allocation.
+ * times. Lines end in CRLF or a bare LF (RFC 9112 2.2), mixed as they
+ * come; a CR not before an LF is an error as soon as it is seen. It never
+ * truncates: a head over the limits is an error status (414 or 431), as
+ * is anything ambiguous (obs-fold, a header name not at the start of a
+ * line, conflicting Content-Length/Transfer-Encoding, a missing Host in
+ * HTTP/1.1). Pure: no I/O, no allocation.
  */
 #ifndef SOCKCTL_HTTP_PARSE_H
 #define SOCKCTL_HTTP_PARSE_H
@@ -38,7 +40,7 @@ struct http_req {
 	bool keep_alive;
 	bool has_host;
 	bool has_length;
-	bool expect_continue;
+	bool expect_continue; /* Expect: 100-continue, in HTTP/1.1 only */
 	unsigned long long content_length;
 	struct http_str host, range, if_modified_since, if_none_match, if_range, user_agent,
 	    referer;

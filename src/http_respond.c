@@ -145,12 +145,21 @@ static bool head_begin(struct conn *c, int status)
  * becomes the first piece. */
 static bool head_end(struct conn *c, const struct http_cfg *cfg)
 {
-	if (!c->req.keep_alive)
+	const struct http_req *r = &c->req;
+	if (!r->keep_alive)
+		c->close_after = true;
+	/* A body this answer leaves unread is dropped before the next
+	 * request, unless it is too big to drop, or held back by a client
+	 * waiting for a 100 Continue that will not come: then we close, and
+	 * must say so here, or the client could send its next request after
+	 * the body into a connection we are shutting down. (The answer to an
+	 * upload comes after its body: c->req then holds no length.) */
+	if (r->content_length > DISCARD_MAX || (r->content_length && r->expect_continue))
 		c->close_after = true;
 	bool ok = obuf_append(&c->out, cfg->extra ? cfg->extra : "", cfg->extra_len);
 	if (c->close_after)
 		ok = ok && obuf_append(&c->out, "Connection: close\r\n", 19);
-	else if (c->req.version == 10)
+	else if (r->version == 10)
 		ok = ok && obuf_append(&c->out, "Connection: keep-alive\r\n", 24);
 	ok = ok && obuf_append(&c->out, "\r\n", 2);
 	c->segs[0] = (struct seg){SEG_MEM, 0, c->out.len};

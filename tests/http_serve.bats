@@ -41,6 +41,11 @@ raw() {
 	printf '%b' "$2" | timeout "$T" nc -N 127.0.0.1 "$1"
 }
 
+# statuses: the status codes of the answers in $output, space-separated.
+statuses() {
+	grep -o 'HTTP/1.1 [0-9]*' <<<"$output" | cut -d' ' -f2 | tr '\n' ' '
+}
+
 @test "files, HEAD, index.html, listing, MIME, dotfiles hidden, loopback by default" {
 	hs srv -d "$www"
 	[[ $addr == 127.0.0.1:* ]]
@@ -94,9 +99,81 @@ raw() {
 	run raw "$port" 'GET /digits.txt HTTP/1.1\r\nHost: x\r\n\r\nHEAD /a.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\nGET /a.txt HTTP/1.0\r\n\r\n'
 	assert_success
 	# in order: 200 (digits), 200 (HEAD, no body), 404, 200 then close
-	[[ $(grep -o 'HTTP/1.1 [0-9]*' <<<"$output" | cut -d' ' -f2 | tr '\n' ' ') == '200 200 404 200 ' ]]
+	[[ $(statuses) == '200 200 404 200 ' ]]
 	[[ $output == *0123456789abcdefghij*HTTP/1.1\ 200*HTTP/1.1\ 404*hello* ]]
 	[[ $(grep -c '^hello' <<<"$output") -eq 1 ]]
+}
+
+@test "line ends: LF-only and mixed heads answered, a body after them exact, a bare CR refused at once" {
+	hs srv -d "$www" --upload --log-format=none
+	run raw "$port" 'GET /a.txt HTTP/1.0\n\n'
+	assert_output --partial $'HTTP/1.1 200 OK\r'
+	assert_output --partial hello
+	# pipelined LF-only and mixed heads, each answered once, in order
+	run raw "$port" 'GET /a.txt HTTP/1.1\nHost: x\n\nGET /digits.txt HTTP/1.1\r\nHost: x\n\r\nHEAD /a.txt HTTP/1.1\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\n'
+	[[ $(statuses) == '200 200 200 404 ' ]] || fail "$output"
+	[[ $output == *hello*0123456789abcdefghij* ]]
+	[[ $(grep -c '^hello' <<<"$output") -eq 1 ]]
+	# the body starts right after the blank line, whatever the line ends
+	run raw "$port" 'PUT /lf.txt HTTP/1.1\nHost: x\nContent-Length: 4\n\nWXYZGET /a.txt HTTP/1.1\nHost: x\n\n'
+	[[ $(statuses) == '201 200 ' ]] || fail "$output"
+	[[ $(cat "$www/lf.txt") == WXYZ ]]
+	run raw "$port" 'PUT /mix.txt HTTP/1.1\r\nHost: x\nContent-Length: 3\n\r\n\r\nZGET /a.txt HTTP/1.1\nHost: x\n\n'
+	[[ $(statuses) == '201 200 ' ]] || fail "$output"
+	[[ $(od -An -c "$www/mix.txt" | tr -d ' ') == '\r\nZ' ]]
+	# a CR not before an LF: 400 as soon as it is seen, not silence until
+	# the head deadline (the head here never ends)
+	run raw "$port" 'GET /a.txt HTTP/1.1\r\nHost: x\rX: y'
+	assert_output --partial '400 Bad Request'
+	run raw "$port" 'GET /a.txt HTTP/1.1\nHost: x\n\r\r\n'
+	assert_output --partial '400 Bad Request'
+	refute_output --partial hello
+}
+
+@test "--upload keeps the connection: pipelined requests after a body, HTTP/1.0 keep-alive, curl reuses it" {
+	hs srv -d "$www" --upload --log-format=none
+	# a HEAD and a GET pipelined behind a PUT's body are answered, and
+	# the 201 does not say Connection: close
+	run raw "$port" 'PUT /p.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nABCDHEAD /a.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n'
+	[[ $(statuses) == '201 200 200 ' ]] || fail "$output"
+	refute_output --partial 'Connection: close'
+	[[ $(grep -c '^hello' <<<"$output") -eq 1 ]]
+	[[ $(cat "$www/p.txt") == ABCD ]]
+	run raw "$port" 'PUT /p10.txt HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nhiGET /a.txt HTTP/1.0\r\n\r\n'
+	[[ $(statuses) == '201 200 ' ]] || fail "$output"
+	[[ $output == *$'201 Created\r\n'*$'Connection: keep-alive\r\n'*$'200 OK\r\n'* ]]
+	[[ $(cat "$www/p10.txt") == hi ]]
+	printf 'one' >"$BATS_TEST_TMPDIR/f1"
+	printf 'two' >"$BATS_TEST_TMPDIR/f2"
+	run get -v -T "$BATS_TEST_TMPDIR/f1" "http://127.0.0.1:$port/c1.txt" \
+		-T "$BATS_TEST_TMPDIR/f2" "http://127.0.0.1:$port/c2.txt"
+	assert_output --partial 'Re-using existing connection'
+	refute_output --partial 'Connection: close'
+	[[ $(cat "$www/c1.txt") == one && $(cat "$www/c2.txt") == two ]]
+}
+
+@test "an unwanted body is dropped, never read as a request; too big, or held for 100-continue: Connection: close" {
+	hs srv -d "$www" --upload --log-format=none
+	# a refused PUT (409: a.txt exists) whose body looks like a request
+	local fake='GET /nope HTTP/1.1\r\nHost: x\r\n\r\n' n
+	n=$(printf '%b' "$fake" | wc -c)
+	run raw "$port" "PUT /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: $n\r\n\r\n${fake}GET /digits.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+	[[ $(statuses) == '409 200 ' ]] || fail "$output"
+	refute_output --partial 'Connection: close'
+	# too big to drop: the answer says the connection closes
+	run raw "$port" 'POST /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nxx'
+	[[ $(statuses) == '405 ' ]] || fail "$output"
+	assert_output --partial $'Connection: close\r'
+	# the client waits for 100 Continue: a final answer instead, closing
+	run raw "$port" 'PUT /a.txt HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n'
+	[[ $(statuses) == '409 ' ]] || fail "$output"
+	assert_output --partial $'Connection: close\r'
+	# an accepted upload gets its 100 Continue in HTTP/1.1, never in 1.0
+	run raw "$port" 'PUT /e11.txt HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n'
+	assert_output --partial '100 Continue'
+	run raw "$port" 'PUT /e10.txt HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n'
+	refute_output --partial '100 Continue'
+	[[ ! -e $www/e10.txt && ! -e $www/e11.txt ]]
 }
 
 @test "ranges: single, open, suffix, multiple, merged, 416, If-Range" {
