@@ -5,12 +5,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <iconv.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include <editline/readline.h>
 
@@ -37,6 +41,9 @@ struct client {
 	struct connector *cn; /* while connecting */
 	struct timer timer;   /* linger after our last line */
 	struct chat_framer fr;
+	/* Terminal path in a locale whose charset is not UTF-8: conversions
+	 * to and from the wire's UTF-8; (iconv_t)-1 otherwise. */
+	iconv_t to_utf8, from_utf8;
 	size_t inlen;
 	char in[IN_MAX + 2];
 	char clean[IN_MAX * 3 + 1];
@@ -124,28 +131,126 @@ static const char *name_color(const char *name, size_t len)
 	return colors[h % (sizeof colors / sizeof colors[0])];
 }
 
+/* ---- the terminal's character set ---- */
+
+static void tty_charset_close(struct client *c)
+{
+	if (c->to_utf8 != (iconv_t)-1)
+		iconv_close(c->to_utf8);
+	if (c->from_utf8 != (iconv_t)-1)
+		iconv_close(c->from_utf8);
+	c->to_utf8 = c->from_utf8 = (iconv_t)-1;
+}
+
+/* libedit decodes keystrokes and measures the line with the C library's
+ * multibyte functions, which follow LC_CTYPE; in the "C" locale every byte
+ * >= 0x80 is invalid and libedit drops it. The locale is taken from the
+ * environment here, on the terminal path only: elsewhere sockctl depends on
+ * locale-independent ctype and strcasecmp (HTTP headers, DNS names), and after
+ * this point chat connect only frames, sanitises and copies bytes.
+ * The wire is UTF-8. In C or POSIX (or a locale that is not installed) the
+ * terminal is taken to speak UTF-8 too, as Python does: an ASCII-only
+ * locale cannot type anything else, so nothing is lost by it. A locale with
+ * another charset (ISO-8859-1, EUC-JP...) gets its text converted. */
+static void tty_charset(struct client *c)
+{
+	const char *loc = setlocale(LC_CTYPE, "");
+	const char *cs = loc ? nl_langinfo(CODESET) : "";
+	if (loc && strcmp(cs, "UTF-8") == 0)
+		return;
+	if (loc && strcmp(cs, "ANSI_X3.4-1968") != 0 && strcmp(cs, "US-ASCII") != 0 &&
+	    strcmp(cs, "ASCII") != 0) {
+		char translit[64];
+		snprintf(translit, sizeof translit, "%s//TRANSLIT", cs);
+		c->to_utf8 = iconv_open("UTF-8", cs);
+		c->from_utf8 = iconv_open(translit, "UTF-8");
+		if (c->to_utf8 != (iconv_t)-1 && c->from_utf8 != (iconv_t)-1)
+			return;
+		errmsg("chat: cannot convert between %s and UTF-8: taking the terminal as UTF-8",
+		       cs);
+		tty_charset_close(c);
+	}
+	if (setlocale(LC_CTYPE, "C.UTF-8"))
+		return;
+	setlocale(LC_CTYPE, "C");
+	errmsg("chat: no UTF-8 locale (C.UTF-8) is installed: only ASCII can be typed");
+}
+
+/* Converts s[0..len) with cd and hands the result to put in pieces; a
+ * character cd cannot convert becomes bad. utf8_in: the input is UTF-8,
+ * so an unconvertible character is skipped whole. */
+static bool recode(iconv_t cd, const char *s, size_t len, bool utf8_in, const char *bad,
+		   bool (*put)(void *arg, const char *p, size_t n), void *arg)
+{
+	char buf[1024];
+	char *in = (char *)s;
+	size_t inleft = len;
+	bool flushed = false;
+	iconv(cd, NULL, NULL, NULL, NULL);
+	while (!flushed) {
+		char *out = buf;
+		size_t outleft = sizeof buf, r;
+		if (inleft) {
+			r = iconv(cd, &in, &inleft, &out, &outleft);
+		} else {
+			/* A stateful charset's return to its initial shift state. */
+			r = iconv(cd, NULL, NULL, &out, &outleft);
+			flushed = r != (size_t)-1;
+		}
+		int e = errno;
+		if (out > buf && !put(arg, buf, (size_t)(out - buf)))
+			return false;
+		if (r != (size_t)-1 || e == E2BIG)
+			continue;
+		if (!inleft)
+			break;
+		/* EILSEQ, or EINVAL for a character cut short at the end. */
+		if (!put(arg, bad, strlen(bad)))
+			return false;
+		do {
+			in++;
+			inleft--;
+		} while (utf8_in && inleft && ((unsigned char)*in & 0xC0) == 0x80);
+	}
+	return true;
+}
+
+static bool put_stdout(void *arg, const char *p, size_t n)
+{
+	(void)arg;
+	return fwrite(p, 1, n, stdout) == n;
+}
+
+/* Writes UTF-8 text to the terminal, in the terminal's charset. */
+static void term_put(struct client *c, const char *s, size_t len)
+{
+	if (c->from_utf8 == (iconv_t)-1)
+		fwrite(s, 1, len, stdout);
+	else
+		recode(c->from_utf8, s, len, true, "?", put_stdout, NULL);
+}
+
 static void print_line(struct client *c, const char *line, size_t len)
 {
-	if (!c->color) {
-		fwrite(line, 1, len, stdout);
-		fputs(c->tty ? "\r\n" : "\n", stdout);
-		return;
-	}
 	size_t off, nlen;
-	enum chat_kind k = chat_classify(line, len, &off, &nlen);
+	enum chat_kind k = c->color ? chat_classify(line, len, &off, &nlen) : CHAT_K_OTHER;
 	switch (k) {
 	case CHAT_K_NOTICE:
-		printf("\033[2m%.*s\033[0m", (int)len, line);
+		fputs("\033[2m", stdout);
+		term_put(c, line, len);
+		fputs("\033[0m", stdout);
 		break;
 	case CHAT_K_SAY:
 	case CHAT_K_ACTION:
 	case CHAT_K_PRIVATE:
-		printf("%.*s\033[%s;1m%.*s\033[0m%.*s", (int)off, line,
-		       k == CHAT_K_PRIVATE ? "35" : name_color(line + off, nlen), (int)nlen,
-		       line + off, (int)(len - off - nlen), line + off + nlen);
+		term_put(c, line, off);
+		printf("\033[%s;1m", k == CHAT_K_PRIVATE ? "35" : name_color(line + off, nlen));
+		term_put(c, line + off, nlen);
+		fputs("\033[0m", stdout);
+		term_put(c, line + off + nlen, len - off - nlen);
 		break;
 	default:
-		fwrite(line, 1, len, stdout);
+		term_put(c, line, len);
 	}
 	fputs(c->tty ? "\r\n" : "\n", stdout);
 }
@@ -208,13 +313,47 @@ static void on_server(struct loop *l, int fd, int mask, void *arg)
 
 /* ---- input: a terminal through libedit ---- */
 
-static int text_width(const char *s)
+/* How many rows up from the cursor's row after Enter the prompt and the
+ * typed line begin, on a terminal cols wide, measured as libedit draws:
+ * a character wider than what is left of a row goes to the next row, a
+ * full row moves the cursor to the next one, control characters show as
+ * ^X and other unprintable ones as \U+XXXX. */
+static int typed_rows(const char *line, int cols)
 {
-	int w = 0;
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			w++;
-	return w;
+	mbstate_t st;
+	memset(&st, 0, sizeof st);
+	int col = (int)strlen(PROMPT), rows = 1;
+	size_t len = strlen(line);
+	for (size_t i = 0; i < len;) {
+		wchar_t wc;
+		int w;
+		size_t n = mbrtowc(&wc, line + i, len - i, &st);
+		if (n == (size_t)-1 || n == (size_t)-2) {
+			memset(&st, 0, sizeof st);
+			n = 1;
+			w = 1;
+		} else {
+			w = wc < 0x20 || wc == 0x7f ? 2 : wcwidth(wc);
+			if (w < 0)
+				w = wc > 0xffff ? 8 : 7;
+		}
+		i += n ? n : 1;
+		if (col + w > cols) {
+			rows++;
+			col = 0;
+		}
+		col += w;
+		if (col >= cols) {
+			rows++;
+			col = 0;
+		}
+	}
+	return rows;
+}
+
+static bool put_out(void *arg, const char *p, size_t n)
+{
+	return queue_out(arg, p, n);
 }
 
 static void on_edit_line(char *line)
@@ -241,13 +380,18 @@ static void on_edit_line(char *line)
 		 * screen. */
 		struct winsize ws;
 		int cols = ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col ? ws.ws_col : 80;
-		int rows = ((int)strlen(PROMPT) + text_width(line) - 1) / cols + 1;
-		for (int i = 0; i < rows; i++)
+		for (int i = typed_rows(line, cols); i > 0; i--)
 			fputs("\033[A\r\033[K", stdout);
 		fflush(stdout);
-		size_t n = strlen(line);
-		if (!queue_out(c, line, n) || !queue_out(c, "\n", 1))
+		size_t n = strlen(line), mark = c->outlen;
+		bool ok = c->to_utf8 == (iconv_t)-1
+			      ? queue_out(c, line, n)
+			      : recode(c->to_utf8, line, n, false, "\xEF\xBF\xBD", put_out, c);
+		if (!ok || !queue_out(c, "\n", 1)) {
+			/* All of the line or nothing. */
+			c->outlen = mark;
 			errmsg("too much queued for %s: line not sent", c->target);
+		}
 		flush_out(c);
 	}
 	if (!c->done)
@@ -335,6 +479,7 @@ static void on_connected(struct loop *l, int fd, int err, const char *errtext, v
 		queue_out(c, line, strlen(line));
 	}
 	if (c->tty) {
+		tty_charset(c);
 		rl_catch_signals = 0;
 		rl_callback_handler_install(PROMPT, on_edit_line);
 		c->editing = true;
@@ -362,7 +507,8 @@ static const char connect_help[] =
     "terminal: a prompt with line editing and history, incoming lines shown\n"
     "above it; Ctrl-D or /quit leaves. Otherwise: stdin lines are sent, what\n"
     "arrives is printed, and it exits when the server has closed after EOF.\n"
-    "Incoming text is always stripped of control characters.\n"
+    "Incoming text is always stripped of control characters. A terminal is read\n"
+    "and written in the locale's character set (C: UTF-8); the server gets UTF-8.\n"
     "\n"
     "Options:\n"
     "  -U, --unix=PATH     connect to a Unix socket (@NAME: abstract)\n"
@@ -388,6 +534,7 @@ int chat_connect(int argc, char **argv)
 	struct client *c = &cl;
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
+	c->to_utf8 = c->from_utf8 = (iconv_t)-1;
 	const char *color = "auto";
 	struct sock_endpoint ep = {.socktype = SOCK_STREAM};
 	int o;
@@ -483,5 +630,6 @@ int chat_connect(int argc, char **argv)
 		connector_cancel(c->cn);
 	loop_io(c->loop, 0, 0, NULL, NULL);
 	loop_free(c->loop);
+	tty_charset_close(c);
 	return c->status;
 }

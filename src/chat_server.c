@@ -524,6 +524,18 @@ static const char *const help_lines[] = {
     "***   //TEXT            a line that starts with /",
 };
 
+/* Every command answers: one given too little, or more than it takes, gets
+ * its usage line rather than silence or acting on part of the line. */
+static void send_usage(struct client *c, const char *form)
+{
+	sendf(c, "*** usage: %s", form);
+}
+
+static bool has_space(const char *s, size_t len)
+{
+	return memchr(s, ' ', len) != NULL;
+}
+
 static void handle_line(struct client *c, const char *raw, size_t rawlen, bool cut)
 {
 	struct server *s = c->srv;
@@ -543,28 +555,42 @@ static void handle_line(struct client *c, const char *raw, size_t rawlen, bool c
 			  p.arg);
 		return;
 	case CHAT_ME:
-		if (p.arglen == 0)
+		if (p.arglen == 0) {
+			send_usage(c, "/me TEXT");
 			return;
+		}
 		room_send(s, c->room, c->echo ? NULL : c, "* %s %.*s", c->nick, (int)p.arglen,
 			  p.arg);
 		return;
 	case CHAT_NICK:
-		do_nick(c, p.arg, p.arglen);
+		if (has_space(p.arg, p.arglen))
+			send_usage(c, "/nick NAME");
+		else
+			do_nick(c, p.arg, p.arglen);
 		return;
 	case CHAT_JOIN:
-		do_join(c, p.arg, p.arglen);
+		if (has_space(p.arg, p.arglen))
+			send_usage(c, "/join ROOM");
+		else
+			do_join(c, p.arg, p.arglen);
 		return;
 	case CHAT_WHO:
-		send_who(c, c->room);
+		if (p.arglen)
+			send_usage(c, "/who");
+		else
+			send_who(c, c->room);
 		return;
 	case CHAT_ROOMS:
-		send_rooms(c);
+		if (p.arglen)
+			send_usage(c, "/rooms");
+		else
+			send_rooms(c);
 		return;
 	case CHAT_MSG: {
 		char name[CHAT_NAME_MAX + 1];
 		struct client *to = NULL;
 		if (p.arglen == 0 || p.arg2len == 0) {
-			sendf(c, "*** usage: /msg NAME TEXT");
+			send_usage(c, "/msg NAME TEXT");
 			return;
 		}
 		if (p.arglen <= CHAT_NAME_MAX) {
@@ -587,7 +613,7 @@ static void handle_line(struct client *c, const char *raw, size_t rawlen, bool c
 		else if (p.arglen == 3 && strncasecmp(p.arg, "off", 3) == 0)
 			c->echo = false;
 		else
-			sendf(c, "*** usage: /echo on|off");
+			send_usage(c, "/echo on|off");
 		return;
 	case CHAT_HELP:
 		for (size_t i = 0; i < sizeof help_lines / sizeof help_lines[0]; i++)
@@ -913,8 +939,9 @@ static const char serve_help[] =
     "\n"
     "A chat room server for `sockctl chat connect`, nc or telnet: one line of\n"
     "UTF-8 text is one message; /help lists the commands. Binds 127.0.0.1\n"
-    "unless ADDRESS is given; port 0 picks a free port. The room is shown on\n"
-    "stdout; lines typed on stdin are posted to every room as @server.\n"
+    "unless ADDRESS is given (\"*\" or :: for all, IPv4 and IPv6; 0.0.0.0 for all\n"
+    "IPv4); port 0 picks a free port. The room is shown on stdout; lines typed\n"
+    "on stdin are posted to every room as @server.\n"
     "\n"
     "Options:\n"
     "  -U, --unix=PATH         listen on a Unix socket (@NAME: abstract)\n"

@@ -23,8 +23,8 @@ static const char help[] =
     "usage: sockctl http serve [options] [[ADDRESS] PORT]\n"
     "\n"
     "Serve a directory over HTTP/1.1 (GET, HEAD; PUT with --upload) on\n"
-    "127.0.0.1:8000 unless an address and port are given. The access log goes\n"
-    "to stdout.\n"
+    "127.0.0.1:8000 unless an address and port are given (\"*\" or :: for all,\n"
+    "IPv4 and IPv6; 0.0.0.0 for all IPv4). The access log goes to stdout.\n"
     "\n"
     "Options:\n"
     "  -d, --dir=DIR             directory to serve (default .)\n"
@@ -426,8 +426,9 @@ int cmd_http_serve(int argc, char **argv)
 			goto out;
 		}
 		if (me > 0) {
-			close(s.lfd);
-			s.lfd = workers_listen_again(&bound, lo.backlog, err, sizeof err);
+			int first = s.lfd;
+			s.lfd = workers_listen_again(first, &bound, lo.backlog, err, sizeof err);
+			close(first);
 			if (s.lfd < 0) {
 				errmsg("http serve: %s", err);
 				goto out;

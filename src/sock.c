@@ -64,6 +64,12 @@ bool sock_unix_addr(const char *path, struct sock_addr *out)
 	return true;
 }
 
+/* "*" and "" mean every address. */
+static bool is_wildcard(const char *host)
+{
+	return host && (*host == '\0' || strcmp(host, "*") == 0);
+}
+
 int sock_resolve(const struct sock_endpoint *ep, bool passive, struct addrinfo **res, char *err,
 		 size_t errlen)
 {
@@ -102,7 +108,7 @@ int sock_resolve(const struct sock_endpoint *ep, bool passive, struct addrinfo *
 	if (!host) {
 		/* Listeners bind loopback unless told otherwise. */
 		host = ep->family == AF_INET6 ? "::1" : "127.0.0.1";
-	} else if (*host == '\0' || strcmp(host, "*") == 0) {
+	} else if (is_wildcard(host)) {
 		host = NULL;
 		hints.ai_flags |= AI_PASSIVE;
 	}
@@ -166,15 +172,50 @@ static void unlink_stale_unix(const struct sock_addr *sa, int socktype)
 	close(fd);
 }
 
+/* Reorders a getaddrinfo list: its IPv6 entries first. */
+static struct addrinfo *ipv6_first(struct addrinfo *res)
+{
+	struct addrinfo *v6 = NULL, **v6end = &v6, *other = NULL, **otherend = &other;
+	for (struct addrinfo *ai = res, *next; ai; ai = next) {
+		next = ai->ai_next;
+		ai->ai_next = NULL;
+		if (ai->ai_family == AF_INET6) {
+			*v6end = ai;
+			v6end = &ai->ai_next;
+		} else {
+			*otherend = ai;
+			otherend = &ai->ai_next;
+		}
+	}
+	*v6end = other;
+	return v6;
+}
+
+/* The errors of a kernel without IPv6 (built without it, ipv6.disable=1). */
+static bool ipv6_missing(int e)
+{
+	return e == EAFNOSUPPORT || e == EPROTONOSUPPORT || e == EADDRNOTAVAIL;
+}
+
 int sock_listen(const struct sock_endpoint *ep, const struct sock_listen_opts *o,
 		struct sock_addr *bound, char *err, size_t errlen)
 {
 	struct addrinfo *res;
 	if (sock_resolve(ep, true, &res, err, errlen) < 0)
 		return -1;
+	/* A wildcard listens on both families with one socket: the IPv6 one
+	 * (below, IPV6_V6ONLY off) also takes IPv4 peers, as ::ffff:a.b.c.d.
+	 * getaddrinfo lists 0.0.0.0 first; that socket is the fallback for
+	 * a kernel without IPv6, not for any other failure (a port taken on
+	 * IPv6 must not quietly become an IPv4-only listener). */
+	bool wild = is_wildcard(ep->host) && ep->family == AF_UNSPEC;
+	if (wild)
+		res = ipv6_first(res);
 	int fd = -1, saved = 0;
 	char where[SOCK_ADDRSTRLEN];
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		if (fd < 0 && saved && wild && !ipv6_missing(saved))
+			break;
 		sock_addr_str(ai->ai_addr, ai->ai_addrlen, where, sizeof where);
 		fd = sock_socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
 		if (fd < 0) {
@@ -191,10 +232,12 @@ int sock_listen(const struct sock_endpoint *ep, const struct sock_listen_opts *o
 				fd = -1;
 				continue;
 			}
+			/* "::" (and "*") take IPv4 peers too, whatever the
+			 * system default (net.ipv6.bindv6only); -6 asks for
+			 * IPv6 alone. */
+			int v6only = ep->family == AF_INET6;
 			if (ai->ai_family == AF_INET6)
-				/* "::" means IPv6 only here; -4/-6 and explicit
-				 * addresses pick the family. */
-				setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+				setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
 		} else {
 			struct sock_addr sa;
 			memcpy(&sa.ss, ai->ai_addr, ai->ai_addrlen);
@@ -325,11 +368,24 @@ static void escape_path(const char *p, size_t n, char *buf, size_t buflen)
 	buf[o] = '\0';
 }
 
+/* An IPv4 peer of a dual-stack socket, ::ffff:a.b.c.d. */
+static bool v4mapped(const struct sockaddr *sa)
+{
+	return sa->sa_family == AF_INET6 &&
+	       IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+}
+
 void sock_addr_parts(const struct sockaddr *sa, socklen_t len, char *host, size_t hostlen,
 		     char *port, size_t portlen)
 {
 	host[0] = port[0] = '\0';
-	if (sa->sa_family == AF_INET) {
+	if (v4mapped(sa)) {
+		/* Shown, logged and exported as the IPv4 address it is, like
+		 * a peer of an IPv4 socket; --allow/--deny match it so too. */
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET, in6->sin6_addr.s6_addr + 12, host, (socklen_t)hostlen);
+		snprintf(port, portlen, "%u", ntohs(in6->sin6_port));
+	} else if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
 		inet_ntop(AF_INET, &in->sin_addr, host, (socklen_t)hostlen);
 		snprintf(port, portlen, "%u", ntohs(in->sin_port));
@@ -363,7 +419,7 @@ const char *sock_addr_str(const struct sockaddr *sa, socklen_t len, char *buf, s
 {
 	char host[SOCK_ADDRSTRLEN], port[8];
 	sock_addr_parts(sa, len, host, sizeof host, port, sizeof port);
-	if (sa->sa_family == AF_INET)
+	if (sa->sa_family == AF_INET || v4mapped(sa))
 		snprintf(buf, buflen, "%s:%s", host, port);
 	else if (sa->sa_family == AF_INET6)
 		snprintf(buf, buflen, "[%s]:%s", host, port);

@@ -51,7 +51,11 @@ int sock_socket(int family, int socktype, int protocol);
 void sock_set_nonblock(int fd, bool on);
 
 /* Binds and (for streams) listens; SO_REUSEADDR on. For Unix paths a
- * stale socket file nobody listens on is replaced. Returns the fd or -1. */
+ * stale socket file nobody listens on is replaced. Returns the fd or -1.
+ * Addresses: "::" is one dual-stack socket (IPV6_V6ONLY off) that takes
+ * IPv4 peers too; "*" and "" are the same socket, or 0.0.0.0 on a kernel
+ * without IPv6; "0.0.0.0" is IPv4 only; with family AF_INET6 (-6) an IPv6
+ * socket is IPv6 only. */
 struct sock_listen_opts {
 	int backlog;
 	bool reuseport;
@@ -76,7 +80,9 @@ int sock_connect_result(int fd);
 /* accept4 with non-blocking and close-on-exec; -1 with errno. */
 int sock_accept(int lfd, struct sock_addr *peer);
 
-/* "127.0.0.1:80", "[::1]:80", "/path", "@abstract", "(unnamed)". */
+/* "127.0.0.1:80", "[::1]:80", "/path", "@abstract", "(unnamed)". An
+ * IPv4-mapped IPv6 address (an IPv4 peer of a dual-stack listener) is
+ * shown as IPv4: "127.0.0.1:80", and so are its parts below. */
 const char *sock_addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t buflen);
 /* The host part and the port alone (for environment variables). */
 void sock_addr_parts(const struct sockaddr *sa, socklen_t len, char *host, size_t hostlen,

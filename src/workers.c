@@ -157,16 +157,22 @@ void workers_free(struct workers *w)
 	w->ready_pipe[0] = w->ready_pipe[1] = -1;
 }
 
-int workers_listen_again(const struct sock_addr *bound, int backlog, char *err, size_t errlen)
+int workers_listen_again(int like, const struct sock_addr *bound, int backlog, char *err,
+			 size_t errlen)
 {
 	char where[SOCK_ADDRSTRLEN];
 	const struct sockaddr *sa = (const struct sockaddr *)&bound->ss;
 	int fd = sock_socket(sa->sa_family, SOCK_STREAM, 0);
-	int one = 1;
+	int one = 1, v6only = 1;
+	socklen_t optlen = sizeof v6only;
+	/* The same IPV6_V6ONLY as the first listener: a dual-stack "::"
+	 * must stay one in every worker, or IPv4 peers reach only one. */
+	if (sa->sa_family == AF_INET6)
+		getsockopt(like, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &optlen);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
 	    (sa->sa_family == AF_INET6 &&
-	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0) ||
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) < 0) ||
 	    bind(fd, sa, bound->len) < 0 || listen(fd, backlog > 0 ? backlog : SOMAXCONN) < 0) {
 		int e = errno;
 		if (fd >= 0)

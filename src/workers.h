@@ -31,8 +31,10 @@ int workers_wait(struct workers *w);
 void workers_free(struct workers *w);
 
 /* Another listener on an address already bound with SO_REUSEPORT (use
- * the bound address, so port 0 resolves to the same port). Returns the
- * fd or -1 with err filled. */
-int workers_listen_again(const struct sock_addr *bound, int backlog, char *err, size_t errlen);
+ * the bound address, so port 0 resolves to the same port), with the
+ * IPV6_V6ONLY of the listener like (still open). Returns the fd or -1 with
+ * err filled. */
+int workers_listen_again(int like, const struct sock_addr *bound, int backlog, char *err,
+			 size_t errlen);
 
 #endif

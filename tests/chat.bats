@@ -251,3 +251,46 @@ EOF
 	assert_success
 	[[ $output == *"usage: sockctl http serve"* ]]
 }
+
+@test "chat: every command answers, also with missing or extra arguments" {
+	chat_serve srv
+	nc_join bob bob
+	nc_join tx tx
+	say tx "/me" "/me   " "/msg" "/msg bob" "/msg bob   " "/nick" "/nick a b" \
+		"/join" "/join a b" "/who lobby" "/rooms all" "/echo" "/echo maybe" \
+		"/help me" "/" "/msg tx done"
+	sees tx "*tx* done"
+	# One answer per command, in order (/help's is the whole list).
+	run sed -n '/you are now tx/,$p' "$BATS_TEST_TMPDIR/tx.out"
+	local help
+	help=$(grep -c '^\*\*\*   ' <<<"$output")
+	[ "$help" -ge 9 ]
+	run grep -v '^\*\*\*   ' <<<"$output"
+	assert_output - <<'OUT'
+*** you are now tx
+*** usage: /me TEXT
+*** usage: /me TEXT
+*** usage: /msg NAME TEXT
+*** usage: /msg NAME TEXT
+*** usage: /msg NAME TEXT
+*** you are tx
+*** usage: /nick NAME
+*** you are in lobby
+*** usage: /join ROOM
+*** usage: /who
+*** usage: /rooms
+*** usage: /echo on|off
+*** usage: /echo on|off
+*** commands:
+*** unknown command / (try /help)
+*tx* done
+-> *tx* done
+OUT
+	# Nothing of it reached the room, and tx kept its name and room.
+	say bob "/who"
+	sees bob "*** in lobby: "
+	run grep -F "*** in lobby:" "$BATS_TEST_TMPDIR/bob.out"
+	[[ " ${output#*: } " == *" bob "* && " ${output#*: } " == *" tx "* ]]
+	run grep -E '^\* |^<tx>' "$BATS_TEST_TMPDIR/bob.out"
+	[ -z "$output" ]
+}
