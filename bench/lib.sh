@@ -42,6 +42,9 @@ need() {
 bg() {
 	local name=$1
 	shift
+	# The redirections below truncate in the child, after the fork: until
+	# then wait_ready could read the last server's line under this name.
+	: >"$TMP/$name.err"
 	"$@" >"${BG_STDOUT:-$TMP/$name.out}" 2>"$TMP/$name.err" &
 	_pids+=("$!")
 	printf -v "${name}_pid" %s "$!"
