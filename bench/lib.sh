@@ -121,7 +121,7 @@ now() { echo "$EPOCHREALTIME"; }
 median() {
 	printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {
 		if (NR == 0) print "nan"; else if (NR % 2) print v[(NR+1)/2];
-		else printf "%.4g\n", (v[NR/2]+v[NR/2+1])/2 }'
+		else printf "%.10g\n", (v[NR/2]+v[NR/2+1])/2 }'
 }
 
 # ratio A B: A/B with two decimals.
@@ -165,3 +165,9 @@ tree_cpu_ticks() {
 	echo "$t"
 }
 
+# cpu_ns PID: CPU nanoseconds (user+sys) used by the threads of PID that
+# are alive: /proc/PID/task/*/schedstat. /proc/PID/stat counts the same
+# in clock ticks (10 ms), too coarse for runs of a few tens of ms.
+cpu_ns() {
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ t += $1 } END { printf "%.0f\n", t }'
+}
