@@ -372,6 +372,16 @@ static uint32_t send_limit(void)
 	return lim < g.nlines ? (uint32_t)lim : g.nlines;
 }
 
+/* A shut window counts as open again once a quarter of it is free (or all
+ * that is left to send): a sender that dribbles a line at a time makes a
+ * server that relays whatever each read got (ncat) pay per line, not per
+ * chunk. */
+static bool window_reopened(void)
+{
+	uint32_t step = window / 4 + 1, left = g.nlines - sent_lines;
+	return send_limit() >= sent_lines + (step < left ? step : left);
+}
+
 /* Writes burst lines while the socket takes them. */
 static void pump(struct peer *p)
 {
@@ -591,7 +601,7 @@ int main(int argc, char **argv)
 			if (!sender_gone)
 				watch(EPOLL_CTL_MOD, snd, sid, EPOLLIN | EPOLLOUT);
 		}
-		if (phase == BURST && sender_blocked && !sender_gone && send_limit() > sent_lines) {
+		if (phase == BURST && sender_blocked && !sender_gone && window_reopened()) {
 			sender_blocked = false;
 			watch(EPOLL_CTL_MOD, snd, sid, EPOLLIN | EPOLLOUT);
 		}

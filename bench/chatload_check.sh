@@ -8,7 +8,7 @@
 # any verdict is not the expected one.
 #
 #   bench/chatload_check.sh             # 20 receivers x 2000 lines
-#   CLIENTS=200 COUNT=20000 bench/chatload_check.sh
+#   CLIENTS=200 COUNT=20000 bench/chatload_check.sh  (relays: 20 x 2000)
 # shellcheck source=bench/lib.sh disable=SC2154,SC2034,SC2086 # set by lib.sh; word lists
 . "$(dirname "$0")/lib.sh"
 need ncat python3
@@ -102,7 +102,7 @@ p=$(free_port)
 BG_STDOUT=/dev/null bg ncat ncat --chat -m 1000 -l 127.0.0.1 "$p"
 wait_listen "$p"
 idle=$(open_fds "$ncat_pid")
-check "ncat --chat (tags inside lines)" "complete=yes order=ok" "$p" -w 0
+check "ncat --chat (tags inside lines)" "complete=yes order=ok" "$p" -w 0 -W 1000
 # ncat must close the last run's sockets before a client joins: it exits
 # when getpeername fails on a reset one while it announces the newcomer.
 wait_fds "$ncat_pid" "$idle" 10
@@ -121,7 +121,8 @@ for mode in drop swap damage stop; do
 	damage) want="complete=no order=bad" ;;
 	stop) want="complete=no order=ok" ;;
 	esac
-	check "relay that does $mode" "$want" "$p" -w 0 -t 5
+	# python is slow: its own small run (a later -c and -n win)
+	check "relay that does $mode" "$want" "$p" -w 0 -t 5 -c 20 -n 2000
 done
 server discard "$SOCKCTL" serve -k --discard 0
 check "sockctl serve -k --discard" "complete=no order=ok" "$port" -w 0 -t 3
