@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loadgen.h"
+
 struct conn {
 	int fd;
 	size_t got; /* bytes of the current echo received */
@@ -28,19 +30,6 @@ struct conn {
 };
 
 static size_t msz = 64;
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "echoload: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static void fill(char *m, unsigned id, unsigned seq)
 {
@@ -95,7 +84,9 @@ static void open_idle(const struct sockaddr_in *a, int *idle, int nidle)
 				}
 				fill(m, (unsigned)(b + i), 0);
 				if (memcmp(m + got[i], r, (size_t)k)) {
-					fprintf(stderr, "echoload: idle connection %d: echo differs\n", b + i);
+					fprintf(stderr,
+						"echoload: idle connection %d: echo differs\n",
+						b + i);
 					exit(1);
 				}
 				got[i] += (size_t)k;
@@ -108,31 +99,32 @@ static void open_idle(const struct sockaddr_in *a, int *idle, int nidle)
 	}
 }
 
-/* Closes with a reset rather than a FIN: back-to-back runs would otherwise
- * leave tens of thousands of loopback ports in TIME_WAIT. */
-static void abort_close(int fd)
-{
-	struct linger lg = {.l_onoff = 1, .l_linger = 0};
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-	close(fd);
-}
-
 int main(int argc, char **argv)
 {
 	int nconn = 50, nidle = 0, opt;
 	double secs = 3;
 	while ((opt = getopt(argc, argv, "c:t:s:i:")) != -1) {
 		switch (opt) {
-		case 'c': nconn = atoi(optarg); break;
-		case 't': secs = atof(optarg); break;
-		case 's': msz = (size_t)atoi(optarg); break;
-		case 'i': nidle = atoi(optarg); break;
-		default: goto usage;
+		case 'c':
+			nconn = atoi(optarg);
+			break;
+		case 't':
+			secs = atof(optarg);
+			break;
+		case 's':
+			msz = (size_t)atoi(optarg);
+			break;
+		case 'i':
+			nidle = atoi(optarg);
+			break;
+		default:
+			goto usage;
 		}
 	}
 	if (optind + 1 != argc || nconn < 1 || secs <= 0 || msz < 1 || msz > 4096 || nidle < 0) {
 	usage:
-		fprintf(stderr, "usage: echoload [-c N] [-t SECS] [-s SIZE<=4096] [-i IDLE] PORT\n");
+		fprintf(stderr,
+			"usage: echoload [-c N] [-t SECS] [-s SIZE<=4096] [-i IDLE] PORT\n");
 		return 2;
 	}
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -177,7 +169,8 @@ int main(int argc, char **argv)
 			if (got < 0 && (errno == EAGAIN || errno == EINTR))
 				continue;
 			if (got <= 0) {
-				fprintf(stderr, "echoload: connection %u: %s after %llu round trips\n", id,
+				fprintf(stderr,
+					"echoload: connection %u: %s after %llu round trips\n", id,
 					got ? strerror(errno) : "closed by the server", trips);
 				return 1;
 			}
@@ -201,7 +194,7 @@ int main(int argc, char **argv)
 		abort_close(c[i].fd);
 	for (int i = 0; i < nidle; i++)
 		abort_close(idle[i]);
-	printf("rate %.0f conns %d idle %d seconds %.2f roundtrips %llu\n", (double)trips / t, nconn,
-	       nidle, t, trips);
+	printf("rate %.0f conns %d idle %d seconds %.2f roundtrips %llu\n", (double)trips / t,
+	       nconn, nidle, t, trips);
 	return 0;
 }

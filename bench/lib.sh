@@ -37,11 +37,15 @@ need() {
 [ -x "$SOCKCTL" ] || die "no sockctl binary at $SOCKCTL (build first, or set SOCKCTL)"
 
 # bg NAME CMD...: starts CMD in the background (stdout/stderr to
-# $TMP/NAME.out, .err); its pid goes to $NAME_pid and is killed at exit.
+# $TMP/NAME.out, .err; BG_STDOUT=FILE bg ...: stdout to FILE); its pid goes
+# to $NAME_pid and is killed at exit.
 bg() {
 	local name=$1
 	shift
-	"$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+	# The redirections below truncate in the child, after the fork: until
+	# then wait_ready could read the last server's line under this name.
+	: >"$TMP/$name.err"
+	"$@" >"${BG_STDOUT:-$TMP/$name.out}" 2>"$TMP/$name.err" &
 	_pids+=("$!")
 	printf -v "${name}_pid" %s "$!"
 }
@@ -93,13 +97,31 @@ wait_pid() {
 	return 124
 }
 
+# wait_fds PID N SECS: waits until PID holds at most N open descriptors
+# (a server has closed what the last run left it), at most SECS.
+wait_fds() {
+	local i
+	for ((i = 0; i < $3 * 100; i++)); do
+		kill -0 "$1" 2>/dev/null || return 1
+		[ "$(open_fds "$1")" -le "$2" ] && return 0
+		sleep 0.01
+	done
+	return 124
+}
+
+# open_fds PID: how many descriptors PID holds.
+open_fds() {
+	local f=(/proc/"$1"/fd/*)
+	echo "${#f[@]}"
+}
+
 now() { echo "$EPOCHREALTIME"; }
 
 # median V...: the median of the numbers given.
 median() {
 	printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {
 		if (NR == 0) print "nan"; else if (NR % 2) print v[(NR+1)/2];
-		else printf "%.4g\n", (v[NR/2]+v[NR/2+1])/2 }'
+		else printf "%.10g\n", (v[NR/2]+v[NR/2+1])/2 }'
 }
 
 # ratio A B: A/B with two decimals.
@@ -110,12 +132,15 @@ machine() {
 	echo "# $(date -u '+%F %T') UTC, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
-# build_tools: compiles the reference echo server and the load generator
-# into $TMP (cc -O2).
+# build_tools [NAME...]: compiles bench/NAME.c into $TMP/NAME (cc -O2);
+# by default the reference echo server and the echo load generator.
 build_tools() {
+	local t tools=("$@")
+	[ $# -gt 0 ] || tools=(echo_ref echoload)
 	need cc
-	cc -O2 -o "$TMP/echo_ref" "$BENCH_DIR/echo_ref.c" || die "cannot build echo_ref"
-	cc -O2 -o "$TMP/echoload" "$BENCH_DIR/echoload.c" || die "cannot build echoload"
+	for t in "${tools[@]}"; do
+		cc -O2 -o "$TMP/$t" "$BENCH_DIR/$t.c" || die "cannot build $t"
+	done
 }
 
 # Where the server and the load generator run: one core each, so they do
@@ -138,4 +163,11 @@ tree_cpu_ticks() {
 		t=$((t + $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$c/stat" 2>/dev/null || echo 0)))
 	done
 	echo "$t"
+}
+
+# cpu_ns PID: CPU nanoseconds (user+sys) used by the threads of PID that
+# are alive: /proc/PID/task/*/schedstat. /proc/PID/stat counts the same
+# in clock ticks (10 ms), too coarse for runs of a few tens of ms.
+cpu_ns() {
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ t += $1 } END { printf "%.0f\n", t }'
 }

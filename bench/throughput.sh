@@ -9,6 +9,12 @@
 #
 #   bench/throughput.sh            # 2 GiB, zero-filled file then random file
 #   SIZE_MIB=512 REPEAT=5 FILES=zero bench/throughput.sh
+#   BASELINE=/tmp/old/sockctl bench/throughput.sh
+#
+# BASELINE=path/to/older/sockctl measures that binary too (both ends, with
+# and without --no-zero-copy), each run beside the new binary's (which
+# goes first alternates between repeats); its rows and ratios, and the
+# ratios new/baseline, are printed with the others.
 #
 # Targets: sockctl >= 2x OpenBSD nc and >= 1.0x socat -b 1048576.
 # Default socat is ~10x slower than the rest: it moves SLOW_MIB (default
@@ -32,12 +38,14 @@ children_cpu() {
 # commands. Prints "GiB/s CPU-s/GiB". Runs in a $(...) subshell, so times
 # counts only what it starts.
 xfer() {
-	local in=$1 bytes=$2 srv=$3 cli=$4 p sp t0 t1 c0 c1 rc
+	local in=$1 bytes=$2 srv=$3 cli=$4 p sp t0 t1 c0 c1 rc ours=
+	[[ $srv == "$S "* || (-n ${BASELINE:-} && $srv == "$BASELINE "*) ]] && ours=1
 	p=$(free_port)
+	: >"$TMP/srv.err" # truncated in the child only after the fork
 	eval "timeout 120 ${srv//PORT/$p}" </dev/null >/dev/null 2>"$TMP/srv.err" &
 	sp=$!
 	_pids+=("$sp")
-	if [[ $srv == *sockctl* ]]; then
+	if [ -n "$ours" ]; then
 		srv_pid=$sp
 		wait_ready srv
 		p=$port
@@ -51,7 +59,7 @@ xfer() {
 	wait "$sp" || die "server failed: $srv: $(cat "$TMP/srv.err")"
 	t1=$(now)
 	children_cpu c1
-	if [[ $srv == *sockctl* ]]; then
+	if [ -n "$ours" ]; then
 		rc=$(sed -n 's/.*received \([0-9]*\) bytes.*/\1/p' "$TMP/srv.err")
 		[ "$rc" = "$bytes" ] || die "sockctl serve received ${rc:-?} of $bytes bytes"
 	fi
@@ -82,6 +90,16 @@ SRV=("$S serve -v 0" "$S serve -v --no-zero-copy 0" "nc -l 127.0.0.1 PORT"
 CLI=("$S connect 127.0.0.1 PORT" "$S connect --no-zero-copy 127.0.0.1 PORT"
 	"nc -N 127.0.0.1 PORT" "socat -u -b 1048576 STDIN TCP:127.0.0.1:PORT"
 	"socat -u STDIN TCP:127.0.0.1:PORT")
+# The baseline at 6 and 7 (5 is iperf3's), the same as 0 and 1.
+IPERF=5 ORDER=(0 1 2 3 4) SHOWN=(0 1 2 3 4 5) LW=22 # LW: width of the names in the ratios
+if [ -n "${BASELINE:-}" ]; then
+	[ -x "$BASELINE" ] || die "BASELINE=$BASELINE is not an executable"
+	B=$BASELINE
+	NAMES[6]="baseline" NAMES[7]="baseline --no-zero-copy"
+	SRV[6]="$B serve -v 0" SRV[7]="$B serve -v --no-zero-copy 0"
+	CLI[6]="$B connect 127.0.0.1 PORT" CLI[7]="$B connect --no-zero-copy 127.0.0.1 PORT"
+	ORDER=(0 6 1 7 2 3 4) SHOWN=(0 1 6 7 2 3 4 5) LW=23
+fi
 
 run_file() {
 	local f=$1 label=$2 i r k out
@@ -91,8 +109,11 @@ run_file() {
 	echo
 	echo "== $label: $SIZE_MIB MiB file -> TCP loopback -> /dev/null (median of $REPEAT)"
 	for ((r = 0; r < REPEAT; r++)); do
-		# Interleaved, so a burst of load from elsewhere hits all alike.
-		for i in "${!NAMES[@]}"; do
+		# Interleaved, so a burst of load from elsewhere hits all alike;
+		# odd repeats run the baseline before the new binary.
+		order=("${ORDER[@]}")
+		((r % 2)) && [ -n "${BASELINE:-}" ] && order=(6 0 7 1 2 3 4)
+		for i in "${order[@]}"; do
 			if [ "$i" = 4 ]; then
 				out=$(xfer "$f.small" $((SLOW_MIB * 1048576)) "${SRV[$i]}" "${CLI[$i]}") || exit 1
 			else
@@ -101,28 +122,37 @@ run_file() {
 			gb[i]+="${out% *} " cpu[i]+="${out#* } "
 		done
 		out=$(iperf_gibs $((SIZE_MIB * 1048576))) || exit 1
-		gb[5]+="${out% *} " cpu[5]+="${out#* } "
+		gb[IPERF]+="${out% *} " cpu[IPERF]+="${out#* } "
 	done
-	local -a mg mc
-	local -a names=("${NAMES[@]}" "iperf3 -l 1M (mem->mem)")
+	local -a mg mc names
+	for k in "${!NAMES[@]}"; do names[k]=${NAMES[k]}; done # keeps the gaps, unlike (...)
+	names[IPERF]="iperf3 -l 1M (mem->mem)"
 	printf '  %-26s %7s %11s   %s\n' tool GiB/s CPU-s/GiB "runs (GiB/s)"
-	for k in 0 1 2 3 4 5; do
+	for k in "${SHOWN[@]}"; do
 		mg[k]=$(median ${gb[k]}) mc[k]=$(median ${cpu[k]})
 		printf '  %-26s %7s %11s   %s\n' "${names[$k]}" "${mg[k]}" "${mc[k]}" "${gb[k]% }"
 	done
 	echo "  ratios of medians, GiB/s (CPU per GiB: peer/sockctl, > 1 means sockctl uses less):"
-	for k in 0 1; do
-		printf '    %-22s vs nc -N %5sx (cpu %5sx; target >= 2)  vs socat -b 1M %5sx (cpu %5sx; target >= 1.0)\n' \
-			"${NAMES[$k]}" "$(ratio "${mg[k]}" "${mg[2]}")" "$(ratio "${mc[2]}" "${mc[k]}")" \
+	for k in 0 1 ${BASELINE:+6 7}; do
+		printf '    %-*s vs nc -N %5sx (cpu %5sx; target >= 2)  vs socat -b 1M %5sx (cpu %5sx; target >= 1.0)\n' \
+			"$LW" "${NAMES[$k]}" "$(ratio "${mg[k]}" "${mg[2]}")" "$(ratio "${mc[2]}" "${mc[k]}")" \
 			"$(ratio "${mg[k]}" "${mg[3]}")" "$(ratio "${mc[3]}" "${mc[k]}")"
-		printf '    %-22s vs socat default %5sx   vs iperf3 -l 1M %5sx\n' "" \
-			"$(ratio "${mg[k]}" "${mg[4]}")" "$(ratio "${mg[k]}" "${mg[5]}")"
+		printf '    %-*s vs socat default %5sx   vs iperf3 -l 1M %5sx\n' "$LW" "" \
+			"$(ratio "${mg[k]}" "${mg[4]}")" "$(ratio "${mg[k]}" "${mg[IPERF]}")"
 	done
+	if [ -n "${BASELINE:-}" ]; then
+		echo "  sockctl / baseline, same run, GiB/s (CPU per GiB: baseline/sockctl, > 1 means sockctl uses less):"
+		for k in 0 1; do
+			printf '    %-*s %5sx (cpu %5sx)\n' "$LW" "${NAMES[$k]}" "$(ratio "${mg[k]}" "${mg[k + 6]}")" \
+				"$(ratio "${mc[k + 6]}" "${mc[k]}")"
+		done
+	fi
 	rm -f "$f.small"
 }
 
 machine
 echo "# $("$S" --version 2>&1 | head -1) at $S"
+[ -z "${BASELINE:-}" ] || echo "# baseline: $("$BASELINE" --version 2>&1 | head -1) at $BASELINE"
 for f in $FILES; do
 	case $f in
 	zero) src=/dev/zero label="zero-filled file" ;;
