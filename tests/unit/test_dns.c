@@ -194,6 +194,49 @@ static void test_message(void)
 	sb_free(&b);
 }
 
+static void test_wire(void)
+{
+	uint8_t w[300];
+	char back[DNS_PRES_MAX];
+	size_t off = 0;
+	ok(dns_name_to_wire("www.example", w, sizeof w) == 13 &&
+	       memcmp(w, "\003www\007example\000", 13) == 0,
+	   "a name in wire format");
+	ok(dns_name_to_wire("www.example.", w, sizeof w) == 13, "the final dot is optional");
+	ok(dns_name_to_wire(".", w, sizeof w) == 1 && w[0] == 0, "the root");
+	ok(dns_name_to_wire("a\\.b\\065.c", w, sizeof w) == 8 &&
+	       memcmp(w, "\004a.bA\001c\000", 8) == 0,
+	   "\\. and \\DDD escapes");
+	ok(dns_read_name(w, 8, &off, back, sizeof back) == 0 && strcmp(back, "a\\.bA.c.") == 0,
+	   "and back: %s", back);
+	char label[80], name[400];
+	memset(label, 'x', 64);
+	label[64] = '\0';
+	ok(dns_name_to_wire(label, w, sizeof w) < 0, "a 64-byte label is refused");
+	label[63] = '\0';
+	ok(dns_name_to_wire(label, w, sizeof w) == 65, "a 63-byte label is not");
+	snprintf(name, sizeof name, "%s.%s.%s.%s", label, label, label, label);
+	ok(dns_name_to_wire(name, w, sizeof w) < 0, "a name over 255 bytes is refused");
+	name[strlen(name) - 2] = '\0';
+	ok(dns_name_to_wire(name, w, sizeof w) == 255, "255 bytes is not");
+	ok(dns_name_to_wire("", w, sizeof w) < 0 && dns_name_to_wire("a..b", w, sizeof w) < 0 &&
+	       dns_name_to_wire(".a", w, sizeof w) < 0 && dns_name_to_wire("a\\", w, sizeof w) < 0 &&
+	       dns_name_to_wire("a\\25", w, sizeof w) < 0 &&
+	       dns_name_to_wire("a\\256", w, sizeof w) < 0,
+	   "empty labels and bad escapes are refused");
+	ok(dns_name_to_wire("www.example", w, 12) < 0, "too small a buffer");
+
+	struct dns_msg m;
+	int n = dns_query_build(w, sizeof w, 0xbeef, "Zone.Example", DNS_T_AXFR, false);
+	ok(n == 12 + 14 + 4 && dns_msg_init(&m, w, (size_t)n) == 0 && m.id == 0xbeef &&
+	       m.flags == 0 && m.count[0] == 1 && m.count[1] == 0 &&
+	       strcmp(m.qname, "Zone.Example.") == 0 && m.qtype == DNS_T_AXFR && m.qclass == 1,
+	   "an AXFR query");
+	n = dns_query_build(w, sizeof w, 1, "x", DNS_T_A, true);
+	ok(n > 0 && dns_msg_init(&m, w, (size_t)n) == 0 && m.flags == DNS_FLAG_RD, "RD");
+	ok(dns_query_build(w, sizeof w, 1, "a..b", DNS_T_A, true) < 0, "not a name");
+}
+
 int main(void)
 {
 	test_escapes();
@@ -201,5 +244,6 @@ int main(void)
 	test_types();
 	test_reverse();
 	test_message();
+	test_wire();
 	tap_done();
 }
