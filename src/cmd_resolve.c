@@ -1,7 +1,8 @@
 /* sockctl resolve: names, addresses, services and protocols, from the
  * system resolver or (--server) straight from DNS servers with c-ares on
- * our event loop. Every lookup is a job; jobs run concurrently (direct
- * DNS) and print in input order; the exit status is the worst outcome. */
+ * our event loop. Every lookup is a job (resolve_job.c: its status and
+ * failure lines); jobs run concurrently (direct DNS) and print in input
+ * order; the exit status is the worst outcome. */
 #include "config.h"
 
 #include <errno.h>
@@ -51,7 +52,8 @@ static const char help[] =
     "  --json               one JSON document (a line) per lookup\n"
     "\n"
     "Exit status: 0 all answered, 1 other failure, 2 usage, 3 NXDOMAIN (not\n"
-    "found), 4 no data, 5 server failure, 6 refused, 7 timeout or no answer.\n"
+    "found), 4 no data, 5 server failure, 6 refused, 7 no answer (timeout,\n"
+    "unreachable, or closed before the answer was complete).\n"
     "With several lookups the worst wins (1, then 7, 6, 5, 4, 3).\n";
 
 enum {
@@ -69,77 +71,6 @@ enum {
 	OPT_HOSTNAME,
 	OPT_FQDN,
 };
-
-const char *res_status_name(int status)
-{
-	switch (status) {
-	case RES_OK:
-		return "ok";
-	case RES_NXDOMAIN:
-		return "nxdomain";
-	case RES_NODATA:
-		return "nodata";
-	case RES_SERVFAIL:
-		return "servfail";
-	case RES_REFUSED:
-		return "refused";
-	case RES_TIMEOUT:
-		return "timeout";
-	}
-	return "error";
-}
-
-int res_worst(int a, int b)
-{
-	if (a == RES_FAIL || b == RES_FAIL)
-		return RES_FAIL;
-	return a > b ? a : b;
-}
-
-void put_query(struct sbuf *o, const struct job *j)
-{
-	dns_escape_host(o, j->arg ? j->arg : "");
-	if (j->qtype > 0) {
-		char t[16];
-		sb_printf(o, " %s", dns_type_name((uint16_t)j->qtype, t));
-	}
-}
-
-void job_json_head(struct job *j, const char *kind)
-{
-	struct sbuf q;
-	sb_init(&q);
-	dns_escape_host(&q, j->arg ? j->arg : "");
-	sb_puts(&j->out, "{\"query\":");
-	json_str(&j->out, sb_str(&q));
-	sb_free(&q);
-	sb_printf(&j->out, ",\"kind\":\"%s\",\"status\":\"%s\",\"exit\":%d", kind,
-		  res_status_name(j->status), j->status);
-}
-
-void job_fail(struct job *j, int status, const char *kind, const char *detail)
-{
-	j->status = status;
-	if (j->x->mode == OUT_JSON) {
-		job_json_head(j, kind);
-		sb_puts(&j->out, ",\"error\":");
-		json_str(&j->out, detail ? detail : res_status_name(status));
-		sb_puts(&j->out, "}\n");
-		return;
-	}
-	struct sbuf *o = j->x->mode == OUT_SHORT ? &j->err : &j->out;
-	if (j->x->mode == OUT_SHORT) {
-		if (j->x->quiet)
-			return;
-		sb_puts(o, "sockctl: resolve ");
-	} else
-		sb_puts(o, ";; ");
-	put_query(o, j);
-	sb_printf(o, ": %s", res_status_name(status));
-	if (detail)
-		sb_printf(o, " (%s)", detail);
-	sb_putc(o, '\n');
-}
 
 /* ---- direct DNS ---- */
 
@@ -180,24 +111,9 @@ static void dns_done(const struct rdns_result *res, void *arg)
 	struct run *r = (struct run *)j->x;
 	if (res->status == RDNS_ANSWER)
 		dns_format(j, res);
-	else if (res->status == RDNS_NOANSWER && j->x->mode == OUT_JSON) {
-		char t[16];
-		j->status = RES_TIMEOUT;
-		job_json_head(j, "dns");
-		sb_printf(&j->out,
-			  ",\"type\":\"%s\",\"server\":", dns_type_name((uint16_t)j->qtype, t));
-		json_str(&j->out, res->server);
-		sb_printf(&j->out,
-			  ",\"transport\":\"%s\",\"attempts\":%d,\"error\":", res->transport,
-			  res->attempts);
-		json_str(&j->out, res->errtext);
-		sb_puts(&j->out, "}\n");
-	} else if (res->status == RDNS_NOANSWER) {
-		char why[256];
-		snprintf(why, sizeof why, "%s; %d %s, last %s over %s", res->errtext, res->attempts,
-			 res->attempts == 1 ? "try" : "tries", res->server, res->transport);
-		job_fail(j, RES_TIMEOUT, "dns", why);
-	} else
+	else if (res->status == RDNS_NOANSWER)
+		dns_noanswer(j, res);
+	else
 		job_fail(j, RES_FAIL, "dns", res->errtext);
 	j->done = true;
 	r->inflight--;

@@ -1,5 +1,7 @@
-/* Shared between cmd_resolve.c (options, jobs, direct DNS output) and
- * resolve_sys.c (the system resolver and the local databases). */
+/* Shared between cmd_resolve.c (options, jobs, running them),
+ * resolve_job.c (a job's status and failure lines), resolve_sys.c (the
+ * system resolver and the local databases) and resolve_direct.c (direct
+ * DNS output). */
 #ifndef SOCKCTL_RESOLVE_H
 #define SOCKCTL_RESOLVE_H
 
@@ -26,7 +28,11 @@ struct job {
 	enum job_kind kind;
 	const char *arg; /* not owned: argv or the names read from -f */
 	int qtype;	 /* direct DNS */
-	int status;	 /* RES_* */
+	int status;	 /* RES_*: the exit status */
+	/* The status word when it says more than the exit status's own
+	 * ("unreachable" and "closed" are exit 7 as "timeout" is); NULL for
+	 * res_status_name(status). Static text. */
+	const char *label;
 	bool done;
 	struct sbuf out, err; /* for stdout and stderr, printed in input order */
 	struct resolve_ctx *x;
@@ -41,6 +47,8 @@ struct resolve_ctx {
 
 /* The status word used in output for an exit status. */
 const char *res_status_name(int status);
+/* A job's status word: its label, else res_status_name. */
+const char *job_status_word(const struct job *j);
 /* The worse of two outcomes: 1 (our own or the system's failure) is the
  * worst, then 7, 6, 5, 4, 3; 0 is the best. */
 int res_worst(int a, int b);
@@ -51,9 +59,11 @@ void job_fail(struct job *j, int status, const char *kind, const char *detail);
 /* Starts a JSON document {"query":...,"kind":...,"status":...,"exit":N */
 void job_json_head(struct job *j, const char *kind);
 
-/* Writes a job's output and status from a DNS response (direct DNS). */
+/* Writes a job's output and status from a DNS response (direct DNS), or
+ * from a query that got none. */
 struct rdns_result;
 void dns_format(struct job *j, const struct rdns_result *res);
+void dns_noanswer(struct job *j, const struct rdns_result *res);
 /* Writes the query ("www.example A") in presentation format. */
 void put_query(struct sbuf *o, const struct job *j);
 

@@ -1,4 +1,5 @@
-/* Direct DNS: a response as lines, data only or JSON, and its outcome. */
+/* Direct DNS: a response as lines, data only or JSON, and its outcome;
+ * a query that got no response. */
 #include "config.h"
 
 #include <stdio.h>
@@ -19,6 +20,43 @@ static int rcode_status(int rcode)
 	default: /* SERVFAIL, FORMERR, NOTIMP, ...: the server could not */
 		return RES_SERVFAIL;
 	}
+}
+
+/* Why no response came, as a status word for exit status 7. */
+static const char *noanswer_word(enum rdns_noanswer why)
+{
+	switch (why) {
+	case RDNS_TIMEDOUT:
+		break;
+	case RDNS_UNREACHABLE:
+		return "unreachable";
+	case RDNS_CLOSED:
+		return "closed";
+	}
+	return "timeout";
+}
+
+void dns_noanswer(struct job *j, const struct rdns_result *res)
+{
+	char t[16];
+	j->label = noanswer_word(res->noanswer);
+	if (j->x->mode == OUT_JSON) {
+		j->status = RES_TIMEOUT;
+		job_json_head(j, "dns");
+		sb_printf(&j->out,
+			  ",\"type\":\"%s\",\"server\":", dns_type_name((uint16_t)j->qtype, t));
+		json_str(&j->out, res->server);
+		sb_printf(&j->out, ",\"transport\":\"%s\",\"attempts\":%d,\"tries\":%d,\"error\":",
+			  res->transport, res->attempts, res->tries);
+		json_str(&j->out, res->errtext);
+		sb_puts(&j->out, "}\n");
+		return;
+	}
+	char why[256];
+	snprintf(why, sizeof why, "%s; %d %s, last %s over %s%s", res->errtext, res->tries,
+		 res->tries == 1 ? "try" : "tries", res->server, res->transport,
+		 res->after_tc ? " after a truncated udp answer" : "");
+	job_fail(j, RES_TIMEOUT, "dns", why);
 }
 
 void dns_format(struct job *j, const struct rdns_result *res)

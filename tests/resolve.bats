@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # resolve --server: straight to a real DNS server (dnsmasq on loopback)
 # with every record type, and names that are missing, have no data, are
-# refused, fail (SERVFAIL) and time out.
+# refused, fail (SERVFAIL) and time out; misbehaving servers scripted in
+# tests/dns_peer.py.
 # sockctl: per-backend
 load helpers
 load dns-zone
@@ -16,8 +17,29 @@ teardown_file() {
 	dns_stop "$BATS_FILE_TMPDIR"
 }
 
+teardown() {
+	teardown_common
+}
+
 r() {
 	timeout "$T" "$SOCKCTL" resolve --server "$DNS" "$@"
+}
+
+rs() {
+	timeout "$T" "$SOCKCTL" resolve "$@"
+}
+
+# peer NAME MODE: starts tests/dns_peer.py MODE as NAME; $PEER is its
+# address (UDP and TCP).
+peer() {
+	start_bg "$1" "$PY" "$BATS_TEST_DIRNAME/dns_peer.py" "$2"
+	wait_ready "$1"
+	PEER=$addr
+}
+
+# A UDP port nothing listens on (ICMP port unreachable, TCP reset).
+closed_port() {
+	"$PY" -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 # JSON documents on stdout, one a line: prints FIELD=VALUE for the keys
@@ -234,4 +256,55 @@ for line in sys.stdin:
 	run --separate-stderr r -f "$BATS_TEST_TMPDIR/none"
 	assert_failure 1
 	[[ $stderr == *"none: No such file or directory"* ]]
+}
+
+@test "a query sent back to us (QR clear) is not the answer, over UDP and TCP" {
+	peer refl reflect
+	run rs --server "$PEER" --timeout 0.3 --tries 1 x.test
+	assert_failure 7
+	assert_output ";; x.test A: timeout (timed out; 1 try, last $PEER over udp)"
+	run rs --server "$PEER" --timeout 0.3 --tries 1 --tcp x.test
+	assert_failure 7
+	assert_output ";; x.test A: timeout (timed out; 1 try, last $PEER over tcp)"
+	# The query comes back first, then the real answer: the answer wins.
+	peer both reflect-answer
+	local tr
+	for tr in udp tcp; do
+		run --separate-stderr rs --server "$PEER" --timeout 2 --tries 1 --json x.test \
+			$([[ $tr == tcp ]] && echo --tcp)
+		assert_success
+		run jsonf status transport attempts answers.0.data <<<"$output"
+		assert_output "status=\"ok\" transport=\"$tr\" attempts=1 answers.0.data=\"192.0.2.99\""
+	done
+}
+
+@test "no answer says why: unreachable, closed without an answer, timeout; tries as --tries counts" {
+	# Truncated over UDP, then the TCP connection is accepted and closed.
+	peer tcclose tc-close
+	run rs --server "$PEER" --timeout 1 --tries 1 -t TXT x.test
+	assert_failure 7
+	assert_output ";; x.test TXT: closed (connection closed without an answer; 1 try, last $PEER over tcp after a truncated udp answer)"
+	run rs --server "$PEER" --timeout 1 --tries 2 --json x.test
+	assert_failure 7
+	run jsonf status exit transport attempts tries error <<<"$output"
+	assert_output 'status="closed" exit=7 transport="tcp" attempts=3 tries=2 error="connection closed without an answer"'
+	# Truncated over UDP, and nothing listens on the TCP port.
+	peer tcrefuse tc-refuse
+	run rs --server "$PEER" --timeout 1 --tries 1 x.test
+	assert_failure 7
+	assert_output ";; x.test A: unreachable (connection refused; 1 try, last $PEER over tcp after a truncated udp answer)"
+	# Nothing listens at all: ICMP port unreachable, a TCP reset.
+	local p
+	p=$(closed_port)
+	run rs --server "127.0.0.1:$p" --tries 1 --json x.test
+	assert_failure 7
+	run jsonf status exit transport attempts tries error <<<"$output"
+	assert_output 'status="unreachable" exit=7 transport="udp" attempts=1 tries=1 error="connection refused"'
+	run rs --server "127.0.0.1:$p" --tcp --tries 2 x.test
+	assert_failure 7
+	assert_output ";; x.test A: unreachable (connection refused; 2 tries, last 127.0.0.1:$p over tcp)"
+	# And a black hole still times out.
+	run rs --server "$DNS_HOLE" --timeout 0.2 --tries 1 x.test
+	assert_failure 7
+	assert_output ";; x.test A: timeout (timed out; 1 try, last $DNS_HOLE over udp)"
 }
