@@ -1,11 +1,12 @@
-/* Shared between cmd_resolve.c (options, jobs, running them),
- * resolve_job.c (a job's status and failure lines), resolve_sys.c (the
- * system resolver and the local databases) and resolve_direct.c (direct
- * DNS output). */
+/* Shared between cmd_resolve.c (options, operands, jobs), resolve_run.c
+ * (running them, output in order), resolve_job.c (a job's status and
+ * failure lines), resolve_sys.c (the system resolver and the local
+ * databases) and resolve_direct.c (direct DNS output). */
 #ifndef SOCKCTL_RESOLVE_H
 #define SOCKCTL_RESOLVE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "dns_fmt.h"
 
@@ -69,5 +70,12 @@ void put_query(struct sbuf *o, const struct job *j);
 
 /* Runs one job with the system resolver or the local databases. */
 void sys_run(struct job *j);
+
+/* Runs the jobs (with the system resolver when dopt is NULL, else
+ * straight from dopt's servers, parallel at once), prints each in input
+ * order, frees their output, and returns the worst exit status. */
+struct rdns_opts;
+int run_jobs(struct job *jobs, size_t njobs, const struct resolve_ctx *x,
+	     const struct rdns_opts *dopt, size_t parallel);
 
 #endif

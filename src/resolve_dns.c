@@ -74,25 +74,30 @@ static int64_t now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-bool rdns_parse_server(const char *s, struct rdns_server *out, char *err, size_t errlen)
+bool rdns_parse_server(const char *s, uint16_t default_port, struct rdns_server *out, char *err,
+		       size_t errlen)
 {
 	char host[64];
 	const char *port = NULL;
 	memset(out, 0, sizeof *out);
 	if (s[0] == '[') {
 		const char *close = strchr(s, ']');
-		if (!close || (close[1] != '\0' && close[1] != ':') ||
+		if (!close || (close[1] != '\0' && close[1] != ':' && close[1] != '#') ||
 		    (size_t)(close - s - 1) >= sizeof host)
 			goto bad;
 		memcpy(host, s + 1, (size_t)(close - s - 1));
 		host[close - s - 1] = '\0';
-		if (close[1] == ':')
+		if (close[1])
 			port = close + 2;
 	} else {
-		const char *colon = strchr(s, ':');
-		/* Two colons or more: a bare IPv6 address, no port. */
-		if (colon && strchr(colon + 1, ':'))
-			colon = NULL;
+		/* '#' never occurs in an address, so "::1#5353" is unambiguous. */
+		const char *colon = strchr(s, '#');
+		if (!colon) {
+			colon = strchr(s, ':');
+			/* Two colons or more: a bare IPv6 address, no port. */
+			if (colon && strchr(colon + 1, ':'))
+				colon = NULL;
+		}
 		size_t n = colon ? (size_t)(colon - s) : strlen(s);
 		if (n >= sizeof host)
 			goto bad;
@@ -101,7 +106,7 @@ bool rdns_parse_server(const char *s, struct rdns_server *out, char *err, size_t
 		if (colon)
 			port = colon + 1;
 	}
-	unsigned long p = 53;
+	unsigned long p = default_port;
 	if (port) {
 		char *end;
 		if (*port < '0' || *port > '9')
@@ -124,7 +129,7 @@ bool rdns_parse_server(const char *s, struct rdns_server *out, char *err, size_t
 		goto bad;
 	return true;
 bad:
-	snprintf(err, errlen, "invalid server '%s' (use IP, IP:PORT or [IPv6]:PORT)", s);
+	snprintf(err, errlen, "invalid server '%s' (use IP, IP:PORT, [IPv6]:PORT or IP#PORT)", s);
 	return false;
 }
 

@@ -69,8 +69,10 @@ typedef void (*rdns_cb)(const struct rdns_result *r, void *arg);
  * refused"). */
 enum rdns_noanswer rdns_sock_error(int e, const char **text);
 
-/* Parses "IP", "IP:PORT", "[IPv6]:PORT" (default port 53). */
-bool rdns_parse_server(const char *s, struct rdns_server *out, char *err, size_t errlen);
+/* Parses "IP", "IP:PORT", "[IPv6]:PORT", or "IP#PORT" as dnsmasq and
+ * drill write it (default_port when none is given). */
+bool rdns_parse_server(const char *s, uint16_t default_port, struct rdns_server *out, char *err,
+		       size_t errlen);
 
 struct rdns;
 struct rdns *rdns_new(struct loop *l, const struct rdns_opts *o, char *err, size_t errlen);

@@ -10,7 +10,8 @@ load dns-zone
 setup_file() {
 	command -v dnsmasq >/dev/null || skip "dnsmasq is not installed (dnsmasq-base)"
 	command -v dig >/dev/null || skip "dig is not installed (bind9-dnsutils)"
-	dns_start "$BATS_FILE_TMPDIR"
+	# Hosts named like record types, for the dig-style operands.
+	dns_start "$BATS_FILE_TMPDIR" "" --host-record=mx,192.0.2.80 --host-record=in,192.0.2.81
 }
 
 teardown_file() {
@@ -307,4 +308,87 @@ for line in sys.stdin:
 	run rs --server "$DNS_HOLE" --timeout 0.2 --tries 1 x.test
 	assert_failure 7
 	assert_output ";; x.test A: timeout (timed out; 1 try, last $DNS_HOLE over udp)"
+}
+
+@test "dig habits: @SERVER, +short, type words for the name before them or for all" {
+	run rs +short MX test "@$DNS"
+	assert_success
+	assert_output "10 mail.test."
+	run rs +short test MX www.test "@127.0.0.1#$DNS_PORT"
+	assert_success
+	assert_output $'10 mail.test.\n192.0.2.1'
+	run rs @127.0.0.1 -p "$DNS_PORT" +short www.test A AAAA mail.test
+	assert_success
+	assert_output $'192.0.2.1\n2001:db8::1\n192.0.2.25'
+	# Before any name a type is for every name (with -t): both A and MX.
+	run --separate-stderr rs "@$DNS" +short -t A MX test www.test
+	assert_failure 4
+	assert_output $'10 mail.test.\n192.0.2.1'
+	[[ $stderr == *"resolve test A: nodata"*"resolve www.test MX: nodata"* ]]
+	run rs "@$DNS" www.test IN AAAA +json +tcp
+	assert_success
+	run jsonf type transport answers.0.data <<<"$output"
+	assert_output 'type="AAAA" transport="tcp" answers.0.data="2001:db8::1"'
+	run rs "@$DNS" +time=0.2 +tries=1 x.slow.test
+	assert_failure 7
+	assert_output ";; x.slow.test A: timeout (timed out; 1 try, last $DNS over udp)"
+	run rs "@$DNS" +ignore +noedns -t TXT big.test +json
+	run jsonf transport tc <<<"$output"
+	assert_output 'transport="udp" tc=true'
+	# An IPv6 server: [::1]:PORT and ::1#PORT (dnsmasq is on 127.0.0.1
+	# only, so ::1 has nothing listening: that the address is taken is
+	# what counts).
+	run rs "@[::1]:$DNS_PORT" --tries 1 www.test
+	assert_failure 7
+	assert_output --partial "last [::1]:$DNS_PORT over udp"
+	run rs "@::1#$DNS_PORT" --tries 1 www.test
+	assert_output --partial "last [::1]:$DNS_PORT over udp"
+}
+
+@test "a host named like a type or class: its final dot, or after --; no server, no types" {
+	run rs "@$DNS" +short mx. in.
+	assert_success
+	assert_output $'192.0.2.80\n192.0.2.81'
+	run rs "@$DNS" +short www.test -- mx in
+	assert_success
+	assert_output $'192.0.2.1\n192.0.2.80\n192.0.2.81'
+	run --separate-stderr rs "@$DNS" mx
+	assert_failure 2
+	assert_equal "$stderr" "sockctl resolve: nothing to look up: 'mx' is a record type here (a host of that name: write 'mx.') (see 'sockctl resolve --help')"
+	run --separate-stderr rs "@$DNS" www.test CH TXT
+	assert_failure 2
+	[[ $stderr == *"class 'CH': only IN is asked for here (write 'CH.' for a host of that name)"* ]]
+	# Without a server an operand is a name (numeric here: no lookup).
+	run rs +short -n 192.0.2.7
+	assert_success
+	assert_output 192.0.2.7
+}
+
+@test "dig options and servers that are not understood are refused, with the list" {
+	run --separate-stderr rs +trace "@$DNS" www.test
+	assert_failure 2
+	assert_output ""
+	assert_equal "$stderr" "sockctl resolve: unknown dig option '+trace' (known: +short, +json, +tcp, +notcp, +ignore, +noedns, +time=SECS, +tries=N, +retry=N) (see 'sockctl resolve --help')"
+	run --separate-stderr rs +time=0 "@$DNS" www.test
+	assert_failure 2
+	[[ $stderr == *"invalid +time=0"* ]]
+	run --separate-stderr rs @ns1.example www.test
+	assert_failure 2
+	[[ $stderr == *"invalid server 'ns1.example' (use IP, IP:PORT, [IPv6]:PORT or IP#PORT)"* ]]
+	run --separate-stderr rs -p 5353 www.test
+	assert_failure 2
+	[[ $stderr == *"need --server or @SERVER"* ]]
+	run --separate-stderr rs "@$DNS" -p 0 www.test
+	assert_failure 2
+	[[ $stderr == *"invalid -p '0'"* ]]
+}
+
+@test "-t with an empty type is a usage error, not a query for A" {
+	local t
+	for t in '' 'A,' ',MX' 'A,,MX'; do
+		run --separate-stderr r -t "$t" www.test
+		assert_failure 2
+		assert_output ""
+		[[ $stderr == *"empty record type in -t '$t'"* ]] || fail "-t '$t': $stderr"
+	done
 }
