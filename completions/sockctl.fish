@@ -32,7 +32,7 @@ complete -c sockctl -l version -d 'show the version'
 complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a resolve -d 'names, addresses, services, protocols'
 set -l res "__fish_seen_subcommand_from resolve"
 complete -c sockctl -n $res -s x -l reverse -d 'look up numeric addresses in reverse'
-complete -c sockctl -n $res -s t -l type -x -a 'A AAAA CNAME MX NS TXT SRV PTR SOA CAA HINFO ANY' -d 'record type'
+complete -c sockctl -n $res -s t -l type -x -a 'A AAAA CNAME MX NS TXT SRV PTR SOA CAA HINFO ANY AXFR' -d 'record type'
 complete -c sockctl -n $res -s f -l file -r -F -d 'read names from a file'
 complete -c sockctl -n $res -s p -l port -x -d 'port of servers given without one'
 complete -c sockctl -n $res -l server -x -d 'DNS server IP[:PORT]'

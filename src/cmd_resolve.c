@@ -1,6 +1,6 @@
 /* sockctl resolve: names, addresses, services and protocols, from the
  * system resolver or (--server) straight from DNS servers with c-ares on
- * our event loop. Here: the options and operands (dig's
+ * our event loop; zone transfers. Here: the options and operands (dig's
  * too), read in order into jobs, one per lookup, which resolve_run.c runs
  * and prints in that order; the exit status is the worst outcome. */
 #include "config.h"
@@ -41,7 +41,8 @@ static const char help[] =
     "  -p, --port PORT      the port of servers given without one (default 53)\n"
     "  -t, --type TYPE      record type, repeatable or comma-separated: A, AAAA,\n"
     "                       CNAME, MX, NS, TXT, SRV, PTR, SOA, CAA, HINFO, ANY,\n"
-    "                       TYPEnnn (default A; AAAA with -6; PTR with -x)\n"
+    "                       TYPEnnn (default A; AAAA with -6; PTR with -x), or\n"
+    "                       AXFR: a zone transfer over TCP\n"
     "  --tcp                always use TCP (default: UDP, and TCP when truncated)\n"
     "  --no-tcp-fallback    keep a truncated UDP answer\n"
     "  --no-edns            send no EDNS0 OPT record\n"

@@ -323,9 +323,9 @@ static const struct {
     {"A", DNS_T_A},	{"AAAA", DNS_T_AAAA}, {"CNAME", DNS_T_CNAME}, {"MX", DNS_T_MX},
     {"NS", DNS_T_NS},	{"TXT", DNS_T_TXT},   {"SRV", DNS_T_SRV},     {"PTR", DNS_T_PTR},
     {"SOA", DNS_T_SOA}, {"CAA", DNS_T_CAA},   {"HINFO", DNS_T_HINFO}, {"OPT", DNS_T_OPT},
-    {"ANY", DNS_T_ANY},
+    {"ANY", DNS_T_ANY}, {"AXFR", DNS_T_AXFR},
 };
-const char dns_type_list[] = "A,AAAA,CNAME,MX,NS,TXT,SRV,PTR,SOA,CAA,HINFO,ANY,TYPEnnn";
+const char dns_type_list[] = "A,AAAA,CNAME,MX,NS,TXT,SRV,PTR,SOA,CAA,HINFO,ANY,AXFR,TYPEnnn";
 
 const char *dns_type_name(uint16_t type, char *buf)
 {

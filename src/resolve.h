@@ -36,6 +36,8 @@ struct job {
 	const char *label;
 	bool done;
 	struct sbuf out, err; /* for stdout and stderr, printed in input order */
+	unsigned records;     /* zone transfers: records written so far */
+	struct raxfr *axfr;   /* a zone transfer running, owned */
 	struct resolve_ctx *x;
 };
 
@@ -65,6 +67,14 @@ void job_json_head(struct job *j, const char *kind);
 struct rdns_result;
 void dns_format(struct job *j, const struct rdns_result *res);
 void dns_noanswer(struct job *j, const struct rdns_result *res);
+/* A zone transfer: its start (before any record), each record as it
+ * comes, and its end with the outcome. */
+struct dns_msg;
+struct dns_rr;
+struct raxfr_result;
+void axfr_begin(struct job *j);
+void axfr_record(struct job *j, const struct dns_msg *m, const struct dns_rr *rr);
+void axfr_end(struct job *j, const struct raxfr_result *res);
 /* Writes the query ("www.example A") in presentation format. */
 void put_query(struct sbuf *o, const struct job *j);
 

@@ -1,5 +1,6 @@
 /* Running the jobs: the system's one after another; direct DNS queries
- * concurrently on the event loop; output always in input order, each lookup whole, as soon as
+ * concurrently on the event loop (zone transfers one at a time, at the
+ * head); output always in input order, each lookup whole, as soon as
  * everything before it is printed. */
 #include "config.h"
 
@@ -11,6 +12,7 @@
 #include "dns_msg.h"
 #include "loop.h"
 #include "resolve.h"
+#include "resolve_axfr.h"
 #include "resolve_dns.h"
 
 struct run {
@@ -45,6 +47,9 @@ static void flush_jobs(struct run *r)
 		sb_free(&j->out);
 		sb_free(&j->err);
 	}
+	/* A zone transfer prints as it comes: it only runs at the head. */
+	if (r->head < r->njobs && r->jobs[r->head].axfr)
+		put_job(&r->jobs[r->head]);
 	/* Whole lookups at a time, so a reader of a pipe sees each promptly. */
 	fflush(stdout);
 }
@@ -73,13 +78,41 @@ static void dns_done(const struct rdns_result *res, void *arg)
 	job_end((struct run *)j->x, j);
 }
 
+static void axfr_rr(const struct dns_msg *m, const struct dns_rr *rr, void *arg)
+{
+	struct job *j = arg;
+	axfr_record(j, m, rr);
+	/* Written out every few records, not kept: a zone can be large. */
+	if (j->out.len >= 16384)
+		flush_jobs((struct run *)j->x);
+}
+
+static void axfr_done(const struct raxfr_result *res, void *arg)
+{
+	struct job *j = arg;
+	j->axfr = NULL;
+	axfr_end(j, res);
+	job_end((struct run *)j->x, j);
+}
+
 static void dns_start(struct run *r, struct job *j)
 {
-	char rev[DNS_PRES_MAX];
+	char rev[DNS_PRES_MAX], err[256];
 	const char *name = j->arg;
 	if (j->kind == K_ADDR) {
 		dns_reverse_name(j->arg, rev, sizeof rev);
 		name = rev;
+	}
+	if (j->qtype == DNS_T_AXFR) {
+		axfr_begin(j);
+		j->axfr = raxfr_start(r->l, r->dopt, name, axfr_rr, axfr_done, j, err, sizeof err);
+		if (!j->axfr) {
+			sb_reset(&j->out);
+			job_fail(j, RES_FAIL, "axfr", err);
+			j->done = true;
+			r->inflight--;
+		}
+		return;
 	}
 	if (rdns_query(r->dns, name, j->qtype, dns_done, j) < 0) {
 		job_fail(j, RES_FAIL, "dns", strerror(ENOMEM));
@@ -94,7 +127,12 @@ static void pump(struct run *r)
 		return;
 	r->pumping = true;
 	while (r->inflight < r->parallel && r->next < r->njobs) {
-		struct job *j = &r->jobs[r->next++];
+		struct job *j = &r->jobs[r->next];
+		/* A transfer waits until everything before it is printed, then
+		 * streams its records straight out. */
+		if (j->qtype == DNS_T_AXFR && r->next != r->head)
+			break;
+		r->next++;
 		r->inflight++;
 		dns_start(r, j);
 	}
@@ -139,6 +177,8 @@ int run_jobs(struct job *jobs, size_t njobs, const struct resolve_ctx *x,
 	} else
 		rc = run_direct(&r, dopt);
 	for (size_t i = 0; i < njobs; i++) {
+		raxfr_cancel(jobs[i].axfr);
+		jobs[i].axfr = NULL;
 		sb_free(&jobs[i].out);
 		sb_free(&jobs[i].err);
 	}

@@ -8,6 +8,14 @@ MODE:
   reflect-answer  send the query back, then the real answer (A 192.0.2.99)
   tc-close        UDP: a truncated answer; TCP: accept, read, close
   tc-refuse       UDP: a truncated answer; TCP: nothing listens (RST)
+  axfr-multi      AXFR of "zone.": five records in three messages
+  axfr-refused    AXFR answered with REFUSED
+  axfr-notauth    AXFR answered with NOTAUTH
+  axfr-close      the first message (SOA and one record), then close
+  axfr-stall      the first message, then silence with the connection open
+  axfr-nosoa      the transfer does not start with the zone's SOA
+  axfr-badid      the answer carries another message id
+  axfr-query      the query sent back (QR=0)
 Prints "dns_peer: listening on 127.0.0.1:PORT (udp+tcp)" on stderr when
 ready, like sockctl's readiness line."""
 import selectors
@@ -46,6 +54,13 @@ def reply(q, rcode=0, tc=False, answers=(), qd=True, qid=None):
     return head + (question(q) if qd else b"") + b"".join(answers)
 
 
+SOA = rr("zone.", 6, name("ns.zone.") + name("admin.zone.") + struct.pack(">5I", 7, 3600, 600, 86400, 300))
+A1 = rr("a.zone.", 1, socket.inet_aton("192.0.2.1"))
+A2 = rr("b.zone.", 1, socket.inet_aton("192.0.2.2"))
+TXT = rr("t.zone.", 16, b"\x05hello")
+NS = rr("zone.", 2, name("ns.zone."))
+
+
 def udp_reply(q):
     if mode == "reflect":
         return [q]
@@ -64,6 +79,23 @@ def tcp_replies(q):
         return udp_reply(q), False
     if mode == "tc-close":
         return [], True
+    if mode == "axfr-multi":
+        return [reply(q, answers=[SOA, NS]), reply(q, answers=[A1, A2], qd=False),
+                reply(q, answers=[TXT, SOA], qd=False)], False
+    if mode == "axfr-refused":
+        return [reply(q, rcode=5)], False
+    if mode == "axfr-notauth":
+        return [reply(q, rcode=9)], False
+    if mode == "axfr-close":
+        return [reply(q, answers=[SOA, A1])], True
+    if mode == "axfr-stall":
+        return [reply(q, answers=[SOA, A1])], False
+    if mode == "axfr-nosoa":
+        return [reply(q, answers=[A1, SOA])], False
+    if mode == "axfr-badid":
+        return [reply(q, answers=[SOA, A1, SOA], qid=(struct.unpack(">H", q[:2])[0] + 1) & 0xffff)], False
+    if mode == "axfr-query":
+        return [q], False
     return [], True
 
 

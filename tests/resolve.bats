@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # resolve --server: straight to a real DNS server (dnsmasq on loopback)
 # with every record type, and names that are missing, have no data, are
-# refused, fail (SERVFAIL) and time out; misbehaving servers scripted in
-# tests/dns_peer.py.
+# refused, fail (SERVFAIL) and time out; zone transfers from dnsmasq's
+# authoritative mode; misbehaving servers scripted in tests/dns_peer.py.
 # sockctl: per-backend
 load helpers
 load dns-zone
@@ -12,6 +12,7 @@ setup_file() {
 	command -v dig >/dev/null || skip "dig is not installed (bind9-dnsutils)"
 	# Hosts named like record types, for the dig-style operands.
 	dns_start "$BATS_FILE_TMPDIR" "" --host-record=mx,192.0.2.80 --host-record=in,192.0.2.81
+	axfr_start "$BATS_FILE_TMPDIR"
 }
 
 teardown_file() {
@@ -391,4 +392,105 @@ for line in sys.stdin:
 		assert_output ""
 		[[ $stderr == *"empty record type in -t '$t'"* ]] || fail "-t '$t': $stderr"
 	done
+}
+
+# Whitespace-normalized answer lines of a zone transfer, sorted.
+zone_lines() {
+	grep -v '^;' | awk 'NF { $1 = $1; print }' | sort
+}
+
+@test "-t AXFR: the zone from dnsmasq, the records dig AXFR gets, SOA first and last" {
+	run --separate-stderr rs --server "$AXFR_DNS" -t AXFR axfr.example
+	assert_success
+	local n=${#lines[@]}
+	assert_line --index 0 --regexp $'^axfr\\.example\\.\t300\tIN\tSOA\tns1\\.axfr\\.example\\. hostmaster\\.axfr\\.example\\. 2026120101 '
+	[[ ${lines[n - 2]} == "${lines[0]}" ]] || fail "the last record is not the SOA: ${lines[n - 2]}"
+	assert_line --index $((n - 1)) --regexp "^;; axfr\\.example AXFR: ok \\(NOERROR\\) from $AXFR_DNS over tcp in [0-9]+ ms: $((n - 1)) records in 1 message, [0-9]+ bytes\$"
+	assert_line $'evil.axfr.example.\t300\tIN\tTXT\t"esc\\027[2J bell\\007 hi\\255"'
+	assert_line $'axfr.example.\t300\tIN\tCAA\t0 issue "ca.example"'
+	diff <(printf '%s\n' "${lines[@]}" | zone_lines) \
+		<(dig AXFR @127.0.0.1 -p "$AXFR_PORT" axfr.example +noall +answer | zone_lines) ||
+		fail "the records differ from dig's"
+	# The type word works as well, and --short and --json.
+	run rs "@$AXFR_DNS" +short AXFR axfr.example
+	assert_success
+	assert_line --index 0 --regexp '^ns1\.axfr\.example\. hostmaster\.axfr\.example\. 2026120101 '
+	[ "${#lines[@]}" -eq $((n - 1)) ]
+	run rs "@$AXFR_DNS" --json axfr.example AXFR
+	assert_success
+	[ "${#lines[@]}" -eq 1 ]
+	run jsonf query kind type status exit rcode server transport messages records answers.0.type <<<"$output"
+	assert_output "query=\"axfr.example\" kind=\"axfr\" type=\"AXFR\" status=\"ok\" exit=0 rcode=\"NOERROR\" server=\"$AXFR_DNS\" transport=\"tcp\" messages=1 records=$((n - 1)) answers.0.type=\"SOA\""
+}
+
+@test "AXFR among other lookups: everything in the order asked" {
+	run --separate-stderr rs "@$AXFR_DNS" +short www.axfr.example axfr.example AXFR mail.axfr.example
+	assert_success
+	assert_line --index 0 192.0.2.1
+	assert_line --index 1 --regexp '^ns1\.axfr\.example\. hostmaster'
+	assert_line --index $((${#lines[@]} - 2)) --regexp '^ns1\.axfr\.example\. hostmaster'
+	assert_line --index $((${#lines[@]} - 1)) 192.0.2.25
+}
+
+@test "AXFR from dnsmasq: refused for another zone, nodata for a name that is not a zone" {
+	run --separate-stderr rs --server "$AXFR_DNS" -t AXFR other.example
+	assert_failure 6
+	assert_output ";; other.example AXFR: refused (REFUSED: the server refuses this transfer) from $AXFR_DNS over tcp"
+	run --separate-stderr rs --server "$AXFR_DNS" -t AXFR www.axfr.example
+	assert_failure 4
+	assert_output ";; www.axfr.example AXFR: nodata (no records: www.axfr.example. is not a zone of this server) from $AXFR_DNS over tcp"
+	run rs --server "$AXFR_DNS" -t AXFR --json other.example
+	run jsonf status exit rcode records error <<<"$output"
+	assert_output 'status="refused" exit=6 rcode="REFUSED" records=0 error="the server refuses this transfer"'
+}
+
+@test "AXFR from misbehaving servers: every outcome has its own message and status" {
+	peer multi axfr-multi
+	run rs --server "$PEER" -t AXFR zone
+	assert_success
+	[ "${#lines[@]}" -eq 7 ]
+	assert_line --index 0 $'zone.\t60\tIN\tSOA\tns.zone. admin.zone. 7 3600 600 86400 300'
+	assert_line --index 1 $'zone.\t60\tIN\tNS\tns.zone.'
+	assert_line --index 2 $'a.zone.\t60\tIN\tA\t192.0.2.1'
+	assert_line --index 3 $'b.zone.\t60\tIN\tA\t192.0.2.2'
+	assert_line --index 4 $'t.zone.\t60\tIN\tTXT\t"hello"'
+	assert_line --index 5 "${lines[0]}"
+	assert_line --index 6 --regexp "^;; zone AXFR: ok \\(NOERROR\\) from $PEER over tcp in [0-9]+ ms: 6 records in 3 messages, 259 bytes\$"
+	peer notauth axfr-notauth
+	run rs --server "$PEER" -t AXFR zone
+	assert_failure 5
+	assert_output ";; zone AXFR: servfail (NOTAUTH: the server is not authoritative for it) from $PEER over tcp"
+	peer cut axfr-close
+	run --separate-stderr rs --server "$PEER" -t AXFR zone
+	assert_failure 7
+	assert_line --index 1 $'a.zone.\t60\tIN\tA\t192.0.2.1'
+	assert_line --index 2 ";; zone AXFR: closed (connection closed after 2 records in 1 message, before the closing SOA) from $PEER over tcp"
+	peer stall axfr-stall
+	run --separate-stderr rs --server "$PEER" --timeout 0.3 -t AXFR --json zone
+	assert_failure 7
+	run jsonf status exit records messages answers.1.data error <<<"$output"
+	assert_output 'status="timeout" exit=7 records=2 messages=1 answers.1.data="192.0.2.1" error="timed out after 2 records in 1 message, before the closing SOA"'
+	peer nosoa axfr-nosoa
+	run rs --server "$PEER" -t AXFR zone
+	assert_failure 1
+	assert_output ";; zone AXFR: error (the transfer does not start with the SOA of zone.) from $PEER over tcp"
+	peer badid axfr-badid
+	run rs --server "$PEER" -t AXFR zone
+	assert_failure 1
+	assert_output --regexp "^;; zone AXFR: error \\(message 1 has id [0-9]+, the query had [0-9]+\\) from $PEER over tcp\$"
+	# Our query sent back is skipped, as over UDP: then nothing comes.
+	peer query axfr-query
+	run rs --server "$PEER" --timeout 0.3 --tries 1 -t AXFR zone
+	assert_failure 7
+	assert_output ";; zone AXFR: timeout (timed out; 1 try, last $PEER over tcp)"
+	local p
+	p=$(closed_port)
+	run rs --server "127.0.0.1:$p" --tries 2 -t AXFR --json zone
+	assert_failure 7
+	run jsonf status exit attempts error <<<"$output"
+	assert_output 'status="unreachable" exit=7 attempts=2 error="connection refused"'
+	# A server that does not answer: the next one is asked.
+	run rs --server "127.0.0.1:$p" --server "$AXFR_DNS" --tries 1 +short -t AXFR axfr.example
+	assert_success
+	assert_line --index 0 --regexp '^ns1\.axfr\.example\. '
 }
