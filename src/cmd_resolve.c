@@ -1,31 +1,33 @@
 /* sockctl resolve: names, addresses, services and protocols, from the
  * system resolver or (--server) straight from DNS servers with c-ares on
- * our event loop. Every lookup is a job; jobs run concurrently (direct
- * DNS) and print in input order; the exit status is the worst outcome. */
+ * our event loop; zone transfers. Here: the options and operands (dig's
+ * too), read in order into jobs, one per lookup, which resolve_run.c runs
+ * and prints in that order; the exit status is the worst outcome. */
 #include "config.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "cmd.h"
 #include "dns_msg.h"
-#include "loop.h"
 #include "resolve.h"
 #include "resolve_dns.h"
 
 static const char help[] =
-    "usage: sockctl resolve [options] NAME...\n"
-    "       sockctl resolve -x [options] ADDRESS...\n"
+    "usage: sockctl resolve [options] NAME|ADDRESS...\n"
     "       sockctl resolve --service NAME|PORT[/PROTO] | --protocol NAME|NUMBER\n"
     "       sockctl resolve --hostname | --fqdn\n"
+    "       sockctl resolve @SERVER [TYPE] NAME [TYPE] ... [+short] (as with dig)\n"
     "\n"
     "Looks up names with the system resolver (/etc/hosts, nsswitch, resolv.conf),\n"
-    "or with --server straight from DNS servers.\n"
+    "or with --server straight from DNS servers. Results come in the order asked.\n"
     "\n"
-    "  -x, --reverse        the operands are addresses: find their names\n"
+    "  -x, --reverse        operands that are numeric addresses: find their names\n"
+    "                       (the other operands are still names)\n"
     "  --service SPEC       a service by name or port, /tcp or /udp (repeatable)\n"
     "  --protocol SPEC      a protocol by name or number (repeatable)\n"
     "  --hostname, --fqdn   this machine's host name, or its canonical name\n"
@@ -35,23 +37,30 @@ static const char help[] =
     "\n"
     "Direct DNS:\n"
     "  --server IP[:PORT]   ask this server (repeatable: the next one is tried\n"
-    "                       when one does not answer)\n"
+    "                       when one does not answer); also @IP, IP#PORT, [IPv6]:PORT\n"
+    "  -p, --port PORT      the port of servers given without one (default 53)\n"
     "  -t, --type TYPE      record type, repeatable or comma-separated: A, AAAA,\n"
     "                       CNAME, MX, NS, TXT, SRV, PTR, SOA, CAA, HINFO, ANY,\n"
-    "                       TYPEnnn (default A; AAAA with -6)\n"
+    "                       TYPEnnn (default A; AAAA with -6; PTR with -x), or\n"
+    "                       AXFR: a zone transfer over TCP\n"
     "  --tcp                always use TCP (default: UDP, and TCP when truncated)\n"
     "  --no-tcp-fallback    keep a truncated UDP answer\n"
     "  --no-edns            send no EDNS0 OPT record\n"
     "  --timeout SECS       wait per try (default 2)\n"
     "  --tries N            tries per server (default 2)\n"
     "  --parallel N         queries in flight at once (default 100)\n"
+    "With a server, an operand that names a type (MX) or the class IN is one, as\n"
+    "with dig: for the name before it, or before any name for all; write a host of\n"
+    "that name with its final dot (mx.), or after --. dig's +short, +json, +tcp,\n"
+    "+notcp, +ignore, +noedns, +time=SECS, +tries=N, +retry=N are understood.\n"
     "\n"
     "Output:\n"
     "  --short              data only, one item a line\n"
     "  --json               one JSON document (a line) per lookup\n"
     "\n"
     "Exit status: 0 all answered, 1 other failure, 2 usage, 3 NXDOMAIN (not\n"
-    "found), 4 no data, 5 server failure, 6 refused, 7 timeout or no answer.\n"
+    "found), 4 no data, 5 server failure, 6 refused, 7 no answer (timeout,\n"
+    "unreachable, or closed before the answer was complete).\n"
     "With several lookups the worst wins (1, then 7, 6, 5, 4, 3).\n";
 
 enum {
@@ -70,178 +79,23 @@ enum {
 	OPT_FQDN,
 };
 
-const char *res_status_name(int status)
-{
-	switch (status) {
-	case RES_OK:
-		return "ok";
-	case RES_NXDOMAIN:
-		return "nxdomain";
-	case RES_NODATA:
-		return "nodata";
-	case RES_SERVFAIL:
-		return "servfail";
-	case RES_REFUSED:
-		return "refused";
-	case RES_TIMEOUT:
-		return "timeout";
-	}
-	return "error";
-}
+/* ---- the command line: options, operands, names from files ---- */
 
-int res_worst(int a, int b)
-{
-	if (a == RES_FAIL || b == RES_FAIL)
-		return RES_FAIL;
-	return a > b ? a : b;
-}
+#define MAX_TYPES 16
 
-void put_query(struct sbuf *o, const struct job *j)
-{
-	dns_escape_host(o, j->arg ? j->arg : "");
-	if (j->qtype > 0) {
-		char t[16];
-		sb_printf(o, " %s", dns_type_name((uint16_t)j->qtype, t));
-	}
-}
-
-void job_json_head(struct job *j, const char *kind)
-{
-	struct sbuf q;
-	sb_init(&q);
-	dns_escape_host(&q, j->arg ? j->arg : "");
-	sb_puts(&j->out, "{\"query\":");
-	json_str(&j->out, sb_str(&q));
-	sb_free(&q);
-	sb_printf(&j->out, ",\"kind\":\"%s\",\"status\":\"%s\",\"exit\":%d", kind,
-		  res_status_name(j->status), j->status);
-}
-
-void job_fail(struct job *j, int status, const char *kind, const char *detail)
-{
-	j->status = status;
-	if (j->x->mode == OUT_JSON) {
-		job_json_head(j, kind);
-		sb_puts(&j->out, ",\"error\":");
-		json_str(&j->out, detail ? detail : res_status_name(status));
-		sb_puts(&j->out, "}\n");
-		return;
-	}
-	struct sbuf *o = j->x->mode == OUT_SHORT ? &j->err : &j->out;
-	if (j->x->mode == OUT_SHORT) {
-		if (j->x->quiet)
-			return;
-		sb_puts(o, "sockctl: resolve ");
-	} else
-		sb_puts(o, ";; ");
-	put_query(o, j);
-	sb_printf(o, ": %s", res_status_name(status));
-	if (detail)
-		sb_printf(o, " (%s)", detail);
-	sb_putc(o, '\n');
-}
-
-/* ---- direct DNS ---- */
-
-struct run {
-	struct resolve_ctx x;
-	struct job *jobs;
-	size_t njobs, next, head, inflight, parallel;
-	int worst;
-	bool pumping;
-	struct rdns *dns;
-	struct loop *l;
+struct types {
+	int v[MAX_TYPES];
+	int n;
 };
 
-static void flush_jobs(struct run *r)
-{
-	while (r->head < r->njobs && r->jobs[r->head].done) {
-		struct job *j = &r->jobs[r->head++];
-		if (j->out.oom || j->err.oom) {
-			j->status = RES_FAIL;
-			errmsg("resolve %s: out of memory formatting the answer", j->arg);
-		} else {
-			fwrite(sb_str(&j->out), 1, j->out.len, stdout);
-			fputs(sb_str(&j->err), stderr);
-		}
-		r->worst = res_worst(r->worst, j->status);
-		sb_free(&j->out);
-		sb_free(&j->err);
-	}
-	/* Whole lookups at a time, so a reader of a pipe sees each promptly. */
-	fflush(stdout);
-}
-
-static void pump(struct run *r);
-
-static void dns_done(const struct rdns_result *res, void *arg)
-{
-	struct job *j = arg;
-	struct run *r = (struct run *)j->x;
-	if (res->status == RDNS_ANSWER)
-		dns_format(j, res);
-	else if (res->status == RDNS_NOANSWER && j->x->mode == OUT_JSON) {
-		char t[16];
-		j->status = RES_TIMEOUT;
-		job_json_head(j, "dns");
-		sb_printf(&j->out,
-			  ",\"type\":\"%s\",\"server\":", dns_type_name((uint16_t)j->qtype, t));
-		json_str(&j->out, res->server);
-		sb_printf(&j->out,
-			  ",\"transport\":\"%s\",\"attempts\":%d,\"error\":", res->transport,
-			  res->attempts);
-		json_str(&j->out, res->errtext);
-		sb_puts(&j->out, "}\n");
-	} else if (res->status == RDNS_NOANSWER) {
-		char why[256];
-		snprintf(why, sizeof why, "%s; %d %s, last %s over %s", res->errtext, res->attempts,
-			 res->attempts == 1 ? "try" : "tries", res->server, res->transport);
-		job_fail(j, RES_TIMEOUT, "dns", why);
-	} else
-		job_fail(j, RES_FAIL, "dns", res->errtext);
-	j->done = true;
-	r->inflight--;
-	flush_jobs(r);
-	pump(r);
-	if (r->head == r->njobs)
-		loop_stop(r->l);
-}
-
-static void dns_start(struct run *r, struct job *j)
-{
-	char rev[DNS_PRES_MAX];
-	const char *name = j->arg;
-	if (j->kind == K_ADDR) {
-		if (!dns_reverse_name(j->arg, rev, sizeof rev)) {
-			job_fail(j, RES_FAIL, "dns", "not a numeric address");
-			j->done = true;
-			r->inflight--;
-			return;
-		}
-		name = rev;
-	}
-	if (rdns_query(r->dns, name, j->qtype, dns_done, j) < 0) {
-		job_fail(j, RES_FAIL, "dns", strerror(ENOMEM));
-		j->done = true;
-		r->inflight--;
-	}
-}
-
-static void pump(struct run *r)
-{
-	if (r->pumping)
-		return;
-	r->pumping = true;
-	while (r->inflight < r->parallel && r->next < r->njobs) {
-		struct job *j = &r->jobs[r->next++];
-		r->inflight++;
-		dns_start(r, j);
-	}
-	r->pumping = false;
-	flush_jobs(r);
-}
-
-/* ---- jobs from arguments and files ---- */
+/* What the command line asks for, in its order. */
+struct item {
+	enum { IT_NAME, IT_FILE, IT_SPEC, IT_GONE } kind;
+	enum job_kind spec; /* IT_SPEC */
+	const char *arg;    /* not owned */
+	bool literal;	    /* an operand after --: a name whatever it looks like */
+	struct types types; /* IT_NAME, IT_FILE: type words that followed it */
+};
 
 struct names {
 	char **v; /* owned strings from -f */
@@ -301,20 +155,194 @@ static int read_names(const char *path, struct names *ns)
 	return rc;
 }
 
-static int add_types(const char *s, int *types, int *ntypes)
+static int add_type(struct types *ts, int v)
 {
-	char buf[256];
-	snprintf(buf, sizeof buf, "%s", s);
-	for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		int v = dns_type_parse(t);
-		if (v <= 0)
-			return usage_error("unknown record type '%s' (known: %s)", t,
+	if (ts->n == MAX_TYPES)
+		return usage_error("too many record types (at most %d)", MAX_TYPES);
+	ts->v[ts->n++] = v;
+	return 0;
+}
+
+/* -t A,MX: every element must be a type; "" and "A," are mistakes. */
+static int add_types(const char *s, struct types *ts)
+{
+	const char *p = s;
+	do {
+		char t[32];
+		size_t n = strcspn(p, ",");
+		if (n == 0)
+			return usage_error("empty record type in -t '%s' (known: %s)", s,
 					   dns_type_list);
-		if (*ntypes == 16)
-			return usage_error("too many record types (at most 16)");
-		types[(*ntypes)++] = v;
+		snprintf(t, sizeof t, "%.*s", (int)(n < sizeof t ? n : sizeof t - 1), p);
+		int v = n < sizeof t ? dns_type_parse(t) : -1;
+		if (v <= 0)
+			return usage_error("unknown record type '%.*s' (known: %s)", (int)n, p,
+					   dns_type_list);
+		if (add_type(ts, v))
+			return EXIT_USAGE;
+		p += n;
+	} while (*p++ == ',');
+	return 0;
+}
+
+/* An operand that is a record type, as dig reads it: a type name or
+ * TYPEnnn (a bare number is more likely a name). */
+static int type_word(const char *s)
+{
+	if (s[0] >= '0' && s[0] <= '9')
+		return -1;
+	return dns_type_parse(s);
+}
+
+static bool class_word(const char *s)
+{
+	static const char *const words[] = {"IN", "CH", "CHAOS", "HS", "HESIOD", "NONE"};
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcasecmp(s, words[i]) == 0)
+			return true;
+	return strncasecmp(s, "CLASS", 5) == 0 && s[5] >= '0' && s[5] <= '9';
+}
+
+struct cli {
+	struct rdns_opts dopt;
+	const char *servers[RDNS_MAX_SERVERS]; /* as given; parsed once -p is known */
+	int nservers;
+	long port; /* -p: for servers given without one */
+	struct types types;
+	const char *typeword; /* the first type operand before any name */
+	bool reverse, dns_opt;
+};
+
+static int add_server(struct cli *c, const char *s)
+{
+	if (c->nservers == RDNS_MAX_SERVERS)
+		return usage_error("at most %d servers", RDNS_MAX_SERVERS);
+	c->servers[c->nservers++] = s;
+	return 0;
+}
+
+/* dig's +options that have an option here; the rest are refused with the
+ * list, never taken for names. */
+static int dig_option(struct cli *c, struct resolve_ctx *x, const char *s)
+{
+	const char *v = strchr(s, '=');
+	size_t n = v ? (size_t)(v - s) : strlen(s);
+	long l;
+#define IS(w) (n == sizeof(w) - 1 && strncasecmp(s, w, n) == 0)
+	if (IS("+short") && !v)
+		x->mode = OUT_SHORT;
+	else if (IS("+json") && !v)
+		x->mode = OUT_JSON;
+	else if ((IS("+tcp") || IS("+vc")) && !v)
+		c->dopt.tcp = c->dns_opt = true;
+	else if ((IS("+notcp") || IS("+novc")) && !v)
+		c->dopt.tcp = false;
+	else if (IS("+ignore") && !v)
+		c->dopt.no_fallback = c->dns_opt = true;
+	else if (IS("+noignore") && !v)
+		c->dopt.no_fallback = false;
+	else if (IS("+noedns") && !v)
+		c->dopt.no_edns = c->dns_opt = true;
+	else if (IS("+edns") && !v)
+		c->dopt.no_edns = false;
+	else if (IS("+time") && v) {
+		if (!parse_seconds(v + 1, &c->dopt.timeout_ms) || c->dopt.timeout_ms < 1)
+			return usage_error("invalid %s (seconds, more than 0)", s);
+		c->dns_opt = true;
+	} else if ((IS("+tries") || IS("+retry")) && v) {
+		bool retry = IS("+retry");
+		if (!parse_long(v + 1, retry ? 0 : 1, retry ? 99 : 100, &l))
+			return usage_error("invalid %s (%s)", s, retry ? "0-99" : "1-100");
+		c->dopt.tries = (int)l + retry;
+		c->dns_opt = true;
+	} else
+		return usage_error("unknown dig option '%s' (known: +short, +json, +tcp, +notcp, "
+				   "+ignore, +noedns, +time=SECS, +tries=N, +retry=N)",
+				   s);
+#undef IS
+	return 0;
+}
+
+/* Reads the operands as dig does: @SERVER and +options anywhere, and,
+ * when a server is given, type words (MX) for the name before them or,
+ * before any name, for every name. Returns 0 or EXIT_USAGE. */
+static int read_operands(struct cli *c, struct resolve_ctx *x, struct item *it, size_t nit)
+{
+	for (size_t i = 0; i < nit; i++) {
+		if (it[i].kind != IT_NAME || it[i].literal)
+			continue;
+		const char *s = it[i].arg;
+		int rc = 0;
+		if (s[0] == '@')
+			rc = add_server(c, s + 1);
+		else if (s[0] == '+')
+			rc = dig_option(c, x, s);
+		else
+			continue;
+		if (rc)
+			return rc;
+		it[i].kind = IT_GONE;
+	}
+	/* Without a server there are no types: every operand is a name, as
+	 * with getent and host. */
+	if (c->nservers == 0)
+		return 0;
+	struct item *last = NULL;
+	for (size_t i = 0; i < nit; i++) {
+		if (it[i].kind == IT_FILE)
+			last = &it[i];
+		if (it[i].kind != IT_NAME)
+			continue;
+		int t = it[i].literal ? -1 : type_word(it[i].arg);
+		if (t > 0) {
+			if (add_type(last ? &last->types : &c->types, t))
+				return EXIT_USAGE;
+			if (!last && !c->typeword)
+				c->typeword = it[i].arg;
+			it[i].kind = IT_GONE;
+		} else if (!it[i].literal && class_word(it[i].arg)) {
+			if (strcasecmp(it[i].arg, "IN") != 0)
+				return usage_error("class '%s': only IN is asked for here (write "
+						   "'%s.' for a host of that name)",
+						   it[i].arg, it[i].arg);
+			it[i].kind = IT_GONE;
+		} else
+			last = &it[i];
 	}
 	return 0;
+}
+
+static bool parse_servers(struct cli *c)
+{
+	char err[256];
+	for (int i = 0; i < c->nservers; i++)
+		if (!rdns_parse_server(c->servers[i], (uint16_t)c->port, &c->dopt.server[i], err,
+				       sizeof err)) {
+			usage_error("%s", err);
+			return false;
+		}
+	c->dopt.nservers = c->nservers;
+	return true;
+}
+
+/* Adds the jobs for one name: one per type, the item's own or else the
+ * defaults. */
+static void name_jobs(struct job *jobs, size_t *njobs, const struct cli *c, const struct types *own,
+		      const char *arg, bool direct)
+{
+	char rev[DNS_PRES_MAX];
+	bool addr = c->reverse && dns_reverse_name(arg, rev, sizeof rev);
+	const struct types *ts = own->n ? own : &c->types;
+	int fallback = addr ? DNS_T_PTR : g_opts.family == AF_INET6 ? DNS_T_AAAA : DNS_T_A;
+	int n = direct && ts->n ? ts->n : 1;
+	for (int t = 0; t < n; t++)
+		jobs[(*njobs)++] = (struct job){
+		    .kind = addr ? K_ADDR : K_NAME,
+		    .arg = arg,
+		    .qtype = !direct ? 0
+			     : ts->n ? ts->v[t]
+				     : fallback,
+		};
 }
 
 int cmd_resolve(int argc, char **argv)
@@ -324,6 +352,7 @@ int cmd_resolve(int argc, char **argv)
 	    {"reverse", no_argument, NULL, 'x'},
 	    {"type", required_argument, NULL, 't'},
 	    {"file", required_argument, NULL, 'f'},
+	    {"port", required_argument, NULL, 'p'},
 	    {"server", required_argument, NULL, OPT_SERVER},
 	    {"tcp", no_argument, NULL, OPT_TCP},
 	    {"no-tcp-fallback", no_argument, NULL, OPT_NOFALLBACK},
@@ -339,129 +368,134 @@ int cmd_resolve(int argc, char **argv)
 	    {"fqdn", no_argument, NULL, OPT_FQDN},
 	    {NULL, 0, NULL, 0},
 	};
-	struct rdns_opts dopt = {.timeout_ms = 2000, .tries = 2};
-	struct run r = {.x.mode = OUT_LINES, .parallel = 100};
-	int types[16], ntypes = 0, c, rc = EXIT_USAGE;
-	bool reverse = false, dns_opt = false;
-	const char *file = NULL;
-	/* Jobs for --service/--protocol/--hostname/--fqdn, in the order given. */
-	struct job_spec {
-		enum job_kind kind;
-		const char *arg;
-	} *specs = calloc((size_t)argc + 1, sizeof *specs);
-	size_t nspecs = 0;
-	struct names ns = {0};
+	struct cli cl = {.dopt = {.timeout_ms = 2000, .tries = 2}, .port = 53};
+	struct resolve_ctx x = {.mode = OUT_LINES};
+	size_t parallel = 100;
+	struct job *jobs = NULL;
+	int c, rc = EXIT_USAGE;
+	bool port_set = false;
 	long v;
-	char err[256];
-	if (!specs) {
+	struct names *files = NULL;
+	struct item *it = calloc((size_t)argc + 1, sizeof *it);
+	size_t nit = 0, nfiles = 0, nspecs = 0;
+	if (!it) {
 		errmsg("resolve: out of memory");
 		return EXIT_FAIL;
 	}
-	/* cmd_getopt permutes: options may follow operands (`resolve NAME -t
-	 * MX`), and at the end the operands are argv[optind..]. */
-	char **operands = calloc((size_t)argc + 1, sizeof *operands);
-	size_t nops = 0;
-	if (!operands) {
-		free(specs);
-		errmsg("resolve: out of memory");
-		return EXIT_FAIL;
-	}
-	for (;;) {
-		c = cmd_getopt(argc, argv, COMMON_SHORTOPTS "xt:f:", longopts);
-		if (c == -1) {
-			while (optind < argc)
-				operands[nops++] = argv[optind++];
+	/* In order ('+': getopt stops at each operand, which we take, then
+	 * go on), so results come in the order asked and type words follow
+	 * their names; options may still follow operands. */
+	const char *lastarg = NULL;
+	for (int taken = 0;; lastarg = optarg) {
+		c = cmd_getopt(argc, argv, "+" COMMON_SHORTOPTS "xt:f:p:", longopts);
+		/* glibc points optind back at the operands after "--" each time
+		 * it ends: those are taken once, all together. */
+		if (c == -1 && (optind >= argc || optind < taken))
 			break;
+		if (c == -1 && optind > 1 && argv[optind - 1] != lastarg &&
+		    strcmp(argv[optind - 1], "--") == 0) {
+			while (optind < argc)
+				it[nit++] = (struct item){
+				    .kind = IT_NAME, .arg = argv[optind++], .literal = true};
+			break;
+		}
+		if (c == -1) {
+			it[nit++] = (struct item){.kind = IT_NAME, .arg = argv[optind++]};
+			taken = optind;
+			continue;
 		}
 		switch (c) {
 		case 'h':
-			free(specs);
-			free(operands);
+			free(it);
 			return print_help(help);
 		case 'x':
-			reverse = true;
+			cl.reverse = true;
 			break;
 		case 't':
-			if (add_types(optarg, types, &ntypes))
+			if (add_types(optarg, &cl.types))
 				goto out;
-			dns_opt = true;
+			cl.dns_opt = true;
 			break;
 		case 'f':
-			file = optarg;
+			it[nit++] = (struct item){.kind = IT_FILE, .arg = optarg};
+			nfiles++;
+			break;
+		case 'p':
+			if (!parse_long(optarg, 1, 65535, &cl.port)) {
+				usage_error("invalid -p '%s' (a port, 1-65535)", optarg);
+				goto out;
+			}
+			port_set = true;
 			break;
 		case OPT_SERVER:
-			if (dopt.nservers == RDNS_MAX_SERVERS) {
-				usage_error("at most %d servers", RDNS_MAX_SERVERS);
+			if (add_server(&cl, optarg))
 				goto out;
-			}
-			if (!rdns_parse_server(optarg, &dopt.server[dopt.nservers], err,
-					       sizeof err)) {
-				usage_error("%s", err);
-				goto out;
-			}
-			dopt.nservers++;
 			break;
 		case OPT_TCP:
-			dopt.tcp = dns_opt = true;
+			cl.dopt.tcp = cl.dns_opt = true;
 			break;
 		case OPT_NOFALLBACK:
-			dopt.no_fallback = dns_opt = true;
+			cl.dopt.no_fallback = cl.dns_opt = true;
 			break;
 		case OPT_NOEDNS:
-			dopt.no_edns = dns_opt = true;
+			cl.dopt.no_edns = cl.dns_opt = true;
 			break;
 		case OPT_TIMEOUT:
-			if (!parse_seconds(optarg, &dopt.timeout_ms) || dopt.timeout_ms < 1) {
+			if (!parse_seconds(optarg, &cl.dopt.timeout_ms) || cl.dopt.timeout_ms < 1) {
 				usage_error("invalid --timeout '%s' (seconds, more than 0)",
 					    optarg);
 				goto out;
 			}
-			dns_opt = true;
+			cl.dns_opt = true;
 			break;
 		case OPT_TRIES:
 			if (!parse_long(optarg, 1, 100, &v)) {
 				usage_error("invalid --tries '%s' (1-100)", optarg);
 				goto out;
 			}
-			dopt.tries = (int)v;
-			dns_opt = true;
+			cl.dopt.tries = (int)v;
+			cl.dns_opt = true;
 			break;
 		case OPT_PARALLEL:
 			if (!parse_long(optarg, 1, 10000, &v)) {
 				usage_error("invalid --parallel '%s' (1-10000)", optarg);
 				goto out;
 			}
-			r.parallel = (size_t)v;
+			parallel = (size_t)v;
 			break;
 		case OPT_SHORT:
-			r.x.mode = OUT_SHORT;
+			x.mode = OUT_SHORT;
 			break;
 		case OPT_JSON:
-			r.x.mode = OUT_JSON;
+			x.mode = OUT_JSON;
 			break;
 		case OPT_SERVICE:
-			specs[nspecs++] = (struct job_spec){K_SERVICE, optarg};
-			break;
 		case OPT_PROTOCOL:
-			specs[nspecs++] = (struct job_spec){K_PROTOCOL, optarg};
-			break;
 		case OPT_HOSTNAME:
-			specs[nspecs++] = (struct job_spec){K_HOSTNAME, "hostname"};
-			break;
 		case OPT_FQDN:
-			specs[nspecs++] = (struct job_spec){K_FQDN, "fqdn"};
+			it[nit++] = (struct item){.kind = IT_SPEC,
+						  .spec = c == OPT_SERVICE    ? K_SERVICE
+							  : c == OPT_PROTOCOL ? K_PROTOCOL
+							  : c == OPT_HOSTNAME ? K_HOSTNAME
+									      : K_FQDN,
+						  .arg = c == OPT_HOSTNAME ? "hostname"
+							 : c == OPT_FQDN   ? "fqdn"
+									   : optarg};
+			nspecs++;
 			break;
 		default:
 			goto out;
 		}
 	}
-	r.x.quiet = g_opts.quiet;
-	r.x.family = g_opts.family;
-	r.x.numeric = g_opts.numeric;
-	bool direct = dopt.nservers > 0;
-	if (dns_opt && !direct) {
-		usage_error("-t, --tcp, --no-tcp-fallback, --no-edns, --timeout and --tries "
-			    "need --server");
+	if (read_operands(&cl, &x, it, nit))
+		goto out;
+	x.quiet = g_opts.quiet;
+	x.family = g_opts.family;
+	x.numeric = g_opts.numeric;
+	bool direct = cl.nservers > 0;
+	if ((cl.dns_opt || port_set) && !direct) {
+		usage_error("-t, -p, --tcp, --no-tcp-fallback, --no-edns, --timeout and --tries "
+			    "need --server or @SERVER");
 		goto out;
 	}
 	if (direct && nspecs) {
@@ -469,85 +503,67 @@ int cmd_resolve(int argc, char **argv)
 			    "system, not --server");
 		goto out;
 	}
-	if (reverse && (ntypes || nspecs)) {
-		usage_error("-x cannot be combined with -t, --service, --protocol, --hostname "
-			    "or --fqdn");
+	if (!parse_servers(&cl))
+		goto out;
+	size_t nnames = 0;
+	for (size_t i = 0; i < nit; i++)
+		nnames += it[i].kind == IT_NAME;
+	if (nnames + nfiles + nspecs == 0) {
+		if (cl.typeword)
+			usage_error("nothing to look up: '%s' is a record type here (a host of "
+				    "that name: write '%s.')",
+				    cl.typeword, cl.typeword);
+		else
+			usage_error("nothing to look up: give a NAME, -f FILE, --service, "
+				    "--protocol, --hostname or --fqdn");
 		goto out;
 	}
-	if (file && read_names(file, &ns) < 0) {
-		rc = EXIT_FAIL;
-		goto out;
-	}
-	size_t nargs = nops + ns.n;
-	if (nargs == 0 && nspecs == 0) {
-		usage_error("nothing to look up: give a NAME, -f FILE, --service, --protocol, "
-			    "--hostname or --fqdn");
-		goto out;
-	}
-	if (ntypes == 0)
-		types[ntypes++] = reverse		      ? DNS_T_PTR
-				  : g_opts.family == AF_INET6 ? DNS_T_AAAA
-							      : DNS_T_A;
-	if (!direct)
-		ntypes = 1;
-	r.njobs = nspecs + nargs * (size_t)ntypes;
-	r.jobs = calloc(r.njobs, sizeof *r.jobs);
-	if (!r.jobs) {
+	if (nfiles && !(files = calloc(nfiles, sizeof *files))) {
 		errmsg("resolve: out of memory");
 		rc = EXIT_FAIL;
 		goto out;
 	}
-	size_t k = 0;
-	for (size_t i = 0; i < nspecs; i++)
-		r.jobs[k++] = (struct job){.kind = specs[i].kind, .arg = specs[i].arg};
-	for (size_t i = 0; i < nargs; i++)
-		for (int t = 0; t < ntypes; t++)
-			r.jobs[k++] = (struct job){.kind = reverse ? K_ADDR : K_NAME,
-						   .arg = i < nops ? operands[i] : ns.v[i - nops],
-						   .qtype = direct ? types[t] : 0};
-	for (size_t i = 0; i < r.njobs; i++)
-		r.jobs[i].x = &r.x;
-
-	if (!direct) {
-		for (size_t i = 0; i < r.njobs; i++) {
-			sys_run(&r.jobs[i]);
-			flush_jobs(&r);
+	size_t njobs = nspecs, f = 0;
+	for (size_t i = 0; i < nit; i++) {
+		size_t names = it[i].kind == IT_NAME ? 1 : 0;
+		if (it[i].kind == IT_FILE) {
+			if (read_names(it[i].arg, &files[f]) < 0) {
+				rc = EXIT_FAIL;
+				goto out;
+			}
+			names = files[f++].n;
 		}
-		rc = r.worst;
-		goto out;
+		const struct types *ts = it[i].types.n ? &it[i].types : &cl.types;
+		njobs += names * (size_t)(direct && ts->n ? ts->n : 1);
 	}
-	r.l = cmd_loop(r.parallel < 64 ? 64 : (int)r.parallel, &rc);
-	if (!r.l)
-		goto out;
-	r.dns = rdns_new(r.l, &dopt, err, sizeof err);
-	if (!r.dns) {
-		errmsg("resolve: %s", err);
+	jobs = calloc(njobs ? njobs : 1, sizeof *jobs);
+	if (!jobs) {
+		errmsg("resolve: out of memory");
 		rc = EXIT_FAIL;
 		goto out;
 	}
-	pump(&r);
-	if (r.head < r.njobs && loop_run(r.l) < 0) {
-		errmsg("resolve: event loop: %s", strerror(errno));
-		rc = EXIT_FAIL;
-		goto out;
+	size_t made = 0;
+	f = 0;
+	for (size_t i = 0; i < nit; i++) {
+		if (it[i].kind == IT_SPEC)
+			jobs[made++] = (struct job){.kind = it[i].spec, .arg = it[i].arg};
+		else if (it[i].kind == IT_NAME)
+			name_jobs(jobs, &made, &cl, &it[i].types, it[i].arg, direct);
+		else if (it[i].kind == IT_FILE) {
+			for (size_t n = 0; n < files[f].n; n++)
+				name_jobs(jobs, &made, &cl, &it[i].types, files[f].v[n], direct);
+			f++;
+		}
 	}
-	rc = r.head == r.njobs ? r.worst : EXIT_FAIL;
+	rc = run_jobs(jobs, made, &x, direct ? &cl.dopt : NULL, parallel);
 out:
-	if (r.dns)
-		rdns_free(r.dns);
-	if (r.l)
-		loop_free(r.l);
-	if (r.jobs) {
-		for (size_t i = 0; i < r.njobs; i++) {
-			sb_free(&r.jobs[i].out);
-			sb_free(&r.jobs[i].err);
-		}
-		free(r.jobs);
+	free(jobs);
+	for (size_t i = 0; files && i < nfiles; i++) {
+		for (size_t k = 0; k < files[i].n; k++)
+			free(files[i].v[k]);
+		free(files[i].v);
 	}
-	for (size_t i = 0; i < ns.n; i++)
-		free(ns.v[i]);
-	free(ns.v);
-	free(specs);
-	free(operands);
+	free(files);
+	free(it);
 	return rc;
 }

@@ -250,6 +250,72 @@ bad:
 	return -1;
 }
 
+int dns_name_to_wire(const char *name, uint8_t *out, size_t outlen)
+{
+	size_t at = 0, label = 0; /* where the current label's length byte goes */
+	const char *s = name;
+	if (strcmp(s, ".") == 0)
+		s++;
+	else if (!*s)
+		return -1;
+	if (outlen < 1)
+		return -1;
+	out[0] = 0;
+	at = 1;
+	while (*s) {
+		int c = (unsigned char)*s++;
+		if (c == '.') {
+			if (out[label] == 0)
+				return -1; /* an empty label: "a..b", ".a" */
+			label = at++;
+			if (at > outlen)
+				return -1;
+			out[label] = 0;
+			continue;
+		}
+		if (c == '\\') {
+			if (s[0] >= '0' && s[0] <= '9') {
+				if (!(s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9'))
+					return -1;
+				c = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+				if (c > 255)
+					return -1;
+				s += 3;
+			} else if (*s)
+				c = (unsigned char)*s++;
+			else
+				return -1;
+		}
+		if (out[label] == 63 || at >= outlen)
+			return -1;
+		out[at++] = (uint8_t)c;
+		out[label]++;
+	}
+	/* The root label; a name that ended in a dot has it already open. */
+	if (out[label] != 0) {
+		if (at >= outlen)
+			return -1;
+		out[at++] = 0;
+	}
+	return at > 255 ? -1 : (int)at;
+}
+
+int dns_query_build(uint8_t *out, size_t outlen, uint16_t id, const char *name, uint16_t type,
+		    bool rd)
+{
+	if (outlen < 12 + 4)
+		return -1;
+	int n = dns_name_to_wire(name, out + 12, outlen - 12 - 4);
+	if (n < 0)
+		return -1;
+	const uint8_t head[12] = {
+	    (uint8_t)(id >> 8), (uint8_t)id, rd ? 0x01 : 0, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+	memcpy(out, head, sizeof head);
+	uint8_t *q = out + 12 + n;
+	q[0] = (uint8_t)(type >> 8), q[1] = (uint8_t)type, q[2] = 0, q[3] = 1;
+	return 12 + n + 4;
+}
+
 static const struct {
 	const char *name;
 	uint16_t type;
@@ -257,9 +323,9 @@ static const struct {
     {"A", DNS_T_A},	{"AAAA", DNS_T_AAAA}, {"CNAME", DNS_T_CNAME}, {"MX", DNS_T_MX},
     {"NS", DNS_T_NS},	{"TXT", DNS_T_TXT},   {"SRV", DNS_T_SRV},     {"PTR", DNS_T_PTR},
     {"SOA", DNS_T_SOA}, {"CAA", DNS_T_CAA},   {"HINFO", DNS_T_HINFO}, {"OPT", DNS_T_OPT},
-    {"ANY", 255},
+    {"ANY", DNS_T_ANY}, {"AXFR", DNS_T_AXFR},
 };
-const char dns_type_list[] = "A,AAAA,CNAME,MX,NS,TXT,SRV,PTR,SOA,CAA,HINFO,ANY,TYPEnnn";
+const char dns_type_list[] = "A,AAAA,CNAME,MX,NS,TXT,SRV,PTR,SOA,CAA,HINFO,ANY,AXFR,TYPEnnn";
 
 const char *dns_type_name(uint16_t type, char *buf)
 {

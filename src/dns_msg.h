@@ -1,6 +1,7 @@
 /* DNS messages: reading a response (header, question, records with name
- * decompression) and writing record data in presentation format; type and
- * rcode names; reverse-lookup names. Pure: no I/O, never trusts its input. */
+ * decompression) and writing record data in presentation format; writing a
+ * query; type and rcode names; reverse-lookup names. Pure: no I/O, never
+ * trusts its input. */
 #ifndef SOCKCTL_DNS_MSG_H
 #define SOCKCTL_DNS_MSG_H
 
@@ -18,7 +19,8 @@ enum {
 	DNS_RCODE_NOERROR = 0,
 	DNS_RCODE_SERVFAIL = 2,
 	DNS_RCODE_NXDOMAIN = 3,
-	DNS_RCODE_REFUSED = 5
+	DNS_RCODE_REFUSED = 5,
+	DNS_RCODE_NOTAUTH = 9,
 };
 enum {
 	DNS_T_A = 1,
@@ -32,6 +34,8 @@ enum {
 	DNS_T_AAAA = 28,
 	DNS_T_SRV = 33,
 	DNS_T_OPT = 41,
+	DNS_T_AXFR = 252,
+	DNS_T_ANY = 255,
 	DNS_T_CAA = 257,
 };
 #define DNS_FLAG_QR 0x8000
@@ -74,6 +78,16 @@ int dns_rdata_format(const struct dns_msg *m, const struct dns_rr *rr, struct sb
 /* Reads a possibly compressed name at *off into presentation format (with
  * the final dot). Returns 0 and advances *off past it, or -1. */
 int dns_read_name(const uint8_t *p, size_t len, size_t *off, char *out, size_t outlen);
+
+/* Writes a name in presentation format ("www.example", final dot
+ * optional, \. and \DDD escapes) in wire format. Returns its length, or -1
+ * if it is not a name (an empty label, a label over 63 bytes, over 255 in
+ * all, a bad escape) or does not fit. */
+int dns_name_to_wire(const char *name, uint8_t *out, size_t outlen);
+/* Writes a query: the header (id; RD if rd), one question (name, type,
+ * class IN), no records. Returns its length, or -1 as dns_name_to_wire. */
+int dns_query_build(uint8_t *out, size_t outlen, uint16_t id, const char *name, uint16_t type,
+		    bool rd);
 
 /* "A", "MX", "TYPE65280". buf needs 16 bytes. */
 const char *dns_type_name(uint16_t type, char *buf);

@@ -1,9 +1,12 @@
-/* Shared between cmd_resolve.c (options, jobs, direct DNS output) and
- * resolve_sys.c (the system resolver and the local databases). */
+/* Shared between cmd_resolve.c (options, operands, jobs), resolve_run.c
+ * (running them, output in order), resolve_job.c (a job's status and
+ * failure lines), resolve_sys.c (the system resolver and the local
+ * databases) and resolve_direct.c (direct DNS output). */
 #ifndef SOCKCTL_RESOLVE_H
 #define SOCKCTL_RESOLVE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "dns_fmt.h"
 
@@ -26,9 +29,15 @@ struct job {
 	enum job_kind kind;
 	const char *arg; /* not owned: argv or the names read from -f */
 	int qtype;	 /* direct DNS */
-	int status;	 /* RES_* */
+	int status;	 /* RES_*: the exit status */
+	/* The status word when it says more than the exit status's own
+	 * ("unreachable" and "closed" are exit 7 as "timeout" is); NULL for
+	 * res_status_name(status). Static text. */
+	const char *label;
 	bool done;
 	struct sbuf out, err; /* for stdout and stderr, printed in input order */
+	unsigned records;     /* zone transfers: records written so far */
+	struct raxfr *axfr;   /* a zone transfer running, owned */
 	struct resolve_ctx *x;
 };
 
@@ -41,6 +50,8 @@ struct resolve_ctx {
 
 /* The status word used in output for an exit status. */
 const char *res_status_name(int status);
+/* A job's status word: its label, else res_status_name. */
+const char *job_status_word(const struct job *j);
 /* The worse of two outcomes: 1 (our own or the system's failure) is the
  * worst, then 7, 6, 5, 4, 3; 0 is the best. */
 int res_worst(int a, int b);
@@ -51,13 +62,30 @@ void job_fail(struct job *j, int status, const char *kind, const char *detail);
 /* Starts a JSON document {"query":...,"kind":...,"status":...,"exit":N */
 void job_json_head(struct job *j, const char *kind);
 
-/* Writes a job's output and status from a DNS response (direct DNS). */
+/* Writes a job's output and status from a DNS response (direct DNS), or
+ * from a query that got none. */
 struct rdns_result;
 void dns_format(struct job *j, const struct rdns_result *res);
+void dns_noanswer(struct job *j, const struct rdns_result *res);
+/* A zone transfer: its start (before any record), each record as it
+ * comes, and its end with the outcome. */
+struct dns_msg;
+struct dns_rr;
+struct raxfr_result;
+void axfr_begin(struct job *j);
+void axfr_record(struct job *j, const struct dns_msg *m, const struct dns_rr *rr);
+void axfr_end(struct job *j, const struct raxfr_result *res);
 /* Writes the query ("www.example A") in presentation format. */
 void put_query(struct sbuf *o, const struct job *j);
 
 /* Runs one job with the system resolver or the local databases. */
 void sys_run(struct job *j);
+
+/* Runs the jobs (with the system resolver when dopt is NULL, else
+ * straight from dopt's servers, parallel at once), prints each in input
+ * order, frees their output, and returns the worst exit status. */
+struct rdns_opts;
+int run_jobs(struct job *jobs, size_t njobs, const struct resolve_ctx *x,
+	     const struct rdns_opts *dopt, size_t parallel);
 
 #endif

@@ -1,10 +1,12 @@
-/* Direct DNS: a response as lines, data only or JSON, and its outcome. */
+/* Direct DNS: a response as lines, data only or JSON, and its outcome;
+ * a query that got no response; a zone transfer as it comes. */
 #include "config.h"
 
 #include <stdio.h>
 
 #include "dns_msg.h"
 #include "resolve.h"
+#include "resolve_axfr.h"
 #include "resolve_dns.h"
 
 static int rcode_status(int rcode)
@@ -19,6 +21,64 @@ static int rcode_status(int rcode)
 	default: /* SERVFAIL, FORMERR, NOTIMP, ...: the server could not */
 		return RES_SERVFAIL;
 	}
+}
+
+/* Why no response came, as a status word for exit status 7. */
+static const char *noanswer_word(enum rdns_noanswer why)
+{
+	switch (why) {
+	case RDNS_TIMEDOUT:
+		break;
+	case RDNS_UNREACHABLE:
+		return "unreachable";
+	case RDNS_CLOSED:
+		return "closed";
+	}
+	return "timeout";
+}
+
+/* One answer record: a JSON object (the n-th), data only, or a line. */
+static void put_record(struct job *j, const struct dns_msg *m, const struct dns_rr *rr, unsigned n,
+		       struct sbuf *data)
+{
+	char t[16];
+	struct sbuf *o = &j->out;
+	sb_reset(data);
+	dns_rdata_format(m, rr, data);
+	const char *tn = dns_type_name(rr->type, t);
+	if (j->x->mode == OUT_JSON) {
+		sb_puts(o, n ? ",{\"name\":" : "{\"name\":");
+		json_str(o, rr->name);
+		sb_printf(o, ",\"type\":\"%s\",\"ttl\":%u,\"data\":", tn, rr->ttl);
+		json_str(o, sb_str(data));
+		sb_putc(o, '}');
+	} else if (j->x->mode == OUT_SHORT)
+		sb_printf(o, "%s\n", sb_str(data));
+	else
+		sb_printf(o, "%s\t%u\tIN\t%s\t%s\n", rr->name, rr->ttl, tn, sb_str(data));
+}
+
+void dns_noanswer(struct job *j, const struct rdns_result *res)
+{
+	char t[16];
+	j->label = noanswer_word(res->noanswer);
+	if (j->x->mode == OUT_JSON) {
+		j->status = RES_TIMEOUT;
+		job_json_head(j, "dns");
+		sb_printf(&j->out,
+			  ",\"type\":\"%s\",\"server\":", dns_type_name((uint16_t)j->qtype, t));
+		json_str(&j->out, res->server);
+		sb_printf(&j->out, ",\"transport\":\"%s\",\"attempts\":%d,\"tries\":%d,\"error\":",
+			  res->transport, res->attempts, res->tries);
+		json_str(&j->out, res->errtext);
+		sb_puts(&j->out, "}\n");
+		return;
+	}
+	char why[256];
+	snprintf(why, sizeof why, "%s; %d %s, last %s over %s%s", res->errtext, res->tries,
+		 res->tries == 1 ? "try" : "tries", res->server, res->transport,
+		 res->after_tc ? " after a truncated udp answer" : "");
+	job_fail(j, RES_TIMEOUT, "dns", why);
 }
 
 void dns_format(struct job *j, const struct rdns_result *res)
@@ -82,26 +142,120 @@ void dns_format(struct job *j, const struct rdns_result *res)
 		sb_printf(&j->err, ": %s (%s from %s)\n", res_status_name(j->status),
 			  dns_rcode_name(m.rcode, t2), res->server);
 	}
-	int n = 0;
+	unsigned n = 0;
 	while (dns_msg_next(&m, &rr) == 1) {
 		if (rr.section != DNS_SEC_ANSWER)
 			break;
-		sb_reset(&data);
-		dns_rdata_format(&m, &rr, &data);
-		const char *tn = dns_type_name(rr.type, t1);
-		if (mode == OUT_JSON) {
-			sb_puts(o, n ? ",{\"name\":" : "{\"name\":");
-			json_str(o, rr.name);
-			sb_printf(o, ",\"type\":\"%s\",\"ttl\":%u,\"data\":", tn, rr.ttl);
-			json_str(o, sb_str(&data));
-			sb_putc(o, '}');
-		} else if (mode == OUT_SHORT)
-			sb_printf(o, "%s\n", sb_str(&data));
-		else
-			sb_printf(o, "%s\t%u\tIN\t%s\t%s\n", rr.name, rr.ttl, tn, sb_str(&data));
-		n++;
+		put_record(j, &m, &rr, n++, &data);
 	}
 	if (mode == OUT_JSON)
 		sb_puts(o, "]}\n");
 	sb_free(&data);
+}
+
+/* ---- zone transfers: records as they come, the outcome at the end ---- */
+
+void axfr_begin(struct job *j)
+{
+	if (j->x->mode != OUT_JSON)
+		return;
+	/* The status is known only at the end, so it comes after the records. */
+	struct sbuf q;
+	sb_init(&q);
+	dns_escape_host(&q, j->arg);
+	sb_puts(&j->out, "{\"query\":");
+	json_str(&j->out, sb_str(&q));
+	sb_puts(&j->out, ",\"kind\":\"axfr\",\"type\":\"AXFR\",\"answers\":[");
+	sb_free(&q);
+}
+
+void axfr_record(struct job *j, const struct dns_msg *m, const struct dns_rr *rr)
+{
+	struct sbuf data;
+	sb_init(&data);
+	put_record(j, m, rr, j->records++, &data);
+	sb_free(&data);
+}
+
+void axfr_end(struct job *j, const struct raxfr_result *res)
+{
+	char t[16];
+	const char *hint = NULL;
+	switch (res->status) {
+	case RAXFR_OK:
+		j->status = RES_OK;
+		break;
+	case RAXFR_RCODE:
+		j->status = rcode_status(res->rcode);
+		hint = res->rcode == DNS_RCODE_REFUSED	 ? "the server refuses this transfer"
+		       : res->rcode == DNS_RCODE_NOTAUTH ? "the server is not authoritative for it"
+							 : "the server could not transfer it";
+		break;
+	case RAXFR_NOTZONE:
+		j->status = RES_NODATA;
+		break;
+	case RAXFR_NOANSWER:
+	case RAXFR_CUT:
+		j->status = RES_TIMEOUT;
+		j->label = noanswer_word(res->noanswer);
+		break;
+	case RAXFR_MALFORMED:
+	case RAXFR_ERROR:
+		j->status = RES_FAIL;
+		break;
+	}
+	const char *why = hint ? hint : res->errtext;
+	struct sbuf *o = &j->out;
+	if (j->x->mode == OUT_JSON) {
+		sb_printf(o, "],\"status\":\"%s\",\"exit\":%d,\"server\":", job_status_word(j),
+			  j->status);
+		json_str(o, res->server);
+		sb_printf(o, ",\"transport\":\"tcp\",\"attempts\":%d", res->attempts);
+		if (res->status == RAXFR_RCODE || res->status == RAXFR_OK ||
+		    res->status == RAXFR_NOTZONE)
+			sb_printf(o, ",\"rcode\":\"%s\"", dns_rcode_name(res->rcode, t));
+		sb_printf(o, ",\"ms\":%lld,\"messages\":%u,\"records\":%u,\"bytes\":%llu",
+			  (long long)res->ms, res->messages, res->records,
+			  (unsigned long long)res->bytes);
+		if (why) {
+			sb_puts(o, ",\"error\":");
+			json_str(o, why);
+		}
+		sb_puts(o, "}\n");
+		return;
+	}
+	if (j->x->mode == OUT_SHORT && res->status == RAXFR_OK)
+		return;
+	if (j->x->mode == OUT_SHORT) {
+		if (j->x->quiet)
+			return;
+		o = &j->err;
+		sb_puts(o, "sockctl: resolve ");
+	} else
+		sb_puts(o, ";; ");
+	put_query(o, j);
+	sb_printf(o, ": %s", job_status_word(j));
+	switch (res->status) {
+	case RAXFR_OK:
+		sb_printf(
+		    o, " (NOERROR) from %s over tcp in %lld ms: %u records in %u %s, %llu bytes",
+		    res->server, (long long)res->ms, res->records, res->messages,
+		    res->messages == 1 ? "message" : "messages", (unsigned long long)res->bytes);
+		break;
+	case RAXFR_RCODE:
+		sb_printf(o, " (%s: %s) from %s over tcp", dns_rcode_name(res->rcode, t), why,
+			  res->server);
+		break;
+	case RAXFR_NOANSWER:
+		sb_printf(o, " (%s; %d %s, last %s over tcp)", why, res->attempts,
+			  res->attempts == 1 ? "try" : "tries", res->server);
+		break;
+	case RAXFR_ERROR:
+		sb_printf(o, " (%s)", why);
+		break;
+	default:
+		sb_printf(o, " (%s) from %s over tcp", why, res->server);
+		break;
+	}
+	sb_putc(o, '\n');
 }

@@ -4,13 +4,35 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "loop.h"
 #include "resolve_dns.h"
+#include "sock.h"
+
+/* A TCP socket's incoming stream as our socket functions pass it to
+ * c-ares: message by message, holding back the first bytes of each (its
+ * length and flags) until we know whether it is a response. */
+struct tcp_in {
+	int fd; /* -1: unused */
+	uint8_t head[5];
+	size_t have, given; /* bytes of head read, and handed on */
+	size_t left;	    /* bytes of the message handed on still to read */
+	size_t skip;	    /* bytes of a dropped message still to read */
+	bool pass;	    /* handing on the current message */
+};
+
+/* How the channel's sockets last failed: c-ares reports every socket
+ * failure as ARES_ECONNREFUSED, even a connection closed by the server. */
+enum sock_seen { SEEN_NOTHING, SEEN_EOF, SEEN_ERRNO };
+
+#define CHAN_TCP_SOCKETS 4
 
 struct chan {
 	struct rdns *d;
@@ -18,6 +40,9 @@ struct chan {
 	struct timer tm;
 	int server;
 	bool tcp;
+	enum sock_seen seen;
+	int seen_errno;
+	struct tcp_in tin[CHAN_TCP_SOCKETS];
 };
 
 struct rdns {
@@ -37,6 +62,9 @@ struct rq {
 	bool tcp;
 	int64_t t0_us;
 	const char *lasterr;
+	enum rdns_noanswer lastwhy;
+	int tries;
+	bool after_tc; /* on TCP after a truncated answer from this server */
 };
 
 static int64_t now_us(void)
@@ -46,25 +74,30 @@ static int64_t now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-bool rdns_parse_server(const char *s, struct rdns_server *out, char *err, size_t errlen)
+bool rdns_parse_server(const char *s, uint16_t default_port, struct rdns_server *out, char *err,
+		       size_t errlen)
 {
 	char host[64];
 	const char *port = NULL;
 	memset(out, 0, sizeof *out);
 	if (s[0] == '[') {
 		const char *close = strchr(s, ']');
-		if (!close || (close[1] != '\0' && close[1] != ':') ||
+		if (!close || (close[1] != '\0' && close[1] != ':' && close[1] != '#') ||
 		    (size_t)(close - s - 1) >= sizeof host)
 			goto bad;
 		memcpy(host, s + 1, (size_t)(close - s - 1));
 		host[close - s - 1] = '\0';
-		if (close[1] == ':')
+		if (close[1])
 			port = close + 2;
 	} else {
-		const char *colon = strchr(s, ':');
-		/* Two colons or more: a bare IPv6 address, no port. */
-		if (colon && strchr(colon + 1, ':'))
-			colon = NULL;
+		/* '#' never occurs in an address, so "::1#5353" is unambiguous. */
+		const char *colon = strchr(s, '#');
+		if (!colon) {
+			colon = strchr(s, ':');
+			/* Two colons or more: a bare IPv6 address, no port. */
+			if (colon && strchr(colon + 1, ':'))
+				colon = NULL;
+		}
 		size_t n = colon ? (size_t)(colon - s) : strlen(s);
 		if (n >= sizeof host)
 			goto bad;
@@ -73,7 +106,7 @@ bool rdns_parse_server(const char *s, struct rdns_server *out, char *err, size_t
 		if (colon)
 			port = colon + 1;
 	}
-	unsigned long p = 53;
+	unsigned long p = default_port;
 	if (port) {
 		char *end;
 		if (*port < '0' || *port > '9')
@@ -96,9 +129,197 @@ bool rdns_parse_server(const char *s, struct rdns_server *out, char *err, size_t
 		goto bad;
 	return true;
 bad:
-	snprintf(err, errlen, "invalid server '%s' (use IP, IP:PORT or [IPv6]:PORT)", s);
+	snprintf(err, errlen, "invalid server '%s' (use IP, IP:PORT, [IPv6]:PORT or IP#PORT)", s);
 	return false;
 }
+
+/* ---- the sockets c-ares uses, through our functions ---- */
+
+enum rdns_noanswer rdns_sock_error(int e, const char **text)
+{
+	switch (e) {
+	case ETIMEDOUT:
+		*text = "timed out";
+		return RDNS_TIMEDOUT;
+	case ECONNREFUSED:
+		*text = "connection refused";
+		return RDNS_UNREACHABLE;
+	case ECONNRESET:
+	case EPIPE:
+		*text = "connection reset";
+		return RDNS_CLOSED;
+	}
+	*text = strerror(e);
+	return RDNS_UNREACHABLE;
+}
+
+static void seen_errno(struct chan *c, int e)
+{
+	if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR || e == EINPROGRESS)
+		return;
+	c->seen = SEEN_ERRNO;
+	c->seen_errno = e;
+}
+
+static struct tcp_in *tcp_find(struct chan *c, int fd)
+{
+	for (int i = 0; i < CHAN_TCP_SOCKETS; i++)
+		if (c->tin[i].fd == fd)
+			return &c->tin[i];
+	return NULL;
+}
+
+static ares_socket_t s_socket(int family, int type, int protocol, void *arg)
+{
+	struct chan *c = arg;
+	struct tcp_in *t = NULL;
+	bool stream = (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_STREAM;
+	if (stream && !(t = tcp_find(c, -1))) {
+		errno = EMFILE;
+		seen_errno(c, errno);
+		return ARES_SOCKET_BAD;
+	}
+	int fd = sock_socket(family, type, protocol);
+	if (fd < 0) {
+		seen_errno(c, errno);
+		return ARES_SOCKET_BAD;
+	}
+	if (t) {
+		int one = 1;
+		/* One small query, then a wait for its answer: no batching. */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		*t = (struct tcp_in){.fd = fd};
+	}
+	return fd;
+}
+
+static int s_close(ares_socket_t fd, void *arg)
+{
+	struct tcp_in *t = tcp_find(arg, fd);
+	if (t)
+		t->fd = -1;
+	return close(fd);
+}
+
+static int s_connect(ares_socket_t fd, const struct sockaddr *sa, ares_socklen_t len, void *arg)
+{
+	int r = connect(fd, sa, len);
+	if (r < 0)
+		seen_errno(arg, errno);
+	return r;
+}
+
+static ares_ssize_t s_sendv(ares_socket_t fd, const struct iovec *iov, int n, void *arg)
+{
+	struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n};
+	ssize_t r = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	if (r < 0)
+		seen_errno(arg, errno);
+	return r;
+}
+
+/* A read that found nothing, the end, or an error: as recv returned it. */
+static ares_ssize_t tcp_stop(struct chan *c, ssize_t n)
+{
+	if (n == 0) {
+		c->seen = SEEN_EOF;
+		return 0;
+	}
+	seen_errno(c, errno);
+	return -1;
+}
+
+/* Hands c-ares the TCP stream without the messages that are not responses
+ * (QR clear: a query sent back to us) or too short to be one: c-ares
+ * would take a query with our id and question for the answer. The first 5
+ * bytes of a message (length, id, flags) are read and held until QR is
+ * known; the rest stays in the kernel, so readiness keeps telling the
+ * truth. */
+static ares_ssize_t tcp_recv(struct chan *c, struct tcp_in *t, uint8_t *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n;
+		if (t->skip) {
+			uint8_t junk[512];
+			n = recv(t->fd, junk, t->skip < sizeof junk ? t->skip : sizeof junk, 0);
+			if (n <= 0)
+				return tcp_stop(c, n);
+			t->skip -= (size_t)n;
+			continue;
+		}
+		if (t->pass) {
+			size_t k = t->have - t->given < len ? t->have - t->given : len;
+			memcpy(buf, t->head + t->given, k);
+			t->given += k;
+			if (k < len && t->left) {
+				n = recv(t->fd, buf + k, len - k < t->left ? len - k : t->left, 0);
+				if (n > 0) {
+					t->left -= (size_t)n;
+					k += (size_t)n;
+				} else if (k == 0)
+					return tcp_stop(c, n);
+			}
+			if (t->given == t->have && t->left == 0)
+				t->pass = false, t->have = t->given = 0;
+			return (ares_ssize_t)k;
+		}
+		size_t want = t->have < 2 ? 2 : 5;
+		n = recv(t->fd, t->head + t->have, want - t->have, 0);
+		if (n <= 0)
+			return tcp_stop(c, n);
+		t->have += (size_t)n;
+		if (t->have < want)
+			continue;
+		size_t mlen = (size_t)t->head[0] << 8 | t->head[1];
+		if (mlen < 12) { /* shorter than a header */
+			t->skip = mlen;
+			t->have = 0;
+		} else if (t->have == 5 && (t->head[4] & 0x80)) {
+			t->pass = true;
+			t->given = 0;
+			t->left = mlen - 3;
+		} else if (t->have == 5) {
+			t->skip = mlen - 3;
+			t->have = 0;
+		}
+	}
+}
+
+static ares_ssize_t s_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
+			       struct sockaddr *from, ares_socklen_t *fromlen, void *arg)
+{
+	struct chan *c = arg;
+	struct tcp_in *t = tcp_find(c, fd);
+	if (t)
+		return tcp_recv(c, t, buf, len);
+	socklen_t room = fromlen ? *fromlen : 0;
+	/* Datagrams: skip those that are not responses, a bounded number at
+	 * a time (the loop calls again while more are queued). */
+	for (int i = 0; i < 64; i++) {
+		if (fromlen)
+			*fromlen = room;
+		ssize_t n = recvfrom(fd, buf, len, flags, from, fromlen);
+		if (n < 0) {
+			seen_errno(c, errno);
+			return -1;
+		}
+		/* An empty datagram too: c-ares takes a 0 for a failed socket. */
+		if (n >= 12 && (((const uint8_t *)buf)[2] & 0x80))
+			return n;
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+static const struct ares_socket_functions sock_funcs = {
+    .asocket = s_socket,
+    .aclose = s_close,
+    .aconnect = s_connect,
+    .arecvfrom = s_recvfrom,
+    .asendv = s_sendv,
+};
+
+/* ---- channels on the loop ---- */
 
 static void chan_arm(struct chan *c)
 {
@@ -114,6 +335,7 @@ static void chan_arm(struct chan *c)
 static void chan_timer(struct loop *l, void *arg)
 {
 	struct chan *c = arg;
+	c->seen = SEEN_NOTHING;
 	ares_process_fd(c->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 	chan_arm(c);
 }
@@ -121,6 +343,8 @@ static void chan_timer(struct loop *l, void *arg)
 static void chan_io(struct loop *l, int fd, int mask, void *arg)
 {
 	struct chan *c = arg;
+	/* What the sockets see now is about the queries c-ares ends now. */
+	c->seen = SEEN_NOTHING;
 	ares_process_fd(c->ch, (mask & MUX_READ) ? fd : ARES_SOCKET_BAD,
 			(mask & MUX_WRITE) ? fd : ARES_SOCKET_BAD);
 	chan_arm(c);
@@ -179,6 +403,7 @@ static int chan_open(struct chan *c)
 		c->ch = NULL;
 		return -1;
 	}
+	ares_set_socket_functions(c->ch, &sock_funcs, c);
 	return 0;
 }
 
@@ -204,6 +429,8 @@ struct rdns *rdns_new(struct loop *l, const struct rdns_opts *o, char *err, size
 			c->d = d;
 			c->server = s;
 			c->tcp = t;
+			for (int i = 0; i < CHAN_TCP_SOCKETS; i++)
+				c->tin[i].fd = -1;
 			timer_init(&c->tm, chan_timer, c);
 		}
 	return d;
@@ -232,6 +459,8 @@ static void rq_finish(struct rq *q, struct rdns_result *r)
 	r->server = q->d->o.server[q->server].text;
 	r->transport = q->tcp ? "tcp" : "udp";
 	r->attempts = q->attempts;
+	r->tries = q->tries;
+	r->after_tc = q->after_tc;
 	q->cb(r, q->arg);
 	free(q->name);
 	free(q);
@@ -251,7 +480,7 @@ static void rq_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 	if (abuf && alen >= 12) {
 		/* A truncated UDP answer: ask again over TCP, same server. */
 		if (!q->tcp && (abuf[2] & 0x02) && !d->o.no_fallback) {
-			q->tcp = true;
+			q->tcp = q->after_tc = true;
 			rq_send(q);
 			return;
 		}
@@ -261,12 +490,19 @@ static void rq_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 		rq_finish(q, &r);
 		return;
 	}
+	struct chan *c = &d->chans[q->server][q->tcp];
 	switch (status) {
 	case ARES_ETIMEOUT:
 		q->lasterr = "timed out";
+		q->lastwhy = RDNS_TIMEDOUT;
 		break;
-	case ARES_ECONNREFUSED:
-		q->lasterr = "connection refused";
+	case ARES_ECONNREFUSED: /* any socket failure: see what ours saw */
+		if (c->seen == SEEN_EOF) {
+			q->lasterr = "connection closed without an answer";
+			q->lastwhy = RDNS_CLOSED;
+		} else
+			q->lastwhy = rdns_sock_error(
+			    c->seen == SEEN_ERRNO ? c->seen_errno : ECONNREFUSED, &q->lasterr);
 		break;
 	default:
 		if (status == ARES_EBADNAME || status == ARES_ENOMEM || status == ARES_EBADQUERY ||
@@ -277,12 +513,14 @@ static void rq_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 			return;
 		}
 		q->lasterr = ares_strerror(status);
+		q->lastwhy = RDNS_UNREACHABLE;
 		break;
 	}
 	/* No response: the next try, then the next server. */
 	if (++q->try_no >= d->o.tries) {
 		if (q->server + 1 >= d->o.nservers) {
 			r.status = RDNS_NOANSWER;
+			r.noanswer = q->lastwhy;
 			r.errtext = q->lasterr;
 			rq_finish(q, &r);
 			return;
@@ -290,7 +528,10 @@ static void rq_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 		q->server++;
 		q->try_no = 0;
 		q->tcp = d->o.tcp;
+		q->after_tc = false;
 	}
+	/* A new try; over TCP again if this server's answer was truncated. */
+	q->tries++;
 	rq_send(q);
 }
 
@@ -305,6 +546,7 @@ static void rq_send(struct rq *q)
 	}
 	q->attempts++;
 	q->t0_us = now_us();
+	c->seen = SEEN_NOTHING;
 	ares_query(c->ch, q->name, 1 /* IN */, q->type, rq_answer, q);
 	/* The query may have ended already (and q be gone); c stays valid. */
 	chan_arm(c);
@@ -325,6 +567,7 @@ int rdns_query(struct rdns *d, const char *name, int type, rdns_cb cb, void *arg
 	q->cb = cb;
 	q->arg = arg;
 	q->tcp = d->o.tcp;
+	q->tries = 1;
 	rq_send(q);
 	return 0;
 }

@@ -3,7 +3,10 @@
  * (one for UDP, one for TCP, made when first needed), so we always know
  * which server and which transport gave an answer; retries, failover to
  * the next server and the TCP retry of a truncated answer are done here.
- * Returns errors as text and never prints or exits. */
+ * c-ares reads and writes through our socket functions, which drop what is
+ * not a response (a query sent back to us, a runt) and note how a socket
+ * failed, so that a refusal, a closed connection and a timeout are told
+ * apart. Returns errors as text and never prints or exits. */
 #ifndef SOCKCTL_RESOLVE_DNS_H
 #define SOCKCTL_RESOLVE_DNS_H
 
@@ -34,25 +37,42 @@ struct rdns_opts {
 
 enum rdns_status {
 	RDNS_ANSWER,   /* a response came: see abuf (any rcode) */
-	RDNS_NOANSWER, /* every try timed out or was refused at the socket */
+	RDNS_NOANSWER, /* no try got a response: see noanswer */
 	RDNS_ERROR,    /* could not even ask (bad name, out of memory) */
+};
+
+/* How the last try ended without a response. */
+enum rdns_noanswer {
+	RDNS_TIMEDOUT,	  /* nothing came back in time */
+	RDNS_UNREACHABLE, /* refused: ICMP port unreachable, or a TCP reset on connect */
+	RDNS_CLOSED,	  /* TCP accepted, then closed (or reset) without an answer */
 };
 
 struct rdns_result {
 	enum rdns_status status;
 	const uint8_t *abuf; /* RDNS_ANSWER: the response, valid during the callback */
 	size_t alen;
-	const char *server;    /* the one that answered (or was tried last) */
-	const char *transport; /* "udp" or "tcp" */
-	double rtt_ms;	       /* of the try that answered */
-	int attempts;	       /* tries made, over every server */
-	const char *errtext;   /* RDNS_NOANSWER / RDNS_ERROR: why */
+	const char *server;	     /* the one that answered (or was tried last) */
+	const char *transport;	     /* "udp" or "tcp" */
+	double rtt_ms;		     /* of the try that answered */
+	int attempts;		     /* queries sent, over every server and transport */
+	int tries;		     /* tries as --tries counts them: a UDP query and the
+				      * TCP retry of its truncated answer are one */
+	bool after_tc;		     /* the last try went to TCP after a truncated answer */
+	enum rdns_noanswer noanswer; /* RDNS_NOANSWER: how the last try ended */
+	const char *errtext;	     /* RDNS_NOANSWER / RDNS_ERROR: why */
 };
 
 typedef void (*rdns_cb)(const struct rdns_result *r, void *arg);
 
-/* Parses "IP", "IP:PORT", "[IPv6]:PORT" (default port 53). */
-bool rdns_parse_server(const char *s, struct rdns_server *out, char *err, size_t errlen);
+/* How a socket error ends a try, and the words for it ("connection
+ * refused"). */
+enum rdns_noanswer rdns_sock_error(int e, const char **text);
+
+/* Parses "IP", "IP:PORT", "[IPv6]:PORT", or "IP#PORT" as dnsmasq and
+ * drill write it (default_port when none is given). */
+bool rdns_parse_server(const char *s, uint16_t default_port, struct rdns_server *out, char *err,
+		       size_t errlen);
 
 struct rdns;
 struct rdns *rdns_new(struct loop *l, const struct rdns_opts *o, char *err, size_t errlen);

@@ -100,6 +100,42 @@ dns_start() {
 	export DNS="127.0.0.1:$port" DNS_PORT=$port DNS_SF="127.0.0.1:$sfport" DNS_HOLE="127.0.0.1:$hole"
 }
 
+# axfr_zone_args: dnsmasq options for the zone axfr.example, served
+# authoritatively (so also by zone transfer) to 127.0.0.1.
+axfr_zone_args() {
+	local z=axfr.example
+	printf '%s\n' \
+		--auth-zone=$z --auth-server=ns1.$z,127.0.0.1 --auth-peer=127.0.0.1 \
+		--auth-soa=2026120101,hostmaster.$z,3600,600,86400 --auth-ttl=300 \
+		--host-record=www.$z,192.0.2.1,2001:db8::1 --host-record=mail.$z,192.0.2.25 \
+		--cname=alias.$z,www.$z --mx-host=$z,mail.$z,10 \
+		--srv-host=_sip._tcp.$z,sip.$z,5060,10,20 \
+		--txt-record=txt.$z,"v=spf1 -all","hello world" \
+		--dns-rr=$z,257,"0005$(printf 'issue' | od -An -tx1 | tr -d ' \n')$(printf 'ca.example' | od -An -tx1 | tr -d ' \n')" \
+		--dns-rr=evil.$z,16,"$(hexstr 'esc\033[2J bell\007 hi\377')"
+}
+
+# axfr_start DIR: starts, beside dns_start's servers (dns_stop ends it),
+# dnsmasq with the zone axfr.example: $AXFR_DNS (127.0.0.1:PORT).
+axfr_start() {
+	local dir=$1 port
+	port=$(free_port)
+	local -a zone
+	mapfile -t zone < <(axfr_zone_args)
+	dnsmasq -k --user= --group= --conf-file=/dev/null --no-resolv --no-hosts \
+		--listen-address=127.0.0.1 --bind-interfaces --port="$port" \
+		--pid-file="$dir/dnsmasq-axfr.pid" "${zone[@]}" >"$dir/dnsmasq-axfr.log" 2>&1 3>&- &
+	echo $! >>"$dir/pids"
+	local i
+	for ((i = 0; i < 500; i++)); do
+		dig +short +time=1 +tries=1 -p "$port" @127.0.0.1 www.axfr.example A 2>/dev/null |
+			grep -q . && break
+		sleep 0.02
+	done
+	((i < 500)) || { cat "$dir/dnsmasq-axfr.log" >&2; return 1; }
+	export AXFR_DNS="127.0.0.1:$port" AXFR_PORT=$port
+}
+
 # dns_stop DIR: kills what dns_start started.
 dns_stop() {
 	local p

@@ -34,9 +34,27 @@ r() {
 	run r -x --short 127.0.0.1
 	assert_success
 	assert_output --regexp '^localhost'
-	run --separate-stderr r -x not-an-address
-	assert_failure 1
-	assert_output ';; not-an-address: error (not a numeric address)'
+	# Operands that are not numeric addresses are still names, so
+	# forward and reverse lookups go together (as with getent hosts, and
+	# dig NAME -x ADDRESS).
+	run r --short -4 -x 127.0.0.1 localhost
+	assert_success
+	assert_output $'localhost\n127.0.0.1'
+}
+
+@test "the README line: a name, an address, a service and a protocol in one call" {
+	run --separate-stderr r -4 localhost -x 127.0.0.1 --service https --protocol icmp
+	assert_success
+	assert_line --index 0 ';; localhost: canonical name localhost'
+	assert_line --index 1 $'localhost\t127.0.0.1\tstream,dgram,raw'
+	assert_line --index 2 --regexp $'^127\\.0\\.0\\.1\tlocalhost'
+	assert_line --index 3 $'https\t443/tcp'
+	assert_line --index 4 $'https\t443/udp'
+	assert_line --index 5 $'icmp\t1\tICMP'
+	# In the order asked, whatever the kind.
+	run r --short --protocol udp -x 127.0.0.1 --service 22/tcp -4 localhost
+	assert_success
+	assert_output $'17\nlocalhost\nssh\n127.0.0.1'
 }
 
 @test "--service and --protocol in both directions, like getent" {
@@ -108,6 +126,7 @@ in_namespace() {
 		$S resolve --json -4 www.test nx.test; echo "rc=$?"
 		$S resolve -x 192.0.2.1; echo "rc=$?"
 		$S resolve -x --short 192.0.2.66; echo "rc=$?"
+		$S resolve +short -x 192.0.2.1 fromhosts.test; echo "rc=$?"
 	' 2>&1
 	assert_success
 	assert_line --index 0 2001:db8::1
@@ -130,4 +149,7 @@ in_namespace() {
 	# glibc refuses a PTR target that is not a valid host name.
 	assert_line --index 16 'sockctl: resolve 192.0.2.66: nxdomain (Name or service not known)'
 	assert_line --index 17 rc=3
+	assert_line --index 18 www.test
+	assert_line --index 19 192.0.2.99
+	assert_line --index 20 rc=0
 }

@@ -1,0 +1,82 @@
+/* A lookup's status and its failure lines, shared by the command and the
+ * engines that fill jobs (system resolver, direct DNS). */
+#include "config.h"
+
+#include "dns_msg.h"
+#include "resolve.h"
+
+const char *res_status_name(int status)
+{
+	switch (status) {
+	case RES_OK:
+		return "ok";
+	case RES_NXDOMAIN:
+		return "nxdomain";
+	case RES_NODATA:
+		return "nodata";
+	case RES_SERVFAIL:
+		return "servfail";
+	case RES_REFUSED:
+		return "refused";
+	case RES_TIMEOUT:
+		return "timeout";
+	}
+	return "error";
+}
+
+const char *job_status_word(const struct job *j)
+{
+	return j->label ? j->label : res_status_name(j->status);
+}
+
+int res_worst(int a, int b)
+{
+	if (a == RES_FAIL || b == RES_FAIL)
+		return RES_FAIL;
+	return a > b ? a : b;
+}
+
+void put_query(struct sbuf *o, const struct job *j)
+{
+	dns_escape_host(o, j->arg ? j->arg : "");
+	if (j->qtype > 0) {
+		char t[16];
+		sb_printf(o, " %s", dns_type_name((uint16_t)j->qtype, t));
+	}
+}
+
+void job_json_head(struct job *j, const char *kind)
+{
+	struct sbuf q;
+	sb_init(&q);
+	dns_escape_host(&q, j->arg ? j->arg : "");
+	sb_puts(&j->out, "{\"query\":");
+	json_str(&j->out, sb_str(&q));
+	sb_free(&q);
+	sb_printf(&j->out, ",\"kind\":\"%s\",\"status\":\"%s\",\"exit\":%d", kind,
+		  job_status_word(j), j->status);
+}
+
+void job_fail(struct job *j, int status, const char *kind, const char *detail)
+{
+	j->status = status;
+	if (j->x->mode == OUT_JSON) {
+		job_json_head(j, kind);
+		sb_puts(&j->out, ",\"error\":");
+		json_str(&j->out, detail ? detail : job_status_word(j));
+		sb_puts(&j->out, "}\n");
+		return;
+	}
+	struct sbuf *o = j->x->mode == OUT_SHORT ? &j->err : &j->out;
+	if (j->x->mode == OUT_SHORT) {
+		if (j->x->quiet)
+			return;
+		sb_puts(o, "sockctl: resolve ");
+	} else
+		sb_puts(o, ";; ");
+	put_query(o, j);
+	sb_printf(o, ": %s", job_status_word(j));
+	if (detail)
+		sb_printf(o, " (%s)", detail);
+	sb_putc(o, '\n');
+}
