@@ -3,34 +3,12 @@
 # subcommand with a page of its name and a help of its own, and no help
 # that names an option its command refuses.
 load helpers
+load help_lib
 
 MAN=$BATS_TEST_DIRNAME/../man
 
 setup() {
 	cd "$BATS_TEST_TMPDIR"
-}
-
-commands() {
-	"$SOCKCTL" --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }'
-}
-
-# subcommands CMD: the subcommands its overview's usage lines name
-# ("usage: sockctl http [global options] serve ..."), none for a plain one.
-subcommands() {
-	"$SOCKCTL" help "$1" | sed -n "s/^\(usage:\)\{0,1\} *sockctl $1 \[global options\] \([a-z][a-z-]*\) .*/\2/p"
-}
-
-# Every command line a user can ask help for: "serve", "chat serve", ...
-command_paths() {
-	local c s subs
-	for c in $(commands); do
-		subs=$(subcommands "$c")
-		if [[ -z $subs ]]; then
-			echo "$c"
-		else
-			for s in $subs; do echo "$c $s"; done
-		fi
-	done
 }
 
 @test "the commands with subcommands are found (the other tests rely on it)" {
@@ -123,7 +101,7 @@ command_paths() {
 @test "every long option a --help names is one its command accepts" {
 	local p o
 	while read -r p; do
-		for o in $("$SOCKCTL" $p --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
+		for o in $(help_options $p); do
 			[[ $o == --help ]] && continue
 			# Options are all parsed before anything runs: the second
 			# unknown option stops one that takes the first as its value.
