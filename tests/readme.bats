@@ -298,9 +298,9 @@ in_netns() {
 	[[ ${#lines[@]} -gt 900 ]] || fail "only ${#lines[@]} replies of 1000"
 }
 
-# Expected to fail until resolve accepts -x together with --service and
-# --protocol (it answers exit 2 today); see README's lookups.
-@test "tour: resolve a name, an address, a service and a protocol in one call (needs resolve -x with --service)" {
+# The one tour line that needs resolve to take -x beside names, --service
+# and --protocol in one call (before that it was a usage error, exit 2).
+@test "tour: resolve a name, an address, a service and a protocol in one call (needs resolve -x beside names)" {
 	tour_line 'sockctl resolve localhost -x 127.0.0.1 --service https --protocol icmp'
 	run_line
 	assert_success
