@@ -1,26 +1,58 @@
 # fish completion for sockctl
+
+# __sockctl_is PATH...: true when the command line so far is at one of the
+# PATHs: '' before the command, 'serve', 'chat' before its subcommand,
+# 'chat connect', 'help http', ... Options (and the value of a separate
+# --mux) are skipped, so `chat connect` is never taken for `connect`.
+function __sockctl_is
+	set -l words (commandline -opc)
+	set -e words[1]
+	set -l path
+	set -l skip 0
+	for w in $words
+		if test $skip = 1
+			set skip 0
+			continue
+		end
+		switch $w
+			case --mux
+				set skip 1
+			case '-*'
+			case '*'
+				set -a path $w
+				if test (count $path) = 2; or not contains -- $path[1] chat http help
+					break
+				end
+		end
+	end
+	contains -- "$path" $argv
+end
+
 set -l commands serve connect udp-send resolve chat http help
 complete -c sockctl -f
-complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a serve -d 'listen; relay or run a handler'
-complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a connect -d 'connect and relay stdin/stdout'
-complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a help -d 'show help for a command'
-complete -c sockctl -n "__fish_seen_subcommand_from serve" -l echo -d 'send back what each client sends'
-complete -c sockctl -n "__fish_seen_subcommand_from serve" -l upper -d 'echo upper-cased'
-complete -c sockctl -n "__fish_seen_subcommand_from serve" -l discard -d 'read and drop'
-complete -c sockctl -n "__fish_seen_subcommand_from serve" -l respond -r -d 'send TEXT or @FILE, then close'
-complete -c sockctl -n "__fish_seen_subcommand_from serve" -s k -l keep-open -d 'serve many clients'
-complete -c sockctl -n "__fish_seen_subcommand_from serve" -l backlog -x -d 'listen backlog'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -s u -l udp -d 'UDP'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -s U -l unix -r -d 'Unix socket path'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -s i -l idle -x -d 'idle timeout (seconds)'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -s q -l quit-after -x -d 'quit after stdin EOF (seconds)'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l no-shutdown -d 'no FIN on stdin EOF'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l send-only -d 'only send'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l recv-only -d 'only receive'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l no-zero-copy -d 'no splice/sendfile'
-complete -c sockctl -n "__fish_seen_subcommand_from connect" -s w -l wait -x -d 'connect timeout (seconds)'
-complete -c sockctl -n "__fish_seen_subcommand_from connect" -s s -l source -x -d 'source address'
-complete -c sockctl -n "__fish_seen_subcommand_from connect" -s p -l source-port -x -d 'source port'
+complete -c sockctl -n "__sockctl_is help" -a "$commands" -d command
+complete -c sockctl -n "__sockctl_is 'help chat'" -a 'serve connect'
+complete -c sockctl -n "__sockctl_is 'help http'" -a 'serve get'
+complete -c sockctl -n "__sockctl_is ''" -a serve -d 'listen; relay or run a handler'
+complete -c sockctl -n "__sockctl_is ''" -a connect -d 'connect and relay stdin/stdout'
+complete -c sockctl -n "__sockctl_is ''" -a help -d 'show help for a command'
+complete -c sockctl -n "__sockctl_is serve" -l echo -d 'send back what each client sends'
+complete -c sockctl -n "__sockctl_is serve" -l upper -d 'echo upper-cased'
+complete -c sockctl -n "__sockctl_is serve" -l discard -d 'read and drop'
+complete -c sockctl -n "__sockctl_is serve" -l respond -r -d 'send TEXT or @FILE, then close'
+complete -c sockctl -n "__sockctl_is serve" -s k -l keep-open -d 'serve many clients'
+complete -c sockctl -n "__sockctl_is serve" -l backlog -x -d 'listen backlog'
+complete -c sockctl -n "__sockctl_is serve connect" -s u -l udp -d 'UDP'
+complete -c sockctl -n "__sockctl_is serve connect" -s U -l unix -r -d 'Unix socket path'
+complete -c sockctl -n "__sockctl_is serve connect" -s i -l idle -x -d 'idle timeout (seconds)'
+complete -c sockctl -n "__sockctl_is serve connect" -s q -l quit-after -x -d 'quit after stdin EOF (seconds)'
+complete -c sockctl -n "__sockctl_is serve connect" -l no-shutdown -d 'no FIN on stdin EOF'
+complete -c sockctl -n "__sockctl_is serve connect" -l send-only -d 'only send'
+complete -c sockctl -n "__sockctl_is serve connect" -l recv-only -d 'only receive'
+complete -c sockctl -n "__sockctl_is serve connect" -l no-zero-copy -d 'no splice/sendfile'
+complete -c sockctl -n "__sockctl_is connect" -s w -l wait -x -d 'connect timeout (seconds)'
+complete -c sockctl -n "__sockctl_is connect" -s s -l source -x -d 'source address'
+complete -c sockctl -n "__sockctl_is connect" -s p -l source-port -x -d 'source port'
 complete -c sockctl -l mux -x -a 'auto select poll epoll' -d 'event loop backend'
 complete -c sockctl -s 4 -d 'IPv4 only'
 complete -c sockctl -s 6 -d 'IPv6 only'
@@ -29,8 +61,8 @@ complete -c sockctl -s v -l verbose -d 'verbose'
 complete -c sockctl -s q -l quiet -d 'quiet'
 complete -c sockctl -s h -l help -d 'help'
 complete -c sockctl -l version -d 'show the version'
-complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a resolve -d 'names, addresses, services, protocols'
-set -l res "__fish_seen_subcommand_from resolve"
+complete -c sockctl -n "__sockctl_is ''" -a resolve -d 'names, addresses, services, protocols'
+set -l res "__sockctl_is resolve"
 complete -c sockctl -n $res -s x -l reverse -d 'look up numeric addresses in reverse'
 complete -c sockctl -n $res -s t -l type -x -a 'A AAAA CNAME MX NS TXT SRV PTR SOA CAA HINFO ANY AXFR' -d 'record type'
 complete -c sockctl -n $res -s f -l file -r -F -d 'read names from a file'
@@ -48,9 +80,9 @@ complete -c sockctl -n $res -l service -x -d 'service NAME|PORT[/PROTO]'
 complete -c sockctl -n $res -l protocol -x -d 'protocol NAME|NUMBER'
 complete -c sockctl -n $res -l hostname -d 'this host name'
 complete -c sockctl -n $res -l fqdn -d 'this canonical name'
-complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a http -d 'HTTP server and client'
-complete -c sockctl -n "__fish_seen_subcommand_from http; and not __fish_seen_subcommand_from serve get" -a 'serve get'
-set -l hs "__fish_seen_subcommand_from http; and __fish_seen_subcommand_from serve"
+complete -c sockctl -n "__sockctl_is ''" -a http -d 'HTTP server and client'
+complete -c sockctl -n "__sockctl_is http" -a 'serve get'
+set -l hs "__sockctl_is 'http serve'"
 complete -c sockctl -n $hs -s d -l dir -r -a '(__fish_complete_directories)' -d 'directory to serve'
 complete -c sockctl -n $hs -l no-listing -d '403 for directories without index.html'
 complete -c sockctl -n $hs -l dotfiles -d 'serve names starting with a dot'
@@ -71,7 +103,7 @@ complete -c sockctl -n $hs -l max-conns -x -d 'connections at once'
 complete -c sockctl -n $hs -l workers -x -d 'processes sharing the port'
 
 # http get
-set -l hget "__fish_seen_subcommand_from http; and __fish_seen_subcommand_from get"
+set -l hget "__sockctl_is 'http get'"
 complete -c sockctl -n $hget -s o -l output -r -F -d 'write bodies to FILE'
 complete -c sockctl -n $hget -s I -l head -d 'send HEAD, print headers'
 complete -c sockctl -n $hget -s i -l include -d 'print headers before the body'
@@ -86,42 +118,42 @@ complete -c sockctl -n $hget -l json -d 'status, headers and timings as JSON'
 complete -c sockctl -n $hget -l connect-timeout -x -d 'per-address connect timeout'
 complete -c sockctl -n $hget -s m -l max-time -x -d 'limit each transfer'
 complete -c sockctl -n $hget -l idle-timeout -x -d 'give up when idle'
-complete -c sockctl -n "__fish_seen_subcommand_from serve" -l model -x -a 'loop fork thread' -d 'concurrency model'
-complete -c sockctl -n "__fish_seen_subcommand_from serve" -l workers -r -d 'worker processes'
-complete -c sockctl -n "__fish_seen_subcommand_from serve" -s m -l max-conns -r -d 'connection limit'
-complete -c sockctl -n "__fish_seen_subcommand_from serve" -l allow -r -d 'admit address or CIDR'
-complete -c sockctl -n "__fish_seen_subcommand_from serve" -l deny -r -d 'refuse address or CIDR'
-complete -c sockctl -n "__fish_seen_subcommand_from serve" -l allow-file -r -d 'admit list file'
-complete -c sockctl -n "__fish_seen_subcommand_from serve" -l deny-file -r -d 'refuse list file'
-complete -c sockctl -n "__fish_seen_subcommand_from serve" -l fd -r -d 'inherited listening socket'
-complete -c sockctl -n "__fish_seen_subcommand_from serve" -l reuseport -d 'SO_REUSEPORT'
-complete -c sockctl -n "__fish_seen_subcommand_from connect" -s z -l scan -d 'port scan'
-complete -c sockctl -n "__fish_seen_subcommand_from connect" -l parallel -r -d 'connects at once'
-complete -c sockctl -n "__fish_seen_subcommand_from connect" -l json -d 'JSON lines'
-complete -c sockctl -n "__fish_seen_subcommand_from connect" -l open -d 'open ports only'
-complete -c sockctl -n "__fish_seen_subcommand_from connect" -l syn -d 'half-open scan over a raw socket'
-complete -c sockctl -n "__fish_seen_subcommand_from connect" -l proxy -r -d 'proxy HOST:PORT'
-complete -c sockctl -n "__fish_seen_subcommand_from connect" -l proxy-type -x -a 'http socks4 socks5' -d 'proxy protocol'
-complete -c sockctl -n "__fish_seen_subcommand_from connect" -l proxy-auth -r -d 'USER:PASS'
-complete -c sockctl -n "__fish_seen_subcommand_from connect" -l proxy-dns -x -a 'remote local' -d 'where names resolve'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -s e -l exec -r -d 'run a program on each connection'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -s c -l sh-exec -r -d 'run a shell command on each connection'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l nodelay -d 'TCP_NODELAY'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l sndbuf -r -d 'send buffer'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l rcvbuf -r -d 'receive buffer'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l keepalive -d 'TCP keepalive'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l tos -x -a 'lowdelay throughput reliability mincost ef' -d 'IP TOS'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l ttl -r -d 'IP TTL'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l linger -r -d 'SO_LINGER seconds'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l bind-dev -r -d 'interface'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -s o -l output -r -d 'raw session log'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -s x -l hex-dump -r -d 'hex dump log'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l append -d 'append to the logs'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -s C -l crlf -d 'send CRLF line endings'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l progress -d 'live progress'
-complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l stats -x -a 'json text' -d 'totals format'
-complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a udp-send -d 'send datagrams and wait for the replies'
-set -l us "__fish_seen_subcommand_from udp-send"
+complete -c sockctl -n "__sockctl_is serve" -l model -x -a 'loop fork thread' -d 'concurrency model'
+complete -c sockctl -n "__sockctl_is serve" -l workers -r -d 'worker processes'
+complete -c sockctl -n "__sockctl_is serve" -s m -l max-conns -r -d 'connection limit'
+complete -c sockctl -n "__sockctl_is serve" -l allow -r -d 'admit address or CIDR'
+complete -c sockctl -n "__sockctl_is serve" -l deny -r -d 'refuse address or CIDR'
+complete -c sockctl -n "__sockctl_is serve" -l allow-file -r -d 'admit list file'
+complete -c sockctl -n "__sockctl_is serve" -l deny-file -r -d 'refuse list file'
+complete -c sockctl -n "__sockctl_is serve" -l fd -r -d 'inherited listening socket'
+complete -c sockctl -n "__sockctl_is serve" -l reuseport -d 'SO_REUSEPORT'
+complete -c sockctl -n "__sockctl_is connect" -s z -l scan -d 'port scan'
+complete -c sockctl -n "__sockctl_is connect" -l parallel -r -d 'connects at once'
+complete -c sockctl -n "__sockctl_is connect" -l json -d 'JSON lines'
+complete -c sockctl -n "__sockctl_is connect" -l open -d 'open ports only'
+complete -c sockctl -n "__sockctl_is connect" -l syn -d 'half-open scan over a raw socket'
+complete -c sockctl -n "__sockctl_is connect" -l proxy -r -d 'proxy HOST:PORT'
+complete -c sockctl -n "__sockctl_is connect" -l proxy-type -x -a 'http socks4 socks5' -d 'proxy protocol'
+complete -c sockctl -n "__sockctl_is connect" -l proxy-auth -r -d 'USER:PASS'
+complete -c sockctl -n "__sockctl_is connect" -l proxy-dns -x -a 'remote local' -d 'where names resolve'
+complete -c sockctl -n "__sockctl_is serve connect" -s e -l exec -r -d 'run a program on each connection'
+complete -c sockctl -n "__sockctl_is serve connect" -s c -l sh-exec -r -d 'run a shell command on each connection'
+complete -c sockctl -n "__sockctl_is serve connect" -l nodelay -d 'TCP_NODELAY'
+complete -c sockctl -n "__sockctl_is serve connect" -l sndbuf -r -d 'send buffer'
+complete -c sockctl -n "__sockctl_is serve connect" -l rcvbuf -r -d 'receive buffer'
+complete -c sockctl -n "__sockctl_is serve connect" -l keepalive -d 'TCP keepalive'
+complete -c sockctl -n "__sockctl_is serve connect" -l tos -x -a 'lowdelay throughput reliability mincost ef' -d 'IP TOS'
+complete -c sockctl -n "__sockctl_is serve connect" -l ttl -r -d 'IP TTL'
+complete -c sockctl -n "__sockctl_is serve connect" -l linger -r -d 'SO_LINGER seconds'
+complete -c sockctl -n "__sockctl_is serve connect" -l bind-dev -r -d 'interface'
+complete -c sockctl -n "__sockctl_is serve connect" -s o -l output -r -d 'raw session log'
+complete -c sockctl -n "__sockctl_is serve connect" -s x -l hex-dump -r -d 'hex dump log'
+complete -c sockctl -n "__sockctl_is serve connect" -l append -d 'append to the logs'
+complete -c sockctl -n "__sockctl_is serve connect" -s C -l crlf -d 'send CRLF line endings'
+complete -c sockctl -n "__sockctl_is serve connect" -l progress -d 'live progress'
+complete -c sockctl -n "__sockctl_is serve connect" -l stats -x -a 'json text' -d 'totals format'
+complete -c sockctl -n "__sockctl_is ''" -a udp-send -d 'send datagrams and wait for the replies'
+set -l us "__sockctl_is udp-send"
 complete -c sockctl -n $us -l lines -d 'one datagram per stdin line'
 complete -c sockctl -n $us -l hex -d 'payloads and replies in hex'
 complete -c sockctl -n $us -l size -x -d 'bytes of filler'
@@ -140,14 +172,14 @@ complete -c sockctl -n $us -l ttl -x -d 'IP TTL or hop limit'
 complete -c sockctl -n $us -l interface -x -a '(__fish_print_interfaces)' -d 'multicast interface'
 
 # chat
-complete -c sockctl -n "not __fish_seen_subcommand_from $commands" -a chat -d 'multi-user line chat'
-complete -c sockctl -n "__fish_seen_subcommand_from chat; and not __fish_seen_subcommand_from serve connect" -a 'serve connect'
-complete -c sockctl -n "__fish_seen_subcommand_from chat" -s U -l unix -r -d 'Unix socket path'
-complete -c sockctl -n "__fish_seen_subcommand_from chat; and __fish_seen_subcommand_from connect" -l color -x -a 'auto always never' -d 'colour names'
-complete -c sockctl -n "__fish_seen_subcommand_from chat; and __fish_seen_subcommand_from serve" -s m -l max-clients -x -d 'most clients at once'
-complete -c sockctl -n "__fish_seen_subcommand_from chat; and __fish_seen_subcommand_from serve" -l max-line -x -d 'longest line in bytes'
-complete -c sockctl -n "__fish_seen_subcommand_from chat; and __fish_seen_subcommand_from serve" -l queue -x -d 'output queue per client in bytes'
-complete -c sockctl -n "__fish_seen_subcommand_from chat; and __fish_seen_subcommand_from serve" -l flood -x -d 'lines a second per client'
-complete -c sockctl -n "__fish_seen_subcommand_from chat; and __fish_seen_subcommand_from serve" -l show-addresses -d 'show client addresses'
-complete -c sockctl -n "__fish_seen_subcommand_from chat; and __fish_seen_subcommand_from connect" -s N -l name -x -d 'nickname'
-complete -c sockctl -n "__fish_seen_subcommand_from chat; and __fish_seen_subcommand_from connect" -s r -l room -x -d 'room to join'
+complete -c sockctl -n "__sockctl_is ''" -a chat -d 'multi-user line chat'
+complete -c sockctl -n "__sockctl_is chat" -a 'serve connect'
+complete -c sockctl -n "__sockctl_is 'chat serve' 'chat connect'" -s U -l unix -r -d 'Unix socket path'
+complete -c sockctl -n "__sockctl_is 'chat connect'" -l color -x -a 'auto always never' -d 'colour names'
+complete -c sockctl -n "__sockctl_is 'chat serve'" -s m -l max-clients -x -d 'most clients at once'
+complete -c sockctl -n "__sockctl_is 'chat serve'" -l max-line -x -d 'longest line in bytes'
+complete -c sockctl -n "__sockctl_is 'chat serve'" -l queue -x -d 'output queue per client in bytes'
+complete -c sockctl -n "__sockctl_is 'chat serve'" -l flood -x -d 'lines a second per client'
+complete -c sockctl -n "__sockctl_is 'chat serve'" -l show-addresses -d 'show client addresses'
+complete -c sockctl -n "__sockctl_is 'chat connect'" -s N -l name -x -d 'nickname'
+complete -c sockctl -n "__sockctl_is 'chat connect'" -s r -l room -x -d 'room to join'

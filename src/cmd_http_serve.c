@@ -17,6 +17,7 @@
 #include "http_mime.h"
 #include "http_serve.h"
 #include "sock.h"
+#include "text_escape.h"
 #include "workers.h"
 
 static const char help[] =
@@ -36,7 +37,8 @@ static const char help[] =
     "      --header='NAME: VAL'  add a response header (repeatable)\n"
     "      --respond             answer every request with --status/--body\n"
     "      --status=CODE         status for --respond (default 200)\n"
-    "      --body=TEXT|@FILE     body for --respond\n"
+    "      --body=TEXT|@FILE     body for --respond (TEXT takes backslash escapes\n"
+    "                            as serve --respond does; @FILE is sent as it is)\n"
     "      --upload              accept PUT into DIR (atomic; no overwriting)\n"
     "      --overwrite           let --upload replace existing files\n"
     "      --max-upload=BYTES    largest PUT body (K, M, G suffixes; default 100M)\n"
@@ -364,8 +366,15 @@ int cmd_http_serve(int argc, char **argv)
 			goto out;
 		}
 	} else if (body) {
-		cfg->body = body;
-		cfg->body_len = strlen(body);
+		char *text;
+		long n = text_unescape_dup(body, &text, err, sizeof err);
+		if (n < 0) {
+			rc = usage_error("--body: %s", err);
+			goto out;
+		}
+		cfg->body = text;
+		cfg->body_len = (size_t)n;
+		cfg->body_owned = true;
 	}
 	if (!cfg->respond) {
 		cfg->rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

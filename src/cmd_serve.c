@@ -16,6 +16,7 @@
 #include "cmd.h"
 #include "serve.h"
 #include "spawn.h"
+#include "text_escape.h"
 #include "workers.h"
 
 static const char help[] =
@@ -33,7 +34,9 @@ static const char help[] =
     "      --echo           send back what each client sends\n"
     "      --upper          the same, ASCII letters upper-cased\n"
     "      --discard        read and drop\n"
-    "      --respond TEXT   send TEXT (or @FILE's contents), then close\n"
+    "      --respond TEXT   send TEXT, then close; TEXT takes printf's backslash\n"
+    "                       escapes (\\r \\n \\t \\\\ \\xHH \\0...), @FILE is sent as it\n"
+    "                       is; with -C, line endings go out as CRLF\n"
     "  -e, --exec 'PROG ARGS'  run PROG per connection with the socket as its\n"
     "                       stdin and stdout (split at spaces, no shell); the\n"
     "                       SOCKCTL_REMOTE_ADDR/_PORT, SOCKCTL_LOCAL_ADDR/_PORT and\n"
@@ -119,11 +122,18 @@ static int set_handler(struct server *s, enum serve_handler h, const char *name)
 	return 0;
 }
 
+/* --respond TEXT (backslash escapes decoded) or @FILE (sent as it is):
+ * 0, or the exit status after the message. */
 static int load_respond(struct server *s, const char *arg)
 {
 	if (arg[0] != '@') {
-		s->respond = arg;
-		s->respond_len = strlen(arg);
+		char err[128], *text;
+		long n = text_unescape_dup(arg, &text, err, sizeof err);
+		if (n < 0)
+			return usage_error("--respond: %s", err);
+		s->respond = text;
+		s->respond_len = (size_t)n;
+		s->respond_owned = true;
 		return 0;
 	}
 	int fd = open(arg + 1, O_RDONLY | O_CLOEXEC);
@@ -132,12 +142,12 @@ static int load_respond(struct server *s, const char *arg)
 		errmsg("--respond %s: %s", arg + 1, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return -1;
+		return EXIT_FAIL;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > 64 * 1024 * 1024) {
 		errmsg("--respond %s: not a regular file of at most 64 MiB", arg + 1);
 		close(fd);
-		return -1;
+		return EXIT_FAIL;
 	}
 	char *p = malloc((size_t)st.st_size + 1);
 	size_t got = 0;
@@ -151,7 +161,7 @@ static int load_respond(struct server *s, const char *arg)
 	if (!p || got != (size_t)st.st_size) {
 		errmsg("--respond %s: could not read the file", arg + 1);
 		free(p);
-		return -1;
+		return EXIT_FAIL;
 	}
 	s->respond = p;
 	s->respond_len = got;
@@ -354,8 +364,8 @@ int cmd_serve(int argc, char **argv)
 	s.dgram = ep.socktype == SOCK_DGRAM;
 	s.ro.dgram = s.dgram;
 	s.ro.local_is_tty = isatty(STDIN_FILENO);
-	if (respond_arg && load_respond(&s, respond_arg) < 0)
-		return EXIT_FAIL;
+	if (respond_arg && (r = load_respond(&s, respond_arg)))
+		return r;
 	if (s.respond && no.crlf && s.respond_len && s.model == MODEL_LOOP) {
 		/* -C: the response goes out with CRLF line endings. */
 		char *t = malloc(2 * s.respond_len);

@@ -4,7 +4,7 @@
 
 #include "hexpayload.h"
 
-static int nibble(unsigned char c)
+int hex_nibble(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -34,7 +34,7 @@ long hex_decode(const char *in, size_t inlen, unsigned char *out, size_t outcap,
 			i++;
 			continue;
 		}
-		int hi = nibble(c);
+		int hi = hex_nibble(c);
 		if (hi < 0)
 			goto bad_char;
 		if (i + 1 >= inlen || is_sep((unsigned char)in[i + 1])) {
@@ -42,7 +42,7 @@ long hex_decode(const char *in, size_t inlen, unsigned char *out, size_t outcap,
 				 "odd number of hex digits (a lone digit at offset %zu)", i);
 			return -1;
 		}
-		int lo = nibble((unsigned char)in[i + 1]);
+		int lo = hex_nibble((unsigned char)in[i + 1]);
 		if (lo < 0) {
 			i++;
 			c = (unsigned char)in[i];

@@ -15,6 +15,9 @@
 long hex_decode(const char *in, size_t inlen, unsigned char *out, size_t outcap, char *err,
 		size_t errlen);
 
+/* The value of one hex digit (either case), or -1 for any other byte. */
+int hex_nibble(unsigned char c);
+
 /* Encodes n bytes as 2n lowercase hex digits plus a NUL terminator into
  * out, which must hold 2n+1 bytes. Returns 2n. */
 size_t hex_encode(const unsigned char *in, size_t n, char *out);

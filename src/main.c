@@ -106,9 +106,13 @@ int main(int argc, char **argv)
 		const struct cmd_entry *hc = find_cmd(argv[optind + 1]);
 		if (!hc)
 			return usage_error("unknown command '%s'", argv[optind + 1]);
+		/* `help http get`: the subcommand's name goes along, so that
+		 * its own help is shown, not the command's overview. */
 		static char help_flag[] = "--help";
-		char *hargv[] = {argv[optind + 1], help_flag, NULL};
-		return run_cmd(hc, 2, hargv);
+		bool sub = optind + 2 < argc && argv[optind + 2][0] != '-';
+		char *hargv[] = {argv[optind + 1], sub ? argv[optind + 2] : help_flag, help_flag,
+				 NULL};
+		return run_cmd(hc, sub ? 3 : 2, hargv);
 	}
 	if (strcmp(name, "version") == 0) {
 		printf("sockctl %s\n", PACKAGE_VERSION);

@@ -76,7 +76,7 @@ enum {
 	"  -o, --output FILE    log the raw session (both directions) to FILE\n"                   \
 	"  -x, --hex-dump FILE  log a hex dump with '>' sent and '<' received marks\n"             \
 	"      --append         add to the log files instead of replacing them\n"                  \
-	"  -C, --crlf           send line endings from stdin (and --respond) as CRLF\n"            \
+	"  -C, --crlf           send the line endings read from stdin as CRLF\n"                   \
 	"      --progress       live bytes and rate on stderr (when it is a terminal)\n"           \
 	"      --stats=json     print the totals at exit as JSON on stderr\n"
 

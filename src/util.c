@@ -157,8 +157,12 @@ int cmd_subcommands(int argc, char **argv, const struct subcmd *subs, const char
 	if (optind >= argc)
 		return usage_error("missing subcommand: %s", what);
 	const char *sub = argv[optind];
-	if (strcmp(sub, "help") == 0)
+	/* `http help get` is `http get --help`; `http help` the overview. */
+	bool want_help = strcmp(sub, "help") == 0;
+	if (want_help && optind + 1 >= argc)
 		return print_help(help);
+	if (want_help)
+		sub = argv[++optind];
 	for (const struct subcmd *s = subs; s->name; s++) {
 		if (strcmp(s->name, sub) != 0)
 			continue;
@@ -168,7 +172,9 @@ int cmd_subcommands(int argc, char **argv, const struct subcmd *subs, const char
 		int at = optind;
 		/* 0, not 1: glibc then forgets the stop-at-operand mode. */
 		optind = 0;
-		return s->fn(argc - at, argv + at);
+		static char help_flag[] = "--help";
+		char *hargv[] = {argv[at], help_flag, NULL};
+		return want_help ? s->fn(2, hargv) : s->fn(argc - at, argv + at);
 	}
 	return usage_error("unknown subcommand '%s' (%s)", sub, what);
 }

@@ -1,0 +1,63 @@
+/* Backslash escapes in TEXT option values. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "text_escape.h"
+
+static char out[256], err[128];
+
+/* Decodes s; the result is in out, its length returned. */
+static long dec(const char *s)
+{
+	err[0] = '\0';
+	return text_unescape(s, strlen(s), out, sizeof out, err, sizeof err);
+}
+
+int main(void)
+{
+	long n;
+
+	n = dec("HTTP/1.0 200 OK\\r\\n\\r\\nhi");
+	ok(n == 21 && memcmp(out, "HTTP/1.0 200 OK\r\n\r\nhi", 21) == 0,
+	   "CR LF as printf writes them");
+	n = dec("a\\tb\\\\c\\\"d");
+	ok(n == 7 && memcmp(out, "a\tb\\c\"d", 7) == 0, "tab, backslash, quote");
+	n = dec("\\a\\b\\e\\f\\v");
+	ok(n == 5 && memcmp(out, "\a\b\033\f\v", 5) == 0, "the other C escapes");
+	n = dec("\\x41\\x4a\\xff\\x7");
+	ok(n == 4 && memcmp(out, "AJ\xff\x07", 4) == 0, "hex, one or two digits");
+	n = dec("\\x414");
+	ok(n == 2 && memcmp(out, "A4", 2) == 0, "hex stops after two digits");
+	n = dec("\\0x\\012\\101\\1014\\377");
+	ok(n == 7 && memcmp(out, "\0x\nAA4\xff", 7) == 0, "NUL and octal, up to three digits");
+	n = dec("plain text, no escapes @ all");
+	ok(n == 28 && memcmp(out, "plain text, no escapes @ all", 28) == 0,
+	   "other bytes as they are");
+	ok(dec("") == 0, "empty text");
+	n = dec("\\x40FILE");
+	ok(n == 5 && memcmp(out, "@FILE", 5) == 0, "a literal leading @");
+
+	ok(dec("a\\") == -1 && strstr(err, "at the end"), "trailing backslash: %s", err);
+	ok(dec("\\q") == -1 && strstr(err, "'\\q' at offset 0"), "unknown escape: %s", err);
+	ok(dec("ab\\ ") == -1 && strstr(err, "0x20 at offset 2"), "backslash space: %s", err);
+	ok(dec("\\xg") == -1 && strstr(err, "\\x without a hex digit"), "\\x without digits: %s",
+	   err);
+	ok(dec("\\x") == -1 && strstr(err, "\\x without"), "\\x at the end: %s", err);
+	ok(dec("\\400") == -1 && strstr(err, "above \\377"), "octal too big: %s", err);
+	ok(text_unescape("abc", 3, out, 2, err, sizeof err) == -1 && strstr(err, "longer than 2"),
+	   "capacity enforced: %s", err);
+	ok(text_unescape("\\n", 1, out, sizeof out, err, sizeof err) == -1 &&
+	       strstr(err, "at the end"),
+	   "length bound respected (no NUL needed)");
+
+	char *p;
+	n = text_unescape_dup("x\\0y\\n", &p, err, sizeof err);
+	ok(n == 4 && p && memcmp(p, "x\0y\n", 5) == 0, "dup: bytes and a NUL terminator");
+	free(p);
+	ok(text_unescape_dup("\\z", &p, err, sizeof err) == -1 && p == NULL,
+	   "dup: error, no buffer");
+	tap_done();
+}
