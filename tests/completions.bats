@@ -18,7 +18,7 @@ VALUE_SETS=(
 	"connect --proxy-type:http socks4 socks5"
 	"connect --proxy-dns:local remote"
 	"connect --stats:json text"
-	"resolve --type:A AAAA CNAME MX NS TXT SRV PTR SOA CAA HINFO ANY"
+	"resolve --type:A AAAA CNAME MX NS TXT SRV PTR SOA CAA HINFO ANY AXFR"
 	"chat connect --color:auto always never"
 	"http serve --symlinks:inside follow deny"
 	"http serve --log-format:combined json none"
