@@ -75,6 +75,7 @@ enum {
 	"Logs and statistics:\n"                                                                   \
 	"  -o, --output FILE    log the raw session (both directions) to FILE\n"                   \
 	"  -x, --hex-dump FILE  log a hex dump with '>' sent and '<' received marks\n"             \
+	"                       (for -o and -x, FILE - is standard error)\n"                       \
 	"      --append         add to the log files instead of replacing them\n"                  \
 	"  -C, --crlf           send line endings from stdin (and --respond) as CRLF\n"            \
 	"      --progress       live bytes and rate on stderr (when it is a terminal)\n"           \

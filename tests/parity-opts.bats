@@ -142,3 +142,39 @@ os.execv(sys.argv[1], [sys.argv[1], "serve", "--sh-exec", "echo $LISTEN_FDS-acti
 	assert_success
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/got")" "hello from ncat"
 }
+
+@test "-x - and -o - log to stderr (no file named '-'); a log on stderr appends" {
+	local d=$BATS_TEST_TMPDIR
+	mkdir "$d/cwd"
+	cd "$d/cwd"
+	serve_bg srv --echo -k 127.0.0.1 0
+	run --separate-stderr timeout "$T" "$SOCKCTL" connect -x - 127.0.0.1 "$port" <<<"ping"
+	assert_success
+	assert_output "ping"
+	[[ $stderr == *"> 00000000  70 69 6e 67 0a"*"< 00000000  70 69 6e 67 0a"* ]]
+	run --separate-stderr timeout "$T" "$SOCKCTL" connect -o - 127.0.0.1 "$port" <<<"raw"
+	assert_output "raw"
+	assert_equal "$stderr" $'raw\nraw'
+	[ ! -e - ] || fail "a file named '-' was created"
+	# 2>>file: what the file held stays; 2>file: the messages written
+	# through stderr and the log are all there, in order.
+	echo "earlier" >"$d/err"
+	timeout "$T" "$SOCKCTL" connect -x /dev/stderr 127.0.0.1 "$port" <<<"ping" 2>>"$d/err"
+	run cat "$d/err"
+	assert_line --index 0 "earlier"
+	assert_line --index 1 --partial "> 00000000  70 69 6e 67 0a"
+	timeout "$T" "$SOCKCTL" connect -v -x /dev/stderr 127.0.0.1 "$port" <<<"ping" 2>"$d/err"
+	run cat "$d/err"
+	assert_line --index 0 --partial "connected to 127.0.0.1:$port"
+	assert_line --index 1 --partial "> 00000000  70 69 6e 67 0a"
+	assert_line --index 2 --partial "< 00000000  70 69 6e 67 0a"
+	assert_line --index 3 --partial "sent 5 bytes, received 5 bytes"
+	# The server side: its dump in its own stderr.
+	kill -TERM "$srv_pid"
+	wait_exit "$srv_pid"
+	serve_bg one -x - --echo 127.0.0.1 0
+	timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" <<<"srv" >/dev/null
+	wait_exit "$one_pid"
+	grep -q "< 00000000  73 72 76 0a" "$d/one.err"
+	[ ! -e - ]
+}
