@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -271,6 +272,10 @@ int cmd_http_serve(int argc, char **argv)
 			cfg->status = (int)v;
 			break;
 		case OPT_BODY:
+			if (strcmp(optarg, "@") == 0) {
+				usage_error("--body @FILE needs a file name");
+				goto out;
+			}
 			body = optarg;
 			break;
 		case OPT_UPLOAD:
@@ -373,6 +378,19 @@ int cmd_http_serve(int argc, char **argv)
 			errmsg("http serve: %s: %s", dir, strerror(errno));
 			goto out;
 		}
+		/* The built-in table stands in for a missing /etc/mime.types,
+		 * not for a file the user named. */
+		struct stat st;
+		int mfd = mime ? open(mime, O_RDONLY | O_CLOEXEC) : -1;
+		if (mime && (mfd < 0 || fstat(mfd, &st) < 0 || !S_ISREG(st.st_mode))) {
+			errmsg("http serve: --mime-types %s: %s", mime,
+			       mfd < 0 ? strerror(errno) : "not a regular file");
+			if (mfd >= 0)
+				close(mfd);
+			goto out;
+		}
+		if (mfd >= 0)
+			close(mfd);
 		cfg->mime = http_mime_load(mime);
 		if (!cfg->mime) {
 			errmsg("http serve: mime types: %s", strerror(ENOMEM));

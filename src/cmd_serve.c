@@ -267,6 +267,8 @@ int cmd_serve(int argc, char **argv)
 		case OPT_RESPOND:
 			if ((r = set_handler(&s, H_RESPOND, "--respond")))
 				return r;
+			if (strcmp(optarg, "@") == 0)
+				return usage_error("--respond @FILE needs a file name");
 			respond_arg = optarg;
 			break;
 		case 'k':
