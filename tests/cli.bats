@@ -53,3 +53,22 @@ load helpers
 	assert_failure 2
 	[[ $stderr == *"unknown mux backend 'bogus'"* ]]
 }
+
+@test "--version after a command name, and --quiet is the global quiet everywhere" {
+	local c
+	for c in serve connect udp-send resolve "chat serve" "chat connect" "http serve" \
+		"http get"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr timeout "$T" "$SOCKCTL" $c --version
+		assert_success
+		assert_output --regexp '^sockctl [0-9]+\.[0-9]+'
+		[ -z "$stderr" ]
+	done
+	# connect and serve give -q a value (quit after); --quiet stays quiet.
+	serve_bg srv --quiet --echo -k
+	run --separate-stderr timeout "$T" "$SOCKCTL" connect --quiet 127.0.0.1 "$port" <<<"hi"
+	assert_success
+	assert_output "hi"
+	run --separate-stderr timeout "$T" "$SOCKCTL" udp-send --quiet -w 0.1 127.0.0.1 1 x
+	[[ $stderr != *"(null)"* ]]
+}

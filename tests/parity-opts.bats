@@ -64,7 +64,7 @@ OPTS=(--nodelay --sndbuf 256K --rcvbuf 128K --keepalive=30,7,4 --tos 0x28 --ttl 
 		"serve --fd 2 --echo|bad --fd '2'"
 		"serve --fd 99 --echo|fd 99: Bad file descriptor"
 		"serve --stats=xml --echo 0|invalid --stats 'xml'"
-		"serve --exec '' 0|--exec needs a program"
+		"serve --exec ' ' 0|--exec needs a program"
 		"serve --echo --exec cat 0|replace the built-in handlers"
 		"connect -z h|-z needs HOST and PORTS"
 		"connect -z --parallel 0 h 1|invalid --parallel '0'"

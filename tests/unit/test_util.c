@@ -43,6 +43,23 @@ int main(void)
 	ok(!parse_seconds("nan", &ms), "nan refused");
 	ok(!parse_seconds("1s", &ms), "suffix refused");
 
+	char near[128] = "";
+	const char *cmds[] = {"serve", "connect", "udp-send", "resolve", "chat", "http"};
+	ok(suggest_names("conect", cmds, 6, "", near, sizeof near) == 1 &&
+	       !strcmp(near, "'connect'"),
+	   "conect: %s", near);
+	near[0] = '\0';
+	ok(suggest_names("frobnicate", cmds, 6, "", near, sizeof near) == 0,
+	   "frobnicate: nothing near");
+	near[0] = '\0';
+	ok(suggest_names("ser", cmds, 6, "", near, sizeof near) == 1 && !strcmp(near, "'serve'"),
+	   "a beginning: %s", near);
+	const char *opts[] = {"tos", "ttl", "linger"};
+	near[0] = '\0';
+	ok(suggest_names("tol", opts, 3, "--", near, sizeof near) == 2 &&
+	       !strcmp(near, "'--tos' or '--ttl'"),
+	   "two as near: %s", near);
+
 	char buf[SOCK_ADDRSTRLEN];
 	struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(8080)};
 	inet_pton(AF_INET, "127.0.0.1", &in.sin_addr);
