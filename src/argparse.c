@@ -1,7 +1,8 @@
-/* Pure helpers for the command line: the nearest names for "did you
- * mean". No I/O, no messages. */
+/* Pure parsing for the command line: endpoint operands and the nearest
+ * names for "did you mean". No I/O, no messages: errors come back as text. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,4 +66,92 @@ int suggest_names(const char *word, const char *const *names, size_t n, const ch
 		named++;
 	}
 	return named;
+}
+
+bool ipv6_literal(const char *s, size_t n)
+{
+	char b[INET6_ADDRSTRLEN + 1];
+	struct in6_addr a;
+	size_t zone = strcspn(s, "%");
+	if (zone < n)
+		n = zone;
+	if (n == 0 || n >= sizeof b)
+		return false;
+	memcpy(b, s, n);
+	b[n] = '\0';
+	return inet_pton(AF_INET6, b, &a) == 1;
+}
+
+int endpoint_split(int nargs, char **args, int flags, const char **host, const char **port,
+		   char *err, size_t errlen)
+{
+	bool listen = flags & ENDPOINT_LISTEN;
+	*host = *port = NULL;
+	if (nargs < 1) {
+		snprintf(err, errlen,
+			 listen ? "missing PORT (0 picks a free one)" : "missing HOST and PORT");
+		return -1;
+	}
+	char *a = args[0];
+	char *colon = strchr(a, ':');
+	char *cut = NULL; /* where the host ends, once all is checked */
+	if (a[0] == '[') {
+		char *close = strchr(a, ']');
+		if (!close || !ipv6_literal(a + 1, (size_t)(close - a - 1)) ||
+		    (close[1] && close[1] != ':')) {
+			snprintf(err, errlen,
+				 "invalid address '%s': brackets hold an IPv6 address, as in "
+				 "[::1]:80 or [::1] 80",
+				 a);
+			return -1;
+		}
+		*host = a + 1;
+		cut = close;
+		colon = close[1] ? close + 1 : NULL;
+	} else if (colon && strchr(colon + 1, ':')) {
+		/* Several colons: a bare IPv6 address, whose port follows. */
+		if (!ipv6_literal(a, strlen(a))) {
+			snprintf(err, errlen,
+				 "invalid host '%s': write HOST PORT, HOST:PORT or [IPV6]:PORT", a);
+			return -1;
+		}
+		*host = a;
+		colon = NULL;
+	} else if (colon) {
+		if (colon == a) {
+			snprintf(err, errlen, "missing host before ':' in '%s'", a);
+			return -1;
+		}
+		*host = a;
+		cut = colon;
+	} else if (listen && nargs == 1) {
+		*port = a;
+		return 1;
+	} else {
+		*host = a;
+	}
+	int used;
+	if (colon) {
+		if (!colon[1]) {
+			snprintf(err, errlen, "missing PORT after ':' in '%s'", a);
+			return -1;
+		}
+		if ((flags & ENDPOINT_EXACT) && nargs > 1) {
+			snprintf(err, errlen, "'%s' has its port already: unexpected argument '%s'",
+				 a, args[1]);
+			return -1;
+		}
+		*port = colon + 1;
+		used = 1;
+	} else {
+		if (nargs < 2) {
+			snprintf(err, errlen, "missing PORT after '%s'", a);
+			return -1;
+		}
+		*port = args[1];
+		used = 2;
+	}
+	if (cut)
+		*cut = '\0';
+	return used;
 }

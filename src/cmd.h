@@ -121,4 +121,16 @@ int cmd_getopt(int argc, char **argv, const char *shortopts, const struct option
 int usage_unknown(const char *what, const char *word, const char *const *names, size_t n,
 		  const char *otherwise);
 
+/* endpoint_split for a command, and with ENDPOINT_EXACT no operand after
+ * it; a socktype (SOCK_STREAM, SOCK_DGRAM; 0: not) checks the port too,
+ * 0 allowed for listeners. -1 after printing the usage error. */
+int endpoint_operands(int nargs, char **args, int flags, int socktype, const char **host,
+		      const char **port);
+/* A host given to option opt (-s ADDR): "[V6]" loses its brackets in
+ * place; a ':' elsewhere must be part of an IPv6 address. NULL after the
+ * usage error. */
+const char *opt_host(const char *opt, char *arg);
+/* -U PATH: a socket path or @NAME that fits; false after the usage error. */
+bool opt_unix_path(const char *path);
+
 #endif

@@ -21,9 +21,9 @@
 #include "tcp_totals.h"
 
 static const char help[] =
-    "usage: sockctl connect [options] HOST PORT\n"
+    "usage: sockctl connect [options] HOST PORT   (or HOST:PORT, [IPV6]:PORT)\n"
     "       sockctl connect [options] -U PATH\n"
-    "       sockctl connect -z [options] HOST PORTS\n"
+    "       sockctl connect -z [options] HOST PORTS...\n"
     "\n"
     "Connect and relay: stdin goes to the socket, the socket's data to stdout.\n"
     "On stdin EOF the write side is shut down (FIN) and connect keeps reading\n"
@@ -48,7 +48,8 @@ static const char help[] =
     "  -4, -6, -n, -v, --mux=NAME   global options (see sockctl --help)\n"
     "\n"
     "Port scan (-z): PORTS is a list of ports, ranges and service names such as\n"
-    "22,80,8000-8100,https; each is tried with a TCP connect, many at once.\n"
+    "22,80,8000-8100,https (or several words: 80 443); each is tried with a TCP\n"
+    "connect, many at once.\n"
     "  -z, --scan           scan instead of relaying; one line per port:\n"
     "                       HOST PORT open|closed|timeout (or error: REASON)\n"
     "      --parallel N     connects in flight at once (default 256)\n"
@@ -267,45 +268,35 @@ static void on_connected(struct loop *l, int fd, int err, const char *errtext, v
 	start_session(l, s, fd);
 }
 
-/* "HOST:PORT" or "[V6]:PORT" into the caller's buffers. */
-static bool split_hostport(const char *s, char *host, size_t hl, char *port, size_t pl)
-{
-	const char *colon;
-	const char *h = s;
-	size_t n;
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-		if (!close || close[1] != ':')
-			return false;
-		h = s + 1;
-		n = (size_t)(close - h);
-		colon = close + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon || strchr(s, ':') != colon)
-			return false;
-		n = (size_t)(colon - s);
-	}
-	if (n == 0 || n >= hl || strlen(colon + 1) >= pl || !colon[1])
-		return false;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	strcpy(port, colon + 1);
-	return true;
-}
-
+/* -z HOST PORTS...: several port words are one list ("80 443" is
+ * "80,443"); HOST:PORTS works too. */
 static int run_scan(int argc, char **argv, int parallel, int timeout_ms, bool json, bool open_only,
 		    bool syn)
 {
 	int nargs = argc - optind;
-	if (nargs != 2)
-		return usage_error(nargs < 2 ? "-z needs HOST and PORTS"
-					     : "unexpected argument '%s'",
-				   argv[optind + 2 < argc ? optind + 2 : optind]);
+	const char *host, *ports;
+	if (nargs < 2 && (nargs == 0 || !strchr(argv[optind], ':')))
+		return usage_error("-z needs HOST and PORTS");
+	int used = endpoint_operands(nargs, argv + optind, 0, 0, &host, &ports);
+	if (used < 0)
+		return EXIT_USAGE;
+	size_t len = 0;
+	for (int i = optind + used - 1; i < argc; i++)
+		len += strlen(i == optind + used - 1 ? ports : argv[i]) + 1;
+	char *list = malloc(len);
+	if (!list) {
+		errmsg("out of memory");
+		return EXIT_FAIL;
+	}
+	strcpy(list, ports);
+	for (int i = optind + used; i < argc; i++)
+		strcat(strcat(list, ","), argv[i]);
 	int status;
 	struct loop *l = cmd_loop(0, &status);
-	if (!l)
+	if (!l) {
+		free(list);
 		return status;
+	}
 	char err[300];
 	struct scan_opts so = {.parallel = parallel,
 			       .timeout_ms = timeout_ms,
@@ -317,8 +308,9 @@ static int run_scan(int argc, char **argv, int parallel, int timeout_ms, bool js
 			       .out = stdout,
 			       .err = err,
 			       .errlen = sizeof err};
-	int r = scan_run(l, argv[optind], argv[optind + 1], &so);
+	int r = scan_run(l, host, list, &so);
 	loop_free(l);
+	free(list);
 	if (r < 0) {
 		/* A bad port list is the user's; a bad host or a loop failure is not. */
 		if (strstr(err, "port") || strstr(err, "range") || strstr(err, "service") ||
@@ -358,7 +350,8 @@ int cmd_connect(int argc, char **argv)
 	s = (struct conn_state){.status = EXIT_OK, .fd = -1, .count_fd = -1};
 	bool scan = false, json = false, open_only = false, proxy_local_dns = false, syn = false;
 	long parallel = 0;
-	const char *proxy = NULL, *proxy_auth = NULL;
+	char *proxy = NULL; /* in argv: endpoint_split cuts it in place */
+	const char *proxy_auth = NULL;
 	enum proxy_type ptype = PROXY_HTTP;
 	bool ptype_given = false;
 	static char puser[256], ppass[256];
@@ -423,6 +416,8 @@ int cmd_connect(int argc, char **argv)
 			ep.socktype = SOCK_DGRAM;
 			break;
 		case 'U':
+			if (!opt_unix_path(optarg))
+				return EXIT_USAGE;
 			ep.unix_path = optarg;
 			break;
 		case 'w':
@@ -431,7 +426,8 @@ int cmd_connect(int argc, char **argv)
 			co.timeout_ms = ms;
 			break;
 		case 's':
-			co.src_host = optarg;
+			if (!(co.src_host = opt_host("-s", optarg)))
+				return EXIT_USAGE;
 			break;
 		case 'p':
 			co.src_port = optarg;
@@ -462,28 +458,29 @@ int cmd_connect(int argc, char **argv)
 		if (co.src_host || co.src_port)
 			return usage_error("-s/-p do not apply to Unix sockets");
 	} else {
-		if (nargs < 2)
-			return usage_error(nargs ? "missing PORT" : "missing HOST and PORT");
-		if (nargs > 2)
-			return usage_error("unexpected argument '%s'", argv[optind + 2]);
-		ep.host = argv[optind];
-		ep.port = argv[optind + 1];
+		if (endpoint_operands(nargs, argv + optind, ENDPOINT_EXACT, ep.socktype, &ep.host,
+				      &ep.port) < 0)
+			return EXIT_USAGE;
 		char err[SOCK_ERRLEN];
 		uint16_t port;
-		if (!sock_parse_port(ep.port, ep.socktype, false, &port, err, sizeof err))
-			return usage_error("%s", err);
 		if (co.src_port &&
 		    !sock_parse_port(co.src_port, ep.socktype, false, &port, err, sizeof err))
-			return usage_error("source %s", err);
+			return usage_error("-p: %s", err);
 	}
 	ep.family = g_opts.family;
 	ep.numeric = g_opts.numeric;
-	char phost[256], pport[64], tgt[SOCK_ADDRSTRLEN];
+	const char *phost, *pport;
+	char tgt[SOCK_ADDRSTRLEN];
 	if (proxy) {
 		if (ep.unix_path || ep.socktype == SOCK_DGRAM)
 			return usage_error("--proxy works with TCP only");
-		if (!split_hostport(proxy, phost, sizeof phost, pport, sizeof pport))
-			return usage_error("invalid --proxy '%s': give HOST:PORT", proxy);
+		char perr[SOCK_ERRLEN + 128];
+		if (endpoint_split(1, &proxy, ENDPOINT_EXACT, &phost, &pport, perr, sizeof perr) !=
+		    1)
+			return usage_error(
+			    "invalid --proxy '%s': give HOST:PORT ([V6ADDR]:PORT for "
+			    "IPv6)",
+			    proxy);
 		char err[SOCK_ERRLEN];
 		uint16_t port;
 		if (!sock_parse_port(pport, SOCK_STREAM, false, &port, err, sizeof err))

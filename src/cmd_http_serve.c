@@ -345,21 +345,16 @@ int cmd_http_serve(int argc, char **argv)
 		goto out;
 	}
 	int nargs = argc - optind;
-	if (nargs > 2) {
-		usage_error("too many arguments");
-		goto out;
-	}
-	struct sock_endpoint ep = {.host = nargs == 2 ? argv[optind] : NULL,
-				   .port = nargs ? argv[argc - 1] : "8000",
+	struct sock_endpoint ep = {.port = "8000",
 				   .family = g_opts.family,
 				   .socktype = SOCK_STREAM,
 				   .numeric = g_opts.numeric};
-	char err[SOCK_ERRLEN];
-	uint16_t port;
-	if (!sock_parse_port(ep.port, SOCK_STREAM, true, &port, err, sizeof err)) {
-		usage_error("%s", err);
-		goto out;
+	if (nargs) {
+		if (endpoint_operands(nargs, argv + optind, ENDPOINT_LISTEN | ENDPOINT_EXACT,
+				      SOCK_STREAM, &ep.host, &ep.port) < 0)
+			goto out;
 	}
+	char err[SOCK_ERRLEN];
 	if (mux_check() < 0)
 		goto out;
 	rc = EXIT_FAIL;

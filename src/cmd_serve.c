@@ -19,7 +19,7 @@
 #include "workers.h"
 
 static const char help[] =
-    "usage: sockctl serve [options] [ADDRESS] PORT\n"
+    "usage: sockctl serve [options] [ADDRESS] PORT   (or ADDRESS:PORT, [IPV6]:PORT)\n"
     "       sockctl serve [options] -U PATH\n"
     "\n"
     "Listen on ADDRESS (default 127.0.0.1; \"*\" for all) and PORT (0 picks a free\n"
@@ -278,6 +278,8 @@ int cmd_serve(int argc, char **argv)
 			ep.socktype = SOCK_DGRAM;
 			break;
 		case 'U':
+			if (!opt_unix_path(optarg))
+				return EXIT_USAGE;
 			ep.unix_path = optarg;
 			break;
 		case OPT_BACKLOG:
@@ -338,17 +340,10 @@ int cmd_serve(int argc, char **argv)
 	} else if (ep.unix_path) {
 		if (nargs)
 			return usage_error("with -U PATH, give no ADDRESS or PORT");
-	} else if (nargs == 0) {
-		return usage_error("missing PORT (0 picks a free one)");
-	} else if (nargs > 2) {
-		return usage_error("unexpected argument '%s'", argv[optind + 2]);
 	} else {
-		ep.host = nargs == 2 ? argv[optind] : NULL;
-		ep.port = argv[optind + nargs - 1];
-		char err[SOCK_ERRLEN];
-		uint16_t port;
-		if (!sock_parse_port(ep.port, ep.socktype, true, &port, err, sizeof err))
-			return usage_error("%s", err);
+		if (endpoint_operands(nargs, argv + optind, ENDPOINT_LISTEN | ENDPOINT_EXACT,
+				      ep.socktype, &ep.host, &ep.port) < 0)
+			return EXIT_USAGE;
 	}
 	ep.family = g_opts.family;
 	ep.numeric = g_opts.numeric;

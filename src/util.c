@@ -9,9 +9,11 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include "cmd.h"
 #include "loop.h"
+#include "sock.h"
 
 struct common_opts g_opts = {.family = AF_UNSPEC};
 const char *g_cmdname;
@@ -347,6 +349,47 @@ bool parse_seconds(const char *s, int *ms_out)
 		return false;
 	*ms_out = (int)(v * 1000.0 + 0.5);
 	return true;
+}
+
+const char *opt_host(const char *opt, char *arg)
+{
+	size_t n = strlen(arg);
+	if (arg[0] == '[' && n > 2 && arg[n - 1] == ']' && ipv6_literal(arg + 1, n - 2)) {
+		arg[n - 1] = '\0';
+		return arg + 1;
+	}
+	if (strchr(arg, ':') && !ipv6_literal(arg, n)) {
+		usage_error("invalid %s '%s': a host name has no ':' (IPv6: [ADDR] or ADDR)", opt,
+			    arg);
+		return NULL;
+	}
+	return arg;
+}
+
+bool opt_unix_path(const char *path)
+{
+	struct sock_addr a;
+	if (sock_unix_addr(path, &a))
+		return true;
+	usage_error("invalid -U '%.40s%s': a socket path (or @NAME) of at most %zu bytes", path,
+		    strlen(path) > 40 ? "..." : "", sizeof((struct sockaddr_un *)0)->sun_path - 1);
+	return false;
+}
+
+int endpoint_operands(int nargs, char **args, int flags, int socktype, const char **host,
+		      const char **port)
+{
+	char err[SOCK_ERRLEN + 128];
+	int used = endpoint_split(nargs, args, flags, host, port, err, sizeof err);
+	uint16_t num;
+	if (used < 0)
+		return usage_error("%s", err), -1;
+	if ((flags & ENDPOINT_EXACT) && nargs > used)
+		return usage_error("unexpected argument '%s'", args[used]), -1;
+	if (socktype &&
+	    !sock_parse_port(*port, socktype, flags & ENDPOINT_LISTEN, &num, err, sizeof err))
+		return usage_error("%s", err), -1;
+	return used;
 }
 
 const char *mux_resolved(void)

@@ -85,9 +85,11 @@ expect_error() {
 	expect_error 1 "listen 127.0.0.1:$port: Address already in use" serve "$port"
 }
 
-@test "Unix path too long" {
+@test "Unix path too long or empty: a usage error" {
 	long=$(printf 'x%.0s' {1..200})
-	expect_error 1 "too long" connect -U "/tmp/$long"
+	expect_error 2 "invalid -U '/tmp/xxx" connect -U "/tmp/$long"
+	expect_error 2 "invalid -U" serve -U "/tmp/$long" --echo
+	expect_error 2 "option '-U' needs a value" udp-send -U "" x
 }
 
 @test "help for every command exits 0 and mentions its usage" {
