@@ -69,6 +69,9 @@ int print_help(const char *text);
 
 /* Diagnostics: "sockctl: ..." on stderr, one line. */
 void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The text of the last errmsg() (without "sockctl: "), "" before any:
+ * the reason a command failed, for --stats=json. */
+const char *errmsg_last(void);
 /* Verbose diagnostics, printed only with -v. */
 void vmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Usage error: prints "sockctl CMD: ... (see 'sockctl CMD --help')" and

@@ -101,6 +101,12 @@ struct conn_state {
 	int count_fd;
 	uint64_t base_sent, base_received;
 	int64_t exec_start;
+	/* The report at exit: wanted once the command line is accepted;
+	 * totals filled when the session ends. */
+	bool report, ran, have_totals;
+	int64_t t0;
+	struct netopt_totals totals;
+	char why[96]; /* a program's failure, for --stats=json */
 };
 
 static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
@@ -121,10 +127,11 @@ static void on_relay_done(struct loop *l, int status, const char *errtext, void 
 	s->status = status;
 	struct relay_stats st;
 	relay_get_stats(s->relay, &st);
-	vmsg("sent %llu bytes, received %llu bytes in %.3f s", (unsigned long long)st.sent,
-	     (unsigned long long)st.received, (double)(st.end_ms - st.start_ms) / 1000.0);
+	s->totals.sent = st.sent;
+	s->totals.received = st.received;
+	s->totals.ms = st.end_ms - st.start_ms;
+	s->have_totals = true;
 	progress_stop(&s->prog, l);
-	netopt_report(&s->no, st.sent, st.received, st.end_ms - st.start_ms, 1);
 	loop_stop(l);
 }
 
@@ -137,15 +144,17 @@ static void on_child(pid_t pid, int st, void *arg)
 	spawn_status_text(st, text, sizeof text);
 	vmsg("program %s", text);
 	s->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (s->status)
+		snprintf(s->why, sizeof s->why, "program %s", text);
 	s->child = 0;
 	uint64_t sent, received;
 	if (s->count_fd >= 0 && tcp_totals(s->count_fd, &sent, &received) == 0) {
 		sent -= sent >= s->base_sent ? s->base_sent : sent;
 		received -= received >= s->base_received ? s->base_received : received;
-		int64_t ms = clock_ms() - s->exec_start;
-		vmsg("sent %llu bytes, received %llu bytes in %.3f s", (unsigned long long)sent,
-		     (unsigned long long)received, (double)ms / 1000.0);
-		netopt_report(&s->no, sent, received, ms, 1);
+		s->totals.sent = sent;
+		s->totals.received = received;
+		s->totals.ms = clock_ms() - s->exec_start;
+		s->have_totals = true;
 	}
 	if (s->count_fd >= 0)
 		close(s->count_fd);
@@ -175,13 +184,14 @@ static void on_child_timer(struct loop *l, void *arg)
 static void start_session(struct loop *l, struct conn_state *s, int fd)
 {
 	s->fd = fd;
+	s->ran = true;
 	if (s->no.exec_argv || s->no.sh_exec) {
 		char err[300];
 		struct spawn_env env;
 		spawn_env_fill(&env, fd);
 		loop_signal(l, SIGCHLD, on_sigchld, s);
 		s->exec_start = clock_ms();
-		if ((g_opts.verbose || s->no.stats_json) &&
+		if ((g_opts.verbose || s->no.stats_json || s->no.stats_text) &&
 		    tcp_totals(fd, &s->base_sent, &s->base_received) == 0)
 			s->count_fd = fd; /* the program's data is counted by the kernel */
 		s->child = spawn_child(fd, s->no.exec_argv, s->no.sh_exec, &env, err, sizeof err);
@@ -322,7 +332,7 @@ static int run_scan(int argc, char **argv, int parallel, int timeout_ms, bool js
 	return r;
 }
 
-int cmd_connect(int argc, char **argv)
+static int connect_main(int argc, char **argv, struct conn_state **out)
 {
 	static const struct option longopts[] = {
 	    COMMON_LONGOPTS,
@@ -348,6 +358,7 @@ int cmd_connect(int argc, char **argv)
 	 * command returns; it runs once per process. */
 	static struct conn_state s;
 	s = (struct conn_state){.status = EXIT_OK, .fd = -1, .count_fd = -1};
+	*out = &s;
 	bool scan = false, json = false, open_only = false, proxy_local_dns = false, syn = false;
 	long parallel = 0;
 	char *proxy = NULL; /* in argv: endpoint_split cuts it in place */
@@ -443,6 +454,11 @@ int cmd_connect(int argc, char **argv)
 		if (ep.unix_path || ep.socktype == SOCK_DGRAM || proxy || exec)
 			return usage_error(
 			    "-z scans TCP ports directly: no -u, -U, --proxy or --exec");
+		if (s.no.log_raw || s.no.log_hex || s.no.crlf || s.no.progress || s.no.stats_json ||
+		    s.no.stats_text || s.no.so.set)
+			return usage_error(
+			    "-z prints one line per port: no -o, -x, -C, --progress, "
+			    "--stats or socket options");
 		return run_scan(argc, argv, (int)parallel, co.timeout_ms, json, open_only, syn);
 	}
 	if (parallel || json || open_only || syn)
@@ -493,6 +509,7 @@ int cmd_connect(int argc, char **argv)
 			s.pt.user = puser;
 			s.pt.pass = ppass;
 		}
+		s.report = true; /* a failed lookup below is a runtime failure */
 		if (proxy_local_dns || ptype == PROXY_SOCKS4) {
 			/* Plain SOCKS4 carries only IPv4 addresses: a name is sent
 			 * as SOCKS4a unless resolved here. */
@@ -520,6 +537,8 @@ int cmd_connect(int argc, char **argv)
 		co.prepare = netopt_prepare;
 		co.prepare_arg = &s.no.so;
 	}
+	s.report = true;
+	s.t0 = clock_ms();
 	if (netopt_open_logs(&s.no) < 0)
 		return EXIT_FAIL;
 	ro->dgram = ep.socktype == SOCK_DGRAM;
@@ -562,4 +581,24 @@ int cmd_connect(int argc, char **argv)
 	netopt_close_logs(&s.no);
 	spawn_words_free(s.no.exec_argv);
 	return s.status;
+}
+
+int cmd_connect(int argc, char **argv)
+{
+	struct conn_state *s = NULL;
+	int status = connect_main(argc, argv, &s);
+	/* Totals once the command line was accepted, whatever happened
+	 * next: a connection that failed reports zeros and why. */
+	if (s && s->report && (status != EXIT_USAGE || s->ran)) {
+		struct netopt_totals *t = &s->totals;
+		t->kind = TOTALS_CLIENT;
+		t->connections = s->ran;
+		t->started = s->have_totals;
+		if (!s->have_totals)
+			t->ms = clock_ms() - s->t0;
+		if (status != EXIT_OK)
+			t->error = s->why[0] ? s->why : errmsg_last();
+		netopt_report(&s->no, t);
+	}
+	return status;
 }

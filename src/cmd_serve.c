@@ -166,7 +166,14 @@ static void on_stop_signal(struct loop *l, int signo, void *arg)
 	loop_stop(l);
 }
 
-int cmd_serve(int argc, char **argv)
+/* The report at exit: wanted once the command line is accepted. */
+struct serve_report {
+	bool want, ran;
+	struct netopts *no;
+	struct netopt_totals t;
+};
+
+static int serve_main(int argc, char **argv, struct serve_report *rep)
 {
 	static const struct option longopts[] = {
 	    COMMON_LONGOPTS,
@@ -376,6 +383,9 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (mux_check() < 0)
 		return EXIT_USAGE;
+	rep->no = &no;
+	rep->want = true;
+	rep->t.kind = ep.socktype == SOCK_DGRAM ? TOTALS_DGRAM_SERVER : TOTALS_STREAM_SERVER;
 
 	char err[SOCK_ERRLEN];
 	struct sock_addr bound;
@@ -409,8 +419,10 @@ int cmd_serve(int argc, char **argv)
 			return EXIT_FAIL;
 		}
 		if (r3 == 0) {
-			/* The parent: the workers serve; it only reports. */
+			/* The parent: the workers serve and report their totals;
+			 * it only says when they are ready. */
 			close(s.lfd);
+			rep->want = false;
 			int st = EXIT_OK;
 			if (workers_wait_ready(&w, 10000, err, sizeof err) < 0) {
 				errmsg("%s", err);
@@ -471,7 +483,7 @@ int cmd_serve(int argc, char **argv)
 	 * models, and for programs what the kernel counted (TCP only). */
 	if (!exec && s.model != MODEL_LOOP && !(s.jt = job_totals_new()))
 		vmsg("no shared memory for byte totals: not counted");
-	s.count_exec = exec && (g_opts.verbose || no.stats_json) && !s.dgram &&
+	s.count_exec = exec && (g_opts.verbose || no.stats_json || no.stats_text) && !s.dgram &&
 		       (s.family == AF_INET || s.family == AF_INET6);
 	if (s.model == MODEL_THREAD) {
 		if (pipe2(s.notify, O_CLOEXEC | O_NONBLOCK) < 0 ||
@@ -496,6 +508,7 @@ int cmd_serve(int argc, char **argv)
 	} else {
 		int64_t t0 = clock_ms();
 		struct progress prog;
+		rep->ran = true;
 		if (is_worker)
 			workers_ready(&w);
 		else
@@ -507,15 +520,11 @@ int cmd_serve(int argc, char **argv)
 		}
 		if (!s.dgram)
 			serve_stream_totals(&s);
-		uint64_t sent, received;
-		get_totals(&s, &sent, &received);
-		if (s.keep_open || s.dgram)
-			vmsg("served %llu %s, %s %llu; received %llu bytes, sent %llu bytes",
-			     (unsigned long long)s.served, s.dgram ? "datagrams" : "connections",
-			     s.dgram ? "dropped" : "refused", (unsigned long long)s.refused,
-			     (unsigned long long)received, (unsigned long long)sent);
+		get_totals(&s, &rep->t.sent, &rep->t.received);
+		rep->t.ms = clock_ms() - t0;
+		rep->t.connections = s.served;
+		rep->t.refused = s.refused;
 		progress_stop(&prog, s.loop);
-		netopt_report(&no, sent, received, clock_ms() - t0, s.served);
 	}
 	if (s.dgram)
 		serve_dgram_cleanup(&s);
@@ -538,4 +547,18 @@ int cmd_serve(int argc, char **argv)
 	acl_free(&s.acl);
 	spawn_words_free(no.exec_argv);
 	return s.status;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct serve_report rep = {0};
+	int status = serve_main(argc, argv, &rep);
+	/* Also when listening failed: the JSON then carries the reason. */
+	if (rep.want && (status != EXIT_USAGE || rep.ran)) {
+		rep.t.started = rep.ran;
+		if (status != EXIT_OK)
+			rep.t.error = errmsg_last();
+		netopt_report(rep.no, &rep.t);
+	}
+	return status;
 }

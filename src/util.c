@@ -26,12 +26,20 @@ __attribute__((format(printf, 2, 0))) static void vmsgf(const char *prefix, cons
 	fprintf(stderr, "%s: %s\n", prefix, line);
 }
 
+static char last_error[1024];
+
 void errmsg(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vmsgf("sockctl", fmt, ap);
+	vsnprintf(last_error, sizeof last_error, fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "sockctl: %s\n", last_error);
+}
+
+const char *errmsg_last(void)
+{
+	return last_error;
 }
 
 void vmsg(const char *fmt, ...)

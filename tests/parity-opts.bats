@@ -178,3 +178,34 @@ os.execv(sys.argv[1], [sys.argv[1], "serve", "--sh-exec", "echo $LISTEN_FDS-acti
 	grep -q "< 00000000  73 72 76 0a" "$d/one.err"
 	[ ! -e - ]
 }
+
+@test "--stats=json reports a failed connection or listener with its error; --stats=text" {
+	local p
+	p=$(free_port)
+	run --separate-stderr timeout "$T" "$SOCKCTL" connect --stats=json 127.0.0.1 "$p"
+	assert_failure 1
+	assert_equal "${#stderr_lines[@]}" 2
+	assert_equal "${stderr_lines[0]}" "sockctl: connect 127.0.0.1:$p: Connection refused"
+	[[ ${stderr_lines[1]} =~ ^\{\"sent\":0,\"received\":0,\"seconds\":[0-9.]+,\"connections\":0,\"error\":\"connect\ 127.0.0.1:$p:\ Connection\ refused\"\}$ ]] ||
+		fail "JSON: ${stderr_lines[1]}"
+	serve_bg srv --echo -k 127.0.0.1 0
+	run --separate-stderr timeout "$T" "$SOCKCTL" serve --stats=json --echo 127.0.0.1 "$port"
+	assert_failure 1
+	[[ ${stderr_lines[1]} == *'"connections":0,"error":"listen 127.0.0.1:'$port': Address already in use"}' ]] ||
+		fail "JSON: $stderr"
+	# A good session: no error member; --stats=text is the -v totals alone.
+	run --separate-stderr timeout "$T" "$SOCKCTL" connect --stats=json 127.0.0.1 "$port" <<<"ok"
+	[[ $stderr =~ ^\{\"sent\":3,\"received\":3,\"seconds\":[0-9.]+,\"connections\":1\}$ ]] ||
+		fail "JSON: $stderr"
+	run --separate-stderr timeout "$T" "$SOCKCTL" connect --stats=text 127.0.0.1 "$port" <<<"ok"
+	assert_success
+	assert_output "ok"
+	[[ $stderr =~ ^sockctl:\ sent\ 3\ bytes,\ received\ 3\ bytes\ in\ [0-9.]+\ s$ ]] ||
+		fail "text: $stderr"
+	serve_bg txt --stats=text --echo -k 127.0.0.1 0
+	timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" <<<"four" >/dev/null
+	kill -TERM "$txt_pid"
+	wait_exit "$txt_pid"
+	run tail -1 "$BATS_TEST_TMPDIR/txt.err"
+	assert_output "sockctl: served 1 connections, refused 0; received 5 bytes, sent 5 bytes"
+}
