@@ -556,8 +556,13 @@ int cmd_serve(int argc, char **argv)
 	/* Also when listening failed: the JSON then carries the reason. */
 	if (rep.want && (status != EXIT_USAGE || rep.ran)) {
 		rep.t.started = rep.ran;
-		if (status != EXIT_OK)
-			rep.t.error = errmsg_last();
+		char why[32];
+		if (status != EXIT_OK) {
+			/* Without -k, --exec passes on the program's status and
+			 * prints nothing of its own. */
+			snprintf(why, sizeof why, "exit status %d", status);
+			rep.t.error = *errmsg_last() ? errmsg_last() : why;
+		}
 		netopt_report(rep.no, &rep.t);
 	}
 	return status;

@@ -202,6 +202,13 @@ os.execv(sys.argv[1], [sys.argv[1], "serve", "--sh-exec", "echo $LISTEN_FDS-acti
 	assert_output "ok"
 	[[ $stderr =~ ^sockctl:\ sent\ 3\ bytes,\ received\ 3\ bytes\ in\ [0-9.]+\ s$ ]] ||
 		fail "text: $stderr"
+	# A program's status passed on by serve (no -k) is the error.
+	serve_bg prog --stats=json --sh-exec 'exit 3' 127.0.0.1 0
+	timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" </dev/null
+	wait_exit "$prog_pid"
+	assert_equal "$status" 3
+	run tail -1 "$BATS_TEST_TMPDIR/prog.err"
+	assert_output --regexp '"connections":1,"error":"exit status 3"\}$'
 	serve_bg txt --stats=text --echo -k 127.0.0.1 0
 	timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" <<<"four" >/dev/null
 	kill -TERM "$txt_pid"
