@@ -543,6 +543,8 @@ int chat_connect(int argc, char **argv)
 		case 'h':
 			return print_help(connect_help);
 		case 'U':
+			if (!opt_unix_path(optarg))
+				return EXIT_USAGE;
 			ep.unix_path = optarg;
 			break;
 		case 'N':
@@ -571,15 +573,10 @@ int chat_connect(int argc, char **argv)
 	if (ep.unix_path) {
 		if (rest != 0)
 			return usage_error("no HOST or PORT with --unix");
-	} else if (rest == 2) {
-		ep.host = argv[optind];
-		ep.port = argv[optind + 1];
-		char err[SOCK_ERRLEN];
-		uint16_t port;
-		if (!sock_parse_port(ep.port, SOCK_STREAM, false, &port, err, sizeof err))
-			return usage_error("%s", err);
 	} else {
-		return usage_error(rest < 2 ? "missing HOST PORT" : "too many arguments");
+		if (endpoint_operands(rest, argv + optind, ENDPOINT_EXACT, SOCK_STREAM, &ep.host,
+				      &ep.port) < 0)
+			return EXIT_USAGE;
 	}
 	ep.family = g_opts.family;
 	ep.numeric = g_opts.numeric;

@@ -974,6 +974,8 @@ static int parse_serve(struct server *s, struct sock_endpoint *ep, int argc, cha
 		case 'h':
 			return print_help(serve_help), -1;
 		case 'U':
+			if (!opt_unix_path(optarg))
+				return EXIT_USAGE;
 			ep->unix_path = optarg;
 			break;
 		case 'm':
@@ -1008,19 +1010,10 @@ static int parse_serve(struct server *s, struct sock_endpoint *ep, int argc, cha
 	if (ep->unix_path) {
 		if (rest != 0)
 			return usage_error("no ADDRESS or PORT with --unix");
-	} else if (rest == 1) {
-		ep->port = argv[optind];
-	} else if (rest == 2) {
-		ep->host = argv[optind];
-		ep->port = argv[optind + 1];
 	} else {
-		return usage_error(rest == 0 ? "missing PORT" : "too many arguments");
-	}
-	if (ep->port) {
-		char err[SOCK_ERRLEN];
-		uint16_t port;
-		if (!sock_parse_port(ep->port, SOCK_STREAM, true, &port, err, sizeof err))
-			return usage_error("%s", err);
+		if (endpoint_operands(rest, argv + optind, ENDPOINT_LISTEN | ENDPOINT_EXACT,
+				      SOCK_STREAM, &ep->host, &ep->port) < 0)
+			return EXIT_USAGE;
 	}
 	/* One line may grow three-fold when invalid bytes become U+FFFD,
 	 * and a reply must hold a whole line plus a name. */

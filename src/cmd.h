@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "argparse.h"
 #include "compat.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -45,19 +46,22 @@ int cmd_http_serve(int argc, char **argv);
 int cmd_http_get(int argc, char **argv);
 
 /* Long option values >= OPT_BASE are free for commands to use. */
-enum { OPT_MUX = 0x1000, OPT_HELP, OPT_BASE = 0x1100 };
+enum { OPT_MUX = 0x1000, OPT_QUIET, OPT_VERSION, OPT_BASE = 0x1100 };
 
+/* --quiet has a value of its own, not 'q': connect and serve give -q a
+ * value (quit after), and --quiet must still mean quiet there. */
 #define COMMON_SHORTOPTS "46vqnh"
 #define COMMON_LONGOPTS                                                                            \
 	{"mux", required_argument, NULL, OPT_MUX}, {"help", no_argument, NULL, 'h'},               \
-	    {"verbose", no_argument, NULL, 'v'}, {"quiet", no_argument, NULL, 'q'},                \
+	    {"verbose", no_argument, NULL, 'v'}, {"quiet", no_argument, NULL, OPT_QUIET},          \
+	    {"version", no_argument, NULL, OPT_VERSION},                                           \
 	{                                                                                          \
 		"numeric", no_argument, NULL, 'n'                                                  \
 	}
 
 /* Handles a common option returned by getopt_long. Returns 1 if handled,
  * 0 if the option is not a common one, or -1 after printing a usage error
- * (the caller returns EXIT_USAGE). */
+ * (the caller returns EXIT_USAGE). --version prints the version and exits. */
 int common_opt(int c, const char *arg);
 
 /* Prints a command's help text to stdout and returns EXIT_OK. */
@@ -65,6 +69,9 @@ int print_help(const char *text);
 
 /* Diagnostics: "sockctl: ..." on stderr, one line. */
 void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The text of the last errmsg() (without "sockctl: "), "" before any:
+ * the reason a command failed, for --stats=json. */
+const char *errmsg_last(void);
 /* Verbose diagnostics, printed only with -v. */
 void vmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Usage error: prints "sockctl CMD: ... (see 'sockctl CMD --help')" and
@@ -105,8 +112,28 @@ bool parse_long(const char *s, long min, long max, long *out);
 
 /* getopt_long with the common options handled inside: returns only the
  * command's own options, 'h' for --help, -1 at the end of options, and '?'
- * after it printed a usage error (the caller returns EXIT_USAGE). Set
- * optind = 0 (done by main) before the first call. */
+ * after it printed a usage error (the caller returns EXIT_USAGE): an
+ * unknown long option gets the nearest of longopts as a suggestion, an
+ * nc habit (`serve -l`) a hint. Set optind = 0 (done by main) before the
+ * first call. */
 int cmd_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+
+/* The usage error "unknown WHAT 'WORD'; did you mean 'NAME'?" for the
+ * nearest of names[], else "unknown WHAT 'WORD' (OTHERWISE)" (OTHERWISE
+ * may be NULL). Returns EXIT_USAGE. */
+int usage_unknown(const char *what, const char *word, const char *const *names, size_t n,
+		  const char *otherwise);
+
+/* endpoint_split for a command, and with ENDPOINT_EXACT no operand after
+ * it; a socktype (SOCK_STREAM, SOCK_DGRAM; 0: not) checks the port too,
+ * 0 allowed for listeners. -1 after printing the usage error. */
+int endpoint_operands(int nargs, char **args, int flags, int socktype, const char **host,
+		      const char **port);
+/* A host given to option opt (-s ADDR): "[V6]" loses its brackets in
+ * place; a ':' elsewhere must be part of an IPv6 address. NULL after the
+ * usage error. */
+const char *opt_host(const char *opt, char *arg);
+/* -U PATH: a socket path or @NAME that fits; false after the usage error. */
+bool opt_unix_path(const char *path);
 
 #endif

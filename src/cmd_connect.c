@@ -21,9 +21,9 @@
 #include "tcp_totals.h"
 
 static const char help[] =
-    "usage: sockctl connect [options] HOST PORT\n"
+    "usage: sockctl connect [options] HOST PORT   (or HOST:PORT, [IPV6]:PORT)\n"
     "       sockctl connect [options] -U PATH\n"
-    "       sockctl connect -z [options] HOST PORTS\n"
+    "       sockctl connect -z [options] HOST PORTS...\n"
     "\n"
     "Connect and relay: stdin goes to the socket, the socket's data to stdout.\n"
     "On stdin EOF the write side is shut down (FIN) and connect keeps reading\n"
@@ -48,7 +48,8 @@ static const char help[] =
     "  -4, -6, -n, -v, --mux=NAME   global options (see sockctl --help)\n"
     "\n"
     "Port scan (-z): PORTS is a list of ports, ranges and service names such as\n"
-    "22,80,8000-8100,https; each is tried with a TCP connect, many at once.\n"
+    "22,80,8000-8100,https (or several words: 80 443); each is tried with a TCP\n"
+    "connect, many at once.\n"
     "  -z, --scan           scan instead of relaying; one line per port:\n"
     "                       HOST PORT open|closed|timeout (or error: REASON)\n"
     "      --parallel N     connects in flight at once (default 256)\n"
@@ -100,6 +101,12 @@ struct conn_state {
 	int count_fd;
 	uint64_t base_sent, base_received;
 	int64_t exec_start;
+	/* The report at exit: wanted once the command line is accepted;
+	 * totals filled when the session ends. */
+	bool report, ran, have_totals;
+	int64_t t0;
+	struct netopt_totals totals;
+	char why[96]; /* a program's failure, for --stats=json */
 };
 
 static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
@@ -120,10 +127,11 @@ static void on_relay_done(struct loop *l, int status, const char *errtext, void 
 	s->status = status;
 	struct relay_stats st;
 	relay_get_stats(s->relay, &st);
-	vmsg("sent %llu bytes, received %llu bytes in %.3f s", (unsigned long long)st.sent,
-	     (unsigned long long)st.received, (double)(st.end_ms - st.start_ms) / 1000.0);
+	s->totals.sent = st.sent;
+	s->totals.received = st.received;
+	s->totals.ms = st.end_ms - st.start_ms;
+	s->have_totals = true;
 	progress_stop(&s->prog, l);
-	netopt_report(&s->no, st.sent, st.received, st.end_ms - st.start_ms, 1);
 	loop_stop(l);
 }
 
@@ -136,15 +144,17 @@ static void on_child(pid_t pid, int st, void *arg)
 	spawn_status_text(st, text, sizeof text);
 	vmsg("program %s", text);
 	s->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (s->status)
+		snprintf(s->why, sizeof s->why, "program %s", text);
 	s->child = 0;
 	uint64_t sent, received;
 	if (s->count_fd >= 0 && tcp_totals(s->count_fd, &sent, &received) == 0) {
 		sent -= sent >= s->base_sent ? s->base_sent : sent;
 		received -= received >= s->base_received ? s->base_received : received;
-		int64_t ms = clock_ms() - s->exec_start;
-		vmsg("sent %llu bytes, received %llu bytes in %.3f s", (unsigned long long)sent,
-		     (unsigned long long)received, (double)ms / 1000.0);
-		netopt_report(&s->no, sent, received, ms, 1);
+		s->totals.sent = sent;
+		s->totals.received = received;
+		s->totals.ms = clock_ms() - s->exec_start;
+		s->have_totals = true;
 	}
 	if (s->count_fd >= 0)
 		close(s->count_fd);
@@ -174,13 +184,14 @@ static void on_child_timer(struct loop *l, void *arg)
 static void start_session(struct loop *l, struct conn_state *s, int fd)
 {
 	s->fd = fd;
+	s->ran = true;
 	if (s->no.exec_argv || s->no.sh_exec) {
 		char err[300];
 		struct spawn_env env;
 		spawn_env_fill(&env, fd);
 		loop_signal(l, SIGCHLD, on_sigchld, s);
 		s->exec_start = clock_ms();
-		if ((g_opts.verbose || s->no.stats_json) &&
+		if ((g_opts.verbose || s->no.stats_json || s->no.stats_text) &&
 		    tcp_totals(fd, &s->base_sent, &s->base_received) == 0)
 			s->count_fd = fd; /* the program's data is counted by the kernel */
 		s->child = spawn_child(fd, s->no.exec_argv, s->no.sh_exec, &env, err, sizeof err);
@@ -267,45 +278,35 @@ static void on_connected(struct loop *l, int fd, int err, const char *errtext, v
 	start_session(l, s, fd);
 }
 
-/* "HOST:PORT" or "[V6]:PORT" into the caller's buffers. */
-static bool split_hostport(const char *s, char *host, size_t hl, char *port, size_t pl)
-{
-	const char *colon;
-	const char *h = s;
-	size_t n;
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-		if (!close || close[1] != ':')
-			return false;
-		h = s + 1;
-		n = (size_t)(close - h);
-		colon = close + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon || strchr(s, ':') != colon)
-			return false;
-		n = (size_t)(colon - s);
-	}
-	if (n == 0 || n >= hl || strlen(colon + 1) >= pl || !colon[1])
-		return false;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	strcpy(port, colon + 1);
-	return true;
-}
-
+/* -z HOST PORTS...: several port words are one list ("80 443" is
+ * "80,443"); HOST:PORTS works too. */
 static int run_scan(int argc, char **argv, int parallel, int timeout_ms, bool json, bool open_only,
 		    bool syn)
 {
 	int nargs = argc - optind;
-	if (nargs != 2)
-		return usage_error(nargs < 2 ? "-z needs HOST and PORTS"
-					     : "unexpected argument '%s'",
-				   argv[optind + 2 < argc ? optind + 2 : optind]);
+	const char *host, *ports;
+	if (nargs < 2 && (nargs == 0 || !strchr(argv[optind], ':')))
+		return usage_error("-z needs HOST and PORTS");
+	int used = endpoint_operands(nargs, argv + optind, 0, 0, &host, &ports);
+	if (used < 0)
+		return EXIT_USAGE;
+	size_t len = 0;
+	for (int i = optind + used - 1; i < argc; i++)
+		len += strlen(i == optind + used - 1 ? ports : argv[i]) + 1;
+	char *list = malloc(len);
+	if (!list) {
+		errmsg("out of memory");
+		return EXIT_FAIL;
+	}
+	strcpy(list, ports);
+	for (int i = optind + used; i < argc; i++)
+		strcat(strcat(list, ","), argv[i]);
 	int status;
 	struct loop *l = cmd_loop(0, &status);
-	if (!l)
+	if (!l) {
+		free(list);
 		return status;
+	}
 	char err[300];
 	struct scan_opts so = {.parallel = parallel,
 			       .timeout_ms = timeout_ms,
@@ -317,8 +318,9 @@ static int run_scan(int argc, char **argv, int parallel, int timeout_ms, bool js
 			       .out = stdout,
 			       .err = err,
 			       .errlen = sizeof err};
-	int r = scan_run(l, argv[optind], argv[optind + 1], &so);
+	int r = scan_run(l, host, list, &so);
 	loop_free(l);
+	free(list);
 	if (r < 0) {
 		/* A bad port list is the user's; a bad host or a loop failure is not. */
 		if (strstr(err, "port") || strstr(err, "range") || strstr(err, "service") ||
@@ -330,7 +332,7 @@ static int run_scan(int argc, char **argv, int parallel, int timeout_ms, bool js
 	return r;
 }
 
-int cmd_connect(int argc, char **argv)
+static int connect_main(int argc, char **argv, struct conn_state **out)
 {
 	static const struct option longopts[] = {
 	    COMMON_LONGOPTS,
@@ -356,9 +358,11 @@ int cmd_connect(int argc, char **argv)
 	 * command returns; it runs once per process. */
 	static struct conn_state s;
 	s = (struct conn_state){.status = EXIT_OK, .fd = -1, .count_fd = -1};
+	*out = &s;
 	bool scan = false, json = false, open_only = false, proxy_local_dns = false, syn = false;
 	long parallel = 0;
-	const char *proxy = NULL, *proxy_auth = NULL;
+	char *proxy = NULL; /* in argv: endpoint_split cuts it in place */
+	const char *proxy_auth = NULL;
 	enum proxy_type ptype = PROXY_HTTP;
 	bool ptype_given = false;
 	static char puser[256], ppass[256];
@@ -423,6 +427,8 @@ int cmd_connect(int argc, char **argv)
 			ep.socktype = SOCK_DGRAM;
 			break;
 		case 'U':
+			if (!opt_unix_path(optarg))
+				return EXIT_USAGE;
 			ep.unix_path = optarg;
 			break;
 		case 'w':
@@ -431,7 +437,8 @@ int cmd_connect(int argc, char **argv)
 			co.timeout_ms = ms;
 			break;
 		case 's':
-			co.src_host = optarg;
+			if (!(co.src_host = opt_host("-s", optarg)))
+				return EXIT_USAGE;
 			break;
 		case 'p':
 			co.src_port = optarg;
@@ -447,6 +454,11 @@ int cmd_connect(int argc, char **argv)
 		if (ep.unix_path || ep.socktype == SOCK_DGRAM || proxy || exec)
 			return usage_error(
 			    "-z scans TCP ports directly: no -u, -U, --proxy or --exec");
+		if (s.no.log_raw || s.no.log_hex || s.no.crlf || s.no.progress || s.no.stats_json ||
+		    s.no.stats_text || s.no.so.set)
+			return usage_error(
+			    "-z prints one line per port: no -o, -x, -C, --progress, "
+			    "--stats or socket options");
 		return run_scan(argc, argv, (int)parallel, co.timeout_ms, json, open_only, syn);
 	}
 	if (parallel || json || open_only || syn)
@@ -462,28 +474,29 @@ int cmd_connect(int argc, char **argv)
 		if (co.src_host || co.src_port)
 			return usage_error("-s/-p do not apply to Unix sockets");
 	} else {
-		if (nargs < 2)
-			return usage_error(nargs ? "missing PORT" : "missing HOST and PORT");
-		if (nargs > 2)
-			return usage_error("unexpected argument '%s'", argv[optind + 2]);
-		ep.host = argv[optind];
-		ep.port = argv[optind + 1];
+		if (endpoint_operands(nargs, argv + optind, ENDPOINT_EXACT, ep.socktype, &ep.host,
+				      &ep.port) < 0)
+			return EXIT_USAGE;
 		char err[SOCK_ERRLEN];
 		uint16_t port;
-		if (!sock_parse_port(ep.port, ep.socktype, false, &port, err, sizeof err))
-			return usage_error("%s", err);
 		if (co.src_port &&
 		    !sock_parse_port(co.src_port, ep.socktype, false, &port, err, sizeof err))
-			return usage_error("source %s", err);
+			return usage_error("-p: %s", err);
 	}
 	ep.family = g_opts.family;
 	ep.numeric = g_opts.numeric;
-	char phost[256], pport[64], tgt[SOCK_ADDRSTRLEN];
+	const char *phost, *pport;
+	char tgt[SOCK_ADDRSTRLEN];
 	if (proxy) {
 		if (ep.unix_path || ep.socktype == SOCK_DGRAM)
 			return usage_error("--proxy works with TCP only");
-		if (!split_hostport(proxy, phost, sizeof phost, pport, sizeof pport))
-			return usage_error("invalid --proxy '%s': give HOST:PORT", proxy);
+		char perr[SOCK_ERRLEN + 128];
+		if (endpoint_split(1, &proxy, ENDPOINT_EXACT, &phost, &pport, perr, sizeof perr) !=
+		    1)
+			return usage_error(
+			    "invalid --proxy '%s': give HOST:PORT ([V6ADDR]:PORT for "
+			    "IPv6)",
+			    proxy);
 		char err[SOCK_ERRLEN];
 		uint16_t port;
 		if (!sock_parse_port(pport, SOCK_STREAM, false, &port, err, sizeof err))
@@ -496,6 +509,7 @@ int cmd_connect(int argc, char **argv)
 			s.pt.user = puser;
 			s.pt.pass = ppass;
 		}
+		s.report = true; /* a failed lookup below is a runtime failure */
 		if (proxy_local_dns || ptype == PROXY_SOCKS4) {
 			/* Plain SOCKS4 carries only IPv4 addresses: a name is sent
 			 * as SOCKS4a unless resolved here. */
@@ -523,6 +537,8 @@ int cmd_connect(int argc, char **argv)
 		co.prepare = netopt_prepare;
 		co.prepare_arg = &s.no.so;
 	}
+	s.report = true;
+	s.t0 = clock_ms();
 	if (netopt_open_logs(&s.no) < 0)
 		return EXIT_FAIL;
 	ro->dgram = ep.socktype == SOCK_DGRAM;
@@ -565,4 +581,24 @@ int cmd_connect(int argc, char **argv)
 	netopt_close_logs(&s.no);
 	spawn_words_free(s.no.exec_argv);
 	return s.status;
+}
+
+int cmd_connect(int argc, char **argv)
+{
+	struct conn_state *s = NULL;
+	int status = connect_main(argc, argv, &s);
+	/* Totals once the command line was accepted, whatever happened
+	 * next: a connection that failed reports zeros and why. */
+	if (s && s->report && (status != EXIT_USAGE || s->ran)) {
+		struct netopt_totals *t = &s->totals;
+		t->kind = TOTALS_CLIENT;
+		t->connections = s->ran;
+		t->started = s->have_totals;
+		if (!s->have_totals)
+			t->ms = clock_ms() - s->t0;
+		if (status != EXIT_OK)
+			t->error = s->why[0] ? s->why : errmsg_last();
+		netopt_report(&s->no, t);
+	}
+	return status;
 }

@@ -620,9 +620,23 @@ static void start_url(struct get *g)
 
 /* ---- options ---- */
 
+/* Compares two runs of decimal digits by value, however long. */
+static int digits_cmp(const char *a, size_t na, const char *b, size_t nb)
+{
+	for (; na > 1 && *a == '0'; na--)
+		a++;
+	for (; nb > 1 && *b == '0'; nb--)
+		b++;
+	if (na != nb)
+		return na < nb ? -1 : 1;
+	return memcmp(a, b, na);
+}
+
 static bool valid_range(const char *s)
 {
-	/* 1*( [digits] "-" [digits] ) separated by commas, never a bare "-". */
+	/* 1*( [digits] "-" [digits] ) separated by commas, never a bare "-";
+	 * FIRST-LAST with LAST below FIRST is invalid (RFC 9110 14.1.1), and
+	 * a server would ignore the whole header. */
 	const char *p = s;
 	for (;;) {
 		size_t a = strspn(p, "0123456789");
@@ -630,6 +644,8 @@ static bool valid_range(const char *s)
 			return false;
 		size_t b = strspn(p + a + 1, "0123456789");
 		if (a == 0 && b == 0)
+			return false;
+		if (a && b && digits_cmp(p, a, p + a + 1, b) > 0)
 			return false;
 		p += a + 1 + b;
 		if (*p == '\0')
@@ -708,7 +724,7 @@ int cmd_http_get(int argc, char **argv)
 	g->out_fd = STDOUT_FILENO;
 	const char *output = NULL;
 	int c;
-	while ((c = cmd_getopt(argc, argv, COMMON_SHORTOPTS "o:IiH:LfwM:m:", longopts)) != -1) {
+	while ((c = cmd_getopt(argc, argv, COMMON_SHORTOPTS "o:IiH:Lfwm:", longopts)) != -1) {
 		switch (c) {
 		case 'h':
 			return print_help(http_get_help);
@@ -740,8 +756,9 @@ int cmd_http_get(int argc, char **argv)
 		}
 		case OPT_RANGE:
 			if (!valid_range(optarg))
-				return usage_error(
-				    "bad range '%s' (e.g. 0-99, -500, 100-, 0-1,5-9)", optarg);
+				return usage_error("bad range '%s' (FIRST-LAST with LAST >= FIRST, "
+						   "-SUFFIX or FIRST-: 0-99, -500, 100-, 0-1,5-9)",
+						   optarg);
 			g->range = optarg;
 			break;
 		case OPT_IMS:

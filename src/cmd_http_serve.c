@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -273,6 +274,10 @@ int cmd_http_serve(int argc, char **argv)
 			cfg->status = (int)v;
 			break;
 		case OPT_BODY:
+			if (strcmp(optarg, "@") == 0) {
+				usage_error("--body @FILE needs a file name");
+				goto out;
+			}
 			body = optarg;
 			break;
 		case OPT_UPLOAD:
@@ -342,21 +347,16 @@ int cmd_http_serve(int argc, char **argv)
 		goto out;
 	}
 	int nargs = argc - optind;
-	if (nargs > 2) {
-		usage_error("too many arguments");
-		goto out;
-	}
-	struct sock_endpoint ep = {.host = nargs == 2 ? argv[optind] : NULL,
-				   .port = nargs ? argv[argc - 1] : "8000",
+	struct sock_endpoint ep = {.port = "8000",
 				   .family = g_opts.family,
 				   .socktype = SOCK_STREAM,
 				   .numeric = g_opts.numeric};
-	char err[SOCK_ERRLEN];
-	uint16_t port;
-	if (!sock_parse_port(ep.port, SOCK_STREAM, true, &port, err, sizeof err)) {
-		usage_error("%s", err);
-		goto out;
+	if (nargs) {
+		if (endpoint_operands(nargs, argv + optind, ENDPOINT_LISTEN | ENDPOINT_EXACT,
+				      SOCK_STREAM, &ep.host, &ep.port) < 0)
+			goto out;
 	}
+	char err[SOCK_ERRLEN];
 	if (mux_check() < 0)
 		goto out;
 	rc = EXIT_FAIL;
@@ -382,6 +382,19 @@ int cmd_http_serve(int argc, char **argv)
 			errmsg("http serve: %s: %s", dir, strerror(errno));
 			goto out;
 		}
+		/* The built-in table stands in for a missing /etc/mime.types,
+		 * not for a file the user named. */
+		struct stat st;
+		int mfd = mime ? open(mime, O_RDONLY | O_CLOEXEC) : -1;
+		if (mime && (mfd < 0 || fstat(mfd, &st) < 0 || !S_ISREG(st.st_mode))) {
+			errmsg("http serve: --mime-types %s: %s", mime,
+			       mfd < 0 ? strerror(errno) : "not a regular file");
+			if (mfd >= 0)
+				close(mfd);
+			goto out;
+		}
+		if (mfd >= 0)
+			close(mfd);
 		cfg->mime = http_mime_load(mime);
 		if (!cfg->mime) {
 			errmsg("http serve: mime types: %s", strerror(ENOMEM));

@@ -20,7 +20,7 @@
 #include "workers.h"
 
 static const char help[] =
-    "usage: sockctl serve [options] [ADDRESS] PORT\n"
+    "usage: sockctl serve [options] [ADDRESS] PORT   (or ADDRESS:PORT, [IPV6]:PORT)\n"
     "       sockctl serve [options] -U PATH\n"
     "\n"
     "Listen on ADDRESS (default 127.0.0.1; \"*\" or :: for all, IPv4 and IPv6 on one\n"
@@ -177,7 +177,14 @@ static void on_stop_signal(struct loop *l, int signo, void *arg)
 	loop_stop(l);
 }
 
-int cmd_serve(int argc, char **argv)
+/* The report at exit: wanted once the command line is accepted. */
+struct serve_report {
+	bool want, ran;
+	struct netopts *no;
+	struct netopt_totals t;
+};
+
+static int serve_main(int argc, char **argv, struct serve_report *rep)
 {
 	static const struct option longopts[] = {
 	    COMMON_LONGOPTS,
@@ -278,6 +285,8 @@ int cmd_serve(int argc, char **argv)
 		case OPT_RESPOND:
 			if ((r = set_handler(&s, H_RESPOND, "--respond")))
 				return r;
+			if (strcmp(optarg, "@") == 0)
+				return usage_error("--respond @FILE needs a file name");
 			respond_arg = optarg;
 			break;
 		case 'k':
@@ -287,6 +296,8 @@ int cmd_serve(int argc, char **argv)
 			ep.socktype = SOCK_DGRAM;
 			break;
 		case 'U':
+			if (!opt_unix_path(optarg))
+				return EXIT_USAGE;
 			ep.unix_path = optarg;
 			break;
 		case OPT_BACKLOG:
@@ -347,17 +358,10 @@ int cmd_serve(int argc, char **argv)
 	} else if (ep.unix_path) {
 		if (nargs)
 			return usage_error("with -U PATH, give no ADDRESS or PORT");
-	} else if (nargs == 0) {
-		return usage_error("missing PORT (0 picks a free one)");
-	} else if (nargs > 2) {
-		return usage_error("unexpected argument '%s'", argv[optind + 2]);
 	} else {
-		ep.host = nargs == 2 ? argv[optind] : NULL;
-		ep.port = argv[optind + nargs - 1];
-		char err[SOCK_ERRLEN];
-		uint16_t port;
-		if (!sock_parse_port(ep.port, ep.socktype, true, &port, err, sizeof err))
-			return usage_error("%s", err);
+		if (endpoint_operands(nargs, argv + optind, ENDPOINT_LISTEN | ENDPOINT_EXACT,
+				      ep.socktype, &ep.host, &ep.port) < 0)
+			return EXIT_USAGE;
 	}
 	ep.family = g_opts.family;
 	ep.numeric = g_opts.numeric;
@@ -390,6 +394,9 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (mux_check() < 0)
 		return EXIT_USAGE;
+	rep->no = &no;
+	rep->want = true;
+	rep->t.kind = ep.socktype == SOCK_DGRAM ? TOTALS_DGRAM_SERVER : TOTALS_STREAM_SERVER;
 
 	char err[SOCK_ERRLEN];
 	struct sock_addr bound;
@@ -423,8 +430,10 @@ int cmd_serve(int argc, char **argv)
 			return EXIT_FAIL;
 		}
 		if (r3 == 0) {
-			/* The parent: the workers serve; it only reports. */
+			/* The parent: the workers serve and report their totals;
+			 * it only says when they are ready. */
 			close(s.lfd);
+			rep->want = false;
 			int st = EXIT_OK;
 			if (workers_wait_ready(&w, 10000, err, sizeof err) < 0) {
 				errmsg("%s", err);
@@ -485,7 +494,7 @@ int cmd_serve(int argc, char **argv)
 	 * models, and for programs what the kernel counted (TCP only). */
 	if (!exec && s.model != MODEL_LOOP && !(s.jt = job_totals_new()))
 		vmsg("no shared memory for byte totals: not counted");
-	s.count_exec = exec && (g_opts.verbose || no.stats_json) && !s.dgram &&
+	s.count_exec = exec && (g_opts.verbose || no.stats_json || no.stats_text) && !s.dgram &&
 		       (s.family == AF_INET || s.family == AF_INET6);
 	if (s.model == MODEL_THREAD) {
 		if (pipe2(s.notify, O_CLOEXEC | O_NONBLOCK) < 0 ||
@@ -510,6 +519,7 @@ int cmd_serve(int argc, char **argv)
 	} else {
 		int64_t t0 = clock_ms();
 		struct progress prog;
+		rep->ran = true;
 		if (is_worker)
 			workers_ready(&w);
 		else
@@ -521,15 +531,11 @@ int cmd_serve(int argc, char **argv)
 		}
 		if (!s.dgram)
 			serve_stream_totals(&s);
-		uint64_t sent, received;
-		get_totals(&s, &sent, &received);
-		if (s.keep_open || s.dgram)
-			vmsg("served %llu %s, %s %llu; received %llu bytes, sent %llu bytes",
-			     (unsigned long long)s.served, s.dgram ? "datagrams" : "connections",
-			     s.dgram ? "dropped" : "refused", (unsigned long long)s.refused,
-			     (unsigned long long)received, (unsigned long long)sent);
+		get_totals(&s, &rep->t.sent, &rep->t.received);
+		rep->t.ms = clock_ms() - t0;
+		rep->t.connections = s.served;
+		rep->t.refused = s.refused;
 		progress_stop(&prog, s.loop);
-		netopt_report(&no, sent, received, clock_ms() - t0, s.served);
 	}
 	if (s.dgram)
 		serve_dgram_cleanup(&s);
@@ -552,4 +558,23 @@ int cmd_serve(int argc, char **argv)
 	acl_free(&s.acl);
 	spawn_words_free(no.exec_argv);
 	return s.status;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct serve_report rep = {0};
+	int status = serve_main(argc, argv, &rep);
+	/* Also when listening failed: the JSON then carries the reason. */
+	if (rep.want && (status != EXIT_USAGE || rep.ran)) {
+		rep.t.started = rep.ran;
+		char why[32];
+		if (status != EXIT_OK) {
+			/* Without -k, --exec passes on the program's status and
+			 * prints nothing of its own. */
+			snprintf(why, sizeof why, "exit status %d", status);
+			rep.t.error = *errmsg_last() ? errmsg_last() : why;
+		}
+		netopt_report(rep.no, &rep.t);
+	}
+	return status;
 }

@@ -8,6 +8,7 @@
  * socket, because their replies come from other addresses. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -22,6 +23,7 @@
 #include "hexpayload.h"
 #include "loop.h"
 #include "sock.h"
+#include "sockopt.h"
 #include "udp_dest.h"
 #include "udp_probe.h"
 
@@ -81,7 +83,7 @@ struct us {
 };
 
 static const char help[] =
-    "usage: sockctl udp-send [options] HOST PORT [MESSAGE...]\n"
+    "usage: sockctl udp-send [options] HOST PORT [MESSAGE...]   (or HOST:PORT)\n"
     "       sockctl udp-send [options] -U PATH [MESSAGE...]\n"
     "\n"
     "Send datagrams and, with -w, wait for the replies and print them.\n"
@@ -625,6 +627,7 @@ static int run(struct us *u, int argc, char **argv)
 	};
 	struct udp_dest_opts ao = {.ttl = -1};
 	const char *unix_path = NULL;
+	char *src = NULL; /* -s: an address, or with -U a socket path */
 	bool lines = false, have_size = false, have_wait = false, have_count = false;
 	long v;
 	int c;
@@ -686,12 +689,14 @@ static int run(struct us *u, int argc, char **argv)
 			u->rbufsize = (size_t)v;
 			break;
 		case 's':
-			ao.src_host = optarg;
+			src = optarg;
 			break;
 		case 'p':
 			ao.src_port = optarg;
 			break;
 		case 'U':
+			if (!opt_unix_path(optarg))
+				return EXIT_USAGE;
 			unix_path = optarg;
 			break;
 		case OPT_BROADCAST:
@@ -703,6 +708,11 @@ static int run(struct us *u, int argc, char **argv)
 			ao.ttl = (int)v;
 			break;
 		case OPT_IFACE:
+			if (!sockopt_ifname_ok(optarg) &&
+			    !inet_pton(AF_INET, optarg, &(struct in_addr){0}))
+				return usage_error("invalid --interface '%s': an interface name or "
+						   "an IPv4 address",
+						   optarg);
 			ao.iface = optarg;
 			break;
 		default:
@@ -711,21 +721,28 @@ static int run(struct us *u, int argc, char **argv)
 	}
 	struct sock_endpoint ep = {
 	    .family = g_opts.family, .socktype = SOCK_DGRAM, .numeric = g_opts.numeric};
-	int nfixed = unix_path ? 0 : 2;
-	if (argc - optind < nfixed)
-		return usage_error(unix_path ? "missing PATH" : "missing HOST and PORT");
+	int nfixed = 0;
+	ao.src_host = src && !unix_path ? opt_host("-s", src) : src;
+	if (src && !ao.src_host)
+		return EXIT_USAGE;
 	if (unix_path) {
 		ep.unix_path = unix_path;
 		if (ao.src_port || ao.broadcast || ao.ttl >= 0 || ao.iface)
 			return usage_error("-p, --broadcast, --ttl and --interface need an IP "
 					   "destination, not -U");
 	} else {
-		ep.host = argv[optind];
-		ep.port = argv[optind + 1];
+		int nargs = argc - optind;
+		if (nargs < 2 && !(nargs == 1 && strchr(argv[optind], ':')))
+			return usage_error("missing HOST and PORT");
+		nfixed = endpoint_operands(nargs, argv + optind, 0, SOCK_DGRAM, &ep.host, &ep.port);
+		if (nfixed < 0)
+			return EXIT_USAGE;
 		uint16_t port;
 		char perr[SOCK_ERRLEN];
-		if (!sock_parse_port(ep.port, SOCK_DGRAM, false, &port, perr, sizeof perr))
-			return usage_error("%s", perr);
+		/* Checked here, not when binding: a bad value is the user's (2). */
+		if (ao.src_port &&
+		    !sock_parse_port(ao.src_port, SOCK_DGRAM, true, &port, perr, sizeof perr))
+			return usage_error("-p: %s", perr);
 	}
 	char **msgs = argv + optind + nfixed;
 	int nmsgs = argc - optind - nfixed;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hexlog.h"
@@ -42,9 +43,58 @@ size_t hexlog_format(char *out, int dir, uint64_t offset, const uint8_t *p, size
 	return o;
 }
 
+/* The standard stream a log path names: "-" (standard error: standard
+ * output carries the data), /dev/stderr or /dev/stdout; -1 for others. */
+static int std_stream(const char *path)
+{
+	static const struct {
+		const char *path;
+		int fd;
+	} names[] = {{"-", STDERR_FILENO},
+		     {"/dev/stderr", STDERR_FILENO},
+		     {"/dev/fd/2", STDERR_FILENO},
+		     {"/proc/self/fd/2", STDERR_FILENO},
+		     {"/dev/stdout", STDOUT_FILENO},
+		     {"/dev/fd/1", STDOUT_FILENO},
+		     {"/proc/self/fd/1", STDOUT_FILENO}};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(path, names[i].path) == 0)
+			return names[i].fd;
+	return -1;
+}
+
+static bool same_file(const struct stat *st, int fd)
+{
+	struct stat o;
+	return fstat(fd, &o) == 0 && o.st_dev == st->st_dev && o.st_ino == st->st_ino;
+}
+
+/* A log on our standard output or error (-x -, -x /dev/stderr, or the
+ * very file of a `2>>file`) writes through that stream's own open file,
+ * never truncating it: a fresh open of /dev/stderr would start at offset
+ * 0 and overwrite, or with O_TRUNC empty, what the shell's redirection
+ * has collected. Only another regular file is emptied (unless append). */
 static int open_log(const char *path, bool append, char *err, size_t errlen)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
+	int std = std_stream(path), fd = -1;
+	struct stat st;
+	if (std < 0) {
+		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		bool reg = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+		for (int i = STDOUT_FILENO; reg && i <= STDERR_FILENO && std < 0; i++)
+			if (same_file(&st, i))
+				std = i;
+		if (reg && std < 0 && !append && ftruncate(fd, 0) < 0) {
+			snprintf(err, errlen, "truncate %s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	if (std >= 0) {
+		if (fd >= 0)
+			close(fd);
+		fd = fcntl(std, F_DUPFD_CLOEXEC, 3);
+	}
 	if (fd < 0)
 		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
 	return fd;

@@ -54,6 +54,16 @@ static const struct cmd_entry *find_cmd(const char *name)
 	return NULL;
 }
 
+/* "unknown command 'conect'; did you mean 'connect'?" */
+static int unknown_cmd(const char *name)
+{
+	const char *names[16] = {"help", "version"};
+	size_t n = 2;
+	for (const struct cmd_entry *c = cmd_table; c->name && n < 16; c++)
+		names[n++] = c->name;
+	return usage_unknown("command", name, names, n, NULL);
+}
+
 static int run_cmd(const struct cmd_entry *c, int argc, char **argv)
 {
 	g_cmdname = c->name;
@@ -71,7 +81,6 @@ int main(int argc, char **argv)
 
 	static const struct option longopts[] = {
 	    COMMON_LONGOPTS,
-	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	optind = 1;
@@ -81,9 +90,6 @@ int main(int argc, char **argv)
 		case 'h':
 			fputs(main_help, stdout);
 			list_commands(stdout);
-			return EXIT_OK;
-		case 'V':
-			printf("sockctl %s\n", PACKAGE_VERSION);
 			return EXIT_OK;
 		default:
 			return EXIT_USAGE;
@@ -105,7 +111,7 @@ int main(int argc, char **argv)
 		}
 		const struct cmd_entry *hc = find_cmd(argv[optind + 1]);
 		if (!hc)
-			return usage_error("unknown command '%s'", argv[optind + 1]);
+			return unknown_cmd(argv[optind + 1]);
 		/* `help http get`: the subcommand's name goes along, so that
 		 * its own help is shown, not the command's overview. */
 		static char help_flag[] = "--help";
@@ -120,7 +126,7 @@ int main(int argc, char **argv)
 	}
 	const struct cmd_entry *cmd = find_cmd(name);
 	if (!cmd)
-		return usage_error("unknown command '%s'", name);
+		return unknown_cmd(name);
 	/* Global options may also come after the command name: each command
 	 * parses them again and calls cmd_loop(), which checks --mux. */
 	return run_cmd(cmd, argc - optind, argv + optind);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "dns_fmt.h"
 #include "netopts.h"
 #include "spawn.h"
 
@@ -53,7 +54,9 @@ int netopt_handle(struct netopts *n, int c, const char *arg)
 	case NOPT_STATS:
 		if (strcmp(arg, "json") == 0)
 			n->stats_json = true;
-		else if (strcmp(arg, "text") != 0) {
+		else if (strcmp(arg, "text") == 0)
+			n->stats_text = true;
+		else {
 			usage_error("invalid --stats '%s': give json or text", arg);
 			return -1;
 		}
@@ -131,14 +134,36 @@ void netopt_close_logs(struct netopts *n)
 	n->log_open = false;
 }
 
-void netopt_report(const struct netopts *n, uint64_t sent, uint64_t received, int64_t ms,
-		   uint64_t connections)
+void netopt_report(const struct netopts *n, const struct netopt_totals *t)
 {
-	if (n->stats_json)
-		fprintf(stderr,
-			"{\"sent\":%llu,\"received\":%llu,\"seconds\":%.3f,\"connections\":%llu}\n",
-			(unsigned long long)sent, (unsigned long long)received, (double)ms / 1000.0,
-			(unsigned long long)connections);
+	unsigned long long sent = t->sent, received = t->received;
+	double secs = (double)t->ms / 1000.0;
+	if ((g_opts.verbose || n->stats_text) && t->started) {
+		if (t->kind == TOTALS_CLIENT)
+			fprintf(stderr, "sockctl: sent %llu bytes, received %llu bytes in %.3f s\n",
+				sent, received, secs);
+		else
+			fprintf(stderr,
+				"sockctl: served %llu %s, %s %llu; received %llu bytes, sent %llu "
+				"bytes\n",
+				(unsigned long long)t->connections,
+				t->kind == TOTALS_DGRAM_SERVER ? "datagrams" : "connections",
+				t->kind == TOTALS_DGRAM_SERVER ? "dropped" : "refused",
+				(unsigned long long)t->refused, received, sent);
+	}
+	if (!n->stats_json)
+		return;
+	struct sbuf b;
+	sb_init(&b);
+	sb_printf(&b, "{\"sent\":%llu,\"received\":%llu,\"seconds\":%.3f,\"connections\":%llu",
+		  sent, received, secs, (unsigned long long)t->connections);
+	if (t->error) {
+		sb_puts(&b, ",\"error\":");
+		json_str(&b, *t->error ? t->error : "failed");
+	}
+	sb_puts(&b, "}\n");
+	fputs(sb_str(&b), stderr);
+	sb_free(&b);
 }
 
 static void human(char *b, size_t len, double v)

@@ -75,17 +75,20 @@ enum {
 	"Logs and statistics:\n"                                                                   \
 	"  -o, --output FILE    log the raw session (both directions) to FILE\n"                   \
 	"  -x, --hex-dump FILE  log a hex dump with '>' sent and '<' received marks\n"             \
+	"                       (for -o and -x, FILE - is standard error)\n"                       \
 	"      --append         add to the log files instead of replacing them\n"                  \
 	"  -C, --crlf           send the line endings read from stdin as CRLF\n"                   \
 	"      --progress       live bytes and rate on stderr (when it is a terminal)\n"           \
-	"      --stats=json     print the totals at exit as JSON on stderr\n"
+	"      --stats=json     print the totals at exit as JSON on stderr (with\n"                \
+	"                       \"error\" when it failed)\n"                                       \
+	"      --stats=text     print them as text, as -v does\n"
 
 struct netopts {
 	char **exec_argv;    /* --exec, split at blanks (spawn_words_free) */
 	const char *sh_exec; /* --sh-exec */
 	struct sockopts so;
 	const char *log_raw, *log_hex;
-	bool append, crlf, progress, stats_json;
+	bool append, crlf, progress, stats_json, stats_text;
 	struct hexlog log;
 	bool log_open;
 };
@@ -105,9 +108,19 @@ int netopt_prepare(int fd, void *arg, char *err, size_t errlen);
 int netopt_open_logs(struct netopts *n);
 void netopt_close_logs(struct netopts *n);
 
-/* Totals at exit: -v as text, --stats=json as JSON (both on stderr). */
-void netopt_report(const struct netopts *n, uint64_t sent, uint64_t received, int64_t ms,
-		   uint64_t connections);
+/* What a command moved, for the report at exit. */
+struct netopt_totals {
+	uint64_t sent, received;
+	int64_t ms;
+	uint64_t connections;
+	uint64_t refused; /* serve: connections refused, datagrams dropped */
+	enum { TOTALS_CLIENT, TOTALS_STREAM_SERVER, TOTALS_DGRAM_SERVER } kind;
+	bool started;	   /* the session ran (or the server listened) */
+	const char *error; /* why the command failed, NULL if it did not */
+};
+/* Totals at exit on stderr: as text with -v or --stats=text once the
+ * session started, as JSON with --stats=json always (with the error). */
+void netopt_report(const struct netopts *n, const struct netopt_totals *t);
 
 /* -C: turns each "\n" not after "\r" into "\r\n" in place (t has room
  * for 2n bytes, n > 0); *prev_cr carries the last byte across calls. */

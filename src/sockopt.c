@@ -28,6 +28,12 @@ static bool parse_int(const char *s, size_t n, long min, long max, long *out)
 	return true;
 }
 
+bool sockopt_ifname_ok(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 0 && n < IF_NAMESIZE && !strpbrk(name, "/ \t\n:");
+}
+
 bool sockopt_parse_size(const char *s, int *out)
 {
 	size_t n = strlen(s);
@@ -58,23 +64,29 @@ bool sockopt_parse_size(const char *s, int *out)
 	return true;
 }
 
-/* IDLE[,INTERVAL[,COUNT]], each may be empty (system default). */
+/* IDLE[,INTERVAL[,COUNT]], each may be empty (system default), but not
+ * all of them: "--keepalive=,," or "--keepalive=" is a slip, and plain
+ * --keepalive says "system defaults". */
 static bool parse_keepalive(const char *s, struct sockopts *o)
 {
 	long v[3] = {0, 0, 0};
 	static const long max[3] = {32767, 32767, 127};
 	const char *p = s;
+	bool any = false;
 	for (int i = 0; i < 3; i++) {
 		const char *c = strchr(p, ',');
 		size_t n = c ? (size_t)(c - p) : strlen(p);
 		if (n && !parse_int(p, n, 1, max[i], &v[i]))
 			return false;
+		any |= n > 0;
 		if (!c)
 			break;
 		if (i == 2)
 			return false;
 		p = c + 1;
 	}
+	if (!any)
+		return false;
 	o->ka_idle = (int)v[0];
 	o->ka_intvl = (int)v[1];
 	o->ka_cnt = (int)v[2];
@@ -175,12 +187,11 @@ int sockopt_parse(struct sockopts *o, const char *name, const char *val, char *e
 		o->linger = (int)v;
 		o->set |= SOCKOPT_LINGER;
 	} else if (strcmp(name, "bind-dev") == 0) {
-		size_t n = strlen(vv);
-		if (n == 0 || n >= IF_NAMESIZE || strpbrk(vv, "/ \t\n:")) {
+		if (!sockopt_ifname_ok(vv)) {
 			snprintf(err, errlen, "bad --bind-dev '%s' (an interface name)", vv);
 			return -1;
 		}
-		memcpy(o->bind_dev, vv, n + 1);
+		memcpy(o->bind_dev, vv, strlen(vv) + 1);
 		o->set |= SOCKOPT_BINDDEV;
 	} else {
 		return 1;

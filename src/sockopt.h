@@ -32,6 +32,9 @@ struct sockopts {
  * with its value (NULL when none was given). Returns 0, or -1 with err;
  * 1 if NAME is not a socket option. */
 int sockopt_parse(struct sockopts *o, const char *name, const char *val, char *err, size_t errlen);
+/* An interface name as SO_BINDTODEVICE takes it: 1 to IF_NAMESIZE - 1
+ * bytes, no '/', ':' or blanks. */
+bool sockopt_ifname_ok(const char *name);
 /* Sizes: a decimal count of bytes with an optional K, M or G (x1024). */
 bool sockopt_parse_size(const char *s, int *out);
 

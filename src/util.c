@@ -9,9 +9,11 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include "cmd.h"
 #include "loop.h"
+#include "sock.h"
 
 struct common_opts g_opts = {.family = AF_UNSPEC};
 const char *g_cmdname;
@@ -24,12 +26,20 @@ __attribute__((format(printf, 2, 0))) static void vmsgf(const char *prefix, cons
 	fprintf(stderr, "%s: %s\n", prefix, line);
 }
 
+static char last_error[1024];
+
 void errmsg(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vmsgf("sockctl", fmt, ap);
+	vsnprintf(last_error, sizeof last_error, fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "sockctl: %s\n", last_error);
+}
+
+const char *errmsg_last(void)
+{
+	return last_error;
 }
 
 void vmsg(const char *fmt, ...)
@@ -73,17 +83,24 @@ const char *mux_choice(void)
 
 int common_opt(int c, const char *arg)
 {
+	static char family_opt; /* the -4 or -6 given first */
 	switch (c) {
 	case '4':
-		g_opts.family = AF_INET;
-		return 1;
 	case '6':
-		g_opts.family = AF_INET6;
+		/* Both is a contradiction, wherever each was given (before or
+		 * after the command name): not "the last one wins". */
+		if (family_opt && family_opt != c) {
+			usage_error("-4 and -6 exclude each other");
+			return -1;
+		}
+		family_opt = (char)c;
+		g_opts.family = c == '4' ? AF_INET : AF_INET6;
 		return 1;
 	case 'v':
 		g_opts.verbose++;
 		return 1;
 	case 'q':
+	case OPT_QUIET:
 		g_opts.quiet = true;
 		return 1;
 	case 'n':
@@ -92,8 +109,133 @@ int common_opt(int c, const char *arg)
 	case OPT_MUX:
 		g_opts.mux = arg;
 		return 1;
+	case OPT_VERSION:
+		printf("sockctl %s\n", PACKAGE_VERSION);
+		exit(fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL);
 	}
 	return 0;
+}
+
+/* Habits from nc, ncat and curl that have another spelling here. */
+static const struct {
+	const char *cmd;
+	char opt;
+	const char *hint;
+} habits[] = {
+    {"serve", 'l', "serve listens already: sockctl serve [ADDRESS] PORT"},
+    {"serve", 'p', "give the port as an operand: sockctl serve [ADDRESS] PORT"},
+    {"chat serve", 'l', "chat serve listens already: sockctl chat serve [ADDRESS] PORT"},
+    {"chat serve", 'p', "give the port as an operand: sockctl chat serve [ADDRESS] PORT"},
+    {"http serve", 'l', "http serve listens already: sockctl http serve [ADDRESS] PORT"},
+    {"http serve", 'p', "give the port as an operand: sockctl http serve [ADDRESS] PORT"},
+    {"connect", 'l', "to listen, use sockctl serve [ADDRESS] PORT"},
+    {"connect", 'k', "to accept many clients, use sockctl serve -k"},
+    {"connect", 'N', "connect shuts down its write side on stdin EOF already"},
+    {"connect", 'd', "to leave stdin unread, use --recv-only"},
+    {"connect", 'X', "use --proxy-type TYPE with --proxy HOST:PORT"},
+    {"udp-send", 'u', "udp-send always sends UDP"},
+    {"udp-send", 'l', "to listen for datagrams, use sockctl serve -u"},
+    {"http get", 'X', "http get sends GET, or HEAD with -I"},
+    {"http get", 'd', "http get sends no request body"},
+    {"http get", 's', "use -q for quiet"},
+    {"http get", 'O', "use -o FILE"},
+    {"http get", 'A', "use -H 'User-Agent: VALUE'"},
+};
+
+static const char *habit_hint(int opt)
+{
+	for (size_t i = 0; g_cmdname && i < sizeof habits / sizeof habits[0]; i++)
+		if (habits[i].opt == opt && strcmp(habits[i].cmd, g_cmdname) == 0)
+			return habits[i].hint;
+	return NULL;
+}
+
+/* The long option NAME (as typed, up to '=') names: exact, or the one it
+ * begins; NULL if none or several. */
+static const struct option *find_long(const struct option *longopts, const char *name, size_t n)
+{
+	const struct option *found = NULL;
+	for (const struct option *o = longopts; o->name; o++) {
+		if (strncmp(o->name, name, n) != 0)
+			continue;
+		if (o->name[n] == '\0')
+			return o;
+		if (found && (found->val != o->val || found->has_arg != o->has_arg))
+			return NULL;
+		found = o;
+	}
+	return found;
+}
+
+/* The long name of the option whose value is c, if it has one. */
+static const char *long_name(const struct option *longopts, int c)
+{
+	for (const struct option *o = longopts; o->name; o++)
+		if (o->val == c)
+			return o->name;
+	return NULL;
+}
+
+/* The usage error for an option getopt_long refused ('?' or, for a
+ * missing value, ':'). argv[optind - 1] is the element it just read when
+ * that was a long option (glibc permutes operands only on the next call). */
+static void option_error(int c, int argc, char **argv, const struct option *longopts)
+{
+	const char *el = optind > 1 && optind - 1 < argc ? argv[optind - 1] : "";
+	bool dashes = strncmp(el, "--", 2) == 0 && el[2];
+	const char *name = dashes ? el + 2 : "";
+	size_t n = strcspn(name, "=");
+	const struct option *lo = dashes ? find_long(longopts, name, n) : NULL;
+	bool is_long = dashes && (optopt == 0 || optopt >= 0x100 || (lo && lo->val == optopt));
+	if (!is_long) {
+		const char *hint = habit_hint(optopt);
+		if (c == ':')
+			usage_error("option '-%c' needs a value", optopt);
+		else if (optopt >= '0' && optopt <= '9')
+			usage_error("invalid argument '-%c...': negative numbers are not valid "
+				    "here",
+				    optopt);
+		else if (hint)
+			usage_error("unknown option '-%c' (%s)", optopt, hint);
+		else if (optopt > ' ' && optopt < 0x7f)
+			usage_error("unknown option '-%c'", optopt);
+		else
+			usage_error("unknown option");
+		return;
+	}
+	if (c == ':') {
+		usage_error("option '--%s' needs a value", lo ? lo->name : name);
+		return;
+	}
+	if (lo && lo->has_arg == no_argument && name[n] == '=') {
+		usage_error("option '--%s' takes no value", lo->name);
+		return;
+	}
+	const char *names[64];
+	size_t nn = 0, nprefix = 0;
+	char typed[64], list[256] = "";
+	snprintf(typed, sizeof typed, "%.*s", (int)(n < 63 ? n : 63), name);
+	for (const struct option *o = longopts; o->name && nn < 64; o++) {
+		names[nn++] = o->name;
+		if (n && strncmp(o->name, name, n) == 0)
+			nprefix++;
+	}
+	if (nprefix > 1) {
+		/* glibc refuses a beginning that several options share. */
+		for (const struct option *o = longopts; o->name; o++) {
+			if (strncmp(o->name, name, n) != 0)
+				continue;
+			size_t used = strlen(list);
+			snprintf(list + used, sizeof list - used, "%s--%s", used ? ", " : "",
+				 o->name);
+		}
+		usage_error("ambiguous option '--%s' (%s)", typed, list);
+		return;
+	}
+	if (suggest_names(typed, names, nn, "--", list, sizeof list))
+		usage_error("unknown option '--%s'; did you mean %s?", typed, list);
+	else
+		usage_error("unknown option '--%s'", typed);
 }
 
 int cmd_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
@@ -106,28 +248,24 @@ int cmd_getopt(int argc, char **argv, const char *shortopts, const struct option
 	snprintf(spec, sizeof spec, "%s:%s", posix ? "+" : "", shortopts + posix);
 	opterr = 0;
 	for (;;) {
-		int prev = optind ? optind : 1;
-		int c = getopt_long(argc, argv, spec, longopts, NULL);
+		int li = -1;
+		int c = getopt_long(argc, argv, spec, longopts, &li);
 		if (c == -1)
 			return -1;
-		if (c == '?') {
-			const char *bad = prev < argc ? argv[prev] : "?";
-			if (optopt >= '0' && optopt <= '9')
-				usage_error("invalid argument '-%c...': negative numbers are not "
-					    "valid here",
-					    optopt);
-			else if (optopt && (prev >= argc || strncmp(bad, "--", 2) != 0))
-				usage_error("unknown option '-%c'", optopt);
-			else
-				usage_error("unknown option '%s'", bad);
+		if (c == '?' || c == ':') {
+			option_error(c, argc, argv, longopts);
 			return '?';
 		}
-		if (c == ':') {
-			const char *bad = prev < argc ? argv[prev] : "?";
-			if (optopt && optopt < 0x100 && strncmp(bad, "--", 2) != 0)
-				usage_error("option '-%c' needs a value", optopt);
+		/* An empty value (`-o ''`, `--stats=`) is a slip, never "the
+		 * default": only a text that may be empty is let through. */
+		const char *lname = li >= 0 ? longopts[li].name : long_name(longopts, c);
+		if (optarg && !*optarg &&
+		    !(lname && (strcmp(lname, "respond") == 0 || strcmp(lname, "body") == 0))) {
+			if (li >= 0 || c >= 0x100 || !strchr(shortopts, c))
+				usage_error("option '--%s' needs a value, not an empty one",
+					    lname ? lname : "?");
 			else
-				usage_error("option '%s' needs a value", bad);
+				usage_error("option '-%c' needs a value, not an empty one", c);
 			return '?';
 		}
 		/* A letter the command gives a value (connect's -q SECS) is the
@@ -135,7 +273,10 @@ int cmd_getopt(int argc, char **argv, const char *shortopts, const struct option
 		const char *own = c > 0 && c < 0x100 ? strchr(shortopts, c) : NULL;
 		if (own && own[1] == ':')
 			return c;
-		if (common_opt(c, optarg) == 0)
+		int r = common_opt(c, optarg);
+		if (r < 0)
+			return '?';
+		if (r == 0)
 			return c;
 	}
 }
@@ -176,7 +317,22 @@ int cmd_subcommands(int argc, char **argv, const struct subcmd *subs, const char
 		char *hargv[] = {argv[at], help_flag, NULL};
 		return want_help ? s->fn(2, hargv) : s->fn(argc - at, argv + at);
 	}
-	return usage_error("unknown subcommand '%s' (%s)", sub, what);
+	const char *names[16];
+	size_t n = 0;
+	for (const struct subcmd *s = subs; s->name && n < 16; s++)
+		names[n++] = s->name;
+	return usage_unknown("subcommand", sub, names, n, what);
+}
+
+int usage_unknown(const char *what, const char *word, const char *const *names, size_t n,
+		  const char *otherwise)
+{
+	char near[128] = "";
+	if (suggest_names(word, names, n, "", near, sizeof near))
+		return usage_error("unknown %s '%s'; did you mean %s?", what, word, near);
+	if (otherwise)
+		return usage_error("unknown %s '%s' (%s)", what, word, otherwise);
+	return usage_error("unknown %s '%s'", what, word);
 }
 
 bool parse_long(const char *s, long min, long max, long *out)
@@ -207,6 +363,47 @@ bool parse_seconds(const char *s, int *ms_out)
 		return false;
 	*ms_out = (int)(v * 1000.0 + 0.5);
 	return true;
+}
+
+const char *opt_host(const char *opt, char *arg)
+{
+	size_t n = strlen(arg);
+	if (arg[0] == '[' && n > 2 && arg[n - 1] == ']' && ipv6_literal(arg + 1, n - 2)) {
+		arg[n - 1] = '\0';
+		return arg + 1;
+	}
+	if (strchr(arg, ':') && !ipv6_literal(arg, n)) {
+		usage_error("invalid %s '%s': a host name has no ':' (IPv6: [ADDR] or ADDR)", opt,
+			    arg);
+		return NULL;
+	}
+	return arg;
+}
+
+bool opt_unix_path(const char *path)
+{
+	struct sock_addr a;
+	if (sock_unix_addr(path, &a))
+		return true;
+	usage_error("invalid -U '%.40s%s': a socket path (or @NAME) of at most %zu bytes", path,
+		    strlen(path) > 40 ? "..." : "", sizeof((struct sockaddr_un *)0)->sun_path - 1);
+	return false;
+}
+
+int endpoint_operands(int nargs, char **args, int flags, int socktype, const char **host,
+		      const char **port)
+{
+	char err[SOCK_ERRLEN + 128];
+	int used = endpoint_split(nargs, args, flags, host, port, err, sizeof err);
+	uint16_t num;
+	if (used < 0)
+		return usage_error("%s", err), -1;
+	if ((flags & ENDPOINT_EXACT) && nargs > used)
+		return usage_error("unexpected argument '%s'", args[used]), -1;
+	if (socktype &&
+	    !sock_parse_port(*port, socktype, flags & ENDPOINT_LISTEN, &num, err, sizeof err))
+		return usage_error("%s", err), -1;
+	return used;
 }
 
 const char *mux_resolved(void)

@@ -17,6 +17,22 @@ expect_error() {
 	expect_error 2 "unknown option '--frob'" connect --frob 127.0.0.1 80
 	expect_error 2 "unknown option '-Z'" serve -Z 0
 	expect_error 2 "sockctl serve:" serve --frob 0
+	# After the operands, the message names the option, not an operand.
+	expect_error 2 "unknown option '--frob'" connect 127.0.0.1 80 --frob
+	expect_error 2 "option '--nodelay' takes no value" connect 127.0.0.1 80 --nodelay=1
+	expect_error 2 "option '--respond' needs a value" serve 0 --respond
+	expect_error 2 "option '--wait' needs a value" connect 127.0.0.1 80 --wait
+}
+
+@test "did you mean: commands, subcommands, long options; nc habits get a hint" {
+	expect_error 2 "unknown command 'conect'; did you mean 'connect'?" conect 127.0.0.1 80
+	expect_error 2 "unknown subcommand 'conect'; did you mean 'connect'?" chat conect h 1
+	expect_error 2 "unknown option '--hexdump'; did you mean '--hex-dump'?" serve --hexdump x 0
+	expect_error 2 "ambiguous option '--pro' (--proxy, --proxy-type" connect --pro x h 1
+	expect_error 2 "unknown option '-l' (serve listens already: sockctl serve [ADDRESS] PORT)" \
+		serve -l -p 8000
+	expect_error 2 "unknown option '-l' (to listen, use sockctl serve" connect -l 8000
+	expect_error 2 "unknown command 'frobnicate' (see" frobnicate
 }
 
 @test "options missing their value" {
@@ -69,9 +85,11 @@ expect_error() {
 	expect_error 1 "listen 127.0.0.1:$port: Address already in use" serve "$port"
 }
 
-@test "Unix path too long" {
+@test "Unix path too long or empty: a usage error" {
 	long=$(printf 'x%.0s' {1..200})
-	expect_error 1 "too long" connect -U "/tmp/$long"
+	expect_error 2 "invalid -U '/tmp/xxx" connect -U "/tmp/$long"
+	expect_error 2 "invalid -U" serve -U "/tmp/$long" --echo
+	expect_error 2 "option '-U' needs a value" udp-send -U "" x
 }
 
 @test "help for every command exits 0 and mentions its usage" {

@@ -64,7 +64,7 @@ OPTS=(--nodelay --sndbuf 256K --rcvbuf 128K --keepalive=30,7,4 --tos 0x28 --ttl 
 		"serve --fd 2 --echo|bad --fd '2'"
 		"serve --fd 99 --echo|fd 99: Bad file descriptor"
 		"serve --stats=xml --echo 0|invalid --stats 'xml'"
-		"serve --exec '' 0|--exec needs a program"
+		"serve --exec ' ' 0|--exec needs a program"
 		"serve --echo --exec cat 0|replace the built-in handlers"
 		"connect -z h|-z needs HOST and PORTS"
 		"connect -z --parallel 0 h 1|invalid --parallel '0'"
@@ -141,4 +141,78 @@ os.execv(sys.argv[1], [sys.argv[1], "serve", "--sh-exec", "echo $LISTEN_FDS-acti
 	run timeout "$T" "$SOCKCTL" connect --sh-exec 'cat >"$BATS_TEST_TMPDIR/got"' 127.0.0.1 "$np"
 	assert_success
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/got")" "hello from ncat"
+}
+
+@test "-x - and -o - log to stderr (no file named '-'); a log on stderr appends" {
+	local d=$BATS_TEST_TMPDIR
+	mkdir "$d/cwd"
+	cd "$d/cwd"
+	serve_bg srv --echo -k 127.0.0.1 0
+	run --separate-stderr timeout "$T" "$SOCKCTL" connect -x - 127.0.0.1 "$port" <<<"ping"
+	assert_success
+	assert_output "ping"
+	[[ $stderr == *"> 00000000  70 69 6e 67 0a"*"< 00000000  70 69 6e 67 0a"* ]]
+	run --separate-stderr timeout "$T" "$SOCKCTL" connect -o - 127.0.0.1 "$port" <<<"raw"
+	assert_output "raw"
+	assert_equal "$stderr" $'raw\nraw'
+	[ ! -e - ] || fail "a file named '-' was created"
+	# 2>>file: what the file held stays; 2>file: the messages written
+	# through stderr and the log are all there, in order.
+	echo "earlier" >"$d/err"
+	timeout "$T" "$SOCKCTL" connect -x /dev/stderr 127.0.0.1 "$port" <<<"ping" 2>>"$d/err"
+	run cat "$d/err"
+	assert_line --index 0 "earlier"
+	assert_line --index 1 --partial "> 00000000  70 69 6e 67 0a"
+	timeout "$T" "$SOCKCTL" connect -v -x /dev/stderr 127.0.0.1 "$port" <<<"ping" 2>"$d/err"
+	run cat "$d/err"
+	assert_line --index 0 --partial "connected to 127.0.0.1:$port"
+	assert_line --index 1 --partial "> 00000000  70 69 6e 67 0a"
+	assert_line --index 2 --partial "< 00000000  70 69 6e 67 0a"
+	assert_line --index 3 --partial "sent 5 bytes, received 5 bytes"
+	# The server side: its dump in its own stderr.
+	kill -TERM "$srv_pid"
+	wait_exit "$srv_pid"
+	serve_bg one -x - --echo 127.0.0.1 0
+	timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" <<<"srv" >/dev/null
+	wait_exit "$one_pid"
+	grep -q "< 00000000  73 72 76 0a" "$d/one.err"
+	[ ! -e - ]
+}
+
+@test "--stats=json reports a failed connection or listener with its error; --stats=text" {
+	local p
+	p=$(free_port)
+	run --separate-stderr timeout "$T" "$SOCKCTL" connect --stats=json 127.0.0.1 "$p"
+	assert_failure 1
+	assert_equal "${#stderr_lines[@]}" 2
+	assert_equal "${stderr_lines[0]}" "sockctl: connect 127.0.0.1:$p: Connection refused"
+	[[ ${stderr_lines[1]} =~ ^\{\"sent\":0,\"received\":0,\"seconds\":[0-9.]+,\"connections\":0,\"error\":\"connect\ 127.0.0.1:$p:\ Connection\ refused\"\}$ ]] ||
+		fail "JSON: ${stderr_lines[1]}"
+	serve_bg srv --echo -k 127.0.0.1 0
+	run --separate-stderr timeout "$T" "$SOCKCTL" serve --stats=json --echo 127.0.0.1 "$port"
+	assert_failure 1
+	[[ ${stderr_lines[1]} == *'"connections":0,"error":"listen 127.0.0.1:'$port': Address already in use"}' ]] ||
+		fail "JSON: $stderr"
+	# A good session: no error member; --stats=text is the -v totals alone.
+	run --separate-stderr timeout "$T" "$SOCKCTL" connect --stats=json 127.0.0.1 "$port" <<<"ok"
+	[[ $stderr =~ ^\{\"sent\":3,\"received\":3,\"seconds\":[0-9.]+,\"connections\":1\}$ ]] ||
+		fail "JSON: $stderr"
+	run --separate-stderr timeout "$T" "$SOCKCTL" connect --stats=text 127.0.0.1 "$port" <<<"ok"
+	assert_success
+	assert_output "ok"
+	[[ $stderr =~ ^sockctl:\ sent\ 3\ bytes,\ received\ 3\ bytes\ in\ [0-9.]+\ s$ ]] ||
+		fail "text: $stderr"
+	# A program's status passed on by serve (no -k) is the error.
+	serve_bg prog --stats=json --sh-exec 'exit 3' 127.0.0.1 0
+	timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" </dev/null
+	wait_exit "$prog_pid"
+	assert_equal "$status" 3
+	run tail -1 "$BATS_TEST_TMPDIR/prog.err"
+	assert_output --regexp '"connections":1,"error":"exit status 3"\}$'
+	serve_bg txt --stats=text --echo -k 127.0.0.1 0
+	timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" <<<"four" >/dev/null
+	kill -TERM "$txt_pid"
+	wait_exit "$txt_pid"
+	run tail -1 "$BATS_TEST_TMPDIR/txt.err"
+	assert_output "sockctl: served 1 connections, refused 0; received 5 bytes, sent 5 bytes"
 }

@@ -2,6 +2,7 @@
  * direction, truncate versus append, and open errors. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,35 @@ int main(void)
 	hexlog_data(&h, HEXLOG_RECV, "new", 3);
 	hexlog_close(&h);
 	ok(!strcmp(slurp(raw), "new"), "truncated");
+	/* Logs on standard error, as with `2>>errf` and `2>errf`: written
+	 * through fd 2's own open file, never truncated, never overwriting
+	 * what fd 2 writes. */
+	char errf[300];
+	snprintf(errf, sizeof errf, "%s/stderr", dir);
+	int saved = dup(2);
+	const char *names[] = {"-", "/dev/stderr", errf};
+	for (int append_mode = 0; append_mode < 2; append_mode++)
+		for (size_t i = 0; i < 3; i++) {
+			int fd =
+			    open(errf, O_WRONLY | O_CREAT | O_TRUNC | (append_mode ? O_APPEND : 0),
+				 0644);
+			dup2(fd, 2);
+			close(fd);
+			if (write(2, "before\n", 7) != 7)
+				break;
+			int r = hexlog_open(&h, names[i], NULL, false, err, sizeof err);
+			hexlog_data(&h, HEXLOG_SENT, "log\n", 4);
+			if (write(2, "after\n", 6) != 6)
+				break;
+			hexlog_close(&h);
+			dup2(saved, 2);
+			ok(r == 0 && !strcmp(slurp(errf), "before\nlog\nafter\n"),
+			   "log on stderr as %s (%s): kept in order", names[i],
+			   append_mode ? "2>>" : "2>");
+		}
+	dup2(saved, 2);
+	close(saved);
+	unlink(errf);
 	ok(hexlog_open(&h, NULL, "/nonexistent/x", false, err, sizeof err) < 0 &&
 	       !strcmp(err, "open /nonexistent/x: No such file or directory"),
 	   "open error: %s", err);

@@ -57,6 +57,14 @@ int main(void)
 	ok(bad("keepalive", "0") && bad("keepalive", "1,2,3,4") && bad("keepalive", "x") &&
 	       bad("keepalive", "1,2,200"),
 	   "bad keepalive: %s", err);
+	ok(bad("keepalive", ",,") && bad("keepalive", "") && bad("keepalive", ","),
+	   "keepalive with no number at all: %s", err);
+	ok(bad("sndbuf", "") && bad("sndbuf", "K") && bad("sndbuf", "1KK") && bad("sndbuf", "-1") &&
+	       bad("sndbuf", "1.5M") && bad("sndbuf", "99999999999") && bad("sndbuf", "2G"),
+	   "bad sndbuf: empty, junk, negative, overflow: %s", err);
+	ok(bad("tos", "") && bad("tos", "0x-1") && bad("tos", "0x1g") && bad("tos", "-1") &&
+	       bad("tos", "1 "),
+	   "bad tos: empty, trailing junk, negative: %s", err);
 	ok(bad("tos", "256") && bad("tos", "0x100") && bad("tos", "0x") && bad("tos", "cs8") &&
 	       bad("tos", "fast"),
 	   "bad tos: %s", err);

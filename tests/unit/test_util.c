@@ -43,6 +43,62 @@ int main(void)
 	ok(!parse_seconds("nan", &ms), "nan refused");
 	ok(!parse_seconds("1s", &ms), "suffix refused");
 
+	/* Endpoints from operands, cut in place; never a name with a colon. */
+	struct {
+		const char *in[2];
+		int flags, used;
+		const char *host, *port;
+	} ep[] = {
+	    {{"127.0.0.1", "80"}, 0, 2, "127.0.0.1", "80"},
+	    {{"127.0.0.1:80", NULL}, 0, 1, "127.0.0.1", "80"},
+	    {{"host:http", "x"}, 0, 1, "host", "http"},
+	    {{"[::1]:80", NULL}, 0, 1, "::1", "80"},
+	    {{"[::1]", "80"}, 0, 2, "::1", "80"},
+	    {{"::1", "80"}, 0, 2, "::1", "80"},
+	    {{"[fe80::1%lo]:7", NULL}, 0, 1, "fe80::1%lo", "7"},
+	    {{"8000", NULL}, ENDPOINT_LISTEN, 1, NULL, "8000"},
+	    {{"*", "8000"}, ENDPOINT_LISTEN, 2, "*", "8000"},
+	    {{"0.0.0.0:0", NULL}, ENDPOINT_LISTEN, 1, "0.0.0.0", "0"},
+	    {{"a:b:c", "80"}, 0, -1, NULL, NULL},
+	    {{"[name]:80", NULL}, 0, -1, NULL, NULL},
+	    {{"[::1]x", "80"}, 0, -1, NULL, NULL},
+	    {{":80", NULL}, 0, -1, NULL, NULL},
+	    {{"h:", NULL}, 0, -1, NULL, NULL},
+	    {{"h", NULL}, 0, -1, NULL, NULL},
+	    {{"h:1", "2"}, ENDPOINT_EXACT, -1, NULL, NULL},
+	};
+	for (size_t i = 0; i < sizeof ep / sizeof ep[0]; i++) {
+		char a0[64], a1[64], *args[2] = {a0, a1}, why[300] = "";
+		snprintf(a0, sizeof a0, "%s", ep[i].in[0]);
+		snprintf(a1, sizeof a1, "%s", ep[i].in[1] ? ep[i].in[1] : "");
+		const char *h = NULL, *pt = NULL;
+		int used = endpoint_split(ep[i].in[1] ? 2 : 1, args, ep[i].flags, &h, &pt, why,
+					  sizeof why);
+		ok(used == ep[i].used &&
+		       (used < 0 ||
+			((h == ep[i].host || (h && ep[i].host && !strcmp(h, ep[i].host))) &&
+			 !strcmp(pt, ep[i].port))),
+		   "endpoint '%s' '%s': %d %s %s %s", ep[i].in[0], ep[i].in[1] ? ep[i].in[1] : "",
+		   used, h ? h : "-", pt ? pt : "-", why);
+	}
+
+	char near[128] = "";
+	const char *cmds[] = {"serve", "connect", "udp-send", "resolve", "chat", "http"};
+	ok(suggest_names("conect", cmds, 6, "", near, sizeof near) == 1 &&
+	       !strcmp(near, "'connect'"),
+	   "conect: %s", near);
+	near[0] = '\0';
+	ok(suggest_names("frobnicate", cmds, 6, "", near, sizeof near) == 0,
+	   "frobnicate: nothing near");
+	near[0] = '\0';
+	ok(suggest_names("ser", cmds, 6, "", near, sizeof near) == 1 && !strcmp(near, "'serve'"),
+	   "a beginning: %s", near);
+	const char *opts[] = {"tos", "ttl", "linger"};
+	near[0] = '\0';
+	ok(suggest_names("tol", opts, 3, "--", near, sizeof near) == 2 &&
+	       !strcmp(near, "'--tos' or '--ttl'"),
+	   "two as near: %s", near);
+
 	char buf[SOCK_ADDRSTRLEN];
 	struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(8080)};
 	inet_pton(AF_INET, "127.0.0.1", &in.sin_addr);
