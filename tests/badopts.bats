@@ -316,6 +316,10 @@ BAD=(
 	"resolve --server 127.0.0.1:\$UP --tries 0 x|invalid --tries '0'"
 	"resolve --server 127.0.0.1:\$UP --tries 101 x|invalid --tries '101'"
 	"resolve --server 127.0.0.1:\$UP --type '' x|option '--type' needs a value"
+	"resolve --server 127.0.0.1:\$UP --port '' x|option '--port' needs a value"
+	"resolve --server 127.0.0.1:\$UP --port 0 x|invalid -p '0'"
+	"resolve --server 127.0.0.1:\$UP --port 65536 x|invalid -p '65536'"
+	"resolve --server 127.0.0.1:\$UP -p 80x x|invalid -p '80x'"
 	"resolve --server 127.0.0.1:\$UP --type BOGUS x|unknown record type 'BOGUS'"
 	"resolve --server 127.0.0.1:\$UP -t TYPE99999 x|unknown record type 'TYPE99999'"
 

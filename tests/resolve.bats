@@ -390,7 +390,12 @@ for line in sys.stdin:
 		run --separate-stderr r -t "$t" www.test
 		assert_failure 2
 		assert_output ""
-		[[ $stderr == *"empty record type in -t '$t'"* ]] || fail "-t '$t': $stderr"
+		# An empty value is refused for every option alike.
+		if [[ -z $t ]]; then
+			[[ $stderr == *"option '-t' needs a value"* ]] || fail "-t '': $stderr"
+		else
+			[[ $stderr == *"empty record type in -t '$t'"* ]] || fail "-t '$t': $stderr"
+		fi
 	done
 }
 
