@@ -471,6 +471,21 @@ int cmd_resolve(int argc, char **argv)
 			break;
 		case OPT_SERVICE:
 		case OPT_PROTOCOL:
+			/* A number out of range is a typo, not a lookup. */
+			if (optarg[0] >= '0' && optarg[0] <= '9') {
+				long most = c == OPT_SERVICE ? 65535 : 255;
+				char num[32];
+				snprintf(num, sizeof num, "%.*s", (int)strcspn(optarg, "/"),
+					 optarg);
+				if (!parse_long(num, 0, most, &v)) {
+					usage_error("invalid --%s '%s' (%s 0-%ld)",
+						    c == OPT_SERVICE ? "service" : "protocol",
+						    optarg,
+						    c == OPT_SERVICE ? "a port" : "a number", most);
+					goto out;
+				}
+			}
+			/* fall through */
 		case OPT_HOSTNAME:
 		case OPT_FQDN:
 			it[nit++] = (struct item){.kind = IT_SPEC,

@@ -78,8 +78,10 @@ r() {
 	assert_failure 3
 	assert_output 80
 	assert_equal "$stderr" "sockctl: resolve no-such-service: nxdomain (not found)"
+	# A number out of range is a usage error before any lookup.
 	run r --protocol 300
-	assert_failure 1
+	assert_failure 2
+	assert_output --partial "invalid --protocol '300'"
 }
 
 @test "--hostname and --fqdn" {
