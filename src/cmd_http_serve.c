@@ -24,7 +24,8 @@ static const char help[] =
     "\n"
     "Serve a directory over HTTP/1.1 (GET, HEAD; PUT with --upload) on\n"
     "127.0.0.1:8000 unless an address and port are given. The access log goes\n"
-    "to stdout.\n"
+    "to stdout; when nobody reads it, lines are dropped (and counted on\n"
+    "stderr), never the serving held up.\n"
     "\n"
     "Options:\n"
     "  -d, --dir=DIR             directory to serve (default .)\n"
@@ -387,8 +388,6 @@ int cmd_http_serve(int argc, char **argv)
 		errmsg("http serve: %s", err);
 		goto out;
 	}
-	if (s.log_format != LOG_NONE)
-		setvbuf(stdout, NULL, _IOLBF, 0);
 	char where[SOCK_ADDRSTRLEN];
 	sock_addr_str((struct sockaddr *)&bound.ss, bound.len, where, sizeof where);
 	/* More workers: processes that each have their own SO_REUSEPORT
@@ -438,6 +437,9 @@ int cmd_http_serve(int argc, char **argv)
 	struct loop *l = cmd_loop(s.max_conns + 64, &rc);
 	if (!l)
 		goto out;
+	/* Each worker its own queues: a stalled reader of the access log (or
+	 * of stderr) must not stop the serving. */
+	logs_start(l, s.log_format != LOG_NONE ? "access log lines" : NULL);
 	int limit = loop_fd_limit(l);
 	if (limit > 0 && s.max_conns > (limit - 32) / 2) {
 		/* what select can hold, with room for file descriptors */
@@ -455,6 +457,7 @@ int cmd_http_serve(int argc, char **argv)
 			       where);
 	}
 	rc = serve_loop(&s, l);
+	logs_end(LOGS_END_MS);
 	loop_free(l);
 out:
 	if (s.lfd >= 0)

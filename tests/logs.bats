@@ -1,0 +1,131 @@
+#!/usr/bin/env bats
+# A server's own output (the access log, the chat room on stdout, -v
+# diagnostics) written into a pipe nobody reads never stops the serving:
+# it is queued, then dropped and counted, and said so on stderr.
+# sockctl: per-backend
+load helpers
+
+# start_unread NAME CMD...: runs CMD in the background with stdout into
+# the fifo NAME.fifo, which this shell holds open on fd 9 and does not read
+# (unread_lines reads it after the end); stderr in NAME.err.
+start_unread() {
+	local name=$1 fifo="$BATS_TEST_TMPDIR/$1.fifo"
+	shift
+	mkfifo "$fifo"
+	_bg_fresh "$name"
+	"$@" >"$fifo" 2>"$BATS_TEST_TMPDIR/$name.err" 7>&- 8>&- 9>&- &
+	local pid=$!
+	_bg_pids+=("$pid")
+	eval "${name}_pid=$pid"
+	exec 9<"$fifo"
+}
+
+# unread_lines: what the fifo held, once its writer has gone: the lines in
+# unread.txt, their count in $shown. Every line must be whole.
+unread_lines() {
+	cat <&9 >"$BATS_TEST_TMPDIR/unread.txt"
+	exec 9<&-
+	shown=$(wc -l <"$BATS_TEST_TMPDIR/unread.txt")
+	if [[ -s $BATS_TEST_TMPDIR/unread.txt && $(tail -c1 "$BATS_TEST_TMPDIR/unread.txt" | od -An -c) != *'\n'* ]]; then
+		echo "a torn last line: $(tail -c 80 "$BATS_TEST_TMPDIR/unread.txt")" >&2
+		return 1
+	fi
+}
+
+# dropped_count NAME WHAT: the N of "sockctl: N WHAT dropped: ..." in
+# NAME.err, summed over the lines (one per worker).
+dropped_count() {
+	awk -v what="$2" '
+		$1 == "sockctl:" && index($0, " " what " dropped: ") { n += $2 }
+		END { print n + 0 }' "$BATS_TEST_TMPDIR/$1.err"
+}
+
+# many_gets PORT: 3 clients of 450 keep-alive GETs each with a 1000-byte
+# target and User-Agent: about 1.7 MB of access log, more than a pipe and
+# the queue hold.
+many_gets() {
+	local pad i pids=()
+	pad=$(head -c 1000 /dev/zero | tr '\0' u)
+	for i in 1 2 3; do
+		timeout "$T" curl -sSf -A "$pad" "http://127.0.0.1:$1/a.txt?n=[1-450]&p=$pad" \
+			>/dev/null &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i"
+	done
+}
+
+# answers_then_stops: a new client of the http server h is answered at
+# once; then h stops on SIGTERM, within the time it gives its log, with 0.
+answers_then_stops() {
+	run timeout 5 curl -sSf "http://127.0.0.1:$port/a.txt"
+	assert_success
+	assert_output hi
+	kill -TERM "$h_pid"
+	wait_exit "$h_pid" 10
+	assert_equal "$status" 0
+}
+
+setup() {
+	www=$BATS_TEST_TMPDIR/www
+	mkdir -p "$www"
+	echo hi >"$www/a.txt"
+}
+
+@test "http serve: an access log nobody reads never stops the serving" {
+	start_unread h "$SOCKCTL" http serve -d "$www" 127.0.0.1 0
+	wait_ready h
+	many_gets "$port"
+	# Lines were dropped while it served, and it says so, once.
+	wait_file_contains "$BATS_TEST_TMPDIR/h.err" "stdout is not being read: dropping access log lines"
+	answers_then_stops
+	run grep -c "stdout is not being read" "$BATS_TEST_TMPDIR/h.err"
+	assert_output 1
+	local dropped
+	dropped=$(dropped_count h "access log lines")
+	unread_lines
+	# Every request is either in the log or counted as dropped.
+	((dropped > 0 && shown > 0))
+	assert_equal "$((shown + dropped))" 1351
+	run grep -vc '^127\.0\.0\.1 - - \[.*\] "GET /a.txt?n=[0-9]*&p=u* HTTP/1.1" 200 3 "-" "u*"$' \
+		"$BATS_TEST_TMPDIR/unread.txt"
+	assert_output 0
+}
+
+@test "http serve --workers=2: each worker queues its own log" {
+	start_unread h "$SOCKCTL" http serve --workers=2 --log-format=json -d "$www" 127.0.0.1 0
+	wait_ready h
+	many_gets "$port"
+	answers_then_stops
+	local dropped
+	dropped=$(dropped_count h "access log lines")
+	unread_lines
+	((dropped > 0))
+	assert_equal "$((shown + dropped))" 1351
+	run grep -vc '^{"time":.*"status":200,.*}$' "$BATS_TEST_TMPDIR/unread.txt"
+	assert_output 0
+}
+
+@test "http serve: a reader that leaves costs the log, not the serving" {
+	mkfifo "$BATS_TEST_TMPDIR/gone.fifo"
+	_bg_fresh h
+	"$SOCKCTL" http serve -d "$www" 127.0.0.1 0 >"$BATS_TEST_TMPDIR/gone.fifo" \
+		2>"$BATS_TEST_TMPDIR/h.err" 7>&- 8>&- 9>&- &
+	h_pid=$!
+	_bg_pids+=("$h_pid")
+	# Open and close the reading end at once: the log's writes fail.
+	: <"$BATS_TEST_TMPDIR/gone.fifo"
+	wait_ready h
+	local i
+	for i in 1 2 3; do
+		run timeout 5 curl -sSf "http://127.0.0.1:$port/a.txt"
+		assert_output hi
+	done
+	kill -TERM "$h_pid"
+	wait_exit "$h_pid" 10
+	assert_equal "$status" 0
+	run grep -c "stdout: Broken pipe: dropping access log lines" "$BATS_TEST_TMPDIR/h.err"
+	assert_output 1
+	grep -qx "sockctl: 3 access log lines dropped: stdout: Broken pipe" "$BATS_TEST_TMPDIR/h.err"
+}
