@@ -4,6 +4,7 @@
 # it is queued, then dropped and counted, and said so on stderr.
 # sockctl: per-backend
 load helpers
+load chat_lib
 
 # start_unread NAME CMD...: runs CMD in the background with stdout into
 # the fifo NAME.fifo, which this shell holds open on fd 9 and does not read
@@ -128,4 +129,39 @@ setup() {
 	run grep -c "stdout: Broken pipe: dropping access log lines" "$BATS_TEST_TMPDIR/h.err"
 	assert_output 1
 	grep -qx "sockctl: 3 access log lines dropped: stdout: Broken pipe" "$BATS_TEST_TMPDIR/h.err"
+}
+
+# posts_reach_bob NICK N: a plain nc client NICK posts N numbered lines of
+# 900 bytes and leaves; bob must receive every one of them.
+posts_reach_bob() {
+	local i line
+	line=$(head -c 900 /dev/zero | tr '\0' x)
+	{
+		echo "/nick $1"
+		for ((i = 1; i <= $2; i++)); do printf '%04d %s\n' "$i" "$line"; done
+	} | timeout "$T" nc -N 127.0.0.1 "$port" >/dev/null
+	sees bob "<$1> $(printf %04d "$2") x"
+	run grep -c "<$1> [0-9]\{4\} x\{900\}$" "$BATS_TEST_TMPDIR/bob.out"
+	assert_output "$2"
+}
+
+@test "chat serve: a room on a stdout nobody reads loses no client a line" {
+	# A queue for bob that holds all of it: he reads as fast as he can,
+	# but a busy machine must not get him dropped as a stalled reader.
+	start_unread c "$SOCKCTL" chat serve -v --flood=0 --queue=16777216 127.0.0.1 0 </dev/null
+	wait_ready c
+	nc_join bob bob
+	posts_reach_bob alice 200
+	# 1300 more: about 1.2 MB of room on stdout, more than it keeps.
+	posts_reach_bob carol 1300
+	wait_file_contains "$BATS_TEST_TMPDIR/c.err" "stdout is not being read: dropping lines of the room"
+	kill -TERM "$c_pid"
+	wait_exit "$c_pid" 10
+	assert_equal "$status" 0
+	local dropped
+	dropped=$(dropped_count c "lines of the room")
+	unread_lines
+	((dropped > 0 && shown + dropped >= 1500))
+	run grep -vc '^\[lobby\] ' "$BATS_TEST_TMPDIR/unread.txt"
+	assert_output 0
 }
