@@ -134,11 +134,16 @@ void netopt_close_logs(struct netopts *n)
 void netopt_report(const struct netopts *n, uint64_t sent, uint64_t received, int64_t ms,
 		   uint64_t connections)
 {
-	if (n->stats_json)
-		fprintf(stderr,
-			"{\"sent\":%llu,\"received\":%llu,\"seconds\":%.3f,\"connections\":%llu}\n",
-			(unsigned long long)sent, (unsigned long long)received, (double)ms / 1000.0,
-			(unsigned long long)connections);
+	if (!n->stats_json)
+		return;
+	/* Only where lines were lost (a server whose stderr stalled). */
+	char dropped[48] = "";
+	if (logs_dropped())
+		snprintf(dropped, sizeof dropped, ",\"log_dropped\":%llu",
+			 (unsigned long long)logs_dropped());
+	errline("{\"sent\":%llu,\"received\":%llu,\"seconds\":%.3f,\"connections\":%llu%s}\n",
+		(unsigned long long)sent, (unsigned long long)received, (double)ms / 1000.0,
+		(unsigned long long)connections, dropped);
 }
 
 static void human(char *b, size_t len, double v)

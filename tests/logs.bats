@@ -165,3 +165,72 @@ posts_reach_bob() {
 	run grep -vc '^\[lobby\] ' "$BATS_TEST_TMPDIR/unread.txt"
 	assert_output 0
 }
+
+# serve_err_unread ARGS...: `sockctl serve ARGS` with stderr into a fifo
+# held on fd 9 that is not read after the readiness line (which sets
+# $port); stdout in s.out, the pid in $s_pid.
+serve_err_unread() {
+	local fifo=$BATS_TEST_TMPDIR/s.fifo ready
+	mkfifo "$fifo"
+	_bg_fresh s
+	"$SOCKCTL" serve "$@" >"$BATS_TEST_TMPDIR/s.out" 2>"$fifo" 7>&- 8>&- 9>&- &
+	s_pid=$!
+	_bg_pids+=("$s_pid")
+	exec 9<"$fifo"
+	IFS= read -r ready <&9
+	[[ $ready =~ listening\ on\ 127\.0\.0\.1:([0-9]+) ]]
+	port=${BASH_REMATCH[1]}
+}
+
+@test "serve -v: diagnostics on a stderr nobody reads never stop the echo" {
+	serve_err_unread -k --echo -v 127.0.0.1 0
+	# A -v line per client, 4000 clients: more than the pipe holds.
+	run timeout "$T" "$PY" "$BATS_TEST_DIRNAME/clients.py" seq 4000 127.0.0.1 "$port"
+	assert_success
+	assert_output "ok 4000"
+	kill -TERM "$s_pid"
+	wait_exit "$s_pid" 10
+	assert_equal "$status" 0
+	unread_lines
+	((shown > 1500))
+	run grep -vc '^sockctl: ' "$BATS_TEST_TMPDIR/unread.txt"
+	assert_output 0
+}
+
+@test "serve -u -v --stats=json: dropped diagnostic lines are counted in the totals" {
+	local d=$BATS_TEST_TMPDIR
+	serve_err_unread -u --echo -v --stats=json 127.0.0.1 0
+	# A -v line per datagram, 30000 of them one after the other: about
+	# 1.5 MB, more than the pipe and the queue hold.
+	run timeout "$T" "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+a, n = ("127.0.0.1", int(sys.argv[1])), int(sys.argv[2])
+for i in range(n):
+    m = b"d%d" % i
+    s.sendto(m, a)
+    if s.recv(100) != m:
+        sys.exit("bad echo %d" % i)
+print("ok", n)' "$port" 30000
+	assert_success
+	assert_output "ok 30000"
+	# Someone reads stderr again: the totals get through.
+	cat <&9 >"$d/rest" &
+	local cat_pid=$!
+	exec 9<&-
+	kill -TERM "$s_pid"
+	wait_exit "$s_pid" 10
+	assert_equal "$status" 0
+	wait "$cat_pid"
+	local json dropped shown
+	json=$(grep '^{"sent":' "$d/rest")
+	[[ $json =~ ^\{\"sent\":[0-9]+,\"received\":[0-9]+,\"seconds\":[0-9.]+,\"connections\":30000,\"log_dropped\":([0-9]+)\}$ ]]
+	dropped=${BASH_REMATCH[1]}
+	((dropped > 0))
+	assert_equal "$(tail -1 "$d/rest")" \
+		"sockctl: $dropped diagnostic lines dropped: stderr was not read"
+	# Each datagram's line (and the stopping notice) shown or counted.
+	shown=$(grep -c -e '^sockctl: datagram of ' -e '^sockctl: Terminated: stopping$' "$d/rest")
+	assert_equal "$((shown + dropped))" 30001
+}
