@@ -292,7 +292,7 @@ static void room_send(struct server *s, struct room *r, struct client *except, c
 	va_end(ap);
 	if (n < 0)
 		return;
-	printf("[%s] %.*s\n", r ? r->name : "*", n, s->fmt);
+	log_printf("[%s] %.*s\n", r ? r->name : "*", n, s->fmt);
 	if (s->blen && (s->broom != r || s->bexcept != except || s->blen + (size_t)n + 1 > s->bcap))
 		batch_flush(s);
 	s->broom = r;
@@ -940,8 +940,9 @@ static const char serve_help[] =
     "A chat room server for `sockctl chat connect`, nc or telnet: one line of\n"
     "UTF-8 text is one message; /help lists the commands. Binds 127.0.0.1\n"
     "unless ADDRESS is given (\"*\" or :: for all, IPv4 and IPv6; 0.0.0.0 for all\n"
-    "IPv4); port 0 picks a free port. The room is shown on stdout; lines typed\n"
-    "on stdin are posted to every room as @server.\n"
+    "IPv4); port 0 picks a free port. The room is shown on stdout (when nobody\n"
+    "reads it, lines of it are dropped and counted on stderr); lines typed on\n"
+    "stdin are posted to every room as @server.\n"
     "\n"
     "Options:\n"
     "  -U, --unix=PATH         listen on a Unix socket (@NAME: abstract)\n"
@@ -1040,6 +1041,9 @@ int chat_serve(int argc, char **argv)
 	s.loop = cmd_loop((int)s.max_clients + 16, &status);
 	if (!s.loop)
 		return status;
+	/* The room on stdout is a log: a reader that stalls loses lines of
+	 * it, the clients lose nothing. */
+	logs_start(s.loop, "lines of the room");
 	int limit = loop_fd_limit(s.loop);
 	if (limit > 0 && s.max_clients > limit - 32) {
 		/* select: stay below FD_SETSIZE with room for our own fds. */
@@ -1111,7 +1115,7 @@ out:
 	free(s.scratch);
 	free(s.fmt);
 	free(s.batch);
-	fflush(stdout);
+	logs_end(LOGS_END_MS);
 	loop_free(s.loop);
 	return status;
 }

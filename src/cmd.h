@@ -12,6 +12,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "argparse.h"
 #include "compat.h"
@@ -67,6 +68,8 @@ int common_opt(int c, const char *arg);
 /* Prints a command's help text to stdout and returns EXIT_OK. */
 int print_help(const char *text);
 
+struct loop;
+
 /* Diagnostics: "sockctl: ..." on stderr, one line. */
 void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The text of the last errmsg() (without "sockctl: "), "" before any:
@@ -74,6 +77,29 @@ void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *errmsg_last(void);
 /* Verbose diagnostics, printed only with -v. */
 void vmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A line on stderr as it is (JSON totals), through the queue as errmsg. */
+void errline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A server's own output must never block its loop (a reader that stops
+ * reading would stall every client): from logs_start() on, errmsg, vmsg,
+ * errline and, when out_what names what stdout carries ("access log
+ * lines"), log_printf go through bounded queues that the loop writes when
+ * the reader takes them (src/logq.h). Lines that do not fit are dropped
+ * whole: said once on stderr, counted in logs_dropped() and by
+ * logs_end(), which writes what is queued within timeout_ms, reports the
+ * drops and goes back to printing directly. Stdout that is the command's
+ * data (serve's relay, resolve's answers) is not queued: there the reader
+ * sets the pace. */
+void logs_start(struct loop *l, const char *out_what);
+/* Whole lines (newline included) of the command's log on stdout. */
+void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+uint64_t logs_dropped(void);
+/* Writes what is queued, within timeout_ms (what is left then is dropped):
+ * before totals, so that they find room. */
+void logs_flush(int timeout_ms);
+void logs_end(int timeout_ms);
+#define LOGS_END_MS 1000 /* how long a run's end waits for a slow reader */
+
 /* Usage error: prints "sockctl CMD: ... (see 'sockctl CMD --help')" and
  * returns EXIT_USAGE so callers can `return usage_error(...)`. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -85,7 +111,6 @@ const char *mux_resolved(void);
 /* Checks the chosen backend: 0 if usable; for "help" prints the list and
  * exits 0; otherwise prints a usage error and returns -1. */
 int mux_check(void);
-struct loop;
 /* Creates the event loop on the chosen backend, or prints why not and
  * stores the exit status (2 usage, 1 failure) in *status. */
 struct loop *cmd_loop(int maxfds, int *status);

@@ -26,7 +26,9 @@ static const char help[] =
     "\n"
     "Serve a directory over HTTP/1.1 (GET, HEAD; PUT with --upload) on\n"
     "127.0.0.1:8000 unless an address and port are given (\"*\" or :: for all,\n"
-    "IPv4 and IPv6; 0.0.0.0 for all IPv4). The access log goes to stdout.\n"
+    "IPv4 and IPv6; 0.0.0.0 for all IPv4). The access log goes to stdout; when\n"
+    "nobody reads it, lines are dropped (and counted on stderr), never the\n"
+    "serving held up.\n"
     "\n"
     "Options:\n"
     "  -d, --dir=DIR             directory to serve (default .)\n"
@@ -409,8 +411,6 @@ int cmd_http_serve(int argc, char **argv)
 		errmsg("http serve: %s", err);
 		goto out;
 	}
-	if (s.log_format != LOG_NONE)
-		setvbuf(stdout, NULL, _IOLBF, 0);
 	char where[SOCK_ADDRSTRLEN];
 	sock_addr_str((struct sockaddr *)&bound.ss, bound.len, where, sizeof where);
 	/* More workers: processes that each have their own SO_REUSEPORT
@@ -461,6 +461,9 @@ int cmd_http_serve(int argc, char **argv)
 	struct loop *l = cmd_loop(s.max_conns + 64, &rc);
 	if (!l)
 		goto out;
+	/* Each worker its own queues: a stalled reader of the access log (or
+	 * of stderr) must not stop the serving. */
+	logs_start(l, s.log_format != LOG_NONE ? "access log lines" : NULL);
 	int limit = loop_fd_limit(l);
 	if (limit > 0 && s.max_conns > (limit - 32) / 2) {
 		/* what select can hold, with room for file descriptors */
@@ -478,6 +481,7 @@ int cmd_http_serve(int argc, char **argv)
 			       where);
 	}
 	rc = serve_loop(&s, l);
+	logs_end(LOGS_END_MS);
 	loop_free(l);
 out:
 	if (s.lfd >= 0)

@@ -108,10 +108,11 @@ static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
 static void print_ready(const struct sock_addr *bound, const char *proto, const char *mux)
 {
 	char a[SOCK_ADDRSTRLEN];
-	/* The readiness line: scripts and tests wait for it. */
-	fprintf(stderr, "sockctl: listening on %s (%s, mux=%s)\n",
-		sock_addr_str((const struct sockaddr *)&bound->ss, bound->len, a, sizeof a), proto,
-		mux);
+	/* The readiness line: scripts and tests wait for it. In order with
+	 * the queued diagnostics (errmsg). */
+	errmsg("listening on %s (%s, mux=%s)",
+	       sock_addr_str((const struct sockaddr *)&bound->ss, bound->len, a, sizeof a), proto,
+	       mux);
 }
 
 static int set_handler(struct server *s, enum serve_handler h, const char *name)
@@ -507,6 +508,9 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 	}
 	loop_signal(s.loop, SIGINT, on_stop_signal, &s);
 	loop_signal(s.loop, SIGTERM, on_stop_signal, &s);
+	/* Diagnostics (-v per connection) are queued; stdout is the relay's
+	 * data, where a slow reader slowing us down is right. */
+	logs_start(s.loop, NULL);
 	if (s.dgram)
 		r = serve_dgram_start(&s);
 	else {
@@ -531,6 +535,8 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 		}
 		if (!s.dgram)
 			serve_stream_totals(&s);
+		/* Room in a full stderr queue for the totals. */
+		logs_flush(LOGS_END_MS);
 		get_totals(&s, &rep->t.sent, &rep->t.received);
 		rep->t.ms = clock_ms() - t0;
 		rep->t.connections = s.served;
@@ -541,6 +547,7 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 		serve_dgram_cleanup(&s);
 	else
 		serve_stream_cleanup(&s);
+	logs_end(LOGS_END_MS);
 	if (s.lfd >= 0)
 		close(s.lfd);
 	if (ep.unix_path && ep.unix_path[0] != '@')

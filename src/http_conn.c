@@ -4,7 +4,8 @@
  * order from the bytes already buffered. Deadlines, not idle timers: the
  * whole head must arrive within the head deadline of its first byte
  * however slowly it drips; an idle keep-alive connection gets the idle
- * timeout. The access log goes to stdout. */
+ * timeout. The access log goes to stdout, through a queue that never
+ * blocks the loop (logs_start in cmd.h). */
 #include "config.h"
 
 #include <errno.h>
@@ -85,14 +86,14 @@ static void log_access(struct conn *c)
 		http_escape_json(c->ltarget, strlen(c->ltarget), t, sizeof t);
 		http_escape_json(c->lref, strlen(c->lref), r, sizeof r);
 		http_escape_json(c->lua, strlen(c->lua), u, sizeof u);
-		printf("{\"time\":\"%s\",\"remote\":\"%s\",\"method\":\"%s\",\"target\":\"%s\","
-		       "\"version\":\"%s\",\"status\":%d,\"bytes\":%llu,\"referer\":\"%s\","
-		       "\"user_agent\":\"%s\"}\n",
-		       ts, c->peer, m, t,
-		       c->lversion == 10 ? "HTTP/1.0"
-		       : c->lversion	 ? "HTTP/1.1"
-					 : "",
-		       c->status, body, r, u);
+		log_printf("{\"time\":\"%s\",\"remote\":\"%s\",\"method\":\"%s\",\"target\":\"%s\","
+			   "\"version\":\"%s\",\"status\":%d,\"bytes\":%llu,\"referer\":\"%s\","
+			   "\"user_agent\":\"%s\"}\n",
+			   ts, c->peer, m, t,
+			   c->lversion == 10 ? "HTTP/1.0"
+			   : c->lversion     ? "HTTP/1.1"
+					     : "",
+			   c->status, body, r, u);
 		return;
 	}
 	char ts[40];
@@ -102,10 +103,11 @@ static void log_access(struct conn *c)
 	http_escape_log(c->lref, strlen(c->lref), r, sizeof r);
 	http_escape_log(c->lua, strlen(c->lua), u, sizeof u);
 	if (c->lversion)
-		printf("%s - - [%s] \"%s %s HTTP/1.%d\" %d %llu \"%s\" \"%s\"\n", c->peer, ts, m, t,
-		       c->lversion == 10 ? 0 : 1, c->status, body, *r ? r : "-", *u ? u : "-");
+		log_printf("%s - - [%s] \"%s %s HTTP/1.%d\" %d %llu \"%s\" \"%s\"\n", c->peer, ts,
+			   m, t, c->lversion == 10 ? 0 : 1, c->status, body, *r ? r : "-",
+			   *u ? u : "-");
 	else
-		printf("%s - - [%s] \"-\" %d %llu \"-\" \"-\"\n", c->peer, ts, c->status, body);
+		log_printf("%s - - [%s] \"-\" %d %llu \"-\" \"-\"\n", c->peer, ts, c->status, body);
 }
 
 enum { RUN_AGAIN, RUN_BLOCK, RUN_CLOSED };

@@ -16,6 +16,7 @@ struct handler {
 	void *arg;
 	int mask;
 	bool always; /* cannot be polled: reported ready every iteration */
+	bool weak;   /* does not keep loop_run going (loop_io_weak) */
 };
 
 struct sig {
@@ -144,7 +145,6 @@ static int grow_handlers(struct loop *l, int fd)
 static int set_mask(struct loop *l, int fd, int mask)
 {
 	struct handler *h = &l->h[fd];
-	int was = h->mask;
 	if (h->always) {
 		if (!mask) {
 			h->always = false;
@@ -157,11 +157,10 @@ static int set_mask(struct loop *l, int fd, int mask)
 		l->nalways++;
 	}
 	h->mask = mask;
-	l->nwatched += (mask != 0) - (was != 0);
 	return 0;
 }
 
-int loop_io(struct loop *l, int fd, int mask, loop_io_cb cb, void *arg)
+static int watch(struct loop *l, int fd, int mask, loop_io_cb cb, void *arg, bool weak)
 {
 	if (fd < 0) {
 		errno = EBADF;
@@ -169,11 +168,25 @@ int loop_io(struct loop *l, int fd, int mask, loop_io_cb cb, void *arg)
 	}
 	if (grow_handlers(l, fd) < 0)
 		return -1;
+	struct handler *h = &l->h[fd];
+	bool counted = h->mask && !h->weak;
 	if (set_mask(l, fd, mask) < 0)
 		return -1;
-	l->h[fd].cb = mask ? cb : NULL;
-	l->h[fd].arg = mask ? arg : NULL;
+	h->weak = mask && weak;
+	l->nwatched += (mask && !weak) - counted;
+	h->cb = mask ? cb : NULL;
+	h->arg = mask ? arg : NULL;
 	return 0;
+}
+
+int loop_io(struct loop *l, int fd, int mask, loop_io_cb cb, void *arg)
+{
+	return watch(l, fd, mask, cb, arg, false);
+}
+
+int loop_io_weak(struct loop *l, int fd, int mask, loop_io_cb cb, void *arg)
+{
+	return watch(l, fd, mask, cb, arg, true);
 }
 
 int loop_io_mask(struct loop *l, int fd, int mask)
@@ -184,9 +197,8 @@ int loop_io_mask(struct loop *l, int fd, int mask)
 	}
 	if (l->h[fd].mask == mask)
 		return 0;
-	loop_io_cb cb = l->h[fd].cb;
-	void *arg = l->h[fd].arg;
-	return loop_io(l, fd, mask, cb, arg);
+	struct handler *h = &l->h[fd];
+	return watch(l, fd, mask, h->cb, h->arg, h->weak);
 }
 
 /* ---- timers: a binary min-heap of pointers, each knowing its slot ---- */
@@ -299,10 +311,9 @@ int loop_signal(struct loop *l, int signo, loop_signal_cb cb, void *arg)
 	if (sigpipe_fd[0] < 0) {
 		if (pipe2(sigpipe_fd, O_NONBLOCK | O_CLOEXEC) < 0)
 			return -1;
-		if (loop_io(l, sigpipe_fd[0], MUX_READ, on_sigpipe_readable, NULL) < 0)
-			return -1;
 		/* The self-pipe must not keep loop_run alive by itself. */
-		l->nwatched--;
+		if (loop_io_weak(l, sigpipe_fd[0], MUX_READ, on_sigpipe_readable, NULL) < 0)
+			return -1;
 	}
 	l->sigs[l->nsigs++] = (struct sig){signo, cb, arg};
 	struct sigaction sa = {0};

@@ -39,7 +39,11 @@ int loop_fd_limit(const struct loop *l);
 /* Watches fd for mask (MUX_READ|MUX_WRITE) with cb; mask 0 forgets it.
  * Returns 0, or -1 with errno (ERANGE: fd too large for select). */
 int loop_io(struct loop *l, int fd, int mask, loop_io_cb cb, void *arg);
-/* Changes the mask only, keeping the callback. */
+/* As loop_io, but the watch does not keep loop_run() going by itself:
+ * for output that may wait until the loop ends, when its owner flushes it
+ * (a log queue), and for the loop's own signal pipe. */
+int loop_io_weak(struct loop *l, int fd, int mask, loop_io_cb cb, void *arg);
+/* Changes the mask only, keeping the callback (and weakness). */
 int loop_io_mask(struct loop *l, int fd, int mask);
 
 void timer_init(struct timer *t, loop_timer_cb cb, void *arg);

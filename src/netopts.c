@@ -140,11 +140,10 @@ void netopt_report(const struct netopts *n, const struct netopt_totals *t)
 	double secs = (double)t->ms / 1000.0;
 	if ((g_opts.verbose || n->stats_text) && t->started) {
 		if (t->kind == TOTALS_CLIENT)
-			fprintf(stderr, "sockctl: sent %llu bytes, received %llu bytes in %.3f s\n",
-				sent, received, secs);
+			errline("sockctl: sent %llu bytes, received %llu bytes in %.3f s\n", sent,
+				received, secs);
 		else
-			fprintf(stderr,
-				"sockctl: served %llu %s, %s %llu; received %llu bytes, sent %llu "
+			errline("sockctl: served %llu %s, %s %llu; received %llu bytes, sent %llu "
 				"bytes\n",
 				(unsigned long long)t->connections,
 				t->kind == TOTALS_DGRAM_SERVER ? "datagrams" : "connections",
@@ -161,8 +160,11 @@ void netopt_report(const struct netopts *n, const struct netopt_totals *t)
 		sb_puts(&b, ",\"error\":");
 		json_str(&b, *t->error ? t->error : "failed");
 	}
+	/* Only where lines were lost (a server whose stderr stalled). */
+	if (logs_dropped())
+		sb_printf(&b, ",\"log_dropped\":%llu", (unsigned long long)logs_dropped());
 	sb_puts(&b, "}\n");
-	fputs(sb_str(&b), stderr);
+	errline("%s", sb_str(&b));
 	sb_free(&b);
 }
 

@@ -10,20 +10,27 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "cmd.h"
+#include "logq.h"
 #include "loop.h"
 #include "sock.h"
 
 struct common_opts g_opts = {.family = AF_UNSPEC};
 const char *g_cmdname;
 
+/* Between logs_start and logs_end: the queues for stderr and, where it
+ * is a log, stdout (owned). */
+static struct logq *q_err, *q_out;
+static const char *q_out_what; /* "access log lines", ... */
+
 __attribute__((format(printf, 2, 0))) static void vmsgf(const char *prefix, const char *fmt,
 							va_list ap)
 {
 	char line[1024];
 	vsnprintf(line, sizeof line, fmt, ap);
-	fprintf(stderr, "%s: %s\n", prefix, line);
+	errline("%s: %s\n", prefix, line);
 }
 
 static char last_error[1024];
@@ -50,6 +57,108 @@ void vmsg(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsgf("sockctl", fmt, ap);
 	va_end(ap);
+}
+
+/* Through the queue while there is one, else to the stream as before. */
+__attribute__((format(printf, 3, 0))) static void vput(struct logq *q, FILE *f, const char *fmt,
+						       va_list ap)
+{
+	if (q)
+		logq_vprintf(q, fmt, ap);
+	else
+		vfprintf(f, fmt, ap);
+}
+
+void errline(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vput(q_err, stderr, fmt, ap);
+	va_end(ap);
+}
+
+void log_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vput(q_out, stdout, fmt, ap);
+	va_end(ap);
+}
+
+/* The first line stdout could not take: said once (the count comes at
+ * the end). Through the stderr queue: stderr may be stalled as well. */
+static void on_out_drop(struct logq *q, void *arg)
+{
+	(void)arg;
+	int e = logq_error(q);
+	if (e)
+		errmsg("stdout: %s: dropping %s", strerror(e), q_out_what);
+	else
+		errmsg("stdout is not being read: dropping %s (counted at exit)", q_out_what);
+}
+
+static struct logq *log_queue(int fd, struct loop *l)
+{
+	struct logq *q = logq_new(fd, LOGQ_CAP_DEFAULT);
+	if (q && logq_attach(q, l) < 0) {
+		logq_free(q);
+		q = NULL;
+	}
+	/* No queue (the fd is closed, or not writable): lines are printed
+	 * as before; they cannot block there either. */
+	return q;
+}
+
+void logs_start(struct loop *l, const char *out_what)
+{
+	logs_end(0);
+	/* What stdio holds goes first, so nothing is reordered. */
+	fflush(stdout);
+	fflush(stderr);
+	q_err = log_queue(STDERR_FILENO, l);
+	if (out_what && (q_out = log_queue(STDOUT_FILENO, l))) {
+		q_out_what = out_what;
+		logq_on_drop(q_out, on_out_drop, NULL);
+	}
+}
+
+uint64_t logs_dropped(void)
+{
+	return (q_out ? logq_dropped(q_out) : 0) + (q_err ? logq_dropped(q_err) : 0);
+}
+
+void logs_flush(int timeout_ms)
+{
+	int64_t end = clock_ms() + timeout_ms;
+	if (q_out)
+		logq_flush(q_out, timeout_ms);
+	/* At least a moment for stderr, even when stdout took it all. */
+	int64_t left = end - clock_ms();
+	if (q_err)
+		logq_flush(q_err, timeout_ms ? (int)(left < 200 ? 200 : left) : 0);
+}
+
+void logs_end(int timeout_ms)
+{
+	/* First make room: what is left at the deadline is dropped, so the
+	 * counts below fit in the queue even when it was full. */
+	logs_flush(timeout_ms);
+	uint64_t out = q_out ? logq_dropped(q_out) : 0;
+	uint64_t err = q_err ? logq_dropped(q_err) : 0;
+	if (out) {
+		int e = logq_error(q_out);
+		errmsg("%llu %s dropped: %s%s", (unsigned long long)out, q_out_what,
+		       e ? "stdout: " : "stdout was not read", e ? strerror(e) : "");
+	}
+	if (err)
+		errmsg("%llu diagnostic lines dropped: stderr was not read",
+		       (unsigned long long)err);
+	logq_free(q_out);
+	q_out = NULL;
+	if (q_err)
+		logq_flush(q_err, timeout_ms ? 200 : 0);
+	logq_free(q_err);
+	q_err = NULL;
 }
 
 int usage_error(const char *fmt, ...)
