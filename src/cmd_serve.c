@@ -109,10 +109,11 @@ static void print_ready(const struct sock_addr *bound, const char *proto, const 
 {
 	char a[SOCK_ADDRSTRLEN];
 	/* The readiness line: scripts and tests wait for it. In order with
-	 * the queued diagnostics (errmsg). */
-	errmsg("listening on %s (%s, mux=%s)",
-	       sock_addr_str((const struct sockaddr *)&bound->ss, bound->len, a, sizeof a), proto,
-	       mux);
+	 * the queued diagnostics (errline), but not an error: --stats=json
+	 * reports the last errmsg as the failure. */
+	errline("sockctl: listening on %s (%s, mux=%s)\n",
+		sock_addr_str((const struct sockaddr *)&bound->ss, bound->len, a, sizeof a), proto,
+		mux);
 }
 
 static int set_handler(struct server *s, enum serve_handler h, const char *name)
@@ -180,10 +181,28 @@ static void on_stop_signal(struct loop *l, int signo, void *arg)
 
 /* The report at exit: wanted once the command line is accepted. */
 struct serve_report {
-	bool want, ran;
+	bool want, ran, done;
 	struct netopts *no;
 	struct netopt_totals t;
 };
+
+/* The totals at exit (-v, --stats), also when listening failed: the JSON
+ * then carries the reason. */
+static void serve_report(struct serve_report *rep, int status)
+{
+	if (rep->done || !rep->want || (status == EXIT_USAGE && !rep->ran))
+		return;
+	rep->done = true;
+	rep->t.started = rep->ran;
+	char why[32];
+	if (status != EXIT_OK) {
+		/* Without -k, --exec passes on the program's status and
+		 * prints nothing of its own. */
+		snprintf(why, sizeof why, "exit status %d", status);
+		rep->t.error = *errmsg_last() ? errmsg_last() : why;
+	}
+	netopt_report(rep->no, &rep->t);
+}
 
 static int serve_main(int argc, char **argv, struct serve_report *rep)
 {
@@ -547,6 +566,9 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 		serve_dgram_cleanup(&s);
 	else
 		serve_stream_cleanup(&s);
+	/* While stderr is still queued: a stalled reader must not hold the
+	 * exit up. */
+	serve_report(rep, s.status);
 	logs_end(LOGS_END_MS);
 	if (s.lfd >= 0)
 		close(s.lfd);
@@ -571,17 +593,6 @@ int cmd_serve(int argc, char **argv)
 {
 	struct serve_report rep = {0};
 	int status = serve_main(argc, argv, &rep);
-	/* Also when listening failed: the JSON then carries the reason. */
-	if (rep.want && (status != EXIT_USAGE || rep.ran)) {
-		rep.t.started = rep.ran;
-		char why[32];
-		if (status != EXIT_OK) {
-			/* Without -k, --exec passes on the program's status and
-			 * prints nothing of its own. */
-			snprintf(why, sizeof why, "exit status %d", status);
-			rep.t.error = *errmsg_last() ? errmsg_last() : why;
-		}
-		netopt_report(rep.no, &rep.t);
-	}
+	serve_report(&rep, status);
 	return status;
 }

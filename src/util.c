@@ -41,7 +41,7 @@ void errmsg(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(last_error, sizeof last_error, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "sockctl: %s\n", last_error);
+	errline("sockctl: %s\n", last_error);
 }
 
 const char *errmsg_last(void)
