@@ -103,6 +103,7 @@ complete -c sockctl -n "__fish_seen_subcommand_from connect" -l proxy -r -d 'pro
 complete -c sockctl -n "__fish_seen_subcommand_from connect" -l proxy-type -x -a 'http socks4 socks5' -d 'proxy protocol'
 complete -c sockctl -n "__fish_seen_subcommand_from connect" -l proxy-auth -r -d 'USER:PASS'
 complete -c sockctl -n "__fish_seen_subcommand_from connect" -l proxy-dns -x -a 'remote local' -d 'where names resolve'
+complete -c sockctl -n "__fish_seen_subcommand_from connect" -l shutdown-delay -x -d 'hold the FIN after stdin EOF (seconds)'
 complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -s e -l exec -r -d 'run a program on each connection'
 complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -s c -l sh-exec -r -d 'run a shell command on each connection'
 complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -l nodelay -d 'TCP_NODELAY'

@@ -64,10 +64,17 @@ static const char help[] =
     "      --proxy-type TYPE  http (CONNECT, the default), socks4 or socks5\n"
     "      --proxy-auth USER:PASS  credentials (http basic, socks5; socks4: user)\n"
     "      --proxy-dns WHERE  remote (default: the proxy resolves HOST) or local\n"
+    "      --shutdown-delay SECS  on stdin EOF, hold the shutdown (FIN) back until\n"
+    "                       the reply has come and paused, the peer has closed, or\n"
+    "                       SECS passed (default 2 through a proxy, else 0: at once):\n"
+    "                       many proxies drop the tunnel, reply and all, on a FIN\n"
     "\n" NETOPT_HELP "\n"
     "-v prints the connection and, at exit, the bytes each way and the time.\n"
     "Exit status: 0 done, 1 connection or transfer failed, 2 usage error;\n"
     "with -z: 0 if any port is open, 1 if none is; with --exec: the program's.\n";
+
+/* The default --shutdown-delay through a proxy. */
+#define PROXY_SHUTDOWN_DELAY_MS 2000
 
 enum {
 	OPT_PARALLEL = OPT_BASE,
@@ -78,6 +85,7 @@ enum {
 	OPT_PROXY_TYPE,
 	OPT_PROXY_AUTH,
 	OPT_PROXY_DNS,
+	OPT_SHUTDOWN_DELAY,
 };
 
 struct conn_state {
@@ -348,6 +356,7 @@ int cmd_connect(int argc, char **argv)
 	    {"proxy-type", required_argument, NULL, OPT_PROXY_TYPE},
 	    {"proxy-auth", required_argument, NULL, OPT_PROXY_AUTH},
 	    {"proxy-dns", required_argument, NULL, OPT_PROXY_DNS},
+	    {"shutdown-delay", required_argument, NULL, OPT_SHUTDOWN_DELAY},
 	    NETOPT_LONGOPTS,
 	    RELAYOPT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
@@ -363,7 +372,8 @@ int cmd_connect(int argc, char **argv)
 	bool ptype_given = false;
 	static char puser[256], ppass[256];
 	struct relay_opts *ro = &s.ro;
-	*ro = (struct relay_opts){.quit_after_eof_ms = -1, .zero_copy = true};
+	*ro = (struct relay_opts){
+	    .quit_after_eof_ms = -1, .zero_copy = true, .shutdown_delay_ms = -1};
 	struct sock_endpoint ep = {.socktype = SOCK_STREAM};
 	struct connect_opts co = {0};
 	int c, ms;
@@ -416,6 +426,11 @@ int cmd_connect(int argc, char **argv)
 			else if (strcmp(optarg, "remote") != 0)
 				return usage_error("invalid --proxy-dns '%s': give local or remote",
 						   optarg);
+			break;
+		case OPT_SHUTDOWN_DELAY:
+			if (!parse_seconds(optarg, &ro->shutdown_delay_ms))
+				return usage_error(
+				    "invalid --shutdown-delay '%s': give seconds >= 0", optarg);
 			break;
 		case 'h':
 			return print_help(help);
@@ -527,6 +542,11 @@ int cmd_connect(int argc, char **argv)
 		return EXIT_FAIL;
 	ro->dgram = ep.socktype == SOCK_DGRAM;
 	ro->dgram_wait_ms = 1000;
+	/* Through a proxy the reply must not be lost to a proxy that closes
+	 * the whole tunnel on our half-close (ncat's HTTP proxy, microsocks). */
+	if (ro->shutdown_delay_ms < 0)
+		ro->shutdown_delay_ms = s.have_proxy ? PROXY_SHUTDOWN_DELAY_MS : 0;
+	ro->tunnel = s.have_proxy;
 	ro->local_is_tty = isatty(STDIN_FILENO);
 	s.proto = sock_proto_name(ep.unix_path ? AF_UNIX : AF_INET, ep.socktype);
 

@@ -212,19 +212,29 @@ FIRST"
 	assert_output --regexp '^\{"sent":3,"received":1000,"seconds":[0-9.]+,"connections":1\}$'
 }
 
-@test "--proxy through ncat's HTTP proxy and a SOCKS5 server with USER:PASS" {
+# start_proxies [MICROSOCKS-ARGS...]: ncat's HTTP proxy on $hp and
+# microsocks (SOCKS5) on $sp, both on loopback. Both close the whole
+# tunnel when the client half-closes.
+start_proxies() {
 	command -v microsocks >/dev/null || skip "microsocks is not installed (build-aux/install-deps.sh)"
-	serve_bg srv --respond "through" -k 127.0.0.1 0
-	local target=$port hp sp
 	hp=$(free_port)
 	start_bg http ncat -l 127.0.0.1 "$hp" --proxy-type http
 	sp=$(free_port)
-	start_bg socks microsocks -i 127.0.0.1 -p "$sp" -u alice -P secret
+	start_bg socks microsocks -i 127.0.0.1 -p "$sp" "$@"
 	# Neither says when it listens: poll both ports with a scan.
+	local i
 	for i in $(seq 200); do
-		[[ $("$SOCKCTL" connect -z --open 127.0.0.1 "$hp,$sp" | wc -l) == 2 ]] && break
+		[[ $("$SOCKCTL" connect -z --open 127.0.0.1 "$hp,$sp" | wc -l) == 2 ]] && return 0
 		sleep 0.05
 	done
+	echo "the proxies did not start" >&2
+	return 1
+}
+
+@test "--proxy through ncat's HTTP proxy and a SOCKS5 server with USER:PASS" {
+	serve_bg srv --respond "through" -k 127.0.0.1 0
+	local target=$port hp sp
+	start_proxies -u alice -P secret
 	run timeout "$T" "$SOCKCTL" connect --recv-only --proxy "127.0.0.1:$hp" localhost "$target"
 	assert_success
 	assert_output "through"
@@ -239,6 +249,50 @@ FIRST"
 	run timeout "$T" "$SOCKCTL" connect --proxy "127.0.0.1:$hp" 127.0.0.1 "$(free_port)" </dev/null
 	assert_failure 1
 	assert_output --regexp "^sockctl: 127.0.0.1:$hp: proxy refused: [45][0-9][0-9] "
+}
+
+@test "--proxy: the reply comes back through proxies that drop the tunnel on a half-close" {
+	local hp sp echo late eof pr
+	start_proxies
+	serve_bg echo --echo -k 127.0.0.1 0
+	echo=$port
+	# Answers 0.3 s after the line, without waiting for EOF: an immediate
+	# FIN makes ncat and microsocks close the tunnel before that.
+	serve_bg late -k --sh-exec 'read -r l; sleep 0.3; echo "late $l"' 127.0.0.1 0
+	late=$port
+	# Answers only after EOF, which these proxies cannot carry.
+	serve_bg eof -k --sh-exec 'wc -c' 127.0.0.1 0
+	eof=$port
+	for pr in "127.0.0.1:$hp" "127.0.0.1:$sp --proxy-type socks5"; do
+		# shellcheck disable=SC2086
+		run timeout "$T" "$SOCKCTL" connect --proxy $pr 127.0.0.1 "$echo" <<<"x"
+		assert_success
+		assert_output "x"
+		# shellcheck disable=SC2086
+		run timeout "$T" "$SOCKCTL" connect --proxy $pr 127.0.0.1 "$late" <<<"x"
+		assert_success
+		assert_output "late x"
+		# A big upload: the echo keeps coming after EOF, and all of it is
+		# read before the FIN goes.
+		head -c 300000 /dev/urandom >"$BATS_TEST_TMPDIR/blob"
+		# shellcheck disable=SC2086
+		timeout "$T" "$SOCKCTL" connect --proxy $pr 127.0.0.1 "$echo" \
+			<"$BATS_TEST_TMPDIR/blob" >"$BATS_TEST_TMPDIR/back"
+		cmp "$BATS_TEST_TMPDIR/blob" "$BATS_TEST_TMPDIR/back"
+		# With the FIN at once the reply is lost, and that is said.
+		local tunnel=${pr%% *}
+		# shellcheck disable=SC2086
+		run timeout "$T" "$SOCKCTL" connect --shutdown-delay 0 --proxy $pr 127.0.0.1 "$late" <<<"x"
+		assert_failure 1
+		assert_output "sockctl: $tunnel closed the tunnel right after the end of input, with nothing received: the proxy may have dropped the reply (see --shutdown-delay)"
+		# shellcheck disable=SC2086
+		run timeout "$T" "$SOCKCTL" connect --shutdown-delay 0.5 --proxy $pr 127.0.0.1 "$eof" <<<"x"
+		assert_failure 1
+		assert_output --partial "the proxy may have dropped the reply"
+	done
+	run "$SOCKCTL" connect --shutdown-delay -1 --proxy "127.0.0.1:$hp" 127.0.0.1 "$echo"
+	assert_failure 2
+	assert_output --partial "invalid --shutdown-delay '-1': give seconds >= 0"
 }
 
 # start_dante: dante-server's danted on a free loopback port, with $sp
@@ -326,6 +380,28 @@ start_dante() {
 		"$closed" </dev/null
 	assert_failure 1
 	assert_output "sockctl: 127.0.0.1:$sp: proxy: connection refused"
+}
+
+@test "--proxy through dante, which passes a half-close on: replies before and after EOF" {
+	start_dante
+	serve_bg late -k --sh-exec 'read -r l; sleep 0.3; echo "late $l"' 127.0.0.1 0
+	local late=$port t
+	serve_bg eof -k --sh-exec 'wc -c' 127.0.0.1 0
+	for t in socks4 socks5; do
+		run timeout "$T" "$SOCKCTL" connect --proxy "127.0.0.1:$sp" --proxy-type $t 127.0.0.1 \
+			"$late" <<<"x"
+		assert_success
+		assert_output "late x"
+		# The held FIN goes after the delay, and the answer comes.
+		run timeout "$T" "$SOCKCTL" connect --shutdown-delay 0.3 --proxy "127.0.0.1:$sp" \
+			--proxy-type $t 127.0.0.1 "$port" <<<"x"
+		assert_success
+		assert_output "2"
+		run timeout "$T" "$SOCKCTL" connect --shutdown-delay 0 --proxy "127.0.0.1:$sp" \
+			--proxy-type $t 127.0.0.1 "$port" <<<"abc"
+		assert_success
+		assert_output "4"
+	done
 }
 
 @test "-o and -x log the session, --append adds, -C sends CRLF, --stats=json totals" {
