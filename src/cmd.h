@@ -65,6 +65,9 @@ int print_help(const char *text);
 
 /* Diagnostics: "sockctl: ..." on stderr, one line. */
 void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Runs before errmsg and vmsg print, when set: --progress clears its
+ * live line there, so a message is not glued to it and then erased. */
+extern void (*g_before_msg)(void);
 /* Verbose diagnostics, printed only with -v. */
 void vmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Usage error: prints "sockctl CMD: ... (see 'sockctl CMD --help')" and

@@ -123,6 +123,8 @@ static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
 static void on_relay_done(struct loop *l, int status, const char *errtext, void *arg)
 {
 	struct conn_state *s = arg;
+	/* First: the progress line ends before any message is printed. */
+	progress_stop(&s->prog, l);
 	if (errtext && *errtext)
 		errmsg("%s", errtext);
 	s->status = status;
@@ -130,7 +132,6 @@ static void on_relay_done(struct loop *l, int status, const char *errtext, void 
 	relay_get_stats(s->relay, &st);
 	vmsg("sent %llu bytes, received %llu bytes in %.3f s", (unsigned long long)st.sent,
 	     (unsigned long long)st.received, (double)(st.end_ms - st.start_ms) / 1000.0);
-	progress_stop(&s->prog, l);
 	netopt_report(&s->no, st.sent, st.received, st.end_ms - st.start_ms, 1);
 	loop_stop(l);
 }
@@ -218,6 +219,8 @@ static void start_session(struct loop *l, struct conn_state *s, int fd)
 		return;
 	}
 	progress_start(&s->prog, l, &s->no, get_totals, s);
+	if (!s->ro.recv_only)
+		progress_size_from_stdin(&s->prog);
 }
 
 static void on_tunnel(struct loop *l, int fd, const char *errtext, void *arg)

@@ -504,12 +504,16 @@ int cmd_serve(int argc, char **argv)
 		else
 			print_ready(&bound, s.proto, loop_backend(s.loop));
 		progress_start(&prog, s.loop, &no, get_totals, &s);
+		/* One client gets stdin: a file's size gives a percentage. */
+		if (s.handler == H_RELAY && !exec && !s.keep_open && !s.dgram && !s.ro.recv_only)
+			progress_size_from_stdin(&prog);
 		if (loop_run(s.loop) < 0) {
 			errmsg("event loop (%s): %s", loop_backend(s.loop), strerror(errno));
 			s.status = EXIT_FAIL;
 		}
 		if (!s.dgram)
 			serve_stream_totals(&s);
+		progress_stop(&prog, s.loop);
 		uint64_t sent, received;
 		get_totals(&s, &sent, &received);
 		if (s.keep_open || s.dgram)
@@ -517,7 +521,6 @@ int cmd_serve(int argc, char **argv)
 			     (unsigned long long)s.served, s.dgram ? "datagrams" : "connections",
 			     s.dgram ? "dropped" : "refused", (unsigned long long)s.refused,
 			     (unsigned long long)received, (unsigned long long)sent);
-		progress_stop(&prog, s.loop);
 		netopt_report(&no, sent, received, clock_ms() - t0, s.served);
 	}
 	if (s.dgram)

@@ -15,12 +15,15 @@
 
 struct common_opts g_opts = {.family = AF_UNSPEC};
 const char *g_cmdname;
+void (*g_before_msg)(void);
 
 __attribute__((format(printf, 2, 0))) static void vmsgf(const char *prefix, const char *fmt,
 							va_list ap)
 {
 	char line[1024];
 	vsnprintf(line, sizeof line, fmt, ap);
+	if (g_before_msg)
+		g_before_msg();
 	fprintf(stderr, "%s: %s\n", prefix, line);
 }
 

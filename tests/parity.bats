@@ -428,32 +428,88 @@ start_dante() {
 	assert_output " x \r \n y \r \n"
 }
 
-@test "--progress draws a live line when stderr is a terminal, and nothing otherwise" {
+# gate FILE: a shell loop that waits (at most 30 s) until FILE exists; the
+# tests' slow readers start with it. Teardown creates $BATS_TEST_TMPDIR/go,
+# so a failed test leaves no program waiting.
+gate() {
+	printf 'for i in $(seq 600); do [ -e %q ] && break; sleep 0.05; done' "$1"
+}
+teardown() {
+	: >"$BATS_TEST_TMPDIR/go"
+	teardown_common
+}
+
+# pty_bg NAME COMMAND: runs the shell COMMAND with a pty as its stdin,
+# stdout and stderr (script(1)); what it draws is in NAME.out.
+pty_bg() {
 	command -v script >/dev/null || skip "script is not installed (util-linux)"
-	serve_bg srv -k --discard 127.0.0.1 0
+	start_bg_stdin "$1" /dev/null script -qfec "$2" /dev/null
+}
+
+# The text after the last "\r\e[K" of a pty copy: the line left at the
+# end (and what followed it).
+last_line() {
+	local t
+	t=$(cat "$1" && echo .)
+	t=${t%.}
+	printf '%s' "${t##*$'\r\e[K'}"
+}
+
+@test "--progress: a live line with percent and ETA for a file, a summary left at the end" {
 	local d=$BATS_TEST_TMPDIR mib=$((8 / SCALE))
 	head -c $((mib * 1024 * 1024)) /dev/zero >"$d/blob"
-	mkfifo "$d/plain.in" "$d/tty.in"
-	# stderr to a file: started first, so it has run longer than the
-	# terminal one by the time that one draws.
-	start_bg_stdin plain "$d/plain.in" "$SOCKCTL" connect --progress 127.0.0.1 "$port"
-	exec {pfd}>"$d/plain.in"
-	cat "$d/blob" >&"$pfd"
-	# stderr a terminal: script(1) gives the command a pty and copies it
-	# to its stdout (tty.out). stdin stays open until the line shows the
-	# whole file sent.
-	start_bg_stdin tty /dev/null script -qfec "'$SOCKCTL' connect --progress 127.0.0.1 $port <'$d/tty.in'" /dev/null
-	exec {tfd}>"$d/tty.in"
-	cat "$d/blob" >&"$tfd"
-	wait_file_contains "$d/tty.out" "sent $mib.0 MiB, received 0 B, "
-	exec {tfd}>&-
-	wait_exit "$tty_pid"
-	assert_equal "$status" 0
-	# Each refresh rewrites the line in place; at the end it is cleared.
-	grep -q $'\r\e\\[Ksent ' "$d/tty.out"
-	[[ $(tail -c 4 "$d/tty.out") == $'\r\e[K' ]]
-	exec {pfd}>&-
-	wait_exit "$plain_pid"
-	assert_equal "$status" 0
+	# Takes nothing until $d/go exists, with small buffers (not under the
+	# loopback MSS of 64 KiB, or TCP crawls): the clients stay in the
+	# middle of their transfer until then.
+	serve_bg gate -k --rcvbuf 256K --sh-exec "$(gate "$d/go"); cat >/dev/null" 127.0.0.1 0
+	local c="'$SOCKCTL' connect --sndbuf 256K --progress 127.0.0.1 $port"
+	# stderr not a terminal: nothing drawn. Started first, so it has run
+	# longer than the others by the time they draw.
+	start_bg_stdin plain "$d/blob" "$SOCKCTL" connect --sndbuf 256K --progress 127.0.0.1 "$port"
+	pty_bg file "$c <'$d/blob'"
+	pty_bg pipe "head -c $((mib * 1024 * 1024)) /dev/zero | $c"
+	wait_file_contains "$d/file.out" " of $mib.0 MiB ("
+	wait_file_contains "$d/file.out" ", ETA "
+	wait_file_contains "$d/pipe.out" ", received 0 B, "
+	touch "$d/go"
+	local n
+	for n in file pipe plain; do
+		local pid_var="${n}_pid"
+		wait_exit "${!pid_var}"
+		assert_equal "$status" 0
+	done
+	# Refreshed in place: "sent X of SIZE (P%), received Y, RATE/s, ETA M:SS".
+	grep -qE $'\r\e\\[Ksent [0-9.]+ [KM]?i?B of '"$mib"'\.0 MiB \([0-9]+%\), received 0 B, [0-9.]+ [KM]?i?B/s, ETA ([0-9]+:[0-9][0-9]|--:--)' "$d/file.out"
+	# A pipe has no size: no percent, no ETA.
+	grep -qE $'\r\e\\[Ksent [0-9.]+ [KM]?i?B, received 0 B, [0-9.]+ [KM]?i?B/s' "$d/pipe.out"
+	if grep -qE ' of |ETA' "$d/pipe.out"; then fail "a size for a pipe: $(cat -v "$d/pipe.out")"; fi
+	# The summary stays, on its own line (the pty turns \n into \r\n).
+	for n in file pipe; do
+		run last_line "$d/$n.out"
+		assert_output --regexp $'^sent '"$mib"$'\\.0 MiB, received 0 B in [0-9]+\\.[0-9] s \\([0-9.]+ [KM]?i?B/s\\)\r$'
+	done
 	assert_equal "$(cat "$d/plain.err")" ""
+}
+
+@test "--progress on serve: the file on stdin gives a percentage; -v lines start on a clean line" {
+	local d=$BATS_TEST_TMPDIR mib=$((8 / SCALE))
+	head -c $((mib * 1024 * 1024)) /dev/zero >"$d/blob"
+	pty_bg srv "'$SOCKCTL' serve -v --sndbuf 256K --progress 127.0.0.1 0 <'$d/blob'"
+	wait_file_contains "$d/srv.out" "listening on"
+	local line
+	line=$(grep -ao 'listening on 127.0.0.1:[0-9]*' "$d/srv.out")
+	# A client that reads nothing until $d/go exists.
+	start_bg c "$SOCKCTL" connect --rcvbuf 256K --sh-exec "$(gate "$d/go"); cat >'$d/got'" \
+		127.0.0.1 "${line##*:}"
+	wait_file_contains "$d/srv.out" " of $mib.0 MiB ("
+	touch "$d/go"
+	wait_exit "$c_pid"
+	assert_equal "$status" 0
+	wait_exit "$srv_pid"
+	assert_equal "$status" 0
+	cmp "$d/blob" "$d/got"
+	# The -v line clears the live line first instead of being glued to it.
+	grep -q $'\r\e\\[Ksockctl: sent '$((mib * 1024 * 1024))' bytes, received 0 bytes in ' "$d/srv.out"
+	run last_line "$d/srv.out"
+	assert_output --regexp $'^sent '"$mib"$'\\.0 MiB, received 0 B in [0-9.]+ s \\([0-9.]+ [KM]?i?B/s\\)\r$'
 }
