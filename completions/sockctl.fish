@@ -8,6 +8,8 @@ complete -c sockctl -n "__fish_seen_subcommand_from serve" -l echo -d 'send back
 complete -c sockctl -n "__fish_seen_subcommand_from serve" -l upper -d 'echo upper-cased'
 complete -c sockctl -n "__fish_seen_subcommand_from serve" -l discard -d 'read and drop'
 complete -c sockctl -n "__fish_seen_subcommand_from serve" -l respond -r -d 'send TEXT or @FILE, then close'
+complete -c sockctl -n "__fish_seen_subcommand_from serve" -l broker -d 'relay between the clients'
+complete -c sockctl -n "__fish_seen_subcommand_from serve" -l stall-timeout -x -d 'drop a client stalled this long (seconds)'
 complete -c sockctl -n "__fish_seen_subcommand_from serve" -s k -l keep-open -d 'serve many clients'
 complete -c sockctl -n "__fish_seen_subcommand_from serve" -l backlog -x -d 'listen backlog'
 complete -c sockctl -n "__fish_seen_subcommand_from serve connect" -s u -l udp -d 'UDP'

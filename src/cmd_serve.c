@@ -38,6 +38,11 @@ static const char help[] =
     "                       SOCKCTL_REMOTE_ADDR/_PORT, SOCKCTL_LOCAL_ADDR/_PORT and\n"
     "                       SOCKCTL_PROTO variables describe the connection\n"
     "  -c, --sh-exec 'CMD'  the same through /bin/sh -c\n"
+    "      --broker         relay between the clients (ncat --broker): what one\n"
+    "                       sends goes to all the others, stdin to all of them;\n"
+    "                       implies -k; the clients go at the pace of the slowest\n"
+    "      --stall-timeout SECS  --broker: drop a client that took nothing for SECS\n"
+    "                       while the others waited for it (default 5)\n"
     "\n"
     "Concurrency and access:\n"
     "      --model MODEL    loop (default: one event loop), fork (a process per\n"
@@ -89,7 +94,9 @@ enum {
 	OPT_DENY,
 	OPT_ALLOW_FILE,
 	OPT_DENY_FILE,
-	OPT_FD
+	OPT_FD,
+	OPT_BROKER,
+	OPT_STALL_TIMEOUT,
 };
 
 static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
@@ -186,6 +193,8 @@ int cmd_serve(int argc, char **argv)
 	    {"allow-file", required_argument, NULL, OPT_ALLOW_FILE},
 	    {"deny-file", required_argument, NULL, OPT_DENY_FILE},
 	    {"fd", required_argument, NULL, OPT_FD},
+	    {"broker", no_argument, NULL, OPT_BROKER},
+	    {"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
 	    NETOPT_LONGOPTS,
 	    RELAYOPT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
@@ -195,7 +204,8 @@ int cmd_serve(int argc, char **argv)
 	 * once per process. */
 	static struct server s;
 	static struct netopts no;
-	s = (struct server){.lfd = -1, .reserve_fd = -1, .handler = H_RELAY, .notify = {-1, -1}};
+	s = (struct server){
+	    .lfd = -1, .reserve_fd = -1, .handler = H_RELAY, .notify = {-1, -1}, .stall_ms = -1};
 	no = (struct netopts){0};
 	s.no = &no;
 	acl_init(&s.acl);
@@ -269,6 +279,16 @@ int cmd_serve(int argc, char **argv)
 				return r;
 			respond_arg = optarg;
 			break;
+		case OPT_BROKER:
+			if ((r = set_handler(&s, H_BROKER, "--broker")))
+				return r;
+			s.keep_open = true;
+			break;
+		case OPT_STALL_TIMEOUT:
+			if (!parse_seconds(optarg, &s.stall_ms) || s.stall_ms == 0)
+				return usage_error("invalid --stall-timeout '%s': give seconds > 0",
+						   optarg);
+			break;
 		case 'k':
 			s.keep_open = true;
 			break;
@@ -293,6 +313,18 @@ int cmd_serve(int argc, char **argv)
 	bool exec = no.exec_argv || no.sh_exec;
 	if (exec && s.handler != H_RELAY)
 		return usage_error("--exec/--sh-exec replace the built-in handlers: give one");
+	if (s.handler == H_BROKER &&
+	    (ep.socktype == SOCK_DGRAM || s.model != MODEL_LOOP || workers > 1))
+		return usage_error("--broker relays between the stream clients of one process: "
+				   "not with -u, --model or --workers");
+	if (s.handler == H_BROKER &&
+	    (s.ro.send_only || s.ro.recv_only || s.ro.no_shutdown || s.ro.quit_after_eof_ms >= 0))
+		return usage_error("--send-only, --recv-only, --no-shutdown and -q are for the "
+				   "relay, not --broker");
+	if (s.stall_ms > 0 && s.handler != H_BROKER)
+		return usage_error("--stall-timeout goes with --broker");
+	if (s.stall_ms < 0)
+		s.stall_ms = 5000;
 	if (s.model != MODEL_LOOP && s.handler == H_RELAY && !exec)
 		return usage_error("--model=%s runs --echo, --upper, --discard or --respond",
 				   model_name(s.model));

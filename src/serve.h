@@ -16,7 +16,9 @@
 #include "relay.h"
 #include "sock.h"
 
-enum serve_handler { H_RELAY, H_ECHO, H_UPPER, H_DISCARD, H_RESPOND };
+/* H_BROKER: every client's bytes go to every other client, and stdin to
+ * all of them (ncat --broker). */
+enum serve_handler { H_RELAY, H_ECHO, H_UPPER, H_DISCARD, H_RESPOND, H_BROKER };
 
 struct sconn;
 
@@ -70,6 +72,8 @@ struct server {
 	size_t nexecs, capexecs;
 	struct timer child_timer; /* keeps the loop alive while children run */
 	bool stdin_prev_cr;	  /* -C across stdin reads */
+	size_t nfull;		  /* --broker: clients whose queue is full */
+	int stall_ms;		  /* --broker: how long a full queue may stall */
 };
 
 /* How many connections are being served, in every model. */

@@ -103,6 +103,7 @@ static void on_datagram(struct loop *l, int fd, int mask, void *arg)
 			reply(s, &from, s->respond, s->respond_len);
 			break;
 		case H_DISCARD:
+		case H_BROKER: /* stream only */
 			break;
 		case H_RELAY: {
 			remember_peer(s, &from);

@@ -19,6 +19,39 @@ release() {
 	exec {fd}>&-
 }
 
+# hold_cmd NAME CMD...: CMD with its stdin from a fifo that stays open
+# until `release NAME`; $NAME_fd writes to it. Later commands do not
+# inherit the writers, or a release would not be an EOF.
+_hold_fds=()
+hold_cmd() {
+	local name=$1
+	shift
+	mkfifo "$BATS_TEST_TMPDIR/$name.in"
+	start_bg_stdin "$name" "$BATS_TEST_TMPDIR/$name.in" _without_holds "$@"
+	exec {hold_fd}>"$BATS_TEST_TMPDIR/$name.in"
+	eval "${name}_fd=$hold_fd"
+	_hold_fds+=("$hold_fd")
+}
+_without_holds() {
+	local f
+	for f in "${_hold_fds[@]}"; do
+		exec {f}>&-
+	done
+	exec "$@"
+}
+
+# wait_count FILE TEXT N: polls until FILE holds N lines with TEXT.
+wait_count() {
+	local i
+	for ((i = 0; i < 2000; i++)); do
+		[[ $(grep -cF -- "$2" "$1" 2>/dev/null) == "$3" ]] && return 0
+		sleep 0.01
+	done
+	echo "$1 never held $3 lines with '$2':" >&2
+	cat "$1" >&2
+	return 1
+}
+
 @test "connect -z: one line per port in order, exit 0 if any is open, --json, --open" {
 	serve_bg srv --echo -k 127.0.0.1 0
 	local open=$port closed
@@ -293,6 +326,92 @@ start_proxies() {
 	run "$SOCKCTL" connect --shutdown-delay -1 --proxy "127.0.0.1:$hp" 127.0.0.1 "$echo"
 	assert_failure 2
 	assert_output --partial "invalid --shutdown-delay '-1': give seconds >= 0"
+}
+
+@test "serve --broker: each client's bytes go to all the others, stdin to all, nothing to stdout" {
+	local d=$BATS_TEST_TMPDIR
+	hold_cmd srv "$SOCKCTL" serve -v --broker 127.0.0.1 0
+	wait_ready srv
+	# Clients of three kinds: sockctl, ncat and OpenBSD nc.
+	hold_cmd a "$SOCKCTL" connect 127.0.0.1 "$port"
+	hold_cmd b ncat 127.0.0.1 "$port"
+	hold_cmd c nc 127.0.0.1 "$port"
+	wait_count "$d/srv.err" "connection from" 3
+	echo from-a >&"$a_fd"
+	wait_file_contains "$d/b.out" from-a
+	wait_file_contains "$d/c.out" from-a
+	echo from-b >&"$b_fd"
+	wait_file_contains "$d/a.out" from-b
+	wait_file_contains "$d/c.out" from-b
+	echo from-c >&"$c_fd"
+	wait_file_contains "$d/a.out" from-c
+	wait_file_contains "$d/b.out" from-c
+	echo from-stdin >&"$srv_fd"
+	# After stdin's EOF the clients go on as before (as with ncat).
+	release srv
+	wait_file_contains "$d/a.out" from-stdin
+	echo after-eof >&"$a_fd"
+	wait_file_contains "$d/b.out" after-eof
+	wait_file_contains "$d/c.out" after-eof
+	# No one hears themselves.
+	assert_equal "$(cat "$d/a.out")" "$(printf 'from-b\nfrom-c\nfrom-stdin')"
+	assert_equal "$(cat "$d/b.out")" "$(printf 'from-a\nfrom-c\nfrom-stdin\nafter-eof')"
+	assert_equal "$(cat "$d/c.out")" "$(printf 'from-a\nfrom-b\nfrom-stdin\nafter-eof')"
+	# A client's EOF ends it (its half-closed connection is closed).
+	release a
+	wait_exit "$a_pid"
+	assert_equal "$status" 0
+	echo last >&"$b_fd"
+	wait_file_contains "$d/c.out" last
+	assert_equal "$(cat "$d/srv.out")" ""
+	kill -0 "$srv_pid"
+	run "$SOCKCTL" serve --broker --echo 0
+	assert_failure 2
+	run "$SOCKCTL" serve --broker -u 0
+	assert_failure 2
+	assert_output --partial "--broker relays between the stream clients of one process"
+	run "$SOCKCTL" serve --stall-timeout 1 0
+	assert_failure 2
+	assert_output --partial "--stall-timeout goes with --broker"
+}
+
+@test "serve --broker: the clients go at the pace of the slowest, a stalled one is dropped; -m" {
+	local d=$BATS_TEST_TMPDIR
+	# A fixed size, well past what the stalled client's buffers hold.
+	head -c $((8 * 1024 * 1024)) /dev/urandom >"$d/blob"
+	start_bg_stdin srv /dev/null "$SOCKCTL" serve -v --broker --stall-timeout 1 -m 3 \
+		--sndbuf 256K 127.0.0.1 0
+	wait_ready srv
+	start_bg fast "$SOCKCTL" connect --recv-only 127.0.0.1 "$port"
+	# Reads nothing until $d/go exists (or the test ends).
+	start_bg slow "$SOCKCTL" connect --rcvbuf 64K --sh-exec "$(gate "$d/go"); cat >'$d/slow.got'" \
+		127.0.0.1 "$port"
+	hold_cmd idle "$SOCKCTL" connect 127.0.0.1 "$port"
+	wait_count "$d/srv.err" "connection from" 3
+	# -m 3: a fourth is accepted and closed at once.
+	run timeout "$T" "$SOCKCTL" connect --recv-only 127.0.0.1 "$port"
+	assert_success
+	assert_output ""
+	wait_file_contains "$d/srv.err" "connection limit (-m) reached"
+	release idle
+	wait_exit "$idle_pid"
+	wait_count "$d/srv.err" "connection from" 3
+	# The sender is held back while the slow client's queue is full, for
+	# a second, then that client is dropped and the rest flows.
+	run timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" <"$d/blob"
+	assert_success
+	wait_file_contains "$d/srv.err" "took nothing for 1 s with"
+	for _ in $(seq 2000); do
+		[[ $(stat -c %s "$d/fast.out") == $((8 * 1024 * 1024)) ]] && break
+		sleep 0.01
+	done
+	cmp "$d/blob" "$d/fast.out"
+	touch "$d/go"
+	wait_exit "$slow_pid"
+	assert_equal "$status" 0
+	(($(stat -c %s "$d/slow.got") < 8 * 1024 * 1024))
+	# What it got is the start of the stream, whole.
+	cmp -n "$(stat -c %s "$d/slow.got")" "$d/blob" "$d/slow.got"
 }
 
 # start_dante: dante-server's danted on a free loopback port, with $sp
