@@ -36,7 +36,9 @@ static const char help[] =
     "  -e, --exec 'PROG ARGS'  run PROG per connection with the socket as its\n"
     "                       stdin and stdout (split at spaces, no shell); the\n"
     "                       SOCKCTL_REMOTE_ADDR/_PORT, SOCKCTL_LOCAL_ADDR/_PORT and\n"
-    "                       SOCKCTL_PROTO variables describe the connection\n"
+    "                       SOCKCTL_PROTO variables describe the connection;\n"
+    "                       with -u, a program per datagram: the datagram on its\n"
+    "                       stdin, each read of its stdout one datagram back\n"
     "  -c, --sh-exec 'CMD'  the same through /bin/sh -c\n"
     "      --broker         relay between the clients (ncat --broker): what one\n"
     "                       sends goes to all the others, stdin to all of them;\n"
@@ -51,7 +53,8 @@ static const char help[] =
     "      --workers N      N processes, each with its own loop and listening\n"
     "                       socket on the same port (SO_REUSEPORT); needs -k\n"
     "  -m, --max-conns N    at most N connections at once; one more is accepted\n"
-    "                       and closed at once (the client sees EOF)\n"
+    "                       and closed at once (the client sees EOF); with -u\n"
+    "                       --exec, programs at once (default 64; datagrams wait)\n"
     "      --allow SPEC, --deny SPEC  addresses or CIDR blocks (IPv4, IPv6) to\n"
     "                       admit or refuse; deny wins; with any --allow, only\n"
     "                       those are admitted (-u: others' datagrams dropped)\n"
@@ -69,7 +72,8 @@ static const char help[] =
     "  -u, --udp            UDP: every sender is answered (echo/upper/respond per\n"
     "                       datagram); relay mode sends stdin to every sender seen\n"
     "  -U, --unix PATH      Unix stream socket (with -u: datagram); @NAME is abstract\n"
-    "  -i, --idle SECS      close a connection after SECS without data\n"
+    "  -i, --idle SECS      close a connection after SECS without data; with -u\n"
+    "                       --exec, stop a program after SECS (default 10)\n"
     "  -q, --quit-after SECS  relay: stop SECS after stdin EOF\n"
     "      --no-shutdown    relay: do not shut down the write side on stdin EOF\n"
     "      --send-only      relay: only send stdin to the client\n"
@@ -328,8 +332,9 @@ int cmd_serve(int argc, char **argv)
 	if (s.model != MODEL_LOOP && s.handler == H_RELAY && !exec)
 		return usage_error("--model=%s runs --echo, --upper, --discard or --respond",
 				   model_name(s.model));
-	if (ep.socktype == SOCK_DGRAM && (exec || s.model != MODEL_LOOP || s.max_conns))
-		return usage_error("--exec, --model and -m are for stream servers");
+	if (ep.socktype == SOCK_DGRAM && (s.model != MODEL_LOOP || (s.max_conns && !exec)))
+		return usage_error("--model is for stream servers; with -u, -m limits the --exec "
+				   "programs");
 	if (ep.unix_path && !acl_empty(&s.acl))
 		return usage_error("--allow and --deny match IP addresses: not with -U");
 	if (workers > 1 && !s.keep_open)

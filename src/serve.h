@@ -21,6 +21,7 @@
 enum serve_handler { H_RELAY, H_ECHO, H_UPPER, H_DISCARD, H_RESPOND, H_BROKER };
 
 struct sconn;
+struct dgram_job;
 
 /* --exec with totals asked for: the server's copy of a program's TCP
  * socket, read (TCP_INFO) and closed when the program ends. */
@@ -74,6 +75,10 @@ struct server {
 	bool stdin_prev_cr;	  /* -C across stdin reads */
 	size_t nfull;		  /* --broker: clients whose queue is full */
 	int stall_ms;		  /* --broker: how long a full queue may stall */
+	/* -u --exec: a program per datagram */
+	struct dgram_job **djobs; /* owned, ndjobs of capdjobs */
+	size_t ndjobs, capdjobs;
+	bool dgram_paused; /* at -m: the socket is not read */
 };
 
 /* How many connections are being served, in every model. */
@@ -95,6 +100,8 @@ void serve_stream_totals(struct server *s);
 /* serve_dgram.c */
 int serve_dgram_start(struct server *s);
 void serve_dgram_cleanup(struct server *s);
+/* A child was reaped: if it ran for a datagram, its job learns it. */
+void serve_dgram_reaped(struct server *s, pid_t pid);
 
 /* ASCII upper-casing for --upper: bytes outside a-z pass unchanged, so
  * UTF-8 stays valid. */

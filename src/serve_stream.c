@@ -721,7 +721,8 @@ static void watch_children(struct server *s)
 
 static void after_handler_end(struct server *s)
 {
-	if (!s->keep_open && s->served && serve_active(s) == 0)
+	/* (A datagram server serves until it is stopped.) */
+	if (!s->keep_open && !s->dgram && s->served && serve_active(s) == 0)
 		loop_stop(s->loop);
 }
 
@@ -738,6 +739,10 @@ static void on_reaped(pid_t pid, int st, void *arg)
 	char text[80];
 	spawn_status_text(st, text, sizeof text);
 	vmsg("pid %d %s", (int)pid, text);
+	if (s->dgram) {
+		serve_dgram_reaped(s, pid);
+		return;
+	}
 	/* Without -k the exit status is the one program's, as in connect. */
 	if (!s->keep_open && (s->no->exec_argv || s->no->sh_exec))
 		s->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
