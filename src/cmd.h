@@ -75,6 +75,9 @@ void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The text of the last errmsg() (without "sockctl: "), "" before any:
  * the reason a command failed, for --stats=json. */
 const char *errmsg_last(void);
+/* Runs before errmsg and vmsg print, when set: --progress clears its
+ * live line there, so a message is not glued to it and then erased. */
+extern void (*g_before_msg)(void);
 /* Verbose diagnostics, printed only with -v. */
 void vmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A line on stderr as it is (JSON totals), through the queue as errmsg. */

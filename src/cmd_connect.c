@@ -65,10 +65,17 @@ static const char help[] =
     "      --proxy-type TYPE  http (CONNECT, the default), socks4 or socks5\n"
     "      --proxy-auth USER:PASS  credentials (http basic, socks5; socks4: user)\n"
     "      --proxy-dns WHERE  remote (default: the proxy resolves HOST) or local\n"
+    "      --shutdown-delay SECS  on stdin EOF, hold the shutdown (FIN) back until\n"
+    "                       the reply has come and paused, the peer has closed, or\n"
+    "                       SECS passed (default 2 through a proxy, else 0: at once):\n"
+    "                       many proxies drop the tunnel, reply and all, on a FIN\n"
     "\n" NETOPT_HELP "\n"
     "-v prints the connection and, at exit, the bytes each way and the time.\n"
     "Exit status: 0 done, 1 connection or transfer failed, 2 usage error;\n"
     "with -z: 0 if any port is open, 1 if none is; with --exec: the program's.\n";
+
+/* The default --shutdown-delay through a proxy. */
+#define PROXY_SHUTDOWN_DELAY_MS 2000
 
 enum {
 	OPT_PARALLEL = OPT_BASE,
@@ -79,6 +86,7 @@ enum {
 	OPT_PROXY_TYPE,
 	OPT_PROXY_AUTH,
 	OPT_PROXY_DNS,
+	OPT_SHUTDOWN_DELAY,
 };
 
 struct conn_state {
@@ -122,6 +130,8 @@ static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
 static void on_relay_done(struct loop *l, int status, const char *errtext, void *arg)
 {
 	struct conn_state *s = arg;
+	/* First: the progress line ends before any message is printed. */
+	progress_stop(&s->prog, l);
 	if (errtext && *errtext)
 		errmsg("%s", errtext);
 	s->status = status;
@@ -221,6 +231,8 @@ static void start_session(struct loop *l, struct conn_state *s, int fd)
 		return;
 	}
 	progress_start(&s->prog, l, &s->no, get_totals, s);
+	if (!s->ro.recv_only)
+		progress_size_from_stdin(&s->prog);
 }
 
 static void on_tunnel(struct loop *l, int fd, const char *errtext, void *arg)
@@ -350,6 +362,7 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	    {"proxy-type", required_argument, NULL, OPT_PROXY_TYPE},
 	    {"proxy-auth", required_argument, NULL, OPT_PROXY_AUTH},
 	    {"proxy-dns", required_argument, NULL, OPT_PROXY_DNS},
+	    {"shutdown-delay", required_argument, NULL, OPT_SHUTDOWN_DELAY},
 	    NETOPT_LONGOPTS,
 	    RELAYOPT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
@@ -367,7 +380,8 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	bool ptype_given = false;
 	static char puser[256], ppass[256];
 	struct relay_opts *ro = &s.ro;
-	*ro = (struct relay_opts){.quit_after_eof_ms = -1, .zero_copy = true};
+	*ro = (struct relay_opts){
+	    .quit_after_eof_ms = -1, .zero_copy = true, .shutdown_delay_ms = -1};
 	struct sock_endpoint ep = {.socktype = SOCK_STREAM};
 	struct connect_opts co = {0};
 	int c, ms;
@@ -420,6 +434,11 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 			else if (strcmp(optarg, "remote") != 0)
 				return usage_error("invalid --proxy-dns '%s': give local or remote",
 						   optarg);
+			break;
+		case OPT_SHUTDOWN_DELAY:
+			if (!parse_seconds(optarg, &ro->shutdown_delay_ms))
+				return usage_error(
+				    "invalid --shutdown-delay '%s': give seconds >= 0", optarg);
 			break;
 		case 'h':
 			return print_help(help);
@@ -543,6 +562,11 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 		return EXIT_FAIL;
 	ro->dgram = ep.socktype == SOCK_DGRAM;
 	ro->dgram_wait_ms = 1000;
+	/* Through a proxy the reply must not be lost to a proxy that closes
+	 * the whole tunnel on our half-close (ncat's HTTP proxy, microsocks). */
+	if (ro->shutdown_delay_ms < 0)
+		ro->shutdown_delay_ms = s.have_proxy ? PROXY_SHUTDOWN_DELAY_MS : 0;
+	ro->tunnel = s.have_proxy;
 	ro->local_is_tty = isatty(STDIN_FILENO);
 	s.proto = sock_proto_name(ep.unix_path ? AF_UNIX : AF_INET, ep.socktype);
 

@@ -40,8 +40,15 @@ static const char help[] =
     "  -e, --exec 'PROG ARGS'  run PROG per connection with the socket as its\n"
     "                       stdin and stdout (split at spaces, no shell); the\n"
     "                       SOCKCTL_REMOTE_ADDR/_PORT, SOCKCTL_LOCAL_ADDR/_PORT and\n"
-    "                       SOCKCTL_PROTO variables describe the connection\n"
+    "                       SOCKCTL_PROTO variables describe the connection;\n"
+    "                       with -u, a program per datagram: the datagram on its\n"
+    "                       stdin, each read of its stdout one datagram back\n"
     "  -c, --sh-exec 'CMD'  the same through /bin/sh -c\n"
+    "      --broker         relay between the clients (ncat --broker): what one\n"
+    "                       sends goes to all the others, stdin to all of them;\n"
+    "                       implies -k; the clients go at the pace of the slowest\n"
+    "      --stall-timeout SECS  --broker: drop a client that took nothing for SECS\n"
+    "                       while the others waited for it (default 5)\n"
     "\n"
     "Concurrency and access:\n"
     "      --model MODEL    loop (default: one event loop), fork (a process per\n"
@@ -50,7 +57,8 @@ static const char help[] =
     "      --workers N      N processes, each with its own loop and listening\n"
     "                       socket on the same port (SO_REUSEPORT); needs -k\n"
     "  -m, --max-conns N    at most N connections at once; one more is accepted\n"
-    "                       and closed at once (the client sees EOF)\n"
+    "                       and closed at once (the client sees EOF); with -u\n"
+    "                       --exec, programs at once (default 64; datagrams wait)\n"
     "      --allow SPEC, --deny SPEC  addresses or CIDR blocks (IPv4, IPv6) to\n"
     "                       admit or refuse; deny wins; with any --allow, only\n"
     "                       those are admitted (-u: others' datagrams dropped)\n"
@@ -68,7 +76,8 @@ static const char help[] =
     "  -u, --udp            UDP: every sender is answered (echo/upper/respond per\n"
     "                       datagram); relay mode sends stdin to every sender seen\n"
     "  -U, --unix PATH      Unix stream socket (with -u: datagram); @NAME is abstract\n"
-    "  -i, --idle SECS      close a connection after SECS without data\n"
+    "  -i, --idle SECS      close a connection after SECS without data; with -u\n"
+    "                       --exec, stop a program after SECS (default 10)\n"
     "  -q, --quit-after SECS  relay: stop SECS after stdin EOF\n"
     "      --no-shutdown    relay: do not shut down the write side on stdin EOF\n"
     "      --send-only      relay: only send stdin to the client\n"
@@ -93,7 +102,9 @@ enum {
 	OPT_DENY,
 	OPT_ALLOW_FILE,
 	OPT_DENY_FILE,
-	OPT_FD
+	OPT_FD,
+	OPT_BROKER,
+	OPT_STALL_TIMEOUT,
 };
 
 static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
@@ -224,6 +235,8 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 	    {"allow-file", required_argument, NULL, OPT_ALLOW_FILE},
 	    {"deny-file", required_argument, NULL, OPT_DENY_FILE},
 	    {"fd", required_argument, NULL, OPT_FD},
+	    {"broker", no_argument, NULL, OPT_BROKER},
+	    {"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
 	    NETOPT_LONGOPTS,
 	    RELAYOPT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
@@ -233,7 +246,8 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 	 * once per process. */
 	static struct server s;
 	static struct netopts no;
-	s = (struct server){.lfd = -1, .reserve_fd = -1, .handler = H_RELAY, .notify = {-1, -1}};
+	s = (struct server){
+	    .lfd = -1, .reserve_fd = -1, .handler = H_RELAY, .notify = {-1, -1}, .stall_ms = -1};
 	no = (struct netopts){0};
 	s.no = &no;
 	acl_init(&s.acl);
@@ -309,6 +323,16 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 				return usage_error("--respond @FILE needs a file name");
 			respond_arg = optarg;
 			break;
+		case OPT_BROKER:
+			if ((r = set_handler(&s, H_BROKER, "--broker")))
+				return r;
+			s.keep_open = true;
+			break;
+		case OPT_STALL_TIMEOUT:
+			if (!parse_seconds(optarg, &s.stall_ms) || s.stall_ms == 0)
+				return usage_error("invalid --stall-timeout '%s': give seconds > 0",
+						   optarg);
+			break;
 		case 'k':
 			s.keep_open = true;
 			break;
@@ -335,11 +359,24 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 	bool exec = no.exec_argv || no.sh_exec;
 	if (exec && s.handler != H_RELAY)
 		return usage_error("--exec/--sh-exec replace the built-in handlers: give one");
+	if (s.handler == H_BROKER &&
+	    (ep.socktype == SOCK_DGRAM || s.model != MODEL_LOOP || workers > 1))
+		return usage_error("--broker relays between the stream clients of one process: "
+				   "not with -u, --model or --workers");
+	if (s.handler == H_BROKER &&
+	    (s.ro.send_only || s.ro.recv_only || s.ro.no_shutdown || s.ro.quit_after_eof_ms >= 0))
+		return usage_error("--send-only, --recv-only, --no-shutdown and -q are for the "
+				   "relay, not --broker");
+	if (s.stall_ms > 0 && s.handler != H_BROKER)
+		return usage_error("--stall-timeout goes with --broker");
+	if (s.stall_ms < 0)
+		s.stall_ms = 5000;
 	if (s.model != MODEL_LOOP && s.handler == H_RELAY && !exec)
 		return usage_error("--model=%s runs --echo, --upper, --discard or --respond",
 				   model_name(s.model));
-	if (ep.socktype == SOCK_DGRAM && (exec || s.model != MODEL_LOOP || s.max_conns))
-		return usage_error("--exec, --model and -m are for stream servers");
+	if (ep.socktype == SOCK_DGRAM && (s.model != MODEL_LOOP || (s.max_conns && !exec)))
+		return usage_error("--model is for stream servers; with -u, -m limits the --exec "
+				   "programs");
 	if (ep.unix_path && !acl_empty(&s.acl))
 		return usage_error("--allow and --deny match IP addresses: not with -U");
 	if (workers > 1 && !s.keep_open)
@@ -548,19 +585,22 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 		else
 			print_ready(&bound, s.proto, loop_backend(s.loop));
 		progress_start(&prog, s.loop, &no, get_totals, &s);
+		/* One client gets stdin: a file's size gives a percentage. */
+		if (s.handler == H_RELAY && !exec && !s.keep_open && !s.dgram && !s.ro.recv_only)
+			progress_size_from_stdin(&prog);
 		if (loop_run(s.loop) < 0) {
 			errmsg("event loop (%s): %s", loop_backend(s.loop), strerror(errno));
 			s.status = EXIT_FAIL;
 		}
 		if (!s.dgram)
 			serve_stream_totals(&s);
+		progress_stop(&prog, s.loop);
 		/* Room in a full stderr queue for the totals. */
 		logs_flush(LOGS_END_MS);
 		get_totals(&s, &rep->t.sent, &rep->t.received);
 		rep->t.ms = clock_ms() - t0;
 		rep->t.connections = s.served;
 		rep->t.refused = s.refused;
-		progress_stop(&prog, s.loop);
 	}
 	if (s.dgram)
 		serve_dgram_cleanup(&s);

@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "dns_fmt.h"
 #include "hexpayload.h"
 #include "loop.h"
 #include "sock.h"
@@ -76,7 +78,20 @@ struct us {
 	struct sock_addr *rfrom; /* owned, rbatch */
 	struct timer wait;
 	struct probe *probe; /* owned */
-	bool truncated;
+	uint64_t truncated;  /* replies cut to the receive buffer */
+
+	/* --json: one object on stdout; its replies are written as they
+	 * come, so memory stays flat however many there are. */
+	bool json, json_open, json_armed;
+	struct sbuf js; /* owned */
+	uint64_t json_replies;
+	char dest[SOCK_ADDRSTRLEN + 16]; /* the destination as given, until opened */
+	int64_t t0;
+
+	/* The failure that ended the run, for --json (a truncated reply
+	 * gives way to a later one). */
+	const char *errkind;
+	char errtext[512];
 
 	int status;
 	bool done;
@@ -103,6 +118,9 @@ static const char help[] =
     "      --from            prefix each reply with its sender and a tab\n"
     "      --recv-buffer N   receive buffer for one reply (default 65536); larger\n"
     "                        replies are reported as truncated\n"
+    "      --json            print one JSON object at the end instead of the replies:\n"
+    "                        counts, round-trip times, each reply (sender, size,\n"
+    "                        truncation, time, data) and the error, if any\n"
     "Addressing:\n"
     "  -s, --source ADDR     send from this local address (-U: this socket path)\n"
     "  -p, --source-port P   send from this local port\n"
@@ -135,10 +153,27 @@ static void finish(struct us *u, int status)
 	loop_stop(u->l);
 }
 
+/* Prints a failure and keeps it for --json. kind is the JSON status:
+ * timeout, unreachable, truncated, bad-input, interrupted or error. */
+__attribute__((format(printf, 3, 4))) static void us_error(struct us *u, const char *kind,
+							   const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	errmsg("%s", line);
+	if (!u->errkind || (strcmp(u->errkind, "truncated") == 0 && strcmp(kind, "truncated"))) {
+		u->errkind = kind;
+		snprintf(u->errtext, sizeof u->errtext, "%s", line);
+	}
+}
+
 static void set_mask(struct us *u, int mask)
 {
 	if (loop_io_mask(u->l, u->d.fd, mask) < 0) {
-		errmsg("event loop: %s", strerror(errno));
+		us_error(u, "error", "event loop: %s", strerror(errno));
 		finish(u, EXIT_FAIL);
 	}
 }
@@ -146,9 +181,11 @@ static void set_mask(struct us *u, int mask)
 static void fail_errno(struct us *u, const char *what, int e)
 {
 	if (e == ECONNREFUSED && u->d.dst.ss.ss_family != AF_UNIX)
-		errmsg("%s %s: port unreachable (ICMP: %s)", what, u->d.text, strerror(e));
+		us_error(u, "unreachable", "%s %s: port unreachable (ICMP: %s)", what, u->d.text,
+			 strerror(e));
 	else
-		errmsg("%s %s: %s", what, u->d.text, strerror(e));
+		us_error(u, e == ECONNREFUSED ? "unreachable" : "error", "%s %s: %s", what,
+			 u->d.text, strerror(e));
 	finish(u, EXIT_FAIL);
 }
 
@@ -170,7 +207,8 @@ static int next_line(struct us *u, struct payload *out)
 	} else if (u->in_eof) {
 		return -1;
 	} else if (u->llen == LINE_CAP) {
-		errmsg("stdin line %" PRIu64 " is longer than %d bytes", u->lineno + 1, LINE_CAP);
+		us_error(u, "bad-input", "stdin line %" PRIu64 " is longer than %d bytes",
+			 u->lineno + 1, LINE_CAP);
 		finish(u, EXIT_USAGE);
 		return -2;
 	} else {
@@ -181,7 +219,7 @@ static int next_line(struct us *u, struct payload *out)
 		long n =
 		    hex_decode((const char *)u->lbuf, len, u->line, u->maxdgram, err, sizeof err);
 		if (n < 0) {
-			errmsg("stdin line %" PRIu64 ": %s", u->lineno + 1, err);
+			us_error(u, "bad-input", "stdin line %" PRIu64 ": %s", u->lineno + 1, err);
 			finish(u, EXIT_USAGE);
 			return -2;
 		}
@@ -189,10 +227,11 @@ static int next_line(struct us *u, struct payload *out)
 		out->len = (size_t)n;
 	} else {
 		if (len > u->maxdgram) {
-			errmsg("stdin line %" PRIu64
-			       " is %zu bytes; the largest %s datagram is %zu",
-			       u->lineno + 1, len,
-			       sock_proto_name(u->d.dst.ss.ss_family, SOCK_DGRAM), u->maxdgram);
+			us_error(u, "bad-input",
+				 "stdin line %" PRIu64
+				 " is %zu bytes; the largest %s datagram is %zu",
+				 u->lineno + 1, len,
+				 sock_proto_name(u->d.dst.ss.ss_family, SOCK_DGRAM), u->maxdgram);
 			finish(u, EXIT_USAGE);
 			return -2;
 		}
@@ -218,7 +257,7 @@ static void on_stdin(struct loop *l, int fd, int mask, void *arg)
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (r < 0) {
-		errmsg("read stdin: %s", strerror(errno));
+		us_error(u, "error", "read stdin: %s", strerror(errno));
 		finish(u, EXIT_FAIL);
 		return;
 	}
@@ -326,7 +365,8 @@ static void pump(struct us *u)
 				if (!u->in_watched) {
 					if (loop_io(u->l, STDIN_FILENO, MUX_READ, on_stdin, u) <
 					    0) {
-						errmsg("watch stdin: %s", strerror(errno));
+						us_error(u, "error", "watch stdin: %s",
+							 strerror(errno));
 						finish(u, EXIT_FAIL);
 						return;
 					}
@@ -395,10 +435,11 @@ static void on_wait_timeout(struct loop *l, void *arg)
 	char secs[32];
 	snprintf(secs, sizeof secs, "%g s", u->wait_ms / 1000.0);
 	if (u->probe->received == 0)
-		errmsg("timeout: no reply from %s within %s", u->d.text, secs);
+		us_error(u, "timeout", "timeout: no reply from %s within %s", u->d.text, secs);
 	else
-		errmsg("timeout: %" PRIu64 " of %" PRIu64 " replies from %s within %s",
-		       u->probe->received, want, u->d.text, secs);
+		us_error(u, "timeout",
+			 "timeout: %" PRIu64 " of %" PRIu64 " replies from %s within %s",
+			 u->probe->received, want, u->d.text, secs);
 	finish(u, EXIT_FAIL);
 }
 
@@ -430,20 +471,122 @@ static void print_reply(struct us *u, const unsigned char *data, size_t len,
 	}
 }
 
+/* ---- --json ---- */
+
+static void json_flush(struct us *u)
+{
+	fwrite(u->js.p, 1, u->js.len, stdout);
+	sb_reset(&u->js);
+}
+
+static void json_begin(struct us *u)
+{
+	if (u->json_open)
+		return;
+	u->json_open = true;
+	sb_puts(&u->js, "{\"destination\":");
+	json_str(&u->js, u->d.fd >= 0 ? u->d.text : u->dest);
+	if (u->d.fd >= 0)
+		sb_printf(&u->js, ",\"protocol\":\"%s\"",
+			  sock_proto_name(u->d.dst.ss.ss_family, SOCK_DGRAM));
+	sb_puts(&u->js, ",\"replies\":[");
+	json_flush(u);
+}
+
+/* One entry of "replies"; rtt_us < 0: not timed. */
+static void json_reply(struct us *u, const unsigned char *data, size_t len, size_t full,
+		       const struct sock_addr *from, bool known, uint64_t seq, int64_t rtt_us)
+{
+	json_begin(u);
+	struct sbuf *b = &u->js;
+	char a[SOCK_ADDRSTRLEN];
+	sb_puts(b, u->json_replies++ ? ",{\"from\":" : "{\"from\":");
+	if (from->len)
+		json_str(b,
+			 sock_addr_str((const struct sockaddr *)&from->ss, from->len, a, sizeof a));
+	else
+		sb_puts(b, "null");
+	sb_printf(b, ",\"size\":%zu,\"truncated\":%s", full, len < full ? "true" : "false");
+	if (len < full)
+		sb_printf(b, ",\"received_size\":%zu", len);
+	if (known)
+		sb_printf(b, ",\"seq\":%" PRIu64, seq);
+	if (rtt_us >= 0)
+		sb_printf(b, ",\"rtt_ms\":%.3f", (double)rtt_us / 1000.0);
+	else
+		sb_puts(b, ",\"rtt_ms\":null");
+	/* Escaped text takes up to 6 bytes a byte: a reply that could not
+	 * fit the text buffer is listed without its bytes. */
+	if ((u->hex ? 2 : 6) * len + b->len + 64 > SBUF_MAX) {
+		sb_puts(b, u->hex ? ",\"hex\":null}" : ",\"data\":null}");
+	} else if (u->hex) {
+		char hx[2 * 256 + 1];
+		sb_puts(b, ",\"hex\":\"");
+		for (size_t off = 0; off < len; off += 256) {
+			size_t k = len - off < 256 ? len - off : 256;
+			sb_putn(b, hx, hex_encode(data + off, k, hx));
+		}
+		sb_puts(b, "\"}");
+	} else {
+		sb_puts(b, ",\"data\":");
+		json_string(b, (const char *)data, len);
+		sb_putc(b, '}');
+	}
+	json_flush(u);
+}
+
+static void json_end(struct us *u)
+{
+	json_begin(u);
+	struct sbuf *b = &u->js;
+	const struct probe *p = u->probe;
+	uint64_t sent = p ? p->sent : 0, received = p ? p->received : 0;
+	sb_printf(b, "],\"sent\":%" PRIu64 ",\"received\":%" PRIu64, sent, received);
+	/* As with -v: without a wait for replies nothing is lost. */
+	if (u->wait_ms > 0)
+		sb_printf(b, ",\"lost\":%" PRIu64, sent > received ? sent - received : 0);
+	else
+		sb_puts(b, ",\"lost\":null");
+	if (p && p->timed)
+		sb_printf(b, ",\"rtt_ms\":{\"min\":%.3f,\"avg\":%.3f,\"max\":%.3f}",
+			  (double)p->rtt_min / 1000.0,
+			  (double)p->rtt_sum / (double)p->timed / 1000.0,
+			  (double)p->rtt_max / 1000.0);
+	else
+		sb_puts(b, ",\"rtt_ms\":null");
+	sb_printf(b, ",\"truncated\":%" PRIu64 ",\"seconds\":%.3f,\"status\":", u->truncated,
+		  (double)(now_us() - u->t0) / 1e6);
+	json_str(b, u->status == EXIT_OK ? "ok" : u->errkind ? u->errkind : "error");
+	sb_puts(b, ",\"error\":");
+	if (u->status == EXIT_OK || !u->errkind)
+		sb_puts(b, "null");
+	else
+		json_str(b, u->errtext);
+	sb_puts(b, "}\n");
+	json_flush(u);
+	fflush(stdout);
+}
+
 static void got_reply(struct us *u, const unsigned char *data, size_t len, size_t full, bool trunc,
 		      const struct sock_addr *from)
 {
 	if (trunc) {
 		char a[SOCK_ADDRSTRLEN];
-		errmsg("reply from %s truncated: %zu bytes received of %zu (raise --recv-buffer)",
-		       sock_addr_str((const struct sockaddr *)&from->ss, from->len, a, sizeof a),
-		       len, full);
-		u->truncated = true;
+		us_error(u, "truncated",
+			 "reply from %s truncated: %zu bytes received of %zu (raise --recv-buffer)",
+			 sock_addr_str((const struct sockaddr *)&from->ss, from->len, a, sizeof a),
+			 len, full);
+		u->truncated++;
 	}
 	uint64_t seq = 0;
 	bool known = u->src == SRC_FILLER && len == u->size && udp_filler_seq(data, len, &seq);
-	probe_reply(u->probe, known, seq, now_us());
-	print_reply(u, data, len, from);
+	int64_t sum = u->probe->rtt_sum;
+	bool timed = probe_reply(u->probe, known, seq, now_us());
+	if (u->json)
+		json_reply(u, data, len, full, from, known, seq,
+			   timed ? u->probe->rtt_sum - sum : -1);
+	else
+		print_reply(u, data, len, from);
 	/* --replies N stops at N, even in the middle of a batch. */
 	if (u->want && u->probe->received >= u->want)
 		finish(u, u->truncated ? EXIT_FAIL : EXIT_OK);
@@ -497,7 +640,7 @@ static void on_socket(struct loop *l, int fd, int mask, void *arg)
 				return;
 			}
 			if (fflush(stdout) == EOF || ferror(stdout)) {
-				errmsg("write stdout: %s", strerror(errno));
+				us_error(u, "error", "write stdout: %s", strerror(errno));
 				finish(u, EXIT_FAIL);
 			}
 			if (u->done)
@@ -517,7 +660,7 @@ static void on_socket(struct loop *l, int fd, int mask, void *arg)
 static void on_signal(struct loop *l, int signo, void *arg)
 {
 	struct us *u = arg;
-	errmsg("interrupted by %s", strsignal(signo));
+	us_error(u, "interrupted", "interrupted by %s", strsignal(signo));
 	finish(u, EXIT_FAIL);
 }
 
@@ -572,6 +715,7 @@ enum {
 	OPT_BROADCAST,
 	OPT_TTL,
 	OPT_IFACE,
+	OPT_JSON,
 };
 
 static void us_free(struct us *u)
@@ -585,6 +729,7 @@ static void us_free(struct us *u)
 	free(u->rbuf);
 	free(u->rfrom);
 	free(u->probe);
+	sb_free(&u->js);
 	if (u->d.fd >= 0)
 		close(u->d.fd);
 	if (u->d.unlink_path[0])
@@ -598,7 +743,14 @@ static int run(struct us *u, int argc, char **argv);
 int cmd_udp_send(int argc, char **argv)
 {
 	struct us u = {.d.fd = -1, .rbufsize = 65536, .status = EXIT_FAIL};
+	sb_init(&u.js);
 	int r = run(&u, argc, argv);
+	/* The object comes with every run that got going, failed or not;
+	 * a usage error before anything was sent gets only its message. */
+	if (u.json_armed && !(r == EXIT_USAGE && (!u.probe || !u.probe->sent))) {
+		u.status = r;
+		json_end(&u);
+	}
 	us_free(&u);
 	return r;
 }
@@ -623,6 +775,7 @@ static int run(struct us *u, int argc, char **argv)
 	    {"broadcast", no_argument, NULL, OPT_BROADCAST},
 	    {"ttl", required_argument, NULL, OPT_TTL},
 	    {"interface", required_argument, NULL, OPT_IFACE},
+	    {"json", no_argument, NULL, OPT_JSON},
 	    {NULL, 0, NULL, 0},
 	};
 	struct udp_dest_opts ao = {.ttl = -1};
@@ -715,6 +868,9 @@ static int run(struct us *u, int argc, char **argv)
 						   optarg);
 			ao.iface = optarg;
 			break;
+		case OPT_JSON:
+			u->json = true;
+			break;
 		default:
 			return EXIT_USAGE;
 		}
@@ -797,8 +953,16 @@ static int run(struct us *u, int argc, char **argv)
 	if (!u->l)
 		return status;
 	char err[SOCK_ERRLEN + SOCK_ADDRSTRLEN];
+	/* From here on a failure is a run's: --json reports it. */
+	u->json_armed = u->json;
+	u->t0 = now_us();
+	if (unix_path)
+		snprintf(u->dest, sizeof u->dest, "%s", unix_path);
+	else
+		snprintf(u->dest, sizeof u->dest, strchr(ep.host, ':') ? "[%s]:%s" : "%s:%s",
+			 ep.host, ep.port);
 	if (udp_dest_open(&ep, &ao, &u->d, err, sizeof err) < 0) {
-		errmsg("%s", err);
+		us_error(u, "error", "%s", err);
 		return EXIT_FAIL;
 	}
 	int family = u->d.dst.ss.ss_family;
@@ -842,7 +1006,7 @@ static int run(struct us *u, int argc, char **argv)
 			size_t cap = u->hex ? LINE_CAP : u->maxdgram;
 			int r = read_stdin_all(&u->pl[0], cap, err, sizeof err);
 			if (r < 0) {
-				errmsg("%s", err);
+				us_error(u, "error", "%s", err);
 				return EXIT_FAIL;
 			}
 			if (r > 0) {
@@ -899,10 +1063,10 @@ static int run(struct us *u, int argc, char **argv)
 		vmsg("sending to %s from %s (%s%s, mux=%s)", u->d.text, a, proto,
 		     u->d.group ? ", unconnected" : "", loop_backend(u->l));
 	}
-	int64_t t0 = now_us();
+	int64_t t0 = u->t0 = now_us();
 	pump(u);
 	if (!u->done && loop_run(u->l) < 0) {
-		errmsg("event loop: %s", strerror(errno));
+		us_error(u, "error", "event loop: %s", strerror(errno));
 		u->status = EXIT_FAIL;
 	}
 	fflush(stdout);

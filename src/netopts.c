@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -179,17 +180,61 @@ static void human(char *b, size_t len, double v)
 	snprintf(b, len, i ? "%.1f %s" : "%.0f %s", v, u[i]);
 }
 
+/* "1:05", "2:03:04". */
+static void clock_text(char *b, size_t len, double secs)
+{
+	unsigned long t = secs > 0 && secs < 1e9 ? (unsigned long)(secs + 0.5) : 0;
+	if (t >= 3600)
+		snprintf(b, len, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
+	else
+		snprintf(b, len, "%lu:%02lu", t / 60, t % 60);
+}
+
+/* "sent 3.0 MiB of 8.0 MiB (37%)" while the size is known and not all
+ * sent (or live), else "sent 3.0 MiB". */
+static int sent_text(const struct progress *p, char *b, size_t len, uint64_t sent, bool live)
+{
+	char a[32], z[32];
+	human(a, sizeof a, (double)sent);
+	if (!p->size || (!live && sent == p->size))
+		return snprintf(b, len, "sent %s", a);
+	human(z, sizeof z, (double)p->size);
+	uint64_t pct = sent >= p->size ? 100 : sent * 100 / p->size;
+	return snprintf(b, len, "sent %s of %s (%llu%%)", a, z, (unsigned long long)pct);
+}
+
+/* A live line is on the terminal (set while one is drawn). */
+static bool line_drawn;
+
+static void clear_line(void)
+{
+	if (line_drawn)
+		fputs("\r\033[K", stderr);
+	line_drawn = false;
+}
+
 static void progress_tick(struct loop *l, void *arg)
 {
 	struct progress *p = arg;
 	uint64_t s = 0, r = 0;
 	p->get(p->arg, &s, &r);
-	char a[32], b[32], c[32];
-	human(a, sizeof a, (double)s);
+	char st[96], b[32], c[32], eta[48] = "";
+	sent_text(p, st, sizeof st, s, true);
 	human(b, sizeof b, (double)r);
 	human(c, sizeof c, (double)(s + r - p->last_total));
 	p->last_total = s + r;
-	fprintf(stderr, "\r\033[Ksent %s, received %s, %s/s", a, b, c);
+	if (p->size && s < p->size) {
+		/* From the average rate so far: steadier than the last second's. */
+		double secs = (double)(loop_now(l) - p->start) / 1000.0;
+		char t[24] = "--:--";
+		if (s && secs > 0)
+			clock_text(t, sizeof t, (double)(p->size - s) * secs / (double)s);
+		snprintf(eta, sizeof eta, ", ETA %s", t);
+	}
+	fprintf(stderr, "\r\033[K%s, received %s, %s/s%s", st, b, c, eta);
+	/* stderr is line-buffered and this line has no newline. */
+	fflush(stderr);
+	line_drawn = true;
 	loop_timer_start(l, &p->t, 1000);
 }
 
@@ -204,8 +249,19 @@ void progress_start(struct progress *p, struct loop *l, const struct netopts *n,
 	p->get = get;
 	p->arg = arg;
 	p->start = loop_now(l);
+	g_before_msg = clear_line;
 	timer_init(&p->t, progress_tick, p);
 	loop_timer_start(l, &p->t, 1000);
+}
+
+void progress_size_from_stdin(struct progress *p)
+{
+	struct stat st;
+	if (!p->on || fstat(STDIN_FILENO, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	off_t at = lseek(STDIN_FILENO, 0, SEEK_CUR);
+	if (at >= 0 && st.st_size > at)
+		p->size = (uint64_t)(st.st_size - at);
 }
 
 void progress_stop(struct progress *p, struct loop *l)
@@ -213,8 +269,18 @@ void progress_stop(struct progress *p, struct loop *l)
 	if (!p->on)
 		return;
 	loop_timer_stop(l, &p->t);
-	fputs("\r\033[K", stderr);
 	p->on = false;
+	g_before_msg = NULL;
+	line_drawn = false;
+	/* The live line becomes the summary, and stays. */
+	uint64_t s = 0, r = 0;
+	p->get(p->arg, &s, &r);
+	double secs = (double)(clock_ms() - p->start) / 1000.0;
+	char st[96], b[32], c[32];
+	sent_text(p, st, sizeof st, s, false);
+	human(b, sizeof b, (double)r);
+	human(c, sizeof c, secs > 0 ? (double)(s + r) / secs : 0.0);
+	fprintf(stderr, "\r\033[K%s, received %s in %.1f s (%s/s)\n", st, b, secs, c);
 }
 
 size_t crlf_expand(char *t, size_t n, bool *prev_cr)

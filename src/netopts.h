@@ -78,7 +78,9 @@ enum {
 	"                       (for -o and -x, FILE - is standard error)\n"                       \
 	"      --append         add to the log files instead of replacing them\n"                  \
 	"  -C, --crlf           send the line endings read from stdin as CRLF\n"                   \
-	"      --progress       live bytes and rate on stderr (when it is a terminal)\n"           \
+	"      --progress       live bytes and rate on stderr (when it is a terminal),\n"          \
+	"                       with percent and ETA when stdin is a file; a summary\n"            \
+	"                       line stays at the end\n"                                           \
 	"      --stats=json     print the totals at exit as JSON on stderr (with\n"                \
 	"                       \"error\" when it failed)\n"                                       \
 	"      --stats=text     print them as text, as -v does\n"
@@ -126,17 +128,22 @@ void netopt_report(const struct netopts *n, const struct netopt_totals *t);
  * for 2n bytes, n > 0); *prev_cr carries the last byte across calls. */
 size_t crlf_expand(char *t, size_t n, bool *prev_cr);
 
-/* --progress: a line on stderr refreshed every second while it runs. */
+/* --progress: a line on stderr refreshed every second while it runs,
+ * left at the end as a summary (bytes, time, average rate). */
 struct progress {
 	struct timer t;
 	bool on;
 	void (*get)(void *arg, uint64_t *sent, uint64_t *received);
 	void *arg;
 	uint64_t last_total;
+	uint64_t size; /* bytes to send, for the percentage and ETA; 0 = unknown */
 	int64_t start;
 };
 void progress_start(struct progress *p, struct loop *l, const struct netopts *n,
 		    void (*get)(void *, uint64_t *, uint64_t *), void *arg);
+/* After progress_start, when what is sent is stdin: if it is a regular
+ * file, what is left of it is the size to send. */
+void progress_size_from_stdin(struct progress *p);
 void progress_stop(struct progress *p, struct loop *l);
 
 #endif

@@ -20,6 +20,12 @@
 #define CHUNK	  (1024 * 1024)
 /* Rounds per readiness event before giving others a turn. */
 #define ROUNDS 8
+/* With a held shutdown: a reply that has paused this long is taken as
+ * complete. */
+#define REPLY_PAUSE_MS 200
+/* A tunnel that closes this soon after our shutdown, with nothing ever
+ * received, was most likely torn down by the proxy. */
+#define TUNNEL_CLOSE_MS 500
 
 enum pump_mode { PM_COPY, PM_SPLICE, PM_SENDFILE };
 
@@ -53,6 +59,11 @@ struct relay {
 	struct timer idle, quit, start;
 	int64_t start_ms, end_ms, last_activity;
 	bool finished;
+	/* The shutdown held back after local EOF (o.shutdown_delay_ms). */
+	struct timer fin;
+	bool fin_held, fin_sent, replied;
+	uint64_t received_at_eof;
+	int64_t last_received, fin_ms;
 	int fds[3]; /* distinct fds registered, -1 unused */
 };
 
@@ -380,7 +391,7 @@ static void describe(struct relay *r, const struct pump *p, char *t, size_t tl)
 static void check_done(struct relay *r)
 {
 	struct pump *up = &r->up, *down = &r->down;
-	char t[320];
+	char t[512];
 	if (up->err) {
 		/* The local reader went away (EPIPE on stdout is the same
 		 * below): a quiet failure. */
@@ -399,6 +410,15 @@ static void check_done(struct relay *r)
 	}
 	bool up_over = up->done || up->off;
 	bool down_over = down->done || down->off;
+	if (down->done && r->o.tunnel && r->fin_sent && up->bytes && !down->bytes &&
+	    loop_now(r->loop) - r->fin_ms <= TUNNEL_CLOSE_MS) {
+		snprintf(t, sizeof t,
+			 "%s closed the tunnel right after the end of input, with nothing "
+			 "received: the proxy may have dropped the reply (see --shutdown-delay)",
+			 r->peer);
+		relay_finish(r, 1, t);
+		return;
+	}
 	if (up_over && down_over) {
 		relay_finish(r, 0, NULL);
 		return;
@@ -450,11 +470,50 @@ static void arm_idle(struct relay *r)
 		loop_timer_start(r->loop, &r->idle, limit);
 }
 
+static void send_fin(struct relay *r)
+{
+	shutdown(r->sock, SHUT_WR);
+	r->fin_held = false;
+	r->fin_sent = true;
+	r->fin_ms = loop_now(r->loop);
+	loop_timer_stop(r->loop, &r->fin);
+}
+
+static void on_fin(struct loop *l, void *arg)
+{
+	struct relay *r = arg;
+	int64_t left = r->replied ? r->last_received + REPLY_PAUSE_MS - loop_now(l) : 0;
+	if (left > 0)
+		loop_timer_start(l, &r->fin, left);
+	else
+		send_fin(r);
+}
+
+/* Called after the pumps moved bytes: the first reply after local EOF
+ * shortens the wait to a pause in the reply. */
+static void fin_note_reply(struct relay *r)
+{
+	if (!r->fin_held || r->down.bytes == r->received_at_eof)
+		return;
+	r->last_received = loop_now(r->loop);
+	if (!r->replied) {
+		r->replied = true;
+		loop_timer_start(r->loop, &r->fin, REPLY_PAUSE_MS);
+	}
+}
+
 static void after_up_done(struct relay *r)
 {
 	struct pump *up = &r->up;
-	if (up->out_sock && !up->dgram && !r->o.no_shutdown)
-		shutdown(up->out, SHUT_WR);
+	if (up->out_sock && !up->dgram && !r->o.no_shutdown) {
+		if (r->o.shutdown_delay_ms > 0 && !r->down.done && !r->down.off) {
+			r->fin_held = true;
+			r->received_at_eof = r->down.bytes;
+			loop_timer_start(r->loop, &r->fin, r->o.shutdown_delay_ms);
+		} else {
+			send_fin(r);
+		}
+	}
 	if (r->o.quit_after_eof_ms >= 0 && !timer_armed(&r->quit))
 		loop_timer_start(r->loop, &r->quit, r->o.quit_after_eof_ms);
 	if (up->dgram) {
@@ -477,6 +536,7 @@ static void on_io(struct loop *l, int fd, int mask, void *arg)
 		moved |= pump_run(&r->down, readable && fd == r->down.in);
 	if (moved)
 		r->last_activity = loop_now(l);
+	fin_note_reply(r);
 	if (!up_was && r->up.done && !r->up.err)
 		after_up_done(r);
 	check_done(r);
@@ -534,6 +594,7 @@ struct relay *relay_start(struct loop *l, int in_fd, int out_fd, int sock_fd, co
 		add_fd(r, out_fd);
 	timer_init(&r->idle, on_idle, r);
 	timer_init(&r->quit, on_quit, r);
+	timer_init(&r->fin, on_fin, r);
 	r->start_ms = r->last_activity = loop_now(l);
 	arm_idle(r);
 	/* Start from the loop, so done never runs inside relay_start. */
@@ -556,6 +617,7 @@ static void relay_detach(struct relay *r)
 	loop_timer_stop(r->loop, &r->idle);
 	loop_timer_stop(r->loop, &r->quit);
 	loop_timer_stop(r->loop, &r->start);
+	loop_timer_stop(r->loop, &r->fin);
 	for (int i = 0; i < 3; i++)
 		if (r->fds[i] >= 0)
 			loop_io(r->loop, r->fds[i], 0, NULL, NULL);

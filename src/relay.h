@@ -21,7 +21,16 @@ struct relay_opts {
 	bool local_is_tty;     /* stop when the peer closes, instead of sending on */
 	bool zero_copy;	       /* allow splice/sendfile (off for tests of the copy path) */
 	bool crlf;	       /* -C: local "\n" goes out as "\r\n" */
-	struct hexlog *log;    /* -o/-x session log, or NULL; not owned */
+	/* Local EOF: hold the shutdown of the socket's write side back until
+	 * a reply has come and paused, the peer has closed, or this long has
+	 * passed; 0 = shut down at once. (Many proxies tear the whole tunnel
+	 * down on a half-close, and the reply with it.) */
+	int shutdown_delay_ms;
+	/* The socket is a proxy's tunnel: a close right after our shutdown,
+	 * with nothing ever received, fails with a message that the proxy
+	 * may have dropped the reply. */
+	bool tunnel;
+	struct hexlog *log; /* -o/-x session log, or NULL; not owned */
 };
 
 struct relay_stats {

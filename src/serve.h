@@ -16,9 +16,12 @@
 #include "relay.h"
 #include "sock.h"
 
-enum serve_handler { H_RELAY, H_ECHO, H_UPPER, H_DISCARD, H_RESPOND };
+/* H_BROKER: every client's bytes go to every other client, and stdin to
+ * all of them (ncat --broker). */
+enum serve_handler { H_RELAY, H_ECHO, H_UPPER, H_DISCARD, H_RESPOND, H_BROKER };
 
 struct sconn;
+struct dgram_job;
 
 /* --exec with totals asked for: the server's copy of a program's TCP
  * socket, read (TCP_INFO) and closed when the program ends. */
@@ -70,6 +73,12 @@ struct server {
 	size_t nexecs, capexecs;
 	struct timer child_timer; /* keeps the loop alive while children run */
 	bool stdin_prev_cr;	  /* -C across stdin reads */
+	size_t nfull;		  /* --broker: clients whose queue is full */
+	int stall_ms;		  /* --broker: how long a full queue may stall */
+	/* -u --exec: a program per datagram */
+	struct dgram_job **djobs; /* owned, ndjobs of capdjobs */
+	size_t ndjobs, capdjobs;
+	bool dgram_paused; /* at -m: the socket is not read */
 };
 
 /* How many connections are being served, in every model. */
@@ -91,6 +100,8 @@ void serve_stream_totals(struct server *s);
 /* serve_dgram.c */
 int serve_dgram_start(struct server *s);
 void serve_dgram_cleanup(struct server *s);
+/* A child was reaped: if it ran for a datagram, its job learns it. */
+void serve_dgram_reaped(struct server *s, pid_t pid);
 
 /* ASCII upper-casing for --upper: bytes outside a-z pass unchanged, so
  * UTF-8 stays valid. */

@@ -1,5 +1,5 @@
 /* Stream connections of sockctl serve: the built-in handlers, the
- * one-client relay and the many-client relay (-k). */
+ * one-client relay, the many-client relay (-k) and the broker. */
 #include "config.h"
 
 #include <errno.h>
@@ -20,6 +20,8 @@
 #define PEND_MAX	  (256 * 1024) /* per-connection output queue */
 #define READ_CHUNK	  (64 * 1024)
 #define RESPOND_LINGER_MS 2000
+/* --broker reads a client only while every queue has room for a read. */
+#define BROKER_FULL (PEND_MAX - READ_CHUNK)
 
 struct sconn {
 	struct server *srv;
@@ -31,6 +33,11 @@ struct sconn {
 	bool eof_in, shut, draining;
 	struct timer idle;
 	int64_t last;
+	/* --broker: the queue is past BROKER_FULL, so no client is read
+	 * until it drains; dropped when it took nothing for stall_ms. */
+	bool full;
+	struct timer stall;
+	int64_t moved_at;    /* when bytes of its queue last went out */
 	struct relay *relay; /* one-client relay mode; owned */
 	struct sconn *prev, *next;
 };
@@ -43,12 +50,20 @@ void serve_upper(char *p, size_t n)
 }
 
 static void stdin_update(struct server *s);
+static void broker_masks(struct server *s);
+
+/* The handlers that send stdin to the clients. */
+static bool takes_stdin(const struct server *s)
+{
+	return s->handler == H_RELAY || s->handler == H_BROKER;
+}
 
 static void conn_close(struct sconn *c)
 {
 	struct server *s = c->srv;
 	loop_io(s->loop, c->fd, 0, NULL, NULL);
 	loop_timer_stop(s->loop, &c->idle);
+	loop_timer_stop(s->loop, &c->stall);
 	close(c->fd);
 	if (c->relay)
 		relay_free(c->relay);
@@ -60,10 +75,13 @@ static void conn_close(struct sconn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	s->nconns--;
+	bool was_full = c->full;
 	free(c);
+	if (was_full && --s->nfull == 0)
+		broker_masks(s);
 	if (!s->keep_open && s->nconns == 0)
 		loop_stop(s->loop);
-	else if (s->handler == H_RELAY)
+	else if (takes_stdin(s))
 		stdin_update(s);
 }
 
@@ -72,8 +90,8 @@ static size_t pending(const struct sconn *c)
 	return c->plen - c->poff + c->extlen;
 }
 
-/* Queues bytes for the peer; false if the queue is full. */
-static bool queue(struct sconn *c, const char *p, size_t n)
+/* Queues bytes for the peer, uncounted; false if the queue is full. */
+static bool queue_bytes(struct sconn *c, const char *p, size_t n)
 {
 	if (c->plen - c->poff + n > PEND_MAX)
 		return false;
@@ -90,8 +108,21 @@ static bool queue(struct sconn *c, const char *p, size_t n)
 	memcpy(c->pend + c->plen, p, n);
 	c->plen += n;
 	c->srv->bytes_out += n;
-	if (c->srv->no && c->srv->no->log_open)
-		hexlog_data(&c->srv->no->log, HEXLOG_SENT, p, n);
+	return true;
+}
+
+static void log_sent(struct server *s, const char *p, size_t n)
+{
+	if (s->no && s->no->log_open)
+		hexlog_data(&s->no->log, HEXLOG_SENT, p, n);
+}
+
+/* Queues and logs bytes for the peer; false if the queue is full. */
+static bool queue(struct sconn *c, const char *p, size_t n)
+{
+	if (!queue_bytes(c, p, n))
+		return false;
+	log_sent(c->srv, p, n);
 	return true;
 }
 
@@ -113,8 +144,7 @@ static int send_rest(struct sconn *c, const char *p, size_t len, size_t *done)
 	return 1;
 }
 
-/* Sends what is queued; false if the connection failed (and is closed). */
-static bool flush(struct sconn *c)
+static bool flush_out(struct sconn *c)
 {
 	int r = send_rest(c, c->pend, c->plen, &c->poff);
 	if (r <= 0)
@@ -134,12 +164,55 @@ static bool flush(struct sconn *c)
 	return true;
 }
 
+/* --broker: keeps c->full and the server's count of full queues. The
+ * first full queue stops the reading of every client, the last one to
+ * drain starts it again. */
+static void broker_note(struct sconn *c)
+{
+	struct server *s = c->srv;
+	bool full = pending(c) > BROKER_FULL;
+	if (s->handler != H_BROKER || full == c->full)
+		return;
+	c->full = full;
+	if (full) {
+		c->moved_at = loop_now(s->loop);
+		loop_timer_start(s->loop, &c->stall, s->stall_ms);
+		if (s->nfull++ == 0)
+			broker_masks(s);
+	} else {
+		loop_timer_stop(s->loop, &c->stall);
+		if (--s->nfull == 0)
+			broker_masks(s);
+	}
+}
+
+/* Sends what is queued; false if the connection failed (and is closed). */
+static bool flush(struct sconn *c)
+{
+	size_t before = pending(c);
+	if (!flush_out(c))
+		return false;
+	if (pending(c) < before)
+		c->moved_at = loop_now(c->srv->loop);
+	broker_note(c);
+	return true;
+}
+
 /* Decides the next state once output is flushed; false if closed. */
 static bool settle(struct sconn *c)
 {
 	struct server *s = c->srv;
 	if (pending(c))
 		return true;
+	if (s->handler == H_BROKER) {
+		/* A client that has sent its last byte leaves once it has been
+		 * given what was queued for it (ncat closes it at once). */
+		if (c->eof_in) {
+			conn_close(c);
+			return false;
+		}
+		return true;
+	}
 	bool out_done =
 	    c->eof_in || s->handler == H_RESPOND || (s->handler == H_RELAY && s->stdin_eof);
 	if (s->handler == H_RELAY && !c->eof_in) {
@@ -168,14 +241,49 @@ static bool settle(struct sconn *c)
 	return true;
 }
 
+/* Whether c is read now: an echo waits for its own queue to drain, the
+ * broker for every queue. */
+static bool may_read(const struct sconn *c)
+{
+	if (c->eof_in)
+		return false;
+	return c->srv->handler == H_BROKER ? c->srv->nfull == 0 : pending(c) < PEND_MAX / 2;
+}
+
+static void conn_event(struct loop *l, int fd, int mask, void *arg);
+
 static void conn_mask(struct sconn *c)
 {
 	int m = 0;
 	if (pending(c))
 		m |= MUX_WRITE;
-	if (!c->eof_in && pending(c) < PEND_MAX / 2)
+	if (may_read(c))
 		m |= MUX_READ;
-	loop_io_mask(c->srv->loop, c->fd, m);
+	/* loop_io, not loop_io_mask: a mask of 0 (a broker's client held
+	 * back with nothing to send it) forgets the callback. */
+	loop_io(c->srv->loop, c->fd, m, conn_event, c);
+}
+
+static void broker_masks(struct server *s)
+{
+	for (struct sconn *c = s->conns; c; c = c->next)
+		conn_mask(c);
+	stdin_update(s);
+}
+
+/* A client whose queue stayed full holds everyone back: after stall_ms
+ * without taking a byte it is dropped. */
+static void conn_stall(struct loop *l, void *arg)
+{
+	struct sconn *c = arg;
+	int64_t left = c->moved_at + c->srv->stall_ms - loop_now(l);
+	if (left > 0) {
+		loop_timer_start(l, &c->stall, left);
+		return;
+	}
+	vmsg("connection fd %d: took nothing for %.3g s with %zu bytes queued, dropping", c->fd,
+	     c->srv->stall_ms / 1000.0, pending(c));
+	conn_close(c);
 }
 
 static void write_stdout(struct server *s, const char *p, size_t n)
@@ -197,21 +305,24 @@ static void write_stdout(struct server *s, const char *p, size_t n)
 	}
 }
 
-static void conn_read(struct sconn *c)
+static void fan_out(struct server *s, struct sconn *from, const char *p, size_t n);
+
+/* Returns false if c was closed (and freed). */
+static bool conn_read(struct sconn *c)
 {
 	struct server *s = c->srv;
 	char buf[READ_CHUNK];
-	for (int i = 0; i < 4 && !c->eof_in && pending(c) < PEND_MAX / 2; i++) {
+	for (int i = 0; i < 4 && may_read(c); i++) {
 		size_t room = sizeof buf;
 		if (s->handler == H_ECHO || s->handler == H_UPPER)
 			room = PEND_MAX - pending(c) < room ? PEND_MAX - pending(c) : room;
 		ssize_t n = recv(c->fd, buf, room, 0);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
-				return;
+				return true;
 			vmsg("connection fd %d: recv: %s", c->fd, strerror(errno));
 			conn_close(c);
-			return;
+			return false;
 		}
 		if (n == 0) {
 			c->eof_in = true;
@@ -228,13 +339,16 @@ static void conn_read(struct sconn *c)
 		case H_ECHO:
 			if (!queue(c, buf, (size_t)n)) {
 				conn_close(c);
-				return;
+				return false;
 			}
 			if (!flush(c))
-				return;
+				return false;
 			break;
 		case H_RELAY:
 			write_stdout(s, buf, (size_t)n);
+			break;
+		case H_BROKER:
+			fan_out(s, c, buf, (size_t)n);
 			break;
 		default: /* discard, and draining after --respond */
 			break;
@@ -242,27 +356,25 @@ static void conn_read(struct sconn *c)
 		if ((size_t)n < room)
 			break;
 	}
+	return true;
 }
 
 static void conn_event(struct loop *l, int fd, int mask, void *arg)
 {
 	struct sconn *c = arg;
 	struct server *s = c->srv;
-	size_t before = s->nconns;
 	if (mask & MUX_WRITE) {
 		if (!flush(c))
 			return;
 	}
-	if (mask & MUX_READ) {
-		conn_read(c);
-		if (s->nconns != before)
-			return; /* closed inside: c is gone */
-	}
+	/* (The broker may close other clients while c reads.) */
+	if ((mask & MUX_READ) && !conn_read(c))
+		return; /* closed inside: c is gone */
 	c->last = loop_now(l);
 	if (!settle(c))
 		return;
 	conn_mask(c);
-	if (s->handler == H_RELAY)
+	if (takes_stdin(s))
 		stdin_update(s);
 }
 
@@ -283,7 +395,29 @@ static void conn_idle(struct loop *l, void *arg)
 	conn_close(c);
 }
 
-/* ---- many-client relay: stdin to every client ---- */
+/* ---- many-client relay and broker: stdin to every client ---- */
+
+/* Queues p for every client but from (NULL: stdin's data) and sends what
+ * it can. A client whose queue is full cannot keep up with the others:
+ * it is dropped, as chat serve drops its stalled readers, rather than
+ * holding everyone back. A broker's client that has sent EOF is leaving
+ * and gets nothing new; the relay's keeps getting stdin. */
+static void fan_out(struct server *s, struct sconn *from, const char *p, size_t n)
+{
+	for (struct sconn *c = s->conns, *next; c; c = next) {
+		next = c->next;
+		if (c == from || c->shut || (c->eof_in && s->handler == H_BROKER))
+			continue;
+		if (!queue_bytes(c, p, n)) {
+			vmsg("connection fd %d: output queue full (%zu bytes), dropping", c->fd,
+			     pending(c));
+			conn_close(c);
+			continue;
+		}
+		if (flush(c))
+			conn_mask(c);
+	}
+}
 
 static void on_stdin(struct loop *l, int fd, int mask, void *arg)
 {
@@ -309,18 +443,8 @@ static void on_stdin(struct loop *l, int fd, int mask, void *arg)
 		}
 		return;
 	}
-	for (struct sconn *c = s->conns, *next; c; c = next) {
-		next = c->next;
-		if (c->shut)
-			continue;
-		if (!queue(c, buf, (size_t)n)) {
-			vmsg("connection fd %d: output queue full, dropping", c->fd);
-			conn_close(c);
-			continue;
-		}
-		if (flush(c))
-			conn_mask(c);
-	}
+	log_sent(s, buf, (size_t)n);
+	fan_out(s, NULL, buf, (size_t)n);
 	stdin_update(s);
 }
 
@@ -328,7 +452,7 @@ static void on_stdin(struct loop *l, int fd, int mask, void *arg)
  * only once there is a client to send to. */
 static void stdin_update(struct server *s)
 {
-	if (s->stdin_eof || s->handler != H_RELAY || !s->keep_open)
+	if (s->stdin_eof || !takes_stdin(s) || !s->keep_open)
 		return;
 	bool room = s->conns != NULL;
 	for (struct sconn *c = s->conns; c && room; c = c->next)
@@ -410,6 +534,7 @@ static void start_conn(struct server *s, int fd, const struct sock_addr *peer)
 	c->fd = fd;
 	c->last = loop_now(s->loop);
 	timer_init(&c->idle, conn_idle, c);
+	timer_init(&c->stall, conn_stall, c);
 	if (loop_io(s->loop, fd, MUX_READ, conn_event, c) < 0) {
 		int64_t now = loop_now(s->loop);
 		if (now - s->last_accept_warn >= 1000) {
@@ -446,7 +571,7 @@ static void start_conn(struct server *s, int fd, const struct sock_addr *peer)
 			hexlog_data(&s->no->log, HEXLOG_SENT, s->respond, s->respond_len);
 		if (flush(c) && settle(c))
 			conn_mask(c);
-	} else if (s->handler == H_RELAY && s->keep_open) {
+	} else if ((s->handler == H_RELAY && s->keep_open) || s->handler == H_BROKER) {
 		if (s->stdin_eof && settle(c))
 			conn_mask(c);
 		stdin_update(s);
@@ -596,7 +721,8 @@ static void watch_children(struct server *s)
 
 static void after_handler_end(struct server *s)
 {
-	if (!s->keep_open && s->served && serve_active(s) == 0)
+	/* (A datagram server serves until it is stopped.) */
+	if (!s->keep_open && !s->dgram && s->served && serve_active(s) == 0)
 		loop_stop(s->loop);
 }
 
@@ -613,6 +739,10 @@ static void on_reaped(pid_t pid, int st, void *arg)
 	char text[80];
 	spawn_status_text(st, text, sizeof text);
 	vmsg("pid %d %s", (int)pid, text);
+	if (s->dgram) {
+		serve_dgram_reaped(s, pid);
+		return;
+	}
 	/* Without -k the exit status is the one program's, as in connect. */
 	if (!s->keep_open && (s->no->exec_argv || s->no->sh_exec))
 		s->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);

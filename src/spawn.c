@@ -43,23 +43,31 @@ void spawn_words_free(char **v)
 	free((void *)v);
 }
 
-void spawn_env_fill(struct spawn_env *e, int fd)
+void spawn_env_addrs(struct spawn_env *e, const struct sock_addr *remote,
+		     const struct sock_addr *local, int socktype)
 {
-	struct sock_addr a;
 	memset(e, 0, sizeof *e);
-	if (sock_peer_addr(fd, &a) == 0)
-		sock_addr_parts((struct sockaddr *)&a.ss, a.len, e->remote_addr,
+	if (remote)
+		sock_addr_parts((const struct sockaddr *)&remote->ss, remote->len, e->remote_addr,
 				sizeof e->remote_addr, e->remote_port, sizeof e->remote_port);
-	int type = SOCK_STREAM;
-	socklen_t tl = sizeof type;
-	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl);
-	if (sock_local_addr(fd, &a) == 0) {
-		sock_addr_parts((struct sockaddr *)&a.ss, a.len, e->local_addr,
+	if (local) {
+		sock_addr_parts((const struct sockaddr *)&local->ss, local->len, e->local_addr,
 				sizeof e->local_addr, e->local_port, sizeof e->local_port);
-		e->proto = sock_proto_name(a.ss.ss_family, type);
+		e->proto = sock_proto_name(local->ss.ss_family, socktype);
 	} else {
 		e->proto = "unknown";
 	}
+}
+
+void spawn_env_fill(struct spawn_env *e, int fd)
+{
+	struct sock_addr peer, local;
+	int type = SOCK_STREAM;
+	socklen_t tl = sizeof type;
+	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl);
+	bool have_peer = sock_peer_addr(fd, &peer) == 0;
+	bool have_local = sock_local_addr(fd, &local) == 0;
+	spawn_env_addrs(e, have_peer ? &peer : NULL, have_local ? &local : NULL, type);
 }
 
 /* environ without our variables, then ours; built before fork so the
@@ -110,6 +118,13 @@ static void free_env(char **env)
 pid_t spawn_child(int fd, char *const *argv, const char *shcmd, const struct spawn_env *env,
 		  char *err, size_t errlen)
 {
+	struct spawn_io io = {.in = fd, .out = fd};
+	return spawn_child_io(&io, argv, shcmd, env, err, errlen);
+}
+
+pid_t spawn_child_io(const struct spawn_io *io, char *const *argv, const char *shcmd,
+		     const struct spawn_env *env, char *err, size_t errlen)
+{
 	char **envp = make_env(env);
 	int pfd[2];
 	if (!envp || pipe2(pfd, O_CLOEXEC) < 0) {
@@ -124,14 +139,18 @@ pid_t spawn_child(int fd, char *const *argv, const char *shcmd, const struct spa
 	if (pid == 0) {
 		/* Child: only async-signal-safe calls from here on. */
 		close(pfd[0]);
-		int s = fd;
-		if (s <= 1)
-			s = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-		if (s < 0 || dup2(s, 0) < 0 || dup2(s, 1) < 0)
+		if (io->own_group)
+			setpgid(0, 0);
+		/* Out of the way of each other's dup2 first. */
+		int in = io->in <= 1 ? fcntl(io->in, F_DUPFD_CLOEXEC, 3) : io->in;
+		int out = io->out <= 1 ? fcntl(io->out, F_DUPFD_CLOEXEC, 3) : io->out;
+		if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0)
 			goto fail;
-		int fl = fcntl(0, F_GETFL);
-		if (fl >= 0)
-			fcntl(0, F_SETFL, fl & ~O_NONBLOCK);
+		for (int i = 0; i < 2; i++) {
+			int fl = fcntl(i, F_GETFL);
+			if (fl >= 0)
+				fcntl(i, F_SETFL, fl & ~O_NONBLOCK);
+		}
 		/* Ignored signals survive exec: give the program the usual
 		 * SIGPIPE, and an empty mask. */
 		signal(SIGPIPE, SIG_DFL);
@@ -146,6 +165,9 @@ pid_t spawn_child(int fd, char *const *argv, const char *shcmd, const struct spa
 		_exit(127);
 	}
 	int saved = errno;
+	/* Also here, so that kill(-pid) works before the child has run. */
+	if (pid > 0 && io->own_group)
+		setpgid(pid, pid);
 	close(pfd[1]);
 	free_env(envp);
 	if (pid < 0) {

@@ -4,6 +4,7 @@
 #ifndef SOCKCTL_SPAWN_H
 #define SOCKCTL_SPAWN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -22,6 +23,10 @@ void spawn_words_free(char **v);
 
 /* Describes connected socket fd (Unix peers have a path or no port). */
 void spawn_env_fill(struct spawn_env *e, int fd);
+/* The same from the addresses (a datagram's sender and the local
+ * socket's); remote NULL leaves the remote fields empty. */
+void spawn_env_addrs(struct spawn_env *e, const struct sock_addr *remote,
+		     const struct sock_addr *local, int socktype);
 
 /* Starts argv[0] (searched in PATH) with argv, or `/bin/sh -c shcmd` when
  * argv is NULL, with fd as stdin and stdout (made blocking). The caller
@@ -30,6 +35,16 @@ void spawn_env_fill(struct spawn_env *e, int fd);
  * exits). */
 pid_t spawn_child(int fd, char *const *argv, const char *shcmd, const struct spawn_env *env,
 		  char *err, size_t errlen);
+
+/* The same with stdin and stdout on fds of their own (pipes, say). With
+ * own_group the child leads a new process group, so that kill(-pid)
+ * reaches what it started too. */
+struct spawn_io {
+	int in, out;
+	bool own_group;
+};
+pid_t spawn_child_io(const struct spawn_io *io, char *const *argv, const char *shcmd,
+		     const struct spawn_env *env, char *err, size_t errlen);
 
 /* Reaps every finished child without waiting; cb gets each pid and its
  * wait status. Returns how many were reaped. For loop_signal(SIGCHLD). */

@@ -19,6 +19,7 @@
 
 struct common_opts g_opts = {.family = AF_UNSPEC};
 const char *g_cmdname;
+void (*g_before_msg)(void);
 
 /* Between logs_start and logs_end: the queues for stderr and, where it
  * is a log, stdout (owned). */
@@ -30,6 +31,8 @@ __attribute__((format(printf, 2, 0))) static void vmsgf(const char *prefix, cons
 {
 	char line[1024];
 	vsnprintf(line, sizeof line, fmt, ap);
+	if (g_before_msg)
+		g_before_msg();
 	errline("%s: %s\n", prefix, line);
 }
 
@@ -41,6 +44,8 @@ void errmsg(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(last_error, sizeof last_error, fmt, ap);
 	va_end(ap);
+	if (g_before_msg)
+		g_before_msg();
 	errline("sockctl: %s\n", last_error);
 }
 

@@ -19,6 +19,39 @@ release() {
 	exec {fd}>&-
 }
 
+# hold_cmd NAME CMD...: CMD with its stdin from a fifo that stays open
+# until `release NAME`; $NAME_fd writes to it. Later commands do not
+# inherit the writers, or a release would not be an EOF.
+_hold_fds=()
+hold_cmd() {
+	local name=$1
+	shift
+	mkfifo "$BATS_TEST_TMPDIR/$name.in"
+	start_bg_stdin "$name" "$BATS_TEST_TMPDIR/$name.in" _without_holds "$@"
+	exec {hold_fd}>"$BATS_TEST_TMPDIR/$name.in"
+	eval "${name}_fd=$hold_fd"
+	_hold_fds+=("$hold_fd")
+}
+_without_holds() {
+	local f
+	for f in "${_hold_fds[@]}"; do
+		exec {f}>&-
+	done
+	exec "$@"
+}
+
+# wait_count FILE TEXT N: polls until FILE holds N lines with TEXT.
+wait_count() {
+	local i
+	for ((i = 0; i < 2000; i++)); do
+		[[ $(grep -cF -- "$2" "$1" 2>/dev/null) == "$3" ]] && return 0
+		sleep 0.01
+	done
+	echo "$1 never held $3 lines with '$2':" >&2
+	cat "$1" >&2
+	return 1
+}
+
 @test "connect -z: one line per port in order, exit 0 if any is open, --json, --open" {
 	serve_bg srv --echo -k 127.0.0.1 0
 	local open=$port closed
@@ -212,19 +245,29 @@ FIRST"
 	assert_output --regexp '^\{"sent":3,"received":1000,"seconds":[0-9.]+,"connections":1\}$'
 }
 
-@test "--proxy through ncat's HTTP proxy and a SOCKS5 server with USER:PASS" {
+# start_proxies [MICROSOCKS-ARGS...]: ncat's HTTP proxy on $hp and
+# microsocks (SOCKS5) on $sp, both on loopback. Both close the whole
+# tunnel when the client half-closes.
+start_proxies() {
 	command -v microsocks >/dev/null || skip "microsocks is not installed (build-aux/install-deps.sh)"
-	serve_bg srv --respond "through" -k 127.0.0.1 0
-	local target=$port hp sp
 	hp=$(free_port)
 	start_bg http ncat -l 127.0.0.1 "$hp" --proxy-type http
 	sp=$(free_port)
-	start_bg socks microsocks -i 127.0.0.1 -p "$sp" -u alice -P secret
+	start_bg socks microsocks -i 127.0.0.1 -p "$sp" "$@"
 	# Neither says when it listens: poll both ports with a scan.
+	local i
 	for i in $(seq 200); do
-		[[ $("$SOCKCTL" connect -z --open 127.0.0.1 "$hp,$sp" | wc -l) == 2 ]] && break
+		[[ $("$SOCKCTL" connect -z --open 127.0.0.1 "$hp,$sp" | wc -l) == 2 ]] && return 0
 		sleep 0.05
 	done
+	echo "the proxies did not start" >&2
+	return 1
+}
+
+@test "--proxy through ncat's HTTP proxy and a SOCKS5 server with USER:PASS" {
+	serve_bg srv --respond "through" -k 127.0.0.1 0
+	local target=$port hp sp
+	start_proxies -u alice -P secret
 	run timeout "$T" "$SOCKCTL" connect --recv-only --proxy "127.0.0.1:$hp" localhost "$target"
 	assert_success
 	assert_output "through"
@@ -239,6 +282,136 @@ FIRST"
 	run timeout "$T" "$SOCKCTL" connect --proxy "127.0.0.1:$hp" 127.0.0.1 "$(free_port)" </dev/null
 	assert_failure 1
 	assert_output --regexp "^sockctl: 127.0.0.1:$hp: proxy refused: [45][0-9][0-9] "
+}
+
+@test "--proxy: the reply comes back through proxies that drop the tunnel on a half-close" {
+	local hp sp echo late eof pr
+	start_proxies
+	serve_bg echo --echo -k 127.0.0.1 0
+	echo=$port
+	# Answers 0.3 s after the line, without waiting for EOF: an immediate
+	# FIN makes ncat and microsocks close the tunnel before that.
+	serve_bg late -k --sh-exec 'read -r l; sleep 0.3; echo "late $l"' 127.0.0.1 0
+	late=$port
+	# Answers only after EOF, which these proxies cannot carry.
+	serve_bg eof -k --sh-exec 'wc -c' 127.0.0.1 0
+	eof=$port
+	for pr in "127.0.0.1:$hp" "127.0.0.1:$sp --proxy-type socks5"; do
+		# shellcheck disable=SC2086
+		run timeout "$T" "$SOCKCTL" connect --proxy $pr 127.0.0.1 "$echo" <<<"x"
+		assert_success
+		assert_output "x"
+		# shellcheck disable=SC2086
+		run timeout "$T" "$SOCKCTL" connect --proxy $pr 127.0.0.1 "$late" <<<"x"
+		assert_success
+		assert_output "late x"
+		# A big upload: the echo keeps coming after EOF, and all of it is
+		# read before the FIN goes.
+		head -c 300000 /dev/urandom >"$BATS_TEST_TMPDIR/blob"
+		# shellcheck disable=SC2086
+		timeout "$T" "$SOCKCTL" connect --proxy $pr 127.0.0.1 "$echo" \
+			<"$BATS_TEST_TMPDIR/blob" >"$BATS_TEST_TMPDIR/back"
+		cmp "$BATS_TEST_TMPDIR/blob" "$BATS_TEST_TMPDIR/back"
+		# With the FIN at once the reply is lost, and that is said.
+		local tunnel=${pr%% *}
+		# shellcheck disable=SC2086
+		run timeout "$T" "$SOCKCTL" connect --shutdown-delay 0 --proxy $pr 127.0.0.1 "$late" <<<"x"
+		assert_failure 1
+		assert_output "sockctl: $tunnel closed the tunnel right after the end of input, with nothing received: the proxy may have dropped the reply (see --shutdown-delay)"
+		# shellcheck disable=SC2086
+		run timeout "$T" "$SOCKCTL" connect --shutdown-delay 0.5 --proxy $pr 127.0.0.1 "$eof" <<<"x"
+		assert_failure 1
+		assert_output --partial "the proxy may have dropped the reply"
+	done
+	run "$SOCKCTL" connect --shutdown-delay -1 --proxy "127.0.0.1:$hp" 127.0.0.1 "$echo"
+	assert_failure 2
+	assert_output --partial "invalid --shutdown-delay '-1': give seconds >= 0"
+}
+
+@test "serve --broker: each client's bytes go to all the others, stdin to all, nothing to stdout" {
+	local d=$BATS_TEST_TMPDIR
+	hold_cmd srv "$SOCKCTL" serve -v --broker 127.0.0.1 0
+	wait_ready srv
+	# Clients of three kinds: sockctl, ncat and OpenBSD nc.
+	hold_cmd a "$SOCKCTL" connect 127.0.0.1 "$port"
+	hold_cmd b ncat 127.0.0.1 "$port"
+	hold_cmd c nc 127.0.0.1 "$port"
+	wait_count "$d/srv.err" "connection from" 3
+	echo from-a >&"$a_fd"
+	wait_file_contains "$d/b.out" from-a
+	wait_file_contains "$d/c.out" from-a
+	echo from-b >&"$b_fd"
+	wait_file_contains "$d/a.out" from-b
+	wait_file_contains "$d/c.out" from-b
+	echo from-c >&"$c_fd"
+	wait_file_contains "$d/a.out" from-c
+	wait_file_contains "$d/b.out" from-c
+	echo from-stdin >&"$srv_fd"
+	# After stdin's EOF the clients go on as before (as with ncat).
+	release srv
+	wait_file_contains "$d/a.out" from-stdin
+	echo after-eof >&"$a_fd"
+	wait_file_contains "$d/b.out" after-eof
+	wait_file_contains "$d/c.out" after-eof
+	# No one hears themselves.
+	assert_equal "$(cat "$d/a.out")" "$(printf 'from-b\nfrom-c\nfrom-stdin')"
+	assert_equal "$(cat "$d/b.out")" "$(printf 'from-a\nfrom-c\nfrom-stdin\nafter-eof')"
+	assert_equal "$(cat "$d/c.out")" "$(printf 'from-a\nfrom-b\nfrom-stdin\nafter-eof')"
+	# A client's EOF ends it (its half-closed connection is closed).
+	release a
+	wait_exit "$a_pid"
+	assert_equal "$status" 0
+	echo last >&"$b_fd"
+	wait_file_contains "$d/c.out" last
+	assert_equal "$(cat "$d/srv.out")" ""
+	kill -0 "$srv_pid"
+	run "$SOCKCTL" serve --broker --echo 0
+	assert_failure 2
+	run "$SOCKCTL" serve --broker -u 0
+	assert_failure 2
+	assert_output --partial "--broker relays between the stream clients of one process"
+	run "$SOCKCTL" serve --stall-timeout 1 0
+	assert_failure 2
+	assert_output --partial "--stall-timeout goes with --broker"
+}
+
+@test "serve --broker: the clients go at the pace of the slowest, a stalled one is dropped; -m" {
+	local d=$BATS_TEST_TMPDIR
+	# A fixed size, well past what the stalled client's buffers hold.
+	head -c $((8 * 1024 * 1024)) /dev/urandom >"$d/blob"
+	start_bg_stdin srv /dev/null "$SOCKCTL" serve -v --broker --stall-timeout 1 -m 3 \
+		--sndbuf 256K 127.0.0.1 0
+	wait_ready srv
+	start_bg fast "$SOCKCTL" connect --recv-only 127.0.0.1 "$port"
+	# Reads nothing until $d/go exists (or the test ends).
+	start_bg slow "$SOCKCTL" connect --rcvbuf 64K --sh-exec "$(gate "$d/go"); cat >'$d/slow.got'" \
+		127.0.0.1 "$port"
+	hold_cmd idle "$SOCKCTL" connect 127.0.0.1 "$port"
+	wait_count "$d/srv.err" "connection from" 3
+	# -m 3: a fourth is accepted and closed at once.
+	run timeout "$T" "$SOCKCTL" connect --recv-only 127.0.0.1 "$port"
+	assert_success
+	assert_output ""
+	wait_file_contains "$d/srv.err" "connection limit (-m) reached"
+	release idle
+	wait_exit "$idle_pid"
+	wait_count "$d/srv.err" "connection from" 3
+	# The sender is held back while the slow client's queue is full, for
+	# a second, then that client is dropped and the rest flows.
+	run timeout "$T" "$SOCKCTL" connect 127.0.0.1 "$port" <"$d/blob"
+	assert_success
+	wait_file_contains "$d/srv.err" "took nothing for 1 s with"
+	for _ in $(seq 2000); do
+		[[ $(stat -c %s "$d/fast.out") == $((8 * 1024 * 1024)) ]] && break
+		sleep 0.01
+	done
+	cmp "$d/blob" "$d/fast.out"
+	touch "$d/go"
+	wait_exit "$slow_pid"
+	assert_equal "$status" 0
+	(($(stat -c %s "$d/slow.got") < 8 * 1024 * 1024))
+	# What it got is the start of the stream, whole.
+	cmp -n "$(stat -c %s "$d/slow.got")" "$d/blob" "$d/slow.got"
 }
 
 # start_dante: dante-server's danted on a free loopback port, with $sp
@@ -328,6 +501,28 @@ start_dante() {
 	assert_output "sockctl: 127.0.0.1:$sp: proxy: connection refused"
 }
 
+@test "--proxy through dante, which passes a half-close on: replies before and after EOF" {
+	start_dante
+	serve_bg late -k --sh-exec 'read -r l; sleep 0.3; echo "late $l"' 127.0.0.1 0
+	local late=$port t
+	serve_bg eof -k --sh-exec 'wc -c' 127.0.0.1 0
+	for t in socks4 socks5; do
+		run timeout "$T" "$SOCKCTL" connect --proxy "127.0.0.1:$sp" --proxy-type $t 127.0.0.1 \
+			"$late" <<<"x"
+		assert_success
+		assert_output "late x"
+		# The held FIN goes after the delay, and the answer comes.
+		run timeout "$T" "$SOCKCTL" connect --shutdown-delay 0.3 --proxy "127.0.0.1:$sp" \
+			--proxy-type $t 127.0.0.1 "$port" <<<"x"
+		assert_success
+		assert_output "2"
+		run timeout "$T" "$SOCKCTL" connect --shutdown-delay 0 --proxy "127.0.0.1:$sp" \
+			--proxy-type $t 127.0.0.1 "$port" <<<"abc"
+		assert_success
+		assert_output "4"
+	done
+}
+
 @test "-o and -x log the session, --append adds, -C sends CRLF, --stats=json totals" {
 	serve_bg srv --respond $'pong\n' -k 127.0.0.1 0
 	local d=$BATS_TEST_TMPDIR
@@ -352,32 +547,88 @@ start_dante() {
 	assert_output " x \r \n y \r \n"
 }
 
-@test "--progress draws a live line when stderr is a terminal, and nothing otherwise" {
+# gate FILE: a shell loop that waits (at most 30 s) until FILE exists; the
+# tests' slow readers start with it. Teardown creates $BATS_TEST_TMPDIR/go,
+# so a failed test leaves no program waiting.
+gate() {
+	printf 'for i in $(seq 600); do [ -e %q ] && break; sleep 0.05; done' "$1"
+}
+teardown() {
+	: >"$BATS_TEST_TMPDIR/go"
+	teardown_common
+}
+
+# pty_bg NAME COMMAND: runs the shell COMMAND with a pty as its stdin,
+# stdout and stderr (script(1)); what it draws is in NAME.out.
+pty_bg() {
 	command -v script >/dev/null || skip "script is not installed (util-linux)"
-	serve_bg srv -k --discard 127.0.0.1 0
+	start_bg_stdin "$1" /dev/null script -qfec "$2" /dev/null
+}
+
+# The text after the last "\r\e[K" of a pty copy: the line left at the
+# end (and what followed it).
+last_line() {
+	local t
+	t=$(cat "$1" && echo .)
+	t=${t%.}
+	printf '%s' "${t##*$'\r\e[K'}"
+}
+
+@test "--progress: a live line with percent and ETA for a file, a summary left at the end" {
 	local d=$BATS_TEST_TMPDIR mib=$((8 / SCALE))
 	head -c $((mib * 1024 * 1024)) /dev/zero >"$d/blob"
-	mkfifo "$d/plain.in" "$d/tty.in"
-	# stderr to a file: started first, so it has run longer than the
-	# terminal one by the time that one draws.
-	start_bg_stdin plain "$d/plain.in" "$SOCKCTL" connect --progress 127.0.0.1 "$port"
-	exec {pfd}>"$d/plain.in"
-	cat "$d/blob" >&"$pfd"
-	# stderr a terminal: script(1) gives the command a pty and copies it
-	# to its stdout (tty.out). stdin stays open until the line shows the
-	# whole file sent.
-	start_bg_stdin tty /dev/null script -qfec "'$SOCKCTL' connect --progress 127.0.0.1 $port <'$d/tty.in'" /dev/null
-	exec {tfd}>"$d/tty.in"
-	cat "$d/blob" >&"$tfd"
-	wait_file_contains "$d/tty.out" "sent $mib.0 MiB, received 0 B, "
-	exec {tfd}>&-
-	wait_exit "$tty_pid"
-	assert_equal "$status" 0
-	# Each refresh rewrites the line in place; at the end it is cleared.
-	grep -q $'\r\e\\[Ksent ' "$d/tty.out"
-	[[ $(tail -c 4 "$d/tty.out") == $'\r\e[K' ]]
-	exec {pfd}>&-
-	wait_exit "$plain_pid"
-	assert_equal "$status" 0
+	# Takes nothing until $d/go exists, with small buffers (not under the
+	# loopback MSS of 64 KiB, or TCP crawls): the clients stay in the
+	# middle of their transfer until then.
+	serve_bg gate -k --rcvbuf 256K --sh-exec "$(gate "$d/go"); cat >/dev/null" 127.0.0.1 0
+	local c="'$SOCKCTL' connect --sndbuf 256K --progress 127.0.0.1 $port"
+	# stderr not a terminal: nothing drawn. Started first, so it has run
+	# longer than the others by the time they draw.
+	start_bg_stdin plain "$d/blob" "$SOCKCTL" connect --sndbuf 256K --progress 127.0.0.1 "$port"
+	pty_bg file "$c <'$d/blob'"
+	pty_bg pipe "head -c $((mib * 1024 * 1024)) /dev/zero | $c"
+	wait_file_contains "$d/file.out" " of $mib.0 MiB ("
+	wait_file_contains "$d/file.out" ", ETA "
+	wait_file_contains "$d/pipe.out" ", received 0 B, "
+	touch "$d/go"
+	local n
+	for n in file pipe plain; do
+		local pid_var="${n}_pid"
+		wait_exit "${!pid_var}"
+		assert_equal "$status" 0
+	done
+	# Refreshed in place: "sent X of SIZE (P%), received Y, RATE/s, ETA M:SS".
+	grep -qE $'\r\e\\[Ksent [0-9.]+ [KM]?i?B of '"$mib"'\.0 MiB \([0-9]+%\), received 0 B, [0-9.]+ [KM]?i?B/s, ETA ([0-9]+:[0-9][0-9]|--:--)' "$d/file.out"
+	# A pipe has no size: no percent, no ETA.
+	grep -qE $'\r\e\\[Ksent [0-9.]+ [KM]?i?B, received 0 B, [0-9.]+ [KM]?i?B/s' "$d/pipe.out"
+	if grep -qE ' of |ETA' "$d/pipe.out"; then fail "a size for a pipe: $(cat -v "$d/pipe.out")"; fi
+	# The summary stays, on its own line (the pty turns \n into \r\n).
+	for n in file pipe; do
+		run last_line "$d/$n.out"
+		assert_output --regexp $'^sent '"$mib"$'\\.0 MiB, received 0 B in [0-9]+\\.[0-9] s \\([0-9.]+ [KM]?i?B/s\\)\r$'
+	done
 	assert_equal "$(cat "$d/plain.err")" ""
+}
+
+@test "--progress on serve: the file on stdin gives a percentage; -v lines start on a clean line" {
+	local d=$BATS_TEST_TMPDIR mib=$((8 / SCALE))
+	head -c $((mib * 1024 * 1024)) /dev/zero >"$d/blob"
+	pty_bg srv "'$SOCKCTL' serve -v --sndbuf 256K --progress 127.0.0.1 0 <'$d/blob'"
+	wait_file_contains "$d/srv.out" "listening on"
+	local line
+	line=$(grep -ao 'listening on 127.0.0.1:[0-9]*' "$d/srv.out")
+	# A client that reads nothing until $d/go exists.
+	start_bg c "$SOCKCTL" connect --rcvbuf 256K --sh-exec "$(gate "$d/go"); cat >'$d/got'" \
+		127.0.0.1 "${line##*:}"
+	wait_file_contains "$d/srv.out" " of $mib.0 MiB ("
+	touch "$d/go"
+	wait_exit "$c_pid"
+	assert_equal "$status" 0
+	wait_exit "$srv_pid"
+	assert_equal "$status" 0
+	cmp "$d/blob" "$d/got"
+	# The -v line clears the live line first instead of being glued to it.
+	grep -q $'\r\e\\[Ksockctl: sent '$((mib * 1024 * 1024))' bytes, received 0 bytes in ' "$d/srv.out"
+	run last_line "$d/srv.out"
+	assert_output --regexp $'^sent '"$mib"$'\\.0 MiB, received 0 B in [0-9.]+ s \\([0-9.]+ [KM]?i?B/s\\)\r$'
 }

@@ -188,3 +188,130 @@ setup() {
 	run timeout $T "$SOCKCTL" connect ::1 "$port" <<<v6
 	assert_output v6
 }
+
+# gone PID: waits (at most 5 s) for PID to end; fails if it does not.
+gone() {
+	local i
+	for ((i = 0; i < 500; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.01
+	done
+	echo "process $1 still runs" >&2
+	return 1
+}
+
+# lines_in N PREFIX: waits until the files PREFIX* (there as they come)
+# hold N lines in all.
+lines_in() {
+	local i
+	for ((i = 0; i < 1000; i++)); do
+		[[ $(cat "$2"* 2>/dev/null | wc -l) == "$1" ]] && return 0
+		sleep 0.01
+	done
+	echo "never $1 lines in $2*" >&2
+	return 1
+}
+
+# udp_port: a UDP port free now on 127.0.0.1.
+udp_port() {
+	"$PY" -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+@test "serve -u --sh-exec: a program per datagram, the datagram on its stdin, its output back" {
+	serve_bg srv -v -u --sh-exec 'echo "$SOCKCTL_PROTO $SOCKCTL_REMOTE_ADDR:$SOCKCTL_REMOTE_PORT $SOCKCTL_LOCAL_ADDR:$SOCKCTL_LOCAL_PORT $(tr a-z A-Z)"' 127.0.0.1 0
+	local sp
+	sp=$(udp_port)
+	run timeout $T "$SOCKCTL" udp-send -p "$sp" -w 5 --replies 1 127.0.0.1 "$port" hello
+	assert_success
+	assert_output "udp 127.0.0.1:$sp 127.0.0.1:$port HELLO"
+	# Several datagrams, a program each, each answer to its sender.
+	run timeout $T "$SOCKCTL" udp-send -w 5 --replies 3 127.0.0.1 "$port" a b c
+	assert_success
+	assert_equal "$(printf '%s\n' "${lines[@]}" | sed 's/.* //' | sort | tr '\n' ' ')" "A B C "
+	# socat as the client, and a datagram with no newline.
+	run timeout $T socat -t 5 - "UDP:127.0.0.1:$port" < <(printf 'no newline')
+	assert_success
+	assert_output --regexp "^udp 127\.0\.0\.1:[0-9]+ 127\.0\.0\.1:$port NO NEWLINE$"
+	wait_file_contains srv.err "program started for the datagram from 127.0.0.1:$sp (pid "
+	wait_file_contains srv.err "exited with status 0"
+	kill -TERM "$srv_pid"
+	wait_exit "$srv_pid"
+	assert_equal "$status" 0
+	grep -q "served 5 datagrams, dropped 0; received 18 bytes, sent " srv.err
+}
+
+@test "serve -u --exec: many senders at once; each read of the output is one datagram, as in socat" {
+	serve_bg srv -u --exec 'tr a-z A-Z'
+	run timeout $T $CLIENTS udp 20 127.0.0.1 "$port"
+	assert_success
+	assert_output "ok 20"
+	# -m 2: the others wait their turn in the socket's buffer.
+	serve_bg two -u -m 2 --sh-exec 'sleep 0.1; tr a-z A-Z'
+	run timeout $T $CLIENTS udp 12 127.0.0.1 "$port"
+	assert_success
+	assert_output "ok 12"
+	# Two writes a moment apart are two datagrams; socat does the same.
+	serve_bg parts -u --sh-exec 'cat >/dev/null; printf one; sleep 0.3; printf two'
+	run timeout $T "$SOCKCTL" udp-send -w 5 --replies 2 127.0.0.1 "$port" x
+	assert_success
+	assert_output "$(printf 'one\ntwo')"
+	local sp
+	sp=$(udp_port)
+	start_bg socat socat "UDP-RECVFROM:$sp,bind=127.0.0.1,fork" SYSTEM:'cat >/dev/null; printf one; sleep 0.3; printf two'
+	for _ in $(seq 1000); do
+		[[ -n $(ss -Huln "sport = :$sp") ]] && break
+		sleep 0.01
+	done
+	run timeout $T "$SOCKCTL" udp-send -w 5 --replies 2 127.0.0.1 "$sp" x
+	assert_success
+	assert_output "$(printf 'one\ntwo')"
+	# A Unix datagram socket.
+	serve_bg unix -u --sh-exec 'echo "$SOCKCTL_PROTO $(cat)"' -U "$BATS_TEST_TMPDIR/dg.sock"
+	run timeout $T "$SOCKCTL" udp-send -w 5 --replies 1 -U "$BATS_TEST_TMPDIR/dg.sock" over-unix
+	assert_success
+	assert_output "unixgram over-unix"
+}
+
+@test "serve -u --exec: -i stops a program and what it started, -m bounds them, stopping ends them" {
+	local d=$BATS_TEST_TMPDIR
+	# A slow datagram starts a child that outlives the time limit unless
+	# its whole process group is stopped.
+	serve_bg srv -v -u -i 0.5 -m 2 --sh-exec "read -r x; if [ \"\$x\" = slow ]; then sleep 30 & echo \$! >'$d/gc.'\$\$; wait; fi; echo \"got \$x\""
+	run timeout $T "$SOCKCTL" udp-send 127.0.0.1 "$port" slow slow
+	assert_success
+	lines_in 2 "$d/gc."
+	# Both slots are taken: this one waits until they are stopped.
+	run timeout $T "$SOCKCTL" udp-send -w 5 --replies 1 127.0.0.1 "$port" fast
+	assert_success
+	assert_output "got fast"
+	grep -q "2 programs running (-m): datagrams wait" srv.err
+	assert_equal "$(grep -c 'still running after its time (-i), stopping it' srv.err)" 2
+	local gc
+	for gc in $(cat "$d"/gc.*); do
+		gone "$gc"
+	done
+	# Stopping the server stops the programs still running.
+	rm -f "$d"/gc.*
+	serve_bg long -u --sh-exec "sleep 30 & echo \$! >'$d/gc.long'; wait"
+	run timeout $T "$SOCKCTL" udp-send 127.0.0.1 "$port" x
+	lines_in 1 "$d/gc.long"
+	kill -TERM "$long_pid"
+	wait_exit "$long_pid"
+	assert_equal "$status" 0
+	gone "$(cat "$d/gc.long")"
+}
+
+@test "serve -u --exec: a program that cannot start is reported per datagram; bad combinations" {
+	serve_bg srv -u --exec /nonexistent/prog
+	run timeout $T "$SOCKCTL" udp-send -w 0.3 127.0.0.1 "$port" x
+	assert_failure 1
+	wait_file_contains srv.err "sockctl: exec /nonexistent/prog: No such file or directory"
+	kill -TERM "$srv_pid"
+	wait_exit "$srv_pid"
+	assert_equal "$status" 1
+	run "$SOCKCTL" serve -u -m 2 --echo 0
+	assert_failure 2
+	assert_output --partial "with -u, -m limits the --exec programs"
+	run "$SOCKCTL" serve -u --model fork --exec cat 0
+	assert_failure 2
+}

@@ -195,6 +195,78 @@ socat_echo_bg() {
 
 }
 
+# jv JSON EXPR: EXPR evaluated in Python with d the parsed JSON.
+jv() {
+	"$PY" -c 'import json, sys; d = json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+@test "--json: one object with the counts, round-trip times and every reply" {
+	echo_bg 127.0.0.1 0
+	run --separate-stderr timeout "$T" "$SOCKCTL" udp-send --json -w 5 127.0.0.1 "$port" hello 'wörld'
+	assert_success
+	assert_equal "$stderr" ""
+	# One line, one object, nothing else on stdout.
+	[ "${#lines[@]}" -eq 1 ]
+	assert_equal "$(jv "$output" 'd["destination"], d["protocol"], d["status"], d["error"]')" \
+		"('127.0.0.1:$port', 'udp', 'ok', None)"
+	assert_equal "$(jv "$output" 'd["sent"], d["received"], d["lost"], d["truncated"]')" "(2, 2, 0, 0)"
+	assert_equal "$(jv "$output" 'd["rtt_ms"]["min"] <= d["rtt_ms"]["avg"] <= d["rtt_ms"]["max"]')" True
+	assert_equal "$(jv "$output" 'type(d["seconds"]).__name__')" float
+	# Each reply: its sender, size and data (bytes past ASCII as \u00XX,
+	# one per byte: "ö" is two).
+	assert_equal "$(jv "$output" 'ascii(sorted((r["from"], r["size"], r["truncated"], r["data"]) for r in d["replies"]))')" \
+		"[('127.0.0.1:$port', 5, False, 'hello'), ('127.0.0.1:$port', 6, False, 'w\\xc3\\xb6rld')]"
+	assert_equal "$(jv "$output" 'all(r["rtt_ms"] >= 0 for r in d["replies"])')" True
+	[[ $output == *'"data":"w\u00c3\u00b6rld"'* ]]
+	# Filler replies name the datagram they answer; --hex gives hex.
+	run timeout "$T" "$SOCKCTL" udp-send --json --size 20 -c 3 -w 5 127.0.0.1 "$port"
+	assert_success
+	assert_equal "$(jv "$output" 'sorted(r["seq"] for r in d["replies"])')" "[0, 1, 2]"
+	run timeout "$T" "$SOCKCTL" udp-send --json --hex -w 5 127.0.0.1 "$port" 'de ad 00 ef'
+	assert_success
+	assert_equal "$(jv "$output" '[r["hex"] for r in d["replies"]]')" "['dead00ef']"
+	# Without -w nothing is waited for, so nothing is lost.
+	run timeout "$T" "$SOCKCTL" udp-send --json 127.0.0.1 "$port" x
+	assert_success
+	assert_equal "$(jv "$output" 'd["sent"], d["lost"], d["replies"], d["rtt_ms"]')" "(1, None, [], None)"
+}
+
+@test "--json: timeouts, unreachable ports, truncation and failed opens are in the object too" {
+	start_bg sink "$SOCKCTL" serve -u --discard 0
+	wait_ready sink || return 1
+	run --separate-stderr timeout "$T" "$SOCKCTL" udp-send --json -w 0.3 127.0.0.1 "$port" a b
+	assert_failure 1
+	local msg="timeout: no reply from 127.0.0.1:$port within 0.3 s"
+	assert_equal "$stderr" "sockctl: $msg"
+	assert_equal "$(jv "$output" 'd["status"], d["error"], d["sent"], d["lost"]')" "('timeout', '$msg', 2, 2)"
+
+	local dead
+	dead=$(udp_free_port)
+	run --separate-stderr timeout "$T" "$SOCKCTL" udp-send --json -w 5 127.0.0.1 "$dead" hello
+	assert_failure 1
+	assert_equal "$(jv "$output" 'd["status"], d["error"]')" \
+		"('unreachable', 'receive from 127.0.0.1:$dead: port unreachable (ICMP: Connection refused)')"
+
+	head -c 100 /dev/zero | tr '\0' x >"$BATS_TEST_TMPDIR/big"
+	start_bg big "$SOCKCTL" serve -u --respond "@$BATS_TEST_TMPDIR/big" 0
+	wait_ready big || return 1
+	run --separate-stderr timeout "$T" "$SOCKCTL" udp-send --json --recv-buffer 10 -w 5 127.0.0.1 "$port" x
+	assert_failure 1
+	assert_equal "$(jv "$output" 'd["status"], d["truncated"], d["received"]')" "('truncated', 1, 1)"
+	assert_equal "$(jv "$output" '[(r["size"], r["truncated"], r["received_size"], r["data"]) for r in d["replies"]]')" \
+		"[(100, True, 10, 'xxxxxxxxxx')]"
+
+	run --separate-stderr timeout "$T" "$SOCKCTL" udp-send --json -w 5 -U "$BATS_TEST_TMPDIR/nothing.sock" x
+	assert_failure 1
+	assert_equal "$(jv "$output" 'd["destination"], d["status"], d["sent"], d["replies"]')" \
+		"('$BATS_TEST_TMPDIR/nothing.sock', 'error', 0, [])"
+	[[ $(jv "$output" 'd["error"]') == *"nothing.sock: No such file or directory" ]]
+	# A usage error is only the message.
+	run --separate-stderr timeout "$T" "$SOCKCTL" udp-send --json --rate 0 127.0.0.1 "$port" x
+	assert_failure 2
+	assert_output ""
+}
+
 @test "multicast with --interface and --ttl; broadcast needs --broadcast" {
 	peer_bg mc echo --group 239.255.77.1
 	run --separate-stderr timeout "$T" "$SOCKCTL" udp-send --interface 127.0.0.1 --ttl 1 --from -w 5 --replies 1 239.255.77.1 "$port" to-group

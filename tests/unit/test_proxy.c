@@ -158,9 +158,10 @@ int main(void)
 			    "pw",
 			    "\x05\x01\x00\x01\x7f\x00\x00\x01\x00\x07"};
 	size_t e2l[] = {4, 7, 10};
+	/* The reply and the tunnel's first bytes, in one read. */
 	const char *r2[] = {"\x05\x02", "\x01\x00",
-			    "\x05\x00\x00\x01\x7f\x00\x00\x01\x12\x34"
-			    "tunnel"};
+			    ("\x05\x00\x00\x01\x7f\x00\x00\x01\x12\x34"
+			     "tunnel")};
 	size_t r2l[] = {2, 2, 16};
 	ok(scripted(&t, e2, e2l, r2, r2l, 3) == PROXY_DONE, "SOCKS5 with auth: %s", err);
 	const char *r3[] = {"\x05\x02", "\x01\x01"};

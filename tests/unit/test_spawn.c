@@ -2,6 +2,7 @@
  * environment over real TCP, exec failures, reaping and status text. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -99,6 +100,31 @@ int main(void)
 	close(sv[0]);
 	close(sv[1]);
 	ok(spawn_reap(on_reap, NULL) == 0, "failed exec already reaped");
+
+	/* Pipes of their own for stdin and stdout (a datagram's program),
+	 * the child leading its own process group. */
+	int in[2], outp[2];
+	ok(pipe2(in, O_CLOEXEC) == 0 && pipe2(outp, O_CLOEXEC) == 0, "pipes");
+	struct sock_addr from = {.len = sizeof(struct sockaddr_in)};
+	struct sockaddr_in *sin = (struct sockaddr_in *)&from.ss;
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(5353);
+	sin->sin_addr.s_addr = htonl(0x7f000002);
+	spawn_env_addrs(&env, &from, &bound, SOCK_DGRAM);
+	struct spawn_io io = {.in = in[0], .out = outp[1], .own_group = true};
+	pid = spawn_child_io(&io, NULL,
+			     "echo \"$SOCKCTL_PROTO $SOCKCTL_REMOTE_ADDR:$SOCKCTL_REMOTE_PORT\"; "
+			     "tr a-z A-Z; echo; ps -o pgid= -p $$ | tr -d ' '",
+			     &env, err, sizeof err);
+	close(in[0]);
+	close(outp[1]);
+	ok(pid > 0 && write(in[1], "datagram", 8) == 8, "program with pipes started");
+	close(in[1]);
+	read_all(outp[0], out, sizeof out);
+	snprintf(want, sizeof want, "udp 127.0.0.2:5353\nDATAGRAM\n%d\n", (int)pid);
+	ok(!strcmp(out, want), "stdin and stdout apart, its own process group: [%s]", out);
+	close(outp[0]);
+	waitpid(pid, NULL, 0);
 	close(lfd);
 	tap_done();
 }
