@@ -209,7 +209,7 @@ static bool line_drawn;
 static void clear_line(void)
 {
 	if (line_drawn)
-		fputs("\r\033[K", stderr);
+		errline("\r\033[K");
 	line_drawn = false;
 }
 
@@ -231,9 +231,9 @@ static void progress_tick(struct loop *l, void *arg)
 			clock_text(t, sizeof t, (double)(p->size - s) * secs / (double)s);
 		snprintf(eta, sizeof eta, ", ETA %s", t);
 	}
-	fprintf(stderr, "\r\033[K%s, received %s, %s/s%s", st, b, c, eta);
-	/* stderr is line-buffered and this line has no newline. */
-	fflush(stderr);
+	/* Through the same queue as the messages, so that they stay in
+	 * order with the line, and a stalled terminal stalls nothing. */
+	errline("\r\033[K%s, received %s, %s/s%s", st, b, c, eta);
 	line_drawn = true;
 	loop_timer_start(l, &p->t, 1000);
 }
@@ -280,7 +280,7 @@ void progress_stop(struct progress *p, struct loop *l)
 	sent_text(p, st, sizeof st, s, false);
 	human(b, sizeof b, (double)r);
 	human(c, sizeof c, secs > 0 ? (double)(s + r) / secs : 0.0);
-	fprintf(stderr, "\r\033[K%s, received %s in %.1f s (%s/s)\n", st, b, secs, c);
+	errline("\r\033[K%s, received %s in %.1f s (%s/s)\n", st, b, secs, c);
 }
 
 size_t crlf_expand(char *t, size_t n, bool *prev_cr)

@@ -68,10 +68,13 @@ void vmsg(const char *fmt, ...)
 __attribute__((format(printf, 3, 0))) static void vput(struct logq *q, FILE *f, const char *fmt,
 						       va_list ap)
 {
-	if (q)
+	if (q) {
 		logq_vprintf(q, fmt, ap);
-	else
+	} else {
 		vfprintf(f, fmt, ap);
+		/* A unit without a newline (a --progress line) is due now too. */
+		fflush(f);
+	}
 }
 
 void errline(const char *fmt, ...)

@@ -629,6 +629,8 @@ last_line() {
 	cmp "$d/blob" "$d/got"
 	# The -v line clears the live line first instead of being glued to it.
 	grep -q $'\r\e\\[Ksockctl: sent '$((mib * 1024 * 1024))' bytes, received 0 bytes in ' "$d/srv.out"
+	# The summary stays on its own line; serve's -v totals follow it.
 	run last_line "$d/srv.out"
-	assert_output --regexp $'^sent '"$mib"$'\\.0 MiB, received 0 B in [0-9.]+ s \\([0-9.]+ [KM]?i?B/s\\)\r$'
+	assert_line --index 0 --regexp $'^sent '"$mib"$'\\.0 MiB, received 0 B in [0-9.]+ s \\([0-9.]+ [KM]?i?B/s\\)\r$'
+	assert_line --index 1 --regexp $'^sockctl: served 1 connections, refused 0; received 0 bytes, sent '$((mib * 1024 * 1024))$' bytes\r$'
 }
