@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -517,6 +518,13 @@ int endpoint_operands(int nargs, char **args, int flags, int socktype, const cha
 		return usage_error("%s", err), -1;
 	if ((flags & ENDPOINT_EXACT) && nargs > used)
 		return usage_error("unexpected argument '%s'", args[used]), -1;
+	/* -4 with an IPv6 address (or -6 with IPv4) can only fail later, with
+	 * a resolver message that does not say why. */
+	struct in6_addr a6;
+	if (*host && g_opts.family == AF_INET && ipv6_literal(*host, strlen(*host)))
+		return usage_error("-4 and the IPv6 address '%s' exclude each other", *host), -1;
+	if (*host && g_opts.family == AF_INET6 && inet_pton(AF_INET, *host, &a6) == 1)
+		return usage_error("-6 and the IPv4 address '%s' exclude each other", *host), -1;
 	if (socktype &&
 	    !sock_parse_port(*port, socktype, flags & ENDPOINT_LISTEN, &num, err, sizeof err))
 		return usage_error("%s", err), -1;
