@@ -485,7 +485,7 @@ int cmd_resolve(int argc, char **argv)
 					goto out;
 				}
 			}
-			/* fall through */
+			FALLTHROUGH;
 		case OPT_HOSTNAME:
 		case OPT_FQDN:
 			it[nit++] = (struct item){.kind = IT_SPEC,
