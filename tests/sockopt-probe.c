@@ -22,7 +22,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "sock.h"
+#include "net/sock.h"
 
 static int get(int fd, int level, int name)
 {

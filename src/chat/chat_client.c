@@ -18,12 +18,12 @@
 
 #include <editline/readline.h>
 
-#include "chat.h"
-#include "chat_proto.h"
-#include "cmd.h"
-#include "connector.h"
-#include "loop.h"
-#include "sock.h"
+#include "chat/chat.h"
+#include "chat/chat_proto.h"
+#include "tool/cmd.h"
+#include "net/connector.h"
+#include "core/loop.h"
+#include "net/sock.h"
 
 #define CONNECT_TIMEOUT_MS 10000
 #define LINGER_MS	   10000 /* after our last line: wait this long for the server */

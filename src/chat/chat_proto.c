@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "chat_proto.h"
+#include "chat/chat_proto.h"
 
 enum chat_frame chat_frame_next(struct chat_framer *f, const char *data, size_t len, size_t max,
 				const char **line, size_t *linelen, size_t *used)

@@ -23,11 +23,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "chat.h"
-#include "chat_proto.h"
-#include "cmd.h"
-#include "loop.h"
-#include "sock.h"
+#include "chat/chat.h"
+#include "chat/chat_proto.h"
+#include "tool/cmd.h"
+#include "core/loop.h"
+#include "net/sock.h"
 
 #define SERVER_NAME	"@server"
 #define JOIN_GRACE_MS	500  /* time a new client has to send /nick and /join quietly */

@@ -14,8 +14,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "logq.h"
-#include "loop.h"
+#include "core/logq.h"
+#include "core/loop.h"
 
 #define BUF_MIN	  4096
 #define BUF_KEEP  (64 * 1024) /* a drained buffer bigger than this is freed */

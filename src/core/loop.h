@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mux.h"
+#include "core/mux.h"
 
 struct loop;
 typedef void (*loop_io_cb)(struct loop *l, int fd, int mask, void *arg);

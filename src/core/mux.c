@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mux.h"
+#include "core/mux.h"
 
 struct slot {
 	int mask;

@@ -7,7 +7,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "mux.h"
+#include "core/mux.h"
 
 struct ep {
 	int fd;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/select.h>
 
-#include "mux.h"
+#include "core/mux.h"
 
 struct sel {
 	fd_set rd, wr;

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hexpayload.h"
-#include "text_escape.h"
+#include "udp/hexpayload.h"
+#include "core/text_escape.h"
 
 /* The escape whose backslash is at in[*i]: its byte value, with *i moved
  * to the escape's last byte; or -1 with a message in err. */

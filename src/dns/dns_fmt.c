@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns_fmt.h"
+#include "dns/dns_fmt.h"
 
 void sb_init(struct sbuf *b)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dns_msg.h"
+#include "dns/dns_msg.h"
 
 static uint16_t get16(const uint8_t *p)
 {

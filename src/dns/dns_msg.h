@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dns_fmt.h"
+#include "dns/dns_fmt.h"
 
 /* Longest name in presentation format: 255 wire bytes, each up to 4. */
 #define DNS_PRES_MAX 1024

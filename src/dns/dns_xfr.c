@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dns_xfr.h"
+#include "dns/dns_xfr.h"
 
 static enum dns_xfr_ret fail(struct dns_xfr *x, enum dns_xfr_fail why, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dns_msg.h"
+#include "dns/dns_msg.h"
 
 enum dns_xfr_ret {
 	DNS_XFR_MORE, /* every byte taken; more are needed */

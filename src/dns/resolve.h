@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "dns_fmt.h"
+#include "dns/dns_fmt.h"
 
 /* Exit statuses, one per outcome. */
 enum {

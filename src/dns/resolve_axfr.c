@@ -9,10 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "connector.h"
-#include "dns_xfr.h"
-#include "loop.h"
-#include "resolve_axfr.h"
+#include "net/connector.h"
+#include "dns/dns_xfr.h"
+#include "core/loop.h"
+#include "dns/resolve_axfr.h"
 
 struct raxfr {
 	struct loop *l;

@@ -10,8 +10,8 @@
 
 #include <stdint.h>
 
-#include "dns_msg.h"
-#include "resolve_dns.h"
+#include "dns/dns_msg.h"
+#include "dns/resolve_dns.h"
 
 struct loop;
 

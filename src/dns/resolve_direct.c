@@ -4,10 +4,10 @@
 
 #include <stdio.h>
 
-#include "dns_msg.h"
-#include "resolve.h"
-#include "resolve_axfr.h"
-#include "resolve_dns.h"
+#include "dns/dns_msg.h"
+#include "dns/resolve.h"
+#include "dns/resolve_axfr.h"
+#include "dns/resolve_dns.h"
 
 static int rcode_status(int rcode)
 {

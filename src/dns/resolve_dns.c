@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "loop.h"
-#include "resolve_dns.h"
-#include "sock.h"
+#include "core/loop.h"
+#include "dns/resolve_dns.h"
+#include "net/sock.h"
 
 /* A TCP socket's incoming stream as our socket functions pass it to
  * c-ares: message by message, holding back the first bytes of each (its

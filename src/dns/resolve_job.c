@@ -2,8 +2,8 @@
  * engines that fill jobs (system resolver, direct DNS). */
 #include "config.h"
 
-#include "dns_msg.h"
-#include "resolve.h"
+#include "dns/dns_msg.h"
+#include "dns/resolve.h"
 
 const char *res_status_name(int status)
 {

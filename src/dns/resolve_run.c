@@ -8,12 +8,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd.h"
-#include "dns_msg.h"
-#include "loop.h"
-#include "resolve.h"
-#include "resolve_axfr.h"
-#include "resolve_dns.h"
+#include "tool/cmd.h"
+#include "dns/dns_msg.h"
+#include "core/loop.h"
+#include "dns/resolve.h"
+#include "dns/resolve_axfr.h"
+#include "dns/resolve_dns.h"
 
 struct run {
 	struct resolve_ctx x;

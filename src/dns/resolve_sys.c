@@ -12,8 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cmd.h"
-#include "resolve.h"
+#include "tool/cmd.h"
+#include "dns/resolve.h"
 
 /* getaddrinfo's errors as outcomes. It cannot tell SERVFAIL, REFUSED and
  * a timeout apart (all EAI_AGAIN): that is what --server is for. */

@@ -19,10 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cmd.h"
-#include "http_escape.h"
-#include "http_serve.h"
-#include "sock.h"
+#include "tool/cmd.h"
+#include "http/http_escape.h"
+#include "http/http_serve.h"
+#include "net/sock.h"
 
 static void set_mask(struct conn *c, int mask)
 {

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http_escape.h"
+#include "http/http_escape.h"
 
 /* Writes the escape of byte c to e (at most 8 bytes); returns its length. */
 typedef size_t (*escape_fn)(unsigned char c, char *e);

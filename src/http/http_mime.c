@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http_mime.h"
+#include "http/http_mime.h"
 
 #define MIME_FILE_MAX (4 << 20)
 

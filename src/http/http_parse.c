@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "http_parse.h"
+#include "http/http_parse.h"
 
 bool http_mem_ieq(const char *a, const char *b, size_t n)
 {

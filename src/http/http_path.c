@@ -11,8 +11,8 @@
 #include <linux/openat2.h>
 #endif
 
-#include "http_parse.h"
-#include "http_path.h"
+#include "http/http_parse.h"
+#include "http/http_path.h"
 
 static int hexval(int c)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_range.h"
+#include "http/http_range.h"
 
 static bool num(const char **p, const char *end, uint64_t *out)
 {

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "compat.h"
-#include "http_resp.h"
+#include "core/compat.h"
+#include "http/http_resp.h"
 
 static ssize_t fail(struct http_resp *r, const char *why)
 {

@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http_date.h"
-#include "http_escape.h"
-#include "http_mime.h"
-#include "http_serve.h"
+#include "http/http_date.h"
+#include "http/http_escape.h"
+#include "http/http_mime.h"
+#include "http/http_serve.h"
 
 #define OBUF_MAX    (16u << 20) /* a listing bigger than this is refused */
 #define LISTING_MAX 20000	/* entries */

@@ -9,10 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http_parse.h"
-#include "http_path.h"
-#include "http_range.h"
-#include "loop.h"
+#include "http/http_parse.h"
+#include "http/http_path.h"
+#include "http/http_range.h"
+#include "core/loop.h"
 
 struct http_mime;
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http_url.h"
+#include "http/http_url.h"
 
 static int fail(char *err, size_t errlen, int code, const char *msg)
 {

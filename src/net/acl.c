@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acl.h"
+#include "net/acl.h"
 
 void acl_init(struct acl *a)
 {

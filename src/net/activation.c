@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "activation.h"
+#include "net/activation.h"
 
 static bool parse_uint(const char *s, long max, long *out)
 {

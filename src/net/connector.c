@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "connector.h"
+#include "net/connector.h"
 
 struct connector {
 	struct loop *loop;

@@ -3,8 +3,8 @@
 #ifndef SOCKCTL_CONNECTOR_H
 #define SOCKCTL_CONNECTOR_H
 
-#include "loop.h"
-#include "sock.h"
+#include "core/loop.h"
+#include "net/sock.h"
 
 struct connect_opts {
 	int timeout_ms;	      /* per address; 0 = none */

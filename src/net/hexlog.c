@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hexlog.h"
+#include "net/hexlog.h"
 
 size_t hexlog_format(char *out, int dir, uint64_t offset, const uint8_t *p, size_t n)
 {

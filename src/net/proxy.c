@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "proxy.h"
+#include "net/proxy.h"
 
 bool proxy_type_parse(const char *s, enum proxy_type *out)
 {

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "loop.h"
+#include "core/loop.h"
 
 enum proxy_type { PROXY_HTTP, PROXY_SOCKS4, PROXY_SOCKS5 };
 

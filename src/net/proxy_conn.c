@@ -9,8 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "compat.h"
-#include "proxy.h"
+#include "core/compat.h"
+#include "net/proxy.h"
 
 enum {
 	ST_HTTP_HEAD = 1, /* reading the response head */

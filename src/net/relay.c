@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "hexlog.h"
-#include "netopts.h"
-#include "relay.h"
+#include "core/buf.h"
+#include "net/hexlog.h"
+#include "tool/netopts.h"
+#include "net/relay.h"
 
 #define COPY_BUF  (256 * 1024)
 #define PIPE_SIZE (1024 * 1024)

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "loop.h"
+#include "core/loop.h"
 
 struct relay_opts {
 	bool dgram;	       /* datagram socket: one read = one datagram */

@@ -10,7 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "sock.h"
+#include "net/sock.h"
 
 bool sock_parse_port(const char *s, int socktype, bool allow_zero, uint16_t *out, char *err,
 		     size_t errlen)

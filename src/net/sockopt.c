@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "sockopt.h"
+#include "net/sockopt.h"
 
 static bool parse_int(const char *s, size_t n, long min, long max, long *out)
 {

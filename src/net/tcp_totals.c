@@ -9,7 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-#include "tcp_totals.h"
+#include "net/tcp_totals.h"
 
 /* The kernel's TCP states (tcpi_state), a stable ABI that the uapi
  * headers do not name. */

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "model.h"
+#include "proc/model.h"
 
 bool model_parse(const char *s, enum model *out)
 {

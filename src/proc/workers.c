@@ -13,8 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "loop.h"
-#include "workers.h"
+#include "core/loop.h"
+#include "proc/workers.h"
 
 /* The signal handler needs the pids: one worker set per process. */
 static struct workers *g_workers;

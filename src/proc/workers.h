@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "sock.h"
+#include "net/sock.h"
 
 struct workers {
 	int n;

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
-#include "portspec.h"
+#include "scan/portspec.h"
 
 /* Longest item worth looking at: service names are short. */
 #define ITEM_MAX 64

@@ -8,10 +8,10 @@
 #include <unistd.h>
 #include <netinet/in.h>
 
-#include "portspec.h"
-#include "scan.h"
-#include "sock.h"
-#include "synscan.h"
+#include "scan/portspec.h"
+#include "scan/scan.h"
+#include "net/sock.h"
+#include "scan/synscan.h"
 
 struct scan;
 struct slot {

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "loop.h"
+#include "core/loop.h"
 
 struct scan_opts {
 	int parallel;	/* connects in flight at once; 0 = 256 (capped to the fd limits) */

@@ -10,9 +10,9 @@
 #include <linux/filter.h>
 #include <netinet/in.h>
 
-#include "scan.h"
-#include "synscan.h"
-#include "tcp_pkt.h"
+#include "scan/scan.h"
+#include "scan/synscan.h"
+#include "scan/tcp_pkt.h"
 
 enum { BATCH = 64, PKTMAX = 128, TRIES = 3, NO_INDEX = UINT32_MAX };
 

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "loop.h"
-#include "sock.h"
+#include "core/loop.h"
+#include "net/sock.h"
 
 struct synscan_opts {
 	int window;	/* ports unanswered at once */

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <netinet/in.h>
 
-#include "tcp_pkt.h"
+#include "scan/tcp_pkt.h"
 
 enum { TH_FIN = 0x01, TH_SYN = 0x02, TH_RST = 0x04, TH_ACK = 0x10 };
 

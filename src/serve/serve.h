@@ -9,12 +9,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "acl.h"
-#include "loop.h"
-#include "model.h"
-#include "netopts.h"
-#include "relay.h"
-#include "sock.h"
+#include "net/acl.h"
+#include "core/loop.h"
+#include "proc/model.h"
+#include "tool/netopts.h"
+#include "net/relay.h"
+#include "net/sock.h"
 
 /* H_BROKER: every client's bytes go to every other client, and stdin to
  * all of them (ncat --broker). */

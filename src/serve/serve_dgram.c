@@ -12,9 +12,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cmd.h"
-#include "serve.h"
-#include "spawn.h"
+#include "tool/cmd.h"
+#include "serve/serve.h"
+#include "proc/spawn.h"
 
 #define DGRAM_MAX 65536
 #define MAX_PEERS 256

@@ -12,10 +12,10 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "cmd.h"
-#include "serve.h"
-#include "spawn.h"
-#include "tcp_totals.h"
+#include "tool/cmd.h"
+#include "serve/serve.h"
+#include "proc/spawn.h"
+#include "net/tcp_totals.h"
 
 #define PEND_MAX	  (256 * 1024) /* per-connection output queue */
 #define READ_CHUNK	  (64 * 1024)

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "argparse.h"
+#include "tool/argparse.h"
 
 /* Optimal string alignment distance (Levenshtein plus swapping two
  * neighbours, the commonest typo); words here are short. */

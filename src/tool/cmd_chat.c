@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "chat.h"
-#include "cmd.h"
+#include "chat/chat.h"
+#include "tool/cmd.h"
 
 static const char chat_help[] =
     "usage: sockctl chat [global options] serve [options] [ADDRESS] PORT\n"

@@ -10,15 +10,15 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "cmd.h"
-#include "connector.h"
-#include "netopts.h"
-#include "proxy.h"
-#include "relay.h"
-#include "scan.h"
-#include "sock.h"
-#include "spawn.h"
-#include "tcp_totals.h"
+#include "tool/cmd.h"
+#include "net/connector.h"
+#include "tool/netopts.h"
+#include "net/proxy.h"
+#include "net/relay.h"
+#include "scan/scan.h"
+#include "net/sock.h"
+#include "proc/spawn.h"
+#include "net/tcp_totals.h"
 
 static const char help[] =
     "usage: sockctl connect [options] HOST PORT   (or HOST:PORT, [IPV6]:PORT)\n"

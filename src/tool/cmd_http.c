@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd.h"
+#include "tool/cmd.h"
 
 static const char help[] = "usage: sockctl http [global options] serve [options] [[ADDRESS] PORT]\n"
 			   "       sockctl http [global options] get [options] URL...\n"

@@ -16,12 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "cmd.h"
-#include "connector.h"
-#include "http_resp.h"
-#include "http_url.h"
-#include "loop.h"
+#include "core/buf.h"
+#include "tool/cmd.h"
+#include "net/connector.h"
+#include "http/http_resp.h"
+#include "http/http_url.h"
+#include "core/loop.h"
 
 /* Exit codes shared with curl. */
 enum {

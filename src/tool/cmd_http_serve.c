@@ -14,12 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cmd.h"
-#include "http_mime.h"
-#include "http_serve.h"
-#include "sock.h"
-#include "text_escape.h"
-#include "workers.h"
+#include "tool/cmd.h"
+#include "http/http_mime.h"
+#include "http/http_serve.h"
+#include "net/sock.h"
+#include "core/text_escape.h"
+#include "proc/workers.h"
 
 static const char help[] =
     "usage: sockctl http serve [options] [[ADDRESS] PORT]\n"

@@ -12,10 +12,10 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "cmd.h"
-#include "dns_msg.h"
-#include "resolve.h"
-#include "resolve_dns.h"
+#include "tool/cmd.h"
+#include "dns/dns_msg.h"
+#include "dns/resolve.h"
+#include "dns/resolve_dns.h"
 
 static const char help[] =
     "usage: sockctl resolve [options] NAME|ADDRESS...\n"

@@ -12,12 +12,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "activation.h"
-#include "cmd.h"
-#include "serve.h"
-#include "spawn.h"
-#include "text_escape.h"
-#include "workers.h"
+#include "net/activation.h"
+#include "tool/cmd.h"
+#include "serve/serve.h"
+#include "proc/spawn.h"
+#include "core/text_escape.h"
+#include "proc/workers.h"
 
 static const char help[] =
     "usage: sockctl serve [options] [ADDRESS] PORT   (or ADDRESS:PORT, [IPV6]:PORT)\n"

@@ -20,14 +20,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cmd.h"
-#include "dns_fmt.h"
-#include "hexpayload.h"
-#include "loop.h"
-#include "sock.h"
-#include "sockopt.h"
-#include "udp_dest.h"
-#include "udp_probe.h"
+#include "tool/cmd.h"
+#include "dns/dns_fmt.h"
+#include "udp/hexpayload.h"
+#include "core/loop.h"
+#include "net/sock.h"
+#include "net/sockopt.h"
+#include "udp/udp_dest.h"
+#include "udp/udp_probe.h"
 
 /* The largest payloads: IPv4 65535 - 20 - 8, IPv6 65535 - 8 (no
  * jumbograms); Unix datagrams are capped here at 64 KiB. */

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd.h"
-#include "mux.h"
+#include "tool/cmd.h"
+#include "core/mux.h"
 
 const struct cmd_entry cmd_table[] = {
     {"serve", cmd_serve, "listen; relay stdin/stdout or run a handler per connection"},

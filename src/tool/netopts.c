@@ -5,10 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cmd.h"
-#include "dns_fmt.h"
-#include "netopts.h"
-#include "spawn.h"
+#include "tool/cmd.h"
+#include "dns/dns_fmt.h"
+#include "tool/netopts.h"
+#include "proc/spawn.h"
 
 static const char *const so_names[] = {"nodelay", "sndbuf", "rcvbuf", "keepalive", "reuseport",
 				       "tos",	  "ttl",    "linger", "bind-dev"};

@@ -8,10 +8,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hexlog.h"
-#include "loop.h"
-#include "relay.h"
-#include "sockopt.h"
+#include "net/hexlog.h"
+#include "core/loop.h"
+#include "net/relay.h"
+#include "net/sockopt.h"
 
 enum {
 	NOPT_NODELAY = 0x1200,

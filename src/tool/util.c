@@ -13,10 +13,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "cmd.h"
-#include "logq.h"
-#include "loop.h"
-#include "sock.h"
+#include "tool/cmd.h"
+#include "core/logq.h"
+#include "core/loop.h"
+#include "net/sock.h"
 
 struct common_opts g_opts = {.family = AF_UNSPEC};
 const char *g_cmdname;

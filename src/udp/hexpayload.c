@@ -2,7 +2,7 @@
 
 #include <stdio.h>
 
-#include "hexpayload.h"
+#include "udp/hexpayload.h"
 
 int hex_nibble(unsigned char c)
 {

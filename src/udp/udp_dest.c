@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "udp_dest.h"
+#include "udp/udp_dest.h"
 
 bool udp_is_multicast(const struct sockaddr *sa)
 {

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <sys/un.h>
 
-#include "sock.h"
+#include "net/sock.h"
 
 struct udp_dest_opts {
 	const char *src_host; /* -s: local address, or with -U the socket path */

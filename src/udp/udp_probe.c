@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "udp_probe.h"
+#include "udp/udp_probe.h"
 
 static const char hexdig[] = "0123456789abcdef";
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "argparse.h"
+#include "tool/argparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

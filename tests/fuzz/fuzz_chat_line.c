@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chat_proto.h"
+#include "chat/chat_proto.h"
 
 static void check_clean(const unsigned char *s, size_t n)
 {

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns_fmt.h"
-#include "dns_msg.h"
+#include "dns/dns_fmt.h"
+#include "dns/dns_msg.h"
 
 static void check_printable(const char *s)
 {

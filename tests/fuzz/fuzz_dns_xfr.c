@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns_fmt.h"
-#include "dns_msg.h"
-#include "dns_xfr.h"
+#include "dns/dns_fmt.h"
+#include "dns/dns_msg.h"
+#include "dns/dns_xfr.h"
 
 static void check_printable(const char *s)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_parse.h"
+#include "http/http_parse.h"
 
 /* The reference: after any empty lines, the head ends just after the
  * first LF that ends an empty line (optionally CR LF). 0 if there is no

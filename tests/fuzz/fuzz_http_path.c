@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_path.h"
+#include "http/http_path.h"
 
 static struct http_path p;
 static char url[HTTP_PATH_MAX * 3 + 8];

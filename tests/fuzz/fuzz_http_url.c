@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_url.h"
+#include "http/http_url.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "text_escape.h"
+#include "core/text_escape.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "acl.h"
+#include "net/acl.h"
 #include "tap.h"
 
 static struct sockaddr_storage ss;

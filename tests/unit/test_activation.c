@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "activation.h"
-#include "sock.h"
+#include "net/activation.h"
+#include "net/sock.h"
 #include "tap.h"
 
 int main(void)

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "chat_proto.h"
+#include "chat/chat_proto.h"
 #include "tap.h"
 
 static size_t frame_all(const char *data, size_t len, size_t max, char out[][64], int *kinds,

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns_fmt.h"
-#include "dns_msg.h"
-#include "dns_xfr.h"
+#include "dns/dns_fmt.h"
+#include "dns/dns_msg.h"
+#include "dns/dns_xfr.h"
 #include "tap.h"
 
 static const char *esc_label(const char *s, size_t n)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hexlog.h"
+#include "net/hexlog.h"
 #include "tap.h"
 
 static char *slurp(const char *path)

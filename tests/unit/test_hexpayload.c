@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "hexpayload.h"
+#include "udp/hexpayload.h"
 #include "tap.h"
 
 static long dec(const char *s, unsigned char *out, size_t cap, char *err)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_parse.h"
+#include "http/http_parse.h"
 #include "tap.h"
 
 static int parse(const char *s, struct http_req *r)

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "http_path.h"
+#include "http/http_path.h"
 #include "tap.h"
 
 static struct http_path p;

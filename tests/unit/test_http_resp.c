@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_resp.h"
+#include "http/http_resp.h"
 #include "tap.h"
 
 static struct http_resp r;

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "http_url.h"
+#include "http/http_url.h"
 #include "tap.h"
 
 static struct http_url u, v;

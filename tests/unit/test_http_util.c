@@ -3,10 +3,10 @@
 
 #include <string.h>
 
-#include "http_date.h"
-#include "http_escape.h"
-#include "http_mime.h"
-#include "http_range.h"
+#include "http/http_date.h"
+#include "http/http_escape.h"
+#include "http/http_mime.h"
+#include "http/http_range.h"
 #include "tap.h"
 
 static struct http_range r[HTTP_RANGES_MAX];

@@ -13,9 +13,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "logq.h"
-#include "loop.h"
-#include "mux.h"
+#include "core/logq.h"
+#include "core/loop.h"
+#include "core/mux.h"
 #include "tap.h"
 
 static int drops_seen;

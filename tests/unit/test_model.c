@@ -10,9 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "model.h"
+#include "proc/model.h"
 #include "tap.h"
-#include "workers.h"
+#include "proc/workers.h"
 
 /* Sends text, half-closes, returns everything the handler sent back. */
 static char *exchange(int fd, const char *text)

@@ -10,8 +10,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "loop.h"
-#include "mux.h"
+#include "core/loop.h"
+#include "core/mux.h"
 #include "tap.h"
 
 static int find(struct mux_event *ev, int n, int fd)

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "portspec.h"
+#include "scan/portspec.h"
 #include "tap.h"
 
 static int parses(const char *s, struct portspec *ps)

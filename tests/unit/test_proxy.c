@@ -6,8 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "proxy.h"
-#include "sock.h"
+#include "net/proxy.h"
+#include "net/sock.h"
 #include "tap.h"
 
 static char err[256];

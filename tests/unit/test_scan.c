@@ -9,9 +9,9 @@
 #include <unistd.h>
 #include <netinet/in.h>
 
-#include "loop.h"
-#include "scan.h"
-#include "sock.h"
+#include "core/loop.h"
+#include "scan/scan.h"
+#include "net/sock.h"
 #include "tap.h"
 
 static int listener(int backlog, uint16_t *port)

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "sockopt.h"
+#include "net/sockopt.h"
 #include "tap.h"
 
 static char err[256];

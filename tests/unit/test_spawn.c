@@ -11,8 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sock.h"
-#include "spawn.h"
+#include "net/sock.h"
+#include "proc/spawn.h"
 #include "tap.h"
 
 static int reaped;

@@ -8,7 +8,7 @@
 #include <netinet/in.h>
 
 #include "tap.h"
-#include "tcp_pkt.h"
+#include "scan/tcp_pkt.h"
 
 static uint32_t sum_bytes(uint32_t s, const uint8_t *p, size_t n)
 {

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "tcp_totals.h"
+#include "net/tcp_totals.h"
 
 static void adj(int state, uint64_t acked, uint64_t outq, uint64_t rcvd, uint64_t ws, uint64_t wr,
 		const char *what)

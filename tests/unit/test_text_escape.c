@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "text_escape.h"
+#include "core/text_escape.h"
 
 static char out[256], err[128];
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "udp_probe.h"
+#include "udp/udp_probe.h"
 
 int main(void)
 {

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "cmd.h"
-#include "sock.h"
+#include "tool/cmd.h"
+#include "net/sock.h"
 #include "tap.h"
 
 int main(void)
