@@ -152,3 +152,21 @@ time.sleep(60)'
 	assert_failure 1
 	[[ $stderr == *"connect 127.0.0.1:$port: Connection timed out"* ]]
 }
+
+@test "a forwarder made of serve --sh-exec and connect answers curl, which does not half-close" {
+	# The inner connect's stdin and stdout are the accepted socket, blocking
+	# as the program inherits it: it must never splice from it (that waits
+	# inside the kernel, and curl keeps its side open for the answer).
+	mkdir site
+	printf 'hello through the forwarder\n' >site/a.txt
+	start_bg web "$SOCKCTL" http serve -d site 127.0.0.1 0
+	wait_ready web
+	local web_port=$port
+	serve_bg fwd -k --sh-exec "exec '$SOCKCTL' connect 127.0.0.1 $web_port" 127.0.0.1 0
+	local i
+	for i in 1 2 3; do
+		run timeout 5 curl -sS "http://127.0.0.1:$port/a.txt"
+		assert_success
+		assert_output "hello through the forwarder"
+	done
+}

@@ -15,8 +15,10 @@ struct handler {
 	loop_io_cb cb;
 	void *arg;
 	int mask;
-	bool always; /* cannot be polled: reported ready every iteration */
-	bool weak;   /* does not keep loop_run going (loop_io_weak) */
+	bool unpollable; /* the backend refused it (EPERM): ready every iteration */
+	bool ready;	 /* loop_io_ready(): dispatched every iteration */
+	bool weak;	 /* does not keep loop_run going (loop_io_weak) */
+	int always_at;	 /* position in the always list + 1; 0 = not in it */
 };
 
 struct sig {
@@ -29,8 +31,10 @@ struct loop {
 	struct mux *mux;   /* owned */
 	struct handler *h; /* owned; indexed by fd */
 	int nh;
-	int nwatched; /* fds with a non-zero mask */
-	int nalways;
+	int nwatched; /* fds with a non-zero mask, not weak */
+	int *always;  /* owned: fds dispatched every iteration (unpollable or ready) */
+	int nalways, capalways;
+	int holds;	     /* loop_hold() minus loop_release() */
 	struct timer **heap; /* owned array; timers owned by callers */
 	size_t nheap, capheap;
 	struct mux_event *ev; /* owned */
@@ -100,6 +104,7 @@ void loop_free(struct loop *l)
 		sigpipe_fd[0] = sigpipe_fd[1] = -1;
 	}
 	mux_free(l->mux);
+	free(l->always);
 	free(l->h);
 	free(l->heap);
 	free(l->ev);
@@ -142,19 +147,56 @@ static int grow_handlers(struct loop *l, int fd)
 	return 0;
 }
 
+/* The always list: a dense array, so an iteration visits only the fds in
+ * it, not every fd the loop has seen. */
+static int always_add(struct loop *l, int fd)
+{
+	struct handler *h = &l->h[fd];
+	if (h->always_at)
+		return 0;
+	if (l->nalways == l->capalways) {
+		int cap = l->capalways ? l->capalways * 2 : 16;
+		int *a = realloc(l->always, (size_t)cap * sizeof *a);
+		if (!a)
+			return -1;
+		l->always = a;
+		l->capalways = cap;
+	}
+	l->always[l->nalways++] = fd;
+	h->always_at = l->nalways;
+	return 0;
+}
+
+/* Off the list, unless another reason keeps it there. */
+static void always_del(struct loop *l, int fd)
+{
+	struct handler *h = &l->h[fd];
+	if (!h->always_at || h->unpollable || h->ready)
+		return;
+	int i = h->always_at - 1, last = l->always[--l->nalways];
+	l->always[i] = last;
+	l->h[last].always_at = i + 1;
+	h->always_at = 0;
+}
+
 static int set_mask(struct loop *l, int fd, int mask)
 {
 	struct handler *h = &l->h[fd];
-	if (h->always) {
+	if (h->unpollable) {
 		if (!mask) {
-			h->always = false;
-			l->nalways--;
+			h->unpollable = false;
+			always_del(l, fd);
 		}
 	} else if (mux_set(l->mux, fd, mask, NULL) < 0) {
 		if (errno != EPERM || !mask)
 			return -1;
-		h->always = true;
-		l->nalways++;
+		if (always_add(l, fd) < 0)
+			return -1;
+		h->unpollable = true;
+	}
+	if (!mask && h->ready) {
+		h->ready = false;
+		always_del(l, fd);
 	}
 	h->mask = mask;
 	return 0;
@@ -199,6 +241,37 @@ int loop_io_mask(struct loop *l, int fd, int mask)
 		return 0;
 	struct handler *h = &l->h[fd];
 	return watch(l, fd, mask, h->cb, h->arg, h->weak);
+}
+
+int loop_io_ready(struct loop *l, int fd, bool on)
+{
+	if (fd < 0 || fd >= l->nh || !l->h[fd].mask) {
+		errno = EBADF;
+		return -1;
+	}
+	struct handler *h = &l->h[fd];
+	if (on == h->ready)
+		return 0;
+	if (on) {
+		if (always_add(l, fd) < 0)
+			return -1;
+		h->ready = true;
+	} else {
+		h->ready = false;
+		always_del(l, fd);
+	}
+	return 0;
+}
+
+void loop_hold(struct loop *l)
+{
+	l->holds++;
+}
+
+void loop_release(struct loop *l)
+{
+	if (l->holds > 0)
+		l->holds--;
 }
 
 /* ---- timers: a binary min-heap of pointers, each knowing its slot ---- */
@@ -345,7 +418,7 @@ static void dispatch(struct loop *l, int fd, int mask)
 int loop_run(struct loop *l)
 {
 	l->stop = false;
-	while (!l->stop && (l->nwatched > 0 || l->nheap > 0)) {
+	while (!l->stop && (l->nwatched > 0 || l->nheap > 0 || l->holds > 0)) {
 		l->now = clock_ms();
 		int timeout = -1;
 		if (l->nalways)
@@ -358,12 +431,21 @@ int loop_run(struct loop *l)
 		if (n < 0)
 			return -1;
 		l->now = clock_ms();
-		for (int i = 0; i < n && !l->stop; i++)
-			dispatch(l, l->ev[i].fd, l->ev[i].mask);
-		if (l->nalways) {
-			for (int fd = 0; fd < l->nh && !l->stop; fd++)
-				if (l->h[fd].always)
-					dispatch(l, fd, l->h[fd].mask);
+		for (int i = 0; i < n && !l->stop; i++) {
+			int fd = l->ev[i].fd;
+			/* A ready fd is dispatched below, with its whole mask. */
+			if (fd < l->nh && l->h[fd].ready)
+				continue;
+			dispatch(l, fd, l->ev[i].mask);
+		}
+		/* By index, from the end: a callback may take its fd (or
+		 * another) off the list, which moves the last entry into the
+		 * freed slot; fds added meanwhile wait for the next pass. */
+		for (int i = l->nalways; i-- > 0 && !l->stop;) {
+			if (i >= l->nalways)
+				continue;
+			int fd = l->always[i];
+			dispatch(l, fd, l->h[fd].mask);
 		}
 		run_timers(l);
 	}

@@ -45,6 +45,12 @@ int loop_io(struct loop *l, int fd, int mask, loop_io_cb cb, void *arg);
 int loop_io_weak(struct loop *l, int fd, int mask, loop_io_cb cb, void *arg);
 /* Changes the mask only, keeping the callback (and weakness). */
 int loop_io_mask(struct loop *l, int fd, int mask);
+/* on: the watched fd's callback runs every iteration with its whole mask,
+ * whatever the backend reports (a stream holding bytes it has already
+ * read, such as decrypted TLS records, must be read again without the
+ * fd becoming readable). Cleared by loop_io_ready(l, fd, false) or when
+ * the fd is forgotten. Returns 0, or -1 (EBADF: fd not watched). */
+int loop_io_ready(struct loop *l, int fd, bool on);
 
 void timer_init(struct timer *t, loop_timer_cb cb, void *arg);
 /* Arms (or re-arms) t to fire once, ms from now. */
@@ -63,8 +69,15 @@ int64_t loop_now(struct loop *l);
 /* Monotonic milliseconds, read now. */
 int64_t clock_ms(void);
 
-/* Runs until loop_stop(), or until nothing is watched and no timer is
- * armed. Returns 0, or -1 if the backend failed (errno set). */
+/* Keeps loop_run() going while nothing else would, for work the loop
+ * learns of by a signal (child processes: SIGCHLD). Each hold is ended by
+ * one release. */
+void loop_hold(struct loop *l);
+void loop_release(struct loop *l);
+
+/* Runs until loop_stop(), or until nothing (but weak watches) is watched,
+ * no timer is armed and nothing holds it. Returns 0, or -1 if the backend
+ * failed (errno set). */
 int loop_run(struct loop *l);
 void loop_stop(struct loop *l);
 

@@ -14,6 +14,7 @@
 #include "net/hexlog.h"
 #include "tool/netopts.h"
 #include "net/relay.h"
+#include "net/stream.h"
 
 #define COPY_BUF  (256 * 1024)
 #define PIPE_SIZE (1024 * 1024)
@@ -30,9 +31,8 @@
 enum pump_mode { PM_COPY, PM_SPLICE, PM_SENDFILE };
 
 struct pump {
-	int in, out;
+	struct stream *in, *out; /* not owned */
 	bool in_sock, out_sock;
-	bool in_nonblock; /* else: one read per readiness event */
 	bool dgram;
 	enum pump_mode mode;
 	struct buf buf; /* PM_COPY; allocated on first use */
@@ -51,7 +51,7 @@ struct pump {
 struct relay {
 	struct loop *loop;
 	struct pump up, down; /* local -> socket, socket -> local */
-	int sock;
+	struct stream *sock;
 	char peer[160];
 	struct relay_opts o;
 	relay_done_cb cb;
@@ -64,45 +64,33 @@ struct relay {
 	bool fin_held, fin_sent, replied;
 	uint64_t received_at_eof;
 	int64_t last_received, fin_ms;
-	int fds[3]; /* distinct fds registered, -1 unused */
+	struct stream *streams[3]; /* distinct streams used, NULL unused */
 };
 
-static bool is_socket(int fd)
+/* Zero-copy where both streams can: sendfile from a regular file,
+ * splice through a pipe otherwise; a stream type that cannot (TLS) has
+ * no such operations and the pump copies. */
+static enum pump_mode pick_mode(const struct stream *in, const struct stream *out, bool dgram,
+				bool zero_copy)
 {
-	struct stat st;
-	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
-}
-
-static bool is_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-	return fl >= 0 && (fl & O_NONBLOCK);
-}
-
-static enum pump_mode pick_mode(int in, int out, bool dgram, bool zero_copy)
-{
-	struct stat si, so;
-	if (!zero_copy || dgram || fstat(in, &si) < 0 || fstat(out, &so) < 0)
+	if (!zero_copy || dgram)
 		return PM_COPY;
-	if (S_ISREG(si.st_mode) && S_ISSOCK(so.st_mode))
+	if (stream_has(in, STREAM_F_REGULAR) && stream_raw_fd(in) >= 0 &&
+	    stream_has(out, STREAM_F_SENDFILE))
 		return PM_SENDFILE;
-	bool in_ok = S_ISSOCK(si.st_mode) || S_ISFIFO(si.st_mode);
-	bool out_ok = S_ISSOCK(so.st_mode) || S_ISFIFO(so.st_mode) || S_ISREG(so.st_mode) ||
-		      S_ISCHR(so.st_mode);
-	/* A terminal cannot splice; it is the common interactive case. */
-	if (in_ok && out_ok && !isatty(out))
+	if (stream_has(in, STREAM_F_SPLICE_READ) && stream_has(out, STREAM_F_SPLICE_WRITE))
 		return PM_SPLICE;
 	return PM_COPY;
 }
 
-static void pump_init(struct pump *p, int in, int out, bool dgram, bool zero_copy)
+static void pump_init(struct pump *p, struct stream *in, struct stream *out, bool dgram,
+		      bool zero_copy)
 {
 	memset(p, 0, sizeof *p);
 	p->in = in;
 	p->out = out;
-	p->in_sock = is_socket(in);
-	p->out_sock = is_socket(out);
-	p->in_nonblock = p->in_sock || is_nonblock(in);
+	p->in_sock = stream_has(in, STREAM_F_SOCKET);
+	p->out_sock = stream_has(out, STREAM_F_SOCKET);
 	p->dgram = dgram;
 	p->pipe[0] = p->pipe[1] = -1;
 	p->mode = pick_mode(in, out, dgram, zero_copy);
@@ -157,23 +145,12 @@ static bool to_copy(struct pump *p)
 	return true;
 }
 
-static ssize_t write_out(struct pump *p, const void *b, size_t n)
+static bool again(void)
 {
-	if (p->out_sock)
-		return send(p->out, b, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-	return write(p->out, b, n);
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
 }
 
-static ssize_t read_in(struct pump *p, void *b, size_t n)
-{
-	if (p->in_sock)
-		return recv(p->in, b, n, MSG_DONTWAIT);
-	return read(p->in, b, n);
-}
-
-/* may_read: the input reported readable in this event; a blocking input
- * (stdin) is read only then, and once, so the loop never blocks on it. */
-static bool step_copy(struct pump *p, bool may_read, bool *read_once)
+static bool step_copy(struct pump *p)
 {
 	bool progress = false;
 	if (!p->buf.data && !buf_init(&p->buf, COPY_BUF)) {
@@ -181,23 +158,22 @@ static bool step_copy(struct pump *p, bool may_read, bool *read_once)
 		return false;
 	}
 	if (buf_len(&p->buf)) {
-		ssize_t n = write_out(p, buf_head(&p->buf), buf_len(&p->buf));
+		ssize_t n = stream_write(p->out, buf_head(&p->buf), buf_len(&p->buf));
 		if (n > 0) {
 			buf_consume(&p->buf, (size_t)n);
 			p->bytes += (uint64_t)n;
 			progress = true;
-		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		} else if (n < 0 && !again()) {
 			fail(p, errno, true);
 			return false;
 		}
 	}
 	bool can_read = !p->eof && buf_space(&p->buf) > 0 && (!p->dgram || !buf_len(&p->buf));
-	if (can_read && (p->in_nonblock || (may_read && !*read_once))) {
+	if (can_read) {
 		size_t room;
 		char *t = buf_tail(&p->buf, &room);
 		/* -C: read at most half the room, so every "\n" can grow. */
-		ssize_t n = read_in(p, t, p->crlf && room > 1 ? room / 2 : room);
-		*read_once = true;
+		ssize_t n = stream_read(p->in, t, p->crlf && room > 1 ? room / 2 : room);
 		if (n > 0) {
 			if (p->crlf)
 				n = (ssize_t)crlf_expand(t, (size_t)n, &p->prev_cr);
@@ -210,12 +186,12 @@ static bool step_copy(struct pump *p, bool may_read, bool *read_once)
 			progress = true;
 		} else if (n == 0) {
 			/* An empty datagram: pass it on as one. */
-			if (p->out_sock && write_out(p, "", 0) < 0 && errno != EAGAIN) {
+			if (p->out_sock && stream_write(p->out, "", 0) < 0 && !again()) {
 				fail(p, errno, true);
 				return false;
 			}
 			progress = true;
-		} else if (errno != EAGAIN && errno != EINTR) {
+		} else if (n < 0 && !again()) {
 			fail(p, errno, false);
 			return false;
 		}
@@ -227,8 +203,7 @@ static bool step_splice(struct pump *p)
 {
 	bool progress = false;
 	if (p->inpipe) {
-		ssize_t n = splice(p->pipe[0], NULL, p->out, NULL, p->inpipe,
-				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		ssize_t n = p->out->ops->splice_write(p->out, p->pipe[0], p->inpipe);
 		if (n > 0) {
 			p->inpipe -= (size_t)n;
 			p->bytes += (uint64_t)n;
@@ -236,14 +211,13 @@ static bool step_splice(struct pump *p)
 			progress = true;
 		} else if (n < 0 && errno == EINVAL) {
 			return to_copy(p);
-		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		} else if (n < 0 && !again()) {
 			fail(p, errno, true);
 			return false;
 		}
 	}
 	if (!p->eof && !p->pipe_full && p->inpipe < p->pipecap) {
-		ssize_t n = splice(p->in, NULL, p->pipe[1], NULL, p->pipecap - p->inpipe,
-				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		ssize_t n = p->in->ops->splice_read(p->in, p->pipe[1], p->pipecap - p->inpipe);
 		if (n > 0) {
 			p->inpipe += (size_t)n;
 			progress = true;
@@ -269,7 +243,7 @@ static bool step_splice(struct pump *p)
 
 static bool step_sendfile(struct pump *p)
 {
-	ssize_t n = sendfile(p->out, p->in, NULL, CHUNK);
+	ssize_t n = p->out->ops->sendfile(p->out, stream_raw_fd(p->in), CHUNK);
 	if (n > 0) {
 		p->bytes += (uint64_t)n;
 		return true;
@@ -293,11 +267,11 @@ static size_t pending(const struct pump *p)
 }
 
 /* Moves what can be moved now; returns whether any byte moved. */
-static bool pump_run(struct pump *p, bool may_read)
+static bool pump_run(struct pump *p)
 {
 	if (p->done || p->off)
 		return false;
-	bool any = false, read_once = false;
+	bool any = false;
 	for (int i = 0; i < ROUNDS && !p->done; i++) {
 		bool prog;
 		switch (p->mode) {
@@ -308,7 +282,7 @@ static bool pump_run(struct pump *p, bool may_read)
 			prog = step_sendfile(p);
 			break;
 		default:
-			prog = step_copy(p, may_read, &read_once);
+			prog = step_copy(p);
 			break;
 		}
 		if (p->eof && !pending(p))
@@ -345,26 +319,24 @@ static int want_out(const struct pump *p)
 
 static void relay_finish(struct relay *r, int status, const char *text);
 
-static void on_io(struct loop *l, int fd, int mask, void *arg);
-
 static void update(struct relay *r)
 {
 	for (int i = 0; i < 3; i++) {
-		int fd = r->fds[i];
-		if (fd < 0)
+		struct stream *s = r->streams[i];
+		if (!s)
 			continue;
 		int m = 0;
-		if (r->up.in == fd && want_in(&r->up))
-			m |= MUX_READ;
-		if (r->down.in == fd && want_in(&r->down))
-			m |= MUX_READ;
-		if (r->up.out == fd && want_out(&r->up))
-			m |= MUX_WRITE;
-		if (r->down.out == fd && want_out(&r->down))
-			m |= MUX_WRITE;
-		if (loop_io(r->loop, fd, m, on_io, r) < 0 && m) {
+		if (r->up.in == s && want_in(&r->up))
+			m |= STREAM_READ;
+		if (r->down.in == s && want_in(&r->down))
+			m |= STREAM_READ;
+		if (r->up.out == s && want_out(&r->up))
+			m |= STREAM_WRITE;
+		if (r->down.out == s && want_out(&r->down))
+			m |= STREAM_WRITE;
+		if (stream_want(s, m) < 0 && m) {
 			char t[256];
-			snprintf(t, sizeof t, "cannot watch fd %d: %s", fd,
+			snprintf(t, sizeof t, "cannot watch fd %d: %s", s->fd,
 				 errno == ERANGE ? "beyond what select can watch (FD_SETSIZE)"
 						 : strerror(errno));
 			relay_finish(r, 1, t);
@@ -472,7 +444,7 @@ static void arm_idle(struct relay *r)
 
 static void send_fin(struct relay *r)
 {
-	shutdown(r->sock, SHUT_WR);
+	stream_shutdown_write(r->sock);
 	r->fin_held = false;
 	r->fin_sent = true;
 	r->fin_ms = loop_now(r->loop);
@@ -524,18 +496,18 @@ static void after_up_done(struct relay *r)
 	}
 }
 
-static void on_io(struct loop *l, int fd, int mask, void *arg)
+static void on_io(struct stream *s, int ready, void *arg)
 {
+	(void)ready;
 	struct relay *r = arg;
 	bool up_was = r->up.done;
 	bool moved = false;
-	bool readable = mask & MUX_READ;
-	if (!r->up.done && (fd == r->up.in || fd == r->up.out))
-		moved |= pump_run(&r->up, readable && fd == r->up.in);
-	if (!r->down.done && (fd == r->down.in || fd == r->down.out))
-		moved |= pump_run(&r->down, readable && fd == r->down.in);
+	if (!r->up.done && (s == r->up.in || s == r->up.out))
+		moved |= pump_run(&r->up);
+	if (!r->down.done && (s == r->down.in || s == r->down.out))
+		moved |= pump_run(&r->down);
 	if (moved)
-		r->last_activity = loop_now(l);
+		r->last_activity = loop_now(r->loop);
 	fin_note_reply(r);
 	if (!up_was && r->up.done && !r->up.err)
 		after_up_done(r);
@@ -544,13 +516,14 @@ static void on_io(struct loop *l, int fd, int mask, void *arg)
 		update(r);
 }
 
-static void add_fd(struct relay *r, int fd)
+static void add_stream(struct relay *r, struct stream *s)
 {
 	for (int i = 0; i < 3; i++) {
-		if (r->fds[i] == fd)
+		if (r->streams[i] == s)
 			return;
-		if (r->fds[i] < 0) {
-			r->fds[i] = fd;
+		if (!r->streams[i]) {
+			r->streams[i] = s;
+			stream_set_cb(s, on_io, r);
 			return;
 		}
 	}
@@ -564,34 +537,34 @@ static void on_start(struct loop *l, void *arg)
 		update(r);
 }
 
-struct relay *relay_start(struct loop *l, int in_fd, int out_fd, int sock_fd, const char *peer,
-			  const struct relay_opts *o, relay_done_cb cb, void *arg)
+struct relay *relay_start(struct loop *l, struct stream *in, struct stream *out,
+			  struct stream *sock, const char *peer, const struct relay_opts *o,
+			  relay_done_cb cb, void *arg)
 {
 	struct relay *r = calloc(1, sizeof *r);
 	if (!r)
 		return NULL;
 	r->loop = l;
-	r->sock = sock_fd;
+	r->sock = sock;
 	r->o = *o;
 	r->cb = cb;
 	r->arg = arg;
 	snprintf(r->peer, sizeof r->peer, "%s", peer ? peer : "socket");
 	/* Logging and -C need to see the bytes: no zero-copy then. */
 	bool zc = o->zero_copy && !o->log && !o->crlf;
-	pump_init(&r->up, in_fd, sock_fd, o->dgram, zc);
-	pump_init(&r->down, sock_fd, out_fd, o->dgram, zc);
+	pump_init(&r->up, in, sock, o->dgram, zc);
+	pump_init(&r->down, sock, out, o->dgram, zc);
 	r->up.log = r->down.log = o->log;
 	r->up.logdir = HEXLOG_SENT;
 	r->down.logdir = HEXLOG_RECV;
 	r->up.crlf = o->crlf;
 	r->up.off = o->recv_only;
 	r->down.off = o->send_only;
-	r->fds[0] = r->fds[1] = r->fds[2] = -1;
 	if (!o->recv_only)
-		add_fd(r, in_fd);
-	add_fd(r, sock_fd);
+		add_stream(r, in);
+	add_stream(r, sock);
 	if (!o->send_only)
-		add_fd(r, out_fd);
+		add_stream(r, out);
 	timer_init(&r->idle, on_idle, r);
 	timer_init(&r->quit, on_quit, r);
 	timer_init(&r->fin, on_fin, r);
@@ -619,8 +592,10 @@ static void relay_detach(struct relay *r)
 	loop_timer_stop(r->loop, &r->start);
 	loop_timer_stop(r->loop, &r->fin);
 	for (int i = 0; i < 3; i++)
-		if (r->fds[i] >= 0)
-			loop_io(r->loop, r->fds[i], 0, NULL, NULL);
+		if (r->streams[i]) {
+			stream_want(r->streams[i], 0);
+			stream_set_cb(r->streams[i], NULL, NULL);
+		}
 }
 
 static void relay_finish(struct relay *r, int status, const char *text)

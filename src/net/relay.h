@@ -1,7 +1,7 @@
-/* The nc-style two-way copy between a local pair of fds (stdin/stdout, or
- * a program's pipes) and a socket, on the loop: bounded buffers,
- * back-pressure, half-close, and zero-copy paths (sendfile from a regular
- * file, splice through a pipe) where the fds allow them. */
+/* The nc-style two-way copy between a local pair of streams (stdin and
+ * stdout, or a program's pipes) and a connection, on the loop: bounded
+ * buffers, back-pressure, half-close, and zero-copy paths (sendfile from
+ * a regular file, splice through a pipe) where the streams allow them. */
 #ifndef SOCKCTL_RELAY_H
 #define SOCKCTL_RELAY_H
 
@@ -44,10 +44,14 @@ struct relay_stats {
 typedef void (*relay_done_cb)(struct loop *l, int status, const char *errtext, void *arg);
 
 struct relay;
-/* The relay does not own the fds; the caller closes them after done.
- * peer names the socket's far end for messages. */
-struct relay *relay_start(struct loop *l, int in_fd, int out_fd, int sock_fd, const char *peer,
-			  const struct relay_opts *o, relay_done_cb cb, void *arg);
+struct stream;
+/* Copies in -> sock and sock -> out (in and out may be one stream). The
+ * relay does not own the streams (it sets their callbacks while it runs);
+ * the caller closes them after done. peer names the far end for
+ * messages. */
+struct relay *relay_start(struct loop *l, struct stream *in, struct stream *out,
+			  struct stream *sock, const char *peer, const struct relay_opts *o,
+			  relay_done_cb cb, void *arg);
 void relay_get_stats(const struct relay *r, struct relay_stats *st);
 /* Forgets the fds from the loop and frees the relay (call after done, or
  * to abandon it). */

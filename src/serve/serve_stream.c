@@ -15,6 +15,7 @@
 #include "tool/cmd.h"
 #include "serve/serve.h"
 #include "proc/spawn.h"
+#include "net/stream.h"
 #include "net/tcp_totals.h"
 
 #define PEND_MAX	  (256 * 1024) /* per-connection output queue */
@@ -37,8 +38,9 @@ struct sconn {
 	 * until it drains; dropped when it took nothing for stall_ms. */
 	bool full;
 	struct timer stall;
-	int64_t moved_at;    /* when bytes of its queue last went out */
-	struct relay *relay; /* one-client relay mode; owned */
+	int64_t moved_at;		   /* when bytes of its queue last went out */
+	struct relay *relay;		   /* one-client relay mode; owned */
+	struct stream *rin, *rout, *rsock; /* the relay's streams; owned (not the fds) */
 	struct sconn *prev, *next;
 };
 
@@ -61,12 +63,16 @@ static bool takes_stdin(const struct server *s)
 static void conn_close(struct sconn *c)
 {
 	struct server *s = c->srv;
+	/* The relay and its streams let go of the fd before it closes. */
+	if (c->relay)
+		relay_free(c->relay);
+	stream_close(c->rin);
+	stream_close(c->rout);
+	stream_close(c->rsock);
 	loop_io(s->loop, c->fd, 0, NULL, NULL);
 	loop_timer_stop(s->loop, &c->idle);
 	loop_timer_stop(s->loop, &c->stall);
 	close(c->fd);
-	if (c->relay)
-		relay_free(c->relay);
 	free(c->pend);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -581,8 +587,12 @@ static void start_conn(struct server *s, int fd, const struct sock_addr *peer)
 		loop_io(s->loop, fd, 0, NULL, NULL);
 		s->ro.log = s->no && s->no->log_open ? &s->no->log : NULL;
 		s->ro.crlf = s->no && s->no->crlf;
-		c->relay = relay_start(s->loop, STDIN_FILENO, STDOUT_FILENO, fd, a, &s->ro,
-				       on_relay_done, c);
+		c->rin = stream_fd_new(s->loop, STDIN_FILENO, 0);
+		c->rout = stream_fd_new(s->loop, STDOUT_FILENO, 0);
+		c->rsock = stream_fd_new(s->loop, fd, 0);
+		if (c->rin && c->rout && c->rsock)
+			c->relay = relay_start(s->loop, c->rin, c->rout, c->rsock, a, &s->ro,
+					       on_relay_done, c);
 	}
 }
 

@@ -18,6 +18,7 @@
 #include "scan/scan.h"
 #include "net/sock.h"
 #include "proc/spawn.h"
+#include "net/stream.h"
 #include "net/tcp_totals.h"
 
 static const char help[] =
@@ -92,6 +93,7 @@ enum {
 struct conn_state {
 	int status;
 	int fd;
+	struct stream *sin, *sout, *ssock; /* the relay's: owned (not their fds) */
 	struct relay *relay;
 	struct relay_opts ro;
 	char peer[SOCK_ADDRSTRLEN];
@@ -222,8 +224,12 @@ static void start_session(struct loop *l, struct conn_state *s, int fd)
 	}
 	s->ro.log = s->no.log_open ? &s->no.log : NULL;
 	s->ro.crlf = s->no.crlf;
-	s->relay =
-	    relay_start(l, STDIN_FILENO, STDOUT_FILENO, fd, s->peer, &s->ro, on_relay_done, s);
+	s->sin = stream_fd_new(l, STDIN_FILENO, 0);
+	s->sout = stream_fd_new(l, STDOUT_FILENO, 0);
+	s->ssock = stream_fd_new(l, fd, 0);
+	if (s->sin && s->sout && s->ssock)
+		s->relay =
+		    relay_start(l, s->sin, s->sout, s->ssock, s->peer, &s->ro, on_relay_done, s);
 	if (!s->relay) {
 		errmsg("out of memory");
 		s->status = EXIT_FAIL;
@@ -591,6 +597,9 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	if (s.pc)
 		proxy_cancel(s.pc);
 	relay_free(s.relay);
+	stream_close(s.sin);
+	stream_close(s.sout);
+	stream_close(s.ssock);
 	if (s.fd >= 0)
 		close(s.fd);
 	if (s.count_fd >= 0)
