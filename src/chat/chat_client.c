@@ -22,6 +22,7 @@
 #include "chat/chat_proto.h"
 #include "tool/cmd.h"
 #include "net/connector.h"
+#include "net/stream.h"
 #include "core/loop.h"
 #include "net/sock.h"
 
@@ -450,8 +451,11 @@ static void on_linger(struct loop *l, void *arg)
 	finish(arg, EXIT_OK);
 }
 
-static void on_connected(struct loop *l, int fd, int err, const char *errtext, void *arg)
+static void on_connected(struct loop *l, struct stream *conn, int err, const char *errtext,
+			 void *arg)
 {
+	/* The engine below still works on the fd itself. */
+	int fd = conn ? stream_detach_fd(conn) : -1;
 	(void)l;
 	(void)err;
 	struct client *c = arg;

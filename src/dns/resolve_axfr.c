@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "net/connector.h"
+#include "net/stream.h"
 #include "dns/dns_xfr.h"
 #include "core/loop.h"
 #include "dns/resolve_axfr.h"
@@ -182,8 +183,10 @@ static void on_io(struct loop *l, int fd, int mask, void *arg)
 		loop_timer_start(l, &a->idle, a->o.timeout_ms);
 }
 
-static void on_connect(struct loop *l, int fd, int err, const char *errtext, void *arg)
+static void on_connect(struct loop *l, struct stream *conn, int err, const char *errtext, void *arg)
 {
+	/* The engine below still works on the fd itself. */
+	int fd = conn ? stream_detach_fd(conn) : -1;
 	struct raxfr *a = arg;
 	a->conn = NULL;
 	if (fd < 0) {

@@ -7,12 +7,13 @@
 #include <unistd.h>
 
 #include "net/connector.h"
+#include "net/stream.h"
 
 struct connector {
 	struct loop *loop;
 	struct addrinfo *res; /* owned */
 	struct addrinfo *cur;
-	int fd;
+	struct stream *s;   /* the socket being connected; owned */
 	struct timer timer; /* per-address timeout, or the deferred start */
 	struct connect_opts o;
 	connector_cb cb;
@@ -23,18 +24,18 @@ struct connector {
 
 static void try_next(struct connector *c);
 
-static void finish(struct connector *c, int fd)
+static void finish(struct connector *c, struct stream *s)
 {
 	struct loop *l = c->loop;
 	connector_cb cb = c->cb;
 	void *arg = c->arg;
-	int err = fd >= 0 ? 0 : c->last_err;
+	int err = s ? 0 : c->last_err;
 	char text[sizeof c->errtext];
 	memcpy(text, c->errtext, sizeof text);
 	loop_timer_stop(l, &c->timer);
 	sock_freeaddrinfo(c->res);
 	free(c);
-	cb(l, fd, err, fd >= 0 ? "" : text, arg);
+	cb(l, s, err, s ? "" : text, arg);
 }
 
 static void fail_current(struct connector *c, int err)
@@ -44,27 +45,26 @@ static void fail_current(struct connector *c, int err)
 	snprintf(c->errtext, sizeof c->errtext, "connect %s: %s",
 		 sock_addr_str(c->cur->ai_addr, c->cur->ai_addrlen, a, sizeof a),
 		 err == ETIMEDOUT ? "Connection timed out" : strerror(err));
-	if (c->fd >= 0) {
-		loop_io(c->loop, c->fd, 0, NULL, NULL);
-		close(c->fd);
-		c->fd = -1;
-	}
+	stream_close(c->s);
+	c->s = NULL;
 	loop_timer_stop(c->loop, &c->timer);
 	c->cur = c->cur->ai_next;
 	try_next(c);
 }
 
-static void on_writable(struct loop *l, int fd, int mask, void *arg)
+static void on_writable(struct stream *s, int ready, void *arg)
 {
+	(void)ready;
 	struct connector *c = arg;
-	int e = sock_connect_result(fd);
+	int e = sock_connect_result(s->fd);
 	if (e) {
 		fail_current(c, e);
 		return;
 	}
-	loop_io(l, fd, 0, NULL, NULL);
-	c->fd = -1;
-	finish(c, fd);
+	stream_want(s, 0);
+	stream_set_cb(s, NULL, NULL);
+	c->s = NULL;
+	finish(c, s);
 }
 
 static void on_timeout(struct loop *l, void *arg)
@@ -82,13 +82,11 @@ static void try_next(struct connector *c)
 			snprintf(c->errtext, sizeof c->errtext, "socket: %s", strerror(errno));
 			continue;
 		}
-		c->fd = fd;
 		char err[SOCK_ERRLEN];
 		if (c->o.prepare && c->o.prepare(fd, c->o.prepare_arg, err, sizeof err) < 0) {
 			c->last_err = errno;
 			snprintf(c->errtext, sizeof c->errtext, "%s", err);
 			close(fd);
-			c->fd = -1;
 			continue;
 		}
 		if ((c->o.src_host || c->o.src_port) && ai->ai_family != AF_UNIX &&
@@ -97,7 +95,6 @@ static void try_next(struct connector *c)
 			c->last_err = errno;
 			snprintf(c->errtext, sizeof c->errtext, "%s", err);
 			close(fd);
-			c->fd = -1;
 			continue;
 		}
 		if (ai->ai_family == AF_UNIX && ai->ai_socktype == SOCK_DGRAM) {
@@ -105,12 +102,20 @@ static void try_next(struct connector *c)
 			sa_family_t fam = AF_UNIX;
 			bind(fd, (struct sockaddr *)&fam, sizeof fam);
 		}
+		c->s = stream_fd_new(c->loop, fd, STREAM_F_OWN);
+		if (!c->s) {
+			c->last_err = errno;
+			snprintf(c->errtext, sizeof c->errtext, "socket: %s", strerror(errno));
+			close(fd);
+			continue;
+		}
 		int r = sock_connect_start(fd, ai->ai_addr, ai->ai_addrlen);
 		if (r < 0) {
 			fail_current(c, errno);
 			return;
 		}
-		if (loop_io(c->loop, fd, MUX_WRITE, on_writable, c) < 0) {
+		stream_set_cb(c->s, on_writable, c);
+		if (stream_want(c->s, STREAM_WRITE) < 0) {
 			fail_current(c, errno == ERANGE ? EMFILE : errno);
 			return;
 		}
@@ -122,7 +127,7 @@ static void try_next(struct connector *c)
 		}
 		return;
 	}
-	finish(c, -1);
+	finish(c, NULL);
 }
 
 static void on_start(struct loop *l, void *arg)
@@ -145,7 +150,6 @@ struct connector *connector_start(struct loop *l, const struct sock_endpoint *ep
 	}
 	c->loop = l;
 	c->cur = c->res;
-	c->fd = -1;
 	if (o)
 		c->o = *o;
 	c->cb = cb;
@@ -163,10 +167,7 @@ void connector_cancel(struct connector *c)
 	if (!c)
 		return;
 	loop_timer_stop(c->loop, &c->timer);
-	if (c->fd >= 0) {
-		loop_io(c->loop, c->fd, 0, NULL, NULL);
-		close(c->fd);
-	}
+	stream_close(c->s);
 	sock_freeaddrinfo(c->res);
 	free(c);
 }

@@ -16,11 +16,14 @@ struct connect_opts {
 	void *prepare_arg;
 };
 
-/* fd >= 0: a connected non-blocking socket that the callee now owns, err
- * 0. fd == -1: every address failed; err is the last errno (ETIMEDOUT for
- * a timeout) and errtext a complete message such as
- * "connect 127.0.0.1:9: Connection refused". */
-typedef void (*connector_cb)(struct loop *l, int fd, int err, const char *errtext, void *arg);
+struct stream;
+/* s: the connected socket as a stream (STREAM_F_OWN) that the callee now
+ * owns, with no callback set and nothing wanted, err 0. s NULL: every
+ * address failed; err is the last errno (ETIMEDOUT for a timeout) and
+ * errtext a complete message such as "connect 127.0.0.1:9: Connection
+ * refused". */
+typedef void (*connector_cb)(struct loop *l, struct stream *s, int err, const char *errtext,
+			     void *arg);
 
 struct connector;
 /* Returns NULL with err filled when the endpoint does not resolve (or a

@@ -1,5 +1,5 @@
 /* Client side of HTTP CONNECT, SOCKS4/4a and SOCKS5 (with USER:PASS), as
- * pure encoders/decoders plus a non-blocking handshake on a connected fd
+ * pure encoders/decoders plus a non-blocking handshake on a connected stream
  * and a driver for the event loop. No printing; errors come back as text. */
 #ifndef SOCKCTL_PROXY_H
 #define SOCKCTL_PROXY_H
@@ -51,7 +51,7 @@ int proxy_socks5_auth_reply(const uint8_t *b, size_t n, char *err, size_t errlen
 long proxy_socks5_reply_len(const uint8_t *b, size_t n, char *err, size_t errlen);
 int proxy_socks5_reply(const uint8_t *b, size_t n, char *err, size_t errlen);
 
-/* ---- the handshake as a state machine on a connected non-blocking fd ---- */
+/* ---- the handshake as a state machine on a connected stream ---- */
 enum { PROXY_DONE = 0, PROXY_WANT_READ = 1, PROXY_WANT_WRITE = 2, PROXY_FAIL = -1 };
 #define PROXY_HEAD_MAX 8192
 struct proxy_hs {
@@ -65,20 +65,22 @@ struct proxy_hs {
 };
 /* Prepares the first message. Returns 0 or -1 with err (bad target). */
 int proxy_hs_init(struct proxy_hs *h, const struct proxy_target *t, char *err, size_t errlen);
+struct stream;
 /* Sends and reads what it can. Never reads past the proxy's answer, so
- * bytes that follow belong to the tunnel and stay in the socket. Returns
+ * bytes that follow belong to the tunnel and stay in the stream. Returns
  * PROXY_DONE, PROXY_WANT_READ/WRITE (wait and call again) or PROXY_FAIL. */
-int proxy_hs_step(struct proxy_hs *h, int fd, char *err, size_t errlen);
+int proxy_hs_step(struct proxy_hs *h, struct stream *s, char *err, size_t errlen);
 
 /* ---- on the loop ---- */
-/* fd >= 0: the tunnel is up (caller owns fd); fd == -1: failed, the socket
- * is closed and errtext says why. Called once, from the loop. */
-typedef void (*proxy_cb)(struct loop *l, int fd, const char *errtext, void *arg);
+/* s: the tunnel is up, the stream is the caller's again (no callback,
+ * nothing wanted); s NULL: failed, the stream is closed and errtext says
+ * why. Called once, from the loop. */
+typedef void (*proxy_cb)(struct loop *l, struct stream *s, const char *errtext, void *arg);
 struct proxy_conn;
-/* Takes ownership of fd. The target's strings must outlive the handshake.
+/* Takes ownership of s. The target's strings must outlive the handshake.
  * timeout_ms 0 = 30 s. */
-struct proxy_conn *proxy_start(struct loop *l, int fd, const struct proxy_target *t, int timeout_ms,
-			       proxy_cb cb, void *arg, char *err, size_t errlen);
+struct proxy_conn *proxy_start(struct loop *l, struct stream *s, const struct proxy_target *t,
+			       int timeout_ms, proxy_cb cb, void *arg, char *err, size_t errlen);
 void proxy_cancel(struct proxy_conn *c);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "core/compat.h"
 #include "net/proxy.h"
+#include "net/stream.h"
 
 enum {
 	ST_HTTP_HEAD = 1, /* reading the response head */
@@ -125,12 +126,11 @@ static int advance(struct proxy_hs *h, char *err, size_t errlen)
 	return PROXY_FAIL;
 }
 
-int proxy_hs_step(struct proxy_hs *h, int fd, char *err, size_t errlen)
+int proxy_hs_step(struct proxy_hs *h, struct stream *s, char *err, size_t errlen)
 {
 	for (;;) {
 		if (h->outoff < h->outlen) {
-			ssize_t w =
-			    send(fd, h->out + h->outoff, h->outlen - h->outoff, MSG_NOSIGNAL);
+			ssize_t w = stream_write(s, h->out + h->outoff, h->outlen - h->outoff);
 			if (w < 0) {
 				if (errno == EAGAIN || errno == EINTR)
 					return PROXY_WANT_WRITE;
@@ -141,7 +141,7 @@ int proxy_hs_step(struct proxy_hs *h, int fd, char *err, size_t errlen)
 			continue;
 		}
 		if (h->inlen < h->want) {
-			ssize_t r = recv(fd, h->in + h->inlen, h->want - h->inlen, 0);
+			ssize_t r = stream_read(s, h->in + h->inlen, h->want - h->inlen);
 			if (r < 0) {
 				if (errno == EAGAIN || errno == EINTR)
 					return PROXY_WANT_READ;
@@ -158,9 +158,9 @@ int proxy_hs_step(struct proxy_hs *h, int fd, char *err, size_t errlen)
 			if (h->inlen < h->want)
 				continue;
 		}
-		int s = advance(h, err, errlen);
-		if (s == PROXY_DONE || s == PROXY_FAIL)
-			return s;
+		int st = advance(h, err, errlen);
+		if (st == PROXY_DONE || st == PROXY_FAIL)
+			return st;
 	}
 }
 
@@ -168,7 +168,7 @@ int proxy_hs_step(struct proxy_hs *h, int fd, char *err, size_t errlen)
 
 struct proxy_conn {
 	struct loop *loop;
-	int fd; /* owned until handed to cb */
+	struct stream *s; /* owned until handed to cb */
 	struct proxy_hs hs;
 	struct timer timer;
 	proxy_cb cb;
@@ -180,30 +180,32 @@ static void finish(struct proxy_conn *c, const char *errtext)
 	struct loop *l = c->loop;
 	proxy_cb cb = c->cb;
 	void *arg = c->arg;
-	int fd = c->fd;
-	loop_io(l, fd, 0, NULL, NULL);
+	struct stream *s = c->s;
+	stream_want(s, 0);
+	stream_set_cb(s, NULL, NULL);
 	loop_timer_stop(l, &c->timer);
 	if (errtext) {
-		close(fd);
-		fd = -1;
+		stream_close(s);
+		s = NULL;
 	}
 	char text[256];
 	snprintf(text, sizeof text, "%s", errtext ? errtext : "");
 	free(c);
-	cb(l, fd, text, arg);
+	cb(l, s, text, arg);
 }
 
-static void on_io(struct loop *l, int fd, int mask, void *arg)
+static void on_io(struct stream *s, int ready, void *arg)
 {
+	(void)ready;
 	struct proxy_conn *c = arg;
 	char err[200];
-	int s = proxy_hs_step(&c->hs, fd, err, sizeof err);
-	if (s == PROXY_DONE)
+	int st = proxy_hs_step(&c->hs, s, err, sizeof err);
+	if (st == PROXY_DONE)
 		finish(c, NULL);
-	else if (s == PROXY_FAIL)
+	else if (st == PROXY_FAIL)
 		finish(c, err);
-	else
-		loop_io_mask(l, fd, s == PROXY_WANT_READ ? MUX_READ : MUX_WRITE);
+	else if (stream_want(s, st == PROXY_WANT_READ ? STREAM_READ : STREAM_WRITE) < 0)
+		finish(c, "cannot watch the proxy connection");
 }
 
 static void on_timeout(struct loop *l, void *arg)
@@ -211,8 +213,8 @@ static void on_timeout(struct loop *l, void *arg)
 	finish(arg, "proxy handshake timed out");
 }
 
-struct proxy_conn *proxy_start(struct loop *l, int fd, const struct proxy_target *t, int timeout_ms,
-			       proxy_cb cb, void *arg, char *err, size_t errlen)
+struct proxy_conn *proxy_start(struct loop *l, struct stream *s, const struct proxy_target *t,
+			       int timeout_ms, proxy_cb cb, void *arg, char *err, size_t errlen)
 {
 	struct proxy_conn *c = calloc(1, sizeof *c);
 	if (!c) {
@@ -224,10 +226,11 @@ struct proxy_conn *proxy_start(struct loop *l, int fd, const struct proxy_target
 		return NULL;
 	}
 	c->loop = l;
-	c->fd = fd;
+	c->s = s;
 	c->cb = cb;
 	c->arg = arg;
-	if (loop_io(l, fd, MUX_WRITE, on_io, c) < 0) {
+	stream_set_cb(s, on_io, c);
+	if (stream_want(s, STREAM_WRITE) < 0) {
 		snprintf(err, errlen, "watch proxy connection: %s", strerror(errno));
 		free(c);
 		return NULL;
@@ -241,8 +244,7 @@ void proxy_cancel(struct proxy_conn *c)
 {
 	if (!c)
 		return;
-	loop_io(c->loop, c->fd, 0, NULL, NULL);
 	loop_timer_stop(c->loop, &c->timer);
-	close(c->fd);
+	stream_close(c->s);
 	free(c);
 }

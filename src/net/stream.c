@@ -80,6 +80,17 @@ void stream_close(struct stream *s)
 	free(s);
 }
 
+int stream_detach_fd(struct stream *s)
+{
+	if (s->ops != &stream_fd_ops || s->orig_fd >= 0)
+		return -1;
+	int fd = s->fd;
+	if (s->mask)
+		loop_io(s->loop, fd, 0, NULL, NULL);
+	free(s);
+	return fd;
+}
+
 ssize_t stream_writev(struct stream *s, const struct iovec *iov, int iovcnt)
 {
 	if (s->ops->writev)
@@ -97,9 +108,9 @@ int stream_wait(struct stream *s, int want, int timeout_ms)
 	if ((want & STREAM_READ) && stream_pending(s))
 		return STREAM_READ;
 	int mask = s->ops->events ? s->ops->events(s, want) : want;
-	struct pollfd p = {.fd = s->fd,
-			   .events = (short)((mask & MUX_READ ? POLLIN : 0) |
-					     (mask & MUX_WRITE ? POLLOUT : 0))};
+	struct pollfd p = {
+	    .fd = s->fd,
+	    .events = (short)((mask & MUX_READ ? POLLIN : 0) | (mask & MUX_WRITE ? POLLOUT : 0))};
 	int r;
 	do
 		r = poll(&p, 1, timeout_ms);

@@ -108,6 +108,11 @@ int stream_want(struct stream *s, int want);
 /* Forgets the fd on the loop, releases the type's state, closes the fd
  * if owned and frees s. NULL is fine. */
 void stream_close(struct stream *s);
+/* For a plain fd stream whose fd goes on elsewhere (a program's stdin and
+ * stdout with --exec): forgets it on the loop and frees s, leaving the fd
+ * open. Returns the fd, or -1 (and closes nothing) for other types or a
+ * reopened fd. */
+int stream_detach_fd(struct stream *s);
 
 static inline ssize_t stream_read(struct stream *s, void *buf, size_t n)
 {

@@ -19,6 +19,7 @@
 #include "net/sock.h"
 #include "proc/spawn.h"
 #include "net/stream.h"
+#include "proc/children.h"
 #include "net/tcp_totals.h"
 
 static const char help[] =
@@ -92,8 +93,9 @@ enum {
 
 struct conn_state {
 	int status;
-	int fd;
-	struct stream *sin, *sout, *ssock; /* the relay's: owned (not their fds) */
+	struct loop *loop;
+	struct stream *sin, *sout; /* stdin and stdout for the relay; owned (not their fds) */
+	struct stream *sock;	   /* the connection; owned */
 	struct relay *relay;
 	struct relay_opts ro;
 	char peer[SOCK_ADDRSTRLEN];
@@ -104,7 +106,7 @@ struct conn_state {
 	struct proxy_target pt;
 	struct proxy_conn *pc;
 	pid_t child;
-	struct timer child_timer; /* keeps the loop alive while the program runs */
+	struct children *kids; /* the program (--exec); owned */
 	/* --exec with -v or --stats (TCP): the socket's copy kept to read
 	 * the kernel's totals when the program ends, less those at its start
 	 * (a proxy's handshake), and when it started. */
@@ -149,9 +151,8 @@ static void on_relay_done(struct loop *l, int status, const char *errtext, void 
 
 static void on_child(pid_t pid, int st, void *arg)
 {
+	(void)pid;
 	struct conn_state *s = arg;
-	if (pid != s->child)
-		return;
 	char text[80];
 	spawn_status_text(st, text, sizeof text);
 	vmsg("program %s", text);
@@ -171,37 +172,27 @@ static void on_child(pid_t pid, int st, void *arg)
 	if (s->count_fd >= 0)
 		close(s->count_fd);
 	s->count_fd = -1;
-}
-
-static void on_sigchld(struct loop *l, int signo, void *arg)
-{
-	struct conn_state *s = arg;
-	spawn_reap(on_child, s);
-	if (s->child == 0) {
-		loop_timer_stop(l, &s->child_timer);
-		loop_stop(l);
-	}
-}
-
-/* The loop's signal pipe does not keep it running by itself. */
-static void on_child_timer(struct loop *l, void *arg)
-{
-	struct conn_state *s = arg;
-	on_sigchld(l, SIGCHLD, s);
-	if (s->child > 0)
-		loop_timer_start(l, &s->child_timer, 1000);
+	loop_stop(s->loop);
 }
 
 /* The connection (or tunnel) is up: run the program or the relay. */
-static void start_session(struct loop *l, struct conn_state *s, int fd)
+static void start_session(struct loop *l, struct conn_state *s, struct stream *sock)
 {
-	s->fd = fd;
 	s->ran = true;
 	if (s->no.exec_argv || s->no.sh_exec) {
 		char err[300];
 		struct spawn_env env;
+		/* The program's stdin and stdout are the socket itself. */
+		int fd = stream_detach_fd(sock);
 		spawn_env_fill(&env, fd);
-		loop_signal(l, SIGCHLD, on_sigchld, s);
+		s->kids = children_new(l);
+		if (!s->kids) {
+			errmsg("child processes: %s", strerror(errno));
+			close(fd);
+			s->status = EXIT_FAIL;
+			loop_stop(l);
+			return;
+		}
 		s->exec_start = clock_ms();
 		if ((g_opts.verbose || s->no.stats_json || s->no.stats_text) &&
 		    tcp_totals(fd, &s->base_sent, &s->base_received) == 0)
@@ -211,25 +202,27 @@ static void start_session(struct loop *l, struct conn_state *s, int fd)
 			close(fd);
 		if (s->child < 0)
 			s->count_fd = -1;
-		s->fd = -1;
 		if (s->child < 0) {
 			errmsg("%s", err);
 			s->status = EXIT_FAIL;
 			loop_stop(l);
 			return;
 		}
-		timer_init(&s->child_timer, on_child_timer, s);
-		loop_timer_start(l, &s->child_timer, 1000);
+		if (children_add(s->kids, s->child, on_child, s) < 0) {
+			errmsg("child processes: %s", strerror(errno));
+			s->status = EXIT_FAIL;
+			loop_stop(l);
+		}
 		return;
 	}
+	s->sock = sock;
 	s->ro.log = s->no.log_open ? &s->no.log : NULL;
 	s->ro.crlf = s->no.crlf;
 	s->sin = stream_fd_new(l, STDIN_FILENO, 0);
 	s->sout = stream_fd_new(l, STDOUT_FILENO, 0);
-	s->ssock = stream_fd_new(l, fd, 0);
-	if (s->sin && s->sout && s->ssock)
+	if (s->sin && s->sout)
 		s->relay =
-		    relay_start(l, s->sin, s->sout, s->ssock, s->peer, &s->ro, on_relay_done, s);
+		    relay_start(l, s->sin, s->sout, s->sock, s->peer, &s->ro, on_relay_done, s);
 	if (!s->relay) {
 		errmsg("out of memory");
 		s->status = EXIT_FAIL;
@@ -241,30 +234,32 @@ static void start_session(struct loop *l, struct conn_state *s, int fd)
 		progress_size_from_stdin(&s->prog);
 }
 
-static void on_tunnel(struct loop *l, int fd, const char *errtext, void *arg)
+static void on_tunnel(struct loop *l, struct stream *sock, const char *errtext, void *arg)
 {
 	struct conn_state *s = arg;
 	s->pc = NULL;
-	if (fd < 0) {
+	if (!sock) {
 		errmsg("%s: %s", s->peer, errtext);
 		s->status = EXIT_FAIL;
 		loop_stop(l);
 		return;
 	}
 	vmsg("tunnel to %s port %u open through %s", s->pt.host, s->pt.port, s->peer);
-	start_session(l, s, fd);
+	start_session(l, s, sock);
 }
 
-static void on_connected(struct loop *l, int fd, int err, const char *errtext, void *arg)
+static void on_connected(struct loop *l, struct stream *sock, int err, const char *errtext,
+			 void *arg)
 {
+	(void)err;
 	struct conn_state *s = arg;
-	if (fd < 0) {
+	if (!sock) {
 		errmsg("%s", errtext);
 		s->status = EXIT_FAIL;
 		loop_stop(l);
 		return;
 	}
-	s->fd = fd;
+	int fd = sock->fd;
 	struct sock_addr peer, local;
 	char lbuf[SOCK_ADDRSTRLEN];
 	if (sock_peer_addr(fd, &peer) == 0)
@@ -274,26 +269,25 @@ static void on_connected(struct loop *l, int fd, int err, const char *errtext, v
 		     sock_addr_str((struct sockaddr *)&local.ss, local.len, lbuf, sizeof lbuf),
 		     s->proto);
 	char why[300];
-	/* Until the session starts the fd is held here: proxy_start takes it. */
-	s->fd = -1;
 	if (s->no.so.set && sockopt_apply(&s->no.so, fd, why, sizeof why) < 0) {
 		errmsg("%s", why);
-		close(fd);
+		stream_close(sock);
 		s->status = EXIT_FAIL;
 		loop_stop(l);
 		return;
 	}
 	if (s->have_proxy) {
-		s->pc = proxy_start(l, fd, &s->pt, 0, on_tunnel, s, why, sizeof why);
+		/* The proxy's handshake takes the stream, and gives it back. */
+		s->pc = proxy_start(l, sock, &s->pt, 0, on_tunnel, s, why, sizeof why);
 		if (!s->pc) {
 			errmsg("%s", why);
-			close(fd);
+			stream_close(sock);
 			s->status = EXIT_FAIL;
 			loop_stop(l);
 		}
 		return;
 	}
-	start_session(l, s, fd);
+	start_session(l, s, sock);
 }
 
 /* -z HOST PORTS...: several port words are one list ("80 443" is
@@ -376,7 +370,7 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	/* Static: what the options allocate stays reachable however the
 	 * command returns; it runs once per process. */
 	static struct conn_state s;
-	s = (struct conn_state){.status = EXIT_OK, .fd = -1, .count_fd = -1};
+	s = (struct conn_state){.status = EXIT_OK, .count_fd = -1};
 	*out = &s;
 	bool scan = false, json = false, open_only = false, proxy_local_dns = false, syn = false;
 	long parallel = 0;
@@ -580,6 +574,7 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	struct loop *l = cmd_loop(16, &status);
 	if (!l)
 		return status;
+	s.loop = l;
 	char err[SOCK_ERRLEN];
 	struct connector *cn = connector_start(l, &ep, &co, on_connected, &s, err, sizeof err);
 	if (!cn) {
@@ -592,16 +587,13 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 		s.status = EXIT_FAIL;
 	}
 	progress_stop(&s.prog, l);
-	if (s.child_timer.cb)
-		loop_timer_stop(l, &s.child_timer);
 	if (s.pc)
 		proxy_cancel(s.pc);
 	relay_free(s.relay);
 	stream_close(s.sin);
 	stream_close(s.sout);
-	stream_close(s.ssock);
-	if (s.fd >= 0)
-		close(s.fd);
+	stream_close(s.sock);
+	children_free(s.kids);
 	if (s.count_fd >= 0)
 		close(s.count_fd);
 	if (s.child > 0) {

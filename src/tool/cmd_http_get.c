@@ -19,6 +19,7 @@
 #include "core/buf.h"
 #include "tool/cmd.h"
 #include "net/connector.h"
+#include "net/stream.h"
 #include "http/http_resp.h"
 #include "http/http_url.h"
 #include "core/loop.h"
@@ -500,8 +501,10 @@ static void send_request(struct get *g)
 	loop_timer_start(g->l, &g->idle, g->idle_ms);
 }
 
-static void on_connect(struct loop *l, int fd, int err, const char *errtext, void *arg)
+static void on_connect(struct loop *l, struct stream *conn, int err, const char *errtext, void *arg)
 {
+	/* The engine below still works on the fd itself. */
+	int fd = conn ? stream_detach_fd(conn) : -1;
 	(void)l;
 	struct get *g = arg;
 	g->cn = NULL; /* the connector freed itself */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "net/proxy.h"
+#include "net/stream.h"
 #include "net/sock.h"
 #include "tap.h"
 
@@ -21,12 +22,14 @@ static int scripted(const struct proxy_target *t, const char *const *expect, con
 	err[0] = '\0';
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
 	sock_set_nonblock(sv[0], true);
+	/* No loop: the handshake's steps only read and write the stream. */
+	struct stream *st = stream_fd_new(NULL, sv[0], 0);
 	struct proxy_hs h;
-	if (proxy_hs_init(&h, t, err, sizeof err) < 0)
+	if (!st || proxy_hs_init(&h, t, err, sizeof err) < 0)
 		return -2;
 	int s = PROXY_FAIL;
 	for (int i = 0; i < steps; i++) {
-		s = proxy_hs_step(&h, sv[0], err, sizeof err);
+		s = proxy_hs_step(&h, st, err, sizeof err);
 		char got[1024];
 		ssize_t n = recv(sv[1], got, sizeof got, MSG_DONTWAIT);
 		if (n != (ssize_t)elen[i] || memcmp(got, expect[i], elen[i]) != 0) {
@@ -36,7 +39,7 @@ static int scripted(const struct proxy_target *t, const char *const *expect, con
 		}
 		if (write(sv[1], reply[i], rlen[i]) != (ssize_t)rlen[i])
 			return -4;
-		s = proxy_hs_step(&h, sv[0], err, sizeof err);
+		s = proxy_hs_step(&h, st, err, sizeof err);
 	}
 	/* Tunnel bytes sent after the reply must still be in the socket. */
 	if (s == PROXY_DONE) {
@@ -45,6 +48,7 @@ static int scripted(const struct proxy_target *t, const char *const *expect, con
 		if (n != 6 || memcmp(b, "tunnel", 6) != 0)
 			s = -5;
 	}
+	stream_close(st);
 	close(sv[0]);
 	close(sv[1]);
 	return s;
