@@ -78,6 +78,9 @@ const char *errmsg_last(void);
 /* Runs before errmsg and vmsg print, when set: --progress clears its
  * live line there, so a message is not glued to it and then erased. */
 extern void (*g_before_msg)(void);
+/* The sink of the library's messages (core/log.h), installed by main:
+ * errors as errmsg, the rest as vmsg (the level already chose). */
+void tool_log_sink(int level, const char *text, void *arg);
 /* Verbose diagnostics, printed only with -v. */
 void vmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A line on stderr as it is (JSON totals), through the queue as errmsg. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "tool/cmd.h"
 #include "core/mux.h"
 
@@ -78,6 +79,7 @@ int main(int argc, char **argv)
 	/* A peer that goes away must be an error return, not a dead process. */
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	log_set_sink(tool_log_sink, NULL, LOG_LVL_ERROR);
 
 	static const struct option longopts[] = {
 	    COMMON_LONGOPTS,

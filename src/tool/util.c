@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "tool/cmd.h"
+#include "core/log.h"
 #include "core/logq.h"
 #include "core/loop.h"
 #include "net/sock.h"
@@ -38,6 +39,16 @@ __attribute__((format(printf, 2, 0))) static void vmsgf(const char *prefix, cons
 }
 
 static char last_error[1024];
+
+void tool_log_sink(int level, const char *text, void *arg)
+{
+	(void)arg;
+	/* An error is the command's last error (--stats=json reports it). */
+	if (level == LOG_LVL_ERROR)
+		errmsg("%s", text);
+	else
+		vmsg("%s", text);
+}
 
 void errmsg(const char *fmt, ...)
 {
@@ -216,6 +227,7 @@ int common_opt(int c, const char *arg)
 		return 1;
 	case 'v':
 		g_opts.verbose++;
+		log_set_level(g_opts.verbose);
 		return 1;
 	case 'q':
 	case OPT_QUIET:
