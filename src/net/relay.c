@@ -12,7 +12,7 @@
 
 #include "core/buf.h"
 #include "net/hexlog.h"
-#include "tool/netopts.h"
+#include "core/text_escape.h"
 #include "net/relay.h"
 #include "net/stream.h"
 

@@ -17,6 +17,7 @@
 #include "proc/spawn.h"
 #include "net/stream.h"
 #include "net/tcp_totals.h"
+#include "core/text_escape.h"
 
 #define PEND_MAX	  (256 * 1024) /* per-connection output queue */
 #define READ_CHUNK	  (64 * 1024)
