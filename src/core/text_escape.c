@@ -107,3 +107,10 @@ size_t crlf_expand(char *t, size_t n, bool *prev_cr)
 	*prev_cr = last_cr;
 	return n + add;
 }
+
+void text_upper(char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] >= 'a' && p[i] <= 'z')
+			p[i] = (char)(p[i] - 'a' + 'A');
+}

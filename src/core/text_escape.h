@@ -1,6 +1,7 @@
 /* Backslash escapes in TEXT option values (serve --respond, http serve
  * --body), as printf(1) users write them: 'HTTP/1.0 200 OK\r\n\r\nhi';
- * and the CRLF line endings of -C. Pure functions, no I/O. */
+ * the CRLF line endings of -C and --upper's letters. Pure functions, no
+ * I/O. */
 #ifndef SOCKCTL_TEXT_ESCAPE_H
 #define SOCKCTL_TEXT_ESCAPE_H
 
@@ -23,5 +24,9 @@ long text_unescape_dup(const char *s, char **out, char *err, size_t errlen);
 /* -C: turns each "\n" not after "\r" into "\r\n" in place (t has room
  * for 2n bytes, n > 0); *prev_cr carries the last byte across calls. */
 size_t crlf_expand(char *t, size_t n, bool *prev_cr);
+
+/* ASCII upper-casing in place (serve --upper): bytes outside a-z pass
+ * unchanged, so UTF-8 stays valid. */
+void text_upper(char *p, size_t n);
 
 #endif

@@ -67,7 +67,7 @@ struct server {
 	int notify[2];		      /* threads write a byte here when they end */
 	uint64_t bytes_in, bytes_out; /* loop handlers, for -v and --stats */
 	uint64_t refused;	      /* by --allow/--deny or -m */
-	struct job_totals *jt;	      /* --model=fork|thread totals; NULL if none */
+	struct model_totals *jt;	      /* --model=fork|thread totals; NULL if none */
 	bool count_exec;	      /* keep exec sockets for their totals */
 	struct exec_conn *execs;      /* owned */
 	size_t nexecs, capexecs;
@@ -102,9 +102,5 @@ int serve_dgram_start(struct server *s);
 void serve_dgram_cleanup(struct server *s);
 /* A child was reaped: if it ran for a datagram, its job learns it. */
 void serve_dgram_reaped(struct server *s, pid_t pid);
-
-/* ASCII upper-casing for --upper: bytes outside a-z pass unchanged, so
- * UTF-8 stays valid. */
-void serve_upper(char *p, size_t n);
 
 #endif

@@ -15,6 +15,7 @@
 #include "tool/cmd.h"
 #include "serve/serve.h"
 #include "proc/spawn.h"
+#include "core/text_escape.h"
 
 #define DGRAM_MAX 65536
 #define MAX_PEERS 256
@@ -322,7 +323,7 @@ static void on_datagram(struct loop *l, int fd, int mask, void *arg)
 		}
 		switch (s->handler) {
 		case H_UPPER:
-			serve_upper(buf, len);
+			text_upper(buf, len);
 			FALLTHROUGH;
 		case H_ECHO:
 			reply(s, &from, buf, len);

@@ -45,13 +45,6 @@ struct sconn {
 	struct sconn *prev, *next;
 };
 
-void serve_upper(char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] >= 'a' && p[i] <= 'z')
-			p[i] = (char)(p[i] - 'a' + 'A');
-}
-
 static void stdin_update(struct server *s);
 static void broker_masks(struct server *s);
 
@@ -341,7 +334,7 @@ static bool conn_read(struct sconn *c)
 			hexlog_data(&s->no->log, HEXLOG_RECV, buf, (size_t)n);
 		switch (s->handler) {
 		case H_UPPER:
-			serve_upper(buf, (size_t)n);
+			text_upper(buf, (size_t)n);
 			FALLTHROUGH;
 		case H_ECHO:
 			if (!queue(c, buf, (size_t)n)) {
@@ -686,20 +679,25 @@ static void start_program(struct server *s, int fd)
 /* --model=fork|thread with a built-in handler. */
 static void start_job(struct server *s, int fd)
 {
-	static const enum job_kind kinds[] = {[H_ECHO] = JOB_ECHO,
-					      [H_UPPER] = JOB_UPPER,
-					      [H_DISCARD] = JOB_DISCARD,
-					      [H_RESPOND] = JOB_RESPOND};
-	struct job j = {.fd = fd,
-			.kind = kinds[s->handler],
-			.data = s->respond,
-			.len = s->respond_len,
-			.idle_ms = s->idle_ms,
-			.crlf = s->no && s->no->crlf,
-			.totals = s->jt};
-	if (s->model == MODEL_FORK) {
-		pid_t pid = job_fork(&j);
+	static const enum model_job_kind kinds[] = {[H_ECHO] = MODEL_JOB_ECHO,
+						    [H_UPPER] = MODEL_JOB_UPPER,
+						    [H_DISCARD] = MODEL_JOB_DISCARD,
+						    [H_RESPOND] = MODEL_JOB_RESPOND};
+	struct stream *st = stream_fd_new(s->loop, fd, STREAM_F_OWN);
+	if (!st) {
+		errmsg("connection: %s", strerror(errno));
 		close(fd);
+		return;
+	}
+	struct model_job j = {.s = st,
+			      .kind = kinds[s->handler],
+			      .data = s->respond,
+			      .len = s->respond_len,
+			      .idle_ms = s->idle_ms,
+			      .totals = s->jt};
+	if (s->model == MODEL_FORK) {
+		pid_t pid = model_job_fork(&j);
+		stream_close(st);
 		if (pid < 0) {
 			errmsg("fork: %s", strerror(errno));
 			return;
@@ -707,10 +705,10 @@ static void start_job(struct server *s, int fd)
 		s->nchildren++;
 		watch_children(s);
 	} else {
-		int e = job_thread(&j, s->notify[1]);
+		int e = model_job_thread(&j, s->notify[1]);
 		if (e) {
 			errmsg("thread: %s", strerror(e));
-			close(fd);
+			stream_close(st);
 			return;
 		}
 		s->nthreads++;

@@ -111,7 +111,7 @@ static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
 {
 	const struct server *s = arg;
 	uint64_t in, out;
-	job_totals_get(s->jt, &in, &out);
+	model_totals_get(s->jt, &in, &out);
 	*sent = s->bytes_out + out;
 	*received = s->bytes_in + in;
 }
@@ -427,7 +427,7 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 	s.ro.local_is_tty = isatty(STDIN_FILENO);
 	if (respond_arg && (r = load_respond(&s, respond_arg)))
 		return r;
-	if (s.respond && no.crlf && s.respond_len && s.model == MODEL_LOOP) {
+	if (s.respond && no.crlf && s.respond_len) {
 		/* -C: the response goes out with CRLF line endings. */
 		char *t = malloc(2 * s.respond_len);
 		if (!t) {
@@ -549,7 +549,7 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 		loop_signal(s.loop, SIGCHLD, serve_reap, &s);
 	/* Totals for -v and --stats: what the handlers count in the other
 	 * models, and for programs what the kernel counted (TCP only). */
-	if (!exec && s.model != MODEL_LOOP && !(s.jt = job_totals_new()))
+	if (!exec && s.model != MODEL_LOOP && !(s.jt = model_totals_new()))
 		vmsg("no shared memory for byte totals: not counted");
 	s.count_exec = exec && (g_opts.verbose || no.stats_json || no.stats_text) && !s.dgram &&
 		       (s.family == AF_INET || s.family == AF_INET6);
@@ -617,7 +617,7 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 	if (s.respond_owned && s.nthreads == 0)
 		free((char *)s.respond);
 	if (s.nthreads == 0)
-		job_totals_free(s.jt);
+		model_totals_free(s.jt);
 	if (s.notify[0] >= 0 && s.nthreads == 0) {
 		close(s.notify[0]);
 		close(s.notify[1]);
