@@ -111,6 +111,28 @@ setup() {
 	[ "$status" -eq 0 ]
 }
 
+@test "without -k, -i is the relay's: a client sending now and then stays, an idle one goes" {
+	start_bg_stdin srv /dev/null "$SOCKCTL" serve -v -i 1 127.0.0.1 0
+	wait_ready srv
+	mkfifo in
+	start_bg_stdin cli in timeout $T "$SOCKCTL" connect 127.0.0.1 "$port"
+	exec 7>in
+	# Data every 0.3 s for longer than -i: the connection is not idle.
+	local i
+	for i in 1 2 3 4 5 6 7 8; do
+		echo "tick$i" >&7
+		sleep 0.3
+	done
+	wait_file_contains srv.out tick8
+	# Then nothing: the relay's idle timeout ends the run (exit 1).
+	wait_exit "$srv_pid"
+	[ "$status" -eq 1 ]
+	grep -q "idle timeout: no data for 1 s" srv.err
+	! grep -q "idle for" srv.err
+	grep -q "served 1 connections, refused 0; received 48 bytes, sent 0 bytes" srv.err
+	exec 7>&-
+}
+
 @test "UDP: every sender gets its own echo" {
 	serve_bg srv -u --echo
 	grep -q "(udp, mux=" srv.err
