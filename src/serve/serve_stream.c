@@ -388,8 +388,11 @@ static bool conn_read(struct sconn *c)
 		size_t room = sizeof buf;
 		if (h == SERVE_BROKER) {
 			/* Straight into the chunk the other clients share. */
-			if (!(ch = serve_chunk(s)))
-				return true;
+			if (!(ch = serve_chunk(s))) {
+				log_info("connection fd %d: recv: %s", c->s->fd, strerror(ENOMEM));
+				conn_close(c);
+				return false;
+			}
 			p = ch->data;
 			room = ch->cap;
 		} else if (h == SERVE_ECHO || h == SERVE_UPPER) {
@@ -545,7 +548,7 @@ void serve_conn_start(struct serve_server *s, struct stream *st, const struct so
 	s->nconns++;
 	s->served++;
 	char a[SOCK_ADDRSTRLEN] = "an unnamed peer";
-	if (peer)
+	if (peer && (one_relay || log_wants(LOG_LVL_INFO)))
 		sock_addr_str((const struct sockaddr *)&peer->ss, peer->len, a, sizeof a);
 	log_info("connection from %s", a);
 	if (one_relay) {

@@ -258,8 +258,8 @@ struct serve_args {
 	struct sock_listen_opts lo;
 };
 
-/* Options and their combinations: 0, or the exit status after the
- * message. */
+/* Options and their combinations: 0 to serve, -1 after the help (exit
+ * 0), or the exit status after the message. */
 static int parse_args(int argc, char **argv, struct serve_args *a)
 {
 	static const struct option longopts[] = {
@@ -334,7 +334,6 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 			a->fd_arg = optarg;
 			break;
 		case 'h':
-			/* (EXIT_OK: the caller stops without serving.) */
 			print_help(help);
 			return -1;
 		case OPT_ECHO:
