@@ -89,7 +89,7 @@ static void fake_counts(const char *what)
 
 /* ---- the far end: a client thread on a blocking socket ---- */
 
-struct client {
+struct far_end {
 	int fd;
 	bool tokens; /* the engine's end is the fake: send it tokens */
 	/* What to send: with window, a piece at a time, each once the last
@@ -107,7 +107,7 @@ struct client {
 	atomic_int *done; /* counted up when finished, if set */
 };
 
-static void token(struct client *c)
+static void token(struct far_end *c)
 {
 	unsigned char t = FAKE_TOKEN;
 	if (c->tokens && send(c->fd, &t, 1, MSG_NOSIGNAL) < 0)
@@ -119,7 +119,7 @@ static void token(struct client *c)
  * once. Closes when all is sent and what it wants came, or at EOF. */
 static void *client_main(void *arg)
 {
-	struct client *c = arg;
+	struct far_end *c = arg;
 	size_t sent = 0, nin_at_send = 0;
 	bool eof = false;
 	for (;;) {
@@ -208,7 +208,7 @@ static void t_one(enum serve_handler h, bool fake)
 	struct serve_server *srv = serve_new(l, &cfg, err, sizeof err);
 	int sv[2];
 	pair(sv);
-	struct client c = {.fd = sv[1], .tokens = fake, .in = back, .cap = n + 1};
+	struct far_end c = {.fd = sv[1], .tokens = fake, .in = back, .cap = n + 1};
 	unsigned char request[32768];
 	if (h == SERVE_ECHO) {
 		c.out = data;
@@ -250,7 +250,7 @@ static void t_one(enum serve_handler h, bool fake)
 
 #define NB 32768
 
-struct watch {
+struct done_watch {
 	atomic_int *done;
 	int want;
 	struct timer t;
@@ -258,7 +258,7 @@ struct watch {
 
 static void on_watch(struct loop *l, void *arg)
 {
-	struct watch *w = arg;
+	struct done_watch *w = arg;
 	if (atomic_load(w->done) >= w->want)
 		loop_stop(l);
 	else
@@ -284,23 +284,24 @@ static void t_broker(void)
 	serve_take(srv, conn(l, c[0], false), NULL);
 	serve_take(srv, conn(l, b[0], true), NULL);
 	serve_take(srv, conn(l, a[0], false), NULL);
-	struct client ca = {
+	struct far_end ca = {
 	    .fd = a[1], .out = da, .nout = N, .in = ga, .cap = NB + 1, .want = NB, .done = &done};
-	struct client cb = {.fd = b[1],
-			    .tokens = true,
-			    .out = db,
-			    .nout = NB,
-			    .drip = 256,
-			    .in = gb,
-			    .cap = N + 1,
-			    .want = N,
-			    .done = &done};
-	struct client cc = {.fd = c[1], .in = gc, .cap = N + NB + 1, .want = N + NB, .done = &done};
+	struct far_end cb = {.fd = b[1],
+			     .tokens = true,
+			     .out = db,
+			     .nout = NB,
+			     .drip = 256,
+			     .in = gb,
+			     .cap = N + 1,
+			     .want = N,
+			     .done = &done};
+	struct far_end cc = {
+	    .fd = c[1], .in = gc, .cap = N + NB + 1, .want = N + NB, .done = &done};
 	pthread_t t1, t2, t3;
 	pthread_create(&t1, NULL, client_main, &ca);
 	pthread_create(&t2, NULL, client_main, &cb);
 	pthread_create(&t3, NULL, client_main, &cc);
-	struct watch w = {.done = &done, .want = 3};
+	struct done_watch w = {.done = &done, .want = 3};
 	timer_init(&w.t, on_watch, &w);
 	loop_timer_start(l, &w.t, 5);
 	loop_run(l);
@@ -342,14 +343,14 @@ static void t_model(void)
 	int sv[2];
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
 	struct model_job j = {.s = conn(NULL, sv[0], true), .kind = MODEL_JOB_ECHO};
-	struct client c = {.fd = sv[1],
-			   .tokens = true,
-			   .out = data,
-			   .nout = N,
-			   .window = true,
-			   .in = back,
-			   .cap = N + 1,
-			   .want = N};
+	struct far_end c = {.fd = sv[1],
+			    .tokens = true,
+			    .out = data,
+			    .nout = N,
+			    .window = true,
+			    .in = back,
+			    .cap = N + 1,
+			    .want = N};
 	pthread_t t1, t2;
 	pthread_create(&t1, NULL, job_main, &j);
 	pthread_create(&t2, NULL, client_main, &c);
