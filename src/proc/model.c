@@ -75,14 +75,21 @@ static bool wait_for(struct stream *s, int want, int timeout_ms)
 }
 
 /* A read as blocking code does it: bytes, 0 at the end, -1 on failure or
- * after idle_ms (> 0) without data. */
-static ssize_t job_read(struct model_job *j, void *buf, size_t n, int idle_ms)
+ * after idle_ms (> 0) without data. *drained says the last read took
+ * less than it could: the next waits first (a read that would find
+ * nothing costs a call per message in a request and reply exchange). */
+static ssize_t job_read(struct model_job *j, void *buf, size_t n, int idle_ms, bool *drained)
 {
+	int timeout = idle_ms > 0 ? idle_ms : -1;
+	if (*drained && !wait_for(j->s, STREAM_READ, timeout))
+		return -1;
 	for (;;) {
 		ssize_t r = stream_read(j->s, buf, n);
-		if (r >= 0 || !again())
+		if (r >= 0 || !again()) {
+			*drained = r >= 0 && (size_t)r < n;
 			return r;
-		if (!wait_for(j->s, STREAM_READ, idle_ms > 0 ? idle_ms : -1))
+		}
+		if (!wait_for(j->s, STREAM_READ, timeout))
 			return -1;
 	}
 }
@@ -136,15 +143,18 @@ void model_job_run(struct model_job *j)
 		shut_write(j);
 		/* Let the peer read it all: drain what it sends until it closes. */
 		ssize_t r;
-		while ((r = job_read(j, buf, sizeof buf, j->idle_ms > 0 ? j->idle_ms : 5000)) > 0)
+		bool drained = false;
+		while ((r = job_read(j, buf, sizeof buf, j->idle_ms > 0 ? j->idle_ms : 5000,
+				     &drained)) > 0)
 			count_in(j, r);
 		stream_close(j->s);
 		return;
 	}
 	/* The kernel copy of a 64 KiB buffer per read/write pair is what
 	 * this model costs; keep it simple. */
+	bool drained = false;
 	for (;;) {
-		ssize_t r = job_read(j, buf, sizeof buf, j->idle_ms);
+		ssize_t r = job_read(j, buf, sizeof buf, j->idle_ms, &drained);
 		if (r <= 0)
 			break;
 		count_in(j, r);
