@@ -282,20 +282,3 @@ void progress_stop(struct progress *p, struct loop *l)
 	human(c, sizeof c, secs > 0 ? (double)(s + r) / secs : 0.0);
 	errline("\r\033[K%s, received %s in %.1f s (%s/s)\n", st, b, secs, c);
 }
-
-size_t crlf_expand(char *t, size_t n, bool *prev_cr)
-{
-	size_t add = 0;
-	for (size_t i = 0; i < n; i++)
-		if (t[i] == '\n' && !(i ? t[i - 1] == '\r' : *prev_cr))
-			add++;
-	bool last_cr = t[n - 1] == '\r';
-	for (size_t i = n, o = n + add; i > 0;) {
-		char ch = t[--i];
-		t[--o] = ch;
-		if (ch == '\n' && !(i ? t[i - 1] == '\r' : *prev_cr))
-			t[--o] = '\r';
-	}
-	*prev_cr = last_cr;
-	return n + add;
-}

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/crlf.h"
 #include "net/hexlog.h"
 #include "core/loop.h"
 #include "net/relay.h"
@@ -123,10 +124,6 @@ struct netopt_totals {
 /* Totals at exit on stderr: as text with -v or --stats=text once the
  * session started, as JSON with --stats=json always (with the error). */
 void netopt_report(const struct netopts *n, const struct netopt_totals *t);
-
-/* -C: turns each "\n" not after "\r" into "\r\n" in place (t has room
- * for 2n bytes, n > 0); *prev_cr carries the last byte across calls. */
-size_t crlf_expand(char *t, size_t n, bool *prev_cr);
 
 /* --progress: a line on stderr refreshed every second while it runs,
  * left at the end as a summary (bytes, time, average rate). */
