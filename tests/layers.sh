@@ -8,6 +8,7 @@
 #    kin on a descriptor, except on lines that say why it is not a
 #    connection, with "not a stream:" in a comment on that line or the
 #    line before (a pipe of our own, a file, a datagram socket, a probe).
+# 3. No two structs, unions or enums in the program share a name.
 # Comments and string literals are left out before looking for calls.
 # Prints each offence as FILE:LINE: text, one TAP test per rule.
 set -u
@@ -46,7 +47,7 @@ code() {
 	}' "$@"
 }
 
-echo "1..2"
+echo "1..3"
 
 lib=$(find . -name '*.[ch]' ! -path './tool/*' | sort)
 # shellcheck disable=SC2086
@@ -86,4 +87,14 @@ if [ -z "$bad" ]; then
 else
 	echo "not ok 2 connection I/O only through streams"
 	printf '%s' "$bad" | sed 's/^/# /'
+fi
+
+# shellcheck disable=SC2086
+dups=$(code $all ./net/stream.c | sed -nE 's/^([^:]+):([0-9]+):[[:space:]]*(typedef[[:space:]]+)?(struct|union|enum)[[:space:]]+([A-Za-z_][A-Za-z0-9_]*)[[:space:]]*\{.*/\4 \5 \1:\2/p' |
+	sort -k1,2 | awk '{k = $1 " " $2; n[k]++; w[k] = w[k] " " $3} END {for (k in n) if (n[k] > 1) print k ":" w[k]}' | sort)
+if [ -z "$dups" ]; then
+	echo "ok 3 no two structs, unions or enums share a name"
+else
+	echo "not ok 3 no two structs, unions or enums share a name"
+	echo "$dups" | sed 's/^/# /'
 fi

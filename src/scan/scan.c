@@ -15,7 +15,7 @@
 #include "scan/synscan.h"
 
 struct scan;
-struct slot {
+struct scan_slot {
 	struct scan *s;
 	int fd;	   /* owned; -1 when idle */
 	int spare; /* owned; a socket whose connect was refused, to reuse */
@@ -35,7 +35,7 @@ struct scan {
 	uint8_t *state; /* owned; SCAN_* per port */
 	int *err;	/* owned; errno per port for SCAN_ERROR */
 	size_t next_start, next_print;
-	struct slot *slots; /* owned */
+	struct scan_slot *slots; /* owned */
 	int nslots, inflight;
 	bool any_open;
 	int loop_err;
@@ -104,7 +104,7 @@ static void fill(struct scan *s);
  * socket whose connect was refused is kept: Linux lets a TCP socket in
  * the CLOSE state connect again, which saves a socket() and a close() per
  * closed port, the common case of a scan. */
-static void record_as(struct scan *s, struct slot *sl, int err, bool reusable)
+static void record_as(struct scan *s, struct scan_slot *sl, int err, bool reusable)
 {
 	int st = scan_classify(err);
 	s->state[sl->idx] = (uint8_t)st;
@@ -126,7 +126,7 @@ static void record_as(struct scan *s, struct slot *sl, int err, bool reusable)
 	loop_timer_stop(s->l, &sl->timer);
 }
 
-static void record(struct scan *s, struct slot *sl, int err)
+static void record(struct scan *s, struct scan_slot *sl, int err)
 {
 	record_as(s, sl, err, err == ECONNREFUSED);
 }
@@ -151,7 +151,7 @@ static bool connected_to_scan(struct scan *s, int fd)
 	return false;
 }
 
-static void record_connected(struct scan *s, struct slot *sl)
+static void record_connected(struct scan *s, struct scan_slot *sl)
 {
 	if (sl->met_scan || connected_to_scan(s, sl->fd))
 		record_as(s, sl, ECONNREFUSED, false);
@@ -161,7 +161,7 @@ static void record_connected(struct scan *s, struct slot *sl)
 
 static void on_writable(struct loop *l, int fd, int mask, void *arg)
 {
-	struct slot *sl = arg;
+	struct scan_slot *sl = arg;
 	struct scan *s = sl->s;
 	int e = sock_connect_result(fd);
 	struct sock_addr peer;
@@ -179,7 +179,7 @@ static void on_writable(struct loop *l, int fd, int mask, void *arg)
 
 static void on_timeout(struct loop *l, void *arg)
 {
-	struct slot *sl = arg;
+	struct scan_slot *sl = arg;
 	struct scan *s = sl->s;
 	record(s, sl, ETIMEDOUT);
 	fill(s);
@@ -188,7 +188,7 @@ static void on_timeout(struct loop *l, void *arg)
 
 /* Starts the connect for port idx in an idle slot. Returns 1 when it is in
  * flight, 0 when the outcome is already recorded. */
-static int start_one(struct scan *s, struct slot *sl, size_t idx)
+static int start_one(struct scan *s, struct scan_slot *sl, size_t idx)
 {
 	sl->idx = idx;
 	sl->met_scan = false;
@@ -234,7 +234,7 @@ static int start_one(struct scan *s, struct slot *sl, size_t idx)
 static void fill(struct scan *s)
 {
 	for (int i = 0; i < s->nslots && s->next_start < s->ps.n; i++) {
-		struct slot *sl = &s->slots[i];
+		struct scan_slot *sl = &s->slots[i];
 		while (sl->fd < 0 && s->next_start < s->ps.n)
 			start_one(s, sl, s->next_start++);
 	}
