@@ -15,9 +15,9 @@
 #include "dns/resolve_axfr.h"
 #include "dns/resolve_dns.h"
 
-struct run {
+struct resolve_run {
 	struct resolve_ctx x;
-	struct job *jobs;
+	struct resolve_job *jobs;
 	size_t njobs, next, head, inflight, parallel;
 	int worst;
 	bool pumping;
@@ -26,7 +26,7 @@ struct run {
 	struct loop *l;
 };
 
-static void put_job(struct job *j)
+static void put_job(struct resolve_job *j)
 {
 	fwrite(sb_str(&j->out), 1, j->out.len, stdout);
 	fputs(sb_str(&j->err), stderr);
@@ -34,16 +34,16 @@ static void put_job(struct job *j)
 	sb_reset(&j->err);
 }
 
-static void flush_jobs(struct run *r)
+static void flush_jobs(struct resolve_run *r)
 {
 	while (r->head < r->njobs && r->jobs[r->head].done) {
-		struct job *j = &r->jobs[r->head++];
+		struct resolve_job *j = &r->jobs[r->head++];
 		if (j->out.oom || j->err.oom) {
 			j->status = RES_FAIL;
 			errmsg("resolve %s: out of memory formatting the answer", j->arg);
 		} else
 			put_job(j);
-		r->worst = res_worst(r->worst, j->status);
+		r->worst = resolve_worst(r->worst, j->status);
 		sb_free(&j->out);
 		sb_free(&j->err);
 	}
@@ -54,9 +54,9 @@ static void flush_jobs(struct run *r)
 	fflush(stdout);
 }
 
-static void pump(struct run *r);
+static void pump(struct resolve_run *r);
 
-static void job_end(struct run *r, struct job *j)
+static void job_end(struct resolve_run *r, struct resolve_job *j)
 {
 	j->done = true;
 	r->inflight--;
@@ -68,66 +68,66 @@ static void job_end(struct run *r, struct job *j)
 
 static void dns_done(const struct rdns_result *res, void *arg)
 {
-	struct job *j = arg;
+	struct resolve_job *j = arg;
 	if (res->status == RDNS_ANSWER)
-		dns_format(j, res);
+		resolve_dns_format(j, res);
 	else if (res->status == RDNS_NOANSWER)
-		dns_noanswer(j, res);
+		resolve_dns_noanswer(j, res);
 	else
-		job_fail(j, RES_FAIL, "dns", res->errtext);
-	job_end((struct run *)j->x, j);
+		resolve_job_fail(j, RES_FAIL, "dns", res->errtext);
+	job_end((struct resolve_run *)j->x, j);
 }
 
 static void axfr_rr(const struct dns_msg *m, const struct dns_rr *rr, void *arg)
 {
-	struct job *j = arg;
-	axfr_record(j, m, rr);
+	struct resolve_job *j = arg;
+	resolve_axfr_record(j, m, rr);
 	/* Written out every few records, not kept: a zone can be large. */
 	if (j->out.len >= 16384)
-		flush_jobs((struct run *)j->x);
+		flush_jobs((struct resolve_run *)j->x);
 }
 
 static void axfr_done(const struct raxfr_result *res, void *arg)
 {
-	struct job *j = arg;
+	struct resolve_job *j = arg;
 	j->axfr = NULL;
-	axfr_end(j, res);
-	job_end((struct run *)j->x, j);
+	resolve_axfr_end(j, res);
+	job_end((struct resolve_run *)j->x, j);
 }
 
-static void dns_start(struct run *r, struct job *j)
+static void dns_start(struct resolve_run *r, struct resolve_job *j)
 {
 	char rev[DNS_PRES_MAX], err[256];
 	const char *name = j->arg;
-	if (j->kind == K_ADDR) {
+	if (j->kind == RESOLVE_ADDR) {
 		dns_reverse_name(j->arg, rev, sizeof rev);
 		name = rev;
 	}
 	if (j->qtype == DNS_T_AXFR) {
-		axfr_begin(j);
+		resolve_axfr_begin(j);
 		j->axfr = raxfr_start(r->l, r->dopt, name, axfr_rr, axfr_done, j, err, sizeof err);
 		if (!j->axfr) {
 			sb_reset(&j->out);
-			job_fail(j, RES_FAIL, "axfr", err);
+			resolve_job_fail(j, RES_FAIL, "axfr", err);
 			j->done = true;
 			r->inflight--;
 		}
 		return;
 	}
 	if (rdns_query(r->dns, name, j->qtype, dns_done, j) < 0) {
-		job_fail(j, RES_FAIL, "dns", strerror(ENOMEM));
+		resolve_job_fail(j, RES_FAIL, "dns", strerror(ENOMEM));
 		j->done = true;
 		r->inflight--;
 	}
 }
 
-static void pump(struct run *r)
+static void pump(struct resolve_run *r)
 {
 	if (r->pumping)
 		return;
 	r->pumping = true;
 	while (r->inflight < r->parallel && r->next < r->njobs) {
-		struct job *j = &r->jobs[r->next];
+		struct resolve_job *j = &r->jobs[r->next];
 		/* A transfer waits until everything before it is printed, then
 		 * streams its records straight out. */
 		if (j->qtype == DNS_T_AXFR && r->next != r->head)
@@ -140,7 +140,7 @@ static void pump(struct run *r)
 	flush_jobs(r);
 }
 
-static int run_direct(struct run *r, const struct rdns_opts *dopt)
+static int run_direct(struct resolve_run *r, const struct rdns_opts *dopt)
 {
 	char err[256];
 	int rc = EXIT_FAIL;
@@ -161,16 +161,16 @@ static int run_direct(struct run *r, const struct rdns_opts *dopt)
 	return r->head == r->njobs ? r->worst : EXIT_FAIL;
 }
 
-int run_jobs(struct job *jobs, size_t njobs, const struct resolve_ctx *x,
+int run_jobs(struct resolve_job *jobs, size_t njobs, const struct resolve_ctx *x,
 	     const struct rdns_opts *dopt, size_t parallel)
 {
-	struct run r = {.x = *x, .jobs = jobs, .njobs = njobs, .parallel = parallel};
+	struct resolve_run r = {.x = *x, .jobs = jobs, .njobs = njobs, .parallel = parallel};
 	int rc;
 	for (size_t i = 0; i < njobs; i++)
 		jobs[i].x = &r.x;
 	if (!dopt) {
 		for (size_t i = 0; i < njobs; i++) {
-			sys_run(&jobs[i]);
+			resolve_sys_run(&jobs[i]);
 			flush_jobs(&r);
 		}
 		rc = r.worst;
