@@ -1,7 +1,11 @@
-/* Shared between cmd_resolve.c (options, operands, jobs), resolve_run.c
- * (running them, output in order), resolve_job.c (a job's status and
- * failure lines), resolve_sys.c (the system resolver and the local
- * databases) and resolve_direct.c (direct DNS output). */
+/* resolve's engine: lookups (jobs) run with the system resolver and the
+ * local databases, or straight against DNS servers on the event loop,
+ * each formatted into its job's text and handed to the program in input
+ * order. resolve_run.c runs them, resolve_job.c writes a job's status and
+ * failure lines, resolve_sys.c asks the system, resolve_direct.c writes
+ * what DNS servers answered. The program (tool/cmd_resolve.c) makes the
+ * jobs from its command line, prints what it is handed and exits with the
+ * worst outcome. Nothing here prints or exits. */
 #ifndef SOCKCTL_RESOLVE_H
 #define SOCKCTL_RESOLVE_H
 
@@ -10,7 +14,8 @@
 
 #include "dns/dns_fmt.h"
 
-/* Exit statuses, one per outcome. */
+/* The outcomes of a lookup, from best to worst as resolve_worst orders
+ * them; the program exits with them. */
 enum {
 	RES_OK = 0,
 	RES_FAIL = 1,
@@ -36,16 +41,19 @@ struct resolve_job {
 	enum resolve_job_kind kind;
 	const char *arg; /* not owned: argv or the names read from -f */
 	int qtype;	 /* direct DNS */
-	int status;	 /* RES_*: the exit status */
+	int status;	 /* RES_*: the outcome */
 	/* The status word when it says more than the exit status's own
 	 * ("unreachable" and "closed" are exit 7 as "timeout" is); NULL for
 	 * resolve_status_name(status). Static text. */
 	const char *label;
 	bool done;
-	struct sbuf out, err; /* for stdout and stderr, printed in input order */
-	unsigned records;     /* zone transfers: records written so far */
-	struct raxfr *axfr;   /* a zone transfer running, owned */
-	struct resolve_ctx *x;
+	/* The text for stdout (results) and stderr (--short's failure
+	 * lines), handed to the sink in input order. */
+	struct sbuf out, err;
+	unsigned records;	     /* zone transfers: records written so far */
+	struct raxfr *axfr;	     /* a zone transfer running, owned */
+	const struct resolve_ctx *x; /* how to write it, not owned */
+	struct resolve_run *run;     /* the run it is part of, not owned */
 };
 
 struct resolve_ctx {
@@ -88,11 +96,37 @@ void resolve_put_query(struct sbuf *o, const struct resolve_job *j);
 /* Runs one job with the system resolver or the local databases. */
 void resolve_sys_run(struct resolve_job *j);
 
-/* Runs the jobs (with the system resolver when dopt is NULL, else
- * straight from dopt's servers, parallel at once), prints each in input
- * order, frees their output, and returns the worst exit status. */
+/* Where the jobs' text goes: the program prints it. */
+struct resolve_sink {
+	/* A job's out and err, in input order: a lookup whole once it is
+	 * done; a zone transfer also in pieces as its records come. The
+	 * engine empties both afterwards. */
+	void (*put)(const struct resolve_job *j, void *arg);
+	/* What was put so far should reach its reader now: called after
+	 * each batch of lookups that ended together. May be NULL. */
+	void (*flush)(void *arg);
+	void *arg;
+};
+
 struct rdns_opts;
-int run_jobs(struct resolve_job *jobs, size_t njobs, const struct resolve_ctx *x,
-	     const struct rdns_opts *dopt, size_t parallel);
+struct loop;
+struct resolve_opts {
+	struct resolve_ctx x;
+	/* NULL: the system resolver, one job after another. Else straight
+	 * from these servers, on loop (not owned), parallel queries at once;
+	 * zone transfers one at a time, when everything before them is put. */
+	const struct rdns_opts *dns;
+	struct loop *loop;
+	size_t parallel;
+	struct resolve_sink sink;
+};
+
+/* Runs the jobs, hands each one's text to the sink in input order and
+ * frees it. Returns the worst outcome (RES_*), or -1 with err filled when
+ * the run could not go on (c-ares could not start, the event loop
+ * failed); the jobs put before that stay put. A job whose text ran out of
+ * memory is RES_FAIL, said through core/log instead of put. */
+int resolve_jobs(struct resolve_job *jobs, size_t njobs, const struct resolve_opts *o, char *err,
+		 size_t errlen);
 
 #endif

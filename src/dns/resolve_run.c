@@ -1,35 +1,32 @@
 /* Running the jobs: the system's one after another; direct DNS queries
  * concurrently on the event loop (zone transfers one at a time, at the
- * head); output always in input order, each lookup whole, as soon as
- * everything before it is printed. */
+ * head); output handed to the sink always in input order, each lookup
+ * whole, as soon as everything before it is handed on. */
 #include "config.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "tool/cmd.h"
-#include "dns/dns_msg.h"
+#include "core/log.h"
 #include "core/loop.h"
+#include "dns/dns_msg.h"
 #include "dns/resolve.h"
 #include "dns/resolve_axfr.h"
 #include "dns/resolve_dns.h"
 
 struct resolve_run {
-	struct resolve_ctx x;
+	struct resolve_opts o;
 	struct resolve_job *jobs;
-	size_t njobs, next, head, inflight, parallel;
+	size_t njobs, next, head, inflight;
 	int worst;
 	bool pumping;
 	struct rdns *dns;
-	const struct rdns_opts *dopt;
-	struct loop *l;
 };
 
-static void put_job(struct resolve_job *j)
+static void put_job(struct resolve_run *r, struct resolve_job *j)
 {
-	fwrite(sb_str(&j->out), 1, j->out.len, stdout);
-	fputs(sb_str(&j->err), stderr);
+	r->o.sink.put(j, r->o.sink.arg);
 	sb_reset(&j->out);
 	sb_reset(&j->err);
 }
@@ -40,18 +37,19 @@ static void flush_jobs(struct resolve_run *r)
 		struct resolve_job *j = &r->jobs[r->head++];
 		if (j->out.oom || j->err.oom) {
 			j->status = RES_FAIL;
-			errmsg("resolve %s: out of memory formatting the answer", j->arg);
+			log_error("resolve %s: out of memory formatting the answer", j->arg);
 		} else
-			put_job(j);
+			put_job(r, j);
 		r->worst = resolve_worst(r->worst, j->status);
 		sb_free(&j->out);
 		sb_free(&j->err);
 	}
-	/* A zone transfer prints as it comes: it only runs at the head. */
+	/* A zone transfer is put as it comes: it only runs at the head. */
 	if (r->head < r->njobs && r->jobs[r->head].axfr)
-		put_job(&r->jobs[r->head]);
+		put_job(r, &r->jobs[r->head]);
 	/* Whole lookups at a time, so a reader of a pipe sees each promptly. */
-	fflush(stdout);
+	if (r->o.sink.flush)
+		r->o.sink.flush(r->o.sink.arg);
 }
 
 static void pump(struct resolve_run *r);
@@ -63,7 +61,7 @@ static void job_end(struct resolve_run *r, struct resolve_job *j)
 	flush_jobs(r);
 	pump(r);
 	if (r->head == r->njobs)
-		loop_stop(r->l);
+		loop_stop(r->o.loop);
 }
 
 static void dns_done(const struct rdns_result *res, void *arg)
@@ -75,7 +73,7 @@ static void dns_done(const struct rdns_result *res, void *arg)
 		resolve_dns_noanswer(j, res);
 	else
 		resolve_job_fail(j, RES_FAIL, "dns", res->errtext);
-	job_end((struct resolve_run *)j->x, j);
+	job_end(j->run, j);
 }
 
 static void axfr_rr(const struct dns_msg *m, const struct dns_rr *rr, void *arg)
@@ -84,7 +82,7 @@ static void axfr_rr(const struct dns_msg *m, const struct dns_rr *rr, void *arg)
 	resolve_axfr_record(j, m, rr);
 	/* Written out every few records, not kept: a zone can be large. */
 	if (j->out.len >= 16384)
-		flush_jobs((struct resolve_run *)j->x);
+		flush_jobs(j->run);
 }
 
 static void axfr_done(const struct raxfr_result *res, void *arg)
@@ -92,7 +90,7 @@ static void axfr_done(const struct raxfr_result *res, void *arg)
 	struct resolve_job *j = arg;
 	j->axfr = NULL;
 	resolve_axfr_end(j, res);
-	job_end((struct resolve_run *)j->x, j);
+	job_end(j->run, j);
 }
 
 static void dns_start(struct resolve_run *r, struct resolve_job *j)
@@ -105,7 +103,8 @@ static void dns_start(struct resolve_run *r, struct resolve_job *j)
 	}
 	if (j->qtype == DNS_T_AXFR) {
 		resolve_axfr_begin(j);
-		j->axfr = raxfr_start(r->l, r->dopt, name, axfr_rr, axfr_done, j, err, sizeof err);
+		j->axfr =
+		    raxfr_start(r->o.loop, r->o.dns, name, axfr_rr, axfr_done, j, err, sizeof err);
 		if (!j->axfr) {
 			sb_reset(&j->out);
 			resolve_job_fail(j, RES_FAIL, "axfr", err);
@@ -126,7 +125,7 @@ static void pump(struct resolve_run *r)
 	if (r->pumping)
 		return;
 	r->pumping = true;
-	while (r->inflight < r->parallel && r->next < r->njobs) {
+	while (r->inflight < r->o.parallel && r->next < r->njobs) {
 		struct resolve_job *j = &r->jobs[r->next];
 		/* A transfer waits until everything before it is printed, then
 		 * streams its records straight out. */
@@ -140,51 +139,48 @@ static void pump(struct resolve_run *r)
 	flush_jobs(r);
 }
 
-static int run_direct(struct resolve_run *r, const struct rdns_opts *dopt)
+static int run_direct(struct resolve_run *r, char *err, size_t errlen)
 {
-	char err[256];
-	int rc = EXIT_FAIL;
-	r->dopt = dopt;
-	r->l = cmd_loop(r->parallel < 64 ? 64 : (int)r->parallel, &rc);
-	if (!r->l)
-		return rc;
-	r->dns = rdns_new(r->l, dopt, err, sizeof err);
-	if (!r->dns) {
-		errmsg("resolve: %s", err);
-		return EXIT_FAIL;
-	}
+	r->dns = rdns_new(r->o.loop, r->o.dns, err, errlen);
+	if (!r->dns)
+		return -1;
 	pump(r);
-	if (r->head < r->njobs && loop_run(r->l) < 0) {
-		errmsg("resolve: event loop: %s", strerror(errno));
-		return EXIT_FAIL;
+	if (r->head < r->njobs && loop_run(r->o.loop) < 0) {
+		snprintf(err, errlen, "event loop: %s", strerror(errno));
+		return -1;
 	}
-	return r->head == r->njobs ? r->worst : EXIT_FAIL;
+	if (r->head < r->njobs) {
+		snprintf(err, errlen, "the event loop ended with lookups unfinished");
+		return -1;
+	}
+	return r->worst;
 }
 
-int run_jobs(struct resolve_job *jobs, size_t njobs, const struct resolve_ctx *x,
-	     const struct rdns_opts *dopt, size_t parallel)
+int resolve_jobs(struct resolve_job *jobs, size_t njobs, const struct resolve_opts *o, char *err,
+		 size_t errlen)
 {
-	struct resolve_run r = {.x = *x, .jobs = jobs, .njobs = njobs, .parallel = parallel};
+	struct resolve_run r = {.o = *o, .jobs = jobs, .njobs = njobs};
 	int rc;
-	for (size_t i = 0; i < njobs; i++)
-		jobs[i].x = &r.x;
-	if (!dopt) {
+	for (size_t i = 0; i < njobs; i++) {
+		jobs[i].x = &r.o.x;
+		jobs[i].run = &r;
+	}
+	if (!o->dns) {
 		for (size_t i = 0; i < njobs; i++) {
 			resolve_sys_run(&jobs[i]);
 			flush_jobs(&r);
 		}
 		rc = r.worst;
 	} else
-		rc = run_direct(&r, dopt);
+		rc = run_direct(&r, err, errlen);
 	for (size_t i = 0; i < njobs; i++) {
 		raxfr_cancel(jobs[i].axfr);
 		jobs[i].axfr = NULL;
 		sb_free(&jobs[i].out);
 		sb_free(&jobs[i].err);
+		jobs[i].run = NULL;
 	}
 	if (r.dns)
 		rdns_free(r.dns);
-	if (r.l)
-		loop_free(r.l);
 	return rc;
 }

@@ -1,8 +1,9 @@
 /* sockctl resolve: names, addresses, services and protocols, from the
  * system resolver or (--server) straight from DNS servers with c-ares on
  * our event loop; zone transfers. Here: the options and operands (dig's
- * too), read in order into jobs, one per lookup, which resolve_run.c runs
- * and prints in that order; the exit status is the worst outcome. */
+ * too), read in order into jobs, one per lookup, which the engine
+ * (dns/resolve.h) runs and hands back in that order to be printed here;
+ * the exit status is the worst outcome. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,10 +13,11 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "tool/cmd.h"
+#include "core/loop.h"
 #include "dns/dns_msg.h"
 #include "dns/resolve.h"
 #include "dns/resolve_dns.h"
+#include "tool/cmd.h"
 
 static const char help[] =
     "usage: sockctl resolve [options] NAME|ADDRESS...\n"
@@ -346,6 +348,44 @@ static void name_jobs(struct resolve_job *jobs, size_t *njobs, const struct reso
 		};
 }
 
+/* Answers are the command's data: written as they come, at the pace of
+ * their reader (not through the log queues). */
+static void put_job(const struct resolve_job *j, void *arg)
+{
+	(void)arg;
+	fwrite(sb_str(&j->out), 1, j->out.len, stdout);
+	fputs(sb_str(&j->err), stderr);
+}
+
+static void flush_out(void *arg)
+{
+	(void)arg;
+	fflush(stdout);
+}
+
+/* Runs the jobs made from the command line: the worst outcome, or
+ * EXIT_FAIL (said) when they could not all run. */
+static int run(struct resolve_job *jobs, size_t njobs, const struct resolve_ctx *x,
+	       const struct rdns_opts *dns, size_t parallel)
+{
+	struct resolve_opts o = {.x = *x,
+				 .dns = dns,
+				 .parallel = parallel,
+				 .sink = {.put = put_job, .flush = flush_out}};
+	int rc = EXIT_FAIL;
+	char err[256];
+	if (dns && !(o.loop = cmd_loop(parallel < 64 ? 64 : (int)parallel, &rc)))
+		return rc;
+	rc = resolve_jobs(jobs, njobs, &o, err, sizeof err);
+	if (rc < 0) {
+		errmsg("resolve: %s", err);
+		rc = EXIT_FAIL;
+	}
+	if (o.loop)
+		loop_free(o.loop);
+	return rc;
+}
+
 int cmd_resolve(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -572,7 +612,7 @@ int cmd_resolve(int argc, char **argv)
 			f++;
 		}
 	}
-	rc = run_jobs(jobs, made, &x, direct ? &cl.dopt : NULL, parallel);
+	rc = run(jobs, made, &x, direct ? &cl.dopt : NULL, parallel);
 out:
 	free(jobs);
 	for (size_t i = 0; files && i < nfiles; i++) {
