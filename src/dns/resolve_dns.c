@@ -133,7 +133,9 @@ bad:
 	return false;
 }
 
-/* ---- the sockets c-ares uses, through our functions ---- */
+/* ---- the sockets c-ares uses, through our functions ----
+ * They are c-ares's, not our connections (it opens, reads, writes and
+ * closes them when it likes), so they are not streams. */
 
 enum rdns_noanswer rdns_sock_error(int e, const char **text)
 {
@@ -212,6 +214,7 @@ static int s_connect(ares_socket_t fd, const struct sockaddr *sa, ares_socklen_t
 static ares_ssize_t s_sendv(ares_socket_t fd, const struct iovec *iov, int n, void *arg)
 {
 	struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n};
+	/* not a stream: c-ares's socket */
 	ssize_t r = sendmsg(fd, &mh, MSG_NOSIGNAL);
 	if (r < 0)
 		seen_errno(arg, errno);
@@ -241,6 +244,7 @@ static ares_ssize_t tcp_recv(struct rdns_chan *c, struct rdns_tcp_in *t, uint8_t
 		ssize_t n;
 		if (t->skip) {
 			uint8_t junk[512];
+			/* not a stream: c-ares's socket */
 			n = recv(t->fd, junk, t->skip < sizeof junk ? t->skip : sizeof junk, 0);
 			if (n <= 0)
 				return tcp_stop(c, n);
@@ -252,6 +256,7 @@ static ares_ssize_t tcp_recv(struct rdns_chan *c, struct rdns_tcp_in *t, uint8_t
 			memcpy(buf, t->head + t->given, k);
 			t->given += k;
 			if (k < len && t->left) {
+				/* not a stream: c-ares's socket */
 				n = recv(t->fd, buf + k, len - k < t->left ? len - k : t->left, 0);
 				if (n > 0) {
 					t->left -= (size_t)n;
@@ -264,6 +269,7 @@ static ares_ssize_t tcp_recv(struct rdns_chan *c, struct rdns_tcp_in *t, uint8_t
 			return (ares_ssize_t)k;
 		}
 		size_t want = t->have < 2 ? 2 : 5;
+		/* not a stream: c-ares's socket */
 		n = recv(t->fd, t->head + t->have, want - t->have, 0);
 		if (n <= 0)
 			return tcp_stop(c, n);
@@ -298,6 +304,7 @@ static ares_ssize_t s_recvfrom(ares_socket_t fd, void *buf, size_t len, int flag
 	for (int i = 0; i < 64; i++) {
 		if (fromlen)
 			*fromlen = room;
+		/* not a stream: c-ares's socket */
 		ssize_t n = recvfrom(fd, buf, len, flags, from, fromlen);
 		if (n < 0) {
 			seen_errno(c, errno);
@@ -354,8 +361,10 @@ static void chan_sock_state(void *data, ares_socket_t fd, int readable, int writ
 {
 	struct rdns_chan *c = data;
 	int mask = (readable ? MUX_READ : 0) | (writable ? MUX_WRITE : 0);
-	/* If the loop cannot watch this fd (select and fd >= FD_SETSIZE), the
-	 * query on it simply times out: c-ares's timer still runs. */
+	/* c-ares's own socket, not one of our connections: watched as
+	 * c-ares asks. If the loop cannot watch this fd (select and fd >=
+	 * FD_SETSIZE), the query on it simply times out: c-ares's timer
+	 * still runs. */
 	loop_io(c->d->l, fd, mask, mask ? chan_io : NULL, c);
 }
 
