@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/parse.h"
 #include "dns/resolve.h"
 
 /* getaddrinfo's errors as outcomes. It cannot tell SERVFAIL, REFUSED and
@@ -35,19 +36,6 @@ static int gai_status(int e)
 	default:
 		return RES_FAIL;
 	}
-}
-
-/* A port or protocol number as given (the caller saw a digit first):
- * decimal digits only, at most `most`. */
-static bool spec_number(const char *s, long most, long *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0 || v > most)
-		return false;
-	*out = v;
-	return true;
 }
 
 static const char *gai_text(int e)
@@ -226,7 +214,7 @@ static void sys_service(struct resolve_job *j)
 	const char *protos[] = {proto ? proto : "tcp", proto ? NULL : "udp", NULL};
 	bool by_port = spec[0] >= '0' && spec[0] <= '9';
 	long port = 0;
-	if (by_port && !spec_number(spec, 65535, &port)) {
+	if (by_port && !parse_long(spec, 0, 65535, &port)) {
 		resolve_job_fail(j, RES_FAIL, "service", "port must be 0-65535");
 		return;
 	}
@@ -292,7 +280,7 @@ static void sys_protocol(struct resolve_job *j)
 {
 	long num = 0;
 	bool by_num = j->arg[0] >= '0' && j->arg[0] <= '9';
-	if (by_num && !spec_number(j->arg, 255, &num)) {
+	if (by_num && !parse_long(j->arg, 0, 255, &num)) {
 		resolve_job_fail(j, RES_FAIL, "protocol", "number must be 0-255");
 		return;
 	}
