@@ -178,7 +178,7 @@ ssize_t outq_flush(struct outq *q, struct stream *s)
 		if (w < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				break;
-			return -1;
+			return OUTQ_FAIL;
 		}
 		consume(q, (size_t)w);
 		total += (size_t)w;
@@ -218,7 +218,7 @@ int outq_write(struct outq *q, struct stream *s, const void *p, size_t n, size_t
 	if (written)
 		*written = w > 0 ? (size_t)w : 0;
 	if (w < 0)
-		return -1;
+		return OUTQ_FAIL;
 	return outq_add(q, (const char *)p + w, n - (size_t)w);
 }
 
@@ -229,6 +229,6 @@ int outq_write_ref(struct outq *q, struct stream *s, struct outq_chunk *c, size_
 	if (written)
 		*written = w > 0 ? (size_t)w : 0;
 	if (w < 0)
-		return -1;
+		return OUTQ_FAIL;
 	return outq_add_ref(q, c, off + (size_t)w, n - (size_t)w);
 }
