@@ -169,6 +169,48 @@ EOF
 	[ "$output" = 5000 ]
 }
 
+@test "chat: the drop notice starts a line of its own, after a half-sent line" {
+	chat_serve srv --flood=0 --queue=65536
+	join rx rx
+	# A reader that keeps its window small and reads a little now and
+	# then: its socket takes part of a line and soon has a few bytes of
+	# room again, but never enough to be writable, when its queue fills.
+	start_bg stuck timeout "$T" python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"/nick stuck\n")
+data = b""
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    data += d
+    time.sleep(0.03)
+sys.stdout.buffer.write(data)' "$port"
+	sees rx "*** stuck joined"
+	nc_join tx tx
+	local b i
+	for ((b = 0; b < 20; b++)); do
+		for ((i = 0; i < 500; i++)); do
+			printf 'line %d %090d\n' $((b * 500 + i)) 0
+		done >&"$tx_fd"
+		sees rx "<tx> line $((b * 500 + 499)) "
+		grep -qF "*** stuck left (dropped: not reading)" "$(tmp rx.out)" && break
+	done
+	sees rx "*** stuck left (dropped: not reading)"
+	wait_exit "$stuck_pid"
+	[ "$status" -eq 0 ]
+	# The notice arrived, last and alone on its line: not glued to the
+	# part of a line the socket took before it.
+	run grep -a -c "dropped: your output queue" "$(tmp stuck.out)"
+	[ "$output" = 1 ]
+	run grep -a -x -c "\*\*\* dropped: your output queue is full (not reading)" "$(tmp stuck.out)"
+	[ "$output" = 1 ]
+	[ "$(tail -n 1 "$(tmp stuck.out)")" = "*** dropped: your output queue is full (not reading)" ]
+}
+
 @test "chat: flood limit holds lines back without losing them; --max-clients" {
 	chat_serve srv --flood=10 --max-clients=2
 	join rx rx

@@ -161,13 +161,28 @@ static void member_kill(struct chat_member *c, const char *why)
 	s->nclients--;
 }
 
-/* The queue policy: a member whose queue is full has stopped reading and
- * is dropped. */
-static void drop_full(struct chat_member *c)
+/* Whether what c's stream has taken so far ends inside a line. All that
+ * is queued for a member is whole lines, and a queued piece starts
+ * inside its chunk only when the part before it was written: so the
+ * written bytes end mid-line exactly when the byte before the first
+ * queued one is not a newline. */
+static bool mid_line(const struct outq *q)
 {
-	/* Best effort, straight into the stream (most likely full as well). */
-	static const char bye[] = "*** dropped: your output queue is full (not reading)\n";
-	ssize_t r = stream_write(c->st, bye, sizeof bye - 1);
+	if (outq_empty(q))
+		return false;
+	const struct outq_seg *g = &q->seg[q->head];
+	return g->off > 0 && g->c->data[g->off - 1] != '\n';
+}
+
+/* The queue policy: a member whose queue is full has stopped reading and
+ * is dropped. mid: what its stream took ends inside a line. */
+static void drop_full(struct chat_member *c, bool mid)
+{
+	/* Best effort, straight into the stream (most likely full as well),
+	 * on a line of its own: not glued to the half of a line it took. */
+	static const char bye[] = "\n*** dropped: your output queue is full (not reading)\n";
+	const char *p = mid ? bye : bye + 1;
+	ssize_t r = stream_write(c->st, p, strlen(p));
 	(void)r;
 	log_info("chat: %s dropped: output queue full (%zu bytes)", c->nick, outq_len(&c->q));
 	c->srv->st.dropped++;
@@ -202,12 +217,12 @@ static void mark_dirty(struct chat_member *c)
 }
 
 /* The outcome of an outq call for c: false when c is gone. */
-static bool queued(struct chat_member *c, int r)
+static bool queued(struct chat_member *c, int r, bool mid)
 {
 	if (r == OUTQ_OK)
 		return true;
 	if (r == OUTQ_FULL)
-		drop_full(c);
+		drop_full(c, mid);
 	else if (r == OUTQ_NOMEM)
 		member_kill(c, "dropped: out of memory");
 	else {
@@ -224,7 +239,7 @@ static void queue(struct chat_member *c, const char *data, size_t len)
 	if (c->dead)
 		return;
 	bool was_empty = outq_empty(&c->q);
-	if (!queued(c, outq_add(&c->q, data, len)))
+	if (!queued(c, outq_add(&c->q, data, len), mid_line(&c->q)))
 		return;
 	c->srv->st.copy_bytes += len;
 	/* A queue that held bytes already waits for WRITE. */
@@ -244,7 +259,7 @@ static void deliver(struct chat_member *c, struct outq_chunk *b)
 	if (outq_empty(&c->q) && len >= DIRECT_MIN) {
 		size_t w = 0;
 		int r = outq_write_ref(&c->q, c->st, b, 0, len, &w);
-		if (!queued(c, r))
+		if (!queued(c, r, w > 0 && b->data[w - 1] != '\n'))
 			return;
 		if (w < len) {
 			s->st.ref_bytes += len - w;
@@ -253,7 +268,7 @@ static void deliver(struct chat_member *c, struct outq_chunk *b)
 		return;
 	}
 	bool was_empty = outq_empty(&c->q);
-	if (!queued(c, outq_add_ref(&c->q, b, 0, len)))
+	if (!queued(c, outq_add_ref(&c->q, b, 0, len), mid_line(&c->q)))
 		return;
 	s->st.ref_bytes += len;
 	if (was_empty)
