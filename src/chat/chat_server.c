@@ -41,7 +41,10 @@
 #define SHUTDOWN_MS	2000
 #define READS_PER_EVENT 4    /* at most 4 reads of incap from one member per event */
 #define DIRECT_MIN	1024 /* smaller batches are queued, written once per loop iteration */
-#define BATCH_MIN	(64 * 1024) /* room for a sender's read of lines, framed */
+/* Room for what one event reads from a sender (READS_PER_EVENT * 16 KiB),
+ * framed, with the "<NICK> " each line gains: a batch cut in two costs
+ * every member a second write, nearly as dear as the first. */
+#define BATCH_MIN (256 * 1024)
 
 struct chat_room {
 	char name[CHAT_NAME_MAX + 1];
