@@ -362,6 +362,30 @@ static void room_send(struct chat_server *s, struct chat_room *r, struct chat_me
 		post(s, r, except, (size_t)n + 1);
 }
 
+/* What most lines are, "<NICK> TEXT" (or "* NICK TEXT" for /me), put
+ * together without printf: a room's burst goes through here line by
+ * line. Cut to fit as room_send's lines are. */
+static void room_say(struct chat_server *s, struct chat_room *r, struct chat_member *except,
+		     bool action, const char *nick, const char *text, size_t len)
+{
+	size_t nl = strlen(nick), head = nl + 3, max = s->fmtcap - 2;
+	if (head + len > max)
+		len = max - head;
+	char *p = s->fmt;
+	*p++ = action ? '*' : '<';
+	if (action)
+		*p++ = ' ';
+	memcpy(p, nick, nl);
+	p += nl;
+	if (!action)
+		*p++ = '>';
+	*p++ = ' ';
+	memcpy(p, text, len);
+	p += len;
+	*p++ = '\n';
+	post(s, r, except, (size_t)(p - s->fmt));
+}
+
 /* Writes what is queued for c, as much as its stream takes. */
 static void member_flush(struct chat_member *c)
 {
@@ -601,16 +625,14 @@ static void handle_line(struct chat_member *c, const char *raw, size_t rawlen, b
 	case CHAT_TEXT:
 		if (p.arglen == 0)
 			return;
-		room_send(s, c->room, c->echo ? NULL : c, "<%s> %.*s", c->nick, (int)p.arglen,
-			  p.arg);
+		room_say(s, c->room, c->echo ? NULL : c, false, c->nick, p.arg, p.arglen);
 		return;
 	case CHAT_ME:
 		if (p.arglen == 0) {
 			send_usage(c, "/me TEXT");
 			return;
 		}
-		room_send(s, c->room, c->echo ? NULL : c, "* %s %.*s", c->nick, (int)p.arglen,
-			  p.arg);
+		room_say(s, c->room, c->echo ? NULL : c, true, c->nick, p.arg, p.arglen);
 		return;
 	case CHAT_NICK:
 		if (has_space(p.arg, p.arglen))
@@ -940,7 +962,7 @@ void chat_server_say(struct chat_server *s, const char *line, size_t len)
 		len = CHAT_LINE_DEFAULT;
 	size_t n = chat_sanitize(line, len, s->scratch);
 	if (n)
-		room_send(s, NULL, NULL, "<%s> %s", SERVER_NAME, s->scratch);
+		room_say(s, NULL, NULL, false, SERVER_NAME, s->scratch, n);
 	/* The lines of one read of the program's stdin make one batch:
 	 * delivered at the end of this loop iteration. */
 	if (!timer_armed(&s->flush_timer))

@@ -13,6 +13,7 @@
 #include "chat/chat_proto.h"
 #include "chat/chat_server.h"
 #include "core/loop.h"
+#include "core/sbuf.h"
 #include "net/sock.h"
 #include "net/stream.h"
 #include "tool/cmd.h"
@@ -26,6 +27,7 @@ struct desk {
 	struct chat_framer fr;
 	char buf[CHAT_LINE_DEFAULT + 2];
 	size_t len;
+	struct sbuf show; /* one line of the room, as shown */
 };
 
 static void on_stdin(struct stream *st, int ready, void *arg)
@@ -61,11 +63,19 @@ static void on_stdin(struct stream *st, int ready, void *arg)
 }
 
 /* The room on stdout is a log: a reader that stalls loses lines of it,
- * the members lose nothing. */
+ * the members lose nothing. "[ROOM] LINE", put together without printf
+ * (a room's burst comes through here line by line). */
 static void show(void *arg, const char *room, const char *line, size_t len)
 {
-	(void)arg;
-	log_printf("[%s] %.*s\n", room, (int)len, line);
+	struct desk *d = arg;
+	sb_reset(&d->show);
+	sb_putc(&d->show, '[');
+	sb_puts(&d->show, room);
+	sb_putn(&d->show, "] ", 2);
+	sb_putn(&d->show, line, len);
+	sb_putc(&d->show, '\n');
+	if (!d->show.oom)
+		log_write(d->show.p, d->show.len);
 }
 
 static void on_stopped(void *arg)
@@ -209,6 +219,7 @@ int chat_serve(int argc, char **argv)
 	}
 	cfg.stopped = on_stopped;
 	cfg.arg = &d;
+	sb_init(&d.show);
 	d.srv = chat_server_new(d.loop, &cfg);
 	if (!d.srv) {
 		errmsg("chat serve: out of memory");
@@ -254,5 +265,6 @@ out:
 		close(lfd);
 	logs_end(LOGS_END_MS);
 	loop_free(d.loop);
+	sb_free(&d.show);
 	return status;
 }
