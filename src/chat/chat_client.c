@@ -272,16 +272,9 @@ static void on_linger(struct loop *l, void *arg)
 	finish(arg, CHAT_END_DONE, NULL);
 }
 
-static void on_connected(struct loop *l, struct stream *s, int err, const char *errtext, void *arg)
+/* The connection is there: what the options say goes first. */
+static void attach(struct chat_client *c, struct stream *s)
 {
-	(void)l;
-	(void)err;
-	struct chat_client *c = arg;
-	c->cn = NULL;
-	if (!s) {
-		finish(c, CHAT_END_FAILED, errtext);
-		return;
-	}
 	c->st = s;
 	stream_set_cb(s, on_server, c);
 	struct sock_addr peer;
@@ -311,25 +304,57 @@ static void on_connected(struct loop *l, struct stream *s, int err, const char *
 	watch(c);
 }
 
-struct chat_client *chat_client_start(struct loop *l, const struct sock_endpoint *ep,
-				      const struct chat_client_cfg *cfg, char *err, size_t errlen)
+static void on_connected(struct loop *l, struct stream *s, int err, const char *errtext, void *arg)
+{
+	(void)l;
+	(void)err;
+	struct chat_client *c = arg;
+	c->cn = NULL;
+	if (!s)
+		finish(c, CHAT_END_FAILED, errtext);
+	else
+		attach(c, s);
+}
+
+static struct chat_client *client_new(struct loop *l, const struct chat_client_cfg *cfg)
 {
 	struct chat_client *c = calloc(1, sizeof *c);
-	if (!c) {
-		snprintf(err, errlen, "chat connect: %s", strerror(ENOMEM));
+	if (!c)
 		return NULL;
-	}
 	c->loop = l;
 	c->cfg = *cfg;
 	c->last = '\n';
 	outq_init(&c->q, OUT_CAP);
 	timer_init(&c->linger, on_linger, c);
+	return c;
+}
+
+struct chat_client *chat_client_start(struct loop *l, const struct sock_endpoint *ep,
+				      const struct chat_client_cfg *cfg, char *err, size_t errlen)
+{
+	struct chat_client *c = client_new(l, cfg);
+	if (!c) {
+		snprintf(err, errlen, "chat connect: %s", strerror(ENOMEM));
+		return NULL;
+	}
 	struct connect_opts co = {.timeout_ms = CONNECT_TIMEOUT_MS};
 	c->cn = connector_start(l, ep, &co, on_connected, c, err, errlen);
 	if (!c->cn) {
 		free(c);
 		return NULL;
 	}
+	return c;
+}
+
+struct chat_client *chat_client_over(struct loop *l, struct stream *s,
+				     const struct chat_client_cfg *cfg)
+{
+	struct chat_client *c = client_new(l, cfg);
+	if (!c) {
+		stream_close(s);
+		return NULL;
+	}
+	attach(c, s);
 	return c;
 }
 

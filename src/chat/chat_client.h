@@ -42,6 +42,11 @@ struct chat_client;
  * loop, never from inside chat_client_start. */
 struct chat_client *chat_client_start(struct loop *l, const struct sock_endpoint *ep,
 				      const struct chat_client_cfg *cfg, char *err, size_t errlen);
+/* The same over a connection made elsewhere (s, owned from now on: a
+ * handshake done, a test's stream); the callbacks may run from inside.
+ * NULL (s closed) when out of memory. */
+struct chat_client *chat_client_over(struct loop *l, struct stream *s,
+				     const struct chat_client_cfg *cfg);
 /* Input as it comes (a pipe, a file: a script's stdin), owned from now
  * on: read while there is room to queue it, from the connection on; its
  * end ends the input (a last line without a newline gets one). */

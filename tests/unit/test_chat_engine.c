@@ -1,11 +1,13 @@
-/* The chat server's engine with members over streams: socketpair streams,
- * the fake TLS-like stream (tests/unit/fake_stream.h) and a stream that
- * takes so many bytes and then nothing (a reader that stopped), on every
- * mux backend. Broadcast lines reach every member whole and in order, a
- * batch is stored once however many members queue it, a member that does
- * not read is dropped with the notice on a line of its own, and no member
- * is written to again before its stream can take more. One thread: the
- * far ends of the connections are watched by the test on the same loop. */
+/* The chat engines over streams: socketpair streams, the fake TLS-like
+ * stream (tests/unit/fake_stream.h) and a stream that takes so many bytes
+ * and then nothing (a reader that stopped), on every mux backend. The
+ * server: broadcast lines reach every member whole and in order, a batch
+ * is stored once however many members queue it, a member that does not
+ * read is dropped with the notice on a line of its own, and no member is
+ * written to again before its stream can take more. The client: what it
+ * is told to send goes out in order and then the end of it, and every
+ * line that comes is handed over sanitised. One thread: the far ends of
+ * the connections are watched by the test on the same loop. */
 #include "config.h"
 
 #include <errno.h>
@@ -16,8 +18,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "chat/chat_client.h"
 #include "chat/chat_server.h"
 #include "core/loop.h"
+#include "core/sbuf.h"
 #include "fake_stream.h"
 #include "net/stream.h"
 #include "tap.h"
@@ -576,6 +580,162 @@ static void t_drop(void)
 	world_free(&w);
 }
 
+/* ---- the client ---- */
+
+struct far {
+	struct loop *loop;
+	int fd;		 /* the server's end */
+	bool tokens;	 /* the client's stream is the fake one */
+	struct sbuf got; /* what the client sent */
+	char *out;	 /* what the server sends */
+	size_t outlen, outoff;
+	bool eof, closed;
+	struct sbuf lines; /* what the client handed over, a line each */
+	unsigned nlines;
+	int how;
+	bool ended;
+	struct timer tick, deadline;
+};
+
+static void far_watch(struct far *f);
+
+static void on_far(struct loop *l, int fd, int mask, void *arg)
+{
+	(void)l;
+	struct far *f = arg;
+	if (mask & MUX_READ) {
+		char buf[4096];
+		ssize_t r = read(fd, buf, sizeof buf);
+		if (r > 0)
+			sb_putn(&f->got, buf, (size_t)r);
+		else if (r == 0 || (errno != EAGAIN && errno != EINTR))
+			f->eof = true;
+	}
+	if ((mask & MUX_WRITE) && f->outoff < f->outlen) {
+		ssize_t n = write(fd, f->out + f->outoff, f->outlen - f->outoff);
+		if (n > 0)
+			f->outoff += (size_t)n;
+	}
+	/* The client's input has ended and all it sent is here: the server
+	 * closes once it has sent what it had. */
+	if (f->eof && f->outoff == f->outlen && !f->closed) {
+		f->closed = true;
+		shutdown(fd, SHUT_WR);
+	}
+	far_watch(f);
+}
+
+static void far_watch(struct far *f)
+{
+	int mask = (f->eof ? 0 : MUX_READ) | (f->outoff < f->outlen && !f->closed ? MUX_WRITE : 0);
+	loop_io(f->loop, f->fd, mask, mask ? on_far : NULL, f);
+}
+
+static void on_far_tick(struct loop *l, void *arg)
+{
+	struct far *f = arg;
+	unsigned char tok = FAKE_TOKEN;
+	if (f->tokens && send(f->fd, &tok, 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		/* full of tokens already, or closed */
+	}
+	if (!f->ended)
+		loop_timer_start(l, &f->tick, 1);
+}
+
+static void on_far_deadline(struct loop *l, void *arg)
+{
+	(void)arg;
+	loop_stop(l);
+}
+
+static void cl_line(void *arg, const char *line, size_t len)
+{
+	struct far *f = arg;
+	sb_putn(&f->lines, line, len);
+	sb_putc(&f->lines, '\n');
+	f->nlines++;
+}
+
+static void cl_end(void *arg, enum chat_client_end how, const char *errtext)
+{
+	(void)errtext;
+	struct far *f = arg;
+	f->how = (int)how;
+	f->ended = true;
+	loop_stop(f->loop);
+}
+
+static void t_client(enum kind k)
+{
+	struct far f = {.how = -1, .tokens = k == K_FAKE};
+	sb_init(&f.got);
+	sb_init(&f.lines);
+	f.loop = mkloop();
+	int sv[2], in[2];
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv);
+	int small = 4096;
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+	if (pipe(in) < 0 || write(in[1], "hello\nworld", 11) != 11)
+		ok(false, "%s: client: the input pipe", B);
+	close(in[1]);
+	f.fd = sv[1];
+	/* 2000 lines from the room, and one with escapes in it. */
+	struct sbuf room;
+	sb_init(&room);
+	sb_puts(&room, "<bob> hi \x1b[31mred\x07\n");
+	for (int i = 0; i < 2000; i++)
+		sb_printf(&room, "<bob> line %04d %040d\n", i, 0);
+	f.out = room.p;
+	f.outlen = room.len;
+	far_watch(&f);
+	timer_init(&f.tick, on_far_tick, &f);
+	timer_init(&f.deadline, on_far_deadline, &f);
+	loop_timer_start(f.loop, &f.tick, 1);
+	loop_timer_start(f.loop, &f.deadline, 20000);
+	struct stream *st =
+	    k == K_FAKE ? fake_new(f.loop, sv[0]) : probe_new(f.loop, sv[0], SIZE_MAX, NULL);
+	struct chat_client_cfg cfg = {.target = "test",
+				      .name = "alice",
+				      .room = "dev",
+				      .line = cl_line,
+				      .end = cl_end,
+				      .arg = &f};
+	struct chat_client *c = chat_client_over(f.loop, st, &cfg);
+	chat_client_input(c, stream_fd_new(f.loop, in[0], STREAM_F_OWN));
+	loop_run(f.loop);
+	ok(f.ended && f.how == CHAT_END_DONE,
+	   "%s: client over %s: ends when the server closes after its input (%d)", B, kname(k),
+	   f.how);
+	ok(f.eof && !strcmp(sb_str(&f.got), "/nick alice\n/join dev\nhello\nworld\n"),
+	   "%s: client over %s: sends its name, its room and its input (the last line ended), "
+	   "then its end (%zu bytes)",
+	   B, kname(k), f.got.len);
+	bool lines_ok = f.nlines == 2001 && !strncmp(f.lines.p, "<bob> hi [31mred\n", 17);
+	for (int i = 0; lines_ok && i < 2000; i++) {
+		char want[64];
+		snprintf(want, sizeof want, "\n<bob> line %04d %040d\n", i, 0);
+		lines_ok = strstr(f.lines.p, want) != NULL;
+	}
+	ok(lines_ok, "%s: client over %s: every line handed over whole, sanitised (%u)", B,
+	   kname(k), f.nlines);
+	if (k == K_FAKE) {
+		struct fake *fk = st->priv;
+		ok(fk->spins <= fk->waits && fk->handed > 0,
+		   "%s: client over %s: %u writes waited for READ, %u wasted retries, %u reads of "
+		   "held bytes",
+		   B, kname(k), fk->waits, fk->spins, fk->handed);
+	}
+	chat_client_free(c);
+	loop_timer_stop(f.loop, &f.tick);
+	loop_timer_stop(f.loop, &f.deadline);
+	loop_io(f.loop, f.fd, 0, NULL, NULL);
+	close(f.fd);
+	sb_free(&room);
+	sb_free(&f.got);
+	sb_free(&f.lines);
+	loop_free(f.loop);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -587,6 +747,8 @@ int main(void)
 		t_shared(K_SOCKET);
 		t_shared(K_FAKE);
 		t_drop();
+		t_client(K_SOCKET);
+		t_client(K_FAKE);
 	}
 	tap_done();
 }
