@@ -211,6 +211,41 @@ sys.stdout.buffer.write(data)' "$port"
 	[ "$(tail -n 1 "$(tmp stuck.out)")" = "*** dropped: your output queue is full (not reading)" ]
 }
 
+@test "chat connect: a stdout read late loses no line, and the room goes on" {
+	chat_serve srv --flood=0
+	join rx rx
+	# A script's client whose stdout is a pipe nobody reads for now: it
+	# stops reading the server, the server queues for it.
+	local in=$BATS_TEST_TMPDIR/slow.in out=$BATS_TEST_TMPDIR/slow.fifo
+	mkfifo "$in" "$out"
+	_bg_fresh slow
+	timeout "$T" "$SOCKCTL" chat connect --name slow 127.0.0.1 "$port" <"$in" >"$out" \
+		2>"$BATS_TEST_TMPDIR/slow.err" 7>&- 8>&- 9>&- &
+	slow_pid=$!
+	_bg_pids+=("$slow_pid")
+	exec 8>"$in" 9<"$out"
+	sees rx "*** slow joined"
+	nc_join tx tx
+	local b i
+	for ((b = 0; b < 4; b++)); do
+		for ((i = 0; i < 500; i++)); do
+			printf 'line %d %090d\n' $((b * 500 + i)) 0
+		done >&"$tx_fd"
+		sees rx "<tx> line $((b * 500 + 499)) "
+	done
+	# Its input ends: it leaves once the server has sent it the rest.
+	exec 8>&-
+	timeout "$T" cat <&9 >"$BATS_TEST_TMPDIR/slow.out"
+	exec 9<&-
+	wait_exit "$slow_pid"
+	[ "$status" -eq 0 ]
+	run grep -c "^<tx> line [0-9]* 0*$" "$BATS_TEST_TMPDIR/slow.out"
+	[ "$output" = 2000 ]
+	run grep -o "^<tx> line [0-9]*" "$BATS_TEST_TMPDIR/slow.out"
+	for ((i = 0; i < 2000; i++)); do [ "${lines[i]}" = "<tx> line $i" ]; done
+	never_saw rx "slow left (dropped"
+}
+
 @test "chat: flood limit holds lines back without losing them; --max-clients" {
 	chat_serve srv --flood=10 --max-clients=2
 	join rx rx

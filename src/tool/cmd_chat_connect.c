@@ -172,26 +172,30 @@ static void term_put(struct ui *c, const char *s, size_t len)
 
 /* ---- incoming lines ---- */
 
-/* Writes what stdout has not taken; the server is read again once it
- * has taken most of it. */
-static void out_flush(struct ui *u)
+/* The reader of stdout has gone: what it would have shown is lost. */
+static void out_lost(struct ui *u)
 {
-	if (!outq_empty(&u->outq) && outq_flush(&u->outq, u->out) < 0) {
-		/* The reader has gone: what it would have shown is lost. */
-		outq_clear(&u->outq);
-		stream_close(u->out);
-		u->out = NULL;
-	}
-	if (u->out)
-		stream_want(u->out, outq_empty(&u->outq) ? 0 : STREAM_WRITE);
+	outq_clear(&u->outq);
+	stream_close(u->out);
+	u->out = NULL;
+}
+
+/* Stdout is written while lines wait for it, and the server is read
+ * only while not too many do. */
+static void out_watch(struct ui *u)
+{
+	if (u->out && stream_want(u->out, outq_empty(&u->outq) ? 0 : STREAM_WRITE) < 0)
+		out_lost(u);
 	chat_client_hold(u->cl, outq_len(&u->outq) >= OUT_HOLD);
 }
 
 static void on_stdout(struct stream *st, int ready, void *arg)
 {
-	(void)st;
 	(void)ready;
-	out_flush(arg);
+	struct ui *u = arg;
+	if (outq_flush(&u->outq, st) < 0)
+		out_lost(u);
+	out_watch(u);
 }
 
 static void on_line(void *arg, const char *line, size_t len)
@@ -227,12 +231,16 @@ static void on_line(void *arg, const char *line, size_t len)
 	if (c->tty) {
 		fwrite(c->sb.p, 1, c->sb.len, stdout);
 	} else if (c->out) {
+		/* Straight out when nothing waits; else after what waits,
+		 * written when stdout takes more. */
 		int r = outq_empty(&c->outq)
 			    ? outq_write(&c->outq, c->out, c->sb.p, c->sb.len, NULL)
 			    : outq_add(&c->outq, c->sb.p, c->sb.len);
-		if (r != OUTQ_OK)
-			outq_clear(&c->outq); /* the reader has gone, or no memory */
-		out_flush(c);
+		if (r == -1)
+			out_lost(c);
+		/* Else only memory can refuse it (the queue has no bound,
+		 * the server waits instead): then this line is lost. */
+		out_watch(c);
 	}
 }
 
