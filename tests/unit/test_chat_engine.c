@@ -421,12 +421,11 @@ static void t_broadcast(enum kind k)
 	   kname(k), (unsigned long long)st.batches, (unsigned long long)st.batch_bytes,
 	   (unsigned long long)st.copy_bytes);
 	if (k == K_FAKE) {
-		unsigned waits = 0, spins = 0, handed = 0;
+		unsigned waits = 0, spins = 0;
 		for (int i = 1; i < w.n; i++) {
 			struct fake *f = w.p[i].st->priv;
 			waits += f->waits;
 			spins += f->spins;
-			handed += f->handed;
 		}
 		ok(waits > 0 && spins <= waits,
 		   "%s: broadcast over %s: writes waited for READ %u times, %u wasted retries", B,
