@@ -38,8 +38,9 @@ struct ui {
 	struct chat_client *cl;
 	bool tty, color, editing, ended;
 	int status;
-	const char *target;    /* "host:port" for messages */
-	struct stream *tty_in; /* terminal: stdin, watched for libedit; not owned */
+	const char *target; /* "host:port" for messages */
+	/* Owned, over fds that are not: */
+	struct stream *tty_in; /* terminal: stdin, watched for libedit */
 	struct stream *out;    /* script: stdout; NULL if closed */
 	struct outq outq;      /* what stdout has not taken yet */
 	bool lines;	       /* lines shown since the prompt was drawn */

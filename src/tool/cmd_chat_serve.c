@@ -28,6 +28,7 @@ struct desk {
 	char buf[CHAT_LINE_DEFAULT + 2];
 	size_t len;
 	struct sbuf show; /* one line of the room, as shown */
+	bool stopping;	  /* a signal came: the next one stops at once */
 };
 
 static void on_stdin(struct stream *st, int ready, void *arg)
@@ -87,12 +88,11 @@ static void on_stopped(void *arg)
 static void on_signal(struct loop *l, int signo, void *arg)
 {
 	struct desk *d = arg;
-	static bool again;
-	if (again) {
+	if (d->stopping) {
 		loop_stop(l);
 		return;
 	}
-	again = true;
+	d->stopping = true;
 	vmsg("chat: %s: shutting down", strsignal(signo));
 	stream_close(d->in);
 	d->in = NULL;
