@@ -100,6 +100,8 @@ void errline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void logs_start(struct loop *l, const char *out_what);
 /* Whole lines (newline included) of the command's log on stdout. */
 void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same for lines already made (p[0..n), newlines included). */
+void log_write(const char *p, size_t n);
 uint64_t logs_dropped(void);
 /* Writes what is queued, within timeout_ms (what is left then is dropped):
  * before totals, so that they find room. */

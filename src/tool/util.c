@@ -105,6 +105,16 @@ void log_printf(const char *fmt, ...)
 	va_end(ap);
 }
 
+void log_write(const char *p, size_t n)
+{
+	if (q_out) {
+		logq_write(q_out, p, n);
+	} else {
+		fwrite(p, 1, n, stdout);
+		fflush(stdout);
+	}
+}
+
 /* The first line stdout could not take: said once (the count comes at
  * the end). Through the stderr queue: stderr may be stalled as well. */
 static void on_out_drop(struct logq *q, void *arg)
