@@ -208,6 +208,10 @@ static ssize_t write_through(struct outq *q, struct stream *s, const void *p, si
 		if (w == 0)
 			break;
 		done += (size_t)w;
+		/* A plain descriptor that took less is full: asking again only
+		 * earns an EAGAIN. (Another type may write a record at a time.) */
+		if (done < n && stream_raw_fd(s) >= 0)
+			break;
 	}
 	return (ssize_t)done;
 }
