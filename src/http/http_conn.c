@@ -24,21 +24,21 @@
 #include "http/http_serve.h"
 #include "net/sock.h"
 
-static void set_mask(struct conn *c, int mask)
+static void set_mask(struct http_conn *c, int mask)
 {
 	loop_io_mask(c->srv->l, c->fd, mask);
 }
 
-static void accept_resume(struct server *s)
+static void accept_resume(struct http_server *s)
 {
 	if (!s->accepting && s->nconns < s->max_conns &&
 	    loop_io(s->l, s->lfd, MUX_READ, http_on_listen, s) == 0)
 		s->accepting = true;
 }
 
-void http_conn_close(struct conn *c)
+void http_conn_close(struct http_conn *c)
 {
-	struct server *s = c->srv;
+	struct http_server *s = c->srv;
 	loop_io(s->l, c->fd, 0, NULL, NULL);
 	loop_timer_stop(s->l, &c->timer);
 	close(c->fd);
@@ -68,10 +68,10 @@ static void copy_field(char *dst, size_t dl, struct http_str v)
 	dst[n] = '\0';
 }
 
-static void log_access(struct conn *c)
+static void log_access(struct http_conn *c)
 {
-	struct server *s = c->srv;
-	if (s->log_format == LOG_NONE)
+	struct http_server *s = c->srv;
+	if (s->log_format == HTTP_LOG_NONE)
 		return;
 	uint64_t head = c->nseg ? c->segs[0].len : 0;
 	unsigned long long body = c->sent > head ? c->sent - head : 0;
@@ -79,7 +79,7 @@ static void log_access(struct conn *c)
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	char m[100], t[4200], r[1100], u[1100];
-	if (s->log_format == LOG_JSON) {
+	if (s->log_format == HTTP_LOG_JSON) {
 		char ts[32];
 		strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
 		http_escape_json(c->lmethod, strlen(c->lmethod), m, sizeof m);
@@ -112,15 +112,15 @@ static void log_access(struct conn *c)
 
 enum { RUN_AGAIN, RUN_BLOCK, RUN_CLOSED };
 
-static void start_write(struct conn *c)
+static void start_write(struct http_conn *c)
 {
-	c->state = C_WRITE;
+	c->state = HC_WRITE;
 	c->sent = 0;
 	loop_timer_start(c->srv->l, &c->timer, c->srv->send_ms);
 }
 
 /* An answer was made (ok) in c->out: send it; otherwise close. */
-static int send_answer(struct conn *c, bool ok)
+static int send_answer(struct http_conn *c, bool ok)
 {
 	if (!ok) {
 		http_conn_close(c);
@@ -133,11 +133,11 @@ static int send_answer(struct conn *c, bool ok)
 /* Reads more of the request into c->in: RUN_AGAIN with bytes added,
  * RUN_BLOCK, or RUN_CLOSED when the peer left (an unfinished upload is
  * aborted with the connection). */
-static int recv_in(struct conn *c, int *budget)
+static int recv_in(struct http_conn *c, int *budget)
 {
 	if ((*budget)-- <= 0)
 		return RUN_BLOCK;
-	ssize_t n = recv(c->fd, c->in + c->inlen, CONN_IN_CAP - c->inlen, 0);
+	ssize_t n = recv(c->fd, c->in + c->inlen, HTTP_CONN_IN_CAP - c->inlen, 0);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return RUN_BLOCK;
 	if (n <= 0) {
@@ -148,10 +148,10 @@ static int recv_in(struct conn *c, int *budget)
 	return RUN_AGAIN;
 }
 
-static void begin_request_wait(struct conn *c)
+static void begin_request_wait(struct http_conn *c)
 {
-	struct server *s = c->srv;
-	c->state = C_READ;
+	struct http_server *s = c->srv;
+	c->state = HC_READ;
 	http_req_init(&c->req);
 	set_mask(c, MUX_READ);
 	/* Bytes of the next request already here: its head deadline runs
@@ -159,16 +159,16 @@ static void begin_request_wait(struct conn *c)
 	loop_timer_start(s->l, &c->timer, c->inlen ? s->header_ms : s->idle_ms);
 }
 
-static void consume_in(struct conn *c, size_t n)
+static void consume_in(struct http_conn *c, size_t n)
 {
 	memmove(c->in, c->in + n, c->inlen - n);
 	c->inlen -= n;
 }
 
 /* A parsed head: answer it. */
-static int handle_request(struct conn *c)
+static int handle_request(struct http_conn *c)
 {
-	struct server *s = c->srv;
+	struct http_server *s = c->srv;
 	struct http_req *r = &c->req;
 	copy_field(c->lmethod, sizeof c->lmethod, r->method_str);
 	copy_field(c->ltarget, sizeof c->ltarget, r->target);
@@ -193,7 +193,7 @@ static int handle_request(struct conn *c)
 		http_conn_close(c);
 		return RUN_CLOSED;
 	}
-	if (c->state == C_UPLOAD) {
+	if (c->state == HC_UPLOAD) {
 		if (expect && c->inlen == 0)
 			send(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
 		loop_timer_start(s->l, &c->timer, s->send_ms);
@@ -203,9 +203,9 @@ static int handle_request(struct conn *c)
 	return RUN_AGAIN;
 }
 
-static int step_read(struct conn *c, int *budget)
+static int step_read(struct http_conn *c, int *budget)
 {
-	struct server *s = c->srv;
+	struct http_server *s = c->srv;
 	if (c->inlen) {
 		int st = http_parse(&c->req, c->in, c->inlen);
 		if (st == HTTP_PARSE_DONE)
@@ -224,9 +224,9 @@ static int step_read(struct conn *c, int *budget)
 	return r;
 }
 
-static int response_done(struct conn *c)
+static int response_done(struct http_conn *c)
 {
-	struct server *s = c->srv;
+	struct http_server *s = c->srv;
 	log_access(c);
 	if (c->filefd >= 0) {
 		close(c->filefd);
@@ -236,21 +236,21 @@ static int response_done(struct conn *c)
 	c->cur_done = 0;
 	if (c->out.cap > 65536) {
 		free(c->out.p);
-		c->out = (struct obuf){0};
+		c->out = (struct http_obuf){0};
 	}
 	if (c->close_after) {
 		/* Shut our side and drain theirs briefly: closing with unread
 		 * bytes would reset the connection and could destroy the
 		 * answer before the client reads it. */
 		shutdown(c->fd, SHUT_WR);
-		c->state = C_CLOSING;
+		c->state = HC_CLOSING;
 		c->inlen = 0;
 		set_mask(c, MUX_READ);
-		loop_timer_start(s->l, &c->timer, LINGER_MS);
+		loop_timer_start(s->l, &c->timer, HTTP_LINGER_MS);
 		return RUN_AGAIN;
 	}
 	if (c->body_left) {
-		c->state = C_DISCARD;
+		c->state = HC_DISCARD;
 		set_mask(c, MUX_READ);
 		loop_timer_start(s->l, &c->timer, s->send_ms);
 		return RUN_AGAIN;
@@ -259,14 +259,14 @@ static int response_done(struct conn *c)
 	return RUN_AGAIN;
 }
 
-static int step_write(struct conn *c)
+static int step_write(struct http_conn *c)
 {
 	bool progress = false;
 	while (c->cur < c->nseg) {
-		struct seg *g = &c->segs[c->cur];
+		struct http_seg *g = &c->segs[c->cur];
 		uint64_t left = g->len - c->cur_done;
 		ssize_t n;
-		if (g->kind == SEG_MEM) {
+		if (g->kind == HTTP_SEG_MEM) {
 			int fl = MSG_NOSIGNAL | (c->cur + 1 < c->nseg ? MSG_MORE : 0);
 			n = send(c->fd, c->out.p + g->off + c->cur_done, left, fl);
 		} else {
@@ -315,12 +315,12 @@ static bool write_all(int fd, const char *p, size_t n)
 }
 
 /* Reads (and stores or drops) a request body. */
-static int step_body(struct conn *c, int *budget)
+static int step_body(struct http_conn *c, int *budget)
 {
-	struct server *s = c->srv;
+	struct http_server *s = c->srv;
 	size_t take = c->inlen < c->body_left ? c->inlen : (size_t)c->body_left;
 	if (take) {
-		if (c->state == C_UPLOAD && !write_all(c->upfd, c->in, take)) {
+		if (c->state == HC_UPLOAD && !write_all(c->upfd, c->in, take)) {
 			http_upload_abort(c);
 			c->close_after = true;
 			return send_answer(
@@ -331,7 +331,7 @@ static int step_body(struct conn *c, int *budget)
 		loop_timer_start(s->l, &c->timer, s->send_ms);
 	}
 	if (c->body_left == 0) {
-		if (c->state == C_DISCARD) {
+		if (c->state == HC_DISCARD) {
 			begin_request_wait(c);
 			return RUN_AGAIN;
 		}
@@ -341,7 +341,7 @@ static int step_body(struct conn *c, int *budget)
 	return recv_in(c, budget);
 }
 
-static int step_drain(struct conn *c)
+static int step_drain(struct http_conn *c)
 {
 	char tmp[4096];
 	ssize_t n = recv(c->fd, tmp, sizeof tmp, 0);
@@ -356,19 +356,19 @@ static int step_drain(struct conn *c)
 
 /* Drives one connection until it would block. Iterative, so a buffer
  * full of pipelined requests never deepens the stack. */
-static void conn_run(struct conn *c)
+static void conn_run(struct http_conn *c)
 {
 	int budget = RUN_RECV_BUDGET, r;
 	do {
 		switch (c->state) {
-		case C_READ:
+		case HC_READ:
 			r = step_read(c, &budget);
 			break;
-		case C_WRITE:
+		case HC_WRITE:
 			r = step_write(c);
 			break;
-		case C_DISCARD:
-		case C_UPLOAD:
+		case HC_DISCARD:
+		case HC_UPLOAD:
 			r = step_body(c, &budget);
 			break;
 		default:
@@ -391,8 +391,8 @@ static void on_conn_io(struct loop *l, int fd, int mask, void *arg)
 static void on_conn_timer(struct loop *l, void *arg)
 {
 	(void)l;
-	struct conn *c = arg;
-	if (c->state == C_READ && c->inlen)
+	struct http_conn *c = arg;
+	if (c->state == HC_READ && c->inlen)
 		vmsg("%s: request head not complete in time, closing", c->peer);
 	http_conn_close(c);
 }
@@ -406,7 +406,7 @@ void http_on_retry(struct loop *l, void *arg)
 void http_on_listen(struct loop *l, int lfd, int mask, void *arg)
 {
 	(void)mask;
-	struct server *s = arg;
+	struct http_server *s = arg;
 	for (int i = 0; i < 64; i++) {
 		if (s->nconns >= s->max_conns) {
 			loop_io(l, lfd, 0, NULL, NULL);
@@ -426,8 +426,8 @@ void http_on_listen(struct loop *l, int lfd, int mask, void *arg)
 			}
 			return;
 		}
-		struct conn *c = calloc(1, sizeof *c);
-		char *in = c ? malloc(CONN_IN_CAP) : NULL;
+		struct http_conn *c = calloc(1, sizeof *c);
+		char *in = c ? malloc(HTTP_CONN_IN_CAP) : NULL;
 		if (!in) {
 			free(c);
 			close(fd);
