@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "tool/cmd.h"
+#include "core/sbuf.h"
 #include "http/http_escape.h"
 #include "http/http_serve.h"
 #include "net/sock.h"
@@ -78,25 +79,30 @@ static void log_access(struct http_conn *c)
 	time_t now = time(NULL);
 	struct tm tm;
 	gmtime_r(&now, &tm);
-	char m[100], t[4200], r[1100], u[1100];
 	if (s->log_format == HTTP_LOG_JSON) {
 		char ts[32];
 		strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-		http_escape_json(c->lmethod, strlen(c->lmethod), m, sizeof m);
-		http_escape_json(c->ltarget, strlen(c->ltarget), t, sizeof t);
-		http_escape_json(c->lref, strlen(c->lref), r, sizeof r);
-		http_escape_json(c->lua, strlen(c->lua), u, sizeof u);
-		log_printf("{\"time\":\"%s\",\"remote\":\"%s\",\"method\":\"%s\",\"target\":\"%s\","
-			   "\"version\":\"%s\",\"status\":%d,\"bytes\":%llu,\"referer\":\"%s\","
-			   "\"user_agent\":\"%s\"}\n",
-			   ts, c->peer, m, t,
-			   c->lversion == 10 ? "HTTP/1.0"
-			   : c->lversion     ? "HTTP/1.1"
-					     : "",
-			   c->status, body, r, u);
+		struct sbuf b;
+		sb_init(&b);
+		sb_printf(&b, "{\"time\":\"%s\",\"remote\":\"%s\",\"method\":", ts, c->peer);
+		json_str(&b, c->lmethod);
+		sb_puts(&b, ",\"target\":");
+		json_str(&b, c->ltarget);
+		sb_printf(&b, ",\"version\":\"%s\",\"status\":%d,\"bytes\":%llu,\"referer\":",
+			  c->lversion == 10 ? "HTTP/1.0"
+			  : c->lversion	    ? "HTTP/1.1"
+					    : "",
+			  c->status, body);
+		json_str(&b, c->lref);
+		sb_puts(&b, ",\"user_agent\":");
+		json_str(&b, c->lua);
+		sb_puts(&b, "}\n");
+		if (!b.oom)
+			log_printf("%s", sb_str(&b));
+		sb_free(&b);
 		return;
 	}
-	char ts[40];
+	char ts[40], m[100], t[4200], r[1100], u[1100];
 	strftime(ts, sizeof ts, "%d/%b/%Y:%H:%M:%S +0000", &tm);
 	http_escape_log(c->lmethod, strlen(c->lmethod), m, sizeof m);
 	http_escape_log(c->ltarget, strlen(c->ltarget), t, sizeof t);
