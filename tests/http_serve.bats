@@ -419,6 +419,23 @@ statuses() {
 	assert_output 1
 }
 
+@test "--max-conns: a client past the limit waits in the backlog until a connection ends" {
+	hs srv -d "$www" --max-conns=1 --idle-timeout=30 --log-format=none
+	local conn line got=
+	exec {conn}<>"/dev/tcp/127.0.0.1/$port"
+	printf 'GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n' >&"$conn"
+	while IFS= read -r -t "$T" line <&"$conn"; do
+		[[ $line == hello ]] && { got=1; break; }
+	done
+	[[ $got ]] || fail "no answer on the first connection"
+	# The one connection allowed is open and idle: nobody else is served.
+	run timeout "$T" curl -sS --max-time 1 "http://127.0.0.1:$port/a.txt"
+	assert_failure 28
+	exec {conn}>&-
+	run get "http://127.0.0.1:$port/a.txt"
+	assert_output hello
+}
+
 @test "--max-conns is capped to what select can hold" {
 	hs srv -d "$www" --mux=select -v --max-conns=100000 --log-format=none
 	grep -qE -- '--max-conns lowered to [0-9]+ for the select backend' "$BATS_TEST_TMPDIR/srv.err"

@@ -1,7 +1,7 @@
 /* What http serve answers: files with conditionals and ranges, directory
  * listings, the add-a-slash redirect, uploads and fixed responses. The
  * head and small bodies go to c->out; file bodies are left as HTTP_SEG_FILE
- * pieces for sendfile. */
+ * pieces (sent by the stream, see http_conn.c). */
 #include "config.h"
 
 #include <dirent.h>

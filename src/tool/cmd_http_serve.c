@@ -1,5 +1,6 @@
-/* sockctl http serve: options, the listener(s) and the loop; connections
- * are in http_conn.c, answers in http_respond.c. */
+/* sockctl http serve: options, the listener(s), the workers, the loop,
+ * the access log's output and the exit status; the engine (connections,
+ * answers) is in src/http/. */
 #include "config.h"
 
 #include <errno.h>
@@ -180,22 +181,27 @@ static void free_cfg(struct http_cfg *cfg)
 	http_mime_free(cfg->mime);
 }
 
+/* The engine's access log lines, through the stdout queue. */
+static void access_line(void *arg, const char *line, size_t len)
+{
+	(void)arg;
+	log_printf("%.*s", (int)len, line);
+}
+
 static int serve_loop(struct http_server *s, struct loop *l)
 {
-	s->l = l;
-	timer_init(&s->retry, http_on_retry, s);
-	if (loop_io(l, s->lfd, MUX_READ, http_on_listen, s) < 0) {
+	if (s->log_format != HTTP_LOG_NONE)
+		s->log_fn = access_line;
+	if (http_server_start(s, l) < 0) {
 		errmsg("http serve: watch listener: %s", strerror(errno));
 		return EXIT_FAIL;
 	}
-	s->accepting = true;
 	loop_signal(l, SIGINT, on_stop, s);
 	loop_signal(l, SIGTERM, on_stop, s);
 	int rc = loop_run(l) < 0 ? EXIT_FAIL : EXIT_OK;
 	if (rc)
 		errmsg("http serve: event loop: %s", strerror(errno));
-	while (s->conns)
-		http_conn_close(s->conns);
+	http_server_stop(s);
 	return rc;
 }
 
