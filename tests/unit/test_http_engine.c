@@ -165,6 +165,11 @@ static bool serve_one(struct http_server *s, bool fake, const struct step *steps
 		return false;
 	}
 	fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) & ~O_NONBLOCK);
+	/* A small send buffer: the big body fills it many times, and the
+	 * server must wait for WRITE while the client, sending nothing,
+	 * drains it. */
+	int small = 8192;
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
 	*c = (struct client){.fd = sv[1], .tokens = fake, .steps = steps, .cap = 2 * FSIZE};
 	c->got = malloc(c->cap);
 	struct stream *st = fake ? fake_new(l, sv[0]) : stream_fd_new(l, sv[0], STREAM_F_OWN);
