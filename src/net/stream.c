@@ -102,6 +102,16 @@ ssize_t stream_writev(struct stream *s, const struct iovec *iov, int iovcnt)
 	return 0;
 }
 
+ssize_t stream_writev_more(struct stream *s, const struct iovec *iov, int iovcnt)
+{
+	if (s->ops != &stream_fd_ops || (s->flags & (STREAM_F_GATED | STREAM_F_DGRAM)) ||
+	    !(s->flags & STREAM_F_SOCKET))
+		return stream_writev(s, iov, iovcnt);
+	struct msghdr m = {.msg_iov = (struct iovec *)iov,
+			   .msg_iovlen = (size_t)(iovcnt > IOV_MAX ? IOV_MAX : iovcnt)};
+	return sendmsg(s->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE);
+}
+
 int stream_wait(struct stream *s, int want, int timeout_ms)
 {
 	want &= STREAM_READ | STREAM_WRITE;

@@ -123,6 +123,10 @@ static inline ssize_t stream_write(struct stream *s, const void *buf, size_t n)
 	return s->ops->write(s, buf, n);
 }
 ssize_t stream_writev(struct stream *s, const struct iovec *iov, int iovcnt);
+/* stream_writev when more bytes follow at once (a response's head before
+ * its sendfile body): a plain socket holds a partial segment back for
+ * them (MSG_MORE) instead of sending it alone. */
+ssize_t stream_writev_more(struct stream *s, const struct iovec *iov, int iovcnt);
 static inline int stream_shutdown_write(struct stream *s)
 {
 	return s->ops->shutdown_write(s);
