@@ -267,6 +267,24 @@ static int reopen_nonblock(int fd, int accmode)
 	return nfd;
 }
 
+struct stream *stream_socket_new(struct loop *l, int fd, unsigned flags)
+{
+	if (fd < 0) {
+		errno = EBADF;
+		return NULL;
+	}
+	struct stream *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->ops = &stream_fd_ops;
+	s->loop = l;
+	s->fd = fd;
+	s->orig_fd = -1;
+	s->flags = (flags & STREAM_F_OWN) | STREAM_F_SOCKET | STREAM_F_SPLICE_READ |
+		   STREAM_F_SPLICE_WRITE | STREAM_F_SENDFILE;
+	return s;
+}
+
 struct stream *stream_fd_new(struct loop *l, int fd, unsigned flags)
 {
 	struct stat st;

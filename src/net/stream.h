@@ -100,6 +100,10 @@ struct stream {
  * is STREAM_F_GATED. Returns NULL with errno (ENOMEM, EBADF). */
 struct stream *stream_fd_new(struct loop *l, int fd, unsigned flags);
 
+/* The same for what is known to be a connected non-blocking stream
+ * socket (an accept4 with SOCK_NONBLOCK): no system call to find out. */
+struct stream *stream_socket_new(struct loop *l, int fd, unsigned flags);
+
 /* Sets the callback (before the first stream_want). */
 void stream_set_cb(struct stream *s, stream_cb cb, void *arg);
 /* Declares what the engine wants and watches the fd for it. Returns 0,
