@@ -5,8 +5,15 @@
 #   bench/http_get.sh [SOCKCTL]     (default ./sockctl)
 # Cases: many small files on one kept-alive connection, several 1 MiB
 # files on one connection, and one process per request.
+#   BASELINE=/tmp/old/sockctl REPEAT=3 bench/http_get.sh
+# BASELINE=path/to/older/sockctl measures that binary too, in the same run,
+# with the ratio baseline/sockctl (above 1: this sockctl is faster);
+# REPEAT=N runs each case N times and prints the medians.
 set -eu
 SOCKCTL=${1:-./sockctl}
+BASELINE=${BASELINE:-}
+REPEAT=${REPEAT:-1}
+[ -z "$BASELINE" ] || [ -x "$BASELINE" ] || { echo "BASELINE=$BASELINE is not an executable" >&2; exit 1; }
 command -v nginx >/dev/null || { echo "nginx is not installed" >&2; exit 1; }
 command -v curl >/dev/null || { echo "curl is not installed" >&2; exit 1; }
 t=$(mktemp -d)
@@ -39,12 +46,26 @@ secs() {
 	b=$(now)
 	echo "$a $b" | awk '{ printf "%.3f", $2 - $1 }'
 }
+median() {
+	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
 compare() {
-	local name=$1 s c
+	local name=$1 r s c b
 	shift
-	s=$(secs "$@" sockctl)
-	c=$(secs "$@" curl)
-	echo "$s $c" | awk -v n="$name" '{ printf "%-34s sockctl %7.3f s   curl %7.3f s   curl/sockctl %.2f\n", n, $1, $2, $2 / $1 }'
+	local ss=() cs=() bs=()
+	for ((r = 0; r < REPEAT; r++)); do
+		ss+=("$(secs "$@" sockctl)")
+		[ -z "$BASELINE" ] || bs+=("$(secs "$@" baseline)")
+		cs+=("$(secs "$@" curl)")
+	done
+	s=$(printf '%s\n' "${ss[@]}" | median)
+	c=$(printf '%s\n' "${cs[@]}" | median)
+	echo "$s $c" | awk -v n="$name" '{ printf "%-34s sockctl %7.3f s   curl %7.3f s   curl/sockctl %.2f", n, $1, $2, $2 / $1 }'
+	if [ -n "$BASELINE" ]; then
+		b=$(printf '%s\n' "${bs[@]}" | median)
+		echo "$s $b" | awk '{ printf "   baseline %7.3f s   baseline/sockctl %.2f", $2, $2 / $1 }'
+	fi
+	echo
 }
 
 u=http://127.0.0.1:$port
@@ -52,19 +73,24 @@ urls() { for ((i = 0; i < $1; i++)); do echo "$u/$2"; done; }
 many() {
 	local n=$1 f=$2 who=$3
 	mapfile -t list < <(urls "$n" "$f")
-	if [ "$who" = sockctl ]; then
-		"$SOCKCTL" http get "${list[@]}"
-	else
-		curl -s "${list[@]}"
-	fi
+	case $who in
+	sockctl) "$SOCKCTL" http get "${list[@]}" ;;
+	baseline) "$BASELINE" http get "${list[@]}" ;;
+	*) curl -s "${list[@]}" ;;
+	esac
 }
 each() {
 	local n=$1 f=$2 who=$3
 	for ((i = 0; i < n; i++)); do
-		if [ "$who" = sockctl ]; then "$SOCKCTL" http get "$u/$f"; else curl -s "$u/$f"; fi
+		case $who in
+		sockctl) "$SOCKCTL" http get "$u/$f" ;;
+		baseline) "$BASELINE" http get "$u/$f" ;;
+		*) curl -s "$u/$f" ;;
+		esac
 	done
 }
-echo "$(nginx -v 2>&1 | sed "s/.*: //"), one worker, sendfile on; $(curl --version | head -n 1 | cut -d" " -f1-2); loopback; $(nproc) cores"
+echo "$(nginx -v 2>&1 | sed "s/.*: //"), one worker, sendfile on; $(curl --version | head -n 1 | cut -d" " -f1-2); loopback; $(nproc) cores; median of $REPEAT; load $(cut -d" " -f1-3 /proc/loadavg)"
+[ -z "$BASELINE" ] || echo "baseline: $BASELINE"
 compare "5000 x 1 KiB, one process" many 5000 1k
 compare "300 x 1 MiB, one process" many 300 1m
 compare "300 x 1 KiB, a process each" each 300 1k

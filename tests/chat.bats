@@ -169,6 +169,83 @@ EOF
 	[ "$output" = 5000 ]
 }
 
+@test "chat: the drop notice starts a line of its own, after a half-sent line" {
+	chat_serve srv --flood=0 --queue=65536
+	join rx rx
+	# A reader that keeps its window small and reads a little now and
+	# then: its socket takes part of a line and soon has a few bytes of
+	# room again, but never enough to be writable, when its queue fills.
+	start_bg stuck timeout "$T" python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"/nick stuck\n")
+data = b""
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    data += d
+    time.sleep(0.03)
+sys.stdout.buffer.write(data)' "$port"
+	sees rx "*** stuck joined"
+	nc_join tx tx
+	local b i
+	for ((b = 0; b < 20; b++)); do
+		for ((i = 0; i < 500; i++)); do
+			printf 'line %d %090d\n' $((b * 500 + i)) 0
+		done >&"$tx_fd"
+		sees rx "<tx> line $((b * 500 + 499)) "
+		grep -qF "*** stuck left (dropped: not reading)" "$(tmp rx.out)" && break
+	done
+	sees rx "*** stuck left (dropped: not reading)"
+	wait_exit "$stuck_pid"
+	[ "$status" -eq 0 ]
+	# The notice arrived, last and alone on its line: not glued to the
+	# part of a line the socket took before it.
+	run grep -a -c "dropped: your output queue" "$(tmp stuck.out)"
+	[ "$output" = 1 ]
+	run grep -a -x -c "\*\*\* dropped: your output queue is full (not reading)" "$(tmp stuck.out)"
+	[ "$output" = 1 ]
+	[ "$(tail -n 1 "$(tmp stuck.out)")" = "*** dropped: your output queue is full (not reading)" ]
+}
+
+@test "chat connect: a stdout read late loses no line, and the room goes on" {
+	chat_serve srv --flood=0
+	join rx rx
+	# A script's client whose stdout is a pipe nobody reads for now: it
+	# stops reading the server, the server queues for it.
+	local in=$BATS_TEST_TMPDIR/slow.in out=$BATS_TEST_TMPDIR/slow.fifo
+	mkfifo "$in" "$out"
+	_bg_fresh slow
+	timeout "$T" "$SOCKCTL" chat connect --name slow 127.0.0.1 "$port" <"$in" >"$out" \
+		2>"$BATS_TEST_TMPDIR/slow.err" 7>&- 8>&- 9>&- &
+	slow_pid=$!
+	_bg_pids+=("$slow_pid")
+	exec 8>"$in" 9<"$out"
+	sees rx "*** slow joined"
+	nc_join tx tx
+	local b i
+	for ((b = 0; b < 4; b++)); do
+		for ((i = 0; i < 500; i++)); do
+			printf 'line %d %090d\n' $((b * 500 + i)) 0
+		done >&"$tx_fd"
+		sees rx "<tx> line $((b * 500 + 499)) "
+	done
+	# Its input ends: it leaves once the server has sent it the rest.
+	exec 8>&-
+	timeout "$T" cat <&9 >"$BATS_TEST_TMPDIR/slow.out"
+	exec 9<&-
+	wait_exit "$slow_pid"
+	[ "$status" -eq 0 ]
+	run grep -c "^<tx> line [0-9]* 0*$" "$BATS_TEST_TMPDIR/slow.out"
+	[ "$output" = 2000 ]
+	run grep -o "^<tx> line [0-9]*" "$BATS_TEST_TMPDIR/slow.out"
+	for ((i = 0; i < 2000; i++)); do [ "${lines[i]}" = "<tx> line $i" ]; done
+	never_saw rx "slow left (dropped"
+}
+
 @test "chat: flood limit holds lines back without losing them; --max-clients" {
 	chat_serve srv --flood=10 --max-clients=2
 	join rx rx

@@ -112,3 +112,19 @@ expect_error() {
 		assert_success
 	done
 }
+
+@test "a closed stdout stays closed: data is refused, never sent where stdout was" {
+	serve_bg srv -k --echo 127.0.0.1 0
+	run --separate-stderr timeout "$T" bash -c "echo hi | '$SOCKCTL' connect 127.0.0.1 $port >&-"
+	assert_failure 1
+	[[ $stderr == *"write to stdout: Bad file descriptor"* ]] || fail "$stderr"
+	# Without a stdout, the next descriptor opened used to become fd 1
+	# (http get then failed with "Invalid argument" on the loop's fd).
+	mkdir "$BATS_TEST_TMPDIR/site"
+	echo hello >"$BATS_TEST_TMPDIR/site/a.txt"
+	start_bg web "$SOCKCTL" http serve -d "$BATS_TEST_TMPDIR/site" 127.0.0.1 0
+	wait_ready web
+	run --separate-stderr timeout "$T" bash -c "'$SOCKCTL' http get http://127.0.0.1:$port/a.txt >&-"
+	assert_failure 23
+	[[ $stderr == *"write output: Bad file descriptor"* ]] || fail "$stderr"
+}

@@ -119,6 +119,27 @@ assert b["status"] == 404, b' <<<"$output"
 	assert_output 'in a dir'
 }
 
+@test "a reader that stops: --max-time still ends the URL; a slow reader is waited for" {
+	local www=$BATS_TEST_TMPDIR/www t=$BATS_TEST_TMPDIR
+	mkdir -p "$www"
+	head -c 300000 /dev/urandom >"$www/blob.bin"
+	pyhttp_bg "$www"
+	local u=http://127.0.0.1:$port
+
+	# Held open for reading and never read: the pipe fills and stays full.
+	mkfifo "$t/stalled"
+	exec 5<>"$t/stalled"
+	run -28 bash -c 'exec timeout "$1" "$2" http get -m 0.5 "$3" >"$4"' _ \
+		"$T" "$SOCKCTL" "$u/blob.bin" "$t/stalled"
+	exec 5>&-
+	assert_output --partial 'timed out after 0.500 s'
+
+	# The reader's pause (longer than --idle-timeout) is what is tested
+	# here, not a wait for something: the body is held back, not lost.
+	run -0 bash -c 'set -o pipefail; timeout "$1" "$2" http get --idle-timeout 0.3 "$3" |
+		{ sleep 1; cat; } | cmp - "$4"' _ "$T" "$SOCKCTL" "$u/blob.bin" "$www/blob.bin"
+}
+
 @test "nginx: keep-alive across URLs, ranges, conditional requests, redirects" {
 	local www=$BATS_TEST_TMPDIR/www
 	mkdir -p "$www/sub"

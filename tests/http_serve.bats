@@ -402,6 +402,40 @@ statuses() {
 	assert_output 'GET /nope 404 True'
 }
 
+@test "access log json: a long user agent of 8-bit bytes is logged whole, as in the combined log" {
+	# 255 bytes (what the log keeps of a user agent), each escaped to six
+	# characters in JSON: the whole value, not cut short by the escaping.
+	local ua i
+	ua=$(for ((i = 0; i < 300; i++)); do printf '\xff'; done)
+	hs js -d "$www" --log-format=json
+	get -o /dev/null -A "$ua" "http://127.0.0.1:$port/a.txt"
+	wait_file_contains "$BATS_TEST_TMPDIR/js.out" '"status":200'
+	run /usr/bin/python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).readline()); print(d["user_agent"] == "\u00ff" * 255)' "$BATS_TEST_TMPDIR/js.out"
+	assert_output True
+	hs cb -d "$www"
+	get -o /dev/null -A "$ua" "http://127.0.0.1:$port/a.txt"
+	wait_file_contains "$BATS_TEST_TMPDIR/cb.out" '" 200 '
+	run grep -c "\"$(for ((i = 0; i < 255; i++)); do printf '%s' '\\xff'; done)\"$" "$BATS_TEST_TMPDIR/cb.out"
+	assert_output 1
+}
+
+@test "--max-conns: a client past the limit waits in the backlog until a connection ends" {
+	hs srv -d "$www" --max-conns=1 --idle-timeout=30 --log-format=none
+	local conn line got=
+	exec {conn}<>"/dev/tcp/127.0.0.1/$port"
+	printf 'GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n' >&"$conn"
+	while IFS= read -r -t "$T" line <&"$conn"; do
+		[[ $line == hello ]] && { got=1; break; }
+	done
+	[[ $got ]] || fail "no answer on the first connection"
+	# The one connection allowed is open and idle: nobody else is served.
+	run timeout "$T" curl -sS --max-time 1 "http://127.0.0.1:$port/a.txt"
+	assert_failure 28
+	exec {conn}>&-
+	run get "http://127.0.0.1:$port/a.txt"
+	assert_output hello
+}
+
 @test "--max-conns is capped to what select can hold" {
 	hs srv -d "$www" --mux=select -v --max-conns=100000 --log-format=none
 	grep -qE -- '--max-conns lowered to [0-9]+ for the select backend' "$BATS_TEST_TMPDIR/srv.err"

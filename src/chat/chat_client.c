@@ -1,266 +1,142 @@
-/* `sockctl chat connect`: on a terminal an editing prompt (libedit's
- * readline callback interface, fed from the event loop) with incoming lines
- * printed above it; otherwise a plain line pipe for scripts. Everything
- * that arrives is sanitised before it reaches the terminal. */
+/* The chat client's engine: see chat_client.h. */
 #include "config.h"
 
 #include <errno.h>
-#include <iconv.h>
-#include <langinfo.h>
-#include <locale.h>
-#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
-#include <wchar.h>
 
-#include <editline/readline.h>
-
-#include "chat/chat.h"
+#include "chat/chat_client.h"
 #include "chat/chat_proto.h"
-#include "tool/cmd.h"
-#include "net/connector.h"
-#include "net/stream.h"
+#include "core/log.h"
 #include "core/loop.h"
+#include "core/outq.h"
+#include "net/connector.h"
 #include "net/sock.h"
+#include "net/stream.h"
 
 #define CONNECT_TIMEOUT_MS 10000
 #define LINGER_MS	   10000 /* after our last line: wait this long for the server */
 #define IN_MAX		   65536 /* longest line accepted from the server */
-#define OUT_CAP		   65536
-#define PROMPT		   "> "
+#define OUT_CAP		   65536 /* most bytes waiting for the server */
+#define INPUT_MIN	   4096	 /* input is read while this much room is left */
 
-struct client {
+struct chat_client {
 	struct loop *loop;
-	int fd;
-	bool tty, color, quitting, stdin_eof, done, editing;
-	int status;
-	const char *name, *room;
-	const char *target;   /* "host:port" for messages */
+	struct chat_client_cfg cfg;
 	struct connector *cn; /* while connecting */
-	struct timer timer;   /* linger after our last line */
+	struct stream *st;    /* owned: the connection, once there */
+	struct stream *input; /* owned: input as it comes; NULL if none or ended */
+	bool input_eof;	      /* no more input */
+	bool quitting;	      /* our write side is shut (or being shut) */
+	bool shut_done;
+	bool hold, done;
+	char last; /* the last byte given to the server */
+	struct timer linger;
+	struct outq q; /* to the server */
 	struct chat_framer fr;
-	/* Terminal path in a locale whose charset is not UTF-8: conversions
-	 * to and from the wire's UTF-8; (iconv_t)-1 otherwise. */
-	iconv_t to_utf8, from_utf8;
 	size_t inlen;
 	char in[IN_MAX + 2];
 	char clean[IN_MAX * 3 + 1];
-	size_t outoff, outlen;
-	char out[OUT_CAP];
+	char ibuf[OUT_CAP]; /* one read of input */
 };
 
-/* libedit's line handler takes no argument. */
-static struct client *g_client;
-
-static void on_server(struct loop *l, int fd, int mask, void *arg);
-static void on_stdin_pipe(struct loop *l, int fd, int mask, void *arg);
-
-static void finish(struct client *c, int status)
+static void finish(struct chat_client *c, enum chat_client_end how, const char *errtext)
 {
 	if (c->done)
 		return;
 	c->done = true;
-	c->status = status;
-	loop_stop(c->loop);
+	loop_timer_stop(c->loop, &c->linger);
+	if (c->st)
+		stream_want(c->st, 0);
+	if (c->input)
+		stream_want(c->input, 0);
+	c->cfg.end(c->cfg.arg, how, errtext);
 }
 
-/* ---- output to the server ---- */
-
-static void update_server_mask(struct client *c)
+__attribute__((format(printf, 2, 3))) static void fail(struct chat_client *c, const char *fmt, ...)
 {
-	int mask = MUX_READ | (c->outlen ? MUX_WRITE : 0);
-	loop_io(c->loop, c->fd, mask, on_server, c);
-	/* Script mode reads stdin only while there is room to queue it. */
-	if (!c->tty && !c->stdin_eof)
-		loop_io(c->loop, 0, OUT_CAP - c->outoff - c->outlen >= 4096 ? MUX_READ : 0,
-			on_stdin_pipe, c);
+	char text[SOCK_ERRLEN + SOCK_ADDRSTRLEN];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	finish(c, CHAT_END_FAILED, text);
 }
 
-static bool queue_out(struct client *c, const char *data, size_t len)
+/* What the streams want now: the server read unless held, written while
+ * something waits; the input read while there is room to queue it. */
+static void watch(struct chat_client *c)
 {
-	if (c->outoff && c->outoff + c->outlen + len > OUT_CAP) {
-		memmove(c->out, c->out + c->outoff, c->outlen);
-		c->outoff = 0;
+	if (c->done || !c->st)
+		return;
+	int want = (c->hold ? 0 : STREAM_READ) | (outq_empty(&c->q) ? 0 : STREAM_WRITE);
+	if (c->quitting && !c->shut_done)
+		want |= STREAM_WRITE;
+	if (stream_want(c->st, want) < 0) {
+		fail(c, "%s: %s", c->cfg.target, strerror(errno));
+		return;
 	}
-	if (c->outoff + c->outlen + len > OUT_CAP)
+	if (c->input &&
+	    stream_want(c->input, outq_room(&c->q) >= INPUT_MIN ? STREAM_READ : 0) < 0) {
+		log_error("stdin: %s", strerror(errno));
+		stream_close(c->input);
+		c->input = NULL;
+		c->input_eof = true;
+	}
+}
+
+/* Sends p[0..n) after what is queued (room was checked). */
+static bool out(struct chat_client *c, const char *p, size_t n)
+{
+	if (!n)
+		return true;
+	/* A queue that holds bytes waits for WRITE: no write tried before. */
+	int r = outq_empty(&c->q) ? outq_write(&c->q, c->st, p, n, NULL) : outq_add(&c->q, p, n);
+	if (r == -1) {
+		fail(c, "write to %s: %s", c->cfg.target, strerror(errno));
 		return false;
-	memcpy(c->out + c->outoff + c->outlen, data, len);
-	c->outlen += len;
+	}
+	if (r != OUTQ_OK) {
+		fail(c, "write to %s: %s", c->cfg.target, strerror(ENOMEM));
+		return false;
+	}
+	c->last = p[n - 1];
 	return true;
 }
 
-static void flush_out(struct client *c)
+/* Once the input has ended and everything went out: the write side is
+ * shut, and what the server still sends is taken until it closes. */
+static void maybe_quit(struct chat_client *c)
 {
-	while (c->outlen) {
-		ssize_t w = write(c->fd, c->out + c->outoff, c->outlen);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			errmsg("write to %s: %s", c->target, strerror(errno));
-			finish(c, EXIT_FAIL);
-			return;
-		}
-		c->outoff += (size_t)w;
-		c->outlen -= (size_t)w;
-	}
-	if (!c->outlen)
-		c->outoff = 0;
-	if (!c->outlen && c->stdin_eof && !c->quitting) {
-		/* Everything was sent: tell the server, then take what it
-		 * still has for us until it closes. */
+	if (c->done || !c->input_eof || !outq_empty(&c->q) || c->shut_done)
+		return;
+	if (!c->quitting) {
 		c->quitting = true;
-		shutdown(c->fd, SHUT_WR);
-		loop_timer_start(c->loop, &c->timer, LINGER_MS);
+		loop_timer_start(c->loop, &c->linger, LINGER_MS);
 	}
-	update_server_mask(c);
+	if (stream_shutdown_write(c->st) == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+		c->shut_done = true; /* a failure shows as the server's end */
 }
 
-/* ---- incoming lines ---- */
-
-static const char *name_color(const char *name, size_t len)
+static void flush_out(struct chat_client *c)
 {
-	static const char *const colors[] = {"31", "32", "33", "34", "35", "36",
-					     "91", "92", "93", "94", "95", "96"};
-	unsigned h = 5381;
-	for (size_t i = 0; i < len; i++)
-		h = h * 33 + (unsigned char)name[i];
-	return colors[h % (sizeof colors / sizeof colors[0])];
-}
-
-/* ---- the terminal's character set ---- */
-
-static void tty_charset_close(struct client *c)
-{
-	if (c->to_utf8 != (iconv_t)-1)
-		iconv_close(c->to_utf8);
-	if (c->from_utf8 != (iconv_t)-1)
-		iconv_close(c->from_utf8);
-	c->to_utf8 = c->from_utf8 = (iconv_t)-1;
-}
-
-/* libedit decodes keystrokes and measures the line with the C library's
- * multibyte functions, which follow LC_CTYPE; in the "C" locale every byte
- * >= 0x80 is invalid and libedit drops it. The locale is taken from the
- * environment here, on the terminal path only: elsewhere sockctl depends on
- * locale-independent ctype and strcasecmp (HTTP headers, DNS names), and after
- * this point chat connect only frames, sanitises and copies bytes.
- * The wire is UTF-8. In C or POSIX (or a locale that is not installed) the
- * terminal is taken to speak UTF-8 too, as Python does: an ASCII-only
- * locale cannot type anything else, so nothing is lost by it. A locale with
- * another charset (ISO-8859-1, EUC-JP...) gets its text converted. */
-static void tty_charset(struct client *c)
-{
-	const char *loc = setlocale(LC_CTYPE, "");
-	const char *cs = loc ? nl_langinfo(CODESET) : "";
-	if (loc && strcmp(cs, "UTF-8") == 0)
+	if (!outq_empty(&c->q) && outq_flush(&c->q, c->st) < 0) {
+		fail(c, "write to %s: %s", c->cfg.target, strerror(errno));
 		return;
-	if (loc && strcmp(cs, "ANSI_X3.4-1968") != 0 && strcmp(cs, "US-ASCII") != 0 &&
-	    strcmp(cs, "ASCII") != 0) {
-		char translit[64];
-		snprintf(translit, sizeof translit, "%s//TRANSLIT", cs);
-		c->to_utf8 = iconv_open("UTF-8", cs);
-		c->from_utf8 = iconv_open(translit, "UTF-8");
-		if (c->to_utf8 != (iconv_t)-1 && c->from_utf8 != (iconv_t)-1)
-			return;
-		errmsg("chat: cannot convert between %s and UTF-8: taking the terminal as UTF-8",
-		       cs);
-		tty_charset_close(c);
 	}
-	if (setlocale(LC_CTYPE, "C.UTF-8"))
-		return;
-	setlocale(LC_CTYPE, "C");
-	errmsg("chat: no UTF-8 locale (C.UTF-8) is installed: only ASCII can be typed");
+	maybe_quit(c);
+	watch(c);
 }
 
-/* Converts s[0..len) with cd and hands the result to put in pieces; a
- * character cd cannot convert becomes bad. utf8_in: the input is UTF-8,
- * so an unconvertible character is skipped whole. */
-static bool recode(iconv_t cd, const char *s, size_t len, bool utf8_in, const char *bad,
-		   bool (*put)(void *arg, const char *p, size_t n), void *arg)
-{
-	char buf[1024];
-	char *in = (char *)s;
-	size_t inleft = len;
-	bool flushed = false;
-	iconv(cd, NULL, NULL, NULL, NULL);
-	while (!flushed) {
-		char *out = buf;
-		size_t outleft = sizeof buf, r;
-		if (inleft) {
-			r = iconv(cd, &in, &inleft, &out, &outleft);
-		} else {
-			/* A stateful charset's return to its initial shift state. */
-			r = iconv(cd, NULL, NULL, &out, &outleft);
-			flushed = r != (size_t)-1;
-		}
-		int e = errno;
-		if (out > buf && !put(arg, buf, (size_t)(out - buf)))
-			return false;
-		if (r != (size_t)-1 || e == E2BIG)
-			continue;
-		if (!inleft)
-			break;
-		/* EILSEQ, or EINVAL for a character cut short at the end. */
-		if (!put(arg, bad, strlen(bad)))
-			return false;
-		do {
-			in++;
-			inleft--;
-		} while (utf8_in && inleft && ((unsigned char)*in & 0xC0) == 0x80);
-	}
-	return true;
-}
+/* ---- from the server ---- */
 
-static bool put_stdout(void *arg, const char *p, size_t n)
-{
-	(void)arg;
-	return fwrite(p, 1, n, stdout) == n;
-}
-
-/* Writes UTF-8 text to the terminal, in the terminal's charset. */
-static void term_put(struct client *c, const char *s, size_t len)
-{
-	if (c->from_utf8 == (iconv_t)-1)
-		fwrite(s, 1, len, stdout);
-	else
-		recode(c->from_utf8, s, len, true, "?", put_stdout, NULL);
-}
-
-static void print_line(struct client *c, const char *line, size_t len)
-{
-	size_t off, nlen;
-	enum chat_kind k = c->color ? chat_classify(line, len, &off, &nlen) : CHAT_K_OTHER;
-	switch (k) {
-	case CHAT_K_NOTICE:
-		fputs("\033[2m", stdout);
-		term_put(c, line, len);
-		fputs("\033[0m", stdout);
-		break;
-	case CHAT_K_SAY:
-	case CHAT_K_ACTION:
-	case CHAT_K_PRIVATE:
-		term_put(c, line, off);
-		printf("\033[%s;1m", k == CHAT_K_PRIVATE ? "35" : name_color(line + off, nlen));
-		term_put(c, line + off, nlen);
-		fputs("\033[0m", stdout);
-		term_put(c, line + off + nlen, len - off - nlen);
-		break;
-	default:
-		term_put(c, line, len);
-	}
-	fputs(c->tty ? "\r\n" : "\n", stdout);
-}
-
-static void show_lines(struct client *c, bool eof)
+static void show_lines(struct chat_client *c, bool eof)
 {
 	size_t off = 0;
 	bool any = false;
-	while (off < c->inlen) {
+	while (off < c->inlen && !c->done) {
 		const char *line;
 		size_t len, used;
 		enum chat_frame fr = chat_frame_next_eof(&c->fr, c->in + off, c->inlen - off,
@@ -271,175 +147,120 @@ static void show_lines(struct client *c, bool eof)
 				break;
 			continue;
 		}
-		if (c->tty && !any)
-			/* Clear the prompt line; it is drawn again below. */
-			fputs("\r\033[K", stdout);
 		any = true;
 		size_t n = chat_sanitize(line, len, c->clean);
-		print_line(c, c->clean, n);
+		c->cfg.line(c->cfg.arg, c->clean, n);
 	}
 	memmove(c->in, c->in + off, c->inlen - off);
 	c->inlen -= off;
-	if (any) {
-		fflush(stdout);
-		if (c->editing)
-			rl_forced_update_display();
-	}
+	if (any && c->cfg.lines_done)
+		c->cfg.lines_done(c->cfg.arg);
 }
 
-static void on_server(struct loop *l, int fd, int mask, void *arg)
+static void on_server(struct stream *st, int ready, void *arg)
 {
-	(void)l;
-	struct client *c = arg;
-	if (mask & MUX_READ) {
-		ssize_t r = read(fd, c->in + c->inlen, sizeof c->in - c->inlen);
+	struct chat_client *c = arg;
+	if ((ready & STREAM_READ) && !c->hold) {
+		ssize_t r = stream_read(st, c->in + c->inlen, sizeof c->in - c->inlen);
 		if (r > 0) {
 			c->inlen += (size_t)r;
 			show_lines(c, false);
 		} else if (r == 0) {
 			show_lines(c, true);
-			if (!c->quitting && !c->stdin_eof && c->tty)
-				errmsg("%s closed the connection", c->target);
-			finish(c, EXIT_OK);
+			finish(c, c->quitting || c->input_eof ? CHAT_END_DONE : CHAT_END_CLOSED,
+			       NULL);
 			return;
-		} else if (errno != EAGAIN && errno != EINTR) {
-			errmsg("read from %s: %s", c->target, strerror(errno));
-			finish(c, EXIT_FAIL);
+		} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			fail(c, "read from %s: %s", c->cfg.target, strerror(errno));
 			return;
 		}
 	}
-	if (mask & MUX_WRITE)
-		flush_out(c);
-}
-
-/* ---- input: a terminal through libedit ---- */
-
-/* How many rows up from the cursor's row after Enter the prompt and the
- * typed line begin, on a terminal cols wide, measured as libedit draws:
- * a character wider than what is left of a row goes to the next row, a
- * full row moves the cursor to the next one, control characters show as
- * ^X and other unprintable ones as \U+XXXX. */
-static int typed_rows(const char *line, int cols)
-{
-	mbstate_t st;
-	memset(&st, 0, sizeof st);
-	int col = (int)strlen(PROMPT), rows = 1;
-	size_t len = strlen(line);
-	for (size_t i = 0; i < len;) {
-		wchar_t wc;
-		int w;
-		size_t n = mbrtowc(&wc, line + i, len - i, &st);
-		if (n == (size_t)-1 || n == (size_t)-2) {
-			memset(&st, 0, sizeof st);
-			n = 1;
-			w = 1;
-		} else {
-			w = wc < 0x20 || wc == 0x7f ? 2 : wcwidth(wc);
-			if (w < 0)
-				w = wc > 0xffff ? 8 : 7;
-		}
-		i += n ? n : 1;
-		if (col + w > cols) {
-			rows++;
-			col = 0;
-		}
-		col += w;
-		if (col >= cols) {
-			rows++;
-			col = 0;
-		}
-	}
-	return rows;
-}
-
-static bool put_out(void *arg, const char *p, size_t n)
-{
-	return queue_out(arg, p, n);
-}
-
-static void on_edit_line(char *line)
-{
-	struct client *c = g_client;
-	if (!line) {
-		/* Ctrl-D on an empty line. */
-		fputs("\r\n", stdout);
-		c->stdin_eof = true;
-		c->editing = false;
-		rl_callback_handler_remove();
-		loop_io(c->loop, 0, 0, NULL, NULL);
-		queue_out(c, "/quit\n", 6);
-		flush_out(c);
+	if (c->done)
 		return;
-	}
-	/* libedit 3.1 keeps the accepted text in its buffer after the
-	 * handler returns; installing the handler again starts a fresh line. */
-	rl_callback_handler_remove();
-	if (*line) {
-		add_history(line);
-		/* The server sends the line back (/echo on) as the room saw it:
-		 * take the typed copy (libedit ended it with a newline) off the
-		 * screen. */
-		struct winsize ws;
-		int cols = ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col ? ws.ws_col : 80;
-		for (int i = typed_rows(line, cols); i > 0; i--)
-			fputs("\033[A\r\033[K", stdout);
-		fflush(stdout);
-		size_t n = strlen(line), mark = c->outlen;
-		bool ok = c->to_utf8 == (iconv_t)-1
-			      ? queue_out(c, line, n)
-			      : recode(c->to_utf8, line, n, false, "\xEF\xBF\xBD", put_out, c);
-		if (!ok || !queue_out(c, "\n", 1)) {
-			/* All of the line or nothing. */
-			c->outlen = mark;
-			errmsg("too much queued for %s: line not sent", c->target);
-		}
+	if (ready & STREAM_WRITE)
 		flush_out(c);
-	}
-	if (!c->done)
-		rl_callback_handler_install(PROMPT, on_edit_line);
 	else
-		c->editing = false;
-	free(line);
+		watch(c);
 }
 
-static void on_stdin_tty(struct loop *l, int fd, int mask, void *arg)
-{
-	(void)l;
-	(void)fd;
-	(void)mask;
-	(void)arg;
-	rl_callback_read_char();
-}
+/* ---- input ---- */
 
-/* ---- input: a pipe or a file ---- */
-
-static void on_stdin_pipe(struct loop *l, int fd, int mask, void *arg)
+static void end_of_input(struct chat_client *c)
 {
-	(void)mask;
-	struct client *c = arg;
-	if (c->outoff) {
-		memmove(c->out, c->out + c->outoff, c->outlen);
-		c->outoff = 0;
-	}
-	size_t room = OUT_CAP - c->outlen;
-	if (room < 2)
+	if (c->input_eof)
 		return;
-	ssize_t r = read(fd, c->out + c->outlen, room - 1);
+	c->input_eof = true;
+	stream_close(c->input);
+	c->input = NULL;
+}
+
+static void on_input(struct stream *st, int ready, void *arg)
+{
+	(void)ready;
+	struct chat_client *c = arg;
+	size_t room = outq_room(&c->q);
+	/* One byte kept for the newline a last line may lack. */
+	size_t n = room > 1 ? room - 1 : 0;
+	if (n > sizeof c->ibuf)
+		n = sizeof c->ibuf;
+	ssize_t r = -1;
+	errno = EAGAIN;
+	if (n)
+		r = stream_read(st, c->ibuf, n);
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+		watch(c);
+		return;
+	}
 	if (r < 0) {
-		if (errno == EAGAIN || errno == EINTR)
-			return;
-		errmsg("read from stdin: %s", strerror(errno));
+		log_error("read from stdin: %s", strerror(errno));
 		r = 0;
 	}
 	if (r == 0) {
-		c->stdin_eof = true;
-		loop_io(l, fd, 0, NULL, NULL);
+		end_of_input(c);
 		/* A last line without a newline is still a line. */
-		if (c->outlen && c->out[c->outlen - 1] != '\n')
-			c->out[c->outlen++] = '\n';
+		if (c->last != '\n' && !out(c, "\n", 1))
+			return;
+	} else if (!out(c, c->ibuf, (size_t)r)) {
+		return;
 	}
-	c->outlen += (size_t)r;
-	flush_out(c);
+	maybe_quit(c);
+	watch(c);
+}
+
+void chat_client_input(struct chat_client *c, struct stream *in)
+{
+	c->input = in;
+	stream_set_cb(in, on_input, c);
+	if (c->st)
+		watch(c);
+}
+
+bool chat_client_send_line(struct chat_client *c, const char *line, size_t len)
+{
+	if (c->done || !c->st || c->input_eof || len + 1 > outq_room(&c->q))
+		return false;
+	if (out(c, line, len) && out(c, "\n", 1))
+		watch(c);
+	return true;
+}
+
+void chat_client_end_input(struct chat_client *c)
+{
+	if (c->input_eof)
+		return;
+	end_of_input(c);
+	if (c->st) {
+		maybe_quit(c);
+		watch(c);
+	}
+}
+
+void chat_client_hold(struct chat_client *c, bool hold)
+{
+	if (c->hold == hold)
+		return;
+	c->hold = hold;
+	watch(c);
 }
 
 /* ---- connecting ---- */
@@ -448,189 +269,104 @@ static void on_linger(struct loop *l, void *arg)
 {
 	(void)l;
 	/* The server never closed after our last line. */
-	finish(arg, EXIT_OK);
+	finish(arg, CHAT_END_DONE, NULL);
 }
 
-static void on_connected(struct loop *l, struct stream *conn, int err, const char *errtext,
-			 void *arg)
+/* The connection is there: what the options say goes first. */
+static void attach(struct chat_client *c, struct stream *s)
 {
-	/* The engine below still works on the fd itself. */
-	int fd = conn ? stream_detach_fd(conn) : -1;
-	(void)l;
-	(void)err;
-	struct client *c = arg;
-	c->cn = NULL;
-	if (fd < 0) {
-		errmsg("%s", errtext);
-		finish(c, EXIT_FAIL);
-		return;
-	}
-	c->fd = fd;
+	c->st = s;
+	stream_set_cb(s, on_server, c);
 	struct sock_addr peer;
 	char where[SOCK_ADDRSTRLEN] = "?";
-	if (sock_peer_addr(fd, &peer) == 0)
+	int fd = stream_raw_fd(s);
+	if (fd >= 0 && sock_peer_addr(fd, &peer) == 0)
 		sock_addr_str((struct sockaddr *)&peer.ss, peer.len, where, sizeof where);
-	vmsg("chat: connected to %s", where);
+	log_info("chat: connected to %s", where);
 	char line[128];
-	if (c->tty)
-		queue_out(c, "/echo on\n", 9);
-	if (c->name) {
-		snprintf(line, sizeof line, "/nick %s\n", c->name);
-		queue_out(c, line, strlen(line));
+	if (c->cfg.echo && !out(c, "/echo on\n", 9))
+		return;
+	if (c->cfg.name) {
+		snprintf(line, sizeof line, "/nick %s\n", c->cfg.name);
+		if (!out(c, line, strlen(line)))
+			return;
 	}
-	if (c->room) {
-		snprintf(line, sizeof line, "/join %s\n", c->room);
-		queue_out(c, line, strlen(line));
+	if (c->cfg.room) {
+		snprintf(line, sizeof line, "/join %s\n", c->cfg.room);
+		if (!out(c, line, strlen(line)))
+			return;
 	}
-	if (c->tty) {
-		tty_charset(c);
-		rl_catch_signals = 0;
-		rl_callback_handler_install(PROMPT, on_edit_line);
-		c->editing = true;
-		loop_io(c->loop, 0, MUX_READ, on_stdin_tty, c);
-	} else if (loop_io(c->loop, 0, MUX_READ, on_stdin_pipe, c) < 0) {
-		c->stdin_eof = true; /* stdin closed */
-	}
-	flush_out(c);
+	if (c->cfg.connected)
+		c->cfg.connected(c->cfg.arg, where);
+	if (c->done)
+		return;
+	maybe_quit(c);
+	watch(c);
 }
 
-static void on_signal(struct loop *l, int signo, void *arg)
+static void on_connected(struct loop *l, struct stream *s, int err, const char *errtext, void *arg)
 {
 	(void)l;
-	(void)signo;
-	finish(arg, EXIT_FAIL);
+	(void)err;
+	struct chat_client *c = arg;
+	c->cn = NULL;
+	if (!s)
+		finish(c, CHAT_END_FAILED, errtext);
+	else
+		attach(c, s);
 }
 
-/* ---- options ---- */
-
-static const char connect_help[] =
-    "usage: sockctl chat connect [options] HOST PORT\n"
-    "       sockctl chat connect [options] -U PATH\n"
-    "\n"
-    "Joins a chat server (sockctl chat serve; any line-based chat works). On a\n"
-    "terminal: a prompt with line editing and history, incoming lines shown\n"
-    "above it; Ctrl-D or /quit leaves. Otherwise: stdin lines are sent, what\n"
-    "arrives is printed, and it exits when the server has closed after EOF.\n"
-    "Incoming text is always stripped of control characters. A terminal is read\n"
-    "and written in the locale's character set (C: UTF-8); the server gets UTF-8.\n"
-    "\n"
-    "Options:\n"
-    "  -U, --unix=PATH     connect to a Unix socket (@NAME: abstract)\n"
-    "  -N, --name=NAME     the nickname to take on joining\n"
-    "  -r, --room=ROOM     the room to join (default: lobby)\n"
-    "      --color=WHEN    colour names: auto (a terminal without NO_COLOR),\n"
-    "                      always or never\n"
-    "  global options: --mux, -4, -6, -n, -v, -q (see sockctl --help)\n";
-
-enum { OPT_COLOR = OPT_BASE };
-
-int chat_connect(int argc, char **argv)
+static struct chat_client *client_new(struct loop *l, const struct chat_client_cfg *cfg)
 {
-	static const struct option longopts[] = {
-	    COMMON_LONGOPTS,
-	    {"unix", required_argument, NULL, 'U'},
-	    {"name", required_argument, NULL, 'N'},
-	    {"room", required_argument, NULL, 'r'},
-	    {"color", required_argument, NULL, OPT_COLOR},
-	    {NULL, 0, NULL, 0},
-	};
-	static struct client cl; /* large buffers: not on the stack */
-	struct client *c = &cl;
-	memset(c, 0, sizeof *c);
-	c->fd = -1;
-	c->to_utf8 = c->from_utf8 = (iconv_t)-1;
-	const char *color = "auto";
-	struct sock_endpoint ep = {.socktype = SOCK_STREAM};
-	int o;
-	while ((o = cmd_getopt(argc, argv, COMMON_SHORTOPTS "U:N:r:", longopts)) != -1) {
-		switch (o) {
-		case 'h':
-			return print_help(connect_help);
-		case 'U':
-			if (!opt_unix_path(optarg))
-				return EXIT_USAGE;
-			ep.unix_path = optarg;
-			break;
-		case 'N':
-		case 'r': {
-			const char *why = chat_name_check(optarg, strlen(optarg));
-			if (o == 'r' && optarg[0] == '#')
-				why = chat_name_check(optarg + 1, strlen(optarg + 1));
-			if (why)
-				return usage_error("%s '%s': %s", o == 'N' ? "--name" : "--room",
-						   optarg, why);
-			*(o == 'N' ? &c->name : &c->room) = optarg;
-			break;
-		}
-		case OPT_COLOR:
-			if (strcmp(optarg, "auto") && strcmp(optarg, "always") &&
-			    strcmp(optarg, "never"))
-				return usage_error("--color: '%s' is not auto, always or never",
-						   optarg);
-			color = optarg;
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	int rest = argc - optind;
-	if (ep.unix_path) {
-		if (rest != 0)
-			return usage_error("no HOST or PORT with --unix");
-	} else {
-		if (endpoint_operands(rest, argv + optind, ENDPOINT_EXACT, SOCK_STREAM, &ep.host,
-				      &ep.port) < 0)
-			return EXIT_USAGE;
-	}
-	ep.family = g_opts.family;
-	ep.numeric = g_opts.numeric;
+	struct chat_client *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->loop = l;
+	c->cfg = *cfg;
+	c->last = '\n';
+	outq_init(&c->q, OUT_CAP);
+	timer_init(&c->linger, on_linger, c);
+	return c;
+}
 
-	c->tty = isatty(0) && isatty(1);
-	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
-	c->color =
-	    strcmp(color, "always") == 0 || (strcmp(color, "auto") == 0 && isatty(1) &&
-					     !(nc && *nc) && term && strcmp(term, "dumb") != 0);
-	char target[SOCK_ADDRSTRLEN + 8];
-	if (ep.unix_path)
-		snprintf(target, sizeof target, "%s", ep.unix_path);
-	else
-		snprintf(target, sizeof target, strchr(ep.host, ':') ? "[%s]:%s" : "%s:%s", ep.host,
-			 ep.port);
-	c->target = target;
-
-	int status = EXIT_FAIL;
-	c->loop = cmd_loop(16, &status);
-	if (!c->loop)
-		return status;
-	g_client = c;
-	timer_init(&c->timer, on_linger, c);
-	char err[SOCK_ERRLEN + SOCK_ADDRSTRLEN];
+struct chat_client *chat_client_start(struct loop *l, const struct sock_endpoint *ep,
+				      const struct chat_client_cfg *cfg, char *err, size_t errlen)
+{
+	struct chat_client *c = client_new(l, cfg);
+	if (!c) {
+		snprintf(err, errlen, "chat connect: %s", strerror(ENOMEM));
+		return NULL;
+	}
 	struct connect_opts co = {.timeout_ms = CONNECT_TIMEOUT_MS};
-	c->cn = connector_start(c->loop, &ep, &co, on_connected, c, err, sizeof err);
+	c->cn = connector_start(l, ep, &co, on_connected, c, err, errlen);
 	if (!c->cn) {
-		errmsg("%s", err);
-		loop_free(c->loop);
-		return EXIT_FAIL;
+		free(c);
+		return NULL;
 	}
-	loop_signal(c->loop, SIGINT, on_signal, c);
-	loop_signal(c->loop, SIGTERM, on_signal, c);
-	if (!c->done && loop_run(c->loop) < 0) {
-		errmsg("event loop: %s", strerror(errno));
-		c->status = EXIT_FAIL;
+	return c;
+}
+
+struct chat_client *chat_client_over(struct loop *l, struct stream *s,
+				     const struct chat_client_cfg *cfg)
+{
+	struct chat_client *c = client_new(l, cfg);
+	if (!c) {
+		stream_close(s);
+		return NULL;
 	}
-	if (c->editing) {
-		rl_callback_handler_remove();
-		fputs("\r\n", stdout);
-	}
-	fflush(stdout);
-	if (c->fd >= 0) {
-		loop_io(c->loop, c->fd, 0, NULL, NULL);
-		close(c->fd);
-	}
+	attach(c, s);
+	return c;
+}
+
+void chat_client_free(struct chat_client *c)
+{
+	if (!c)
+		return;
 	if (c->cn)
 		connector_cancel(c->cn);
-	loop_io(c->loop, 0, 0, NULL, NULL);
-	loop_free(c->loop);
-	tty_charset_close(c);
-	return c->status;
+	loop_timer_stop(c->loop, &c->linger);
+	stream_close(c->input);
+	stream_close(c->st);
+	outq_clear(&c->q);
+	free(c);
 }

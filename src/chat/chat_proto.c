@@ -110,6 +110,17 @@ size_t chat_sanitize(const char *in, size_t len, char *out)
 	const unsigned char *s = (const unsigned char *)in;
 	size_t o = 0;
 	for (size_t i = 0; i < len;) {
+		/* A run of printable ASCII, what most lines are, is copied
+		 * whole: a room's burst goes through here line by line. */
+		size_t j = i;
+		while (j < len && s[j] >= 0x20 && s[j] < 0x7F)
+			j++;
+		if (j > i) {
+			memcpy(out + o, s + i, j - i);
+			o += j - i;
+			i = j;
+			continue;
+		}
 		unsigned cp;
 		size_t n = utf8_decode(s + i, len - i, &cp);
 		if (n == 0) {

@@ -1,115 +1,116 @@
-/* `sockctl chat serve`: the chat hub. Every client has a bounded input
- * buffer (framed into lines), a bounded output queue, a flood bucket and a
- * room. A client whose queue is full is dropped, so one stalled reader
- * never holds the room back. Clients that die while a broadcast is under
- * way go to a graveyard and are announced and freed by reap() when the
- * callback ends, so no list is changed under an iteration.
+/* The chat hub's engine. Every member has a bounded input buffer (framed
+ * into lines), an output queue (core/outq) bounded by --queue, a flood
+ * bucket and a room. A member whose queue is full is dropped, so one
+ * stalled reader never holds the room back. Members that die while a
+ * broadcast is under way go to a graveyard and are announced and freed
+ * by reap() when the callback ends, so no list is changed under an
+ * iteration.
  *
- * Broadcast lines are framed once into a shared batch while they go to the
- * same room from the same sender; the batch is written straight from that
- * buffer to every member whose queue is empty (one write per member per
- * read of the sender), and only what a socket did not take is queued.
- * Anything else sent to a client, and any change of who is in a room, first
- * delivers the pending batch, so every client sees lines in order. */
+ * Broadcast lines are framed into one batch while they go to the same
+ * room from the same sender. The batch is stored once, in one shared
+ * chunk: it is written straight from there to every member whose queue
+ * is empty (one write per member per read of the sender), and what a
+ * member's stream does not take is queued by reference to the chunk, not
+ * copied. Anything else sent to a member, and any change of who is in a
+ * room, first delivers the pending batch, so every member sees lines in
+ * order. */
 #include "config.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <strings.h>
+#include <sys/socket.h>
 
-#include "chat/chat.h"
 #include "chat/chat_proto.h"
-#include "tool/cmd.h"
+#include "chat/chat_server.h"
+#include "core/log.h"
 #include "core/loop.h"
+#include "core/outq.h"
+#include "net/acceptor.h"
 #include "net/sock.h"
+#include "net/stream.h"
 
 #define SERVER_NAME	"@server"
-#define JOIN_GRACE_MS	500  /* time a new client has to send /nick and /join quietly */
-#define CLOSE_GRACE_MS	3000 /* time a leaving client has to take its last lines */
+#define JOIN_GRACE_MS	500  /* time a new member has to send /nick and /join quietly */
+#define CLOSE_GRACE_MS	3000 /* time a leaving member has to take its last lines */
 #define SHUTDOWN_MS	2000
-#define ACCEPT_PAUSE_MS 100
-#define BATCH_MIN	64 * 1024 /* room for a sender's read of lines, framed */
-#define READS_PER_EVENT 4	  /* at most 4 * 16 KiB read from one client per event */
-#define DIRECT_MIN	1024	  /* smaller batches are queued, written once per loop iteration */
+#define READS_PER_EVENT 4    /* at most 4 reads of incap from one member per event */
+#define DIRECT_MIN	1024 /* smaller batches are queued, written once per loop iteration */
+/* Room for what one event reads from a sender (READS_PER_EVENT * 16 KiB),
+ * framed, with the "<NICK> " each line gains: a batch cut in two costs
+ * every member a second write, nearly as dear as the first. */
+#define BATCH_MIN (256 * 1024)
 
-struct room {
+struct chat_room {
 	char name[CHAT_NAME_MAX + 1];
 	int members;
-	struct room *next;
+	struct chat_room *next;
 };
 
-struct server;
-
-struct client {
-	struct server *srv; /* not owned */
-	int fd;
-	struct client *prev, *next; /* live clients, or the graveyard (next only) */
-	struct client *dnext;	    /* dirty list: has output to write */
+struct chat_member {
+	struct chat_server *srv;	 /* not owned */
+	struct stream *st;		 /* owned; NULL once dead */
+	struct chat_member *prev, *next; /* live members, or the graveyard (next only) */
+	struct chat_member *dnext;	 /* dirty list: has output to write */
 	bool dirty;
-	struct room *room; /* not owned; NULL once left */
+	struct chat_room *room; /* not owned; NULL once left */
 	char nick[CHAT_NAME_MAX + 1];
 	char addr[SOCK_ADDRSTRLEN];
 	char *in; /* owned, srv->incap bytes */
 	size_t inlen;
 	struct chat_framer fr;
-	char *out; /* owned, grows up to srv->queue_max */
-	size_t outoff, outlen, outcap;
+	struct outq q;
 	double tokens;
 	int64_t refilled;
-	int mask; /* what the loop watches for */
 	bool throttled, warned, announced, closing, dead, echo, eof;
 	const char *why;	  /* leave notice to give when reaped; NULL = none */
 	struct timer timer;	  /* join announcement, then close deadline */
 	struct timer flood_timer; /* resumes reading after a flood pause */
 };
 
-struct server {
+struct chat_server {
 	struct loop *loop;
-	int lfd;
-	struct client *clients, *grave, *dirty;
+	struct chat_server_cfg cfg;
+	struct acceptor *acc; /* owned; NULL when not accepting */
+	struct chat_member *clients, *grave, *dirty;
 	int nclients;
-	struct room *rooms; /* owned list; the lobby is first and stays */
+	struct chat_room *rooms; /* owned list; the lobby is first and stays */
 	unsigned guest_seq;
-	/* options */
-	long max_clients, max_line, queue_max, flood;
-	bool show_addr;
 	size_t incap;
-	bool shutting;
-	struct timer shutdown_timer, accept_timer;
+	bool shutting, stopped;
+	struct timer shutdown_timer;
 	struct timer flush_timer; /* end of this loop iteration: write, reap */
-	struct chat_framer stdin_fr;
-	char stdin_buf[CHAT_LINE_DEFAULT + 2];
-	size_t stdin_len;
-	char *scratch; /* owned: sanitised line, 3 * max_line + 1 */
-	char *fmt;     /* owned: one formatted outgoing line */
+	char *scratch;		  /* owned: sanitised line, 3 * max_line + 1 */
+	char *fmt;		  /* owned: one formatted outgoing line */
 	size_t fmtcap;
 	/* the pending broadcast: lines for room broom (NULL: all rooms),
 	 * everyone there but bexcept */
 	char *batch; /* owned, bcap bytes */
 	size_t blen, bcap;
-	struct room *broom;
-	struct client *bexcept;
+	struct chat_room *broom;
+	struct chat_member *bexcept;
+	struct chat_server_stats st;
 };
 
-static void client_io(struct loop *l, int fd, int mask, void *arg);
-static void client_close(struct client *c, const char *why);
+static void member_io(struct stream *st, int ready, void *arg);
+static void member_close(struct chat_member *c, const char *why);
+static void reap(struct chat_server *s);
 
 /* ---- rooms ---- */
 
-static struct room *room_find(struct server *s, const char *name, bool create)
+static struct chat_room *room_find(struct chat_server *s, const char *name, bool create)
 {
-	for (struct room *r = s->rooms; r; r = r->next)
+	for (struct chat_room *r = s->rooms; r; r = r->next)
 		if (chat_name_eq(r->name, name))
 			return r;
 	if (!create)
 		return NULL;
-	struct room *r = calloc(1, sizeof *r);
+	struct chat_room *r = calloc(1, sizeof *r);
 	if (!r)
 		return NULL;
 	snprintf(r->name, sizeof r->name, "%s", name);
@@ -118,18 +119,18 @@ static struct room *room_find(struct server *s, const char *name, bool create)
 	return r;
 }
 
-static void batch_flush(struct server *s);
+static void batch_flush(struct chat_server *s);
 
-static void room_leave(struct client *c)
+static void room_leave(struct chat_member *c)
 {
-	struct room *r = c->room;
+	struct chat_room *r = c->room;
 	if (!r)
 		return;
 	batch_flush(c->srv); /* its lines went to the members it had */
 	c->room = NULL;
 	if (--r->members > 0 || r == c->srv->rooms)
 		return;
-	for (struct room *p = c->srv->rooms; p->next; p = p->next)
+	for (struct chat_room *p = c->srv->rooms; p->next; p = p->next)
 		if (p->next == r) {
 			p->next = r->next;
 			free(r);
@@ -139,16 +140,16 @@ static void room_leave(struct client *c)
 
 /* ---- output ---- */
 
-static void client_kill(struct client *c, const char *why)
+static void member_kill(struct chat_member *c, const char *why)
 {
 	if (c->dead)
 		return;
-	struct server *s = c->srv;
+	struct chat_server *s = c->srv;
 	c->dead = true;
 	c->why = c->announced && c->room ? why : NULL;
-	loop_io(s->loop, c->fd, 0, NULL, NULL);
-	close(c->fd);
-	c->fd = -1;
+	stream_close(c->st);
+	c->st = NULL;
+	outq_clear(&c->q); /* the references to shared batches go now */
 	loop_timer_stop(s->loop, &c->timer);
 	loop_timer_stop(s->loop, &c->flood_timer);
 	if (c->prev)
@@ -163,99 +164,150 @@ static void client_kill(struct client *c, const char *why)
 	s->nclients--;
 }
 
-static void queue(struct client *c, const char *data, size_t len)
+/* Whether what c's stream has taken so far ends inside a line. All that
+ * is queued for a member is whole lines, and a queued piece starts
+ * inside its chunk only when the part before it was written: so the
+ * written bytes end mid-line exactly when the byte before the first
+ * queued one is not a newline. */
+static bool mid_line(const struct outq *q)
 {
-	if (c->dead)
+	if (outq_empty(q))
+		return false;
+	const struct outq_seg *g = &q->seg[q->head];
+	return g->off > 0 && g->c->data[g->off - 1] != '\n';
+}
+
+/* The queue policy: a member whose queue is full has stopped reading and
+ * is dropped. mid: what its stream took ends inside a line. */
+static void drop_full(struct chat_member *c, bool mid)
+{
+	/* Best effort, straight into the stream (most likely full as well),
+	 * on a line of its own: not glued to the half of a line it took. */
+	static const char bye[] = "\n*** dropped: your output queue is full (not reading)\n";
+	const char *p = mid ? bye : bye + 1;
+	ssize_t r = stream_write(c->st, p, strlen(p));
+	(void)r;
+	log_info("chat: %s dropped: output queue full (%zu bytes)", c->nick, outq_len(&c->q));
+	c->srv->st.dropped++;
+	member_kill(c, "dropped: not reading");
+}
+
+/* What the stream wants: READ unless closing or held back by the flood
+ * limit, WRITE while something is queued. Called after every attempt to
+ * write, since a stream (TLS) may need other fd events now. A closing
+ * member that has taken everything is closed. */
+static void member_watch(struct chat_member *c)
+{
+	if (c->closing && outq_empty(&c->q)) {
+		member_kill(c, NULL);
 		return;
-	struct server *s = c->srv;
-	if (c->outoff && c->outoff + c->outlen + len > c->outcap) {
-		memmove(c->out, c->out + c->outoff, c->outlen);
-		c->outoff = 0;
 	}
-	if (c->outlen + len > (size_t)s->queue_max) {
-		/* Best effort: the socket is most likely full as well. */
-		static const char bye[] = "*** dropped: your output queue is full (not reading)\n";
-		ssize_t r = send(c->fd, bye, sizeof bye - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-		(void)r;
-		vmsg("chat: %s dropped: output queue full (%zu bytes)", c->nick, c->outlen);
-		client_kill(c, "dropped: not reading");
-		return;
+	int want =
+	    (outq_empty(&c->q) ? 0 : STREAM_WRITE) | (c->closing || c->throttled ? 0 : STREAM_READ);
+	if (stream_want(c->st, want) < 0) {
+		log_info("chat: %s: %s", c->nick, strerror(errno));
+		member_kill(c, "connection lost");
 	}
-	if (c->outlen + len > c->outcap) {
-		size_t cap = c->outcap ? c->outcap : 4096;
-		while (cap < c->outlen + len)
-			cap *= 2;
-		if (cap > (size_t)s->queue_max)
-			cap = (size_t)s->queue_max;
-		char *n = realloc(c->out, cap);
-		if (!n) {
-			client_kill(c, "dropped: out of memory");
-			return;
-		}
-		c->out = n;
-		c->outcap = cap;
-	}
-	memcpy(c->out + c->outoff + c->outlen, data, len);
-	c->outlen += len;
+}
+
+static void mark_dirty(struct chat_member *c)
+{
 	if (!c->dirty) {
 		c->dirty = true;
-		c->dnext = s->dirty;
-		s->dirty = c;
+		c->dnext = c->srv->dirty;
+		c->srv->dirty = c;
 	}
 }
 
-/* One write to c: the bytes taken (0 when its socket is full), or -1
- * when the write failed and c was killed. */
-static ssize_t client_write(struct client *c, const char *p, size_t n)
+/* The outcome of an outq call for c: false when c is gone. */
+static bool queued(struct chat_member *c, int r, bool mid)
 {
-	for (;;) {
-		ssize_t w = write(c->fd, p, n);
-		if (w >= 0)
-			return w;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return 0;
-		if (errno != EINTR) {
-			vmsg("chat: write to %s: %s", c->nick, strerror(errno));
-			client_kill(c, "connection lost");
-			return -1;
-		}
+	if (r == OUTQ_OK)
+		return true;
+	if (r == OUTQ_FULL)
+		drop_full(c, mid);
+	else if (r == OUTQ_NOMEM)
+		member_kill(c, "dropped: out of memory");
+	else {
+		log_info("chat: write to %s: %s", c->nick, strerror(errno));
+		member_kill(c, "connection lost");
 	}
+	return false;
 }
 
-/* Gives a batch to c: written at once when c has nothing queued (and the
- * batch is big enough to be worth its own write), the rest queued. */
-static void deliver(struct client *c, const char *data, size_t len)
+/* A line (or lines) for c alone: copied into its queue, written at the
+ * end of this loop iteration. */
+static void queue(struct chat_member *c, const char *data, size_t len)
 {
 	if (c->dead)
 		return;
-	if (c->outlen == 0 && len >= DIRECT_MIN) {
-		ssize_t w = client_write(c, data, len);
-		if (w < 0)
-			return;
-		data += w;
-		len -= (size_t)w;
-	}
-	if (len > 0)
-		queue(c, data, len);
+	bool was_empty = outq_empty(&c->q);
+	if (!queued(c, outq_add(&c->q, data, len), mid_line(&c->q)))
+		return;
+	c->srv->st.copy_bytes += len;
+	/* A queue that held bytes already waits for WRITE. */
+	if (was_empty)
+		mark_dirty(c);
 }
 
-/* Delivers the pending broadcast batch, if any, to its recipients. */
-static void batch_flush(struct server *s)
+/* Gives c the batch in chunk b: written at once when c has nothing
+ * queued (and the batch is big enough to be worth its own write), what
+ * the stream does not take queued by reference. */
+static void deliver(struct chat_member *c, struct outq_chunk *b)
+{
+	if (c->dead)
+		return;
+	struct chat_server *s = c->srv;
+	size_t len = b->len;
+	if (outq_empty(&c->q) && len >= DIRECT_MIN) {
+		size_t w = 0;
+		int r = outq_write_ref(&c->q, c->st, b, 0, len, &w);
+		if (!queued(c, r, w > 0 && b->data[w - 1] != '\n'))
+			return;
+		if (w < len) {
+			s->st.ref_bytes += len - w;
+			member_watch(c);
+		}
+		return;
+	}
+	bool was_empty = outq_empty(&c->q);
+	if (!queued(c, outq_add_ref(&c->q, b, 0, len), mid_line(&c->q)))
+		return;
+	s->st.ref_bytes += len;
+	if (was_empty)
+		mark_dirty(c);
+}
+
+/* Delivers the pending broadcast batch, if any, to its recipients: one
+ * chunk, shared by every queue that keeps part of it. */
+static void batch_flush(struct chat_server *s)
 {
 	if (s->blen == 0)
 		return;
 	size_t len = s->blen;
 	s->blen = 0;
-	for (struct client *c = s->clients, *next; c; c = next) {
+	/* Sized to the batch: a member's queue may keep it long after. */
+	struct outq_chunk *b = outq_chunk_new(len);
+	if (!b) {
+		log_error("chat: out of memory for %zu bytes of a room's lines", len);
+		return;
+	}
+	memcpy(b->data, s->batch, len);
+	b->len = len;
+	s->st.batches++;
+	s->st.batch_bytes += len;
+	for (struct chat_member *c = s->clients, *next; c; c = next) {
 		next = c->next;
 		if (c != s->bexcept && !c->closing && (!s->broom || c->room == s->broom))
-			deliver(c, s->batch, len);
+			deliver(c, b);
 	}
+	s->st.last_refs = b->refs;
+	outq_chunk_unref(b);
 }
 
 /* Formats one line into the server's scratch buffer, cut to fit, with
  * its newline added; returns its length without the newline, or -1. */
-__attribute__((format(printf, 2, 0))) static int format_line(struct server *s, const char *fmt,
+__attribute__((format(printf, 2, 0))) static int format_line(struct chat_server *s, const char *fmt,
 							     va_list ap)
 {
 	int n = vsnprintf(s->fmt, s->fmtcap - 1, fmt, ap);
@@ -267,8 +319,9 @@ __attribute__((format(printf, 2, 0))) static int format_line(struct server *s, c
 	return n;
 }
 
-static void sendf(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sendf(struct client *c, const char *fmt, ...)
+static void sendf(struct chat_member *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void sendf(struct chat_member *c, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -280,120 +333,140 @@ static void sendf(struct client *c, const char *fmt, ...)
 	}
 }
 
+/* Adds the line s->fmt[0..n] (newline included) to the batch for room r
+ * (all rooms if NULL), everyone there but except, and shows it. */
+static void post(struct chat_server *s, struct chat_room *r, struct chat_member *except, size_t n)
+{
+	if (s->cfg.show)
+		s->cfg.show(s->cfg.arg, r ? r->name : "*", s->fmt, n - 1);
+	if (s->blen && (s->broom != r || s->bexcept != except || s->blen + n > s->bcap))
+		batch_flush(s);
+	s->broom = r;
+	s->bexcept = except;
+	memcpy(s->batch + s->blen, s->fmt, n);
+	s->blen += n;
+}
+
 /* Sends a line to every member of room r (all rooms if NULL) except
- * `except`, and shows it on the server's stdout. */
-static void room_send(struct server *s, struct room *r, struct client *except, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void room_send(struct server *s, struct room *r, struct client *except, const char *fmt, ...)
+ * `except`, and shows it. */
+static void room_send(struct chat_server *s, struct chat_room *r, struct chat_member *except,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void room_send(struct chat_server *s, struct chat_room *r, struct chat_member *except,
+		      const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	int n = format_line(s, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	log_printf("[%s] %.*s\n", r ? r->name : "*", n, s->fmt);
-	if (s->blen && (s->broom != r || s->bexcept != except || s->blen + (size_t)n + 1 > s->bcap))
-		batch_flush(s);
-	s->broom = r;
-	s->bexcept = except;
-	memcpy(s->batch + s->blen, s->fmt, (size_t)n + 1);
-	s->blen += (size_t)n + 1;
+	if (n >= 0)
+		post(s, r, except, (size_t)n + 1);
 }
 
-static void client_flush(struct client *c)
+/* What most lines are, "<NICK> TEXT" (or "* NICK TEXT" for /me), put
+ * together without printf: a room's burst goes through here line by
+ * line. Cut to fit as room_send's lines are. */
+static void room_say(struct chat_server *s, struct chat_room *r, struct chat_member *except,
+		     bool action, const char *nick, const char *text, size_t len)
 {
-	while (c->outlen > 0) {
-		ssize_t w = client_write(c, c->out + c->outoff, c->outlen);
-		if (w < 0)
-			return;
-		if (w == 0)
-			break;
-		c->outoff += (size_t)w;
-		c->outlen -= (size_t)w;
-	}
-	if (c->outlen == 0)
-		c->outoff = 0;
-	if (c->closing && c->outlen == 0) {
-		client_kill(c, NULL);
-		return;
-	}
-	int mask = (c->outlen ? MUX_WRITE : 0) | (c->closing || c->throttled ? 0 : MUX_READ);
-	if (mask != c->mask) {
-		c->mask = mask;
-		/* loop_io, not loop_io_mask: mask 0 forgets the callback. */
-		loop_io(c->srv->loop, c->fd, mask, client_io, c);
-	}
+	size_t nl = strlen(nick), head = nl + 3, max = s->fmtcap - 2;
+	if (head + len > max)
+		len = max - head;
+	char *p = s->fmt;
+	*p++ = action ? '*' : '<';
+	if (action)
+		*p++ = ' ';
+	memcpy(p, nick, nl);
+	p += nl;
+	if (!action)
+		*p++ = '>';
+	*p++ = ' ';
+	memcpy(p, text, len);
+	p += len;
+	*p++ = '\n';
+	post(s, r, except, (size_t)(p - s->fmt));
 }
 
-static void client_free(struct client *c)
+/* Writes what is queued for c, as much as its stream takes. */
+static void member_flush(struct chat_member *c)
 {
+	if (!outq_empty(&c->q) && outq_flush(&c->q, c->st) < 0) {
+		log_info("chat: write to %s: %s", c->nick, strerror(errno));
+		member_kill(c, "connection lost");
+		return;
+	}
+	member_watch(c);
+}
+
+static void member_free(struct chat_member *c)
+{
+	outq_clear(&c->q);
 	free(c->in);
-	free(c->out);
 	free(c);
 }
 
 /* Writes what is queued, announces and frees the dead, until settled.
  * Runs from a timer due at once, that is after every event of this loop
- * iteration: a burst of lines or of joins costs one write per client, not
+ * iteration: a burst of lines or of joins costs one write per member, not
  * one per line. */
-
 static void on_flush_timer(struct loop *l, void *arg)
 {
 	(void)l;
-	struct server *s = arg;
+	struct chat_server *s = arg;
 	for (;;) {
 		batch_flush(s);
 		while (s->dirty) {
-			struct client *c = s->dirty;
+			struct chat_member *c = s->dirty;
 			s->dirty = c->dnext;
 			c->dirty = false;
 			if (!c->dead)
-				client_flush(c);
+				member_flush(c);
 		}
 		if (!s->grave)
 			break;
-		struct client *g = s->grave;
+		struct chat_member *g = s->grave;
 		s->grave = NULL;
 		while (g) {
-			struct client *c = g;
+			struct chat_member *c = g;
 			g = c->next;
 			if (c->why)
 				room_send(s, c->room, NULL, "*** %s left%s%s%s", c->nick,
 					  *c->why ? " (" : "", c->why, *c->why ? ")" : "");
 			room_leave(c);
-			client_free(c);
+			member_free(c);
 		}
 	}
-	fflush(stdout);
-	if (s->shutting && !s->clients)
-		loop_stop(s->loop);
+	if (s->shutting && !s->clients && !s->stopped) {
+		s->stopped = true;
+		loop_timer_stop(s->loop, &s->shutdown_timer);
+		if (s->cfg.stopped)
+			s->cfg.stopped(s->cfg.arg);
+	}
 }
 
-static void reap(struct server *s)
+static void reap(struct chat_server *s)
 {
 	batch_flush(s);
-	if ((s->dirty || s->grave || s->shutting) && !timer_armed(&s->flush_timer))
+	if ((s->dirty || s->grave || (s->shutting && !s->stopped)) && !timer_armed(&s->flush_timer))
 		loop_timer_start(s->loop, &s->flush_timer, 0);
 }
 
 /* ---- commands ---- */
 
-static struct client *find_nick(struct server *s, const char *nick)
+static struct chat_member *find_nick(struct chat_server *s, const char *nick)
 {
-	for (struct client *c = s->clients; c; c = c->next)
+	for (struct chat_member *c = s->clients; c; c = c->next)
 		if (chat_name_eq(c->nick, nick))
 			return c;
 	return NULL;
 }
 
-static void announce_join(struct client *c)
+static void announce_join(struct chat_member *c)
 {
 	if (c->announced || c->closing || !c->room)
 		return;
 	c->announced = true;
 	loop_timer_stop(c->srv->loop, &c->timer);
-	if (c->srv->show_addr)
+	if (c->srv->cfg.show_addr)
 		room_send(c->srv, c->room, c, "*** %s joined (%s)", c->nick, c->addr);
 	else
 		room_send(c->srv, c->room, c, "*** %s joined", c->nick);
@@ -402,9 +475,9 @@ static void announce_join(struct client *c)
 static void on_join_timer(struct loop *l, void *arg)
 {
 	(void)l;
-	struct client *c = arg;
+	struct chat_member *c = arg;
 	if (c->closing) {
-		client_kill(c, NULL);
+		member_kill(c, NULL);
 	} else {
 		announce_join(c);
 	}
@@ -412,15 +485,15 @@ static void on_join_timer(struct loop *l, void *arg)
 }
 
 /* Lists the names in room r (or everyone) into one reply line. */
-static void send_who(struct client *to, struct room *r)
+static void send_who(struct chat_member *to, struct chat_room *r)
 {
-	struct server *s = to->srv;
+	struct chat_server *s = to->srv;
 	char line[8192];
 	size_t n = (size_t)snprintf(line, sizeof line, "*** in %s:", r ? r->name : "all rooms");
-	for (struct client *c = s->clients; c; c = c->next) {
+	for (struct chat_member *c = s->clients; c; c = c->next) {
 		if (c->closing || (r && c->room != r))
 			continue;
-		int k = s->show_addr
+		int k = s->cfg.show_addr
 			    ? snprintf(line + n, sizeof line - n, " %s (%s)", c->nick, c->addr)
 			    : snprintf(line + n, sizeof line - n, " %s", c->nick);
 		if (k < 0 || (size_t)k >= sizeof line - n - 8) {
@@ -432,7 +505,8 @@ static void send_who(struct client *to, struct room *r)
 	sendf(to, "%s", line);
 }
 
-static bool take_name(struct client *c, const char *arg, size_t len, char *out, const char *what)
+static bool take_name(struct chat_member *c, const char *arg, size_t len, char *out,
+		      const char *what)
 {
 	const char *why = chat_name_check(arg, len);
 	if (why) {
@@ -444,7 +518,7 @@ static bool take_name(struct client *c, const char *arg, size_t len, char *out, 
 	return true;
 }
 
-static void do_nick(struct client *c, const char *arg, size_t len)
+static void do_nick(struct chat_member *c, const char *arg, size_t len)
 {
 	char nick[CHAT_NAME_MAX + 1];
 	if (len == 0) {
@@ -453,7 +527,7 @@ static void do_nick(struct client *c, const char *arg, size_t len)
 	}
 	if (!take_name(c, arg, len, nick, "nick"))
 		return;
-	struct client *o = find_nick(c->srv, nick);
+	struct chat_member *o = find_nick(c->srv, nick);
 	if (o && o != c) {
 		sendf(c, "*** nick %s is taken", nick);
 		return;
@@ -468,7 +542,7 @@ static void do_nick(struct client *c, const char *arg, size_t len)
 	sendf(c, "*** you are now %s", nick);
 }
 
-static void do_join(struct client *c, const char *arg, size_t len)
+static void do_join(struct chat_member *c, const char *arg, size_t len)
 {
 	char name[CHAT_NAME_MAX + 1];
 	if (len > 1 && arg[0] == '#') {
@@ -481,7 +555,7 @@ static void do_join(struct client *c, const char *arg, size_t len)
 	}
 	if (!take_name(c, arg, len, name, "room"))
 		return;
-	struct room *r = room_find(c->srv, name, true);
+	struct chat_room *r = room_find(c->srv, name, true);
 	if (!r) {
 		sendf(c, "*** cannot create room %s: out of memory", name);
 		return;
@@ -498,11 +572,11 @@ static void do_join(struct client *c, const char *arg, size_t len)
 	send_who(c, r);
 }
 
-static void send_rooms(struct client *c)
+static void send_rooms(struct chat_member *c)
 {
 	char line[8192];
 	size_t n = (size_t)snprintf(line, sizeof line, "*** rooms:");
-	for (struct room *r = c->srv->rooms; r; r = r->next) {
+	for (struct chat_room *r = c->srv->rooms; r; r = r->next) {
 		int k = snprintf(line + n, sizeof line - n, " %s (%d)", r->name, r->members);
 		if (k < 0 || (size_t)k >= sizeof line - n - 8)
 			break;
@@ -526,7 +600,7 @@ static const char *const help_lines[] = {
 
 /* Every command answers: one given too little, or more than it takes, gets
  * its usage line rather than silence or acting on part of the line. */
-static void send_usage(struct client *c, const char *form)
+static void send_usage(struct chat_member *c, const char *form)
 {
 	sendf(c, "*** usage: %s", form);
 }
@@ -536,13 +610,13 @@ static bool has_space(const char *s, size_t len)
 	return memchr(s, ' ', len) != NULL;
 }
 
-static void handle_line(struct client *c, const char *raw, size_t rawlen, bool cut)
+static void handle_line(struct chat_member *c, const char *raw, size_t rawlen, bool cut)
 {
-	struct server *s = c->srv;
+	struct chat_server *s = c->srv;
 	size_t len = chat_sanitize(raw, rawlen, s->scratch);
 	const char *line = s->scratch;
 	if (cut)
-		sendf(c, "*** your line was longer than %ld bytes: it was cut", s->max_line);
+		sendf(c, "*** your line was longer than %ld bytes: it was cut", s->cfg.max_line);
 	struct chat_parsed p;
 	chat_parse(line, len, &p);
 	if (p.cmd != CHAT_NICK && p.cmd != CHAT_JOIN && p.cmd != CHAT_ECHO)
@@ -551,16 +625,14 @@ static void handle_line(struct client *c, const char *raw, size_t rawlen, bool c
 	case CHAT_TEXT:
 		if (p.arglen == 0)
 			return;
-		room_send(s, c->room, c->echo ? NULL : c, "<%s> %.*s", c->nick, (int)p.arglen,
-			  p.arg);
+		room_say(s, c->room, c->echo ? NULL : c, false, c->nick, p.arg, p.arglen);
 		return;
 	case CHAT_ME:
 		if (p.arglen == 0) {
 			send_usage(c, "/me TEXT");
 			return;
 		}
-		room_send(s, c->room, c->echo ? NULL : c, "* %s %.*s", c->nick, (int)p.arglen,
-			  p.arg);
+		room_say(s, c->room, c->echo ? NULL : c, true, c->nick, p.arg, p.arglen);
 		return;
 	case CHAT_NICK:
 		if (has_space(p.arg, p.arglen))
@@ -588,7 +660,7 @@ static void handle_line(struct client *c, const char *raw, size_t rawlen, bool c
 		return;
 	case CHAT_MSG: {
 		char name[CHAT_NAME_MAX + 1];
-		struct client *to = NULL;
+		struct chat_member *to = NULL;
 		if (p.arglen == 0 || p.arg2len == 0) {
 			send_usage(c, "/msg NAME TEXT");
 			return;
@@ -627,7 +699,7 @@ static void handle_line(struct client *c, const char *raw, size_t rawlen, bool c
 		else
 			snprintf(why, sizeof why, "quit");
 		sendf(c, "*** bye");
-		client_close(c, why);
+		member_close(c, why);
 		return;
 	}
 	case CHAT_UNKNOWN:
@@ -640,41 +712,42 @@ static void handle_line(struct client *c, const char *raw, size_t rawlen, bool c
 /* ---- input ---- */
 
 /* Takes one token from the flood bucket; false (and a pause) if empty. */
-static bool flood_take(struct client *c)
+static bool flood_take(struct chat_member *c)
 {
-	struct server *s = c->srv;
-	if (s->flood <= 0)
+	struct chat_server *s = c->srv;
+	if (s->cfg.flood <= 0)
 		return true;
 	int64_t now = loop_now(s->loop);
-	c->tokens += (double)(now - c->refilled) * (double)s->flood / 1000.0;
+	c->tokens += (double)(now - c->refilled) * (double)s->cfg.flood / 1000.0;
 	c->refilled = now;
-	if (c->tokens > (double)s->flood)
-		c->tokens = (double)s->flood;
+	if (c->tokens > (double)s->cfg.flood)
+		c->tokens = (double)s->cfg.flood;
 	if (c->tokens >= 1.0) {
 		c->tokens -= 1.0;
 		return true;
 	}
 	c->throttled = true;
-	int64_t wait = (int64_t)((1.0 - c->tokens) * 1000.0 / (double)s->flood) + 1;
+	int64_t wait = (int64_t)((1.0 - c->tokens) * 1000.0 / (double)s->cfg.flood) + 1;
 	loop_timer_start(s->loop, &c->flood_timer, wait);
 	if (!c->warned) {
 		c->warned = true;
-		sendf(c, "*** flood limit: %ld lines a second; your lines are held back", s->flood);
+		sendf(c, "*** flood limit: %ld lines a second; your lines are held back",
+		      s->cfg.flood);
 	}
 	return false;
 }
 
 /* Handles the complete lines in c->in; at EOF also a last unterminated
  * line. */
-static void process_input(struct client *c, bool eof)
+static void process_input(struct chat_member *c, bool eof)
 {
-	struct server *s = c->srv;
+	struct chat_server *s = c->srv;
 	size_t off = 0;
 	while (!c->dead && !c->closing && off < c->inlen) {
 		const char *line;
 		size_t len, used;
 		enum chat_frame fr = chat_frame_next(&c->fr, c->in + off, c->inlen - off,
-						     (size_t)s->max_line, &line, &len, &used);
+						     (size_t)s->cfg.max_line, &line, &len, &used);
 		if (fr == CHAT_FRAME_MORE && eof && used == 0) {
 			fr = CHAT_FRAME_LINE;
 			line = c->in + off;
@@ -700,51 +773,52 @@ static void process_input(struct client *c, bool eof)
 static void on_flood_timer(struct loop *l, void *arg)
 {
 	(void)l;
-	struct client *c = arg;
+	struct chat_member *c = arg;
 	c->throttled = false;
 	process_input(c, c->eof);
 	if (!c->dead) {
 		if (!c->throttled)
 			c->warned = false;
 		if (c->eof && !c->throttled)
-			client_close(c, "");
+			member_close(c, "");
 		else
-			client_flush(c);
+			member_watch(c);
 	}
 	reap(c->srv);
 }
 
 /* Leaves the room now, then closes once the queue is written (or the
  * grace time is over). */
-static void client_close(struct client *c, const char *why)
+static void member_close(struct chat_member *c, const char *why)
 {
 	if (c->closing || c->dead)
 		return;
-	struct server *s = c->srv;
+	struct chat_server *s = c->srv;
 	if (c->announced && why)
 		room_send(s, c->room, c, "*** %s left%s%s%s", c->nick, *why ? " (" : "", why,
 			  *why ? ")" : "");
 	batch_flush(s); /* lines posted before it closed are still its to take */
+	if (c->dead)
+		return; /* it took them no more: dropped */
 	c->announced = false;
 	c->closing = true;
 	loop_timer_stop(s->loop, &c->flood_timer);
 	loop_timer_start(s->loop, &c->timer, CLOSE_GRACE_MS);
-	client_flush(c);
+	member_watch(c);
 }
 
-static void client_io(struct loop *l, int fd, int mask, void *arg)
+static void member_io(struct stream *st, int ready, void *arg)
 {
-	(void)l;
-	(void)fd;
-	struct client *c = arg;
-	struct server *s = c->srv;
+	(void)st;
+	struct chat_member *c = arg;
+	struct chat_server *s = c->srv;
 	/* A few reads while they fill the buffer: a burst of lines makes one
 	 * batch, one write per member, not one per read. */
-	for (int i = 0; i < READS_PER_EVENT && (mask & MUX_READ) && !c->dead && !c->closing &&
+	for (int i = 0; i < READS_PER_EVENT && (ready & STREAM_READ) && !c->dead && !c->closing &&
 			!c->throttled && c->inlen < s->incap;
 	     i++) {
 		size_t want = s->incap - c->inlen;
-		ssize_t r = read(c->fd, c->in + c->inlen, want);
+		ssize_t r = stream_read(c->st, c->in + c->inlen, want);
 		if (r > 0) {
 			c->inlen += (size_t)r;
 			process_input(c, false);
@@ -755,367 +829,228 @@ static void client_io(struct loop *l, int fd, int mask, void *arg)
 				c->eof = true;
 				process_input(c, true);
 				if (!c->throttled)
-					client_close(c, "");
+					member_close(c, "");
 			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-				vmsg("chat: read from %s: %s", c->nick, strerror(errno));
-				client_kill(c, "connection lost");
+				log_info("chat: read from %s: %s", c->nick, strerror(errno));
+				member_kill(c, "connection lost");
 			}
 			break;
 		}
 	}
-	if (!c->dead && (mask & MUX_WRITE))
-		client_flush(c);
-	else if (!c->dead && !c->dirty)
-		client_flush(c); /* the read mask may have changed */
+	if (!c->dead) {
+		if (ready & STREAM_WRITE)
+			member_flush(c);
+		else
+			member_watch(c); /* the read side may have changed */
+	}
 	reap(s);
 }
 
-/* ---- accepting ---- */
+/* ---- members ---- */
 
-static void refuse(int fd, const char *why)
+/* Best effort: a line the stream takes at once, then the close. */
+static void refuse(struct stream *st, const char *why)
 {
 	char line[128];
 	int n = snprintf(line, sizeof line, "*** %s\n", why);
-	ssize_t r = send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	ssize_t r = stream_write(st, line, (size_t)n);
 	(void)r;
-	close(fd);
+	stream_close(st);
 }
 
-static void guest_name(struct server *s, char *out)
+static void guest_name(struct chat_server *s, char *out)
 {
 	do
 		snprintf(out, CHAT_NAME_MAX + 1, "guest%u", ++s->guest_seq);
 	while (find_nick(s, out));
 }
 
-static void on_accept_timer(struct loop *l, void *arg);
-
-static void on_accept(struct loop *l, int lfd, int mask, void *arg)
+bool chat_server_add(struct chat_server *s, struct stream *st, const char *addr)
 {
-	(void)mask;
-	struct server *s = arg;
-	batch_flush(s); /* a new client takes only what is posted after it came */
-	for (int i = 0; i < 64; i++) {
-		struct sock_addr peer;
-		int fd = sock_accept(lfd, &peer);
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) {
-				errmsg("accept: %s", strerror(errno));
-				loop_io_mask(l, lfd, 0);
-				loop_timer_start(l, &s->accept_timer, ACCEPT_PAUSE_MS);
-			}
-			break;
-		}
-		if (s->nclients >= s->max_clients) {
-			refuse(fd, "server full");
-			continue;
-		}
-		struct client *c = calloc(1, sizeof *c);
-		char *in = malloc(s->incap);
-		if (!c || !in) {
-			free(c);
-			free(in);
-			refuse(fd, "server out of memory");
-			continue;
-		}
-		c->srv = s;
-		c->fd = fd;
-		c->in = in;
-		c->tokens = (double)s->flood;
-		c->refilled = loop_now(l);
-		timer_init(&c->timer, on_join_timer, c);
-		timer_init(&c->flood_timer, on_flood_timer, c);
-		c->mask = MUX_READ;
-		if (loop_io(l, fd, MUX_READ, client_io, c) < 0) {
-			free(in);
-			free(c);
-			refuse(fd,
-			       errno == ERANGE ? "server full" : "server cannot watch this socket");
-			continue;
-		}
-		/* A bounded kernel buffer keeps "not reading" detectable; no
-		 * Nagle delay on a chat line. */
-		int sndbuf = 64 * 1024, one = 1;
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-		if (peer.ss.ss_family != AF_UNIX)
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		sock_addr_str((struct sockaddr *)&peer.ss, peer.len, c->addr, sizeof c->addr);
-		guest_name(s, c->nick);
-		c->room = s->rooms;
-		s->rooms->members++;
-		c->next = s->clients;
-		if (s->clients)
-			s->clients->prev = c;
-		s->clients = c;
-		s->nclients++;
-		vmsg("chat: %s connected from %s", c->nick, c->addr);
-		sendf(c,
-		      "*** welcome to sockctl chat, %s: /nick NAME to change names, /help for more",
-		      c->nick);
-		loop_timer_start(l, &c->timer, JOIN_GRACE_MS);
+	batch_flush(s); /* a new member takes only what is posted after it came */
+	if (s->shutting || s->nclients >= s->cfg.max_clients) {
+		refuse(st, "server full");
+		return false;
 	}
+	struct chat_member *c = calloc(1, sizeof *c);
+	char *in = malloc(s->incap);
+	if (!c || !in) {
+		free(c);
+		free(in);
+		refuse(st, "server out of memory");
+		return false;
+	}
+	c->srv = s;
+	c->st = st;
+	c->in = in;
+	outq_init(&c->q, (size_t)s->cfg.queue_max);
+	c->tokens = (double)s->cfg.flood;
+	c->refilled = loop_now(s->loop);
+	timer_init(&c->timer, on_join_timer, c);
+	timer_init(&c->flood_timer, on_flood_timer, c);
+	stream_set_cb(st, member_io, c);
+	if (stream_want(st, STREAM_READ) < 0) {
+		free(in);
+		free(c);
+		refuse(st, errno == ERANGE ? "server full" : "server cannot watch this socket");
+		return false;
+	}
+	snprintf(c->addr, sizeof c->addr, "%s", addr ? addr : "?");
+	guest_name(s, c->nick);
+	c->room = s->rooms;
+	s->rooms->members++;
+	c->next = s->clients;
+	if (s->clients)
+		s->clients->prev = c;
+	s->clients = c;
+	s->nclients++;
+	log_info("chat: %s connected from %s", c->nick, c->addr);
+	sendf(c, "*** welcome to sockctl chat, %s: /nick NAME to change names, /help for more",
+	      c->nick);
+	loop_timer_start(s->loop, &c->timer, JOIN_GRACE_MS);
 	reap(s);
+	return true;
 }
 
-static void on_accept_timer(struct loop *l, void *arg)
+/* ---- accepting ---- */
+
+static int admit(void *arg, int fd, const struct sock_addr *peer, const char **say)
 {
-	struct server *s = arg;
-	if (!s->shutting)
-		loop_io(l, s->lfd, MUX_READ, on_accept, s);
+	struct chat_server *s = arg;
+	if (s->nclients >= s->cfg.max_clients) {
+		*say = "*** server full\n";
+		return ACCEPT_REFUSE;
+	}
+	/* A bounded kernel buffer keeps "not reading" detectable; no Nagle
+	 * delay on a chat line. */
+	int sndbuf = 64 * 1024, one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+	if (peer->ss.ss_family != AF_UNIX)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	return ACCEPT_KEEP;
 }
 
-/* ---- the server's own terminal ---- */
-
-static void on_stdin(struct loop *l, int fd, int mask, void *arg)
+static void accepted(void *arg, struct stream *st, const struct sock_addr *peer)
 {
-	(void)mask;
-	struct server *s = arg;
-	ssize_t r = read(fd, s->stdin_buf + s->stdin_len, sizeof s->stdin_buf - s->stdin_len);
-	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+	char addr[SOCK_ADDRSTRLEN];
+	sock_addr_str((const struct sockaddr *)&peer->ss, peer->len, addr, sizeof addr);
+	chat_server_add(arg, st, addr);
+}
+
+static void accept_warn(void *arg, const char *text)
+{
+	(void)arg;
+	log_error("%s", text);
+}
+
+int chat_server_listen(struct chat_server *s, int lfd)
+{
+	struct acceptor_cfg ac = {
+	    .lfd = lfd, .admit = admit, .accepted = accepted, .warn = accept_warn, .arg = s};
+	acceptor_free(s->acc);
+	s->acc = acceptor_new(s->loop, &ac);
+	return s->acc ? 0 : -1;
+}
+
+/* ---- the server's own lines, and its end ---- */
+
+void chat_server_say(struct chat_server *s, const char *line, size_t len)
+{
+	if (s->shutting)
 		return;
-	bool eof = r <= 0;
-	if (r > 0)
-		s->stdin_len += (size_t)r;
-	size_t off = 0;
-	for (;;) {
-		const char *line;
-		size_t len, used;
-		enum chat_frame fr =
-		    chat_frame_next_eof(&s->stdin_fr, s->stdin_buf + off, s->stdin_len - off,
-					CHAT_LINE_DEFAULT, eof, &line, &len, &used);
-		off += used;
-		if (fr == CHAT_FRAME_MORE) {
-			if (used == 0)
-				break;
-			continue;
-		}
-		size_t n = chat_sanitize(line, len, s->scratch);
-		if (n)
-			room_send(s, NULL, NULL, "<%s> %s", SERVER_NAME, s->scratch);
-	}
-	memmove(s->stdin_buf, s->stdin_buf + off, s->stdin_len - off);
-	s->stdin_len -= off;
-	if (eof)
-		loop_io(l, fd, 0, NULL, NULL);
-	reap(s);
+	if (len > CHAT_LINE_DEFAULT)
+		len = CHAT_LINE_DEFAULT;
+	size_t n = chat_sanitize(line, len, s->scratch);
+	if (n)
+		room_say(s, NULL, NULL, false, SERVER_NAME, s->scratch, n);
+	/* The lines of one read of the program's stdin make one batch:
+	 * delivered at the end of this loop iteration. */
+	if (!timer_armed(&s->flush_timer))
+		loop_timer_start(s->loop, &s->flush_timer, 0);
 }
-
-/* ---- shutdown ---- */
 
 static void on_shutdown_timer(struct loop *l, void *arg)
 {
-	(void)arg;
-	loop_stop(l);
+	(void)l;
+	struct chat_server *s = arg;
+	if (!s->stopped) {
+		s->stopped = true;
+		if (s->cfg.stopped)
+			s->cfg.stopped(s->cfg.arg);
+	}
 }
 
-static void on_signal(struct loop *l, int signo, void *arg)
+void chat_server_shutdown(struct chat_server *s)
 {
-	struct server *s = arg;
-	if (s->shutting) {
-		loop_stop(l);
+	if (s->shutting)
 		return;
-	}
-	vmsg("chat: %s: shutting down", strsignal(signo));
 	s->shutting = true;
-	loop_io(l, s->lfd, 0, NULL, NULL);
-	loop_io(l, 0, 0, NULL, NULL);
-	loop_timer_stop(l, &s->accept_timer);
+	acceptor_free(s->acc);
+	s->acc = NULL;
 	room_send(s, NULL, NULL, "*** server shutting down");
-	for (struct client *c = s->clients, *next; c; c = next) {
+	for (struct chat_member *c = s->clients, *next; c; c = next) {
 		next = c->next;
 		c->announced = false; /* no leave notices to a closing room */
-		client_close(c, NULL);
+		member_close(c, NULL);
 	}
-	loop_timer_start(l, &s->shutdown_timer, SHUTDOWN_MS);
+	loop_timer_start(s->loop, &s->shutdown_timer, SHUTDOWN_MS);
 	reap(s);
 }
 
-/* ---- options ---- */
-
-static const char serve_help[] =
-    "usage: sockctl chat serve [options] [ADDRESS] PORT\n"
-    "       sockctl chat serve [options] -U PATH\n"
-    "\n"
-    "A chat room server for `sockctl chat connect`, nc or telnet: one line of\n"
-    "UTF-8 text is one message; /help lists the commands. Binds 127.0.0.1\n"
-    "unless ADDRESS is given (\"*\" or :: for all, IPv4 and IPv6; 0.0.0.0 for all\n"
-    "IPv4); port 0 picks a free port. The room is shown on stdout (when nobody\n"
-    "reads it, lines of it are dropped and counted on stderr); lines typed on\n"
-    "stdin are posted to every room as @server.\n"
-    "\n"
-    "Options:\n"
-    "  -U, --unix=PATH         listen on a Unix socket (@NAME: abstract)\n"
-    "  -m, --max-clients=N     at most N clients at once (default 1000)\n"
-    "      --max-line=BYTES    longest line; longer ones are cut (default 1024)\n"
-    "      --queue=BYTES       output queue per client; a client whose queue is\n"
-    "                          full (it stopped reading) is dropped\n"
-    "                          (default 262144)\n"
-    "      --flood=N           lines a second per client, 0 = no limit (default 20)\n"
-    "      --show-addresses    show client addresses in join notices and /who\n"
-    "  global options: --mux, -4, -6, -n, -v, -q (see sockctl --help)\n";
-
-enum { OPT_MAXLINE = OPT_BASE, OPT_QUEUE, OPT_FLOOD, OPT_SHOWADDR };
-
-static int parse_serve(struct server *s, struct sock_endpoint *ep, int argc, char **argv)
+struct chat_server *chat_server_new(struct loop *l, const struct chat_server_cfg *cfg)
 {
-	static const struct option longopts[] = {
-	    COMMON_LONGOPTS,
-	    {"unix", required_argument, NULL, 'U'},
-	    {"max-clients", required_argument, NULL, 'm'},
-	    {"max-line", required_argument, NULL, OPT_MAXLINE},
-	    {"queue", required_argument, NULL, OPT_QUEUE},
-	    {"flood", required_argument, NULL, OPT_FLOOD},
-	    {"show-addresses", no_argument, NULL, OPT_SHOWADDR},
-	    {NULL, 0, NULL, 0},
-	};
-	int c;
-	while ((c = cmd_getopt(argc, argv, COMMON_SHORTOPTS "U:m:", longopts)) != -1) {
-		switch (c) {
-		case 'h':
-			return print_help(serve_help), -1;
-		case 'U':
-			if (!opt_unix_path(optarg))
-				return EXIT_USAGE;
-			ep->unix_path = optarg;
-			break;
-		case 'm':
-			if (!parse_long(optarg, 1, 100000, &s->max_clients))
-				return usage_error("--max-clients: '%s' is not a number from 1 to "
-						   "100000",
-						   optarg);
-			break;
-		case OPT_MAXLINE:
-			if (!parse_long(optarg, CHAT_LINE_MIN, CHAT_LINE_LIMIT, &s->max_line))
-				return usage_error("--max-line: '%s' is not a number from %d to %d",
-						   optarg, CHAT_LINE_MIN, CHAT_LINE_LIMIT);
-			break;
-		case OPT_QUEUE:
-			if (!parse_long(optarg, 4096, 1L << 30, &s->queue_max))
-				return usage_error("--queue: '%s' is not a number from 4096 to %ld",
-						   optarg, 1L << 30);
-			break;
-		case OPT_FLOOD:
-			if (!parse_long(optarg, 0, 1000000, &s->flood))
-				return usage_error(
-				    "--flood: '%s' is not a number from 0 to 1000000", optarg);
-			break;
-		case OPT_SHOWADDR:
-			s->show_addr = true;
-			break;
-		default:
-			return EXIT_USAGE;
-		}
+	struct chat_server *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->loop = l;
+	s->cfg = *cfg;
+	long ml = cfg->max_line;
+	s->incap = (size_t)ml + 2 > 16384 ? (size_t)ml + 2 : 16384;
+	s->scratch = malloc((size_t)(ml > CHAT_LINE_DEFAULT ? ml : CHAT_LINE_DEFAULT) * 3 + 1);
+	s->fmtcap = (size_t)(ml > 8192 ? ml : 8192) * 3 + 256;
+	s->fmt = malloc(s->fmtcap);
+	s->bcap = s->fmtcap > BATCH_MIN ? s->fmtcap : BATCH_MIN;
+	s->batch = malloc(s->bcap);
+	s->rooms = calloc(1, sizeof *s->rooms);
+	if (!s->scratch || !s->fmt || !s->batch || !s->rooms) {
+		chat_server_free(s);
+		errno = ENOMEM;
+		return NULL;
 	}
-	int rest = argc - optind;
-	if (ep->unix_path) {
-		if (rest != 0)
-			return usage_error("no ADDRESS or PORT with --unix");
-	} else {
-		if (endpoint_operands(rest, argv + optind, ENDPOINT_LISTEN | ENDPOINT_EXACT,
-				      SOCK_STREAM, &ep->host, &ep->port) < 0)
-			return EXIT_USAGE;
-	}
-	/* One line may grow three-fold when invalid bytes become U+FFFD,
-	 * and a reply must hold a whole line plus a name. */
-	if ((size_t)s->queue_max < (size_t)s->max_line * 3 + 64)
-		return usage_error("--queue must be at least 3 * --max-line + 64");
-	return 0;
+	snprintf(s->rooms->name, sizeof s->rooms->name, "lobby");
+	timer_init(&s->shutdown_timer, on_shutdown_timer, s);
+	timer_init(&s->flush_timer, on_flush_timer, s);
+	return s;
 }
 
-int chat_serve(int argc, char **argv)
+void chat_server_free(struct chat_server *s)
 {
-	struct server s = {.lfd = -1,
-			   .max_clients = 1000,
-			   .max_line = CHAT_LINE_DEFAULT,
-			   .queue_max = 256 * 1024,
-			   .flood = 20};
-	struct sock_endpoint ep = {.socktype = SOCK_STREAM, .family = AF_UNSPEC, .numeric = false};
-	int r = parse_serve(&s, &ep, argc, argv);
-	if (r != 0)
-		return r < 0 ? EXIT_OK : r;
-	ep.family = g_opts.family;
-	ep.numeric = g_opts.numeric;
-
-	int status = EXIT_FAIL;
-	s.loop = cmd_loop((int)s.max_clients + 16, &status);
-	if (!s.loop)
-		return status;
-	/* The room on stdout is a log: a reader that stalls loses lines of
-	 * it, the clients lose nothing. */
-	logs_start(s.loop, "lines of the room");
-	int limit = loop_fd_limit(s.loop);
-	if (limit > 0 && s.max_clients > limit - 32) {
-		/* select: stay below FD_SETSIZE with room for our own fds. */
-		s.max_clients = limit - 32;
-		vmsg("chat: mux=%s holds at most %ld clients", loop_backend(s.loop), s.max_clients);
-	}
-	s.incap = (size_t)s.max_line + 2 > 16384 ? (size_t)s.max_line + 2 : 16384;
-	s.scratch = malloc(
-	    (size_t)(s.max_line > CHAT_LINE_DEFAULT ? s.max_line : CHAT_LINE_DEFAULT) * 3 + 1);
-	s.fmtcap = (size_t)(s.max_line > 8192 ? s.max_line : 8192) * 3 + 256;
-	s.fmt = malloc(s.fmtcap);
-	s.bcap = s.fmtcap > BATCH_MIN ? s.fmtcap : BATCH_MIN;
-	s.batch = malloc(s.bcap);
-	s.rooms = calloc(1, sizeof *s.rooms);
-	if (!s.scratch || !s.fmt || !s.batch || !s.rooms) {
-		errmsg("chat serve: out of memory");
-		goto out;
-	}
-	snprintf(s.rooms->name, sizeof s.rooms->name, "lobby");
-
-	/* stdin may be closed, /dev/null or a file: post what it holds.
-	 * Watched before the listener exists so a closed fd 0 cannot be
-	 * taken for it. */
-	loop_io(s.loop, 0, MUX_READ, on_stdin, &s);
-	char err[SOCK_ERRLEN];
-	struct sock_addr bound;
-	s.lfd =
-	    sock_listen(&ep, &(struct sock_listen_opts){.backlog = 1024}, &bound, err, sizeof err);
-	if (s.lfd < 0) {
-		errmsg("%s", err);
-		goto out;
-	}
-	timer_init(&s.shutdown_timer, on_shutdown_timer, &s);
-	timer_init(&s.accept_timer, on_accept_timer, &s);
-	timer_init(&s.flush_timer, on_flush_timer, &s);
-	if (loop_io(s.loop, s.lfd, MUX_READ, on_accept, &s) < 0 ||
-	    loop_signal(s.loop, SIGINT, on_signal, &s) < 0 ||
-	    loop_signal(s.loop, SIGTERM, on_signal, &s) < 0) {
-		errmsg("event loop: %s", strerror(errno));
-		goto out;
-	}
-	char where[SOCK_ADDRSTRLEN];
-	sock_addr_str((struct sockaddr *)&bound.ss, bound.len, where, sizeof where);
-	errmsg("listening on %s (%s, mux=%s)", where,
-	       sock_proto_name(bound.ss.ss_family, SOCK_STREAM), loop_backend(s.loop));
-	if (loop_run(s.loop) < 0) {
-		errmsg("event loop: %s", strerror(errno));
-		goto out;
-	}
-	status = EXIT_OK;
-out:
-	for (struct client *c = s.clients, *next; c; c = next) {
+	if (!s)
+		return;
+	acceptor_free(s->acc);
+	for (struct chat_member *c = s->clients, *next; c; c = next) {
 		next = c->next;
-		client_kill(c, NULL);
+		member_kill(c, NULL);
 	}
-	for (struct client *c = s.grave, *next; c; c = next) {
+	for (struct chat_member *c = s->grave, *next; c; c = next) {
 		next = c->next;
-		client_free(c);
+		member_free(c);
 	}
-	while (s.rooms) {
-		struct room *n = s.rooms->next;
-		free(s.rooms);
-		s.rooms = n;
+	while (s->rooms) {
+		struct chat_room *n = s->rooms->next;
+		free(s->rooms);
+		s->rooms = n;
 	}
-	if (s.lfd >= 0) {
-		loop_io(s.loop, s.lfd, 0, NULL, NULL);
-		close(s.lfd);
-	}
-	free(s.scratch);
-	free(s.fmt);
-	free(s.batch);
-	logs_end(LOGS_END_MS);
-	loop_free(s.loop);
-	return status;
+	loop_timer_stop(s->loop, &s->shutdown_timer);
+	loop_timer_stop(s->loop, &s->flush_timer);
+	free(s->scratch);
+	free(s->fmt);
+	free(s->batch);
+	free(s);
+}
+
+void chat_server_stats(const struct chat_server *s, struct chat_server_stats *st)
+{
+	*st = s->st;
+	st->members = (unsigned)s->nclients;
 }

@@ -215,21 +215,24 @@ static void discard(struct logq *q)
  * full, -1 when it failed (q->err set). */
 static ssize_t put(struct logq *q, const char *p, size_t n)
 {
+	/* not a stream: the program's own stdout or stderr, which the queue
+	 * writes with its own non-blocking rules (see logq_new). */
 	for (;;) {
 		ssize_t w;
 		if (q->how == LOGQ_SOCKET) {
+			/* not a stream: as above */
 			w = send(q->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 		} else if (q->how == LOGQ_TOGGLE) {
 			int fl = fcntl(q->fd, F_GETFL);
 			if (fl >= 0 && !(fl & O_NONBLOCK))
 				fcntl(q->fd, F_SETFL, fl | O_NONBLOCK);
-			w = write(q->fd, p, n);
+			w = write(q->fd, p, n); /* not a stream: as above */
 			int e = errno;
 			if (fl >= 0 && !(fl & O_NONBLOCK))
 				fcntl(q->fd, F_SETFL, fl);
 			errno = e;
 		} else {
-			w = write(q->fd, p, n);
+			w = write(q->fd, p, n); /* not a stream: as above */
 		}
 		if (w >= 0)
 			return w;

@@ -55,6 +55,7 @@ static void on_signal(int signo)
 	if (signo > 0 && signo < 65)
 		sig_pending[signo] = 1;
 	if (sigpipe_fd[1] >= 0) {
+		/* not a stream: the loop's own signal pipe */
 		ssize_t r = write(sigpipe_fd[1], "", 1);
 		(void)r;
 	}
@@ -364,6 +365,7 @@ static void run_timers(struct loop *l)
 static void on_sigpipe_readable(struct loop *l, int fd, int mask, void *arg)
 {
 	char buf[64];
+	/* not a stream: the loop's own signal pipe */
 	while (read(fd, buf, sizeof buf) > 0)
 		;
 	for (int i = 0; i < l->nsigs; i++) {

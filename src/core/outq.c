@@ -178,7 +178,7 @@ ssize_t outq_flush(struct outq *q, struct stream *s)
 		if (w < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				break;
-			return -1;
+			return OUTQ_FAIL;
 		}
 		consume(q, (size_t)w);
 		total += (size_t)w;
@@ -208,6 +208,10 @@ static ssize_t write_through(struct outq *q, struct stream *s, const void *p, si
 		if (w == 0)
 			break;
 		done += (size_t)w;
+		/* A plain descriptor that took less is full: asking again only
+		 * earns an EAGAIN. (Another type may write a record at a time.) */
+		if (done < n && stream_raw_fd(s) >= 0)
+			break;
 	}
 	return (ssize_t)done;
 }
@@ -218,7 +222,7 @@ int outq_write(struct outq *q, struct stream *s, const void *p, size_t n, size_t
 	if (written)
 		*written = w > 0 ? (size_t)w : 0;
 	if (w < 0)
-		return -1;
+		return OUTQ_FAIL;
 	return outq_add(q, (const char *)p + w, n - (size_t)w);
 }
 
@@ -229,6 +233,6 @@ int outq_write_ref(struct outq *q, struct stream *s, struct outq_chunk *c, size_
 	if (written)
 		*written = w > 0 ? (size_t)w : 0;
 	if (w < 0)
-		return -1;
+		return OUTQ_FAIL;
 	return outq_add_ref(q, c, off + (size_t)w, n - (size_t)w);
 }

@@ -44,7 +44,9 @@ struct outq {
 	size_t limit; /* most bytes held; 0 = no bound */
 };
 
-enum { OUTQ_OK = 0, OUTQ_FULL = -1, OUTQ_NOMEM = -2 };
+/* What the calls return: OUTQ_FAIL is the stream's failure (errno set),
+ * apart from the two ways of refusing bytes. */
+enum { OUTQ_OK = 0, OUTQ_FAIL = -1, OUTQ_FULL = -2, OUTQ_NOMEM = -3 };
 
 /* limit: the most bytes the queue holds (0 = no bound). */
 void outq_init(struct outq *q, size_t limit);
@@ -69,13 +71,13 @@ int outq_add(struct outq *q, const void *p, size_t n);
 int outq_add_ref(struct outq *q, struct outq_chunk *c, size_t off, size_t n);
 
 /* Writes what is queued into s, as much as it takes. Returns the bytes
- * written (0 when s took nothing: wait for STREAM_WRITE), or -1 with
- * errno when the stream failed. */
+ * written (0 when s took nothing: wait for STREAM_WRITE), or OUTQ_FAIL
+ * (-1) with errno when the stream failed. */
 ssize_t outq_flush(struct outq *q, struct stream *s);
 /* Sends p[0..n) after what is queued: straight into s when the queue is
  * empty, the rest queued. Returns OUTQ_OK, OUTQ_FULL / OUTQ_NOMEM (the
  * part not written was not queued; *written says how much went out), or
- * -1 with errno when the stream failed. written may be NULL. */
+ * OUTQ_FAIL with errno when the stream failed. written may be NULL. */
 int outq_write(struct outq *q, struct stream *s, const void *p, size_t n, size_t *written);
 /* The same for a shared chunk: what s does not take is queued by
  * reference, not copied. */

@@ -1,7 +1,6 @@
 /* Backslash escapes in TEXT option values (serve --respond, http serve
- * --body), as printf(1) users write them: 'HTTP/1.0 200 OK\r\n\r\nhi';
- * the CRLF line endings of -C and --upper's letters. Pure functions, no
- * I/O. */
+ * --body), as printf(1) users write them: 'HTTP/1.0 200 OK\r\n\r\nhi'; and
+ * --upper's ASCII letters. Pure functions, no I/O. */
 #ifndef SOCKCTL_TEXT_ESCAPE_H
 #define SOCKCTL_TEXT_ESCAPE_H
 
@@ -20,10 +19,6 @@ long text_unescape(const char *in, size_t inlen, char *out, size_t outcap, char 
 /* text_unescape() of the NUL-terminated s into a new buffer (*out, NUL
  * terminated, owned by the caller; NULL on error). */
 long text_unescape_dup(const char *s, char **out, char *err, size_t errlen);
-
-/* -C: turns each "\n" not after "\r" into "\r\n" in place (t has room
- * for 2n bytes, n > 0); *prev_cr carries the last byte across calls. */
-size_t crlf_expand(char *t, size_t n, bool *prev_cr);
 
 /* ASCII upper-casing in place (serve --upper): bytes outside a-z pass
  * unchanged, so UTF-8 stays valid. */

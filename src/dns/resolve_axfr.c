@@ -9,11 +9,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/loop.h"
+#include "dns/dns_xfr.h"
+#include "dns/resolve_axfr.h"
 #include "net/connector.h"
 #include "net/stream.h"
-#include "dns/dns_xfr.h"
-#include "core/loop.h"
-#include "dns/resolve_axfr.h"
 
 struct raxfr {
 	struct loop *l;
@@ -23,8 +23,10 @@ struct raxfr {
 	raxfr_done_cb done_cb;
 	void *arg;
 	int server, try_no, attempts;
+	raxfr_wrap_fn wrap;
+	void *wrap_arg;
 	struct connector *conn; /* while connecting */
-	int fd;			/* once connected, owned */
+	struct stream *s;	/* once connected, owned */
 	struct timer idle;
 	uint8_t query[2 + 300];
 	size_t qlen, qsent;
@@ -37,23 +39,20 @@ struct raxfr {
 
 static int try_start(struct raxfr *a, char *err, size_t errlen);
 
-static void close_fd(struct raxfr *a)
+static void close_conn(struct raxfr *a)
 {
 	loop_timer_stop(a->l, &a->idle);
 	if (a->conn) {
 		connector_cancel(a->conn);
 		a->conn = NULL;
 	}
-	if (a->fd >= 0) {
-		loop_io(a->l, a->fd, 0, NULL, NULL);
-		close(a->fd);
-		a->fd = -1;
-	}
+	stream_close(a->s);
+	a->s = NULL;
 }
 
 static void free_raxfr(struct raxfr *a)
 {
-	close_fd(a);
+	close_conn(a);
 	free(a->x);
 	free(a->zone);
 	free(a);
@@ -73,7 +72,7 @@ static void finish(struct raxfr *a, enum raxfr_status st, const char *why)
 	    .records = a->x->records,
 	    .bytes = a->x->bytes,
 	};
-	close_fd(a);
+	close_conn(a);
 	a->done_cb(&r, a->arg);
 	free_raxfr(a);
 }
@@ -83,7 +82,7 @@ static void ended(struct raxfr *a, enum rdns_noanswer why, const char *text)
 {
 	a->lastwhy = why;
 	a->lasterr = text;
-	close_fd(a);
+	close_conn(a);
 	if (a->x->messages > 0) {
 		snprintf(a->errbuf, sizeof a->errbuf,
 			 "%s after %u records in %u %s, before the closing SOA", text,
@@ -150,54 +149,74 @@ static bool take(struct raxfr *a, const uint8_t *p, size_t n)
 	return true;
 }
 
-static void on_io(struct loop *l, int fd, int mask, void *arg)
+static bool again(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
+
+/* What the transfer waits for: to send the rest of the query, and always
+ * to read (a server may answer an error, or close, before taking it). */
+static int watch(struct raxfr *a)
+{
+	int want = STREAM_READ | (a->qsent < a->qlen ? STREAM_WRITE : 0);
+	if (stream_want(a->s, want) < 0) {
+		ended_errno(a, errno == ERANGE ? EMFILE : errno);
+		return -1;
+	}
+	return 0;
+}
+
+static void on_io(struct stream *s, int ready, void *arg)
 {
 	struct raxfr *a = arg;
-	if (a->qsent < a->qlen) {
-		ssize_t n = send(fd, a->query + a->qsent, a->qlen - a->qsent, MSG_NOSIGNAL);
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+	if ((ready & STREAM_WRITE) && a->qsent < a->qlen) {
+		ssize_t n = stream_write(s, a->query + a->qsent, a->qlen - a->qsent);
+		if (n < 0 && !again()) {
 			ended_errno(a, errno);
 			return;
 		}
 		if (n > 0)
 			a->qsent += (size_t)n;
-		if (a->qsent == a->qlen)
-			loop_io_mask(l, fd, MUX_READ);
 	}
-	if (!(mask & MUX_READ))
-		return;
-	uint8_t buf[16384];
-	ssize_t n = recv(fd, buf, sizeof buf, 0);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n == 0) {
-		ended(a, RDNS_CLOSED,
-		      a->x->messages ? "connection closed" : "connection closed without an answer");
-		return;
+	if (ready & STREAM_READ) {
+		uint8_t buf[16384];
+		ssize_t n = stream_read(s, buf, sizeof buf);
+		if (n == 0) {
+			ended(a, RDNS_CLOSED,
+			      a->x->messages ? "connection closed"
+					     : "connection closed without an answer");
+			return;
+		}
+		if (n < 0 && !again()) {
+			ended_errno(a, errno);
+			return;
+		}
+		if (n > 0) {
+			if (take(a, buf, (size_t)n))
+				return; /* a is gone */
+			loop_timer_start(a->l, &a->idle, a->o.timeout_ms);
+		}
 	}
-	if (n < 0) {
-		ended_errno(a, errno);
-		return;
-	}
-	if (!take(a, buf, (size_t)n))
-		loop_timer_start(l, &a->idle, a->o.timeout_ms);
+	/* Also tells the stream to come back for bytes it holds (TLS). */
+	watch(a);
 }
 
 static void on_connect(struct loop *l, struct stream *conn, int err, const char *errtext, void *arg)
 {
-	/* The engine below still works on the fd itself. */
-	int fd = conn ? stream_detach_fd(conn) : -1;
 	struct raxfr *a = arg;
 	a->conn = NULL;
-	if (fd < 0) {
+	if (!conn) {
 		ended_errno(a, err);
 		return;
 	}
-	a->fd = fd;
-	if (loop_io(l, fd, MUX_READ | MUX_WRITE, on_io, a) < 0) {
-		ended_errno(a, errno == ERANGE ? EMFILE : errno);
+	if (a->wrap && !(conn = a->wrap(conn, a->wrap_arg))) {
+		ended_errno(a, errno);
 		return;
 	}
+	a->s = conn;
+	stream_set_cb(conn, on_io, a);
+	if (watch(a) < 0)
+		return;
 	loop_timer_start(l, &a->idle, a->o.timeout_ms);
 }
 
@@ -261,7 +280,6 @@ struct raxfr *raxfr_start(struct loop *l, const struct rdns_opts *o, const char 
 	a->rr_cb = rr;
 	a->done_cb = done;
 	a->arg = arg;
-	a->fd = -1;
 	timer_init(&a->idle, on_idle, a);
 	/* The connector reports from the loop, so done never runs in here. */
 	if (try_start(a, err, errlen) < 0) {
@@ -269,6 +287,12 @@ struct raxfr *raxfr_start(struct loop *l, const struct rdns_opts *o, const char 
 		return NULL;
 	}
 	return a;
+}
+
+void raxfr_set_wrap(struct raxfr *a, raxfr_wrap_fn fn, void *arg)
+{
+	a->wrap = fn;
+	a->wrap_arg = arg;
 }
 
 void raxfr_cancel(struct raxfr *a)

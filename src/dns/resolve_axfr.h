@@ -1,7 +1,8 @@
 /* Zone transfers (AXFR) over TCP on sockctl's event loop: c-ares cannot
- * do them. Connects with the connector, sends the query, and reads the
- * stream of messages through the pure dns_xfr reader, handing each record
- * on as it comes. Servers and tries as with rdns: a try that gets nothing
+ * do them. Connects with the connector, sends the query and reads the
+ * messages through the connection's stream (net/stream.h: any stream
+ * type, a TLS one too), parsed by the pure dns_xfr reader, handing each
+ * record on as it comes. Servers and tries as with rdns: a try that gets nothing
  * at all (refused, closed, timed out) is made again, then the next server
  * is asked; once records came, the outcome is final. Returns errors as
  * text and never prints or exits. */
@@ -48,6 +49,15 @@ struct raxfr;
  * when it cannot start; otherwise done runs exactly once, from the loop. */
 struct raxfr *raxfr_start(struct loop *l, const struct rdns_opts *o, const char *zone,
 			  raxfr_rr_cb rr, raxfr_done_cb done, void *arg, char *err, size_t errlen);
+/* Called with each new connection (owned from then on) before the query
+ * goes out; returns the stream to use instead, owning conn (a TLS stream
+ * over it), or NULL with errno after closing conn, which ends that try as
+ * a connection that failed. */
+struct stream;
+typedef struct stream *(*raxfr_wrap_fn)(struct stream *conn, void *arg);
+/* Sets the wrapper (NULL: the plain connection), right after raxfr_start:
+ * the first connection is reported from the loop, never inside it. */
+void raxfr_set_wrap(struct raxfr *x, raxfr_wrap_fn fn, void *arg);
 /* Stops a transfer whose done has not run, with no callback. */
 void raxfr_cancel(struct raxfr *x);
 

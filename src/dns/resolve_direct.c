@@ -38,33 +38,33 @@ static const char *noanswer_word(enum rdns_noanswer why)
 }
 
 /* One answer record: a JSON object (the n-th), data only, or a line. */
-static void put_record(struct job *j, const struct dns_msg *m, const struct dns_rr *rr, unsigned n,
-		       struct sbuf *data)
+static void put_record(struct resolve_job *j, const struct dns_msg *m, const struct dns_rr *rr,
+		       unsigned n, struct sbuf *data)
 {
 	char t[16];
 	struct sbuf *o = &j->out;
 	sb_reset(data);
 	dns_rdata_format(m, rr, data);
 	const char *tn = dns_type_name(rr->type, t);
-	if (j->x->mode == OUT_JSON) {
+	if (j->x->mode == RESOLVE_JSON) {
 		sb_puts(o, n ? ",{\"name\":" : "{\"name\":");
 		json_str(o, rr->name);
 		sb_printf(o, ",\"type\":\"%s\",\"ttl\":%u,\"data\":", tn, rr->ttl);
 		json_str(o, sb_str(data));
 		sb_putc(o, '}');
-	} else if (j->x->mode == OUT_SHORT)
+	} else if (j->x->mode == RESOLVE_SHORT)
 		sb_printf(o, "%s\n", sb_str(data));
 	else
 		sb_printf(o, "%s\t%u\tIN\t%s\t%s\n", rr->name, rr->ttl, tn, sb_str(data));
 }
 
-void dns_noanswer(struct job *j, const struct rdns_result *res)
+void resolve_dns_noanswer(struct resolve_job *j, const struct rdns_result *res)
 {
 	char t[16];
 	j->label = noanswer_word(res->noanswer);
-	if (j->x->mode == OUT_JSON) {
+	if (j->x->mode == RESOLVE_JSON) {
 		j->status = RES_TIMEOUT;
-		job_json_head(j, "dns");
+		resolve_job_json_head(j, "dns");
 		sb_printf(&j->out,
 			  ",\"type\":\"%s\",\"server\":", dns_type_name((uint16_t)j->qtype, t));
 		json_str(&j->out, res->server);
@@ -78,17 +78,17 @@ void dns_noanswer(struct job *j, const struct rdns_result *res)
 	snprintf(why, sizeof why, "%s; %d %s, last %s over %s%s", res->errtext, res->tries,
 		 res->tries == 1 ? "try" : "tries", res->server, res->transport,
 		 res->after_tc ? " after a truncated udp answer" : "");
-	job_fail(j, RES_TIMEOUT, "dns", why);
+	resolve_job_fail(j, RES_TIMEOUT, "dns", why);
 }
 
-void dns_format(struct job *j, const struct rdns_result *res)
+void resolve_dns_format(struct resolve_job *j, const struct rdns_result *res)
 {
 	struct dns_msg m;
 	struct dns_rr rr;
 	struct sbuf data;
 	char t1[16], t2[16];
 	if (dns_msg_init(&m, res->abuf, res->alen) < 0) {
-		job_fail(j, RES_FAIL, "dns", "malformed response");
+		resolve_job_fail(j, RES_FAIL, "dns", "malformed response");
 		return;
 	}
 	/* First pass: check every record and count the answers. */
@@ -107,7 +107,7 @@ void dns_format(struct job *j, const struct rdns_result *res)
 	}
 	if (r < 0) {
 		sb_free(&data);
-		job_fail(j, RES_FAIL, "dns", "malformed response");
+		resolve_job_fail(j, RES_FAIL, "dns", "malformed response");
 		return;
 	}
 	m.rcode = m2.rcode;
@@ -115,10 +115,10 @@ void dns_format(struct job *j, const struct rdns_result *res)
 	if (j->status == RES_OK && answers == 0)
 		j->status = RES_NODATA;
 	bool tc = m.flags & DNS_FLAG_TC;
-	enum out_mode mode = j->x->mode;
+	enum resolve_out mode = j->x->mode;
 	struct sbuf *o = &j->out;
-	if (mode == OUT_JSON) {
-		job_json_head(j, "dns");
+	if (mode == RESOLVE_JSON) {
+		resolve_job_json_head(j, "dns");
 		sb_puts(o, ",\"name\":");
 		json_str(o, m.qname);
 		sb_printf(o, ",\"type\":\"%s\",\"rcode\":\"%s\",\"server\":",
@@ -130,16 +130,16 @@ void dns_format(struct job *j, const struct rdns_result *res)
 			  m.flags & DNS_FLAG_AA ? "true" : "false", tc ? "true" : "false",
 			  m.flags & DNS_FLAG_RD ? "true" : "false",
 			  m.flags & DNS_FLAG_RA ? "true" : "false");
-	} else if (mode == OUT_LINES) {
+	} else if (mode == RESOLVE_LINES) {
 		sb_puts(o, ";; ");
-		put_query(o, j);
-		sb_printf(o, ": %s (%s) from %s over %s in %.2f ms%s\n", res_status_name(j->status),
-			  dns_rcode_name(m.rcode, t2), res->server, res->transport, res->rtt_ms,
-			  tc ? ", truncated" : "");
+		resolve_put_query(o, j);
+		sb_printf(o, ": %s (%s) from %s over %s in %.2f ms%s\n",
+			  resolve_status_name(j->status), dns_rcode_name(m.rcode, t2), res->server,
+			  res->transport, res->rtt_ms, tc ? ", truncated" : "");
 	} else if (j->status != RES_OK && !j->x->quiet) {
 		sb_puts(&j->err, "sockctl: resolve ");
-		put_query(&j->err, j);
-		sb_printf(&j->err, ": %s (%s from %s)\n", res_status_name(j->status),
+		resolve_put_query(&j->err, j);
+		sb_printf(&j->err, ": %s (%s from %s)\n", resolve_status_name(j->status),
 			  dns_rcode_name(m.rcode, t2), res->server);
 	}
 	unsigned n = 0;
@@ -148,16 +148,16 @@ void dns_format(struct job *j, const struct rdns_result *res)
 			break;
 		put_record(j, &m, &rr, n++, &data);
 	}
-	if (mode == OUT_JSON)
+	if (mode == RESOLVE_JSON)
 		sb_puts(o, "]}\n");
 	sb_free(&data);
 }
 
 /* ---- zone transfers: records as they come, the outcome at the end ---- */
 
-void axfr_begin(struct job *j)
+void resolve_axfr_begin(struct resolve_job *j)
 {
-	if (j->x->mode != OUT_JSON)
+	if (j->x->mode != RESOLVE_JSON)
 		return;
 	/* The status is known only at the end, so it comes after the records. */
 	struct sbuf q;
@@ -169,7 +169,7 @@ void axfr_begin(struct job *j)
 	sb_free(&q);
 }
 
-void axfr_record(struct job *j, const struct dns_msg *m, const struct dns_rr *rr)
+void resolve_axfr_record(struct resolve_job *j, const struct dns_msg *m, const struct dns_rr *rr)
 {
 	struct sbuf data;
 	sb_init(&data);
@@ -177,7 +177,7 @@ void axfr_record(struct job *j, const struct dns_msg *m, const struct dns_rr *rr
 	sb_free(&data);
 }
 
-void axfr_end(struct job *j, const struct raxfr_result *res)
+void resolve_axfr_end(struct resolve_job *j, const struct raxfr_result *res)
 {
 	char t[16];
 	const char *hint = NULL;
@@ -206,8 +206,9 @@ void axfr_end(struct job *j, const struct raxfr_result *res)
 	}
 	const char *why = hint ? hint : res->errtext;
 	struct sbuf *o = &j->out;
-	if (j->x->mode == OUT_JSON) {
-		sb_printf(o, "],\"status\":\"%s\",\"exit\":%d,\"server\":", job_status_word(j),
+	if (j->x->mode == RESOLVE_JSON) {
+		sb_printf(o,
+			  "],\"status\":\"%s\",\"exit\":%d,\"server\":", resolve_job_status_word(j),
 			  j->status);
 		json_str(o, res->server);
 		sb_printf(o, ",\"transport\":\"tcp\",\"attempts\":%d", res->attempts);
@@ -224,17 +225,17 @@ void axfr_end(struct job *j, const struct raxfr_result *res)
 		sb_puts(o, "}\n");
 		return;
 	}
-	if (j->x->mode == OUT_SHORT && res->status == RAXFR_OK)
+	if (j->x->mode == RESOLVE_SHORT && res->status == RAXFR_OK)
 		return;
-	if (j->x->mode == OUT_SHORT) {
+	if (j->x->mode == RESOLVE_SHORT) {
 		if (j->x->quiet)
 			return;
 		o = &j->err;
 		sb_puts(o, "sockctl: resolve ");
 	} else
 		sb_puts(o, ";; ");
-	put_query(o, j);
-	sb_printf(o, ": %s", job_status_word(j));
+	resolve_put_query(o, j);
+	sb_printf(o, ": %s", resolve_job_status_word(j));
 	switch (res->status) {
 	case RAXFR_OK:
 		sb_printf(

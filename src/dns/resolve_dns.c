@@ -19,7 +19,7 @@
 /* A TCP socket's incoming stream as our socket functions pass it to
  * c-ares: message by message, holding back the first bytes of each (its
  * length and flags) until we know whether it is a response. */
-struct tcp_in {
+struct rdns_tcp_in {
 	int fd; /* -1: unused */
 	uint8_t head[5];
 	size_t have, given; /* bytes of head read, and handed on */
@@ -30,29 +30,29 @@ struct tcp_in {
 
 /* How the channel's sockets last failed: c-ares reports every socket
  * failure as ARES_ECONNREFUSED, even a connection closed by the server. */
-enum sock_seen { SEEN_NOTHING, SEEN_EOF, SEEN_ERRNO };
+enum rdns_seen { SEEN_NOTHING, SEEN_EOF, SEEN_ERRNO };
 
 #define CHAN_TCP_SOCKETS 4
 
-struct chan {
+struct rdns_chan {
 	struct rdns *d;
 	ares_channel ch; /* NULL until first used */
 	struct timer tm;
 	int server;
 	bool tcp;
-	enum sock_seen seen;
+	enum rdns_seen seen;
 	int seen_errno;
-	struct tcp_in tin[CHAN_TCP_SOCKETS];
+	struct rdns_tcp_in tin[CHAN_TCP_SOCKETS];
 };
 
 struct rdns {
 	struct loop *l;
 	struct rdns_opts o;
-	struct chan chans[RDNS_MAX_SERVERS][2]; /* [server][tcp] */
+	struct rdns_chan chans[RDNS_MAX_SERVERS][2]; /* [server][tcp] */
 	bool cares_init;
 };
 
-struct rq {
+struct rdns_rq {
 	struct rdns *d;
 	char *name; /* owned */
 	int type;
@@ -133,7 +133,9 @@ bad:
 	return false;
 }
 
-/* ---- the sockets c-ares uses, through our functions ---- */
+/* ---- the sockets c-ares uses, through our functions ----
+ * They are c-ares's, not our connections (it opens, reads, writes and
+ * closes them when it likes), so they are not streams. */
 
 enum rdns_noanswer rdns_sock_error(int e, const char **text)
 {
@@ -153,7 +155,7 @@ enum rdns_noanswer rdns_sock_error(int e, const char **text)
 	return RDNS_UNREACHABLE;
 }
 
-static void seen_errno(struct chan *c, int e)
+static void seen_errno(struct rdns_chan *c, int e)
 {
 	if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR || e == EINPROGRESS)
 		return;
@@ -161,7 +163,7 @@ static void seen_errno(struct chan *c, int e)
 	c->seen_errno = e;
 }
 
-static struct tcp_in *tcp_find(struct chan *c, int fd)
+static struct rdns_tcp_in *tcp_find(struct rdns_chan *c, int fd)
 {
 	for (int i = 0; i < CHAN_TCP_SOCKETS; i++)
 		if (c->tin[i].fd == fd)
@@ -171,8 +173,8 @@ static struct tcp_in *tcp_find(struct chan *c, int fd)
 
 static ares_socket_t s_socket(int family, int type, int protocol, void *arg)
 {
-	struct chan *c = arg;
-	struct tcp_in *t = NULL;
+	struct rdns_chan *c = arg;
+	struct rdns_tcp_in *t = NULL;
 	bool stream = (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) == SOCK_STREAM;
 	if (stream && !(t = tcp_find(c, -1))) {
 		errno = EMFILE;
@@ -188,14 +190,14 @@ static ares_socket_t s_socket(int family, int type, int protocol, void *arg)
 		int one = 1;
 		/* One small query, then a wait for its answer: no batching. */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		*t = (struct tcp_in){.fd = fd};
+		*t = (struct rdns_tcp_in){.fd = fd};
 	}
 	return fd;
 }
 
 static int s_close(ares_socket_t fd, void *arg)
 {
-	struct tcp_in *t = tcp_find(arg, fd);
+	struct rdns_tcp_in *t = tcp_find(arg, fd);
 	if (t)
 		t->fd = -1;
 	return close(fd);
@@ -212,6 +214,7 @@ static int s_connect(ares_socket_t fd, const struct sockaddr *sa, ares_socklen_t
 static ares_ssize_t s_sendv(ares_socket_t fd, const struct iovec *iov, int n, void *arg)
 {
 	struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n};
+	/* not a stream: c-ares's socket */
 	ssize_t r = sendmsg(fd, &mh, MSG_NOSIGNAL);
 	if (r < 0)
 		seen_errno(arg, errno);
@@ -219,7 +222,7 @@ static ares_ssize_t s_sendv(ares_socket_t fd, const struct iovec *iov, int n, vo
 }
 
 /* A read that found nothing, the end, or an error: as recv returned it. */
-static ares_ssize_t tcp_stop(struct chan *c, ssize_t n)
+static ares_ssize_t tcp_stop(struct rdns_chan *c, ssize_t n)
 {
 	if (n == 0) {
 		c->seen = SEEN_EOF;
@@ -235,12 +238,13 @@ static ares_ssize_t tcp_stop(struct chan *c, ssize_t n)
  * bytes of a message (length, id, flags) are read and held until QR is
  * known; the rest stays in the kernel, so readiness keeps telling the
  * truth. */
-static ares_ssize_t tcp_recv(struct chan *c, struct tcp_in *t, uint8_t *buf, size_t len)
+static ares_ssize_t tcp_recv(struct rdns_chan *c, struct rdns_tcp_in *t, uint8_t *buf, size_t len)
 {
 	for (;;) {
 		ssize_t n;
 		if (t->skip) {
 			uint8_t junk[512];
+			/* not a stream: c-ares's socket */
 			n = recv(t->fd, junk, t->skip < sizeof junk ? t->skip : sizeof junk, 0);
 			if (n <= 0)
 				return tcp_stop(c, n);
@@ -252,6 +256,7 @@ static ares_ssize_t tcp_recv(struct chan *c, struct tcp_in *t, uint8_t *buf, siz
 			memcpy(buf, t->head + t->given, k);
 			t->given += k;
 			if (k < len && t->left) {
+				/* not a stream: c-ares's socket */
 				n = recv(t->fd, buf + k, len - k < t->left ? len - k : t->left, 0);
 				if (n > 0) {
 					t->left -= (size_t)n;
@@ -264,6 +269,7 @@ static ares_ssize_t tcp_recv(struct chan *c, struct tcp_in *t, uint8_t *buf, siz
 			return (ares_ssize_t)k;
 		}
 		size_t want = t->have < 2 ? 2 : 5;
+		/* not a stream: c-ares's socket */
 		n = recv(t->fd, t->head + t->have, want - t->have, 0);
 		if (n <= 0)
 			return tcp_stop(c, n);
@@ -288,8 +294,8 @@ static ares_ssize_t tcp_recv(struct chan *c, struct tcp_in *t, uint8_t *buf, siz
 static ares_ssize_t s_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
 			       struct sockaddr *from, ares_socklen_t *fromlen, void *arg)
 {
-	struct chan *c = arg;
-	struct tcp_in *t = tcp_find(c, fd);
+	struct rdns_chan *c = arg;
+	struct rdns_tcp_in *t = tcp_find(c, fd);
 	if (t)
 		return tcp_recv(c, t, buf, len);
 	socklen_t room = fromlen ? *fromlen : 0;
@@ -298,6 +304,7 @@ static ares_ssize_t s_recvfrom(ares_socket_t fd, void *buf, size_t len, int flag
 	for (int i = 0; i < 64; i++) {
 		if (fromlen)
 			*fromlen = room;
+		/* not a stream: c-ares's socket */
 		ssize_t n = recvfrom(fd, buf, len, flags, from, fromlen);
 		if (n < 0) {
 			seen_errno(c, errno);
@@ -321,7 +328,7 @@ static const struct ares_socket_functions sock_funcs = {
 
 /* ---- channels on the loop ---- */
 
-static void chan_arm(struct chan *c)
+static void chan_arm(struct rdns_chan *c)
 {
 	struct timeval tv, *t = ares_timeout(c->ch, NULL, &tv);
 	if (!t) {
@@ -334,7 +341,7 @@ static void chan_arm(struct chan *c)
 
 static void chan_timer(struct loop *l, void *arg)
 {
-	struct chan *c = arg;
+	struct rdns_chan *c = arg;
 	c->seen = SEEN_NOTHING;
 	ares_process_fd(c->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 	chan_arm(c);
@@ -342,7 +349,7 @@ static void chan_timer(struct loop *l, void *arg)
 
 static void chan_io(struct loop *l, int fd, int mask, void *arg)
 {
-	struct chan *c = arg;
+	struct rdns_chan *c = arg;
 	/* What the sockets see now is about the queries c-ares ends now. */
 	c->seen = SEEN_NOTHING;
 	ares_process_fd(c->ch, (mask & MUX_READ) ? fd : ARES_SOCKET_BAD,
@@ -352,14 +359,16 @@ static void chan_io(struct loop *l, int fd, int mask, void *arg)
 
 static void chan_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 {
-	struct chan *c = data;
+	struct rdns_chan *c = data;
 	int mask = (readable ? MUX_READ : 0) | (writable ? MUX_WRITE : 0);
-	/* If the loop cannot watch this fd (select and fd >= FD_SETSIZE), the
-	 * query on it simply times out: c-ares's timer still runs. */
+	/* c-ares's own socket, not one of our connections: watched as
+	 * c-ares asks. If the loop cannot watch this fd (select and fd >=
+	 * FD_SETSIZE), the query on it simply times out: c-ares's timer
+	 * still runs. */
 	loop_io(c->d->l, fd, mask, mask ? chan_io : NULL, c);
 }
 
-static int chan_open(struct chan *c)
+static int chan_open(struct rdns_chan *c)
 {
 	struct rdns *d = c->d;
 	struct ares_options ao;
@@ -425,7 +434,7 @@ struct rdns *rdns_new(struct loop *l, const struct rdns_opts *o, char *err, size
 	d->o = *o;
 	for (int s = 0; s < o->nservers; s++)
 		for (int t = 0; t < 2; t++) {
-			struct chan *c = &d->chans[s][t];
+			struct rdns_chan *c = &d->chans[s][t];
 			c->d = d;
 			c->server = s;
 			c->tcp = t;
@@ -442,7 +451,7 @@ void rdns_free(struct rdns *d)
 		return;
 	for (int s = 0; s < d->o.nservers; s++)
 		for (int t = 0; t < 2; t++) {
-			struct chan *c = &d->chans[s][t];
+			struct rdns_chan *c = &d->chans[s][t];
 			loop_timer_stop(d->l, &c->tm);
 			if (c->ch)
 				ares_destroy(c->ch); /* callbacks see ARES_EDESTRUCTION */
@@ -452,9 +461,9 @@ void rdns_free(struct rdns *d)
 	free(d);
 }
 
-static void rq_send(struct rq *q);
+static void rq_send(struct rdns_rq *q);
 
-static void rq_finish(struct rq *q, struct rdns_result *r)
+static void rq_finish(struct rdns_rq *q, struct rdns_result *r)
 {
 	r->server = q->d->o.server[q->server].text;
 	r->transport = q->tcp ? "tcp" : "udp";
@@ -468,7 +477,7 @@ static void rq_finish(struct rq *q, struct rdns_result *r)
 
 static void rq_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
-	struct rq *q = arg;
+	struct rdns_rq *q = arg;
 	struct rdns *d = q->d;
 	struct rdns_result r = {0};
 	if (status == ARES_EDESTRUCTION || status == ARES_ECANCELLED) {
@@ -490,7 +499,7 @@ static void rq_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 		rq_finish(q, &r);
 		return;
 	}
-	struct chan *c = &d->chans[q->server][q->tcp];
+	struct rdns_chan *c = &d->chans[q->server][q->tcp];
 	switch (status) {
 	case ARES_ETIMEOUT:
 		q->lasterr = "timed out";
@@ -535,9 +544,9 @@ static void rq_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 	rq_send(q);
 }
 
-static void rq_send(struct rq *q)
+static void rq_send(struct rdns_rq *q)
 {
-	struct chan *c = &q->d->chans[q->server][q->tcp];
+	struct rdns_chan *c = &q->d->chans[q->server][q->tcp];
 	if (!c->ch && chan_open(c) < 0) {
 		struct rdns_result r = {.status = RDNS_ERROR,
 					.errtext = "c-ares channel setup failed"};
@@ -554,7 +563,7 @@ static void rq_send(struct rq *q)
 
 int rdns_query(struct rdns *d, const char *name, int type, rdns_cb cb, void *arg)
 {
-	struct rq *q = calloc(1, sizeof *q);
+	struct rdns_rq *q = calloc(1, sizeof *q);
 	if (!q)
 		return -1;
 	q->name = strdup(name);

@@ -5,7 +5,7 @@
 #include "dns/dns_msg.h"
 #include "dns/resolve.h"
 
-const char *res_status_name(int status)
+const char *resolve_status_name(int status)
 {
 	switch (status) {
 	case RES_OK:
@@ -24,19 +24,19 @@ const char *res_status_name(int status)
 	return "error";
 }
 
-const char *job_status_word(const struct job *j)
+const char *resolve_job_status_word(const struct resolve_job *j)
 {
-	return j->label ? j->label : res_status_name(j->status);
+	return j->label ? j->label : resolve_status_name(j->status);
 }
 
-int res_worst(int a, int b)
+int resolve_worst(int a, int b)
 {
 	if (a == RES_FAIL || b == RES_FAIL)
 		return RES_FAIL;
 	return a > b ? a : b;
 }
 
-void put_query(struct sbuf *o, const struct job *j)
+void resolve_put_query(struct sbuf *o, const struct resolve_job *j)
 {
 	dns_escape_host(o, j->arg ? j->arg : "");
 	if (j->qtype > 0) {
@@ -45,7 +45,7 @@ void put_query(struct sbuf *o, const struct job *j)
 	}
 }
 
-void job_json_head(struct job *j, const char *kind)
+void resolve_job_json_head(struct resolve_job *j, const char *kind)
 {
 	struct sbuf q;
 	sb_init(&q);
@@ -54,28 +54,28 @@ void job_json_head(struct job *j, const char *kind)
 	json_str(&j->out, sb_str(&q));
 	sb_free(&q);
 	sb_printf(&j->out, ",\"kind\":\"%s\",\"status\":\"%s\",\"exit\":%d", kind,
-		  job_status_word(j), j->status);
+		  resolve_job_status_word(j), j->status);
 }
 
-void job_fail(struct job *j, int status, const char *kind, const char *detail)
+void resolve_job_fail(struct resolve_job *j, int status, const char *kind, const char *detail)
 {
 	j->status = status;
-	if (j->x->mode == OUT_JSON) {
-		job_json_head(j, kind);
+	if (j->x->mode == RESOLVE_JSON) {
+		resolve_job_json_head(j, kind);
 		sb_puts(&j->out, ",\"error\":");
-		json_str(&j->out, detail ? detail : job_status_word(j));
+		json_str(&j->out, detail ? detail : resolve_job_status_word(j));
 		sb_puts(&j->out, "}\n");
 		return;
 	}
-	struct sbuf *o = j->x->mode == OUT_SHORT ? &j->err : &j->out;
-	if (j->x->mode == OUT_SHORT) {
+	struct sbuf *o = j->x->mode == RESOLVE_SHORT ? &j->err : &j->out;
+	if (j->x->mode == RESOLVE_SHORT) {
 		if (j->x->quiet)
 			return;
 		sb_puts(o, "sockctl: resolve ");
 	} else
 		sb_puts(o, ";; ");
-	put_query(o, j);
-	sb_printf(o, ": %s", job_status_word(j));
+	resolve_put_query(o, j);
+	sb_printf(o, ": %s", resolve_job_status_word(j));
 	if (detail)
 		sb_printf(o, " (%s)", detail);
 	sb_putc(o, '\n');

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "tool/cmd.h"
+#include "core/parse.h"
 #include "dns/resolve.h"
 
 /* getaddrinfo's errors as outcomes. It cannot tell SERVFAIL, REFUSED and
@@ -59,24 +59,24 @@ static const char *socktype_name(int t)
 }
 
 #define MAX_ADDRS 256
-struct addr_row {
+struct resolve_addr_row {
 	char text[INET6_ADDRSTRLEN + 16];
 	int family;
 	const char *types[4];
 	int ntypes;
 };
 
-static void sys_forward(struct job *j)
+static void sys_forward(struct resolve_job *j)
 {
 	struct addrinfo hints = {.ai_family = j->x->family,
 				 .ai_flags = j->x->numeric ? AI_NUMERICHOST : AI_CANONNAME},
 			*res;
 	int e = getaddrinfo(j->arg, NULL, &hints, &res);
 	if (e) {
-		job_fail(j, gai_status(e), "addresses", gai_text(e));
+		resolve_job_fail(j, gai_status(e), "addresses", gai_text(e));
 		return;
 	}
-	static struct addr_row rows[MAX_ADDRS];
+	static struct resolve_addr_row rows[MAX_ADDRS];
 	int n = 0;
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
 		char host[INET6_ADDRSTRLEN + 16];
@@ -94,7 +94,7 @@ static void sys_forward(struct job *j)
 			rows[n].family = ai->ai_family;
 			n++;
 		}
-		struct addr_row *r = &rows[i];
+		struct resolve_addr_row *r = &rows[i];
 		const char *t = socktype_name(ai->ai_socktype);
 		int k;
 		for (k = 0; k < r->ntypes && strcmp(r->types[k], t); k++)
@@ -111,8 +111,8 @@ static void sys_forward(struct job *j)
 	freeaddrinfo(res);
 	j->status = RES_OK;
 	struct sbuf *o = &j->out;
-	if (j->x->mode == OUT_JSON) {
-		job_json_head(j, "addresses");
+	if (j->x->mode == RESOLVE_JSON) {
+		resolve_job_json_head(j, "addresses");
 		sb_puts(o, ",\"canonical\":");
 		if (canon.len)
 			json_str(o, sb_str(&canon));
@@ -129,7 +129,7 @@ static void sys_forward(struct job *j)
 			sb_puts(o, "]}");
 		}
 		sb_puts(o, "]}\n");
-	} else if (j->x->mode == OUT_SHORT) {
+	} else if (j->x->mode == RESOLVE_SHORT) {
 		for (int i = 0; i < n; i++)
 			sb_printf(o, "%s\n", rows[i].text);
 	} else {
@@ -146,20 +146,20 @@ static void sys_forward(struct job *j)
 	sb_free(&q);
 }
 
-static void sys_reverse(struct job *j)
+static void sys_reverse(struct resolve_job *j)
 {
 	struct addrinfo hints = {.ai_family = j->x->family, .ai_flags = AI_NUMERICHOST}, *res;
 	int e = getaddrinfo(j->arg, NULL, &hints, &res);
 	if (e) {
 		j->status = RES_FAIL;
-		job_fail(j, RES_FAIL, "reverse", "not a numeric address");
+		resolve_job_fail(j, RES_FAIL, "reverse", "not a numeric address");
 		return;
 	}
 	char host[NI_MAXHOST];
 	e = getnameinfo(res->ai_addr, res->ai_addrlen, host, sizeof host, NULL, 0, NI_NAMEREQD);
 	freeaddrinfo(res);
 	if (e) {
-		job_fail(j, gai_status(e), "reverse", gai_text(e));
+		resolve_job_fail(j, gai_status(e), "reverse", gai_text(e));
 		return;
 	}
 	struct sbuf name, q;
@@ -168,12 +168,12 @@ static void sys_reverse(struct job *j)
 	dns_escape_host(&name, host);
 	dns_escape_host(&q, j->arg);
 	j->status = RES_OK;
-	if (j->x->mode == OUT_JSON) {
-		job_json_head(j, "reverse");
+	if (j->x->mode == RESOLVE_JSON) {
+		resolve_job_json_head(j, "reverse");
 		sb_puts(&j->out, ",\"names\":[");
 		json_str(&j->out, sb_str(&name));
 		sb_puts(&j->out, "]}\n");
-	} else if (j->x->mode == OUT_SHORT)
+	} else if (j->x->mode == RESOLVE_SHORT)
 		sb_printf(&j->out, "%s\n", sb_str(&name));
 	else
 		sb_printf(&j->out, "%s\t%s\n", sb_str(&q), sb_str(&name));
@@ -201,7 +201,7 @@ static void put_aliases(struct sbuf *o, char **aliases, bool json)
 
 /* --service NAME|PORT[/PROTO]: getservbyname or getservbyport, for the
  * protocol given or else for tcp and udp. */
-static void sys_service(struct job *j)
+static void sys_service(struct resolve_job *j)
 {
 	char spec[256];
 	snprintf(spec, sizeof spec, "%s", j->arg);
@@ -215,7 +215,7 @@ static void sys_service(struct job *j)
 	bool by_port = spec[0] >= '0' && spec[0] <= '9';
 	long port = 0;
 	if (by_port && !parse_long(spec, 0, 65535, &port)) {
-		job_fail(j, RES_FAIL, "service", "port must be 0-65535");
+		resolve_job_fail(j, RES_FAIL, "service", "port must be 0-65535");
 		return;
 	}
 	struct sbuf *o = &j->out;
@@ -228,9 +228,9 @@ static void sys_service(struct job *j)
 			continue;
 		if (found == 0)
 			j->status = RES_OK;
-		if (j->x->mode == OUT_JSON) {
+		if (j->x->mode == RESOLVE_JSON) {
 			if (found == 0) {
-				job_json_head(j, "service");
+				resolve_job_json_head(j, "service");
 				sb_puts(o, ",\"services\":[");
 			} else
 				sb_putc(o, ',');
@@ -245,7 +245,7 @@ static void sys_service(struct job *j)
 			sb_puts(o, ",\"aliases\":[");
 			put_aliases(o, se->s_aliases, true);
 			sb_puts(o, "]}");
-		} else if (j->x->mode == OUT_SHORT) {
+		} else if (j->x->mode == RESOLVE_SHORT) {
 			char line[256];
 			struct sbuf t;
 			sb_init(&t);
@@ -269,30 +269,30 @@ static void sys_service(struct job *j)
 		found++;
 	}
 	if (!found) {
-		job_fail(j, RES_NXDOMAIN, "service", "not found");
+		resolve_job_fail(j, RES_NXDOMAIN, "service", "not found");
 		return;
 	}
-	if (j->x->mode == OUT_JSON)
+	if (j->x->mode == RESOLVE_JSON)
 		sb_puts(o, "]}\n");
 }
 
-static void sys_protocol(struct job *j)
+static void sys_protocol(struct resolve_job *j)
 {
 	long num = 0;
 	bool by_num = j->arg[0] >= '0' && j->arg[0] <= '9';
 	if (by_num && !parse_long(j->arg, 0, 255, &num)) {
-		job_fail(j, RES_FAIL, "protocol", "number must be 0-255");
+		resolve_job_fail(j, RES_FAIL, "protocol", "number must be 0-255");
 		return;
 	}
 	struct protoent *pe = by_num ? getprotobynumber((int)num) : getprotobyname(j->arg);
 	if (!pe) {
-		job_fail(j, RES_NXDOMAIN, "protocol", "not found");
+		resolve_job_fail(j, RES_NXDOMAIN, "protocol", "not found");
 		return;
 	}
 	j->status = RES_OK;
 	struct sbuf *o = &j->out;
-	if (j->x->mode == OUT_JSON) {
-		job_json_head(j, "protocol");
+	if (j->x->mode == RESOLVE_JSON) {
+		resolve_job_json_head(j, "protocol");
 		sb_puts(o, ",\"name\":");
 		struct sbuf t;
 		sb_init(&t);
@@ -302,7 +302,7 @@ static void sys_protocol(struct job *j)
 		sb_printf(o, ",\"number\":%d,\"aliases\":[", pe->p_proto);
 		put_aliases(o, pe->p_aliases, true);
 		sb_puts(o, "]}\n");
-	} else if (j->x->mode == OUT_SHORT) {
+	} else if (j->x->mode == RESOLVE_SHORT) {
 		if (by_num)
 			dns_escape_host(o, pe->p_name);
 		else
@@ -317,22 +317,22 @@ static void sys_protocol(struct job *j)
 }
 
 /* --hostname: gethostname; --fqdn: its canonical name from getaddrinfo. */
-static void sys_self(struct job *j)
+static void sys_self(struct resolve_job *j)
 {
 	char host[256];
-	const char *kind = j->kind == K_FQDN ? "fqdn" : "hostname";
+	const char *kind = j->kind == RESOLVE_FQDN ? "fqdn" : "hostname";
 	if (gethostname(host, sizeof host) < 0) {
-		job_fail(j, RES_FAIL, kind, strerror(errno));
+		resolve_job_fail(j, RES_FAIL, kind, strerror(errno));
 		return;
 	}
 	host[sizeof host - 1] = '\0';
 	struct sbuf name;
 	sb_init(&name);
-	if (j->kind == K_FQDN) {
+	if (j->kind == RESOLVE_FQDN) {
 		struct addrinfo hints = {.ai_flags = AI_CANONNAME}, *res;
 		int e = getaddrinfo(host, NULL, &hints, &res);
 		if (e) {
-			job_fail(j, gai_status(e), kind, gai_text(e));
+			resolve_job_fail(j, gai_status(e), kind, gai_text(e));
 			return;
 		}
 		dns_escape_host(&name, res->ai_canonname ? res->ai_canonname : host);
@@ -340,8 +340,8 @@ static void sys_self(struct job *j)
 	} else
 		dns_escape_host(&name, host);
 	j->status = RES_OK;
-	if (j->x->mode == OUT_JSON) {
-		job_json_head(j, kind);
+	if (j->x->mode == RESOLVE_JSON) {
+		resolve_job_json_head(j, kind);
 		sb_puts(&j->out, ",\"name\":");
 		json_str(&j->out, sb_str(&name));
 		sb_puts(&j->out, "}\n");
@@ -350,23 +350,23 @@ static void sys_self(struct job *j)
 	sb_free(&name);
 }
 
-void sys_run(struct job *j)
+void resolve_sys_run(struct resolve_job *j)
 {
 	switch (j->kind) {
-	case K_NAME:
+	case RESOLVE_NAME:
 		sys_forward(j);
 		break;
-	case K_ADDR:
+	case RESOLVE_ADDR:
 		sys_reverse(j);
 		break;
-	case K_SERVICE:
+	case RESOLVE_SERVICE:
 		sys_service(j);
 		break;
-	case K_PROTOCOL:
+	case RESOLVE_PROTOCOL:
 		sys_protocol(j);
 		break;
-	case K_HOSTNAME:
-	case K_FQDN:
+	case RESOLVE_HOSTNAME:
+	case RESOLVE_FQDN:
 		sys_self(j);
 		break;
 	}

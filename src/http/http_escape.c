@@ -68,21 +68,6 @@ static size_t esc_log(unsigned char c, char *e)
 	return 1;
 }
 
-static size_t esc_json(unsigned char c, char *e)
-{
-	if (c == '"' || c == '\\') {
-		e[0] = '\\';
-		e[1] = (char)c;
-		return 2;
-	}
-	if (c < 0x20 || c >= 0x7f) {
-		snprintf(e, 8, "\\u%04x", c);
-		return 6;
-	}
-	e[0] = (char)c;
-	return 1;
-}
-
 size_t http_escape_html(const char *s, size_t len, char *out, size_t outlen)
 {
 	return escape(s, len, out, outlen, esc_html);
@@ -91,9 +76,4 @@ size_t http_escape_html(const char *s, size_t len, char *out, size_t outlen)
 size_t http_escape_log(const char *s, size_t len, char *out, size_t outlen)
 {
 	return escape(s, len, out, outlen, esc_log);
-}
-
-size_t http_escape_json(const char *s, size_t len, char *out, size_t outlen)
-{
-	return escape(s, len, out, outlen, esc_json);
 }

@@ -1,5 +1,6 @@
 /* Escaping for the places a file name or request text ends up: HTML
- * (directory listings), the combined access log and JSON. Each writes
+ * (directory listings) and the combined access log (the JSON log uses
+ * core/sbuf's json_string, the one JSON escaper). Each writes
  * at most outlen bytes including the NUL, cutting at a whole escape, and
  * returns the length written. Pure. */
 #ifndef SOCKCTL_HTTP_ESCAPE_H
@@ -11,8 +12,5 @@
 size_t http_escape_html(const char *s, size_t len, char *out, size_t outlen);
 /* Control bytes, '"', '\\' and bytes >= 0x7f become \xHH. */
 size_t http_escape_log(const char *s, size_t len, char *out, size_t outlen);
-/* A JSON string body: '"', '\\' and controls escaped; bytes >= 0x80 as
- * \u00HH so the output is ASCII whatever the input encoding. */
-size_t http_escape_json(const char *s, size_t len, char *out, size_t outlen);
 
 #endif

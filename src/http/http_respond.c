@@ -1,7 +1,7 @@
 /* What http serve answers: files with conditionals and ranges, directory
  * listings, the add-a-slash redirect, uploads and fixed responses. The
- * head and small bodies go to c->out; file bodies are left as SEG_FILE
- * pieces for sendfile. */
+ * head and small bodies go to c->out; file bodies are left as HTTP_SEG_FILE
+ * pieces (sent by the stream, see http_conn.c). */
 #include "config.h"
 
 #include <dirent.h>
@@ -24,7 +24,7 @@
 #define OBUF_MAX    (16u << 20) /* a listing bigger than this is refused */
 #define LISTING_MAX 20000	/* entries */
 
-bool obuf_append(struct obuf *b, const char *s, size_t n)
+bool http_obuf_append(struct http_obuf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 1024;
@@ -44,7 +44,7 @@ bool obuf_append(struct obuf *b, const char *s, size_t n)
 	return true;
 }
 
-bool obuf_printf(struct obuf *b, const char *fmt, ...)
+bool http_obuf_printf(struct http_obuf *b, const char *fmt, ...)
 {
 	char tmp[1024];
 	va_list ap;
@@ -54,14 +54,14 @@ bool obuf_printf(struct obuf *b, const char *fmt, ...)
 	if (n < 0)
 		return false;
 	if ((size_t)n < sizeof tmp)
-		return obuf_append(b, tmp, (size_t)n);
+		return http_obuf_append(b, tmp, (size_t)n);
 	char *big = malloc((size_t)n + 1);
 	if (!big)
 		return false;
 	va_start(ap, fmt);
 	vsnprintf(big, (size_t)n + 1, fmt, ap);
 	va_end(ap);
-	bool ok = obuf_append(b, big, (size_t)n);
+	bool ok = http_obuf_append(b, big, (size_t)n);
 	free(big);
 	return ok;
 }
@@ -131,19 +131,19 @@ static const char *date_now(void)
 	return cache;
 }
 
-static bool head_begin(struct conn *c, int status)
+static bool head_begin(struct http_conn *c, int status)
 {
 	c->status = status;
 	c->out.len = 0;
 	c->nseg = c->cur = 0;
 	c->cur_done = 0;
-	return obuf_printf(&c->out, "HTTP/1.1 %d %s\r\nServer: sockctl\r\nDate: %s\r\n", status,
-			   http_reason(status), date_now());
+	return http_obuf_printf(&c->out, "HTTP/1.1 %d %s\r\nServer: sockctl\r\nDate: %s\r\n",
+				status, http_reason(status), date_now());
 }
 
 /* Ends the head: extra headers, Connection, the blank line; the head
  * becomes the first piece. */
-static bool head_end(struct conn *c, const struct http_cfg *cfg)
+static bool head_end(struct http_conn *c, const struct http_cfg *cfg)
 {
 	const struct http_req *r = &c->req;
 	if (!r->keep_alive)
@@ -154,48 +154,48 @@ static bool head_end(struct conn *c, const struct http_cfg *cfg)
 	 * must say so here, or the client could send its next request after
 	 * the body into a connection we are shutting down. (The answer to an
 	 * upload comes after its body: c->req then holds no length.) */
-	if (r->content_length > DISCARD_MAX || (r->content_length && r->expect_continue))
+	if (r->content_length > HTTP_DISCARD_MAX || (r->content_length && r->expect_continue))
 		c->close_after = true;
-	bool ok = obuf_append(&c->out, cfg->extra ? cfg->extra : "", cfg->extra_len);
+	bool ok = http_obuf_append(&c->out, cfg->extra ? cfg->extra : "", cfg->extra_len);
 	if (c->close_after)
-		ok = ok && obuf_append(&c->out, "Connection: close\r\n", 19);
+		ok = ok && http_obuf_append(&c->out, "Connection: close\r\n", 19);
 	else if (r->version == 10)
-		ok = ok && obuf_append(&c->out, "Connection: keep-alive\r\n", 24);
-	ok = ok && obuf_append(&c->out, "\r\n", 2);
-	c->segs[0] = (struct seg){SEG_MEM, 0, c->out.len};
+		ok = ok && http_obuf_append(&c->out, "Connection: keep-alive\r\n", 24);
+	ok = ok && http_obuf_append(&c->out, "\r\n", 2);
+	c->segs[0] = (struct http_seg){HTTP_SEG_MEM, 0, c->out.len};
 	c->nseg = 1;
 	return ok;
 }
 
-static void add_mem(struct conn *c, size_t from)
+static void add_mem(struct http_conn *c, size_t from)
 {
 	if (c->out.len > from)
-		c->segs[c->nseg++] = (struct seg){SEG_MEM, from, c->out.len - from};
+		c->segs[c->nseg++] = (struct http_seg){HTTP_SEG_MEM, from, c->out.len - from};
 }
 
-static bool is_head(const struct conn *c)
+static bool is_head(const struct http_conn *c)
 {
 	return c->req.method == HTTP_M_HEAD;
 }
 
 /* A head plus a small in-memory body. */
-static bool simple(struct conn *c, const struct http_cfg *cfg, int status, const char *ctype,
+static bool simple(struct http_conn *c, const struct http_cfg *cfg, int status, const char *ctype,
 		   const char *body, size_t blen, const char *more)
 {
 	bool ok = head_begin(c, status);
 	if (ctype)
-		ok = ok && obuf_printf(&c->out, "Content-Type: %s\r\n", ctype);
-	ok = ok && obuf_printf(&c->out, "Content-Length: %zu\r\n%s", blen, more ? more : "");
+		ok = ok && http_obuf_printf(&c->out, "Content-Type: %s\r\n", ctype);
+	ok = ok && http_obuf_printf(&c->out, "Content-Length: %zu\r\n%s", blen, more ? more : "");
 	ok = ok && head_end(c, cfg);
 	if (!is_head(c) && blen) {
 		size_t from = c->out.len;
-		ok = ok && obuf_append(&c->out, body, blen);
+		ok = ok && http_obuf_append(&c->out, body, blen);
 		add_mem(c, from);
 	}
 	return ok;
 }
 
-bool http_respond_error(struct conn *c, const struct http_cfg *cfg, int status, bool head)
+bool http_respond_error(struct http_conn *c, const struct http_cfg *cfg, int status, bool head)
 {
 	char body[128];
 	int n = snprintf(body, sizeof body, "%d %s\n", status, http_reason(status));
@@ -205,7 +205,8 @@ bool http_respond_error(struct conn *c, const struct http_cfg *cfg, int status, 
 	return simple(c, cfg, status, "text/plain; charset=utf-8", body, (size_t)n, NULL);
 }
 
-static bool error_keep(struct conn *c, const struct http_cfg *cfg, int status, const char *more)
+static bool error_keep(struct http_conn *c, const struct http_cfg *cfg, int status,
+		       const char *more)
 {
 	char body[128];
 	int n = snprintf(body, sizeof body, "%d %s\n", status, http_reason(status));
@@ -246,7 +247,7 @@ static bool etag_listed(struct http_str v, const char *etag)
 	return false;
 }
 
-static bool not_modified(const struct conn *c, const struct stat *st, const char *etag)
+static bool not_modified(const struct http_conn *c, const struct stat *st, const char *etag)
 {
 	if (c->req.if_none_match.p)
 		return etag_listed(c->req.if_none_match, etag);
@@ -259,7 +260,7 @@ static bool not_modified(const struct conn *c, const struct stat *st, const char
 
 /* If-Range: the range applies only if the validator still matches
  * (strongly for a tag, exactly for a date). */
-static bool if_range_ok(const struct conn *c, const struct stat *st, const char *etag)
+static bool if_range_ok(const struct http_conn *c, const struct stat *st, const char *etag)
 {
 	struct http_str v = c->req.if_range;
 	if (!v.p)
@@ -272,8 +273,8 @@ static bool if_range_ok(const struct conn *c, const struct stat *st, const char 
 
 /* ---- files ---- */
 
-static bool serve_file(struct conn *c, const struct http_cfg *cfg, int fd, const struct stat *st,
-		       const char *name)
+static bool serve_file(struct http_conn *c, const struct http_cfg *cfg, int fd,
+		       const struct stat *st, const char *name)
 {
 	char etag[80], lm[HTTP_DATE_LEN], meta[256];
 	make_etag(st, etag, sizeof etag);
@@ -283,7 +284,7 @@ static bool serve_file(struct conn *c, const struct http_cfg *cfg, int fd, const
 	uint64_t size = (uint64_t)st->st_size;
 	if (not_modified(c, st, etag)) {
 		close(fd);
-		bool ok = head_begin(c, 304) && obuf_append(&c->out, meta, strlen(meta));
+		bool ok = head_begin(c, 304) && http_obuf_append(&c->out, meta, strlen(meta));
 		return ok && head_end(c, cfg);
 	}
 	struct http_range r[HTTP_RANGES_MAX];
@@ -303,25 +304,27 @@ static bool serve_file(struct conn *c, const struct http_cfg *cfg, int fd, const
 	c->filefd = fd;
 	if (rs == HTTP_RANGE_NONE) {
 		ok = head_begin(c, 200) &&
-		     obuf_printf(&c->out,
-				 "Content-Type: %s\r\nContent-Length: %llu\r\nAccept-Ranges: "
-				 "bytes\r\n%s",
-				 ctype, (unsigned long long)size, meta) &&
+		     http_obuf_printf(&c->out,
+				      "Content-Type: %s\r\nContent-Length: %llu\r\nAccept-Ranges: "
+				      "bytes\r\n%s",
+				      ctype, (unsigned long long)size, meta) &&
 		     head_end(c, cfg);
 		if (!is_head(c) && size)
-			c->segs[c->nseg++] = (struct seg){SEG_FILE, 0, size};
+			c->segs[c->nseg++] = (struct http_seg){HTTP_SEG_FILE, 0, size};
 		return ok;
 	}
 	if (nr == 1) {
 		ok = head_begin(c, 206) &&
-		     obuf_printf(&c->out,
-				 "Content-Type: %s\r\nContent-Length: %llu\r\nContent-Range: bytes "
-				 "%llu-%llu/%llu\r\nAccept-Ranges: bytes\r\n%s",
-				 ctype, (unsigned long long)(r[0].last - r[0].first + 1),
-				 (unsigned long long)r[0].first, (unsigned long long)r[0].last,
-				 (unsigned long long)size, meta) &&
+		     http_obuf_printf(
+			 &c->out,
+			 "Content-Type: %s\r\nContent-Length: %llu\r\nContent-Range: bytes "
+			 "%llu-%llu/%llu\r\nAccept-Ranges: bytes\r\n%s",
+			 ctype, (unsigned long long)(r[0].last - r[0].first + 1),
+			 (unsigned long long)r[0].first, (unsigned long long)r[0].last,
+			 (unsigned long long)size, meta) &&
 		     head_end(c, cfg);
-		c->segs[c->nseg++] = (struct seg){SEG_FILE, r[0].first, r[0].last - r[0].first + 1};
+		c->segs[c->nseg++] =
+		    (struct http_seg){HTTP_SEG_FILE, r[0].first, r[0].last - r[0].first + 1};
 		return ok;
 	}
 	/* multipart/byteranges: the boundary is random, so a body that
@@ -329,7 +332,7 @@ static bool serve_file(struct conn *c, const struct http_cfg *cfg, int fd, const
 	char boundary[40];
 	snprintf(boundary, sizeof boundary, "sockctl-%08lx%08lx", (unsigned long)random(),
 		 (unsigned long)random());
-	char part[MAX_SEGS][300];
+	char part[HTTP_MAX_SEGS][300];
 	uint64_t total = 0;
 	for (size_t i = 0; i < nr; i++) {
 		snprintf(
@@ -343,26 +346,27 @@ static bool serve_file(struct conn *c, const struct http_cfg *cfg, int fd, const
 	snprintf(tail, sizeof tail, "\r\n--%s--\r\n", boundary);
 	total += strlen(tail);
 	ok = head_begin(c, 206) &&
-	     obuf_printf(&c->out,
-			 "Content-Type: multipart/byteranges; boundary=%s\r\nContent-Length: "
-			 "%llu\r\nAccept-Ranges: bytes\r\n%s",
-			 boundary, (unsigned long long)total, meta) &&
+	     http_obuf_printf(&c->out,
+			      "Content-Type: multipart/byteranges; boundary=%s\r\nContent-Length: "
+			      "%llu\r\nAccept-Ranges: bytes\r\n%s",
+			      boundary, (unsigned long long)total, meta) &&
 	     head_end(c, cfg);
 	for (size_t i = 0; ok && i < nr; i++) {
 		size_t from = c->out.len;
-		ok = obuf_append(&c->out, part[i], strlen(part[i]));
+		ok = http_obuf_append(&c->out, part[i], strlen(part[i]));
 		add_mem(c, from);
-		c->segs[c->nseg++] = (struct seg){SEG_FILE, r[i].first, r[i].last - r[i].first + 1};
+		c->segs[c->nseg++] =
+		    (struct http_seg){HTTP_SEG_FILE, r[i].first, r[i].last - r[i].first + 1};
 	}
 	size_t from = c->out.len;
-	ok = ok && obuf_append(&c->out, tail, strlen(tail));
+	ok = ok && http_obuf_append(&c->out, tail, strlen(tail));
 	add_mem(c, from);
 	return ok;
 }
 
 /* ---- listings ---- */
 
-struct entry {
+struct http_dirent {
 	char *name; /* owned */
 	bool dir;
 	long long size;
@@ -371,10 +375,10 @@ struct entry {
 
 static int cmp_entry(const void *a, const void *b)
 {
-	return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
+	return strcmp(((const struct http_dirent *)a)->name, ((const struct http_dirent *)b)->name);
 }
 
-static bool listing(struct conn *c, const struct http_cfg *cfg, int dirfd, const char *rel)
+static bool listing(struct http_conn *c, const struct http_cfg *cfg, int dirfd, const char *rel)
 {
 	int dfd = dup(dirfd);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
@@ -383,7 +387,7 @@ static bool listing(struct conn *c, const struct http_cfg *cfg, int dirfd, const
 			close(dfd);
 		return error_keep(c, cfg, 500, NULL);
 	}
-	struct entry *v = NULL;
+	struct http_dirent *v = NULL;
 	size_t n = 0, cap = 0;
 	bool ok = true;
 	struct dirent *de;
@@ -397,7 +401,7 @@ static bool listing(struct conn *c, const struct http_cfg *cfg, int dirfd, const
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
-			struct entry *nv = realloc(v, cap * sizeof *v);
+			struct http_dirent *nv = realloc(v, cap * sizeof *v);
 			if (!nv) {
 				ok = false;
 				break;
@@ -417,19 +421,19 @@ static bool listing(struct conn *c, const struct http_cfg *cfg, int dirfd, const
 	closedir(d);
 	if (n > 1)
 		qsort(v, n, sizeof *v, cmp_entry);
-	struct obuf body = {0};
+	struct http_obuf body = {0};
 	char title[HTTP_PATH_MAX * 6 + 8], url[HTTP_PATH_MAX * 3 + 8], esc[HTTP_PATH_MAX * 3 + 8];
 	http_path_url(rel, true, url, sizeof url);
 	http_escape_html(url, strlen(url), title, sizeof title);
-	ok = ok &&
-	     obuf_printf(&body,
-			 "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-			 "<title>Index of %s</title></head>\n<body><h1>Index of %s</h1>\n"
-			 "<table>\n<tr><th>Name</th><th>Size</th><th>Last modified</th></tr>\n",
-			 title, title);
+	ok = ok && http_obuf_printf(
+		       &body,
+		       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+		       "<title>Index of %s</title></head>\n<body><h1>Index of %s</h1>\n"
+		       "<table>\n<tr><th>Name</th><th>Size</th><th>Last modified</th></tr>\n",
+		       title, title);
 	if (*rel)
-		ok = ok && obuf_printf(&body, "<tr><td><a href=\"../\">../</a></td><td></td>"
-					      "<td></td></tr>\n");
+		ok = ok && http_obuf_printf(&body, "<tr><td><a href=\"../\">../</a></td><td></td>"
+						   "<td></td></tr>\n");
 	for (size_t i = 0; ok && i < n; i++) {
 		char date[HTTP_DATE_LEN], href[sizeof url + 2], shown[1800];
 		/* href: every unsafe byte %-encoded, then "./" so a name like
@@ -442,16 +446,16 @@ static bool listing(struct conn *c, const struct http_cfg *cfg, int dirfd, const
 			strcat(shown, "/");
 		http_date_format(v[i].mtime, date);
 		if (v[i].dir)
-			ok = obuf_printf(
+			ok = http_obuf_printf(
 			    &body, "<tr><td><a href=\"%s\">%s</a></td><td>-</td><td>%s</td></tr>\n",
 			    esc, shown, date);
 		else
-			ok = obuf_printf(
+			ok = http_obuf_printf(
 			    &body,
 			    "<tr><td><a href=\"%s\">%s</a></td><td>%lld</td><td>%s</td></tr>\n",
 			    esc, shown, v[i].size, date);
 	}
-	ok = ok && obuf_printf(&body, "</table>\n</body></html>\n");
+	ok = ok && http_obuf_printf(&body, "</table>\n</body></html>\n");
 	for (size_t i = 0; i < n; i++)
 		free(v[i].name);
 	free(v);
@@ -480,7 +484,7 @@ static int errno_status(int e)
 	return 500;
 }
 
-static bool serve_path(struct conn *c, const struct http_cfg *cfg, const struct http_path *p)
+static bool serve_path(struct http_conn *c, const struct http_cfg *cfg, const struct http_path *p)
 {
 	int fd =
 	    http_path_open(cfg->rootfd, p->rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, cfg->symlinks);
@@ -531,7 +535,7 @@ static bool serve_path(struct conn *c, const struct http_cfg *cfg, const struct 
 
 /* ---- uploads ---- */
 
-static bool start_upload(struct conn *c, const struct http_cfg *cfg, const struct http_path *p)
+static bool start_upload(struct http_conn *c, const struct http_cfg *cfg, const struct http_path *p)
 {
 	if (!c->req.has_length)
 		return error_keep(c, cfg, 411, NULL);
@@ -581,12 +585,12 @@ static bool start_upload(struct conn *c, const struct http_cfg *cfg, const struc
 	memcpy(c->upname, base, strlen(base) + 1);
 	c->updir = dfd;
 	c->upfd = tfd;
-	c->state = C_UPLOAD;
+	c->state = HC_UPLOAD;
 	c->status = 0;
 	return true;
 }
 
-void http_upload_abort(struct conn *c)
+void http_upload_abort(struct http_conn *c)
 {
 	if (c->upfd >= 0) {
 		close(c->upfd);
@@ -597,7 +601,7 @@ void http_upload_abort(struct conn *c)
 	c->upfd = c->updir = -1;
 }
 
-int http_upload_finish(struct conn *c, const struct http_cfg *cfg)
+int http_upload_finish(struct http_conn *c, const struct http_cfg *cfg)
 {
 	int st = 0;
 	if (close(c->upfd) < 0)
@@ -613,19 +617,19 @@ int http_upload_finish(struct conn *c, const struct http_cfg *cfg)
 	return st ? st : c->upexisted ? 204 : 201;
 }
 
-bool http_respond_status(struct conn *c, const struct http_cfg *cfg, int status)
+bool http_respond_status(struct http_conn *c, const struct http_cfg *cfg, int status)
 {
 	if (status >= 400)
 		return error_keep(c, cfg, status, NULL);
 	/* 204 carries no Content-Length (RFC 9110 8.6) */
 	return head_begin(c, status) &&
-	       (status == 204 || obuf_append(&c->out, "Content-Length: 0\r\n", 19)) &&
+	       (status == 204 || http_obuf_append(&c->out, "Content-Length: 0\r\n", 19)) &&
 	       head_end(c, cfg);
 }
 
 /* ---- the entry point ---- */
 
-bool http_respond(struct conn *c, const struct http_cfg *cfg)
+bool http_respond(struct http_conn *c, const struct http_cfg *cfg)
 {
 	const struct http_req *r = &c->req;
 	if (cfg->respond) {

@@ -1,7 +1,10 @@
-/* http serve: the configuration, the per-connection state and the
- * response builder shared by cmd_http_serve.c (sockets, the loop, the
- * log) and http_respond.c (what to answer: files, listings, ranges,
- * uploads, fixed responses). Nothing here prints. */
+/* http serve: the engine. struct http_server holds the settings the
+ * program fills in (the answers in struct http_cfg, the limits, where the
+ * access log goes) and the running state; http_conn.c runs the
+ * connections, each a struct stream (from the acceptor, or handed in with
+ * http_server_adopt), and http_respond.c decides what to answer: files,
+ * listings, ranges, uploads, fixed responses. Nothing here prints:
+ * diagnostics go through core/log, access log lines to a callback. */
 #ifndef SOCKCTL_HTTP_SERVE_H
 #define SOCKCTL_HTTP_SERVE_H
 
@@ -9,12 +12,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/loop.h"
+#include "core/sbuf.h"
 #include "http/http_parse.h"
 #include "http/http_path.h"
 #include "http/http_range.h"
-#include "core/loop.h"
 
+struct acceptor;
 struct http_mime;
+struct stream;
 
 struct http_cfg {
 	int rootfd; /* owned: the served directory */
@@ -36,51 +42,61 @@ struct http_cfg {
 };
 
 /* A growable output buffer with a hard cap. */
-struct obuf {
+struct http_obuf {
 	char *p; /* owned */
 	size_t len, cap;
 };
-bool obuf_append(struct obuf *b, const char *s, size_t n);
-bool obuf_printf(struct obuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool http_obuf_append(struct http_obuf *b, const char *s, size_t n);
+bool http_obuf_printf(struct http_obuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* A response is a list of pieces: bytes in the output buffer, or a range
- * of the open file (sent with sendfile). */
-enum { SEG_MEM, SEG_FILE };
-struct seg {
+ * of the open file (sent with the stream's sendfile where it has one,
+ * else read and written). */
+enum { HTTP_SEG_MEM, HTTP_SEG_FILE };
+struct http_seg {
 	int kind;
-	uint64_t off, len; /* SEG_MEM: offset in out; SEG_FILE: file offset */
+	uint64_t off, len; /* HTTP_SEG_MEM: offset in out; HTTP_SEG_FILE: file offset */
 };
-#define MAX_SEGS (2 * HTTP_RANGES_MAX + 2)
+#define HTTP_MAX_SEGS (2 * HTTP_RANGES_MAX + 2)
 
 /* In the head buffer: the longest head plus room for the start of a
  * pipelined request behind it. */
-#define CONN_IN_CAP (HTTP_MAX_HEAD + 4096)
+#define HTTP_CONN_IN_CAP (HTTP_MAX_HEAD + 4096)
 
-enum conn_state {
-	C_READ,	   /* waiting for (the rest of) a request head */
-	C_WRITE,   /* sending a response */
-	C_DISCARD, /* reading a request body nobody wants */
-	C_UPLOAD,  /* reading a PUT body into a temporary file */
-	C_CLOSING, /* response sent, write side shut, draining before close */
+enum http_conn_state {
+	HC_READ,    /* waiting for (the rest of) a request head */
+	HC_WRITE,   /* sending a response */
+	HC_DISCARD, /* reading a request body nobody wants */
+	HC_UPLOAD,  /* reading a PUT body into a temporary file */
+	HC_CLOSING, /* response sent, write side shut, draining before close */
 };
 
-struct conn {
-	struct server *srv; /* not owned */
-	struct conn *prev, *next;
-	int fd;
-	enum conn_state state;
+struct http_conn {
+	struct http_server *srv; /* not owned */
+	struct http_conn *prev, *next;
+	struct stream *s; /* owned */
+	bool zero_copy;	  /* file pieces by the stream's sendfile */
+	enum http_conn_state state;
 	struct timer timer; /* the deadline of the current state */
-	char *in;	    /* owned, CONN_IN_CAP bytes */
+	char *in;	    /* owned, HTTP_CONN_IN_CAP bytes */
 	size_t inlen;
 	struct http_req req;
 	bool close_after; /* close once this response is sent */
+	bool shut;	  /* HC_CLOSING: our write side is shut */
 	/* the response */
-	struct obuf out;
-	struct seg segs[MAX_SEGS];
+	struct http_obuf out;
+	struct http_seg segs[HTTP_MAX_SEGS];
 	size_t nseg, cur;
 	uint64_t cur_done;
-	int filefd;	    /* owned, -1 if none */
+	int filefd;	  /* owned, -1 if none */
+	uint64_t filepos; /* filefd's offset (where sendfile reads) */
+	/* The copy path: file bytes read, not yet written; fbuf[fb_at] is
+	 * the next byte of the current file piece. */
+	char *fbuf; /* owned, allocated on first use */
+	size_t fb_at, fb_len;
 	uint64_t body_left; /* request body bytes still to read */
+	size_t cont_left;   /* bytes of a "100 Continue" still to send */
 	/* a PUT in progress */
 	int updir; /* owned, -1 if none */
 	int upfd;  /* owned, -1 if none */
@@ -95,43 +111,58 @@ struct conn {
 	int lversion; /* 0: no request line understood */
 };
 
-enum { LOG_NONE, LOG_COMBINED, LOG_JSON };
-#define DISCARD_MAX	(64 * 1024) /* a bigger unwanted body: close instead */
-#define LINGER_MS	2000
-#define RUN_RECV_BUDGET 16
+enum { HTTP_LOG_NONE, HTTP_LOG_COMBINED, HTTP_LOG_JSON };
+#define HTTP_DISCARD_MAX (64 * 1024) /* a bigger unwanted body: close instead */
+#define HTTP_LINGER_MS	 2000
+
+/* An access log line, with its newline. */
+typedef void (*http_log_fn)(void *arg, const char *line, size_t len);
 
 /* One listener and its connections (one per worker process). */
-struct server {
-	struct loop *l;
+struct http_server {
+	/* Settings, filled by the program before http_server_start. */
 	struct http_cfg cfg;
-	int lfd;
-	bool accepting;
-	struct timer retry; /* accept paused on EMFILE */
-	struct conn *conns;
-	int nconns, max_conns;
+	int lfd; /* the listener (not owned), or -1: connections handed in */
+	int max_conns;
 	int header_ms, idle_ms, send_ms;
-	int log_format;
+	int log_format;	    /* HTTP_LOG_* */
+	http_log_fn log_fn; /* NULL: no access log */
+	void *log_arg;
+	/* Running state. */
+	struct loop *l;
+	struct acceptor *acc; /* owned */
+	bool paused;	      /* at max_conns */
+	struct http_conn *conns;
+	int nconns;
+	struct sbuf logline;
+	/* file bytes sent by sendfile, and read and written */
+	uint64_t bytes_zero_copy, bytes_copied;
 };
 
-/* Accepts on s->lfd (watch it with this callback, arg s). */
-void http_on_listen(struct loop *l, int lfd, int mask, void *arg);
-/* The accept-retry timer's callback (s->retry, arg s). */
-void http_on_retry(struct loop *l, void *arg);
+/* Starts serving on l: accepts on s->lfd, if there is one. 0, or -1 with
+ * errno. */
+int http_server_start(struct http_server *s, struct loop *l);
+/* Serves a connection made elsewhere (the acceptor's, or a test's):
+ * takes the stream. peer: the client's address as text, for the log.
+ * 0, or -1 with errno (the stream is closed then). */
+int http_server_adopt(struct http_server *s, struct stream *st, const char *peer);
+/* Stops accepting and closes every connection. */
+void http_server_stop(struct http_server *s);
 /* Closes a connection, aborting what it was doing. */
-void http_conn_close(struct conn *c);
+void http_conn_close(struct http_conn *c);
 
 /* Builds the answer to the parsed request in c->req (whose strings point
  * into c->in): fills c->out, c->segs, c->filefd, c->status, and may set
- * c->close_after or start an upload (c->state = C_UPLOAD). Returns false
+ * c->close_after or start an upload (c->state = HC_UPLOAD). Returns false
  * only when out of memory. */
-bool http_respond(struct conn *c, const struct http_cfg *cfg);
+bool http_respond(struct http_conn *c, const struct http_cfg *cfg);
 /* An error answer (400, 408, 414, ...) with a short body; closes after. */
-bool http_respond_error(struct conn *c, const struct http_cfg *cfg, int status, bool head);
+bool http_respond_error(struct http_conn *c, const struct http_cfg *cfg, int status, bool head);
 /* A head-only answer with this status (after an upload). */
-bool http_respond_status(struct conn *c, const struct http_cfg *cfg, int status);
+bool http_respond_status(struct http_conn *c, const struct http_cfg *cfg, int status);
 /* Finishes an upload once the body is in: the status of the answer. */
-int http_upload_finish(struct conn *c, const struct http_cfg *cfg);
-void http_upload_abort(struct conn *c);
+int http_upload_finish(struct http_conn *c, const struct http_cfg *cfg);
+void http_upload_abort(struct http_conn *c);
 
 const char *http_reason(int status);
 

@@ -84,7 +84,7 @@ static void out_of_fds(struct acceptor *a, int err)
 /* Best effort: a line the socket takes at once, then the close. */
 static void refuse(struct loop *l, int fd, const char *say)
 {
-	struct stream *s = say ? stream_fd_new(l, fd, STREAM_F_OWN) : NULL;
+	struct stream *s = say ? stream_socket_new(l, fd, STREAM_F_OWN) : NULL;
 	if (!s) {
 		close(fd);
 		return;
@@ -128,7 +128,8 @@ static void on_listen(struct loop *l, int lfd, int mask, void *arg)
 			refuse(l, fd, say);
 			continue;
 		}
-		struct stream *s = stream_fd_new(l, fd, STREAM_F_OWN);
+		/* accept4 made it non-blocking; the listener is a stream one. */
+		struct stream *s = stream_socket_new(l, fd, STREAM_F_OWN);
 		if (!s) {
 			warn(a, "connection dropped: %s", strerror(errno));
 			close(fd);

@@ -120,7 +120,7 @@ static void write_all(struct hexlog *h, int fd, const void *p, size_t n)
 {
 	const char *c = p;
 	while (n > 0 && !h->failed) {
-		ssize_t w = write(fd, c, n);
+		ssize_t w = write(fd, c, n); /* not a stream: the log file */
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {

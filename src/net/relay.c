@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/crlf.h"
 #include "net/hexlog.h"
-#include "core/text_escape.h"
 #include "net/relay.h"
 #include "net/stream.h"
 
@@ -132,6 +132,7 @@ static bool to_copy(struct pump *p)
 	while (p->inpipe) {
 		size_t room;
 		char *t = buf_tail(&p->buf, &room);
+		/* not a stream: the pump's own splice pipe */
 		ssize_t n = read(p->pipe[0], t, room);
 		if (n <= 0)
 			break;

@@ -102,6 +102,16 @@ ssize_t stream_writev(struct stream *s, const struct iovec *iov, int iovcnt)
 	return 0;
 }
 
+ssize_t stream_writev_more(struct stream *s, const struct iovec *iov, int iovcnt)
+{
+	if (s->ops != &stream_fd_ops || (s->flags & (STREAM_F_GATED | STREAM_F_DGRAM)) ||
+	    !(s->flags & STREAM_F_SOCKET))
+		return stream_writev(s, iov, iovcnt);
+	struct msghdr m = {.msg_iov = (struct iovec *)iov,
+			   .msg_iovlen = (size_t)(iovcnt > IOV_MAX ? IOV_MAX : iovcnt)};
+	return sendmsg(s->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE);
+}
+
 int stream_wait(struct stream *s, int want, int timeout_ms)
 {
 	want &= STREAM_READ | STREAM_WRITE;
@@ -255,6 +265,24 @@ static int reopen_nonblock(int fd, int accmode)
 		return -1;
 	}
 	return nfd;
+}
+
+struct stream *stream_socket_new(struct loop *l, int fd, unsigned flags)
+{
+	if (fd < 0) {
+		errno = EBADF;
+		return NULL;
+	}
+	struct stream *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->ops = &stream_fd_ops;
+	s->loop = l;
+	s->fd = fd;
+	s->orig_fd = -1;
+	s->flags = (flags & STREAM_F_OWN) | STREAM_F_SOCKET | STREAM_F_SPLICE_READ |
+		   STREAM_F_SPLICE_WRITE | STREAM_F_SENDFILE;
+	return s;
 }
 
 struct stream *stream_fd_new(struct loop *l, int fd, unsigned flags)

@@ -100,6 +100,10 @@ struct stream {
  * is STREAM_F_GATED. Returns NULL with errno (ENOMEM, EBADF). */
 struct stream *stream_fd_new(struct loop *l, int fd, unsigned flags);
 
+/* The same for what is known to be a connected non-blocking stream
+ * socket (an accept4 with SOCK_NONBLOCK): no system call to find out. */
+struct stream *stream_socket_new(struct loop *l, int fd, unsigned flags);
+
 /* Sets the callback (before the first stream_want). */
 void stream_set_cb(struct stream *s, stream_cb cb, void *arg);
 /* Declares what the engine wants and watches the fd for it. Returns 0,
@@ -123,6 +127,10 @@ static inline ssize_t stream_write(struct stream *s, const void *buf, size_t n)
 	return s->ops->write(s, buf, n);
 }
 ssize_t stream_writev(struct stream *s, const struct iovec *iov, int iovcnt);
+/* stream_writev when more bytes follow at once (a response's head before
+ * its sendfile body): a plain socket holds a partial segment back for
+ * them (MSG_MORE) instead of sending it alone. */
+ssize_t stream_writev_more(struct stream *s, const struct iovec *iov, int iovcnt);
 static inline int stream_shutdown_write(struct stream *s)
 {
 	return s->ops->shutdown_write(s);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -14,7 +15,7 @@
 #include "scan/synscan.h"
 
 struct scan;
-struct slot {
+struct scan_slot {
 	struct scan *s;
 	int fd;	   /* owned; -1 when idle */
 	int spare; /* owned; a socket whose connect was refused, to reuse */
@@ -34,7 +35,7 @@ struct scan {
 	uint8_t *state; /* owned; SCAN_* per port */
 	int *err;	/* owned; errno per port for SCAN_ERROR */
 	size_t next_start, next_print;
-	struct slot *slots; /* owned */
+	struct scan_slot *slots; /* owned */
 	int nslots, inflight;
 	bool any_open;
 	int loop_err;
@@ -61,45 +62,37 @@ const char *scan_state_name(int state)
 	return state >= 0 && state <= SCAN_ERROR ? names[state] : "error";
 }
 
-static void json_str(FILE *f, const char *s)
+void scan_format(struct sbuf *b, const struct scan_result *r, bool json)
 {
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
+	if (json) {
+		sb_puts(b, "{\"host\":");
+		json_str(b, r->host);
+		sb_puts(b, ",\"address\":");
+		json_str(b, r->address);
+		sb_printf(b, ",\"port\":%u,\"state\":\"%s\"", r->port, scan_state_name(r->state));
+		if (r->state == SCAN_ERROR) {
+			sb_puts(b, ",\"error\":");
+			json_str(b, strerror(r->err));
+		}
+		sb_puts(b, "}\n");
+	} else if (r->state == SCAN_ERROR) {
+		sb_printf(b, "%s %u error: %s\n", r->host, r->port, strerror(r->err));
+	} else {
+		sb_printf(b, "%s %u %s\n", r->host, r->port, scan_state_name(r->state));
 	}
-	fputc('"', f);
 }
 
-static void print_ready(struct scan *s)
+static void report_ready(struct scan *s)
 {
-	FILE *f = s->o->out ? s->o->out : stdout;
 	while (s->next_print < s->ps.n && s->state[s->next_print] != SCAN_PENDING) {
 		size_t i = s->next_print++;
-		int st = s->state[i];
-		if (s->o->open_only && st != SCAN_OPEN)
-			continue;
-		unsigned port = s->ps.ports[i];
-		if (s->o->json) {
-			fputs("{\"host\":", f);
-			json_str(f, s->host);
-			fputs(",\"address\":", f);
-			json_str(f, s->addrtext);
-			fprintf(f, ",\"port\":%u,\"state\":\"%s\"", port, scan_state_name(st));
-			if (st == SCAN_ERROR) {
-				fputs(",\"error\":", f);
-				json_str(f, strerror(s->err[i]));
-			}
-			fputs("}\n", f);
-		} else if (st == SCAN_ERROR) {
-			fprintf(f, "%s %u error: %s\n", s->host, port, strerror(s->err[i]));
-		} else {
-			fprintf(f, "%s %u %s\n", s->host, port, scan_state_name(st));
-		}
+		struct scan_result r = {.host = s->host,
+					.address = s->addrtext,
+					.port = s->ps.ports[i],
+					.state = s->state[i],
+					.err = s->err[i]};
+		if (s->o->result)
+			s->o->result(s->o->arg, &r);
 	}
 	if (s->next_print == s->ps.n)
 		loop_stop(s->l);
@@ -111,7 +104,7 @@ static void fill(struct scan *s);
  * socket whose connect was refused is kept: Linux lets a TCP socket in
  * the CLOSE state connect again, which saves a socket() and a close() per
  * closed port, the common case of a scan. */
-static void record_as(struct scan *s, struct slot *sl, int err, bool reusable)
+static void record_as(struct scan *s, struct scan_slot *sl, int err, bool reusable)
 {
 	int st = scan_classify(err);
 	s->state[sl->idx] = (uint8_t)st;
@@ -133,7 +126,7 @@ static void record_as(struct scan *s, struct slot *sl, int err, bool reusable)
 	loop_timer_stop(s->l, &sl->timer);
 }
 
-static void record(struct scan *s, struct slot *sl, int err)
+static void record(struct scan *s, struct scan_slot *sl, int err)
 {
 	record_as(s, sl, err, err == ECONNREFUSED);
 }
@@ -158,7 +151,7 @@ static bool connected_to_scan(struct scan *s, int fd)
 	return false;
 }
 
-static void record_connected(struct scan *s, struct slot *sl)
+static void record_connected(struct scan *s, struct scan_slot *sl)
 {
 	if (sl->met_scan || connected_to_scan(s, sl->fd))
 		record_as(s, sl, ECONNREFUSED, false);
@@ -168,7 +161,7 @@ static void record_connected(struct scan *s, struct slot *sl)
 
 static void on_writable(struct loop *l, int fd, int mask, void *arg)
 {
-	struct slot *sl = arg;
+	struct scan_slot *sl = arg;
 	struct scan *s = sl->s;
 	int e = sock_connect_result(fd);
 	struct sock_addr peer;
@@ -181,21 +174,21 @@ static void on_writable(struct loop *l, int fd, int mask, void *arg)
 	else
 		record(s, sl, e);
 	fill(s);
-	print_ready(s);
+	report_ready(s);
 }
 
 static void on_timeout(struct loop *l, void *arg)
 {
-	struct slot *sl = arg;
+	struct scan_slot *sl = arg;
 	struct scan *s = sl->s;
 	record(s, sl, ETIMEDOUT);
 	fill(s);
-	print_ready(s);
+	report_ready(s);
 }
 
 /* Starts the connect for port idx in an idle slot. Returns 1 when it is in
  * flight, 0 when the outcome is already recorded. */
-static int start_one(struct scan *s, struct slot *sl, size_t idx)
+static int start_one(struct scan *s, struct scan_slot *sl, size_t idx)
 {
 	sl->idx = idx;
 	sl->met_scan = false;
@@ -241,7 +234,7 @@ static int start_one(struct scan *s, struct slot *sl, size_t idx)
 static void fill(struct scan *s)
 {
 	for (int i = 0; i < s->nslots && s->next_start < s->ps.n; i++) {
-		struct slot *sl = &s->slots[i];
+		struct scan_slot *sl = &s->slots[i];
 		while (sl->fd < 0 && s->next_start < s->ps.n)
 			start_one(s, sl, s->next_start++);
 	}
@@ -253,7 +246,7 @@ static void syn_result(void *arg, size_t idx, int state)
 	s->state[idx] = (uint8_t)state;
 	if (state == SCAN_OPEN)
 		s->any_open = true;
-	print_ready(s);
+	report_ready(s);
 }
 
 static int pick_parallel(struct loop *l, int want, size_t nports)
@@ -321,7 +314,7 @@ int scan_run(struct loop *l, const char *host, const char *ports, const struct s
 			goto out;
 	} else {
 		fill(&s);
-		print_ready(&s);
+		report_ready(&s);
 	}
 	if (!o->syn && s.next_print < s.ps.n && loop_run(l) < 0) {
 		snprintf(o->err, o->errlen, "event loop: %s", strerror(errno));
@@ -340,7 +333,6 @@ out:
 		if (s.slots[i].spare >= 0)
 			close(s.slots[i].spare);
 	}
-	fflush(o->out ? o->out : stdout);
 	free(s.slots);
 	free(s.state);
 	free(s.err);

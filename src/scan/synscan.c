@@ -65,6 +65,7 @@ static size_t send_batch(struct synscan *s, const size_t *idx, size_t k)
 						    .msg_iov = &iov[j],
 						    .msg_iovlen = 1}};
 	}
+	/* not a stream: the raw socket the SYN probes go out on */
 	int r = sendmmsg(s->fd, m, (unsigned)k, 0);
 	if (r < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS && errno != EINTR)
@@ -90,6 +91,7 @@ static void receive(struct synscan *s)
 							    .msg_iov = &iov[j],
 							    .msg_iovlen = 1}};
 		}
+		/* not a stream: the raw socket the answers come in on */
 		int r = recvmmsg(s->fd, m, BATCH, MSG_DONTWAIT, NULL);
 		if (r <= 0) {
 			if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -290,6 +292,7 @@ static int setup(struct synscan *s, char *err, size_t errlen)
 		s->index[s->ports[i]] = (uint32_t)i;
 	/* What arrived before the filter was attached is anybody's. */
 	char junk[PKTMAX];
+	/* not a stream: the raw socket */
 	while (recv(s->fd, junk, sizeof junk, MSG_DONTWAIT) >= 0)
 		;
 	if (loop_io(s->l, s->fd, MUX_READ, on_io, s) < 0) {

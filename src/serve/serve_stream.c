@@ -12,6 +12,7 @@
 
 #include "core/compat.h"
 #include "core/log.h"
+#include "core/crlf.h"
 #include "core/text_escape.h"
 #include "net/hexlog.h"
 #include "net/relay.h"

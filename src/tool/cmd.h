@@ -16,6 +16,7 @@
 
 #include "tool/argparse.h"
 #include "core/compat.h"
+#include "core/parse.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -99,6 +100,8 @@ void errline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void logs_start(struct loop *l, const char *out_what);
 /* Whole lines (newline included) of the command's log on stdout. */
 void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same for lines already made (p[0..n), newlines included). */
+void log_write(const char *p, size_t n);
 uint64_t logs_dropped(void);
 /* Writes what is queued, within timeout_ms (what is left then is dropped):
  * before totals, so that they find room. */
@@ -135,11 +138,6 @@ int cmd_subcommands(int argc, char **argv, const struct subcmd *subs, const char
 /* Servers: raise the soft limit on open files to the hard limit, so that
  * thousands of clients do not hit the default 1024. */
 void raise_fd_limit(void);
-
-/* Parses a non-negative decimal (seconds, may have a fraction) into ms. */
-bool parse_seconds(const char *s, int *ms_out);
-/* Parses a decimal integer in [min, max]. */
-bool parse_long(const char *s, long min, long max, long *out);
 
 /* getopt_long with the common options handled inside: returns only the
  * command's own options, 'h' for --help, -1 at the end of options, and '?'

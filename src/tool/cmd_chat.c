@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "chat/chat.h"
+#include "tool/cmd_chat.h"
 #include "tool/cmd.h"
 
 static const char chat_help[] =

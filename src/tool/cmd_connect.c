@@ -292,6 +292,22 @@ static void on_connected(struct loop *l, struct stream *sock, int err, const cha
 
 /* -z HOST PORTS...: several port words are one list ("80 443" is
  * "80,443"); HOST:PORTS works too. */
+struct scan_print {
+	bool json, open_only;
+	struct sbuf line;
+};
+
+/* A port's line on stdout (the scan's data), in the order given. */
+static void print_port(void *arg, const struct scan_result *r)
+{
+	struct scan_print *p = arg;
+	if (p->open_only && r->state != SCAN_OPEN)
+		return;
+	sb_reset(&p->line);
+	scan_format(&p->line, r, p->json);
+	fputs(sb_str(&p->line), stdout);
+}
+
 static int run_scan(int argc, char **argv, int parallel, int timeout_ms, bool json, bool open_only,
 		    bool syn)
 {
@@ -320,17 +336,20 @@ static int run_scan(int argc, char **argv, int parallel, int timeout_ms, bool js
 		return status;
 	}
 	char err[300];
+	struct scan_print pr = {.json = json, .open_only = open_only};
+	sb_init(&pr.line);
 	struct scan_opts so = {.parallel = parallel,
 			       .timeout_ms = timeout_ms,
 			       .family = g_opts.family,
 			       .numeric = g_opts.numeric,
-			       .json = json,
-			       .open_only = open_only,
 			       .syn = syn,
-			       .out = stdout,
+			       .result = print_port,
+			       .arg = &pr,
 			       .err = err,
 			       .errlen = sizeof err};
 	int r = scan_run(l, host, list, &so);
+	fflush(stdout);
+	sb_free(&pr.line);
 	loop_free(l);
 	free(list);
 	if (r < 0) {

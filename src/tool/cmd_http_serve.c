@@ -1,5 +1,6 @@
-/* sockctl http serve: options, the listener(s) and the loop; connections
- * are in http_conn.c, answers in http_respond.c. */
+/* sockctl http serve: options, the listener(s), the workers, the loop,
+ * the access log's output and the exit status; the engine (connections,
+ * answers) is in src/http/. */
 #include "config.h"
 
 #include <errno.h>
@@ -180,22 +181,27 @@ static void free_cfg(struct http_cfg *cfg)
 	http_mime_free(cfg->mime);
 }
 
-static int serve_loop(struct server *s, struct loop *l)
+/* The engine's access log lines, through the stdout queue. */
+static void access_line(void *arg, const char *line, size_t len)
 {
-	s->l = l;
-	timer_init(&s->retry, http_on_retry, s);
-	if (loop_io(l, s->lfd, MUX_READ, http_on_listen, s) < 0) {
+	(void)arg;
+	log_printf("%.*s", (int)len, line);
+}
+
+static int serve_loop(struct http_server *s, struct loop *l)
+{
+	if (s->log_format != HTTP_LOG_NONE)
+		s->log_fn = access_line;
+	if (http_server_start(s, l) < 0) {
 		errmsg("http serve: watch listener: %s", strerror(errno));
 		return EXIT_FAIL;
 	}
-	s->accepting = true;
 	loop_signal(l, SIGINT, on_stop, s);
 	loop_signal(l, SIGTERM, on_stop, s);
 	int rc = loop_run(l) < 0 ? EXIT_FAIL : EXIT_OK;
 	if (rc)
 		errmsg("http serve: event loop: %s", strerror(errno));
-	while (s->conns)
-		http_conn_close(s->conns);
+	http_server_stop(s);
 	return rc;
 }
 
@@ -223,12 +229,12 @@ int cmd_http_serve(int argc, char **argv)
 	    {"workers", required_argument, NULL, OPT_WORKERS},
 	    {NULL, 0, NULL, 0},
 	};
-	struct server s = {.lfd = -1,
-			   .header_ms = 10000,
-			   .idle_ms = 5000,
-			   .send_ms = 30000,
-			   .max_conns = 1000,
-			   .log_format = LOG_COMBINED};
+	struct http_server s = {.lfd = -1,
+				.header_ms = 10000,
+				.idle_ms = 5000,
+				.send_ms = 30000,
+				.max_conns = 1000,
+				.log_format = HTTP_LOG_COMBINED};
 	struct http_cfg *cfg = &s.cfg;
 	*cfg = (struct http_cfg){
 	    .rootfd = -1, .listing = true, .status = 200, .max_upload = 100u << 20};
@@ -296,11 +302,11 @@ int cmd_http_serve(int argc, char **argv)
 			break;
 		case OPT_LOG_FORMAT:
 			if (strcmp(optarg, "combined") == 0)
-				s.log_format = LOG_COMBINED;
+				s.log_format = HTTP_LOG_COMBINED;
 			else if (strcmp(optarg, "json") == 0)
-				s.log_format = LOG_JSON;
+				s.log_format = HTTP_LOG_JSON;
 			else if (strcmp(optarg, "none") == 0)
-				s.log_format = LOG_NONE;
+				s.log_format = HTTP_LOG_NONE;
 			else {
 				usage_error("--log-format must be combined, json or none");
 				goto out;
@@ -463,7 +469,7 @@ int cmd_http_serve(int argc, char **argv)
 		goto out;
 	/* Each worker its own queues: a stalled reader of the access log (or
 	 * of stderr) must not stop the serving. */
-	logs_start(l, s.log_format != LOG_NONE ? "access log lines" : NULL);
+	logs_start(l, s.log_format != HTTP_LOG_NONE ? "access log lines" : NULL);
 	int limit = loop_fd_limit(l);
 	if (limit > 0 && s.max_conns > (limit - 32) / 2) {
 		/* what select can hold, with room for file descriptors */

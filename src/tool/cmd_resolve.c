@@ -1,8 +1,9 @@
 /* sockctl resolve: names, addresses, services and protocols, from the
  * system resolver or (--server) straight from DNS servers with c-ares on
  * our event loop; zone transfers. Here: the options and operands (dig's
- * too), read in order into jobs, one per lookup, which resolve_run.c runs
- * and prints in that order; the exit status is the worst outcome. */
+ * too), read in order into jobs, one per lookup, which the engine
+ * (dns/resolve.h) runs and hands back in that order to be printed here;
+ * the exit status is the worst outcome. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,10 +13,11 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "tool/cmd.h"
+#include "core/loop.h"
 #include "dns/dns_msg.h"
 #include "dns/resolve.h"
 #include "dns/resolve_dns.h"
+#include "tool/cmd.h"
 
 static const char help[] =
     "usage: sockctl resolve [options] NAME|ADDRESS...\n"
@@ -83,26 +85,26 @@ enum {
 
 #define MAX_TYPES 16
 
-struct types {
+struct resolve_types {
 	int v[MAX_TYPES];
 	int n;
 };
 
 /* What the command line asks for, in its order. */
-struct item {
+struct resolve_item {
 	enum { IT_NAME, IT_FILE, IT_SPEC, IT_GONE } kind;
-	enum job_kind spec; /* IT_SPEC */
-	const char *arg;    /* not owned */
-	bool literal;	    /* an operand after --: a name whatever it looks like */
-	struct types types; /* IT_NAME, IT_FILE: type words that followed it */
+	enum resolve_job_kind spec; /* IT_SPEC */
+	const char *arg;	    /* not owned */
+	bool literal;		    /* an operand after --: a name whatever it looks like */
+	struct resolve_types types; /* IT_NAME, IT_FILE: type words that followed it */
 };
 
-struct names {
+struct resolve_names {
 	char **v; /* owned strings from -f */
 	size_t n, cap;
 };
 
-static int add_name(struct names *ns, const char *s, size_t len)
+static int add_name(struct resolve_names *ns, const char *s, size_t len)
 {
 	if (ns->n == ns->cap) {
 		size_t cap = ns->cap ? ns->cap * 2 : 64;
@@ -120,7 +122,7 @@ static int add_name(struct names *ns, const char *s, size_t len)
 
 /* One name a line; blank lines and lines starting with # are skipped,
  * surrounding blanks trimmed. */
-static int read_names(const char *path, struct names *ns)
+static int read_names(const char *path, struct resolve_names *ns)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	if (!f) {
@@ -155,7 +157,7 @@ static int read_names(const char *path, struct names *ns)
 	return rc;
 }
 
-static int add_type(struct types *ts, int v)
+static int add_type(struct resolve_types *ts, int v)
 {
 	if (ts->n == MAX_TYPES)
 		return usage_error("too many record types (at most %d)", MAX_TYPES);
@@ -164,7 +166,7 @@ static int add_type(struct types *ts, int v)
 }
 
 /* -t A,MX: every element must be a type; "" and "A," are mistakes. */
-static int add_types(const char *s, struct types *ts)
+static int add_types(const char *s, struct resolve_types *ts)
 {
 	const char *p = s;
 	do {
@@ -203,17 +205,17 @@ static bool class_word(const char *s)
 	return strncasecmp(s, "CLASS", 5) == 0 && s[5] >= '0' && s[5] <= '9';
 }
 
-struct cli {
+struct resolve_cli {
 	struct rdns_opts dopt;
 	const char *servers[RDNS_MAX_SERVERS]; /* as given; parsed once -p is known */
 	int nservers;
 	long port; /* -p: for servers given without one */
-	struct types types;
+	struct resolve_types types;
 	const char *typeword; /* the first type operand before any name */
 	bool reverse, dns_opt;
 };
 
-static int add_server(struct cli *c, const char *s)
+static int add_server(struct resolve_cli *c, const char *s)
 {
 	if (c->nservers == RDNS_MAX_SERVERS)
 		return usage_error("at most %d servers", RDNS_MAX_SERVERS);
@@ -223,16 +225,16 @@ static int add_server(struct cli *c, const char *s)
 
 /* dig's +options that have an option here; the rest are refused with the
  * list, never taken for names. */
-static int dig_option(struct cli *c, struct resolve_ctx *x, const char *s)
+static int dig_option(struct resolve_cli *c, struct resolve_ctx *x, const char *s)
 {
 	const char *v = strchr(s, '=');
 	size_t n = v ? (size_t)(v - s) : strlen(s);
 	long l;
 #define IS(w) (n == sizeof(w) - 1 && strncasecmp(s, w, n) == 0)
 	if (IS("+short") && !v)
-		x->mode = OUT_SHORT;
+		x->mode = RESOLVE_SHORT;
 	else if (IS("+json") && !v)
-		x->mode = OUT_JSON;
+		x->mode = RESOLVE_JSON;
 	else if ((IS("+tcp") || IS("+vc")) && !v)
 		c->dopt.tcp = c->dns_opt = true;
 	else if ((IS("+notcp") || IS("+novc")) && !v)
@@ -266,7 +268,8 @@ static int dig_option(struct cli *c, struct resolve_ctx *x, const char *s)
 /* Reads the operands as dig does: @SERVER and +options anywhere, and,
  * when a server is given, type words (MX) for the name before them or,
  * before any name, for every name. Returns 0 or EXIT_USAGE. */
-static int read_operands(struct cli *c, struct resolve_ctx *x, struct item *it, size_t nit)
+static int read_operands(struct resolve_cli *c, struct resolve_ctx *x, struct resolve_item *it,
+			 size_t nit)
 {
 	for (size_t i = 0; i < nit; i++) {
 		if (it[i].kind != IT_NAME || it[i].literal)
@@ -287,7 +290,7 @@ static int read_operands(struct cli *c, struct resolve_ctx *x, struct item *it, 
 	 * with getent and host. */
 	if (c->nservers == 0)
 		return 0;
-	struct item *last = NULL;
+	struct resolve_item *last = NULL;
 	for (size_t i = 0; i < nit; i++) {
 		if (it[i].kind == IT_FILE)
 			last = &it[i];
@@ -312,7 +315,7 @@ static int read_operands(struct cli *c, struct resolve_ctx *x, struct item *it, 
 	return 0;
 }
 
-static bool parse_servers(struct cli *c)
+static bool parse_servers(struct resolve_cli *c)
 {
 	char err[256];
 	for (int i = 0; i < c->nservers; i++)
@@ -327,22 +330,60 @@ static bool parse_servers(struct cli *c)
 
 /* Adds the jobs for one name: one per type, the item's own or else the
  * defaults. */
-static void name_jobs(struct job *jobs, size_t *njobs, const struct cli *c, const struct types *own,
-		      const char *arg, bool direct)
+static void name_jobs(struct resolve_job *jobs, size_t *njobs, const struct resolve_cli *c,
+		      const struct resolve_types *own, const char *arg, bool direct)
 {
 	char rev[DNS_PRES_MAX];
 	bool addr = c->reverse && dns_reverse_name(arg, rev, sizeof rev);
-	const struct types *ts = own->n ? own : &c->types;
+	const struct resolve_types *ts = own->n ? own : &c->types;
 	int fallback = addr ? DNS_T_PTR : g_opts.family == AF_INET6 ? DNS_T_AAAA : DNS_T_A;
 	int n = direct && ts->n ? ts->n : 1;
 	for (int t = 0; t < n; t++)
-		jobs[(*njobs)++] = (struct job){
-		    .kind = addr ? K_ADDR : K_NAME,
+		jobs[(*njobs)++] = (struct resolve_job){
+		    .kind = addr ? RESOLVE_ADDR : RESOLVE_NAME,
 		    .arg = arg,
 		    .qtype = !direct ? 0
 			     : ts->n ? ts->v[t]
 				     : fallback,
 		};
+}
+
+/* Answers are the command's data: written as they come, at the pace of
+ * their reader (not through the log queues). */
+static void put_job(const struct resolve_job *j, void *arg)
+{
+	(void)arg;
+	fwrite(sb_str(&j->out), 1, j->out.len, stdout);
+	fputs(sb_str(&j->err), stderr);
+}
+
+static void flush_out(void *arg)
+{
+	(void)arg;
+	fflush(stdout);
+}
+
+/* Runs the jobs made from the command line: the worst outcome, or
+ * EXIT_FAIL (said) when they could not all run. */
+static int run(struct resolve_job *jobs, size_t njobs, const struct resolve_ctx *x,
+	       const struct rdns_opts *dns, size_t parallel)
+{
+	struct resolve_opts o = {.x = *x,
+				 .dns = dns,
+				 .parallel = parallel,
+				 .sink = {.put = put_job, .flush = flush_out}};
+	int rc = EXIT_FAIL;
+	char err[256];
+	if (dns && !(o.loop = cmd_loop(parallel < 64 ? 64 : (int)parallel, &rc)))
+		return rc;
+	rc = resolve_jobs(jobs, njobs, &o, err, sizeof err);
+	if (rc < 0) {
+		errmsg("resolve: %s", err);
+		rc = EXIT_FAIL;
+	}
+	if (o.loop)
+		loop_free(o.loop);
+	return rc;
 }
 
 int cmd_resolve(int argc, char **argv)
@@ -368,15 +409,15 @@ int cmd_resolve(int argc, char **argv)
 	    {"fqdn", no_argument, NULL, OPT_FQDN},
 	    {NULL, 0, NULL, 0},
 	};
-	struct cli cl = {.dopt = {.timeout_ms = 2000, .tries = 2}, .port = 53};
-	struct resolve_ctx x = {.mode = OUT_LINES};
+	struct resolve_cli cl = {.dopt = {.timeout_ms = 2000, .tries = 2}, .port = 53};
+	struct resolve_ctx x = {.mode = RESOLVE_LINES};
 	size_t parallel = 100;
-	struct job *jobs = NULL;
+	struct resolve_job *jobs = NULL;
 	int c, rc = EXIT_USAGE;
 	bool port_set = false;
 	long v;
-	struct names *files = NULL;
-	struct item *it = calloc((size_t)argc + 1, sizeof *it);
+	struct resolve_names *files = NULL;
+	struct resolve_item *it = calloc((size_t)argc + 1, sizeof *it);
 	size_t nit = 0, nfiles = 0, nspecs = 0;
 	if (!it) {
 		errmsg("resolve: out of memory");
@@ -395,12 +436,12 @@ int cmd_resolve(int argc, char **argv)
 		if (c == -1 && optind > 1 && argv[optind - 1] != lastarg &&
 		    strcmp(argv[optind - 1], "--") == 0) {
 			while (optind < argc)
-				it[nit++] = (struct item){
+				it[nit++] = (struct resolve_item){
 				    .kind = IT_NAME, .arg = argv[optind++], .literal = true};
 			break;
 		}
 		if (c == -1) {
-			it[nit++] = (struct item){.kind = IT_NAME, .arg = argv[optind++]};
+			it[nit++] = (struct resolve_item){.kind = IT_NAME, .arg = argv[optind++]};
 			taken = optind;
 			continue;
 		}
@@ -417,7 +458,7 @@ int cmd_resolve(int argc, char **argv)
 			cl.dns_opt = true;
 			break;
 		case 'f':
-			it[nit++] = (struct item){.kind = IT_FILE, .arg = optarg};
+			it[nit++] = (struct resolve_item){.kind = IT_FILE, .arg = optarg};
 			nfiles++;
 			break;
 		case 'p':
@@ -464,10 +505,10 @@ int cmd_resolve(int argc, char **argv)
 			parallel = (size_t)v;
 			break;
 		case OPT_SHORT:
-			x.mode = OUT_SHORT;
+			x.mode = RESOLVE_SHORT;
 			break;
 		case OPT_JSON:
-			x.mode = OUT_JSON;
+			x.mode = RESOLVE_JSON;
 			break;
 		case OPT_SERVICE:
 		case OPT_PROTOCOL:
@@ -488,11 +529,12 @@ int cmd_resolve(int argc, char **argv)
 			FALLTHROUGH;
 		case OPT_HOSTNAME:
 		case OPT_FQDN:
-			it[nit++] = (struct item){.kind = IT_SPEC,
-						  .spec = c == OPT_SERVICE    ? K_SERVICE
-							  : c == OPT_PROTOCOL ? K_PROTOCOL
-							  : c == OPT_HOSTNAME ? K_HOSTNAME
-									      : K_FQDN,
+			it[nit++] =
+			    (struct resolve_item){.kind = IT_SPEC,
+						  .spec = c == OPT_SERVICE    ? RESOLVE_SERVICE
+							  : c == OPT_PROTOCOL ? RESOLVE_PROTOCOL
+							  : c == OPT_HOSTNAME ? RESOLVE_HOSTNAME
+									      : RESOLVE_FQDN,
 						  .arg = c == OPT_HOSTNAME ? "hostname"
 							 : c == OPT_FQDN   ? "fqdn"
 									   : optarg};
@@ -548,7 +590,7 @@ int cmd_resolve(int argc, char **argv)
 			}
 			names = files[f++].n;
 		}
-		const struct types *ts = it[i].types.n ? &it[i].types : &cl.types;
+		const struct resolve_types *ts = it[i].types.n ? &it[i].types : &cl.types;
 		njobs += names * (size_t)(direct && ts->n ? ts->n : 1);
 	}
 	jobs = calloc(njobs ? njobs : 1, sizeof *jobs);
@@ -561,7 +603,7 @@ int cmd_resolve(int argc, char **argv)
 	f = 0;
 	for (size_t i = 0; i < nit; i++) {
 		if (it[i].kind == IT_SPEC)
-			jobs[made++] = (struct job){.kind = it[i].spec, .arg = it[i].arg};
+			jobs[made++] = (struct resolve_job){.kind = it[i].spec, .arg = it[i].arg};
 		else if (it[i].kind == IT_NAME)
 			name_jobs(jobs, &made, &cl, &it[i].types, it[i].arg, direct);
 		else if (it[i].kind == IT_FILE) {
@@ -570,7 +612,7 @@ int cmd_resolve(int argc, char **argv)
 			f++;
 		}
 	}
-	rc = run_jobs(jobs, made, &x, direct ? &cl.dopt : NULL, parallel);
+	rc = run(jobs, made, &x, direct ? &cl.dopt : NULL, parallel);
 out:
 	free(jobs);
 	for (size_t i = 0; files && i < nfiles; i++) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/outq.h"
+#include "core/crlf.h"
 #include "core/text_escape.h"
 #include "net/acl.h"
 #include "net/activation.h"

@@ -3,10 +3,13 @@
  * global ones) and returns its exit status. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "tool/cmd.h"
@@ -78,6 +81,18 @@ int main(int argc, char **argv)
 {
 	/* A peer that goes away must be an error return, not a dead process. */
 	signal(SIGPIPE, SIG_IGN);
+	/* A closed stdin, stdout or stderr would be taken by the next socket
+	 * or pipe we open, and data meant for a terminal would go out on the
+	 * network. Hold the slot with a descriptor that refuses every read
+	 * and write (O_PATH: EBADF), so the error stays what it was. */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			int nfd = open("/dev/null", O_PATH | O_CLOEXEC);
+			if (nfd >= 0 && nfd != fd) {
+				dup2(nfd, fd);
+				close(nfd);
+			}
+		}
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	log_set_sink(tool_log_sink, NULL, LOG_LVL_ERROR);
 

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/crlf.h"
 #include "net/hexlog.h"
 #include "core/loop.h"
 #include "net/relay.h"

@@ -105,6 +105,16 @@ void log_printf(const char *fmt, ...)
 	va_end(ap);
 }
 
+void log_write(const char *p, size_t n)
+{
+	if (q_out) {
+		logq_write(q_out, p, n);
+	} else {
+		fwrite(p, 1, n, stdout);
+		fflush(stdout);
+	}
+}
+
 /* The first line stdout could not take: said once (the count comes at
  * the end). Through the stderr queue: stderr may be stalled as well. */
 static void on_out_drop(struct logq *q, void *arg)
@@ -463,36 +473,6 @@ int usage_unknown(const char *what, const char *word, const char *const *names, 
 	if (otherwise)
 		return usage_error("unknown %s '%s' (%s)", what, word, otherwise);
 	return usage_error("unknown %s '%s'", what, word);
-}
-
-bool parse_long(const char *s, long min, long max, long *out)
-{
-	if (!s || !*s)
-		return false;
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < min || v > max)
-		return false;
-	/* strtol accepts leading space and '+'; a user typing those meant
-	 * something else. */
-	if (s[0] == ' ' || s[0] == '+' || s[0] == '\t')
-		return false;
-	*out = v;
-	return true;
-}
-
-bool parse_seconds(const char *s, int *ms_out)
-{
-	if (!s || !*s || s[0] == '-' || s[0] == '+' || s[0] == ' ')
-		return false;
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || *end || end == s || !isfinite(v) || v < 0 || v > 86400.0 * 365)
-		return false;
-	*ms_out = (int)(v * 1000.0 + 0.5);
-	return true;
 }
 
 const char *opt_host(const char *opt, char *arg)

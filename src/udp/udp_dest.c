@@ -130,3 +130,13 @@ int udp_dest_open(const struct sock_endpoint *ep, const struct udp_dest_opts *o,
 	u->fd = fd;
 	return fd;
 }
+
+void udp_dest_close(struct udp_dest *u)
+{
+	if (u->fd >= 0)
+		close(u->fd);
+	u->fd = -1;
+	if (u->unlink_path[0])
+		unlink(u->unlink_path);
+	u->unlink_path[0] = '\0';
+}

@@ -35,5 +35,8 @@ bool udp_is_multicast(const struct sockaddr *sa);
  * sender without -s binds an automatic abstract name so replies reach it. */
 int udp_dest_open(const struct sock_endpoint *ep, const struct udp_dest_opts *o, struct udp_dest *u,
 		  char *err, size_t errlen);
+/* Closes an open destination (fd -1 after) and removes the socket file
+ * it bound. Fine on one that is not open. */
+void udp_dest_close(struct udp_dest *u);
 
 #endif

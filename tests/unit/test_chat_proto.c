@@ -98,7 +98,11 @@ static void test_sanitize(void)
 			  "c",
 			  8, out);
 	ok(!strcmp(out, "abc"), "C1 CSI and a bidi override are dropped");
-	(void)n;
+	/* Runs of printable ASCII are copied whole: their ends, ' ' and
+	 * '~', stay; what borders them is still looked at. */
+	n = chat_sanitize(" ~x\x7f~ \x1f\xc3\xbc ~\t ", 13, out);
+	ok(n == 11 && !strcmp(out, " ~x~ \xc3\xbc ~  "), "printable ASCII around other bytes: '%s'",
+	   out);
 }
 
 static void test_names(void)

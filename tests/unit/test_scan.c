@@ -26,25 +26,33 @@ static int listener(int backlog, uint16_t *port)
 	return fd;
 }
 
+struct collect {
+	struct sbuf text;
+	bool json;
+};
+
+static void on_result(void *arg, const struct scan_result *r)
+{
+	struct collect *c = arg;
+	scan_format(&c->text, r, c->json);
+}
+
 static char *run(const char *backend, const char *ports, int timeout_ms, bool json, int *ret)
 {
-	char err[256] = "", *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	char err[256] = "";
+	struct collect c = {.json = json};
+	sb_init(&c.text);
 	struct loop *l = loop_new(backend, 0, err, sizeof err);
 	struct scan_opts o = {.parallel = 4,
 			      .timeout_ms = timeout_ms,
-			      .json = json,
-			      .out = f,
+			      .result = on_result,
+			      .arg = &c,
 			      .err = err,
 			      .errlen = sizeof err};
 	*ret = scan_run(l, "127.0.0.1", ports, &o);
 	loop_free(l);
-	fclose(f);
-	if (*ret < 0) {
-		free(text);
-		return strdup(err);
-	}
+	char *text = strdup(*ret < 0 ? err : sb_str(&c.text));
+	sb_free(&c.text);
 	return text;
 }
 
@@ -104,7 +112,7 @@ int main(void)
 	free(out);
 	char err[256];
 	struct loop *l = loop_new("poll", 0, err, sizeof err);
-	struct scan_opts o = {.out = stdout, .err = err, .errlen = sizeof err, .numeric = true};
+	struct scan_opts o = {.err = err, .errlen = sizeof err, .numeric = true};
 	ok(scan_run(l, "not-an-address", "80", &o) == -1 && err[0], "bad host: %s", err);
 	loop_free(l);
 	for (int i = 0; i < 4; i++)

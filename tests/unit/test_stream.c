@@ -352,7 +352,7 @@ static void t_outq(void)
 /* ---- the accept loop ---- */
 
 struct acc_ctx {
-	int accepted, refused_seen;
+	int accepted, refused_seen, flags_ok;
 	struct stream *last;
 	int stop_at;
 	char warned[256];
@@ -376,6 +376,9 @@ static void acc_accepted(void *arg, struct stream *s, const struct sock_addr *pe
 	(void)peer;
 	struct acc_ctx *c = arg;
 	c->accepted++;
+	/* Made without asking the kernel: it must say what a probe would. */
+	c->flags_ok += stream_has(s, STREAM_F_SOCKET) && !stream_has(s, STREAM_F_DGRAM) &&
+		       stream_has(s, STREAM_F_SPLICE_READ) && stream_has(s, STREAM_F_SENDFILE);
 	stream_close(c->last);
 	c->last = s;
 	if (c->accepted >= c->stop_at)
@@ -422,6 +425,7 @@ static void t_acceptor(void)
 	loop_run(l);
 	ok(c.accepted == 3 && acceptor_accepted(a) == 3,
 	   "%s: three kept, one refused by the admit hook", B);
+	ok(c.flags_ok == 3, "%s: accepted streams are non-blocking stream sockets", B);
 	char buf[16] = {0};
 	int said = 0;
 	for (int i = 0; i < 4; i++) {

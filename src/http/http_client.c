@@ -1,0 +1,819 @@
+/* The HTTP/1.1 client engine: one URL at a time, the connection kept for
+ * the next one to the same origin, bodies into an output stream. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/outq.h"
+#include "http/http_client.h"
+#include "net/connector.h"
+#include "net/sock.h"
+#include "net/stream.h"
+
+#define READ_CHUNK (64 * 1024)
+
+struct http_client {
+	struct loop *l; /* not owned */
+	struct http_client_cfg cfg;
+
+	/* The URL under way (busy) and its outcome. */
+	bool busy;
+	bool in_get;   /* inside http_client_get: the callback waits for the loop */
+	bool settling; /* the outcome is known; the output is still being written */
+	char *urltext; /* owned: as given, for messages */
+	http_client_cb cb;
+	void *arg;
+	bool parsed;	       /* first and url are valid */
+	struct http_url first; /* as given: decides which headers cross origins */
+	struct http_url url;   /* after redirects */
+	long redirects;
+	enum http_client_error error;
+	char errtext[512];
+	bool discard; /* drop this response's body (a redirect, fail, no output) */
+	int final_status;
+	int64_t t0, t_lookup, t_connect, t_first, t_total; /* microseconds */
+
+	/* The connection. */
+	struct connector *cn;
+	struct stream *conn; /* owned */
+	struct http_url conn_origin;
+	uint64_t conn_requests; /* sent on conn so far */
+	bool reusable;		/* conn may carry the next request to conn_origin */
+	bool reused;		/* this request went on a connection that had carried one */
+	bool exchanging;	/* a request is out and its response not complete */
+	bool got_bytes;
+	struct buf req;		/* the request head being built */
+	struct outq reqq;	/* what of it conn has not taken */
+	struct http_resp *resp; /* owned */
+
+	/* The output: while it holds bytes, conn is not read (so the queue
+	 * never holds more than one read's worth and a response head). */
+	struct outq outq;
+
+	struct timer deadline, idle, later;
+	struct http_client_stats st;
+	char in[READ_CHUNK];
+};
+
+static void start_request(struct http_client *hc);
+static void finish(struct http_client *hc, enum http_client_error code);
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static bool again(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
+
+/* ---- the connection's registration ---- */
+
+static int conn_wants(const struct http_client *hc)
+{
+	int w = 0;
+	if (!outq_empty(&hc->reqq))
+		w |= STREAM_WRITE;
+	/* Read while still writing: a server may answer (and close) before
+	 * it has read the whole request. Not while the output is behind. */
+	if (hc->exchanging && outq_empty(&hc->outq))
+		w |= STREAM_READ;
+	return w;
+}
+
+static int conn_update(struct http_client *hc)
+{
+	return hc->conn ? stream_want(hc->conn, conn_wants(hc)) : 0;
+}
+
+static void arm_idle(struct http_client *hc)
+{
+	if (hc->cfg.idle_ms > 0)
+		loop_timer_start(hc->l, &hc->idle, hc->cfg.idle_ms);
+}
+
+static void close_conn(struct http_client *hc)
+{
+	if (hc->cn) {
+		connector_cancel(hc->cn);
+		hc->cn = NULL;
+	}
+	stream_close(hc->conn);
+	hc->conn = NULL;
+	hc->reusable = false;
+	hc->exchanging = false;
+	outq_clear(&hc->reqq);
+	loop_timer_stop(hc->l, &hc->idle);
+}
+
+/* ---- the end of a URL ---- */
+
+static void deliver(struct http_client *hc)
+{
+	hc->busy = false;
+	struct http_client_result r = {
+	    .error = hc->error,
+	    .errtext = hc->errtext,
+	    .url = hc->urltext,
+	    .status = hc->final_status,
+	    .resp = hc->resp,
+	    .final_url = hc->parsed ? &hc->url : NULL,
+	    .redirects = hc->redirects,
+	    .t_lookup = hc->t_lookup,
+	    .t_connect = hc->t_connect,
+	    .t_first = hc->t_first,
+	    .t_total = hc->t_total,
+	};
+	/* hc may be freed or given the next URL by the callback: nothing
+	 * after it. */
+	hc->cb(hc, &r, hc->arg);
+}
+
+static void on_later(struct loop *l, void *arg)
+{
+	(void)l;
+	deliver(arg);
+}
+
+/* The outcome is final and the output written (or given up). */
+static void complete(struct http_client *hc)
+{
+	hc->settling = false;
+	hc->t_total = now_us() - hc->t0;
+	loop_timer_stop(hc->l, &hc->deadline);
+	if (hc->cfg.out)
+		stream_want(hc->cfg.out, 0);
+	if (hc->in_get)
+		loop_timer_start(hc->l, &hc->later, 0);
+	else
+		deliver(hc);
+}
+
+/* A body already received is still written after a failure, as it
+ * would have been had it come sooner: only a failing output drops it. */
+static void out_failed(struct http_client *hc, int err);
+
+static void finish(struct http_client *hc, enum http_client_error code)
+{
+	hc->error = code;
+	if (code == HC_E_WRITE)
+		outq_clear(&hc->outq);
+	if (outq_empty(&hc->outq)) {
+		complete(hc);
+		return;
+	}
+	hc->settling = true;
+	if (stream_want(hc->cfg.out, STREAM_WRITE) < 0)
+		out_failed(hc, errno);
+}
+
+static void set_err(struct http_client *hc, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static void set_err(struct http_client *hc, const char *fmt, va_list ap)
+{
+	vsnprintf(hc->errtext, sizeof hc->errtext, fmt, ap);
+}
+
+static void fail(struct http_client *hc, enum http_client_error code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fail(struct http_client *hc, enum http_client_error code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	set_err(hc, fmt, ap);
+	va_end(ap);
+	close_conn(hc);
+	finish(hc, code);
+}
+
+static void watch_failed(struct http_client *hc)
+{
+	fail(hc, HC_E_CONNECT, "connect %s: %s", hc->urltext,
+	     errno == ERANGE ? "descriptor too large for --mux=select" : strerror(errno));
+}
+
+/* ---- the output ---- */
+
+static void out_failed(struct http_client *hc, int err)
+{
+	if (hc->settling) {
+		/* The body came before whatever ended the URL, and its
+		 * write fails first, as it did when it was written at once. */
+		snprintf(hc->errtext, sizeof hc->errtext, "write output: %s", strerror(err));
+		outq_clear(&hc->outq);
+		hc->error = HC_E_WRITE;
+		complete(hc);
+		return;
+	}
+	fail(hc, HC_E_WRITE, "write output: %s", strerror(err));
+}
+
+/* Sends p[0..n) to the output after what waits there. False with errno
+ * when the output failed. */
+static bool out_put(struct http_client *hc, const char *p, size_t n)
+{
+	if (!n)
+		return true;
+	/* The queue has no bound of its own (conn is not read while it
+	 * holds anything), so -1 is the stream's failure, never
+	 * OUTQ_FULL. */
+	int rc = outq_write(&hc->outq, hc->cfg.out, p, n, NULL);
+	if (rc == OUTQ_NOMEM)
+		errno = ENOMEM;
+	return rc == OUTQ_OK;
+}
+
+static void on_out(struct stream *s, int ready, void *arg)
+{
+	(void)ready;
+	struct http_client *hc = arg;
+	if (outq_flush(&hc->outq, s) < 0) {
+		out_failed(hc, errno);
+		return;
+	}
+	if (!outq_empty(&hc->outq))
+		return;
+	stream_want(s, 0);
+	if (hc->settling) {
+		complete(hc);
+		return;
+	}
+	/* Caught up: read the connection again. */
+	if (hc->exchanging) {
+		arm_idle(hc);
+		if (conn_update(hc) < 0)
+			watch_failed(hc);
+	}
+}
+
+/* After a read that left output waiting: wait for the output before
+ * reading more. Not idle meanwhile: the reader sets the pace. */
+static bool out_wait(struct http_client *hc)
+{
+	loop_timer_stop(hc->l, &hc->idle);
+	if (stream_want(hc->cfg.out, STREAM_WRITE) < 0) {
+		out_failed(hc, errno);
+		return false;
+	}
+	return true;
+}
+
+static int write_head(struct http_client *hc)
+{
+	struct http_resp *r = hc->resp;
+	char line[HTTP_RESP_LINEMAX];
+	int n = snprintf(line, sizeof line, "HTTP/1.%d %d %s\r\n", r->version % 10, r->status,
+			 r->reason);
+	if (!out_put(hc, line, (size_t)n))
+		return -1;
+	for (size_t i = 0; i < r->nhdrs; i++) {
+		const char *parts[] = {r->hdrs[i].name, ": ", r->hdrs[i].value, "\r\n"};
+		for (int k = 0; k < 4; k++)
+			if (!out_put(hc, parts[k], strlen(parts[k])))
+				return -1;
+	}
+	return out_put(hc, "\r\n", 2) ? 0 : -1;
+}
+
+/* ---- the request ---- */
+
+static bool hdr_is(const char *h, const char *name)
+{
+	size_t n = strlen(name);
+	return strncasecmp(h, name, n) == 0 && h[n] == ':';
+}
+
+/* A user header that replaces (or, empty, removes) a default one. */
+static const char *user_hdr(const struct http_client *hc, const char *name)
+{
+	for (int i = 0; i < hc->cfg.nhdrs; i++)
+		if (hdr_is(hc->cfg.hdrs[i], name))
+			return hc->cfg.hdrs[i];
+	return NULL;
+}
+
+static bool hdr_empty(const char *h)
+{
+	const char *v = strchr(h, ':') + 1;
+	return v[strspn(v, " \t")] == '\0';
+}
+
+static void add(struct buf *b, bool *fit, const char *s)
+{
+	size_t n = strlen(s);
+	if (buf_append(b, s, n) != n)
+		*fit = false;
+}
+
+static bool build_request(struct http_client *hc)
+{
+	struct buf *b = &hc->req;
+	bool fit = true;
+	char auth[HTTP_URL_HOSTMAX + 16], line[256];
+	b->start = b->end = 0;
+	add(b, &fit, hc->cfg.head ? "HEAD " : "GET ");
+	add(b, &fit, hc->url.target);
+	add(b, &fit, " HTTP/1.1\r\n");
+	http_url_authority(&hc->url, auth, sizeof auth);
+	static const char *const defaults[] = {"Host", "User-Agent", "Accept", "Range",
+					       "If-Modified-Since"};
+	const char *values[] = {auth, "sockctl/" PACKAGE_VERSION, "*/*", hc->cfg.range,
+				hc->cfg.ims && hc->cfg.ims[0] ? hc->cfg.ims : NULL};
+	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
+		if (user_hdr(hc, defaults[i]) || !values[i])
+			continue;
+		snprintf(line, sizeof line, "%s: %s%s\r\n", defaults[i], i == 3 ? "bytes=" : "",
+			 values[i]);
+		add(b, &fit, line);
+	}
+	/* Credentials go only to the origin they were given for. */
+	bool cross = !http_url_same_origin(&hc->first, &hc->url);
+	for (int i = 0; i < hc->cfg.nhdrs; i++) {
+		const char *h = hc->cfg.hdrs[i];
+		if (hdr_empty(h))
+			continue;
+		if (cross && (hdr_is(h, "Authorization") || hdr_is(h, "Cookie") ||
+			      hdr_is(h, "Proxy-Authorization")))
+			continue;
+		add(b, &fit, h);
+		add(b, &fit, "\r\n");
+	}
+	add(b, &fit, "\r\n");
+	return fit;
+}
+
+/* ---- the response ---- */
+
+static bool is_redirect(int status)
+{
+	return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/* The head is in: decide what happens to the body. */
+static int on_head(struct http_client *hc)
+{
+	struct http_resp *r = hc->resp;
+	hc->final_status = r->status;
+	log_info("%s: HTTP/1.%d %d %s", hc->urltext, r->version % 10, r->status, r->reason);
+	hc->discard = !hc->cfg.out;
+	if (hc->cfg.follow && is_redirect(r->status) && http_resp_header(r, "location"))
+		hc->discard = true;
+	if (hc->cfg.fail && r->status >= 400)
+		hc->discard = true;
+	if (hc->cfg.write_head && !hc->discard)
+		return write_head(hc);
+	return 0;
+}
+
+static void on_done(struct http_client *hc, bool clean_end)
+{
+	struct http_resp *r = hc->resp;
+	hc->exchanging = false;
+	hc->reusable = clean_end && r->keep_alive;
+	if (!hc->reusable)
+		close_conn(hc);
+	else if (conn_update(hc) < 0) /* idle until the next request */
+		close_conn(hc);
+	const char *loc = http_resp_header(r, "location");
+	if (hc->cfg.follow && is_redirect(r->status) && loc) {
+		if (++hc->redirects > hc->cfg.max_redirs) {
+			fail(hc, HC_E_REDIRECTS, "%s: more than %ld redirects", hc->urltext,
+			     hc->cfg.max_redirs);
+			return;
+		}
+		struct http_url next;
+		char err[256];
+		int rc = http_url_resolve(&hc->url, loc, &next, err, sizeof err);
+		if (rc != HTTP_URL_OK) {
+			fail(hc, rc == HTTP_URL_UNSUPPORTED ? HC_E_UNSUPPORTED : HC_E_URL,
+			     "redirect from %s: %s", hc->urltext, err);
+			return;
+		}
+		log_info("redirect %d to %s", r->status, loc);
+		hc->url = next;
+		start_request(hc);
+		return;
+	}
+	if (hc->cfg.fail && r->status >= 400) {
+		snprintf(hc->errtext, sizeof hc->errtext, "%s: HTTP %d %s", hc->urltext, r->status,
+			 r->reason);
+		finish(hc, HC_E_HTTP);
+		return;
+	}
+	finish(hc, HC_OK);
+}
+
+/* A kept-alive connection the server had already closed: try once more
+ * on a fresh one (GET and HEAD are safe to repeat). */
+static bool retry_stale(struct http_client *hc)
+{
+	if (!hc->reused || hc->got_bytes)
+		return false;
+	log_info("kept-alive connection was closed; reconnecting");
+	close_conn(hc);
+	start_request(hc);
+	return true;
+}
+
+/* The server closed the connection. */
+static void on_eof(struct http_client *hc)
+{
+	struct http_resp *r = hc->resp;
+	if (retry_stale(hc))
+		return;
+	int e = http_resp_eof(r);
+	if (e == HTTP_RESP_EOF_EMPTY) {
+		fail(hc, HC_E_EMPTY, "%s: empty reply from server", hc->urltext);
+	} else if (e == HTTP_RESP_EOF_PARTIAL) {
+		fail(hc, HC_E_PARTIAL, "%s: %s (%llu body bytes received)", hc->urltext, r->error,
+		     (unsigned long long)r->body_bytes);
+	} else {
+		close_conn(hc);
+		on_done(hc, false);
+	}
+}
+
+/* Reads once from the connection. Returns false when the URL moved on
+ * (done, failed, retried): the caller touches nothing after that. */
+static bool conn_read(struct http_client *hc, bool *moved)
+{
+	ssize_t n = stream_read(hc->conn, hc->in, sizeof hc->in);
+	if (n < 0) {
+		if (again())
+			return true;
+		if (errno == ECONNRESET && retry_stale(hc))
+			return false;
+		fail(hc, HC_E_RECV, "recv from %s: %s", hc->urltext, strerror(errno));
+		return false;
+	}
+	*moved = true;
+	arm_idle(hc);
+	if (n == 0) {
+		on_eof(hc);
+		return false;
+	}
+	if (!hc->got_bytes) {
+		hc->got_bytes = true;
+		hc->t_first = now_us() - hc->t0;
+	}
+	struct http_resp *r = hc->resp;
+	size_t off = 0;
+	while (off < (size_t)n) {
+		bool had_head = r->have_head;
+		const char *body;
+		size_t bl;
+		ssize_t c = http_resp_feed(r, hc->in + off, (size_t)n - off, &body, &bl);
+		if (c < 0) {
+			fail(hc, HC_E_BAD_REPLY, "%s: malformed response: %s", hc->urltext,
+			     r->error);
+			return false;
+		}
+		if (!had_head && r->have_head && on_head(hc) < 0) {
+			fail(hc, HC_E_WRITE, "write output: %s", strerror(errno));
+			return false;
+		}
+		if (bl && !hc->discard && !out_put(hc, body, bl)) {
+			fail(hc, HC_E_WRITE, "write output: %s", strerror(errno));
+			return false;
+		}
+		if (c == 0)
+			break; /* HR_DONE with bytes left: they belong to no response */
+		off += (size_t)c;
+	}
+	if (r->state == HR_DONE) {
+		on_done(hc, off == (size_t)n);
+		return false;
+	}
+	if (!outq_empty(&hc->outq))
+		return out_wait(hc);
+	return true;
+}
+
+static void on_conn(struct stream *s, int ready, void *arg)
+{
+	struct http_client *hc = arg;
+	bool moved = false;
+	hc->st.wakeups++;
+	if ((ready & STREAM_WRITE) && !outq_empty(&hc->reqq)) {
+		ssize_t w = outq_flush(&hc->reqq, s);
+		if (w < 0) {
+			if ((errno == EPIPE || errno == ECONNRESET) && retry_stale(hc))
+				return;
+			fail(hc, HC_E_SEND, "send to %s: %s", hc->urltext, strerror(errno));
+			return;
+		}
+		if (w > 0) {
+			moved = true;
+			arm_idle(hc);
+		}
+	}
+	if ((ready & STREAM_READ) && hc->exchanging && outq_empty(&hc->outq) &&
+	    !conn_read(hc, &moved))
+		return;
+	if (!moved)
+		hc->st.idle_wakeups++;
+	if (conn_update(hc) < 0)
+		watch_failed(hc);
+}
+
+static void send_request(struct http_client *hc)
+{
+	hc->t_connect = now_us() - hc->t0;
+	hc->conn_requests++;
+	hc->st.requests++;
+	if (hc->reused)
+		hc->st.reused++;
+	hc->exchanging = true;
+	stream_set_cb(hc->conn, on_conn, hc);
+	/* Straight out when the connection takes it (it has just connected,
+	 * or has been idle): the rest waits for STREAM_WRITE. */
+	int rc = outq_write(&hc->reqq, hc->conn, buf_head(&hc->req), buf_len(&hc->req), NULL);
+	if (rc == OUTQ_NOMEM) {
+		fail(hc, HC_E_OTHER, "out of memory");
+		return;
+	}
+	if (rc < 0) {
+		if ((errno == EPIPE || errno == ECONNRESET) && retry_stale(hc))
+			return;
+		fail(hc, HC_E_SEND, "send to %s: %s", hc->urltext, strerror(errno));
+		return;
+	}
+	if (conn_update(hc) < 0) {
+		watch_failed(hc);
+		return;
+	}
+	arm_idle(hc);
+}
+
+static void take_conn(struct http_client *hc, struct stream *s, const struct http_url *origin)
+{
+	hc->conn = s;
+	hc->conn_origin = *origin;
+	hc->conn_requests = 0;
+	hc->st.connections++;
+}
+
+static void on_connect(struct loop *l, struct stream *s, int err, const char *errtext, void *arg)
+{
+	(void)l;
+	struct http_client *hc = arg;
+	hc->cn = NULL; /* the connector freed itself */
+	if (!s) {
+		fail(hc, err == ETIMEDOUT ? HC_E_TIMEOUT : HC_E_CONNECT, "%s", errtext);
+		return;
+	}
+	take_conn(hc, s, &hc->url);
+	hc->reused = false;
+	int fd = stream_raw_fd(s);
+	if (log_wants(LOG_LVL_INFO)) {
+		struct sock_addr pa;
+		char a[SOCK_ADDRSTRLEN] = "?";
+		if (fd >= 0 && sock_peer_addr(fd, &pa) == 0)
+			sock_addr_str((struct sockaddr *)&pa.ss, pa.len, a, sizeof a);
+		log_info("connected to %s", a);
+	}
+	send_request(hc);
+}
+
+static void start_request(struct http_client *hc)
+{
+	if (!build_request(hc)) {
+		fail(hc, HC_E_OTHER, "%s: request headers are larger than %d KiB", hc->urltext,
+		     HTTP_CLIENT_REQMAX / 1024);
+		return;
+	}
+	http_resp_init(hc->resp, hc->cfg.head);
+	hc->got_bytes = false;
+	hc->final_status = 0;
+	if (hc->conn && hc->reusable && http_url_same_origin(&hc->conn_origin, &hc->url)) {
+		hc->reused = hc->conn_requests > 0;
+		if (hc->reused)
+			log_info("reusing the connection to %s", hc->url.host);
+		hc->reusable = false;
+		hc->t_lookup = now_us() - hc->t0;
+		send_request(hc);
+		return;
+	}
+	close_conn(hc);
+	struct sock_endpoint ep = {
+	    .host = hc->url.host,
+	    .port = hc->url.portstr,
+	    .family = hc->cfg.family,
+	    .socktype = SOCK_STREAM,
+	    .numeric = hc->cfg.numeric,
+	};
+	struct connect_opts o = {.timeout_ms = hc->cfg.connect_ms};
+	char err[SOCK_ERRLEN];
+	hc->cn = connector_start(hc->l, &ep, &o, on_connect, hc, err, sizeof err);
+	hc->t_lookup = now_us() - hc->t0;
+	if (!hc->cn)
+		fail(hc, HC_E_RESOLVE, "%s", err);
+}
+
+/* ---- timers ---- */
+
+static void on_deadline(struct loop *l, void *arg)
+{
+	(void)l;
+	struct http_client *hc = arg;
+	/* The whole transfer's limit: output not yet written goes too. */
+	if (!hc->settling || hc->error == HC_OK) {
+		snprintf(hc->errtext, sizeof hc->errtext, "%s: timed out after %d.%03d s",
+			 hc->urltext, hc->cfg.max_ms / 1000, hc->cfg.max_ms % 1000);
+		hc->error = HC_E_TIMEOUT;
+	}
+	if (!hc->settling)
+		close_conn(hc);
+	outq_clear(&hc->outq);
+	complete(hc);
+}
+
+static void on_idle(struct loop *l, void *arg)
+{
+	(void)l;
+	struct http_client *hc = arg;
+	if (!hc->exchanging) {
+		close_conn(hc); /* an idle kept-alive connection: just let it go */
+		return;
+	}
+	fail(hc, HC_E_TIMEOUT, "%s: nothing received for %d.%03d s", hc->urltext,
+	     hc->cfg.idle_ms / 1000, hc->cfg.idle_ms % 1000);
+}
+
+/* ---- the interface ---- */
+
+/* Compares two runs of decimal digits by value, however long. */
+static int digits_cmp(const char *a, size_t na, const char *b, size_t nb)
+{
+	for (; na > 1 && *a == '0'; na--)
+		a++;
+	for (; nb > 1 && *b == '0'; nb--)
+		b++;
+	if (na != nb)
+		return na < nb ? -1 : 1;
+	return memcmp(a, b, na);
+}
+
+bool http_client_valid_range(const char *s)
+{
+	/* 1*( [digits] "-" [digits] ) separated by commas, never a bare "-";
+	 * FIRST-LAST with LAST below FIRST is invalid (RFC 9110 14.1.1), and
+	 * a server would ignore the whole header. */
+	const char *p = s;
+	for (;;) {
+		size_t a = strspn(p, "0123456789");
+		if (p[a] != '-')
+			return false;
+		size_t b = strspn(p + a + 1, "0123456789");
+		if (a == 0 && b == 0)
+			return false;
+		if (a && b && digits_cmp(p, a, p + a + 1, b) > 0)
+			return false;
+		p += a + 1 + b;
+		if (*p == '\0')
+			return true;
+		if (*p++ != ',')
+			return false;
+	}
+}
+
+bool http_client_valid_header(const char *h)
+{
+	const char *c = strchr(h, ':');
+	if (!c || c == h)
+		return false;
+	for (const char *p = h; p < c; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("!#$%&'*+-.^_`|~", *p)))
+			return false;
+	for (const char *p = c + 1; *p; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return false;
+	return true;
+}
+
+struct http_client *http_client_new(struct loop *l, const struct http_client_cfg *cfg)
+{
+	bool ok = cfg->nhdrs >= 0 && cfg->nhdrs <= HTTP_CLIENT_MAXHDRS &&
+		  (!cfg->range || http_client_valid_range(cfg->range));
+	for (int i = 0; ok && i < cfg->nhdrs; i++)
+		ok = http_client_valid_header(cfg->hdrs[i]);
+	/* The value goes on the wire as it is: nothing that ends a line. */
+	if (ok && cfg->ims && strpbrk(cfg->ims, "\r\n"))
+		ok = false;
+	if (!ok) {
+		errno = EINVAL;
+		return NULL;
+	}
+	struct http_client *hc = calloc(1, sizeof *hc);
+	if (!hc)
+		return NULL;
+	hc->l = l;
+	hc->cfg = *cfg;
+	hc->resp = malloc(sizeof *hc->resp);
+	if (!hc->resp || !buf_init(&hc->req, HTTP_CLIENT_REQMAX)) {
+		free(hc->resp);
+		free(hc);
+		errno = ENOMEM;
+		return NULL;
+	}
+	http_resp_init(hc->resp, cfg->head);
+	outq_init(&hc->reqq, 0);
+	outq_init(&hc->outq, 0);
+	timer_init(&hc->deadline, on_deadline, hc);
+	timer_init(&hc->idle, on_idle, hc);
+	timer_init(&hc->later, on_later, hc);
+	if (cfg->out)
+		stream_set_cb(cfg->out, on_out, hc);
+	return hc;
+}
+
+void http_client_free(struct http_client *hc)
+{
+	if (!hc)
+		return;
+	close_conn(hc);
+	loop_timer_stop(hc->l, &hc->deadline);
+	loop_timer_stop(hc->l, &hc->later);
+	if (hc->cfg.out) {
+		stream_want(hc->cfg.out, 0);
+		stream_set_cb(hc->cfg.out, NULL, NULL);
+	}
+	outq_clear(&hc->outq);
+	buf_free(&hc->req);
+	free(hc->resp);
+	free(hc->urltext);
+	free(hc);
+}
+
+static void start_url(struct http_client *hc)
+{
+	hc->t0 = now_us();
+	hc->t_lookup = hc->t_connect = hc->t_first = hc->t_total = 0;
+	hc->redirects = 0;
+	hc->error = HC_OK;
+	hc->errtext[0] = '\0';
+	hc->final_status = 0;
+	hc->parsed = false;
+	http_resp_init(hc->resp, hc->cfg.head);
+	char err[256];
+	int rc = http_url_parse(hc->urltext, &hc->first, err, sizeof err);
+	if (rc != HTTP_URL_OK) {
+		snprintf(hc->errtext, sizeof hc->errtext, "%s: %s", hc->urltext, err);
+		finish(hc, rc == HTTP_URL_UNSUPPORTED ? HC_E_UNSUPPORTED : HC_E_URL);
+		return;
+	}
+	hc->parsed = true;
+	hc->url = hc->first;
+	if (hc->cfg.max_ms)
+		loop_timer_start(hc->l, &hc->deadline, hc->cfg.max_ms);
+	start_request(hc);
+}
+
+int http_client_get(struct http_client *hc, const char *url, http_client_cb cb, void *arg)
+{
+	if (hc->busy) {
+		errno = EBUSY;
+		return -1;
+	}
+	char *copy = strdup(url);
+	if (!copy)
+		return -1;
+	free(hc->urltext);
+	hc->urltext = copy;
+	hc->cb = cb;
+	hc->arg = arg;
+	hc->busy = true;
+	hc->in_get = true;
+	start_url(hc);
+	hc->in_get = false;
+	return 0;
+}
+
+int http_client_adopt(struct http_client *hc, struct stream *s, const struct http_url *origin)
+{
+	if (hc->busy) {
+		errno = EBUSY;
+		return -1;
+	}
+	close_conn(hc);
+	take_conn(hc, s, origin);
+	hc->reusable = true;
+	return 0;
+}
+
+void http_client_get_stats(const struct http_client *hc, struct http_client_stats *st)
+{
+	*st = hc->st;
+}

@@ -1,0 +1,138 @@
+/* The HTTP/1.1 client engine behind `sockctl http get`: fetches one URL
+ * at a time on the loop (GET or HEAD, request headers, ranges,
+ * conditional requests, redirects), keeps the connection alive for the
+ * next URL to the same origin, and writes each body (and, if asked, the
+ * response head) into an output stream in order.
+ *
+ * It never prints: the outcome of each URL comes to a callback with an
+ * error kind, the complete error text and the timings; progress notes
+ * (connected, reused, redirected) go to core/log at LOG_LVL_INFO. The
+ * program chooses exit codes and what to print.
+ *
+ * The connection is a struct stream (from the connector, or adopted) and
+ * the output another: a slow reader of the output stops the client
+ * reading the connection until it catches up, so memory stays bounded
+ * and no byte is dropped. The idle timeout does not run meanwhile (the
+ * reader sets the pace, as a blocking stdout did); max_ms does, and what
+ * the output has not taken when it runs out is dropped. A URL is done
+ * when its body is written, after a failure too: bytes received before
+ * it still go out, unless the output itself failed. */
+#ifndef SOCKCTL_HTTP_CLIENT_H
+#define SOCKCTL_HTTP_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/loop.h"
+#include "http/http_resp.h"
+#include "http/http_url.h"
+
+struct stream;
+
+#define HTTP_CLIENT_MAXHDRS 64
+/* The most bytes a request head may take. */
+#define HTTP_CLIENT_REQMAX (HTTP_URL_TARGETMAX + 56 * 1024)
+
+/* Why a URL failed (the program maps these to exit codes). */
+enum http_client_error {
+	HC_OK = 0,
+	HC_E_OTHER,	  /* out of memory, a request head too large */
+	HC_E_UNSUPPORTED, /* a scheme the client cannot speak (https) */
+	HC_E_URL,	  /* a malformed URL, given or in a redirect */
+	HC_E_RESOLVE,	  /* the host does not resolve */
+	HC_E_CONNECT,	  /* no address accepted the connection */
+	HC_E_BAD_REPLY,	  /* a malformed response */
+	HC_E_PARTIAL,	  /* the response was cut short */
+	HC_E_HTTP,	  /* status >= 400 with fail set */
+	HC_E_WRITE,	  /* the output failed */
+	HC_E_TIMEOUT,	  /* connect, max_ms or idle_ms ran out */
+	HC_E_REDIRECTS,	  /* more than max_redirs redirects */
+	HC_E_EMPTY,	  /* the server closed without a byte of response */
+	HC_E_SEND,	  /* sending the request failed */
+	HC_E_RECV,	  /* receiving the response failed */
+};
+
+struct http_client_cfg {
+	bool head;	   /* HEAD instead of GET: no body */
+	bool follow;	   /* follow redirects (301, 302, 303, 307, 308 with Location) */
+	long max_redirs;   /* with follow: more is HC_E_REDIRECTS */
+	bool fail;	   /* status >= 400: no body, HC_E_HTTP */
+	bool write_head;   /* the response head goes to out before its body (-i, -I) */
+	const char *range; /* "0-99,200-" for Range: bytes=..., or NULL; see valid_range */
+	const char *ims;   /* an If-Modified-Since value, or NULL */
+	/* Request headers "Name: value" (see valid_header), not copied: they
+	 * replace a default header of that name; "Name:" removes it.
+	 * Authorization, Cookie and Proxy-Authorization go only to the
+	 * origin of the URL given, never to one a redirect leads to. */
+	const char *const *hdrs;
+	int nhdrs;	/* at most HTTP_CLIENT_MAXHDRS */
+	int connect_ms; /* per address; 0 = none */
+	int max_ms;	/* each URL's whole transfer; 0 = none */
+	int idle_ms;	/* nothing received for this long: HC_E_TIMEOUT; 0 = none */
+	int family;	/* AF_UNSPEC, AF_INET, AF_INET6 for the lookup */
+	bool numeric;	/* no name lookups */
+	/* Where bodies go, not owned (the client sets its callback while it
+	 * lives); NULL drops them. */
+	struct stream *out;
+};
+
+/* The outcome of one URL: valid during the callback, until it returns or
+ * starts the next URL. */
+struct http_client_result {
+	enum http_client_error error;
+	const char *errtext; /* the complete message, "" when error is HC_OK */
+	const char *url;     /* as given */
+	/* The last response's head: valid when status != 0 (0: no head
+	 * arrived, for instance when the connection failed). */
+	int status;
+	const struct http_resp *resp;
+	const struct http_url *final_url; /* after redirects; NULL if url did not parse */
+	long redirects;
+	/* Microseconds from the start of the URL: the last lookup done,
+	 * connection made, first response byte, and the end (the output
+	 * written). */
+	int64_t t_lookup, t_connect, t_first, t_total;
+};
+
+struct http_client;
+typedef void (*http_client_cb)(struct http_client *hc, const struct http_client_result *r,
+			       void *arg);
+
+/* Counters for tests and -v. */
+struct http_client_stats {
+	uint64_t connections; /* made or adopted */
+	uint64_t requests;    /* sent (redirects and retries count) */
+	uint64_t reused;      /* requests sent on a connection that had carried one */
+	/* Connection callbacks that moved nothing (no byte read or written,
+	 * no end seen): a sign of waiting on the wrong event. */
+	uint64_t wakeups, idle_wakeups;
+};
+
+/* Copies cfg (not what its pointers point at). NULL with errno: ENOMEM,
+ * or EINVAL for a header or range that is not valid. */
+struct http_client *http_client_new(struct loop *l, const struct http_client_cfg *cfg);
+/* Closes the connection, forgets the output stream's callback, frees. A
+ * URL under way is abandoned without its callback. NULL is fine. */
+void http_client_free(struct http_client *hc);
+
+/* Starts fetching url (copied); cb runs exactly once, from the loop,
+ * never from inside this call. It may start the next URL. Returns 0, or
+ * -1 with errno (EBUSY: a URL is under way; ENOMEM). */
+int http_client_get(struct http_client *hc, const char *url, http_client_cb cb, void *arg);
+
+/* Hands the client a connection made elsewhere (a socketpair, a tunnel,
+ * a TLS stream) to origin: the next URL there goes on it, as on a fresh
+ * connection. The client owns s from now on. Returns 0, or -1 with
+ * errno EBUSY (s is not taken then). */
+int http_client_adopt(struct http_client *hc, struct stream *s, const struct http_url *origin);
+
+void http_client_get_stats(const struct http_client *hc, struct http_client_stats *st);
+
+/* Checks for the callers' option parsing (the client refuses what fails
+ * them): a request header "Name: value" with a token for a name and no
+ * control bytes in the value; a byte range set "0-99", "-500", "100-",
+ * "0-1,5-9" with no LAST below its FIRST. */
+bool http_client_valid_header(const char *h);
+bool http_client_valid_range(const char *s);
+
+#endif
