@@ -12,6 +12,11 @@
 #
 #   bench/echo_models.sh                 # 50 connections, 3 s, 3 runs
 #   CONNS=100 SECS=5 REPEAT=5 PIN=0 bench/echo_models.sh
+#   BASELINE=/tmp/old/sockctl bench/echo_models.sh
+#
+# BASELINE=path/to/older/sockctl measures that binary too, each model's
+# run beside the new binary's (which of the two goes first alternates
+# between repeats), and prints its rows and the ratios new/baseline.
 #
 # Uses bench/lib.sh, bench/echo_ref.c and bench/echoload.c.
 # shellcheck source=bench/lib.sh disable=SC2154,SC2034,SC2086 # set by lib.sh; word splitting of commands is meant
@@ -36,10 +41,20 @@ declare -A LABEL=(
 	[fork]="serve --echo -k --model=fork"
 	[thread]="serve --echo -k --model=thread"
 )
+MODELS=(workers1 workers2 fork thread)
+if [ -n "${BASELINE:-}" ]; then
+	[ -x "$BASELINE" ] || die "BASELINE=$BASELINE is not an executable"
+	NAMES=(reference)
+	for m in "${MODELS[@]}"; do
+		NAMES+=("$m" "base_$m")
+		CMD[base_$m]=${CMD[$m]/#"$SOCKCTL "/"$BASELINE "}
+		LABEL[base_$m]="baseline ${LABEL[$m]#serve }"
+	done
+fi
 
 one() {
 	local name=$1 on=$ON_SERVER out
-	[ "$name" = workers2 ] && [ -n "$on" ] && on="taskset -c 0,1"
+	[ "${name#base_}" = workers2 ] && [ -n "$on" ] && on="taskset -c 0,1"
 	bg srv $on ${CMD[$name]}
 	wait_ready srv
 	out=$(timeout $((SECS + 30)) $ON_LOAD "$TMP/echoload" -c "$CONNS" -t "$SECS" "$port") ||
@@ -53,9 +68,16 @@ one() {
 machine
 echo "# $CONNS connections x 64-byte round trips, $SECS s per run, median of $REPEAT;" \
 	"server ${ON_SERVER:-unpinned} (--workers 2: cores 0,1), load ${ON_LOAD:-unpinned}"
+[ -z "${BASELINE:-}" ] || echo "# sockctl at $SOCKCTL; baseline at $BASELINE"
 declare -A runs=() med=()
 for ((r = 0; r < REPEAT; r++)); do
-	for n in "${NAMES[@]}"; do
+	order=("${NAMES[@]}")
+	if [ -n "${BASELINE:-}" ] && ((r % 2)); then
+		# Odd repeats: the baseline before the new binary on each model.
+		order=(reference)
+		for m in "${MODELS[@]}"; do order+=("base_$m" "$m"); done
+	fi
+	for n in "${order[@]}"; do
 		runs[$n]+="$(one "$n") " || exit 1
 	done
 done
@@ -66,8 +88,15 @@ for n in "${NAMES[@]}"; do
 done
 echo "  ratios of medians:"
 echo "    --workers 2 / --workers 1:  $(ratio "${med[workers2]}" "${med[workers1]}")x"
-for n in workers1 workers2 fork thread; do
+for n in "${MODELS[@]}"; do
 	printf '    %-28s %sx reference   %sx loop\n' "${LABEL[$n]#serve --echo -k }" \
 		"$(ratio "${med[$n]}" "${med[reference]}")" "$(ratio "${med[$n]}" "${med[workers1]}")"
 done
+if [ -n "${BASELINE:-}" ]; then
+	echo "  sockctl / baseline, same run, trips/s:"
+	for n in "${MODELS[@]}"; do
+		printf '    %-28s %sx\n' "${LABEL[$n]#serve --echo -k }" \
+			"$(ratio "${med[$n]}" "${med[base_$n]}")"
+	done
+fi
 machine

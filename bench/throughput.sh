@@ -60,7 +60,7 @@ xfer() {
 	t1=$(now)
 	children_cpu c1
 	if [ -n "$ours" ]; then
-		rc=$(sed -n 's/.*received \([0-9]*\) bytes.*/\1/p' "$TMP/srv.err")
+		rc=$(sed -n 's/.*; received \([0-9]*\) bytes.*/\1/p' "$TMP/srv.err")
 		[ "$rc" = "$bytes" ] || die "sockctl serve received ${rc:-?} of $bytes bytes"
 	fi
 	awk -v t="$t1" -v t0="$t0" -v c="$c1" -v c0="$c0" -v b="$bytes" \

@@ -547,6 +547,25 @@ start_dante() {
 	assert_output " x \r \n y \r \n"
 }
 
+@test "-C --respond @FILE: the same CRLF bytes in every model, a CR LF already there kept whole" {
+	local d=$BATS_TEST_TMPDIR m
+	# "\r\n" where the fork and thread handlers once cut the text into
+	# pieces, and a bare "\n" to expand.
+	{
+		head -c 8190 /dev/zero | tr '\0' a
+		printf '\r\nb\n'
+	} >"$d/body"
+	{
+		head -c 8190 /dev/zero | tr '\0' a
+		printf '\r\nb\r\n'
+	} >"$d/want"
+	for m in loop fork thread; do
+		serve_bg "s$m" -k -C --model=$m --respond @"$d/body" 127.0.0.1 0
+		timeout "$T" "$SOCKCTL" connect --recv-only 127.0.0.1 "$port" >"$d/got.$m"
+		cmp "$d/want" "$d/got.$m"
+	done
+}
+
 # gate FILE: a shell loop that waits (at most 30 s) until FILE exists; the
 # tests' slow readers start with it. Teardown creates $BATS_TEST_TMPDIR/go,
 # so a failed test leaves no program waiting.

@@ -97,6 +97,48 @@ setup() {
 	[ "$status" -eq 0 ]
 }
 
+# pipe_bytes FD: how many bytes wait in the pipe open on FD.
+pipe_bytes() {
+	"$PY" -c 'import fcntl, struct, sys, termios
+print(struct.unpack("i", fcntl.ioctl(int(sys.argv[1]), termios.FIONREAD, b"\0" * 4))[0])' "$1"
+}
+
+@test "-k relay: a stdout nobody reads holds back the clients' data, not the serving" {
+	local d=$BATS_TEST_TMPDIR
+	mkfifo in out
+	# Both opened here first, read-write: nothing waits for the other end.
+	exec 7<>in 8<>out
+	start_bg srv bash -c "exec '$SOCKCTL' serve -v -k 127.0.0.1 0 <'$d/in' >'$d/out'"
+	wait_ready srv
+	head -c $((4 * 1024 * 1024 / SCALE)) /dev/urandom >blob
+	start_bg_stdin c1 blob timeout $T "$SOCKCTL" connect 127.0.0.1 "$port"
+	# The pipe to stdout fills up and stays full.
+	local i
+	for ((i = 0; i < 1000; i++)); do
+		(($(pipe_bytes 8) >= 65536)) && break
+		sleep 0.01
+	done
+	(($(pipe_bytes 8) >= 65536))
+	# A new client is served all the same, and gets stdin.
+	mkfifo c2in
+	start_bg_stdin c2 c2in timeout $T "$SOCKCTL" connect 127.0.0.1 "$port"
+	exec 9>c2in
+	for ((i = 0; i < 1000; i++)); do
+		(($(grep -c "connection from" srv.err) == 2)) && break
+		sleep 0.01
+	done
+	echo broadcast >&7
+	wait_file_contains c2.out broadcast
+	# Nothing of the first client was lost meanwhile.
+	timeout $T head -c "$(stat -c %s blob)" <&8 >got
+	cmp blob got
+	exec 7>&- 8>&- 9>&-
+	wait_exit "$c1_pid"
+	[ "$status" -eq 0 ]
+	wait_exit "$c2_pid"
+	[ "$status" -eq 0 ]
+}
+
 @test "-i closes idle connections" {
 	serve_bg srv --echo -k -v -i 0.3
 	mkfifo in
@@ -109,6 +151,28 @@ setup() {
 	exec 7>&-
 	wait_exit "$cli_pid"
 	[ "$status" -eq 0 ]
+}
+
+@test "without -k, -i is the relay's: a client sending now and then stays, an idle one goes" {
+	start_bg_stdin srv /dev/null "$SOCKCTL" serve -v -i 1 127.0.0.1 0
+	wait_ready srv
+	mkfifo in
+	start_bg_stdin cli in timeout $T "$SOCKCTL" connect 127.0.0.1 "$port"
+	exec 7>in
+	# Data every 0.3 s for longer than -i: the connection is not idle.
+	local i
+	for i in 1 2 3 4 5 6 7 8; do
+		echo "tick$i" >&7
+		sleep 0.3
+	done
+	wait_file_contains srv.out tick8
+	# Then nothing: the relay's idle timeout ends the run (exit 1).
+	wait_exit "$srv_pid"
+	[ "$status" -eq 1 ]
+	grep -q "idle timeout: no data for 1 s" srv.err
+	! grep -q "idle for" srv.err
+	grep -q "served 1 connections, refused 0; received 48 bytes, sent 0 bytes" srv.err
+	exec 7>&-
 }
 
 @test "UDP: every sender gets its own echo" {
@@ -145,6 +209,30 @@ setup() {
 	wait_file_contains srv.out hello-server
 	echo hello-client >&7
 	wait_file_contains cli.out hello-client
+	exec 7>&- 8>&-
+}
+
+@test "UDP relay: a stdout nobody reads holds back the datagrams, not stdin's replies" {
+	local d=$BATS_TEST_TMPDIR
+	mkfifo in out
+	exec 7<>in 8<>out
+	start_bg srv bash -c "exec '$SOCKCTL' serve -u 127.0.0.1 0 <'$d/in' >'$d/out'"
+	wait_ready srv
+	# More than the pipe and the server's queue hold; the sender then
+	# waits for an answer.
+	start_bg cli timeout $T "$SOCKCTL" udp-send --size 8000 -c 60 -w 10 --replies 1 \
+		127.0.0.1 "$port"
+	local i
+	for ((i = 0; i < 1000; i++)); do
+		(($(pipe_bytes 8) >= 60000)) && break
+		sleep 0.01
+	done
+	# (8000-byte writes fill its pages up to 64000.)
+	(($(pipe_bytes 8) >= 60000))
+	echo answer >&7
+	wait_exit "$cli_pid"
+	[ "$status" -eq 0 ]
+	grep -q answer cli.out
 	exec 7>&- 8>&-
 }
 

@@ -90,3 +90,10 @@ long text_unescape_dup(const char *s, char **out, char *err, size_t errlen)
 	*out = p;
 	return n;
 }
+
+void text_upper(char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] >= 'a' && p[i] <= 'z')
+			p[i] = (char)(p[i] - 'a' + 'A');
+}

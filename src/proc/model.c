@@ -1,17 +1,16 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/text_escape.h"
+#include "net/stream.h"
 #include "proc/model.h"
 
 bool model_parse(const char *s, enum model *out)
@@ -32,9 +31,9 @@ const char *model_name(enum model m)
 	return m == MODEL_FORK ? "fork" : m == MODEL_THREAD ? "thread" : "loop";
 }
 
-struct job_totals *job_totals_new(void)
+struct model_totals *model_totals_new(void)
 {
-	struct job_totals *t =
+	struct model_totals *t =
 	    mmap(NULL, sizeof *t, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (t == MAP_FAILED)
 		return NULL;
@@ -47,50 +46,79 @@ struct job_totals *job_totals_new(void)
 	return t;
 }
 
-void job_totals_free(struct job_totals *t)
+void model_totals_free(struct model_totals *t)
 {
 	if (t)
 		munmap(t, sizeof *t);
 }
 
-void job_totals_get(const struct job_totals *t, uint64_t *in, uint64_t *out)
+void model_totals_get(const struct model_totals *t, uint64_t *in, uint64_t *out)
 {
 	*in = t ? atomic_load_explicit(&t->in, memory_order_relaxed) : 0;
 	*out = t ? atomic_load_explicit(&t->out, memory_order_relaxed) : 0;
 }
 
-static bool wait_readable(int fd, int idle_ms)
+static bool again(void)
 {
-	if (idle_ms <= 0)
-		return true;
-	struct pollfd p = {.fd = fd, .events = POLLIN};
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
+
+/* Waits until the stream may do what want says, within timeout_ms (-1:
+ * forever); false on timeout or failure. */
+static bool wait_for(struct stream *s, int want, int timeout_ms)
+{
 	int r;
 	do
-		r = poll(&p, 1, idle_ms);
+		r = stream_wait(s, want, timeout_ms);
 	while (r < 0 && errno == EINTR);
 	return r > 0;
 }
 
-static void count_in(struct job *j, ssize_t r)
+/* A read as blocking code does it: bytes, 0 at the end, -1 on failure or
+ * after idle_ms (> 0) without data. *drained says the last read took
+ * less than it could: the next waits first (a read that would find
+ * nothing costs a call per message in a request and reply exchange). */
+static ssize_t job_read(struct model_job *j, void *buf, size_t n, int idle_ms, bool *drained)
+{
+	int timeout = idle_ms > 0 ? idle_ms : -1;
+	if (*drained && !wait_for(j->s, STREAM_READ, timeout))
+		return -1;
+	for (;;) {
+		ssize_t r = stream_read(j->s, buf, n);
+		if (r >= 0 || !again()) {
+			*drained = r >= 0 && (size_t)r < n;
+			return r;
+		}
+		if (!wait_for(j->s, STREAM_READ, timeout))
+			return -1;
+	}
+}
+
+static void count_in(struct model_job *j, ssize_t r)
 {
 	j->in += (uint64_t)r;
 	if (j->totals)
 		atomic_fetch_add_explicit(&j->totals->in, (uint64_t)r, memory_order_relaxed);
 }
 
-static void count_out(struct job *j, ssize_t w)
+static void count_out(struct model_job *j, ssize_t w)
 {
 	j->out += (uint64_t)w;
 	if (j->totals)
 		atomic_fetch_add_explicit(&j->totals->out, (uint64_t)w, memory_order_relaxed);
 }
 
-static bool send_all(struct job *j, const char *p, size_t n)
+static bool send_all(struct model_job *j, const char *p, size_t n)
 {
 	while (n > 0) {
-		ssize_t w = send(j->fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
+		ssize_t w = stream_write(j->s, p, n);
+		if (w < 0 && again()) {
+			/* (A TLS stream may want READ for this: the stream
+			 * knows, and stream_wait asks the fd for that.) */
+			if (!wait_for(j->s, STREAM_WRITE, -1))
+				return false;
 			continue;
+		}
 		if (w <= 0)
 			return false;
 		p += w;
@@ -100,91 +128,66 @@ static bool send_all(struct job *j, const char *p, size_t n)
 	return true;
 }
 
-/* Sends n bytes, with "\n" as "\r\n" when asked. */
-static bool send_text(struct job *j, const char *p, size_t n)
+static void shut_write(struct model_job *j)
 {
-	if (!j->crlf)
-		return send_all(j, p, n);
-	char tmp[2 * 4096];
-	while (n > 0) {
-		size_t o = 0, i = 0;
-		for (; i < n && o + 2 <= sizeof tmp; i++) {
-			if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
-				tmp[o++] = '\r';
-			tmp[o++] = p[i];
-		}
-		if (!send_all(j, tmp, o))
-			return false;
-		p += i;
-		n -= i;
-	}
-	return true;
+	while (stream_shutdown_write(j->s) < 0 && again())
+		if (!wait_for(j->s, STREAM_WRITE, -1))
+			break;
 }
 
-void job_run(struct job *j)
+void model_job_run(struct model_job *j)
 {
-	int fl = fcntl(j->fd, F_GETFL);
-	if (fl >= 0)
-		fcntl(j->fd, F_SETFL, fl & ~O_NONBLOCK);
 	char buf[65536];
-	if (j->kind == JOB_RESPOND) {
-		send_text(j, j->data, j->len);
-		shutdown(j->fd, SHUT_WR);
+	if (j->kind == MODEL_JOB_RESPOND) {
+		send_all(j, j->data, j->len);
+		shut_write(j);
 		/* Let the peer read it all: drain what it sends until it closes. */
-		while (wait_readable(j->fd, j->idle_ms > 0 ? j->idle_ms : 5000)) {
-			ssize_t r = recv(j->fd, buf, sizeof buf, 0);
-			if (r <= 0 && !(r < 0 && errno == EINTR))
-				break;
-			if (r > 0)
-				count_in(j, r);
-		}
-		close(j->fd);
+		ssize_t r;
+		bool drained = false;
+		while ((r = job_read(j, buf, sizeof buf, j->idle_ms > 0 ? j->idle_ms : 5000,
+				     &drained)) > 0)
+			count_in(j, r);
+		stream_close(j->s);
 		return;
 	}
 	/* The kernel copy of a 64 KiB buffer per read/write pair is what
 	 * this model costs; keep it simple. */
+	bool drained = false;
 	for (;;) {
-		if (!wait_readable(j->fd, j->idle_ms))
-			break;
-		ssize_t r = recv(j->fd, buf, sizeof buf, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
+		ssize_t r = job_read(j, buf, sizeof buf, j->idle_ms, &drained);
 		if (r <= 0)
 			break;
 		count_in(j, r);
-		if (j->kind == JOB_DISCARD)
+		if (j->kind == MODEL_JOB_DISCARD)
 			continue;
-		if (j->kind == JOB_UPPER)
-			for (ssize_t i = 0; i < r; i++)
-				if (buf[i] >= 'a' && buf[i] <= 'z')
-					buf[i] = (char)(buf[i] - 'a' + 'A');
-		/* -C is for what the server says itself (--respond): echoes
-		 * give the client's bytes back unchanged. */
+		if (j->kind == MODEL_JOB_UPPER)
+			text_upper(buf, (size_t)r);
 		if (!send_all(j, buf, (size_t)r))
 			break;
 	}
-	shutdown(j->fd, SHUT_WR);
-	close(j->fd);
+	shut_write(j);
+	stream_close(j->s);
 }
 
 struct thread_arg {
-	struct job j;
+	struct model_job j;
 	int notify_fd;
 };
 
 static void *thread_main(void *p)
 {
 	struct thread_arg *a = p;
-	job_run(&a->j);
+	model_job_run(&a->j);
 	ssize_t w;
 	do
+		/* not a stream: the server's own completion pipe */
 		w = write(a->notify_fd, "", 1);
 	while (w < 0 && errno == EINTR);
 	free(a);
 	return NULL;
 }
 
-int job_thread(const struct job *j, int notify_fd)
+int model_job_thread(const struct model_job *j, int notify_fd)
 {
 	struct thread_arg *a = malloc(sizeof *a);
 	if (!a)
@@ -209,7 +212,7 @@ int job_thread(const struct job *j, int notify_fd)
 	return e;
 }
 
-pid_t job_fork(const struct job *j)
+pid_t model_job_fork(const struct model_job *j)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -218,8 +221,8 @@ pid_t job_fork(const struct job *j)
 		static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGCHLD};
 		for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 			signal(sigs[i], SIG_DFL);
-		struct job c = *j;
-		job_run(&c);
+		struct model_job c = *j;
+		model_job_run(&c);
 		_exit(0);
 	}
 	return pid;

@@ -160,6 +160,7 @@ pid_t spawn_child_io(const struct spawn_io *io, char *const *argv, const char *s
 		execvpe(prog, av, envp);
 	fail:;
 		int e = errno;
+		/* not a stream: our own pipe, telling the parent why exec failed */
 		ssize_t w = write(pfd[1], &e, sizeof e);
 		(void)w;
 		_exit(127);
@@ -178,6 +179,7 @@ pid_t spawn_child_io(const struct spawn_io *io, char *const *argv, const char *s
 	int ce;
 	ssize_t r;
 	do
+		/* not a stream: our own pipe, closed by a successful exec */
 		r = read(pfd[0], &ce, sizeof ce);
 	while (r < 0 && errno == EINTR);
 	close(pfd[0]);
@@ -187,18 +189,6 @@ pid_t spawn_child_io(const struct spawn_io *io, char *const *argv, const char *s
 		return -1;
 	}
 	return pid;
-}
-
-int spawn_reap(void (*cb)(pid_t pid, int status, void *arg), void *arg)
-{
-	int n = 0, status;
-	pid_t pid;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		n++;
-		if (cb)
-			cb(pid, status, arg);
-	}
-	return n;
 }
 
 void spawn_status_text(int status, char *buf, size_t len)

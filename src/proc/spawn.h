@@ -1,6 +1,7 @@
 /* --exec PROG ARGS / --sh-exec CMD: a child per connection whose stdin
  * and stdout are the socket (stderr stays ours), with the connection
- * described in SOCKCTL_* environment variables. */
+ * described in SOCKCTL_* environment variables. Callers on a loop learn
+ * of their exit through proc/children. */
 #ifndef SOCKCTL_SPAWN_H
 #define SOCKCTL_SPAWN_H
 
@@ -45,10 +46,6 @@ struct spawn_io {
 };
 pid_t spawn_child_io(const struct spawn_io *io, char *const *argv, const char *shcmd,
 		     const struct spawn_env *env, char *err, size_t errlen);
-
-/* Reaps every finished child without waiting; cb gets each pid and its
- * wait status. Returns how many were reaped. For loop_signal(SIGCHLD). */
-int spawn_reap(void (*cb)(pid_t pid, int status, void *arg), void *arg);
 
 /* "exited with status 3", "killed by signal 9 (Killed)". */
 void spawn_status_text(int status, char *buf, size_t len);

@@ -71,6 +71,7 @@ void workers_ready(struct workers *w)
 {
 	ssize_t r;
 	do
+		/* not a stream: our own pipe to the parent */
 		r = write(w->ready_pipe[1], "", 1);
 	while (r < 0 && errno == EINTR);
 	close(w->ready_pipe[1]);
@@ -93,6 +94,7 @@ int workers_wait_ready(struct workers *w, int timeout_ms, char *err, size_t errl
 			return -1;
 		}
 		char b[64];
+		/* not a stream: our own pipe from the workers */
 		ssize_t k = read(w->ready_pipe[0], b, sizeof b);
 		if (k == 0) {
 			/* Every write end closed: a worker died before it was ready

@@ -1,110 +1,102 @@
-/* sockctl serve: the state shared by its parts (cmd_serve.c parses and
- * listens, serve_stream.c runs stream connections, serve_dgram.c datagram
- * servers). */
+/* sockctl serve's engine: a stream server (the built-in handlers, the
+ * one-client relay, the many-client relay of -k, the broker, a program
+ * per connection, the fork and thread models) or a datagram server, on
+ * one loop. Library code: it never prints; diagnostics go through
+ * core/log (the -v lines at LOG_LVL_INFO) and the results come back from
+ * serve_result. The program (tool/cmd_serve.c) parses the options,
+ * listens, prints the readiness line and chooses the exit status. */
 #ifndef SOCKCTL_SERVE_H
 #define SOCKCTL_SERVE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
-#include "net/acl.h"
 #include "core/loop.h"
-#include "proc/model.h"
-#include "tool/netopts.h"
 #include "net/relay.h"
 #include "net/sock.h"
+#include "proc/model.h"
 
-/* H_BROKER: every client's bytes go to every other client, and stdin to
- * all of them (ncat --broker). */
-enum serve_handler { H_RELAY, H_ECHO, H_UPPER, H_DISCARD, H_RESPOND, H_BROKER };
-
-struct sconn;
-struct dgram_job;
-
-/* --exec with totals asked for: the server's copy of a program's TCP
- * socket, read (TCP_INFO) and closed when the program ends. */
-struct exec_conn {
-	pid_t pid;
-	int fd;
+/* SERVE_BROKER: every client's bytes go to every other client, and stdin
+ * to all of them (ncat --broker). */
+enum serve_handler {
+	SERVE_RELAY,
+	SERVE_ECHO,
+	SERVE_UPPER,
+	SERVE_DISCARD,
+	SERVE_RESPOND,
+	SERVE_BROKER
 };
 
-struct server {
-	struct loop *loop;
-	int lfd;	/* listening (or datagram) socket; owned */
-	int reserve_fd; /* spare fd given up to accept-and-close at EMFILE */
-	enum serve_handler handler;
-	bool keep_open; /* -k */
+struct acl;
+struct hexlog;
+struct outq_chunk;
+struct sockopts;
+struct stream;
+
+struct serve_cfg {
+	/* The listening socket (a stream server) or the datagram socket,
+	 * non-blocking; owned by the server from serve_new on, even when it
+	 * fails. -1: none (connections come through serve_take). */
+	int lfd;
 	bool dgram;
-	int family;
-	const char *proto;
-	const char *respond; /* --respond bytes (owned if from a file) */
-	size_t respond_len;
-	bool respond_owned;
-	int idle_ms;	      /* per connection, 0 = none */
-	struct relay_opts ro; /* relay mode */
-	int status;	      /* exit status */
-	bool stopping;
-	struct timer accept_pause;
-	int64_t last_accept_warn;
-	/* connections */
-	struct sconn *conns; /* owned list */
-	size_t nconns;
-	uint64_t served;
-	/* relay mode with -k: stdin broadcast */
-	bool stdin_eof, stdin_watched;
-	/* datagram peers that stdin goes to in relay mode */
-	struct sock_addr *peers; /* owned ring */
-	size_t npeers, peer_next;
-	/* access, limits, models and programs (cmd_serve.c parses them) */
-	struct acl acl;		      /* --allow/--deny; owned */
-	long max_conns;		      /* -m: 0 = no limit */
-	enum model model;	      /* --model */
-	struct netopts *no;	      /* socket options, logs, -C, stats; not owned */
-	size_t nchildren;	      /* programs and forked handlers running */
-	size_t nthreads;	      /* thread handlers running */
-	int notify[2];		      /* threads write a byte here when they end */
-	uint64_t bytes_in, bytes_out; /* loop handlers, for -v and --stats */
-	uint64_t refused;	      /* by --allow/--deny or -m */
-	struct job_totals *jt;	      /* --model=fork|thread totals; NULL if none */
-	bool count_exec;	      /* keep exec sockets for their totals */
-	struct exec_conn *execs;      /* owned */
-	size_t nexecs, capexecs;
-	struct timer child_timer; /* keeps the loop alive while children run */
-	bool stdin_prev_cr;	  /* -C across stdin reads */
-	size_t nfull;		  /* --broker: clients whose queue is full */
-	int stall_ms;		  /* --broker: how long a full queue may stall */
-	/* -u --exec: a program per datagram */
-	struct dgram_job **djobs; /* owned, ndjobs of capdjobs */
-	size_t ndjobs, capdjobs;
-	bool dgram_paused; /* at -m: the socket is not read */
+	int family; /* of lfd's address (AF_INET, AF_INET6, AF_UNIX) */
+	enum serve_handler handler;
+	bool keep_open;	  /* -k: many clients, until stopped */
+	enum model model; /* fork and thread run the built-in handlers */
+	/* SERVE_RESPOND: the bytes, shared by every connection; the server
+	 * takes a reference of its own. */
+	struct outq_chunk *respond;
+	int idle_ms;		   /* per connection (-u --exec: per program); 0 = none */
+	int stall_ms;		   /* --broker: how long a full queue may hold everyone */
+	long max_conns;		   /* -m; 0 = no limit (-u --exec: 64) */
+	const struct acl *acl;	   /* --allow/--deny; NULL = all; not owned */
+	const struct sockopts *so; /* per connection; NULL = none; not owned */
+	/* --exec (argv) or --sh-exec (shell command): a program per
+	 * connection or datagram; both NULL for a handler. Not owned. */
+	char *const *exec_argv;
+	const char *sh_exec;
+	/* The one-client relay's options (with log and crlf set too). */
+	struct relay_opts ro;
+	struct hexlog *log; /* -o/-x session log, or NULL; not owned */
+	bool crlf;	    /* -C: stdin's "\n" goes to the clients as "\r\n" */
+	/* Keep each program's socket until it ends, to read the kernel's
+	 * byte counts (TCP). */
+	bool count_exec;
+	/* The relays' local side (STDIN_FILENO, STDOUT_FILENO); -1: none
+	 * (stdin then counts as ended at once). Not owned. */
+	int in_fd, out_fd;
 };
 
-/* How many connections are being served, in every model. */
-static inline size_t serve_active(const struct server *s)
-{
-	return s->nconns + s->nchildren + s->nthreads;
-}
-/* serve_stream.c: SIGCHLD and thread ends (set up by cmd_serve.c). */
-void serve_reap(struct loop *l, int signo, void *arg);
-void serve_threads_done(struct loop *l, int fd, int mask, void *arg);
+struct serve_result {
+	bool failed; /* something went wrong (it was logged) */
+	/* Without -k, --exec: the program's wait status made an exit
+	 * status (128 + signal when killed); -1 when there was none. */
+	int program_status;
+	uint64_t connections; /* connections or datagrams served */
+	uint64_t refused;     /* connections refused, datagrams dropped */
+	uint64_t sent, received;
+};
 
-/* serve_stream.c */
-void serve_stream_start(struct server *s);
-void serve_stream_cleanup(struct server *s);
-/* Adds the totals of the programs still running (--exec) to
- * bytes_in/bytes_out: once, at exit. (The fork/thread handlers' totals
- * stay in jt and are added where totals are read.) */
-void serve_stream_totals(struct server *s);
-/* serve_dgram.c */
-int serve_dgram_start(struct server *s);
-void serve_dgram_cleanup(struct server *s);
-/* A child was reaped: if it ran for a datagram, its job learns it. */
-void serve_dgram_reaped(struct server *s, pid_t pid);
-
-/* ASCII upper-casing for --upper: bytes outside a-z pass unchanged, so
- * UTF-8 stays valid. */
-void serve_upper(char *p, size_t n);
+struct serve_server;
+/* Makes the server and starts serving on l (accepting on cfg->lfd, or
+ * reading it for a datagram server). NULL with err on failure. */
+struct serve_server *serve_new(struct loop *l, const struct serve_cfg *cfg, char *err,
+			       size_t errlen);
+/* A connection made elsewhere (a test, a handshake done first), served
+ * as an accepted one is, without the admission rules; the server owns s.
+ * peer may be NULL. */
+void serve_take(struct serve_server *srv, struct stream *s, const struct sock_addr *peer);
+/* Stops serving (SIGINT, SIGTERM): the loop stops. */
+void serve_stop(struct serve_server *srv);
+/* Bytes moved so far, in every model (for --progress). */
+void serve_totals(const struct serve_server *srv, uint64_t *sent, uint64_t *received);
+/* After the loop ran: the totals of the programs still running are
+ * counted, and the outcome filled in. */
+void serve_result(struct serve_server *srv, struct serve_result *r);
+/* Ends what runs (connections closed, datagram programs stopped) and
+ * frees the server. What threads still running use is left to the
+ * process's exit. NULL is fine. */
+void serve_free(struct serve_server *srv);
 
 #endif

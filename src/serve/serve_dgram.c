@@ -1,6 +1,8 @@
 /* Datagram servers (UDP, Unix datagram): every sender gets its own
  * answer; nothing locks onto the first peer. With --exec, a program per
- * datagram, as socat's UDP-RECVFROM,fork SYSTEM: does it. */
+ * datagram, as socat's UDP-RECVFROM,fork SYSTEM: does it. The datagram
+ * socket is not a connection (one socket, many peers): it is read and
+ * written here with recvfrom/sendto; the pipes to a program are streams. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,9 +14,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "tool/cmd.h"
-#include "serve/serve.h"
+#include "core/compat.h"
+#include "core/log.h"
+#include "core/text_escape.h"
+#include "net/acl.h"
+#include "net/stream.h"
 #include "proc/spawn.h"
+#include "serve/serve_int.h"
 
 #define DGRAM_MAX 65536
 #define MAX_PEERS 256
@@ -27,11 +33,12 @@
 /* A program started for one datagram: the datagram goes to its stdin
  * (then EOF), each read of its stdout goes back to the sender as one
  * datagram. Freed once it is reaped and its stdout is closed. */
-struct dgram_job {
-	struct server *srv;
-	pid_t pid;	   /* leads its own process group */
-	int in_fd, out_fd; /* our ends of its stdin and stdout; -1 when closed */
-	char *data;	   /* the rest of the datagram still to write; owned */
+struct serve_dgram_job {
+	struct serve_server *srv;
+	pid_t pid; /* leads its own process group */
+	/* Our ends of its stdin and stdout (owned); NULL once closed. */
+	struct stream *in, *out;
+	char *data; /* the rest of the datagram still to write; owned */
 	size_t len, off;
 	struct sock_addr to;
 	struct timer limit;
@@ -40,7 +47,40 @@ struct dgram_job {
 
 static void on_datagram(struct loop *l, int fd, int mask, void *arg);
 
-static void remember_peer(struct server *s, const struct sock_addr *a)
+static bool again(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
+
+static size_t exec_max(const struct serve_server *s)
+{
+	return s->cfg.max_conns ? (size_t)s->cfg.max_conns : EXEC_MAX;
+}
+
+static bool relay_mode(const struct serve_server *s)
+{
+	return s->cfg.handler == SERVE_RELAY && !serve_exec_mode(s);
+}
+
+/* Reads the socket while nothing holds it back: at -m the datagrams wait
+ * in its buffer (what overflows it the kernel drops), and so they do
+ * while stdout has no room for one. */
+static void watch(struct serve_server *s)
+{
+	bool on = !s->stopping && s->cfg.lfd >= 0 &&
+		  !(serve_exec_mode(s) && s->ndjobs >= exec_max(s)) &&
+		  !(relay_mode(s) && !serve_out_room(s, DGRAM_MAX + 1));
+	if (on != s->lfd_watched &&
+	    loop_io(s->loop, s->cfg.lfd, on ? MUX_READ : 0, on ? on_datagram : NULL, s) == 0)
+		s->lfd_watched = on;
+}
+
+void serve_dgram_resume(struct serve_server *s)
+{
+	watch(s);
+}
+
+static void remember_peer(struct serve_server *s, const struct sock_addr *a)
 {
 	for (size_t i = 0; i < s->npeers; i++)
 		if (s->peers[i].len == a->len && memcmp(&s->peers[i].ss, &a->ss, a->len) == 0)
@@ -57,58 +97,49 @@ static void remember_peer(struct server *s, const struct sock_addr *a)
 		s->npeers++;
 }
 
-static void reply(struct server *s, const struct sock_addr *to, const char *p, size_t n)
+static const char *addr_text(const struct sock_addr *a, char *buf, size_t len)
+{
+	return sock_addr_str((const struct sockaddr *)&a->ss, a->len, buf, len);
+}
+
+static void reply(struct serve_server *s, const struct sock_addr *to, const char *p, size_t n)
 {
 	if (to->len <= sizeof(sa_family_t)) {
-		vmsg("datagram from an unnamed Unix socket: cannot reply");
+		log_info("datagram from an unnamed Unix socket: cannot reply");
 		return;
 	}
-	ssize_t w = sendto(s->lfd, p, n, 0, (const struct sockaddr *)&to->ss, to->len);
+	/* not a stream: the datagram server's socket, one reply per peer */
+	ssize_t w = sendto(s->cfg.lfd, p, n, 0, (const struct sockaddr *)&to->ss, to->len);
 	if (w > 0)
 		s->bytes_out += (uint64_t)w;
-	if (w < 0 && g_opts.verbose) {
+	if (w < 0 && log_wants(LOG_LVL_INFO)) {
 		char a[SOCK_ADDRSTRLEN];
-		vmsg("reply to %s: %s",
-		     sock_addr_str((const struct sockaddr *)&to->ss, to->len, a, sizeof a),
-		     strerror(errno));
+		log_info("reply to %s: %s", addr_text(to, a, sizeof a), strerror(errno));
 	}
 }
 
 /* ---- -u --exec ---- */
 
-static bool exec_mode(const struct server *s)
+static void job_close_in(struct serve_dgram_job *j)
 {
-	return s->no && (s->no->exec_argv || s->no->sh_exec);
-}
-
-static size_t exec_max(const struct server *s)
-{
-	return s->max_conns ? (size_t)s->max_conns : EXEC_MAX;
-}
-
-/* Closes one of j's pipe ends (*fd), if open. */
-static void job_close(struct dgram_job *j, int *fd)
-{
-	if (*fd < 0)
-		return;
-	loop_io(j->srv->loop, *fd, 0, NULL, NULL);
-	close(*fd);
-	*fd = -1;
-}
-
-static void job_close_in(struct dgram_job *j)
-{
-	job_close(j, &j->in_fd);
+	stream_close(j->in);
+	j->in = NULL;
 	free(j->data);
 	j->data = NULL;
 }
 
+static void job_close_out(struct serve_dgram_job *j)
+{
+	stream_close(j->out);
+	j->out = NULL;
+}
+
 /* Frees j once nothing of it is left; a free slot lets the socket be read
  * again. */
-static void job_maybe_free(struct dgram_job *j)
+static void job_maybe_free(struct serve_dgram_job *j)
 {
-	struct server *s = j->srv;
-	if (!j->reaped || j->out_fd >= 0)
+	struct serve_server *s = j->srv;
+	if (!j->reaped || j->out)
 		return;
 	job_close_in(j);
 	loop_timer_stop(s->loop, &j->limit);
@@ -118,16 +149,15 @@ static void job_maybe_free(struct dgram_job *j)
 			break;
 		}
 	free(j);
-	if (s->dgram_paused && s->ndjobs < exec_max(s) && !s->stopping &&
-	    loop_io(s->loop, s->lfd, MUX_READ, on_datagram, s) == 0)
-		s->dgram_paused = false;
+	watch(s);
 }
 
-static void on_job_in(struct loop *l, int fd, int mask, void *arg)
+static void on_job_in(struct stream *in, int ready, void *arg)
 {
-	struct dgram_job *j = arg;
-	ssize_t w = write(fd, j->data + j->off, j->len - j->off);
-	if (w < 0 && (errno == EAGAIN || errno == EINTR))
+	(void)ready;
+	struct serve_dgram_job *j = arg;
+	ssize_t w = stream_write(in, j->data + j->off, j->len - j->off);
+	if (w < 0 && again())
 		return;
 	if (w > 0)
 		j->off += (size_t)w;
@@ -136,21 +166,21 @@ static void on_job_in(struct loop *l, int fd, int mask, void *arg)
 		job_close_in(j);
 }
 
-static void on_job_out(struct loop *l, int fd, int mask, void *arg)
+static void on_job_out(struct stream *out, int ready, void *arg)
 {
-	struct dgram_job *j = arg;
-	struct server *s = j->srv;
+	(void)ready;
+	struct serve_dgram_job *j = arg;
+	struct serve_server *s = j->srv;
 	static char buf[DGRAM_MAX];
 	/* The largest datagram that can go back. */
-	size_t max = s->family == AF_INET ? 65507 : s->family == AF_INET6 ? 65527 : sizeof buf;
+	int fam = s->cfg.family;
+	size_t max = fam == AF_INET ? 65507 : fam == AF_INET6 ? 65527 : sizeof buf;
 	for (int i = 0; i < 16; i++) {
-		ssize_t n = read(fd, buf, max);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
+		ssize_t n = stream_read(out, buf, max);
+		if (n < 0 && again())
 			return;
 		if (n <= 0) {
-			job_close(j, &j->out_fd);
+			job_close_out(j);
 			job_maybe_free(j);
 			return;
 		}
@@ -161,13 +191,13 @@ static void on_job_out(struct loop *l, int fd, int mask, void *arg)
 
 static void on_job_limit(struct loop *l, void *arg)
 {
-	struct dgram_job *j = arg;
+	struct serve_dgram_job *j = arg;
 	if (!j->termed) {
-		vmsg("pid %d: still running after its time (-i), stopping it", (int)j->pid);
+		log_info("pid %d: still running after its time (-i), stopping it", (int)j->pid);
 		kill(-j->pid, SIGTERM);
 		j->termed = true;
 		/* What it writes from now on is not sent. */
-		job_close(j, &j->out_fd);
+		job_close_out(j);
 		job_close_in(j);
 		loop_timer_start(l, &j->limit, GRACE_MS);
 		job_maybe_free(j);
@@ -176,11 +206,11 @@ static void on_job_limit(struct loop *l, void *arg)
 	}
 }
 
-void serve_dgram_reaped(struct server *s, pid_t pid)
+void serve_dgram_reaped(struct serve_server *s, pid_t pid)
 {
 	for (size_t i = 0; i < s->ndjobs; i++)
 		if (s->djobs[i]->pid == pid) {
-			struct dgram_job *j = s->djobs[i];
+			struct serve_dgram_job *j = s->djobs[i];
 			j->reaped = true;
 			/* Its stdin has no reader left (unless a program it
 			 * started holds it, which then gets EOF). */
@@ -190,68 +220,89 @@ void serve_dgram_reaped(struct server *s, pid_t pid)
 		}
 }
 
-/* Starts the program for one datagram; false if it could not start. */
-static bool start_program(struct server *s, const struct sock_addr *from, const char *p, size_t len)
+/* Our end of a pipe to the program, non-blocking (its end stays as it
+ * is), as a stream; NULL after closing fd. */
+static struct stream *pipe_stream(struct serve_server *s, int fd, stream_cb cb, void *arg)
 {
-	char err[300];
-	int in[2] = {-1, -1}, out[2] = {-1, -1};
-	if (s->ndjobs == s->capdjobs) {
-		size_t cap = s->capdjobs ? 2 * s->capdjobs : 16;
-		struct dgram_job **v = realloc(s->djobs, cap * sizeof *v);
-		if (!v) {
-			errmsg("-u --exec: out of memory");
-			return false;
-		}
-		s->djobs = v;
-		s->capdjobs = cap;
+	sock_set_nonblock(fd, true);
+	struct stream *st = stream_fd_new(s->loop, fd, STREAM_F_OWN);
+	if (!st) {
+		close(fd);
+		return NULL;
 	}
-	struct dgram_job *j = calloc(1, sizeof *j);
-	if (!j || pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
-		errmsg("-u --exec: %s", j ? strerror(errno) : "out of memory");
-		goto fail;
-	}
-	struct sock_addr local;
-	bool have_local = sock_local_addr(s->lfd, &local) == 0;
-	struct spawn_env env;
-	spawn_env_addrs(&env, from->len > sizeof(sa_family_t) ? from : NULL,
-			have_local ? &local : NULL, SOCK_DGRAM);
-	struct spawn_io io = {.in = in[0], .out = out[1], .own_group = true};
-	j->pid = spawn_child_io(&io, s->no->exec_argv, s->no->sh_exec, &env, err, sizeof err);
-	close(in[0]);
-	close(out[1]);
-	in[0] = out[1] = -1;
-	if (j->pid < 0) {
-		errmsg("%s", err);
-		goto fail;
-	}
-	j->srv = s;
-	j->in_fd = in[1];
-	j->out_fd = out[0];
-	j->to = *from;
-	timer_init(&j->limit, on_job_limit, j);
-	s->djobs[s->ndjobs++] = j;
-	s->nchildren++;
-	vmsg("program started for the datagram from %s:%s (pid %d)", env.remote_addr,
-	     env.remote_port, (int)j->pid);
-	sock_set_nonblock(j->in_fd, true);
-	sock_set_nonblock(j->out_fd, true);
-	loop_timer_start(s->loop, &j->limit, s->idle_ms > 0 ? s->idle_ms : EXEC_TIME_MS);
-	if (loop_io(s->loop, j->out_fd, MUX_READ, on_job_out, j) < 0) {
-		errmsg("-u --exec: watch the program's output: %s", strerror(errno));
-		job_close(j, &j->out_fd);
-	}
-	/* Most datagrams fit the pipe at once; the rest waits for room. */
-	ssize_t w = len ? write(j->in_fd, p, len) : 0;
+	stream_set_cb(st, cb, arg);
+	return st;
+}
+
+/* Sends the datagram to the program's stdin: most fit the pipe at once;
+ * the rest waits for room. Then its EOF. */
+static void job_feed(struct serve_dgram_job *j, const char *p, size_t len)
+{
+	ssize_t w = len ? stream_write(j->in, p, len) : 0;
 	size_t done = w > 0 ? (size_t)w : 0;
-	if (done == len || (w < 0 && errno != EAGAIN)) {
+	if (done == len || (w < 0 && !again())) {
 		job_close_in(j);
-	} else if (!(j->data = malloc(len - done)) ||
-		   loop_io(s->loop, j->in_fd, MUX_WRITE, on_job_in, j) < 0) {
+	} else if (!(j->data = malloc(len - done)) || stream_want(j->in, STREAM_WRITE) < 0) {
 		job_close_in(j);
 	} else {
 		memcpy(j->data, p + done, len - done);
 		j->len = len - done;
 	}
+}
+
+/* Starts the program for one datagram; false if it could not start. */
+static bool start_program(struct serve_server *s, const struct sock_addr *from, const char *p,
+			  size_t len)
+{
+	char err[300];
+	int in[2] = {-1, -1}, out[2] = {-1, -1};
+	if (s->ndjobs == s->capdjobs) {
+		size_t cap = s->capdjobs ? 2 * s->capdjobs : 16;
+		struct serve_dgram_job **v = realloc(s->djobs, cap * sizeof *v);
+		if (!v) {
+			log_error("-u --exec: out of memory");
+			return false;
+		}
+		s->djobs = v;
+		s->capdjobs = cap;
+	}
+	struct serve_dgram_job *j = calloc(1, sizeof *j);
+	if (!j || pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
+		log_error("-u --exec: %s", j ? strerror(errno) : "out of memory");
+		goto fail;
+	}
+	struct sock_addr local;
+	bool have_local = sock_local_addr(s->cfg.lfd, &local) == 0;
+	struct spawn_env env;
+	spawn_env_addrs(&env, from->len > sizeof(sa_family_t) ? from : NULL,
+			have_local ? &local : NULL, SOCK_DGRAM);
+	struct spawn_io io = {.in = in[0], .out = out[1], .own_group = true};
+	j->pid = spawn_child_io(&io, s->cfg.exec_argv, s->cfg.sh_exec, &env, err, sizeof err);
+	close(in[0]);
+	close(out[1]);
+	in[0] = out[1] = -1;
+	if (j->pid < 0) {
+		log_error("%s", err);
+		goto fail;
+	}
+	j->srv = s;
+	j->to = *from;
+	timer_init(&j->limit, on_job_limit, j);
+	s->djobs[s->ndjobs++] = j;
+	s->nchildren++;
+	serve_exec_watch(s, j->pid);
+	log_info("program started for the datagram from %s:%s (pid %d)", env.remote_addr,
+		 env.remote_port, (int)j->pid);
+	j->in = pipe_stream(s, in[1], on_job_in, j);
+	j->out = pipe_stream(s, out[0], on_job_out, j);
+	in[1] = out[0] = -1;
+	loop_timer_start(s->loop, &j->limit, s->cfg.idle_ms > 0 ? s->cfg.idle_ms : EXEC_TIME_MS);
+	if (!j->out || stream_want(j->out, STREAM_READ) < 0) {
+		log_error("-u --exec: watch the program's output: %s", strerror(errno));
+		job_close_out(j);
+	}
+	if (j->in)
+		job_feed(j, p, len);
 	return true;
 fail:
 	for (int k = 0; k < 2; k++) {
@@ -266,138 +317,141 @@ fail:
 
 static void on_datagram(struct loop *l, int fd, int mask, void *arg)
 {
-	struct server *s = arg;
+	(void)l;
+	(void)mask;
+	struct serve_server *s = arg;
 	static char buf[DGRAM_MAX + 1];
 	for (int i = 0; i < 64; i++) {
-		if (exec_mode(s) && s->ndjobs >= exec_max(s)) {
-			/* At the limit the datagrams wait in the socket's
-			 * buffer (what overflows it the kernel drops). */
-			vmsg("%zu programs running (-m): datagrams wait", s->ndjobs);
-			loop_io(l, fd, 0, NULL, NULL);
-			s->dgram_paused = true;
+		if (serve_exec_mode(s) && s->ndjobs >= exec_max(s)) {
+			log_info("%zu programs running (-m): datagrams wait", s->ndjobs);
+			watch(s);
+			return;
+		}
+		if (relay_mode(s) && !serve_out_room(s, sizeof buf)) {
+			watch(s);
 			return;
 		}
 		struct sock_addr from;
 		from.len = sizeof from.ss;
+		/* not a stream: the datagram server's socket, a peer per datagram */
 		ssize_t n = recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC,
 				     (struct sockaddr *)&from.ss, &from.len);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNREFUSED)
-				errmsg("recvfrom: %s", strerror(errno));
+				log_error("recvfrom: %s", strerror(errno));
 			return;
 		}
 		size_t len = (size_t)n;
+		char a[SOCK_ADDRSTRLEN];
 		if (len > sizeof buf) {
-			char a[SOCK_ADDRSTRLEN];
-			errmsg("datagram of %zu bytes from %s truncated to %zu", len,
-			       sock_addr_str((struct sockaddr *)&from.ss, from.len, a, sizeof a),
-			       sizeof buf);
+			log_error("datagram of %zu bytes from %s truncated to %zu", len,
+				  addr_text(&from, a, sizeof a), sizeof buf);
 			len = sizeof buf;
 		}
-		if (!acl_permits(&s->acl, (const struct sockaddr *)&from.ss)) {
+		if (s->cfg.acl && !acl_permits(s->cfg.acl, (const struct sockaddr *)&from.ss)) {
 			/* Dropped unanswered: a reply would make the server a
 			 * reflector for forged senders. */
 			s->refused++;
-			if (g_opts.verbose) {
-				char a[SOCK_ADDRSTRLEN];
-				vmsg("dropped datagram of %zu bytes from %s: not allowed by "
-				     "--allow/--deny",
-				     len,
-				     sock_addr_str((struct sockaddr *)&from.ss, from.len, a,
-						   sizeof a));
-			}
+			if (log_wants(LOG_LVL_INFO))
+				log_info("dropped datagram of %zu bytes from %s: not allowed by "
+					 "--allow/--deny",
+					 len, addr_text(&from, a, sizeof a));
 			continue;
 		}
-		if (g_opts.verbose) {
-			char a[SOCK_ADDRSTRLEN];
-			vmsg("datagram of %zu bytes from %s", len,
-			     sock_addr_str((struct sockaddr *)&from.ss, from.len, a, sizeof a));
-		}
+		if (log_wants(LOG_LVL_INFO))
+			log_info("datagram of %zu bytes from %s", len,
+				 addr_text(&from, a, sizeof a));
 		s->served++;
 		s->bytes_in += len;
-		if (exec_mode(s)) {
+		if (serve_exec_mode(s)) {
 			if (!start_program(s, &from, buf, len))
-				s->status = EXIT_FAIL;
+				s->failed = true;
 			continue;
 		}
-		switch (s->handler) {
-		case H_UPPER:
-			serve_upper(buf, len);
+		switch (s->cfg.handler) {
+		case SERVE_UPPER:
+			text_upper(buf, len);
 			FALLTHROUGH;
-		case H_ECHO:
+		case SERVE_ECHO:
 			reply(s, &from, buf, len);
 			break;
-		case H_RESPOND:
-			reply(s, &from, s->respond, s->respond_len);
+		case SERVE_RESPOND:
+			if (s->cfg.respond)
+				reply(s, &from, s->cfg.respond->data, s->cfg.respond->len);
 			break;
-		case H_DISCARD:
-		case H_BROKER: /* stream only */
+		case SERVE_DISCARD:
+		case SERVE_BROKER: /* stream only */
 			break;
-		case H_RELAY: {
+		case SERVE_RELAY:
 			remember_peer(s, &from);
-			const char *p = buf;
-			while (len) {
-				ssize_t w = write(STDOUT_FILENO, p, len);
-				if (w < 0 && errno == EINTR)
-					continue;
-				if (w < 0) {
-					if (errno != EPIPE)
-						errmsg("write to stdout: %s", strerror(errno));
-					s->status = EXIT_FAIL;
-					loop_stop(l);
-					return;
-				}
-				p += w;
-				len -= (size_t)w;
-			}
+			if (!serve_out_write(s, buf, len))
+				return;
 			break;
-		}
 		}
 	}
 }
 
 /* Relay mode: each stdin read goes as one datagram to every peer heard
  * from so far. */
-static void on_stdin(struct loop *l, int fd, int mask, void *arg)
+static void on_stdin(struct stream *in, int ready, void *arg)
 {
-	struct server *s = arg;
+	(void)ready;
+	struct serve_server *s = arg;
 	static char buf[DGRAM_MAX];
-	ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	ssize_t n = stream_read(in, buf, sizeof buf);
+	if (n < 0 && again())
 		return;
 	if (n <= 0) {
-		loop_io(l, STDIN_FILENO, 0, NULL, NULL);
+		stream_close(s->in);
+		s->in = NULL;
 		s->stdin_eof = true;
 		return;
 	}
 	if (!s->npeers)
-		vmsg("no peer yet: %zd bytes from stdin dropped", n);
+		log_info("no peer yet: %zd bytes from stdin dropped", n);
 	for (size_t i = 0; i < s->npeers; i++)
 		reply(s, &s->peers[i], buf, (size_t)n);
 }
 
-int serve_dgram_start(struct server *s)
+int serve_dgram_start(struct serve_server *s, char *err, size_t errlen)
 {
-	if (loop_io(s->loop, s->lfd, MUX_READ, on_datagram, s) < 0)
+	watch(s);
+	if (!s->lfd_watched) {
+		snprintf(err, errlen, "watch socket: %s", strerror(errno));
 		return -1;
-	if (s->handler == H_RELAY && !exec_mode(s))
-		loop_io(s->loop, STDIN_FILENO, MUX_READ, on_stdin, s);
+	}
+	if (relay_mode(s) && s->cfg.in_fd >= 0) {
+		/* A stdin that cannot be read is one that has ended. */
+		s->in = stream_fd_new(s->loop, s->cfg.in_fd, 0);
+		if (s->in) {
+			stream_set_cb(s->in, on_stdin, s);
+			if (stream_want(s->in, STREAM_READ) < 0) {
+				stream_close(s->in);
+				s->in = NULL;
+			}
+		}
+	}
 	return 0;
 }
 
-void serve_dgram_cleanup(struct server *s)
+void serve_dgram_free(struct serve_server *s)
 {
 	free(s->peers);
 	s->peers = NULL;
+	stream_close(s->in);
+	s->in = NULL;
 	/* The server's end is the programs' end. */
 	while (s->ndjobs) {
-		struct dgram_job *j = s->djobs[0];
+		struct serve_dgram_job *j = s->djobs[0];
 		if (!j->reaped)
 			kill(-j->pid, SIGTERM);
 		j->reaped = true;
-		job_close(j, &j->out_fd);
+		job_close_out(j);
 		job_maybe_free(j);
 	}
 	free(s->djobs);
 	s->djobs = NULL;
+	if (s->lfd_watched)
+		loop_io(s->loop, s->cfg.lfd, 0, NULL, NULL);
+	s->lfd_watched = false;
 }

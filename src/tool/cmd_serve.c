@@ -12,12 +12,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "net/activation.h"
-#include "tool/cmd.h"
-#include "serve/serve.h"
-#include "proc/spawn.h"
+#include "core/outq.h"
+#include "core/crlf.h"
 #include "core/text_escape.h"
+#include "net/acl.h"
+#include "net/activation.h"
+#include "proc/spawn.h"
 #include "proc/workers.h"
+#include "serve/serve.h"
+#include "tool/cmd.h"
+#include "tool/netopts.h"
 
 static const char help[] =
     "usage: sockctl serve [options] [ADDRESS] PORT   (or ADDRESS:PORT, [IPV6]:PORT)\n"
@@ -109,11 +113,7 @@ enum {
 
 static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
 {
-	const struct server *s = arg;
-	uint64_t in, out;
-	job_totals_get(s->jt, &in, &out);
-	*sent = s->bytes_out + out;
-	*received = s->bytes_in + in;
+	serve_totals(arg, sent, received);
 }
 
 static void print_ready(const struct sock_addr *bound, const char *proto, const char *mux)
@@ -127,27 +127,41 @@ static void print_ready(const struct sock_addr *bound, const char *proto, const 
 		mux);
 }
 
-static int set_handler(struct server *s, enum serve_handler h, const char *name)
+static int set_handler(struct serve_cfg *cfg, enum serve_handler h, const char *name)
 {
-	if (s->handler != H_RELAY && s->handler != h)
+	if (cfg->handler != SERVE_RELAY && cfg->handler != h)
 		return usage_error("choose one handler (%s conflicts with an earlier one)", name);
-	s->handler = h;
+	cfg->handler = h;
 	return 0;
 }
 
+/* A chunk holding n bytes from p (NULL: to be filled), or NULL after the
+ * message. */
+static struct outq_chunk *respond_chunk(const char *p, size_t n)
+{
+	struct outq_chunk *c = outq_chunk_new(n);
+	if (!c) {
+		errmsg("--respond: out of memory");
+		return NULL;
+	}
+	if (p)
+		memcpy(c->data, p, n);
+	c->len = n;
+	return c;
+}
+
 /* --respond TEXT (backslash escapes decoded) or @FILE (sent as it is):
- * 0, or the exit status after the message. */
-static int load_respond(struct server *s, const char *arg)
+ * 0 with *out set, or the exit status after the message. */
+static int load_respond(const char *arg, struct outq_chunk **out)
 {
 	if (arg[0] != '@') {
 		char err[128], *text;
 		long n = text_unescape_dup(arg, &text, err, sizeof err);
 		if (n < 0)
 			return usage_error("--respond: %s", err);
-		s->respond = text;
-		s->respond_len = (size_t)n;
-		s->respond_owned = true;
-		return 0;
+		*out = respond_chunk(text, (size_t)n);
+		free(text);
+		return *out ? 0 : EXIT_FAIL;
 	}
 	int fd = open(arg + 1, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -162,32 +176,48 @@ static int load_respond(struct server *s, const char *arg)
 		close(fd);
 		return EXIT_FAIL;
 	}
-	char *p = malloc((size_t)st.st_size + 1);
+	struct outq_chunk *c = respond_chunk(NULL, (size_t)st.st_size);
 	size_t got = 0;
-	while (p && got < (size_t)st.st_size) {
-		ssize_t n = read(fd, p + got, (size_t)st.st_size - got);
+	while (c && got < (size_t)st.st_size) {
+		/* not a stream: a regular file, read whole before serving */
+		ssize_t n = read(fd, c->data + got, (size_t)st.st_size - got);
 		if (n <= 0)
 			break;
 		got += (size_t)n;
 	}
 	close(fd);
-	if (!p || got != (size_t)st.st_size) {
+	if (!c)
+		return EXIT_FAIL;
+	if (got != (size_t)st.st_size) {
 		errmsg("--respond %s: could not read the file", arg + 1);
-		free(p);
+		outq_chunk_unref(c);
 		return EXIT_FAIL;
 	}
-	s->respond = p;
-	s->respond_len = got;
-	s->respond_owned = true;
+	*out = c;
 	return 0;
 }
 
+/* -C: the response goes out with CRLF line endings, in every model.
+ * 0, or EXIT_FAIL after the message. */
+static int respond_crlf(struct outq_chunk **r)
+{
+	struct outq_chunk *c = *r, *t = respond_chunk(NULL, 2 * c->len);
+	if (!t)
+		return EXIT_FAIL;
+	memcpy(t->data, c->data, c->len);
+	bool cr = false;
+	t->len = crlf_expand(t->data, c->len, &cr);
+	outq_chunk_unref(c);
+	*r = t;
+	return 0;
+}
+
+/* SIGINT, SIGTERM. */
 static void on_stop_signal(struct loop *l, int signo, void *arg)
 {
-	struct server *s = arg;
-	s->stopping = true;
+	(void)l;
 	vmsg("%s: stopping", strsignal(signo));
-	loop_stop(l);
+	serve_stop(arg);
 }
 
 /* The report at exit: wanted once the command line is accepted. */
@@ -215,7 +245,23 @@ static void serve_report(struct serve_report *rep, int status)
 	netopt_report(rep->no, &rep->t);
 }
 
-static int serve_main(int argc, char **argv, struct serve_report *rep)
+/* What the command line says, beyond the engine's settings. Static in
+ * serve_main: what the options allocate stays reachable however the
+ * command returns (usage errors return early), and the command runs once
+ * per process. */
+struct serve_args {
+	struct serve_cfg cfg;
+	struct netopts no;
+	struct acl acl;
+	long workers;
+	const char *fd_arg, *respond_arg;
+	struct sock_endpoint ep;
+	struct sock_listen_opts lo;
+};
+
+/* Options and their combinations: 0 to serve, -1 after the help (exit
+ * 0), or the exit status after the message. */
+static int parse_args(int argc, char **argv, struct serve_args *a)
 {
 	static const struct option longopts[] = {
 	    COMMON_LONGOPTS,
@@ -241,58 +287,44 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 	    RELAYOPT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
-	/* Static: what the options allocate stays reachable however the
-	 * command returns (usage errors return early), and the command runs
-	 * once per process. */
-	static struct server s;
-	static struct netopts no;
-	s = (struct server){
-	    .lfd = -1, .reserve_fd = -1, .handler = H_RELAY, .notify = {-1, -1}, .stall_ms = -1};
-	no = (struct netopts){0};
-	s.no = &no;
-	acl_init(&s.acl);
-	long workers = 1;
-	const char *fd_arg = NULL;
+	struct serve_cfg *cfg = &a->cfg;
+	struct netopts *no = &a->no;
 	char aclerr[400];
-	s.ro = (struct relay_opts){.quit_after_eof_ms = -1, .zero_copy = true};
-	struct sock_endpoint ep = {.socktype = SOCK_STREAM};
-	struct sock_listen_opts lo = {0};
-	const char *respond_arg = NULL;
 	int c, r;
 	long v;
 	while ((c = cmd_getopt(argc, argv, "46vnhkuU:m:" RELAYOPT_SHORTOPTS NETOPT_SHORTOPTS,
 			       longopts)) != -1) {
-		int nr = netopt_handle(&no, c, optarg);
+		int nr = netopt_handle(no, c, optarg);
 		if (nr == 0)
-			nr = relayopt_handle(&s.ro, c, optarg);
+			nr = relayopt_handle(&cfg->ro, c, optarg);
 		if (nr < 0)
 			return EXIT_USAGE;
 		if (nr > 0)
 			continue;
 		switch (c) {
 		case OPT_MODEL:
-			if (!model_parse(optarg, &s.model))
+			if (!model_parse(optarg, &cfg->model))
 				return usage_error(
 				    "invalid --model '%s': give loop, fork or thread", optarg);
 			break;
 		case OPT_WORKERS:
-			if (!parse_long(optarg, 1, 256, &workers))
+			if (!parse_long(optarg, 1, 256, &a->workers))
 				return usage_error("invalid --workers '%s': give 1-256", optarg);
 			break;
 		case 'm':
-			if (!parse_long(optarg, 1, 1000000, &s.max_conns))
+			if (!parse_long(optarg, 1, 1000000, &cfg->max_conns))
 				return usage_error("invalid --max-conns '%s': give 1-1000000",
 						   optarg);
 			break;
 		case OPT_ALLOW:
 		case OPT_DENY:
-			if (acl_add(&s.acl, c == OPT_ALLOW, optarg, aclerr, sizeof aclerr) < 0)
+			if (acl_add(&a->acl, c == OPT_ALLOW, optarg, aclerr, sizeof aclerr) < 0)
 				return usage_error("--%s: %s", c == OPT_ALLOW ? "allow" : "deny",
 						   aclerr);
 			break;
 		case OPT_ALLOW_FILE:
 		case OPT_DENY_FILE:
-			if (acl_add_file(&s.acl, c == OPT_ALLOW_FILE, optarg, aclerr,
+			if (acl_add_file(&a->acl, c == OPT_ALLOW_FILE, optarg, aclerr,
 					 sizeof aclerr) < 0) {
 				errmsg("--%s: %s", c == OPT_ALLOW_FILE ? "allow-file" : "deny-file",
 				       aclerr);
@@ -300,333 +332,343 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 			}
 			break;
 		case OPT_FD:
-			fd_arg = optarg;
+			a->fd_arg = optarg;
 			break;
 		case 'h':
-			return print_help(help);
+			print_help(help);
+			return -1;
 		case OPT_ECHO:
-			if ((r = set_handler(&s, H_ECHO, "--echo")))
+			if ((r = set_handler(cfg, SERVE_ECHO, "--echo")))
 				return r;
 			break;
 		case OPT_UPPER:
-			if ((r = set_handler(&s, H_UPPER, "--upper")))
+			if ((r = set_handler(cfg, SERVE_UPPER, "--upper")))
 				return r;
 			break;
 		case OPT_DISCARD:
-			if ((r = set_handler(&s, H_DISCARD, "--discard")))
+			if ((r = set_handler(cfg, SERVE_DISCARD, "--discard")))
 				return r;
 			break;
 		case OPT_RESPOND:
-			if ((r = set_handler(&s, H_RESPOND, "--respond")))
+			if ((r = set_handler(cfg, SERVE_RESPOND, "--respond")))
 				return r;
 			if (strcmp(optarg, "@") == 0)
 				return usage_error("--respond @FILE needs a file name");
-			respond_arg = optarg;
+			a->respond_arg = optarg;
 			break;
 		case OPT_BROKER:
-			if ((r = set_handler(&s, H_BROKER, "--broker")))
+			if ((r = set_handler(cfg, SERVE_BROKER, "--broker")))
 				return r;
-			s.keep_open = true;
+			cfg->keep_open = true;
 			break;
 		case OPT_STALL_TIMEOUT:
-			if (!parse_seconds(optarg, &s.stall_ms) || s.stall_ms == 0)
+			if (!parse_seconds(optarg, &cfg->stall_ms) || cfg->stall_ms == 0)
 				return usage_error("invalid --stall-timeout '%s': give seconds > 0",
 						   optarg);
 			break;
 		case 'k':
-			s.keep_open = true;
+			cfg->keep_open = true;
 			break;
 		case 'u':
-			ep.socktype = SOCK_DGRAM;
+			a->ep.socktype = SOCK_DGRAM;
 			break;
 		case 'U':
 			if (!opt_unix_path(optarg))
 				return EXIT_USAGE;
-			ep.unix_path = optarg;
+			a->ep.unix_path = optarg;
 			break;
 		case OPT_BACKLOG:
 			if (!parse_long(optarg, 1, 65535, &v))
 				return usage_error("invalid --backlog '%s': give 1-65535", optarg);
-			lo.backlog = (int)v;
+			a->lo.backlog = (int)v;
 			break;
 		default:
 			return EXIT_USAGE;
 		}
 	}
-	if (relayopt_check(&s.ro))
+	if (relayopt_check(&cfg->ro))
 		return EXIT_USAGE;
-	s.idle_ms = s.ro.idle_ms;
-	bool exec = no.exec_argv || no.sh_exec;
-	if (exec && s.handler != H_RELAY)
+	cfg->idle_ms = cfg->ro.idle_ms;
+	bool exec = no->exec_argv || no->sh_exec;
+	enum serve_handler h = cfg->handler;
+	bool dgram = a->ep.socktype == SOCK_DGRAM;
+	if (exec && h != SERVE_RELAY)
 		return usage_error("--exec/--sh-exec replace the built-in handlers: give one");
-	if (s.handler == H_BROKER &&
-	    (ep.socktype == SOCK_DGRAM || s.model != MODEL_LOOP || workers > 1))
+	if (h == SERVE_BROKER && (dgram || cfg->model != MODEL_LOOP || a->workers > 1))
 		return usage_error("--broker relays between the stream clients of one process: "
 				   "not with -u, --model or --workers");
-	if (s.handler == H_BROKER &&
-	    (s.ro.send_only || s.ro.recv_only || s.ro.no_shutdown || s.ro.quit_after_eof_ms >= 0))
+	if (h == SERVE_BROKER && (cfg->ro.send_only || cfg->ro.recv_only || cfg->ro.no_shutdown ||
+				  cfg->ro.quit_after_eof_ms >= 0))
 		return usage_error("--send-only, --recv-only, --no-shutdown and -q are for the "
 				   "relay, not --broker");
-	if (s.stall_ms > 0 && s.handler != H_BROKER)
+	if (cfg->stall_ms > 0 && h != SERVE_BROKER)
 		return usage_error("--stall-timeout goes with --broker");
-	if (s.stall_ms < 0)
-		s.stall_ms = 5000;
-	if (s.model != MODEL_LOOP && s.handler == H_RELAY && !exec)
+	if (cfg->stall_ms < 0)
+		cfg->stall_ms = 5000;
+	if (cfg->model != MODEL_LOOP && h == SERVE_RELAY && !exec)
 		return usage_error("--model=%s runs --echo, --upper, --discard or --respond",
-				   model_name(s.model));
-	if (ep.socktype == SOCK_DGRAM && (s.model != MODEL_LOOP || (s.max_conns && !exec)))
+				   model_name(cfg->model));
+	if (dgram && (cfg->model != MODEL_LOOP || (cfg->max_conns && !exec)))
 		return usage_error("--model is for stream servers; with -u, -m limits the --exec "
 				   "programs");
-	if (ep.unix_path && !acl_empty(&s.acl))
+	if (a->ep.unix_path && !acl_empty(&a->acl))
 		return usage_error("--allow and --deny match IP addresses: not with -U");
-	if (workers > 1 && !s.keep_open)
+	if (a->workers > 1 && !cfg->keep_open)
 		return usage_error("--workers needs -k");
-	if (workers > 1 && (s.handler == H_RELAY && !exec))
+	if (a->workers > 1 && (h == SERVE_RELAY && !exec))
 		return usage_error("--workers runs a handler or a program, not the stdin relay");
-	if (workers > 1 && fd_arg)
+	if (a->workers > 1 && a->fd_arg)
 		return usage_error("--workers makes its own sockets: no --fd");
-	if (exec && (no.log_raw || no.log_hex || no.crlf))
+	if (exec && (no->log_raw || no->log_hex || no->crlf))
 		return usage_error("-o, -x and -C do not apply with --exec");
-	if (s.model != MODEL_LOOP && (no.log_raw || no.log_hex || no.progress))
+	if (cfg->model != MODEL_LOOP && (no->log_raw || no->log_hex || no->progress))
 		return usage_error("-o, -x and --progress go with --model=loop");
-	int nargs = argc - optind;
-	struct activated act = {.fd = -1};
+	return 0;
+}
+
+/* The listening socket given (--fd, LISTEN_FDS) or the operands: 0,
+ * or the exit status after the message. */
+static int take_operands(int nargs, char **args, struct serve_args *a, struct activated *act)
+{
+	struct sock_endpoint *ep = &a->ep;
 	char aerr[SOCK_ERRLEN];
 	int nfds = activation_listen_fds(true, aerr, sizeof aerr);
 	if (nfds < 0) {
 		errmsg("socket activation: %s", aerr);
 		return EXIT_FAIL;
 	}
-	if (fd_arg || nfds > 0) {
-		if (nargs || ep.unix_path)
+	if (a->fd_arg || nfds > 0) {
+		if (nargs || ep->unix_path)
 			return usage_error("with %s, give no ADDRESS, PORT or -U",
-					   fd_arg ? "--fd" : "LISTEN_FDS");
+					   a->fd_arg ? "--fd" : "LISTEN_FDS");
 		if (nfds > 1)
 			errmsg("socket activation: %d sockets passed, serving the first", nfds);
-		int r2 = fd_arg ? activation_fd(fd_arg, &act, aerr, sizeof aerr)
-				: activation_check(3, &act, aerr, sizeof aerr);
-		if (r2 < 0) {
-			if (fd_arg && strncmp(aerr, "bad --fd", 8) == 0)
+		int r = a->fd_arg ? activation_fd(a->fd_arg, act, aerr, sizeof aerr)
+				  : activation_check(3, act, aerr, sizeof aerr);
+		if (r < 0) {
+			if (a->fd_arg && strncmp(aerr, "bad --fd", 8) == 0)
 				return usage_error("%s", aerr);
 			errmsg("%s", aerr);
 			return EXIT_FAIL;
 		}
-		ep.socktype = act.socktype;
-	} else if (ep.unix_path) {
+		ep->socktype = act->socktype;
+	} else if (ep->unix_path) {
 		if (nargs)
 			return usage_error("with -U PATH, give no ADDRESS or PORT");
 	} else {
-		if (endpoint_operands(nargs, argv + optind, ENDPOINT_LISTEN | ENDPOINT_EXACT,
-				      ep.socktype, &ep.host, &ep.port) < 0)
+		if (endpoint_operands(nargs, args, ENDPOINT_LISTEN | ENDPOINT_EXACT, ep->socktype,
+				      &ep->host, &ep->port) < 0)
 			return EXIT_USAGE;
 	}
-	ep.family = g_opts.family;
-	ep.numeric = g_opts.numeric;
-	s.dgram = ep.socktype == SOCK_DGRAM;
-	s.ro.dgram = s.dgram;
-	s.ro.local_is_tty = isatty(STDIN_FILENO);
-	if (respond_arg && (r = load_respond(&s, respond_arg)))
-		return r;
-	if (s.respond && no.crlf && s.respond_len && s.model == MODEL_LOOP) {
-		/* -C: the response goes out with CRLF line endings. */
-		char *t = malloc(2 * s.respond_len);
-		if (!t) {
-			errmsg("out of memory");
-			return EXIT_FAIL;
-		}
-		memcpy(t, s.respond, s.respond_len);
-		bool cr = false;
-		size_t n = crlf_expand(t, s.respond_len, &cr);
-		if (s.respond_owned)
-			free((char *)s.respond);
-		s.respond = t;
-		s.respond_len = n;
-		s.respond_owned = true;
+	ep->family = g_opts.family;
+	ep->numeric = g_opts.numeric;
+	return 0;
+}
+
+/* --workers N: in the parent, which only says when the workers are
+ * ready and waits for them, the exit status; -1 in a worker, whose *lfd
+ * is its own socket on the same address. */
+static int start_workers(struct serve_args *a, struct workers *w, int *lfd,
+			 const struct sock_addr *bound, const char *proto, struct serve_report *rep)
+{
+	char err[SOCK_ERRLEN];
+	int index;
+	int r = workers_start(w, (int)a->workers, &index, err, sizeof err);
+	if (r < 0) {
+		errmsg("%s", err);
+		close(*lfd);
+		return EXIT_FAIL;
 	}
-	if (no.so.set & SOCKOPT_REUSEPORT)
-		lo.reuseport = true;
-	if (no.so.set) {
-		lo.prepare = netopt_prepare;
-		lo.prepare_arg = &no.so;
+	if (r == 0) {
+		/* The parent: the workers serve and report their totals. */
+		close(*lfd);
+		rep->want = false;
+		int st = EXIT_OK;
+		if (workers_wait_ready(w, 10000, err, sizeof err) < 0) {
+			errmsg("%s", err);
+			st = EXIT_FAIL;
+			for (int i = 0; i < w->n; i++)
+				if (w->pids[i] > 0)
+					kill(w->pids[i], SIGTERM);
+		} else {
+			print_ready(bound, proto, mux_resolved());
+		}
+		int ws = workers_wait(w);
+		workers_free(w);
+		return st ? st : ws;
+	}
+	if (index > 0) {
+		/* Its own socket on the same address: the kernel spreads
+		 * connections over the workers' sockets. */
+		close(*lfd);
+		char host[SOCK_ADDRSTRLEN], port[16];
+		sock_addr_parts((const struct sockaddr *)&bound->ss, bound->len, host, sizeof host,
+				port, sizeof port);
+		struct sock_endpoint wep = a->ep;
+		wep.host = host;
+		wep.port = port;
+		wep.numeric = true;
+		*lfd = sock_listen(&wep, &a->lo, NULL, err, sizeof err);
+		if (*lfd < 0) {
+			errmsg("worker %d: %s", index, err);
+			_exit(EXIT_FAIL);
+		}
+	}
+	return -1;
+}
+
+static int serve_main(int argc, char **argv, struct serve_report *rep)
+{
+	static struct serve_args a;
+	a = (struct serve_args){.workers = 1, .ep = {.socktype = SOCK_STREAM}};
+	struct serve_cfg *cfg = &a.cfg;
+	struct netopts *no = &a.no;
+	*cfg = (struct serve_cfg){.lfd = -1,
+				  .handler = SERVE_RELAY,
+				  .stall_ms = -1,
+				  .ro = {.quit_after_eof_ms = -1, .zero_copy = true},
+				  .in_fd = STDIN_FILENO,
+				  .out_fd = STDOUT_FILENO};
+	acl_init(&a.acl);
+	int r = parse_args(argc, argv, &a);
+	if (r)
+		return r < 0 ? EXIT_OK : r;
+	bool exec = no->exec_argv || no->sh_exec;
+	struct activated act = {.fd = -1};
+	if ((r = take_operands(argc - optind, argv + optind, &a, &act)))
+		return r;
+	cfg->dgram = a.ep.socktype == SOCK_DGRAM;
+	cfg->ro.dgram = cfg->dgram;
+	cfg->ro.local_is_tty = isatty(STDIN_FILENO);
+	if (a.respond_arg && (r = load_respond(a.respond_arg, &cfg->respond)))
+		return r;
+	if (cfg->respond && no->crlf && cfg->respond->len && (r = respond_crlf(&cfg->respond)))
+		return r;
+	if (no->so.set & SOCKOPT_REUSEPORT)
+		a.lo.reuseport = true;
+	if (no->so.set) {
+		a.lo.prepare = netopt_prepare;
+		a.lo.prepare_arg = &no->so;
 	}
 	if (mux_check() < 0)
 		return EXIT_USAGE;
-	rep->no = &no;
+	rep->no = no;
 	rep->want = true;
-	rep->t.kind = ep.socktype == SOCK_DGRAM ? TOTALS_DGRAM_SERVER : TOTALS_STREAM_SERVER;
+	rep->t.kind = cfg->dgram ? TOTALS_DGRAM_SERVER : TOTALS_STREAM_SERVER;
 
 	char err[SOCK_ERRLEN];
 	struct sock_addr bound;
+	int lfd;
 	if (act.fd >= 0) {
-		s.lfd = act.fd;
-		if (no.so.set && sockopt_apply_early(&no.so, s.lfd, err, sizeof err) < 0) {
+		lfd = act.fd;
+		if (no->so.set && sockopt_apply_early(&no->so, lfd, err, sizeof err) < 0) {
 			errmsg("%s", err);
 			return EXIT_FAIL;
 		}
-		sock_local_addr(s.lfd, &bound);
+		sock_local_addr(lfd, &bound);
 	} else {
-		if (workers > 1)
-			lo.reuseport = true;
-		s.lfd = sock_listen(&ep, &lo, &bound, err, sizeof err);
-		if (s.lfd < 0) {
+		if (a.workers > 1)
+			a.lo.reuseport = true;
+		lfd = sock_listen(&a.ep, &a.lo, &bound, err, sizeof err);
+		if (lfd < 0) {
 			errmsg("%s", err);
 			return EXIT_FAIL;
 		}
 	}
-	s.family = bound.ss.ss_family;
-	s.proto = sock_proto_name(s.family, ep.socktype);
+	cfg->family = bound.ss.ss_family;
+	const char *proto = sock_proto_name(cfg->family, a.ep.socktype);
 	static struct workers w;
 	w = (struct workers){.ready_pipe = {-1, -1}};
-	bool is_worker = false;
-	if (workers > 1) {
-		int index;
-		int r3 = workers_start(&w, (int)workers, &index, err, sizeof err);
-		if (r3 < 0) {
-			errmsg("%s", err);
-			close(s.lfd);
-			return EXIT_FAIL;
-		}
-		if (r3 == 0) {
-			/* The parent: the workers serve and report their totals;
-			 * it only says when they are ready. */
-			close(s.lfd);
-			rep->want = false;
-			int st = EXIT_OK;
-			if (workers_wait_ready(&w, 10000, err, sizeof err) < 0) {
-				errmsg("%s", err);
-				st = EXIT_FAIL;
-				for (int i = 0; i < w.n; i++)
-					if (w.pids[i] > 0)
-						kill(w.pids[i], SIGTERM);
-			} else {
-				print_ready(&bound, s.proto, mux_resolved());
-			}
-			int ws = workers_wait(&w);
-			workers_free(&w);
-			return st ? st : ws;
-		}
-		is_worker = true;
-		if (index > 0) {
-			/* Its own socket on the same address: the kernel spreads
-			 * connections over the workers' sockets. */
-			close(s.lfd);
-			char host[SOCK_ADDRSTRLEN], port[16];
-			sock_addr_parts((struct sockaddr *)&bound.ss, bound.len, host, sizeof host,
-					port, sizeof port);
-			struct sock_endpoint wep = ep;
-			wep.host = host;
-			wep.port = port;
-			wep.numeric = true;
-			s.lfd = sock_listen(&wep, &lo, NULL, err, sizeof err);
-			if (s.lfd < 0) {
-				errmsg("worker %d: %s", index, err);
-				_exit(EXIT_FAIL);
-			}
-		}
-	}
+	bool is_worker = a.workers > 1;
+	if (is_worker && (r = start_workers(&a, &w, &lfd, &bound, proto, rep)) >= 0)
+		return r;
 
 	raise_fd_limit();
 	int status;
-	s.loop = cmd_loop(1024, &status);
-	if (!s.loop) {
-		close(s.lfd);
+	struct loop *loop = cmd_loop(1024, &status);
+	if (!loop) {
+		close(lfd);
 		return status;
 	}
 	/* A datagram server has no accepted sockets: its one socket gets the
 	 * per-connection options too. */
-	if (s.dgram && no.so.set && sockopt_apply(&no.so, s.lfd, err, sizeof err) < 0) {
+	if (cfg->dgram && no->so.set && sockopt_apply(&no->so, lfd, err, sizeof err) < 0) {
 		errmsg("%s", err);
-		close(s.lfd);
-		loop_free(s.loop);
+		close(lfd);
+		loop_free(loop);
 		return EXIT_FAIL;
 	}
-	if (netopt_open_logs(&no) < 0) {
-		close(s.lfd);
-		loop_free(s.loop);
+	if (netopt_open_logs(no) < 0) {
+		close(lfd);
+		loop_free(loop);
 		return EXIT_FAIL;
 	}
-	if (exec || s.model == MODEL_FORK)
-		loop_signal(s.loop, SIGCHLD, serve_reap, &s);
-	/* Totals for -v and --stats: what the handlers count in the other
-	 * models, and for programs what the kernel counted (TCP only). */
-	if (!exec && s.model != MODEL_LOOP && !(s.jt = job_totals_new()))
-		vmsg("no shared memory for byte totals: not counted");
-	s.count_exec = exec && (g_opts.verbose || no.stats_json || no.stats_text) && !s.dgram &&
-		       (s.family == AF_INET || s.family == AF_INET6);
-	if (s.model == MODEL_THREAD) {
-		if (pipe2(s.notify, O_CLOEXEC | O_NONBLOCK) < 0 ||
-		    loop_io(s.loop, s.notify[0], MUX_READ, serve_threads_done, &s) < 0) {
-			errmsg("thread model: %s", strerror(errno));
-			close(s.lfd);
-			loop_free(s.loop);
-			return EXIT_FAIL;
-		}
-	}
-	loop_signal(s.loop, SIGINT, on_stop_signal, &s);
-	loop_signal(s.loop, SIGTERM, on_stop_signal, &s);
+	cfg->lfd = lfd;
+	cfg->log = no->log_open ? &no->log : NULL;
+	cfg->ro.log = cfg->log;
+	cfg->ro.crlf = cfg->crlf = no->crlf;
+	cfg->acl = &a.acl;
+	cfg->so = no->so.set ? &no->so : NULL;
+	cfg->exec_argv = no->exec_argv;
+	cfg->sh_exec = no->sh_exec;
+	cfg->count_exec = exec && (g_opts.verbose || no->stats_json || no->stats_text) &&
+			  !cfg->dgram && (cfg->family == AF_INET || cfg->family == AF_INET6);
 	/* Diagnostics (-v per connection) are queued; stdout is the relay's
 	 * data, where a slow reader slowing us down is right. */
-	logs_start(s.loop, NULL);
-	if (s.dgram)
-		r = serve_dgram_start(&s);
-	else {
-		serve_stream_start(&s);
-		r = 0;
-	}
-	if (r < 0) {
-		errmsg("watch socket: %s", strerror(errno));
-		s.status = EXIT_FAIL;
+	logs_start(loop, NULL);
+	struct serve_server *srv = serve_new(loop, cfg, err, sizeof err);
+	status = EXIT_OK;
+	if (!srv) {
+		errmsg("%s", err);
+		status = EXIT_FAIL;
 	} else {
+		loop_signal(loop, SIGINT, on_stop_signal, srv);
+		loop_signal(loop, SIGTERM, on_stop_signal, srv);
 		int64_t t0 = clock_ms();
 		struct progress prog;
 		rep->ran = true;
 		if (is_worker)
 			workers_ready(&w);
 		else
-			print_ready(&bound, s.proto, loop_backend(s.loop));
-		progress_start(&prog, s.loop, &no, get_totals, &s);
+			print_ready(&bound, proto, loop_backend(loop));
+		progress_start(&prog, loop, no, get_totals, srv);
 		/* One client gets stdin: a file's size gives a percentage. */
-		if (s.handler == H_RELAY && !exec && !s.keep_open && !s.dgram && !s.ro.recv_only)
+		if (cfg->handler == SERVE_RELAY && !exec && !cfg->keep_open && !cfg->dgram &&
+		    !cfg->ro.recv_only)
 			progress_size_from_stdin(&prog);
-		if (loop_run(s.loop) < 0) {
-			errmsg("event loop (%s): %s", loop_backend(s.loop), strerror(errno));
-			s.status = EXIT_FAIL;
-		}
-		if (!s.dgram)
-			serve_stream_totals(&s);
-		progress_stop(&prog, s.loop);
+		bool loop_failed = loop_run(loop) < 0;
+		if (loop_failed)
+			errmsg("event loop (%s): %s", loop_backend(loop), strerror(errno));
+		struct serve_result res;
+		serve_result(srv, &res);
+		progress_stop(&prog, loop);
 		/* Room in a full stderr queue for the totals. */
 		logs_flush(LOGS_END_MS);
-		get_totals(&s, &rep->t.sent, &rep->t.received);
+		rep->t.sent = res.sent;
+		rep->t.received = res.received;
 		rep->t.ms = clock_ms() - t0;
-		rep->t.connections = s.served;
-		rep->t.refused = s.refused;
+		rep->t.connections = res.connections;
+		rep->t.refused = res.refused;
+		if (res.program_status >= 0)
+			status = res.program_status;
+		if (res.failed && res.program_status < 0)
+			status = EXIT_FAIL;
+		if (loop_failed)
+			status = EXIT_FAIL;
 	}
-	if (s.dgram)
-		serve_dgram_cleanup(&s);
-	else
-		serve_stream_cleanup(&s);
+	serve_free(srv);
 	/* While stderr is still queued: a stalled reader must not hold the
 	 * exit up. */
-	serve_report(rep, s.status);
+	serve_report(rep, status);
 	logs_end(LOGS_END_MS);
-	if (s.lfd >= 0)
-		close(s.lfd);
-	if (ep.unix_path && ep.unix_path[0] != '@')
-		unlink(ep.unix_path);
-	if (s.respond_owned && s.nthreads == 0)
-		free((char *)s.respond);
-	if (s.nthreads == 0)
-		job_totals_free(s.jt);
-	if (s.notify[0] >= 0 && s.nthreads == 0) {
-		close(s.notify[0]);
-		close(s.notify[1]);
-	}
-	loop_free(s.loop);
-	netopt_close_logs(&no);
-	acl_free(&s.acl);
-	spawn_words_free(no.exec_argv);
-	return s.status;
+	if (a.ep.unix_path && a.ep.unix_path[0] != '@')
+		unlink(a.ep.unix_path);
+	outq_chunk_unref(cfg->respond);
+	loop_free(loop);
+	netopt_close_logs(no);
+	acl_free(&a.acl);
+	spawn_words_free(no->exec_argv);
+	return status;
 }
 
 int cmd_serve(int argc, char **argv)

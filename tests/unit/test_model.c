@@ -10,9 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/loop.h"
+#include "net/stream.h"
 #include "proc/model.h"
-#include "tap.h"
 #include "proc/workers.h"
+#include "tap.h"
 
 /* Sends text, half-closes, returns everything the handler sent back. */
 static char *exchange(int fd, const char *text)
@@ -30,6 +32,12 @@ static char *exchange(int fd, const char *text)
 	return out;
 }
 
+/* The handler's end of a socketpair, as the accept loop gives it. */
+static struct stream *conn(int fd)
+{
+	return stream_fd_new(NULL, fd, STREAM_F_OWN);
+}
+
 int main(void)
 {
 	enum model m;
@@ -39,41 +47,43 @@ int main(void)
 
 	int sv[2];
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-	struct job_totals *tot = job_totals_new();
+	struct model_totals *tot = model_totals_new();
 	ok(tot != NULL, "shared totals");
-	struct job j = {.fd = sv[0], .kind = JOB_UPPER, .crlf = true, .totals = tot};
-	pid_t pid = job_fork(&j);
-	close(sv[0]);
+	struct model_job j = {.s = conn(sv[0]), .kind = MODEL_JOB_UPPER, .totals = tot};
+	pid_t pid = model_job_fork(&j);
+	stream_close(j.s);
 	ok(!strcmp(exchange(sv[1], "ab\ncd\r\n"), "AB\nCD\r\n"), "fork: upper, bytes unchanged");
 	int st;
 	ok(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0, "child exits 0");
 	uint64_t tin, tout;
-	job_totals_get(tot, &tin, &tout);
+	model_totals_get(tot, &tin, &tout);
 	ok(tin == 7 && tout == 7, "the child's bytes are in the parent's totals");
 
 	int note[2];
 	pipe(note);
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-	j = (struct job){.fd = sv[0], .kind = JOB_ECHO, .totals = tot};
-	ok(job_thread(&j, note[1]) == 0, "thread started");
+	j = (struct model_job){.s = conn(sv[0]), .kind = MODEL_JOB_ECHO, .totals = tot};
+	ok(model_job_thread(&j, note[1]) == 0, "thread started");
 	ok(!strcmp(exchange(sv[1], "hello\n"), "hello\n"), "thread: echo");
 	char b;
 	ok(read(note[0], &b, 1) == 1, "thread notified its end");
-	job_totals_get(tot, &tin, &tout);
+	model_totals_get(tot, &tin, &tout);
 	ok(tin == 13 && tout == 13, "a thread adds to the same totals");
-	job_totals_free(tot);
+	model_totals_free(tot);
 
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-	j = (struct job){.fd = sv[0], .kind = JOB_RESPOND, .data = "hi\n", .len = 3};
-	ok(job_thread(&j, note[1]) == 0 && !strcmp(exchange(sv[1], "ignored"), "hi\n"), "respond");
+	j = (struct model_job){
+	    .s = conn(sv[0]), .kind = MODEL_JOB_RESPOND, .data = "hi\n", .len = 3};
+	ok(model_job_thread(&j, note[1]) == 0 && !strcmp(exchange(sv[1], "ignored"), "hi\n"),
+	   "respond");
 	read(note[0], &b, 1);
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-	j = (struct job){.fd = sv[0], .kind = JOB_DISCARD};
-	ok(job_thread(&j, note[1]) == 0 && !strcmp(exchange(sv[1], "gone"), ""), "discard");
+	j = (struct model_job){.s = conn(sv[0]), .kind = MODEL_JOB_DISCARD};
+	ok(model_job_thread(&j, note[1]) == 0 && !strcmp(exchange(sv[1], "gone"), ""), "discard");
 	read(note[0], &b, 1);
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-	j = (struct job){.fd = sv[0], .kind = JOB_ECHO, .idle_ms = 50};
-	job_thread(&j, note[1]);
+	j = (struct model_job){.s = conn(sv[0]), .kind = MODEL_JOB_ECHO, .idle_ms = 50};
+	model_job_thread(&j, note[1]);
 	struct pollfd p = {.fd = sv[1], .events = POLLIN};
 	ok(poll(&p, 1, 10000) == 1 && read(sv[1], &b, 1) == 0, "idle timeout closes");
 	close(sv[1]);
