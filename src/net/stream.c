@@ -102,6 +102,13 @@ ssize_t stream_writev(struct stream *s, const struct iovec *iov, int iovcnt)
 	return 0;
 }
 
+/* MSG_DONTWAIT keeps a socket's calls from waiting whatever its fd's
+ * flags, unless the owner asked for waiting ones. */
+static int dontwait(const struct stream *s)
+{
+	return s->flags & STREAM_F_BLOCKING ? 0 : MSG_DONTWAIT;
+}
+
 ssize_t stream_writev_more(struct stream *s, const struct iovec *iov, int iovcnt)
 {
 	if (s->ops != &stream_fd_ops || (s->flags & (STREAM_F_GATED | STREAM_F_DGRAM)) ||
@@ -109,7 +116,7 @@ ssize_t stream_writev_more(struct stream *s, const struct iovec *iov, int iovcnt
 		return stream_writev(s, iov, iovcnt);
 	struct msghdr m = {.msg_iov = (struct iovec *)iov,
 			   .msg_iovlen = (size_t)(iovcnt > IOV_MAX ? IOV_MAX : iovcnt)};
-	return sendmsg(s->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE);
+	return sendmsg(s->fd, &m, MSG_NOSIGNAL | dontwait(s) | MSG_MORE);
 }
 
 int stream_wait(struct stream *s, int want, int timeout_ms)
@@ -137,6 +144,23 @@ int stream_wait(struct stream *s, int want, int timeout_ms)
 		s->seen |= fdmask;
 	int ready = s->ops->ready ? s->ops->ready(s, fdmask) : fdmask;
 	return ready & want;
+}
+
+int stream_set_blocking(struct stream *s)
+{
+	/* A reopened or gated fd shares its description with others: its
+	 * blocking flag is not ours to change. */
+	if (s->ops != &stream_fd_ops || s->orig_fd >= 0 || (s->flags & STREAM_F_GATED) ||
+	    !(s->flags & STREAM_F_OWN)) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	int fl = fcntl(s->fd, F_GETFL);
+	if (fl < 0 || fcntl(s->fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		return -1;
+	s->flags |= STREAM_F_BLOCKING;
+	s->flags &= ~(unsigned)(STREAM_F_SPLICE_READ | STREAM_F_SPLICE_WRITE | STREAM_F_SENDFILE);
+	return 0;
 }
 
 int stream_raw_fd(const struct stream *s)
@@ -176,7 +200,7 @@ static ssize_t fd_read(struct stream *s, void *buf, size_t n)
 	if (!gate(s, STREAM_READ))
 		return -1;
 	if (s->flags & STREAM_F_SOCKET)
-		return recv(s->fd, buf, n, MSG_DONTWAIT);
+		return recv(s->fd, buf, n, dontwait(s));
 	return read(s->fd, buf, n);
 }
 
@@ -185,7 +209,7 @@ static ssize_t fd_write(struct stream *s, const void *buf, size_t n)
 	if (!gate(s, STREAM_WRITE))
 		return -1;
 	if (s->flags & STREAM_F_SOCKET)
-		return send(s->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		return send(s->fd, buf, n, MSG_NOSIGNAL | dontwait(s));
 	return write(s->fd, buf, gated_max(s, n));
 }
 
@@ -201,7 +225,7 @@ static ssize_t fd_writev(struct stream *s, const struct iovec *iov, int iovcnt)
 		iovcnt = IOV_MAX;
 	if (s->flags & STREAM_F_SOCKET) {
 		struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt};
-		return sendmsg(s->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+		return sendmsg(s->fd, &m, MSG_NOSIGNAL | dontwait(s));
 	}
 	return writev(s->fd, iov, iovcnt);
 }

@@ -37,6 +37,8 @@ enum {
 	 * description of its own: each read or write waits for the loop to
 	 * report it ready, and writes are kept small enough not to wait. */
 	STREAM_F_GATED = 1 << 6,
+	/* stream_set_blocking: reads and writes wait inside the call. */
+	STREAM_F_BLOCKING = 1 << 7,
 	/* What this stream can do without a copy (the ops may exist while
 	 * this instance cannot: a blocking socket never splices). */
 	STREAM_F_SPLICE_READ = 1 << 8,	/* stream -> pipe */
@@ -148,6 +150,14 @@ static inline bool stream_has(const struct stream *s, unsigned flag)
  * mapped to fd events as the loop would. Returns the ready subset of want,
  * 0 on timeout, or -1 with errno. Never registers with the loop. */
 int stream_wait(struct stream *s, int want, int timeout_ms);
+
+/* Blocking use with one system call per read or write, for a handler
+ * off the loop that owns the connection and has no deadline to keep
+ * (stream_wait and a read cost two): the fd is made blocking and the
+ * calls wait inside. Never on a stream a loop watches. Returns 0, or -1
+ * with errno ENOTSUP for a type or fd that cannot (the caller goes on
+ * with stream_wait). */
+int stream_set_blocking(struct stream *s);
 
 /* The fd of a plain fd stream (for sendfile's source, fstat, getsockopt),
  * -1 for other types. */

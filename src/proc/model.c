@@ -81,7 +81,8 @@ static bool wait_for(struct stream *s, int want, int timeout_ms)
 static ssize_t job_read(struct model_job *j, void *buf, size_t n, int idle_ms, bool *drained)
 {
 	int timeout = idle_ms > 0 ? idle_ms : -1;
-	if (*drained && !wait_for(j->s, STREAM_READ, timeout))
+	if (*drained && !stream_has(j->s, STREAM_F_BLOCKING) &&
+	    !wait_for(j->s, STREAM_READ, timeout))
 		return -1;
 	for (;;) {
 		ssize_t r = stream_read(j->s, buf, n);
@@ -151,7 +152,10 @@ void model_job_run(struct model_job *j)
 		return;
 	}
 	/* The kernel copy of a 64 KiB buffer per read/write pair is what
-	 * this model costs; keep it simple. */
+	 * this model costs; keep it simple. Without an idle limit the reads
+	 * wait inside the call: one system call per message, not two. */
+	if (j->idle_ms <= 0)
+		(void)stream_set_blocking(j->s); /* else stream_wait, as with one */
 	bool drained = false;
 	for (;;) {
 		ssize_t r = job_read(j, buf, sizeof buf, j->idle_ms, &drained);

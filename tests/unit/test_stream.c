@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net/acceptor.h"
@@ -101,6 +102,40 @@ static void t_blocking_socket(void)
 	stream_close(a);
 	ok(fcntl(sv[0], F_GETFD) >= 0, "%s: a borrowed fd stays open", B);
 	close(sv[0]);
+	close(sv[1]);
+	loop_free(l);
+}
+
+/* stream_set_blocking (the fork and thread models): the calls wait in
+ * the kernel, one system call each; a borrowed fd is refused. */
+static void t_set_blocking(void)
+{
+	struct loop *l = mkloop();
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+	struct stream *borrowed = stream_fd_new(l, sv[0], 0);
+	errno = 0;
+	ok(stream_set_blocking(borrowed) < 0 && errno == ENOTSUP &&
+	       (fcntl(sv[0], F_GETFL) & O_NONBLOCK),
+	   "%s: a borrowed fd is not made blocking", B);
+	stream_close(borrowed);
+	struct stream *a = stream_socket_new(l, sv[0], STREAM_F_OWN);
+	ok(stream_set_blocking(a) == 0 && stream_has(a, STREAM_F_BLOCKING) &&
+	       !stream_has(a, STREAM_F_SPLICE_READ) && !(fcntl(sv[0], F_GETFL) & O_NONBLOCK),
+	   "%s: an owned socket is made blocking", B);
+	/* A receive timeout shows the read waited instead of failing at once. */
+	struct timeval tv = {.tv_usec = 50000};
+	setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	char c;
+	ssize_t r = stream_read(a, &c, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ok(r < 0 && errno == EAGAIN && ms >= 40, "%s: an empty read waits (%ld ms)", B, ms);
+	ok(write(sv[1], "x", 1) == 1 && stream_read(a, &c, 1) == 1 && c == 'x',
+	   "%s: then reads what comes", B);
+	stream_close(a);
 	close(sv[1]);
 	loop_free(l);
 }
@@ -525,6 +560,7 @@ int main(void)
 		t_socketpair();
 		t_blocking_socket();
 		t_blocking_pipe();
+		t_set_blocking();
 		t_gated();
 		t_pending();
 		t_outq();
