@@ -685,7 +685,16 @@ static void put_name(struct sbuf *o, const X509_NAME *nm, enum tls_info_format f
 	long n = 0;
 	if (b && nm && X509_NAME_print_ex(b, nm, 0, XN_FLAG_RFC2253) >= 0)
 		n = BIO_get_mem_data(b, &p);
-	put_str(o, p ? p : "", p ? (size_t)n : 0, fmt);
+	/* RFC 2253 text is escaped already ("CN=a\,b", control and 8-bit
+	 * bytes as \XX): in text it stays as it is unless something
+	 * unprintable got through, which is then shown \xHH. */
+	bool plain = fmt == TLS_INFO_TEXT && p;
+	for (long i = 0; plain && i < n; i++)
+		plain = p[i] >= 0x20 && p[i] < 0x7f;
+	if (plain)
+		sb_putn(o, p, (size_t)n);
+	else
+		put_str(o, p ? p : "", p ? (size_t)n : 0, fmt);
 	BIO_free(b);
 }
 

@@ -164,7 +164,8 @@ enum tls_info_format { TLS_INFO_TEXT, TLS_INFO_JSON };
  * with CERT:
  *   {"subject":S,"issuer":S (RFC 2253, one line),"dns":[S...],"ip":[S...],
  *    "not_before":S,"not_after":S (ISO 8601 UTC, "2025-01-31T12:00:00Z"),
- *    "days_left":N|null,"status":"valid"|"expired"|"not yet valid",
+ *    "days_left":N|null,
+ *    "status":"valid"|"expired"|"not yet valid"|"unknown",
  *    "pin":"sha256//..."|null,"serial":"HEX","signature_algorithm":S,
  *    "key_type":S|null,"key_bits":N|null,"key_group":S|null}
  * (null where the certificate does not say or cannot be decoded). The

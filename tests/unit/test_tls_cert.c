@@ -410,6 +410,22 @@ static void test_report(void)
 	ok(strstr(t, "  DNS names:     none\n") && strstr(t, "(expired)\n"), "text none, expired");
 	ok(!strchr(t, '\x1b'), "no escape byte reaches the terminal");
 
+	/* RFC 2253 escapes stay readable in text and are escaped once more
+	 * in JSON. */
+	X509_NAME *nm = X509_NAME_new();
+	X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC, (const unsigned char *)"a,b\x01", -1, -1,
+				   0);
+	X509_set_subject_name(p.leaf, nm);
+	X509_NAME_free(nm);
+	sb_reset(&b);
+	tls_cert_info_one(&b, p.leaf, 1, 0, TLS_INFO_TEXT);
+	ok(strstr(sb_str(&b), "  subject:       CN=a\\,b\\01\n") != NULL,
+	   "text name: RFC 2253 escapes as they are");
+	sb_reset(&b);
+	tls_cert_info_one(&b, p.leaf, 1, 0, TLS_INFO_JSON);
+	ok(strstr(sb_str(&b), "{\"subject\":\"CN=a\\\\,b\\\\01\",") && json_valid(b.p, b.len),
+	   "JSON name: %.60s", sb_str(&b));
+
 	/* Anything in the facts still makes valid JSON. */
 	f.version = "\"\\\x01\xff";
 	f.cipher = NULL;
@@ -423,7 +439,7 @@ static void test_report(void)
 	   "hostile facts escaped: %.120s", sb_str(&b));
 	sb_reset(&b);
 	tls_cert_info(&b, NULL, NULL, 0, TLS_INFO_JSON);
-	ok(!strcmp(sb_str(&b), "{\"certificates\":[]}\n"), "no facts, no chain: %s", sb_str(&b));
+	ok(!strcmp(sb_str(&b), "{\"certificates\":[]}\n"), "no facts, no chain");
 	sb_reset(&b);
 	tls_cert_info(&b, NULL, NULL, 0, TLS_INFO_TEXT);
 	ok(!strcmp(sb_str(&b), "no certificates\n"), "text, nothing");
