@@ -96,6 +96,17 @@ const char *sb_str(const struct sbuf *b)
 	return b->len ? b->p : "";
 }
 
+void sb_put_visible(struct sbuf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = (uint8_t)s[i];
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			sb_putc(b, (char)c);
+		else
+			sb_printf(b, "\\x%02x", c);
+	}
+}
+
 void json_string(struct sbuf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";

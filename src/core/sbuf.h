@@ -24,6 +24,10 @@ void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(print
 /* The text so far ("" when empty). */
 const char *sb_str(const struct sbuf *b);
 
+/* Bytes shown safely on a terminal: printable ASCII as it is, a backslash
+ * and every other byte as \xHH (text taken from a peer). */
+void sb_put_visible(struct sbuf *b, const char *s, size_t n);
+
 /* A JSON string with its quotes; control bytes as \u00XX and bytes >= 0x80
  * as \u00XX too (our inputs are escaped ASCII already; this keeps the
  * document valid whatever comes in). */
