@@ -596,8 +596,16 @@ static void tls_close(struct stream *s)
 	struct tls_conn *t = s->priv;
 	if (!t)
 		return;
-	/* No close_notify here: that is shutdown_write's, and a forked
-	 * handler's parent closes its copy of a connection that goes on. */
+	/* Closing the connection ends it as close(2) sends a FIN: with
+	 * close_notify (once, never waiting), unless the handshake never
+	 * finished, the connection failed, or it goes on in another process
+	 * (stream_release). */
+	if (SSL_is_init_finished(t->ssl) && !t->shut_sent && !t->dead &&
+	    !(s->flags & STREAM_F_RELEASED)) {
+		ERR_clear_error();
+		SSL_shutdown(t->ssl);
+		ERR_clear_error();
+	}
 	SSL_free(t->ssl);
 	free(t->host);
 	free(t);

@@ -247,9 +247,11 @@ static void on_trunc_server(struct loop *l, struct stream *s, enum tls_err kind,
 			    const char *errtext, void *arg)
 {
 	(void)kind, (void)errtext, (void)arg, (void)l;
-	/* Bytes, then the TCP close without close_notify. */
+	/* Bytes, then the TCP close without close_notify (the stream's
+	 * close would send one: the socket's write side is gone first). */
 	if (s) {
 		stream_write(s, "hello", 5);
+		shutdown(s->fd, SHUT_WR);
 		stream_close(s);
 	}
 }
