@@ -899,7 +899,8 @@ static void hs_failed(struct tls_handshake *h, int sslerr)
 	char why[300], text[900];
 	enum tls_err kind = TLS_E_HANDSHAKE;
 	long vr = SSL_get_verify_result(t->ssl);
-	if (t->role == TLS_CLIENT && !t->insecure && vr != X509_V_OK) {
+	/* A server verifies only with client_ca; a client unless insecure. */
+	if (vr != X509_V_OK && (t->role == TLS_SERVER || !t->insecure)) {
 		kind = TLS_E_VERIFY;
 		snprintf(why, sizeof why, "certificate verify failed: %s",
 			 X509_verify_cert_error_string(vr));
