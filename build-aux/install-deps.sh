@@ -13,5 +13,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 	netcat-openbsd ncat socat curl bind9-dnsutils dnsmasq-base \
 	nginx-light python3 tmux iproute2 procps psmisc ca-certificates \
 	iperf3 util-linux wrk busybox microsocks dante-server mandoc man-db \
-	zsh fish bash-completion \
+	zsh fish bash-completion gnutls-bin \
 	>/dev/null

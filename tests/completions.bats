@@ -18,6 +18,8 @@ VALUE_SETS=(
 	"connect --proxy-type:http socks4 socks5"
 	"connect --proxy-dns:local remote"
 	"connect --stats:json text"
+	"connect --tls-min:1.2 1.3"
+	"serve --tls-max:1.2 1.3"
 	"resolve --type:A AAAA CNAME MX NS TXT SRV PTR SOA CAA HINFO ANY AXFR"
 	"chat connect --color:auto always never"
 	"http serve --symlinks:inside follow deny"

@@ -501,7 +501,7 @@ static void on_io(struct stream *s, int ready, void *arg)
 {
 	(void)ready;
 	struct relay *r = arg;
-	bool up_was = r->up.done;
+	bool up_was = r->up.done, down_was = r->down.done;
 	bool moved = false;
 	if (!r->up.done && (s == r->up.in || s == r->up.out))
 		moved |= pump_run(&r->up);
@@ -512,6 +512,8 @@ static void on_io(struct stream *s, int ready, void *arg)
 	fin_note_reply(r);
 	if (!up_was && r->up.done && !r->up.err)
 		after_up_done(r);
+	if (!down_was && r->down.done && !r->down.err && r->o.pass_eof)
+		stream_shutdown_write(r->down.out);
 	check_done(r);
 	if (!r->finished)
 		update(r);

@@ -30,6 +30,9 @@ struct relay_opts {
 	 * with nothing ever received, fails with a message that the proxy
 	 * may have dropped the reply. */
 	bool tunnel;
+	/* The peer's end of input ends out's write side too (out is a
+	 * program's socket, which must see its input end). */
+	bool pass_eof;
 	struct hexlog *log; /* -o/-x session log, or NULL; not owned */
 };
 

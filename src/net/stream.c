@@ -80,6 +80,14 @@ void stream_close(struct stream *s)
 	free(s);
 }
 
+void stream_release(struct stream *s)
+{
+	if (!s)
+		return;
+	s->flags |= STREAM_F_RELEASED;
+	stream_close(s);
+}
+
 int stream_detach_fd(struct stream *s)
 {
 	if (s->ops != &stream_fd_ops || s->orig_fd >= 0)

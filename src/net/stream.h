@@ -39,6 +39,8 @@ enum {
 	STREAM_F_GATED = 1 << 6,
 	/* stream_set_blocking: reads and writes wait inside the call. */
 	STREAM_F_BLOCKING = 1 << 7,
+	/* Set by stream_release: the connection goes on elsewhere. */
+	STREAM_F_RELEASED = 1 << 11,
 	/* What this stream can do without a copy (the ops may exist while
 	 * this instance cannot: a blocking socket never splices). */
 	STREAM_F_SPLICE_READ = 1 << 8,	/* stream -> pipe */
@@ -114,6 +116,10 @@ int stream_want(struct stream *s, int want);
 /* Forgets the fd on the loop, releases the type's state, closes the fd
  * if owned and frees s. NULL is fine. */
 void stream_close(struct stream *s);
+/* Closes this process's copy of a connection that goes on in another
+ * (a forked handler's parent): as stream_close, but nothing is sent to
+ * the peer (a TLS stream's close otherwise ends with close_notify). */
+void stream_release(struct stream *s);
 /* For a plain fd stream whose fd goes on elsewhere (a program's stdin and
  * stdout with --exec): forgets it on the loop and frees s, leaving the fd
  * open. Returns the fd, or -1 (and closes nothing) for other types or a

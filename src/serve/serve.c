@@ -14,6 +14,7 @@
 #include "net/acl.h"
 #include "net/sockopt.h"
 #include "net/stream.h"
+#include "net/tls.h"
 #include "serve/serve_int.h"
 
 void serve_fail_stop(struct serve_server *s)
@@ -198,14 +199,111 @@ void serve_take(struct serve_server *s, struct stream *st, const struct sock_add
 		serve_conn_start(s, st, peer);
 }
 
-static void on_accepted(void *arg, struct stream *st, const struct sock_addr *peer)
+/* Without -k: once the one client is served, the listener goes. */
+static void after_take(struct serve_server *s)
 {
-	struct serve_server *s = arg;
-	serve_take(s, st, peer);
 	if (!s->cfg.keep_open && s->served && s->acc && !timer_armed(&s->unlisten)) {
 		acceptor_pause(s->acc);
 		loop_timer_start(s->loop, &s->unlisten, 0);
 	}
+}
+
+/* ---- TLS: the handshake before a connection is served ---- */
+
+struct serve_hs {
+	struct serve_server *srv;
+	struct tls_handshake *h;
+	struct sock_addr peer;
+	bool have_peer;
+	struct serve_hs *prev, *next;
+};
+
+static void hs_unlink(struct serve_hs *x)
+{
+	struct serve_server *s = x->srv;
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		s->hss = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	s->nhs--;
+}
+
+static void on_handshake(struct loop *l, struct stream *st, enum tls_err kind, const char *errtext,
+			 void *arg)
+{
+	(void)l;
+	(void)kind;
+	struct serve_hs *x = arg;
+	struct serve_server *s = x->srv;
+	struct sock_addr peer = x->peer;
+	bool have_peer = x->have_peer;
+	hs_unlink(x);
+	free(x);
+	if (!st) {
+		/* One client's failure: the server goes on (without -k it
+		 * still waits for the one client it serves). */
+		log_error("%s", errtext);
+		if (!s->cfg.keep_open && s->acc && !s->served)
+			acceptor_resume(s->acc);
+		return;
+	}
+	serve_take(s, st, have_peer ? &peer : NULL);
+	after_take(s);
+}
+
+static void start_handshake(struct serve_server *s, struct stream *st, const struct sock_addr *peer)
+{
+	struct serve_hs *x = calloc(1, sizeof *x);
+	char err[300];
+	if (!x) {
+		log_error("TLS: out of memory");
+		stream_close(st);
+		return;
+	}
+	x->srv = s;
+	if (peer) {
+		x->peer = *peer;
+		x->have_peer = true;
+	}
+	x->h = tls_handshake_start(s->loop, s->cfg.tls, st, NULL, s->cfg.handshake_ms, on_handshake,
+				   x, err, sizeof err);
+	if (!x->h) {
+		log_error("%s", err);
+		free(x);
+		return;
+	}
+	x->next = s->hss;
+	if (s->hss)
+		s->hss->prev = x;
+	s->hss = x;
+	s->nhs++;
+	/* Without -k one client is served: no other while this one's
+	 * handshake runs. */
+	if (!s->cfg.keep_open && s->acc)
+		acceptor_pause(s->acc);
+}
+
+static void handshakes_free(struct serve_server *s)
+{
+	while (s->hss) {
+		struct serve_hs *x = s->hss;
+		tls_handshake_cancel(x->h);
+		hs_unlink(x);
+		free(x);
+	}
+}
+
+static void on_accepted(void *arg, struct stream *st, const struct sock_addr *peer)
+{
+	struct serve_server *s = arg;
+	if (s->cfg.tls) {
+		start_handshake(s, st, peer);
+		return;
+	}
+	serve_take(s, st, peer);
+	after_take(s);
 }
 
 static int start_accepting(struct serve_server *s, char *err, size_t errlen)
@@ -287,6 +385,7 @@ void serve_free(struct serve_server *s)
 	if (!s)
 		return;
 	s->stopping = true;
+	handshakes_free(s);
 	serve_stream_free(s);
 	serve_dgram_free(s);
 	loop_timer_stop(s->loop, &s->unlisten);

@@ -33,6 +33,7 @@ struct hexlog;
 struct outq_chunk;
 struct sockopts;
 struct stream;
+struct tls_ctx;
 
 struct serve_cfg {
 	/* The listening socket (a stream server) or the datagram socket,
@@ -66,6 +67,11 @@ struct serve_cfg {
 	/* The relays' local side (STDIN_FILENO, STDOUT_FILENO); -1: none
 	 * (stdin then counts as ended at once). Not owned. */
 	int in_fd, out_fd;
+	/* TLS on every accepted connection (the handshake first, on the
+	 * loop, within handshake_ms; then served as any connection); NULL:
+	 * none. Not owned. */
+	struct tls_ctx *tls;
+	int handshake_ms;
 };
 
 struct serve_result {

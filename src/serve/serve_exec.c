@@ -17,7 +17,9 @@
 #include "net/stream.h"
 #include "net/tcp_totals.h"
 #include "proc/children.h"
+#include "net/tls.h"
 #include "proc/spawn.h"
+#include "proc/spawn_relay.h"
 #include "serve/serve_int.h"
 
 /* --exec with totals asked for: the server's copy of a program's TCP
@@ -96,9 +98,87 @@ bool serve_exec_watch(struct serve_server *s, pid_t pid)
 	return true;
 }
 
+/* --exec over TLS: the program's socketpair, relayed to the connection
+ * on the loop until both directions are over. */
+struct serve_xrelay {
+	struct serve_server *srv;
+	struct spawn_relay *r;
+	struct serve_xrelay *prev, *next;
+};
+
+static void xrelay_free(struct serve_xrelay *x)
+{
+	struct serve_server *s = x->srv;
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		s->xrs = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	s->nxrs--;
+	spawn_relay_free(x->r);
+	free(x);
+}
+
+static void on_xrelay_done(struct loop *l, int status, const char *errtext, void *arg)
+{
+	(void)l;
+	struct serve_xrelay *x = arg;
+	struct serve_server *s = x->srv;
+	if (status && errtext && *errtext)
+		log_info("%s", errtext);
+	struct relay_stats st;
+	spawn_relay_stats(x->r, &st);
+	s->bytes_out += st.sent;
+	s->bytes_in += st.received;
+	xrelay_free(x);
+	serve_after_end(s);
+}
+
+static void exec_relayed(struct serve_server *s, struct stream *st)
+{
+	char err[300];
+	struct spawn_env env;
+	spawn_env_fill(&env, st->fd);
+	struct serve_xrelay *x = calloc(1, sizeof *x);
+	if (!x) {
+		log_error("--exec: out of memory");
+		stream_close(st);
+		return;
+	}
+	x->srv = s;
+	struct relay_opts ro = {.quit_after_eof_ms = -1, .zero_copy = true};
+	char peer[SOCK_ADDRSTRLEN + 8];
+	snprintf(peer, sizeof peer, "%s:%s", env.remote_addr, env.remote_port);
+	pid_t pid;
+	x->r = spawn_relay_start(s->loop, st, s->cfg.exec_argv, s->cfg.sh_exec, &env, &ro, peer,
+				 on_xrelay_done, x, &pid, err, sizeof err);
+	if (!x->r) {
+		free(x);
+		log_error("%s", err);
+		s->failed = true;
+		if (!s->cfg.keep_open)
+			loop_stop(s->loop);
+		return;
+	}
+	x->next = s->xrs;
+	if (s->xrs)
+		s->xrs->prev = x;
+	s->xrs = x;
+	s->nxrs++;
+	log_info("program started for connection %s (pid %d)", peer, (int)pid);
+	s->nchildren++;
+	serve_exec_watch(s, pid);
+	s->served++;
+}
+
 /* --exec/--sh-exec: a program per connection, whatever the model. */
 void serve_exec_program(struct serve_server *s, struct stream *st)
 {
+	if (tls_is(st)) {
+		exec_relayed(s, st);
+		return;
+	}
 	char err[300];
 	/* The program's stdin and stdout are the socket itself. */
 	int fd = stream_detach_fd(st);
@@ -144,7 +224,10 @@ void serve_exec_job(struct serve_server *s, struct stream *st)
 	if (s->cfg.model == MODEL_FORK) {
 		pid_t pid = model_job_fork(&j);
 		/* The child has its own copy of the stream and its fd. */
-		stream_close(st);
+		if (pid < 0)
+			stream_close(st);
+		else
+			stream_release(st);
 		if (pid < 0) {
 			log_error("fork: %s", strerror(errno));
 			return;
@@ -204,6 +287,8 @@ int serve_exec_start(struct serve_server *s, char *err, size_t errlen)
 
 void serve_exec_free(struct serve_server *s)
 {
+	while (s->xrs)
+		xrelay_free(s->xrs);
 	children_free(s->kids);
 	s->kids = NULL;
 	while (s->nexecs)

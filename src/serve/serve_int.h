@@ -20,6 +20,8 @@ struct children;
 struct sconn;
 struct serve_dgram_job;
 struct serve_exec_conn;
+struct serve_hs;
+struct serve_xrelay;
 
 struct serve_server {
 	struct loop *loop; /* not owned */
@@ -40,6 +42,11 @@ struct serve_server {
 	struct model_totals *jt;       /* fork/thread totals; owned; NULL if none */
 	struct serve_exec_conn *execs; /* owned, nexecs of capexecs */
 	size_t nexecs, capexecs;
+	/* TLS: handshakes running, and programs' relays (--exec) */
+	struct serve_hs *hss; /* owned list */
+	size_t nhs;
+	struct serve_xrelay *xrs; /* owned list */
+	size_t nxrs;
 	/* the local side: stdin to the clients, their data to stdout */
 	struct stream *in, *out; /* owned (not the fds); NULL when unused */
 	struct outq outq;	 /* what stdout has not taken yet */
@@ -60,7 +67,7 @@ struct serve_server {
 /* How many connections are being served, in every model. */
 static inline size_t serve_active(const struct serve_server *s)
 {
-	return s->nconns + s->nchildren + s->nthreads;
+	return s->nconns + s->nchildren + s->nthreads + s->nhs + s->nxrs;
 }
 static inline bool serve_exec_mode(const struct serve_server *s)
 {

@@ -21,6 +21,9 @@
 #include "net/stream.h"
 #include "proc/children.h"
 #include "net/tcp_totals.h"
+#include "net/tls.h"
+#include "proc/spawn_relay.h"
+#include "tool/tlsopts.h"
 
 static const char help[] =
     "usage: sockctl connect [options] HOST PORT   (or HOST:PORT, [IPV6]:PORT)\n"
@@ -71,10 +74,13 @@ static const char help[] =
     "                       the reply has come and paused, the peer has closed, or\n"
     "                       SECS passed (default 2 through a proxy, else 0: at once):\n"
     "                       many proxies drop the tunnel, reply and all, on a FIN\n"
-    "\n" NETOPT_HELP "\n"
+    "\n" TLSOPT_CLIENT_HELP "\n" NETOPT_HELP "\n"
     "-v prints the connection and, at exit, the bytes each way and the time.\n"
     "Exit status: 0 done, 1 connection or transfer failed, 2 usage error;\n"
-    "with -z: 0 if any port is open, 1 if none is; with --exec: the program's.\n";
+    "with -z: 0 if any port is open, 1 if none is; with --exec: the program's.\n"
+    "With --tls: 35 handshake failed, 56 the server closed without close_notify\n"
+    "(truncation), 58 --cert/--key unusable, 60 the server's certificate did not\n"
+    "verify, 77 --cacert unusable.\n";
 
 /* The default --shutdown-delay through a proxy. */
 #define PROXY_SHUTDOWN_DELAY_MS 2000
@@ -119,6 +125,15 @@ struct conn_state {
 	int64_t t0;
 	struct netopt_totals totals;
 	char why[96]; /* a program's failure, for --stats=json */
+	/* --tls: the options, the context (owned), the name to verify, the
+	 * handshake in progress (owned), and the program's relay (--exec
+	 * over TLS: the program cannot speak TLS on its fd). */
+	struct tlsopts tls;
+	struct tls_ctx *tctx;
+	const char *tls_host;
+	struct tls_handshake *hs;
+	struct spawn_relay *xr;
+	bool xr_done;
 };
 
 static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
@@ -136,9 +151,14 @@ static void on_relay_done(struct loop *l, int status, const char *errtext, void 
 	struct conn_state *s = arg;
 	/* First: the progress line ends before any message is printed. */
 	progress_stop(&s->prog, l);
-	if (errtext && *errtext)
+	const char *why = status ? tls_error(s->sock) : NULL;
+	if (why)
+		errmsg("%s: TLS: %s", s->peer, why);
+	else if (errtext && *errtext)
 		errmsg("%s", errtext);
 	s->status = status;
+	if (status && tls_truncated(s->sock))
+		s->status = EXIT_TLS_RECV;
 	struct relay_stats st;
 	relay_get_stats(s->relay, &st);
 	s->totals.sent = st.sent;
@@ -172,13 +192,55 @@ static void on_child(pid_t pid, int st, void *arg)
 	if (s->count_fd >= 0)
 		close(s->count_fd);
 	s->count_fd = -1;
-	loop_stop(s->loop);
+	/* Over TLS the program's last output may still be on its way. */
+	if (!s->xr || s->xr_done)
+		loop_stop(s->loop);
+}
+
+/* --exec over TLS: the relay between the program and the connection
+ * ended; the run ends when the program has too. */
+static void on_exec_relay_done(struct loop *l, int status, const char *errtext, void *arg)
+{
+	struct conn_state *s = arg;
+	s->xr_done = true;
+	if (status && errtext && *errtext)
+		vmsg("%s", errtext);
+	struct relay_stats st;
+	spawn_relay_stats(s->xr, &st);
+	s->totals.sent = st.sent;
+	s->totals.received = st.received;
+	s->totals.ms = clock_ms() - s->exec_start;
+	s->have_totals = true;
+	/* The program's end of the connection closes: it sees the end. */
+	spawn_relay_close_local(s->xr);
+	if (!s->child)
+		loop_stop(l);
 }
 
 /* The connection (or tunnel) is up: run the program or the relay. */
 static void start_session(struct loop *l, struct conn_state *s, struct stream *sock)
 {
 	s->ran = true;
+	if ((s->no.exec_argv || s->no.sh_exec) && tls_is(sock)) {
+		char err[300];
+		struct spawn_env env;
+		spawn_env_fill(&env, sock->fd);
+		s->kids = children_new(l);
+		s->exec_start = clock_ms();
+		/* The relay owns the connection from here. */
+		s->xr = s->kids ? spawn_relay_start(l, sock, s->no.exec_argv, s->no.sh_exec, &env,
+						    &s->ro, s->peer, on_exec_relay_done, s,
+						    &s->child, err, sizeof err)
+				: NULL;
+		if (!s->kids)
+			stream_close(sock);
+		if (!s->xr || children_add(s->kids, s->child, on_child, s) < 0) {
+			errmsg("%s", s->kids && !s->xr ? err : strerror(errno));
+			s->status = EXIT_FAIL;
+			loop_stop(l);
+		}
+		return;
+	}
 	if (s->no.exec_argv || s->no.sh_exec) {
 		char err[300];
 		struct spawn_env env;
@@ -234,6 +296,37 @@ static void start_session(struct loop *l, struct conn_state *s, struct stream *s
 		progress_size_from_stdin(&s->prog);
 }
 
+static void on_tls(struct loop *l, struct stream *sock, enum tls_err kind, const char *errtext,
+		   void *arg)
+{
+	struct conn_state *s = arg;
+	s->hs = NULL;
+	if (!sock) {
+		errmsg("%s", errtext);
+		s->status = tlsopt_exit(kind);
+		loop_stop(l);
+		return;
+	}
+	start_session(l, s, sock);
+}
+
+/* The connection (or the tunnel) is up: TLS first, if asked for. */
+static void connected(struct loop *l, struct conn_state *s, struct stream *sock)
+{
+	if (!s->tctx) {
+		start_session(l, s, sock);
+		return;
+	}
+	char err[300];
+	s->hs = tls_handshake_start(l, s->tctx, sock, s->tls_host, s->tls.handshake_ms, on_tls, s,
+				    err, sizeof err);
+	if (!s->hs) {
+		errmsg("%s", err);
+		s->status = EXIT_FAIL;
+		loop_stop(l);
+	}
+}
+
 static void on_tunnel(struct loop *l, struct stream *sock, const char *errtext, void *arg)
 {
 	struct conn_state *s = arg;
@@ -245,7 +338,7 @@ static void on_tunnel(struct loop *l, struct stream *sock, const char *errtext, 
 		return;
 	}
 	vmsg("tunnel to %s port %u open through %s", s->pt.host, s->pt.port, s->peer);
-	start_session(l, s, sock);
+	connected(l, s, sock);
 }
 
 static void on_connected(struct loop *l, struct stream *sock, int err, const char *errtext,
@@ -287,7 +380,7 @@ static void on_connected(struct loop *l, struct stream *sock, int err, const cha
 		}
 		return;
 	}
-	start_session(l, s, sock);
+	connected(l, s, sock);
 }
 
 /* -z HOST PORTS...: several port words are one list ("80 443" is
@@ -384,6 +477,7 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	    {"shutdown-delay", required_argument, NULL, OPT_SHUTDOWN_DELAY},
 	    NETOPT_LONGOPTS,
 	    RELAYOPT_LONGOPTS,
+	    TLSOPT_CLIENT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	/* Static: what the options allocate stays reachable however the
@@ -405,11 +499,15 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	struct connect_opts co = {0};
 	int c, ms;
 	/* -q is "quit after" here as in nc, not --quiet. */
-	while ((c = cmd_getopt(argc, argv, "46vnhuU:w:s:p:z" RELAYOPT_SHORTOPTS NETOPT_SHORTOPTS,
+	while ((c = cmd_getopt(argc, argv, "46vnhkuU:w:s:p:z" RELAYOPT_SHORTOPTS NETOPT_SHORTOPTS,
 			       longopts)) != -1) {
+		if (c == 'k')
+			c = TOPT_INSECURE;
 		int nr = netopt_handle(&s.no, c, optarg);
 		if (nr == 0)
 			nr = relayopt_handle(ro, c, optarg);
+		if (nr == 0)
+			nr = tlsopt_handle(&s.tls, c, optarg);
 		if (nr < 0)
 			return EXIT_USAGE;
 		if (nr > 0)
@@ -485,9 +583,12 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 			return EXIT_USAGE;
 		}
 	}
-	if (relayopt_check(ro))
+	if (relayopt_check(ro) || tlsopt_check(&s.tls, TLS_CLIENT))
 		return EXIT_USAGE;
 	bool exec = s.no.exec_argv || s.no.sh_exec;
+	if (s.tls.on && (scan || ep.socktype == SOCK_DGRAM))
+		return usage_error("--tls is for TCP connections: DTLS (-u) is not offered, nor "
+				   "-z");
 	if (scan) {
 		if (ep.unix_path || ep.socktype == SOCK_DGRAM || proxy || exec)
 			return usage_error(
@@ -523,6 +624,7 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	}
 	ep.family = g_opts.family;
 	ep.numeric = g_opts.numeric;
+	s.tls_host = ep.host; /* the name the certificate must carry */
 	const char *phost, *pport;
 	char tgt[SOCK_ADDRSTRLEN];
 	if (proxy) {
@@ -577,6 +679,9 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	}
 	s.report = true;
 	s.t0 = clock_ms();
+	int tst;
+	if (s.tls.on && !(s.tctx = tlsopt_ctx(&s.tls, &tst)))
+		return tst;
 	if (netopt_open_logs(&s.no) < 0)
 		return EXIT_FAIL;
 	ro->dgram = ep.socktype == SOCK_DGRAM;
@@ -608,6 +713,8 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	progress_stop(&s.prog, l);
 	if (s.pc)
 		proxy_cancel(s.pc);
+	tls_handshake_cancel(s.hs);
+	spawn_relay_free(s.xr);
 	relay_free(s.relay);
 	stream_close(s.sin);
 	stream_close(s.sout);
@@ -622,6 +729,7 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 		waitpid(s.child, NULL, 0);
 	}
 	loop_free(l);
+	tls_ctx_free(s.tctx);
 	netopt_close_logs(&s.no);
 	spawn_words_free(s.no.exec_argv);
 	return s.status;

@@ -22,6 +22,7 @@
 #include "serve/serve.h"
 #include "tool/cmd.h"
 #include "tool/netopts.h"
+#include "tool/tlsopts.h"
 
 static const char help[] =
     "usage: sockctl serve [options] [ADDRESS] PORT   (or ADDRESS:PORT, [IPV6]:PORT)\n"
@@ -89,10 +90,11 @@ static const char help[] =
     "      --backlog N      listen backlog (default SOMAXCONN)\n"
     "      --no-zero-copy   always copy through a buffer (no splice/sendfile)\n"
     "  -4, -6, -n, -v, --mux=NAME   global options (see sockctl --help)\n"
-    "\n" NETOPT_HELP "\n"
+    "\n" TLSOPT_SERVER_HELP "\n" NETOPT_HELP "\n"
     "SIGINT or SIGTERM stop the server cleanly (exit 0).\n"
     "Exit status: 0 done, 1 failure, 2 usage error; without -k, --exec gives the\n"
-    "program's status.\n";
+    "program's status; with --tls, 58 --cert/--key unusable, 77 --client-ca\n"
+    "unusable.\n";
 
 enum {
 	OPT_ECHO = OPT_BASE,
@@ -257,6 +259,7 @@ struct serve_args {
 	const char *fd_arg, *respond_arg;
 	struct sock_endpoint ep;
 	struct sock_listen_opts lo;
+	struct tlsopts tls;
 };
 
 /* Options and their combinations: 0 to serve, -1 after the help (exit
@@ -285,6 +288,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	    {"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
 	    NETOPT_LONGOPTS,
 	    RELAYOPT_LONGOPTS,
+	    TLSOPT_SERVER_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	struct serve_cfg *cfg = &a->cfg;
@@ -297,6 +301,8 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		int nr = netopt_handle(no, c, optarg);
 		if (nr == 0)
 			nr = relayopt_handle(&cfg->ro, c, optarg);
+		if (nr == 0)
+			nr = tlsopt_handle(&a->tls, c, optarg);
 		if (nr < 0)
 			return EXIT_USAGE;
 		if (nr > 0)
@@ -392,6 +398,10 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	bool exec = no->exec_argv || no->sh_exec;
 	enum serve_handler h = cfg->handler;
 	bool dgram = a->ep.socktype == SOCK_DGRAM;
+	if (a->tls.on && dgram)
+		return usage_error("--tls is for stream servers: DTLS (-u) is not offered");
+	if (tlsopt_check(&a->tls, TLS_SERVER))
+		return EXIT_USAGE;
 	if (exec && h != SERVE_RELAY)
 		return usage_error("--exec/--sh-exec replace the built-in handlers: give one");
 	if (h == SERVE_BROKER && (dgram || cfg->model != MODEL_LOOP || a->workers > 1))
@@ -552,6 +562,11 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 	}
 	if (mux_check() < 0)
 		return EXIT_USAGE;
+	/* Before listening: a certificate that cannot be used is an error
+	 * at start-up, not at the first client. */
+	if (a.tls.on && !(cfg->tls = tlsopt_ctx(&a.tls, &r)))
+		return r;
+	cfg->handshake_ms = a.tls.handshake_ms;
 	rep->no = no;
 	rep->want = true;
 	rep->t.kind = cfg->dgram ? TOTALS_DGRAM_SERVER : TOTALS_STREAM_SERVER;
@@ -665,6 +680,7 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 		unlink(a.ep.unix_path);
 	outq_chunk_unref(cfg->respond);
 	loop_free(loop);
+	tls_ctx_free(cfg->tls);
 	netopt_close_logs(no);
 	acl_free(&a.acl);
 	spawn_words_free(no->exec_argv);

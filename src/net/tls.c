@@ -1,0 +1,1019 @@
+/* TLS over OpenSSL 3: contexts, the TLS stream type and the handshake
+ * stage (see tls.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/tls.h"
+
+bool tls_version_parse(const char *s, int *out)
+{
+	if (strcmp(s, "1.2") == 0)
+		*out = TLS_V1_2;
+	else if (strcmp(s, "1.3") == 0)
+		*out = TLS_V1_3;
+	else
+		return false;
+	return true;
+}
+
+#ifndef HAVE_OPENSSL
+
+#include "net/stream.h"
+
+/* A build without OpenSSL: the program refuses the TLS options before
+ * any of this is reached; these answers keep other callers honest. */
+bool tls_available(void)
+{
+	return false;
+}
+
+struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, enum tls_err *kind, char *err,
+			    size_t errlen)
+{
+	(void)cfg;
+	*kind = TLS_E_NOTLS;
+	snprintf(err, errlen, "this build has no TLS");
+	return NULL;
+}
+
+void tls_ctx_free(struct tls_ctx *ctx)
+{
+	(void)ctx;
+}
+
+struct stream *tls_stream_new(struct tls_ctx *ctx, struct stream *plain, const char *host,
+			      char *err, size_t errlen)
+{
+	(void)ctx;
+	(void)host;
+	stream_close(plain);
+	snprintf(err, errlen, "this build has no TLS");
+	return NULL;
+}
+
+struct tls_handshake *tls_handshake_start(struct loop *l, struct tls_ctx *ctx, struct stream *plain,
+					  const char *host, int timeout_ms, tls_handshake_cb cb,
+					  void *arg, char *err, size_t errlen)
+{
+	(void)l, (void)ctx, (void)host, (void)timeout_ms, (void)cb, (void)arg;
+	stream_close(plain);
+	snprintf(err, errlen, "this build has no TLS");
+	return NULL;
+}
+
+void tls_handshake_cancel(struct tls_handshake *h)
+{
+	(void)h;
+}
+
+bool tls_is(const struct stream *s)
+{
+	(void)s;
+	return false;
+}
+bool tls_truncated(const struct stream *s)
+{
+	(void)s;
+	return false;
+}
+const char *tls_error(const struct stream *s)
+{
+	(void)s;
+	return NULL;
+}
+void tls_summary(const struct stream *s, char *buf, size_t len)
+{
+	(void)s;
+	if (len)
+		*buf = 0;
+}
+bool tls_ktls_send(const struct stream *s)
+{
+	(void)s;
+	return false;
+}
+bool tls_ktls_recv(const struct stream *s)
+{
+	(void)s;
+	return false;
+}
+void *tls_native(const struct stream *s)
+{
+	(void)s;
+	return NULL;
+}
+
+#else /* HAVE_OPENSSL */
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "core/log.h"
+#include "net/sock.h"
+#include "net/stream.h"
+
+bool tls_available(void)
+{
+	return true;
+}
+
+struct tls_ctx {
+	SSL_CTX *ctx;
+	enum tls_role role;
+	bool insecure, no_sni, allow_truncation, verify_client;
+	char *sni;
+	unsigned char *alpn; /* wire format: length-prefixed names */
+	size_t alpn_len;
+};
+
+/* OpenSSL's reason for the oldest error queued (the cause; later ones
+ * are the layers that passed it on), then the queue is emptied. */
+static void ssl_err_text(const char *what, char *err, size_t errlen)
+{
+	unsigned long e = ERR_peek_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+	char num[32];
+	if (e && !r) {
+		snprintf(num, sizeof num, "error %lx", e);
+		r = num;
+	}
+	if (!r)
+		r = errno ? strerror(errno) : "failed";
+	if (what)
+		snprintf(err, errlen, "%s: %s", what, r);
+	else
+		snprintf(err, errlen, "%s", r);
+	ERR_clear_error();
+}
+
+/* "h2,http/1.1" -> "\x02h2\x08http/1.1". */
+static int alpn_wire(const char *list, unsigned char **out, size_t *outlen)
+{
+	size_t n = strlen(list);
+	unsigned char *w = malloc(n + 1);
+	if (!w)
+		return -1;
+	size_t o = 0;
+	const char *p = list;
+	while (*p) {
+		const char *c = strchr(p, ',');
+		size_t l = c ? (size_t)(c - p) : strlen(p);
+		if (l == 0 || l > 255) {
+			free(w);
+			return -1;
+		}
+		w[o++] = (unsigned char)l;
+		memcpy(w + o, p, l);
+		o += l;
+		p += l;
+		if (*p == ',' && !*++p) {
+			free(w);
+			return -1; /* a trailing comma: an empty name */
+		}
+	}
+	if (o == 0) {
+		free(w);
+		return -1;
+	}
+	*out = w;
+	*outlen = o;
+	return 0;
+}
+
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+		       const unsigned char *in, unsigned int inlen, void *arg)
+{
+	(void)ssl;
+	struct tls_ctx *c = arg;
+	unsigned char *sel;
+	/* Our order of preference: the first of ours the client offers. */
+	if (SSL_select_next_proto(&sel, outlen, c->alpn, (unsigned)c->alpn_len, in, inlen) !=
+	    OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_NOACK;
+	*out = sel;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* A file the user named must be there and readable: OpenSSL's own
+ * message for it ("system lib") says less than errno does. */
+static bool readable(const char *what, const char *path, char *err, size_t errlen)
+{
+	if (access(path, R_OK) == 0)
+		return true;
+	snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+	return false;
+}
+
+static int ctx_setup(struct tls_ctx *c, const struct tls_config *cfg, enum tls_err *kind, char *err,
+		     size_t errlen)
+{
+	SSL_CTX *x = c->ctx;
+	char what[600];
+	*kind = TLS_E_CONFIG;
+	SSL_CTX_set_mode(x, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* Renegotiation is TLS 1.2's; nobody needs it of a relay. */
+	SSL_CTX_set_options(x, SSL_OP_NO_RENEGOTIATION | (cfg->ktls ? SSL_OP_ENABLE_KTLS : 0));
+	if (cfg->min_version && !SSL_CTX_set_min_proto_version(x, cfg->min_version)) {
+		ssl_err_text("minimum version", err, errlen);
+		return -1;
+	}
+	if (cfg->max_version && !SSL_CTX_set_max_proto_version(x, cfg->max_version)) {
+		ssl_err_text("maximum version", err, errlen);
+		return -1;
+	}
+	if (cfg->min_version && cfg->max_version && cfg->min_version > cfg->max_version) {
+		snprintf(err, errlen, "the minimum version is above the maximum");
+		return -1;
+	}
+	if (cfg->ciphers && !SSL_CTX_set_cipher_list(x, cfg->ciphers)) {
+		snprintf(what, sizeof what, "ciphers '%s'", cfg->ciphers);
+		ssl_err_text(what, err, errlen);
+		return -1;
+	}
+	if (cfg->ciphersuites && !SSL_CTX_set_ciphersuites(x, cfg->ciphersuites)) {
+		snprintf(what, sizeof what, "ciphersuites '%s'", cfg->ciphersuites);
+		ssl_err_text(what, err, errlen);
+		return -1;
+	}
+	if (cfg->alpn) {
+		if (alpn_wire(cfg->alpn, &c->alpn, &c->alpn_len) < 0) {
+			snprintf(err, errlen,
+				 "ALPN list '%s': give names of 1-255 bytes, "
+				 "separated by commas",
+				 cfg->alpn);
+			return -1;
+		}
+		if (cfg->role == TLS_CLIENT) {
+			if (SSL_CTX_set_alpn_protos(x, c->alpn, (unsigned)c->alpn_len) != 0) {
+				ssl_err_text("ALPN", err, errlen);
+				return -1;
+			}
+		} else {
+			SSL_CTX_set_alpn_select_cb(x, alpn_select, c);
+		}
+	}
+	*kind = TLS_E_CERT;
+	if (cfg->cert || cfg->key) {
+		const char *cert = cfg->cert ? cfg->cert : cfg->key;
+		const char *key = cfg->key ? cfg->key : cfg->cert;
+		if (!readable("certificate", cert, err, errlen) ||
+		    !readable("key", key, err, errlen))
+			return -1;
+		if (SSL_CTX_use_certificate_chain_file(x, cert) != 1) {
+			snprintf(what, sizeof what, "certificate %s", cert);
+			ssl_err_text(what, err, errlen);
+			return -1;
+		}
+		if (SSL_CTX_use_PrivateKey_file(x, key, SSL_FILETYPE_PEM) != 1) {
+			if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+				ERR_clear_error();
+				snprintf(err, errlen, "key %s does not match certificate %s", key,
+					 cert);
+				return -1;
+			}
+			snprintf(what, sizeof what, "key %s", key);
+			ssl_err_text(what, err, errlen);
+			return -1;
+		}
+		if (SSL_CTX_check_private_key(x) != 1) {
+			ERR_clear_error();
+			snprintf(err, errlen, "key %s does not match certificate %s", key, cert);
+			return -1;
+		}
+	} else if (cfg->role == TLS_SERVER) {
+		snprintf(err, errlen, "a server needs a certificate and its key");
+		return -1;
+	}
+	*kind = TLS_E_CAFILE;
+	if (cfg->role == TLS_CLIENT && !cfg->insecure) {
+		SSL_CTX_set_verify(x, SSL_VERIFY_PEER, NULL);
+		if (cfg->cafile) {
+			if (!readable("CA", cfg->cafile, err, errlen))
+				return -1;
+			int ok = is_dir(cfg->cafile) ? SSL_CTX_load_verify_dir(x, cfg->cafile)
+						     : SSL_CTX_load_verify_file(x, cfg->cafile);
+			if (ok != 1) {
+				snprintf(what, sizeof what, "CA %s", cfg->cafile);
+				ssl_err_text(what, err, errlen);
+				return -1;
+			}
+		} else if (SSL_CTX_set_default_verify_paths(x) != 1) {
+			ssl_err_text("the system's CA store", err, errlen);
+			return -1;
+		}
+	} else if (cfg->role == TLS_CLIENT) {
+		SSL_CTX_set_verify(x, SSL_VERIFY_NONE, NULL);
+	}
+	if (cfg->role == TLS_SERVER && cfg->client_ca) {
+		if (!readable("client CA", cfg->client_ca, err, errlen))
+			return -1;
+		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(cfg->client_ca);
+		if (!names || SSL_CTX_load_verify_file(x, cfg->client_ca) != 1) {
+			sk_X509_NAME_pop_free(names, X509_NAME_free);
+			snprintf(what, sizeof what, "client CA %s", cfg->client_ca);
+			ssl_err_text(what, err, errlen);
+			return -1;
+		}
+		SSL_CTX_set_client_CA_list(x, names);
+		SSL_CTX_set_verify(x, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+		c->verify_client = true;
+	}
+	if (cfg->role == TLS_SERVER) {
+		/* Resumption within one process: a client reconnecting
+		 * skips the certificate work. */
+		static const unsigned char sid[] = "sockctl";
+		SSL_CTX_set_session_id_context(x, sid, sizeof sid - 1);
+	}
+	*kind = TLS_E_NONE;
+	return 0;
+}
+
+struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, enum tls_err *kind, char *err,
+			    size_t errlen)
+{
+	struct tls_ctx *c = calloc(1, sizeof *c);
+	*kind = TLS_E_CONFIG;
+	if (!c || (cfg->sni && !(c->sni = strdup(cfg->sni)))) {
+		free(c);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	ERR_clear_error();
+	c->ctx = SSL_CTX_new(cfg->role == TLS_SERVER ? TLS_server_method() : TLS_client_method());
+	if (!c->ctx) {
+		ssl_err_text("TLS context", err, errlen);
+		tls_ctx_free(c);
+		return NULL;
+	}
+	c->role = cfg->role;
+	c->insecure = cfg->insecure;
+	c->no_sni = cfg->no_sni;
+	c->allow_truncation = cfg->allow_truncation;
+	if (ctx_setup(c, cfg, kind, err, errlen) < 0) {
+		tls_ctx_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void tls_ctx_free(struct tls_ctx *c)
+{
+	if (!c)
+		return;
+	SSL_CTX_free(c->ctx); /* connections hold references of their own */
+	free(c->sni);
+	free(c->alpn);
+	free(c);
+}
+
+/* ---- the stream ---- */
+
+struct tls_conn {
+	SSL *ssl;
+	enum tls_role role;
+	bool allow_truncation, insecure;
+	/* The last read needs the fd writable, the last write needs it
+	 * readable (a key update, a renegotiation, a session ticket). */
+	bool read_wants_write, write_wants_read;
+	bool had_pending; /* SSL_pending() > 0 when the loop last heard */
+	int last_events;  /* tls_events() when the loop last heard */
+	bool shut_sent, shut_pending;
+	bool eof, truncated;
+	int dead; /* errno of a fatal failure: no more I/O, no close_notify */
+	char *host;
+	char why[200]; /* the TLS-level reason of a failure */
+};
+
+static const struct stream_ops tls_ops, tls_ktls_ops;
+static int tls_events(const struct stream *s, int want);
+
+static struct tls_conn *conn_of(const struct stream *s)
+{
+	return tls_is(s) ? s->priv : NULL;
+}
+
+bool tls_is(const struct stream *s)
+{
+	return s && (s->ops == &tls_ops || s->ops == &tls_ktls_ops);
+}
+
+/* The loop learns when what the fd must be watched for, or whether
+ * bytes wait inside, changed. A stream off the loop (a thread or fork
+ * handler's, waiting with stream_wait) has nothing registered to change. */
+static void refresh(struct stream *s)
+{
+	struct tls_conn *t = s->priv;
+	if (!s->want && !s->mask)
+		return;
+	bool p = SSL_pending(t->ssl) > 0;
+	int ev = tls_events(s, s->want);
+	if (p != t->had_pending || ev != t->last_events) {
+		t->had_pending = p;
+		t->last_events = ev;
+		stream_update(s);
+	}
+}
+
+/* A fatal failure: errno for the caller, the reason kept. */
+static ssize_t conn_fail(struct tls_conn *t, int e, bool ssl_level)
+{
+	if (ssl_level)
+		ssl_err_text(NULL, t->why, sizeof t->why);
+	else
+		t->why[0] = 0;
+	ERR_clear_error();
+	t->dead = e;
+	errno = e;
+	return -1;
+}
+
+static ssize_t tls_read(struct stream *s, void *buf, size_t n)
+{
+	struct tls_conn *t = s->priv;
+	if (t->eof)
+		return 0;
+	if (t->dead) {
+		errno = t->dead;
+		return -1;
+	}
+	size_t got;
+	ERR_clear_error();
+	int ok = SSL_read_ex(t->ssl, buf, n, &got);
+	if (ok) {
+		t->read_wants_write = false;
+		refresh(s);
+		return (ssize_t)got;
+	}
+	int e = SSL_get_error(t->ssl, ok);
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		t->read_wants_write = e == SSL_ERROR_WANT_WRITE;
+		refresh(s);
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN: /* the peer's close_notify */
+		t->eof = true;
+		refresh(s);
+		return 0;
+	case SSL_ERROR_SSL:
+		if (ERR_GET_REASON(ERR_peek_error()) != SSL_R_UNEXPECTED_EOF_WHILE_READING)
+			return conn_fail(t, EBADMSG, true);
+		break;
+	case SSL_ERROR_SYSCALL:
+		if (errno && errno != EPIPE)
+			return conn_fail(t, errno, false);
+		break;
+	default:
+		return conn_fail(t, EBADMSG, true);
+	}
+	/* The TCP connection ended without close_notify: whatever came
+	 * before may be cut short, unless the user accepts that. */
+	ERR_clear_error();
+	if (t->allow_truncation) {
+		t->eof = true;
+		return 0;
+	}
+	t->truncated = true;
+	snprintf(t->why, sizeof t->why,
+		 "the peer closed the connection without close_notify "
+		 "(the data may be truncated)");
+	t->dead = EPROTO;
+	errno = EPROTO;
+	return -1;
+}
+
+static ssize_t tls_write(struct stream *s, const void *buf, size_t n)
+{
+	struct tls_conn *t = s->priv;
+	if (n == 0)
+		return 0;
+	if (t->dead) {
+		errno = t->dead == EPROTO ? EPIPE : t->dead;
+		return -1;
+	}
+	size_t w;
+	ERR_clear_error();
+	int ok = SSL_write_ex(t->ssl, buf, n, &w);
+	if (ok) {
+		if (t->write_wants_read) {
+			t->write_wants_read = false;
+			refresh(s);
+		}
+		return (ssize_t)w;
+	}
+	int e = SSL_get_error(t->ssl, ok);
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		t->write_wants_read = e == SSL_ERROR_WANT_READ;
+		refresh(s);
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_SYSCALL:
+		return conn_fail(t, errno ? errno : EPIPE, false);
+	default:
+		return conn_fail(t, EBADMSG, true);
+	}
+}
+
+/* Small pieces are gathered into one record (a queue of short lines
+ * would otherwise cost a record each); a big first piece goes alone.
+ * A retry after EAGAIN gathers the same bytes again (the engine offers
+ * what it offered before), which is what OpenSSL needs. */
+#define TLS_GATHER 16384
+static ssize_t tls_writev(struct stream *s, const struct iovec *iov, int iovcnt)
+{
+	int i = 0;
+	while (i < iovcnt && !iov[i].iov_len)
+		i++;
+	if (i == iovcnt)
+		return 0;
+	if (iov[i].iov_len >= TLS_GATHER || i == iovcnt - 1)
+		return tls_write(s, iov[i].iov_base, iov[i].iov_len);
+	char buf[TLS_GATHER];
+	size_t n = 0;
+	for (; i < iovcnt && n < sizeof buf; i++) {
+		size_t k = iov[i].iov_len;
+		if (k > sizeof buf - n)
+			k = sizeof buf - n;
+		memcpy(buf + n, iov[i].iov_base, k);
+		n += k;
+	}
+	return tls_write(s, buf, n);
+}
+
+static int tls_shutdown_write(struct stream *s)
+{
+	struct tls_conn *t = s->priv;
+	if (t->shut_sent)
+		return 0;
+	if (t->dead) {
+		errno = t->dead == EPROTO ? EPIPE : t->dead;
+		return -1;
+	}
+	ERR_clear_error();
+	/* Once: a second call would wait for the peer's close_notify,
+	 * while the read side is to go on until the peer ends it. */
+	int r = SSL_shutdown(t->ssl);
+	if (r >= 0) {
+		t->shut_sent = true;
+		t->shut_pending = false;
+		refresh(s);
+		return 0;
+	}
+	int e = SSL_get_error(t->ssl, r);
+	if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+		/* The alert waits for room: the stream sends it itself when
+		 * the fd is writable (an engine may never ask again). */
+		t->shut_pending = true;
+		refresh(s);
+		errno = EAGAIN;
+		return -1;
+	}
+	conn_fail(t, e == SSL_ERROR_SYSCALL && errno ? errno : EPIPE, e == SSL_ERROR_SSL);
+	return -1;
+}
+
+static void tls_close(struct stream *s)
+{
+	struct tls_conn *t = s->priv;
+	if (!t)
+		return;
+	/* Closing the connection ends it as close(2) sends a FIN: with
+	 * close_notify (once, never waiting), unless the handshake never
+	 * finished, the connection failed, or it goes on in another process
+	 * (stream_release). */
+	if (SSL_is_init_finished(t->ssl) && !t->shut_sent && !t->dead &&
+	    !(s->flags & STREAM_F_RELEASED)) {
+		ERR_clear_error();
+		SSL_shutdown(t->ssl);
+		ERR_clear_error();
+	}
+	SSL_free(t->ssl);
+	free(t->host);
+	free(t);
+	s->priv = NULL;
+}
+
+static int tls_events(const struct stream *s, int want)
+{
+	const struct tls_conn *t = s->priv;
+	int m = 0;
+	if (want & STREAM_READ)
+		m |= t->read_wants_write ? MUX_WRITE : MUX_READ;
+	if (want & STREAM_WRITE)
+		m |= t->write_wants_read ? MUX_READ : MUX_WRITE;
+	if (t->shut_pending)
+		m |= MUX_WRITE;
+	return m;
+}
+
+static int tls_ready(struct stream *s, int fdmask)
+{
+	struct tls_conn *t = s->priv;
+	if (t->shut_pending && (fdmask & MUX_WRITE))
+		tls_shutdown_write(s);
+	int r = 0;
+	if (fdmask & (t->read_wants_write ? MUX_WRITE : MUX_READ))
+		r |= STREAM_READ;
+	if (fdmask & (t->write_wants_read ? MUX_READ : MUX_WRITE))
+		r |= STREAM_WRITE;
+	return r;
+}
+
+static size_t tls_pending(const struct stream *s)
+{
+	const struct tls_conn *t = s->priv;
+	int n = SSL_pending(t->ssl);
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* With kernel TLS sending, a file goes out without being read here. */
+static ssize_t tls_sendfile(struct stream *s, int file_fd, size_t n)
+{
+	struct tls_conn *t = s->priv;
+	off_t off = lseek(file_fd, 0, SEEK_CUR);
+	if (off < 0)
+		return -1;
+	ossl_ssize_t r = SSL_sendfile(t->ssl, file_fd, off, n, 0);
+	if (r < 0) {
+		int e = SSL_get_error(t->ssl, (int)r);
+		ERR_clear_error();
+		if (e == SSL_ERROR_WANT_WRITE)
+			errno = EAGAIN;
+		else if (!errno)
+			errno = EIO;
+		return -1;
+	}
+	lseek(file_fd, off + r, SEEK_SET);
+	return r;
+}
+
+static const struct stream_ops tls_ops = {
+    .name = "tls",
+    .read = tls_read,
+    .write = tls_write,
+    .writev = tls_writev,
+    .shutdown_write = tls_shutdown_write,
+    .close = tls_close,
+    .events = tls_events,
+    .ready = tls_ready,
+    .pending = tls_pending,
+};
+
+static const struct stream_ops tls_ktls_ops = {
+    .name = "tls",
+    .read = tls_read,
+    .write = tls_write,
+    .writev = tls_writev,
+    .shutdown_write = tls_shutdown_write,
+    .close = tls_close,
+    .events = tls_events,
+    .ready = tls_ready,
+    .pending = tls_pending,
+    .sendfile = tls_sendfile,
+};
+
+static bool ip_literal(const char *h)
+{
+	unsigned char b[16];
+	return inet_pton(AF_INET, h, b) == 1 || inet_pton(AF_INET6, h, b) == 1;
+}
+
+struct stream *tls_stream_new(struct tls_ctx *c, struct stream *plain, const char *host, char *err,
+			      size_t errlen)
+{
+	struct loop *l = plain->loop;
+	unsigned own = plain->flags & STREAM_F_OWN;
+	int fd = stream_detach_fd(plain);
+	if (fd < 0) {
+		stream_close(plain);
+		snprintf(err, errlen, "TLS: the connection is not a socket");
+		return NULL;
+	}
+	struct stream *s = calloc(1, sizeof *s);
+	struct tls_conn *t = calloc(1, sizeof *t);
+	SSL *ssl = NULL;
+	ERR_clear_error();
+	if (!s || !t || !(ssl = SSL_new(c->ctx)) || !SSL_set_fd(ssl, fd)) {
+		ssl_err_text("TLS", err, errlen);
+		goto fail;
+	}
+	t->ssl = ssl;
+	t->role = c->role;
+	t->allow_truncation = c->allow_truncation;
+	t->insecure = c->insecure;
+	if (c->role == TLS_CLIENT) {
+		SSL_set_connect_state(ssl);
+		/* The name the certificate must carry: --sni's if given
+		 * (the name the server is asked for), else the host. */
+		const char *name = c->sni ? c->sni : host;
+		if (name && !(t->host = strdup(name))) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		if (name && !c->insecure) {
+			int ok = ip_literal(name)
+				     ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name)
+				     : SSL_set1_host(ssl, name);
+			if (ok != 1) {
+				ssl_err_text("TLS: the name to verify", err, errlen);
+				goto fail;
+			}
+			/* A wildcard must stand for one whole label. */
+			SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		}
+		/* SNI for every name, dot or not (localhost), never for an
+		 * address: RFC 6066 allows host names only. */
+		if (name && !c->no_sni && !ip_literal(name) &&
+		    SSL_set_tlsext_host_name(ssl, name) != 1) {
+			ssl_err_text("TLS: SNI", err, errlen);
+			goto fail;
+		}
+	} else {
+		SSL_set_accept_state(ssl);
+	}
+	s->ops = &tls_ops;
+	s->loop = l;
+	s->fd = fd;
+	s->orig_fd = -1;
+	s->flags = own | STREAM_F_SOCKET;
+	s->priv = t;
+	return s;
+fail:
+	SSL_free(ssl);
+	if (t)
+		free(t->host);
+	free(t);
+	free(s);
+	if (own)
+		close(fd);
+	return NULL;
+}
+
+bool tls_truncated(const struct stream *s)
+{
+	const struct tls_conn *t = conn_of(s);
+	return t && t->truncated;
+}
+
+const char *tls_error(const struct stream *s)
+{
+	const struct tls_conn *t = conn_of(s);
+	return t && t->why[0] ? t->why : NULL;
+}
+
+void *tls_native(const struct stream *s)
+{
+	const struct tls_conn *t = conn_of(s);
+	return t ? t->ssl : NULL;
+}
+
+bool tls_ktls_send(const struct stream *s)
+{
+	const struct tls_conn *t = conn_of(s);
+	return t && BIO_get_ktls_send(SSL_get_wbio(t->ssl)) > 0;
+}
+
+bool tls_ktls_recv(const struct stream *s)
+{
+	const struct tls_conn *t = conn_of(s);
+	return t && BIO_get_ktls_recv(SSL_get_rbio(t->ssl)) > 0;
+}
+
+/* A name in one line (RFC 2253: "CN=localhost,O=Test"). */
+static void name_text(X509_NAME *n, char *buf, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	if (!b || X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) < 0) {
+		snprintf(buf, len, "?");
+		BIO_free(b);
+		return;
+	}
+	char *p;
+	long k = BIO_get_mem_data(b, &p);
+	snprintf(buf, len, "%.*s", (int)(k > 0 ? k : 0), p);
+	BIO_free(b);
+}
+
+void tls_summary(const struct stream *s, char *buf, size_t len)
+{
+	const struct tls_conn *t = conn_of(s);
+	if (!t) {
+		if (len)
+			*buf = 0;
+		return;
+	}
+	SSL *ssl = t->ssl;
+	char subj[256] = "";
+	X509 *peer = SSL_get0_peer_certificate(ssl);
+	if (peer)
+		name_text(X509_get_subject_name(peer), subj, sizeof subj);
+	const char *ver;
+	if (!peer)
+		ver = t->role == TLS_SERVER ? "no client certificate" : "no certificate";
+	else if (t->role == TLS_CLIENT && t->insecure)
+		ver = "not verified (--insecure)";
+	else if (SSL_get_verify_result(ssl) == X509_V_OK)
+		ver = "verified";
+	else
+		ver = X509_verify_cert_error_string(SSL_get_verify_result(ssl));
+	int o =
+	    snprintf(buf, len, "%s %s, %s%s%s%s", SSL_get_version(ssl), SSL_get_cipher_name(ssl),
+		     peer ? "peer " : "", subj, peer ? ", " : "", ver);
+	if (o < 0 || (size_t)o >= len)
+		return;
+	const unsigned char *a;
+	unsigned alen;
+	SSL_get0_alpn_selected(ssl, &a, &alen);
+	if (t->role == TLS_SERVER) {
+		const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+		o += snprintf(buf + o, len - (size_t)o, ", SNI %s", sni ? sni : "none");
+	}
+	if (o >= 0 && (size_t)o < len && (alen || t->role == TLS_SERVER))
+		o += snprintf(buf + o, len - (size_t)o, ", ALPN %.*s", alen ? (int)alen : 4,
+			      alen ? (const char *)a : "none");
+	if (o >= 0 && (size_t)o < len && (tls_ktls_send(s) || tls_ktls_recv(s)))
+		snprintf(buf + o, len - (size_t)o, ", kernel TLS%s%s",
+			 tls_ktls_send(s) ? " send" : "", tls_ktls_recv(s) ? " recv" : "");
+}
+
+/* ---- the handshake stage ---- */
+
+struct tls_handshake {
+	struct loop *loop;
+	struct stream *s; /* the TLS stream being set up; owned */
+	struct timer deadline;
+	int timeout_ms;
+	tls_handshake_cb cb;
+	void *arg;
+};
+
+static void hs_finish(struct tls_handshake *h, struct stream *s, enum tls_err kind,
+		      const char *text)
+{
+	struct loop *l = h->loop;
+	tls_handshake_cb cb = h->cb;
+	void *arg = h->arg;
+	loop_timer_stop(l, &h->deadline);
+	h->s = NULL;
+	free(h);
+	cb(l, s, kind, text, arg);
+}
+
+/* Who the peer is, for the failure and summary lines. */
+static void peer_name(const struct stream *s, char *buf, size_t len)
+{
+	const struct tls_conn *t = s->priv;
+	struct sock_addr a;
+	if (t->host) {
+		snprintf(buf, len, "%s", t->host);
+	} else if (sock_peer_addr(s->fd, &a) == 0) {
+		sock_addr_str((struct sockaddr *)&a.ss, a.len, buf, len);
+	} else {
+		snprintf(buf, len, "the peer");
+	}
+}
+
+static void hs_failed(struct tls_handshake *h, int sslerr)
+{
+	struct stream *s = h->s;
+	struct tls_conn *t = s->priv;
+	char why[300], text[900];
+	enum tls_err kind = TLS_E_HANDSHAKE;
+	long vr = SSL_get_verify_result(t->ssl);
+	/* A server verifies only with client_ca; a client unless insecure. */
+	if (vr != X509_V_OK && (t->role == TLS_SERVER || !t->insecure)) {
+		kind = TLS_E_VERIFY;
+		snprintf(why, sizeof why, "certificate verify failed: %s",
+			 X509_verify_cert_error_string(vr));
+		ERR_clear_error();
+	} else if (sslerr == SSL_ERROR_SYSCALL && !ERR_peek_error()) {
+		snprintf(why, sizeof why, "%s",
+			 errno && errno != EPIPE ? strerror(errno)
+						 : "the peer closed the connection");
+	} else {
+		ssl_err_text(NULL, why, sizeof why);
+	}
+	char peer[SOCK_ADDRSTRLEN + 8];
+	peer_name(s, peer, sizeof peer);
+	snprintf(text, sizeof text, "TLS handshake with %s failed: %s", peer, why);
+	stream_close(s);
+	hs_finish(h, NULL, kind, text);
+}
+
+static void hs_step(struct tls_handshake *h)
+{
+	struct stream *s = h->s;
+	struct tls_conn *t = s->priv;
+	ERR_clear_error();
+	errno = 0;
+	int r = SSL_do_handshake(t->ssl);
+	if (r == 1) {
+		stream_want(s, 0);
+		stream_set_cb(s, NULL, NULL);
+		if (tls_ktls_send(s))
+			s->ops = &tls_ktls_ops, s->flags |= STREAM_F_SENDFILE;
+		if (log_wants(LOG_LVL_INFO)) {
+			char sum[600], peer[SOCK_ADDRSTRLEN + 8];
+			tls_summary(s, sum, sizeof sum);
+			peer_name(s, peer, sizeof peer);
+			log_info("TLS with %s: %s", peer, sum);
+		}
+		hs_finish(h, s, TLS_E_NONE, NULL);
+		return;
+	}
+	int e = SSL_get_error(t->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		if (stream_want(s, e == SSL_ERROR_WANT_READ ? STREAM_READ : STREAM_WRITE) < 0) {
+			char text[300];
+			snprintf(text, sizeof text, "TLS handshake: %s", strerror(errno));
+			stream_close(s);
+			hs_finish(h, NULL, TLS_E_HANDSHAKE, text);
+		}
+		return;
+	}
+	hs_failed(h, e);
+}
+
+static void hs_on_io(struct stream *s, int ready, void *arg)
+{
+	(void)s;
+	(void)ready;
+	hs_step(arg);
+}
+
+static void hs_on_deadline(struct loop *l, void *arg)
+{
+	(void)l;
+	struct tls_handshake *h = arg;
+	char text[600], peer[SOCK_ADDRSTRLEN + 8];
+	peer_name(h->s, peer, sizeof peer);
+	snprintf(text, sizeof text, "TLS handshake with %s timed out after %.3g s", peer,
+		 (double)h->timeout_ms / 1000.0);
+	stream_close(h->s);
+	hs_finish(h, NULL, TLS_E_TIMEOUT, text);
+}
+
+struct tls_handshake *tls_handshake_start(struct loop *l, struct tls_ctx *ctx, struct stream *plain,
+					  const char *host, int timeout_ms, tls_handshake_cb cb,
+					  void *arg, char *err, size_t errlen)
+{
+	struct tls_handshake *h = calloc(1, sizeof *h);
+	if (!h) {
+		stream_close(plain);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	h->s = tls_stream_new(ctx, plain, host, err, errlen);
+	if (!h->s) {
+		free(h);
+		return NULL;
+	}
+	h->loop = l;
+	h->cb = cb;
+	h->arg = arg;
+	h->timeout_ms = timeout_ms;
+	timer_init(&h->deadline, hs_on_deadline, h);
+	stream_set_cb(h->s, hs_on_io, h);
+	/* The first step runs from the loop (the callback is never called
+	 * from here): a client's hello can be written at once, a server
+	 * waits for the client's. */
+	if (stream_want(h->s, ctx->role == TLS_CLIENT ? STREAM_WRITE : STREAM_READ) < 0) {
+		snprintf(err, errlen, "TLS: %s", strerror(errno));
+		stream_close(h->s);
+		free(h);
+		return NULL;
+	}
+	if (timeout_ms > 0)
+		loop_timer_start(l, &h->deadline, timeout_ms);
+	return h;
+}
+
+void tls_handshake_cancel(struct tls_handshake *h)
+{
+	if (!h)
+		return;
+	loop_timer_stop(h->loop, &h->deadline);
+	stream_close(h->s);
+	free(h);
+}
+
+#endif /* HAVE_OPENSSL */

@@ -1,0 +1,134 @@
+/* TLS: a context made from a config struct, a stream type that carries
+ * a connection's bytes through it, and the handshake stage that turns a
+ * connected plain stream (from the connector, the acceptor, a proxy's
+ * tunnel) into a ready TLS stream on the loop. Engines get the TLS
+ * stream as any other stream and need no code of their own for it.
+ * Library code: errors come back as text and a kind (for exit codes).
+ *
+ * A build without OpenSSL has the same functions: making a context
+ * fails with "this build has no TLS" (tls_available() says so first). */
+#ifndef SOCKCTL_TLS_H
+#define SOCKCTL_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/loop.h"
+
+struct stream;
+
+enum tls_role { TLS_CLIENT, TLS_SERVER };
+
+/* Protocol versions for min_version/max_version; 0 = the library's. */
+enum { TLS_V1_2 = 0x0303, TLS_V1_3 = 0x0304 };
+
+struct tls_config {
+	enum tls_role role;
+	/* Client: the peer's chain is verified against the system store
+	 * (or cafile: a PEM file, or a directory prepared with `openssl
+	 * rehash`), and its name against the host given to the handshake,
+	 * unless insecure. */
+	bool insecure;
+	const char *cafile;
+	/* Client: the name sent as SNI and checked instead of the host;
+	 * no_sni: send none. SNI never goes out for an IP literal. */
+	const char *sni;
+	bool no_sni;
+	/* ALPN protocols, comma separated ("h2,http/1.1"); NULL = none.
+	 * A server picks the first of the client's it has, and answers
+	 * without ALPN when none matches. */
+	const char *alpn;
+	/* PEM certificate (chain allowed: leaf first) and key; a client's
+	 * is optional, a server's required. */
+	const char *cert, *key;
+	/* Server: require client certificates, verified against this CA
+	 * file; NULL = none asked for. */
+	const char *client_ca;
+	int min_version, max_version; /* TLS_V1_2, TLS_V1_3, or 0 */
+	const char *ciphers;	      /* TLS 1.2 and lower (OpenSSL cipher list) */
+	const char *ciphersuites;     /* TLS 1.3 */
+	/* A peer that closes the TCP connection without close_notify reads
+	 * as the end of input instead of a truncation error. */
+	bool allow_truncation;
+	/* Try kernel TLS (zero-copy sendfile/splice when the kernel has it). */
+	bool ktls;
+};
+
+/* Why something failed, for the program's exit status. */
+enum tls_err {
+	TLS_E_NONE = 0,
+	TLS_E_CONFIG,	 /* a setting the library refused (ciphers, versions, ALPN) */
+	TLS_E_CAFILE,	 /* cafile or client_ca cannot be loaded */
+	TLS_E_CERT,	 /* our certificate or key cannot be loaded, or do not match */
+	TLS_E_HANDSHAKE, /* the handshake failed (protocol, alert, peer closed) */
+	TLS_E_VERIFY,	 /* the peer's certificate did not verify */
+	TLS_E_TIMEOUT,	 /* the handshake did not finish in time */
+	TLS_E_TRUNCATED, /* the peer closed without close_notify */
+	TLS_E_NOTLS,	 /* a build without TLS */
+};
+
+/* Whether this build has TLS at all. */
+bool tls_available(void);
+
+struct tls_ctx;
+/* NULL with *kind and err filled (OpenSSL's reason, readable). */
+struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, enum tls_err *kind, char *err,
+			    size_t errlen);
+/* Free it after the last handshake from it ended (connections already
+ * made keep what they need). NULL is fine. */
+void tls_ctx_free(struct tls_ctx *ctx);
+
+/* The TLS stream over a connected plain stream (a socket; the TLS
+ * stream takes its fd, and its ownership, and frees plain), before the
+ * handshake: tls_handshake_start drives it. host: the peer's name or
+ * address as the user gave it (a client checks the certificate against
+ * it and sends it as SNI); NULL on a server. NULL with err on failure
+ * (plain is then closed). */
+struct stream *tls_stream_new(struct tls_ctx *ctx, struct stream *plain, const char *host,
+			      char *err, size_t errlen);
+
+/* ---- the handshake stage ---- */
+
+/* s: the ready TLS stream, owned by the callee, with no callback set and
+ * nothing wanted (kind TLS_E_NONE). s NULL: the handshake failed, the
+ * connection is closed, and errtext says why ("certificate verify
+ * failed: ...", "handshake timed out after 10 s"). */
+typedef void (*tls_handshake_cb)(struct loop *l, struct stream *s, enum tls_err kind,
+				 const char *errtext, void *arg);
+
+struct tls_handshake;
+/* Takes plain (closed on any failure) and runs the handshake on the
+ * loop, never blocking it, failing with TLS_E_TIMEOUT after timeout_ms
+ * (0 = no limit). cb runs exactly once, from the loop, never from inside
+ * tls_handshake_start. With -v (LOG_LVL_INFO) one summary line is
+ * logged when it completes. NULL with err if it cannot start (plain is
+ * then closed, cb never runs). */
+struct tls_handshake *tls_handshake_start(struct loop *l, struct tls_ctx *ctx, struct stream *plain,
+					  const char *host, int timeout_ms, tls_handshake_cb cb,
+					  void *arg, char *err, size_t errlen);
+/* Stops a handshake whose callback has not run yet: closes the
+ * connection and frees. */
+void tls_handshake_cancel(struct tls_handshake *h);
+
+/* ---- queries on a TLS stream (false/NULL for other streams) ---- */
+
+bool tls_is(const struct stream *s);
+/* The last read failed because the peer closed the TCP connection
+ * without close_notify (errno was EPROTO). */
+bool tls_truncated(const struct stream *s);
+/* Why the last read or write failed at the TLS level (a fatal alert, a
+ * bad record), or NULL when it was the socket's errno. */
+const char *tls_error(const struct stream *s);
+/* The summary -v logs: "TLSv1.3 TLS_AES_256_GCM_SHA384, peer CN=...,
+ * verified" (+ SNI and ALPN on a server). */
+void tls_summary(const struct stream *s, char *buf, size_t len);
+/* Kernel TLS carries the data: whether sending, receiving is on. */
+bool tls_ktls_send(const struct stream *s);
+bool tls_ktls_recv(const struct stream *s);
+/* The OpenSSL SSL object, for certificate reports (an `SSL *`). */
+void *tls_native(const struct stream *s);
+
+/* Parses "1.2" or "1.3" into TLS_V1_2/TLS_V1_3; false otherwise. */
+bool tls_version_parse(const char *s, int *out);
+
+#endif

@@ -1,0 +1,64 @@
+# The test PKI for tests/tls.bats, made by openssl req/ca in DIR:
+#   root, other            two CAs (other: unknown to the clients)
+#   inter                  an intermediate under root
+#   good, good-chain.pem   localhost, 127.0.0.1, ::1 under inter (the
+#                          chain file: leaf then intermediate)
+#   expired, future        the same names, under root, no longer / not yet valid
+#   wrongname              other.example under root
+#   unknown                localhost under other
+#   self                   self-signed, localhost and 127.0.0.1
+#   alice, mallory         client certificates under root and under other
+# Each NAME has NAME.pem and NAME.key.
+make_test_pki() {
+	mkdir -p "$1"
+	cd "$1" || return 1
+	local ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+	openssl req -x509 "${ec[@]}" -keyout root.key -out root.pem -days 30 -subj "/CN=Test Root" \
+		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+	openssl req -x509 "${ec[@]}" -keyout other.key -out other.pem -days 30 -subj "/CN=Other Root" \
+		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+	cat >ca.cnf <<-'EOF'
+		[ca]
+		default_ca = c
+		[c]
+		database = index.txt
+		new_certs_dir = .
+		serial = serial
+		default_md = sha256
+		policy = p
+		unique_subject = no
+		[p]
+		commonName = supplied
+	EOF
+	: >index.txt
+	echo 01 >serial
+	local now past future far
+	past=$(date -u -d '-2 days' +%Y%m%d%H%M%SZ)
+	now=$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)
+	future=$(date -u -d '+1 day' +%Y%m%d%H%M%SZ)
+	far=$(date -u -d '+20 days' +%Y%m%d%H%M%SZ)
+	# sign NAME CN EXT CA START END
+	sign() {
+		openssl req -new "${ec[@]}" -keyout "$1.key" -out "$1.csr" -subj "/CN=$2" 2>/dev/null
+		printf '%s\n' "$3" >"$1.ext"
+		openssl ca -batch -config ca.cnf -cert "$4.pem" -keyfile "$4.key" -in "$1.csr" \
+			-out "$1.pem" -startdate "$5" -enddate "$6" -extfile "$1.ext" -notext 2>/dev/null
+	}
+	local leaf='subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1
+basicConstraints=CA:FALSE
+extendedKeyUsage=serverAuth'
+	sign inter "Test Intermediate" 'basicConstraints=critical,CA:TRUE
+keyUsage=critical,keyCertSign,cRLSign' root "$now" "$far"
+	sign good localhost "$leaf" inter "$now" "$far"
+	cat good.pem inter.pem >good-chain.pem
+	sign expired localhost "$leaf" root "$past" "$now"
+	sign future localhost "$leaf" root "$future" "$far"
+	sign wrongname other.example 'subjectAltName=DNS:other.example
+extendedKeyUsage=serverAuth' root "$now" "$far"
+	sign unknown localhost "$leaf" other "$now" "$far"
+	sign alice alice 'extendedKeyUsage=clientAuth' root "$now" "$far"
+	sign mallory mallory 'extendedKeyUsage=clientAuth' other "$now" "$far"
+	openssl req -x509 "${ec[@]}" -keyout self.key -out self.pem -days 30 -subj /CN=localhost \
+		-addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+	[[ -s good.pem && -s expired.pem && -s future.pem && -s alice.pem && -s self.pem ]]
+}
