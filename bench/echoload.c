@@ -4,7 +4,10 @@
  * first opens IDLE connections that do one round trip each (so the server
  * has accepted them) and then stay open and silent.
  *
- * usage: echoload [-c N] [-t SECS] [-s SIZE] [-i IDLE] PORT
+ * usage: echoload [-c N] [-t SECS] [-s SIZE] [-i IDLE] [-T] PORT
+ * -T: every active connection speaks TLS (handshakes before the clock
+ * starts; the server's certificate is not checked: this measures the
+ * server, not verification).
  * Prints on stderr "echoload: idle ready" once the idle connections are up,
  * then on stdout: "rate R conns N idle I seconds S roundtrips T". */
 #define _GNU_SOURCE
@@ -13,18 +16,24 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "loadgen.h"
 
 struct conn {
 	int fd;
+	SSL *ssl;   /* -T */
 	size_t got; /* bytes of the current echo received */
 	unsigned seq;
 };
@@ -46,6 +55,49 @@ static int dial(const struct sockaddr_in *a)
 		fail("connect");
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	return fd;
+}
+
+/* -T: the handshake, blocking, then the fd non-blocking for the run. */
+static SSL *tls_on(SSL_CTX *ctx, int fd)
+{
+	SSL *ssl = SSL_new(ctx);
+	if (!ssl || !SSL_set_fd(ssl, fd) || SSL_connect(ssl) != 1) {
+		ERR_print_errors_fp(stderr);
+		fprintf(stderr, "echoload: TLS handshake failed\n");
+		exit(1);
+	}
+	int one = 1;
+	if (ioctl(fd, FIONBIO, &one) < 0)
+		fail("FIONBIO");
+	return ssl;
+}
+
+/* recv/send through TLS or not: -1 with errno EAGAIN when nothing is there. */
+static ssize_t io_recv(struct conn *x, char *buf, size_t n)
+{
+	if (!x->ssl)
+		return recv(x->fd, buf, n, 0);
+	size_t got;
+	if (SSL_read_ex(x->ssl, buf, n, &got))
+		return (ssize_t)got;
+	int e = SSL_get_error(x->ssl, 0);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (e == SSL_ERROR_ZERO_RETURN)
+		return 0;
+	errno = EPROTO;
+	return -1;
+}
+
+static ssize_t io_send(struct conn *x, const char *buf, size_t n)
+{
+	if (!x->ssl)
+		return send(x->fd, buf, n, MSG_NOSIGNAL);
+	size_t w;
+	/* 64-byte messages into an empty socket buffer: never a short write. */
+	return SSL_write_ex(x->ssl, buf, n, &w) ? (ssize_t)w : -1;
 }
 
 /* Opens the idle connections BATCH at a time, each doing one round trip
@@ -102,8 +154,9 @@ static void open_idle(const struct sockaddr_in *a, int *idle, int nidle)
 int main(int argc, char **argv)
 {
 	int nconn = 50, nidle = 0, opt;
+	bool tls = false;
 	double secs = 3;
-	while ((opt = getopt(argc, argv, "c:t:s:i:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:t:s:i:T")) != -1) {
 		switch (opt) {
 		case 'c':
 			nconn = atoi(optarg);
@@ -117,14 +170,19 @@ int main(int argc, char **argv)
 		case 'i':
 			nidle = atoi(optarg);
 			break;
+		case 'T':
+			tls = true;
+			break;
 		default:
 			goto usage;
 		}
 	}
-	if (optind + 1 != argc || nconn < 1 || secs <= 0 || msz < 1 || msz > 4096 || nidle < 0) {
+	if (optind + 1 != argc || nconn < 1 || secs <= 0 || msz < 1 || msz > 4096 || nidle < 0 ||
+	    (tls && nidle)) {
 	usage:
 		fprintf(stderr,
-			"usage: echoload [-c N] [-t SECS] [-s SIZE<=4096] [-i IDLE] PORT\n");
+			"usage: echoload [-c N] [-t SECS] [-s SIZE<=4096] [-i IDLE] [-T] PORT\n"
+			"(-T: the active connections over TLS; not with -i)\n");
 		return 2;
 	}
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -140,8 +198,13 @@ int main(int argc, char **argv)
 	char m[4096], r[4096];
 	if (ep < 0 || !c)
 		fail("setup");
+	SSL_CTX *ctx = tls ? SSL_CTX_new(TLS_client_method()) : NULL;
+	if (tls && !ctx)
+		fail("SSL_CTX_new");
 	for (int i = 0; i < nconn; i++) {
 		c[i].fd = dial(&a);
+		if (tls)
+			c[i].ssl = tls_on(ctx, c[i].fd);
 		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (unsigned)i};
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &ev) < 0)
 			fail("epoll_ctl");
@@ -150,7 +213,7 @@ int main(int argc, char **argv)
 	double t0 = now(), end = t0 + secs, t;
 	for (int i = 0; i < nconn; i++) {
 		fill(m, (unsigned)i, 0);
-		if (send(c[i].fd, m, msz, MSG_NOSIGNAL) != (ssize_t)msz)
+		if (io_send(&c[i], m, msz) != (ssize_t)msz)
 			fail("send");
 	}
 	struct epoll_event evs[256];
@@ -165,7 +228,7 @@ int main(int argc, char **argv)
 		for (int k = 0; k < n; k++) {
 			struct conn *x = &c[evs[k].data.u32];
 			unsigned id = evs[k].data.u32;
-			ssize_t got = recv(x->fd, r, msz - x->got, 0);
+			ssize_t got = io_recv(x, r, msz - x->got);
 			if (got < 0 && (errno == EAGAIN || errno == EINTR))
 				continue;
 			if (got <= 0) {
@@ -185,7 +248,7 @@ int main(int argc, char **argv)
 			trips++;
 			x->got = 0;
 			fill(m, id, ++x->seq);
-			if (send(x->fd, m, msz, MSG_NOSIGNAL) != (ssize_t)msz)
+			if (io_send(x, m, msz) != (ssize_t)msz)
 				fail("send");
 		}
 	}

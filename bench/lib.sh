@@ -132,6 +132,49 @@ machine() {
 	echo "# $(date -u '+%F %T') UTC, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
+# children_cpu VAR: sets VAR to the user+sys seconds of this shell's
+# reaped children so far (times must run in this shell, not in a $(...)).
+children_cpu() {
+	times >"$TMP/times"
+	printf -v "$1" %s "$(awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/);
+		printf "%.4f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$TMP/times")"
+}
+
+# xfer FILE BYTES SERVER CLIENT: one transfer with PORT substituted in the
+# commands; the server's output goes to XFER_OUT (default /dev/null).
+# Prints "GiB/s CPU-s/GiB". Runs in a $(...) subshell, so times counts
+# only what it starts. A sockctl server ($SOCKCTL or $BASELINE, run with
+# -v) is found by its readiness line and must report every byte received.
+xfer() {
+	local in=$1 bytes=$2 srv=$3 cli=$4 p sp t0 t1 c0 c1 rc ours=
+	[[ $srv == "$SOCKCTL "* || (-n ${BASELINE:-} && $srv == "$BASELINE "*) ]] && ours=1
+	p=$(free_port)
+	: >"$TMP/srv.err" # truncated in the child only after the fork
+	eval "timeout 120 ${srv//PORT/$p}" </dev/null >"${XFER_OUT:-/dev/null}" 2>"$TMP/srv.err" &
+	sp=$!
+	_pids+=("$sp")
+	if [ -n "$ours" ]; then
+		srv_pid=$sp
+		wait_ready srv
+		p=$port
+	else
+		wait_listen "$p"
+	fi
+	children_cpu c0
+	t0=$(now)
+	eval "timeout 120 ${cli//PORT/$p}" <"$in" >/dev/null 2>"$TMP/cli.err" ||
+		die "client failed ($?): $cli: $(cat "$TMP/cli.err")"
+	wait "$sp" || die "server failed: $srv: $(cat "$TMP/srv.err")"
+	t1=$(now)
+	children_cpu c1
+	if [ -n "$ours" ]; then
+		rc=$(sed -n 's/.*; received \([0-9]*\) bytes.*/\1/p' "$TMP/srv.err")
+		[ "$rc" = "$bytes" ] || die "sockctl serve received ${rc:-?} of $bytes bytes"
+	fi
+	awk -v t="$t1" -v t0="$t0" -v c="$c1" -v c0="$c0" -v b="$bytes" \
+		'BEGIN { g = b / 2^30; printf "%.3f %.3f\n", g / (t - t0), (c - c0) / g }'
+}
+
 # build_tools [NAME...]: compiles bench/NAME.c into $TMP/NAME (cc -O2);
 # by default the reference echo server and the echo load generator.
 build_tools() {
@@ -139,7 +182,10 @@ build_tools() {
 	[ $# -gt 0 ] || tools=(echo_ref echoload)
 	need cc
 	for t in "${tools[@]}"; do
-		cc -O2 -o "$TMP/$t" "$BENCH_DIR/$t.c" || die "cannot build $t"
+		local libs=()
+		# echoload -T speaks TLS.
+		[ "$t" = echoload ] && libs=(-lssl -lcrypto)
+		cc -O2 -o "$TMP/$t" "$BENCH_DIR/$t.c" "${libs[@]}" || die "cannot build $t"
 	done
 }
 

@@ -26,47 +26,6 @@ need nc socat iperf3 ss python3 timeout
 : "${SLOW_MIB:=$((SIZE_MIB / 4))}"
 : "${FILES:=zero random}"
 
-# children_cpu VAR: sets VAR to the user+sys seconds of this shell's
-# reaped children so far (times must run in this shell, not in a $(...)).
-children_cpu() {
-	times >"$TMP/times"
-	printf -v "$1" %s "$(awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/);
-		printf "%.4f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$TMP/times")"
-}
-
-# xfer FILE BYTES SERVER CLIENT: one transfer with PORT substituted in the
-# commands. Prints "GiB/s CPU-s/GiB". Runs in a $(...) subshell, so times
-# counts only what it starts.
-xfer() {
-	local in=$1 bytes=$2 srv=$3 cli=$4 p sp t0 t1 c0 c1 rc ours=
-	[[ $srv == "$S "* || (-n ${BASELINE:-} && $srv == "$BASELINE "*) ]] && ours=1
-	p=$(free_port)
-	: >"$TMP/srv.err" # truncated in the child only after the fork
-	eval "timeout 120 ${srv//PORT/$p}" </dev/null >/dev/null 2>"$TMP/srv.err" &
-	sp=$!
-	_pids+=("$sp")
-	if [ -n "$ours" ]; then
-		srv_pid=$sp
-		wait_ready srv
-		p=$port
-	else
-		wait_listen "$p"
-	fi
-	children_cpu c0
-	t0=$(now)
-	eval "timeout 120 ${cli//PORT/$p}" <"$in" >/dev/null 2>"$TMP/cli.err" ||
-		die "client failed ($?): $cli: $(cat "$TMP/cli.err")"
-	wait "$sp" || die "server failed: $srv: $(cat "$TMP/srv.err")"
-	t1=$(now)
-	children_cpu c1
-	if [ -n "$ours" ]; then
-		rc=$(sed -n 's/.*; received \([0-9]*\) bytes.*/\1/p' "$TMP/srv.err")
-		[ "$rc" = "$bytes" ] || die "sockctl serve received ${rc:-?} of $bytes bytes"
-	fi
-	awk -v t="$t1" -v t0="$t0" -v c="$c1" -v c0="$c0" -v b="$bytes" \
-		'BEGIN { g = b / 2^30; printf "%.3f %.3f\n", g / (t - t0), (c - c0) / g }'
-}
-
 iperf_gibs() {
 	local p sp
 	p=$(free_port)
