@@ -120,10 +120,11 @@ vs() {
 echo "    $(vs 1 1.5)   $(vs 2)"
 echo "    $(vs 3 2)   vs crypto limit $(ratio "${MG[0]}" "$speed")x (target >= 0.6)"
 
-# echo_run CMD TLS: "trips/s server-CPU-us/trip" for one run.
+# echo_run CMD...: "trips/s server-CPU-us/trip" for one run (EL_FLAGS:
+# echoload's, -T for TLS).
+# shellcheck disable=SC2086 # ON_SERVER, ON_LOAD, EL_FLAGS: words
 echo_run() {
 	local c0 c1 out
-	# shellcheck disable=SC2086 # ON_SERVER, ON_LOAD, EL_FLAGS: words
 	bg srv $ON_SERVER "$@"
 	wait_ready srv
 	c0=$(tree_cpu_ticks "$srv_pid")
