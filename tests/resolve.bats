@@ -369,7 +369,7 @@ for line in sys.stdin:
 	run --separate-stderr rs +trace "@$DNS" www.test
 	assert_failure 2
 	assert_output ""
-	assert_equal "$stderr" "sockctl resolve: unknown dig option '+trace' (known: +short, +json, +tcp, +notcp, +ignore, +noedns, +time=SECS, +tries=N, +retry=N) (see 'sockctl resolve --help')"
+	assert_equal "$stderr" "sockctl resolve: unknown dig option '+trace' (known: +short, +json, +tcp, +notcp, +tls, +ignore, +noedns, +time=SECS, +tries=N, +retry=N) (see 'sockctl resolve --help')"
 	run --separate-stderr rs +time=0 "@$DNS" www.test
 	assert_failure 2
 	[[ $stderr == *"invalid +time=0"* ]]

@@ -244,10 +244,7 @@ static int try_start(struct raxfr *a, char *err, size_t errlen)
 	a->qsent = 0;
 	a->attempts++;
 	a->t0 = clock_ms();
-	socklen_t len =
-	    s->ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-	int e = getnameinfo((const struct sockaddr *)&s->ss, len, host, sizeof host, port,
-			    sizeof port, NI_NUMERICHOST | NI_NUMERICSERV);
+	int e = rdns_server_host(s, host, sizeof host, port, sizeof port);
 	if (e) {
 		snprintf(err, errlen, "%s", gai_strerror(e));
 		return -1;

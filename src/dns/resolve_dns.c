@@ -3,6 +3,7 @@
 #include <ares.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include "core/loop.h"
 #include "dns/resolve_dns.h"
+#include "dns/resolve_dot.h"
 #include "net/sock.h"
 
 /* A TCP socket's incoming stream as our socket functions pass it to
@@ -50,6 +52,7 @@ struct rdns {
 	struct rdns_opts o;
 	struct rdns_chan chans[RDNS_MAX_SERVERS][2]; /* [server][tcp] */
 	bool cares_init;
+	struct rdot *dot; /* DNS over TLS queries running */
 };
 
 struct rdns_rq {
@@ -416,6 +419,15 @@ static int chan_open(struct rdns_chan *c)
 	return 0;
 }
 
+int rdns_server_host(const struct rdns_server *s, char *host, size_t hostlen, char *port,
+		     size_t portlen)
+{
+	socklen_t len =
+	    s->ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	return getnameinfo((const struct sockaddr *)&s->ss, len, host, (socklen_t)hostlen, port,
+			   (socklen_t)portlen, NI_NUMERICHOST | NI_NUMERICSERV);
+}
+
 struct rdns *rdns_new(struct loop *l, const struct rdns_opts *o, char *err, size_t errlen)
 {
 	struct rdns *d = calloc(1, sizeof *d);
@@ -449,6 +461,7 @@ void rdns_free(struct rdns *d)
 {
 	if (!d)
 		return;
+	rdot_cancel_all(&d->dot);
 	for (int s = 0; s < d->o.nservers; s++)
 		for (int t = 0; t < 2; t++) {
 			struct rdns_chan *c = &d->chans[s][t];
@@ -563,6 +576,8 @@ static void rq_send(struct rdns_rq *q)
 
 int rdns_query(struct rdns *d, const char *name, int type, rdns_cb cb, void *arg)
 {
+	if (d->o.tls)
+		return rdot_query(&d->dot, d->l, &d->o, name, type, cb, arg);
 	struct rdns_rq *q = calloc(1, sizeof *q);
 	if (!q)
 		return -1;

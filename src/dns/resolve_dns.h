@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 struct loop;
+struct tls_ctx;
 
 #define RDNS_MAX_SERVERS 16
 
@@ -33,6 +34,9 @@ struct rdns_opts {
 	bool no_fallback; /* keep a truncated UDP answer */
 	bool no_edns;
 	bool norecurse;
+	/* DNS over TLS (resolve_dot.c) with this context, not owned; NULL:
+	 * UDP and TCP with c-ares. */
+	struct tls_ctx *tls;
 };
 
 enum rdns_status {
@@ -73,6 +77,11 @@ enum rdns_noanswer rdns_sock_error(int e, const char **text);
  * drill write it (default_port when none is given). */
 bool rdns_parse_server(const char *s, uint16_t default_port, struct rdns_server *out, char *err,
 		       size_t errlen);
+
+/* The server's numeric host and port as text, for the connector and
+ * for TLS name checks. 0, or a getnameinfo error code. */
+int rdns_server_host(const struct rdns_server *s, char *host, size_t hostlen, char *port,
+		     size_t portlen);
 
 struct rdns;
 struct rdns *rdns_new(struct loop *l, const struct rdns_opts *o, char *err, size_t errlen);

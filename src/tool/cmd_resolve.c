@@ -17,7 +17,9 @@
 #include "dns/dns_msg.h"
 #include "dns/resolve.h"
 #include "dns/resolve_dns.h"
+#include "net/tls.h"
 #include "tool/cmd.h"
+#include "tool/tlsopts.h"
 
 static const char help[] =
     "usage: sockctl resolve [options] NAME|ADDRESS...\n"
@@ -51,10 +53,15 @@ static const char help[] =
     "  --timeout SECS       wait per try (default 2)\n"
     "  --tries N            tries per server (default 2)\n"
     "  --parallel N         queries in flight at once (default 100)\n"
+    "  --tls                DNS over TLS (port 853 unless -p or :PORT says): the\n"
+    "                       server's certificate is verified against the system\n"
+    "                       store for its address, or for NAME with --sni NAME;\n"
+    "                       --cacert, -k/--insecure, --pin and the other TLS\n"
+    "                       options of sockctl(1), TLS\n"
     "With a server, an operand that names a type (MX) or the class IN is one, as\n"
     "with dig: for the name before it, or before any name for all; write a host of\n"
     "that name with its final dot (mx.), or after --. dig's +short, +json, +tcp,\n"
-    "+notcp, +ignore, +noedns, +time=SECS, +tries=N, +retry=N are understood.\n"
+    "+notcp, +tls, +ignore, +noedns, +time=SECS, +tries=N, +retry=N are understood.\n"
     "\n"
     "Output:\n"
     "  --short              data only, one item a line\n"
@@ -213,6 +220,7 @@ struct resolve_cli {
 	struct resolve_types types;
 	const char *typeword; /* the first type operand before any name */
 	bool reverse, dns_opt;
+	struct tlsopts tls; /* --tls: DNS over TLS */
 };
 
 static int add_server(struct resolve_cli *c, const char *s)
@@ -239,6 +247,8 @@ static int dig_option(struct resolve_cli *c, struct resolve_ctx *x, const char *
 		c->dopt.tcp = c->dns_opt = true;
 	else if ((IS("+notcp") || IS("+novc")) && !v)
 		c->dopt.tcp = false;
+	else if (IS("+tls") && !v)
+		return tlsopt_handle(&c->tls, TOPT_TLS, NULL) < 0 ? EXIT_USAGE : 0;
 	else if (IS("+ignore") && !v)
 		c->dopt.no_fallback = c->dns_opt = true;
 	else if (IS("+noignore") && !v)
@@ -258,9 +268,10 @@ static int dig_option(struct resolve_cli *c, struct resolve_ctx *x, const char *
 		c->dopt.tries = (int)l + retry;
 		c->dns_opt = true;
 	} else
-		return usage_error("unknown dig option '%s' (known: +short, +json, +tcp, +notcp, "
-				   "+ignore, +noedns, +time=SECS, +tries=N, +retry=N)",
-				   s);
+		return usage_error(
+		    "unknown dig option '%s' (known: +short, +json, +tcp, +notcp, +tls, "
+		    "+ignore, +noedns, +time=SECS, +tries=N, +retry=N)",
+		    s);
 #undef IS
 	return 0;
 }
@@ -407,6 +418,7 @@ int cmd_resolve(int argc, char **argv)
 	    {"protocol", required_argument, NULL, OPT_PROTOCOL},
 	    {"hostname", no_argument, NULL, OPT_HOSTNAME},
 	    {"fqdn", no_argument, NULL, OPT_FQDN},
+	    TLSOPT_CLIENT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	struct resolve_cli cl = {.dopt = {.timeout_ms = 2000, .tries = 2}, .port = 53};
@@ -428,7 +440,7 @@ int cmd_resolve(int argc, char **argv)
 	 * their names; options may still follow operands. */
 	const char *lastarg = NULL;
 	for (int taken = 0;; lastarg = optarg) {
-		c = cmd_getopt(argc, argv, "+" COMMON_SHORTOPTS "xt:f:p:", longopts);
+		c = cmd_getopt(argc, argv, "+" COMMON_SHORTOPTS "xt:f:p:k", longopts);
 		/* glibc points optind back at the operands after "--" each time
 		 * it ends: those are taken once, all together. */
 		if (c == -1 && (optind >= argc || optind < taken))
@@ -540,11 +552,17 @@ int cmd_resolve(int argc, char **argv)
 									   : optarg};
 			nspecs++;
 			break;
-		default:
+		default: {
+			/* cmd_getopt has said what was wrong with any other. */
+			if (tlsopt_handle(&cl.tls, c == 'k' ? TOPT_INSECURE : c, optarg) == 1)
+				break;
 			goto out;
+		}
 		}
 	}
 	if (read_operands(&cl, &x, it, nit))
+		goto out;
+	if (tlsopt_check(&cl.tls, TLS_CLIENT))
 		goto out;
 	x.quiet = g_opts.quiet;
 	x.family = g_opts.family;
@@ -560,6 +578,12 @@ int cmd_resolve(int argc, char **argv)
 			    "system, not --server");
 		goto out;
 	}
+	if (cl.tls.on && !direct) {
+		usage_error("--tls is DNS over TLS: it needs --server or @SERVER");
+		goto out;
+	}
+	if (cl.tls.on && !port_set)
+		cl.port = 853;
 	if (!parse_servers(&cl))
 		goto out;
 	size_t nnames = 0;
@@ -612,8 +636,16 @@ int cmd_resolve(int argc, char **argv)
 			f++;
 		}
 	}
+	for (size_t i = 0; cl.tls.on && i < made; i++)
+		if (jobs[i].qtype == DNS_T_AXFR) {
+			usage_error("AXFR over TLS is not offered: ask without --tls");
+			goto out;
+		}
+	if (cl.tls.on && !(cl.dopt.tls = tlsopt_ctx(&cl.tls, &rc)))
+		goto out;
 	rc = run(jobs, made, &x, direct ? &cl.dopt : NULL, parallel);
 out:
+	tls_ctx_free(cl.dopt.tls);
 	free(jobs);
 	for (size_t i = 0; files && i < nfiles; i++) {
 		for (size_t k = 0; k < files[i].n; k++)
