@@ -127,6 +127,9 @@ bool tls_available(void)
 	return true;
 }
 
+/* What one read(2) of the socket may take (read ahead). */
+#define TLS_READ_AHEAD (64 * 1024)
+
 struct tls_ctx {
 	SSL_CTX *ctx;
 	enum tls_role role;
@@ -227,6 +230,11 @@ static int ctx_setup(struct tls_ctx *c, const struct tls_config *cfg, enum tls_e
 	char what[600];
 	*kind = TLS_E_CONFIG;
 	SSL_CTX_set_mode(x, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* Read ahead into a buffer of several records: one read(2) for many
+	 * records instead of two (header, body) for each. What it holds
+	 * counts as pending (tls_pending): the fd will not report it. */
+	SSL_CTX_set_read_ahead(x, 1);
+	SSL_CTX_set_default_read_buffer_len(x, TLS_READ_AHEAD);
 	/* Renegotiation is TLS 1.2's; nobody needs it of a relay. */
 	SSL_CTX_set_options(x, SSL_OP_NO_RENEGOTIATION | (cfg->ktls ? SSL_OP_ENABLE_KTLS : 0));
 	if (cfg->min_version && !SSL_CTX_set_min_proto_version(x, cfg->min_version)) {
@@ -391,17 +399,22 @@ struct tls_conn {
 	/* The last read needs the fd writable, the last write needs it
 	 * readable (a key update, a renegotiation, a session ticket). */
 	bool read_wants_write, write_wants_read;
-	bool had_pending; /* SSL_pending() > 0 when the loop last heard */
-	int last_events;  /* tls_events() when the loop last heard */
+	bool had_pending; /* tls_pending() > 0 when the loop last heard */
+	/* The last read wanted more from the fd: what is read ahead is part
+	 * of a record, not pending until the fd brings the rest. */
+	bool starved;
+	int last_events; /* tls_events() when the loop last heard */
 	bool shut_sent, shut_pending;
 	bool eof, truncated;
-	int dead; /* errno of a fatal failure: no more I/O, no close_notify */
+	bool end_unread; /* eof or dead came with the last read's bytes */
+	int dead;	 /* errno of a fatal failure: no more I/O, no close_notify */
 	char *host;
 	char why[200]; /* the TLS-level reason of a failure */
 };
 
 static const struct stream_ops tls_ops, tls_ktls_ops;
 static int tls_events(const struct stream *s, int want);
+static size_t tls_pending(const struct stream *s);
 
 static struct tls_conn *conn_of(const struct stream *s)
 {
@@ -421,7 +434,7 @@ static void refresh(struct stream *s)
 	struct tls_conn *t = s->priv;
 	if (!s->want && !s->mask)
 		return;
-	bool p = SSL_pending(t->ssl) > 0;
+	bool p = tls_pending(s) > 0;
 	int ev = tls_events(s, s->want);
 	if (p != t->had_pending || ev != t->last_events) {
 		t->had_pending = p;
@@ -443,34 +456,14 @@ static ssize_t conn_fail(struct tls_conn *t, int e, bool ssl_level)
 	return -1;
 }
 
-static ssize_t tls_read(struct stream *s, void *buf, size_t n)
+/* The read side ended (e: SSL_get_error's answer, not a WANT): the
+ * peer's close_notify (0), a TCP close without one (a truncation, -1
+ * EPROTO, or 0 if allowed), or a failure (-1 with errno). */
+static ssize_t read_ended(struct tls_conn *t, int e)
 {
-	struct tls_conn *t = s->priv;
-	if (t->eof)
-		return 0;
-	if (t->dead) {
-		errno = t->dead;
-		return -1;
-	}
-	size_t got;
-	ERR_clear_error();
-	int ok = SSL_read_ex(t->ssl, buf, n, &got);
-	if (ok) {
-		t->read_wants_write = false;
-		refresh(s);
-		return (ssize_t)got;
-	}
-	int e = SSL_get_error(t->ssl, ok);
 	switch (e) {
-	case SSL_ERROR_WANT_READ:
-	case SSL_ERROR_WANT_WRITE:
-		t->read_wants_write = e == SSL_ERROR_WANT_WRITE;
-		refresh(s);
-		errno = EAGAIN;
-		return -1;
 	case SSL_ERROR_ZERO_RETURN: /* the peer's close_notify */
 		t->eof = true;
-		refresh(s);
 		return 0;
 	case SSL_ERROR_SSL:
 		if (ERR_GET_REASON(ERR_peek_error()) != SSL_R_UNEXPECTED_EOF_WHILE_READING)
@@ -492,11 +485,64 @@ static ssize_t tls_read(struct stream *s, void *buf, size_t n)
 	}
 	t->truncated = true;
 	snprintf(t->why, sizeof t->why,
-		 "the peer closed the connection without close_notify "
-		 "(the data may be truncated)");
+		 "the peer closed the connection without close_notify (the data may be truncated)");
 	t->dead = EPROTO;
 	errno = EPROTO;
 	return -1;
+}
+
+static ssize_t tls_read(struct stream *s, void *buf, size_t n)
+{
+	struct tls_conn *t = s->priv;
+	t->end_unread = false;
+	if (t->eof)
+		return 0;
+	if (t->dead) {
+		errno = t->dead;
+		return -1;
+	}
+	size_t got;
+	ERR_clear_error();
+	errno = 0;
+	int ok = SSL_read_ex(t->ssl, buf, n, &got);
+	if (ok) {
+		t->read_wants_write = false;
+		t->starved = false;
+		/* One call gives one record: take the records already read
+		 * ahead too, so the engine moves big pieces. An end met on
+		 * the way is kept for the next read (pending says so). */
+		size_t more;
+		while (got < n && SSL_has_pending(t->ssl)) {
+			if (SSL_read_ex(t->ssl, (char *)buf + got, n - got, &more)) {
+				got += more;
+				continue;
+			}
+			int e = SSL_get_error(t->ssl, 0);
+			if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+				int keep = errno;
+				read_ended(t, e);
+				t->end_unread = true;
+				errno = keep;
+			}
+			break;
+		}
+		ERR_clear_error();
+		refresh(s);
+		return (ssize_t)got;
+	}
+	int e = SSL_get_error(t->ssl, ok);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		t->read_wants_write = e == SSL_ERROR_WANT_WRITE;
+		t->starved = e == SSL_ERROR_WANT_READ;
+		refresh(s);
+		errno = EAGAIN;
+		return -1;
+	}
+	ssize_t r = read_ended(t, e);
+	int keep = errno;
+	refresh(s);
+	errno = keep;
+	return r;
 }
 
 static ssize_t tls_write(struct stream *s, const void *buf, size_t n)
@@ -537,7 +583,7 @@ static ssize_t tls_write(struct stream *s, const void *buf, size_t n)
  * would otherwise cost a record each); a big first piece goes alone.
  * A retry after EAGAIN gathers the same bytes again (the engine offers
  * what it offered before), which is what OpenSSL needs. */
-#define TLS_GATHER 16384
+#define TLS_GATHER     16384
 static ssize_t tls_writev(struct stream *s, const struct iovec *iov, int iovcnt)
 {
 	int i = 0;
@@ -630,6 +676,8 @@ static int tls_ready(struct stream *s, int fdmask)
 	struct tls_conn *t = s->priv;
 	if (t->shut_pending && (fdmask & MUX_WRITE))
 		tls_shutdown_write(s);
+	if (fdmask & MUX_READ)
+		t->starved = false;
 	int r = 0;
 	if (fdmask & (t->read_wants_write ? MUX_WRITE : MUX_READ))
 		r |= STREAM_READ;
@@ -642,7 +690,14 @@ static size_t tls_pending(const struct stream *s)
 {
 	const struct tls_conn *t = s->priv;
 	int n = SSL_pending(t->ssl);
-	return n > 0 ? (size_t)n : 0;
+	if (n > 0)
+		return (size_t)n;
+	if (t->end_unread)
+		return 1; /* the end, for the next read to say */
+	/* Records read ahead, not yet decrypted: at least a byte waits (or
+	 * an end: the read says which), unless it is a record's beginning
+	 * that waits for the fd (reporting it would spin the loop). */
+	return !t->starved && SSL_has_pending(t->ssl) ? 1 : 0;
 }
 
 /* With kernel TLS sending, a file goes out without being read here. */
