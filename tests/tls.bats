@@ -121,7 +121,7 @@ tls_serve() {
 	assert_output --partial "ALPN protocol: h2"
 }
 
-@test "client certificates: --client-ca requires one; the root's passes, none or another CA's fails" {
+@test "client certificates: --client-ca requires one; the root's passes, none or another CA's fails (58)" {
 	tls_serve srv -k --echo -v --client-ca "$CA"
 	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --cert "$PKI/alice.pem" --key "$PKI/alice.key" \
 		localhost "$port" <<<"alice here"
@@ -131,13 +131,18 @@ tls_serve() {
 	# In TLS 1.3 the server's refusal comes after the client's handshake:
 	# an alert on the first read.
 	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" localhost "$port" </dev/null
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 58 ]
 	assert_output --partial "alert certificate required"
 	wait_file_contains srv.err "peer did not return a certificate"
 	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --cert "$PKI/mallory.pem" --key "$PKI/mallory.key" \
 		localhost "$port" </dev/null
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 58 ]
 	assert_output --partial "alert unknown ca"
+	# TLS 1.2 refuses during the handshake: the same status.
+	run timeout $T "$SOCKCTL" connect --tls --tls-max 1.2 --cacert "$CA" --cert "$PKI/mallory.pem" \
+		--key "$PKI/mallory.key" localhost "$port" </dev/null
+	[ "$status" -eq 58 ]
+	assert_output --partial "the server refused our certificate"
 	wait_file_contains srv.err "certificate verify failed: unable to get local issuer certificate"
 	# Without --client-ca none is asked for (socat's listener demands one).
 	tls_serve srv2 --echo

@@ -85,6 +85,11 @@ const char *tls_error(const struct stream *s)
 	(void)s;
 	return NULL;
 }
+enum tls_err tls_failure(const struct stream *s)
+{
+	(void)s;
+	return TLS_E_NONE;
+}
 void tls_summary(const struct stream *s, char *buf, size_t len)
 {
 	(void)s;
@@ -406,8 +411,9 @@ struct tls_conn {
 	int last_events; /* tls_events() when the loop last heard */
 	bool shut_sent, shut_pending;
 	bool eof, truncated;
-	bool end_unread; /* eof or dead came with the last read's bytes */
-	int dead;	 /* errno of a fatal failure: no more I/O, no close_notify */
+	bool end_unread;   /* eof or dead came with the last read's bytes */
+	bool cert_refused; /* the peer's alert refused our certificate */
+	int dead;	   /* errno of a fatal failure: no more I/O, no close_notify */
 	char *host;
 	char why[200]; /* the TLS-level reason of a failure */
 };
@@ -443,9 +449,28 @@ static void refresh(struct stream *s)
 	}
 }
 
+/* The peer's alert says it refused our certificate (or that it wanted
+ * one): for a client, a problem of --cert, not of the connection. */
+static bool cert_refused(unsigned long e)
+{
+	switch (ERR_GET_REASON(e)) {
+	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+	case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* A fatal failure: errno for the caller, the reason kept. */
 static ssize_t conn_fail(struct tls_conn *t, int e, bool ssl_level)
 {
+	t->cert_refused = ssl_level && t->role == TLS_CLIENT && cert_refused(ERR_peek_error());
 	if (ssl_level)
 		ssl_err_text(NULL, t->why, sizeof t->why);
 	else
@@ -829,6 +854,18 @@ bool tls_truncated(const struct stream *s)
 	return t && t->truncated;
 }
 
+enum tls_err tls_failure(const struct stream *s)
+{
+	const struct tls_conn *t = conn_of(s);
+	if (!t || !t->dead)
+		return TLS_E_NONE;
+	if (t->truncated)
+		return TLS_E_TRUNCATED;
+	if (t->cert_refused)
+		return TLS_E_CERT;
+	return t->why[0] ? TLS_E_HANDSHAKE : TLS_E_NONE;
+}
+
 const char *tls_error(const struct stream *s)
 {
 	const struct tls_conn *t = conn_of(s);
@@ -960,6 +997,10 @@ static void hs_failed(struct tls_handshake *h, int sslerr)
 		snprintf(why, sizeof why, "certificate verify failed: %s",
 			 X509_verify_cert_error_string(vr));
 		ERR_clear_error();
+	} else if (t->role == TLS_CLIENT && sslerr == SSL_ERROR_SSL &&
+		   cert_refused(ERR_peek_error())) {
+		kind = TLS_E_CERT;
+		ssl_err_text("the server refused our certificate", why, sizeof why);
 	} else if (sslerr == SSL_ERROR_SYSCALL && !ERR_peek_error()) {
 		snprintf(why, sizeof why, "%s",
 			 errno && errno != EPIPE ? strerror(errno)
