@@ -134,6 +134,12 @@ tls_serve() {
 	[ "$status" -eq 58 ]
 	assert_output --partial "alert certificate required"
 	wait_file_contains srv.err "peer did not return a certificate"
+	# With data sent at once too: the server reads it away before its
+	# close (a reset would discard the alert at the client).
+	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" localhost "$port" <<<"nobody"
+	[ "$status" -eq 58 ]
+	assert_output --partial "alert certificate required"
+	refute_output --partial "nobody"
 	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --cert "$PKI/mallory.pem" --key "$PKI/mallory.key" \
 		localhost "$port" </dev/null
 	[ "$status" -eq 58 ]
@@ -233,11 +239,13 @@ tls_serve() {
 	assert_success
 	assert_output "ok"
 	stop_all
-	tls_serve srv --broker
+	tls_serve srv --broker -v
 	mkfifo a.in
 	start_bg_stdin a a.in "$SOCKCTL" connect --tls --cacert "$CA" localhost "$port"
 	exec 7>a.in
 	echo "first" >&7
+	# The broker sends to the clients it serves: a's handshake first.
+	wait_file_contains srv.err "TLS with 127.0.0.1"
 	timeout $T "$SOCKCTL" connect --tls --cacert "$CA" localhost "$port" <<<"to all"
 	wait_file_contains a.out "to all"
 	exec 7>&-
@@ -406,4 +414,35 @@ c, _ = l.accept(); time.sleep(30)
 	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"GET / HTTP/1.0"
 	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" localhost "$port" <<<"still up"
 	assert_output "still up"
+}
+
+@test "through a SOCKS5 and an HTTP proxy: the handshake is with the target, verified for its name" {
+	command -v microsocks >/dev/null || skip "microsocks is not installed (build-aux/install-deps.sh)"
+	tls_serve srv -k --echo
+	sp=$(free_port)
+	start_bg socks microsocks -i 127.0.0.1 -p "$sp"
+	for ((i = 0; i < 500; i++)); do
+		ss -ltn | grep -q "127.0.0.1:$sp " && break
+		sleep 0.01
+	done
+	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --proxy "127.0.0.1:$sp" --proxy-type socks5 \
+		localhost "$port" <<<"via socks"
+	assert_success
+	assert_output "via socks"
+	# The name checked is the target's, not the proxy's.
+	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --proxy "127.0.0.1:$sp" --proxy-type socks5 \
+		--sni other.example localhost "$port" </dev/null
+	[ "$status" -eq 60 ]
+}
+
+@test "without -k: a client whose handshake fails is not the one client; the next one is served" {
+	tls_serve srv --echo
+	run timeout $T "$SOCKCTL" connect --tls localhost "$port" </dev/null
+	[ "$status" -eq 60 ]
+	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" localhost "$port" <<<"the one"
+	assert_success
+	assert_output "the one"
+	wait_exit "$srv_pid"
+	[ "$status" -eq 0 ]
+	grep -q "TLS handshake with 127.0.0.1:.* failed" srv.err
 }

@@ -984,6 +984,72 @@ static void peer_name(const struct stream *s, char *buf, size_t len)
 	}
 }
 
+/* A server's connection whose handshake failed: the alert has gone
+ * out; what the client sent meanwhile (TLS 1.3 clients send data before
+ * the server has checked their certificate) is read and dropped for a
+ * moment before the close. Closing with it unread would be a reset, and
+ * a reset makes the client's kernel discard the alert before the client
+ * has read why. */
+#define TLS_LINGER_MS  1000
+
+struct tls_linger {
+	struct stream *s; /* the plain socket; owned */
+	struct timer t;
+};
+
+static void linger_end(struct tls_linger *g)
+{
+	loop_timer_stop(g->s->loop, &g->t);
+	stream_close(g->s);
+	free(g);
+}
+
+static void linger_io(struct stream *s, int ready, void *arg)
+{
+	(void)ready;
+	char b[4096];
+	ssize_t n;
+	while ((n = stream_read(s, b, sizeof b)) > 0)
+		;
+	if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		linger_end(arg);
+}
+
+static void linger_timeout(struct loop *l, void *arg)
+{
+	(void)l;
+	linger_end(arg);
+}
+
+static void linger_close(struct stream *s)
+{
+	struct loop *l = s->loop;
+	int fd = s->fd;
+	if (!(s->flags & STREAM_F_OWN)) {
+		stream_close(s);
+		return;
+	}
+	/* The TLS state goes, the socket stays for the linger. */
+	s->flags &= ~STREAM_F_OWN;
+	stream_close(s);
+	struct tls_linger *g = calloc(1, sizeof *g);
+	struct stream *p = g ? stream_socket_new(l, fd, STREAM_F_OWN) : NULL;
+	if (!p) {
+		free(g);
+		close(fd);
+		return;
+	}
+	g->s = p;
+	timer_init(&g->t, linger_timeout, g);
+	stream_shutdown_write(p);
+	stream_set_cb(p, linger_io, g);
+	if (stream_want(p, STREAM_READ) < 0) {
+		linger_end(g);
+		return;
+	}
+	loop_timer_start(l, &g->t, TLS_LINGER_MS);
+}
+
 static void hs_failed(struct tls_handshake *h, int sslerr)
 {
 	struct stream *s = h->s;
@@ -1011,7 +1077,10 @@ static void hs_failed(struct tls_handshake *h, int sslerr)
 	char peer[SOCK_ADDRSTRLEN + 8];
 	peer_name(s, peer, sizeof peer);
 	snprintf(text, sizeof text, "TLS handshake with %s failed: %s", peer, why);
-	stream_close(s);
+	if (t->role == TLS_SERVER)
+		linger_close(s);
+	else
+		stream_close(s);
 	hs_finish(h, NULL, kind, text);
 }
 
