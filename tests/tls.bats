@@ -257,6 +257,22 @@ tls_serve() {
 		run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" localhost "$port" <<<"w$i"
 		assert_output "w$i"
 	done
+	stop_all
+	# -k relay: every client's data to stdout, stdin to every client.
+	mkfifo k.in
+	start_bg_stdin srv k.in "$SOCKCTL" serve -k -v --tls "${GOOD[@]}" 0
+	exec 8>k.in
+	wait_ready srv
+	mkfifo c.in
+	start_bg_stdin c c.in "$SOCKCTL" connect --tls --cacert "$CA" localhost "$port"
+	exec 9>c.in
+	echo "from the client" >&9
+	wait_file_contains srv.out "from the client"
+	echo "from the server" >&8
+	wait_file_contains c.out "from the server"
+	exec 9>&- 8>&-
+	wait_exit "$c_pid"
+	[ "$status" -eq 0 ]
 }
 
 @test "real peers: openssl s_client, socat OPENSSL, ncat --ssl and gnutls-cli against serve --tls" {
