@@ -135,8 +135,11 @@ bool tls_available(void)
 /* What one read(2) of the socket may take (read ahead). */
 #define TLS_READ_AHEAD (64 * 1024)
 
+struct tls_linger;
+
 struct tls_ctx {
 	SSL_CTX *ctx;
+	struct tls_linger *lingers; /* failed connections closing; owned */
 	enum tls_role role;
 	bool insecure, no_sni, allow_truncation, verify_client;
 	char *sni;
@@ -385,10 +388,14 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, enum tls_err *kind, ch
 	return c;
 }
 
+static void linger_end(struct tls_linger *g);
+
 void tls_ctx_free(struct tls_ctx *c)
 {
 	if (!c)
 		return;
+	while (c->lingers)
+		linger_end(c->lingers);
 	SSL_CTX_free(c->ctx); /* connections hold references of their own */
 	free(c->sni);
 	free(c->alpn);
@@ -951,7 +958,8 @@ void tls_summary(const struct stream *s, char *buf, size_t len)
 
 struct tls_handshake {
 	struct loop *loop;
-	struct stream *s; /* the TLS stream being set up; owned */
+	struct tls_ctx *ctx; /* not owned */
+	struct stream *s;    /* the TLS stream being set up; owned */
 	struct timer deadline;
 	int timeout_ms;
 	tls_handshake_cb cb;
@@ -993,12 +1001,20 @@ static void peer_name(const struct stream *s, char *buf, size_t len)
 #define TLS_LINGER_MS  1000
 
 struct tls_linger {
-	struct stream *s; /* the plain socket; owned */
+	struct tls_ctx *ctx; /* whose list it is on */
+	struct stream *s;    /* the plain socket; owned */
 	struct timer t;
+	struct tls_linger *prev, *next;
 };
 
 static void linger_end(struct tls_linger *g)
 {
+	if (g->prev)
+		g->prev->next = g->next;
+	else
+		g->ctx->lingers = g->next;
+	if (g->next)
+		g->next->prev = g->prev;
 	loop_timer_stop(g->s->loop, &g->t);
 	stream_close(g->s);
 	free(g);
@@ -1021,7 +1037,7 @@ static void linger_timeout(struct loop *l, void *arg)
 	linger_end(arg);
 }
 
-static void linger_close(struct stream *s)
+static void linger_close(struct tls_ctx *c, struct stream *s)
 {
 	struct loop *l = s->loop;
 	int fd = s->fd;
@@ -1040,6 +1056,11 @@ static void linger_close(struct stream *s)
 		return;
 	}
 	g->s = p;
+	g->ctx = c;
+	g->next = c->lingers;
+	if (c->lingers)
+		c->lingers->prev = g;
+	c->lingers = g;
 	timer_init(&g->t, linger_timeout, g);
 	stream_shutdown_write(p);
 	stream_set_cb(p, linger_io, g);
@@ -1078,7 +1099,7 @@ static void hs_failed(struct tls_handshake *h, int sslerr)
 	peer_name(s, peer, sizeof peer);
 	snprintf(text, sizeof text, "TLS handshake with %s failed: %s", peer, why);
 	if (t->role == TLS_SERVER)
-		linger_close(s);
+		linger_close(h->ctx, s);
 	else
 		stream_close(s);
 	hs_finish(h, NULL, kind, text);
@@ -1153,6 +1174,7 @@ struct tls_handshake *tls_handshake_start(struct loop *l, struct tls_ctx *ctx, s
 		return NULL;
 	}
 	h->loop = l;
+	h->ctx = ctx;
 	h->cb = cb;
 	h->arg = arg;
 	h->timeout_ms = timeout_ms;

@@ -75,7 +75,9 @@ struct tls_ctx;
 struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, enum tls_err *kind, char *err,
 			    size_t errlen);
 /* Free it after the last handshake from it ended (connections already
- * made keep what they need). NULL is fine. */
+ * made keep what they need), and before the loop: a server's failed
+ * connections that still linger (a second at most) are closed then. NULL
+ * is fine. */
 void tls_ctx_free(struct tls_ctx *ctx);
 
 /* The TLS stream over a connected plain stream (a socket; the TLS

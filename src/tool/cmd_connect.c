@@ -729,8 +729,8 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 		kill(s.child, SIGTERM);
 		waitpid(s.child, NULL, 0);
 	}
-	loop_free(l);
 	tls_ctx_free(s.tctx);
+	loop_free(l);
 	netopt_close_logs(&s.no);
 	spawn_words_free(s.no.exec_argv);
 	return s.status;

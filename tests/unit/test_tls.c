@@ -393,6 +393,82 @@ static void t_model(void)
 	loop_free(l);
 }
 
+/* ---- a server that requires a client certificate, a client without ---- */
+
+struct refused {
+	struct stream *cs;
+	bool server_failed;
+	enum tls_err kind;
+	int reads;
+};
+
+static void on_refused_read(struct stream *s, int ready, void *arg)
+{
+	(void)ready;
+	struct refused *r = arg;
+	char b[64];
+	ssize_t n = stream_read(s, b, sizeof b);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	r->reads++;
+	r->kind = tls_failure(s);
+	stream_want(s, 0);
+	loop_stop(s->loop);
+}
+
+static void on_refused_server(struct loop *l, struct stream *s, enum tls_err kind,
+			      const char *errtext, void *arg)
+{
+	(void)l, (void)kind, (void)errtext;
+	struct refused *r = arg;
+	r->server_failed = !s;
+	stream_close(s);
+}
+
+static void on_refused_client(struct loop *l, struct stream *s, enum tls_err kind,
+			      const char *errtext, void *arg)
+{
+	(void)kind, (void)errtext;
+	struct refused *r = arg;
+	r->cs = s;
+	if (!s) {
+		loop_stop(l);
+		return;
+	}
+	/* Data at once, as a TLS 1.3 client may: the server must read it
+	 * away before it closes (it lingers). */
+	stream_write(s, "early", 5);
+	stream_set_cb(s, on_refused_read, r);
+	stream_want(s, STREAM_READ);
+}
+
+static void t_client_cert_required(void)
+{
+	struct loop *l = mkloop();
+	struct tls_config c = {.role = TLS_SERVER, .cert = cert, .key = key, .client_ca = cert};
+	enum tls_err kind;
+	char err[300];
+	struct tls_ctx *sc = tls_ctx_new(&c, &kind, err, sizeof err), *cc = ctx(TLS_CLIENT, false);
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+	struct refused r = {0};
+	tls_handshake_start(l, sc, stream_socket_new(l, sv[0], STREAM_F_OWN), NULL, 5000,
+			    on_refused_server, &r, err, sizeof err);
+	tls_handshake_start(l, cc, stream_socket_new(l, sv[1], STREAM_F_OWN), "localhost", 5000,
+			    on_refused_client, &r, err, sizeof err);
+	loop_run(l);
+	ok(r.server_failed && r.cs && r.kind == TLS_E_CERT,
+	   "%s: no client certificate: the server's handshake fails, the client's first read "
+	   "says its certificate was wanted (%d: %s)",
+	   B, r.kind, r.cs ? tls_error(r.cs) : "");
+	stream_close(r.cs);
+	/* The server's failed connection may still linger: the context
+	 * closes it (before the loop goes). */
+	tls_ctx_free(sc);
+	tls_ctx_free(cc);
+	loop_free(l);
+}
+
 /* ---- contexts ---- */
 
 static void t_ctx_errors(void)
@@ -432,6 +508,7 @@ int main(void)
 		t_truncation(false);
 		t_truncation(true);
 		t_model();
+		t_client_cert_required();
 	}
 	unlink(cert);
 	unlink(key);
