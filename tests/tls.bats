@@ -389,6 +389,13 @@ c, _ = l.accept(); time.sleep(30)
 	[ "$status" -eq 77 ]
 	run "$SOCKCTL" serve --tls --cert "$PKI/good.key" --key "$PKI/good.key" 0
 	[ "$status" -eq 58 ]
+	# Not PEM: a directory, an empty file.
+	run "$SOCKCTL" serve --tls --cert / --key "$PKI/good.key" 0
+	[ "$status" -eq 58 ]
+	assert_output "sockctl: TLS: certificate /: no start line"
+	run "$SOCKCTL" connect --tls --cacert /dev/null localhost 1
+	[ "$status" -eq 77 ]
+	assert_output "sockctl: TLS: CA /dev/null: no certificate or crl found"
 	if [ "$(id -u)" -ne 0 ]; then
 		cp "$PKI/good.key" unreadable.key
 		chmod 000 unreadable.key
