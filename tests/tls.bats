@@ -121,7 +121,7 @@ tls_serve() {
 	assert_output --partial "ALPN protocol: h2"
 }
 
-@test "client certificates: --client-ca requires one; the root's passes, none or another CA's fails" {
+@test "client certificates: --client-ca requires one; the root's passes, none or another CA's fails (58)" {
 	tls_serve srv -k --echo -v --client-ca "$CA"
 	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --cert "$PKI/alice.pem" --key "$PKI/alice.key" \
 		localhost "$port" <<<"alice here"
@@ -131,13 +131,24 @@ tls_serve() {
 	# In TLS 1.3 the server's refusal comes after the client's handshake:
 	# an alert on the first read.
 	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" localhost "$port" </dev/null
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 58 ]
 	assert_output --partial "alert certificate required"
 	wait_file_contains srv.err "peer did not return a certificate"
+	# With data sent at once too: the server reads it away before its
+	# close (a reset would discard the alert at the client).
+	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" localhost "$port" <<<"nobody"
+	[ "$status" -eq 58 ]
+	assert_output --partial "alert certificate required"
+	refute_output --partial "nobody"
 	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --cert "$PKI/mallory.pem" --key "$PKI/mallory.key" \
 		localhost "$port" </dev/null
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 58 ]
 	assert_output --partial "alert unknown ca"
+	# TLS 1.2 refuses during the handshake: the same status.
+	run timeout $T "$SOCKCTL" connect --tls --tls-max 1.2 --cacert "$CA" --cert "$PKI/mallory.pem" \
+		--key "$PKI/mallory.key" localhost "$port" </dev/null
+	[ "$status" -eq 58 ]
+	assert_output --partial "the server refused our certificate"
 	wait_file_contains srv.err "certificate verify failed: unable to get local issuer certificate"
 	# Without --client-ca none is asked for (socat's listener demands one).
 	tls_serve srv2 --echo
@@ -228,11 +239,13 @@ tls_serve() {
 	assert_success
 	assert_output "ok"
 	stop_all
-	tls_serve srv --broker
+	tls_serve srv --broker -v
 	mkfifo a.in
 	start_bg_stdin a a.in "$SOCKCTL" connect --tls --cacert "$CA" localhost "$port"
 	exec 7>a.in
 	echo "first" >&7
+	# The broker sends to the clients it serves: a's handshake first.
+	wait_file_contains srv.err "TLS with 127.0.0.1"
 	timeout $T "$SOCKCTL" connect --tls --cacert "$CA" localhost "$port" <<<"to all"
 	wait_file_contains a.out "to all"
 	exec 7>&-
@@ -244,6 +257,22 @@ tls_serve() {
 		run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" localhost "$port" <<<"w$i"
 		assert_output "w$i"
 	done
+	stop_all
+	# -k relay: every client's data to stdout, stdin to every client.
+	mkfifo k.in
+	start_bg_stdin srv k.in "$SOCKCTL" serve -k -v --tls "${GOOD[@]}" 0
+	exec 8>k.in
+	wait_ready srv
+	mkfifo c.in
+	start_bg_stdin c c.in "$SOCKCTL" connect --tls --cacert "$CA" localhost "$port"
+	exec 9>c.in
+	echo "from the client" >&9
+	wait_file_contains srv.out "from the client"
+	echo "from the server" >&8
+	wait_file_contains c.out "from the server"
+	exec 9>&- 8>&-
+	wait_exit "$c_pid"
+	[ "$status" -eq 0 ]
 }
 
 @test "real peers: openssl s_client, socat OPENSSL, ncat --ssl and gnutls-cli against serve --tls" {
@@ -360,6 +389,13 @@ c, _ = l.accept(); time.sleep(30)
 	[ "$status" -eq 77 ]
 	run "$SOCKCTL" serve --tls --cert "$PKI/good.key" --key "$PKI/good.key" 0
 	[ "$status" -eq 58 ]
+	# Not PEM: a directory, an empty file.
+	run "$SOCKCTL" serve --tls --cert / --key "$PKI/good.key" 0
+	[ "$status" -eq 58 ]
+	assert_output "sockctl: TLS: certificate /: no start line"
+	run "$SOCKCTL" connect --tls --cacert /dev/null localhost 1
+	[ "$status" -eq 77 ]
+	assert_output "sockctl: TLS: CA /dev/null: no certificate or crl found"
 	if [ "$(id -u)" -ne 0 ]; then
 		cp "$PKI/good.key" unreadable.key
 		chmod 000 unreadable.key
@@ -401,4 +437,35 @@ c, _ = l.accept(); time.sleep(30)
 	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"GET / HTTP/1.0"
 	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" localhost "$port" <<<"still up"
 	assert_output "still up"
+}
+
+@test "through a SOCKS5 and an HTTP proxy: the handshake is with the target, verified for its name" {
+	command -v microsocks >/dev/null || skip "microsocks is not installed (build-aux/install-deps.sh)"
+	tls_serve srv -k --echo
+	sp=$(free_port)
+	start_bg socks microsocks -i 127.0.0.1 -p "$sp"
+	for ((i = 0; i < 500; i++)); do
+		ss -ltn | grep -q "127.0.0.1:$sp " && break
+		sleep 0.01
+	done
+	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --proxy "127.0.0.1:$sp" --proxy-type socks5 \
+		localhost "$port" <<<"via socks"
+	assert_success
+	assert_output "via socks"
+	# The name checked is the target's, not the proxy's.
+	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --proxy "127.0.0.1:$sp" --proxy-type socks5 \
+		--sni other.example localhost "$port" </dev/null
+	[ "$status" -eq 60 ]
+}
+
+@test "without -k: a client whose handshake fails is not the one client; the next one is served" {
+	tls_serve srv --echo
+	run timeout $T "$SOCKCTL" connect --tls localhost "$port" </dev/null
+	[ "$status" -eq 60 ]
+	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" localhost "$port" <<<"the one"
+	assert_success
+	assert_output "the one"
+	wait_exit "$srv_pid"
+	[ "$status" -eq 0 ]
+	grep -q "TLS handshake with 127.0.0.1:.* failed" srv.err
 }

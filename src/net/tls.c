@@ -85,6 +85,11 @@ const char *tls_error(const struct stream *s)
 	(void)s;
 	return NULL;
 }
+enum tls_err tls_failure(const struct stream *s)
+{
+	(void)s;
+	return TLS_E_NONE;
+}
 void tls_summary(const struct stream *s, char *buf, size_t len)
 {
 	(void)s;
@@ -127,8 +132,14 @@ bool tls_available(void)
 	return true;
 }
 
+/* What one read(2) of the socket may take (read ahead). */
+#define TLS_READ_AHEAD (64 * 1024)
+
+struct tls_linger;
+
 struct tls_ctx {
 	SSL_CTX *ctx;
+	struct tls_linger *lingers; /* failed connections closing; owned */
 	enum tls_role role;
 	bool insecure, no_sni, allow_truncation, verify_client;
 	char *sni;
@@ -227,6 +238,11 @@ static int ctx_setup(struct tls_ctx *c, const struct tls_config *cfg, enum tls_e
 	char what[600];
 	*kind = TLS_E_CONFIG;
 	SSL_CTX_set_mode(x, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* Read ahead into a buffer of several records: one read(2) for many
+	 * records instead of two (header, body) for each. What it holds
+	 * counts as pending (tls_pending): the fd will not report it. */
+	SSL_CTX_set_read_ahead(x, 1);
+	SSL_CTX_set_default_read_buffer_len(x, TLS_READ_AHEAD);
 	/* Renegotiation is TLS 1.2's; nobody needs it of a relay. */
 	SSL_CTX_set_options(x, SSL_OP_NO_RENEGOTIATION | (cfg->ktls ? SSL_OP_ENABLE_KTLS : 0));
 	if (cfg->min_version && !SSL_CTX_set_min_proto_version(x, cfg->min_version)) {
@@ -372,10 +388,14 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, enum tls_err *kind, ch
 	return c;
 }
 
+static void linger_end(struct tls_linger *g);
+
 void tls_ctx_free(struct tls_ctx *c)
 {
 	if (!c)
 		return;
+	while (c->lingers)
+		linger_end(c->lingers);
 	SSL_CTX_free(c->ctx); /* connections hold references of their own */
 	free(c->sni);
 	free(c->alpn);
@@ -391,17 +411,23 @@ struct tls_conn {
 	/* The last read needs the fd writable, the last write needs it
 	 * readable (a key update, a renegotiation, a session ticket). */
 	bool read_wants_write, write_wants_read;
-	bool had_pending; /* SSL_pending() > 0 when the loop last heard */
-	int last_events;  /* tls_events() when the loop last heard */
+	bool had_pending; /* tls_pending() > 0 when the loop last heard */
+	/* The last read wanted more from the fd: what is read ahead is part
+	 * of a record, not pending until the fd brings the rest. */
+	bool starved;
+	int last_events; /* tls_events() when the loop last heard */
 	bool shut_sent, shut_pending;
 	bool eof, truncated;
-	int dead; /* errno of a fatal failure: no more I/O, no close_notify */
+	bool end_unread;   /* eof or dead came with the last read's bytes */
+	bool cert_refused; /* the peer's alert refused our certificate */
+	int dead;	   /* errno of a fatal failure: no more I/O, no close_notify */
 	char *host;
 	char why[200]; /* the TLS-level reason of a failure */
 };
 
 static const struct stream_ops tls_ops, tls_ktls_ops;
 static int tls_events(const struct stream *s, int want);
+static size_t tls_pending(const struct stream *s);
 
 static struct tls_conn *conn_of(const struct stream *s)
 {
@@ -421,7 +447,7 @@ static void refresh(struct stream *s)
 	struct tls_conn *t = s->priv;
 	if (!s->want && !s->mask)
 		return;
-	bool p = SSL_pending(t->ssl) > 0;
+	bool p = tls_pending(s) > 0;
 	int ev = tls_events(s, s->want);
 	if (p != t->had_pending || ev != t->last_events) {
 		t->had_pending = p;
@@ -430,9 +456,28 @@ static void refresh(struct stream *s)
 	}
 }
 
+/* The peer's alert says it refused our certificate (or that it wanted
+ * one): for a client, a problem of --cert, not of the connection. */
+static bool cert_refused(unsigned long e)
+{
+	switch (ERR_GET_REASON(e)) {
+	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+	case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* A fatal failure: errno for the caller, the reason kept. */
 static ssize_t conn_fail(struct tls_conn *t, int e, bool ssl_level)
 {
+	t->cert_refused = ssl_level && t->role == TLS_CLIENT && cert_refused(ERR_peek_error());
 	if (ssl_level)
 		ssl_err_text(NULL, t->why, sizeof t->why);
 	else
@@ -443,34 +488,14 @@ static ssize_t conn_fail(struct tls_conn *t, int e, bool ssl_level)
 	return -1;
 }
 
-static ssize_t tls_read(struct stream *s, void *buf, size_t n)
+/* The read side ended (e: SSL_get_error's answer, not a WANT): the
+ * peer's close_notify (0), a TCP close without one (a truncation, -1
+ * EPROTO, or 0 if allowed), or a failure (-1 with errno). */
+static ssize_t read_ended(struct tls_conn *t, int e)
 {
-	struct tls_conn *t = s->priv;
-	if (t->eof)
-		return 0;
-	if (t->dead) {
-		errno = t->dead;
-		return -1;
-	}
-	size_t got;
-	ERR_clear_error();
-	int ok = SSL_read_ex(t->ssl, buf, n, &got);
-	if (ok) {
-		t->read_wants_write = false;
-		refresh(s);
-		return (ssize_t)got;
-	}
-	int e = SSL_get_error(t->ssl, ok);
 	switch (e) {
-	case SSL_ERROR_WANT_READ:
-	case SSL_ERROR_WANT_WRITE:
-		t->read_wants_write = e == SSL_ERROR_WANT_WRITE;
-		refresh(s);
-		errno = EAGAIN;
-		return -1;
 	case SSL_ERROR_ZERO_RETURN: /* the peer's close_notify */
 		t->eof = true;
-		refresh(s);
 		return 0;
 	case SSL_ERROR_SSL:
 		if (ERR_GET_REASON(ERR_peek_error()) != SSL_R_UNEXPECTED_EOF_WHILE_READING)
@@ -492,11 +517,64 @@ static ssize_t tls_read(struct stream *s, void *buf, size_t n)
 	}
 	t->truncated = true;
 	snprintf(t->why, sizeof t->why,
-		 "the peer closed the connection without close_notify "
-		 "(the data may be truncated)");
+		 "the peer closed the connection without close_notify (the data may be truncated)");
 	t->dead = EPROTO;
 	errno = EPROTO;
 	return -1;
+}
+
+static ssize_t tls_read(struct stream *s, void *buf, size_t n)
+{
+	struct tls_conn *t = s->priv;
+	t->end_unread = false;
+	if (t->eof)
+		return 0;
+	if (t->dead) {
+		errno = t->dead;
+		return -1;
+	}
+	size_t got;
+	ERR_clear_error();
+	errno = 0;
+	int ok = SSL_read_ex(t->ssl, buf, n, &got);
+	if (ok) {
+		t->read_wants_write = false;
+		t->starved = false;
+		/* One call gives one record: take the records already read
+		 * ahead too, so the engine moves big pieces. An end met on
+		 * the way is kept for the next read (pending says so). */
+		size_t more;
+		while (got < n && SSL_has_pending(t->ssl)) {
+			if (SSL_read_ex(t->ssl, (char *)buf + got, n - got, &more)) {
+				got += more;
+				continue;
+			}
+			int e = SSL_get_error(t->ssl, 0);
+			if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+				int keep = errno;
+				read_ended(t, e);
+				t->end_unread = true;
+				errno = keep;
+			}
+			break;
+		}
+		ERR_clear_error();
+		refresh(s);
+		return (ssize_t)got;
+	}
+	int e = SSL_get_error(t->ssl, ok);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		t->read_wants_write = e == SSL_ERROR_WANT_WRITE;
+		t->starved = e == SSL_ERROR_WANT_READ;
+		refresh(s);
+		errno = EAGAIN;
+		return -1;
+	}
+	ssize_t r = read_ended(t, e);
+	int keep = errno;
+	refresh(s);
+	errno = keep;
+	return r;
 }
 
 static ssize_t tls_write(struct stream *s, const void *buf, size_t n)
@@ -537,7 +615,7 @@ static ssize_t tls_write(struct stream *s, const void *buf, size_t n)
  * would otherwise cost a record each); a big first piece goes alone.
  * A retry after EAGAIN gathers the same bytes again (the engine offers
  * what it offered before), which is what OpenSSL needs. */
-#define TLS_GATHER 16384
+#define TLS_GATHER     16384
 static ssize_t tls_writev(struct stream *s, const struct iovec *iov, int iovcnt)
 {
 	int i = 0;
@@ -630,6 +708,8 @@ static int tls_ready(struct stream *s, int fdmask)
 	struct tls_conn *t = s->priv;
 	if (t->shut_pending && (fdmask & MUX_WRITE))
 		tls_shutdown_write(s);
+	if (fdmask & MUX_READ)
+		t->starved = false;
 	int r = 0;
 	if (fdmask & (t->read_wants_write ? MUX_WRITE : MUX_READ))
 		r |= STREAM_READ;
@@ -642,7 +722,14 @@ static size_t tls_pending(const struct stream *s)
 {
 	const struct tls_conn *t = s->priv;
 	int n = SSL_pending(t->ssl);
-	return n > 0 ? (size_t)n : 0;
+	if (n > 0)
+		return (size_t)n;
+	if (t->end_unread)
+		return 1; /* the end, for the next read to say */
+	/* Records read ahead, not yet decrypted: at least a byte waits (or
+	 * an end: the read says which), unless it is a record's beginning
+	 * that waits for the fd (reporting it would spin the loop). */
+	return !t->starved && SSL_has_pending(t->ssl) ? 1 : 0;
 }
 
 /* With kernel TLS sending, a file goes out without being read here. */
@@ -774,6 +861,18 @@ bool tls_truncated(const struct stream *s)
 	return t && t->truncated;
 }
 
+enum tls_err tls_failure(const struct stream *s)
+{
+	const struct tls_conn *t = conn_of(s);
+	if (!t || !t->dead)
+		return TLS_E_NONE;
+	if (t->truncated)
+		return TLS_E_TRUNCATED;
+	if (t->cert_refused)
+		return TLS_E_CERT;
+	return t->why[0] ? TLS_E_HANDSHAKE : TLS_E_NONE;
+}
+
 const char *tls_error(const struct stream *s)
 {
 	const struct tls_conn *t = conn_of(s);
@@ -859,7 +958,8 @@ void tls_summary(const struct stream *s, char *buf, size_t len)
 
 struct tls_handshake {
 	struct loop *loop;
-	struct stream *s; /* the TLS stream being set up; owned */
+	struct tls_ctx *ctx; /* not owned */
+	struct stream *s;    /* the TLS stream being set up; owned */
 	struct timer deadline;
 	int timeout_ms;
 	tls_handshake_cb cb;
@@ -892,6 +992,85 @@ static void peer_name(const struct stream *s, char *buf, size_t len)
 	}
 }
 
+/* A server's connection whose handshake failed: the alert has gone
+ * out; what the client sent meanwhile (TLS 1.3 clients send data before
+ * the server has checked their certificate) is read and dropped for a
+ * moment before the close. Closing with it unread would be a reset, and
+ * a reset makes the client's kernel discard the alert before the client
+ * has read why. */
+#define TLS_LINGER_MS  1000
+
+struct tls_linger {
+	struct tls_ctx *ctx; /* whose list it is on */
+	struct stream *s;    /* the plain socket; owned */
+	struct timer t;
+	struct tls_linger *prev, *next;
+};
+
+static void linger_end(struct tls_linger *g)
+{
+	if (g->prev)
+		g->prev->next = g->next;
+	else
+		g->ctx->lingers = g->next;
+	if (g->next)
+		g->next->prev = g->prev;
+	loop_timer_stop(g->s->loop, &g->t);
+	stream_close(g->s);
+	free(g);
+}
+
+static void linger_io(struct stream *s, int ready, void *arg)
+{
+	(void)ready;
+	char b[4096];
+	ssize_t n;
+	while ((n = stream_read(s, b, sizeof b)) > 0)
+		;
+	if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		linger_end(arg);
+}
+
+static void linger_timeout(struct loop *l, void *arg)
+{
+	(void)l;
+	linger_end(arg);
+}
+
+static void linger_close(struct tls_ctx *c, struct stream *s)
+{
+	struct loop *l = s->loop;
+	int fd = s->fd;
+	if (!(s->flags & STREAM_F_OWN)) {
+		stream_close(s);
+		return;
+	}
+	/* The TLS state goes, the socket stays for the linger. */
+	s->flags &= ~STREAM_F_OWN;
+	stream_close(s);
+	struct tls_linger *g = calloc(1, sizeof *g);
+	struct stream *p = g ? stream_socket_new(l, fd, STREAM_F_OWN) : NULL;
+	if (!p) {
+		free(g);
+		close(fd);
+		return;
+	}
+	g->s = p;
+	g->ctx = c;
+	g->next = c->lingers;
+	if (c->lingers)
+		c->lingers->prev = g;
+	c->lingers = g;
+	timer_init(&g->t, linger_timeout, g);
+	stream_shutdown_write(p);
+	stream_set_cb(p, linger_io, g);
+	if (stream_want(p, STREAM_READ) < 0) {
+		linger_end(g);
+		return;
+	}
+	loop_timer_start(l, &g->t, TLS_LINGER_MS);
+}
+
 static void hs_failed(struct tls_handshake *h, int sslerr)
 {
 	struct stream *s = h->s;
@@ -905,6 +1084,10 @@ static void hs_failed(struct tls_handshake *h, int sslerr)
 		snprintf(why, sizeof why, "certificate verify failed: %s",
 			 X509_verify_cert_error_string(vr));
 		ERR_clear_error();
+	} else if (t->role == TLS_CLIENT && sslerr == SSL_ERROR_SSL &&
+		   cert_refused(ERR_peek_error())) {
+		kind = TLS_E_CERT;
+		ssl_err_text("the server refused our certificate", why, sizeof why);
 	} else if (sslerr == SSL_ERROR_SYSCALL && !ERR_peek_error()) {
 		snprintf(why, sizeof why, "%s",
 			 errno && errno != EPIPE ? strerror(errno)
@@ -915,7 +1098,10 @@ static void hs_failed(struct tls_handshake *h, int sslerr)
 	char peer[SOCK_ADDRSTRLEN + 8];
 	peer_name(s, peer, sizeof peer);
 	snprintf(text, sizeof text, "TLS handshake with %s failed: %s", peer, why);
-	stream_close(s);
+	if (t->role == TLS_SERVER)
+		linger_close(h->ctx, s);
+	else
+		stream_close(s);
 	hs_finish(h, NULL, kind, text);
 }
 
@@ -988,6 +1174,7 @@ struct tls_handshake *tls_handshake_start(struct loop *l, struct tls_ctx *ctx, s
 		return NULL;
 	}
 	h->loop = l;
+	h->ctx = ctx;
 	h->cb = cb;
 	h->arg = arg;
 	h->timeout_ms = timeout_ms;

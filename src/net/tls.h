@@ -75,7 +75,9 @@ struct tls_ctx;
 struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, enum tls_err *kind, char *err,
 			    size_t errlen);
 /* Free it after the last handshake from it ended (connections already
- * made keep what they need). NULL is fine. */
+ * made keep what they need), and before the loop: a server's failed
+ * connections that still linger (a second at most) are closed then. NULL
+ * is fine. */
 void tls_ctx_free(struct tls_ctx *ctx);
 
 /* The TLS stream over a connected plain stream (a socket; the TLS
@@ -116,6 +118,12 @@ bool tls_is(const struct stream *s);
 /* The last read failed because the peer closed the TCP connection
  * without close_notify (errno was EPROTO). */
 bool tls_truncated(const struct stream *s);
+/* What kind of failure ended the stream: TLS_E_TRUNCATED, TLS_E_CERT
+ * (a client whose certificate the server refused, or that it needed:
+ * TLS 1.3 says so after the handshake, in an alert on the first read),
+ * TLS_E_HANDSHAKE (another TLS-level failure), TLS_E_NONE (none, or
+ * the socket's errno). */
+enum tls_err tls_failure(const struct stream *s);
 /* Why the last read or write failed at the TLS level (a fatal alert, a
  * bad record), or NULL when it was the socket's errno. */
 const char *tls_error(const struct stream *s);

@@ -12,9 +12,31 @@
 #include "proc/spawn_relay.h"
 
 struct spawn_relay {
+	struct loop *loop;
 	struct stream *conn, *local; /* owned */
 	struct relay *relay;	     /* owned */
+	/* The relay's end is passed on from the loop: the relay is still in
+	 * its callback when it ends, and the caller may free everything. */
+	struct timer done;
+	int status;
+	char text[512];
+	relay_done_cb cb;
+	void *arg;
 };
+
+static void on_relay_done(struct loop *l, int status, const char *errtext, void *arg)
+{
+	struct spawn_relay *r = arg;
+	r->status = status;
+	snprintf(r->text, sizeof r->text, "%s", errtext ? errtext : "");
+	loop_timer_start(l, &r->done, 0);
+}
+
+static void on_done(struct loop *l, void *arg)
+{
+	struct spawn_relay *r = arg;
+	r->cb(l, r->status, r->text, r->arg);
+}
 
 struct spawn_relay *spawn_relay_start(struct loop *l, struct stream *conn, char *const *argv,
 				      const char *shcmd, const struct spawn_env *env,
@@ -36,13 +58,17 @@ struct spawn_relay *spawn_relay_start(struct loop *l, struct stream *conn, char 
 		close(sp[0]);
 		goto fail;
 	}
+	r->loop = l;
+	r->cb = cb;
+	r->arg = arg;
+	timer_init(&r->done, on_done, r);
 	r->conn = conn;
 	r->local = stream_socket_new(l, sp[0], STREAM_F_OWN);
 	struct relay_opts o = *ro;
 	o.pass_eof = true;
 	o.local_is_tty = false;
 	if (r->local)
-		r->relay = relay_start(l, r->local, r->local, conn, peer, &o, cb, arg);
+		r->relay = relay_start(l, r->local, r->local, conn, peer, &o, on_relay_done, r);
 	if (!r->relay) {
 		/* The program is running: the caller reaps it; it sees its
 		 * socket close. */
@@ -76,6 +102,8 @@ void spawn_relay_free(struct spawn_relay *r)
 {
 	if (!r)
 		return;
+	if (r->loop)
+		loop_timer_stop(r->loop, &r->done);
 	relay_free(r->relay);
 	stream_close(r->local);
 	stream_close(r->conn);

@@ -19,7 +19,8 @@ struct stream;
  * the relay (ro: the relay's options; peer names the far end). Takes
  * conn (closed by spawn_relay_free, or at once on failure). *pid: the
  * program, for the caller's child registry. cb runs once when the relay
- * is over (from the loop). NULL with err on failure. */
+ * is over, from the loop and outside the relay's own callbacks (the
+ * caller may free the spawn_relay there). NULL with err on failure. */
 struct spawn_relay *spawn_relay_start(struct loop *l, struct stream *conn, char *const *argv,
 				      const char *shcmd, const struct spawn_env *env,
 				      const struct relay_opts *ro, const char *peer,

@@ -79,8 +79,8 @@ static const char help[] =
     "Exit status: 0 done, 1 connection or transfer failed, 2 usage error;\n"
     "with -z: 0 if any port is open, 1 if none is; with --exec: the program's.\n"
     "With --tls: 35 handshake failed, 56 the server closed without close_notify\n"
-    "(truncation), 58 --cert/--key unusable, 60 the server's certificate did not\n"
-    "verify, 77 --cacert unusable.\n";
+    "(truncation), 58 --cert/--key unusable or refused by the server (or one was\n"
+    "needed), 60 the server's certificate did not verify, 77 --cacert unusable.\n";
 
 /* The default --shutdown-delay through a proxy. */
 #define PROXY_SHUTDOWN_DELAY_MS 2000
@@ -157,8 +157,9 @@ static void on_relay_done(struct loop *l, int status, const char *errtext, void 
 	else if (errtext && *errtext)
 		errmsg("%s", errtext);
 	s->status = status;
-	if (status && tls_truncated(s->sock))
-		s->status = EXIT_TLS_RECV;
+	enum tls_err tk = status ? tls_failure(s->sock) : TLS_E_NONE;
+	if (tk == TLS_E_TRUNCATED || tk == TLS_E_CERT)
+		s->status = tlsopt_exit(tk);
 	struct relay_stats st;
 	relay_get_stats(s->relay, &st);
 	s->totals.sent = st.sent;
@@ -728,8 +729,8 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 		kill(s.child, SIGTERM);
 		waitpid(s.child, NULL, 0);
 	}
-	loop_free(l);
 	tls_ctx_free(s.tctx);
+	loop_free(l);
 	netopt_close_logs(&s.no);
 	spawn_words_free(s.no.exec_argv);
 	return s.status;

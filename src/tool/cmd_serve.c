@@ -679,8 +679,8 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 	if (a.ep.unix_path && a.ep.unix_path[0] != '@')
 		unlink(a.ep.unix_path);
 	outq_chunk_unref(cfg->respond);
-	loop_free(loop);
 	tls_ctx_free(cfg->tls);
+	loop_free(loop);
 	netopt_close_logs(no);
 	acl_free(&a.acl);
 	spawn_words_free(no->exec_argv);

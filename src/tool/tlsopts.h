@@ -33,9 +33,9 @@ enum {
 enum {
 	EXIT_TLS_HANDSHAKE = 35, /* the handshake failed or timed out */
 	EXIT_TLS_RECV = 56,	 /* the peer closed without close_notify (truncation) */
-	EXIT_TLS_CERT = 58,	 /* our certificate or key (--cert, --key) */
-	EXIT_TLS_VERIFY = 60,	 /* the peer's certificate did not verify */
-	EXIT_TLS_CAFILE = 77,	 /* --cacert, --client-ca cannot be loaded */
+	EXIT_TLS_CERT = 58,   /* our certificate or key (--cert, --key), or the peer refused it */
+	EXIT_TLS_VERIFY = 60, /* the peer's certificate did not verify */
+	EXIT_TLS_CAFILE = 77, /* --cacert, --client-ca cannot be loaded */
 };
 
 #define TLSOPT_COMMON_LONGOPTS                                                                     \

@@ -4,10 +4,12 @@
  * a stream that has not shaken hands needs the fd READABLE (WANT_READ on
  * write), reads small enough that most of each record waits inside the
  * stream (SSL_pending, which the fd never reports), close_notify both
- * ways, a truncation, and the context's errors. */
+ * ways, a truncation, the thread model's blocking handler on a TLS
+ * stream (stream_wait), and the context's errors. */
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +18,14 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "core/loop.h"
 #include "net/stream.h"
 #include "net/tls.h"
+#include "proc/model.h"
 #include "serve/serve.h"
 #include "tap.h"
 
@@ -299,6 +303,172 @@ static void t_truncation(bool allow)
 	loop_free(l);
 }
 
+/* ---- the thread model's handler, blocking, on a TLS stream ---- */
+
+struct pair {
+	struct stream *s[2];
+	int n;
+};
+
+static void on_pair_hs(struct loop *l, struct stream *s, enum tls_err kind, const char *errtext,
+		       void *arg)
+{
+	(void)kind;
+	struct pair *p = arg;
+	if (!s)
+		printf("# handshake: %s\n", errtext);
+	p->s[s && tls_native(s) && SSL_is_server(tls_native(s)) ? 0 : 1] = s;
+	if (++p->n == 2)
+		loop_stop(l);
+}
+
+static void *job_main(void *arg)
+{
+	model_job_run(arg);
+	return NULL;
+}
+
+static void t_model(void)
+{
+	struct loop *l = mkloop();
+	struct tls_ctx *sc = ctx(TLS_SERVER, false), *cc = ctx(TLS_CLIENT, false);
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+	char err[300];
+	struct pair p = {0};
+	/* The handshakes on the loop, as serve does before the hand-over. */
+	tls_handshake_start(l, sc, stream_socket_new(l, sv[0], STREAM_F_OWN), NULL, 5000,
+			    on_pair_hs, &p, err, sizeof err);
+	tls_handshake_start(l, cc, stream_socket_new(l, sv[1], STREAM_F_OWN), "localhost", 5000,
+			    on_pair_hs, &p, err, sizeof err);
+	loop_run(l);
+	ok(p.s[0] && p.s[1], "%s: both handshakes done", B);
+	if (!p.s[0] || !p.s[1])
+		return;
+	struct model_job j = {.s = p.s[0], .kind = MODEL_JOB_ECHO};
+	pthread_t th;
+	pthread_create(&th, NULL, job_main, &j);
+	unsigned char *out = malloc(N), *in = malloc(N + 1);
+	for (size_t i = 0; i < N; i++)
+		out[i] = (unsigned char)(i * 13 + i / 4096);
+	size_t sent = 0, got = 0;
+	bool shut = false, eof = false, failed = false;
+	struct stream *c = p.s[1];
+	while (!eof && !failed) {
+		int want = STREAM_READ | (sent < N || !shut ? STREAM_WRITE : 0);
+		int r = stream_wait(c, want, 10000);
+		if (r <= 0) {
+			failed = true;
+			break;
+		}
+		if ((r & STREAM_WRITE) && sent < N) {
+			ssize_t w = stream_write(c, out + sent, N - sent);
+			if (w > 0)
+				sent += (size_t)w;
+			else if (errno != EAGAIN)
+				failed = true;
+		} else if ((r & STREAM_WRITE) && !shut) {
+			shut = stream_shutdown_write(c) == 0;
+		}
+		if (r & STREAM_READ) {
+			ssize_t n = stream_read(c, in + got, N + 1 - got);
+			if (n > 0)
+				got += (size_t)n;
+			else if (n == 0)
+				eof = true;
+			else if (errno != EAGAIN)
+				failed = true;
+		}
+	}
+	pthread_join(th, NULL);
+	ok(!failed && eof && got == N && memcmp(in, out, N) == 0 && j.in == N && j.out == N,
+	   "%s: the thread model's echo on a TLS stream, both ends blocking, byte-exact (%zu of "
+	   "%d)",
+	   B, got, N);
+	stream_close(c);
+	tls_ctx_free(sc);
+	tls_ctx_free(cc);
+	free(out);
+	free(in);
+	loop_free(l);
+}
+
+/* ---- a server that requires a client certificate, a client without ---- */
+
+struct refused {
+	struct stream *cs;
+	bool server_failed;
+	enum tls_err kind;
+	int reads;
+};
+
+static void on_refused_read(struct stream *s, int ready, void *arg)
+{
+	(void)ready;
+	struct refused *r = arg;
+	char b[64];
+	ssize_t n = stream_read(s, b, sizeof b);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	r->reads++;
+	r->kind = tls_failure(s);
+	stream_want(s, 0);
+	loop_stop(s->loop);
+}
+
+static void on_refused_server(struct loop *l, struct stream *s, enum tls_err kind,
+			      const char *errtext, void *arg)
+{
+	(void)l, (void)kind, (void)errtext;
+	struct refused *r = arg;
+	r->server_failed = !s;
+	stream_close(s);
+}
+
+static void on_refused_client(struct loop *l, struct stream *s, enum tls_err kind,
+			      const char *errtext, void *arg)
+{
+	(void)kind, (void)errtext;
+	struct refused *r = arg;
+	r->cs = s;
+	if (!s) {
+		loop_stop(l);
+		return;
+	}
+	/* Data at once, as a TLS 1.3 client may: the server must read it
+	 * away before it closes (it lingers). */
+	stream_write(s, "early", 5);
+	stream_set_cb(s, on_refused_read, r);
+	stream_want(s, STREAM_READ);
+}
+
+static void t_client_cert_required(void)
+{
+	struct loop *l = mkloop();
+	struct tls_config c = {.role = TLS_SERVER, .cert = cert, .key = key, .client_ca = cert};
+	enum tls_err kind;
+	char err[300];
+	struct tls_ctx *sc = tls_ctx_new(&c, &kind, err, sizeof err), *cc = ctx(TLS_CLIENT, false);
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+	struct refused r = {0};
+	tls_handshake_start(l, sc, stream_socket_new(l, sv[0], STREAM_F_OWN), NULL, 5000,
+			    on_refused_server, &r, err, sizeof err);
+	tls_handshake_start(l, cc, stream_socket_new(l, sv[1], STREAM_F_OWN), "localhost", 5000,
+			    on_refused_client, &r, err, sizeof err);
+	loop_run(l);
+	ok(r.server_failed && r.cs && r.kind == TLS_E_CERT,
+	   "%s: no client certificate: the server's handshake fails, the client's first read "
+	   "says its certificate was wanted (%d: %s)",
+	   B, r.kind, r.cs ? tls_error(r.cs) : "");
+	stream_close(r.cs);
+	/* The server's failed connection may still linger: the context
+	 * closes it (before the loop goes). */
+	tls_ctx_free(sc);
+	tls_ctx_free(cc);
+	loop_free(l);
+}
+
 /* ---- contexts ---- */
 
 static void t_ctx_errors(void)
@@ -337,6 +507,8 @@ int main(void)
 		t_echo();
 		t_truncation(false);
 		t_truncation(true);
+		t_model();
+		t_client_cert_required();
 	}
 	unlink(cert);
 	unlink(key);
