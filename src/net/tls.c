@@ -115,6 +115,8 @@ void *tls_native(const struct stream *s)
 #else /* HAVE_OPENSSL */
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -134,6 +136,7 @@ bool tls_available(void)
 
 /* What one read(2) of the socket may take (read ahead). */
 #define TLS_READ_AHEAD (64 * 1024)
+#define TLS_RECORD     16384 /* the most plaintext one record carries */
 
 struct tls_linger;
 
@@ -577,15 +580,10 @@ static ssize_t tls_read(struct stream *s, void *buf, size_t n)
 	return r;
 }
 
-static ssize_t tls_write(struct stream *s, const void *buf, size_t n)
+/* One SSL_write_ex (a record, with SSL_MODE_ENABLE_PARTIAL_WRITE). */
+static ssize_t write_record(struct stream *s, const void *buf, size_t n)
 {
 	struct tls_conn *t = s->priv;
-	if (n == 0)
-		return 0;
-	if (t->dead) {
-		errno = t->dead == EPROTO ? EPIPE : t->dead;
-		return -1;
-	}
 	size_t w;
 	ERR_clear_error();
 	int ok = SSL_write_ex(t->ssl, buf, n, &w);
@@ -609,6 +607,46 @@ static ssize_t tls_write(struct stream *s, const void *buf, size_t n)
 	default:
 		return conn_fail(t, EBADMSG, true);
 	}
+}
+
+/* TCP_CORK on or off, for a TLS stream over TCP (else nothing). */
+static void cork(struct stream *s, int on)
+{
+	if (s->flags & STREAM_F_SOCKET)
+		(void)setsockopt(s->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+}
+
+static ssize_t tls_write(struct stream *s, const void *buf, size_t n)
+{
+	struct tls_conn *t = s->priv;
+	if (n == 0)
+		return 0;
+	if (t->dead) {
+		errno = t->dead == EPROTO ? EPIPE : t->dead;
+		return -1;
+	}
+	if (n <= TLS_RECORD)
+		return write_record(s, buf, n);
+	/* Several records: one system call each, but corked, so the kernel
+	 * sends them in full segments and wakes the reader once per segment,
+	 * not once per record. */
+	const char *p = buf;
+	size_t done = 0;
+	cork(s, 1);
+	while (done < n) {
+		ssize_t w = write_record(s, p + done, n - done);
+		if (w <= 0) {
+			int e = errno;
+			cork(s, 0);
+			if (done) /* what was taken is reported; the error comes again */
+				return (ssize_t)done;
+			errno = e;
+			return w;
+		}
+		done += (size_t)w;
+	}
+	cork(s, 0);
+	return (ssize_t)done;
 }
 
 /* Small pieces are gathered into one record (a queue of short lines
