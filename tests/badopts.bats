@@ -109,6 +109,8 @@ BAD=(
 	"connect --shutdown-delay '' 127.0.0.1 \$TP|option '--shutdown-delay' needs a value"
 	"connect --shutdown-delay -1 127.0.0.1 \$TP|invalid --shutdown-delay '-1'"
 	"connect --shutdown-delay x 127.0.0.1 \$TP|invalid --shutdown-delay 'x'"
+	"connect --starttls '' 127.0.0.1 \$TP|option '--starttls' needs a value"
+	"connect --starttls smtps 127.0.0.1 \$TP|unknown --starttls 'smtps'"
 	"serve --idle '' --echo 0|option '--idle' needs a value"
 	"serve --idle 0 --echo 0|invalid -i '0'"
 	"serve --idle -1 --echo 0|invalid -i '-1'"

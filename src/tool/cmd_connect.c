@@ -21,6 +21,7 @@
 #include "net/stream.h"
 #include "proc/children.h"
 #include "net/tcp_totals.h"
+#include "net/starttls.h"
 #include "net/tls.h"
 #include "proc/spawn_relay.h"
 #include "tool/tlsopts.h"
@@ -70,6 +71,8 @@ static const char help[] =
     "      --proxy-type TYPE  http (CONNECT, the default), socks4 or socks5\n"
     "      --proxy-auth USER:PASS  credentials (http basic, socks5; socks4: user)\n"
     "      --proxy-dns WHERE  remote (default: the proxy resolves HOST) or local\n"
+    "      --starttls PROTO  the plaintext preamble of PROTO, then TLS (--tls):\n"
+    "                       smtp, lmtp, imap, pop3, ftp, xmpp, postgres or ldap\n"
     "      --shutdown-delay SECS  on stdin EOF, hold the shutdown (FIN) back until\n"
     "                       the reply has come and paused, the peer has closed, or\n"
     "                       SECS passed (default 2 through a proxy, else 0: at once):\n"
@@ -80,7 +83,8 @@ static const char help[] =
     "with -z: 0 if any port is open, 1 if none is; with --exec: the program's.\n"
     "With --tls: 35 handshake failed, 56 the server closed without close_notify\n"
     "(truncation), 58 --cert/--key unusable or refused by the server (or one was\n"
-    "needed), 60 the server's certificate did not verify, 77 --cacert unusable.\n";
+    "needed), 60 the server's certificate did not verify, 77 --cacert unusable;\n"
+    "with --starttls: 64 the server refused to start TLS.\n";
 
 /* The default --shutdown-delay through a proxy. */
 #define PROXY_SHUTDOWN_DELAY_MS 2000
@@ -95,7 +99,11 @@ enum {
 	OPT_PROXY_AUTH,
 	OPT_PROXY_DNS,
 	OPT_SHUTDOWN_DELAY,
+	OPT_STARTTLS,
 };
+
+/* --starttls: the server refused to start TLS (curl's "SSL level failed"). */
+#define EXIT_STARTTLS 64
 
 struct conn_state {
 	int status;
@@ -134,6 +142,10 @@ struct conn_state {
 	struct tls_handshake *hs;
 	struct spawn_relay *xr;
 	bool xr_done;
+	/* --starttls: the protocol, and its exchange in progress (owned). */
+	bool starttls;
+	enum starttls_proto stproto;
+	struct starttls *st;
 };
 
 static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
@@ -311,13 +323,49 @@ static void on_tls(struct loop *l, struct stream *sock, enum tls_err kind, const
 	start_session(l, s, sock);
 }
 
-/* The connection (or the tunnel) is up: TLS first, if asked for. */
+static void start_tls(struct loop *l, struct conn_state *s, struct stream *sock);
+
+static void on_starttls(struct loop *l, struct stream *sock, const char *errtext, void *arg)
+{
+	struct conn_state *s = arg;
+	s->st = NULL;
+	if (!sock) {
+		errmsg("%s: %s", s->peer, errtext);
+		s->status = EXIT_STARTTLS;
+		loop_stop(l);
+		return;
+	}
+	vmsg("STARTTLS (%s): the server agreed", starttls_proto_name(s->stproto));
+	start_tls(l, s, sock);
+}
+
+/* The connection (or the tunnel) is up: TLS first, if asked for, after
+ * the protocol's plaintext preamble with --starttls. */
 static void connected(struct loop *l, struct conn_state *s, struct stream *sock)
 {
 	if (!s->tctx) {
 		start_session(l, s, sock);
 		return;
 	}
+	if (s->starttls) {
+		char err[300], helo[256];
+		if (gethostname(helo, sizeof helo) < 0 || !helo[0])
+			snprintf(helo, sizeof helo, "localhost");
+		helo[sizeof helo - 1] = 0;
+		s->st = starttls_start(l, sock, s->stproto, s->tls_host, helo, s->tls.handshake_ms,
+				       on_starttls, s, err, sizeof err);
+		if (!s->st) {
+			errmsg("%s", err);
+			s->status = EXIT_FAIL;
+			loop_stop(l);
+		}
+		return;
+	}
+	start_tls(l, s, sock);
+}
+
+static void start_tls(struct loop *l, struct conn_state *s, struct stream *sock)
+{
 	char err[300];
 	s->hs = tls_handshake_start(l, s->tctx, sock, s->tls_host, s->tls.handshake_ms, on_tls, s,
 				    err, sizeof err);
@@ -476,6 +524,7 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	    {"proxy-auth", required_argument, NULL, OPT_PROXY_AUTH},
 	    {"proxy-dns", required_argument, NULL, OPT_PROXY_DNS},
 	    {"shutdown-delay", required_argument, NULL, OPT_SHUTDOWN_DELAY},
+	    {"starttls", required_argument, NULL, OPT_STARTTLS},
 	    NETOPT_LONGOPTS,
 	    RELAYOPT_LONGOPTS,
 	    TLSOPT_CLIENT_LONGOPTS,
@@ -516,6 +565,15 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 		switch (c) {
 		case 'z':
 			scan = true;
+			break;
+		case OPT_STARTTLS:
+			if (!starttls_proto_parse(optarg, &s.stproto))
+				return usage_error("unknown --starttls '%s' (give %s)", optarg,
+						   starttls_proto_list);
+			/* The preamble, then TLS: --starttls is --tls too. */
+			if (tlsopt_handle(&s.tls, TOPT_TLS, NULL) < 0)
+				return EXIT_USAGE;
+			s.starttls = true;
 			break;
 		case OPT_PARALLEL:
 			if (!parse_long(optarg, 1, 65535, &parallel))
@@ -715,6 +773,7 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	if (s.pc)
 		proxy_cancel(s.pc);
 	tls_handshake_cancel(s.hs);
+	starttls_cancel(s.st);
 	spawn_relay_free(s.xr);
 	relay_free(s.relay);
 	stream_close(s.sin);
