@@ -157,6 +157,25 @@ tls_serve() {
 	assert_output "free"
 }
 
+@test "serve --tls --exec: the program's environment has the version, cipher and verified client subject" {
+	local show='echo "$SOCKCTL_TLS_VERSION|$SOCKCTL_TLS_CIPHER|$SOCKCTL_TLS_SUBJECT|$SOCKCTL_REMOTE_ADDR"'
+	tls_serve srv -k --client-ca "$CA" --sh-exec "$show"
+	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --cert "$PKI/alice.pem" --key "$PKI/alice.key" \
+		localhost "$port" </dev/null
+	assert_success
+	assert_output "TLSv1.3|TLS_AES_256_GCM_SHA384|CN=alice|127.0.0.1"
+	# Without --client-ca no subject (none was asked for, none verified).
+	tls_serve srv2 -k --sh-exec "$show"
+	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --cert "$PKI/alice.pem" --key "$PKI/alice.key" \
+		localhost "$port" </dev/null
+	assert_success
+	assert_output "TLSv1.3|TLS_AES_256_GCM_SHA384||127.0.0.1"
+	# Plain connections have no TLS variables at all.
+	serve_bg srv3 -k --sh-exec 'echo "${SOCKCTL_TLS_VERSION-unset}"'
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" </dev/null
+	assert_output "unset"
+}
+
 @test "stdin EOF sends close_notify and reads on: a strict server's reply after EOF arrives (ncat's bare FIN loses it)" {
 	start_bg peer "$PY" "$BATS_TEST_DIRNAME/tls_peer.py" strict "$PKI/good-chain.pem" "$PKI/good.key"
 	wait_ready peer

@@ -111,6 +111,15 @@ void *tls_native(const struct stream *s)
 	(void)s;
 	return NULL;
 }
+bool tls_env_facts(const struct stream *s, char *version, size_t vlen, char *cipher, size_t clen,
+		   char *subject, size_t slen)
+{
+	(void)s;
+	snprintf(version, vlen, "%s", "");
+	snprintf(cipher, clen, "%s", "");
+	snprintf(subject, slen, "%s", "");
+	return false;
+}
 
 #else /* HAVE_OPENSSL */
 
@@ -921,6 +930,25 @@ void *tls_native(const struct stream *s)
 {
 	const struct tls_conn *t = conn_of(s);
 	return t ? t->ssl : NULL;
+}
+
+static void name_text(X509_NAME *n, char *buf, size_t len);
+
+bool tls_env_facts(const struct stream *s, char *version, size_t vlen, char *cipher, size_t clen,
+		   char *subject, size_t slen)
+{
+	const struct tls_conn *t = conn_of(s);
+	snprintf(version, vlen, "%s", t ? SSL_get_version(t->ssl) : "");
+	snprintf(cipher, clen, "%s", t ? SSL_get_cipher_name(t->ssl) : "");
+	snprintf(subject, slen, "%s", "");
+	if (!t)
+		return false;
+	X509 *peer = SSL_get0_peer_certificate(t->ssl);
+	/* Only a subject that was checked is worth a program's trust. */
+	if (peer && SSL_get_verify_result(t->ssl) == X509_V_OK &&
+	    SSL_get_verify_mode(t->ssl) != SSL_VERIFY_NONE)
+		name_text(X509_get_subject_name(peer), subject, slen);
+	return true;
 }
 
 bool tls_ktls_send(const struct stream *s)

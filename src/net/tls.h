@@ -133,6 +133,11 @@ void tls_summary(const struct stream *s, char *buf, size_t len);
 /* Kernel TLS carries the data: whether sending, receiving is on. */
 bool tls_ktls_send(const struct stream *s);
 bool tls_ktls_recv(const struct stream *s);
+/* For a program's environment (--exec): the version and cipher, and the
+ * peer's certificate subject (RFC 2253) when it sent one that verified;
+ * false (all "") for other streams. */
+bool tls_env_facts(const struct stream *s, char *version, size_t vlen, char *cipher, size_t clen,
+		   char *subject, size_t slen);
 /* The OpenSSL SSL object, for certificate reports (an `SSL *`). */
 void *tls_native(const struct stream *s);
 

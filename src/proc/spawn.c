@@ -75,14 +75,18 @@ void spawn_env_fill(struct spawn_env *e, int fd)
 static char **make_env(const struct spawn_env *e)
 {
 	static const char *const names[] = {"SOCKCTL_REMOTE_ADDR", "SOCKCTL_REMOTE_PORT",
-					    "SOCKCTL_LOCAL_ADDR", "SOCKCTL_LOCAL_PORT",
-					    "SOCKCTL_PROTO"};
-	const char *vals[] = {e->remote_addr, e->remote_port, e->local_addr, e->local_port,
-			      e->proto ? e->proto : ""};
+					    "SOCKCTL_LOCAL_ADDR",  "SOCKCTL_LOCAL_PORT",
+					    "SOCKCTL_PROTO",	   "SOCKCTL_TLS_VERSION",
+					    "SOCKCTL_TLS_CIPHER",  "SOCKCTL_TLS_SUBJECT"};
+	const char *vals[] = {
+	    e->remote_addr,	      e->remote_port, e->local_addr, e->local_port,
+	    e->proto ? e->proto : "", e->tls_version, e->tls_cipher, e->tls_subject};
+	/* The TLS variables only over TLS. */
+	size_t nours = e->tls_version[0] ? 8 : 5;
 	size_t n = 0;
 	while (environ[n])
 		n++;
-	char **env = calloc(n + 6, sizeof *env);
+	char **env = calloc(n + nours + 1, sizeof *env);
 	if (!env)
 		return NULL;
 	size_t k = 0;
@@ -90,7 +94,7 @@ static char **make_env(const struct spawn_env *e)
 		if (strncmp(environ[i], "SOCKCTL_", 8) != 0 ||
 		    strncmp(environ[i], "SOCKCTL_MUX=", 12) == 0)
 			env[k++] = environ[i];
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; i < nours; i++) {
 		size_t len = strlen(names[i]) + strlen(vals[i]) + 2;
 		char *s = malloc(len);
 		if (!s)

@@ -15,6 +15,10 @@ struct spawn_env {
 	char remote_addr[SOCK_ADDRSTRLEN], remote_port[8];
 	char local_addr[SOCK_ADDRSTRLEN], local_port[8];
 	const char *proto; /* static text */
+	/* Over TLS (empty otherwise): the version, the cipher, and the
+	 * peer's verified certificate subject (empty when it sent none or
+	 * it was not verified). */
+	char tls_version[16], tls_cipher[64], tls_subject[256];
 };
 
 /* --exec 'PROG ARGS': split at blanks into a NULL-terminated vector, or

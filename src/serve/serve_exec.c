@@ -140,6 +140,8 @@ static void exec_relayed(struct serve_server *s, struct stream *st)
 	char err[300];
 	struct spawn_env env;
 	spawn_env_fill(&env, st->fd);
+	tls_env_facts(st, env.tls_version, sizeof env.tls_version, env.tls_cipher,
+		      sizeof env.tls_cipher, env.tls_subject, sizeof env.tls_subject);
 	struct serve_xrelay *x = calloc(1, sizeof *x);
 	if (!x) {
 		log_error("--exec: out of memory");

@@ -238,6 +238,8 @@ static void start_session(struct loop *l, struct conn_state *s, struct stream *s
 		char err[300];
 		struct spawn_env env;
 		spawn_env_fill(&env, sock->fd);
+		tls_env_facts(sock, env.tls_version, sizeof env.tls_version, env.tls_cipher,
+			      sizeof env.tls_cipher, env.tls_subject, sizeof env.tls_subject);
 		s->kids = children_new(l);
 		s->exec_start = clock_ms();
 		/* The relay owns the connection from here. */
