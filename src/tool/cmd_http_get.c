@@ -19,6 +19,7 @@
 #include "http/http_client.h"
 #include "net/stream.h"
 #include "tool/cmd.h"
+#include "tool/tlsopts.h"
 
 /* Exit codes shared with curl. */
 enum {
@@ -76,13 +77,29 @@ static const char http_get_help[] =
     "      --idle-timeout SECS    give up when nothing moves for SECS (default 60)\n"
     "  -4, -6, -n, -v, -q, --mux=NAME   global options\n"
     "\n"
-    "Exit status (as curl's): 0 ok, 1 unsupported scheme (https) or other failure,\n"
+    "https (the server's certificate is verified against the system store and\n"
+    "the URL's host, which also goes as SNI; ALPN offers http/1.1):\n"
+    "      --cacert FILE|DIR      verify against these CA certificates instead\n"
+    "  -k, --insecure             do not verify the server's certificate\n"
+    "      --cert FILE, --key FILE  client certificate (PEM) and its key\n"
+    "      --sni NAME, --no-sni   send NAME as SNI (and verify for it), or none\n"
+    "      --tls-min V, --tls-max V  protocol versions: 1.2 or 1.3\n"
+    "      --tlsv1.2, --tlsv1.3   at least this version (curl's spelling)\n"
+    "      --ciphers LIST         TLS 1.2 cipher list (OpenSSL syntax)\n"
+    "      --ciphersuites LIST, --tls13-ciphers LIST  TLS 1.3 cipher suites\n"
+    "      --handshake-timeout SECS  give up a handshake after SECS (default 10)\n"
+    "      --tls-allow-truncation  a close without close_notify ends a body\n"
+    "                             that has no length, instead of exit 56\n"
+    "\n"
+    "Exit status (as curl's): 0 ok, 1 unsupported scheme or other failure,\n"
     "2 usage, 3 malformed URL, 6 cannot resolve, 7 cannot connect, 8 malformed\n"
     "response, 18 response cut short, 22 HTTP error with --fail, 23 write error,\n"
-    "28 timeout, 47 too many redirects, 52 empty reply, 55 send error,\n"
-    "56 receive error. With several URLs, the last failure's code.\n";
+    "28 timeout, 35 TLS handshake failed, 47 too many redirects, 52 empty reply,\n"
+    "55 send error, 56 receive error, 58 --cert/--key unusable, 60 the server's\n"
+    "certificate did not verify, 77 --cacert cannot be loaded. With several\n"
+    "URLs, the last failure's code.\n";
 
-static int exit_code(enum http_client_error e)
+static int exit_code(enum http_client_error e, enum tls_err kind)
 {
 	switch (e) {
 	case HC_OK:
@@ -115,6 +132,8 @@ static int exit_code(enum http_client_error e)
 		return GET_SEND;
 	case HC_E_RECV:
 		return GET_RECV;
+	case HC_E_TLS:
+		return tlsopt_exit(kind);
 	}
 	return EXIT_FAIL;
 }
@@ -176,7 +195,7 @@ static void report(const struct get_run *g, const struct http_client_result *res
 static void on_url_done(struct http_client *hc, const struct http_client_result *res, void *arg)
 {
 	struct get_run *g = arg;
-	g->result = exit_code(res->error);
+	g->result = exit_code(res->error, res->tls_kind);
 	if (res->error)
 		errmsg("%s", res->errtext);
 	report(g, res);
@@ -220,6 +239,9 @@ int cmd_http_get(int argc, char **argv)
 		OPT_JSON,
 		OPT_CONNTO,
 		OPT_IDLETO,
+		OPT_TLSV12,
+		OPT_TLSV13,
+		OPT_TLS13_CIPHERS,
 	};
 	static const struct option longopts[] = {
 	    COMMON_LONGOPTS,
@@ -237,8 +259,13 @@ int cmd_http_get(int argc, char **argv)
 	    {"connect-timeout", required_argument, NULL, OPT_CONNTO},
 	    {"max-time", required_argument, NULL, 'm'},
 	    {"idle-timeout", required_argument, NULL, OPT_IDLETO},
+	    {"tlsv1.2", no_argument, NULL, OPT_TLSV12},
+	    {"tlsv1.3", no_argument, NULL, OPT_TLSV13},
+	    {"tls13-ciphers", required_argument, NULL, OPT_TLS13_CIPHERS},
+	    TLSOPT_CLIENT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
+	struct tlsopts tls = {0};
 	const char *hdrs[HTTP_CLIENT_MAXHDRS];
 	char ims[64];
 	struct http_client_cfg cfg = {
@@ -251,7 +278,7 @@ int cmd_http_get(int argc, char **argv)
 	bool include = false;
 	const char *output = NULL;
 	int c;
-	while ((c = cmd_getopt(argc, argv, COMMON_SHORTOPTS "o:IiH:Lfwm:", longopts)) != -1) {
+	while ((c = cmd_getopt(argc, argv, COMMON_SHORTOPTS "o:IiH:Lfwm:k", longopts)) != -1) {
 		switch (c) {
 		case 'h':
 			return print_help(http_get_help);
@@ -317,12 +344,39 @@ int cmd_http_get(int argc, char **argv)
 			if (!parse_seconds(optarg, &cfg.idle_ms) || cfg.idle_ms == 0)
 				return usage_error("bad --idle-timeout '%s'", optarg);
 			break;
+		case 'k':
+			c = TOPT_INSECURE;
+			/* fall through */
 		default:
+			/* The URL's scheme says where TLS goes, and what goes
+			 * over it is HTTP/1.1. */
+			if (c == TOPT_TLS)
+				return usage_error(
+				    "--tls: https:// URLs use TLS, http:// ones do not");
+			if (c == TOPT_ALPN)
+				return usage_error("--alpn: http get offers http/1.1 only");
+			if (c == OPT_TLSV12 || c == OPT_TLSV13) {
+				if (tlsopt_handle(&tls, TOPT_TLS_MIN,
+						  c == OPT_TLSV12 ? "1.2" : "1.3") == 1)
+					break;
+				return EXIT_USAGE;
+			}
+			if (c == OPT_TLS13_CIPHERS)
+				c = TOPT_CIPHERSUITES;
+			if (tlsopt_handle(&tls, c, optarg) == 1)
+				break;
 			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc)
 		return usage_error("no URL given");
+	/* Every URL may be https (or be redirected there): the settings
+	 * are checked now, the context made when one needs it. */
+	tls.on = tls_available();
+	if (tlsopt_check(&tls, TLS_CLIENT))
+		return EXIT_USAGE;
+	cfg.tls = tls.on ? &tls.cfg : NULL;
+	cfg.handshake_ms = tls.handshake_ms;
 	g->urls = argv + optind;
 	g->nurls = argc - optind;
 	cfg.write_head = (include || cfg.head) && !g->json;
