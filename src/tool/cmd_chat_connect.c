@@ -445,6 +445,8 @@ int chat_connect(int argc, char **argv)
 	struct sock_endpoint ep = {.socktype = SOCK_STREAM};
 	int o;
 	while ((o = cmd_getopt(argc, argv, COMMON_SHORTOPTS "U:N:r:k", longopts)) != -1) {
+		if (o == 'k')
+			o = TOPT_INSECURE;
 		switch (o) {
 		case 'h':
 			return print_help(connect_help);
@@ -471,9 +473,6 @@ int chat_connect(int argc, char **argv)
 						   optarg);
 			color = optarg;
 			break;
-		case 'k':
-			o = TOPT_INSECURE;
-			/* fall through */
 		default:
 			if (tlsopt_handle(&tls, o, optarg) == 1)
 				break;

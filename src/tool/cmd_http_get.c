@@ -279,6 +279,8 @@ int cmd_http_get(int argc, char **argv)
 	const char *output = NULL;
 	int c;
 	while ((c = cmd_getopt(argc, argv, COMMON_SHORTOPTS "o:IiH:Lfwm:k", longopts)) != -1) {
+		if (c == 'k')
+			c = TOPT_INSECURE; /* curl's -k */
 		switch (c) {
 		case 'h':
 			return print_help(http_get_help);
@@ -344,9 +346,6 @@ int cmd_http_get(int argc, char **argv)
 			if (!parse_seconds(optarg, &cfg.idle_ms) || cfg.idle_ms == 0)
 				return usage_error("bad --idle-timeout '%s'", optarg);
 			break;
-		case 'k':
-			c = TOPT_INSECURE;
-			/* fall through */
 		default:
 			/* The URL's scheme says where TLS goes, and what goes
 			 * over it is HTTP/1.1. */
