@@ -174,6 +174,8 @@ complete -c sockctl -n "__sockctl_is connect 'chat connect' 'http get'" -l tls-a
 complete -c sockctl -n "__sockctl_is 'http get'" -l tlsv1.2 -d 'at least TLS 1.2'
 complete -c sockctl -n "__sockctl_is 'http get'" -l tlsv1.3 -d 'at least TLS 1.3'
 complete -c sockctl -n "__sockctl_is 'http get'" -l tls13-ciphers -x -d 'TLS 1.3 cipher suites'
+complete -c sockctl -n "__sockctl_is 'http get'" -s x -l proxy -x -d 'through a proxy ([SCHEME://]HOST:PORT)'
+complete -c sockctl -n "__sockctl_is 'http get'" -s U -l proxy-user -x -d 'the proxy credentials (USER:PASS)'
 complete -c sockctl -n "__sockctl_is ''" -a udp-send -d 'send datagrams and wait for the replies'
 set -l us "__sockctl_is udp-send"
 complete -c sockctl -n $us -l lines -d 'one datagram per stdin line'

@@ -426,6 +426,13 @@ BAD=(
 	"http get --tls https://127.0.0.1:\$TP/|--tls: https:// URLs use TLS"
 	"http get --alpn h2 https://127.0.0.1:\$TP/|--alpn: http get offers http/1.1 only"
 	"http get --sni a --no-sni https://127.0.0.1:\$TP/|--sni and --no-sni"
+	"http get --proxy '' http://127.0.0.1:\$TP/|option '--proxy' needs a value"
+	"http get -x nocolon http://127.0.0.1:\$TP/|bad --proxy 'nocolon'"
+	"http get -x ftp://h:1 http://127.0.0.1:\$TP/|bad --proxy scheme 'ftp'"
+	"http get -x h:0 http://127.0.0.1:\$TP/|bad --proxy 'h:0'"
+	"http get --proxy-user '' http://127.0.0.1:\$TP/|option '--proxy-user' needs a value"
+	"http get -U nocolon -x h:1 http://127.0.0.1:\$TP/|bad --proxy-user: give USER:PASS"
+	"http get -U a:b http://127.0.0.1:\$TP/|--proxy-user needs --proxy"
 	# http serve --tls
 	"http serve --tls --cert '' 0|option '--cert' needs a value"
 	"http serve --tls --key '' 0|option '--key' needs a value"

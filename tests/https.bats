@@ -346,3 +346,46 @@ nginx_tls_bg() {
 	run -2 "$SOCKCTL" chat connect --cacert "$CA" localhost 1
 	assert_output --partial "--cacert needs --tls"
 }
+
+# proxies_bg: ncat's HTTP proxy on $hp and microsocks (SOCKS5, USER:PASS
+# alice:secret) on $sp, on loopback; neither says when it listens.
+proxies_bg() {
+	command -v microsocks >/dev/null || skip "microsocks is not installed (build-aux/install-deps.sh)"
+	command -v ncat >/dev/null || skip "ncat is not installed"
+	hp=$(free_port)
+	start_bg hproxy ncat -l 127.0.0.1 "$hp" --proxy-type http
+	sp=$(free_port)
+	start_bg sproxy microsocks -i 127.0.0.1 -p "$sp" -u alice -P secret
+	local i
+	for i in $(seq 200); do
+		[[ $("$SOCKCTL" connect -z --open 127.0.0.1 "$hp,$sp" | wc -l) == 2 ]] && return 0
+		sleep 0.05
+	done
+	fail "the proxies did not start"
+}
+
+@test "http get -x: TLS to the target through an HTTP CONNECT and a SOCKS5 tunnel, verified end to end" {
+	head -c 1048577 /dev/urandom >"$www/big.bin"
+	hs srv
+	proxies_bg
+	local via
+	for via in "127.0.0.1:$hp" "http://127.0.0.1:$hp/" "socks5h://127.0.0.1:$sp -U alice:secret"; do
+		# shellcheck disable=SC2086
+		get -x $via --cacert "$CA" "https://localhost:$port/big.bin" | cmp - "$www/big.bin"
+		# shellcheck disable=SC2086
+		run -0 --separate-stderr get -v -x $via --cacert "$CA" "https://localhost:$port/" \
+			"https://localhost:$port/digits.txt"
+		assert_output "hello"$'\n'"0123456789abcdefghij"
+		[[ $stderr == *"tunnel to localhost port $port open through the proxy"* ]]
+		[[ $stderr == *"TLS with localhost: TLSv1.3"*"verified"* ]]
+		[[ $stderr == *"reusing the connection to localhost"* ]]
+	done
+	# The name the certificate is checked against is the URL's, not the proxy's.
+	run -60 get -x "127.0.0.1:$hp" --cacert "$CA" --sni other.example "https://localhost:$port/"
+	run -97 get -x "socks5://127.0.0.1:$sp" -U alice:wrong --cacert "$CA" "https://localhost:$port/"
+	assert_output --partial "proxy refused the user name or password"
+	run -97 get -x "127.0.0.1:$hp" "http://127.0.0.1:$(free_port)/"
+	assert_output --partial "proxy refused"
+	run -7 get -x "127.0.0.1:$(free_port)" "https://localhost:$port/"
+	run -5 get -n -x "proxy.invalid:3128" "https://localhost:$port/"
+}

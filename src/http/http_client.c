@@ -47,6 +47,10 @@ struct http_client {
 	 * way. */
 	struct tls_ctx *tctx;
 	struct tls_handshake *hs;
+	/* The proxy's handshake under way, and its target (the URL's host:
+	 * hc->url does not change while it runs). */
+	struct proxy_conn *pc;
+	struct proxy_target pt;
 
 	/* The connection. */
 	struct connector *cn;
@@ -118,6 +122,8 @@ static void close_conn(struct http_client *hc)
 	}
 	tls_handshake_cancel(hc->hs);
 	hc->hs = NULL;
+	proxy_cancel(hc->pc);
+	hc->pc = NULL;
 	stream_close(hc->conn);
 	hc->conn = NULL;
 	hc->reusable = false;
@@ -606,6 +612,34 @@ static void on_tls(struct loop *l, struct stream *s, enum tls_err kind, const ch
 	conn_ready(hc, s);
 }
 
+/* Connected to the origin (directly or through the tunnel): TLS
+ * first for https. */
+static void origin_reached(struct loop *l, struct http_client *hc, struct stream *s)
+{
+	if (!is_https(&hc->url)) {
+		conn_ready(hc, s);
+		return;
+	}
+	char e[300];
+	hc->hs = tls_handshake_start(l, hc->tctx, s, hc->url.host, hc->cfg.handshake_ms, on_tls, hc,
+				     e, sizeof e);
+	if (!hc->hs)
+		fail(hc, HC_E_OTHER, "%s", e);
+}
+
+static void on_tunnel(struct loop *l, struct stream *s, const char *errtext, void *arg)
+{
+	struct http_client *hc = arg;
+	hc->pc = NULL;
+	if (!s) {
+		fail(hc, HC_E_PROXY, "proxy %s:%s: %s", hc->cfg.proxy_host, hc->cfg.proxy_port,
+		     errtext);
+		return;
+	}
+	log_info("tunnel to %s port %s open through the proxy", hc->url.host, hc->url.portstr);
+	origin_reached(l, hc, s);
+}
+
 static void on_connect(struct loop *l, struct stream *s, int err, const char *errtext, void *arg)
 {
 	struct http_client *hc = arg;
@@ -622,15 +656,21 @@ static void on_connect(struct loop *l, struct stream *s, int err, const char *er
 			sock_addr_str((struct sockaddr *)&pa.ss, pa.len, a, sizeof a);
 		log_info("connected to %s", a);
 	}
-	if (!is_https(&hc->url)) {
-		conn_ready(hc, s);
+	if (!hc->cfg.proxy_host) {
+		origin_reached(l, hc, s);
 		return;
 	}
+	hc->pt = (struct proxy_target){.type = hc->cfg.proxy_type,
+				       .host = hc->url.host,
+				       .port = hc->url.port,
+				       .user = hc->cfg.proxy_user,
+				       .pass = hc->cfg.proxy_pass};
 	char e[300];
-	hc->hs = tls_handshake_start(l, hc->tctx, s, hc->url.host, hc->cfg.handshake_ms, on_tls, hc,
-				     e, sizeof e);
-	if (!hc->hs)
-		fail(hc, HC_E_OTHER, "%s", e);
+	hc->pc = proxy_start(l, s, &hc->pt, hc->cfg.connect_ms, on_tunnel, hc, e, sizeof e);
+	if (!hc->pc) {
+		stream_close(s);
+		fail(hc, HC_E_PROXY, "proxy %s:%s: %s", hc->cfg.proxy_host, hc->cfg.proxy_port, e);
+	}
 }
 
 /* The TLS context for https, made the first time one is needed. */
@@ -675,9 +715,12 @@ static void start_request(struct http_client *hc)
 	close_conn(hc);
 	if (is_https(&hc->url) && !tls_ready(hc))
 		return;
+	/* Through a proxy, the connection goes to it; the tunnel to the
+	 * URL's host and port is its handshake's. */
+	bool proxied = hc->cfg.proxy_host != NULL;
 	struct sock_endpoint ep = {
-	    .host = hc->url.host,
-	    .port = hc->url.portstr,
+	    .host = proxied ? hc->cfg.proxy_host : hc->url.host,
+	    .port = proxied ? hc->cfg.proxy_port : hc->url.portstr,
 	    .family = hc->cfg.family,
 	    .socktype = SOCK_STREAM,
 	    .numeric = hc->cfg.numeric,
@@ -687,7 +730,8 @@ static void start_request(struct http_client *hc)
 	hc->cn = connector_start(hc->l, &ep, &o, on_connect, hc, err, sizeof err);
 	hc->t_lookup = now_us() - hc->t0;
 	if (!hc->cn)
-		fail(hc, HC_E_RESOLVE, "%s", err);
+		fail(hc, proxied ? HC_E_PROXY_RESOLVE : HC_E_RESOLVE, "%s%s",
+		     proxied ? "proxy: " : "", err);
 }
 
 /* ---- timers ---- */

@@ -10,8 +10,8 @@
  * program chooses exit codes and what to print.
  *
  * https URLs go through the TLS handshake stage (net/tls) after the
- * connector, verified as the TLS settings say; a connection is reused
- * only for the same scheme, host and port.
+ * connector (and after a proxy's tunnel), verified as the TLS settings
+ * say; a connection is reused only for the same scheme, host and port.
  *
  * The connection is a struct stream (from the connector, or adopted) and
  * the output another: a slow reader of the output stops the client
@@ -30,6 +30,7 @@
 #include "core/loop.h"
 #include "http/http_resp.h"
 #include "http/http_url.h"
+#include "net/proxy.h"
 #include "net/tls.h"
 
 struct stream;
@@ -41,21 +42,23 @@ struct stream;
 /* Why a URL failed (the program maps these to exit codes). */
 enum http_client_error {
 	HC_OK = 0,
-	HC_E_OTHER,	  /* out of memory, a request head too large */
-	HC_E_UNSUPPORTED, /* a scheme the client cannot speak */
-	HC_E_URL,	  /* a malformed URL, given or in a redirect */
-	HC_E_RESOLVE,	  /* the host does not resolve */
-	HC_E_CONNECT,	  /* no address accepted the connection */
-	HC_E_BAD_REPLY,	  /* a malformed response */
-	HC_E_PARTIAL,	  /* the response was cut short */
-	HC_E_HTTP,	  /* status >= 400 with fail set */
-	HC_E_WRITE,	  /* the output failed */
-	HC_E_TIMEOUT,	  /* connect, max_ms or idle_ms ran out */
-	HC_E_REDIRECTS,	  /* more than max_redirs redirects */
-	HC_E_EMPTY,	  /* the server closed without a byte of response */
-	HC_E_SEND,	  /* sending the request failed */
-	HC_E_RECV,	  /* receiving the response failed */
-	HC_E_TLS,	  /* TLS failed: the result's tls_error says how */
+	HC_E_OTHER,	    /* out of memory, a request head too large */
+	HC_E_UNSUPPORTED,   /* a scheme the client cannot speak */
+	HC_E_URL,	    /* a malformed URL, given or in a redirect */
+	HC_E_RESOLVE,	    /* the host does not resolve */
+	HC_E_CONNECT,	    /* no address accepted the connection */
+	HC_E_BAD_REPLY,	    /* a malformed response */
+	HC_E_PARTIAL,	    /* the response was cut short */
+	HC_E_HTTP,	    /* status >= 400 with fail set */
+	HC_E_WRITE,	    /* the output failed */
+	HC_E_TIMEOUT,	    /* connect, max_ms or idle_ms ran out */
+	HC_E_REDIRECTS,	    /* more than max_redirs redirects */
+	HC_E_EMPTY,	    /* the server closed without a byte of response */
+	HC_E_SEND,	    /* sending the request failed */
+	HC_E_RECV,	    /* receiving the response failed */
+	HC_E_TLS,	    /* TLS failed: the result's tls_kind says how */
+	HC_E_PROXY_RESOLVE, /* the proxy's host does not resolve */
+	HC_E_PROXY,	    /* the proxy refused or broke the tunnel */
 };
 
 struct http_client_cfg {
@@ -88,6 +91,12 @@ struct http_client_cfg {
 	 * timeout is HC_E_TIMEOUT, as a connect's is). */
 	const struct tls_config *tls;
 	int handshake_ms;
+	/* Every connection through this proxy (NULL host: none): a tunnel
+	 * (HTTP CONNECT, SOCKS4a, SOCKS5) to the URL's host and port,
+	 * which the proxy resolves; TLS for https then runs inside it. */
+	const char *proxy_host, *proxy_port;
+	enum proxy_type proxy_type;
+	const char *proxy_user, *proxy_pass; /* NULL: no authentication */
 };
 
 /* The outcome of one URL: valid during the callback, until it returns or

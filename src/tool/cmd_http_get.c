@@ -17,6 +17,8 @@
 #include "core/loop.h"
 #include "core/sbuf.h"
 #include "http/http_client.h"
+#include "net/proxy.h"
+#include "net/sock.h"
 #include "net/stream.h"
 #include "tool/cmd.h"
 #include "tool/tlsopts.h"
@@ -25,6 +27,7 @@
 enum {
 	GET_UNSUPPORTED = 1,
 	GET_URL_MALFORMED = 3,
+	GET_PROXY_RESOLVE = 5,
 	GET_RESOLVE = 6,
 	GET_CONNECT = 7,
 	GET_BAD_REPLY = 8,
@@ -36,6 +39,7 @@ enum {
 	GET_EMPTY = 52,
 	GET_SEND = 55,
 	GET_RECV = 56,
+	GET_PROXY = 97,
 };
 
 #define DEFAULT_IDLE 60000
@@ -75,6 +79,10 @@ static const char http_get_help[] =
     "      --connect-timeout SECS per-address connect timeout (default 30)\n"
     "  -m, --max-time SECS        limit each URL's whole transfer (default none)\n"
     "      --idle-timeout SECS    give up when nothing moves for SECS (default 60)\n"
+    "  -x, --proxy [SCHEME://]HOST:PORT  every connection through a proxy's tunnel:\n"
+    "                             http (CONNECT, the default), socks4, socks4a,\n"
+    "                             socks5, socks5h; the proxy resolves the names\n"
+    "  -U, --proxy-user USER:PASS the proxy's credentials (http basic, socks5)\n"
     "  -4, -6, -n, -v, -q, --mux=NAME   global options\n"
     "\n"
     "https (the server's certificate is verified against the system store and\n"
@@ -92,12 +100,13 @@ static const char http_get_help[] =
     "                             that has no length, instead of exit 56\n"
     "\n"
     "Exit status (as curl's): 0 ok, 1 unsupported scheme or other failure,\n"
-    "2 usage, 3 malformed URL, 6 cannot resolve, 7 cannot connect, 8 malformed\n"
+    "2 usage, 3 malformed URL, 5 cannot resolve the proxy, 6 cannot resolve,\n"
+    "7 cannot connect, 8 malformed\n"
     "response, 18 response cut short, 22 HTTP error with --fail, 23 write error,\n"
     "28 timeout, 35 TLS handshake failed, 47 too many redirects, 52 empty reply,\n"
     "55 send error, 56 receive error, 58 --cert/--key unusable, 60 the server's\n"
-    "certificate did not verify, 77 --cacert cannot be loaded. With several\n"
-    "URLs, the last failure's code.\n";
+    "certificate did not verify, 77 --cacert cannot be loaded, 97 the proxy\n"
+    "refused or broke the tunnel. With several URLs, the last failure's code.\n";
 
 static int exit_code(enum http_client_error e, enum tls_err kind)
 {
@@ -134,6 +143,10 @@ static int exit_code(enum http_client_error e, enum tls_err kind)
 		return GET_RECV;
 	case HC_E_TLS:
 		return tlsopt_exit(kind);
+	case HC_E_PROXY_RESOLVE:
+		return GET_PROXY_RESOLVE;
+	case HC_E_PROXY:
+		return GET_PROXY;
 	}
 	return EXIT_FAIL;
 }
@@ -214,6 +227,40 @@ static void on_url_done(struct http_client *hc, const struct http_client_result 
 
 /* ---- options ---- */
 
+/* -x [SCHEME://]HOST:PORT, as curl spells it: http (CONNECT, the
+ * default), socks4, socks4a, socks5, socks5h. */
+static int parse_proxy(char *p, struct http_client_cfg *cfg)
+{
+	cfg->proxy_type = PROXY_HTTP;
+	char *sep = strstr(p, "://");
+	if (sep) {
+		*sep = '\0';
+		if (!proxy_type_parse(p, &cfg->proxy_type)) {
+			usage_error(
+			    "bad --proxy scheme '%s': give http, socks4, socks4a, socks5 or "
+			    "socks5h",
+			    p);
+			return -1;
+		}
+		p = sep + 3;
+	}
+	size_t n = strlen(p);
+	if (n && p[n - 1] == '/')
+		p[n - 1] = '\0'; /* "http://proxy:3128/" */
+	char *arg = p, shown[HTTP_URL_HOSTMAX + 16];
+	snprintf(shown, sizeof shown, "%s", p); /* endpoint_split cuts p */
+	char perr[SOCK_ERRLEN + 128], err[SOCK_ERRLEN];
+	uint16_t port;
+	if (endpoint_split(1, &arg, ENDPOINT_EXACT, &cfg->proxy_host, &cfg->proxy_port, perr,
+			   sizeof perr) != 1 ||
+	    !sock_parse_port(cfg->proxy_port, SOCK_STREAM, false, &port, err, sizeof err)) {
+		usage_error("bad --proxy '%s': give [SCHEME://]HOST:PORT ([V6ADDR]:PORT for IPv6)",
+			    shown);
+		return -1;
+	}
+	return 0;
+}
+
 /* DATE as an HTTP date, or the mtime of a file called DATE. */
 static bool parse_ims(const char *s, char *out, size_t outlen)
 {
@@ -243,6 +290,8 @@ int cmd_http_get(int argc, char **argv)
 		OPT_TLSV13,
 		OPT_TLS13_CIPHERS,
 	};
+	char *proxy = NULL; /* in argv: endpoint_split cuts it in place */
+	char puser[256], ppass[256];
 	static const struct option longopts[] = {
 	    COMMON_LONGOPTS,
 	    {"output", required_argument, NULL, 'o'},
@@ -262,6 +311,8 @@ int cmd_http_get(int argc, char **argv)
 	    {"tlsv1.2", no_argument, NULL, OPT_TLSV12},
 	    {"tlsv1.3", no_argument, NULL, OPT_TLSV13},
 	    {"tls13-ciphers", required_argument, NULL, OPT_TLS13_CIPHERS},
+	    {"proxy", required_argument, NULL, 'x'},
+	    {"proxy-user", required_argument, NULL, 'U'},
 	    TLSOPT_CLIENT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -278,7 +329,7 @@ int cmd_http_get(int argc, char **argv)
 	bool include = false;
 	const char *output = NULL;
 	int c;
-	while ((c = cmd_getopt(argc, argv, COMMON_SHORTOPTS "o:IiH:Lfwm:k", longopts)) != -1) {
+	while ((c = cmd_getopt(argc, argv, COMMON_SHORTOPTS "o:IiH:Lfwm:kx:U:", longopts)) != -1) {
 		if (c == 'k')
 			c = TOPT_INSECURE; /* curl's -k */
 		switch (c) {
@@ -342,6 +393,15 @@ int cmd_http_get(int argc, char **argv)
 			if (!parse_seconds(optarg, &cfg.max_ms) || cfg.max_ms == 0)
 				return usage_error("bad --max-time '%s'", optarg);
 			break;
+		case 'x':
+			proxy = optarg;
+			break;
+		case 'U':
+			if (!proxy_auth_parse(optarg, puser, sizeof puser, ppass, sizeof ppass))
+				return usage_error("bad --proxy-user: give USER:PASS");
+			cfg.proxy_user = puser;
+			cfg.proxy_pass = ppass;
+			break;
 		case OPT_IDLETO:
 			if (!parse_seconds(optarg, &cfg.idle_ms) || cfg.idle_ms == 0)
 				return usage_error("bad --idle-timeout '%s'", optarg);
@@ -369,6 +429,10 @@ int cmd_http_get(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("no URL given");
+	if (cfg.proxy_user && !proxy)
+		return usage_error("--proxy-user needs --proxy");
+	if (proxy && parse_proxy(proxy, &cfg) < 0)
+		return EXIT_USAGE;
 	/* Every URL may be https (or be redirected there): the settings
 	 * are checked now, the context made when one needs it. */
 	tls.on = tls_available();
