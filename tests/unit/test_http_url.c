@@ -113,5 +113,8 @@ int main(void)
 	ok(http_url_same_origin(&u, &v), "same origin");
 	http_url_parse("http://h:82/a", &v, err, sizeof err);
 	ok(!http_url_same_origin(&u, &v), "other port, other origin");
+	/* A kept-alive plain connection never carries an https request. */
+	http_url_parse("https://h:81/a", &v, err, sizeof err);
+	ok(!http_url_same_origin(&u, &v), "other scheme, same host and port: other origin");
 	tap_done();
 }
