@@ -631,7 +631,10 @@ static void serve_accepted(void *arg, struct stream *st, const struct sock_addr 
 	char host[64], port[16];
 	sock_addr_parts((const struct sockaddr *)&peer->ss, peer->len, host, sizeof host, port,
 			sizeof port);
-	http_server_adopt(arg, st, host);
+	/* A connection refused here (beyond select's reach) after its
+	 * handshake counted against the limit must not leave it paused. */
+	if (http_server_adopt(arg, st, host) < 0)
+		maybe_resume(arg);
 }
 
 static void on_handshake_failed(void *arg, enum tls_err kind, const char *errtext)
