@@ -581,6 +581,15 @@ static void on_conn_timer(struct loop *l, void *arg)
 	http_conn_close(c);
 }
 
+/* No Nagle delay on a plain socket stream (a TLS stream's fd is set
+ * before its handshake: see on_accepted). */
+static void nodelay(struct stream *st)
+{
+	int fd = stream_raw_fd(st), one = 1;
+	if (fd >= 0 && stream_has(st, STREAM_F_SOCKET))
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
 int http_server_adopt(struct http_server *s, struct stream *st, const char *peer)
 {
 	struct http_conn *c = calloc(1, sizeof *c);
@@ -611,9 +620,7 @@ int http_server_adopt(struct http_server *s, struct stream *st, const char *peer
 	/* sendfile only where the stream has it (never on TLS): the copy
 	 * path reads the file and writes through the stream otherwise. */
 	c->zero_copy = stream_has(st, STREAM_F_SENDFILE) && st->ops->sendfile;
-	int fd = stream_raw_fd(st), one = 1;
-	if (fd >= 0 && stream_has(st, STREAM_F_SOCKET))
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	nodelay(st);
 	timer_init(&c->timer, on_conn_timer, c);
 	/* a new connection has until the head deadline to send one */
 	loop_timer_start(s->l, &c->timer, s->header_ms);
@@ -651,6 +658,10 @@ static void on_accepted(void *arg, struct stream *st, const struct sock_addr *pe
 		serve_accepted(s, st, peer);
 		return;
 	}
+	/* The TLS stream hides its fd: TCP_NODELAY goes on now. Without
+	 * it the handshake's last flight and the session tickets after it
+	 * wait on the client's delayed ACK (~40 ms a connection). */
+	nodelay(st);
 	if (tls_accepts_start(&s->hs, st, peer))
 		maybe_pause(s);
 }

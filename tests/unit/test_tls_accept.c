@@ -4,7 +4,9 @@
  * file through its copy path: a TLS stream has no sendfile), one that
  * fails or runs out of time reaches the failed callback, cancelling
  * closes what is under way, and the count of handshakes under way (what
- * http serve and chat serve hold against their limits) follows. */
+ * http serve and chat serve hold against their limits) follows. Over TCP:
+ * http serve's TLS connections have TCP_NODELAY, set before the
+ * handshake (the TLS stream hides its fd). */
 #include "config.h"
 
 #include <errno.h>
@@ -13,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +27,7 @@
 #include "core/sbuf.h"
 #include "http/http_mime.h"
 #include "http/http_serve.h"
+#include "net/sock.h"
 #include "net/stream.h"
 #include "net/tls.h"
 #include "net/tls_accept.h"
@@ -246,6 +251,89 @@ static void t_failures(void)
 	loop_free(l);
 }
 
+/* ---- http serve over TCP: TCP_NODELAY on a TLS connection ---- */
+
+struct tcp_client {
+	struct http_server *srv;
+	struct stream *s;
+	bool done, ok;
+	int nodelay;
+};
+
+static void on_poll(struct loop *l, void *arg);
+static struct timer poll_timer;
+
+static void on_client_hs(struct loop *l, struct stream *s, enum tls_err kind, const char *errtext,
+			 void *arg)
+{
+	(void)kind;
+	struct tcp_client *c = arg;
+	if (!s)
+		printf("# client handshake: %s\n", errtext);
+	c->ok = s != NULL;
+	c->s = s; /* open until the server's side is looked at */
+	/* The server takes the connection once the client's Finished is in. */
+	timer_init(&poll_timer, on_poll, c);
+	loop_timer_start(l, &poll_timer, 1);
+}
+
+static void on_poll(struct loop *l, void *arg)
+{
+	struct tcp_client *c = arg;
+	struct http_conn *hc = c->srv->conns;
+	if (!hc && c->srv->hs.n) {
+		loop_timer_start(l, &poll_timer, 1);
+		return;
+	}
+	socklen_t len = sizeof c->nodelay;
+	if (hc && getsockopt(hc->s->fd, IPPROTO_TCP, TCP_NODELAY, &c->nodelay, &len) < 0)
+		c->nodelay = -1;
+	c->done = true;
+	loop_stop(l);
+}
+
+static void t_nodelay(void)
+{
+	struct loop *l = mkloop();
+	struct tls_ctx *sc = ctx(TLS_SERVER), *cc = ctx(TLS_CLIENT);
+	struct sock_endpoint ep = {.host = "127.0.0.1", .port = "0", .socktype = SOCK_STREAM};
+	struct sock_addr bound;
+	char err[300], port[16], host[64];
+	int lfd =
+	    sock_listen(&ep, &(struct sock_listen_opts){.backlog = 8}, &bound, err, sizeof err);
+	sock_addr_parts((struct sockaddr *)&bound.ss, bound.len, host, sizeof host, port,
+			sizeof port);
+	struct http_server srv = {
+	    .cfg = {.rootfd = -1, .respond = true, .status = 200},
+	    .lfd = lfd,
+	    .max_conns = 10,
+	    .header_ms = 10000,
+	    .idle_ms = 10000,
+	    .send_ms = 10000,
+	    .log_format = HTTP_LOG_NONE,
+	    .tls = sc,
+	    .handshake_ms = 5000,
+	};
+	http_server_start(&srv, l);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	bool conn =
+	    connect(fd, (struct sockaddr *)&bound.ss, bound.len) == 0 || errno == EINPROGRESS;
+	struct tcp_client c = {.srv = &srv};
+	struct tls_handshake *h =
+	    tls_handshake_start(l, cc, stream_socket_new(l, fd, STREAM_F_OWN), "127.0.0.1", 5000,
+				on_client_hs, &c, err, sizeof err);
+	ok(lfd >= 0 && conn && h, "%s: listening on %s, connected, handshake started", B, port);
+	loop_run(l);
+	ok(c.done && c.ok && c.nodelay == 1, "%s: http serve's TLS connection has TCP_NODELAY (%d)",
+	   B, c.nodelay);
+	stream_close(c.s);
+	http_server_stop(&srv);
+	close(lfd);
+	tls_ctx_free(sc);
+	tls_ctx_free(cc);
+	loop_free(l);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -264,6 +352,7 @@ int main(void)
 		B = names[i];
 		t_ready_and_serve(file);
 		t_failures();
+		t_nodelay();
 	}
 	unlink(path);
 	unlink(cert);
