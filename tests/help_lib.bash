@@ -30,7 +30,7 @@ command_paths() {
 # help_options PATH...: the long options `sockctl PATH --help` names, one
 # a line, sorted.
 help_options() {
-	"$SOCKCTL" "$@" --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u
+	"$SOCKCTL" "$@" --help | grep -oE -- '--[a-z][a-z0-9-]+(\.[0-9]+)?' | sort -u
 }
 
 # global_options: the long options `sockctl --help` lists as global.

@@ -238,8 +238,8 @@ assert b["status"] == 404, b' <<<"$output"
 	run -7 get "http://127.0.0.1:$(unused_port)/"
 	assert_output --regexp 'connect 127\.0\.0\.1:[0-9]+: Connection refused'
 	run -6 get -n http://no-such-host.invalid/
-	run -1 get https://127.0.0.1/
-	assert_output --partial 'https URLs are not supported'
+	run -1 get ftp://127.0.0.1/
+	assert_output --partial "unsupported URL scheme 'ftp'"
 	run -3 get 'http://127.0.0.1/a b'
 	run -3 get 'http://user:pw@127.0.0.1/'
 	run -2 get --range abc "$u/"

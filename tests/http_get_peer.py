@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """A scripted HTTP/1.1 peer for tests/http_get.bats: chunked bodies,
 redirects, broken and stalled replies. Listens on 127.0.0.1 port 0 and
-prints the readiness line sockctl's helpers read."""
+prints the readiness line sockctl's helpers read.
+
+  http_get_peer.py [--tls CERT KEY]   with --tls, https (tests/https.bats)
+"""
 import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -58,6 +62,11 @@ class Handler(socketserver.StreamRequestHandler):
             self.send(b"HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 5\r\n\r\nmoved"
                       % loc.encode())
             return True
+        if target.startswith("/to?"):
+            # A redirect to the URL in the query (another server).
+            self.send(b"HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n"
+                      % target[4:].encode())
+            return True
         if target == "/loop":
             self.send(b"HTTP/1.1 301 Moved\r\nLocation: loop\r\nContent-Length: 0\r\n\r\n")
             return True
@@ -90,8 +99,19 @@ class Handler(socketserver.StreamRequestHandler):
 class Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
+    tls = None
+
+    def get_request(self):
+        sock, addr = super().get_request()
+        if self.tls:
+            # The handshake runs in the connection's thread, on first use.
+            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, addr
 
 
 srv = Server(("127.0.0.1", 0), Handler)
+if sys.argv[1:2] == ["--tls"]:
+    srv.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    srv.tls.load_cert_chain(sys.argv[2], sys.argv[3])
 print("peer: listening on 127.0.0.1:%d" % srv.server_address[1], file=sys.stderr, flush=True)
 srv.serve_forever()

@@ -25,11 +25,13 @@
 struct chat_client {
 	struct loop *loop;
 	struct chat_client_cfg cfg;
-	struct connector *cn; /* while connecting */
-	struct stream *st;    /* owned: the connection, once there */
-	struct stream *input; /* owned: input as it comes; NULL if none or ended */
-	bool input_eof;	      /* no more input */
-	bool quitting;	      /* our write side is shut (or being shut) */
+	struct connector *cn;	  /* while connecting */
+	struct tls_handshake *hs; /* then, with TLS, while it runs */
+	enum tls_err tls_kind;	  /* why it failed */
+	struct stream *st;	  /* owned: the connection, once there */
+	struct stream *input;	  /* owned: input as it comes; NULL if none or ended */
+	bool input_eof;		  /* no more input */
+	bool quitting;		  /* our write side is shut (or being shut) */
 	bool shut_done;
 	bool hold, done;
 	char last; /* the last byte given to the server */
@@ -171,7 +173,10 @@ static void on_server(struct stream *st, int ready, void *arg)
 			       NULL);
 			return;
 		} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			fail(c, "read from %s: %s", c->cfg.target, strerror(errno));
+			const char *why = tls_error(c->st);
+			if (tls_truncated(c->st))
+				c->tls_kind = TLS_E_TRUNCATED;
+			fail(c, "read from %s: %s", c->cfg.target, why ? why : strerror(errno));
 			return;
 		}
 	}
@@ -304,16 +309,37 @@ static void attach(struct chat_client *c, struct stream *s)
 	watch(c);
 }
 
-static void on_connected(struct loop *l, struct stream *s, int err, const char *errtext, void *arg)
+static void on_tls(struct loop *l, struct stream *s, enum tls_err kind, const char *errtext,
+		   void *arg)
 {
 	(void)l;
-	(void)err;
 	struct chat_client *c = arg;
-	c->cn = NULL;
+	c->hs = NULL;
+	c->tls_kind = kind;
 	if (!s)
 		finish(c, CHAT_END_FAILED, errtext);
 	else
 		attach(c, s);
+}
+
+static void on_connected(struct loop *l, struct stream *s, int err, const char *errtext, void *arg)
+{
+	(void)err;
+	struct chat_client *c = arg;
+	c->cn = NULL;
+	if (!s) {
+		finish(c, CHAT_END_FAILED, errtext);
+		return;
+	}
+	if (!c->cfg.tls) {
+		attach(c, s);
+		return;
+	}
+	char e[300];
+	c->hs = tls_handshake_start(l, c->cfg.tls, s, c->cfg.tls_host, c->cfg.handshake_ms, on_tls,
+				    c, e, sizeof e);
+	if (!c->hs)
+		finish(c, CHAT_END_FAILED, e);
 }
 
 static struct chat_client *client_new(struct loop *l, const struct chat_client_cfg *cfg)
@@ -358,12 +384,18 @@ struct chat_client *chat_client_over(struct loop *l, struct stream *s,
 	return c;
 }
 
+enum tls_err chat_client_tls_error(const struct chat_client *c)
+{
+	return c->tls_kind;
+}
+
 void chat_client_free(struct chat_client *c)
 {
 	if (!c)
 		return;
 	if (c->cn)
 		connector_cancel(c->cn);
+	tls_handshake_cancel(c->hs);
 	loop_timer_stop(c->loop, &c->linger);
 	stream_close(c->input);
 	stream_close(c->st);

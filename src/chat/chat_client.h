@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "net/tls.h"
+
 struct loop;
 struct stream;
 struct sock_endpoint;
@@ -25,6 +27,12 @@ struct chat_client_cfg {
 	const char *target;	 /* "host:port" or the socket path, for messages */
 	const char *name, *room; /* sent as /nick and /join on connecting; may be NULL */
 	bool echo;		 /* ask for our own lines back (/echo on) first */
+	/* TLS after connecting (not owned; NULL: plain): the server's
+	 * certificate is checked for tls_host (the host as given), within
+	 * handshake_ms. */
+	struct tls_ctx *tls;
+	const char *tls_host;
+	int handshake_ms;
 	/* Connected; where: the server's address as text. May be NULL. */
 	void (*connected)(void *arg, const char *where);
 	/* A line from the server, sanitised, without its newline. */
@@ -59,6 +67,10 @@ void chat_client_end_input(struct chat_client *c);
 /* Stops (true) and resumes reading from the server, while the program
  * cannot show more. */
 void chat_client_hold(struct chat_client *c, bool hold);
+/* Why TLS failed, after an end with CHAT_END_FAILED (TLS_E_NONE when
+ * it was not TLS): for the program's exit status. A read that found
+ * the server gone without close_notify is TLS_E_TRUNCATED. */
+enum tls_err chat_client_tls_error(const struct chat_client *c);
 /* Closes the connection and frees c. NULL is fine. */
 void chat_client_free(struct chat_client *c);
 

@@ -32,6 +32,7 @@
 #include "core/loop.h"
 #include "core/outq.h"
 #include "net/acceptor.h"
+#include "net/tls_accept.h"
 #include "net/sock.h"
 #include "net/stream.h"
 
@@ -61,7 +62,8 @@ struct chat_member {
 	struct chat_room *room; /* not owned; NULL once left */
 	char nick[CHAT_NAME_MAX + 1];
 	char addr[SOCK_ADDRSTRLEN];
-	char *in; /* owned, srv->incap bytes */
+	char subject[256]; /* a verified client certificate's, or "" */
+	char *in;	   /* owned, srv->incap bytes */
 	size_t inlen;
 	struct chat_framer fr;
 	struct outq q;
@@ -76,7 +78,8 @@ struct chat_member {
 struct chat_server {
 	struct loop *loop;
 	struct chat_server_cfg cfg;
-	struct acceptor *acc; /* owned; NULL when not accepting */
+	struct acceptor *acc;  /* owned; NULL when not accepting */
+	struct tls_accepts hs; /* with cfg.tls: the handshakes under way */
 	struct chat_member *clients, *grave, *dirty;
 	int nclients;
 	struct chat_room *rooms; /* owned list; the lobby is first and stays */
@@ -496,6 +499,9 @@ static void send_who(struct chat_member *to, struct chat_room *r)
 		int k = s->cfg.show_addr
 			    ? snprintf(line + n, sizeof line - n, " %s (%s)", c->nick, c->addr)
 			    : snprintf(line + n, sizeof line - n, " %s", c->nick);
+		if (k >= 0 && (size_t)k < sizeof line - n - 8 && c->subject[0])
+			k += snprintf(line + n + k, sizeof line - n - (size_t)k, " [%s]",
+				      c->subject);
 		if (k < 0 || (size_t)k >= sizeof line - n - 8) {
 			snprintf(line + n, sizeof line - n, " ...");
 			break;
@@ -896,6 +902,7 @@ bool chat_server_add(struct chat_server *s, struct stream *st, const char *addr)
 		return false;
 	}
 	snprintf(c->addr, sizeof c->addr, "%s", addr ? addr : "?");
+	tls_peer_subject(st, c->subject, sizeof c->subject);
 	guest_name(s, c->nick);
 	c->room = s->rooms;
 	s->rooms->members++;
@@ -904,7 +911,11 @@ bool chat_server_add(struct chat_server *s, struct stream *st, const char *addr)
 		s->clients->prev = c;
 	s->clients = c;
 	s->nclients++;
-	log_info("chat: %s connected from %s", c->nick, c->addr);
+	if (c->subject[0])
+		log_info("chat: %s connected from %s, certificate %s", c->nick, c->addr,
+			 c->subject);
+	else
+		log_info("chat: %s connected from %s", c->nick, c->addr);
 	sendf(c, "*** welcome to sockctl chat, %s: /nick NAME to change names, /help for more",
 	      c->nick);
 	loop_timer_start(s->loop, &c->timer, JOIN_GRACE_MS);
@@ -917,8 +928,9 @@ bool chat_server_add(struct chat_server *s, struct stream *st, const char *addr)
 static int admit(void *arg, int fd, const struct sock_addr *peer, const char **say)
 {
 	struct chat_server *s = arg;
-	if (s->nclients >= s->cfg.max_clients) {
-		*say = "*** server full\n";
+	if (s->nclients + s->hs.n >= s->cfg.max_clients) {
+		/* A TLS client could not read a plain line. */
+		*say = s->cfg.tls ? NULL : "*** server full\n";
 		return ACCEPT_REFUSE;
 	}
 	/* A bounded kernel buffer keeps "not reading" detectable; no Nagle
@@ -930,11 +942,20 @@ static int admit(void *arg, int fd, const struct sock_addr *peer, const char **s
 	return ACCEPT_KEEP;
 }
 
-static void accepted(void *arg, struct stream *st, const struct sock_addr *peer)
+static void member_ready(void *arg, struct stream *st, const struct sock_addr *peer)
 {
 	char addr[SOCK_ADDRSTRLEN];
 	sock_addr_str((const struct sockaddr *)&peer->ss, peer->len, addr, sizeof addr);
 	chat_server_add(arg, st, addr);
+}
+
+static void accepted(void *arg, struct stream *st, const struct sock_addr *peer)
+{
+	struct chat_server *s = arg;
+	if (s->cfg.tls)
+		tls_accepts_start(&s->hs, st, peer);
+	else
+		member_ready(s, st, peer);
 }
 
 static void accept_warn(void *arg, const char *text)
@@ -987,6 +1008,7 @@ void chat_server_shutdown(struct chat_server *s)
 	s->shutting = true;
 	acceptor_free(s->acc);
 	s->acc = NULL;
+	tls_accepts_cancel(&s->hs);
 	room_send(s, NULL, NULL, "*** server shutting down");
 	for (struct chat_member *c = s->clients, *next; c; c = next) {
 		next = c->next;
@@ -1018,6 +1040,7 @@ struct chat_server *chat_server_new(struct loop *l, const struct chat_server_cfg
 		return NULL;
 	}
 	snprintf(s->rooms->name, sizeof s->rooms->name, "lobby");
+	tls_accepts_init(&s->hs, l, cfg->tls, cfg->handshake_ms, member_ready, s);
 	timer_init(&s->shutdown_timer, on_shutdown_timer, s);
 	timer_init(&s->flush_timer, on_flush_timer, s);
 	return s;
@@ -1028,6 +1051,7 @@ void chat_server_free(struct chat_server *s)
 	if (!s)
 		return;
 	acceptor_free(s->acc);
+	tls_accepts_cancel(&s->hs);
 	for (struct chat_member *c = s->clients, *next; c; c = next) {
 		next = c->next;
 		member_kill(c, NULL);

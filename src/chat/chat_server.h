@@ -12,6 +12,7 @@
 
 struct loop;
 struct stream;
+struct tls_ctx;
 
 struct chat_server_cfg {
 	long max_clients; /* members at once; more get "*** server full" */
@@ -22,6 +23,12 @@ struct chat_server_cfg {
 	long queue_max;
 	long flood; /* lines a second per member, 0 = no limit */
 	bool show_addr;
+	/* TLS on every accepted connection (not owned; NULL: plain): the
+	 * handshake first, within handshake_ms, counted against
+	 * max_clients. A verified client certificate's subject is shown in
+	 * /who and the -v connect line. */
+	struct tls_ctx *tls;
+	int handshake_ms;
 	/* Every line posted to a room (room: its name, or "*" for all), to
 	 * show on the program's stdout. May be NULL. */
 	void (*show)(void *arg, const char *room, const char *line, size_t len);

@@ -17,6 +17,7 @@
 #include "net/connector.h"
 #include "net/sock.h"
 #include "net/stream.h"
+#include "net/tls.h"
 
 #define READ_CHUNK (64 * 1024)
 
@@ -36,10 +37,20 @@ struct http_client {
 	struct http_url url;   /* after redirects */
 	long redirects;
 	enum http_client_error error;
-	char errtext[512];
+	enum tls_err tls_kind;
+	char errtext[1024];
 	bool discard; /* drop this response's body (a redirect, fail, no output) */
 	int final_status;
 	int64_t t0, t_lookup, t_connect, t_first, t_total; /* microseconds */
+
+	/* TLS for https (made on first use; owned) and the handshake under
+	 * way. */
+	struct tls_ctx *tctx;
+	struct tls_handshake *hs;
+	/* The proxy's handshake under way, and its target (the URL's host:
+	 * hc->url does not change while it runs). */
+	struct proxy_conn *pc;
+	struct proxy_target pt;
 
 	/* The connection. */
 	struct connector *cn;
@@ -109,6 +120,10 @@ static void close_conn(struct http_client *hc)
 		connector_cancel(hc->cn);
 		hc->cn = NULL;
 	}
+	tls_handshake_cancel(hc->hs);
+	hc->hs = NULL;
+	proxy_cancel(hc->pc);
+	hc->pc = NULL;
 	stream_close(hc->conn);
 	hc->conn = NULL;
 	hc->reusable = false;
@@ -124,6 +139,7 @@ static void deliver(struct http_client *hc)
 	hc->busy = false;
 	struct http_client_result r = {
 	    .error = hc->error,
+	    .tls_kind = hc->tls_kind,
 	    .errtext = hc->errtext,
 	    .url = hc->urltext,
 	    .status = hc->final_status,
@@ -452,9 +468,12 @@ static bool conn_read(struct http_client *hc, bool *moved)
 	if (n < 0) {
 		if (again())
 			return true;
-		if (errno == ECONNRESET && retry_stale(hc))
+		/* EPROTO: a TLS peer closed without close_notify, as a
+		 * server may with an idle kept-alive connection. */
+		if ((errno == ECONNRESET || errno == EPROTO) && retry_stale(hc))
 			return false;
-		fail(hc, HC_E_RECV, "recv from %s: %s", hc->urltext, strerror(errno));
+		const char *why = tls_error(hc->conn);
+		fail(hc, HC_E_RECV, "recv from %s: %s", hc->urltext, why ? why : strerror(errno));
 		return false;
 	}
 	*moved = true;
@@ -564,17 +583,71 @@ static void take_conn(struct http_client *hc, struct stream *s, const struct htt
 	hc->st.connections++;
 }
 
-static void on_connect(struct loop *l, struct stream *s, int err, const char *errtext, void *arg)
+static bool is_https(const struct http_url *u)
+{
+	return strcmp(u->scheme, "https") == 0;
+}
+
+/* The connection is ready (over TLS for https): the request goes. */
+static void conn_ready(struct http_client *hc, struct stream *s)
+{
+	take_conn(hc, s, &hc->url);
+	hc->reused = false;
+	send_request(hc);
+}
+
+static void on_tls(struct loop *l, struct stream *s, enum tls_err kind, const char *errtext,
+		   void *arg)
 {
 	(void)l;
+	struct http_client *hc = arg;
+	hc->hs = NULL;
+	if (!s) {
+		/* A handshake that ran out of time is a timeout, as curl has
+		 * it (28), not a TLS failure. */
+		hc->tls_kind = kind;
+		fail(hc, kind == TLS_E_TIMEOUT ? HC_E_TIMEOUT : HC_E_TLS, "%s", errtext);
+		return;
+	}
+	conn_ready(hc, s);
+}
+
+/* Connected to the origin (directly or through the tunnel): TLS
+ * first for https. */
+static void origin_reached(struct loop *l, struct http_client *hc, struct stream *s)
+{
+	if (!is_https(&hc->url)) {
+		conn_ready(hc, s);
+		return;
+	}
+	char e[300];
+	hc->hs = tls_handshake_start(l, hc->tctx, s, hc->url.host, hc->cfg.handshake_ms, on_tls, hc,
+				     e, sizeof e);
+	if (!hc->hs)
+		fail(hc, HC_E_OTHER, "%s", e);
+}
+
+static void on_tunnel(struct loop *l, struct stream *s, const char *errtext, void *arg)
+{
+	struct http_client *hc = arg;
+	hc->pc = NULL;
+	if (!s) {
+		fail(hc, HC_E_PROXY, "proxy %s:%s: %s", hc->cfg.proxy_host, hc->cfg.proxy_port,
+		     errtext);
+		return;
+	}
+	log_info("tunnel to %s port %s open through the proxy", hc->url.host, hc->url.portstr);
+	origin_reached(l, hc, s);
+}
+
+static void on_connect(struct loop *l, struct stream *s, int err, const char *errtext, void *arg)
+{
 	struct http_client *hc = arg;
 	hc->cn = NULL; /* the connector freed itself */
 	if (!s) {
 		fail(hc, err == ETIMEDOUT ? HC_E_TIMEOUT : HC_E_CONNECT, "%s", errtext);
 		return;
 	}
-	take_conn(hc, s, &hc->url);
-	hc->reused = false;
 	int fd = stream_raw_fd(s);
 	if (log_wants(LOG_LVL_INFO)) {
 		struct sock_addr pa;
@@ -583,7 +656,41 @@ static void on_connect(struct loop *l, struct stream *s, int err, const char *er
 			sock_addr_str((struct sockaddr *)&pa.ss, pa.len, a, sizeof a);
 		log_info("connected to %s", a);
 	}
-	send_request(hc);
+	if (!hc->cfg.proxy_host) {
+		origin_reached(l, hc, s);
+		return;
+	}
+	hc->pt = (struct proxy_target){.type = hc->cfg.proxy_type,
+				       .host = hc->url.host,
+				       .port = hc->url.port,
+				       .user = hc->cfg.proxy_user,
+				       .pass = hc->cfg.proxy_pass};
+	char e[300];
+	hc->pc = proxy_start(l, s, &hc->pt, hc->cfg.connect_ms, on_tunnel, hc, e, sizeof e);
+	if (!hc->pc) {
+		stream_close(s);
+		fail(hc, HC_E_PROXY, "proxy %s:%s: %s", hc->cfg.proxy_host, hc->cfg.proxy_port, e);
+	}
+}
+
+/* The TLS context for https, made the first time one is needed. */
+static bool tls_ready(struct http_client *hc)
+{
+	if (hc->tctx)
+		return true;
+	enum tls_err kind = TLS_E_NOTLS;
+	char e[700] = "this build has no TLS";
+	if (hc->cfg.tls) {
+		struct tls_config c = *hc->cfg.tls;
+		c.role = TLS_CLIENT;
+		c.alpn = "http/1.1";
+		hc->tctx = tls_ctx_new(&c, &kind, e, sizeof e);
+	}
+	if (hc->tctx)
+		return true;
+	hc->tls_kind = kind;
+	fail(hc, HC_E_TLS, "%s: TLS: %s", hc->urltext, e);
+	return false;
 }
 
 static void start_request(struct http_client *hc)
@@ -606,9 +713,14 @@ static void start_request(struct http_client *hc)
 		return;
 	}
 	close_conn(hc);
+	if (is_https(&hc->url) && !tls_ready(hc))
+		return;
+	/* Through a proxy, the connection goes to it; the tunnel to the
+	 * URL's host and port is its handshake's. */
+	bool proxied = hc->cfg.proxy_host != NULL;
 	struct sock_endpoint ep = {
-	    .host = hc->url.host,
-	    .port = hc->url.portstr,
+	    .host = proxied ? hc->cfg.proxy_host : hc->url.host,
+	    .port = proxied ? hc->cfg.proxy_port : hc->url.portstr,
 	    .family = hc->cfg.family,
 	    .socktype = SOCK_STREAM,
 	    .numeric = hc->cfg.numeric,
@@ -618,7 +730,8 @@ static void start_request(struct http_client *hc)
 	hc->cn = connector_start(hc->l, &ep, &o, on_connect, hc, err, sizeof err);
 	hc->t_lookup = now_us() - hc->t0;
 	if (!hc->cn)
-		fail(hc, HC_E_RESOLVE, "%s", err);
+		fail(hc, proxied ? HC_E_PROXY_RESOLVE : HC_E_RESOLVE, "%s%s",
+		     proxied ? "proxy: " : "", err);
 }
 
 /* ---- timers ---- */
@@ -744,6 +857,7 @@ void http_client_free(struct http_client *hc)
 	if (!hc)
 		return;
 	close_conn(hc);
+	tls_ctx_free(hc->tctx);
 	loop_timer_stop(hc->l, &hc->deadline);
 	loop_timer_stop(hc->l, &hc->later);
 	if (hc->cfg.out) {
@@ -763,6 +877,7 @@ static void start_url(struct http_client *hc)
 	hc->t_lookup = hc->t_connect = hc->t_first = hc->t_total = 0;
 	hc->redirects = 0;
 	hc->error = HC_OK;
+	hc->tls_kind = TLS_E_NONE;
 	hc->errtext[0] = '\0';
 	hc->final_status = 0;
 	hc->parsed = false;

@@ -9,6 +9,10 @@
  * (connected, reused, redirected) go to core/log at LOG_LVL_INFO. The
  * program chooses exit codes and what to print.
  *
+ * https URLs go through the TLS handshake stage (net/tls) after the
+ * connector (and after a proxy's tunnel), verified as the TLS settings
+ * say; a connection is reused only for the same scheme, host and port.
+ *
  * The connection is a struct stream (from the connector, or adopted) and
  * the output another: a slow reader of the output stops the client
  * reading the connection until it catches up, so memory stays bounded
@@ -26,6 +30,8 @@
 #include "core/loop.h"
 #include "http/http_resp.h"
 #include "http/http_url.h"
+#include "net/proxy.h"
+#include "net/tls.h"
 
 struct stream;
 
@@ -36,20 +42,23 @@ struct stream;
 /* Why a URL failed (the program maps these to exit codes). */
 enum http_client_error {
 	HC_OK = 0,
-	HC_E_OTHER,	  /* out of memory, a request head too large */
-	HC_E_UNSUPPORTED, /* a scheme the client cannot speak (https) */
-	HC_E_URL,	  /* a malformed URL, given or in a redirect */
-	HC_E_RESOLVE,	  /* the host does not resolve */
-	HC_E_CONNECT,	  /* no address accepted the connection */
-	HC_E_BAD_REPLY,	  /* a malformed response */
-	HC_E_PARTIAL,	  /* the response was cut short */
-	HC_E_HTTP,	  /* status >= 400 with fail set */
-	HC_E_WRITE,	  /* the output failed */
-	HC_E_TIMEOUT,	  /* connect, max_ms or idle_ms ran out */
-	HC_E_REDIRECTS,	  /* more than max_redirs redirects */
-	HC_E_EMPTY,	  /* the server closed without a byte of response */
-	HC_E_SEND,	  /* sending the request failed */
-	HC_E_RECV,	  /* receiving the response failed */
+	HC_E_OTHER,	    /* out of memory, a request head too large */
+	HC_E_UNSUPPORTED,   /* a scheme the client cannot speak */
+	HC_E_URL,	    /* a malformed URL, given or in a redirect */
+	HC_E_RESOLVE,	    /* the host does not resolve */
+	HC_E_CONNECT,	    /* no address accepted the connection */
+	HC_E_BAD_REPLY,	    /* a malformed response */
+	HC_E_PARTIAL,	    /* the response was cut short */
+	HC_E_HTTP,	    /* status >= 400 with fail set */
+	HC_E_WRITE,	    /* the output failed */
+	HC_E_TIMEOUT,	    /* connect, max_ms or idle_ms ran out */
+	HC_E_REDIRECTS,	    /* more than max_redirs redirects */
+	HC_E_EMPTY,	    /* the server closed without a byte of response */
+	HC_E_SEND,	    /* sending the request failed */
+	HC_E_RECV,	    /* receiving the response failed */
+	HC_E_TLS,	    /* TLS failed: the result's tls_kind says how */
+	HC_E_PROXY_RESOLVE, /* the proxy's host does not resolve */
+	HC_E_PROXY,	    /* the proxy refused or broke the tunnel */
 };
 
 struct http_client_cfg {
@@ -74,14 +83,29 @@ struct http_client_cfg {
 	/* Where bodies go, not owned (the client sets its callback while it
 	 * lives); NULL drops them. */
 	struct stream *out;
+	/* https: the TLS settings (not copied; role, SNI and ALPN are the
+	 * client's own: the URL's host, "http/1.1"). The context is made
+	 * from them when the first https URL needs it, so a bad CA file
+	 * fails only an https URL. NULL: https URLs fail (HC_E_TLS,
+	 * TLS_E_NOTLS). handshake_ms: each handshake's limit (0: none; a
+	 * timeout is HC_E_TIMEOUT, as a connect's is). */
+	const struct tls_config *tls;
+	int handshake_ms;
+	/* Every connection through this proxy (NULL host: none): a tunnel
+	 * (HTTP CONNECT, SOCKS4a, SOCKS5) to the URL's host and port,
+	 * which the proxy resolves; TLS for https then runs inside it. */
+	const char *proxy_host, *proxy_port;
+	enum proxy_type proxy_type;
+	const char *proxy_user, *proxy_pass; /* NULL: no authentication */
 };
 
 /* The outcome of one URL: valid during the callback, until it returns or
  * starts the next URL. */
 struct http_client_result {
 	enum http_client_error error;
-	const char *errtext; /* the complete message, "" when error is HC_OK */
-	const char *url;     /* as given */
+	enum tls_err tls_kind; /* with HC_E_TLS: what failed */
+	const char *errtext;   /* the complete message, "" when error is HC_OK */
+	const char *url;       /* as given */
 	/* The last response's head: valid when status != 0 (0: no head
 	 * arrived, for instance when the connection failed). */
 	int status;

@@ -42,6 +42,29 @@ static bool again(void)
 	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
 }
 
+/* Connections and handshakes under way count against max_conns. */
+static int load(const struct http_server *s)
+{
+	return s->nconns + s->hs.n;
+}
+
+static void maybe_resume(struct http_server *s)
+{
+	if (s->paused && load(s) < s->max_conns) {
+		s->paused = false;
+		acceptor_resume(s->acc);
+	}
+}
+
+static void maybe_pause(struct http_server *s)
+{
+	if (s->acc && !s->paused && load(s) >= s->max_conns) {
+		/* New clients wait in the backlog until one leaves. */
+		s->paused = true;
+		acceptor_pause(s->acc);
+	}
+}
+
 void http_conn_close(struct http_conn *c)
 {
 	struct http_server *s = c->srv;
@@ -61,10 +84,7 @@ void http_conn_close(struct http_conn *c)
 		c->next->prev = c->prev;
 	free(c);
 	s->nconns--;
-	if (s->paused && s->nconns < s->max_conns) {
-		s->paused = false;
-		acceptor_resume(s->acc);
-	}
+	maybe_resume(s);
 }
 
 static void copy_field(char *dst, size_t dl, struct http_str v)
@@ -561,6 +581,15 @@ static void on_conn_timer(struct loop *l, void *arg)
 	http_conn_close(c);
 }
 
+/* No Nagle delay on a plain socket stream (a TLS stream's fd is set
+ * before its handshake: see on_accepted). */
+static void nodelay(struct stream *st)
+{
+	int fd = stream_raw_fd(st), one = 1;
+	if (fd >= 0 && stream_has(st, STREAM_F_SOCKET))
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
 int http_server_adopt(struct http_server *s, struct stream *st, const char *peer)
 {
 	struct http_conn *c = calloc(1, sizeof *c);
@@ -591,9 +620,7 @@ int http_server_adopt(struct http_server *s, struct stream *st, const char *peer
 	/* sendfile only where the stream has it (never on TLS): the copy
 	 * path reads the file and writes through the stream otherwise. */
 	c->zero_copy = stream_has(st, STREAM_F_SENDFILE) && st->ops->sendfile;
-	int fd = stream_raw_fd(st), one = 1;
-	if (fd >= 0 && stream_has(st, STREAM_F_SOCKET))
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	nodelay(st);
 	timer_init(&c->timer, on_conn_timer, c);
 	/* a new connection has until the head deadline to send one */
 	loop_timer_start(s->l, &c->timer, s->header_ms);
@@ -602,20 +629,41 @@ int http_server_adopt(struct http_server *s, struct stream *st, const char *peer
 		s->conns->prev = c;
 	s->conns = c;
 	s->nconns++;
-	if (s->acc && !s->paused && s->nconns >= s->max_conns) {
-		/* New clients wait in the backlog until one leaves. */
-		s->paused = true;
-		acceptor_pause(s->acc);
-	}
+	maybe_pause(s);
 	return 0;
 }
 
-static void on_accepted(void *arg, struct stream *st, const struct sock_addr *peer)
+static void serve_accepted(void *arg, struct stream *st, const struct sock_addr *peer)
 {
 	char host[64], port[16];
 	sock_addr_parts((const struct sockaddr *)&peer->ss, peer->len, host, sizeof host, port,
 			sizeof port);
-	http_server_adopt(arg, st, host);
+	/* A connection refused here (beyond select's reach) after its
+	 * handshake counted against the limit must not leave it paused. */
+	if (http_server_adopt(arg, st, host) < 0)
+		maybe_resume(arg);
+}
+
+static void on_handshake_failed(void *arg, enum tls_err kind, const char *errtext)
+{
+	(void)kind;
+	log_info("%s", errtext);
+	maybe_resume(arg);
+}
+
+static void on_accepted(void *arg, struct stream *st, const struct sock_addr *peer)
+{
+	struct http_server *s = arg;
+	if (!s->tls) {
+		serve_accepted(s, st, peer);
+		return;
+	}
+	/* The TLS stream hides its fd: TCP_NODELAY goes on now. Without
+	 * it the handshake's last flight and the session tickets after it
+	 * wait on the client's delayed ACK (~40 ms a connection). */
+	nodelay(st);
+	if (tls_accepts_start(&s->hs, st, peer))
+		maybe_pause(s);
 }
 
 static void on_accept_warn(void *arg, const char *text)
@@ -628,6 +676,8 @@ int http_server_start(struct http_server *s, struct loop *l)
 {
 	s->l = l;
 	sb_init(&s->logline);
+	tls_accepts_init(&s->hs, l, s->tls, s->handshake_ms, serve_accepted, s);
+	s->hs.failed = on_handshake_failed;
 	if (s->lfd < 0)
 		return 0;
 	struct acceptor_cfg ac = {
@@ -641,6 +691,7 @@ void http_server_stop(struct http_server *s)
 	acceptor_free(s->acc);
 	s->acc = NULL;
 	s->paused = false;
+	tls_accepts_cancel(&s->hs);
 	while (s->conns)
 		http_conn_close(s->conns);
 	sb_free(&s->logline);

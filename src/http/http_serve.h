@@ -17,6 +17,7 @@
 #include "http/http_parse.h"
 #include "http/http_path.h"
 #include "http/http_range.h"
+#include "net/tls_accept.h"
 
 struct acceptor;
 struct http_mime;
@@ -128,12 +129,18 @@ struct http_server {
 	int log_format;	    /* HTTP_LOG_* */
 	http_log_fn log_fn; /* NULL: no access log */
 	void *log_arg;
+	/* TLS on every accepted connection (not owned; NULL: plain): the
+	 * handshake first, within handshake_ms, not counted as a request
+	 * but against max_conns; then served as any connection. */
+	struct tls_ctx *tls;
+	int handshake_ms;
 	/* Running state. */
 	struct loop *l;
 	struct acceptor *acc; /* owned */
 	bool paused;	      /* at max_conns */
 	struct http_conn *conns;
 	int nconns;
+	struct tls_accepts hs; /* with tls: the handshakes under way */
 	struct sbuf logline;
 	/* file bytes sent by sendfile, and read and written */
 	uint64_t bytes_zero_copy, bytes_copied;

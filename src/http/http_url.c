@@ -168,13 +168,7 @@ int http_url_parse(const char *s, struct http_url *u, char *err, size_t errlen)
 		r = copy_target(path, strlen(path), u->target + 1, sizeof u->target - 1, err,
 				errlen);
 	}
-	if (r != HTTP_URL_OK)
-		return r;
-	if (strcmp(u->scheme, "https") == 0) {
-		snprintf(err, errlen, "https URLs are not supported yet (no TLS in this build)");
-		return HTTP_URL_UNSUPPORTED;
-	}
-	return HTTP_URL_OK;
+	return r;
 }
 
 /* RFC 3986 5.2.4 on a NUL-terminated path (no query), in place: the

@@ -1,7 +1,7 @@
 /* HTTP URL parsing and redirect resolution for the client (pure: no I/O).
  *
- * Accepts http://HOST[:PORT][/PATH][?QUERY][#FRAGMENT] with HOST a name,
- * an IPv4 address or a bracketed IPv6 literal. The fragment is dropped
+ * Accepts http(s)://HOST[:PORT][/PATH][?QUERY][#FRAGMENT] with HOST a
+ * name, an IPv4 address or a bracketed IPv6 literal. The fragment is dropped
  * (it never goes on the wire). Control characters and spaces are
  * refused so that nothing a URL holds can split the request line;
  * bytes >= 0x80 are percent-encoded. */

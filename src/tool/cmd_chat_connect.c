@@ -28,6 +28,7 @@
 #include "net/sock.h"
 #include "net/stream.h"
 #include "tool/cmd.h"
+#include "tool/tlsopts.h"
 #include "tool/cmd_chat.h"
 
 #define PROMPT	 "> "
@@ -376,7 +377,8 @@ static void on_end(void *arg, enum chat_client_end how, const char *errtext)
 		errmsg("%s", errtext);
 	else if (how == CHAT_END_CLOSED && c->tty)
 		errmsg("%s closed the connection", c->target);
-	stop(c, how == CHAT_END_FAILED ? EXIT_FAIL : EXIT_OK);
+	enum tls_err kind = chat_client_tls_error(c->cl);
+	stop(c, how != CHAT_END_FAILED ? EXIT_OK : kind ? tlsopt_exit(kind) : EXIT_FAIL);
 }
 
 static void on_signal(struct loop *l, int signo, void *arg)
@@ -415,7 +417,12 @@ static const char connect_help[] =
     "  -r, --room=ROOM     the room to join (default: lobby)\n"
     "      --color=WHEN    colour names: auto (a terminal without NO_COLOR),\n"
     "                      always or never\n"
-    "  global options: --mux, -4, -6, -n, -v, -q (see sockctl --help)\n";
+    "  global options: --mux, -4, -6, -n, -v, -q (see sockctl --help)\n"
+    "\n" TLSOPT_CLIENT_HELP "\n"
+    "Exit status: 0 when the server closed after the input ended, 1 on failure,\n"
+    "2 usage; with --tls, 35 handshake failed, 56 the server closed without\n"
+    "close_notify, 58 --cert/--key unusable, 60 the server's certificate did not\n"
+    "verify, 77 --cacert cannot be loaded.\n";
 
 enum { OPT_COLOR = OPT_BASE };
 int chat_connect(int argc, char **argv)
@@ -426,8 +433,10 @@ int chat_connect(int argc, char **argv)
 	    {"name", required_argument, NULL, 'N'},
 	    {"room", required_argument, NULL, 'r'},
 	    {"color", required_argument, NULL, OPT_COLOR},
+	    TLSOPT_CLIENT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
+	struct tlsopts tls = {0};
 	struct ui u = {.to_utf8 = (iconv_t)-1, .from_utf8 = (iconv_t)-1};
 	struct ui *c = &u;
 	struct chat_client_cfg cfg = {
@@ -435,7 +444,9 @@ int chat_connect(int argc, char **argv)
 	const char *color = "auto";
 	struct sock_endpoint ep = {.socktype = SOCK_STREAM};
 	int o;
-	while ((o = cmd_getopt(argc, argv, COMMON_SHORTOPTS "U:N:r:", longopts)) != -1) {
+	while ((o = cmd_getopt(argc, argv, COMMON_SHORTOPTS "U:N:r:k", longopts)) != -1) {
+		if (o == 'k')
+			o = TOPT_INSECURE;
 		switch (o) {
 		case 'h':
 			return print_help(connect_help);
@@ -463,9 +474,13 @@ int chat_connect(int argc, char **argv)
 			color = optarg;
 			break;
 		default:
+			if (tlsopt_handle(&tls, o, optarg) == 1)
+				break;
 			return EXIT_USAGE;
 		}
 	}
+	if (tlsopt_check(&tls, TLS_CLIENT))
+		return EXIT_USAGE;
 	int rest = argc - optind;
 	if (ep.unix_path) {
 		if (rest != 0)
@@ -494,9 +509,16 @@ int chat_connect(int argc, char **argv)
 	cfg.arg = c;
 
 	int status = EXIT_FAIL;
-	c->loop = cmd_loop(16, &status);
-	if (!c->loop)
+	if (tls.on && !(cfg.tls = tlsopt_ctx(&tls, &status)))
 		return status;
+	/* The name the certificate must carry: the host as given. */
+	cfg.tls_host = ep.unix_path ? NULL : ep.host;
+	cfg.handshake_ms = tls.handshake_ms;
+	c->loop = cmd_loop(16, &status);
+	if (!c->loop) {
+		tls_ctx_free(cfg.tls);
+		return status;
+	}
 	g_ui = c;
 	sb_init(&c->sb);
 	outq_init(&c->outq, 0);
@@ -505,6 +527,7 @@ int chat_connect(int argc, char **argv)
 	if (!c->cl) {
 		errmsg("%s", err);
 		loop_free(c->loop);
+		tls_ctx_free(cfg.tls);
 		return EXIT_FAIL;
 	}
 	/* stdin is read from the connection on; a closed one is an input
@@ -538,5 +561,6 @@ int chat_connect(int argc, char **argv)
 	sb_free(&c->sb);
 	loop_free(c->loop);
 	tty_charset_close(c);
+	tls_ctx_free(cfg.tls);
 	return c->status;
 }

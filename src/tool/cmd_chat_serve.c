@@ -18,6 +18,7 @@
 #include "net/stream.h"
 #include "tool/cmd.h"
 #include "tool/cmd_chat.h"
+#include "tool/tlsopts.h"
 
 /* The server's own terminal: lines typed there go to every room. */
 struct desk {
@@ -119,11 +120,16 @@ static const char serve_help[] =
     "                          (default 262144)\n"
     "      --flood=N           lines a second per client, 0 = no limit (default 20)\n"
     "      --show-addresses    show client addresses in join notices and /who\n"
-    "  global options: --mux, -4, -6, -n, -v, -q (see sockctl --help)\n";
+    "  global options: --mux, -4, -6, -n, -v, -q (see sockctl --help)\n"
+    "\n" TLSOPT_SERVER_HELP "\n"
+    "A verified client certificate's subject (--client-ca) is shown in /who.\n"
+    "Exit status: 0 after SIGINT/SIGTERM, 1 on failure, 2 usage; with --tls,\n"
+    "58 --cert/--key unusable, 77 --client-ca cannot be loaded.\n";
 
 enum { OPT_MAXLINE = OPT_BASE, OPT_QUEUE, OPT_FLOOD, OPT_SHOWADDR };
 
-static int parse_serve(struct chat_server_cfg *s, struct sock_endpoint *ep, int argc, char **argv)
+static int parse_serve(struct chat_server_cfg *s, struct sock_endpoint *ep, struct tlsopts *tls,
+		       int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    COMMON_LONGOPTS,
@@ -133,6 +139,7 @@ static int parse_serve(struct chat_server_cfg *s, struct sock_endpoint *ep, int 
 	    {"queue", required_argument, NULL, OPT_QUEUE},
 	    {"flood", required_argument, NULL, OPT_FLOOD},
 	    {"show-addresses", no_argument, NULL, OPT_SHOWADDR},
+	    TLSOPT_SERVER_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -170,9 +177,13 @@ static int parse_serve(struct chat_server_cfg *s, struct sock_endpoint *ep, int 
 			s->show_addr = true;
 			break;
 		default:
+			if (tlsopt_handle(tls, c, optarg) == 1)
+				break;
 			return EXIT_USAGE;
 		}
 	}
+	if (tlsopt_check(tls, TLS_SERVER))
+		return EXIT_USAGE;
 	int rest = argc - optind;
 	if (ep->unix_path) {
 		if (rest != 0)
@@ -197,9 +208,15 @@ int chat_serve(int argc, char **argv)
 				      .flood = 20,
 				      .show = show};
 	struct sock_endpoint ep = {.socktype = SOCK_STREAM, .family = AF_UNSPEC, .numeric = false};
-	int r = parse_serve(&cfg, &ep, argc, argv);
+	struct tlsopts tls = {0};
+	int r = parse_serve(&cfg, &ep, &tls, argc, argv);
 	if (r != 0)
 		return r < 0 ? EXIT_OK : r;
+	/* Before listening: a certificate that cannot be used is an error
+	 * at start-up. */
+	if (tls.on && !(cfg.tls = tlsopt_ctx(&tls, &r)))
+		return r;
+	cfg.handshake_ms = tls.handshake_ms;
 	ep.family = g_opts.family;
 	ep.numeric = g_opts.numeric;
 
@@ -207,8 +224,10 @@ int chat_serve(int argc, char **argv)
 	struct desk d = {0};
 	int lfd = -1;
 	d.loop = cmd_loop((int)cfg.max_clients + 16, &status);
-	if (!d.loop)
+	if (!d.loop) {
+		tls_ctx_free(cfg.tls);
 		return status;
+	}
 	logs_start(d.loop, "lines of the room");
 	int limit = loop_fd_limit(d.loop);
 	if (limit > 0 && cfg.max_clients > limit - 32) {
@@ -266,5 +285,6 @@ out:
 	logs_end(LOGS_END_MS);
 	loop_free(d.loop);
 	sb_free(&d.show);
+	tls_ctx_free(cfg.tls);
 	return status;
 }

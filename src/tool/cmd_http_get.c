@@ -17,13 +17,17 @@
 #include "core/loop.h"
 #include "core/sbuf.h"
 #include "http/http_client.h"
+#include "net/proxy.h"
+#include "net/sock.h"
 #include "net/stream.h"
 #include "tool/cmd.h"
+#include "tool/tlsopts.h"
 
 /* Exit codes shared with curl. */
 enum {
 	GET_UNSUPPORTED = 1,
 	GET_URL_MALFORMED = 3,
+	GET_PROXY_RESOLVE = 5,
 	GET_RESOLVE = 6,
 	GET_CONNECT = 7,
 	GET_BAD_REPLY = 8,
@@ -35,6 +39,7 @@ enum {
 	GET_EMPTY = 52,
 	GET_SEND = 55,
 	GET_RECV = 56,
+	GET_PROXY = 97,
 };
 
 #define DEFAULT_IDLE 60000
@@ -74,15 +79,36 @@ static const char http_get_help[] =
     "      --connect-timeout SECS per-address connect timeout (default 30)\n"
     "  -m, --max-time SECS        limit each URL's whole transfer (default none)\n"
     "      --idle-timeout SECS    give up when nothing moves for SECS (default 60)\n"
+    "  -x, --proxy [SCHEME://]HOST:PORT  every connection through a proxy's tunnel:\n"
+    "                             http (CONNECT, the default), socks4, socks4a,\n"
+    "                             socks5, socks5h; the proxy resolves the names\n"
+    "  -U, --proxy-user USER:PASS the proxy's credentials (http basic, socks5)\n"
     "  -4, -6, -n, -v, -q, --mux=NAME   global options\n"
     "\n"
-    "Exit status (as curl's): 0 ok, 1 unsupported scheme (https) or other failure,\n"
-    "2 usage, 3 malformed URL, 6 cannot resolve, 7 cannot connect, 8 malformed\n"
+    "https (the server's certificate is verified against the system store and\n"
+    "the URL's host, which also goes as SNI; ALPN offers http/1.1):\n"
+    "      --cacert FILE|DIR      verify against these CA certificates instead\n"
+    "  -k, --insecure             do not verify the server's certificate\n"
+    "      --cert FILE, --key FILE  client certificate (PEM) and its key\n"
+    "      --sni NAME, --no-sni   send NAME as SNI (and verify for it), or none\n"
+    "      --tls-min V, --tls-max V  protocol versions: 1.2 or 1.3\n"
+    "      --tlsv1.2, --tlsv1.3   at least this version (curl's spelling)\n"
+    "      --ciphers LIST         TLS 1.2 cipher list (OpenSSL syntax)\n"
+    "      --ciphersuites LIST, --tls13-ciphers LIST  TLS 1.3 cipher suites\n"
+    "      --handshake-timeout SECS  give up a handshake after SECS (default 10)\n"
+    "      --tls-allow-truncation  a close without close_notify ends a body\n"
+    "                             that has no length, instead of exit 56\n"
+    "\n"
+    "Exit status (as curl's): 0 ok, 1 unsupported scheme or other failure,\n"
+    "2 usage, 3 malformed URL, 5 cannot resolve the proxy, 6 cannot resolve,\n"
+    "7 cannot connect, 8 malformed\n"
     "response, 18 response cut short, 22 HTTP error with --fail, 23 write error,\n"
-    "28 timeout, 47 too many redirects, 52 empty reply, 55 send error,\n"
-    "56 receive error. With several URLs, the last failure's code.\n";
+    "28 timeout, 35 TLS handshake failed, 47 too many redirects, 52 empty reply,\n"
+    "55 send error, 56 receive error, 58 --cert/--key unusable, 60 the server's\n"
+    "certificate did not verify, 77 --cacert cannot be loaded, 97 the proxy\n"
+    "refused or broke the tunnel. With several URLs, the last failure's code.\n";
 
-static int exit_code(enum http_client_error e)
+static int exit_code(enum http_client_error e, enum tls_err kind)
 {
 	switch (e) {
 	case HC_OK:
@@ -115,6 +141,12 @@ static int exit_code(enum http_client_error e)
 		return GET_SEND;
 	case HC_E_RECV:
 		return GET_RECV;
+	case HC_E_TLS:
+		return tlsopt_exit(kind);
+	case HC_E_PROXY_RESOLVE:
+		return GET_PROXY_RESOLVE;
+	case HC_E_PROXY:
+		return GET_PROXY;
 	}
 	return EXIT_FAIL;
 }
@@ -176,7 +208,7 @@ static void report(const struct get_run *g, const struct http_client_result *res
 static void on_url_done(struct http_client *hc, const struct http_client_result *res, void *arg)
 {
 	struct get_run *g = arg;
-	g->result = exit_code(res->error);
+	g->result = exit_code(res->error, res->tls_kind);
 	if (res->error)
 		errmsg("%s", res->errtext);
 	report(g, res);
@@ -194,6 +226,40 @@ static void on_url_done(struct http_client *hc, const struct http_client_result 
 }
 
 /* ---- options ---- */
+
+/* -x [SCHEME://]HOST:PORT, as curl spells it: http (CONNECT, the
+ * default), socks4, socks4a, socks5, socks5h. */
+static int parse_proxy(char *p, struct http_client_cfg *cfg)
+{
+	cfg->proxy_type = PROXY_HTTP;
+	char *sep = strstr(p, "://");
+	if (sep) {
+		*sep = '\0';
+		if (!proxy_type_parse(p, &cfg->proxy_type)) {
+			usage_error(
+			    "bad --proxy scheme '%s': give http, socks4, socks4a, socks5 or "
+			    "socks5h",
+			    p);
+			return -1;
+		}
+		p = sep + 3;
+	}
+	size_t n = strlen(p);
+	if (n && p[n - 1] == '/')
+		p[n - 1] = '\0'; /* "http://proxy:3128/" */
+	char *arg = p, shown[HTTP_URL_HOSTMAX + 16];
+	snprintf(shown, sizeof shown, "%s", p); /* endpoint_split cuts p */
+	char perr[SOCK_ERRLEN + 128], err[SOCK_ERRLEN];
+	uint16_t port;
+	if (endpoint_split(1, &arg, ENDPOINT_EXACT, &cfg->proxy_host, &cfg->proxy_port, perr,
+			   sizeof perr) != 1 ||
+	    !sock_parse_port(cfg->proxy_port, SOCK_STREAM, false, &port, err, sizeof err)) {
+		usage_error("bad --proxy '%s': give [SCHEME://]HOST:PORT ([V6ADDR]:PORT for IPv6)",
+			    shown);
+		return -1;
+	}
+	return 0;
+}
 
 /* DATE as an HTTP date, or the mtime of a file called DATE. */
 static bool parse_ims(const char *s, char *out, size_t outlen)
@@ -220,7 +286,12 @@ int cmd_http_get(int argc, char **argv)
 		OPT_JSON,
 		OPT_CONNTO,
 		OPT_IDLETO,
+		OPT_TLSV12,
+		OPT_TLSV13,
+		OPT_TLS13_CIPHERS,
 	};
+	char *proxy = NULL; /* in argv: endpoint_split cuts it in place */
+	char puser[256], ppass[256];
 	static const struct option longopts[] = {
 	    COMMON_LONGOPTS,
 	    {"output", required_argument, NULL, 'o'},
@@ -237,8 +308,15 @@ int cmd_http_get(int argc, char **argv)
 	    {"connect-timeout", required_argument, NULL, OPT_CONNTO},
 	    {"max-time", required_argument, NULL, 'm'},
 	    {"idle-timeout", required_argument, NULL, OPT_IDLETO},
+	    {"tlsv1.2", no_argument, NULL, OPT_TLSV12},
+	    {"tlsv1.3", no_argument, NULL, OPT_TLSV13},
+	    {"tls13-ciphers", required_argument, NULL, OPT_TLS13_CIPHERS},
+	    {"proxy", required_argument, NULL, 'x'},
+	    {"proxy-user", required_argument, NULL, 'U'},
+	    TLSOPT_CLIENT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
+	struct tlsopts tls = {0};
 	const char *hdrs[HTTP_CLIENT_MAXHDRS];
 	char ims[64];
 	struct http_client_cfg cfg = {
@@ -251,7 +329,9 @@ int cmd_http_get(int argc, char **argv)
 	bool include = false;
 	const char *output = NULL;
 	int c;
-	while ((c = cmd_getopt(argc, argv, COMMON_SHORTOPTS "o:IiH:Lfwm:", longopts)) != -1) {
+	while ((c = cmd_getopt(argc, argv, COMMON_SHORTOPTS "o:IiH:Lfwm:kx:U:", longopts)) != -1) {
+		if (c == 'k')
+			c = TOPT_INSECURE; /* curl's -k */
 		switch (c) {
 		case 'h':
 			return print_help(http_get_help);
@@ -313,16 +393,53 @@ int cmd_http_get(int argc, char **argv)
 			if (!parse_seconds(optarg, &cfg.max_ms) || cfg.max_ms == 0)
 				return usage_error("bad --max-time '%s'", optarg);
 			break;
+		case 'x':
+			proxy = optarg;
+			break;
+		case 'U':
+			if (!proxy_auth_parse(optarg, puser, sizeof puser, ppass, sizeof ppass))
+				return usage_error("bad --proxy-user: give USER:PASS");
+			cfg.proxy_user = puser;
+			cfg.proxy_pass = ppass;
+			break;
 		case OPT_IDLETO:
 			if (!parse_seconds(optarg, &cfg.idle_ms) || cfg.idle_ms == 0)
 				return usage_error("bad --idle-timeout '%s'", optarg);
 			break;
 		default:
+			/* The URL's scheme says where TLS goes, and what goes
+			 * over it is HTTP/1.1. */
+			if (c == TOPT_TLS)
+				return usage_error(
+				    "--tls: https:// URLs use TLS, http:// ones do not");
+			if (c == TOPT_ALPN)
+				return usage_error("--alpn: http get offers http/1.1 only");
+			if (c == OPT_TLSV12 || c == OPT_TLSV13) {
+				if (tlsopt_handle(&tls, TOPT_TLS_MIN,
+						  c == OPT_TLSV12 ? "1.2" : "1.3") == 1)
+					break;
+				return EXIT_USAGE;
+			}
+			if (c == OPT_TLS13_CIPHERS)
+				c = TOPT_CIPHERSUITES;
+			if (tlsopt_handle(&tls, c, optarg) == 1)
+				break;
 			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc)
 		return usage_error("no URL given");
+	if (cfg.proxy_user && !proxy)
+		return usage_error("--proxy-user needs --proxy");
+	if (proxy && parse_proxy(proxy, &cfg) < 0)
+		return EXIT_USAGE;
+	/* Every URL may be https (or be redirected there): the settings
+	 * are checked now, the context made when one needs it. */
+	tls.on = tls_available();
+	if (tlsopt_check(&tls, TLS_CLIENT))
+		return EXIT_USAGE;
+	cfg.tls = tls.on ? &tls.cfg : NULL;
+	cfg.handshake_ms = tls.handshake_ms;
 	g->urls = argv + optind;
 	g->nurls = argc - optind;
 	cfg.write_head = (include || cfg.head) && !g->json;

@@ -21,6 +21,7 @@
 #include "net/sock.h"
 #include "core/text_escape.h"
 #include "proc/workers.h"
+#include "tool/tlsopts.h"
 
 static const char help[] =
     "usage: sockctl http serve [options] [[ADDRESS] PORT]\n"
@@ -53,9 +54,21 @@ static const char help[] =
     "      --max-conns=N         connections at once (default 1000)\n"
     "      --workers=N           N processes sharing the port (SO_REUSEPORT)\n"
     "\n"
+    "https (see sockctl(1), TLS; ALPN selects http/1.1):\n"
+    "      --tls                 TLS on every connection (needs --cert and --key)\n"
+    "      --cert=FILE, --key=FILE  the server's certificate (PEM, chain allowed)\n"
+    "                            and key\n"
+    "      --client-ca=FILE      require client certificates verified against FILE\n"
+    "      --tls-min=V, --tls-max=V  protocol versions: 1.2 or 1.3\n"
+    "      --ciphers=LIST        TLS 1.2 cipher list (OpenSSL syntax)\n"
+    "      --ciphersuites=LIST   TLS 1.3 cipher suites\n"
+    "      --handshake-timeout=SECS  drop a client whose handshake takes longer\n"
+    "                            (default 10)\n"
+    "\n"
     "Prints 'sockctl: listening on ADDR:PORT (tcp, mux=NAME)' and the URL on\n"
     "stderr when ready. Exit status: 0 after SIGINT/SIGTERM, 1 if it cannot\n"
-    "listen or serve, 2 for usage errors.\n";
+    "listen or serve, 2 for usage errors; with --tls, 58 --cert/--key\n"
+    "unusable, 77 --client-ca cannot be loaded.\n";
 
 static void on_stop(struct loop *l, int signo, void *arg)
 {
@@ -227,8 +240,10 @@ int cmd_http_serve(int argc, char **argv)
 	    {"send-timeout", required_argument, NULL, OPT_SEND_TIMEOUT},
 	    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
 	    {"workers", required_argument, NULL, OPT_WORKERS},
+	    TLSOPT_SERVER_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
+	struct tlsopts tls = {0};
 	struct http_server s = {.lfd = -1,
 				.header_ms = 10000,
 				.idle_ms = 5000,
@@ -339,9 +354,22 @@ int cmd_http_serve(int argc, char **argv)
 			}
 			break;
 		default:
+			/* '?' was reported by cmd_getopt; a TLS option that
+			 * fails prints its own line. */
+			if (c == TOPT_ALPN) {
+				usage_error(
+				    "--alpn: http serve speaks http/1.1 only (and says so)");
+				goto out;
+			}
+			if (tlsopt_handle(&tls, c, optarg) == 1)
+				break;
 			goto out;
 		}
 	}
+	if (tlsopt_check(&tls, TLS_SERVER))
+		goto out;
+	/* A client that offers h2 first learns it gets HTTP/1.1. */
+	tls.cfg.alpn = "http/1.1";
 	if (body && !cfg->respond) {
 		usage_error("--body needs --respond");
 		goto out;
@@ -367,6 +395,11 @@ int cmd_http_serve(int argc, char **argv)
 	char err[SOCK_ERRLEN];
 	if (mux_check() < 0)
 		goto out;
+	/* Before listening: a certificate that cannot be used is an error
+	 * at start-up, and every worker shares the one context. */
+	if (tls.on && !(s.tls = tlsopt_ctx(&tls, &rc)))
+		goto out;
+	s.handshake_ms = tls.handshake_ms;
 	rc = EXIT_FAIL;
 	if (body && body[0] == '@') {
 		if (!read_body_file(cfg, body + 1)) {
@@ -444,9 +477,9 @@ int cmd_http_serve(int argc, char **argv)
 			} else {
 				errmsg("listening on %s (tcp, mux=%s)", where, mux_resolved());
 				if (!g_opts.quiet)
-					errmsg("serving %s at http://%s/ with %ld workers",
-					       cfg->respond ? "fixed responses" : dir, where,
-					       workers);
+					errmsg("serving %s at %s://%s/ with %ld workers",
+					       cfg->respond ? "fixed responses" : dir,
+					       s.tls ? "https" : "http", where, workers);
 			}
 			int ws = workers_wait(&w);
 			workers_free(&w);
@@ -483,8 +516,8 @@ int cmd_http_serve(int argc, char **argv)
 	} else {
 		errmsg("listening on %s (tcp, mux=%s)", where, loop_backend(l));
 		if (!g_opts.quiet)
-			errmsg("serving %s at http://%s/", cfg->respond ? "fixed responses" : dir,
-			       where);
+			errmsg("serving %s at %s://%s/", cfg->respond ? "fixed responses" : dir,
+			       s.tls ? "https" : "http", where);
 	}
 	rc = serve_loop(&s, l);
 	logs_end(LOGS_END_MS);
@@ -493,5 +526,6 @@ out:
 	if (s.lfd >= 0)
 		close(s.lfd);
 	free_cfg(cfg);
+	tls_ctx_free(s.tls);
 	return rc;
 }

@@ -55,7 +55,13 @@ int main(void)
 	   "no scheme means http");
 	ok(parse("HTTP://h/") == HTTP_URL_OK, "scheme is case-insensitive");
 
-	ok(parse("https://h/") == HTTP_URL_UNSUPPORTED && strstr(err, "https"), "https: %s", err);
+	ok(parse("https://h/") == HTTP_URL_OK && strcmp(u.scheme, "https") == 0 && u.port == 443,
+	   "https: port 443");
+	ok(http_url_authority(&u, auth, sizeof auth) && strcmp(auth, "h") == 0,
+	   "https: default port left out of Host");
+	ok(parse("https://h:80/") == HTTP_URL_OK && http_url_authority(&u, auth, sizeof auth) &&
+	       strcmp(auth, "h:80") == 0,
+	   "https on port 80 keeps it in Host: %s", auth);
 	ok(parse("ftp://h/") == HTTP_URL_UNSUPPORTED && strstr(err, "ftp"), "ftp: %s", err);
 
 	ok(parse("http://h/a b") == HTTP_URL_BAD, "space refused");
@@ -94,8 +100,11 @@ int main(void)
 	ok(strcmp(resolve("http://h:81/a", "//other:82/p"), "http://other:82/p") == 0,
 	   "scheme-relative: %s", resolve("http://h:81/a", "//other:82/p"));
 	ok(strcmp(resolve("http://h/a", "http://o/q"), "http://o/q") == 0, "absolute");
-	ok(strcmp(resolve("http://h/a", "https://o/q"), "(error)") == 0,
-	   "redirect to https refused");
+	ok(strcmp(resolve("http://h/a", "https://o/q"), "https://o/q") == 0, "redirect to https");
+	ok(strcmp(resolve("https://h:8443/a", "/b"), "https://h:8443/b") == 0,
+	   "https keeps its scheme and port: %s", resolve("https://h:8443/a", "/b"));
+	ok(strcmp(resolve("https://h/a", "//o/b"), "https://o/b") == 0,
+	   "scheme-relative from https: %s", resolve("https://h/a", "//o/b"));
 	ok(strcmp(resolve("http://h/a/", "x\r\nSet-Cookie: a"), "(error)") == 0,
 	   "CRLF in Location refused");
 
@@ -104,5 +113,8 @@ int main(void)
 	ok(http_url_same_origin(&u, &v), "same origin");
 	http_url_parse("http://h:82/a", &v, err, sizeof err);
 	ok(!http_url_same_origin(&u, &v), "other port, other origin");
+	/* A kept-alive plain connection never carries an https request. */
+	http_url_parse("https://h:81/a", &v, err, sizeof err);
+	ok(!http_url_same_origin(&u, &v), "other scheme, same host and port: other origin");
 	tap_done();
 }
