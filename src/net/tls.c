@@ -940,15 +940,22 @@ bool tls_env_facts(const struct stream *s, char *version, size_t vlen, char *cip
 	const struct tls_conn *t = conn_of(s);
 	snprintf(version, vlen, "%s", t ? SSL_get_version(t->ssl) : "");
 	snprintf(cipher, clen, "%s", t ? SSL_get_cipher_name(t->ssl) : "");
-	snprintf(subject, slen, "%s", "");
-	if (!t)
+	tls_peer_subject(s, subject, slen);
+	return t != NULL;
+}
+
+bool tls_peer_subject(const struct stream *s, char *buf, size_t len)
+{
+	const struct tls_conn *t = conn_of(s);
+	if (len)
+		*buf = 0;
+	X509 *peer = t ? SSL_get0_peer_certificate(t->ssl) : NULL;
+	/* Only a certificate the handshake checked names anyone. */
+	if (!peer || !len || SSL_get_verify_result(t->ssl) != X509_V_OK ||
+	    SSL_get_verify_mode(t->ssl) == SSL_VERIFY_NONE)
 		return false;
-	X509 *peer = SSL_get0_peer_certificate(t->ssl);
-	/* Only a subject that was checked is worth a program's trust. */
-	if (peer && SSL_get_verify_result(t->ssl) == X509_V_OK &&
-	    SSL_get_verify_mode(t->ssl) != SSL_VERIFY_NONE)
-		name_text(X509_get_subject_name(peer), subject, slen);
-	return true;
+	name_text(X509_get_subject_name(peer), buf, len);
+	return *buf != 0;
 }
 
 bool tls_ktls_send(const struct stream *s)

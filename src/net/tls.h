@@ -133,6 +133,11 @@ void tls_summary(const struct stream *s, char *buf, size_t len);
 /* Kernel TLS carries the data: whether sending, receiving is on. */
 bool tls_ktls_send(const struct stream *s);
 bool tls_ktls_recv(const struct stream *s);
+/* The subject of the peer's certificate when the handshake verified it
+ * (a server's --client-ca, a client's default), RFC 2253 on one line
+ * ("CN=alice,O=Example"): true, or false with buf "" for a plain stream,
+ * a peer without one, or one not verified (--insecure). */
+bool tls_peer_subject(const struct stream *s, char *buf, size_t len);
 /* For a program's environment (--exec): the version and cipher, and the
  * peer's certificate subject (RFC 2253) when it sent one that verified;
  * false (all "") for other streams. */

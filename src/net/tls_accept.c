@@ -5,12 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef HAVE_OPENSSL
-#include <openssl/bio.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-#endif
-
 #include "core/log.h"
 #include "net/stream.h"
 #include "net/tls_accept.h"
@@ -94,33 +88,4 @@ void tls_accepts_cancel(struct tls_accepts *a)
 		unlink_hs(x);
 		free(x);
 	}
-}
-
-bool tls_peer_subject(const struct stream *s, char *buf, size_t len)
-{
-	if (len)
-		buf[0] = '\0';
-#ifdef HAVE_OPENSSL
-	SSL *ssl = tls_is(s) ? tls_native(s) : NULL;
-	X509 *peer = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
-	/* Only a certificate the handshake verified names anyone. */
-	if (!peer || SSL_get_verify_result(ssl) != X509_V_OK || len == 0)
-		return false;
-	BIO *b = BIO_new(BIO_s_mem());
-	if (!b)
-		return false;
-	X509_NAME_print_ex(b, X509_get_subject_name(peer), 0, XN_FLAG_RFC2253);
-	char *p;
-	long n = BIO_get_mem_data(b, &p);
-	size_t k = n > 0 ? (size_t)n : 0;
-	if (k >= len)
-		k = len - 1;
-	memcpy(buf, p, k);
-	buf[k] = '\0';
-	BIO_free(b);
-	return k > 0;
-#else
-	(void)s;
-	return false;
-#endif
 }

@@ -44,9 +44,4 @@ bool tls_accepts_start(struct tls_accepts *a, struct stream *plain, const struct
 /* Cancels every handshake under way (their connections close). */
 void tls_accepts_cancel(struct tls_accepts *a);
 
-/* The subject of the client certificate a TLS server stream verified
- * (--client-ca), RFC 2253 on one line ("CN=alice,O=Example"): true, or
- * false with buf "" for a plain stream or a client without one. */
-bool tls_peer_subject(const struct stream *s, char *buf, size_t len);
-
 #endif

@@ -210,89 +210,32 @@ static void after_take(struct serve_server *s)
 
 /* ---- TLS: the handshake before a connection is served ---- */
 
-struct serve_hs {
-	struct serve_server *srv;
-	struct tls_handshake *h;
-	struct sock_addr peer;
-	bool have_peer;
-	struct serve_hs *prev, *next;
-};
-
-static void hs_unlink(struct serve_hs *x)
+static void on_handshake_ready(void *arg, struct stream *st, const struct sock_addr *peer)
 {
-	struct serve_server *s = x->srv;
-	if (x->prev)
-		x->prev->next = x->next;
-	else
-		s->hss = x->next;
-	if (x->next)
-		x->next->prev = x->prev;
-	s->nhs--;
+	struct serve_server *s = arg;
+	serve_take(s, st, peer);
+	after_take(s);
 }
 
-static void on_handshake(struct loop *l, struct stream *st, enum tls_err kind, const char *errtext,
-			 void *arg)
+static void on_handshake_failed(void *arg, enum tls_err kind, const char *errtext)
 {
-	(void)l;
 	(void)kind;
-	struct serve_hs *x = arg;
-	struct serve_server *s = x->srv;
-	struct sock_addr peer = x->peer;
-	bool have_peer = x->have_peer;
-	hs_unlink(x);
-	free(x);
-	if (!st) {
-		/* One client's failure: the server goes on (without -k it
-		 * still waits for the one client it serves). */
-		log_error("%s", errtext);
-		if (!s->cfg.keep_open && s->acc && !s->served)
-			acceptor_resume(s->acc);
-		return;
-	}
-	serve_take(s, st, have_peer ? &peer : NULL);
-	after_take(s);
+	struct serve_server *s = arg;
+	/* One client's failure: the server goes on (without -k it still
+	 * waits for the one client it serves). */
+	log_error("%s", errtext);
+	if (!s->cfg.keep_open && s->acc && !s->served)
+		acceptor_resume(s->acc);
 }
 
 static void start_handshake(struct serve_server *s, struct stream *st, const struct sock_addr *peer)
 {
-	struct serve_hs *x = calloc(1, sizeof *x);
-	char err[300];
-	if (!x) {
-		log_error("TLS: out of memory");
-		stream_close(st);
+	if (!tls_accepts_start(&s->hs, st, peer))
 		return;
-	}
-	x->srv = s;
-	if (peer) {
-		x->peer = *peer;
-		x->have_peer = true;
-	}
-	x->h = tls_handshake_start(s->loop, s->cfg.tls, st, NULL, s->cfg.handshake_ms, on_handshake,
-				   x, err, sizeof err);
-	if (!x->h) {
-		log_error("%s", err);
-		free(x);
-		return;
-	}
-	x->next = s->hss;
-	if (s->hss)
-		s->hss->prev = x;
-	s->hss = x;
-	s->nhs++;
 	/* Without -k one client is served: no other while this one's
 	 * handshake runs. */
 	if (!s->cfg.keep_open && s->acc)
 		acceptor_pause(s->acc);
-}
-
-static void handshakes_free(struct serve_server *s)
-{
-	while (s->hss) {
-		struct serve_hs *x = s->hss;
-		tls_handshake_cancel(x->h);
-		hs_unlink(x);
-		free(x);
-	}
 }
 
 static void on_accepted(void *arg, struct stream *st, const struct sock_addr *peer)
@@ -336,6 +279,8 @@ struct serve_server *serve_new(struct loop *l, const struct serve_cfg *cfg, char
 	s->notify[0] = s->notify[1] = -1;
 	outq_init(&s->outq, SERVE_PEND_MAX);
 	timer_init(&s->unlisten, on_unlisten, s);
+	tls_accepts_init(&s->hs, l, cfg->tls, cfg->handshake_ms, on_handshake_ready, s);
+	s->hs.failed = on_handshake_failed;
 	if (cfg->respond)
 		outq_chunk_ref(cfg->respond);
 	bool relays =
@@ -385,7 +330,7 @@ void serve_free(struct serve_server *s)
 	if (!s)
 		return;
 	s->stopping = true;
-	handshakes_free(s);
+	tls_accepts_cancel(&s->hs);
 	serve_stream_free(s);
 	serve_dgram_free(s);
 	loop_timer_stop(s->loop, &s->unlisten);

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "core/outq.h"
+#include "net/tls_accept.h"
 #include "serve/serve.h"
 
 /* Per connection on the loop: what its output queue holds at most. */
@@ -20,7 +21,6 @@ struct children;
 struct sconn;
 struct serve_dgram_job;
 struct serve_exec_conn;
-struct serve_hs;
 struct serve_xrelay;
 
 struct serve_server {
@@ -43,8 +43,7 @@ struct serve_server {
 	struct serve_exec_conn *execs; /* owned, nexecs of capexecs */
 	size_t nexecs, capexecs;
 	/* TLS: handshakes running, and programs' relays (--exec) */
-	struct serve_hs *hss; /* owned list */
-	size_t nhs;
+	struct tls_accepts hs;	  /* handshakes under way */
 	struct serve_xrelay *xrs; /* owned list */
 	size_t nxrs;
 	/* the local side: stdin to the clients, their data to stdout */
@@ -67,7 +66,7 @@ struct serve_server {
 /* How many connections are being served, in every model. */
 static inline size_t serve_active(const struct serve_server *s)
 {
-	return s->nconns + s->nchildren + s->nthreads + s->nhs + s->nxrs;
+	return s->nconns + s->nchildren + s->nthreads + (size_t)s->hs.n + s->nxrs;
 }
 static inline bool serve_exec_mode(const struct serve_server *s)
 {
