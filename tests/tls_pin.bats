@@ -183,3 +183,123 @@ ready_pin() {
 	run "$SOCKCTL" serve --tls --pin "$NOPIN" 0
 	[ "$status" -eq 2 ]
 }
+
+# run_split CMD...: runs CMD with stdout in out.json and stderr in
+# err.txt (kept apart: the report is stdout's), its exit status in $status.
+run_split() {
+	status=0
+	"$@" >out.json 2>err.txt || status=$?
+}
+
+# json_get FILE EXPR: EXPR (Python, over the object as `d`) of the one
+# JSON object in FILE; fails unless FILE is exactly one JSON document.
+json_get() {
+	$PY -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+@test "--cert-info=json: the handshake and the chain as one JSON object, without the relay and with stdin still open" {
+	serve_bg srv -k --tls "${GOOD[@]}" --alpn h2 --respond never-shown
+	mkfifo in.fifo
+	exec 9<>in.fifo # stdin stays open: the report must not wait for its end
+	run_split timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --alpn h2 --cert-info=json localhost "$port" \
+		<in.fifo
+	exec 9>&-
+	[ "$status" -eq 0 ] || { cat err.txt; false; }
+	[ ! -s err.txt ]
+	[ "$(wc -l <out.json)" -eq 1 ]
+	$PY -m json.tool out.json >/dev/null
+	[ "$(json_get out.json 'd["version"]')" = TLSv1.3 ]
+	[ "$(json_get out.json 'd["alpn"]')" = h2 ]
+	[ "$(json_get out.json 'd["sni"]')" = localhost ]
+	[ "$(json_get out.json 'd["verification"]')" = "{'result': 'ok', 'reason': None}" ]
+	[ "$(json_get out.json 'len(d["certificates"])')" = 2 ]
+	[ "$(json_get out.json 'd["certificates"][0]["subject"]')" = CN=localhost ]
+	[ "$(json_get out.json 'd["certificates"][1]["subject"]')" = "CN=Test Intermediate" ]
+	[ "$(json_get out.json 'd["certificates"][0]["pin"]')" = "$(pin_of_file "$PKI/good.pem")" ]
+	[ "$(json_get out.json 'd["certificates"][0]["ip"]')" = "['127.0.0.1', '::1']" ]
+	if command -v jq >/dev/null; then
+		jq -e '.verification.result == "ok" and .certificates[0].status == "valid"' out.json
+	fi
+	# No SNI for an address; -k: not verified, said so.
+	run timeout $T "$SOCKCTL" connect --tls -k --cert-info=json 127.0.0.1 "$port" </dev/null
+	assert_success
+	echo "$output" >k.json
+	[ "$(json_get k.json 'd["sni"]')" = None ]
+	[ "$(json_get k.json 'd["verification"]["result"]')" = skipped ]
+}
+
+@test "--cert-info: the text report; a verification or pin failure is reported, then exits 60 or 90" {
+	serve_bg srv -k --tls "${GOOD[@]}" --respond never-shown
+	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --cert-info localhost "$port" </dev/null
+	assert_success
+	assert_line "  verification:  ok"
+	assert_line "  SNI sent:      localhost"
+	assert_line "certificate 0:"
+	assert_line "certificate 1:"
+	assert_line "  subject:       CN=Test Intermediate"
+	refute_output --partial never-shown
+	# Another CA: the report still comes, with the reason, and exit 60.
+	run_split timeout $T "$SOCKCTL" connect --tls --cacert "$PKI/other.pem" --cert-info=json localhost "$port" \
+		</dev/null
+	[ "$status" -eq 60 ]
+	[ "$(json_get out.json 'd["verification"]["result"]')" = failed ]
+	[ "$(json_get out.json 'd["verification"]["reason"]')" = "unable to get local issuer certificate" ]
+	[ "$(json_get out.json 'd["certificates"][0]["subject"]')" = CN=localhost ]
+	grep -q "certificate verify failed: unable to get local issuer certificate" err.txt
+	# A pin that does not match: 90, the report says so.
+	run_split timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --pin "$NOPIN" --cert-info=json localhost "$port" \
+		</dev/null
+	[ "$status" -eq 90 ]
+	[ "$(json_get out.json 'd["verification"]["result"]')" = failed ]
+	json_get out.json 'd["verification"]["reason"]' | grep -q "^public key pin mismatch"
+	# The name: checked against --sni, reported.
+	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --sni other.example --cert-info 127.0.0.1 "$port" </dev/null
+	[ "$status" -eq 60 ]
+	assert_line "  verification:  failed (hostname mismatch)"
+}
+
+@test "--expires-within DAYS: exit 110 when the server's certificate expires that soon, with --cert-info and without" {
+	serve_bg soon -k --tls --cert "$PKI/soon.pem" --key "$PKI/soon.key" --respond 'relayed\n'
+	run_split timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --cert-info=json --expires-within 14 localhost "$port" \
+		</dev/null
+	[ "$status" -eq 110 ]
+	[ "$(json_get out.json 'd["certificates"][0]["days_left"]')" = 9 ]
+	grep -qx "sockctl: 127.0.0.1:$port: the server's certificate expires within 14 days (9 whole days left)" err.txt
+	# Without --cert-info: checked before the relay, nothing relayed.
+	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --expires-within 14 localhost "$port" </dev/null
+	[ "$status" -eq 110 ]
+	refute_output --partial relayed
+	# Further off than DAYS: the relay as usual.
+	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --expires-within 9 localhost "$port" </dev/null
+	assert_success
+	assert_output relayed
+	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --cert-info --expires-within 5 localhost "$port" </dev/null
+	assert_success
+	assert_line "  days left:     9 (valid)"
+	teardown_common || true
+	# Expired: verification fails first (60); with -k the expiry counts (110).
+	serve_bg exp -k --tls --cert "$PKI/expired.pem" --key "$PKI/expired.key" --respond x
+	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --expires-within 0 localhost "$port" </dev/null
+	[ "$status" -eq 60 ]
+	run timeout $T "$SOCKCTL" connect --tls -k --expires-within 0 localhost "$port" </dev/null
+	[ "$status" -eq 110 ]
+	assert_output "sockctl: 127.0.0.1:$port: the server's certificate has expired"
+	run_split timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --cert-info=json localhost "$port" \
+		</dev/null
+	[ "$status" -eq 60 ]
+	[ "$(json_get out.json 'd["verification"]["reason"]')" = "certificate has expired" ]
+	[ "$(json_get out.json 'd["certificates"][0]["status"]')" = expired ]
+}
+
+@test "bad --cert-info and --expires-within: one line, exit 2" {
+	for c in "--tls --cert-info=xml:invalid --cert-info 'xml': give json or text" \
+		"--cert-info:--cert-info needs --tls" "--expires-within 3:--expires-within needs --tls" \
+		"--tls --expires-within -1:invalid --expires-within '-1': give days, 0-100000" \
+		"--tls --expires-within soon:invalid --expires-within 'soon': give days, 0-100000" \
+		"--tls --cert-info -e cat:--cert-info prints and exits: no --exec"; do
+		args=${c%%:*} want=${c#*:}
+		run "$SOCKCTL" connect $args localhost 1
+		[ "$status" -eq 2 ] || { echo "$args: $status $output"; false; }
+		assert_output "sockctl connect: $want (see 'sockctl connect --help')"
+	done
+}
