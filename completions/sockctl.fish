@@ -171,6 +171,12 @@ complete -c sockctl -n "__sockctl_is connect" -s k -l insecure -d 'do not verify
 complete -c sockctl -n "__sockctl_is connect" -l sni -x -d 'SNI name to send and verify'
 complete -c sockctl -n "__sockctl_is connect" -l no-sni -d 'send no SNI'
 complete -c sockctl -n "__sockctl_is connect" -l tls-allow-truncation -d 'a close without close_notify is EOF'
+complete -c sockctl -n "__sockctl_is connect" -l pin -x -d 'SPKI pin the server key must match (sha256//BASE64)'
+complete -c sockctl -n "__sockctl_is connect" -l cert-info -d 'print the handshake and certificates, then exit'
+# Its value only after '=' (optional: "--cert-info json" would be a host).
+complete -c sockctl -n "__sockctl_is connect; and string match -q -- '--cert-info=*' (commandline -ct)" \
+	-f -a '--cert-info=json --cert-info=text'
+complete -c sockctl -n "__sockctl_is connect" -l expires-within -x -d 'exit 110 when the certificate expires within (days)'
 complete -c sockctl -n "__sockctl_is ''" -a udp-send -d 'send datagrams and wait for the replies'
 set -l us "__sockctl_is udp-send"
 complete -c sockctl -n $us -l lines -d 'one datagram per stdin line'
