@@ -1115,16 +1115,17 @@ static void hs_step(struct tls_handshake *h)
 			s->ops = &tls_ktls_ops, s->flags |= STREAM_F_SENDFILE;
 		enum tls_err kind = t->role == TLS_CLIENT ? client_verdict(h->ctx, t) : TLS_E_NONE;
 		char peer[SOCK_ADDRSTRLEN + 8];
-		peer_name(s, peer, sizeof peer);
 		if (log_wants(LOG_LVL_INFO)) {
 			char sum[600];
 			tls_summary(s, sum, sizeof sum);
+			peer_name(s, peer, sizeof peer);
 			log_info("TLS with %s: %s", peer, sum);
 		}
 		if (kind == TLS_E_NONE) {
 			hs_finish(h, s, TLS_E_NONE, NULL);
 			return;
 		}
+		peer_name(s, peer, sizeof peer);
 		char text[SOCK_ADDRSTRLEN + 300];
 		snprintf(text, sizeof text, "TLS handshake with %s failed: %s%s", peer,
 			 kind == TLS_E_VERIFY ? "certificate verify failed: " : "", t->verdict_why);
