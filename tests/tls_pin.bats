@@ -110,7 +110,7 @@ ready_pin() {
 	fi
 }
 
-@test "--pin against a CA-signed server: the chain is still verified, the pin still required; several pins" {
+@test "--pin against a CA-signed server: the chain is verified against --cacert, the pin still required; several pins" {
 	serve_bg srv -k --tls "${GOOD[@]}" --respond x
 	good=$(pin_of_file "$PKI/good.pem")
 	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --pin "$good" localhost "$port" </dev/null
@@ -125,6 +125,15 @@ ready_pin() {
 	assert_success
 	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --pin "$NOPIN;$good" localhost "$port" </dev/null
 	assert_success
+	# With --cacert the chain must reach that CA too, pin or not.
+	run timeout $T "$SOCKCTL" connect --tls --cacert "$PKI/other.pem" --pin "$good" localhost "$port" </dev/null
+	[ "$status" -eq 60 ]
+	assert_output --partial "unable to get local issuer certificate"
+	# Without it the pinned key stands for the CA (the test CA is in no
+	# system store).
+	run timeout $T "$SOCKCTL" connect --tls --pin "$good" localhost "$port" </dev/null
+	assert_success
+	assert_output x
 	# Only the leaf's key counts: the intermediate's pin is not the server's.
 	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --pin "$(pin_of_file "$PKI/inter.pem")" \
 		localhost "$port" </dev/null

@@ -141,7 +141,7 @@ bool tls_available(void)
 struct tls_ctx {
 	SSL_CTX *ctx;
 	enum tls_role role;
-	bool insecure, no_sni, allow_truncation, verify_client, report_failures;
+	bool insecure, no_sni, allow_truncation, verify_client, report_failures, cafile;
 	struct tls_pins pins; /* a copy of the config's */
 	char *sni;
 	unsigned char *alpn; /* wire format: length-prefixed names */
@@ -343,10 +343,13 @@ static int ctx_setup(struct tls_ctx *c, const struct tls_config *cfg, enum tls_e
 				ssl_err_text(what, err, errlen);
 				return -1;
 			}
-		} else if (SSL_CTX_set_default_verify_paths(x) != 1) {
+		} else if (!c->pins.n && SSL_CTX_set_default_verify_paths(x) != 1) {
+			/* With pins and no cafile the pinned key is the anchor:
+			 * the system's store (milliseconds to load) is not used. */
 			ssl_err_text("the system's CA store", err, errlen);
 			return -1;
 		}
+		c->cafile = cfg->cafile != NULL;
 		if (c->pins.n)
 			SSL_CTX_set_cert_verify_callback(x, pin_verify, c);
 	} else if (cfg->role == TLS_CLIENT) {
@@ -477,9 +480,11 @@ static void pin_mismatch(struct tls_conn *t, X509 *leaf)
 
 /* With pins, and verifying, the pin comes first: a leaf whose key
  * matches none fails at once, whatever its chain. A leaf that matches
- * stands for the CA (as if it were in cafile), so a server with a
- * temporary or self-signed certificate verifies through its pin, and its
- * validity dates, names and purpose are still checked. */
+ * is verified as usual against cafile when there is one (the chain must
+ * reach that CA too, as curl does); without one it stands for the CA,
+ * so a server with a temporary or self-signed certificate verifies
+ * through its pin, and its validity dates, names and purpose are still
+ * checked. */
 static int pin_verify(X509_STORE_CTX *xs, void *arg)
 {
 	const struct tls_ctx *c = arg;
@@ -494,6 +499,8 @@ static int pin_verify(X509_STORE_CTX *xs, void *arg)
 		return c->report_failures;
 	}
 	t->pinned = true;
+	if (c->cafile)
+		return X509_verify_cert(xs) > 0 || c->report_failures;
 	STACK_OF(X509) *anchor = sk_X509_new_null();
 	if (!anchor || !sk_X509_push(anchor, leaf)) {
 		sk_X509_free(anchor);

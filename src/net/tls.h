@@ -51,8 +51,11 @@ struct tls_config {
 	 * of its own. */
 	const struct tls_cert_pair *pair;
 	/* Client: the leaf's public key must match one of these SPKI pins
-	 * (copied; NULL or empty: no pins). The chain is still verified
-	 * unless insecure, and with insecure the pin is still required. */
+	 * (copied; NULL or empty: no pins), checked first. Then, unless
+	 * insecure, the chain is verified against cafile when given; without
+	 * cafile the pinned leaf stands for the CA (the system store is not
+	 * used), its dates, names and purpose still checked. With insecure
+	 * the pin is still required. */
 	const struct tls_pins *pins;
 	/* Client: a certificate that does not verify, or matches no pin,
 	 * does not end the handshake: the handshake callback gets the ready

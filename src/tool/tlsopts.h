@@ -85,9 +85,9 @@ enum {
 	"      --sni NAME       send NAME as SNI and verify the certificate for it\n"              \
 	"      --no-sni         send no SNI (never sent for an IP address)\n"                      \
 	"      --pin sha256//BASE64  the server's public key must be this one (SPKI\n"             \
-	"                       pin; several: repeat or separate with ';'): it needs no\n"         \
-	"                       CA, but its dates and names count unless -k; exit 90\n"            \
-	"                       when no pin matches\n"                                             \
+	"                       pin; several: repeat or separate with ';'; exit 90\n"              \
+	"                       when none matches); without --cacert it needs no CA,\n"            \
+	"                       but its dates and names count unless -k\n"                         \
 	"      --cert FILE, --key FILE  client certificate (PEM) and its key\n"                    \
 	"      --tls-allow-truncation  a close without close_notify is the end of\n"               \
 	"                       input, not an error (exit 56)\n" TLSOPT_COMMON_HELP
