@@ -177,6 +177,12 @@ complete -c sockctl -n "__sockctl_is 'http get'" -l tlsv1.3 -d 'at least TLS 1.3
 complete -c sockctl -n "__sockctl_is 'http get'" -l tls13-ciphers -x -d 'TLS 1.3 cipher suites'
 complete -c sockctl -n "__sockctl_is 'http get'" -s x -l proxy -x -d 'through a proxy ([SCHEME://]HOST:PORT)'
 complete -c sockctl -n "__sockctl_is 'http get'" -s U -l proxy-user -x -d 'the proxy credentials (USER:PASS)'
+complete -c sockctl -n "__sockctl_is connect 'chat connect' 'http get'" -l pin -x -d 'SPKI pin the server key must match (sha256//BASE64)'
+complete -c sockctl -n "__sockctl_is connect" -l cert-info -d 'print the handshake and certificates, then exit'
+# Its value only after '=' (optional: "--cert-info json" would be a host).
+complete -c sockctl -n "__sockctl_is connect; and string match -q -- '--cert-info=*' (commandline -ct)" \
+	-f -a '--cert-info=json --cert-info=text'
+complete -c sockctl -n "__sockctl_is connect" -l expires-within -x -d 'exit 110 when the certificate expires within (days)'
 complete -c sockctl -n "__sockctl_is ''" -a udp-send -d 'send datagrams and wait for the replies'
 set -l us "__sockctl_is udp-send"
 complete -c sockctl -n $us -l lines -d 'one datagram per stdin line'

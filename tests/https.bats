@@ -120,9 +120,24 @@ peer_bg() {
 	exec 6<&-
 }
 
+@test "http serve --tls without --cert: a temporary certificate, its pin on the readiness line, curl pins it" {
+	local d=$BATS_TEST_TMPDIR/www
+	mkdir -p "$d" && echo tmp >"$d/t.txt"
+	start_bg srv "$SOCKCTL" http serve --tls -d "$d" 127.0.0.1:0
+	wait_ready srv
+	local pin
+	pin=$(sed -n 's/.*listening on .*, tls pin \(sha256\/\/[A-Za-z0-9+/=]*\))$/\1/p' \
+		"$BATS_TEST_TMPDIR/srv.err")
+	[[ -n $pin ]]
+	run -0 timeout $T curl -sS -k --pinnedpubkey "$pin" "https://127.0.0.1:$port/t.txt"
+	assert_output tmp
+	run -0 timeout $T "$SOCKCTL" http get --pin "$pin" "https://127.0.0.1:$port/t.txt"
+	assert_output tmp
+}
+
 @test "http serve --tls: bad input" {
-	run -2 "$SOCKCTL" http serve --tls 0
-	assert_output --partial "needs --cert and --key"
+	run -2 "$SOCKCTL" http serve --tls --key "$PKI/good.key" 0
+	assert_output --partial "--key needs --cert"
 	run -2 "$SOCKCTL" http serve --cert "$PKI/good.pem" --key "$PKI/good.key" 0
 	assert_output --partial "--cert needs --tls"
 	run -58 "$SOCKCTL" http serve --tls --cert "$PKI/good.pem" --key "$PKI/other.key" 0
@@ -341,8 +356,18 @@ nginx_tls_bg() {
 	wait_file_contains srv.out "<kay> via -k"
 	run timeout $T "$SOCKCTL" chat connect 127.0.0.1 "$port" </dev/null
 	refute_output --partial "welcome"
-	run -2 "$SOCKCTL" chat serve --tls 0
-	assert_output --partial "needs --cert and --key"
+	run -2 "$SOCKCTL" chat serve --tls --key "$PKI/good.key" 0
+	assert_output --partial "--key needs --cert"
+	# Without --cert: a temporary certificate; its pin verifies it.
+	start_bg tmp "$SOCKCTL" chat serve --tls 127.0.0.1 0
+	wait_ready tmp
+	local pin
+	pin=$(sed -n 's/.*listening on .*, tls pin \(sha256\/\/[A-Za-z0-9+/=]*\))$/\1/p' \
+		"$BATS_TEST_TMPDIR/tmp.err")
+	[[ -n $pin ]]
+	run -0 bash -c "{ echo 'pinned'; sleep 0.3; } |
+		timeout $T '$SOCKCTL' chat connect --tls --pin '$pin' -N pia 127.0.0.1 $port"
+	wait_file_contains tmp.out "<pia> pinned"
 	run -2 "$SOCKCTL" chat connect --cacert "$CA" localhost 1
 	assert_output --partial "--cacert needs --tls"
 }

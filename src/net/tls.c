@@ -120,6 +120,15 @@ bool tls_env_facts(const struct stream *s, char *version, size_t vlen, char *cip
 	snprintf(subject, slen, "%s", "");
 	return false;
 }
+void tls_report(const struct stream *s, struct sbuf *out, bool json, time_t now)
+{
+	(void)s, (void)out, (void)json, (void)now;
+}
+bool tls_peer_days_left(const struct stream *s, time_t now, long *days)
+{
+	(void)s, (void)now, (void)days;
+	return false;
+}
 
 #else /* HAVE_OPENSSL */
 
@@ -135,8 +144,10 @@ bool tls_env_facts(const struct stream *s, char *version, size_t vlen, char *cip
 #include <openssl/x509v3.h>
 
 #include "core/log.h"
+#include "core/sbuf.h"
 #include "net/sock.h"
 #include "net/stream.h"
+#include "net/tls_cert.h"
 
 bool tls_available(void)
 {
@@ -153,7 +164,8 @@ struct tls_ctx {
 	SSL_CTX *ctx;
 	struct tls_linger *lingers; /* failed connections closing; owned */
 	enum tls_role role;
-	bool insecure, no_sni, allow_truncation, verify_client;
+	bool insecure, no_sni, allow_truncation, verify_client, report_failures, cafile;
+	struct tls_pins pins; /* a copy of the config's */
 	char *sni;
 	unsigned char *alpn; /* wire format: length-prefixed names */
 	size_t alpn_len;
@@ -243,6 +255,9 @@ static bool readable(const char *what, const char *path, char *err, size_t errle
 	return false;
 }
 
+static int verify_note(int ok, X509_STORE_CTX *xs);
+static int pin_verify(X509_STORE_CTX *xs, void *arg);
+
 static int ctx_setup(struct tls_ctx *c, const struct tls_config *cfg, enum tls_err *kind, char *err,
 		     size_t errlen)
 {
@@ -297,7 +312,22 @@ static int ctx_setup(struct tls_ctx *c, const struct tls_config *cfg, enum tls_e
 		}
 	}
 	*kind = TLS_E_CERT;
-	if (cfg->cert || cfg->key) {
+	if (cfg->pair) {
+		const struct tls_cert_pair *p = cfg->pair;
+		if (SSL_CTX_use_certificate(x, p->leaf) != 1) {
+			ssl_err_text("certificate", err, errlen);
+			return -1;
+		}
+		for (int i = 0; p->chain && i < sk_X509_num(p->chain); i++)
+			if (SSL_CTX_add1_chain_cert(x, sk_X509_value(p->chain, i)) != 1) {
+				ssl_err_text("certificate chain", err, errlen);
+				return -1;
+			}
+		if (SSL_CTX_use_PrivateKey(x, p->key) != 1 || SSL_CTX_check_private_key(x) != 1) {
+			ssl_err_text("key", err, errlen);
+			return -1;
+		}
+	} else if (cfg->cert || cfg->key) {
 		const char *cert = cfg->cert ? cfg->cert : cfg->key;
 		const char *key = cfg->key ? cfg->key : cfg->cert;
 		if (!readable("certificate", cert, err, errlen) ||
@@ -330,7 +360,7 @@ static int ctx_setup(struct tls_ctx *c, const struct tls_config *cfg, enum tls_e
 	}
 	*kind = TLS_E_CAFILE;
 	if (cfg->role == TLS_CLIENT && !cfg->insecure) {
-		SSL_CTX_set_verify(x, SSL_VERIFY_PEER, NULL);
+		SSL_CTX_set_verify(x, SSL_VERIFY_PEER, cfg->report_failures ? verify_note : NULL);
 		if (cfg->cafile) {
 			if (!readable("CA", cfg->cafile, err, errlen))
 				return -1;
@@ -341,10 +371,15 @@ static int ctx_setup(struct tls_ctx *c, const struct tls_config *cfg, enum tls_e
 				ssl_err_text(what, err, errlen);
 				return -1;
 			}
-		} else if (SSL_CTX_set_default_verify_paths(x) != 1) {
+		} else if (!c->pins.n && SSL_CTX_set_default_verify_paths(x) != 1) {
+			/* With pins and no cafile the pinned key is the anchor:
+			 * the system's store (milliseconds to load) is not used. */
 			ssl_err_text("the system's CA store", err, errlen);
 			return -1;
 		}
+		c->cafile = cfg->cafile != NULL;
+		if (c->pins.n)
+			SSL_CTX_set_cert_verify_callback(x, pin_verify, c);
 	} else if (cfg->role == TLS_CLIENT) {
 		SSL_CTX_set_verify(x, SSL_VERIFY_NONE, NULL);
 	}
@@ -393,6 +428,18 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, enum tls_err *kind, ch
 	c->insecure = cfg->insecure;
 	c->no_sni = cfg->no_sni;
 	c->allow_truncation = cfg->allow_truncation;
+	c->report_failures = cfg->report_failures;
+	tls_pins_init(&c->pins);
+	if (cfg->pins && cfg->pins->n) {
+		c->pins.sha256 = malloc(cfg->pins->n * sizeof *c->pins.sha256);
+		if (!c->pins.sha256) {
+			snprintf(err, errlen, "out of memory");
+			tls_ctx_free(c);
+			return NULL;
+		}
+		memcpy(c->pins.sha256, cfg->pins->sha256, cfg->pins->n * sizeof *c->pins.sha256);
+		c->pins.n = cfg->pins->n;
+	}
 	if (ctx_setup(c, cfg, kind, err, errlen) < 0) {
 		tls_ctx_free(c);
 		return NULL;
@@ -411,6 +458,7 @@ void tls_ctx_free(struct tls_ctx *c)
 	SSL_CTX_free(c->ctx); /* connections hold references of their own */
 	free(c->sni);
 	free(c->alpn);
+	tls_pins_free(&c->pins);
 	free(c);
 }
 
@@ -435,7 +483,75 @@ struct tls_conn {
 	int dead;	   /* errno of a fatal failure: no more I/O, no close_notify */
 	char *host;
 	char why[200]; /* the TLS-level reason of a failure */
+	bool sni_sent; /* host went out as SNI */
+	/* A client's verdict on the server once the handshake is done:
+	 * TLS_E_NONE, TLS_E_VERIFY or TLS_E_PIN and why; pinned: a pin
+	 * matched. verr: the first verification error (report_failures). */
+	enum tls_err verdict;
+	bool pinned;
+	int verr;
+	char verdict_why[200];
 };
+
+/* report_failures: the first verification error is noted and the
+ * handshake goes on, so the certificate can still be reported; the
+ * verdict after the handshake fails the connection. */
+static int verify_note(int ok, X509_STORE_CTX *xs)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct tls_conn *t = ssl ? SSL_get_app_data(ssl) : NULL;
+	if (!ok && t && !t->verr)
+		t->verr = X509_STORE_CTX_get_error(xs);
+	return 1;
+}
+
+static void pin_mismatch(struct tls_conn *t, X509 *leaf)
+{
+	char got[TLS_PIN_STRLEN] = "";
+	if (leaf)
+		tls_pin_of(leaf, got);
+	snprintf(t->verdict_why, sizeof t->verdict_why,
+		 "public key pin mismatch (the server's key is %s)", got[0] ? got : "unknown");
+	t->verdict = TLS_E_PIN;
+}
+
+/* With pins, and verifying, the pin comes first: a leaf whose key
+ * matches none fails at once, whatever its chain. A leaf that matches
+ * is verified as usual against cafile when there is one (the chain must
+ * reach that CA too, as curl does); without one it stands for the CA,
+ * so a server with a temporary or self-signed certificate verifies
+ * through its pin, and its validity dates, names and purpose are still
+ * checked. */
+static int pin_verify(X509_STORE_CTX *xs, void *arg)
+{
+	const struct tls_ctx *c = arg;
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct tls_conn *t = ssl ? SSL_get_app_data(ssl) : NULL;
+	X509 *leaf = X509_STORE_CTX_get0_cert(xs);
+	if (!t)
+		return 0;
+	if (!leaf || !tls_pins_match(&c->pins, leaf)) {
+		pin_mismatch(t, leaf);
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+		return c->report_failures;
+	}
+	t->pinned = true;
+	if (c->cafile)
+		return X509_verify_cert(xs) > 0 || c->report_failures;
+	STACK_OF(X509) *anchor = sk_X509_new_null();
+	if (!anchor || !sk_X509_push(anchor, leaf)) {
+		sk_X509_free(anchor);
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_OUT_OF_MEM);
+		return 0;
+	}
+	/* The trusted set is the pinned certificate alone (borrowed: the
+	 * store context frees neither the stack nor the certificate). */
+	X509_STORE_CTX_set0_trusted_stack(xs, anchor);
+	X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(xs), X509_V_FLAG_PARTIAL_CHAIN);
+	int ok = X509_verify_cert(xs);
+	sk_X509_free(anchor);
+	return ok > 0 || c->report_failures;
+}
 
 static const struct stream_ops tls_ops, tls_ktls_ops;
 static int tls_events(const struct stream *s, int want);
@@ -851,6 +967,7 @@ struct stream *tls_stream_new(struct tls_ctx *c, struct stream *plain, const cha
 		goto fail;
 	}
 	t->ssl = ssl;
+	SSL_set_app_data(ssl, t);
 	t->role = c->role;
 	t->allow_truncation = c->allow_truncation;
 	t->insecure = c->insecure;
@@ -876,10 +993,12 @@ struct stream *tls_stream_new(struct tls_ctx *c, struct stream *plain, const cha
 		}
 		/* SNI for every name, dot or not (localhost), never for an
 		 * address: RFC 6066 allows host names only. */
-		if (name && !c->no_sni && !ip_literal(name) &&
-		    SSL_set_tlsext_host_name(ssl, name) != 1) {
-			ssl_err_text("TLS: SNI", err, errlen);
-			goto fail;
+		if (name && !c->no_sni && !ip_literal(name)) {
+			if (SSL_set_tlsext_host_name(ssl, name) != 1) {
+				ssl_err_text("TLS: SNI", err, errlen);
+				goto fail;
+			}
+			t->sni_sent = true;
 		}
 	} else {
 		SSL_set_accept_state(ssl);
@@ -958,6 +1077,43 @@ bool tls_peer_subject(const struct stream *s, char *buf, size_t len)
 	return *buf != 0;
 }
 
+void tls_report(const struct stream *s, struct sbuf *out, bool json, time_t now)
+{
+	const struct tls_conn *t = conn_of(s);
+	if (!t)
+		return;
+	SSL *ssl = t->ssl;
+	const unsigned char *a;
+	unsigned alen;
+	SSL_get0_alpn_selected(ssl, &a, &alen);
+	char alpn[256];
+	snprintf(alpn, sizeof alpn, "%.*s", (int)alen, alen ? (const char *)a : "");
+	struct tls_facts f = {.version = SSL_get_version(ssl),
+			      .cipher = SSL_get_cipher_name(ssl),
+			      .alpn = alen ? alpn : NULL,
+			      .sni = t->sni_sent ? t->host : NULL};
+	if (t->verdict != TLS_E_NONE) {
+		f.verify = TLS_VERIFY_FAILED;
+		f.verify_reason = t->verdict_why;
+	} else if (t->insecure && !t->pinned) {
+		f.verify = TLS_VERIFY_SKIPPED;
+	} else {
+		f.verify = TLS_VERIFY_OK;
+		if (t->insecure)
+			f.verify_reason = "the public key pin matched; the chain was not verified "
+					  "(--insecure)";
+	}
+	tls_cert_info(out, &f, SSL_get_peer_cert_chain(ssl), now,
+		      json ? TLS_INFO_JSON : TLS_INFO_TEXT);
+}
+
+bool tls_peer_days_left(const struct stream *s, time_t now, long *days)
+{
+	const struct tls_conn *t = conn_of(s);
+	X509 *leaf = t ? SSL_get0_peer_certificate(t->ssl) : NULL;
+	return leaf && tls_cert_days_left(leaf, now, days);
+}
+
 bool tls_ktls_send(const struct stream *s)
 {
 	const struct tls_conn *t = conn_of(s);
@@ -1007,9 +1163,12 @@ void tls_summary(const struct stream *s, char *buf, size_t len)
 		ver = "verified";
 	else
 		ver = X509_verify_cert_error_string(SSL_get_verify_result(ssl));
+	const char *pin = t->pinned		    ? ", pin matched"
+			  : t->verdict == TLS_E_PIN ? ", pin mismatch"
+						    : "";
 	int o =
-	    snprintf(buf, len, "%s %s, %s%s%s%s", SSL_get_version(ssl), SSL_get_cipher_name(ssl),
-		     peer ? "peer " : "", subj, peer ? ", " : "", ver);
+	    snprintf(buf, len, "%s %s, %s%s%s%s%s", SSL_get_version(ssl), SSL_get_cipher_name(ssl),
+		     peer ? "peer " : "", subj, peer ? ", " : "", ver, pin);
 	if (o < 0 || (size_t)o >= len)
 		return;
 	const unsigned char *a;
@@ -1152,7 +1311,11 @@ static void hs_failed(struct tls_handshake *h, int sslerr)
 	enum tls_err kind = TLS_E_HANDSHAKE;
 	long vr = SSL_get_verify_result(t->ssl);
 	/* A server verifies only with client_ca; a client unless insecure. */
-	if (vr != X509_V_OK && (t->role == TLS_SERVER || !t->insecure)) {
+	if (t->verdict == TLS_E_PIN) {
+		kind = TLS_E_PIN;
+		snprintf(why, sizeof why, "%s", t->verdict_why);
+		ERR_clear_error();
+	} else if (vr != X509_V_OK && (t->role == TLS_SERVER || !t->insecure)) {
 		kind = TLS_E_VERIFY;
 		snprintf(why, sizeof why, "certificate verify failed: %s",
 			 X509_verify_cert_error_string(vr));
@@ -1178,6 +1341,31 @@ static void hs_failed(struct tls_handshake *h, int sslerr)
 	hs_finish(h, NULL, kind, text);
 }
 
+/* A client's verdict on the server once the handshake is done: the
+ * chain (a failure got this far only with report_failures), then the
+ * pins, which hold with insecure too. */
+static enum tls_err client_verdict(const struct tls_ctx *c, struct tls_conn *t)
+{
+	if (t->verdict != TLS_E_NONE)
+		return t->verdict; /* the pin, in the verification */
+	long vr = t->verr ? t->verr : SSL_get_verify_result(t->ssl);
+	if (!c->insecure && vr != X509_V_OK) {
+		snprintf(t->verdict_why, sizeof t->verdict_why, "%s",
+			 X509_verify_cert_error_string(vr));
+		return t->verdict = TLS_E_VERIFY;
+	}
+	/* insecure: nothing verified, but the pin still holds. */
+	if (!c->pins.n || t->pinned)
+		return TLS_E_NONE;
+	X509 *leaf = SSL_get0_peer_certificate(t->ssl);
+	if (leaf && tls_pins_match(&c->pins, leaf)) {
+		t->pinned = true;
+		return TLS_E_NONE;
+	}
+	pin_mismatch(t, leaf);
+	return TLS_E_PIN;
+}
+
 static void hs_step(struct tls_handshake *h)
 {
 	struct stream *s = h->s;
@@ -1190,13 +1378,27 @@ static void hs_step(struct tls_handshake *h)
 		stream_set_cb(s, NULL, NULL);
 		if (tls_ktls_send(s))
 			s->ops = &tls_ktls_ops, s->flags |= STREAM_F_SENDFILE;
+		enum tls_err kind = t->role == TLS_CLIENT ? client_verdict(h->ctx, t) : TLS_E_NONE;
+		char peer[SOCK_ADDRSTRLEN + 8];
 		if (log_wants(LOG_LVL_INFO)) {
-			char sum[600], peer[SOCK_ADDRSTRLEN + 8];
+			char sum[600];
 			tls_summary(s, sum, sizeof sum);
 			peer_name(s, peer, sizeof peer);
 			log_info("TLS with %s: %s", peer, sum);
 		}
-		hs_finish(h, s, TLS_E_NONE, NULL);
+		if (kind == TLS_E_NONE) {
+			hs_finish(h, s, TLS_E_NONE, NULL);
+			return;
+		}
+		peer_name(s, peer, sizeof peer);
+		char text[SOCK_ADDRSTRLEN + 300];
+		snprintf(text, sizeof text, "TLS handshake with %s failed: %s%s", peer,
+			 kind == TLS_E_VERIFY ? "certificate verify failed: " : "", t->verdict_why);
+		if (!h->ctx->report_failures) {
+			stream_close(s);
+			s = NULL;
+		}
+		hs_finish(h, s, kind, text);
 		return;
 	}
 	int e = SSL_get_error(t->ssl, r);

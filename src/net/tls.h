@@ -12,10 +12,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "core/loop.h"
 
 struct stream;
+struct sbuf;
+struct tls_pins;      /* net/tls_cert.h */
+struct tls_cert_pair; /* net/tls_cert.h */
 
 enum tls_role { TLS_CLIENT, TLS_SERVER };
 
@@ -41,6 +45,23 @@ struct tls_config {
 	/* PEM certificate (chain allowed: leaf first) and key; a client's
 	 * is optional, a server's required. */
 	const char *cert, *key;
+	/* Or the certificate, its chain and key in memory (a temporary
+	 * certificate, a pair loaded with tls_cert_load_pair), used instead
+	 * of cert and key when set: borrowed, the context takes references
+	 * of its own. */
+	const struct tls_cert_pair *pair;
+	/* Client: the leaf's public key must match one of these SPKI pins
+	 * (copied; NULL or empty: no pins), checked first. Then, unless
+	 * insecure, the chain is verified against cafile when given; without
+	 * cafile the pinned leaf stands for the CA (the system store is not
+	 * used), its dates, names and purpose still checked. With insecure
+	 * the pin is still required. */
+	const struct tls_pins *pins;
+	/* Client: a certificate that does not verify, or matches no pin,
+	 * does not end the handshake: the handshake callback gets the ready
+	 * stream with the failure's kind and text, so the caller can report
+	 * what the server sent (tls_report) before it closes it. */
+	bool report_failures;
 	/* Server: require client certificates, verified against this CA
 	 * file; NULL = none asked for. */
 	const char *client_ca;
@@ -62,6 +83,7 @@ enum tls_err {
 	TLS_E_CERT,	 /* our certificate or key cannot be loaded, or do not match */
 	TLS_E_HANDSHAKE, /* the handshake failed (protocol, alert, peer closed) */
 	TLS_E_VERIFY,	 /* the peer's certificate did not verify */
+	TLS_E_PIN,	 /* the peer's public key matches none of the pins */
 	TLS_E_TIMEOUT,	 /* the handshake did not finish in time */
 	TLS_E_TRUNCATED, /* the peer closed without close_notify */
 	TLS_E_NOTLS,	 /* a build without TLS */
@@ -94,7 +116,9 @@ struct stream *tls_stream_new(struct tls_ctx *ctx, struct stream *plain, const c
 /* s: the ready TLS stream, owned by the callee, with no callback set and
  * nothing wanted (kind TLS_E_NONE). s NULL: the handshake failed, the
  * connection is closed, and errtext says why ("certificate verify
- * failed: ...", "handshake timed out after 10 s"). */
+ * failed: ...", "handshake timed out after 10 s"). With report_failures,
+ * s is also given for TLS_E_VERIFY and TLS_E_PIN (with errtext): the
+ * connection is up but not to be trusted, only reported on and closed. */
 typedef void (*tls_handshake_cb)(struct loop *l, struct stream *s, enum tls_err kind,
 				 const char *errtext, void *arg);
 
@@ -145,6 +169,15 @@ bool tls_env_facts(const struct stream *s, char *version, size_t vlen, char *cip
 		   char *subject, size_t slen);
 /* The OpenSSL SSL object, for certificate reports (an `SSL *`). */
 void *tls_native(const struct stream *s);
+/* A client's certificate report (tls_cert_info of net/tls_cert.h): the
+ * handshake's facts (version, cipher, ALPN, the SNI sent, the
+ * verification result as the handshake settled it, pins included) and
+ * the chain the server sent, as text or one JSON object on one line,
+ * appended to out, days counted from now. Nothing for other streams. */
+void tls_report(const struct stream *s, struct sbuf *out, bool json, time_t now);
+/* Whole days from now until the peer's certificate expires, rounded
+ * down (negative once expired); false without one. */
+bool tls_peer_days_left(const struct stream *s, time_t now, long *days);
 
 /* Parses "1.2" or "1.3" into TLS_V1_2/TLS_V1_3; false otherwise. */
 bool tls_version_parse(const char *s, int *out);

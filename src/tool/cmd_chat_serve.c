@@ -213,8 +213,8 @@ int chat_serve(int argc, char **argv)
 	if (r != 0)
 		return r < 0 ? EXIT_OK : r;
 	/* Before listening: a certificate that cannot be used is an error
-	 * at start-up. */
-	if (tls.on && !(cfg.tls = tlsopt_ctx(&tls, &r)))
+	 * at start-up (a temporary one is made once bound). */
+	if (tls.on && tls.cfg.cert && !(cfg.tls = tlsopt_server_ctx(&tls, NULL, 0, &r)))
 		return r;
 	cfg.handshake_ms = tls.handshake_ms;
 	ep.family = g_opts.family;
@@ -239,22 +239,6 @@ int chat_serve(int argc, char **argv)
 	cfg.stopped = on_stopped;
 	cfg.arg = &d;
 	sb_init(&d.show);
-	d.srv = chat_server_new(d.loop, &cfg);
-	if (!d.srv) {
-		errmsg("chat serve: out of memory");
-		goto out;
-	}
-	/* stdin may be closed, /dev/null or a file: post what it holds.
-	 * Taken before the listener exists so a closed fd 0 cannot be
-	 * taken for it. */
-	d.in = stream_fd_new(d.loop, STDIN_FILENO, 0);
-	if (d.in) {
-		stream_set_cb(d.in, on_stdin, &d);
-		if (stream_want(d.in, STREAM_READ) < 0) {
-			stream_close(d.in);
-			d.in = NULL;
-		}
-	}
 	char err[SOCK_ERRLEN];
 	struct sock_addr bound;
 	lfd =
@@ -263,6 +247,28 @@ int chat_serve(int argc, char **argv)
 		errmsg("%s", err);
 		goto out;
 	}
+	if (tls.on && !cfg.tls) {
+		const struct sockaddr *b = (const struct sockaddr *)&bound.ss;
+		if (!(cfg.tls = tlsopt_server_ctx(&tls, &b, 1, &status)))
+			goto out;
+		status = EXIT_FAIL;
+	}
+	d.srv = chat_server_new(d.loop, &cfg);
+	if (!d.srv) {
+		errmsg("chat serve: out of memory");
+		goto out;
+	}
+	/* stdin may be closed, /dev/null or a file: post what it holds. (A
+	 * closed fd 0 is held on /dev/null from the start, so the listener
+	 * cannot be taken for it.) */
+	d.in = stream_fd_new(d.loop, STDIN_FILENO, 0);
+	if (d.in) {
+		stream_set_cb(d.in, on_stdin, &d);
+		if (stream_want(d.in, STREAM_READ) < 0) {
+			stream_close(d.in);
+			d.in = NULL;
+		}
+	}
 	if (chat_server_listen(d.srv, lfd) < 0 || loop_signal(d.loop, SIGINT, on_signal, &d) < 0 ||
 	    loop_signal(d.loop, SIGTERM, on_signal, &d) < 0) {
 		errmsg("event loop: %s", strerror(errno));
@@ -270,8 +276,9 @@ int chat_serve(int argc, char **argv)
 	}
 	char where[SOCK_ADDRSTRLEN];
 	sock_addr_str((struct sockaddr *)&bound.ss, bound.len, where, sizeof where);
-	errmsg("listening on %s (%s, mux=%s)", where,
-	       sock_proto_name(bound.ss.ss_family, SOCK_STREAM), loop_backend(d.loop));
+	errmsg("listening on %s (%s, mux=%s%s)", where,
+	       sock_proto_name(bound.ss.ss_family, SOCK_STREAM), loop_backend(d.loop),
+	       tlsopt_ready_note(&tls));
 	if (loop_run(d.loop) < 0) {
 		errmsg("event loop: %s", strerror(errno));
 		goto out;
@@ -286,5 +293,6 @@ out:
 	loop_free(d.loop);
 	sb_free(&d.show);
 	tls_ctx_free(cfg.tls);
+	tlsopt_free(&tls);
 	return status;
 }

@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <signal.h>
 #include <sys/wait.h>
 
 #include "tool/cmd.h"
+#include "core/sbuf.h"
 #include "net/connector.h"
 #include "tool/netopts.h"
 #include "net/proxy.h"
@@ -77,14 +79,26 @@ static const char help[] =
     "                       the reply has come and paused, the peer has closed, or\n"
     "                       SECS passed (default 2 through a proxy, else 0: at once):\n"
     "                       many proxies drop the tunnel, reply and all, on a FIN\n"
-    "\n" TLSOPT_CLIENT_HELP "\n" NETOPT_HELP "\n"
+    "\n" TLSOPT_CLIENT_HELP
+    "      --cert-info[=json]  after the handshake, print what it settled and the\n"
+    "                       server's certificates (text, or one JSON object) on\n"
+    "                       stdout and exit, without the relay; a verification\n"
+    "                       or pin failure is printed too, then exits 60 or 90\n"
+    "      --expires-within DAYS  exit 110 when the server's certificate expires\n"
+    "                       within DAYS days (without --cert-info: before the relay)\n"
+    "\n" NETOPT_HELP "\n"
     "-v prints the connection and, at exit, the bytes each way and the time.\n"
     "Exit status: 0 done, 1 connection or transfer failed, 2 usage error;\n"
     "with -z: 0 if any port is open, 1 if none is; with --exec: the program's.\n"
     "With --tls: 35 handshake failed, 56 the server closed without close_notify\n"
     "(truncation), 58 --cert/--key unusable or refused by the server (or one was\n"
-    "needed), 60 the server's certificate did not verify, 77 --cacert unusable;\n"
-    "with --starttls: 64 the server refused to start TLS.\n";
+    "needed), 60 the server's certificate did not verify, 77 --cacert unusable,\n"
+    "90 no --pin matched, 110 --expires-within; with --starttls: 64 the server\n"
+    "refused to start TLS.\n";
+
+/* --expires-within: the server's certificate expires that soon. Not one
+ * of curl's codes (those are all taken up to 101) nor a sysexits one. */
+#define EXIT_TLS_EXPIRING 110
 
 /* The default --shutdown-delay through a proxy. */
 #define PROXY_SHUTDOWN_DELAY_MS 2000
@@ -100,10 +114,14 @@ enum {
 	OPT_PROXY_DNS,
 	OPT_SHUTDOWN_DELAY,
 	OPT_STARTTLS,
+	OPT_CERT_INFO,
+	OPT_EXPIRES_WITHIN,
 };
 
 /* --starttls: the server refused to start TLS (curl's "SSL level failed"). */
 #define EXIT_STARTTLS 64
+
+enum connect_cert_info { CERT_INFO_NONE, CERT_INFO_TEXT, CERT_INFO_JSON };
 
 struct conn_state {
 	int status;
@@ -146,6 +164,10 @@ struct conn_state {
 	bool starttls;
 	enum starttls_proto stproto;
 	struct starttls *st;
+	/* --cert-info (the report instead of the relay), --expires-within
+	 * DAYS (-1: not given). */
+	enum connect_cert_info cert_info;
+	long expires_within;
 };
 
 static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
@@ -311,6 +333,50 @@ static void start_session(struct loop *l, struct conn_state *s, struct stream *s
 		progress_size_from_stdin(&s->prog);
 }
 
+/* --cert-info and --expires-within once the handshake is done (kind:
+ * a verification or pin failure the handshake let through for the
+ * report): the exit status, or -1 to go on to the relay. */
+static int check_cert(struct conn_state *s, struct stream *sock, enum tls_err kind,
+		      const char *errtext)
+{
+	time_t now = time(NULL);
+	if (s->cert_info != CERT_INFO_NONE) {
+		struct sbuf b;
+		sb_init(&b);
+		tls_report(sock, &b, s->cert_info == CERT_INFO_JSON, now);
+		if (b.oom) {
+			sb_free(&b);
+			errmsg("--cert-info: the report does not fit in memory");
+			return EXIT_FAIL;
+		}
+		fwrite(sb_str(&b), 1, b.len, stdout);
+		sb_free(&b);
+		if (fflush(stdout) != 0) {
+			errmsg("standard output: %s", strerror(errno));
+			return EXIT_FAIL;
+		}
+	}
+	if (kind != TLS_E_NONE) {
+		errmsg("%s", errtext);
+		return tlsopt_exit(kind);
+	}
+	long days;
+	if (s->expires_within >= 0 && !tls_peer_days_left(sock, now, &days)) {
+		errmsg("%s: the server's certificate has no expiry date that can be read", s->peer);
+		return EXIT_TLS_EXPIRING;
+	}
+	if (s->expires_within >= 0 && days < s->expires_within) {
+		if (days < 0)
+			errmsg("%s: the server's certificate has expired", s->peer);
+		else
+			errmsg("%s: the server's certificate expires within %ld days (%ld whole "
+			       "days left)",
+			       s->peer, s->expires_within, days);
+		return EXIT_TLS_EXPIRING;
+	}
+	return s->cert_info != CERT_INFO_NONE ? EXIT_OK : -1;
+}
+
 static void on_tls(struct loop *l, struct stream *sock, enum tls_err kind, const char *errtext,
 		   void *arg)
 {
@@ -319,6 +385,14 @@ static void on_tls(struct loop *l, struct stream *sock, enum tls_err kind, const
 	if (!sock) {
 		errmsg("%s", errtext);
 		s->status = tlsopt_exit(kind);
+		loop_stop(l);
+		return;
+	}
+	int st = check_cert(s, sock, kind, errtext);
+	if (st >= 0) {
+		s->ran = true;
+		stream_close(sock);
+		s->status = st;
 		loop_stop(l);
 		return;
 	}
@@ -527,6 +601,8 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	    {"proxy-dns", required_argument, NULL, OPT_PROXY_DNS},
 	    {"shutdown-delay", required_argument, NULL, OPT_SHUTDOWN_DELAY},
 	    {"starttls", required_argument, NULL, OPT_STARTTLS},
+	    {"cert-info", optional_argument, NULL, OPT_CERT_INFO},
+	    {"expires-within", required_argument, NULL, OPT_EXPIRES_WITHIN},
 	    NETOPT_LONGOPTS,
 	    RELAYOPT_LONGOPTS,
 	    TLSOPT_CLIENT_LONGOPTS,
@@ -535,7 +611,7 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	/* Static: what the options allocate stays reachable however the
 	 * command returns; it runs once per process. */
 	static struct conn_state s;
-	s = (struct conn_state){.status = EXIT_OK, .count_fd = -1};
+	s = (struct conn_state){.status = EXIT_OK, .count_fd = -1, .expires_within = -1};
 	*out = &s;
 	bool scan = false, json = false, open_only = false, proxy_local_dns = false, syn = false;
 	long parallel = 0;
@@ -618,6 +694,20 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 				return usage_error(
 				    "invalid --shutdown-delay '%s': give seconds >= 0", optarg);
 			break;
+		case OPT_CERT_INFO:
+			if (!optarg || strcmp(optarg, "text") == 0)
+				s.cert_info = CERT_INFO_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				s.cert_info = CERT_INFO_JSON;
+			else
+				return usage_error("invalid --cert-info '%s': give json or text",
+						   optarg);
+			break;
+		case OPT_EXPIRES_WITHIN:
+			if (!parse_long(optarg, 0, 100000, &s.expires_within))
+				return usage_error(
+				    "invalid --expires-within '%s': give days, 0-100000", optarg);
+			break;
 		case 'h':
 			return print_help(help);
 		case 'u':
@@ -647,6 +737,14 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	if (relayopt_check(ro) || tlsopt_check(&s.tls, TLS_CLIENT))
 		return EXIT_USAGE;
 	bool exec = s.no.exec_argv || s.no.sh_exec;
+	if (!s.tls.on && (s.cert_info || s.expires_within >= 0))
+		return usage_error("%s needs --tls",
+				   s.cert_info ? "--cert-info" : "--expires-within");
+	if (s.cert_info && exec)
+		return usage_error("--cert-info prints and exits: no --exec");
+	/* The report needs the handshake done even when the certificate
+	 * fails, to show what it was. */
+	s.tls.cfg.report_failures = s.cert_info != CERT_INFO_NONE;
 	if (s.tls.on && (scan || ep.socktype == SOCK_DGRAM))
 		return usage_error("--tls is for TCP connections: DTLS (-u) is not offered, nor "
 				   "-z");
@@ -791,6 +889,7 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 		waitpid(s.child, NULL, 0);
 	}
 	tls_ctx_free(s.tctx);
+	tlsopt_free(&s.tls);
 	loop_free(l);
 	netopt_close_logs(&s.no);
 	spawn_words_free(s.no.exec_argv);

@@ -55,7 +55,8 @@ static const char help[] =
     "      --workers=N           N processes sharing the port (SO_REUSEPORT)\n"
     "\n"
     "https (see sockctl(1), TLS; ALPN selects http/1.1):\n"
-    "      --tls                 TLS on every connection (needs --cert and --key)\n"
+    "      --tls                 TLS on every connection (without --cert: a temporary\n"
+    "                            certificate, its pin on the readiness line)\n"
     "      --cert=FILE, --key=FILE  the server's certificate (PEM, chain allowed)\n"
     "                            and key\n"
     "      --client-ca=FILE      require client certificates verified against FILE\n"
@@ -396,8 +397,9 @@ int cmd_http_serve(int argc, char **argv)
 	if (mux_check() < 0)
 		goto out;
 	/* Before listening: a certificate that cannot be used is an error
-	 * at start-up, and every worker shares the one context. */
-	if (tls.on && !(s.tls = tlsopt_ctx(&tls, &rc)))
+	 * at start-up, and every worker shares the one context (a temporary
+	 * certificate is made once bound, before the workers fork). */
+	if (tls.on && tls.cfg.cert && !(s.tls = tlsopt_server_ctx(&tls, NULL, 0, &rc)))
 		goto out;
 	s.handshake_ms = tls.handshake_ms;
 	rc = EXIT_FAIL;
@@ -452,6 +454,12 @@ int cmd_http_serve(int argc, char **argv)
 	}
 	char where[SOCK_ADDRSTRLEN];
 	sock_addr_str((struct sockaddr *)&bound.ss, bound.len, where, sizeof where);
+	if (tls.on && !s.tls) {
+		const struct sockaddr *b = (const struct sockaddr *)&bound.ss;
+		if (!(s.tls = tlsopt_server_ctx(&tls, &b, 1, &rc)))
+			goto out;
+		rc = EXIT_FAIL;
+	}
 	/* More workers: processes that each have their own SO_REUSEPORT
 	 * listener on the same address (the kernel spreads connections) and
 	 * their own loop; this process supervises them. */
@@ -475,7 +483,8 @@ int cmd_http_serve(int argc, char **argv)
 					if (w.pids[i] > 0)
 						kill(w.pids[i], SIGTERM);
 			} else {
-				errmsg("listening on %s (tcp, mux=%s)", where, mux_resolved());
+				errmsg("listening on %s (tcp, mux=%s%s)", where, mux_resolved(),
+				       tlsopt_ready_note(&tls));
 				if (!g_opts.quiet)
 					errmsg("serving %s at %s://%s/ with %ld workers",
 					       cfg->respond ? "fixed responses" : dir,
@@ -514,7 +523,8 @@ int cmd_http_serve(int argc, char **argv)
 	if (workers > 1) {
 		workers_ready(&w);
 	} else {
-		errmsg("listening on %s (tcp, mux=%s)", where, loop_backend(l));
+		errmsg("listening on %s (tcp, mux=%s%s)", where, loop_backend(l),
+		       tlsopt_ready_note(&tls));
 		if (!g_opts.quiet)
 			errmsg("serving %s at %s://%s/", cfg->respond ? "fixed responses" : dir,
 			       s.tls ? "https" : "http", where);
@@ -527,5 +537,6 @@ out:
 		close(s.lfd);
 	free_cfg(cfg);
 	tls_ctx_free(s.tls);
+	tlsopt_free(&tls);
 	return rc;
 }

@@ -118,15 +118,16 @@ static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
 	serve_totals(arg, sent, received);
 }
 
-static void print_ready(const struct sock_addr *bound, const char *proto, const char *mux)
+static void print_ready(const struct sock_addr *bound, const char *proto, const char *mux,
+			const char *note)
 {
 	char a[SOCK_ADDRSTRLEN];
 	/* The readiness line: scripts and tests wait for it. In order with
 	 * the queued diagnostics (errline), but not an error: --stats=json
 	 * reports the last errmsg as the failure. */
-	errline("sockctl: listening on %s (%s, mux=%s)\n",
+	errline("sockctl: listening on %s (%s, mux=%s%s)\n",
 		sock_addr_str((const struct sockaddr *)&bound->ss, bound->len, a, sizeof a), proto,
-		mux);
+		mux, note);
 }
 
 static int set_handler(struct serve_cfg *cfg, enum serve_handler h, const char *name)
@@ -501,7 +502,7 @@ static int start_workers(struct serve_args *a, struct workers *w, int *lfd,
 				if (w->pids[i] > 0)
 					kill(w->pids[i], SIGTERM);
 		} else {
-			print_ready(bound, proto, mux_resolved());
+			print_ready(bound, proto, mux_resolved(), tlsopt_ready_note(&a->tls));
 		}
 		int ws = workers_wait(w);
 		workers_free(w);
@@ -563,8 +564,9 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 	if (mux_check() < 0)
 		return EXIT_USAGE;
 	/* Before listening: a certificate that cannot be used is an error
-	 * at start-up, not at the first client. */
-	if (a.tls.on && !(cfg->tls = tlsopt_ctx(&a.tls, &r)))
+	 * at start-up, not at the first client. A temporary one names the
+	 * bound address: it is made once that is known. */
+	if (a.tls.on && a.tls.cfg.cert && !(cfg->tls = tlsopt_server_ctx(&a.tls, NULL, 0, &r)))
 		return r;
 	cfg->handshake_ms = a.tls.handshake_ms;
 	rep->no = no;
@@ -588,6 +590,13 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 		if (lfd < 0) {
 			errmsg("%s", err);
 			return EXIT_FAIL;
+		}
+	}
+	if (a.tls.on && !cfg->tls) {
+		const struct sockaddr *b = (const struct sockaddr *)&bound.ss;
+		if (!(cfg->tls = tlsopt_server_ctx(&a.tls, &b, 1, &r))) {
+			close(lfd);
+			return r;
 		}
 	}
 	cfg->family = bound.ss.ss_family;
@@ -645,7 +654,7 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 		if (is_worker)
 			workers_ready(&w);
 		else
-			print_ready(&bound, proto, loop_backend(loop));
+			print_ready(&bound, proto, loop_backend(loop), tlsopt_ready_note(&a.tls));
 		progress_start(&prog, loop, no, get_totals, srv);
 		/* One client gets stdin: a file's size gives a percentage. */
 		if (cfg->handler == SERVE_RELAY && !exec && !cfg->keep_open && !cfg->dgram &&
@@ -680,6 +689,7 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 		unlink(a.ep.unix_path);
 	outq_chunk_unref(cfg->respond);
 	tls_ctx_free(cfg->tls);
+	tlsopt_free(&a.tls);
 	loop_free(loop);
 	netopt_close_logs(no);
 	acl_free(&a.acl);

@@ -2,10 +2,16 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "tool/cmd.h"
 #include "tool/tlsopts.h"
+#ifdef HAVE_OPENSSL
+#include "net/tls_cert.h"
+#endif
 
 static const char *opt_name(int c)
 {
@@ -40,9 +46,36 @@ static const char *opt_name(int c)
 		return "--handshake-timeout";
 	case TOPT_ALLOW_TRUNCATION:
 		return "--tls-allow-truncation";
+	case TOPT_PIN:
+		return "--pin";
 	default:
 		return NULL;
 	}
+}
+
+/* --pin VALUE (repeated, or ';'-separated): 1, or -1 after the usage
+ * error. */
+static int pin_add(struct tlsopts *t, const char *arg)
+{
+#ifdef HAVE_OPENSSL
+	char err[300];
+	if (!t->pins) {
+		if (!(t->pins = malloc(sizeof *t->pins))) {
+			errmsg("out of memory");
+			return -1;
+		}
+		tls_pins_init(t->pins);
+	}
+	if (tls_pins_add(t->pins, arg, err, sizeof err) < 0) {
+		usage_error("invalid --pin: %s", err);
+		return -1;
+	}
+	t->cfg.pins = t->pins;
+	return 1;
+#else
+	(void)t, (void)arg;
+	return -1; /* not reached: a build without TLS refuses the option first */
+#endif
 }
 
 int tlsopt_handle(struct tlsopts *t, int c, const char *arg)
@@ -113,6 +146,8 @@ int tlsopt_handle(struct tlsopts *t, int c, const char *arg)
 	case TOPT_ALLOW_TRUNCATION:
 		cfg->allow_truncation = true;
 		break;
+	case TOPT_PIN:
+		return pin_add(t, arg);
 	}
 	return 1;
 }
@@ -131,8 +166,10 @@ int tlsopt_check(struct tlsopts *t, enum tls_role role)
 		return usage_error("--sni and --no-sni: give one");
 	if ((t->cfg.cert != NULL) != (t->cfg.key != NULL) && role == TLS_CLIENT)
 		return usage_error("--cert and --key go together");
-	if (role == TLS_SERVER && (!t->cfg.cert || !t->cfg.key))
-		return usage_error("--tls needs --cert and --key");
+	/* A server without --cert makes a temporary certificate; --cert
+	 * alone has its key in the same file. */
+	if (role == TLS_SERVER && t->cfg.key && !t->cfg.cert)
+		return usage_error("--key needs --cert");
 	return 0;
 }
 
@@ -147,6 +184,8 @@ int tlsopt_exit(enum tls_err kind)
 		return EXIT_TLS_CERT;
 	case TLS_E_VERIFY:
 		return EXIT_TLS_VERIFY;
+	case TLS_E_PIN:
+		return EXIT_TLS_PIN;
 	case TLS_E_HANDSHAKE:
 	case TLS_E_TIMEOUT:
 		return EXIT_TLS_HANDSHAKE;
@@ -175,4 +214,99 @@ struct tls_ctx *tlsopt_ctx(struct tlsopts *t, int *status)
 			errmsg("TLS: %s", err);
 	}
 	return c;
+}
+
+/* The server's certificate and key in memory: loaded from --cert/--key,
+ * or a temporary one. 0, or the exit status after the message. */
+static int server_pair(struct tlsopts *t, const struct sockaddr *const *bound, size_t nbound)
+{
+#ifdef HAVE_OPENSSL
+	char err[700];
+	struct tls_cert_pair *p = calloc(1, sizeof *p);
+	if (!p) {
+		errmsg("out of memory");
+		return EXIT_FAIL;
+	}
+	time_t now = time(NULL);
+	if (t->cfg.cert) {
+		/* A pair that does not load leaves the files to the context,
+		 * whose messages say what is wrong as they always have (and
+		 * which may still take a key this loader refuses). */
+		if (tls_cert_load_pair(t->cfg.cert, t->cfg.key, now, p, err, sizeof err) < 0) {
+			free(p);
+			return 0;
+		}
+		/* Served anyway (a test of clients, a clock that is wrong),
+		 * but said once: every verifying client will refuse it. */
+		if (p->warn)
+			errline("sockctl: warning: TLS: %s\n", err);
+	} else {
+		char host[256];
+		if (gethostname(host, sizeof host) < 0)
+			host[0] = 0;
+		host[sizeof host - 1] = 0;
+		if (tls_cert_temporary_for(bound, nbound, host, now, p, err, sizeof err) < 0 &&
+		    /* A host name a certificate cannot carry is left out. */
+		    (!host[0] ||
+		     tls_cert_temporary_for(bound, nbound, NULL, now, p, err, sizeof err) < 0)) {
+			free(p);
+			errmsg("TLS: temporary certificate: %s", err);
+			return EXIT_FAIL;
+		}
+		char pin[TLS_PIN_STRLEN];
+		if (tls_pin_of(p->leaf, pin) < 0) {
+			tls_cert_pair_free(p);
+			free(p);
+			errmsg("TLS: temporary certificate: its pin cannot be computed");
+			return EXIT_FAIL;
+		}
+		snprintf(t->pin, sizeof t->pin, "%s", pin);
+	}
+	t->pair = p;
+	t->cfg.pair = p;
+	return 0;
+#else
+	(void)t, (void)bound, (void)nbound;
+	errmsg("TLS: this build has no TLS");
+	return EXIT_FAIL;
+#endif
+}
+
+struct tls_ctx *tlsopt_server_ctx(struct tlsopts *t, const struct sockaddr *const *bound,
+				  size_t nbound, int *status)
+{
+	*status = EXIT_OK;
+	if (!t->on)
+		return NULL;
+	if (!t->pair && (*status = server_pair(t, bound, nbound)))
+		return NULL;
+	/* A pair in memory goes before the files (net/tls.h). */
+	return tlsopt_ctx(t, status);
+}
+
+const char *tlsopt_ready_note(const struct tlsopts *t)
+{
+	static char note[80];
+	if (!t->on || !t->pin[0])
+		return "";
+	snprintf(note, sizeof note, ", tls pin %s", t->pin);
+	return note;
+}
+
+void tlsopt_free(struct tlsopts *t)
+{
+#ifdef HAVE_OPENSSL
+	if (t->pins) {
+		tls_pins_free(t->pins);
+		free(t->pins);
+	}
+	if (t->pair) {
+		tls_cert_pair_free(t->pair);
+		free(t->pair);
+	}
+#endif
+	t->pins = NULL;
+	t->pair = NULL;
+	t->cfg.pins = NULL;
+	t->cfg.pair = NULL;
 }

@@ -8,6 +8,8 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
 
 #include "net/tls.h"
 
@@ -27,6 +29,7 @@ enum {
 	TOPT_CLIENT_CA,
 	TOPT_HANDSHAKE_TIMEOUT,
 	TOPT_ALLOW_TRUNCATION,
+	TOPT_PIN,
 };
 
 /* Exit codes of TLS failures, curl's where the meaning is the same. */
@@ -36,6 +39,7 @@ enum {
 	EXIT_TLS_CERT = 58,   /* our certificate or key (--cert, --key), or the peer refused it */
 	EXIT_TLS_VERIFY = 60, /* the peer's certificate did not verify */
 	EXIT_TLS_CAFILE = 77, /* --cacert, --client-ca cannot be loaded */
+	EXIT_TLS_PIN = 90,    /* the server's public key matches no --pin */
 };
 
 #define TLSOPT_COMMON_LONGOPTS                                                                     \
@@ -56,6 +60,7 @@ enum {
 	    {"insecure", no_argument, NULL, TOPT_INSECURE},                                        \
 	    {"sni", required_argument, NULL, TOPT_SNI},                                            \
 	    {"no-sni", no_argument, NULL, TOPT_NO_SNI},                                            \
+	    {"pin", required_argument, NULL, TOPT_PIN},                                            \
 	{                                                                                          \
 		"tls-allow-truncation", no_argument, NULL, TOPT_ALLOW_TRUNCATION                   \
 	}
@@ -79,14 +84,19 @@ enum {
 	"  -k, --insecure       do not verify the server's certificate\n"                          \
 	"      --sni NAME       send NAME as SNI and verify the certificate for it\n"              \
 	"      --no-sni         send no SNI (never sent for an IP address)\n"                      \
+	"      --pin sha256//BASE64  the server's public key must be this one (SPKI\n"             \
+	"                       pin; several: repeat or separate with ';'; exit 90\n"              \
+	"                       when none matches); without --cacert it needs no CA,\n"            \
+	"                       but its dates and names count unless -k\n"                         \
 	"      --cert FILE, --key FILE  client certificate (PEM) and its key\n"                    \
 	"      --tls-allow-truncation  a close without close_notify is the end of\n"               \
 	"                       input, not an error (exit 56)\n" TLSOPT_COMMON_HELP
 #define TLSOPT_SERVER_HELP                                                                         \
 	"TLS (see sockctl(1), TLS):\n"                                                             \
-	"      --tls            TLS on every connection (needs --cert and --key)\n"                \
+	"      --tls            TLS on every connection; without --cert, with a\n"                 \
+	"                       temporary certificate whose pin the readiness line shows\n"        \
 	"      --cert FILE, --key FILE  the server's certificate (PEM, chain allowed)\n"           \
-	"                       and key\n"                                                         \
+	"                       and key (without --key: in FILE too)\n"                            \
 	"      --client-ca FILE require client certificates verified against "                     \
 	"FILE\n" TLSOPT_COMMON_HELP
 
@@ -95,6 +105,11 @@ struct tlsopts {
 	const char *first;     /* the first TLS option given, for messages */
 	struct tls_config cfg; /* what the options say (role set by tlsopt_check) */
 	int handshake_ms;      /* --handshake-timeout; default 10 s */
+	struct tls_pins *pins; /* --pin; owned */
+	/* A server's certificate and key in memory (owned), and the pin of
+	 * a temporary one for the readiness line ("" otherwise). */
+	struct tls_cert_pair *pair;
+	char pin[64];
 };
 
 /* One option: 1 if handled, 0 if not a TLS option, -1 after a usage
@@ -107,6 +122,20 @@ int tlsopt_check(struct tlsopts *t, enum tls_role role);
 /* The context (NULL without --tls, or on failure with *status the exit
  * code after the message). */
 struct tls_ctx *tlsopt_ctx(struct tlsopts *t, int *status);
+/* A server's context, made after the listening socket is bound: from
+ * --cert/--key (a certificate that is expired or not yet valid gets one
+ * warning line), or, without --cert, from a temporary certificate for
+ * the nbound addresses bound (and localhost, and this host's name),
+ * whose pin goes to t->pin. NULL without --tls, or on failure with
+ * *status the exit code after the message. */
+struct tls_ctx *tlsopt_server_ctx(struct tlsopts *t, const struct sockaddr *const *bound,
+				  size_t nbound, int *status);
+/* What the readiness line adds within its parentheses: ", tls pin
+ * sha256//..." with a temporary certificate (a client needs it to
+ * verify), "" otherwise. */
+const char *tlsopt_ready_note(const struct tlsopts *t);
+/* Frees what the options hold (after the context is freed). */
+void tlsopt_free(struct tlsopts *t);
 /* The exit code for a TLS failure. */
 int tlsopt_exit(enum tls_err kind);
 
