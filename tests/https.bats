@@ -133,6 +133,8 @@ peer_bg() {
 	assert_output tmp
 	run -0 timeout $T "$SOCKCTL" http get --pin "$pin" "https://127.0.0.1:$port/t.txt"
 	assert_output tmp
+	run -90 timeout $T "$SOCKCTL" http get --pin "sha256//$(printf '%043d=' 0 | tr 0 A)" \
+		"https://127.0.0.1:$port/t.txt"
 }
 
 @test "http serve --tls: bad input" {

@@ -91,6 +91,8 @@ static const char http_get_help[] =
     "  -k, --insecure             do not verify the server's certificate\n"
     "      --cert FILE, --key FILE  client certificate (PEM) and its key\n"
     "      --sni NAME, --no-sni   send NAME as SNI (and verify for it), or none\n"
+    "      --pin, --pinnedpubkey sha256//BASE64  the server's public key must\n"
+    "                             match (repeatable, or ';'-separated)\n"
     "      --tls-min V, --tls-max V  protocol versions: 1.2 or 1.3\n"
     "      --tlsv1.2, --tlsv1.3   at least this version (curl's spelling)\n"
     "      --ciphers LIST         TLS 1.2 cipher list (OpenSSL syntax)\n"
@@ -105,7 +107,8 @@ static const char http_get_help[] =
     "response, 18 response cut short, 22 HTTP error with --fail, 23 write error,\n"
     "28 timeout, 35 TLS handshake failed, 47 too many redirects, 52 empty reply,\n"
     "55 send error, 56 receive error, 58 --cert/--key unusable, 60 the server's\n"
-    "certificate did not verify, 77 --cacert cannot be loaded, 97 the proxy\n"
+    "certificate did not verify, 77 --cacert cannot be loaded, 90 no --pin\n"
+    "matched, 97 the proxy\n"
     "refused or broke the tunnel. With several URLs, the last failure's code.\n";
 
 static int exit_code(enum http_client_error e, enum tls_err kind)
@@ -311,6 +314,7 @@ int cmd_http_get(int argc, char **argv)
 	    {"tlsv1.2", no_argument, NULL, OPT_TLSV12},
 	    {"tlsv1.3", no_argument, NULL, OPT_TLSV13},
 	    {"tls13-ciphers", required_argument, NULL, OPT_TLS13_CIPHERS},
+	    {"pinnedpubkey", required_argument, NULL, TOPT_PIN}, /* curl's name */
 	    {"proxy", required_argument, NULL, 'x'},
 	    {"proxy-user", required_argument, NULL, 'U'},
 	    TLSOPT_CLIENT_LONGOPTS,
