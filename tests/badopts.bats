@@ -356,6 +356,10 @@ BAD=(
 
 	# resolve (options that are checked before any lookup)
 	"resolve --file '' x|option '--file' needs a value"
+	"resolve --tls --server 127.0.0.1 --sni '' x|option '--sni' needs a value"
+	"resolve --tls --server 127.0.0.1 --pin '' x|option '--pin' needs a value"
+	"resolve --tls --server 127.0.0.1 --pin sha256//x x|--pin"
+	"resolve --tls --server 127.0.0.1 --cacert '' x|option '--cacert' needs a value"
 	"resolve --parallel '' x|option '--parallel' needs a value"
 	"resolve --parallel 0 x|invalid --parallel '0'"
 	"resolve --parallel 10001 x|invalid --parallel '10001'"

@@ -111,6 +111,13 @@ void *tls_native(const struct stream *s)
 	(void)s;
 	return NULL;
 }
+bool tls_peer_subject(const struct stream *s, char *buf, size_t len)
+{
+	(void)s;
+	if (len)
+		*buf = 0;
+	return false;
+}
 bool tls_env_facts(const struct stream *s, char *version, size_t vlen, char *cipher, size_t clen,
 		   char *subject, size_t slen)
 {
