@@ -15,6 +15,23 @@ load helpers
 	done
 	run --separate-stderr "$SOCKCTL" connect --tls 127.0.0.1 1
 	[ "$stderr" = "sockctl connect: --tls: this build has no TLS" ]
+	# Every other command's TLS options, and the options that imply TLS.
+	local cmd
+	for args in "connect|--pin sha256//x 127.0.0.1 1" "connect|--starttls smtp 127.0.0.1 1" \
+		"connect|--cert-info 127.0.0.1 1" "connect|--expires-within 3 127.0.0.1 1" "resolve|--tls --server 127.0.0.1 x" \
+		"chat serve|--tls 0" "chat connect|--tls 127.0.0.1 1" "http serve|--tls 0" \
+		"http get|--cacert x https://127.0.0.1:1/"; do
+		cmd=${args%%|*}
+		# shellcheck disable=SC2086
+		run --separate-stderr "$SOCKCTL" $cmd ${args#*|} </dev/null
+		[ "$status" -eq 2 ]
+		[ "${#stderr_lines[@]}" -eq 1 ]
+		[[ $stderr == "sockctl $cmd: --"*": this build has no TLS" ]]
+	done
+	# An https URL is a transfer that cannot be made: curl's exit 1.
+	run --separate-stderr "$SOCKCTL" http get https://127.0.0.1:1/
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"TLS: this build has no TLS" ]]
 }
 
 @test "without TLS: plain connections work" {

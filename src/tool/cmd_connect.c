@@ -695,6 +695,8 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 				    "invalid --shutdown-delay '%s': give seconds >= 0", optarg);
 			break;
 		case OPT_CERT_INFO:
+			if (!tls_available())
+				return tlsopt_no_tls("--cert-info") < 0 ? EXIT_USAGE : 0;
 			if (!optarg || strcmp(optarg, "text") == 0)
 				s.cert_info = CERT_INFO_TEXT;
 			else if (strcmp(optarg, "json") == 0)
@@ -704,6 +706,8 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 						   optarg);
 			break;
 		case OPT_EXPIRES_WITHIN:
+			if (!tls_available())
+				return tlsopt_no_tls("--expires-within") < 0 ? EXIT_USAGE : 0;
 			if (!parse_long(optarg, 0, 100000, &s.expires_within))
 				return usage_error(
 				    "invalid --expires-within '%s': give days, 0-100000", optarg);

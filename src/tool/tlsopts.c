@@ -78,16 +78,20 @@ static int pin_add(struct tlsopts *t, const char *arg)
 #endif
 }
 
+int tlsopt_no_tls(const char *name)
+{
+	fprintf(stderr, "sockctl %s: %s: this build has no TLS\n", g_cmdname ? g_cmdname : "",
+		name);
+	return -1;
+}
+
 int tlsopt_handle(struct tlsopts *t, int c, const char *arg)
 {
 	const char *name = opt_name(c);
 	if (!name)
 		return 0;
-	if (!tls_available()) {
-		fprintf(stderr, "sockctl %s: %s: this build has no TLS\n",
-			g_cmdname ? g_cmdname : "", name);
-		return -1;
-	}
+	if (!tls_available())
+		return tlsopt_no_tls(name);
 	if (!t->first && c != TOPT_TLS)
 		t->first = name;
 	struct tls_config *cfg = &t->cfg;

@@ -116,6 +116,9 @@ struct tlsopts {
  * error was printed. A build without TLS refuses them all, with one
  * line. */
 int tlsopt_handle(struct tlsopts *t, int c, const char *arg);
+/* A build without TLS refusing a command's own TLS option NAME ("--cert-info"):
+ * the one line, then -1. */
+int tlsopt_no_tls(const char *name);
 /* After the options: 0, or EXIT_USAGE after the message (a TLS option
  * without --tls). */
 int tlsopt_check(struct tlsopts *t, enum tls_role role);
