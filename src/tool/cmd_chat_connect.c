@@ -436,7 +436,10 @@ int chat_connect(int argc, char **argv)
 	    TLSOPT_CLIENT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
-	struct tlsopts tls = {0};
+	/* Static: what the options allocate (pins) stays reachable however
+	 * the command returns; it runs once per process. */
+	static struct tlsopts tls;
+	tls = (struct tlsopts){0};
 	struct ui u = {.to_utf8 = (iconv_t)-1, .from_utf8 = (iconv_t)-1};
 	struct ui *c = &u;
 	struct chat_client_cfg cfg = {

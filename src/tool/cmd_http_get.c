@@ -320,7 +320,10 @@ int cmd_http_get(int argc, char **argv)
 	    TLSOPT_CLIENT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
-	struct tlsopts tls = {0};
+	/* Static: what the options allocate (pins) stays reachable however
+	 * the command returns; it runs once per process. */
+	static struct tlsopts tls;
+	tls = (struct tlsopts){0};
 	const char *hdrs[HTTP_CLIENT_MAXHDRS];
 	char ims[64];
 	struct http_client_cfg cfg = {

@@ -646,6 +646,7 @@ int cmd_resolve(int argc, char **argv)
 	rc = run(jobs, made, &x, direct ? &cl.dopt : NULL, parallel);
 out:
 	tls_ctx_free(cl.dopt.tls);
+	tlsopt_free(&cl.tls);
 	free(jobs);
 	for (size_t i = 0; files && i < nfiles; i++) {
 		for (size_t k = 0; k < files[i].n; k++)

@@ -68,6 +68,11 @@ static int pin_add(struct tlsopts *t, const char *arg)
 	}
 	if (tls_pins_add(t->pins, arg, err, sizeof err) < 0) {
 		usage_error("invalid --pin: %s", err);
+		if (!t->pins->n) { /* the command stops here: nothing left held */
+			tls_pins_free(t->pins);
+			free(t->pins);
+			t->pins = NULL;
+		}
 		return -1;
 	}
 	t->cfg.pins = t->pins;
