@@ -384,6 +384,88 @@ in_netns() {
 	[[ $output == *down ]] || fail "no body: $output"
 }
 
+@test "tour: a TLS server without a certificate, a client that checks its pin" {
+	tour_line 'sockctl serve -k --tls --echo 8443'
+	tour_sub " 8443" " 127.0.0.1 0"
+	bg_line tls
+	local pin
+	pin=$(sed -n 's/.*, tls pin \(sha256\/\/[A-Za-z0-9+/=]*\))$/\1/p' tls.err)
+	[[ -n $pin ]] || fail "no pin on the readiness line: $(cat tls.err)"
+	tour_line 'echo hi | sockctl connect --tls --pin'
+	tour_sub "sha256//PIN-FROM-THE-READINESS-LINE" "$pin"
+	tour_sub " 8443" " $port"
+	run_line
+	assert_success
+	assert_output "hi"
+}
+
+@test "tour: --cert-info=json and --expires-within instead of s_client | x509 -dates" {
+	start_bg tls "$SOCKCTL" serve -k --tls --echo 127.0.0.1 0
+	wait_ready tls
+	local pin
+	pin=$(sed -n 's/.*, tls pin \(sha256\/\/[A-Za-z0-9+/=]*\))$/\1/p' "$BATS_TEST_TMPDIR/tls.err")
+	tour_line 'sockctl connect --tls --cert-info=json --expires-within 14'
+	tour_sub "example.org 443" "--pin $pin 127.0.0.1 $port"
+	run_line
+	assert_success # a temporary certificate is good for 30 days
+	python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); assert d["certificates"][0]["days_left"] >= 29' <<<"$output"
+	tour_sub "--expires-within 14" "--expires-within 31"
+	run_line
+	assert_failure 110
+}
+
+@test "tour: http get https, verified" {
+	mkdir -p site
+	echo "over tls" >site/index.html
+	start_bg web "$SOCKCTL" http serve --tls -d site 127.0.0.1 0
+	wait_ready web
+	local pin
+	pin=$(sed -n 's/.*, tls pin \(sha256\/\/[A-Za-z0-9+/=]*\))$/\1/p' "$BATS_TEST_TMPDIR/web.err")
+	tour_line 'sockctl http get https://example.org/'
+	tour_sub "https://example.org/" "--pin $pin https://127.0.0.1:$port/"
+	run_line
+	assert_success
+	assert_output "over tls"
+}
+
+@test "tour: DNS over TLS (dnsmasq behind sockctl serve --tls)" {
+	command -v dnsmasq >/dev/null || skip "dnsmasq is not installed (dnsmasq-base)"
+	local dport
+	dport=$(free_port)
+	start_bg dns dnsmasq -k --user= --group= --conf-file=/dev/null --no-resolv --no-hosts \
+		--listen-address=127.0.0.1 --bind-interfaces --port="$dport" \
+		--host-record=example.org,192.0.2.7
+	for _ in $(seq 500); do
+		ss -Htln "sport = :$dport" | grep -q . && break
+		sleep 0.01
+	done
+	start_bg dot "$SOCKCTL" serve -k --tls --sh-exec "exec $SOCKCTL connect 127.0.0.1 $dport" \
+		127.0.0.1 0
+	wait_ready dot
+	local pin
+	pin=$(sed -n 's/.*, tls pin \(sha256\/\/[A-Za-z0-9+/=]*\))$/\1/p' "$BATS_TEST_TMPDIR/dot.err")
+	tour_line 'sockctl resolve --tls --server 9.9.9.9'
+	tour_sub "--server 9.9.9.9 --sni dns.quad9.net" "--server 127.0.0.1:$port --pin $pin"
+	run_line
+	assert_success
+	assert_line --partial $'example.org.\t0\tIN\tA\t192.0.2.7'
+}
+
+@test "tour: connect --starttls smtp (a scripted mail server)" {
+	export PKI=$BATS_TEST_TMPDIR/pki
+	# shellcheck source=tests/tls_pki.bash
+	source "$BATS_TEST_DIRNAME/tls_pki.bash"
+	(make_test_pki "$PKI")
+	start_bg mx "$PY" "$BATS_TEST_DIRNAME/starttls_peer.py" smtp "$PKI/good-chain.pem" "$PKI/good.key"
+	wait_ready mx
+	tour_line 'sockctl connect --starttls smtp'
+	tour_sub "mail.example.org 25" "--cacert $PKI/root.pem localhost $port"
+	line="echo quit | $line"
+	run_line
+	assert_success
+	assert_output "QUIT"
+}
+
 @test "tour: the event loop backends, and a server on poll" {
 	tour_line 'sockctl --mux=help'
 	run_line
