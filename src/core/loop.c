@@ -69,6 +69,13 @@ int64_t clock_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t clock_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 struct loop *loop_new(const char *backend, int maxfds, char *err, size_t errlen)
 {
 	struct loop *l = calloc(1, sizeof *l);

@@ -68,6 +68,8 @@ int loop_signal(struct loop *l, int signo, loop_signal_cb cb, void *arg);
 int64_t loop_now(struct loop *l);
 /* Monotonic milliseconds, read now. */
 int64_t clock_ms(void);
+/* Monotonic microseconds, read now (round-trip times). */
+int64_t clock_us(void);
 
 /* Keeps loop_run() going while nothing else would, for work the loop
  * learns of by a signal (child processes: SIGCHLD). Each hold is ended by

@@ -70,13 +70,6 @@ struct rdns_rq {
 	bool after_tc; /* on TCP after a truncated answer from this server */
 };
 
-static int64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 bool rdns_parse_server(const char *s, uint16_t default_port, struct rdns_server *out, char *err,
 		       size_t errlen)
 {
@@ -498,7 +491,7 @@ static void rq_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 		free(q);
 		return;
 	}
-	r.rtt_ms = (double)(now_us() - q->t0_us) / 1000.0;
+	r.rtt_ms = (double)(clock_us() - q->t0_us) / 1000.0;
 	if (abuf && alen >= 12) {
 		/* A truncated UDP answer: ask again over TCP, same server. */
 		if (!q->tcp && (abuf[2] & 0x02) && !d->o.no_fallback) {
@@ -567,7 +560,7 @@ static void rq_send(struct rdns_rq *q)
 		return;
 	}
 	q->attempts++;
-	q->t0_us = now_us();
+	q->t0_us = clock_us();
 	c->seen = SEEN_NOTHING;
 	ares_query(c->ch, q->name, 1 /* IN */, q->type, rq_answer, q);
 	/* The query may have ended already (and q be gone); c stays valid. */

@@ -12,6 +12,7 @@
 
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/loop.h"
 #include "core/outq.h"
 #include "http/http_client.h"
 #include "net/connector.h"
@@ -76,13 +77,6 @@ struct http_client {
 
 static void start_request(struct http_client *hc);
 static void finish(struct http_client *hc, enum http_client_error code);
-
-static int64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static bool again(void)
 {
@@ -166,7 +160,7 @@ static void on_later(struct loop *l, void *arg)
 static void complete(struct http_client *hc)
 {
 	hc->settling = false;
-	hc->t_total = now_us() - hc->t0;
+	hc->t_total = clock_us() - hc->t0;
 	loop_timer_stop(hc->l, &hc->deadline);
 	if (hc->cfg.out)
 		stream_want(hc->cfg.out, 0);
@@ -484,7 +478,7 @@ static bool conn_read(struct http_client *hc, bool *moved)
 	}
 	if (!hc->got_bytes) {
 		hc->got_bytes = true;
-		hc->t_first = now_us() - hc->t0;
+		hc->t_first = clock_us() - hc->t0;
 	}
 	struct http_resp *r = hc->resp;
 	size_t off = 0;
@@ -548,7 +542,7 @@ static void on_conn(struct stream *s, int ready, void *arg)
 
 static void send_request(struct http_client *hc)
 {
-	hc->t_connect = now_us() - hc->t0;
+	hc->t_connect = clock_us() - hc->t0;
 	hc->conn_requests++;
 	hc->st.requests++;
 	if (hc->reused)
@@ -708,7 +702,7 @@ static void start_request(struct http_client *hc)
 		if (hc->reused)
 			log_info("reusing the connection to %s", hc->url.host);
 		hc->reusable = false;
-		hc->t_lookup = now_us() - hc->t0;
+		hc->t_lookup = clock_us() - hc->t0;
 		send_request(hc);
 		return;
 	}
@@ -728,7 +722,7 @@ static void start_request(struct http_client *hc)
 	struct connect_opts o = {.timeout_ms = hc->cfg.connect_ms};
 	char err[SOCK_ERRLEN];
 	hc->cn = connector_start(hc->l, &ep, &o, on_connect, hc, err, sizeof err);
-	hc->t_lookup = now_us() - hc->t0;
+	hc->t_lookup = clock_us() - hc->t0;
 	if (!hc->cn)
 		fail(hc, proxied ? HC_E_PROXY_RESOLVE : HC_E_RESOLVE, "%s%s",
 		     proxied ? "proxy: " : "", err);
@@ -873,7 +867,7 @@ void http_client_free(struct http_client *hc)
 
 static void start_url(struct http_client *hc)
 {
-	hc->t0 = now_us();
+	hc->t0 = clock_us();
 	hc->t_lookup = hc->t_connect = hc->t_first = hc->t_total = 0;
 	hc->redirects = 0;
 	hc->error = HC_OK;

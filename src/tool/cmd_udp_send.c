@@ -235,7 +235,7 @@ static void json_end(struct us *u, int status)
 	else
 		sb_puts(b, ",\"rtt_ms\":null");
 	sb_printf(b, ",\"truncated\":%" PRIu64 ",\"seconds\":%.3f,\"status\":", res.truncated,
-		  (double)(udp_clock_us() - u->t0) / 1e6);
+		  (double)(clock_us() - u->t0) / 1e6);
 	json_str(b, status == EXIT_OK ? "ok" : kind ? kind : "error");
 	sb_puts(b, ",\"error\":");
 	if (status == EXIT_OK || !kind)
@@ -580,7 +580,7 @@ static int run(struct us *u, int argc, char **argv)
 	char err[SOCK_ERRLEN + SOCK_ADDRSTRLEN];
 	/* From here on a failure is a run's: --json reports it. */
 	u->json_armed = u->json;
-	u->t0 = udp_clock_us();
+	u->t0 = clock_us();
 	if (unix_path)
 		snprintf(u->dest, sizeof u->dest, "%s", unix_path);
 	else
@@ -653,7 +653,7 @@ static int run(struct us *u, int argc, char **argv)
 		vmsg("sending to %s from %s (%s%s, mux=%s)", d->text, a, proto,
 		     d->group ? ", unconnected" : "", loop_backend(u->l));
 	}
-	int64_t t0 = u->t0 = udp_clock_us();
+	int64_t t0 = u->t0 = clock_us();
 	udp_send_start(u->eng);
 	if (!udp_send_done(u->eng) && loop_run(u->l) < 0)
 		udp_send_fail(u->eng, UDP_ERR_OTHER, "event loop: %s", strerror(errno));
@@ -663,7 +663,7 @@ static int run(struct us *u, int argc, char **argv)
 	if (g_opts.verbose) {
 		char line[256];
 		probe_format(res.probe, u->wait_ms > 0, line, sizeof line);
-		double secs = (double)(udp_clock_us() - t0) / 1e6;
+		double secs = (double)(clock_us() - t0) / 1e6;
 		vmsg("%s; %.3f s, %.0f datagrams/s sent", line, secs,
 		     secs > 0 ? (double)res.probe->sent / secs : 0.0);
 	}

@@ -54,13 +54,6 @@ struct udp_send {
 	enum udp_status status;
 };
 
-int64_t udp_clock_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 size_t udp_max_datagram(int family)
 {
 	return family == AF_INET ? UDP_MAX_IPV4 : family == AF_INET6 ? UDP_MAX_IPV6 : UDP_MAX_UNIX;
@@ -253,7 +246,7 @@ static uint64_t pace_allowance(struct udp_send *u)
 		return BATCH;
 	if (u->probe->sent == 0)
 		return 1;
-	int64_t elapsed = udp_clock_us() - u->start_us;
+	int64_t elapsed = clock_us() - u->start_us;
 	if (u->c.interval_ms > 0) {
 		int64_t next = (int64_t)u->probe->sent * u->c.interval_ms * 1000;
 		if (elapsed >= next)
@@ -366,7 +359,7 @@ static void pump(struct udp_send *u)
 			fail_errno(u, "send to", errno);
 			return;
 		}
-		int64_t t = udp_clock_us();
+		int64_t t = clock_us();
 		if (u->probe->sent == 0)
 			u->start_us = t;
 		for (int i = 0; i < n; i++)
@@ -440,7 +433,7 @@ static void got_reply(struct udp_send *u, const unsigned char *data, size_t len,
 	r.seq_known =
 	    u->c.src == UDP_SRC_FILLER && len == u->c.size && udp_filler_seq(data, len, &r.seq);
 	int64_t sum = u->probe->rtt_sum;
-	if (probe_reply(u->probe, r.seq_known, r.seq, udp_clock_us()))
+	if (probe_reply(u->probe, r.seq_known, r.seq, clock_us()))
 		r.rtt_us = u->probe->rtt_sum - sum;
 	if (u->c.on_reply)
 		u->c.on_reply(u, &r, u->c.arg);

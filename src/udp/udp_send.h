@@ -34,8 +34,6 @@ enum { UDP_LINE_CAP = 4 * UDP_MAX_PAYLOAD };
 /* The largest datagram for a socket of this family (AF_INET, AF_INET6,
  * AF_UNIX). */
 size_t udp_max_datagram(int family);
-/* The monotonic clock the engine times with, in microseconds. */
-int64_t udp_clock_us(void);
 
 struct udp_payload {
 	unsigned char *data; /* owned by whoever made the list */
