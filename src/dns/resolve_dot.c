@@ -41,18 +41,12 @@ struct rdot {
 	size_t qlen, qsent;
 	uint8_t *ans; /* the two-byte length, then the answer */
 	size_t alen, acap;
-	int64_t t_sent;	 /* when the query went out, for rtt_ms */
-	bool tls_failed; /* the last try failed in the handshake */
-	enum rdns_noanswer lastwhy;
+	int64_t t_sent; /* when the query went out, for rtt_ms */
+	/* The server of this try as text: the connector's address, and the
+	 * name its certificate is checked for (unless --sni says another). */
+	char host[NI_MAXHOST], port[NI_MAXSERV];
 	char why[600];
 };
-
-static int64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void drop_conn(struct rdot *q)
 {
@@ -107,8 +101,6 @@ static void ended(struct rdot *q, enum rdns_noanswer why, const char *text, bool
 	if (text != q->why)
 		snprintf(q->why, sizeof q->why, "%s", text ? text : "the connection failed");
 	drop_conn(q);
-	q->lastwhy = why;
-	q->tls_failed = tls;
 	if (++q->try_no >= q->o->tries) {
 		if (q->server + 1 >= q->o->nservers) {
 			/* A handshake that failed (a certificate that does not
@@ -161,7 +153,7 @@ static void answered(struct rdot *q)
 	struct rdns_result r = {.status = RDNS_ANSWER,
 				.abuf = a,
 				.alen = n,
-				.rtt_ms = (double)(now_us() - q->t_sent) / 1000.0};
+				.rtt_ms = (double)(clock_us() - q->t_sent) / 1000.0};
 	finish(q, &r);
 }
 
@@ -175,7 +167,7 @@ static void on_io(struct stream *s, int ready, void *arg)
 			return;
 		}
 		if (w > 0 && (q->qsent += (size_t)w) == q->qlen)
-			q->t_sent = now_us();
+			q->t_sent = clock_us();
 	}
 	if (ready & STREAM_READ) {
 		/* The length first, then exactly the answer it announces. */
@@ -244,14 +236,10 @@ static void on_connect(struct loop *l, struct stream *s, int err, const char *er
 		ended_errno(q, err);
 		return;
 	}
-	char host[NI_MAXHOST], port[NI_MAXSERV];
-	const struct rdns_server *sv = &q->o->server[q->server];
-	if (rdns_server_host(sv, host, sizeof host, port, sizeof port))
-		snprintf(host, sizeof host, "%s", sv->text);
 	/* The certificate is checked for the address (an IP SAN), unless
 	 * the context names the server (--sni NAME). */
 	char err2[400];
-	q->hs = tls_handshake_start(l, q->o->tls, s, host, 0, on_tls, q, err2, sizeof err2);
+	q->hs = tls_handshake_start(l, q->o->tls, s, q->host, 0, on_tls, q, err2, sizeof err2);
 	if (!q->hs)
 		ended(q, RDNS_CLOSED, err2, true);
 }
@@ -260,7 +248,7 @@ static uint16_t new_id(void)
 {
 	uint16_t id;
 	if (getrandom(&id, sizeof id, GRND_NONBLOCK) != sizeof id)
-		id = (uint16_t)(now_us() ^ getpid());
+		id = (uint16_t)(clock_us() ^ getpid());
 	return id;
 }
 
@@ -280,14 +268,13 @@ static int try_start(struct rdot *q)
 	q->qsent = 0;
 	q->alen = 0;
 	q->attempts++;
-	char host[NI_MAXHOST], port[NI_MAXSERV];
-	int e = rdns_server_host(sv, host, sizeof host, port, sizeof port);
+	int e = rdns_server_host(sv, q->host, sizeof q->host, q->port, sizeof q->port);
 	if (e) {
 		snprintf(q->why, sizeof q->why, "%s", gai_strerror(e));
 		return -1;
 	}
 	struct sock_endpoint ep = {
-	    .host = host, .port = port, .socktype = SOCK_STREAM, .numeric = true};
+	    .host = q->host, .port = q->port, .socktype = SOCK_STREAM, .numeric = true};
 	struct connect_opts co = {.timeout_ms = q->o->timeout_ms};
 	q->conn = connector_start(q->l, &ep, &co, on_connect, q, q->why, sizeof q->why);
 	if (!q->conn)
