@@ -299,12 +299,9 @@ static int reopen_nonblock(int fd, int accmode)
 	return nfd;
 }
 
-struct stream *stream_socket_new(struct loop *l, int fd, unsigned flags)
+/* A plain fd stream with only STREAM_F_OWN of flags set. */
+static struct stream *fd_stream_alloc(struct loop *l, int fd, unsigned flags)
 {
-	if (fd < 0) {
-		errno = EBADF;
-		return NULL;
-	}
 	struct stream *s = calloc(1, sizeof *s);
 	if (!s)
 		return NULL;
@@ -312,8 +309,20 @@ struct stream *stream_socket_new(struct loop *l, int fd, unsigned flags)
 	s->loop = l;
 	s->fd = fd;
 	s->orig_fd = -1;
-	s->flags = (flags & STREAM_F_OWN) | STREAM_F_SOCKET | STREAM_F_SPLICE_READ |
-		   STREAM_F_SPLICE_WRITE | STREAM_F_SENDFILE;
+	s->flags = flags & STREAM_F_OWN;
+	return s;
+}
+
+struct stream *stream_socket_new(struct loop *l, int fd, unsigned flags)
+{
+	if (fd < 0) {
+		errno = EBADF;
+		return NULL;
+	}
+	struct stream *s = fd_stream_alloc(l, fd, flags);
+	if (s)
+		s->flags |= STREAM_F_SOCKET | STREAM_F_SPLICE_READ | STREAM_F_SPLICE_WRITE |
+			    STREAM_F_SENDFILE;
 	return s;
 }
 
@@ -327,14 +336,9 @@ struct stream *stream_fd_new(struct loop *l, int fd, unsigned flags)
 	int fl = fcntl(fd, F_GETFL);
 	if (fl < 0)
 		return NULL;
-	struct stream *s = calloc(1, sizeof *s);
+	struct stream *s = fd_stream_alloc(l, fd, flags);
 	if (!s)
 		return NULL;
-	s->ops = &stream_fd_ops;
-	s->loop = l;
-	s->fd = fd;
-	s->orig_fd = -1;
-	s->flags = flags & STREAM_F_OWN;
 	bool nonblock = fl & O_NONBLOCK;
 	if (S_ISSOCK(st.st_mode)) {
 		s->flags |= STREAM_F_SOCKET;
