@@ -25,17 +25,7 @@
 #include "fake_stream.h"
 #include "net/stream.h"
 #include "tap.h"
-
-static const char *B;
-
-static struct loop *mkloop(void)
-{
-	char err[128];
-	struct loop *l = loop_new(B, 64, err, sizeof err);
-	if (!l)
-		printf("# loop_new(%s): %s\n", B, err);
-	return l;
-}
+#include "unit_loop.h"
 
 /* ---- a stream that counts its writes, and may take only so much ---- */
 

@@ -24,21 +24,11 @@
 #include "proc/model.h"
 #include "serve/serve.h"
 #include "tap.h"
+#include "unit_loop.h"
 
 #define N	(1 << 20) /* bytes per test */
 #define PIECE	16384	  /* what a client sends before it waits for the echo */
 #define RESPOND (300 * 1000)
-
-static const char *B;
-
-static struct loop *mkloop(void)
-{
-	char err[128];
-	struct loop *l = loop_new(B, 64, err, sizeof err);
-	if (!l)
-		printf("# loop_new(%s): %s\n", B, err);
-	return l;
-}
 
 /* Test data: no 0xFF (the fake's token), not all alike. */
 static void fill(unsigned char *p, size_t n, unsigned seed)

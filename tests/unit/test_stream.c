@@ -21,17 +21,7 @@
 #include "net/sock.h"
 #include "net/stream.h"
 #include "tap.h"
-
-static const char *B; /* the backend of the current pass */
-
-static struct loop *mkloop(void)
-{
-	char err[128];
-	struct loop *l = loop_new(B, 64, err, sizeof err);
-	if (!l)
-		printf("# loop_new(%s): %s\n", B, err);
-	return l;
-}
+#include "unit_loop.h"
 
 /* ---- a stream over a socketpair: wants, callbacks, shutdown ---- */
 

@@ -28,21 +28,12 @@
 #include "proc/model.h"
 #include "serve/serve.h"
 #include "tap.h"
+#include "unit_loop.h"
 
 #define N	  (4 << 20) /* bytes through the echo */
 #define READ_MOST 1000	    /* a client read: much less than a record */
 
-static const char *B;
 static char dir[64], cert[96], key[96], key2[96];
-
-static struct loop *mkloop(void)
-{
-	char err[128];
-	struct loop *l = loop_new(B, 64, err, sizeof err);
-	if (!l)
-		printf("# loop_new(%s): %s\n", B, err);
-	return l;
-}
 
 static EVP_PKEY *write_key(const char *path)
 {

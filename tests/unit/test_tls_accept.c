@@ -33,10 +33,10 @@
 #include "net/tls_accept.h"
 #include "net/tls_cert.h"
 #include "tap.h"
+#include "unit_loop.h"
 
 #define FSIZE (300 * 1000) /* the file the GET fetches */
 
-static const char *B;
 static char dir[64], cert[96], key[96];
 
 /* The temporary certificate (localhost, 127.0.0.1) in PEM files. */
@@ -80,15 +80,6 @@ static struct tls_ctx *ctx(enum tls_role role)
 	if (!x)
 		printf("# tls_ctx_new: %s\n", err);
 	return x;
-}
-
-static struct loop *mkloop(void)
-{
-	char err[128];
-	struct loop *l = loop_new(B, 64, err, sizeof err);
-	if (!l)
-		printf("# loop_new(%s): %s\n", B, err);
-	return l;
 }
 
 /* ---- what the set reports ---- */
