@@ -53,15 +53,7 @@ one() {
 		bg srv $ON_SERVER $cmd
 		wait_ready srv
 	fi
-	c0=$(tree_cpu_ticks "$srv_pid")
-	out=$(timeout $((SECS + 30)) $ON_LOAD "$TMP/echoload" -c "$CONNS" -t "$SECS" "$port") ||
-		die "$name: load generator failed: $(cat "$TMP/srv.err")"
-	c1=$(tree_cpu_ticks "$srv_pid")
-	kill "$srv_pid"
-	wait "$srv_pid" 2>/dev/null
-	set -- $out
-	awk -v r="$2" -v t="${10}" -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" \
-		'BEGIN { printf "%s %.2f\n", r, c / hz * 1e6 / t }'
+	echo_load "$name"
 }
 
 machine

@@ -57,12 +57,8 @@ one() {
 	[ "${name#base_}" = workers2 ] && [ -n "$on" ] && on="taskset -c 0,1"
 	bg srv $on ${CMD[$name]}
 	wait_ready srv
-	out=$(timeout $((SECS + 30)) $ON_LOAD "$TMP/echoload" -c "$CONNS" -t "$SECS" "$port") ||
-		die "$name: load generator failed: $(cat "$TMP/srv.err")"
-	kill "$srv_pid"
-	wait "$srv_pid" 2>/dev/null
-	set -- $out
-	echo "$2"
+	out=$(echo_load "$name")
+	echo "${out%% *}"
 }
 
 machine

@@ -217,3 +217,23 @@ tree_cpu_ticks() {
 cpu_ns() {
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ t += $1 } END { printf "%.0f\n", t }'
 }
+
+# echo_load NAME [ECHOLOAD-FLAGS...]: bench/echoload (build_tools) with
+# $CONNS connections for $SECS s against $port, the server being $srv_pid
+# (bg srv ...); then stops the server and prints "trips/s CPU-us/trip",
+# the CPU being the server's (its whole process tree).
+echo_load() {
+	local name=$1 out c0 c1
+	shift
+	c0=$(tree_cpu_ticks "$srv_pid")
+	# shellcheck disable=SC2086 # ON_LOAD: words
+	out=$(timeout $((SECS + 30)) $ON_LOAD "$TMP/echoload" "$@" -c "$CONNS" -t "$SECS" "$port") ||
+		die "$name: load generator failed: $(cat "$TMP/srv.err")"
+	c1=$(tree_cpu_ticks "$srv_pid")
+	kill "$srv_pid"
+	wait "$srv_pid" 2>/dev/null
+	# shellcheck disable=SC2086 # "rate R conns N ... roundtrips T"
+	set -- $out
+	awk -v r="$2" -v t="${10}" -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { printf "%s %.2f\n", r, c / hz * 1e6 / t }'
+}

@@ -120,32 +120,24 @@ vs() {
 echo "    $(vs 1 1.5)   $(vs 2)"
 echo "    $(vs 3 2)   vs crypto limit $(ratio "${MG[0]}" "$speed")x (target >= 0.6)"
 
-# echo_run CMD...: "trips/s server-CPU-us/trip" for one run (EL_FLAGS:
-# echoload's, -T for TLS).
-# shellcheck disable=SC2086 # ON_SERVER, ON_LOAD, EL_FLAGS: words
+# echo_run ECHOLOAD-FLAGS CMD...: "trips/s server-CPU-us/trip" for one run.
 echo_run() {
-	local c0 c1 out
+	local flags=$1
+	shift
+	# shellcheck disable=SC2086 # ON_SERVER, flags: words
 	bg srv $ON_SERVER "$@"
 	wait_ready srv
-	c0=$(tree_cpu_ticks "$srv_pid")
-	out=$(timeout $((SECS + 60)) $ON_LOAD "$TMP/echoload" $EL_FLAGS -c "$CONNS" -t "$SECS" "$port") ||
-		die "load generator failed: $(cat "$TMP/srv.err")"
-	c1=$(tree_cpu_ticks "$srv_pid")
-	kill "$srv_pid"
-	wait "$srv_pid" 2>/dev/null
-	# shellcheck disable=SC2086 # "rate R conns N ... roundtrips T"
-	set -- $out
-	awk -v r="$2" -v t="${10}" -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" \
-		'BEGIN { printf "%s %.2f\n", r, c / hz * 1e6 / t }'
+	# shellcheck disable=SC2086
+	echo_load echo $flags
 }
 
 echo
 echo "== echo: $CONNS connections x 64-byte round trips, $SECS s per run, median of $REPEAT"
 R_PLAIN="" R_TLS="" U_PLAIN="" U_TLS=""
 for ((r = 0; r < REPEAT; r++)); do
-	out=$(EL_FLAGS="" echo_run "$S" serve --echo -k 0)
+	out=$(echo_run "" "$S" serve --echo -k 0)
 	R_PLAIN+="${out%% *} " U_PLAIN+="${out##* } "
-	out=$(EL_FLAGS=-T echo_run "$S" serve --tls --cert "$C" --key "$K" --ciphersuites "$SUITE" \
+	out=$(echo_run -T "$S" serve --tls --cert "$C" --key "$K" --ciphersuites "$SUITE" \
 		--echo -k 0)
 	R_TLS+="${out%% *} " U_TLS+="${out##* } "
 done
