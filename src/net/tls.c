@@ -155,6 +155,7 @@ bool tls_peer_days_left(const struct stream *s, time_t now, long *days)
 #include "net/sock.h"
 #include "net/stream.h"
 #include "net/tls_cert.h"
+#include "net/tls_alpn.h"
 
 bool tls_available(void)
 {
@@ -196,40 +197,6 @@ static void ssl_err_text(const char *what, char *err, size_t errlen)
 	else
 		snprintf(err, errlen, "%s", r);
 	ERR_clear_error();
-}
-
-/* "h2,http/1.1" -> "\x02h2\x08http/1.1". */
-static int alpn_wire(const char *list, unsigned char **out, size_t *outlen)
-{
-	size_t n = strlen(list);
-	unsigned char *w = malloc(n + 1);
-	if (!w)
-		return -1;
-	size_t o = 0;
-	const char *p = list;
-	while (*p) {
-		const char *c = strchr(p, ',');
-		size_t l = c ? (size_t)(c - p) : strlen(p);
-		if (l == 0 || l > 255) {
-			free(w);
-			return -1;
-		}
-		w[o++] = (unsigned char)l;
-		memcpy(w + o, p, l);
-		o += l;
-		p += l;
-		if (*p == ',' && !*++p) {
-			free(w);
-			return -1; /* a trailing comma: an empty name */
-		}
-	}
-	if (o == 0) {
-		free(w);
-		return -1;
-	}
-	*out = w;
-	*outlen = o;
-	return 0;
 }
 
 static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
@@ -302,7 +269,7 @@ static int ctx_setup(struct tls_ctx *c, const struct tls_config *cfg, enum tls_e
 		return -1;
 	}
 	if (cfg->alpn) {
-		if (alpn_wire(cfg->alpn, &c->alpn, &c->alpn_len) < 0) {
+		if (tls_alpn_wire(cfg->alpn, &c->alpn, &c->alpn_len) < 0) {
 			snprintf(err, errlen,
 				 "ALPN list '%s': give names of 1-255 bytes, "
 				 "separated by commas",
