@@ -389,6 +389,23 @@ c, _ = l.accept(); time.sleep(30)
 	grep -q "kernel TLS" c.err
 }
 
+@test "TLS 1.2 servers that want a client certificate: none given is 58 with a hint, not a generic handshake failure (35)" {
+	tls_serve srv -k --echo --client-ca "$CA"
+	run timeout $T "$SOCKCTL" connect --tls --tls-max 1.2 --cacert "$CA" localhost "$port" </dev/null
+	[ "$status" -eq 58 ]
+	assert_output --partial "the server asked for a client certificate (give --cert and --key)"
+	run timeout $T "$SOCKCTL" connect --tls --tls-max 1.2 --cacert "$CA" --cert "$PKI/alice.pem" \
+		--key "$PKI/alice.key" localhost "$port" <<<"alice"
+	assert_success
+	assert_output "alice"
+	# A handshake failure without a certificate request stays 35.
+	tls_serve srv2 -k --echo
+	run timeout $T "$SOCKCTL" connect --tls --tls-max 1.2 --ciphers ECDHE-RSA-AES128-SHA --cacert "$CA" \
+		localhost "$port" </dev/null
+	[ "$status" -eq 35 ]
+	refute_output --partial "client certificate"
+}
+
 @test "bad input: files missing or not matching, unknown versions, TLS options without --tls, -u, serve with a key but no certificate" {
 	run "$SOCKCTL" connect --tls --cacert /nonexistent/ca.pem localhost 1
 	[ "$status" -eq 77 ]

@@ -232,6 +232,8 @@ static bool readable(const char *what, const char *path, char *err, size_t errle
 static int verify_note(int ok, X509_STORE_CTX *xs);
 static int pin_verify(X509_STORE_CTX *xs, void *arg);
 
+static int cert_asked(SSL *ssl, void *arg);
+
 static int ctx_setup(struct tls_ctx *c, const struct tls_config *cfg, enum tls_err *kind, char *err,
 		     size_t errlen)
 {
@@ -285,6 +287,8 @@ static int ctx_setup(struct tls_ctx *c, const struct tls_config *cfg, enum tls_e
 			SSL_CTX_set_alpn_select_cb(x, alpn_select, c);
 		}
 	}
+	if (cfg->role == TLS_CLIENT)
+		SSL_CTX_set_cert_cb(x, cert_asked, NULL);
 	*kind = TLS_E_CERT;
 	if (cfg->pair) {
 		const struct tls_cert_pair *p = cfg->pair;
@@ -454,6 +458,7 @@ struct tls_conn {
 	bool eof, truncated;
 	bool end_unread;   /* eof or dead came with the last read's bytes */
 	bool cert_refused; /* the peer's alert refused our certificate */
+	bool cert_asked;   /* a client: the server asked for a certificate */
 	int dead;	   /* errno of a fatal failure: no more I/O, no close_notify */
 	char *host;
 	char why[200]; /* the TLS-level reason of a failure */
@@ -574,6 +579,19 @@ static bool cert_refused(unsigned long e)
 	default:
 		return false;
 	}
+}
+
+/* A client: the server sent a CertificateRequest. A TLS 1.2 server
+ * that then gets none (or one it refuses) may answer with a generic
+ * handshake_failure alert; knowing it asked tells that apart from any
+ * other handshake failure. */
+static int cert_asked(SSL *ssl, void *arg)
+{
+	(void)arg;
+	struct tls_conn *t = SSL_get_app_data(ssl);
+	if (t)
+		t->cert_asked = true;
+	return 1;
 }
 
 /* A fatal failure: errno for the caller, the reason kept. */
@@ -1298,6 +1316,14 @@ static void hs_failed(struct tls_handshake *h, int sslerr)
 		   cert_refused(ERR_peek_error())) {
 		kind = TLS_E_CERT;
 		ssl_err_text("the server refused our certificate", why, sizeof why);
+	} else if (t->role == TLS_CLIENT && sslerr == SSL_ERROR_SSL && t->cert_asked &&
+		   ERR_GET_REASON(ERR_peek_error()) == SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE) {
+		kind = TLS_E_CERT;
+		ssl_err_text(
+		    SSL_get_certificate(t->ssl)
+			? "the server asked for a client certificate and refused ours"
+			: "the server asked for a client certificate (give --cert and --key)",
+		    why, sizeof why);
 	} else if (sslerr == SSL_ERROR_SYSCALL && !ERR_peek_error()) {
 		snprintf(why, sizeof why, "%s",
 			 errno && errno != EPIPE ? strerror(errno)
