@@ -459,7 +459,11 @@ struct tls_conn {
 	bool end_unread;   /* eof or dead came with the last read's bytes */
 	bool cert_refused; /* the peer's alert refused our certificate */
 	bool cert_asked;   /* a client: the server asked for a certificate */
-	int dead;	   /* errno of a fatal failure: no more I/O, no close_notify */
+	/* TLS inside another stream (a TLS proxy's tunnel): the records go
+	 * through it, owned, never registered with the loop itself; NULL
+	 * over a socket. */
+	struct stream *inner;
+	int dead; /* errno of a fatal failure: no more I/O, no close_notify */
 	char *host;
 	char why[200]; /* the TLS-level reason of a failure */
 	bool sni_sent; /* host went out as SNI */
@@ -840,6 +844,12 @@ static void tls_close(struct stream *s)
 		ERR_clear_error();
 	}
 	SSL_free(t->ssl);
+	if (t->inner) {
+		if (s->flags & STREAM_F_RELEASED)
+			stream_release(t->inner);
+		else
+			stream_close(t->inner);
+	}
 	free(t->host);
 	free(t);
 	s->priv = NULL;
@@ -855,12 +865,20 @@ static int tls_events(const struct stream *s, int want)
 		m |= t->write_wants_read ? MUX_READ : MUX_WRITE;
 	if (t->shut_pending)
 		m |= MUX_WRITE;
+	/* Nested: m is what the records need from the inner stream (whose
+	 * READ and WRITE are MUX_READ and MUX_WRITE), and it says what the
+	 * fd must do for that. */
+	if (t->inner && t->inner->ops->events)
+		m = t->inner->ops->events(t->inner, m);
 	return m;
 }
 
 static int tls_ready(struct stream *s, int fdmask)
 {
 	struct tls_conn *t = s->priv;
+	/* Nested: what the inner stream may do now stands for the fd. */
+	if (t->inner && t->inner->ops->ready)
+		fdmask = t->inner->ops->ready(t->inner, fdmask);
 	if (t->shut_pending && (fdmask & MUX_WRITE))
 		tls_shutdown_write(s);
 	if (fdmask & MUX_READ)
@@ -881,6 +899,10 @@ static size_t tls_pending(const struct stream *s)
 		return (size_t)n;
 	if (t->end_unread)
 		return 1; /* the end, for the next read to say */
+	/* Nested: bytes the inner stream holds (decrypted records of the
+	 * outer TLS) are there for the next read without the fd. */
+	if (t->inner && stream_pending(t->inner))
+		return 1;
 	/* Records read ahead, not yet decrypted: at least a byte waits (or
 	 * an end: the read says which), unless it is a record's beginning
 	 * that waits for the fd (reporting it would spin the loop). */
@@ -933,6 +955,70 @@ static const struct stream_ops tls_ktls_ops = {
     .sendfile = tls_sendfile,
 };
 
+/* ---- records through another stream ---- */
+
+static bool again_errno(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
+
+static int inner_write(BIO *b, const char *buf, size_t n, size_t *done)
+{
+	BIO_clear_retry_flags(b);
+	ssize_t w = stream_write(BIO_get_data(b), buf, n);
+	if (w < 0) {
+		if (again_errno())
+			BIO_set_retry_write(b);
+		return 0;
+	}
+	*done = (size_t)w;
+	return 1;
+}
+
+static int inner_read(BIO *b, char *buf, size_t n, size_t *done)
+{
+	BIO_clear_retry_flags(b);
+	ssize_t r = stream_read(BIO_get_data(b), buf, n);
+	if (r < 0) {
+		if (again_errno())
+			BIO_set_retry_read(b);
+		return 0;
+	}
+	if (r == 0) {
+		errno = 0; /* an end, not a failure: as a TCP FIN */
+		return 0;
+	}
+	*done = (size_t)r;
+	return 1;
+}
+
+static long inner_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)b;
+	(void)num;
+	(void)ptr;
+	return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int inner_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+/* The one BIO type, made on first use and kept for the process. */
+static BIO_METHOD *inner_method(void)
+{
+	static BIO_METHOD *m;
+	if (!m && (m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "stream"))) {
+		BIO_meth_set_write_ex(m, inner_write);
+		BIO_meth_set_read_ex(m, inner_read);
+		BIO_meth_set_ctrl(m, inner_ctrl);
+		BIO_meth_set_create(m, inner_create);
+	}
+	return m;
+}
+
 static bool ip_literal(const char *h)
 {
 	unsigned char b[16];
@@ -944,7 +1030,11 @@ struct stream *tls_stream_new(struct tls_ctx *c, struct stream *plain, const cha
 {
 	struct loop *l = plain->loop;
 	unsigned own = plain->flags & STREAM_F_OWN;
-	int fd = stream_detach_fd(plain);
+	/* Over a socket, OpenSSL reads and writes the fd itself; over any
+	 * other stream (TLS to a TLS proxy, then TLS to the target through
+	 * its tunnel), through a BIO that calls the stream. */
+	struct stream *inner = plain->ops == &stream_fd_ops ? NULL : plain;
+	int fd = inner ? inner->fd : stream_detach_fd(plain);
 	if (fd < 0) {
 		stream_close(plain);
 		snprintf(err, errlen, "TLS: the connection is not a socket");
@@ -953,8 +1043,20 @@ struct stream *tls_stream_new(struct tls_ctx *c, struct stream *plain, const cha
 	struct stream *s = calloc(1, sizeof *s);
 	struct tls_conn *t = calloc(1, sizeof *t);
 	SSL *ssl = NULL;
+	BIO *bio = NULL;
 	ERR_clear_error();
-	if (!s || !t || !(ssl = SSL_new(c->ctx)) || !SSL_set_fd(ssl, fd)) {
+	if (!s || !t || !(ssl = SSL_new(c->ctx))) {
+		ssl_err_text("TLS", err, errlen);
+		goto fail;
+	}
+	if (inner) {
+		if (!inner_method() || !(bio = BIO_new(inner_method()))) {
+			ssl_err_text("TLS", err, errlen);
+			goto fail;
+		}
+		BIO_set_data(bio, inner);
+		SSL_set_bio(ssl, bio, bio);
+	} else if (!SSL_set_fd(ssl, fd)) {
 		ssl_err_text("TLS", err, errlen);
 		goto fail;
 	}
@@ -1001,6 +1103,15 @@ struct stream *tls_stream_new(struct tls_ctx *c, struct stream *plain, const cha
 	s->orig_fd = -1;
 	s->flags = own | STREAM_F_SOCKET;
 	s->priv = t;
+	if (inner) {
+		/* The TLS stream watches the fd from now on, mapping what it
+		 * needs through the inner stream's own rules; the inner one
+		 * keeps (and closes) the fd. */
+		stream_want(inner, 0);
+		stream_set_cb(inner, NULL, NULL);
+		t->inner = inner;
+		s->flags = inner->flags & STREAM_F_SOCKET;
+	}
 	return s;
 fail:
 	SSL_free(ssl);
@@ -1008,7 +1119,9 @@ fail:
 		free(t->host);
 	free(t);
 	free(s);
-	if (own)
+	if (inner)
+		stream_close(inner);
+	else if (own)
 		close(fd);
 	return NULL;
 }
