@@ -23,16 +23,6 @@ echo_target() {
 	TPORT=$port
 }
 
-# wait_listen PORT: waits until something listens on 127.0.0.1:PORT.
-wait_listen() {
-	local i
-	for ((i = 0; i < 1000; i++)); do
-		ss -Htln "sport = :$1" 2>/dev/null | grep -q . && return 0
-		sleep 0.01
-	done
-	return 1
-}
-
 @test "forward: a line both ways through to an echo server, -v line at its end" {
 	echo_target
 	forward_bg fwd -v 0 127.0.0.1 "$TPORT"

@@ -262,27 +262,9 @@ static int admit(void *arg, int fd, const struct sock_addr *peer, const char **s
 {
 	(void)say;
 	struct forward *f = arg;
-	const char *why = NULL;
-	char err[300];
-	if (f->cfg.acl && !acl_permits(f->cfg.acl, (const struct sockaddr *)&peer->ss))
-		why = "not allowed by --allow/--deny";
-	else if (f->cfg.max_conns && active(f) >= (size_t)f->cfg.max_conns)
-		why = "connection limit (-m) reached";
-	else if (f->cfg.so && sockopt_apply(f->cfg.so, fd, err, sizeof err) < 0) {
-		log_error("%s", err);
-		why = "socket options failed";
-	}
-	if (!why)
+	if (!acceptor_rules(fd, peer, f->cfg.acl, f->cfg.max_conns, active(f), f->cfg.so))
 		return ACCEPT_KEEP;
 	f->res.refused++;
-	if (log_wants(LOG_LVL_INFO)) {
-		char a[SOCK_ADDRSTRLEN];
-		log_info("refused %s: %s",
-			 peer->len ? sock_addr_str((const struct sockaddr *)&peer->ss, peer->len, a,
-						   sizeof a)
-				   : "an unnamed peer",
-			 why);
-	}
 	return ACCEPT_REFUSE;
 }
 

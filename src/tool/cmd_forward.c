@@ -70,10 +70,6 @@ static const char help[] =
 enum {
 	OPT_BACKLOG = OPT_BASE,
 	OPT_WORKERS,
-	OPT_ALLOW,
-	OPT_DENY,
-	OPT_ALLOW_FILE,
-	OPT_DENY_FILE,
 	OPT_PROXY,
 	OPT_PROXY_TYPE,
 	OPT_PROXY_AUTH,
@@ -107,10 +103,7 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 	    {"wait", required_argument, NULL, 'w'},
 	    {"source", required_argument, NULL, 's'},
 	    {"max-conns", required_argument, NULL, 'm'},
-	    {"allow", required_argument, NULL, OPT_ALLOW},
-	    {"deny", required_argument, NULL, OPT_DENY},
-	    {"allow-file", required_argument, NULL, OPT_ALLOW_FILE},
-	    {"deny-file", required_argument, NULL, OPT_DENY_FILE},
+	    ACLOPT_LONGOPTS,
 	    {"workers", required_argument, NULL, OPT_WORKERS},
 	    {"backlog", required_argument, NULL, OPT_BACKLOG},
 	    {"proxy", required_argument, NULL, OPT_PROXY},
@@ -123,12 +116,15 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 	};
 	struct forward_cfg *cfg = &a->cfg;
 	struct netopts *no = &a->no;
-	char aclerr[400];
 	int c, ms;
 	long v;
 	while ((c = cmd_getopt(argc, argv, "46vnhw:s:m:" RELAYOPT_SHORTOPTS NETOPT_SHORTOPTS,
 			       longopts)) != -1) {
 		int nr = netopt_handle(no, c, optarg);
+		if (nr == 0)
+			nr = aclopt_handle(&a->acl, c, optarg);
+		if (nr == -2)
+			return EXIT_FAIL;
 		if (nr == 0)
 			nr = relayopt_handle(&cfg->ro, c, optarg);
 		if (nr < 0)
@@ -152,21 +148,6 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 			if (!parse_long(optarg, 1, 1000000, &cfg->max_conns))
 				return usage_error("invalid --max-conns '%s': give 1-1000000",
 						   optarg);
-			break;
-		case OPT_ALLOW:
-		case OPT_DENY:
-			if (acl_add(&a->acl, c == OPT_ALLOW, optarg, aclerr, sizeof aclerr) < 0)
-				return usage_error("--%s: %s", c == OPT_ALLOW ? "allow" : "deny",
-						   aclerr);
-			break;
-		case OPT_ALLOW_FILE:
-		case OPT_DENY_FILE:
-			if (acl_add_file(&a->acl, c == OPT_ALLOW_FILE, optarg, aclerr,
-					 sizeof aclerr) < 0) {
-				errmsg("--%s: %s", c == OPT_ALLOW_FILE ? "allow-file" : "deny-file",
-				       aclerr);
-				return EXIT_FAIL;
-			}
 			break;
 		case OPT_WORKERS:
 			if (!parse_long(optarg, 1, 256, &a->workers))
@@ -300,6 +281,18 @@ static void on_stop_signal(struct loop *l, int signo, void *arg)
 	forward_stop(arg);
 }
 
+/* The readiness line, in the parent of --workers once all listen. */
+struct fwd_ready_line {
+	const struct sock_addr *bound;
+	const char *proto;
+};
+
+static void workers_ready_line(void *arg)
+{
+	const struct fwd_ready_line *r = arg;
+	print_ready(r->bound, r->proto, mux_resolved());
+}
+
 /* --workers N: the parent says when all listen and waits for them (its
  * exit status returned); -1 in a worker, whose *lfd is its own socket. */
 static int start_workers(struct fwd_args *a, struct workers *w, int *lfd,
@@ -315,25 +308,24 @@ static int start_workers(struct fwd_args *a, struct workers *w, int *lfd,
 	}
 	if (r == 0) {
 		close(*lfd);
-		int st = EXIT_OK;
-		if (workers_wait_ready(w, 10000, err, sizeof err) < 0) {
+		struct fwd_ready_line rl = {bound, proto};
+		int st = workers_supervise(w, 10000, workers_ready_line, &rl, err, sizeof err);
+		if (*err)
 			errmsg("%s", err);
-			st = EXIT_FAIL;
-			for (int i = 0; i < w->n; i++)
-				if (w->pids[i] > 0)
-					kill(w->pids[i], SIGTERM);
-		} else {
-			print_ready(bound, proto, mux_resolved());
-		}
-		int ws = workers_wait(w);
-		workers_free(w);
-		return st ? st : ws;
+		return st;
 	}
 	if (index > 0) {
-		int again = workers_listen_again(*lfd, bound, a->lo.backlog, err, sizeof err);
+		/* Its own socket on the bound address (port 0 resolved): the
+		 * kernel spreads the clients over the workers' sockets. */
 		close(*lfd);
-		*lfd = again;
-		if (*lfd < 0) {
+		char host[SOCK_ADDRSTRLEN], port[16];
+		sock_addr_parts((const struct sockaddr *)&bound->ss, bound->len, host, sizeof host,
+				port, sizeof port);
+		struct sock_endpoint wep = a->lep;
+		wep.host = host;
+		wep.port = port;
+		wep.numeric = true;
+		if ((*lfd = sock_listen(&wep, &a->lo, NULL, err, sizeof err)) < 0) {
 			errmsg("worker %d: %s", index, err);
 			_exit(EXIT_FAIL);
 		}
