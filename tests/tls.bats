@@ -389,6 +389,20 @@ c, _ = l.accept(); time.sleep(30)
 	grep -q "kernel TLS" c.err
 }
 
+@test "connect -U --tls: a Unix socket has no name: the chain is verified and -v says no name was checked; --sni NAME checks one" {
+	serve_bg srv -k --echo --tls "${GOOD[@]}" -U "$BATS_TEST_TMPDIR/tls.sock"
+	run timeout $T "$SOCKCTL" connect -v --tls --cacert "$CA" -U "$BATS_TEST_TMPDIR/tls.sock" <<<"unix"
+	assert_success
+	assert_line "unix"
+	assert_line --partial "chain verified, no name to check it against (give --sni NAME)"
+	run timeout $T "$SOCKCTL" connect -v --tls --cacert "$CA" --sni localhost -U "$BATS_TEST_TMPDIR/tls.sock" <<<"named"
+	assert_success
+	assert_line --partial "peer CN=localhost, verified"
+	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --sni other.example -U "$BATS_TEST_TMPDIR/tls.sock" </dev/null
+	[ "$status" -eq 60 ]
+	assert_output --partial "hostname mismatch"
+}
+
 @test "TLS 1.2 servers that want a client certificate: none given is 58 with a hint, not a generic handshake failure (35)" {
 	tls_serve srv -k --echo --client-ca "$CA"
 	run timeout $T "$SOCKCTL" connect --tls --tls-max 1.2 --cacert "$CA" localhost "$port" </dev/null

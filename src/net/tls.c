@@ -1264,6 +1264,8 @@ void tls_summary(const struct stream *s, char *buf, size_t len)
 		ver = t->role == TLS_SERVER ? "no client certificate" : "no certificate";
 	else if (t->role == TLS_CLIENT && t->insecure)
 		ver = "not verified (--insecure)";
+	else if (SSL_get_verify_result(ssl) == X509_V_OK && t->role == TLS_CLIENT && !t->host)
+		ver = "chain verified, no name to check it against (give --sni NAME)";
 	else if (SSL_get_verify_result(ssl) == X509_V_OK)
 		ver = "verified";
 	else
