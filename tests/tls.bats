@@ -508,6 +508,49 @@ c, _ = l.accept(); time.sleep(30)
 	[ "$status" -eq 60 ]
 }
 
+@test "through an https proxy (ncat --ssl --proxy-type http): TLS to the proxy, and TLS to the target inside it" {
+	command -v ncat >/dev/null || skip "ncat is not installed"
+	local tport plain_port pport
+	tls_serve srv -k --echo
+	tport=$port
+	serve_bg plain -k --echo
+	plain_port=$port
+	pport=$(free_port)
+	start_bg hproxy ncat -l 127.0.0.1 "$pport" --proxy-type http --ssl --ssl-cert "$PKI/good-chain.pem" \
+		--ssl-key "$PKI/good.key"
+	wait_listen "$pport"
+	# A plain target through the proxy's TLS, verified for the proxy's name.
+	run timeout $T "$SOCKCTL" connect -v --proxy "https://localhost:$pport" --proxy-cacert "$CA" \
+		127.0.0.1 "$plain_port" <<<"plain inside"
+	assert_success
+	assert_line "plain inside"
+	assert_line --partial "TLS with localhost: TLSv1.3"
+	# TLS to the target inside the proxy's TLS: both verified, each for its name.
+	run timeout $T "$SOCKCTL" connect -v --tls --cacert "$CA" --proxy "localhost:$pport" --proxy-type https \
+		--proxy-cacert "$CA" localhost "$tport" <<<"tls in tls"
+	assert_success
+	assert_line "tls in tls"
+	[ "$(grep -c 'TLS with localhost: TLSv1.3.*verified' <<<"$output")" -eq 2 ]
+	# The proxy's certificate is checked for the proxy's name, with its own CA.
+	run timeout $T "$SOCKCTL" connect --proxy "https://127.0.0.2:$pport" --proxy-cacert "$CA" \
+		127.0.0.1 "$plain_port" </dev/null
+	assert_failure
+	run timeout $T "$SOCKCTL" connect --proxy "https://localhost:$pport" 127.0.0.1 "$plain_port" </dev/null
+	assert_failure
+	assert_output --partial "TLS to the proxy"
+	assert_output --partial "certificate verify failed"
+	run timeout $T "$SOCKCTL" connect --proxy "https://localhost:$pport" --proxy-insecure 127.0.0.1 \
+		"$plain_port" <<<"insecure"
+	assert_success
+	assert_output "insecure"
+	run "$SOCKCTL" connect --proxy "localhost:$pport" --proxy-cacert "$CA" 127.0.0.1 1
+	[ "$status" -eq 2 ]
+	assert_output --partial "--proxy-cacert and --proxy-insecure are for an https proxy"
+	run "$SOCKCTL" connect --proxy-insecure 127.0.0.1 1
+	[ "$status" -eq 2 ]
+	assert_output --partial "need --proxy"
+}
+
 @test "without -k: a client whose handshake fails is not the one client; the next one is served" {
 	tls_serve srv --echo
 	run timeout $T "$SOCKCTL" connect --tls localhost "$port" </dev/null
