@@ -92,6 +92,38 @@ at_of() {
 	[[ -z $stderr && -z $output ]]
 }
 
+@test "a connect that hangs is given up after --attempt-timeout, and tried again" {
+	# A listener whose accept queue is full drops SYNs, as a filtered
+	# port does: the connect neither succeeds nor is refused.
+	start_bg full "$PY" -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(0)
+keep = []
+for _ in range(3):
+    c = socket.socket()
+    c.setblocking(False)
+    try:
+        c.connect(s.getsockname())
+    except BlockingIOError:
+        pass
+    keep.append(c)
+time.sleep(0.3)
+sys.stderr.write("full: listening on 127.0.0.1:%d (tcp)\n" % s.getsockname()[1])
+sys.stderr.flush()
+time.sleep(60)'
+	wait_ready full
+	t0=$(now)
+	run --separate-stderr w -v -t 1.5 -i 0.05 --max-interval 0.05 --attempt-timeout 0.3 "127.0.0.1:$port"
+	t1=$(now)
+	assert_failure 1
+	[[ $stderr =~ not\ ready\ after\ 1.5\ s\ \(([0-9]+)\ attempts\):\ (.*)$ ]] || fail "stderr: $stderr"
+	((BASH_REMATCH[1] >= 3)) || fail "only ${BASH_REMATCH[1]} attempts: $stderr"
+	[[ ${BASH_REMATCH[2]} == *"timed out"* ]] || fail "stderr: $stderr"
+	awk -v a="$t1" -v b="$t0" 'BEGIN { exit !(a - b < 5) }'
+}
+
 @test "several targets, one never opens: only that one is reported; --any is content with one" {
 	serve_bg a -k --discard 127.0.0.1 0
 	pa=$port

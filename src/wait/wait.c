@@ -326,33 +326,25 @@ static void start_udp(struct wait_probe *p)
 
 /* ---- attempts ---- */
 
-static const char *phase_what(enum wait_phase ph)
-{
-	switch (ph) {
-	case WP_CONNECT:
-		return "connect";
-	case WP_TLS:
-		return "TLS handshake";
-	case WP_HTTP:
-		return "HTTP request";
-	case WP_UDP:
-		return "no reply";
-	default:
-		return "attempt";
-	}
-}
-
-/* The attempt's limit ran out (or the run's deadline cut it). */
+/* The attempt's limit ran out (or the run's deadline cut it). Two
+ * digits of the time it took: "after 0.3 s", not "after 0.299 s". */
 static void attempt_timeout(struct wait_probe *p)
 {
 	double s = (double)(clock_us() - p->t0_us) / 1e6;
-	if (p->phase == WP_TLS)
-		attempt_fail(p, "TLS with %s: handshake timed out after %.3g s", p->peer, s);
-	else if (p->phase == WP_UDP)
-		attempt_fail(p, "udp %s: no reply within %.3g s", p->udp.text, s);
-	else
-		attempt_fail(p, "%s: %s timed out after %.3g s", p->t->text, phase_what(p->phase),
-			     s);
+	switch (p->phase) {
+	case WP_TLS:
+		attempt_fail(p, "TLS with %s: handshake timed out after %.2g s", p->peer, s);
+		break;
+	case WP_UDP:
+		attempt_fail(p, "udp %s: no reply within %.2g s", p->udp.text, s);
+		break;
+	case WP_HTTP:
+		attempt_fail(p, "%s: no response within %.2g s", p->t->text, s);
+		break;
+	default:
+		attempt_fail(p, "connect to %s timed out after %.2g s", p->t->text, s);
+		break;
+	}
 }
 
 static void on_timer(struct loop *l, void *arg)
