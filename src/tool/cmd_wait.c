@@ -427,6 +427,9 @@ int cmd_wait(int argc, char **argv)
 	ui.targets = targets;
 	ui.n = n;
 
+	/* One socket per target under way: a thousand targets need more
+	 * than the default 1024 descriptors. */
+	raise_fd_limit();
 	ui.l = cmd_loop((int)(2 * n + 16), &status);
 	if (!ui.l)
 		goto out_re;
