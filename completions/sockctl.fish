@@ -28,7 +28,7 @@ function __sockctl_is
 	contains -- "$path" $argv
 end
 
-set -l commands serve connect udp-send resolve chat http forward help
+set -l commands serve connect udp-send resolve chat http forward wait help
 complete -c sockctl -f
 complete -c sockctl -n "__sockctl_is help" -a "$commands" -d command
 complete -c sockctl -n "__sockctl_is 'help chat'" -a 'serve connect'
@@ -253,3 +253,29 @@ complete -c sockctl -n $fw -s o -l output -r -F -d 'raw session log'
 complete -c sockctl -n $fw -s x -l hex-dump -r -F -d 'hex dump log'
 complete -c sockctl -n $fw -l append -d 'append to the logs'
 complete -c sockctl -n $fw -l stats -x -a 'json text' -d 'totals at exit'
+
+# wait
+complete -c sockctl -n "__sockctl_is ''" -a wait -d 'wait until services are ready'
+set -l wt "__sockctl_is wait"
+complete -c sockctl -n $wt -s t -l timeout -x -d 'give up after (seconds)'
+complete -c sockctl -n $wt -s i -l interval -x -d 'pause after a failed attempt (seconds)'
+complete -c sockctl -n $wt -l max-interval -x -d 'longest pause (seconds)'
+complete -c sockctl -n $wt -l attempt-timeout -x -d 'one attempt at most (seconds)'
+complete -c sockctl -n $wt -l any -d 'ready when one target is'
+complete -c sockctl -n $wt -l status -x -d 'HTTP statuses that mean ready'
+complete -c sockctl -n $wt -l send -x -d 'udp: the datagram to send'
+complete -c sockctl -n $wt -l expect -x -d 'udp: regex the reply must match'
+complete -c sockctl -n $wt -l json -d 'the outcome as JSON'
+complete -c sockctl -n $wt -l cacert -r -F -d 'CA certificates to verify against'
+complete -c sockctl -n $wt -s k -l insecure -d 'do not verify the certificate'
+complete -c sockctl -n $wt -l cert -r -F -d 'client certificate (PEM)'
+complete -c sockctl -n $wt -l key -r -F -d 'client key (PEM)'
+complete -c sockctl -n $wt -l sni -x -d 'SNI name to send and verify'
+complete -c sockctl -n $wt -l no-sni -d 'send no SNI'
+complete -c sockctl -n $wt -l pin -x -d 'SPKI pin the server key must match (sha256//BASE64)'
+complete -c sockctl -n $wt -l alpn -x -d 'ALPN protocols for tls://'
+complete -c sockctl -n $wt -l tls-min -x -a '1.2 1.3' -d 'lowest TLS version'
+complete -c sockctl -n $wt -l tls-max -x -a '1.2 1.3' -d 'highest TLS version'
+complete -c sockctl -n $wt -l ciphers -x -d 'TLS 1.2 ciphers'
+complete -c sockctl -n $wt -l ciphersuites -x -d 'TLS 1.3 cipher suites'
+complete -c sockctl -n $wt -l handshake-timeout -x -d 'give up a handshake after (seconds)'

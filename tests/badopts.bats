@@ -602,6 +602,37 @@ BAD=(
 	"forward -C 0 127.0.0.1 \$TP|-C does not apply to forward"
 	"forward -q 1 0 127.0.0.1 \$TP|are for serve and connect"
 	"forward --mux=kq 0 127.0.0.1 \$TP|unknown mux backend 'kq'"
+	# wait
+	"wait -t x 127.0.0.1:\$TP|bad --timeout 'x'"
+	"wait --timeout 0 127.0.0.1:\$TP|bad --timeout '0'"
+	"wait -i x 127.0.0.1:\$TP|bad --interval 'x'"
+	"wait --interval 0 127.0.0.1:\$TP|bad --interval '0'"
+	"wait --max-interval -1 127.0.0.1:\$TP|bad --max-interval '-1'"
+	"wait --attempt-timeout 1x 127.0.0.1:\$TP|bad --attempt-timeout '1x'"
+	"wait --status 600 http://127.0.0.1:\$TP/|bad --status '600'"
+	"wait --status 300-200 http://127.0.0.1:\$TP/|bad --status '300-200'"
+	"wait --status , http://127.0.0.1:\$TP/|bad --status ','"
+	"wait --send '\\q' udp:127.0.0.1:\$UP|bad --send: unknown escape"
+	"wait --send x 127.0.0.1:\$TP|--send is for udp: targets"
+	"wait --send x --expect '[' udp:127.0.0.1:\$UP|bad --expect '['"
+	"wait --expect x 127.0.0.1:\$TP|--expect is for udp: targets"
+	"wait --cacert '' https://127.0.0.1:\$TP/|option '--cacert' needs a value"
+	"wait --cert x https://127.0.0.1:\$TP/|--cert and --key go together"
+	"wait --key '' https://127.0.0.1:\$TP/|option '--key' needs a value"
+	"wait --sni x --no-sni tls://127.0.0.1:\$TP|--sni and --no-sni"
+	"wait --pin x https://127.0.0.1:\$TP/|--pin"
+	"wait --alpn '' tls://127.0.0.1:\$TP|option '--alpn' needs a value"
+	"wait --tls-min 1.1 tls://127.0.0.1:\$TP|--tls-min"
+	"wait --tls-max x tls://127.0.0.1:\$TP|--tls-max"
+	"wait --ciphers '' tls://127.0.0.1:\$TP|option '--ciphers' needs a value"
+	"wait --ciphersuites '' tls://127.0.0.1:\$TP|option '--ciphersuites' needs a value"
+	"wait --handshake-timeout x tls://127.0.0.1:\$TP|--handshake-timeout"
+	"wait --cacert x 127.0.0.1:\$TP|--cacert is for https:// and tls:// targets"
+	"wait ftp://127.0.0.1:\$TP|unknown scheme 'ftp'"
+	"wait 127.0.0.1|missing port"
+	"wait udp:127.0.0.1:\$UP|udp: targets need --send"
+	"wait|no TARGET given"
+	"wait --mux=kq 127.0.0.1:\$TP|unknown mux backend 'kq'"
 )
 
 # Runtime failures found before anything starts: a file that is not
@@ -635,7 +666,7 @@ MISSING=(
 @test "the table has rows for every value-taking option of every command" {
 	local cmd opt missing=() rows
 	for cmd in "" serve connect udp-send resolve "chat serve" "chat connect" "http serve" \
-		"http get" forward; do
+		"http get" forward wait; do
 		# shellcheck disable=SC2086
 		run "$SOCKCTL" $cmd --help
 		assert_success

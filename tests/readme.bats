@@ -477,6 +477,36 @@ in_netns() {
 	wait_file_contains "$BATS_TEST_TMPDIR/fwd.err" ", closed"
 }
 
+@test "tour: wait for the database's port, then run the migrations" {
+	printf '#!/bin/sh\necho migrated\nexit 3\n' >migrate.sh
+	chmod +x migrate.sh
+	port=$(free_port)
+	tour_line 'sockctl wait localhost:5432 -- ./migrate.sh'
+	tour_sub "localhost:5432" "localhost:$port"
+	# The port opens after wait starts (or, on a slow machine, before its
+	# first attempt: the outcome is the same).
+	start_bg_stdin wt /dev/null bash -c "exec $line"
+	start_bg db "$SOCKCTL" serve -k --discard 127.0.0.1 "$port"
+	wait_exit "$wt_pid"
+	assert_equal "$status" 3
+	assert_equal "$(cat wt.out)" "migrated"
+}
+
+@test "tour: wait for an HTTP health check and a Unix socket, -v" {
+	start_bg health "$SOCKCTL" http serve --respond --body ok 127.0.0.1 0
+	wait_ready health
+	local hp=$port
+	start_bg app "$SOCKCTL" serve -k --discard -U "$BATS_TEST_TMPDIR/app.sock"
+	wait_ready app
+	tour_line 'sockctl wait -v -t 60 http://127.0.0.1:8080/health unix:/tmp/app.sock'
+	tour_sub "127.0.0.1:8080" "127.0.0.1:$hp"
+	tour_sub "/tmp/app.sock" "$BATS_TEST_TMPDIR/app.sock"
+	run_line
+	assert_success
+	[[ $stderr == *"/health: attempt 1: ready, HTTP 200"* && $stderr == *"app.sock: attempt 1: ready, "* ]] ||
+		fail "stderr: $stderr"
+}
+
 @test "tour: the event loop backends, and a server on poll" {
 	tour_line 'sockctl --mux=help'
 	run_line

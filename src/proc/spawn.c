@@ -129,11 +129,13 @@ pid_t spawn_child(int fd, char *const *argv, const char *shcmd, const struct spa
 pid_t spawn_child_io(const struct spawn_io *io, char *const *argv, const char *shcmd,
 		     const struct spawn_env *env, char *err, size_t errlen)
 {
-	char **envp = make_env(env);
+	/* No env: the program gets ours as it is. */
+	char **envp = env ? make_env(env) : environ;
 	int pfd[2];
 	if (!envp || pipe2(pfd, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "exec: %s", envp ? strerror(errno) : "out of memory");
-		free_env(envp);
+		if (env)
+			free_env(envp);
 		return -1;
 	}
 	const char *sh_argv[] = {"sh", "-c", shcmd, NULL};
@@ -174,7 +176,8 @@ pid_t spawn_child_io(const struct spawn_io *io, char *const *argv, const char *s
 	if (pid > 0 && io->own_group)
 		setpgid(pid, pid);
 	close(pfd[1]);
-	free_env(envp);
+	if (env)
+		free_env(envp);
 	if (pid < 0) {
 		close(pfd[0]);
 		snprintf(err, errlen, "fork: %s", strerror(saved));

@@ -43,7 +43,7 @@ pid_t spawn_child(int fd, char *const *argv, const char *shcmd, const struct spa
 
 /* The same with stdin and stdout on fds of their own (pipes, say). With
  * own_group the child leads a new process group, so that kill(-pid)
- * reaches what it started too. */
+ * reaches what it started too. env NULL: our environment as it is. */
 struct spawn_io {
 	int in, out;
 	bool own_group;

@@ -23,6 +23,7 @@ const struct cmd_entry cmd_table[] = {
     {"chat", cmd_chat, "multi-user line chat: chat serve (room server), chat connect (client)"},
     {"http", cmd_http, "HTTP: serve files or fixed responses; fetch URLs"},
     {"forward", cmd_forward, "listen and relay every client to a target (TCP, Unix, TLS)"},
+    {"wait", cmd_wait, "wait until TCP, TLS, Unix, HTTP or UDP services are ready"},
     {NULL, NULL, NULL},
 };
 
