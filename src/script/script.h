@@ -164,4 +164,11 @@ struct script_run *script_run_start(struct loop *l, struct stream *s,
 /* Stops and frees (the stream is left as it is). NULL is fine. */
 void script_run_free(struct script_run *r);
 
+struct sbuf;
+/* The outcome in one line: the step (its line, or its place among the
+ * command line's steps), what went wrong, and the last bytes received,
+ * escaped: 'line 3 (expect ^\+PONG): no match within 5 s; the last 13
+ * bytes received: "-ERR unknown\r\n"'. */
+void script_describe(struct sbuf *b, const struct script_result *r);
+
 #endif

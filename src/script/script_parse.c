@@ -356,7 +356,9 @@ static int parse_step(struct pctx *p, enum script_op op, const char *s, size_t n
 			    : op == SCRIPT_CAPTURE ? "NAME and a REGEX"
 						   : "a REGEX");
 	}
-	struct script_step *st = new_step(p, op, arg, alen);
+	/* A capture is shown with its name and regex. */
+	struct script_step *st =
+	    op == SCRIPT_CAPTURE ? new_step(p, op, s, n) : new_step(p, op, arg, alen);
 	if (!st)
 		return -1;
 	char num[32];

@@ -13,6 +13,8 @@
 #include "core/crlf.h"
 #include "core/loop.h"
 #include "core/outq.h"
+#include "core/sbuf.h"
+#include "core/text_escape.h"
 #include "net/stream.h"
 #include "script/script.h"
 
@@ -211,7 +213,8 @@ static void end_steps(struct script_run *r)
 {
 	loop_timer_stop(r->loop, &r->timer);
 	r->armed_for = 0;
-	r->phase = r->cfg.server && r->sc->nrules && !r->eof ? PH_RULES : PH_FLUSH;
+	/* With the rules even after EOF: the last request came with it. */
+	r->phase = r->cfg.server && r->sc->nrules ? PH_RULES : PH_FLUSH;
 	if (r->phase == PH_FLUSH)
 		/* A peer that never takes the last bytes: the last deadline. */
 		loop_timer_start(r->loop, &r->timer, r->deadline_ms);
@@ -468,4 +471,46 @@ void script_run_free(struct script_run *r)
 		free(r->vals[i]);
 	free(r->in);
 	free(r);
+}
+
+void script_describe(struct sbuf *b, const struct script_result *r)
+{
+	const struct script_step *st = r->step;
+	if (st) {
+		if (st->line)
+			sb_printf(b, "line %d (%s", st->line, script_op_name(st->op));
+		else
+			sb_printf(b, "step %d (--%s", st->index, script_op_name(st->op));
+		if (st->op != SCRIPT_EXPECT_EOF) {
+			sb_putc(b, ' ');
+			/* As written (escapes and all), control bytes made visible. */
+			for (const char *p = st->src; *p; p++)
+				if ((unsigned char)*p < ' ' || *p == 0x7f)
+					sb_printf(b, "\\x%02x", (unsigned char)*p);
+				else
+					sb_putc(b, *p);
+		}
+		sb_puts(b, "): ");
+	}
+	switch (r->status) {
+	case SCRIPT_OK:
+		sb_puts(b, "every step matched");
+		return;
+	case SCRIPT_TIMED_OUT:
+		sb_printf(b, "no match within %.3g s", r->deadline_ms / 1000.0);
+		break;
+	case SCRIPT_CLOSED:
+		sb_puts(b, "the peer closed first");
+		break;
+	case SCRIPT_FAILED:
+		sb_puts(b, r->why);
+		break;
+	}
+	if (!r->tail_len) {
+		sb_puts(b, "; nothing received");
+		return;
+	}
+	sb_printf(b, "; the last %zu bytes received: \"", r->tail_len);
+	text_escape(b, r->tail, r->tail_len);
+	sb_putc(b, '"');
 }

@@ -27,6 +27,7 @@
 #include "net/tls.h"
 #include "proc/spawn_relay.h"
 #include "tool/tlsopts.h"
+#include "tool/dialogue.h"
 
 static const char help[] =
     "usage: sockctl connect [options] HOST PORT   (or HOST:PORT, [IPV6]:PORT)\n"
@@ -79,6 +80,15 @@ static const char help[] =
     "                       the reply has come and paused, the peer has closed, or\n"
     "                       SECS passed (default 2 through a proxy, else 0: at once):\n"
     "                       many proxies drop the tunnel, reply and all, on a FIN\n"
+    "\n"
+    "Dialogue (instead of the relay; see sockctl-script(5)):\n"
+    "      --send TEXT      send TEXT (escapes \\r \\n \\t \\\\ \\xHH; -C: \\n as CRLF)\n"
+    "      --expect REGEX   wait until what came matches REGEX (POSIX ERE)\n"
+    "                       --send and --expect are steps, played in their order\n"
+    "      --script FILE    the steps of FILE (- for stdin), after those before it\n"
+    "      --expect-timeout SECS  each expect's deadline (default 5)\n"
+    "      --json           print the transcript as one JSON object on stdout\n"
+    "                       -v echoes the dialogue on stderr (> sent, < received)\n"
     "\n" TLSOPT_CLIENT_HELP
     "      --cert-info[=json]  after the handshake, print what it settled and the\n"
     "                       server's certificates (text, or one JSON object) on\n"
@@ -94,7 +104,8 @@ static const char help[] =
     "(truncation), 58 --cert/--key unusable or refused by the server (or one was\n"
     "needed), 60 the server's certificate did not verify, 77 --cacert unusable,\n"
     "90 no --pin matched, 110 --expires-within; with --starttls: 64 the server\n"
-    "refused to start TLS.\n";
+    "refused to start TLS. A dialogue: 3 an expect found no match in time, 4 the\n"
+    "peer closed before it did.\n";
 
 /* --expires-within: the server's certificate expires that soon. Not one
  * of curl's codes (those are all taken up to 101) nor a sysexits one. */
@@ -168,6 +179,9 @@ struct conn_state {
 	 * DAYS (-1: not given). */
 	enum connect_cert_info cert_info;
 	long expires_within;
+	/* --send, --expect, --script: the steps, and their run (owned). */
+	struct dialogue dlg;
+	struct script_run *run;
 };
 
 static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
@@ -252,10 +266,52 @@ static void on_exec_relay_done(struct loop *l, int status, const char *errtext, 
 		loop_stop(l);
 }
 
-/* The connection (or tunnel) is up: run the program or the relay. */
+static void on_dialogue_done(void *arg, const struct script_result *r)
+{
+	struct conn_state *s = arg;
+	s->status = dialogue_report(&s->dlg, r);
+	s->totals.sent = r->sent;
+	s->totals.received = r->received;
+	s->totals.ms = r->ms;
+	s->have_totals = true;
+	loop_stop(s->loop);
+}
+
+static void on_dialogue_io(void *arg, bool sent, const char *p, size_t n)
+{
+	struct conn_state *s = arg;
+	dialogue_io(&s->dlg, sent, p, n);
+}
+
+/* The dialogue instead of the relay; then connect exits. */
+static void start_dialogue(struct loop *l, struct conn_state *s, struct stream *sock)
+{
+	char err[300];
+	s->sock = sock;
+	struct script_run_cfg cfg = {.sc = &s->dlg.sc,
+				     .expect_ms = s->dlg.expect_ms,
+				     .crlf = s->no.crlf,
+				     .io = on_dialogue_io,
+				     .done = on_dialogue_done,
+				     .arg = s};
+	s->dlg.t0 = clock_ms();
+	s->run = script_run_start(l, sock, &cfg, err, sizeof err);
+	if (!s->run) {
+		errmsg("%s", err);
+		s->status = EXIT_FAIL;
+		loop_stop(l);
+	}
+}
+
+/* The connection (or tunnel) is up: run the program, the dialogue or the
+ * relay. */
 static void start_session(struct loop *l, struct conn_state *s, struct stream *sock)
 {
 	s->ran = true;
+	if (s->dlg.on) {
+		start_dialogue(l, s, sock);
+		return;
+	}
 	if ((s->no.exec_argv || s->no.sh_exec) && tls_is(sock)) {
 		char err[300];
 		struct spawn_env env;
@@ -606,12 +662,14 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	    NETOPT_LONGOPTS,
 	    RELAYOPT_LONGOPTS,
 	    TLSOPT_CLIENT_LONGOPTS,
+	    DIALOGUE_CLIENT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	/* Static: what the options allocate stays reachable however the
 	 * command returns; it runs once per process. */
 	static struct conn_state s;
 	s = (struct conn_state){.status = EXIT_OK, .count_fd = -1, .expires_within = -1};
+	dialogue_init(&s.dlg, 0);
 	*out = &s;
 	bool scan = false, json = false, open_only = false, proxy_local_dns = false, syn = false;
 	long parallel = 0;
@@ -636,6 +694,8 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 			nr = relayopt_handle(ro, c, optarg);
 		if (nr == 0)
 			nr = tlsopt_handle(&s.tls, c, optarg);
+		if (nr == 0 && (nr = dialogue_opt(&s.dlg, c, optarg)) < 0)
+			return dialogue_status();
 		if (nr < 0)
 			return EXIT_USAGE;
 		if (nr > 0)
@@ -752,6 +812,22 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	if (s.tls.on && (scan || ep.socktype == SOCK_DGRAM))
 		return usage_error("--tls is for TCP connections: DTLS (-u) is not offered, nor "
 				   "-z");
+	if (s.dlg.expect_ms >= 0 && !s.dlg.on)
+		return usage_error("--expect-timeout goes with --send, --expect or --script");
+	if (s.dlg.on) {
+		if (scan || exec || s.cert_info)
+			return usage_error("--send, --expect and --script play a dialogue: no -z, "
+					   "--exec or --cert-info");
+		if (s.no.log_raw || s.no.log_hex || s.no.progress || ro->send_only ||
+		    ro->recv_only || ro->no_shutdown || ro->quit_after_eof_ms >= 0 ||
+		    ro->shutdown_delay_ms >= 0 || ro->idle_ms > 0)
+			return usage_error(
+			    "a dialogue has no relay: no -o, -x, --progress, -i, -q, "
+			    "--send-only, --recv-only, --no-shutdown or "
+			    "--shutdown-delay");
+		s.dlg.json = json;
+		json = false;
+	}
 	if (scan) {
 		if (ep.unix_path || ep.socktype == SOCK_DGRAM || proxy || exec)
 			return usage_error(
@@ -880,6 +956,7 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	starttls_cancel(s.st);
 	spawn_relay_free(s.xr);
 	relay_free(s.relay);
+	script_run_free(s.run);
 	stream_close(s.sin);
 	stream_close(s.sout);
 	stream_close(s.sock);
@@ -897,6 +974,7 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	loop_free(l);
 	netopt_close_logs(&s.no);
 	spawn_words_free(s.no.exec_argv);
+	dialogue_free(&s.dlg);
 	return s.status;
 }
 
