@@ -10,7 +10,8 @@ setup_file() {
 	export PKI=$BATS_FILE_TMPDIR/pki
 	# shellcheck source=tests/tls_pki.bash
 	source "$BATS_TEST_DIRNAME/tls_pki.bash"
-	if "$SOCKCTL" connect --help | grep -q -- --cacert && command -v openssl >/dev/null; then
+	# A build without OpenSSL refuses --tls: no PKI, and the TLS test skips.
+	if ! "$SOCKCTL" connect --tls --help 2>&1 | grep -q "this build has no TLS"; then
 		(make_test_pki "$PKI")
 	fi
 }
@@ -40,6 +41,13 @@ dial() {
 	serve_bg srv -k --echo
 	run -0 dial --send 'one\n' --expect '^one$' --send 'two\n' --expect '^two$'
 	assert_output ""
+	# --script - reads the steps from stdin (the dialogue does not read it),
+	# between the command line's steps before and after it.
+	printf 'send b\\n\n' >b.sc
+	run -0 bash -c "timeout $T '$SOCKCTL' connect -v --send 'a\\n' --script - --send 'c\\n' --expect '^a\\nb\\nc\$' 127.0.0.1 $port <b.sc"
+	assert_line "> a\\n"
+	assert_line "> b\\n"
+	assert_line "> c\\n"
 	# The second expect cannot match what the first consumed.
 	run -3 dial --expect-timeout 0.3 --send 'x\n' --expect x --expect x
 	assert_output --partial "step 3 (--expect x): no match within 0.3 s"

@@ -134,6 +134,8 @@ struct side {
 	struct loop *l;
 	char sent[4096], recv[4096];
 	size_t nsent, nrecv;
+	struct fake fk; /* the fake stream's counters, when it was one */
+	bool was_fake;
 };
 
 static void on_io(void *arg, bool sent, const char *p, size_t n)
@@ -156,6 +158,10 @@ static void on_done(void *arg, const struct script_result *r)
 	sd->tail[r->tail_len] = 0;
 	if (r->vals && r->vals[0])
 		snprintf(sd->cap, sizeof sd->cap, "%s", r->vals[0]);
+	if (sd->s->ops == &fake_ops) {
+		sd->fk = *(struct fake *)sd->s->priv;
+		sd->was_fake = true;
+	}
 	/* As connect does: the connection ends with the run. */
 	script_run_free(sd->run);
 	sd->run = NULL;
@@ -246,6 +252,13 @@ static void t_dialogue(bool fake)
 	   "%s: %s: -C sends CRLF (%zu bytes)", B, kind, c.nsent);
 	ok(c.nrecv == (fake ? 14u : 16u), "%s: %s: the transcript has what arrived (%zu bytes)", B,
 	   kind, c.nrecv);
+	if (fake) {
+		/* Each send waited for the READ its stream asked for (a token
+		 * from the peer), not spinning on a writable socket. */
+		ok(c.was_fake && c.fk.waits > 0 && c.fk.spins <= c.fk.waits,
+		   "%s: over a fake TLS stream: writes waited for READ %u times, %u wasted retries", B,
+		   c.fk.waits, c.fk.spins);
+	}
 }
 
 static void t_timeout(void)
