@@ -379,6 +379,30 @@ assert "no match within 0.2 s" in d["message"], d
 	assert_line --partial "sockctl: connected to 127.0.0.1:$port"
 }
 
+@test "--then-relay: after the dialogue, the relay; what came after the last match comes first" {
+	script srv.sc <<-'EOF'
+		send banner\nmotd line\n
+		expect ^hello relay\n
+		send got it\n
+	EOF
+	serve_bg srv --script srv.sc
+	run -0 bash -c "echo 'hello relay' | timeout $T '$SOCKCTL' connect --expect '^banner\\n' --then-relay 127.0.0.1 $port"
+	assert_output "$(printf 'motd line\ngot it')"
+	wait_exit "$srv_pid"
+	assert_equal "$status" 0
+	# A dialogue that fails does not go on to the relay.
+	serve_bg srv2 -k --echo
+	run -3 bash -c "echo 'not sent' | timeout $T '$SOCKCTL' connect --expect-timeout 0.2 --expect nothing --then-relay 127.0.0.1 $port"
+	assert_output --partial "no match within 0.2 s; nothing received"
+	run -2 "$SOCKCTL" connect --then-relay 127.0.0.1 "$port"
+	assert_output --partial "--then-relay goes with --send, --expect or --script"
+	run -2 "$SOCKCTL" connect --then-relay --json --expect x 127.0.0.1 "$port"
+	assert_output --partial "--then-relay relays stdin and stdout: no --json"
+	# The relay's options are allowed with it.
+	run -0 bash -c "echo abc | timeout $T '$SOCKCTL' connect -q 1 --send 'x\\n' --expect '^x\\n' --then-relay 127.0.0.1 $port"
+	assert_output "abc"
+}
+
 @test "bad scripts and options: the line number, one line, exit 2" {
 	local -A cases=(
 		["frob x"]="line 2: unknown step 'frob' (give send, expect, expect-eof, sleep, timeout, capture)"

@@ -130,6 +130,8 @@ struct script_result {
 	int deadline_ms;		/* its deadline (SCRIPT_TIMED_OUT) */
 	const char *tail;		/* the last SCRIPT_TAIL bytes received */
 	size_t tail_len;
+	const char *rest; /* received and not consumed by an expect */
+	size_t rest_len;
 	char why[200];	   /* SCRIPT_FAILED */
 	char *const *vals; /* the captures' values, by index (NULL: none yet) */
 	const size_t *lens;
@@ -150,7 +152,8 @@ struct script_run_cfg {
 	/* The transcript (NULL: not wanted): bytes as they are sent
 	 * (sent) and as they arrive. */
 	void (*io)(void *arg, bool sent, const char *p, size_t n);
-	/* The outcome, once; the run may be freed inside. */
+	/* The outcome, once; the run may be freed inside. The run no longer
+	 * uses the stream: it may go on to another engine. */
 	void (*done)(void *arg, const struct script_result *r);
 	void *arg;
 };

@@ -66,6 +66,8 @@ static void finish(struct script_run *r, enum script_status st, const char *fmt,
 	struct script_result res = {.status = st,
 				    .tail = r->tail,
 				    .tail_len = r->tail_len,
+				    .rest = r->in,
+				    .rest_len = r->inlen,
 				    .vals = r->vals,
 				    .lens = r->lens,
 				    .sent = r->sent,
@@ -83,6 +85,7 @@ static void finish(struct script_run *r, enum script_status st, const char *fmt,
 	}
 	loop_timer_stop(r->loop, &r->timer);
 	stream_want(r->s, 0);
+	r->s = NULL; /* the stream is the caller's again */
 	r->cfg.done(r->cfg.arg, &res);
 }
 

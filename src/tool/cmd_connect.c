@@ -88,6 +88,8 @@ static const char help[] =
     "      --script FILE    the steps of FILE (- for stdin), after those before it\n"
     "      --expect-timeout SECS  each expect's deadline (default 5)\n"
     "      --json           print the transcript as one JSON object on stdout\n"
+    "      --then-relay     once every step matched, relay stdin and stdout as\n"
+    "                       without a dialogue (what came after the last match first)\n"
     "                       -v echoes the dialogue on stderr (> sent, < received)\n"
     "\n" TLSOPT_CLIENT_HELP
     "      --cert-info[=json]  after the handshake, print what it settled and the\n"
@@ -266,6 +268,8 @@ static void on_exec_relay_done(struct loop *l, int status, const char *errtext, 
 		loop_stop(l);
 }
 
+static void start_relay(struct loop *l, struct conn_state *s, struct stream *sock);
+
 static void on_dialogue_done(void *arg, const struct script_result *r)
 {
 	struct conn_state *s = arg;
@@ -274,7 +278,22 @@ static void on_dialogue_done(void *arg, const struct script_result *r)
 	s->totals.received = r->received;
 	s->totals.ms = r->ms;
 	s->have_totals = true;
-	loop_stop(s->loop);
+	if (s->status != EXIT_OK || !s->dlg.then_relay) {
+		loop_stop(s->loop);
+		return;
+	}
+	/* --then-relay: what came after the last match is the relay's
+	 * first output, then the connection is the relay's. */
+	if (r->rest_len &&
+	    (fwrite(r->rest, 1, r->rest_len, stdout) != r->rest_len || fflush(stdout) != 0)) {
+		errmsg("standard output: %s", strerror(errno));
+		s->status = EXIT_FAIL;
+		loop_stop(s->loop);
+		return;
+	}
+	struct stream *sock = s->sock;
+	s->sock = NULL;
+	start_relay(s->loop, s, sock);
 }
 
 static void on_dialogue_io(void *arg, bool sent, const char *p, size_t n)
@@ -370,6 +389,12 @@ static void start_session(struct loop *l, struct conn_state *s, struct stream *s
 		}
 		return;
 	}
+	start_relay(l, s, sock);
+}
+
+/* stdin to the connection, the connection to stdout. */
+static void start_relay(struct loop *l, struct conn_state *s, struct stream *sock)
+{
 	s->sock = sock;
 	s->ro.log = s->no.log_open ? &s->no.log : NULL;
 	s->ro.crlf = s->no.crlf;
@@ -812,19 +837,23 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	if (s.tls.on && (scan || ep.socktype == SOCK_DGRAM))
 		return usage_error("--tls is for TCP connections: DTLS (-u) is not offered, nor "
 				   "-z");
-	if (s.dlg.expect_ms >= 0 && !s.dlg.on)
-		return usage_error("--expect-timeout goes with --send, --expect or --script");
+	if ((s.dlg.expect_ms >= 0 || s.dlg.then_relay) && !s.dlg.on)
+		return usage_error("%s goes with --send, --expect or --script",
+				   s.dlg.then_relay ? "--then-relay" : "--expect-timeout");
 	if (s.dlg.on) {
 		if (scan || exec || s.cert_info)
 			return usage_error("--send, --expect and --script play a dialogue: no -z, "
 					   "--exec or --cert-info");
-		if (s.no.log_raw || s.no.log_hex || s.no.progress || ro->send_only ||
-		    ro->recv_only || ro->no_shutdown || ro->quit_after_eof_ms >= 0 ||
-		    ro->shutdown_delay_ms >= 0 || ro->idle_ms > 0)
-			return usage_error(
-			    "a dialogue has no relay: no -o, -x, --progress, -i, -q, "
-			    "--send-only, --recv-only, --no-shutdown or "
-			    "--shutdown-delay");
+		if (!s.dlg.then_relay &&
+		    (s.no.log_raw || s.no.log_hex || s.no.progress || ro->send_only ||
+		     ro->recv_only || ro->no_shutdown || ro->quit_after_eof_ms >= 0 ||
+		     ro->shutdown_delay_ms >= 0 || ro->idle_ms > 0))
+			return usage_error("a dialogue has no relay (without --then-relay): no -o, "
+					   "-x, --progress, -i, -q, --send-only, --recv-only, "
+					   "--no-shutdown or --shutdown-delay");
+		if (s.dlg.then_relay && (json || (s.dlg.file && strcmp(s.dlg.file, "-") == 0)))
+			return usage_error("--then-relay relays stdin and stdout: no --json or "
+					   "--script -");
 		s.dlg.json = json;
 		json = false;
 	}

@@ -118,6 +118,9 @@ int dialogue_opt(struct dialogue *d, int c, const char *arg)
 		}
 		d->expect_ms = ms;
 		return 1;
+	case DOPT_THEN_RELAY:
+		d->then_relay = true;
+		return 1;
 	default:
 		return 0;
 	}

@@ -17,6 +17,7 @@ enum {
 	DOPT_EXPECT,
 	DOPT_SCRIPT,
 	DOPT_EXPECT_TIMEOUT,
+	DOPT_THEN_RELAY,
 };
 
 /* connect's exit statuses for a dialogue that went wrong (none of
@@ -30,6 +31,7 @@ enum {
 	{"send", required_argument, NULL, DOPT_SEND},                                              \
 	    {"expect", required_argument, NULL, DOPT_EXPECT},                                      \
 	    {"script", required_argument, NULL, DOPT_SCRIPT},                                      \
+	    {"then-relay", no_argument, NULL, DOPT_THEN_RELAY},                                    \
 	{                                                                                          \
 		"expect-timeout", required_argument, NULL, DOPT_EXPECT_TIMEOUT                     \
 	}
@@ -45,6 +47,7 @@ struct dialogue {
 	const char *file; /* --script's, for messages */
 	int expect_ms;	  /* -1: not given (5 s) */
 	bool json;	  /* --json: the transcript on stdout */
+	bool then_relay;  /* --then-relay: the relay after a dialogue that matched */
 	/* the run being shown */
 	int64_t t0;
 	struct sbuf tr; /* --json: the transcript's entries */
