@@ -167,6 +167,14 @@ static int parse_text(struct pctx *p, const char *s, size_t n, struct script_tex
 	*t = (struct script_text){.bytes = malloc(n + 1)};
 	if (!t->bytes)
 		return fail(p, "out of memory");
+	/* The escapes checked over the whole TEXT first, so that an error's
+	 * offset is in TEXT, not in a run between two captures ("$NAME" is
+	 * plain bytes to the decoder). */
+	char why[160];
+	if (text_unescape(s, n, t->bytes, n + 1, why, sizeof why) < 0) {
+		text_free(t);
+		return fail(p, "%s", why);
+	}
 	size_t o = 0, start = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '\\') {

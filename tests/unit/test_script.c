@@ -83,6 +83,8 @@ static void t_parse(void)
 	ok(bad(0, "send a\nfrobnicate x\n", "line 2: unknown step 'frobnicate'"), "unknown step");
 	ok(bad(0, "expect (a\n", "line 1: bad expect regex '(a'"), "bad regex: %s", err);
 	ok(bad(0, "send \\q\n", "line 1: unknown escape '\\q'"), "bad escape: %s", err);
+	ok(bad(0, "capture X (a)\nsend ab$X\\q\n", "line 2: unknown escape '\\q' at offset 4"),
+	   "a bad escape after a capture: its offset in TEXT: %s", err);
 	ok(bad(0, "\n\nsend \"abc\n", "line 3: unterminated quote"), "unterminated quote: %s", err);
 	ok(bad(0, "send \"a\"b\n", "text after the closing quote"), "text after a quote");
 	ok(bad(0, "send $NOPE\n", "$NOPE is not captured"), "a capture used before it is made");
@@ -256,8 +258,8 @@ static void t_dialogue(bool fake)
 		/* Each send waited for the READ its stream asked for (a token
 		 * from the peer), not spinning on a writable socket. */
 		ok(c.was_fake && c.fk.waits > 0 && c.fk.spins <= c.fk.waits,
-		   "%s: over a fake TLS stream: writes waited for READ %u times, %u wasted retries", B,
-		   c.fk.waits, c.fk.spins);
+		   "%s: over a fake TLS stream: writes waited for READ %u times, %u wasted retries",
+		   B, c.fk.waits, c.fk.spins);
 	}
 }
 
