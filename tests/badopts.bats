@@ -10,6 +10,7 @@ setup() {
 	serve_bg udp -u --discard --stats=json 127.0.0.1 0
 	UP=$port
 	LONG=/tmp/$(printf 'x%.0s' {1..120})
+	printf '# a script\nfrob\n' >"$BATS_TEST_TMPDIR/bad.sc"
 }
 
 # The listeners' totals: no connection, no datagram.
@@ -278,6 +279,27 @@ BAD=(
 	"connect --tls --expires-within -1 127.0.0.1 \$TP|invalid --expires-within '-1'"
 	"connect --tls --expires-within 2w 127.0.0.1 \$TP|invalid --expires-within '2w'"
 	"serve --tls --key /x --echo 0|--key needs --cert"
+	"connect --send '' 127.0.0.1 \$TP|option '--send' needs a value"
+	"connect --send 'a\\' 127.0.0.1 \$TP|--send: a backslash at the end"
+	"connect --send '\\xg' 127.0.0.1 \$TP|--send: \\x without a hex digit"
+	"connect --send '\$NOPE' 127.0.0.1 \$TP|--send: \$NOPE is not captured by an earlier step"
+	"connect --expect '' 127.0.0.1 \$TP|option '--expect' needs a value"
+	"connect --expect '(' 127.0.0.1 \$TP|--expect: bad --expect regex '('"
+	"connect --script '' 127.0.0.1 \$TP|option '--script' needs a value"
+	"connect --script \$BATS_TEST_TMPDIR/bad.sc 127.0.0.1 \$TP|bad.sc: line 2: unknown step 'frob'"
+	"connect --expect-timeout 0 --expect x 127.0.0.1 \$TP|invalid --expect-timeout '0'"
+	"connect --expect-timeout x --expect x 127.0.0.1 \$TP|invalid --expect-timeout 'x'"
+	"connect --expect-timeout 1 127.0.0.1 \$TP|--expect-timeout goes with --send, --expect or --script"
+	"connect -z --expect x 127.0.0.1 \$TP|--send, --expect and --script play a dialogue"
+	"connect -q 1 --expect x 127.0.0.1 \$TP|a dialogue has no relay (without --then-relay)"
+	"connect --then-relay 127.0.0.1 \$TP|--then-relay goes with --send, --expect or --script"
+	"serve --script \$BATS_TEST_TMPDIR/bad.sc 0|bad.sc: line 2: unknown step 'frob'"
+	"serve --script '' 0|option '--script' needs a value"
+	"serve --echo --script /dev/null 0|choose one handler (--script conflicts"
+	"serve -u --script /dev/null 0|--script plays a stream dialogue on the loop"
+	"serve --expect-timeout '' --script /dev/null 0|option '--expect-timeout' needs a value"
+	"serve --expect-timeout 0 --script /dev/null 0|invalid --expect-timeout '0'"
+	"serve --expect-timeout 1 --echo 0|--expect-timeout goes with --script"
 	"connect --unix ''|option '--unix' needs a value"
 	"connect -U \$LONG|invalid -U"
 	"connect 127.0.0.1 0|invalid port '0'"
@@ -651,6 +673,8 @@ MISSING=(
 	"resolve --file /nonexistent|/nonexistent"
 	"forward --allow-file /nonexistent 0 127.0.0.1 \$TP|--allow-file: /nonexistent"
 	"forward -x /nonexistent/x 0 127.0.0.1 \$TP|open /nonexistent/x"
+	"connect --script /nonexistent 127.0.0.1 \$TP|--script /nonexistent: No such file"
+	"serve --script /nonexistent 0|--script /nonexistent: No such file"
 )
 
 @test "every bad option value is one usage line, exit 2, and sends nothing" {

@@ -507,6 +507,40 @@ in_netns() {
 		fail "stderr: $stderr"
 }
 
+@test "tour: connect --send/--expect checks that redis answers PING" {
+	command -v redis-server >/dev/null || skip "redis-server is not installed"
+	mkdir -p redis
+	printf 'port 0\nunixsocket %s/redis/redis.sock\ndir %s/redis\nsave ""\nappendonly no\n' \
+		"$BATS_TEST_TMPDIR" "$BATS_TEST_TMPDIR" >redis/redis.conf
+	start_bg redis redis-server redis/redis.conf
+	local i
+	for i in $(seq 500); do [[ -S redis/redis.sock ]] && break; sleep 0.02; done
+	tour_line '# redis is up'
+	tour_sub "127.0.0.1 6379" "-U redis/redis.sock"
+	run_line
+	assert_success
+	assert_output ""
+	# Something else answers and closes: exit 4, and why.
+	start_bg other "$SOCKCTL" serve -k --respond '-ERR no\r\n' -U other.sock
+	wait_ready other
+	line=${line/redis\/redis.sock/other.sock}
+	run_line
+	assert_failure 4
+	[[ $stderr == *'the peer closed first; the last 9 bytes received: "-ERR no\r\n"'* ]]
+}
+
+@test "tour: serve --script is a mock Redis that nc can ask" {
+	tour_line 'sockctl serve -k --script mock.sc'
+	tour_sub "6380" "0"
+	# The script first, then the server in the background.
+	bash -c "${line%%; *}"
+	line=${line#*; }
+	bg_line mock
+	run timeout "$T" bash -c "printf 'PING\r\n' | nc -q1 127.0.0.1 $port"
+	assert_success
+	assert_output "$(printf '+PONG\r')"
+}
+
 @test "tour: the event loop backends, and a server on poll" {
 	tour_line 'sockctl --mux=help'
 	run_line

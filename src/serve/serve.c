@@ -255,6 +255,7 @@ struct serve_server *serve_new(struct loop *l, const struct serve_cfg *cfg, char
 	s->loop = l;
 	s->cfg = *cfg;
 	s->program_status = -1;
+	s->script_status = -1;
 	s->notify[0] = s->notify[1] = -1;
 	outq_init(&s->outq, SERVE_PEND_MAX);
 	timer_init(&s->unlisten, on_unlisten, s);
@@ -299,6 +300,7 @@ void serve_result(struct serve_server *s, struct serve_result *r)
 	serve_exec_totals(s);
 	r->failed = s->failed;
 	r->program_status = s->program_status;
+	r->script_status = s->script_status;
 	r->connections = s->served;
 	r->refused = s->refused;
 	serve_totals(s, &r->sent, &r->received);

@@ -25,12 +25,14 @@ enum serve_handler {
 	SERVE_UPPER,
 	SERVE_DISCARD,
 	SERVE_RESPOND,
-	SERVE_BROKER
+	SERVE_BROKER,
+	SERVE_SCRIPT /* --script: a dialogue per connection */
 };
 
 struct acl;
 struct hexlog;
 struct outq_chunk;
+struct script;
 struct sockopts;
 struct stream;
 struct tls_ctx;
@@ -72,6 +74,10 @@ struct serve_cfg {
 	 * none. Not owned. */
 	struct tls_ctx *tls;
 	int handshake_ms;
+	/* SERVE_SCRIPT: the steps and rules (not owned), each expect's
+	 * deadline (0: 5 s); -C makes the sends' "\n" CRLF. */
+	const struct script *script;
+	int expect_ms;
 };
 
 struct serve_result {
@@ -79,6 +85,9 @@ struct serve_result {
 	/* Without -k, --exec: the program's wait status made an exit
 	 * status (128 + signal when killed); -1 when there was none. */
 	int program_status;
+	/* SERVE_SCRIPT: the last connection's enum script_status that was
+	 * not SCRIPT_OK, or -1 when every client followed the script. */
+	int script_status;
 	uint64_t connections; /* connections or datagrams served */
 	uint64_t refused;     /* connections refused, datagrams dropped */
 	uint64_t sent, received;

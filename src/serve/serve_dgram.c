@@ -381,6 +381,7 @@ static void on_datagram(struct loop *l, int fd, int mask, void *arg)
 			break;
 		case SERVE_DISCARD:
 		case SERVE_BROKER: /* stream only */
+		case SERVE_SCRIPT:
 			break;
 		case SERVE_RELAY:
 			remember_peer(s, &from);

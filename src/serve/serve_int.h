@@ -30,6 +30,7 @@ struct serve_server {
 	struct timer unlisten; /* without -k: the listener goes after one client */
 	bool failed;
 	int program_status; /* -1 until a program's status is the run's */
+	int script_status;  /* serve_result's */
 	bool stopping;
 	uint64_t served, refused;
 	uint64_t bytes_in, bytes_out; /* what the loop moved (not the models) */

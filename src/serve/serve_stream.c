@@ -13,10 +13,12 @@
 #include "core/compat.h"
 #include "core/log.h"
 #include "core/crlf.h"
+#include "core/sbuf.h"
 #include "core/text_escape.h"
 #include "net/hexlog.h"
 #include "net/relay.h"
 #include "net/stream.h"
+#include "script/script.h"
 #include "serve/serve_int.h"
 
 #define PEND_MAX	  SERVE_PEND_MAX
@@ -39,6 +41,8 @@ struct sconn {
 	struct timer stall;
 	int64_t moved_at;	   /* when bytes of its queue last went out */
 	struct relay *relay;	   /* one-client relay mode; owned */
+	struct script_run *run;	   /* --script; owned */
+	char *peer;		   /* --script: the client's address, for messages; owned */
 	struct stream *rin, *rout; /* the relay's stdin and stdout; owned (not the fds) */
 	struct sconn *prev, *next;
 };
@@ -73,6 +77,8 @@ static void conn_close(struct sconn *c)
 	/* The relay lets go of the streams before they close. */
 	if (c->relay)
 		relay_free(c->relay);
+	script_run_free(c->run);
+	free(c->peer);
 	stream_close(c->rin);
 	stream_close(c->rout);
 	stream_close(c->s);
@@ -244,6 +250,8 @@ static bool may_read(const struct sconn *c)
 
 static void conn_want(struct sconn *c)
 {
+	if (c->run)
+		return; /* the dialogue's runner has the stream */
 	int m = 0;
 	if (pending(c) || c->shut_wait)
 		m |= STREAM_WRITE;
@@ -512,6 +520,58 @@ static void start_relay(struct sconn *c, const char *peer)
 	}
 }
 
+/* ---- --script: a dialogue per connection ---- */
+
+static void on_script_io(void *arg, bool sent, const char *p, size_t n)
+{
+	struct sconn *c = arg;
+	struct sbuf b;
+	sb_init(&b);
+	text_escape(&b, p, n);
+	log_debug("%s %s %s", c->peer, sent ? ">" : "<", sb_str(&b));
+	sb_free(&b);
+}
+
+static void on_script_done(void *arg, const struct script_result *r)
+{
+	struct sconn *c = arg;
+	struct serve_server *s = c->srv;
+	struct sbuf b;
+	sb_init(&b);
+	script_describe(&b, r);
+	/* A client that deviates is the point of a mock: always said. */
+	if (r->status != SCRIPT_OK) {
+		log_error("%s: %s", c->peer, sb_str(&b));
+		s->script_status = (int)r->status;
+	} else {
+		log_info("%s: %s", c->peer, sb_str(&b));
+	}
+	sb_free(&b);
+	s->bytes_in += r->received;
+	s->bytes_out += r->sent;
+	conn_close(c);
+}
+
+static void start_script(struct sconn *c, const char *peer)
+{
+	struct serve_server *s = c->srv;
+	char err[200];
+	struct script_run_cfg rc = {.sc = s->cfg.script,
+				    .expect_ms = s->cfg.expect_ms,
+				    .crlf = s->cfg.crlf,
+				    .server = true,
+				    .linger_ms = RESPOND_LINGER_MS,
+				    .io = log_wants(LOG_LVL_DEBUG) ? on_script_io : NULL,
+				    .done = on_script_done,
+				    .arg = c};
+	c->peer = strdup(peer);
+	c->run = c->peer ? script_run_start(s->loop, c->s, &rc, err, sizeof err) : NULL;
+	if (!c->run) {
+		log_error("%s: %s", peer, c->peer ? err : strerror(ENOMEM));
+		conn_close(c);
+	}
+}
+
 /* ---- starting ---- */
 
 void serve_conn_start(struct serve_server *s, struct stream *st, const struct sock_addr *peer)
@@ -533,7 +593,7 @@ void serve_conn_start(struct serve_server *s, struct stream *st, const struct so
 	timer_init(&c->idle, conn_idle, c);
 	timer_init(&c->stall, conn_stall, c);
 	bool one_relay = h == SERVE_RELAY && !s->cfg.keep_open;
-	if (!one_relay) {
+	if (!one_relay && h != SERVE_SCRIPT) {
 		stream_set_cb(st, conn_event, c);
 		if (stream_want(st, STREAM_READ) < 0) {
 			log_error("connection refused: %s", strerror(errno));
@@ -549,11 +609,15 @@ void serve_conn_start(struct serve_server *s, struct stream *st, const struct so
 	s->nconns++;
 	s->served++;
 	char a[SOCK_ADDRSTRLEN] = "an unnamed peer";
-	if (peer && (one_relay || log_wants(LOG_LVL_INFO)))
+	if (peer && (one_relay || h == SERVE_SCRIPT || log_wants(LOG_LVL_INFO)))
 		sock_addr_str((const struct sockaddr *)&peer->ss, peer->len, a, sizeof a);
 	log_info("connection from %s", a);
 	if (one_relay) {
 		start_relay(c, a);
+		return;
+	}
+	if (h == SERVE_SCRIPT) {
+		start_script(c, a);
 		return;
 	}
 	if (s->cfg.idle_ms > 0)

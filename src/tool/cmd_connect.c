@@ -28,6 +28,7 @@
 #include "proc/spawn_relay.h"
 #include "tool/proxyopts.h"
 #include "tool/tlsopts.h"
+#include "tool/dialogue.h"
 
 static const char help[] =
     "usage: sockctl connect [options] HOST PORT   (or HOST:PORT, [IPV6]:PORT)\n"
@@ -69,29 +70,42 @@ static const char help[] =
     "                       root or CAP_NET_RAW); no connection is completed,\n"
     "                       silent ports get 3 SYNs within the -w timeout\n"
     "\n"
-    "Proxies:\n" PROXYOPT_HELP(
-	"HOST") "      --starttls PROTO  the plaintext preamble of PROTO, then TLS (--tls):\n"
-		"                       smtp, lmtp, imap, pop3, ftp, xmpp, postgres or ldap\n"
-		"      --shutdown-delay SECS  on stdin EOF, hold the shutdown (FIN) back until\n"
-		"                       the reply has come and paused, the peer has closed, or\n"
-		"                       SECS passed (default 2 through a proxy, else 0: at once):\n"
-		"                       many proxies drop the tunnel, reply and all, on a FIN\n"
-		"\n" TLSOPT_CLIENT_HELP
-		"      --cert-info[=json]  after the handshake, print what it settled and the\n"
-		"                       server's certificates (text, or one JSON object) on\n"
-		"                       stdout and exit, without the relay; a verification\n"
-		"                       or pin failure is printed too, then exits 60 or 90\n"
-		"      --expires-within DAYS  exit 110 when the server's certificate expires\n"
-		"                       within DAYS days (without --cert-info: before the relay)\n"
-		"\n" NETOPT_HELP "\n"
-		"-v prints the connection and, at exit, the bytes each way and the time.\n"
-		"Exit status: 0 done, 1 connection or transfer failed, 2 usage error;\n"
-		"with -z: 0 if any port is open, 1 if none is; with --exec: the program's.\n"
-		"With --tls: 35 handshake failed, 56 the server closed without close_notify\n"
-		"(truncation), 58 --cert/--key unusable or refused by the server (or one was\n"
-		"needed), 60 the server's certificate did not verify, 77 --cacert unusable,\n"
-		"90 no --pin matched, 110 --expires-within; with --starttls: 64 the server\n"
-		"refused to start TLS.\n";
+    "Proxies:\n" PROXYOPT_HELP
+    "      --starttls PROTO  the plaintext preamble of PROTO, then TLS (--tls):\n"
+    "                       smtp, lmtp, imap, pop3, ftp, xmpp, postgres or ldap\n"
+    "      --shutdown-delay SECS  on stdin EOF, hold the shutdown (FIN) back until\n"
+    "                       the reply has come and paused, the peer has closed, or\n"
+    "                       SECS passed (default 2 through a proxy, else 0: at once):\n"
+    "                       many proxies drop the tunnel, reply and all, on a FIN\n"
+    "\n"
+    "Dialogue (instead of the relay; see sockctl-script(5)):\n"
+    "      --send TEXT      send TEXT (escapes \\r \\n \\t \\\\ \\xHH; -C: \\n as "
+    "CRLF)\n"
+    "      --expect REGEX   wait until what came matches REGEX (POSIX ERE)\n"
+    "                       --send and --expect are steps, played in their order\n"
+    "      --script FILE    the steps of FILE (- for stdin), after those before it\n"
+    "      --expect-timeout SECS  each expect's deadline (default 5)\n"
+    "      --json           print the transcript as one JSON object on stdout\n"
+    "      --then-relay     once every step matched, relay stdin and stdout as\n"
+    "                       without a dialogue (what came after the last match first)\n"
+    "                       -v echoes the dialogue on stderr (> sent, < received)\n"
+    "\n" TLSOPT_CLIENT_HELP
+    "      --cert-info[=json]  after the handshake, print what it settled and the\n"
+    "                       server's certificates (text, or one JSON object) on\n"
+    "                       stdout and exit, without the relay; a verification\n"
+    "                       or pin failure is printed too, then exits 60 or 90\n"
+    "      --expires-within DAYS  exit 110 when the server's certificate expires\n"
+    "                       within DAYS days (without --cert-info: before the relay)\n"
+    "\n" NETOPT_HELP "\n"
+    "-v prints the connection and, at exit, the bytes each way and the time.\n"
+    "Exit status: 0 done, 1 connection or transfer failed, 2 usage error;\n"
+    "with -z: 0 if any port is open, 1 if none is; with --exec: the program's.\n"
+    "With --tls: 35 handshake failed, 56 the server closed without close_notify\n"
+    "(truncation), 58 --cert/--key unusable or refused by the server (or one was\n"
+    "needed), 60 the server's certificate did not verify, 77 --cacert unusable,\n"
+    "90 no --pin matched, 110 --expires-within; with --starttls: 64 the server\n"
+    "refused to start TLS. A dialogue: 3 an expect found no match in time, 4 the\n"
+    "peer closed before it did.\n";
 
 /* --expires-within: the server's certificate expires that soon. Not one
  * of curl's codes (those are all taken up to 101) nor a sysexits one. */
@@ -162,6 +176,9 @@ struct conn_state {
 	 * DAYS (-1: not given). */
 	enum connect_cert_info cert_info;
 	long expires_within;
+	/* --send, --expect, --script: the steps, and their run (owned). */
+	struct dialogue dlg;
+	struct script_run *run;
 };
 
 static void get_totals(void *arg, uint64_t *sent, uint64_t *received)
@@ -246,10 +263,69 @@ static void on_exec_relay_done(struct loop *l, int status, const char *errtext, 
 		loop_stop(l);
 }
 
-/* The connection (or tunnel) is up: run the program or the relay. */
+static void start_relay(struct loop *l, struct conn_state *s, struct stream *sock);
+
+static void on_dialogue_done(void *arg, const struct script_result *r)
+{
+	struct conn_state *s = arg;
+	s->status = dialogue_report(&s->dlg, r);
+	s->totals.sent = r->sent;
+	s->totals.received = r->received;
+	s->totals.ms = r->ms;
+	s->have_totals = true;
+	if (s->status != EXIT_OK || !s->dlg.then_relay) {
+		loop_stop(s->loop);
+		return;
+	}
+	/* --then-relay: what came after the last match is the relay's
+	 * first output, then the connection is the relay's. */
+	if (r->rest_len &&
+	    (fwrite(r->rest, 1, r->rest_len, stdout) != r->rest_len || fflush(stdout) != 0)) {
+		errmsg("standard output: %s", strerror(errno));
+		s->status = EXIT_FAIL;
+		loop_stop(s->loop);
+		return;
+	}
+	struct stream *sock = s->sock;
+	s->sock = NULL;
+	start_relay(s->loop, s, sock);
+}
+
+static void on_dialogue_io(void *arg, bool sent, const char *p, size_t n)
+{
+	struct conn_state *s = arg;
+	dialogue_io(&s->dlg, sent, p, n);
+}
+
+/* The dialogue instead of the relay; then connect exits. */
+static void start_dialogue(struct loop *l, struct conn_state *s, struct stream *sock)
+{
+	char err[300];
+	s->sock = sock;
+	struct script_run_cfg cfg = {.sc = &s->dlg.sc,
+				     .expect_ms = s->dlg.expect_ms,
+				     .crlf = s->no.crlf,
+				     .io = on_dialogue_io,
+				     .done = on_dialogue_done,
+				     .arg = s};
+	s->dlg.t0 = clock_ms();
+	s->run = script_run_start(l, sock, &cfg, err, sizeof err);
+	if (!s->run) {
+		errmsg("%s", err);
+		s->status = EXIT_FAIL;
+		loop_stop(l);
+	}
+}
+
+/* The connection (or tunnel) is up: run the program, the dialogue or the
+ * relay. */
 static void start_session(struct loop *l, struct conn_state *s, struct stream *sock)
 {
 	s->ran = true;
+	if (s->dlg.on) {
+		start_dialogue(l, s, sock);
+		return;
+	}
 	if ((s->no.exec_argv || s->no.sh_exec) && tls_is(sock)) {
 		char err[300];
 		struct spawn_env env;
@@ -308,6 +384,12 @@ static void start_session(struct loop *l, struct conn_state *s, struct stream *s
 		}
 		return;
 	}
+	start_relay(l, s, sock);
+}
+
+/* stdin to the connection, the connection to stdout. */
+static void start_relay(struct loop *l, struct conn_state *s, struct stream *sock)
+{
 	s->sock = sock;
 	s->ro.log = s->no.log_open ? &s->no.log : NULL;
 	s->ro.crlf = s->no.crlf;
@@ -597,12 +679,14 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	    NETOPT_LONGOPTS,
 	    RELAYOPT_LONGOPTS,
 	    TLSOPT_CLIENT_LONGOPTS,
+	    DIALOGUE_CLIENT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	/* Static: what the options allocate stays reachable however the
 	 * command returns; it runs once per process. */
 	static struct conn_state s;
 	s = (struct conn_state){.status = EXIT_OK, .count_fd = -1, .expires_within = -1};
+	dialogue_init(&s.dlg, 0);
 	*out = &s;
 	bool scan = false, json = false, open_only = false, syn = false;
 	long parallel = 0;
@@ -624,6 +708,8 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 			nr = tlsopt_handle(&s.tls, c, optarg);
 		if (nr == 0)
 			nr = proxyopt_handle(&s.px, c, optarg);
+		if (nr == 0 && (nr = dialogue_opt(&s.dlg, c, optarg)) < 0)
+			return dialogue_status();
 		if (nr < 0)
 			return EXIT_USAGE;
 		if (nr > 0)
@@ -717,6 +803,26 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	if (s.tls.on && (scan || ep.socktype == SOCK_DGRAM))
 		return usage_error("--tls is for TCP connections: DTLS (-u) is not offered, nor "
 				   "-z");
+	if ((s.dlg.expect_ms >= 0 || s.dlg.then_relay) && !s.dlg.on)
+		return usage_error("%s goes with --send, --expect or --script",
+				   s.dlg.then_relay ? "--then-relay" : "--expect-timeout");
+	if (s.dlg.on) {
+		if (scan || exec || s.cert_info)
+			return usage_error("--send, --expect and --script play a dialogue: no -z, "
+					   "--exec or --cert-info");
+		if (!s.dlg.then_relay &&
+		    (s.no.log_raw || s.no.log_hex || s.no.progress || ro->send_only ||
+		     ro->recv_only || ro->no_shutdown || ro->quit_after_eof_ms >= 0 ||
+		     ro->shutdown_delay_ms >= 0 || ro->idle_ms > 0))
+			return usage_error("a dialogue has no relay (without --then-relay): no -o, "
+					   "-x, --progress, -i, -q, --send-only, --recv-only, "
+					   "--no-shutdown or --shutdown-delay");
+		if (s.dlg.then_relay && (json || (s.dlg.file && strcmp(s.dlg.file, "-") == 0)))
+			return usage_error("--then-relay relays stdin and stdout: no --json or "
+					   "--script -");
+		s.dlg.json = json;
+		json = false;
+	}
 	if (scan) {
 		if (ep.unix_path || ep.socktype == SOCK_DGRAM || proxyopt_on(&s.px) || exec)
 			return usage_error(
@@ -809,6 +915,7 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	starttls_cancel(s.st);
 	spawn_relay_free(s.xr);
 	relay_free(s.relay);
+	script_run_free(s.run);
 	stream_close(s.sin);
 	stream_close(s.sout);
 	stream_close(s.sock);
@@ -827,6 +934,7 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	loop_free(l);
 	netopt_close_logs(&s.no);
 	spawn_words_free(s.no.exec_argv);
+	dialogue_free(&s.dlg);
 	return s.status;
 }
 

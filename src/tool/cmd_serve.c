@@ -23,6 +23,7 @@
 #include "tool/cmd.h"
 #include "tool/netopts.h"
 #include "tool/tlsopts.h"
+#include "tool/dialogue.h"
 
 static const char help[] =
     "usage: sockctl serve [options] [ADDRESS] PORT   (or ADDRESS:PORT, [IPV6]:PORT)\n"
@@ -54,6 +55,10 @@ static const char help[] =
     "                       implies -k; the clients go at the pace of the slowest\n"
     "      --stall-timeout SECS  --broker: drop a client that took nothing for SECS\n"
     "                       while the others waited for it (default 5)\n"
+    "      --script FILE    play FILE's dialogue with each client (- for stdin):\n"
+    "                       send, expect, ..., then its 'on REGEX send TEXT' rules\n"
+    "                       answer until the client closes; see sockctl-script(5)\n"
+    "      --expect-timeout SECS  --script: each expect's deadline (default 5)\n"
     "\n"
     "Concurrency and access:\n"
     "      --model MODEL    loop (default: one event loop), fork (a process per\n"
@@ -94,7 +99,8 @@ static const char help[] =
     "SIGINT or SIGTERM stop the server cleanly (exit 0).\n"
     "Exit status: 0 done, 1 failure, 2 usage error; without -k, --exec gives the\n"
     "program's status; with --tls, 58 --cert/--key unusable, 77 --client-ca\n"
-    "unusable.\n";
+    "unusable; without -k, --script: 3 the client's expect found no match in time,\n"
+    "4 the client closed before it did.\n";
 
 enum {
 	OPT_ECHO = OPT_BASE,
@@ -257,7 +263,26 @@ struct serve_args {
 	struct sock_endpoint ep;
 	struct sock_listen_opts lo;
 	struct tlsopts tls;
+	struct dialogue dlg; /* --script */
 };
+
+/* --script's combinations: 0, or the exit status after the message. */
+static int script_args(struct serve_args *a)
+{
+	struct serve_cfg *cfg = &a->cfg;
+	if (a->dlg.expect_ms >= 0 && !a->dlg.on)
+		return usage_error("--expect-timeout goes with --script");
+	if (!a->dlg.on)
+		return 0;
+	if (a->ep.socktype == SOCK_DGRAM || cfg->model != MODEL_LOOP)
+		return usage_error(
+		    "--script plays a stream dialogue on the loop: no -u or --model");
+	if (a->no.log_raw || a->no.log_hex || cfg->ro.idle_ms > 0)
+		return usage_error("--script: no -o, -x or -i (each expect has its deadline)");
+	cfg->script = &a->dlg.sc;
+	cfg->expect_ms = a->dlg.expect_ms > 0 ? a->dlg.expect_ms : 0;
+	return 0;
+}
 
 /* Options and their combinations: 0 to serve, -1 after the help (exit
  * 0), or the exit status after the message. */
@@ -283,6 +308,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	    NETOPT_LONGOPTS,
 	    RELAYOPT_LONGOPTS,
 	    TLSOPT_SERVER_LONGOPTS,
+	    DIALOGUE_SERVER_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	struct serve_cfg *cfg = &a->cfg;
@@ -300,6 +326,10 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 			nr = relayopt_handle(&cfg->ro, c, optarg);
 		if (nr == 0)
 			nr = tlsopt_handle(&a->tls, c, optarg);
+		if (nr == 0 && (nr = dialogue_opt(&a->dlg, c, optarg)) < 0)
+			return dialogue_status();
+		if (nr > 0 && c == DOPT_SCRIPT && (r = set_handler(cfg, SERVE_SCRIPT, "--script")))
+			return r;
 		if (nr < 0)
 			return EXIT_USAGE;
 		if (nr > 0)
@@ -376,6 +406,8 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	}
 	if (relayopt_check(&cfg->ro))
 		return EXIT_USAGE;
+	if ((r = script_args(a)))
+		return r;
 	cfg->idle_ms = cfg->ro.idle_ms;
 	bool exec = no->exec_argv || no->sh_exec;
 	enum serve_handler h = cfg->handler;
@@ -518,6 +550,7 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 {
 	static struct serve_args a;
 	a = (struct serve_args){.workers = 1, .ep = {.socktype = SOCK_STREAM}};
+	dialogue_init(&a.dlg, SCRIPT_F_RULES);
 	struct serve_cfg *cfg = &a.cfg;
 	struct netopts *no = &a.no;
 	*cfg = (struct serve_cfg){.lfd = -1,
@@ -661,6 +694,8 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 		rep->t.refused = res.refused;
 		if (res.program_status >= 0)
 			status = res.program_status;
+		if (res.script_status >= 0 && !cfg->keep_open)
+			status = dialogue_exit(res.script_status);
 		if (res.failed && res.program_status < 0)
 			status = EXIT_FAIL;
 		if (loop_failed)
@@ -680,6 +715,7 @@ static int serve_main(int argc, char **argv, struct serve_report *rep)
 	netopt_close_logs(no);
 	acl_free(&a.acl);
 	spawn_words_free(no->exec_argv);
+	dialogue_free(&a.dlg);
 	return status;
 }
 

@@ -32,14 +32,13 @@ enum {
 		"proxy-insecure", no_argument, NULL, POPT_INSECURE                                 \
 	}
 
-/* WHAT: the far end's name in the help ("HOST", "TARGET-HOST"). */
-#define PROXYOPT_HELP(WHAT)                                                                        \
+#define PROXYOPT_HELP                                                                              \
 	"      --proxy [TYPE://]HOST:PORT  through a proxy ([V6ADDR]:PORT for IPv6)\n"             \
 	"      --proxy-type TYPE  http (CONNECT, the default), https (CONNECT over\n"              \
 	"                       TLS to the proxy), socks4 or socks5\n"                             \
 	"      --proxy-auth USER:PASS  credentials (http basic, socks5; socks4: user)\n"           \
-	"      --proxy-dns WHERE  remote (default: the proxy resolves " WHAT ") or\n"              \
-	"                       local\n"                                                           \
+	"      --proxy-dns WHERE  remote (default: the proxy resolves the target's\n"              \
+	"                       name) or local\n"                                                  \
 	"      --proxy-cacert FILE|DIR, --proxy-insecure  how an https proxy's own\n"              \
 	"                       certificate is verified (default: the system store\n"              \
 	"                       and the proxy's name)\n"

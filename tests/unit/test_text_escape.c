@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tap.h"
+#include "core/sbuf.h"
 #include "core/text_escape.h"
 
 static char out[256], err[128];
@@ -59,5 +60,31 @@ int main(void)
 	free(p);
 	ok(text_unescape_dup("\\z", &p, err, sizeof err) == -1 && p == NULL,
 	   "dup: error, no buffer");
+	n = dec("\\$HOME");
+	ok(n == 5 && memcmp(out, "$HOME", 5) == 0, "\\$ is a dollar (a script's capture is not)");
+
+	/* Regexes: only the byte escapes are decoded, the regex keeps its own. */
+	n = text_unescape_regex("^\\+OK\\r\\n\\x41\\e\\t\\\\n\\1\\b", 22, out, sizeof out, err,
+				sizeof err);
+	ok(n == 15 && memcmp(out, "^\\+OK\r\nA\033\t\\\\n\\1\\b", 15) == 0,
+	   "regex: \\r \\n \\xHH \\e \\t decoded; \\+ \\\\ \\1 \\b kept (%ld)", n);
+	ok(text_unescape_regex("a\\x00", 5, out, sizeof out, err, sizeof err) == -1 &&
+	       strstr(err, "NUL byte cannot be in a regex"),
+	   "regex: a NUL refused: %s", err);
+	ok(text_unescape_regex("a\\", 2, out, sizeof out, err, sizeof err) == 2 &&
+	       memcmp(out, "a\\", 2) == 0,
+	   "regex: a backslash at the end is the regex's to refuse");
+	ok(text_unescape_regex("abc\\.", 5, out, 4, err, sizeof err) == -1,
+	   "regex: capacity enforced");
+
+	struct sbuf b;
+	sb_init(&b);
+	text_escape(&b, "a\\\"\r\n\t\0\x7f\xffz", 10);
+	ok(strcmp(sb_str(&b), "a\\\\\\\"\\r\\n\\t\\x00\\x7f\\xffz") == 0, "escaped back: %s",
+	   sb_str(&b));
+	long m = text_unescape(b.p, b.len, out, sizeof out, err, sizeof err);
+	ok(m == 10 && memcmp(out, "a\\\"\r\n\t\0\x7f\xffz", 10) == 0,
+	   "what text_escape writes decodes to the bytes again");
+	sb_free(&b);
 	tap_done();
 }
