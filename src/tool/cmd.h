@@ -49,7 +49,9 @@ int cmd_http_get(int argc, char **argv);
 int cmd_forward(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 
-/* Long option values >= OPT_BASE are free for commands to use. */
+/* Long option values >= OPT_BASE are free for commands to use, below
+ * the shared tables' ranges: 0x1200 netopts, 0x1300 tlsopts, 0x1400
+ * dialogue, 0x1500 proxyopts, 0x1600 faultopts. */
 enum { OPT_MUX = 0x1000, OPT_QUIET, OPT_VERSION, OPT_BASE = 0x1100 };
 
 /* --quiet has a value of its own, not 'q': connect and serve give -q a

@@ -14,7 +14,7 @@
 #include "tool/tlsopts.h"
 
 enum {
-	POPT_PROXY = 0x1400,
+	POPT_PROXY = 0x1500,
 	POPT_TYPE,
 	POPT_AUTH,
 	POPT_DNS,
