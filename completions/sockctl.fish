@@ -108,6 +108,9 @@ complete -c sockctl -n $hs -l idle-timeout -x -d 'keep-alive idle timeout'
 complete -c sockctl -n $hs -l send-timeout -x -d 'send progress timeout'
 complete -c sockctl -n $hs -l max-conns -x -d 'connections at once'
 complete -c sockctl -n $hs -l workers -x -d 'processes sharing the port'
+complete -c sockctl -n $hs -l auth -x -d 'require basic authentication (USER:PASS)'
+complete -c sockctl -n $hs -l auth-file -r -d 'accounts with crypt(3) hashes'
+complete -c sockctl -n $hs -l realm -x -d 'the realm the 401 names'
 
 # http get
 set -l hget "__sockctl_is 'http get'"

@@ -456,6 +456,13 @@ BAD=(
 	"http serve 65536|invalid port '65536'"
 	"http serve 127.0.0.1 0 1|unexpected argument '1'"
 	"http serve -l 8000|http serve listens already"
+	"http serve --auth '' 0|option '--auth' needs a value"
+	"http serve --auth nocolon 0|bad --auth 'nocolon' (want USER:PASS)"
+	"http serve --auth :pw 0|bad --auth ':pw' (want USER:PASS)"
+	"http serve --auth-file '' 0|option '--auth-file' needs a value"
+	"http serve --realm '' 0|option '--realm' needs a value"
+	"http serve --auth a:b --realm 'a\"b' 0|bad --realm 'a\"b'"
+	"http serve --realm x 0|--realm needs --auth or --auth-file"
 
 	# http get, https
 	"http get --cacert '' https://127.0.0.1:\$TP/|option '--cacert' needs a value"

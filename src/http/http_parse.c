@@ -211,6 +211,8 @@ static int parse_fields(struct http_req *r, const char *p, const char *end)
 			keep_first(&r->user_agent, v);
 		} else if (name_is(name, nl, "referer")) {
 			keep_first(&r->referer, v);
+		} else if (name_is(name, nl, "authorization")) {
+			keep_first(&r->authorization, v);
 		}
 		p = next;
 	}

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/http_auth.h"
 #include "http/http_date.h"
 #include "http/http_escape.h"
 #include "http/http_mime.h"
@@ -87,6 +88,8 @@ const char *http_reason(int s)
 		return "Not Modified";
 	case 400:
 		return "Bad Request";
+	case 401:
+		return "Unauthorized";
 	case 403:
 		return "Forbidden";
 	case 404:
@@ -629,9 +632,29 @@ bool http_respond_status(struct http_conn *c, const struct http_cfg *cfg, int st
 
 /* ---- the entry point ---- */
 
+/* Basic authentication: true when the request may go on; else the 401
+ * is made. A malformed Authorization gets the 401 too, as nginx answers
+ * it (a client with a bad header is a client without credentials). */
+static bool authorized(struct http_conn *c, const struct http_cfg *cfg, bool *ok)
+{
+	struct http_cred cred;
+	struct http_str v = c->req.authorization;
+	if (v.p && http_auth_basic_parse(v.p, v.len, &cred) == HTTP_AUTH_BASIC &&
+	    http_auth_check(cfg->auth, &cred))
+		return true;
+	char more[HTTP_AUTH_REALM_MAX + 64];
+	snprintf(more, sizeof more, "WWW-Authenticate: Basic realm=\"%s\", charset=\"UTF-8\"\r\n",
+		 cfg->realm ? cfg->realm : "sockctl");
+	*ok = error_keep(c, cfg, 401, more);
+	return false;
+}
+
 bool http_respond(struct http_conn *c, const struct http_cfg *cfg)
 {
 	const struct http_req *r = &c->req;
+	bool ok;
+	if (cfg->auth && !authorized(c, cfg, &ok))
+		return ok;
 	if (cfg->respond) {
 		if (cfg->status == 204 || cfg->status == 304)
 			return head_begin(c, cfg->status) && head_end(c, cfg);

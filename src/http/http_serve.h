@@ -20,6 +20,7 @@
 #include "net/tls_accept.h"
 
 struct acceptor;
+struct http_auth;
 struct http_mime;
 struct stream;
 
@@ -40,6 +41,10 @@ struct http_cfg {
 	bool upload, overwrite;
 	uint64_t max_upload;
 	struct http_mime *mime; /* owned */
+	/* --auth/--auth-file: every request needs one of these accounts
+	 * (NULL: none needed); realm: said in the 401 (owned) */
+	struct http_auth *auth;
+	char *realm;
 };
 
 /* A growable output buffer with a hard cap. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tool/cmd.h"
+#include "http/http_auth.h"
 #include "http/http_mime.h"
 #include "http/http_serve.h"
 #include "net/sock.h"
@@ -53,6 +54,10 @@ static const char help[] =
     "      --send-timeout=SECS   close when a response makes no progress for (30)\n"
     "      --max-conns=N         connections at once (default 1000)\n"
     "      --workers=N           N processes sharing the port (SO_REUSEPORT)\n"
+    "      --auth=USER:PASS      require basic authentication (repeatable)\n"
+    "      --auth-file=FILE      accounts from FILE, one 'user:hash' a line (crypt(3)\n"
+    "                            hashes: yescrypt, sha512crypt, bcrypt; '#' comments)\n"
+    "      --realm=TEXT          the realm the 401 names (default sockctl)\n"
     "\n"
     "https (see sockctl(1), TLS; ALPN selects http/1.1):\n"
     "      --tls                 TLS on every connection (without --cert: a temporary\n"
@@ -183,6 +188,9 @@ enum {
 	OPT_SEND_TIMEOUT,
 	OPT_MAX_CONNS,
 	OPT_WORKERS,
+	OPT_AUTH,
+	OPT_AUTH_FILE,
+	OPT_REALM,
 };
 
 static void free_cfg(struct http_cfg *cfg)
@@ -193,6 +201,29 @@ static void free_cfg(struct http_cfg *cfg)
 		free((char *)cfg->body);
 	free(cfg->extra);
 	http_mime_free(cfg->mime);
+	if (cfg->auth)
+		http_auth_free(cfg->auth);
+	free(cfg->auth);
+	free(cfg->realm);
+}
+
+static struct http_auth *auth_of(struct http_cfg *cfg)
+{
+	if (!cfg->auth)
+		cfg->auth = calloc(1, sizeof *cfg->auth);
+	return cfg->auth;
+}
+
+/* A realm goes inside a quoted string: printable ASCII, no quote or
+ * backslash, so nothing needs escaping. */
+static bool realm_ok(const char *s)
+{
+	if (!*s || strlen(s) > HTTP_AUTH_REALM_MAX)
+		return false;
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+			return false;
+	return true;
 }
 
 /* The engine's access log lines, through the stdout queue. */
@@ -241,6 +272,9 @@ int cmd_http_serve(int argc, char **argv)
 	    {"send-timeout", required_argument, NULL, OPT_SEND_TIMEOUT},
 	    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
 	    {"workers", required_argument, NULL, OPT_WORKERS},
+	    {"auth", required_argument, NULL, OPT_AUTH},
+	    {"auth-file", required_argument, NULL, OPT_AUTH_FILE},
+	    {"realm", required_argument, NULL, OPT_REALM},
 	    TLSOPT_SERVER_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -254,7 +288,7 @@ int cmd_http_serve(int argc, char **argv)
 	struct http_cfg *cfg = &s.cfg;
 	*cfg = (struct http_cfg){
 	    .rootfd = -1, .listing = true, .status = 200, .max_upload = 100u << 20};
-	const char *dir = ".", *mime = NULL, *body = NULL;
+	const char *dir = ".", *mime = NULL, *body = NULL, *auth_file = NULL;
 	long workers = 1, v;
 	int c, rc = EXIT_USAGE;
 	while ((c = cmd_getopt(argc, argv, "d:" COMMON_SHORTOPTS, longopts)) != -1) {
@@ -354,6 +388,35 @@ int cmd_http_serve(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case OPT_AUTH:
+			if (!auth_of(cfg) || !http_auth_add_plain(cfg->auth, optarg)) {
+				if (!cfg->auth || errno == ENOMEM) {
+					errmsg("http serve: out of memory");
+					rc = EXIT_FAIL;
+				} else {
+					usage_error("bad --auth '%s' (want USER:PASS)", optarg);
+				}
+				goto out;
+			}
+			break;
+		case OPT_AUTH_FILE:
+			auth_file = optarg;
+			break;
+		case OPT_REALM:
+			if (!realm_ok(optarg)) {
+				usage_error(
+				    "bad --realm '%s' (printable ASCII up to %d characters, no "
+				    "quote or backslash)",
+				    optarg, HTTP_AUTH_REALM_MAX);
+				goto out;
+			}
+			free(cfg->realm);
+			if (!(cfg->realm = strdup(optarg))) {
+				errmsg("http serve: out of memory");
+				rc = EXIT_FAIL;
+				goto out;
+			}
+			break;
 		default:
 			/* '?' was reported by cmd_getopt; a TLS option that
 			 * fails prints its own line. */
@@ -383,6 +446,10 @@ int cmd_http_serve(int argc, char **argv)
 		usage_error("--respond and --upload exclude each other");
 		goto out;
 	}
+	if (cfg->realm && !cfg->auth && !auth_file) {
+		usage_error("--realm needs --auth or --auth-file");
+		goto out;
+	}
 	int nargs = argc - optind;
 	struct sock_endpoint ep = {.port = "8000",
 				   .family = g_opts.family,
@@ -403,6 +470,14 @@ int cmd_http_serve(int argc, char **argv)
 		goto out;
 	s.handshake_ms = tls.handshake_ms;
 	rc = EXIT_FAIL;
+	if (auth_file && !auth_of(cfg)) {
+		errmsg("http serve: out of memory");
+		goto out;
+	}
+	if (auth_file && http_auth_load(cfg->auth, auth_file, err, sizeof err) < 0) {
+		errmsg("http serve: --auth-file %s", err);
+		goto out;
+	}
 	if (body && body[0] == '@') {
 		if (!read_body_file(cfg, body + 1)) {
 			errmsg("http serve: --body %s: %s", body + 1, strerror(errno));
