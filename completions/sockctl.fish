@@ -111,6 +111,7 @@ complete -c sockctl -n $hs -l workers -x -d 'processes sharing the port'
 complete -c sockctl -n $hs -l auth -x -d 'require basic authentication (USER:PASS)'
 complete -c sockctl -n $hs -l auth-file -r -d 'accounts with crypt(3) hashes'
 complete -c sockctl -n $hs -l realm -x -d 'the realm the 401 names'
+complete -c sockctl -n $hs -l compress -d 'serve .br/.gz siblings, compress text'
 
 # http get
 set -l hget "__sockctl_is 'http get'"

@@ -463,6 +463,8 @@ BAD=(
 	"http serve --realm '' 0|option '--realm' needs a value"
 	"http serve --auth a:b --realm 'a\"b' 0|bad --realm 'a\"b'"
 	"http serve --realm x 0|--realm needs --auth or --auth-file"
+	"http serve --compress --respond 0|--compress serves files: not with --respond"
+	"http serve --compress=x 0|option '--compress' takes no value"
 
 	# http get, https
 	"http get --cacert '' https://127.0.0.1:\$TP/|option '--cacert' needs a value"

@@ -44,7 +44,7 @@ struct http_req {
 	unsigned long long content_length;
 	struct http_str host, range, if_modified_since, if_none_match, if_range, user_agent,
 	    referer;
-	struct http_str authorization; /* the first one */
+	struct http_str authorization, accept_encoding; /* the first of each */
 	unsigned nfields;
 };
 

@@ -18,6 +18,7 @@
 
 #include "http/http_auth.h"
 #include "http/http_date.h"
+#include "http/http_encode.h"
 #include "http/http_escape.h"
 #include "http/http_mime.h"
 #include "http/http_serve.h"
@@ -274,21 +275,144 @@ static bool if_range_ok(const struct http_conn *c, const struct stat *st, const 
 	return http_date_parse(v.p, v.len, &t) && t == st->st_mtim.tv_sec;
 }
 
+/* ---- content codings ---- */
+
+/* --compress: what a GET or HEAD without Range gets: a precompressed
+ * sibling (REL.br, REL.gz: a regular file not older than REL, opened as
+ * REL is), else REL compressed here (a text type of HTTP_ENCODE_MIN ..
+ * HTTP_ENCODE_MAX bytes: bigger ones go as they are, rather than hold
+ * the loop up compressing them), else REL as it is; by the client's
+ * q-values, br first at equal q. On a sibling *fd and *st become its
+ * and *sibling is set. */
+static enum http_coding pick_coding(const struct http_conn *c, const struct http_cfg *cfg,
+				    const char *rel, const char *ctype, int *fd, struct stat *st,
+				    bool *sibling)
+{
+	struct http_accept_enc ae;
+	http_accept_encoding(c->req.accept_encoding.p, c->req.accept_encoding.len, &ae);
+	if (ae.q[HTTP_CODING_GZIP] <= 0 && ae.q[HTTP_CODING_BR] <= 0)
+		return HTTP_CODING_IDENTITY;
+	unsigned offered = 0;
+	int sfd[HTTP_CODINGS] = {-1, -1, -1};
+	struct stat sst[HTTP_CODINGS];
+	for (int k = HTTP_CODING_GZIP; k <= HTTP_CODING_BR; k++) {
+		char sib[HTTP_PATH_MAX + 8];
+		if (ae.q[k] <= 0 || (size_t)snprintf(sib, sizeof sib, "%s%s", rel,
+						     http_coding_suffix(k)) >= sizeof sib)
+			continue;
+		sfd[k] = http_path_open(cfg->rootfd, sib, O_RDONLY | O_NONBLOCK | O_NOCTTY,
+					cfg->symlinks);
+		if (sfd[k] < 0)
+			continue;
+		if (fstat(sfd[k], &sst[k]) == 0 && S_ISREG(sst[k].st_mode) &&
+		    sst[k].st_mtim.tv_sec >= st->st_mtim.tv_sec) {
+			offered |= HTTP_CODING_BIT(k);
+			continue;
+		}
+		close(sfd[k]);
+		sfd[k] = -1;
+	}
+	if (http_encode_worth(ctype) && st->st_size >= HTTP_ENCODE_MIN &&
+	    st->st_size <= HTTP_ENCODE_MAX)
+		offered |= http_encode_available();
+	enum http_coding ch = http_coding_choose(&ae, offered);
+	if (sfd[ch] >= 0) {
+		close(*fd);
+		*fd = sfd[ch];
+		*st = sst[ch];
+		sfd[ch] = -1;
+		*sibling = true;
+	}
+	for (int k = HTTP_CODING_GZIP; k <= HTTP_CODING_BR; k++)
+		if (sfd[k] >= 0)
+			close(sfd[k]);
+	return ch;
+}
+
+/* REL compressed here: its bytes, compressed, into c->out as the body.
+ * false: cannot (the file changed under us, out of memory). */
+static bool encode_body(struct http_conn *c, int fd, uint64_t size, enum http_coding coding,
+			char **z, size_t *zlen)
+{
+	char *raw = malloc(size ? (size_t)size : 1);
+	if (!raw)
+		return false;
+	size_t got = 0;
+	while (got < size) {
+		/* not a stream: the served file */
+		ssize_t n = pread(fd, raw + got, (size_t)size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	bool ok = got == size && http_encode(coding, raw, (size_t)size, z, zlen);
+	free(raw);
+	return ok;
+}
+
 /* ---- files ---- */
 
 static bool serve_file(struct http_conn *c, const struct http_cfg *cfg, int fd,
-		       const struct stat *st, const char *name)
+		       const struct stat *st0, const char *rel)
 {
-	char etag[80], lm[HTTP_DATE_LEN], meta[256];
+	char etag[96], lm[HTTP_DATE_LEN], meta[320];
+	struct stat stv = *st0;
+	const struct stat *st = &stv;
+	const char *ctype = http_mime_type(cfg->mime, rel);
+	/* a Range request gets the file as it is: ranges of an encoding
+	 * made here would not be stable */
+	enum http_coding coding = HTTP_CODING_IDENTITY;
+	bool sibling = false;
+	if (cfg->compress && !c->req.range.p)
+		coding = pick_coding(c, cfg, rel, ctype, &fd, &stv, &sibling);
+	bool here = coding != HTTP_CODING_IDENTITY && !sibling;
 	make_etag(st, etag, sizeof etag);
+	if (coding != HTTP_CODING_IDENTITY) {
+		/* each encoding its own tag: a cache must not answer a gzip
+		 * request's If-None-Match with the br variant's 304 */
+		size_t el = strlen(etag);
+		snprintf(etag + el - 1, sizeof etag - el + 1, "-%s\"", http_coding_name(coding));
+	}
 	http_date_format(st->st_mtim.tv_sec, lm);
-	snprintf(meta, sizeof meta, "Last-Modified: %s\r\nETag: %s\r\n", lm, etag);
-	const char *ctype = http_mime_type(cfg->mime, name);
+	snprintf(meta, sizeof meta, "Last-Modified: %s\r\nETag: %s\r\n%s%s%s%s", lm, etag,
+		 cfg->compress ? "Vary: Accept-Encoding\r\n" : "",
+		 coding != HTTP_CODING_IDENTITY ? "Content-Encoding: " : "",
+		 coding != HTTP_CODING_IDENTITY ? http_coding_name(coding) : "",
+		 coding != HTTP_CODING_IDENTITY ? "\r\n" : "");
 	uint64_t size = (uint64_t)st->st_size;
 	if (not_modified(c, st, etag)) {
 		close(fd);
 		bool ok = head_begin(c, 304) && http_obuf_append(&c->out, meta, strlen(meta));
 		return ok && head_end(c, cfg);
+	}
+	if (coding != HTTP_CODING_IDENTITY) {
+		char *z = NULL;
+		size_t zlen = 0;
+		if (here && !encode_body(c, fd, size, coding, &z, &zlen)) {
+			close(fd);
+			return error_keep(c, cfg, 500, NULL);
+		}
+		bool ok =
+		    head_begin(c, 200) &&
+		    http_obuf_printf(&c->out, "Content-Type: %s\r\nContent-Length: %llu\r\n%s",
+				     ctype, (unsigned long long)(here ? zlen : size), meta) &&
+		    head_end(c, cfg);
+		if (here) {
+			close(fd);
+			if (!is_head(c) && zlen) {
+				size_t from = c->out.len;
+				ok = ok && http_obuf_append(&c->out, z, zlen);
+				add_mem(c, from);
+			}
+			free(z);
+			return ok;
+		}
+		c->filefd = fd;
+		if (!is_head(c) && size)
+			c->segs[c->nseg++] = (struct http_seg){HTTP_SEG_FILE, 0, size};
+		return ok;
 	}
 	struct http_range r[HTTP_RANGES_MAX];
 	size_t nr = 0;
@@ -527,7 +651,7 @@ static bool serve_path(struct http_conn *c, const struct http_cfg *cfg, const st
 	struct stat ist;
 	if (ifd >= 0 && fstat(ifd, &ist) == 0 && S_ISREG(ist.st_mode)) {
 		close(fd);
-		return serve_file(c, cfg, ifd, &ist, "index.html");
+		return serve_file(c, cfg, ifd, &ist, idx);
 	}
 	if (ifd >= 0)
 		close(ifd);

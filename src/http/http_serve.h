@@ -45,7 +45,11 @@ struct http_cfg {
 	 * (NULL: none needed); realm: said in the 401 (owned) */
 	struct http_auth *auth;
 	char *realm;
+	/* --compress: precompressed siblings, and text compressed here */
+	bool compress;
 };
+#define HTTP_ENCODE_MIN 64	   /* smaller: not worth compressing */
+#define HTTP_ENCODE_MAX (1u << 20) /* bigger: sent as it is (or a sibling) */
 
 /* A growable output buffer with a hard cap. */
 struct http_obuf {

@@ -17,6 +17,7 @@
 
 #include "tool/cmd.h"
 #include "http/http_auth.h"
+#include "http/http_encode.h"
 #include "http/http_mime.h"
 #include "http/http_serve.h"
 #include "net/sock.h"
@@ -58,6 +59,8 @@ static const char help[] =
     "      --auth-file=FILE      accounts from FILE, one 'user:hash' a line (crypt(3)\n"
     "                            hashes: yescrypt, sha512crypt, bcrypt; '#' comments)\n"
     "      --realm=TEXT          the realm the 401 names (default sockctl)\n"
+    "      --compress            serve NAME.br / NAME.gz when the client takes them,\n"
+    "                            else compress text types up to 1 MiB (br, gzip)\n"
     "\n"
     "https (see sockctl(1), TLS; ALPN selects http/1.1):\n"
     "      --tls                 TLS on every connection (without --cert: a temporary\n"
@@ -191,6 +194,7 @@ enum {
 	OPT_AUTH,
 	OPT_AUTH_FILE,
 	OPT_REALM,
+	OPT_COMPRESS,
 };
 
 static void free_cfg(struct http_cfg *cfg)
@@ -275,6 +279,7 @@ int cmd_http_serve(int argc, char **argv)
 	    {"auth", required_argument, NULL, OPT_AUTH},
 	    {"auth-file", required_argument, NULL, OPT_AUTH_FILE},
 	    {"realm", required_argument, NULL, OPT_REALM},
+	    {"compress", no_argument, NULL, OPT_COMPRESS},
 	    TLSOPT_SERVER_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -417,6 +422,9 @@ int cmd_http_serve(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case OPT_COMPRESS:
+			cfg->compress = true;
+			break;
 		default:
 			/* '?' was reported by cmd_getopt; a TLS option that
 			 * fails prints its own line. */
@@ -444,6 +452,10 @@ int cmd_http_serve(int argc, char **argv)
 	}
 	if (cfg->respond && cfg->upload) {
 		usage_error("--respond and --upload exclude each other");
+		goto out;
+	}
+	if (cfg->compress && cfg->respond) {
+		usage_error("--compress serves files: not with --respond");
 		goto out;
 	}
 	if (cfg->realm && !cfg->auth && !auth_file) {
@@ -594,6 +606,22 @@ int cmd_http_serve(int argc, char **argv)
 		if (me == 0)
 			vmsg("--max-conns lowered to %d for the %s backend", s.max_conns,
 			     loop_backend(l));
+	}
+	if (cfg->compress && me == 0) {
+		unsigned have = http_encode_available();
+		if (!have)
+			vmsg("--compress: this build has neither zlib nor libbrotli: only "
+			     "precompressed .br and .gz files are served");
+		else
+			vmsg("--compress: %s%s%s on the fly for text up to %u KiB, and "
+			     "precompressed .br and .gz files",
+			     have & HTTP_CODING_BIT(HTTP_CODING_BR) ? "br" : "",
+			     have == (HTTP_CODING_BIT(HTTP_CODING_BR) |
+				      HTTP_CODING_BIT(HTTP_CODING_GZIP))
+				 ? " and "
+				 : "",
+			     have & HTTP_CODING_BIT(HTTP_CODING_GZIP) ? "gzip" : "",
+			     HTTP_ENCODE_MAX >> 10);
 	}
 	if (workers > 1) {
 		workers_ready(&w);
