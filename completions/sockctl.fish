@@ -112,6 +112,7 @@ complete -c sockctl -n $hs -l auth -x -d 'require basic authentication (USER:PAS
 complete -c sockctl -n $hs -l auth-file -r -d 'accounts with crypt(3) hashes'
 complete -c sockctl -n $hs -l realm -x -d 'the realm the 401 names'
 complete -c sockctl -n $hs -l compress -d 'serve .br/.gz siblings, compress text'
+complete -c sockctl -n $hs -l cors -f -d 'CORS headers and preflights (=ORIGIN)'
 
 # http get
 set -l hget "__sockctl_is 'http get'"

@@ -465,6 +465,11 @@ BAD=(
 	"http serve --realm x 0|--realm needs --auth or --auth-file"
 	"http serve --compress --respond 0|--compress serves files: not with --respond"
 	"http serve --compress=x 0|option '--compress' takes no value"
+	"http serve --cors= 0|option '--cors' needs a value, not an empty one"
+	"http serve --cors=app.example 0|bad --cors 'app.example'"
+	"http serve --cors=https://a/b 0|bad --cors 'https://a/b'"
+	"http serve --cors='https://a b' 0|bad --cors 'https://a b'"
+	"http serve --cors=https:// 0|bad --cors 'https://'"
 
 	# http get, https
 	"http get --cacert '' https://127.0.0.1:\$TP/|option '--cacert' needs a value"

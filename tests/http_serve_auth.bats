@@ -4,6 +4,7 @@
 # from a file of crypt(3) hashes, and over --tls.
 # sockctl: per-backend
 load helpers
+load http_serve_lib
 
 setup() {
 	www=$BATS_TEST_TMPDIR/www
@@ -11,22 +12,9 @@ setup() {
 	printf 'hello\n' >"$www/a.txt"
 }
 
-hs() {
-	local name=$1
-	shift
-	start_bg "$name" "$SOCKCTL" http serve "$@" 0
-	wait_ready "$name"
-}
-
 # code ARGS...: curl's status code for the request.
 code() {
 	timeout "$T" curl -sS -o /dev/null -w '%{http_code}' "$@"
-}
-
-need_tls() {
-	if "$SOCKCTL" http serve --tls --status x 0 2>&1 | grep -q 'has no TLS'; then
-		skip "this build has no TLS"
-	fi
 }
 
 @test "--auth: right, wrong, missing, other scheme; 401 names the realm; every path" {

@@ -5,6 +5,7 @@
 # Range always identity, Vary and distinct ETags, over --tls too.
 # sockctl: per-backend
 load helpers
+load http_serve_lib
 
 setup() {
 	www=$BATS_TEST_TMPDIR/www
@@ -21,13 +22,6 @@ setup() {
 	seq 1 4000 >"$www/o.txt"
 	printf 'stale' >"$www/o.txt.gz"
 	touch -d '-1 hour' "$www/o.txt.gz"
-}
-
-hs() {
-	local name=$1
-	shift
-	start_bg "$name" "$SOCKCTL" http serve "$@" 0
-	wait_ready "$name"
 }
 
 # hdr AE PATH [CURL ARGS]: the response head for Accept-Encoding AE ("-":
@@ -53,12 +47,6 @@ enc() {
 need_codecs() {
 	grep -q 'br and gzip on the fly' "$BATS_TEST_TMPDIR/srv.err" ||
 		skip "this build lacks zlib or libbrotli: $(grep -- --compress "$BATS_TEST_TMPDIR/srv.err")"
-}
-
-need_tls() {
-	if "$SOCKCTL" http serve --tls --status x 0 2>&1 | grep -q 'has no TLS'; then
-		skip "this build has no TLS"
-	fi
 }
 
 @test "--compress: Accept-Encoding negotiation with q-values, identity, q=0 and *" {

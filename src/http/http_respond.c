@@ -145,8 +145,19 @@ static bool head_begin(struct http_conn *c, int status)
 				status, http_reason(status), date_now());
 }
 
-/* Ends the head: extra headers, Connection, the blank line; the head
- * becomes the first piece. */
+/* --cors on every answer: the origin allowed; one named origin (not
+ * "*") varies by Origin, and may see answers to credentials (--auth). */
+static bool cors_headers(struct http_conn *c, const struct http_cfg *cfg)
+{
+	bool one = strcmp(cfg->cors, "*") != 0;
+	return http_obuf_printf(&c->out, "Access-Control-Allow-Origin: %s\r\n%s%s", cfg->cors,
+				one ? "Vary: Origin\r\n" : "",
+				one && cfg->auth ? "Access-Control-Allow-Credentials: true\r\n"
+						 : "");
+}
+
+/* Ends the head: extra headers, CORS, Connection, the blank line; the
+ * head becomes the first piece. */
 static bool head_end(struct http_conn *c, const struct http_cfg *cfg)
 {
 	const struct http_req *r = &c->req;
@@ -161,6 +172,8 @@ static bool head_end(struct http_conn *c, const struct http_cfg *cfg)
 	if (r->content_length > HTTP_DISCARD_MAX || (r->content_length && r->expect_continue))
 		c->close_after = true;
 	bool ok = http_obuf_append(&c->out, cfg->extra ? cfg->extra : "", cfg->extra_len);
+	if (cfg->cors)
+		ok = ok && cors_headers(c, cfg);
 	if (c->close_after)
 		ok = ok && http_obuf_append(&c->out, "Connection: close\r\n", 19);
 	else if (r->version == 10)
@@ -773,10 +786,52 @@ static bool authorized(struct http_conn *c, const struct http_cfg *cfg, bool *ok
 	return false;
 }
 
+/* Is v a list of header names (tokens, commas, spaces)? Only then is it
+ * echoed in Access-Control-Allow-Headers. */
+static bool token_list(struct http_str v)
+{
+	for (size_t i = 0; i < v.len; i++) {
+		unsigned char ch = (unsigned char)v.p[i];
+		if (!(ch == ',' || ch == ' ' || ch == '\t' || ch == '-' || ch == '_' || ch == '.' ||
+		      (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z')))
+			return false;
+	}
+	return true;
+}
+
+/* --cors: OPTIONS. A preflight (Origin and Access-Control-Request-Method)
+ * gets 204 with the methods, the request's headers echoed and how long
+ * to keep the answer; it carries no credentials (browsers send none), so
+ * it is answered before --auth. Any other OPTIONS gets 204 with Allow. */
+static bool options(struct http_conn *c, const struct http_cfg *cfg)
+{
+	const struct http_req *r = &c->req;
+	const char *methods = cfg->respond  ? "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS"
+			      : cfg->upload ? "GET, HEAD, PUT, OPTIONS"
+					    : "GET, HEAD, OPTIONS";
+	bool ok = head_begin(c, 204);
+	if (r->origin.p && r->acr_method.p) {
+		ok = ok &&
+		     http_obuf_printf(&c->out, "Access-Control-Allow-Methods: %s\r\n", methods);
+		if (r->acr_headers.p && r->acr_headers.len && token_list(r->acr_headers))
+			ok = ok && http_obuf_printf(&c->out,
+						    "Access-Control-Allow-Headers: %.*s\r\n"
+						    "Vary: Access-Control-Request-Headers\r\n",
+						    (int)r->acr_headers.len, r->acr_headers.p);
+		ok = ok &&
+		     http_obuf_printf(&c->out, "Access-Control-Max-Age: %d\r\n", HTTP_CORS_MAX_AGE);
+	} else {
+		ok = ok && http_obuf_printf(&c->out, "Allow: %s\r\n", methods);
+	}
+	return ok && head_end(c, cfg);
+}
+
 bool http_respond(struct http_conn *c, const struct http_cfg *cfg)
 {
 	const struct http_req *r = &c->req;
 	bool ok;
+	if (cfg->cors && r->method == HTTP_M_OPTIONS)
+		return options(c, cfg);
 	if (cfg->auth && !authorized(c, cfg, &ok))
 		return ok;
 	if (cfg->respond) {
@@ -788,7 +843,9 @@ bool http_respond(struct http_conn *c, const struct http_cfg *cfg)
 	bool put = r->method == HTTP_M_PUT && cfg->upload;
 	if (r->method != HTTP_M_GET && r->method != HTTP_M_HEAD && !put)
 		return error_keep(c, cfg, 405,
-				  cfg->upload ? "Allow: GET, HEAD, PUT\r\n"
+				  cfg->upload ? cfg->cors ? "Allow: GET, HEAD, PUT, OPTIONS\r\n"
+							  : "Allow: GET, HEAD, PUT\r\n"
+				  : cfg->cors ? "Allow: GET, HEAD, OPTIONS\r\n"
 					      : "Allow: GET, HEAD\r\n");
 	struct http_path p;
 	int st = http_path_clean(r->target.p, r->target.len, &p);

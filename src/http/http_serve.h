@@ -47,9 +47,13 @@ struct http_cfg {
 	char *realm;
 	/* --compress: precompressed siblings, and text compressed here */
 	bool compress;
+	/* --cors: the origin allowed ("*" or one origin; owned), NULL: no
+	 * CORS headers and OPTIONS is refused as before */
+	char *cors;
 };
-#define HTTP_ENCODE_MIN 64	   /* smaller: not worth compressing */
-#define HTTP_ENCODE_MAX (1u << 20) /* bigger: sent as it is (or a sibling) */
+#define HTTP_CORS_MAX_AGE 86400	     /* seconds a preflight answer may be kept */
+#define HTTP_ENCODE_MIN	  64	     /* smaller: not worth compressing */
+#define HTTP_ENCODE_MAX	  (1u << 20) /* bigger: sent as it is (or a sibling) */
 
 /* A growable output buffer with a hard cap. */
 struct http_obuf {

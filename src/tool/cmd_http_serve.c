@@ -59,6 +59,8 @@ static const char help[] =
     "      --auth-file=FILE      accounts from FILE, one 'user:hash' a line (crypt(3)\n"
     "                            hashes: yescrypt, sha512crypt, bcrypt; '#' comments)\n"
     "      --realm=TEXT          the realm the 401 names (default sockctl)\n"
+    "      --cors[=ORIGIN]       CORS headers on every answer (ORIGIN, default *) and\n"
+    "                            OPTIONS preflights answered (before --auth)\n"
     "      --compress            serve NAME.br / NAME.gz when the client takes them,\n"
     "                            else compress text types up to 1 MiB (br, gzip)\n"
     "\n"
@@ -195,6 +197,7 @@ enum {
 	OPT_AUTH_FILE,
 	OPT_REALM,
 	OPT_COMPRESS,
+	OPT_CORS,
 };
 
 static void free_cfg(struct http_cfg *cfg)
@@ -209,6 +212,7 @@ static void free_cfg(struct http_cfg *cfg)
 		http_auth_free(cfg->auth);
 	free(cfg->auth);
 	free(cfg->realm);
+	free(cfg->cors);
 }
 
 static struct http_auth *auth_of(struct http_cfg *cfg)
@@ -216,6 +220,25 @@ static struct http_auth *auth_of(struct http_cfg *cfg)
 	if (!cfg->auth)
 		cfg->auth = calloc(1, sizeof *cfg->auth);
 	return cfg->auth;
+}
+
+/* --cors=ORIGIN: "*", "null", or scheme://host[:port] as a browser
+ * sends it in Origin (no path, no white space: it goes in a header). */
+static bool origin_ok(const char *s)
+{
+	if (strcmp(s, "*") == 0 || strcmp(s, "null") == 0)
+		return true;
+	const char *p = s;
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+	       (p > s && *p >= '0' && *p <= '9') ||
+	       (p > s && (*p == '+' || *p == '-' || *p == '.')))
+		p++;
+	if (p == s || strncmp(p, "://", 3) != 0 || !p[3] || strlen(s) > 512)
+		return false;
+	for (p += 3; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || strchr("/?#\\\"", *p))
+			return false;
+	return true;
 }
 
 /* A realm goes inside a quoted string: printable ASCII, no quote or
@@ -280,6 +303,7 @@ int cmd_http_serve(int argc, char **argv)
 	    {"auth-file", required_argument, NULL, OPT_AUTH_FILE},
 	    {"realm", required_argument, NULL, OPT_REALM},
 	    {"compress", no_argument, NULL, OPT_COMPRESS},
+	    {"cors", optional_argument, NULL, OPT_CORS},
 	    TLSOPT_SERVER_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -424,6 +448,20 @@ int cmd_http_serve(int argc, char **argv)
 			break;
 		case OPT_COMPRESS:
 			cfg->compress = true;
+			break;
+		case OPT_CORS:
+			if (optarg && !origin_ok(optarg)) {
+				usage_error(
+				    "bad --cors '%s' (want *, null or scheme://host[:port])",
+				    optarg);
+				goto out;
+			}
+			free(cfg->cors);
+			if (!(cfg->cors = strdup(optarg ? optarg : "*"))) {
+				errmsg("http serve: out of memory");
+				rc = EXIT_FAIL;
+				goto out;
+			}
 			break;
 		default:
 			/* '?' was reported by cmd_getopt; a TLS option that
