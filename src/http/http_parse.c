@@ -215,6 +215,8 @@ static int parse_fields(struct http_req *r, const char *p, const char *end)
 			keep_first(&r->referer, v);
 		} else if (name_is(name, nl, "authorization")) {
 			keep_first(&r->authorization, v);
+		} else if (name_is(name, nl, "accept")) {
+			keep_first(&r->accept, v);
 		} else if (name_is(name, nl, "accept-encoding")) {
 			keep_first(&r->accept_encoding, v);
 		} else if (name_is(name, nl, "origin")) {

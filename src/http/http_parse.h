@@ -45,7 +45,7 @@ struct http_req {
 	struct http_str host, range, if_modified_since, if_none_match, if_range, user_agent,
 	    referer;
 	/* the first of each */
-	struct http_str authorization, accept_encoding, origin, acr_method, acr_headers;
+	struct http_str authorization, accept, accept_encoding, origin, acr_method, acr_headers;
 	unsigned nfields;
 };
 

@@ -20,11 +20,11 @@
 #include "http/http_date.h"
 #include "http/http_encode.h"
 #include "http/http_escape.h"
+#include "http/http_listing.h"
 #include "http/http_mime.h"
 #include "http/http_serve.h"
 
-#define OBUF_MAX    (16u << 20) /* a listing bigger than this is refused */
-#define LISTING_MAX 20000	/* entries */
+#define OBUF_MAX (16u << 20) /* a listing bigger than this is refused */
 
 bool http_obuf_append(struct http_obuf *b, const char *s, size_t n)
 {
@@ -506,104 +506,30 @@ static bool serve_file(struct http_conn *c, const struct http_cfg *cfg, int fd,
 
 /* ---- listings ---- */
 
-struct http_dirent {
-	char *name; /* owned */
-	bool dir;
-	long long size;
-	time_t mtime;
-};
-
-static int cmp_entry(const void *a, const void *b)
-{
-	return strcmp(((const struct http_dirent *)a)->name, ((const struct http_dirent *)b)->name);
-}
-
 static bool listing(struct http_conn *c, const struct http_cfg *cfg, int dirfd, const char *rel)
 {
-	int dfd = dup(dirfd);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d) {
-		if (dfd >= 0)
-			close(dfd);
+	struct http_str t = c->req.target;
+	const char *qm = t.p ? memchr(t.p, '?', t.len) : NULL;
+	struct http_list_query q;
+	http_list_query_parse(qm ? qm + 1 : NULL, qm ? (size_t)(t.p + t.len - qm - 1) : 0, &q);
+	bool json =
+	    q.format == HTTP_LIST_JSON ||
+	    (q.format == HTTP_LIST_AUTO && http_accept_json(c->req.accept.p, c->req.accept.len));
+	struct http_listing l;
+	if (http_listing_read(&l, dirfd, cfg->dotfiles) < 0)
 		return error_keep(c, cfg, 500, NULL);
-	}
-	struct http_dirent *v = NULL;
-	size_t n = 0, cap = 0;
-	bool ok = true;
-	struct dirent *de;
-	while (ok && n < LISTING_MAX && (de = readdir(d))) {
-		const char *nm = de->d_name;
-		if (nm[0] == '.' && (!cfg->dotfiles || !nm[1] || (nm[1] == '.' && !nm[2])))
-			continue;
-		struct stat st;
-		if (fstatat(dirfd, nm, &st, 0) < 0 &&
-		    fstatat(dirfd, nm, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct http_dirent *nv = realloc(v, cap * sizeof *v);
-			if (!nv) {
-				ok = false;
-				break;
-			}
-			v = nv;
-		}
-		v[n].name = strdup(nm);
-		if (!v[n].name) {
-			ok = false;
-			break;
-		}
-		v[n].dir = S_ISDIR(st.st_mode);
-		v[n].size = (long long)st.st_size;
-		v[n].mtime = st.st_mtim.tv_sec;
-		n++;
-	}
-	closedir(d);
-	if (n > 1)
-		qsort(v, n, sizeof *v, cmp_entry);
+	http_listing_sort(&l, &q);
 	struct http_obuf body = {0};
-	char title[HTTP_PATH_MAX * 6 + 8], url[HTTP_PATH_MAX * 3 + 8], esc[HTTP_PATH_MAX * 3 + 8];
-	http_path_url(rel, true, url, sizeof url);
-	http_escape_html(url, strlen(url), title, sizeof title);
-	ok = ok && http_obuf_printf(
-		       &body,
-		       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-		       "<title>Index of %s</title></head>\n<body><h1>Index of %s</h1>\n"
-		       "<table>\n<tr><th>Name</th><th>Size</th><th>Last modified</th></tr>\n",
-		       title, title);
-	if (*rel)
-		ok = ok && http_obuf_printf(&body, "<tr><td><a href=\"../\">../</a></td><td></td>"
-						   "<td></td></tr>\n");
-	for (size_t i = 0; ok && i < n; i++) {
-		char date[HTTP_DATE_LEN], href[sizeof url + 2], shown[1800];
-		/* href: every unsafe byte %-encoded, then "./" so a name like
-		 * "javascript:x" can never read as a scheme */
-		http_path_url(v[i].name, v[i].dir, url, sizeof url);
-		snprintf(href, sizeof href, ".%s", url);
-		http_escape_html(href, strlen(href), esc, sizeof esc);
-		http_escape_html(v[i].name, strlen(v[i].name), shown, sizeof shown - 2);
-		if (v[i].dir)
-			strcat(shown, "/");
-		http_date_format(v[i].mtime, date);
-		if (v[i].dir)
-			ok = http_obuf_printf(
-			    &body, "<tr><td><a href=\"%s\">%s</a></td><td>-</td><td>%s</td></tr>\n",
-			    esc, shown, date);
-		else
-			ok = http_obuf_printf(
-			    &body,
-			    "<tr><td><a href=\"%s\">%s</a></td><td>%lld</td><td>%s</td></tr>\n",
-			    esc, shown, v[i].size, date);
-	}
-	ok = ok && http_obuf_printf(&body, "</table>\n</body></html>\n");
-	for (size_t i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
+	bool ok =
+	    json ? http_listing_json(&body, rel, &l, &q) : http_listing_html(&body, rel, &l, &q);
+	http_listing_free(&l);
 	if (!ok) {
 		free(body.p);
 		return error_keep(c, cfg, 500, NULL);
 	}
-	ok = simple(c, cfg, 200, "text/html; charset=utf-8", body.p, body.len, NULL);
+	/* the same URL is HTML or JSON by Accept */
+	ok = simple(c, cfg, 200, json ? "application/json" : "text/html; charset=utf-8", body.p,
+		    body.len, "Vary: Accept\r\n");
 	free(body.p);
 	return ok;
 }
