@@ -113,6 +113,8 @@ complete -c sockctl -n $hs -l auth-file -r -d 'accounts with crypt(3) hashes'
 complete -c sockctl -n $hs -l realm -x -d 'the realm the 401 names'
 complete -c sockctl -n $hs -l compress -d 'serve .br/.gz siblings, compress text'
 complete -c sockctl -n $hs -l cors -f -d 'CORS headers and preflights (=ORIGIN)'
+complete -c sockctl -n $hs -l cache-size -x -d 'memory for the small-file cache'
+complete -c sockctl -n $hs -l cache-max-file -x -d 'largest file the cache holds'
 
 # http get
 set -l hget "__sockctl_is 'http get'"

@@ -470,6 +470,12 @@ BAD=(
 	"http serve --cors=https://a/b 0|bad --cors 'https://a/b'"
 	"http serve --cors='https://a b' 0|bad --cors 'https://a b'"
 	"http serve --cors=https:// 0|bad --cors 'https://'"
+	"http serve --cache-size '' 0|option '--cache-size' needs a value"
+	"http serve --cache-size -1 0|bad --cache-size '-1'"
+	"http serve --cache-size 2T 0|bad --cache-size '2T'"
+	"http serve --cache-max-file '' 0|option '--cache-max-file' needs a value"
+	"http serve --cache-max-file 17M 0|bad --cache-max-file '17M' (at most 16M)"
+	"http serve --cache-max-file x 0|bad --cache-max-file 'x'"
 
 	# http get, https
 	"http get --cacert '' https://127.0.0.1:\$TP/|option '--cacert' needs a value"

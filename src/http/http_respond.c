@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "http/http_auth.h"
+#include "http/http_cache.h"
 #include "http/http_date.h"
 #include "http/http_encode.h"
 #include "http/http_escape.h"
@@ -264,14 +265,14 @@ static bool etag_listed(struct http_str v, const char *etag)
 	return false;
 }
 
-static bool not_modified(const struct http_conn *c, const struct stat *st, const char *etag)
+static bool not_modified(const struct http_conn *c, time_t mtime, const char *etag)
 {
 	if (c->req.if_none_match.p)
 		return etag_listed(c->req.if_none_match, etag);
 	time_t t;
 	if (c->req.if_modified_since.p &&
 	    http_date_parse(c->req.if_modified_since.p, c->req.if_modified_since.len, &t))
-		return st->st_mtim.tv_sec <= t;
+		return mtime <= t;
 	return false;
 }
 
@@ -342,16 +343,13 @@ static enum http_coding pick_coding(const struct http_conn *c, const struct http
 	return ch;
 }
 
-/* REL compressed here: its bytes, compressed, into c->out as the body.
- * false: cannot (the file changed under us, out of memory). */
-static bool encode_body(struct http_conn *c, int fd, uint64_t size, enum http_coding coding,
-			char **z, size_t *zlen)
+/* The whole of a file of size bytes, read into a malloc'd buffer; NULL
+ * when it cannot be read whole (it shrank under us) or out of memory. */
+static char *read_whole(int fd, uint64_t size)
 {
 	char *raw = malloc(size ? (size_t)size : 1);
-	if (!raw)
-		return false;
 	size_t got = 0;
-	while (got < size) {
+	while (raw && got < size) {
 		/* not a stream: the served file */
 		ssize_t n = pread(fd, raw + got, (size_t)size - got, (off_t)got);
 		if (n < 0 && errno == EINTR)
@@ -360,9 +358,101 @@ static bool encode_body(struct http_conn *c, int fd, uint64_t size, enum http_co
 			break;
 		got += (size_t)n;
 	}
-	bool ok = got == size && http_encode(coding, raw, (size_t)size, z, zlen);
+	if (raw && got < size) {
+		free(raw);
+		raw = NULL;
+	}
+	return raw;
+}
+
+/* REL compressed here: its bytes, compressed, into *z. false: cannot
+ * (the file changed under us, out of memory). */
+static bool encode_body(int fd, uint64_t size, enum http_coding coding, char **z, size_t *zlen)
+{
+	char *raw = read_whole(fd, size);
+	bool ok = raw && http_encode(coding, raw, (size_t)size, z, zlen);
 	free(raw);
 	return ok;
+}
+
+/* ---- the small-file cache ---- */
+
+/* May this request be answered from (and fill) the cache: a GET or HEAD
+ * of a file, no Range, and the file as it is (no coding --compress would
+ * pick)? */
+static bool cacheable(const struct http_conn *c, const struct http_cfg *cfg)
+{
+	if (!cfg->cache || c->req.range.p ||
+	    (c->req.method != HTTP_M_GET && c->req.method != HTTP_M_HEAD))
+		return false;
+	if (cfg->compress) {
+		struct http_accept_enc ae;
+		http_accept_encoding(c->req.accept_encoding.p, c->req.accept_encoding.len, &ae);
+		if (ae.q[HTTP_CODING_GZIP] > 0 || ae.q[HTTP_CODING_BR] > 0)
+			return false;
+	}
+	return true;
+}
+
+/* The body of a cache entry as the answer's last piece. */
+static void add_cached(struct http_conn *c, struct http_cache_entry *e)
+{
+	if (!is_head(c) && e->body_len) {
+		c->held = http_cache_ref(e);
+		c->segs[c->nseg++] = (struct http_seg){HTTP_SEG_CACHED, 0, e->body_len};
+	}
+}
+
+/* The answer from a cache entry: the head from its fields, the body
+ * by reference (one writev for both). */
+static bool serve_cached(struct http_conn *c, const struct http_cfg *cfg,
+			 struct http_cache_entry *e)
+{
+	if (not_modified(c, e->mtim.tv_sec, e->etag)) {
+		bool ok = head_begin(c, 304) && http_obuf_append(&c->out, e->meta, e->meta_len);
+		return ok && head_end(c, cfg);
+	}
+	bool ok = head_begin(c, 200) && http_obuf_append(&c->out, e->fields, e->fields_len) &&
+		  head_end(c, cfg);
+	add_cached(c, e);
+	return ok;
+}
+
+/* A file found in the cache and still what it was (one fstatat: a file
+ * changed on disk is seen at the next request, with no interval during
+ * which a stale copy is served). */
+static bool from_cache(struct http_conn *c, const struct http_cfg *cfg, const char *rel, bool *ok)
+{
+	struct http_cache_entry *e = http_cache_find(cfg->cache, rel, strlen(rel));
+	if (!e)
+		return false;
+	struct stat st;
+	if (fstatat(cfg->rootfd, rel, &st, 0) == 0 && http_cache_fresh(cfg->cache, e, &st)) {
+		*ok = serve_cached(c, cfg, e);
+		return true;
+	}
+	http_cache_drop(cfg->cache, e);
+	return false;
+}
+
+/* A whole file of at most the cache's file size, just opened: into the
+ * cache (fd closed), to be answered from there; NULL: not cached (answer
+ * from the file). */
+static struct http_cache_entry *to_cache(struct http_conn *c, const struct http_cfg *cfg, int fd,
+					 const struct stat *st, const char *rel, const char *fields,
+					 size_t fields_len, const char *meta, const char *etag)
+{
+	if (!cacheable(c, cfg) || (uint64_t)st->st_size > cfg->cache->max_file)
+		return NULL;
+	char *body = read_whole(fd, (uint64_t)st->st_size);
+	struct http_cache_entry *e =
+	    body ? http_cache_put(cfg->cache, rel, st, fields, fields_len, meta, strlen(meta), etag,
+				  body, (size_t)st->st_size)
+		 : NULL;
+	free(body);
+	if (e)
+		close(fd);
+	return e;
 }
 
 /* ---- files ---- */
@@ -395,7 +485,7 @@ static bool serve_file(struct http_conn *c, const struct http_cfg *cfg, int fd,
 		 coding != HTTP_CODING_IDENTITY ? http_coding_name(coding) : "",
 		 coding != HTTP_CODING_IDENTITY ? "\r\n" : "");
 	uint64_t size = (uint64_t)st->st_size;
-	if (not_modified(c, st, etag)) {
+	if (not_modified(c, st->st_mtim.tv_sec, etag)) {
 		close(fd);
 		bool ok = head_begin(c, 304) && http_obuf_append(&c->out, meta, strlen(meta));
 		return ok && head_end(c, cfg);
@@ -403,7 +493,7 @@ static bool serve_file(struct http_conn *c, const struct http_cfg *cfg, int fd,
 	if (coding != HTTP_CODING_IDENTITY) {
 		char *z = NULL;
 		size_t zlen = 0;
-		if (here && !encode_body(c, fd, size, coding, &z, &zlen)) {
+		if (here && !encode_body(fd, size, coding, &z, &zlen)) {
 			close(fd);
 			return error_keep(c, cfg, 500, NULL);
 		}
@@ -443,12 +533,24 @@ static bool serve_file(struct http_conn *c, const struct http_cfg *cfg, int fd,
 	}
 	c->filefd = fd;
 	if (rs == HTTP_RANGE_NONE) {
-		ok = head_begin(c, 200) &&
+		ok = head_begin(c, 200);
+		size_t from = c->out.len;
+		ok = ok &&
 		     http_obuf_printf(&c->out,
 				      "Content-Type: %s\r\nContent-Length: %llu\r\nAccept-Ranges: "
 				      "bytes\r\n%s",
-				      ctype, (unsigned long long)size, meta) &&
-		     head_end(c, cfg);
+				      ctype, (unsigned long long)size, meta);
+		/* the fields are copied into the entry before head_end adds
+		 * what differs from one answer to the next */
+		struct http_cache_entry *e = ok ? to_cache(c, cfg, fd, st, rel, c->out.p + from,
+							   c->out.len - from, meta, etag)
+						: NULL;
+		ok = ok && head_end(c, cfg);
+		if (e) {
+			c->filefd = -1;
+			add_cached(c, e);
+			return ok;
+		}
 		if (!is_head(c) && size)
 			c->segs[c->nseg++] = (struct http_seg){HTTP_SEG_FILE, 0, size};
 		return ok;
@@ -552,6 +654,9 @@ static int errno_status(int e)
 
 static bool serve_path(struct http_conn *c, const struct http_cfg *cfg, const struct http_path *p)
 {
+	bool ok;
+	if (*p->rel && !p->slash && cacheable(c, cfg) && from_cache(c, cfg, p->rel, &ok))
+		return ok;
 	int fd =
 	    http_path_open(cfg->rootfd, p->rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, cfg->symlinks);
 	if (fd < 0)
@@ -594,7 +699,7 @@ static bool serve_path(struct http_conn *c, const struct http_cfg *cfg, const st
 	}
 	if (ifd >= 0)
 		close(ifd);
-	bool ok = cfg->listing ? listing(c, cfg, fd, p->rel) : error_keep(c, cfg, 403, NULL);
+	ok = cfg->listing ? listing(c, cfg, fd, p->rel) : error_keep(c, cfg, 403, NULL);
 	close(fd);
 	return ok;
 }

@@ -17,6 +17,7 @@
 
 #include "tool/cmd.h"
 #include "http/http_auth.h"
+#include "http/http_cache.h"
 #include "http/http_encode.h"
 #include "http/http_mime.h"
 #include "http/http_serve.h"
@@ -61,6 +62,9 @@ static const char help[] =
     "      --realm=TEXT          the realm the 401 names (default sockctl)\n"
     "      --cors[=ORIGIN]       CORS headers on every answer (ORIGIN, default *) and\n"
     "                            OPTIONS preflights answered (before --auth)\n"
+    "      --cache-size=BYTES    memory for the small-file cache, per process\n"
+    "                            (K, M, G; default 16M; 0: no cache)\n"
+    "      --cache-max-file=BYTES  largest file it holds (default 64K, at most 16M)\n"
     "      --compress            serve NAME.br / NAME.gz when the client takes them,\n"
     "                            else compress text types up to 1 MiB (br, gzip)\n"
     "\n"
@@ -198,6 +202,8 @@ enum {
 	OPT_REALM,
 	OPT_COMPRESS,
 	OPT_CORS,
+	OPT_CACHE_SIZE,
+	OPT_CACHE_MAX_FILE,
 };
 
 static void free_cfg(struct http_cfg *cfg)
@@ -213,6 +219,8 @@ static void free_cfg(struct http_cfg *cfg)
 	free(cfg->auth);
 	free(cfg->realm);
 	free(cfg->cors);
+	if (cfg->cache)
+		http_cache_free(cfg->cache);
 }
 
 static struct http_auth *auth_of(struct http_cfg *cfg)
@@ -304,6 +312,8 @@ int cmd_http_serve(int argc, char **argv)
 	    {"realm", required_argument, NULL, OPT_REALM},
 	    {"compress", no_argument, NULL, OPT_COMPRESS},
 	    {"cors", optional_argument, NULL, OPT_CORS},
+	    {"cache-size", required_argument, NULL, OPT_CACHE_SIZE},
+	    {"cache-max-file", required_argument, NULL, OPT_CACHE_MAX_FILE},
 	    TLSOPT_SERVER_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -318,6 +328,8 @@ int cmd_http_serve(int argc, char **argv)
 	*cfg = (struct http_cfg){
 	    .rootfd = -1, .listing = true, .status = 200, .max_upload = 100u << 20};
 	const char *dir = ".", *mime = NULL, *body = NULL, *auth_file = NULL;
+	uint64_t cache_size = 16u << 20, cache_max_file = 64u << 10;
+	static struct http_cache cache;
 	long workers = 1, v;
 	int c, rc = EXIT_USAGE;
 	while ((c = cmd_getopt(argc, argv, "d:" COMMON_SHORTOPTS, longopts)) != -1) {
@@ -449,6 +461,18 @@ int cmd_http_serve(int argc, char **argv)
 		case OPT_COMPRESS:
 			cfg->compress = true;
 			break;
+		case OPT_CACHE_SIZE:
+			if (!parse_size(optarg, &cache_size) || cache_size > (UINT64_C(1) << 40)) {
+				usage_error("bad --cache-size '%s'", optarg);
+				goto out;
+			}
+			break;
+		case OPT_CACHE_MAX_FILE:
+			if (!parse_size(optarg, &cache_max_file) || cache_max_file > (16u << 20)) {
+				usage_error("bad --cache-max-file '%s' (at most 16M)", optarg);
+				goto out;
+			}
+			break;
 		case OPT_CORS:
 			if (optarg && !origin_ok(optarg)) {
 				usage_error(
@@ -491,6 +515,11 @@ int cmd_http_serve(int argc, char **argv)
 	if (cfg->respond && cfg->upload) {
 		usage_error("--respond and --upload exclude each other");
 		goto out;
+	}
+	/* Each worker fills its own: the empty cache is copied by the fork. */
+	if (cache_size && !cfg->respond) {
+		http_cache_init(&cache, (size_t)cache_size, (size_t)cache_max_file);
+		cfg->cache = &cache;
 	}
 	if (cfg->compress && cfg->respond) {
 		usage_error("--compress serves files: not with --respond");
