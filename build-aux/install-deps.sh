@@ -9,6 +9,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake pkg-config clang \
 	libc-ares-dev libedit-dev libssl-dev openssl \
+	libcrypt-dev zlib1g-dev libbrotli-dev \
 	bats bats-assert bats-support \
 	netcat-openbsd ncat socat curl bind9-dnsutils dnsmasq-base \
 	nginx-light python3 tmux iproute2 procps psmisc ca-certificates \

@@ -110,6 +110,13 @@ complete -c sockctl -n $hs -l idle-timeout -x -d 'keep-alive idle timeout'
 complete -c sockctl -n $hs -l send-timeout -x -d 'send progress timeout'
 complete -c sockctl -n $hs -l max-conns -x -d 'connections at once'
 complete -c sockctl -n $hs -l workers -x -d 'processes sharing the port'
+complete -c sockctl -n $hs -l auth -x -d 'require basic authentication (USER:PASS)'
+complete -c sockctl -n $hs -l auth-file -r -d 'accounts with crypt(3) hashes'
+complete -c sockctl -n $hs -l realm -x -d 'the realm the 401 names'
+complete -c sockctl -n $hs -l compress -d 'serve .br/.gz siblings, compress text'
+complete -c sockctl -n $hs -l cors -f -d 'CORS headers and preflights (=ORIGIN)'
+complete -c sockctl -n $hs -l cache-size -x -d 'memory for the small-file cache'
+complete -c sockctl -n $hs -l cache-max-file -x -d 'largest file the cache holds'
 
 # http get
 set -l hget "__sockctl_is 'http get'"

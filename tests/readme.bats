@@ -373,6 +373,21 @@ in_netns() {
 	assert_equal "$(cat page.html)" "the docs"
 }
 
+@test "tour: http serve with basic authentication and compression" {
+	mkdir -p site
+	echo "front page" >site/index.html
+	tour_line 'sockctl http serve --auth al:s3cret'
+	tour_sub " 8001" " 127.0.0.1 0"
+	bg_line auth
+	run timeout "$T" curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/"
+	assert_output 401
+	run timeout "$T" curl -sS -u al:s3cret "http://127.0.0.1:$port/"
+	assert_output "front page"
+	run timeout "$T" curl -sS -D - -o /dev/null -u al:s3cret -H 'Accept-Encoding: gzip' \
+		"http://127.0.0.1:$port/"
+	assert_line --partial 'Vary: Accept-Encoding'
+}
+
 @test "tour: http serve --respond mocks a failing service" {
 	tour_line 'sockctl http serve --respond --status 503'
 	tour_sub " 9000" " 0"

@@ -107,15 +107,41 @@ void sb_put_visible(struct sbuf *b, const char *s, size_t n)
 	}
 }
 
-void json_string(struct sbuf *b, const char *s, size_t n)
+/* The length of the well-formed UTF-8 sequence of two or more bytes at
+ * s[0..n) (no overlong forms, no surrogates, at most U+10FFFF), or 0. */
+static size_t utf8_seq(const uint8_t *s, size_t n)
+{
+	uint8_t c = s[0];
+	size_t len = c >= 0xc2 && c <= 0xdf   ? 2
+		     : c >= 0xe0 && c <= 0xef ? 3
+		     : c >= 0xf0 && c <= 0xf4 ? 4
+					      : 0;
+	if (!len || len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) ||
+	    (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return len;
+}
+
+static void json_escaped(struct sbuf *b, const char *s, size_t n, bool utf8)
 {
 	static const char hex[] = "0123456789abcdef";
 	sb_putc(b, '"');
 	for (size_t i = 0; i < n; i++) {
 		uint8_t c = (uint8_t)s[i];
+		size_t k;
 		if (c == '"' || c == '\\') {
 			sb_putc(b, '\\');
 			sb_putc(b, (char)c);
+		} else if (utf8 && c >= 0x80 && (k = utf8_seq((const uint8_t *)s + i, n - i))) {
+			sb_putn(b, s + i, k);
+			i += k - 1;
+		} else if (utf8 && c >= 0x80) {
+			sb_puts(b, "\\ufffd");
 		} else if (c < 0x20 || c >= 0x7f) {
 			char t[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
 			sb_putn(b, t, 6);
@@ -124,4 +150,14 @@ void json_string(struct sbuf *b, const char *s, size_t n)
 		}
 	}
 	sb_putc(b, '"');
+}
+
+void json_string(struct sbuf *b, const char *s, size_t n)
+{
+	json_escaped(b, s, n, false);
+}
+
+void json_string_utf8(struct sbuf *b, const char *s, size_t n)
+{
+	json_escaped(b, s, n, true);
 }

@@ -32,6 +32,10 @@ void sb_put_visible(struct sbuf *b, const char *s, size_t n);
  * as \u00XX too (our inputs are escaped ASCII already; this keeps the
  * document valid whatever comes in). */
 void json_string(struct sbuf *b, const char *s, size_t n);
+/* The same for text that is UTF-8 (file names): well-formed UTF-8 is
+ * kept as it is, so it reads back as the same characters; a byte that is
+ * not part of one becomes U+FFFD. */
+void json_string_utf8(struct sbuf *b, const char *s, size_t n);
 static inline void json_str(struct sbuf *b, const char *s)
 {
 	json_string(b, s, s ? __builtin_strlen(s) : 0);

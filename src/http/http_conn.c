@@ -22,6 +22,7 @@
 
 #include "core/log.h"
 #include "core/sbuf.h"
+#include "http/http_cache.h"
 #include "http/http_escape.h"
 #include "http/http_serve.h"
 #include "net/acceptor.h"
@@ -72,6 +73,7 @@ void http_conn_close(struct http_conn *c)
 	stream_close(c->s);
 	if (c->filefd >= 0)
 		close(c->filefd);
+	http_cache_unref(c->held);
 	http_upload_abort(c);
 	free(c->in);
 	free(c->out.p);
@@ -267,6 +269,8 @@ static int response_done(struct http_conn *c)
 		c->filefd = -1;
 	}
 	c->filepos = 0;
+	http_cache_unref(c->held);
+	c->held = NULL;
 	free(c->fbuf);
 	c->fbuf = NULL;
 	c->fb_at = c->fb_len = 0;
@@ -321,6 +325,12 @@ static bool fill_fbuf(struct http_conn *c, const struct http_seg *g, uint64_t do
 	return true;
 }
 
+/* Where a memory piece's bytes are. */
+static char *seg_mem(const struct http_conn *c, const struct http_seg *g)
+{
+	return (g->kind == HTTP_SEG_CACHED ? c->held->body : c->out.p) + g->off;
+}
+
 /* Writes the next part of the response: a file piece by the stream's
  * sendfile on the zero-copy path; else the pieces from c->cur on in one
  * writev, file bytes read into c->fbuf (so a head and a small file are
@@ -359,9 +369,8 @@ static ssize_t send_some(struct http_conn *c)
 	for (i = c->cur; i < c->nseg; i++) {
 		const struct http_seg *p = &c->segs[i];
 		uint64_t done = i == c->cur ? c->cur_done : 0;
-		if (p->kind == HTTP_SEG_MEM) {
-			iov[k++] =
-			    (struct iovec){c->out.p + p->off + done, (size_t)(p->len - done)};
+		if (p->kind != HTTP_SEG_FILE) {
+			iov[k++] = (struct iovec){seg_mem(c, p) + done, (size_t)(p->len - done)};
 			continue;
 		}
 		if (c->zero_copy)
@@ -376,9 +385,8 @@ static ssize_t send_some(struct http_conn *c)
 		/* One buffer: a later file piece waits for this one to go. */
 		if (have < p->len - done)
 			break;
-		for (i++; i < c->nseg && c->segs[i].kind == HTTP_SEG_MEM; i++)
-			iov[k++] =
-			    (struct iovec){c->out.p + c->segs[i].off, (size_t)c->segs[i].len};
+		for (i++; i < c->nseg && c->segs[i].kind != HTTP_SEG_FILE; i++)
+			iov[k++] = (struct iovec){seg_mem(c, &c->segs[i]), (size_t)c->segs[i].len};
 		break;
 	}
 	return i < c->nseg ? stream_writev_more(c->s, iov, k) : stream_writev(c->s, iov, k);

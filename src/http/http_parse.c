@@ -100,6 +100,8 @@ static int parse_request_line(struct http_req *r, const char *p, size_t n)
 		r->method = HTTP_M_HEAD;
 	else if (i == 3 && memcmp(p, "PUT", 3) == 0)
 		r->method = HTTP_M_PUT;
+	else if (i == 7 && memcmp(p, "OPTIONS", 7) == 0)
+		r->method = HTTP_M_OPTIONS;
 	else
 		r->method = HTTP_M_OTHER;
 	size_t t = ++i;
@@ -211,6 +213,18 @@ static int parse_fields(struct http_req *r, const char *p, const char *end)
 			keep_first(&r->user_agent, v);
 		} else if (name_is(name, nl, "referer")) {
 			keep_first(&r->referer, v);
+		} else if (name_is(name, nl, "authorization")) {
+			keep_first(&r->authorization, v);
+		} else if (name_is(name, nl, "accept")) {
+			keep_first(&r->accept, v);
+		} else if (name_is(name, nl, "accept-encoding")) {
+			keep_first(&r->accept_encoding, v);
+		} else if (name_is(name, nl, "origin")) {
+			keep_first(&r->origin, v);
+		} else if (name_is(name, nl, "access-control-request-method")) {
+			keep_first(&r->acr_method, v);
+		} else if (name_is(name, nl, "access-control-request-headers")) {
+			keep_first(&r->acr_headers, v);
 		}
 		p = next;
 	}

@@ -19,7 +19,7 @@
 #define HTTP_MAX_HEAD	      16384 /* whole head; longer: 431 */
 #define HTTP_MAX_FIELDS	      100   /* more header lines: 431 */
 
-enum http_method { HTTP_M_OTHER, HTTP_M_GET, HTTP_M_HEAD, HTTP_M_PUT };
+enum http_method { HTTP_M_OTHER, HTTP_M_GET, HTTP_M_HEAD, HTTP_M_PUT, HTTP_M_OPTIONS };
 
 /* A field value kept for the server: a pointer into the caller's buffer,
  * valid while that buffer is unchanged. */
@@ -44,6 +44,8 @@ struct http_req {
 	unsigned long long content_length;
 	struct http_str host, range, if_modified_since, if_none_match, if_range, user_agent,
 	    referer;
+	/* the first of each */
+	struct http_str authorization, accept, accept_encoding, origin, acr_method, acr_headers;
 	unsigned nfields;
 };
 

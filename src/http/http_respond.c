@@ -16,13 +16,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/http_auth.h"
+#include "http/http_cache.h"
 #include "http/http_date.h"
+#include "http/http_encode.h"
 #include "http/http_escape.h"
+#include "http/http_listing.h"
 #include "http/http_mime.h"
 #include "http/http_serve.h"
 
-#define OBUF_MAX    (16u << 20) /* a listing bigger than this is refused */
-#define LISTING_MAX 20000	/* entries */
+#define OBUF_MAX (16u << 20) /* a listing bigger than this is refused */
 
 bool http_obuf_append(struct http_obuf *b, const char *s, size_t n)
 {
@@ -87,6 +90,8 @@ const char *http_reason(int s)
 		return "Not Modified";
 	case 400:
 		return "Bad Request";
+	case 401:
+		return "Unauthorized";
 	case 403:
 		return "Forbidden";
 	case 404:
@@ -141,8 +146,19 @@ static bool head_begin(struct http_conn *c, int status)
 				status, http_reason(status), date_now());
 }
 
-/* Ends the head: extra headers, Connection, the blank line; the head
- * becomes the first piece. */
+/* --cors on every answer: the origin allowed; one named origin (not
+ * "*") varies by Origin, and may see answers to credentials (--auth). */
+static bool cors_headers(struct http_conn *c, const struct http_cfg *cfg)
+{
+	bool one = strcmp(cfg->cors, "*") != 0;
+	return http_obuf_printf(&c->out, "Access-Control-Allow-Origin: %s\r\n%s%s", cfg->cors,
+				one ? "Vary: Origin\r\n" : "",
+				one && cfg->auth ? "Access-Control-Allow-Credentials: true\r\n"
+						 : "");
+}
+
+/* Ends the head: extra headers, CORS, Connection, the blank line; the
+ * head becomes the first piece. */
 static bool head_end(struct http_conn *c, const struct http_cfg *cfg)
 {
 	const struct http_req *r = &c->req;
@@ -157,6 +173,8 @@ static bool head_end(struct http_conn *c, const struct http_cfg *cfg)
 	if (r->content_length > HTTP_DISCARD_MAX || (r->content_length && r->expect_continue))
 		c->close_after = true;
 	bool ok = http_obuf_append(&c->out, cfg->extra ? cfg->extra : "", cfg->extra_len);
+	if (cfg->cors)
+		ok = ok && cors_headers(c, cfg);
 	if (c->close_after)
 		ok = ok && http_obuf_append(&c->out, "Connection: close\r\n", 19);
 	else if (r->version == 10)
@@ -247,14 +265,14 @@ static bool etag_listed(struct http_str v, const char *etag)
 	return false;
 }
 
-static bool not_modified(const struct http_conn *c, const struct stat *st, const char *etag)
+static bool not_modified(const struct http_conn *c, time_t mtime, const char *etag)
 {
 	if (c->req.if_none_match.p)
 		return etag_listed(c->req.if_none_match, etag);
 	time_t t;
 	if (c->req.if_modified_since.p &&
 	    http_date_parse(c->req.if_modified_since.p, c->req.if_modified_since.len, &t))
-		return st->st_mtim.tv_sec <= t;
+		return mtime <= t;
 	return false;
 }
 
@@ -271,21 +289,233 @@ static bool if_range_ok(const struct http_conn *c, const struct stat *st, const 
 	return http_date_parse(v.p, v.len, &t) && t == st->st_mtim.tv_sec;
 }
 
+/* ---- content codings ---- */
+
+/* --compress: what a GET or HEAD without Range gets: a precompressed
+ * sibling (REL.br, REL.gz: a regular file not older than REL, opened as
+ * REL is), else REL compressed here (a text type of HTTP_ENCODE_MIN ..
+ * HTTP_ENCODE_MAX bytes: bigger ones go as they are, rather than hold
+ * the loop up compressing them), else REL as it is; by the client's
+ * q-values, br first at equal q. On a sibling *fd and *st become its
+ * and *sibling is set. */
+static enum http_coding pick_coding(const struct http_conn *c, const struct http_cfg *cfg,
+				    const char *rel, const char *ctype, int *fd, struct stat *st,
+				    bool *sibling)
+{
+	struct http_accept_enc ae;
+	http_accept_encoding(c->req.accept_encoding.p, c->req.accept_encoding.len, &ae);
+	if (ae.q[HTTP_CODING_GZIP] <= 0 && ae.q[HTTP_CODING_BR] <= 0)
+		return HTTP_CODING_IDENTITY;
+	unsigned offered = 0;
+	int sfd[HTTP_CODINGS] = {-1, -1, -1};
+	struct stat sst[HTTP_CODINGS];
+	for (int k = HTTP_CODING_GZIP; k <= HTTP_CODING_BR; k++) {
+		char sib[HTTP_PATH_MAX + 8];
+		if (ae.q[k] <= 0 || (size_t)snprintf(sib, sizeof sib, "%s%s", rel,
+						     http_coding_suffix(k)) >= sizeof sib)
+			continue;
+		sfd[k] = http_path_open(cfg->rootfd, sib, O_RDONLY | O_NONBLOCK | O_NOCTTY,
+					cfg->symlinks);
+		if (sfd[k] < 0)
+			continue;
+		if (fstat(sfd[k], &sst[k]) == 0 && S_ISREG(sst[k].st_mode) &&
+		    sst[k].st_mtim.tv_sec >= st->st_mtim.tv_sec) {
+			offered |= HTTP_CODING_BIT(k);
+			continue;
+		}
+		close(sfd[k]);
+		sfd[k] = -1;
+	}
+	if (http_encode_worth(ctype) && st->st_size >= HTTP_ENCODE_MIN &&
+	    st->st_size <= HTTP_ENCODE_MAX)
+		offered |= http_encode_available();
+	enum http_coding ch = http_coding_choose(&ae, offered);
+	if (sfd[ch] >= 0) {
+		close(*fd);
+		*fd = sfd[ch];
+		*st = sst[ch];
+		sfd[ch] = -1;
+		*sibling = true;
+	}
+	for (int k = HTTP_CODING_GZIP; k <= HTTP_CODING_BR; k++)
+		if (sfd[k] >= 0)
+			close(sfd[k]);
+	return ch;
+}
+
+/* The whole of a file of size bytes, read into a malloc'd buffer; NULL
+ * when it cannot be read whole (it shrank under us) or out of memory. */
+static char *read_whole(int fd, uint64_t size)
+{
+	char *raw = malloc(size ? (size_t)size : 1);
+	size_t got = 0;
+	while (raw && got < size) {
+		/* not a stream: the served file */
+		ssize_t n = pread(fd, raw + got, (size_t)size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (raw && got < size) {
+		free(raw);
+		raw = NULL;
+	}
+	return raw;
+}
+
+/* REL compressed here: its bytes, compressed, into *z. false: cannot
+ * (the file changed under us, out of memory). */
+static bool encode_body(int fd, uint64_t size, enum http_coding coding, char **z, size_t *zlen)
+{
+	char *raw = read_whole(fd, size);
+	bool ok = raw && http_encode(coding, raw, (size_t)size, z, zlen);
+	free(raw);
+	return ok;
+}
+
+/* ---- the small-file cache ---- */
+
+/* May this request be answered from (and fill) the cache: a GET or HEAD
+ * of a file, no Range, and the file as it is (no coding --compress would
+ * pick)? */
+static bool cacheable(const struct http_conn *c, const struct http_cfg *cfg)
+{
+	if (!cfg->cache || c->req.range.p ||
+	    (c->req.method != HTTP_M_GET && c->req.method != HTTP_M_HEAD))
+		return false;
+	if (cfg->compress) {
+		struct http_accept_enc ae;
+		http_accept_encoding(c->req.accept_encoding.p, c->req.accept_encoding.len, &ae);
+		if (ae.q[HTTP_CODING_GZIP] > 0 || ae.q[HTTP_CODING_BR] > 0)
+			return false;
+	}
+	return true;
+}
+
+/* The body of a cache entry as the answer's last piece. */
+static void add_cached(struct http_conn *c, struct http_cache_entry *e)
+{
+	if (!is_head(c) && e->body_len) {
+		c->held = http_cache_ref(e);
+		c->segs[c->nseg++] = (struct http_seg){HTTP_SEG_CACHED, 0, e->body_len};
+	}
+}
+
+/* The answer from a cache entry: the head from its fields, the body
+ * by reference (one writev for both). */
+static bool serve_cached(struct http_conn *c, const struct http_cfg *cfg,
+			 struct http_cache_entry *e)
+{
+	if (not_modified(c, e->mtim.tv_sec, e->etag)) {
+		bool ok = head_begin(c, 304) && http_obuf_append(&c->out, e->meta, e->meta_len);
+		return ok && head_end(c, cfg);
+	}
+	bool ok = head_begin(c, 200) && http_obuf_append(&c->out, e->fields, e->fields_len) &&
+		  head_end(c, cfg);
+	add_cached(c, e);
+	return ok;
+}
+
+/* A file found in the cache and still what it was (one fstatat: a file
+ * changed on disk is seen at the next request, with no interval during
+ * which a stale copy is served). */
+static bool from_cache(struct http_conn *c, const struct http_cfg *cfg, const char *rel, bool *ok)
+{
+	struct http_cache_entry *e = http_cache_find(cfg->cache, rel, strlen(rel));
+	if (!e)
+		return false;
+	struct stat st;
+	if (fstatat(cfg->rootfd, rel, &st, 0) == 0 && http_cache_fresh(cfg->cache, e, &st)) {
+		*ok = serve_cached(c, cfg, e);
+		return true;
+	}
+	http_cache_drop(cfg->cache, e);
+	return false;
+}
+
+/* A whole file of at most the cache's file size, just opened: into the
+ * cache (fd closed), to be answered from there; NULL: not cached (answer
+ * from the file). */
+static struct http_cache_entry *to_cache(struct http_conn *c, const struct http_cfg *cfg, int fd,
+					 const struct stat *st, const char *rel, const char *fields,
+					 size_t fields_len, const char *meta, const char *etag)
+{
+	if (!cacheable(c, cfg) || (uint64_t)st->st_size > cfg->cache->max_file)
+		return NULL;
+	char *body = read_whole(fd, (uint64_t)st->st_size);
+	struct http_cache_entry *e =
+	    body ? http_cache_put(cfg->cache, rel, st, fields, fields_len, meta, strlen(meta), etag,
+				  body, (size_t)st->st_size)
+		 : NULL;
+	free(body);
+	if (e)
+		close(fd);
+	return e;
+}
+
 /* ---- files ---- */
 
 static bool serve_file(struct http_conn *c, const struct http_cfg *cfg, int fd,
-		       const struct stat *st, const char *name)
+		       const struct stat *st0, const char *rel)
 {
-	char etag[80], lm[HTTP_DATE_LEN], meta[256];
+	char etag[96], lm[HTTP_DATE_LEN], meta[320];
+	struct stat stv = *st0;
+	const struct stat *st = &stv;
+	const char *ctype = http_mime_type(cfg->mime, rel);
+	/* a Range request gets the file as it is: ranges of an encoding
+	 * made here would not be stable */
+	enum http_coding coding = HTTP_CODING_IDENTITY;
+	bool sibling = false;
+	if (cfg->compress && !c->req.range.p)
+		coding = pick_coding(c, cfg, rel, ctype, &fd, &stv, &sibling);
+	bool here = coding != HTTP_CODING_IDENTITY && !sibling;
 	make_etag(st, etag, sizeof etag);
+	if (coding != HTTP_CODING_IDENTITY) {
+		/* each encoding its own tag: a cache must not answer a gzip
+		 * request's If-None-Match with the br variant's 304 */
+		size_t el = strlen(etag);
+		snprintf(etag + el - 1, sizeof etag - el + 1, "-%s\"", http_coding_name(coding));
+	}
 	http_date_format(st->st_mtim.tv_sec, lm);
-	snprintf(meta, sizeof meta, "Last-Modified: %s\r\nETag: %s\r\n", lm, etag);
-	const char *ctype = http_mime_type(cfg->mime, name);
+	snprintf(meta, sizeof meta, "Last-Modified: %s\r\nETag: %s\r\n%s%s%s%s", lm, etag,
+		 cfg->compress ? "Vary: Accept-Encoding\r\n" : "",
+		 coding != HTTP_CODING_IDENTITY ? "Content-Encoding: " : "",
+		 coding != HTTP_CODING_IDENTITY ? http_coding_name(coding) : "",
+		 coding != HTTP_CODING_IDENTITY ? "\r\n" : "");
 	uint64_t size = (uint64_t)st->st_size;
-	if (not_modified(c, st, etag)) {
+	if (not_modified(c, st->st_mtim.tv_sec, etag)) {
 		close(fd);
 		bool ok = head_begin(c, 304) && http_obuf_append(&c->out, meta, strlen(meta));
 		return ok && head_end(c, cfg);
+	}
+	if (coding != HTTP_CODING_IDENTITY) {
+		char *z = NULL;
+		size_t zlen = 0;
+		if (here && !encode_body(fd, size, coding, &z, &zlen)) {
+			close(fd);
+			return error_keep(c, cfg, 500, NULL);
+		}
+		bool ok =
+		    head_begin(c, 200) &&
+		    http_obuf_printf(&c->out, "Content-Type: %s\r\nContent-Length: %llu\r\n%s",
+				     ctype, (unsigned long long)(here ? zlen : size), meta) &&
+		    head_end(c, cfg);
+		if (here) {
+			close(fd);
+			if (!is_head(c) && zlen) {
+				size_t from = c->out.len;
+				ok = ok && http_obuf_append(&c->out, z, zlen);
+				add_mem(c, from);
+			}
+			free(z);
+			return ok;
+		}
+		c->filefd = fd;
+		if (!is_head(c) && size)
+			c->segs[c->nseg++] = (struct http_seg){HTTP_SEG_FILE, 0, size};
+		return ok;
 	}
 	struct http_range r[HTTP_RANGES_MAX];
 	size_t nr = 0;
@@ -303,12 +533,24 @@ static bool serve_file(struct http_conn *c, const struct http_cfg *cfg, int fd,
 	}
 	c->filefd = fd;
 	if (rs == HTTP_RANGE_NONE) {
-		ok = head_begin(c, 200) &&
+		ok = head_begin(c, 200);
+		size_t from = c->out.len;
+		ok = ok &&
 		     http_obuf_printf(&c->out,
 				      "Content-Type: %s\r\nContent-Length: %llu\r\nAccept-Ranges: "
 				      "bytes\r\n%s",
-				      ctype, (unsigned long long)size, meta) &&
-		     head_end(c, cfg);
+				      ctype, (unsigned long long)size, meta);
+		/* the fields are copied into the entry before head_end adds
+		 * what differs from one answer to the next */
+		struct http_cache_entry *e = ok ? to_cache(c, cfg, fd, st, rel, c->out.p + from,
+							   c->out.len - from, meta, etag)
+						: NULL;
+		ok = ok && head_end(c, cfg);
+		if (e) {
+			c->filefd = -1;
+			add_cached(c, e);
+			return ok;
+		}
 		if (!is_head(c) && size)
 			c->segs[c->nseg++] = (struct http_seg){HTTP_SEG_FILE, 0, size};
 		return ok;
@@ -366,104 +608,30 @@ static bool serve_file(struct http_conn *c, const struct http_cfg *cfg, int fd,
 
 /* ---- listings ---- */
 
-struct http_dirent {
-	char *name; /* owned */
-	bool dir;
-	long long size;
-	time_t mtime;
-};
-
-static int cmp_entry(const void *a, const void *b)
-{
-	return strcmp(((const struct http_dirent *)a)->name, ((const struct http_dirent *)b)->name);
-}
-
 static bool listing(struct http_conn *c, const struct http_cfg *cfg, int dirfd, const char *rel)
 {
-	int dfd = dup(dirfd);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d) {
-		if (dfd >= 0)
-			close(dfd);
+	struct http_str t = c->req.target;
+	const char *qm = t.p ? memchr(t.p, '?', t.len) : NULL;
+	struct http_list_query q;
+	http_list_query_parse(qm ? qm + 1 : NULL, qm ? (size_t)(t.p + t.len - qm - 1) : 0, &q);
+	bool json =
+	    q.format == HTTP_LIST_JSON ||
+	    (q.format == HTTP_LIST_AUTO && http_accept_json(c->req.accept.p, c->req.accept.len));
+	struct http_listing l;
+	if (http_listing_read(&l, dirfd, cfg->dotfiles) < 0)
 		return error_keep(c, cfg, 500, NULL);
-	}
-	struct http_dirent *v = NULL;
-	size_t n = 0, cap = 0;
-	bool ok = true;
-	struct dirent *de;
-	while (ok && n < LISTING_MAX && (de = readdir(d))) {
-		const char *nm = de->d_name;
-		if (nm[0] == '.' && (!cfg->dotfiles || !nm[1] || (nm[1] == '.' && !nm[2])))
-			continue;
-		struct stat st;
-		if (fstatat(dirfd, nm, &st, 0) < 0 &&
-		    fstatat(dirfd, nm, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct http_dirent *nv = realloc(v, cap * sizeof *v);
-			if (!nv) {
-				ok = false;
-				break;
-			}
-			v = nv;
-		}
-		v[n].name = strdup(nm);
-		if (!v[n].name) {
-			ok = false;
-			break;
-		}
-		v[n].dir = S_ISDIR(st.st_mode);
-		v[n].size = (long long)st.st_size;
-		v[n].mtime = st.st_mtim.tv_sec;
-		n++;
-	}
-	closedir(d);
-	if (n > 1)
-		qsort(v, n, sizeof *v, cmp_entry);
+	http_listing_sort(&l, &q);
 	struct http_obuf body = {0};
-	char title[HTTP_PATH_MAX * 6 + 8], url[HTTP_PATH_MAX * 3 + 8], esc[HTTP_PATH_MAX * 3 + 8];
-	http_path_url(rel, true, url, sizeof url);
-	http_escape_html(url, strlen(url), title, sizeof title);
-	ok = ok && http_obuf_printf(
-		       &body,
-		       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-		       "<title>Index of %s</title></head>\n<body><h1>Index of %s</h1>\n"
-		       "<table>\n<tr><th>Name</th><th>Size</th><th>Last modified</th></tr>\n",
-		       title, title);
-	if (*rel)
-		ok = ok && http_obuf_printf(&body, "<tr><td><a href=\"../\">../</a></td><td></td>"
-						   "<td></td></tr>\n");
-	for (size_t i = 0; ok && i < n; i++) {
-		char date[HTTP_DATE_LEN], href[sizeof url + 2], shown[1800];
-		/* href: every unsafe byte %-encoded, then "./" so a name like
-		 * "javascript:x" can never read as a scheme */
-		http_path_url(v[i].name, v[i].dir, url, sizeof url);
-		snprintf(href, sizeof href, ".%s", url);
-		http_escape_html(href, strlen(href), esc, sizeof esc);
-		http_escape_html(v[i].name, strlen(v[i].name), shown, sizeof shown - 2);
-		if (v[i].dir)
-			strcat(shown, "/");
-		http_date_format(v[i].mtime, date);
-		if (v[i].dir)
-			ok = http_obuf_printf(
-			    &body, "<tr><td><a href=\"%s\">%s</a></td><td>-</td><td>%s</td></tr>\n",
-			    esc, shown, date);
-		else
-			ok = http_obuf_printf(
-			    &body,
-			    "<tr><td><a href=\"%s\">%s</a></td><td>%lld</td><td>%s</td></tr>\n",
-			    esc, shown, v[i].size, date);
-	}
-	ok = ok && http_obuf_printf(&body, "</table>\n</body></html>\n");
-	for (size_t i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
+	bool ok =
+	    json ? http_listing_json(&body, rel, &l, &q) : http_listing_html(&body, rel, &l, &q);
+	http_listing_free(&l);
 	if (!ok) {
 		free(body.p);
 		return error_keep(c, cfg, 500, NULL);
 	}
-	ok = simple(c, cfg, 200, "text/html; charset=utf-8", body.p, body.len, NULL);
+	/* the same URL is HTML or JSON by Accept */
+	ok = simple(c, cfg, 200, json ? "application/json" : "text/html; charset=utf-8", body.p,
+		    body.len, "Vary: Accept\r\n");
 	free(body.p);
 	return ok;
 }
@@ -486,6 +654,9 @@ static int errno_status(int e)
 
 static bool serve_path(struct http_conn *c, const struct http_cfg *cfg, const struct http_path *p)
 {
+	bool ok;
+	if (*p->rel && !p->slash && cacheable(c, cfg) && from_cache(c, cfg, p->rel, &ok))
+		return ok;
 	int fd =
 	    http_path_open(cfg->rootfd, p->rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, cfg->symlinks);
 	if (fd < 0)
@@ -524,11 +695,11 @@ static bool serve_path(struct http_conn *c, const struct http_cfg *cfg, const st
 	struct stat ist;
 	if (ifd >= 0 && fstat(ifd, &ist) == 0 && S_ISREG(ist.st_mode)) {
 		close(fd);
-		return serve_file(c, cfg, ifd, &ist, "index.html");
+		return serve_file(c, cfg, ifd, &ist, idx);
 	}
 	if (ifd >= 0)
 		close(ifd);
-	bool ok = cfg->listing ? listing(c, cfg, fd, p->rel) : error_keep(c, cfg, 403, NULL);
+	ok = cfg->listing ? listing(c, cfg, fd, p->rel) : error_keep(c, cfg, 403, NULL);
 	close(fd);
 	return ok;
 }
@@ -629,9 +800,71 @@ bool http_respond_status(struct http_conn *c, const struct http_cfg *cfg, int st
 
 /* ---- the entry point ---- */
 
+/* Basic authentication: true when the request may go on; else the 401
+ * is made. A malformed Authorization gets the 401 too, as nginx answers
+ * it (a client with a bad header is a client without credentials). */
+static bool authorized(struct http_conn *c, const struct http_cfg *cfg, bool *ok)
+{
+	struct http_cred cred;
+	struct http_str v = c->req.authorization;
+	if (v.p && http_auth_basic_parse(v.p, v.len, &cred) == HTTP_AUTH_BASIC &&
+	    http_auth_check(cfg->auth, &cred))
+		return true;
+	char more[HTTP_AUTH_REALM_MAX + 64];
+	snprintf(more, sizeof more, "WWW-Authenticate: Basic realm=\"%s\", charset=\"UTF-8\"\r\n",
+		 cfg->realm ? cfg->realm : "sockctl");
+	*ok = error_keep(c, cfg, 401, more);
+	return false;
+}
+
+/* Is v a list of header names (tokens, commas, spaces)? Only then is it
+ * echoed in Access-Control-Allow-Headers. */
+static bool token_list(struct http_str v)
+{
+	for (size_t i = 0; i < v.len; i++) {
+		unsigned char ch = (unsigned char)v.p[i];
+		if (!(ch == ',' || ch == ' ' || ch == '\t' || ch == '-' || ch == '_' || ch == '.' ||
+		      (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z')))
+			return false;
+	}
+	return true;
+}
+
+/* --cors: OPTIONS. A preflight (Origin and Access-Control-Request-Method)
+ * gets 204 with the methods, the request's headers echoed and how long
+ * to keep the answer; it carries no credentials (browsers send none), so
+ * it is answered before --auth. Any other OPTIONS gets 204 with Allow. */
+static bool options(struct http_conn *c, const struct http_cfg *cfg)
+{
+	const struct http_req *r = &c->req;
+	const char *methods = cfg->respond  ? "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS"
+			      : cfg->upload ? "GET, HEAD, PUT, OPTIONS"
+					    : "GET, HEAD, OPTIONS";
+	bool ok = head_begin(c, 204);
+	if (r->origin.p && r->acr_method.p) {
+		ok = ok &&
+		     http_obuf_printf(&c->out, "Access-Control-Allow-Methods: %s\r\n", methods);
+		if (r->acr_headers.p && r->acr_headers.len && token_list(r->acr_headers))
+			ok = ok && http_obuf_printf(&c->out,
+						    "Access-Control-Allow-Headers: %.*s\r\n"
+						    "Vary: Access-Control-Request-Headers\r\n",
+						    (int)r->acr_headers.len, r->acr_headers.p);
+		ok = ok &&
+		     http_obuf_printf(&c->out, "Access-Control-Max-Age: %d\r\n", HTTP_CORS_MAX_AGE);
+	} else {
+		ok = ok && http_obuf_printf(&c->out, "Allow: %s\r\n", methods);
+	}
+	return ok && head_end(c, cfg);
+}
+
 bool http_respond(struct http_conn *c, const struct http_cfg *cfg)
 {
 	const struct http_req *r = &c->req;
+	bool ok;
+	if (cfg->cors && r->method == HTTP_M_OPTIONS)
+		return options(c, cfg);
+	if (cfg->auth && !authorized(c, cfg, &ok))
+		return ok;
 	if (cfg->respond) {
 		if (cfg->status == 204 || cfg->status == 304)
 			return head_begin(c, cfg->status) && head_end(c, cfg);
@@ -641,7 +874,9 @@ bool http_respond(struct http_conn *c, const struct http_cfg *cfg)
 	bool put = r->method == HTTP_M_PUT && cfg->upload;
 	if (r->method != HTTP_M_GET && r->method != HTTP_M_HEAD && !put)
 		return error_keep(c, cfg, 405,
-				  cfg->upload ? "Allow: GET, HEAD, PUT\r\n"
+				  cfg->upload ? cfg->cors ? "Allow: GET, HEAD, PUT, OPTIONS\r\n"
+							  : "Allow: GET, HEAD, PUT\r\n"
+				  : cfg->cors ? "Allow: GET, HEAD, OPTIONS\r\n"
 					      : "Allow: GET, HEAD\r\n");
 	struct http_path p;
 	int st = http_path_clean(r->target.p, r->target.len, &p);

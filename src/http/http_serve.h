@@ -20,6 +20,9 @@
 #include "net/tls_accept.h"
 
 struct acceptor;
+struct http_auth;
+struct http_cache;
+struct http_cache_entry;
 struct http_mime;
 struct stream;
 
@@ -40,7 +43,21 @@ struct http_cfg {
 	bool upload, overwrite;
 	uint64_t max_upload;
 	struct http_mime *mime; /* owned */
+	/* --auth/--auth-file: every request needs one of these accounts
+	 * (NULL: none needed); realm: said in the 401 (owned) */
+	struct http_auth *auth;
+	char *realm;
+	/* --compress: precompressed siblings, and text compressed here */
+	bool compress;
+	/* --cors: the origin allowed ("*" or one origin; owned), NULL: no
+	 * CORS headers and OPTIONS is refused as before */
+	char *cors;
+	/* the small-file cache (NULL: none; the program's, one a process) */
+	struct http_cache *cache;
 };
+#define HTTP_CORS_MAX_AGE 86400	     /* seconds a preflight answer may be kept */
+#define HTTP_ENCODE_MIN	  64	     /* smaller: not worth compressing */
+#define HTTP_ENCODE_MAX	  (1u << 20) /* bigger: sent as it is (or a sibling) */
 
 /* A growable output buffer with a hard cap. */
 struct http_obuf {
@@ -51,13 +68,15 @@ bool http_obuf_append(struct http_obuf *b, const char *s, size_t n);
 bool http_obuf_printf(struct http_obuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* A response is a list of pieces: bytes in the output buffer, or a range
- * of the open file (sent with the stream's sendfile where it has one,
- * else read and written). */
-enum { HTTP_SEG_MEM, HTTP_SEG_FILE };
+/* A response is a list of pieces: bytes in the output buffer, bytes of
+ * the cache entry the connection holds, or a range of the open file (sent
+ * with the stream's sendfile where it has one, else read and written). */
+enum { HTTP_SEG_MEM, HTTP_SEG_FILE, HTTP_SEG_CACHED };
 struct http_seg {
 	int kind;
-	uint64_t off, len; /* HTTP_SEG_MEM: offset in out; HTTP_SEG_FILE: file offset */
+	/* HTTP_SEG_MEM: offset in out; HTTP_SEG_FILE: file offset;
+	 * HTTP_SEG_CACHED: offset in held->body */
+	uint64_t off, len;
 };
 #define HTTP_MAX_SEGS (2 * HTTP_RANGES_MAX + 2)
 
@@ -90,8 +109,9 @@ struct http_conn {
 	struct http_seg segs[HTTP_MAX_SEGS];
 	size_t nseg, cur;
 	uint64_t cur_done;
-	int filefd;	  /* owned, -1 if none */
-	uint64_t filepos; /* filefd's offset (where sendfile reads) */
+	int filefd;		       /* owned, -1 if none */
+	struct http_cache_entry *held; /* a reference, for HTTP_SEG_CACHED */
+	uint64_t filepos;	       /* filefd's offset (where sendfile reads) */
 	/* The copy path: file bytes read, not yet written; fbuf[fb_at] is
 	 * the next byte of the current file piece. */
 	char *fbuf; /* owned, allocated on first use */

@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 #include "tool/cmd.h"
+#include "http/http_auth.h"
+#include "http/http_cache.h"
+#include "http/http_encode.h"
 #include "http/http_mime.h"
 #include "http/http_serve.h"
 #include "net/sock.h"
@@ -53,6 +56,17 @@ static const char help[] =
     "      --send-timeout=SECS   close when a response makes no progress for (30)\n"
     "      --max-conns=N         connections at once (default 1000)\n"
     "      --workers=N           N processes sharing the port (SO_REUSEPORT)\n"
+    "      --auth=USER:PASS      require basic authentication (repeatable)\n"
+    "      --auth-file=FILE      accounts from FILE, one 'user:hash' a line (crypt(3)\n"
+    "                            hashes: yescrypt, sha512crypt, bcrypt; '#' comments)\n"
+    "      --realm=TEXT          the realm the 401 names (default sockctl)\n"
+    "      --cors[=ORIGIN]       CORS headers on every answer (ORIGIN, default *) and\n"
+    "                            OPTIONS preflights answered (before --auth)\n"
+    "      --cache-size=BYTES    memory for the small-file cache, per process\n"
+    "                            (K, M, G; default 16M; 0: no cache)\n"
+    "      --cache-max-file=BYTES  largest file it holds (default 64K, at most 16M)\n"
+    "      --compress            serve NAME.br / NAME.gz when the client takes them,\n"
+    "                            else compress text types up to 1 MiB (br, gzip)\n"
     "\n"
     "https (see sockctl(1), TLS; ALPN selects http/1.1):\n"
     "      --tls                 TLS on every connection (without --cert: a temporary\n"
@@ -183,6 +197,13 @@ enum {
 	OPT_SEND_TIMEOUT,
 	OPT_MAX_CONNS,
 	OPT_WORKERS,
+	OPT_AUTH,
+	OPT_AUTH_FILE,
+	OPT_REALM,
+	OPT_COMPRESS,
+	OPT_CORS,
+	OPT_CACHE_SIZE,
+	OPT_CACHE_MAX_FILE,
 };
 
 static void free_cfg(struct http_cfg *cfg)
@@ -193,6 +214,51 @@ static void free_cfg(struct http_cfg *cfg)
 		free((char *)cfg->body);
 	free(cfg->extra);
 	http_mime_free(cfg->mime);
+	if (cfg->auth)
+		http_auth_free(cfg->auth);
+	free(cfg->auth);
+	free(cfg->realm);
+	free(cfg->cors);
+	if (cfg->cache)
+		http_cache_free(cfg->cache);
+}
+
+static struct http_auth *auth_of(struct http_cfg *cfg)
+{
+	if (!cfg->auth)
+		cfg->auth = calloc(1, sizeof *cfg->auth);
+	return cfg->auth;
+}
+
+/* --cors=ORIGIN: "*", "null", or scheme://host[:port] as a browser
+ * sends it in Origin (no path, no white space: it goes in a header). */
+static bool origin_ok(const char *s)
+{
+	if (strcmp(s, "*") == 0 || strcmp(s, "null") == 0)
+		return true;
+	const char *p = s;
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+	       (p > s && *p >= '0' && *p <= '9') ||
+	       (p > s && (*p == '+' || *p == '-' || *p == '.')))
+		p++;
+	if (p == s || strncmp(p, "://", 3) != 0 || !p[3] || strlen(s) > 512)
+		return false;
+	for (p += 3; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || strchr("/?#\\\"", *p))
+			return false;
+	return true;
+}
+
+/* A realm goes inside a quoted string: printable ASCII, no quote or
+ * backslash, so nothing needs escaping. */
+static bool realm_ok(const char *s)
+{
+	if (!*s || strlen(s) > HTTP_AUTH_REALM_MAX)
+		return false;
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+			return false;
+	return true;
 }
 
 /* The engine's access log lines, through the stdout queue. */
@@ -241,6 +307,13 @@ int cmd_http_serve(int argc, char **argv)
 	    {"send-timeout", required_argument, NULL, OPT_SEND_TIMEOUT},
 	    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
 	    {"workers", required_argument, NULL, OPT_WORKERS},
+	    {"auth", required_argument, NULL, OPT_AUTH},
+	    {"auth-file", required_argument, NULL, OPT_AUTH_FILE},
+	    {"realm", required_argument, NULL, OPT_REALM},
+	    {"compress", no_argument, NULL, OPT_COMPRESS},
+	    {"cors", optional_argument, NULL, OPT_CORS},
+	    {"cache-size", required_argument, NULL, OPT_CACHE_SIZE},
+	    {"cache-max-file", required_argument, NULL, OPT_CACHE_MAX_FILE},
 	    TLSOPT_SERVER_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -254,7 +327,9 @@ int cmd_http_serve(int argc, char **argv)
 	struct http_cfg *cfg = &s.cfg;
 	*cfg = (struct http_cfg){
 	    .rootfd = -1, .listing = true, .status = 200, .max_upload = 100u << 20};
-	const char *dir = ".", *mime = NULL, *body = NULL;
+	const char *dir = ".", *mime = NULL, *body = NULL, *auth_file = NULL;
+	uint64_t cache_size = 16u << 20, cache_max_file = 64u << 10;
+	static struct http_cache cache;
 	long workers = 1, v;
 	int c, rc = EXIT_USAGE;
 	while ((c = cmd_getopt(argc, argv, "d:" COMMON_SHORTOPTS, longopts)) != -1) {
@@ -354,6 +429,64 @@ int cmd_http_serve(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case OPT_AUTH:
+			if (!auth_of(cfg) || !http_auth_add_plain(cfg->auth, optarg)) {
+				if (!cfg->auth || errno == ENOMEM) {
+					errmsg("http serve: out of memory");
+					rc = EXIT_FAIL;
+				} else {
+					usage_error("bad --auth '%s' (want USER:PASS)", optarg);
+				}
+				goto out;
+			}
+			break;
+		case OPT_AUTH_FILE:
+			auth_file = optarg;
+			break;
+		case OPT_REALM:
+			if (!realm_ok(optarg)) {
+				usage_error(
+				    "bad --realm '%s' (printable ASCII up to %d characters, no "
+				    "quote or backslash)",
+				    optarg, HTTP_AUTH_REALM_MAX);
+				goto out;
+			}
+			free(cfg->realm);
+			if (!(cfg->realm = strdup(optarg))) {
+				errmsg("http serve: out of memory");
+				rc = EXIT_FAIL;
+				goto out;
+			}
+			break;
+		case OPT_COMPRESS:
+			cfg->compress = true;
+			break;
+		case OPT_CACHE_SIZE:
+			if (!parse_size(optarg, &cache_size) || cache_size > (UINT64_C(1) << 40)) {
+				usage_error("bad --cache-size '%s'", optarg);
+				goto out;
+			}
+			break;
+		case OPT_CACHE_MAX_FILE:
+			if (!parse_size(optarg, &cache_max_file) || cache_max_file > (16u << 20)) {
+				usage_error("bad --cache-max-file '%s' (at most 16M)", optarg);
+				goto out;
+			}
+			break;
+		case OPT_CORS:
+			if (optarg && !origin_ok(optarg)) {
+				usage_error(
+				    "bad --cors '%s' (want *, null or scheme://host[:port])",
+				    optarg);
+				goto out;
+			}
+			free(cfg->cors);
+			if (!(cfg->cors = strdup(optarg ? optarg : "*"))) {
+				errmsg("http serve: out of memory");
+				rc = EXIT_FAIL;
+				goto out;
+			}
+			break;
 		default:
 			/* '?' was reported by cmd_getopt; a TLS option that
 			 * fails prints its own line. */
@@ -383,6 +516,19 @@ int cmd_http_serve(int argc, char **argv)
 		usage_error("--respond and --upload exclude each other");
 		goto out;
 	}
+	/* Each worker fills its own: the empty cache is copied by the fork. */
+	if (cache_size && !cfg->respond) {
+		http_cache_init(&cache, (size_t)cache_size, (size_t)cache_max_file);
+		cfg->cache = &cache;
+	}
+	if (cfg->compress && cfg->respond) {
+		usage_error("--compress serves files: not with --respond");
+		goto out;
+	}
+	if (cfg->realm && !cfg->auth && !auth_file) {
+		usage_error("--realm needs --auth or --auth-file");
+		goto out;
+	}
 	int nargs = argc - optind;
 	struct sock_endpoint ep = {.port = "8000",
 				   .family = g_opts.family,
@@ -403,6 +549,14 @@ int cmd_http_serve(int argc, char **argv)
 		goto out;
 	s.handshake_ms = tls.handshake_ms;
 	rc = EXIT_FAIL;
+	if (auth_file && !auth_of(cfg)) {
+		errmsg("http serve: out of memory");
+		goto out;
+	}
+	if (auth_file && http_auth_load(cfg->auth, auth_file, err, sizeof err) < 0) {
+		errmsg("http serve: --auth-file %s", err);
+		goto out;
+	}
 	if (body && body[0] == '@') {
 		if (!read_body_file(cfg, body + 1)) {
 			errmsg("http serve: --body %s: %s", body + 1, strerror(errno));
@@ -519,6 +673,22 @@ int cmd_http_serve(int argc, char **argv)
 		if (me == 0)
 			vmsg("--max-conns lowered to %d for the %s backend", s.max_conns,
 			     loop_backend(l));
+	}
+	if (cfg->compress && me == 0) {
+		unsigned have = http_encode_available();
+		if (!have)
+			vmsg("--compress: this build has neither zlib nor libbrotli: only "
+			     "precompressed .br and .gz files are served");
+		else
+			vmsg("--compress: %s%s%s on the fly for text up to %u KiB, and "
+			     "precompressed .br and .gz files",
+			     have & HTTP_CODING_BIT(HTTP_CODING_BR) ? "br" : "",
+			     have == (HTTP_CODING_BIT(HTTP_CODING_BR) |
+				      HTTP_CODING_BIT(HTTP_CODING_GZIP))
+				 ? " and "
+				 : "",
+			     have & HTTP_CODING_BIT(HTTP_CODING_GZIP) ? "gzip" : "",
+			     HTTP_ENCODE_MAX >> 10);
 	}
 	if (workers > 1) {
 		workers_ready(&w);

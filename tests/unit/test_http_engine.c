@@ -4,7 +4,8 @@
  * wait for READ), on every mux backend. The client pipelines requests
  * while a big body is still being written, and every answer is checked
  * byte for byte: a whole file, a range, several ranges, a HEAD, and an
- * upload behind a 100 Continue. */
+ * upload behind a 100 Continue; and small files from the cache, each
+ * answer one write on the socket stream. */
 #include "config.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@
 
 #include "fake_stream.h"
 #include "core/loop.h"
+#include "http/http_cache.h"
 #include "http/http_mime.h"
 #include "http/http_serve.h"
 #include "net/stream.h"
@@ -29,6 +31,7 @@
 #define FSIZE 300000 /* the big file: more than a socket buffer holds */
 
 static const char *B;
+static bool sock_counted_on; /* the socket stream's writes are counted */
 static char dir[64];
 static unsigned char file[FSIZE];
 
@@ -41,6 +44,24 @@ static void counted_close(struct stream *s)
 {
 	last_fake = *(struct fake *)s->priv;
 	fake_close(s);
+}
+
+/* ---- the socket stream, its writes counted ---- */
+
+static const struct stream_ops *sock_ops;
+static struct stream_ops sock_counted;
+static unsigned sock_writes;
+
+static ssize_t counted_writev(struct stream *st, const struct iovec *iov, int n)
+{
+	sock_writes++;
+	return sock_ops->writev(st, iov, n);
+}
+
+static ssize_t counted_write(struct stream *st, const void *p, size_t n)
+{
+	sock_writes++;
+	return sock_ops->write(st, p, n);
 }
 
 /* ---- the client: a script of sends, each after the bytes it waits for ---- */
@@ -175,6 +196,13 @@ static bool serve_one(struct http_server *s, bool fake, const struct step *steps
 	struct stream *st = fake ? fake_new(l, sv[0]) : stream_fd_new(l, sv[0], STREAM_F_OWN);
 	if (fake)
 		st->ops = &counted_ops;
+	if (!fake && sock_counted_on) {
+		sock_ops = st->ops;
+		sock_counted = *st->ops;
+		sock_counted.writev = counted_writev;
+		sock_counted.write = counted_write;
+		st->ops = &sock_counted;
+	}
 	memset(&last_fake, 0, sizeof last_fake);
 	s->bytes_zero_copy = s->bytes_copied = 0;
 	http_server_start(s, l);
@@ -311,6 +339,42 @@ static void t_upload(struct http_server *s, bool fake)
 	free(c.got);
 }
 
+static void t_cached(struct http_server *s, bool fake)
+{
+	const char *kind = fake ? "fake TLS stream" : "socket stream";
+	static struct http_cache cache;
+	http_cache_init(&cache, 1 << 20, 64 << 10);
+	s->cfg.cache = &cache;
+	static const char reqs[] = "GET /s.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+				   "GET /s.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+				   "HEAD /s.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+				   "GET /s.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	const struct step steps[] = {{reqs, sizeof reqs - 1, NULL}};
+	struct client c;
+	sock_writes = 0;
+	sock_counted_on = !fake;
+	bool ran = serve_one(s, fake, steps, &c);
+	sock_counted_on = false;
+	size_t pos = 0;
+	struct answer a[4];
+	int n = 0;
+	bool head[] = {false, false, true, false};
+	while (n < 4 && next_answer(&c, &pos, head[n], &a[n]))
+		n++;
+	bool bodies = n == 4;
+	for (int i = 0; bodies && i < 4; i++)
+		bodies = a[i].status == 200 &&
+			 (head[i] || (a[i].len == 6 && memcmp(a[i].body, "hello\n", 6) == 0));
+	ok(ran && bodies && pos == c.n, "%s: %s: cached: four answers, byte for byte", B, kind);
+	ok(cache.n == 1 && cache.hits == 3, "%s: %s: one entry, three hits (%zu, %llu)", B, kind,
+	   cache.n, (unsigned long long)cache.hits);
+	if (!fake)
+		ok(sock_writes == 4, "%s: %s: one write per answer (%u)", B, kind, sock_writes);
+	free(c.got);
+	s->cfg.cache = NULL;
+	http_cache_free(&cache);
+}
+
 static void put_file(const char *name, const void *p, size_t n)
 {
 	char path[128];
@@ -355,6 +419,8 @@ int main(void)
 		t_get(&s, true);
 		t_upload(&s, false);
 		t_upload(&s, true);
+		t_cached(&s, false);
+		t_cached(&s, true);
 	}
 	close(s.cfg.rootfd);
 	http_mime_free(s.cfg.mime);
