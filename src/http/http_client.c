@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/log.h"
@@ -20,7 +21,10 @@
 #include "net/stream.h"
 #include "net/tls.h"
 
-#define READ_CHUNK (64 * 1024)
+#define READ_CHUNK   (64 * 1024)
+#define FBUF_CAP     (64 * 1024)  /* a body file's bytes read per write, on the copy path */
+#define MEM_STEP     (256 * 1024) /* a memory body handed to the connection per step */
+#define SENDFILE_MAX (1u << 21)	  /* most bytes per sendfile call */
 
 struct http_client {
 	struct loop *l; /* not owned */
@@ -66,6 +70,20 @@ struct http_client {
 	struct outq reqq;	/* what of it conn has not taken */
 	struct http_resp *resp; /* owned */
 
+	/* This request's method and body (a redirect may turn them into a
+	 * GET without one). */
+	const char *method;
+	bool head_req;	  /* no response body whatever the headers say */
+	bool with_body;	  /* this request carries the body */
+	int body_i;	  /* the part being sent */
+	uint64_t body_at; /* bytes of it handed to the connection */
+	bool body_done;	  /* the whole body (and a chunked end) handed over */
+	bool body_cut;	  /* the server stopped taking it after answering */
+	bool in_started;  /* body_in was read from: it cannot be sent again */
+	bool zero_copy;	  /* the connection takes sendfile */
+	uint64_t body_total, uploaded;
+	char *fbuf; /* FBUF_CAP, made on first need */
+
 	/* The output: while it holds bytes, conn is not read (so the queue
 	 * never holds more than one read's worth and a response head). */
 	struct outq outq;
@@ -88,7 +106,9 @@ static bool again(void)
 static int conn_wants(const struct http_client *hc)
 {
 	int w = 0;
-	if (!outq_empty(&hc->reqq))
+	/* The body's next part waits for the connection to take more;
+	 * body_in's waits for body_in instead. */
+	if (!outq_empty(&hc->reqq) || (hc->exchanging && !hc->body_done && !hc->cfg.body_in))
 		w |= STREAM_WRITE;
 	/* Read while still writing: a server may answer (and close) before
 	 * it has read the whole request. Not while the output is behind. */
@@ -121,6 +141,8 @@ static void close_conn(struct http_client *hc)
 	stream_close(hc->conn);
 	hc->conn = NULL;
 	hc->reusable = false;
+	if (hc->cfg.body_in)
+		stream_want(hc->cfg.body_in, 0);
 	hc->exchanging = false;
 	outq_clear(&hc->reqq);
 	loop_timer_stop(hc->l, &hc->idle);
@@ -140,6 +162,7 @@ static void deliver(struct http_client *hc)
 	    .resp = hc->resp,
 	    .final_url = hc->parsed ? &hc->url : NULL,
 	    .redirects = hc->redirects,
+	    .uploaded = hc->uploaded,
 	    .t_lookup = hc->t_lookup,
 	    .t_connect = hc->t_connect,
 	    .t_first = hc->t_first,
@@ -332,19 +355,31 @@ static bool build_request(struct http_client *hc)
 	bool fit = true;
 	char auth[HTTP_URL_HOSTMAX + 16], line[256];
 	b->start = b->end = 0;
-	add(b, &fit, hc->cfg.head ? "HEAD " : "GET ");
+	add(b, &fit, hc->cfg.custom_method ? hc->cfg.custom_method : hc->method);
+	add(b, &fit, " ");
 	add(b, &fit, hc->url.target);
 	add(b, &fit, " HTTP/1.1\r\n");
 	http_url_authority(&hc->url, auth, sizeof auth);
-	static const char *const defaults[] = {"Host", "User-Agent", "Accept", "Range",
-					       "If-Modified-Since"};
-	const char *values[] = {auth, "sockctl/" PACKAGE_VERSION, "*/*", hc->cfg.range,
-				hc->cfg.ims && hc->cfg.ims[0] ? hc->cfg.ims : NULL};
+	static const char *const defaults[] = {"Host",	"User-Agent",	     "Accept",
+					       "Range", "If-Modified-Since", "Content-Type"};
+	const char *values[] = {auth,
+				"sockctl/" PACKAGE_VERSION,
+				"*/*",
+				hc->cfg.range,
+				hc->cfg.ims && hc->cfg.ims[0] ? hc->cfg.ims : NULL,
+				hc->with_body ? hc->cfg.content_type : NULL};
 	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
 		if (user_hdr(hc, defaults[i]) || !values[i])
 			continue;
 		snprintf(line, sizeof line, "%s: %s%s\r\n", defaults[i], i == 3 ? "bytes=" : "",
 			 values[i]);
+		add(b, &fit, line);
+	}
+	if (hc->with_body && hc->cfg.body_in) {
+		add(b, &fit, "Transfer-Encoding: chunked\r\n");
+	} else if (hc->with_body) {
+		snprintf(line, sizeof line, "Content-Length: %llu\r\n",
+			 (unsigned long long)hc->body_total);
 		add(b, &fit, line);
 	}
 	/* Credentials go only to the origin they were given for. */
@@ -386,11 +421,27 @@ static int on_head(struct http_client *hc)
 	return 0;
 }
 
+/* The method and body for a redirect answered with status, as curl
+ * has them. False when the body must go again and cannot. */
+static bool redirect_method(struct http_client *hc, int status)
+{
+	bool post = strcmp(hc->method, "POST") == 0;
+	if ((status == 303 && !hc->head_req) || ((status == 301 || status == 302) && post)) {
+		log_info("switching to GET for the %d redirect", status);
+		hc->method = "GET";
+		hc->with_body = false;
+		return true;
+	}
+	return !(hc->with_body && hc->in_started);
+}
+
 static void on_done(struct http_client *hc, bool clean_end)
 {
 	struct http_resp *r = hc->resp;
 	hc->exchanging = false;
-	hc->reusable = clean_end && r->keep_alive;
+	/* A server that answered before taking the whole body leaves the
+	 * rest of it where the next request would start. */
+	hc->reusable = clean_end && r->keep_alive && hc->body_done && !hc->body_cut;
 	if (!hc->reusable)
 		close_conn(hc);
 	else if (conn_update(hc) < 0) /* idle until the next request */
@@ -410,6 +461,12 @@ static void on_done(struct http_client *hc, bool clean_end)
 			     "redirect from %s: %s", hc->urltext, err);
 			return;
 		}
+		if (!redirect_method(hc, r->status)) {
+			fail(hc, HC_E_REWIND,
+			     "redirect from %s: the body from stdin cannot be sent again",
+			     hc->urltext);
+			return;
+		}
 		log_info("redirect %d to %s", r->status, loc);
 		hc->url = next;
 		start_request(hc);
@@ -425,10 +482,11 @@ static void on_done(struct http_client *hc, bool clean_end)
 }
 
 /* A kept-alive connection the server had already closed: try once more
- * on a fresh one (GET and HEAD are safe to repeat). */
+ * on a fresh one (nothing of the request was answered; a body from
+ * memory or a file goes again, one from body_in cannot). */
 static bool retry_stale(struct http_client *hc)
 {
-	if (!hc->reused || hc->got_bytes)
+	if (!hc->reused || hc->got_bytes || (hc->with_body && hc->in_started))
 		return false;
 	log_info("kept-alive connection was closed; reconnecting");
 	close_conn(hc);
@@ -513,6 +571,154 @@ static bool conn_read(struct http_client *hc, bool *moved)
 	return true;
 }
 
+/* Sending failed: a server that has begun answering may have stopped
+ * reading the body (a 413, a redirect): its answer is still read. False
+ * when the URL failed. */
+static bool send_failed(struct http_client *hc, int rc)
+{
+	if (rc == OUTQ_NOMEM) {
+		fail(hc, HC_E_OTHER, "out of memory");
+		return false;
+	}
+	if ((errno == EPIPE || errno == ECONNRESET) && retry_stale(hc))
+		return false;
+	if (hc->got_bytes && (errno == EPIPE || errno == ECONNRESET)) {
+		log_info("the server stopped taking the request body");
+		outq_clear(&hc->reqq);
+		hc->body_done = hc->body_cut = true;
+		return true;
+	}
+	fail(hc, HC_E_SEND, "send to %s: %s", hc->urltext, strerror(errno));
+	return false;
+}
+
+static bool body_read_failed(struct http_client *hc, const struct http_client_part *p, ssize_t n)
+{
+	if (n == 0)
+		fail(hc, HC_E_READ, "%s: the body file ended %llu bytes early", hc->urltext,
+		     (unsigned long long)(p->len - hc->body_at));
+	else
+		fail(hc, HC_E_READ, "%s: read the body file: %s", hc->urltext, strerror(errno));
+	return false;
+}
+
+/* Hands the body to the connection piece by piece while it takes them
+ * whole; a piece it takes in part waits in reqq, so at most one piece
+ * (MEM_STEP, FBUF_CAP) is ever held. False when the URL failed. */
+static bool body_pump(struct http_client *hc)
+{
+	while (!hc->body_done && outq_empty(&hc->reqq)) {
+		if (hc->cfg.body_in) {
+			/* on_body_in goes on when body_in has bytes. */
+			if (stream_want(hc->cfg.body_in, STREAM_READ) < 0) {
+				fail(hc, HC_E_READ, "%s: read the body: %s", hc->urltext,
+				     strerror(errno));
+				return false;
+			}
+			return true;
+		}
+		if (hc->body_i == hc->cfg.nbody) {
+			hc->body_done = true;
+			break;
+		}
+		const struct http_client_part *p = &hc->cfg.body[hc->body_i];
+		uint64_t left = p->len - hc->body_at;
+		if (left == 0) {
+			hc->body_i++;
+			hc->body_at = 0;
+			continue;
+		}
+		ssize_t n;
+		if (p->kind == HTTP_PART_MEM) {
+			n = left > MEM_STEP ? MEM_STEP : (ssize_t)left;
+			int rc =
+			    outq_write(&hc->reqq, hc->conn, p->data + hc->body_at, (size_t)n, NULL);
+			if (rc < 0)
+				return send_failed(hc, rc);
+		} else if (hc->zero_copy) {
+			/* The stream's sendfile reads at the file's offset. */
+			if (lseek(p->fd, (off_t)(p->off + hc->body_at), SEEK_SET) < 0)
+				return body_read_failed(hc, p, -1);
+			n = hc->conn->ops->sendfile(
+			    hc->conn, p->fd, left > SENDFILE_MAX ? SENDFILE_MAX : (size_t)left);
+			if (n == 0)
+				return body_read_failed(hc, p, 0);
+			if (n < 0 && again())
+				return true; /* STREAM_WRITE brings us back */
+			if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
+				/* A file system sendfile cannot read: copy. */
+				hc->zero_copy = false;
+				continue;
+			}
+			if (n < 0)
+				return send_failed(hc, OUTQ_FAIL);
+		} else {
+			if (!hc->fbuf && !(hc->fbuf = malloc(FBUF_CAP))) {
+				fail(hc, HC_E_OTHER, "out of memory");
+				return false;
+			}
+			do
+				/* not a stream: the body file */
+				n = pread(p->fd, hc->fbuf,
+					  left > FBUF_CAP ? FBUF_CAP : (size_t)left,
+					  (off_t)(p->off + hc->body_at));
+			while (n < 0 && errno == EINTR);
+			if (n <= 0)
+				return body_read_failed(hc, p, n);
+			int rc = outq_write(&hc->reqq, hc->conn, hc->fbuf, (size_t)n, NULL);
+			if (rc < 0)
+				return send_failed(hc, rc);
+		}
+		hc->body_at += (uint64_t)n;
+		hc->uploaded += (uint64_t)n;
+		arm_idle(hc);
+	}
+	return true;
+}
+
+/* body_in has bytes: one chunk of them goes out, and no more is read
+ * until the connection has taken it. */
+static void on_body_in(struct stream *s, int ready, void *arg)
+{
+	(void)ready;
+	struct http_client *hc = arg;
+	if (!hc->fbuf && !(hc->fbuf = malloc(FBUF_CAP))) {
+		fail(hc, HC_E_OTHER, "out of memory");
+		return;
+	}
+	/* Room before the data for the chunk's size line, after it for its
+	 * CRLF: one write per chunk. */
+	char *b = hc->fbuf + 16;
+	ssize_t n = stream_read(s, b, FBUF_CAP - 32);
+	if (n < 0) {
+		if (!again())
+			fail(hc, HC_E_READ, "%s: read the body: %s", hc->urltext, strerror(errno));
+		return;
+	}
+	hc->in_started = true;
+	const char *p = "0\r\n\r\n";
+	size_t len = 5;
+	if (n == 0) {
+		hc->body_done = true;
+	} else {
+		char hd[16];
+		int h = snprintf(hd, sizeof hd, "%zx\r\n", (size_t)n);
+		memcpy(b - h, hd, (size_t)h);
+		memcpy(b + n, "\r\n", 2);
+		p = b - h;
+		len = (size_t)h + (size_t)n + 2;
+		hc->uploaded += (uint64_t)n;
+	}
+	int rc = outq_write(&hc->reqq, hc->conn, p, len, NULL);
+	if (rc < 0 && !send_failed(hc, rc))
+		return;
+	arm_idle(hc);
+	if (hc->body_done || !outq_empty(&hc->reqq))
+		stream_want(s, 0);
+	if (conn_update(hc) < 0)
+		watch_failed(hc);
+}
+
 static void on_conn(struct stream *s, int ready, void *arg)
 {
 	struct http_client *hc = arg;
@@ -520,16 +726,19 @@ static void on_conn(struct stream *s, int ready, void *arg)
 	hc->st.wakeups++;
 	if ((ready & STREAM_WRITE) && !outq_empty(&hc->reqq)) {
 		ssize_t w = outq_flush(&hc->reqq, s);
-		if (w < 0) {
-			if ((errno == EPIPE || errno == ECONNRESET) && retry_stale(hc))
-				return;
-			fail(hc, HC_E_SEND, "send to %s: %s", hc->urltext, strerror(errno));
+		if (w < 0 && !send_failed(hc, OUTQ_FAIL))
 			return;
-		}
 		if (w > 0) {
 			moved = true;
 			arm_idle(hc);
 		}
+	}
+	if ((ready & STREAM_WRITE) && hc->exchanging && !hc->body_done) {
+		uint64_t before = hc->uploaded;
+		if (!body_pump(hc))
+			return;
+		if (hc->uploaded != before)
+			moved = true;
 	}
 	if ((ready & STREAM_READ) && hc->exchanging && outq_empty(&hc->outq) &&
 	    !conn_read(hc, &moved))
@@ -551,17 +760,12 @@ static void send_request(struct http_client *hc)
 	stream_set_cb(hc->conn, on_conn, hc);
 	/* Straight out when the connection takes it (it has just connected,
 	 * or has been idle): the rest waits for STREAM_WRITE. */
+	hc->zero_copy = stream_has(hc->conn, STREAM_F_SENDFILE) && hc->conn->ops->sendfile;
 	int rc = outq_write(&hc->reqq, hc->conn, buf_head(&hc->req), buf_len(&hc->req), NULL);
-	if (rc == OUTQ_NOMEM) {
-		fail(hc, HC_E_OTHER, "out of memory");
+	if (rc < 0 && !send_failed(hc, rc))
 		return;
-	}
-	if (rc < 0) {
-		if ((errno == EPIPE || errno == ECONNRESET) && retry_stale(hc))
-			return;
-		fail(hc, HC_E_SEND, "send to %s: %s", hc->urltext, strerror(errno));
+	if (!body_pump(hc))
 		return;
-	}
 	if (conn_update(hc) < 0) {
 		watch_failed(hc);
 		return;
@@ -694,9 +898,13 @@ static void start_request(struct http_client *hc)
 		     HTTP_CLIENT_REQMAX / 1024);
 		return;
 	}
-	http_resp_init(hc->resp, hc->cfg.head);
+	http_resp_init(hc->resp, hc->head_req);
 	hc->got_bytes = false;
 	hc->final_status = 0;
+	hc->body_i = 0;
+	hc->body_at = hc->uploaded = 0;
+	hc->body_done = !hc->with_body;
+	hc->body_cut = false;
 	if (hc->conn && hc->reusable && http_url_same_origin(&hc->conn_origin, &hc->url)) {
 		hc->reused = hc->conn_requests > 0;
 		if (hc->reused)
@@ -795,14 +1003,29 @@ bool http_client_valid_range(const char *s)
 	}
 }
 
+static bool is_tchar(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+bool http_client_valid_method(const char *m)
+{
+	if (!*m)
+		return false;
+	for (; *m; m++)
+		if (!is_tchar(*m))
+			return false;
+	return true;
+}
+
 bool http_client_valid_header(const char *h)
 {
 	const char *c = strchr(h, ':');
 	if (!c || c == h)
 		return false;
 	for (const char *p = h; p < c; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || strchr("!#$%&'*+-.^_`|~", *p)))
+		if (!is_tchar(*p))
 			return false;
 	for (const char *p = c + 1; *p; p++)
 		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
@@ -813,7 +1036,11 @@ bool http_client_valid_header(const char *h)
 struct http_client *http_client_new(struct loop *l, const struct http_client_cfg *cfg)
 {
 	bool ok = cfg->nhdrs >= 0 && cfg->nhdrs <= HTTP_CLIENT_MAXHDRS &&
-		  (!cfg->range || http_client_valid_range(cfg->range));
+		  (!cfg->range || http_client_valid_range(cfg->range)) && cfg->nbody >= 0 &&
+		  !(cfg->nbody && cfg->body_in) &&
+		  (!cfg->method || http_client_valid_method(cfg->method)) &&
+		  (!cfg->custom_method || http_client_valid_method(cfg->custom_method)) &&
+		  (!cfg->content_type || !strpbrk(cfg->content_type, "\r\n"));
 	for (int i = 0; ok && i < cfg->nhdrs; i++)
 		ok = http_client_valid_header(cfg->hdrs[i]);
 	/* The value goes on the wire as it is: nothing that ends a line. */
@@ -843,6 +1070,10 @@ struct http_client *http_client_new(struct loop *l, const struct http_client_cfg
 	timer_init(&hc->later, on_later, hc);
 	if (cfg->out)
 		stream_set_cb(cfg->out, on_out, hc);
+	if (cfg->body_in)
+		stream_set_cb(cfg->body_in, on_body_in, hc);
+	for (int i = 0; i < cfg->nbody; i++)
+		hc->body_total += cfg->body[i].len;
 	return hc;
 }
 
@@ -858,8 +1089,13 @@ void http_client_free(struct http_client *hc)
 		stream_want(hc->cfg.out, 0);
 		stream_set_cb(hc->cfg.out, NULL, NULL);
 	}
+	if (hc->cfg.body_in) {
+		stream_want(hc->cfg.body_in, 0);
+		stream_set_cb(hc->cfg.body_in, NULL, NULL);
+	}
 	outq_clear(&hc->outq);
 	buf_free(&hc->req);
+	free(hc->fbuf);
 	free(hc->resp);
 	free(hc->urltext);
 	free(hc);
@@ -875,7 +1111,11 @@ static void start_url(struct http_client *hc)
 	hc->errtext[0] = '\0';
 	hc->final_status = 0;
 	hc->parsed = false;
-	http_resp_init(hc->resp, hc->cfg.head);
+	hc->method = hc->cfg.method ? hc->cfg.method : hc->cfg.head ? "HEAD" : "GET";
+	const char *wire = hc->cfg.custom_method ? hc->cfg.custom_method : hc->method;
+	hc->head_req = hc->cfg.head || strcmp(wire, "HEAD") == 0;
+	hc->with_body = hc->cfg.nbody > 0 || hc->cfg.body_in;
+	http_resp_init(hc->resp, hc->head_req);
 	char err[256];
 	int rc = http_url_parse(hc->urltext, &hc->first, err, sizeof err);
 	if (rc != HTTP_URL_OK) {

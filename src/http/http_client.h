@@ -59,10 +59,41 @@ enum http_client_error {
 	HC_E_TLS,	    /* TLS failed: the result's tls_kind says how */
 	HC_E_PROXY_RESOLVE, /* the proxy's host does not resolve */
 	HC_E_PROXY,	    /* the proxy refused or broke the tunnel */
+	HC_E_READ,	    /* a body file could not be read (or shrank) */
+	HC_E_REWIND,	    /* a redirect needs a body that cannot be sent again */
+};
+
+/* A piece of the request body: bytes in memory, or a range of an open
+ * regular file, read only as it is sent (the stream's sendfile where it
+ * has one, else through a 64 KiB buffer), so a large upload never sits
+ * in memory. */
+enum http_part_kind { HTTP_PART_MEM, HTTP_PART_FILE };
+struct http_client_part {
+	enum http_part_kind kind;
+	const char *data; /* HTTP_PART_MEM, not copied */
+	int fd;		  /* HTTP_PART_FILE, not owned: read with pread */
+	uint64_t off, len;
 };
 
 struct http_client_cfg {
-	bool head;	   /* HEAD instead of GET: no body */
+	bool head; /* HEAD instead of GET: no body */
+	/* The request method: NULL is GET (HEAD with head), else "POST",
+	 * "PUT"...: a 303, and a 301 or 302 answering a POST, turn it into a
+	 * GET without the body, as curl does; 307 and 308 keep both.
+	 * custom_method (curl's -X), if set, is what goes on the wire on
+	 * every request, redirects too, whatever method says. */
+	const char *method;
+	const char *custom_method;
+	/* The request body: the parts in order, sent with a Content-Length
+	 * of their sum (nbody 1 with an empty part: Content-Length: 0), or
+	 * body_in read to its end and sent chunked (not owned; it cannot be
+	 * sent twice, so a redirect keeping the body fails HC_E_REWIND).
+	 * content_type: the Content-Type sent with a body (NULL: none);
+	 * a user header replaces it. */
+	const struct http_client_part *body;
+	int nbody;
+	struct stream *body_in;
+	const char *content_type;
 	bool follow;	   /* follow redirects (301, 302, 303, 307, 308 with Location) */
 	long max_redirs;   /* with follow: more is HC_E_REDIRECTS */
 	bool fail;	   /* status >= 400: no body, HC_E_HTTP */
@@ -112,6 +143,7 @@ struct http_client_result {
 	const struct http_resp *resp;
 	const struct http_url *final_url; /* after redirects; NULL if url did not parse */
 	long redirects;
+	uint64_t uploaded; /* request body bytes sent for the last request */
 	/* Microseconds from the start of the URL: the last lookup done,
 	 * connection made, first response byte, and the end (the output
 	 * written). */
@@ -158,5 +190,7 @@ void http_client_get_stats(const struct http_client *hc, struct http_client_stat
  * "0-1,5-9" with no LAST below its FIRST. */
 bool http_client_valid_header(const char *h);
 bool http_client_valid_range(const char *s);
+/* A method: a token (RFC 9110), "POST", "PROPFIND". */
+bool http_client_valid_method(const char *m);
 
 #endif

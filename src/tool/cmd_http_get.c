@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,11 +36,13 @@ enum {
 	GET_PARTIAL = 18,
 	GET_HTTP_ERROR = 22,
 	GET_WRITE = 23,
+	GET_READ = 26,
 	GET_TIMEOUT = 28,
 	GET_REDIRECTS = 47,
 	GET_EMPTY = 52,
 	GET_SEND = 55,
 	GET_RECV = 56,
+	GET_REWIND = 65,
 	GET_PROXY = 97,
 };
 
@@ -72,6 +76,30 @@ static const char http_get_help[] =
     "      --if-modified-since DATE|FILE\n"
     "                             conditional request (HTTP date, or FILE's mtime)\n"
     "  -f, --fail                 exit 22 on HTTP status 400 or above, no body\n"
+    "\n"
+    "Methods and bodies (as curl's; the body goes with every URL):\n"
+    "  -X, --request METHOD       send METHOD (on redirects too)\n"
+    "  -d, --data TEXT|@FILE|@-   POST form data (FILE without its newlines);\n"
+    "                             several are joined with '&'\n"
+    "      --data-ascii TEXT      the same as --data\n"
+    "      --data-raw TEXT        --data without '@' meaning a file\n"
+    "      --data-binary TEXT|@FILE  --data with FILE as it is\n"
+    "      --data-urlencode [NAME]=TEXT|[NAME]@FILE  URL-encoded form data\n"
+    "      --json[=]TEXT|@FILE    POST a JSON body (Content-Type and Accept\n"
+    "                             application/json): --json=TEXT, or --json and\n"
+    "                             a word starting with { [ \" or @\n"
+    "  -G, --get                  put the -d data in the URL's query, GET\n"
+    "  -F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE[;type=T][;filename=F]\n"
+    "                             POST multipart/form-data (files read as sent)\n"
+    "  -T, --upload-file FILE|-   PUT FILE (to URL/FILE when URL ends in '/');\n"
+    "                             '-' sends stdin, chunked\n"
+    "  -u, --user USER:PASS       basic authentication (the URL's origin only)\n"
+    "  -A, --user-agent TEXT      the User-Agent ('' sends none)\n"
+    "  -e, --referer URL          the Referer\n"
+    "  -b, --cookie 'K=V[; K2=V2]'  the Cookie header (the URL's origin only)\n"
+    "  303, and 301 or 302 after a POST, follow with GET; 307 and 308 keep the\n"
+    "  method and body.\n"
+    "\n"
     "  -w, --timing               print lookup, connect, first byte and total\n"
     "                             times on stderr\n"
     "      --json                 print status, headers and timings as JSON on\n"
@@ -107,7 +135,8 @@ static const char http_get_help[] =
     "response, 18 response cut short, 22 HTTP error with --fail, 23 write error,\n"
     "28 timeout, 35 TLS handshake failed, 47 too many redirects, 52 empty reply,\n"
     "55 send error, 56 receive error, 58 --cert/--key unusable, 60 the server's\n"
-    "certificate did not verify, 77 --cacert cannot be loaded, 90 no --pin\n"
+    "certificate did not verify, 26 a body file cannot be read, 65 a redirect\n"
+    "needs the body from stdin again, 77 --cacert cannot be loaded, 90 no --pin\n"
     "matched, 97 the proxy\n"
     "refused or broke the tunnel. With several URLs, the last failure's code.\n";
 
@@ -150,6 +179,10 @@ static int exit_code(enum http_client_error e, enum tls_err kind)
 		return GET_PROXY_RESOLVE;
 	case HC_E_PROXY:
 		return GET_PROXY;
+	case HC_E_READ:
+		return GET_READ;
+	case HC_E_REWIND:
+		return GET_REWIND;
 	}
 	return EXIT_FAIL;
 }
@@ -280,6 +313,451 @@ static bool parse_ims(const char *s, char *out, size_t outlen)
 	return strftime(out, outlen, "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0;
 }
 
+/* ---- the request body (-d, --data-*, --json, -F, -T) ---- */
+
+/* A growable byte buffer for bodies, which may be larger than an sbuf's
+ * bound and hold NUL bytes. */
+struct get_bytes {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void gb_put(struct get_bytes *b, const void *s, size_t n)
+{
+	if (b->oom || !n)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void gb_puts(struct get_bytes *b, const char *s)
+{
+	gb_put(b, s, strlen(s));
+}
+
+/* curl's URL encoding: letters, digits and -._~ as they are, every other
+ * byte %XX; form: a space as '+' (--data-urlencode's, not -T's). */
+static void gb_urlencode(struct get_bytes *b, const char *s, size_t n, bool form)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char e[4];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr("-._~", c)) {
+			gb_put(b, s + i, 1);
+		} else if (c == ' ' && form) {
+			gb_put(b, "+", 1);
+		} else {
+			snprintf(e, sizeof e, "%%%02X", c);
+			gb_put(b, e, 3);
+		}
+	}
+}
+
+/* Reads all of FILE ("-": stdin) into b. False with errno. */
+static bool read_whole(const char *file, struct get_bytes *b)
+{
+	int fd = strcmp(file, "-") == 0 ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	char tmp[65536];
+	ssize_t n;
+	/* A body file (or stdin) is read whole before anything connects, as
+	 * curl reads -d @FILE. */
+	/* not a stream: a body file or stdin, before the loop */
+	while ((n = read(fd, tmp, sizeof tmp)) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			gb_put(b, tmp, (size_t)n);
+	int e = errno;
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (b->oom) {
+		errno = ENOMEM;
+		return false;
+	}
+	errno = e;
+	return n == 0;
+}
+
+/* What the body options collect. */
+struct get_body {
+	struct get_bytes data; /* -d, --data-*, --json: joined */
+	bool have_data, json, binary_seen;
+	/* -F: the multipart text, the files that go between its pieces
+	 * (file_at: where in the text), and at the end the parts to send. */
+	struct get_bytes form;
+	struct http_client_part files[HTTP_CLIENT_MAXHDRS];
+	size_t file_at[HTTP_CLIENT_MAXHDRS];
+	int nfiles, nfields;
+	struct http_client_part parts[2 * HTTP_CLIENT_MAXHDRS + 1];
+	int nparts;
+	int upload_fd;
+	char boundary[48];
+	char form_type[96];
+	const char *upload; /* -T FILE */
+};
+
+static int body_file_error(const char *opt, const char *file)
+{
+	errmsg("%s %s: %s", opt, file, strerror(errno));
+	return GET_READ;
+}
+
+/* -d/--data TEXT|@FILE (newlines dropped from FILE), --data-ascii,
+ * --data-raw TEXT, --data-binary TEXT|@FILE, --json TEXT|@FILE: joined
+ * with '&', --json pieces without it, as curl joins them. Returns 0, or
+ * an exit code. */
+static int add_data(struct get_body *bd, const char *opt, const char *arg, bool at_file, bool strip,
+		    bool amp)
+{
+	if (bd->have_data && amp)
+		gb_put(&bd->data, "&", 1);
+	bd->have_data = true;
+	if (!at_file || arg[0] != '@') {
+		gb_puts(&bd->data, arg);
+		return 0;
+	}
+	size_t start = bd->data.len;
+	if (!read_whole(arg + 1, &bd->data))
+		return body_file_error(opt, arg + 1);
+	if (strip) {
+		size_t k = start;
+		for (size_t i = start; i < bd->data.len; i++)
+			if (bd->data.p[i] != '\r' && bd->data.p[i] != '\n')
+				bd->data.p[k++] = bd->data.p[i];
+		bd->data.len = k;
+		if (bd->data.p)
+			bd->data.p[k] = '\0';
+	}
+	return 0;
+}
+
+/* --data-urlencode: CONTENT, =CONTENT, NAME=CONTENT, @FILE, NAME@FILE,
+ * the content URL-encoded as curl does. */
+static int add_urlencoded(struct get_body *bd, const char *arg)
+{
+	if (bd->have_data)
+		gb_put(&bd->data, "&", 1);
+	bd->have_data = true;
+	const char *sep = strpbrk(arg, "=@");
+	if (sep && sep > arg)
+		gb_put(&bd->data, arg, (size_t)(sep - arg + (*sep == '@' ? 0 : 1)));
+	if (sep && *sep == '@') {
+		if (sep > arg)
+			gb_put(&bd->data, "=", 1);
+		struct get_bytes f = {0};
+		if (!read_whole(sep + 1, &f)) {
+			free(f.p);
+			return body_file_error("--data-urlencode", sep + 1);
+		}
+		gb_urlencode(&bd->data, f.p ? f.p : "", f.len, true);
+		free(f.p);
+		return 0;
+	}
+	const char *v = sep ? sep + 1 : arg;
+	gb_urlencode(&bd->data, v, strlen(v), true);
+	return 0;
+}
+
+/* A name or file name in Content-Disposition, escaped as curl (and the
+ * HTML standard) do: '"' %22, CR %0D, LF %0A. */
+static void gb_dispo(struct get_bytes *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *e = s[i] == '"'    ? "%22"
+				: s[i] == '\r' ? "%0D"
+				: s[i] == '\n' ? "%0A"
+					       : NULL;
+		if (e)
+			gb_puts(b, e);
+		else
+			gb_put(b, s + i, 1);
+	}
+}
+
+/* curl's guesses for a file part's type, by extension. */
+static const char *form_type(const char *file)
+{
+	static const char *const types[][2] = {
+	    {".gif", "image/gif"},	 {".jpg", "image/jpeg"},    {".jpeg", "image/jpeg"},
+	    {".png", "image/png"},	 {".svg", "image/svg+xml"}, {".txt", "text/plain"},
+	    {".htm", "text/html"},	 {".html", "text/html"},    {".pdf", "application/pdf"},
+	    {".xml", "application/xml"},
+	};
+	size_t n = strlen(file);
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		size_t k = strlen(types[i][0]);
+		if (n >= k && strcasecmp(file + n - k, types[i][0]) == 0)
+			return types[i][1];
+	}
+	return "application/octet-stream";
+}
+
+/* -F NAME=VALUE, NAME=@FILE (a file part, streamed from the file when
+ * sent), NAME=<FILE (its content as the value), each with ;type=TYPE and
+ * (files) ;filename=NAME after it. Returns 0 or an exit code. */
+static int add_form(struct get_body *bd, char *arg)
+{
+	char *eq = strchr(arg, '=');
+	if (!eq || eq == arg)
+		return usage_error("bad --form '%s': give NAME=VALUE, NAME=@FILE or NAME=<FILE",
+				   arg);
+	if (bd->nfields == HTTP_CLIENT_MAXHDRS)
+		return usage_error("more than %d --form fields", HTTP_CLIENT_MAXHDRS);
+	if (!bd->boundary[0]) {
+		unsigned char r[8];
+		if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+			for (size_t i = 0; i < sizeof r; i++)
+				r[i] = (unsigned char)random();
+		/* curl's shape: 24 dashes and 16 hex digits. */
+		int k = snprintf(bd->boundary, sizeof bd->boundary, "------------------------");
+		for (size_t i = 0; i < sizeof r; i++)
+			k += snprintf(bd->boundary + k, sizeof bd->boundary - (size_t)k, "%02x",
+				      r[i]);
+		snprintf(bd->form_type, sizeof bd->form_type, "multipart/form-data; boundary=%s",
+			 bd->boundary);
+	}
+	bd->nfields++;
+	*eq = '\0';
+	const char *name = arg, *val = eq + 1, *type = NULL, *fname = NULL;
+	char kind = (*val == '@' || *val == '<') ? *val++ : 0;
+	/* ;type= and ;filename= end the value (curl reads them anywhere
+	 * after it; a value with a ';' of its own goes with NAME=<FILE). */
+	for (char *semi = strchr(eq + 1, ';'); semi; semi = strchr(semi + 1, ';')) {
+		if (strncmp(semi + 1, "type=", 5) == 0)
+			type = semi + 6;
+		else if (strncmp(semi + 1, "filename=", 9) == 0)
+			fname = semi + 10;
+		else
+			continue;
+		*semi = '\0';
+	}
+	gb_puts(&bd->form, "--");
+	gb_puts(&bd->form, bd->boundary);
+	gb_puts(&bd->form, "\r\nContent-Disposition: form-data; name=\"");
+	gb_dispo(&bd->form, name, strlen(name));
+	gb_puts(&bd->form, "\"");
+	if (kind == '@') {
+		int fd = open(val, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			if (fd >= 0) {
+				close(fd);
+				errno = EINVAL;
+			}
+			return body_file_error("--form", val);
+		}
+		if (!fname) {
+			const char *slash = strrchr(val, '/');
+			fname = slash ? slash + 1 : val;
+		}
+		gb_puts(&bd->form, "; filename=\"");
+		gb_dispo(&bd->form, fname, strlen(fname));
+		gb_puts(&bd->form, "\"\r\nContent-Type: ");
+		gb_puts(&bd->form, type ? type : form_type(val));
+		gb_puts(&bd->form, "\r\n\r\n");
+		bd->file_at[bd->nfiles] = bd->form.len;
+		bd->files[bd->nfiles++] = (struct http_client_part){
+		    .kind = HTTP_PART_FILE, .fd = fd, .off = 0, .len = (uint64_t)st.st_size};
+		gb_puts(&bd->form, "\r\n");
+		return 0;
+	}
+	if (type) {
+		gb_puts(&bd->form, "\r\nContent-Type: ");
+		gb_puts(&bd->form, type);
+	}
+	gb_puts(&bd->form, "\r\n\r\n");
+	if (kind == '<') {
+		if (!read_whole(val, &bd->form))
+			return body_file_error("--form", val);
+	} else {
+		gb_puts(&bd->form, val);
+	}
+	gb_puts(&bd->form, "\r\n");
+	return 0;
+}
+
+/* The last boundary, and the parts to send: the text in pieces with the
+ * files between them, now that the text no longer moves. */
+static bool form_finish(struct get_body *bd)
+{
+	gb_puts(&bd->form, "--");
+	gb_puts(&bd->form, bd->boundary);
+	gb_puts(&bd->form, "--\r\n");
+	if (bd->form.oom)
+		return false;
+	size_t at = 0;
+	for (int i = 0; i <= bd->nfiles; i++) {
+		size_t end = i < bd->nfiles ? bd->file_at[i] : bd->form.len;
+		bd->parts[bd->nparts++] = (struct http_client_part){
+		    .kind = HTTP_PART_MEM, .data = bd->form.p + at, .len = end - at};
+		if (i < bd->nfiles)
+			bd->parts[bd->nparts++] = bd->files[i];
+		at = end;
+	}
+	return true;
+}
+
+static void body_free(struct get_body *bd)
+{
+	free(bd->data.p);
+	free(bd->form.p);
+	for (int i = 0; i < bd->nfiles; i++)
+		close(bd->files[i].fd);
+	if (bd->upload_fd >= 0)
+		close(bd->upload_fd);
+}
+
+/* URL with the file's name after it when it ends in '/' or has no path,
+ * as curl's -T does. NULL when it needs none (or out of memory: errno). */
+static char *upload_url(const char *url, const char *file)
+{
+	const char *host = strstr(url, "://");
+	host = host ? host + 3 : url;
+	const char *path = strchr(host, '/');
+	if (path && url[strlen(url) - 1] != '/')
+		return NULL;
+	const char *slash = strrchr(file, '/');
+	const char *base = slash ? slash + 1 : file;
+	struct get_bytes b = {0};
+	gb_puts(&b, url);
+	if (!path)
+		gb_put(&b, "/", 1);
+	gb_urlencode(&b, base, strlen(base), false);
+	if (b.oom) {
+		free(b.p);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return b.p;
+}
+
+static bool hdr_given(const char *const *hdrs, int n, const char *name)
+{
+	size_t k = strlen(name);
+	for (int i = 0; i < n; i++)
+		if (strncasecmp(hdrs[i], name, k) == 0 && hdrs[i][k] == ':')
+			return true;
+	return false;
+}
+
+/* The headers -A, -e, -b, -u and --json stand for, after the -H ones,
+ * which win as they do with curl. Returns 0 or an exit code. */
+static int made_headers(struct http_client_cfg *cfg, const char **hdrs, const char *agent,
+			const char *referer, const char *cookie, const char *user, bool json)
+{
+	/* Static: reachable however the command returns (it runs once). */
+	static char made[5][8192];
+	char b64[4 * 1024];
+	if (user && !proxy_base64(user, strlen(user), b64, sizeof b64))
+		return usage_error("bad --user: too long");
+	const char *const names[] = {"User-Agent", "Referer", "Cookie", "Authorization", "Accept"};
+	const char *const opts[] = {"--user-agent", "--referer", "--cookie", "--user", "--json"};
+	const char *const vals[] = {agent, referer, cookie, user ? b64 : NULL,
+				    json ? "application/json" : NULL};
+	for (int i = 0; i < 5; i++) {
+		if (!vals[i] || hdr_given(hdrs, cfg->nhdrs, names[i]))
+			continue;
+		int n = snprintf(made[i], sizeof made[i], "%s: %s%s", names[i],
+				 i == 3 ? "Basic " : "", vals[i]);
+		if (n < 0 || (size_t)n >= sizeof made[i] || !http_client_valid_header(made[i]))
+			return usage_error("bad %s: no control characters, at most 8 KiB", opts[i]);
+		if (cfg->nhdrs == HTTP_CLIENT_MAXHDRS)
+			return usage_error("more than %d headers", HTTP_CLIENT_MAXHDRS);
+		hdrs[cfg->nhdrs++] = made[i];
+	}
+	return 0;
+}
+
+/* The method, body and URLs the body options make. Returns 0 or an exit
+ * code. */
+static int body_setup(struct get_body *bd, struct http_client_cfg *cfg, struct get_run *g,
+		      bool use_get)
+{
+	static char **urls; /* reachable, as the rest */
+	bool rename = bd->upload && strcmp(bd->upload, "-") != 0;
+	if ((use_get && bd->have_data) || rename) {
+		urls = calloc((size_t)g->nurls, sizeof *urls);
+		if (!urls) {
+			errmsg("out of memory");
+			return EXIT_FAIL;
+		}
+		for (int i = 0; i < g->nurls; i++) {
+			struct get_bytes u = {0};
+			char *named = rename ? upload_url(g->urls[i], bd->upload) : NULL;
+			gb_puts(&u, named ? named : g->urls[i]);
+			free(named);
+			if (use_get) {
+				gb_puts(&u, strchr(u.p ? u.p : "", '?') ? "&" : "?");
+				gb_put(&u, bd->data.p, bd->data.len);
+			}
+			if (u.oom) {
+				errmsg("out of memory");
+				return EXIT_FAIL;
+			}
+			urls[i] = u.p;
+		}
+		g->urls = urls;
+	}
+	if (bd->have_data && !use_get) {
+		if (bd->data.oom) {
+			errmsg("out of memory for the request body");
+			return EXIT_FAIL;
+		}
+		bd->parts[0] = (struct http_client_part){.kind = HTTP_PART_MEM,
+							 .data = bd->data.p ? bd->data.p : "",
+							 .len = bd->data.len};
+		bd->nparts = 1;
+		cfg->method = "POST";
+		cfg->content_type =
+		    bd->json ? "application/json" : "application/x-www-form-urlencoded";
+	} else if (bd->nfields) {
+		if (!form_finish(bd)) {
+			errmsg("out of memory for the form");
+			return EXIT_FAIL;
+		}
+		cfg->method = "POST";
+		cfg->content_type = bd->form_type;
+	} else if (bd->upload) {
+		cfg->method = "PUT";
+		if (strcmp(bd->upload, "-") != 0) {
+			struct stat st;
+			/* Non-blocking from the start: a FIFO reopened once its
+			 * writer has gone never reports the end (Linux keeps
+			 * EPOLLHUP from a reader that has seen no writer). */
+			bd->upload_fd = open(bd->upload, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+			if (bd->upload_fd < 0 || fstat(bd->upload_fd, &st) < 0)
+				return body_file_error("-T", bd->upload);
+			/* A regular file goes with its length, from the file as
+			 * it is sent; anything else as it comes, chunked. */
+			if (S_ISREG(st.st_mode)) {
+				bd->parts[0] =
+				    (struct http_client_part){.kind = HTTP_PART_FILE,
+							      .fd = bd->upload_fd,
+							      .len = (uint64_t)st.st_size};
+				bd->nparts = 1;
+			}
+		}
+	}
+	cfg->body = bd->parts;
+	cfg->nbody = bd->nparts;
+	return 0;
+}
+
 int cmd_http_get(int argc, char **argv)
 {
 	enum {
@@ -292,6 +770,9 @@ int cmd_http_get(int argc, char **argv)
 		OPT_TLSV12,
 		OPT_TLSV13,
 		OPT_TLS13_CIPHERS,
+		OPT_DATA_RAW,
+		OPT_DATA_BINARY,
+		OPT_DATA_URLENCODE,
 	};
 	char *proxy = NULL; /* in argv: endpoint_split cuts it in place */
 	char puser[256], ppass[256];
@@ -307,7 +788,21 @@ int cmd_http_get(int argc, char **argv)
 	    {"if-modified-since", required_argument, NULL, OPT_IMS},
 	    {"fail", no_argument, NULL, 'f'},
 	    {"timing", no_argument, NULL, 'w'},
-	    {"json", no_argument, NULL, OPT_JSON},
+	    /* --json is the report switch, or curl's JSON body: see below. */
+	    {"json", optional_argument, NULL, OPT_JSON},
+	    {"request", required_argument, NULL, 'X'},
+	    {"data", required_argument, NULL, 'd'},
+	    {"data-ascii", required_argument, NULL, 'd'},
+	    {"data-raw", required_argument, NULL, OPT_DATA_RAW},
+	    {"data-binary", required_argument, NULL, OPT_DATA_BINARY},
+	    {"data-urlencode", required_argument, NULL, OPT_DATA_URLENCODE},
+	    {"form", required_argument, NULL, 'F'},
+	    {"upload-file", required_argument, NULL, 'T'},
+	    {"get", no_argument, NULL, 'G'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"user-agent", required_argument, NULL, 'A'},
+	    {"referer", required_argument, NULL, 'e'},
+	    {"cookie", required_argument, NULL, 'b'},
 	    {"connect-timeout", required_argument, NULL, OPT_CONNTO},
 	    {"max-time", required_argument, NULL, 'm'},
 	    {"idle-timeout", required_argument, NULL, OPT_IDLETO},
@@ -333,10 +828,16 @@ int cmd_http_get(int argc, char **argv)
 	    .hdrs = hdrs,
 	};
 	struct get_run run = {0}, *g = &run;
-	bool include = false;
-	const char *output = NULL;
-	int c;
-	while ((c = cmd_getopt(argc, argv, COMMON_SHORTOPTS "o:IiH:Lfwm:kx:U:", longopts)) != -1) {
+	bool include = false, use_get = false;
+	const char *output = NULL, *user = NULL, *agent = NULL, *referer = NULL, *cookie = NULL;
+	/* Static, as tls: the bodies' buffers stay reachable however the
+	 * command returns. */
+	static struct get_body body;
+	struct get_body *bd = &body;
+	*bd = (struct get_body){.upload_fd = -1};
+	int c, rc;
+	while ((c = cmd_getopt(argc, argv, COMMON_SHORTOPTS "o:IiH:Lfwm:kx:U:X:d:F:T:Gu:A:e:b:",
+			       longopts)) != -1) {
 		if (c == 'k')
 			c = TOPT_INSECURE; /* curl's -k */
 		switch (c) {
@@ -390,7 +891,75 @@ int cmd_http_get(int argc, char **argv)
 			g->timing = true;
 			break;
 		case OPT_JSON:
-			g->json = true;
+			/* curl's --json BODY, which a curl user expects, or the
+			 * report switch that was here first. --json=TEXT is
+			 * always a body; bare --json takes the next word as
+			 * one only when it starts as JSON or a file does ({ [ "
+			 * @), which no URL does. */
+			if (!optarg && optind < argc && argv[optind][0] &&
+			    strchr("{[\"@", argv[optind][0]))
+				optarg = argv[optind++];
+			if (!optarg) {
+				g->json = true;
+				break;
+			}
+			bd->json = true;
+			if ((rc = add_data(bd, "--json", optarg, true, false, false)))
+				return rc;
+			break;
+		case 'X':
+			if (!http_client_valid_method(optarg))
+				return usage_error(
+				    "bad --request '%s' (want a method such as POST)", optarg);
+			cfg.custom_method = optarg;
+			break;
+		case 'd':
+			if ((rc = add_data(bd, "--data", optarg, true, true, true)))
+				return rc;
+			break;
+		case OPT_DATA_RAW:
+			if ((rc = add_data(bd, "--data-raw", optarg, false, false, true)))
+				return rc;
+			break;
+		case OPT_DATA_BINARY:
+			if ((rc = add_data(bd, "--data-binary", optarg, true, false, true)))
+				return rc;
+			break;
+		case OPT_DATA_URLENCODE:
+			if ((rc = add_urlencoded(bd, optarg)))
+				return rc;
+			break;
+		case 'F':
+			if ((rc = add_form(bd, optarg)))
+				return rc;
+			break;
+		case 'T':
+			if (!*optarg)
+				return usage_error("bad --upload-file '': give FILE or -");
+			bd->upload = optarg;
+			break;
+		case 'G':
+			use_get = true;
+			break;
+		case 'u':
+			if (!strchr(optarg, ':'))
+				return usage_error("bad --user '%s': give USER:PASS", optarg);
+			user = optarg;
+			break;
+		case 'A':
+			agent = optarg;
+			break;
+		case 'e':
+			referer = optarg;
+			break;
+		case 'b':
+			/* curl reads a word without '=' as a cookie file. */
+			if (!strchr(optarg, '='))
+				return usage_error(
+				    "bad --cookie '%s': give 'NAME=VALUE[; NAME2=VALUE2]' "
+				    "(cookie files are not read)",
+				    optarg);
+			cookie = optarg;
 			break;
 		case OPT_CONNTO:
 			if (!parse_seconds(optarg, &cfg.connect_ms))
@@ -436,6 +1005,15 @@ int cmd_http_get(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("no URL given");
+	int kinds = bd->have_data + (bd->nfields > 0) + (bd->upload != NULL);
+	if (kinds > 1 || (kinds && cfg.head))
+		return usage_error("-d/--json, -F, -T and -I each choose the method: give one");
+	if (use_get && (bd->nfields || bd->upload))
+		return usage_error("-G puts -d's data in the URL: not with -F or -T");
+	if (bd->upload && strcmp(bd->upload, "-") == 0 && argc - optind > 1)
+		return usage_error("-T - sends stdin once: give one URL");
+	if ((rc = made_headers(&cfg, hdrs, agent, referer, cookie, user, bd->json && !use_get)))
+		return rc;
 	if (cfg.proxy_user && !proxy)
 		return usage_error("--proxy-user needs --proxy");
 	if (proxy && parse_proxy(proxy, &cfg) < 0)
@@ -449,6 +1027,8 @@ int cmd_http_get(int argc, char **argv)
 	cfg.handshake_ms = tls.handshake_ms;
 	g->urls = argv + optind;
 	g->nurls = argc - optind;
+	if ((rc = body_setup(bd, &cfg, g, use_get)))
+		return rc;
 	cfg.write_head = (include || cfg.head) && !g->json;
 	cfg.family = g_opts.family;
 	cfg.numeric = g_opts.numeric;
@@ -479,11 +1059,27 @@ int cmd_http_get(int argc, char **argv)
 		}
 	}
 	cfg.out = out;
+	if (bd->upload && !bd->nparts) {
+		/* stdin, a pipe or a FIFO: read as it comes, sent chunked. */
+		int fd = strcmp(bd->upload, "-") == 0 ? STDIN_FILENO : bd->upload_fd;
+		cfg.body_in = stream_fd_new(g->l, fd, fd == STDIN_FILENO ? 0 : STREAM_F_OWN);
+		if (!cfg.body_in) {
+			errmsg("-T %s: %s", bd->upload, strerror(errno));
+			stream_close(out);
+			if (output)
+				close(out_fd);
+			loop_free(g->l);
+			return GET_READ;
+		}
+		if (fd == bd->upload_fd)
+			bd->upload_fd = -1;
+	}
 	g->hc = http_client_new(g->l, &cfg);
 	if (!g->hc || http_client_get(g->hc, g->urls[0], on_url_done, g) < 0) {
 		errmsg("out of memory");
 		http_client_free(g->hc);
 		stream_close(out);
+		stream_close(cfg.body_in);
 		if (output)
 			close(out_fd);
 		loop_free(g->l);
@@ -495,6 +1091,8 @@ int cmd_http_get(int argc, char **argv)
 	}
 	http_client_free(g->hc);
 	stream_close(out);
+	stream_close(cfg.body_in);
+	body_free(bd);
 	if (output && close(out_fd) < 0 && g->result == 0) {
 		errmsg("close %s: %s", output, strerror(errno));
 		g->result = GET_WRITE;
