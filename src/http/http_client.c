@@ -103,12 +103,17 @@ static bool again(void)
 
 /* ---- the connection's registration ---- */
 
+/* A part of the request waits for the connection to take it (body_in's
+ * waits for body_in instead). */
+static bool send_waits(const struct http_client *hc)
+{
+	return !outq_empty(&hc->reqq) || (hc->exchanging && !hc->body_done && !hc->cfg.body_in);
+}
+
 static int conn_wants(const struct http_client *hc)
 {
 	int w = 0;
-	/* The body's next part waits for the connection to take more;
-	 * body_in's waits for body_in instead. */
-	if (!outq_empty(&hc->reqq) || (hc->exchanging && !hc->body_done && !hc->cfg.body_in))
+	if (send_waits(hc))
 		w |= STREAM_WRITE;
 	/* Read while still writing: a server may answer (and close) before
 	 * it has read the whole request. Not while the output is behind. */
@@ -719,30 +724,49 @@ static void on_body_in(struct stream *s, int ready, void *arg)
 		watch_failed(hc);
 }
 
+/* Sends what waits: the rest of the request head, then the body. False
+ * when the URL moved on. */
+static bool conn_send(struct http_client *hc, bool *moved)
+{
+	if (!outq_empty(&hc->reqq)) {
+		ssize_t w = outq_flush(&hc->reqq, hc->conn);
+		if (w < 0 && !send_failed(hc, OUTQ_FAIL))
+			return false;
+		if (w > 0) {
+			*moved = true;
+			arm_idle(hc);
+		}
+	}
+	if (hc->exchanging && !hc->body_done) {
+		uint64_t before = hc->uploaded;
+		if (!body_pump(hc))
+			return false;
+		if (hc->uploaded != before)
+			*moved = true;
+	}
+	return true;
+}
+
 static void on_conn(struct stream *s, int ready, void *arg)
 {
 	struct http_client *hc = arg;
 	bool moved = false;
 	hc->st.wakeups++;
-	if ((ready & STREAM_WRITE) && !outq_empty(&hc->reqq)) {
-		ssize_t w = outq_flush(&hc->reqq, s);
-		if (w < 0 && !send_failed(hc, OUTQ_FAIL))
-			return;
-		if (w > 0) {
-			moved = true;
-			arm_idle(hc);
-		}
-	}
-	if ((ready & STREAM_WRITE) && hc->exchanging && !hc->body_done) {
-		uint64_t before = hc->uploaded;
-		if (!body_pump(hc))
-			return;
-		if (hc->uploaded != before)
-			moved = true;
-	}
-	if ((ready & STREAM_READ) && hc->exchanging && outq_empty(&hc->outq) &&
-	    !conn_read(hc, &moved))
+	if ((ready & STREAM_WRITE) && !conn_send(hc, &moved))
 		return;
+	if ((ready & STREAM_READ) && hc->exchanging && outq_empty(&hc->outq)) {
+		bool got = false;
+		if (!conn_read(hc, &got))
+			return;
+		/* The read may have taken in what a write that waited needed
+		 * (a TLS record it had to read first): the stream has nothing
+		 * left to report, so the write goes again now. */
+		if (got || (ready & STREAM_WRITE)) {
+			if (send_waits(hc) && !conn_send(hc, &moved))
+				return;
+		}
+		moved = moved || got;
+	}
 	if (!moved)
 		hc->st.idle_wakeups++;
 	if (conn_update(hc) < 0)
