@@ -3,16 +3,12 @@
 # --data-*, --json, -F, -T, -G), credentials and request headers (-u, -A,
 # -e, -b), redirects. Each request is sent by curl and by http get to a
 # peer that answers with what it received (tests/http_echo_peer.py), and
-# the two are compared; nginx and http serve take uploads.
+# the two are compared; http serve takes an upload. -w, -D, -s and -S
+# print what curl prints for the same responses from nginx, python3's
+# http.server and http serve.
 # sockctl: per-backend
 load helpers
-
-get() {
-	timeout "$T" "$SOCKCTL" http get "$@"
-}
-
-PY=python3
-[[ -x /usr/bin/python3 ]] && PY=/usr/bin/python3
+load http_get_lib
 
 echo_bg() {
 	start_bg peer "$PY" "$BATS_TEST_DIRNAME/http_echo_peer.py"
@@ -207,4 +203,103 @@ print(ru.ru_maxrss, os.waitstatus_to_exitcode(st))' timeout "$T" "$SOCKCTL" http
 	# None of them reached the peer.
 	run -0 get -X GET "$u/last"
 	[[ $(field target) == /last ]]
+}
+
+# Every -w variable but the times, the local port and the error text,
+# which differ between any two runs or programs; escapes, %%, unknown
+# syntax, %{stderr}.
+WF='%{http_code} %{response_code} %{size_download} %{size_upload} %{size_header} %{size_request} %{url_effective} %{url} %{num_redirects} %{num_connects} [%{content_type}] %{remote_ip} %{remote_port} %{local_ip} %{method} %{http_version} %{scheme} [%{redirect_url}] %{exitcode} %header{content-length} %header{Last-Modified} [%header{nosuch}] %{filename_effective} 100%% %q \t\\x\r %{stderr}to stderr %{http_code}%{stdout}|\n'
+TF='%{time_namelookup} %{time_connect} %{time_appconnect} %{time_pretransfer} %{time_starttransfer} %{time_total} %{speed_download}\n'
+
+# same_w ARGS...: curl -s and http get print the same -w text (stdout and
+# stderr) and exit with the same status; the times are numbers with six
+# decimals, in order.
+same_w() {
+	local t=$BATS_TEST_TMPDIR cs gs
+	timeout "$T" curl -s -A probe "$@" -w "$WF" >"$t/c.out" 2>"$t/c.err" && cs=0 || cs=$?
+	get -s -A probe "$@" -w "$WF" >"$t/g.out" 2>"$t/g.err" && gs=0 || gs=$?
+	[[ $cs == "$gs" ]] || fail "exit: curl $cs, http get $gs for $*"
+	diff -u "$t/c.out" "$t/g.out" || fail "-w stdout differs for $*"
+	diff -u "$t/c.err" "$t/g.err" || fail "-w stderr differs for $*"
+	run -$gs get -s "$@" -o /dev/null -w "$TF"
+	"$PY" - "$output" "$gs" <<-'PY' || fail "times: $output"
+		import re, sys
+		for line in sys.argv[1].split("\n"):
+		    f = line.split()
+		    assert len(f) == 7 and all(re.fullmatch(r"[0-9]+\.[0-9]{6}", x) for x in f[:6]), line
+		    n, c, a, p, s, t = (float(x) for x in f[:6])
+		    # A phase not reached is 0, as with curl.
+		    if sys.argv[2] == "0":
+		        assert n <= c <= p <= s <= t and a == 0.0, line
+		    assert max(n, c, p, s) <= t and f[6].isdigit(), line
+	PY
+}
+
+@test "-w: curl's output byte for byte on nginx, python http.server and http serve; times as numbers" {
+	local www=$BATS_TEST_TMPDIR/www t=$BATS_TEST_TMPDIR
+	mkdir -p "$www/sub"
+	printf 'hello\n' >"$www/f.txt"
+	head -c 200000 /dev/urandom >"$www/big.bin"
+	printf 'sub\n' >"$www/sub/index.html"
+	nginx_bg "$www"
+	local n=http://127.0.0.1:$port
+	same_w -o /dev/null "$n/f.txt"
+	same_w -o "$t/big" "$n/big.bin"
+	same_w "$n/f.txt"
+	same_w -o /dev/null "$n/missing"
+	same_w -o /dev/null "$n/sub"
+	same_w -o /dev/null -L "$n/sub"
+	same_w -I "$n/f.txt"
+	same_w "$n/f.txt" "$n/sub/" "$n/missing"
+	same_w -o /dev/null -f "$n/missing"
+	same_w -o /dev/null "http://127.0.0.1:$(unused_port)/"
+
+	pyhttp_bg "$www"
+	same_w -o /dev/null "http://127.0.0.1:$port/f.txt"
+	same_w -o /dev/null -L "http://127.0.0.1:$port/sub"
+
+	start_bg srv "$SOCKCTL" http serve -d "$www" 127.0.0.1 0
+	wait_ready srv
+	same_w -o /dev/null "http://127.0.0.1:$port/big.bin"
+	same_w -o /dev/null --range 0-9 "http://127.0.0.1:$port/big.bin"
+
+	# @FILE holds the format; an unknown variable is one warning line.
+	printf '%%{http_code}|%%{nosuch}\n' >"$t/fmt"
+	run -0 --separate-stderr get -o /dev/null -w "@$t/fmt" "http://127.0.0.1:$port/f.txt"
+	assert_output '200|'
+	[[ $stderr == "sockctl: unknown --write-out variable: 'nosuch'" ]] || fail "$stderr"
+	run -0 get -o /dev/null -w '%{onerror}not printed' "http://127.0.0.1:$port/f.txt"
+	assert_output ''
+	run -0 --separate-stderr get -o /dev/null -w '%{header_json}' "http://127.0.0.1:$port/f.txt"
+	"$PY" -c 'import json,sys; h=json.loads(sys.argv[1]); assert h["content-length"] == ["6"], h' "$output"
+	run -26 get -w @/nonexistent "http://127.0.0.1:$port/"
+}
+
+@test "-D FILE and -D - write every response's headers as curl does; -s, -S" {
+	local www=$BATS_TEST_TMPDIR/www t=$BATS_TEST_TMPDIR
+	mkdir -p "$www/sub"
+	printf 'hello\n' >"$www/f.txt"
+	printf 'sub\n' >"$www/sub/index.html"
+	nginx_bg "$www"
+	local n=http://127.0.0.1:$port
+	# Date may tick between the two requests.
+	undate() { sed -E 's/^Date: .*/Date: D/' "$@"; }
+	timeout "$T" curl -s -L -D "$t/c.h" -o "$t/c.b" "$n/sub"
+	get -L -D "$t/g.h" -o "$t/g.b" "$n/sub"
+	diff -u <(undate "$t/c.h") <(undate "$t/g.h")
+	cmp "$t/c.b" "$t/g.b"
+	grep -c '^HTTP/1.1 ' "$t/g.h" | grep -qx 2
+	timeout "$T" curl -s -L -D - "$n/sub" "$n/f.txt" >"$t/c.out"
+	get -L -D - "$n/sub" "$n/f.txt" >"$t/g.out"
+	diff -u <(undate "$t/c.out") <(undate "$t/g.out")
+	run -23 get -D /nonexistent/h "$n/f.txt"
+	assert_output --partial 'open /nonexistent/h'
+
+	local dead=http://127.0.0.1:$(unused_port)/
+	run -7 --separate-stderr get -s "$dead"
+	[[ -z $stderr && -z $output ]] || fail "-s printed: $stderr"
+	run -7 --separate-stderr get -s -S "$dead"
+	[[ $stderr == *'Connection refused'* ]] || fail "-sS: $stderr"
+	run -0 --separate-stderr get -s "$n/f.txt"
+	assert_output 'hello'
 }

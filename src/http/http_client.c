@@ -11,6 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -47,6 +50,11 @@ struct http_client {
 	bool discard; /* drop this response's body (a redirect, fail, no output) */
 	int final_status;
 	int64_t t0, t_lookup, t_connect, t_first, t_total; /* microseconds */
+	int64_t t_appconnect, t_pretransfer;
+	uint64_t head_bytes, request_bytes;
+	long connects;
+	char remote_ip[46], local_ip[46];
+	int remote_port, local_port;
 
 	/* TLS for https (made on first use; owned) and the handshake under
 	 * way. */
@@ -168,11 +176,21 @@ static void deliver(struct http_client *hc)
 	    .final_url = hc->parsed ? &hc->url : NULL,
 	    .redirects = hc->redirects,
 	    .uploaded = hc->uploaded,
+	    .method = hc->cfg.custom_method ? hc->cfg.custom_method : hc->method,
+	    .head_bytes = hc->head_bytes,
+	    .request_bytes = hc->request_bytes,
+	    .connects = hc->connects,
+	    .remote_port = hc->remote_port,
+	    .local_port = hc->local_port,
+	    .t_appconnect = hc->t_appconnect,
+	    .t_pretransfer = hc->t_pretransfer,
 	    .t_lookup = hc->t_lookup,
 	    .t_connect = hc->t_connect,
 	    .t_first = hc->t_first,
 	    .t_total = hc->t_total,
 	};
+	memcpy(r.remote_ip, hc->remote_ip, sizeof r.remote_ip);
+	memcpy(r.local_ip, hc->local_ip, sizeof r.local_ip);
 	/* hc may be freed or given the next URL by the callback: nothing
 	 * after it. */
 	hc->cb(hc, &r, hc->arg);
@@ -415,13 +433,17 @@ static int on_head(struct http_client *hc)
 {
 	struct http_resp *r = hc->resp;
 	hc->final_status = r->status;
+	hc->head_bytes += r->headlen;
+	if (hc->cfg.head_cb)
+		hc->cfg.head_cb(r, hc->cfg.head_arg);
 	log_info("%s: HTTP/1.%d %d %s", hc->urltext, r->version % 10, r->status, r->reason);
 	hc->discard = !hc->cfg.out;
 	if (hc->cfg.follow && is_redirect(r->status) && http_resp_header(r, "location"))
 		hc->discard = true;
 	if (hc->cfg.fail && r->status >= 400)
 		hc->discard = true;
-	if (hc->cfg.write_head && !hc->discard)
+	bool redirect_head = hc->discard && hc->cfg.out && !(hc->cfg.fail && r->status >= 400);
+	if (hc->cfg.write_head && (!hc->discard || (hc->cfg.write_all_heads && redirect_head)))
 		return write_head(hc);
 	return 0;
 }
@@ -775,7 +797,10 @@ static void on_conn(struct stream *s, int ready, void *arg)
 
 static void send_request(struct http_client *hc)
 {
-	hc->t_connect = clock_us() - hc->t0;
+	hc->t_pretransfer = clock_us() - hc->t0;
+	if (hc->reused || !hc->t_connect) /* no connection made for it: adopted, or kept */
+		hc->t_connect = hc->t_pretransfer;
+	hc->request_bytes += buf_len(&hc->req);
 	hc->conn_requests++;
 	hc->st.requests++;
 	if (hc->reused)
@@ -824,6 +849,8 @@ static void on_tls(struct loop *l, struct stream *s, enum tls_err kind, const ch
 	(void)l;
 	struct http_client *hc = arg;
 	hc->hs = NULL;
+	if (s)
+		hc->t_appconnect = clock_us() - hc->t0;
 	if (!s) {
 		/* A handshake that ran out of time is a timeout, as curl has
 		 * it (28), not a TLS failure. */
@@ -862,6 +889,22 @@ static void on_tunnel(struct loop *l, struct stream *s, const char *errtext, voi
 	origin_reached(l, hc, s);
 }
 
+/* An address as -w shows it: the bare IP and the port. */
+static void addr_parts(const struct sock_addr *a, char ip[46], int *port)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&a->ss;
+	const void *bin = NULL;
+	if (sa->sa_family == AF_INET) {
+		bin = &((const struct sockaddr_in *)sa)->sin_addr;
+		*port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		bin = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		*port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	}
+	if (!bin || !inet_ntop(sa->sa_family, bin, ip, 46))
+		ip[0] = '\0';
+}
+
 static void on_connect(struct loop *l, struct stream *s, int err, const char *errtext, void *arg)
 {
 	struct http_client *hc = arg;
@@ -870,9 +913,17 @@ static void on_connect(struct loop *l, struct stream *s, int err, const char *er
 		fail(hc, err == ETIMEDOUT ? HC_E_TIMEOUT : HC_E_CONNECT, "%s", errtext);
 		return;
 	}
+	hc->t_connect = clock_us() - hc->t0;
+	hc->connects++;
 	int fd = stream_raw_fd(s);
+	struct sock_addr pa, la;
+	hc->remote_ip[0] = hc->local_ip[0] = '\0';
+	hc->remote_port = hc->local_port = 0;
+	if (fd >= 0 && sock_peer_addr(fd, &pa) == 0)
+		addr_parts(&pa, hc->remote_ip, &hc->remote_port);
+	if (fd >= 0 && sock_local_addr(fd, &la) == 0)
+		addr_parts(&la, hc->local_ip, &hc->local_port);
 	if (log_wants(LOG_LVL_INFO)) {
-		struct sock_addr pa;
 		char a[SOCK_ADDRSTRLEN] = "?";
 		if (fd >= 0 && sock_peer_addr(fd, &pa) == 0)
 			sock_addr_str((struct sockaddr *)&pa.ss, pa.len, a, sizeof a);
@@ -1129,6 +1180,9 @@ static void start_url(struct http_client *hc)
 {
 	hc->t0 = clock_us();
 	hc->t_lookup = hc->t_connect = hc->t_first = hc->t_total = 0;
+	hc->t_appconnect = hc->t_pretransfer = 0;
+	hc->head_bytes = hc->request_bytes = 0;
+	hc->connects = 0;
 	hc->redirects = 0;
 	hc->error = HC_OK;
 	hc->tls_kind = TLS_E_NONE;

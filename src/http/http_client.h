@@ -111,6 +111,12 @@ struct http_client_cfg {
 	int idle_ms;	/* nothing received for this long: HC_E_TIMEOUT; 0 = none */
 	int family;	/* AF_UNSPEC, AF_INET, AF_INET6 for the lookup */
 	bool numeric;	/* no name lookups */
+	/* write_head for every response, redirects' too (-D -). */
+	bool write_all_heads;
+	/* Called with each response's head as it arrives, redirects' too
+	 * (-D FILE); NULL: none. */
+	void (*head_cb)(const struct http_resp *r, void *arg);
+	void *head_arg;
 	/* Where bodies go, not owned (the client sets its callback while it
 	 * lives); NULL drops them. */
 	struct stream *out;
@@ -143,11 +149,20 @@ struct http_client_result {
 	const struct http_resp *resp;
 	const struct http_url *final_url; /* after redirects; NULL if url did not parse */
 	long redirects;
-	uint64_t uploaded; /* request body bytes sent for the last request */
+	uint64_t uploaded;  /* request body bytes sent for the last request */
+	const char *method; /* of the last request */
+	/* Response heads received and request heads sent, redirects too. */
+	uint64_t head_bytes, request_bytes;
+	long connects; /* connections made for this URL */
+	/* The last connection's addresses ("" and 0 when there was none). */
+	char remote_ip[46], local_ip[46];
+	int remote_port, local_port;
 	/* Microseconds from the start of the URL: the last lookup done,
 	 * connection made, first response byte, and the end (the output
 	 * written). */
 	int64_t t_lookup, t_connect, t_first, t_total;
+	/* The TLS handshake done (0 for http), the request about to go. */
+	int64_t t_appconnect, t_pretransfer;
 };
 
 struct http_client;

@@ -19,6 +19,7 @@
 #include "core/loop.h"
 #include "core/sbuf.h"
 #include "http/http_client.h"
+#include "http/http_wfmt.h"
 #include "net/proxy.h"
 #include "net/sock.h"
 #include "net/stream.h"
@@ -55,6 +56,11 @@ struct get_run {
 	char **urls;
 	int nurls, cur;
 	bool timing, json;
+	bool silent, show_errors; /* -s, -S */
+	const char *wfmt;	  /* -w FORMAT (text, after @FILE is read) */
+	const char *output;	  /* -o FILE, for %{filename_effective} */
+	bool follow, data_body;
+	FILE *dump;	  /* -D FILE */
 	int result;	  /* exit code of the URL just done */
 	int last_failure; /* of any URL so far: the exit status */
 };
@@ -100,8 +106,14 @@ static const char http_get_help[] =
     "  303, and 301 or 302 after a POST, follow with GET; 307 and 308 keep the\n"
     "  method and body.\n"
     "\n"
-    "  -w, --timing               print lookup, connect, first byte and total\n"
+    "  -w, --write-out FORMAT|@FILE  after each URL print FORMAT, as curl's:\n"
+    "                             %{http_code} %{time_total} %header{NAME} \\n ...\n"
+    "      --timing               print lookup, connect, first byte and total\n"
     "                             times on stderr\n"
+    "  -s, --silent               no error messages (exit status only)\n"
+    "  -S, --show-error           with -s, error messages all the same\n"
+    "  -D, --dump-header FILE     write every response's headers to FILE ('-':\n"
+    "                             stdout, before each body)\n"
     "      --json                 print status, headers and timings as JSON on\n"
     "                             stdout (the body goes only to -o FILE)\n"
     "      --connect-timeout SECS per-address connect timeout (default 30)\n"
@@ -241,13 +253,93 @@ static void report(const struct get_run *g, const struct http_client_result *res
 	sb_free(&b);
 }
 
+/* -w FORMAT for one URL: the text for stdout and for stderr. */
+static void write_out(const struct get_run *g, const struct http_client_result *res)
+{
+	const struct http_resp *r = res->status ? res->resp : NULL;
+	char eff[HTTP_URL_TARGETMAX + HTTP_URL_HOSTMAX + 32] = "", redir[sizeof eff] = "";
+	const struct http_url *u = res->final_url;
+	if (u) {
+		char auth[HTTP_URL_HOSTMAX + 16];
+		http_url_authority(u, auth, sizeof auth);
+		snprintf(eff, sizeof eff, "%s://%s%s", u->scheme, auth, u->target);
+	}
+	/* Where a redirect not followed would have gone. */
+	const char *loc = r ? http_resp_header(r, "location") : NULL;
+	struct http_url next;
+	char err[256];
+	if (u && loc && !g->follow && r->status >= 300 && r->status < 400 &&
+	    http_url_resolve(u, loc, &next, err, sizeof err) == HTTP_URL_OK) {
+		char auth[HTTP_URL_HOSTMAX + 16];
+		http_url_authority(&next, auth, sizeof auth);
+		snprintf(redir, sizeof redir, "%s://%s%s", next.scheme, auth, next.target);
+	}
+	/* curl's names: 1 for HTTP/1.0, 1.1, 0 for no response. */
+	const char *version = !r ? "0" : r->version == 10 ? "1" : "1.1";
+	struct http_wfmt_vars v = {
+	    .http_code = res->status,
+	    .t_namelookup = res->t_lookup,
+	    .t_connect = res->t_connect,
+	    .t_appconnect = res->t_appconnect,
+	    .t_pretransfer = res->t_pretransfer,
+	    .t_starttransfer = res->t_first,
+	    .t_total = res->t_total,
+	    /* --fail's body is read (the connection stays usable) but, as
+	     * with curl, not downloaded. */
+	    .size_download = r && res->error != HC_E_HTTP ? r->body_bytes : 0,
+	    .size_upload = res->uploaded,
+	    .size_header = res->head_bytes,
+	    /* curl counts a -d body, sent with the head, and no other. */
+	    .size_request = res->request_bytes + (g->data_body ? res->uploaded : 0),
+	    .url = res->url,
+	    .url_effective = eff[0] ? eff : res->url,
+	    .content_type = r ? http_resp_header(r, "content-type") : NULL,
+	    .remote_ip = res->remote_ip,
+	    .local_ip = res->local_ip,
+	    .method = res->method,
+	    .http_version = version,
+	    .errormsg = res->error ? res->errtext : NULL,
+	    .filename_effective = g->output,
+	    .redirect_url = redir[0] ? redir : NULL,
+	    /* As curl 7.88 names it, once there is a connection. */
+	    .scheme = u && res->remote_ip[0] ? (strcmp(u->scheme, "https") == 0 ? "HTTPS" : "HTTP")
+					     : NULL,
+	    .remote_port = res->remote_port,
+	    .local_port = res->local_port,
+	    .num_redirects = res->redirects,
+	    .num_connects = res->connects,
+	    .exitcode = g->result,
+	    .resp = r,
+	};
+	struct sbuf out[2], warn;
+	sb_init(&out[0]);
+	sb_init(&out[1]);
+	sb_init(&warn);
+	http_wfmt(g->wfmt, &v, out, &warn);
+	if (warn.len)
+		errmsg("%s", sb_str(&warn));
+	if (out[0].oom || out[1].oom)
+		errmsg("%s: out of memory for -w", res->url);
+	fwrite(out[0].p ? out[0].p : "", 1, out[0].len, stdout);
+	fflush(stdout);
+	fwrite(out[1].p ? out[1].p : "", 1, out[1].len, stderr);
+	sb_free(&out[0]);
+	sb_free(&out[1]);
+	sb_free(&warn);
+}
+
 static void on_url_done(struct http_client *hc, const struct http_client_result *res, void *arg)
 {
 	struct get_run *g = arg;
 	g->result = exit_code(res->error, res->tls_kind);
-	if (res->error)
+	/* -s: no error lines, unless -S asks for them. */
+	if (res->error && (!g->silent || g->show_errors))
 		errmsg("%s", res->errtext);
+	if (g->dump)
+		fflush(g->dump);
 	report(g, res);
+	if (g->wfmt)
+		write_out(g, res);
 	if (g->result)
 		g->last_failure = g->result;
 	if (++g->cur >= g->nurls) {
@@ -259,6 +351,16 @@ static void on_url_done(struct http_client *hc, const struct http_client_result 
 		g->result = g->last_failure = EXIT_FAIL;
 		loop_stop(g->l);
 	}
+}
+
+/* -D FILE: every response's head, as -i writes it. */
+static void dump_head(const struct http_resp *r, void *arg)
+{
+	FILE *f = arg;
+	fprintf(f, "HTTP/1.%d %d %s\r\n", r->version % 10, r->status, r->reason);
+	for (size_t i = 0; i < r->nhdrs; i++)
+		fprintf(f, "%s: %s\r\n", r->hdrs[i].name, r->hdrs[i].value);
+	fputs("\r\n", f);
 }
 
 /* ---- options ---- */
@@ -773,6 +875,7 @@ int cmd_http_get(int argc, char **argv)
 		OPT_DATA_RAW,
 		OPT_DATA_BINARY,
 		OPT_DATA_URLENCODE,
+		OPT_TIMING,
 	};
 	char *proxy = NULL; /* in argv: endpoint_split cuts it in place */
 	char puser[256], ppass[256];
@@ -787,7 +890,11 @@ int cmd_http_get(int argc, char **argv)
 	    {"range", required_argument, NULL, OPT_RANGE},
 	    {"if-modified-since", required_argument, NULL, OPT_IMS},
 	    {"fail", no_argument, NULL, 'f'},
-	    {"timing", no_argument, NULL, 'w'},
+	    {"timing", no_argument, NULL, OPT_TIMING},
+	    {"write-out", required_argument, NULL, 'w'},
+	    {"silent", no_argument, NULL, 's'},
+	    {"show-error", no_argument, NULL, 'S'},
+	    {"dump-header", required_argument, NULL, 'D'},
 	    /* --json is the report switch, or curl's JSON body: see below. */
 	    {"json", optional_argument, NULL, OPT_JSON},
 	    {"request", required_argument, NULL, 'X'},
@@ -829,6 +936,7 @@ int cmd_http_get(int argc, char **argv)
 	};
 	struct get_run run = {0}, *g = &run;
 	bool include = false, use_get = false;
+	const char *wfmt_arg = NULL, *dump = NULL;
 	const char *output = NULL, *user = NULL, *agent = NULL, *referer = NULL, *cookie = NULL;
 	/* Static, as tls: the bodies' buffers stay reachable however the
 	 * command returns. */
@@ -836,8 +944,9 @@ int cmd_http_get(int argc, char **argv)
 	struct get_body *bd = &body;
 	*bd = (struct get_body){.upload_fd = -1};
 	int c, rc;
-	while ((c = cmd_getopt(argc, argv, COMMON_SHORTOPTS "o:IiH:Lfwm:kx:U:X:d:F:T:Gu:A:e:b:",
-			       longopts)) != -1) {
+	while ((c = cmd_getopt(
+		    argc, argv,
+		    COMMON_SHORTOPTS "o:IiH:Lfw:m:kx:U:X:d:F:T:Gu:A:e:b:sSD:", longopts)) != -1) {
 		if (c == 'k')
 			c = TOPT_INSECURE; /* curl's -k */
 		switch (c) {
@@ -887,8 +996,20 @@ int cmd_http_get(int argc, char **argv)
 		case 'f':
 			cfg.fail = true;
 			break;
-		case 'w':
+		case OPT_TIMING:
 			g->timing = true;
+			break;
+		case 'w':
+			wfmt_arg = optarg;
+			break;
+		case 's':
+			g->silent = true;
+			break;
+		case 'S':
+			g->show_errors = true;
+			break;
+		case 'D':
+			dump = optarg;
 			break;
 		case OPT_JSON:
 			/* curl's --json BODY, which a curl user expects, or the
@@ -1029,6 +1150,32 @@ int cmd_http_get(int argc, char **argv)
 	g->nurls = argc - optind;
 	if ((rc = body_setup(bd, &cfg, g, use_get)))
 		return rc;
+	g->output = output;
+	g->follow = cfg.follow;
+	g->data_body = bd->have_data && !use_get;
+	if (wfmt_arg && wfmt_arg[0] == '@') {
+		/* -w @FILE (@- stdin): the format from a file, as curl's. */
+		static struct get_bytes wf;
+		if (!read_whole(wfmt_arg + 1, &wf))
+			return body_file_error("-w", wfmt_arg + 1);
+		g->wfmt = wf.p ? wf.p : "";
+	} else {
+		g->wfmt = wfmt_arg;
+	}
+	bool dump_stdout = dump && strcmp(dump, "-") == 0;
+	if (dump && !dump_stdout) {
+		g->dump = fopen(dump, "we");
+		if (!g->dump) {
+			errmsg("open %s: %s", dump, strerror(errno));
+			return GET_WRITE;
+		}
+		cfg.head_cb = dump_head;
+		cfg.head_arg = g->dump;
+	}
+	if (dump_stdout) {
+		include = true;
+		cfg.write_all_heads = true;
+	}
 	cfg.write_head = (include || cfg.head) && !g->json;
 	cfg.family = g_opts.family;
 	cfg.numeric = g_opts.numeric;
@@ -1098,5 +1245,9 @@ int cmd_http_get(int argc, char **argv)
 		g->result = GET_WRITE;
 	}
 	loop_free(g->l);
+	if (g->dump && fclose(g->dump) != 0 && g->result == 0) {
+		errmsg("close %s: %s", dump, strerror(errno));
+		g->result = GET_WRITE;
+	}
 	return g->result ? g->result : g->last_failure;
 }
