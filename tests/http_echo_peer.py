@@ -10,12 +10,20 @@ Paths that do something else:
   /redirect/CODE?to=PATH  answers CODE with Location: PATH
   /status/CODE            answers CODE with the echo as its body
   /sink                   reads the body without keeping it (uploads)
+  /flaky/KEY?fail=N&code=C&after=S
+                          the first N requests for KEY answer C (default
+                          503, with Retry-After: S when given), the next
+                          ones the echo; /count/KEY says how many came
 """
 import hashlib
 import http.server
 import json
 import sys
+import threading
 import urllib.parse
+
+tries = {}
+tries_lock = threading.Lock()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -76,7 +84,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
         parts = u.path.split("/")
         if len(parts) == 3 and parts[1] in ("redirect", "status"):
             code = int(parts[2])
+        after = None
+        if len(parts) == 3 and parts[1] in ("flaky", "count"):
+            with tries_lock:
+                if parts[1] == "flaky":
+                    tries[parts[2]] = tries.get(parts[2], 0) + 1
+                n = tries.get(parts[2], 0)
+            if parts[1] == "count":
+                out = b"%d\n" % n
+            elif n <= int(q.get("fail", ["2"])[0]):
+                code = int(q.get("code", ["503"])[0])
+                after = q.get("after", [None])[0]
+                out = b"failing\n"
         self.send_response(code)
+        if after is not None:
+            self.send_header("Retry-After", after)
         if parts[1:2] == ["redirect"]:
             self.send_header("Location", q.get("to", ["/"])[0])
         self.send_header("Content-Type", "application/json")

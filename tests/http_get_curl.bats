@@ -303,3 +303,112 @@ same_w() {
 	run -0 --separate-stderr get -s "$n/f.txt"
 	assert_output 'hello'
 }
+
+@test "--unix-socket, --resolve, --connect-to: the connection goes elsewhere, Host stays; -4/-6" {
+	echo_bg
+	local t=$BATS_TEST_TMPDIR
+	command -v socat >/dev/null || skip "socat is not installed"
+	start_bg socat socat "UNIX-LISTEN:$t/s.sock,fork" "TCP:127.0.0.1:$port"
+	local i
+	for ((i = 0; i < 500; i++)); do [[ -S $t/s.sock ]] && break; sleep 0.01; done
+	same_as_curl /u --unix-socket "$t/s.sock"
+	local saved=$u
+	u=http://name.test
+	same_as_curl /u --unix-socket "$t/s.sock" -d a=1
+	same_as_curl /r --resolve "name.test:80:127.0.0.1" --connect-to "::127.0.0.1:$port"
+	u=http://name.test:$port
+	same_as_curl /r --resolve "name.test:$port:127.0.0.1"
+	same_as_curl /r --resolve "NAME.test:$port:[::ffff:127.0.0.1]"
+	u=http://other.test:81
+	same_as_curl /c --connect-to "other.test:81:127.0.0.1:$port"
+	same_as_curl /c --connect-to ":81:127.0.0.1:$port"
+	u=$saved
+	run -0 get -o /dev/null -w '%{remote_ip}:%{remote_port}' --connect-to "::127.0.0.1:$port" \
+		"http://elsewhere.test:9/"
+	assert_output "127.0.0.1:$port"
+	# A route for another host or port is not taken: the name does not
+	# resolve (-n: no lookups), curl's 6.
+	run -6 get -n --resolve "name.test:81:127.0.0.1" "http://name.test:$port/"
+	run -6 get -4 -n --connect-to "a.test::127.0.0.1:$port" "http://b.test:$port/"
+	# -6 and an IPv4 address: nothing to connect to, curl's 6 too.
+	run -6 get -6 --resolve "name.test:$port:127.0.0.1" "http://name.test:$port/"
+	run -6 timeout "$T" curl -s -6 --resolve "name.test:$port:127.0.0.1" "http://name.test:$port/"
+}
+
+@test "--retry: a server that fails twice then answers; Retry-After, --retry-delay, --retry-max-time" {
+	echo_bg
+	local t=$BATS_TEST_TMPDIR
+	# 503 with Retry-After: 0 twice, then the echo: only its body comes out.
+	run -0 --separate-stderr get --retry 3 "$u/flaky/a?after=0"
+	[[ $(field target) == "/flaky/a?after=0" ]] || fail "$output"
+	[[ ${#stderr_lines[@]} == 2 && $stderr == *'HTTP 503: retrying in 0.000 s, 2 retries left'* ]] ||
+		fail "$stderr"
+	run -0 get "$u/count/a"
+	assert_output 3
+	# curl tries as often, for the same statuses.
+	run -0 timeout "$T" curl -s --retry 3 -o "$t/c" "$u/flaky/curl?after=0&code=429"
+	run -0 get "$u/count/curl"
+	assert_output 3
+	run -0 get -s --retry 3 -o /dev/null "$u/flaky/b?after=0&code=429"
+	run -0 get "$u/count/b"
+	assert_output 3
+	# Out of tries: the last answer stands (and --fail makes it 22);
+	# the file holds only its body.
+	run -22 get -s --retry 1 --retry-delay 0.05 -f "$u/flaky/c?fail=5&code=500"
+	run -0 get -s --retry 1 --retry-delay 0.05 -o "$t/out" "$u/flaky/d?fail=5&code=502"
+	assert_equal "$(cat "$t/out")" failing
+	run -0 get "$u/count/d"
+	assert_output 2
+	# 404 is no reason to try again; --retry-all-errors with --fail is.
+	run -0 get --retry 3 -o /dev/null "$u/flaky/e?code=404"
+	run -0 get "$u/count/e"
+	assert_output 1
+	run -0 get -s --retry 3 --retry-delay 0 --retry-all-errors -f -o /dev/null "$u/flaky/f?code=404"
+	run -0 get "$u/count/f"
+	assert_output 3
+	# --retry-max-time: a 10 s Retry-After does not fit in 1 s.
+	SECONDS=0
+	run -0 get -s --retry 3 --retry-max-time 1 -o /dev/null "$u/flaky/g?after=10"
+	((SECONDS < 8)) || fail "waited $SECONDS s"
+	run -0 get "$u/count/g"
+	assert_output 1
+	# Refused connections: only with --retry-connrefused, as curl.
+	local dead=http://127.0.0.1:$(unused_port)/
+	run -7 --separate-stderr get --retry 2 --retry-delay 0 "$dead"
+	((${#stderr_lines[@]} == 1)) || fail "$stderr"
+	run -7 --separate-stderr get --retry 2 --retry-delay 0 --retry-connrefused "$dead"
+	((${#stderr_lines[@]} == 3)) || fail "$stderr"
+}
+
+@test "-C - resumes from the -o file's size as curl does (206, 416 on a whole file, 33 without ranges); -O" {
+	local www=$BATS_TEST_TMPDIR/www t=$BATS_TEST_TMPDIR
+	mkdir -p "$www"
+	head -c 300000 /dev/urandom >"$www/file.bin"
+	nginx_bg "$www"
+	local n=http://127.0.0.1:$port
+	head -c 123456 "$www/file.bin" >"$t/part"
+	run -0 get -w '%{http_code}' -C - -o "$t/part" "$n/file.bin"
+	assert_output 206
+	cmp "$www/file.bin" "$t/part"
+	# Whole already: a 416, taken as done, the file untouched.
+	run -0 get -w '%{http_code}' -C - -o "$t/part" "$n/file.bin"
+	assert_output 416
+	cmp "$www/file.bin" "$t/part"
+	head -c 100 "$www/file.bin" >"$t/p2"
+	run -0 get -C 100 -o "$t/p2" "$n/file.bin"
+	cmp "$www/file.bin" "$t/p2"
+	# -O: the URL's file name, in the current directory.
+	(cd "$t" && timeout "$T" "$SOCKCTL" http get -O "$n/file.bin?x=1") || fail "-O"
+	cmp "$www/file.bin" "$t/file.bin"
+	rm "$t/file.bin"
+	head -c 1000 "$www/file.bin" >"$t/file.bin"
+	(cd "$t" && timeout "$T" "$SOCKCTL" http get -C - -O "$n/file.bin") || fail "-C - -O"
+	cmp "$www/file.bin" "$t/file.bin"
+
+	# python's http.server sends the whole file again: curl's 33.
+	pyhttp_bg "$www"
+	head -c 10 "$www/file.bin" >"$t/p3"
+	run -33 get -C - -o "$t/p3" "http://127.0.0.1:$port/file.bin"
+	assert_output --partial 'cannot resume'
+	run -33 timeout "$T" curl -s -C - -o "$t/p3" "http://127.0.0.1:$port/file.bin"
+}

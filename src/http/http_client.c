@@ -46,6 +46,7 @@ struct http_client {
 	long redirects;
 	enum http_client_error error;
 	enum tls_err tls_kind;
+	int conn_errno;
 	char errtext[1024];
 	bool discard; /* drop this response's body (a redirect, fail, no output) */
 	int final_status;
@@ -169,6 +170,7 @@ static void deliver(struct http_client *hc)
 	struct http_client_result r = {
 	    .error = hc->error,
 	    .tls_kind = hc->tls_kind,
+	    .conn_errno = hc->conn_errno,
 	    .errtext = hc->errtext,
 	    .url = hc->urltext,
 	    .status = hc->final_status,
@@ -428,6 +430,12 @@ static bool is_redirect(int status)
 	return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
+static bool is_transient(int status)
+{
+	return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
+	       status == 504;
+}
+
 /* The head is in: decide what happens to the body. */
 static int on_head(struct http_client *hc)
 {
@@ -439,6 +447,12 @@ static int on_head(struct http_client *hc)
 	log_info("%s: HTTP/1.%d %d %s", hc->urltext, r->version % 10, r->status, r->reason);
 	hc->discard = !hc->cfg.out;
 	if (hc->cfg.follow && is_redirect(r->status) && http_resp_header(r, "location"))
+		hc->discard = true;
+	if (hc->cfg.drop_transient && is_transient(r->status))
+		hc->discard = true;
+	/* Resuming: 206 appends; a 416 says the file is whole already, as
+	 * curl takes it; a 200 is the whole body again. */
+	if (hc->cfg.resume && (r->status == 416 || r->status == 200))
 		hc->discard = true;
 	if (hc->cfg.fail && r->status >= 400)
 		hc->discard = true;
@@ -497,6 +511,19 @@ static void on_done(struct http_client *hc, bool clean_end)
 		log_info("redirect %d to %s", r->status, loc);
 		hc->url = next;
 		start_request(hc);
+		return;
+	}
+	if (hc->cfg.resume && r->status == 200 &&
+	    !(r->content_length >= 0 && r->content_length == hc->cfg.resume_from)) {
+		snprintf(hc->errtext, sizeof hc->errtext,
+			 "%s: the server does not seem to support byte ranges: cannot resume",
+			 hc->urltext);
+		finish(hc, HC_E_RANGE);
+		return;
+	}
+	if (hc->cfg.resume && r->status == 416) {
+		log_info("%s: the whole file is here already", hc->urltext);
+		finish(hc, HC_OK);
 		return;
 	}
 	if (hc->cfg.fail && r->status >= 400) {
@@ -910,6 +937,7 @@ static void on_connect(struct loop *l, struct stream *s, int err, const char *er
 	struct http_client *hc = arg;
 	hc->cn = NULL; /* the connector freed itself */
 	if (!s) {
+		hc->conn_errno = err;
 		fail(hc, err == ETIMEDOUT ? HC_E_TIMEOUT : HC_E_CONNECT, "%s", errtext);
 		return;
 	}
@@ -966,6 +994,39 @@ static bool tls_ready(struct http_client *hc)
 	return false;
 }
 
+static bool route_matches(const char *want, const char *have)
+{
+	return !want || strcasecmp(want, have) == 0;
+}
+
+/* --unix-socket, --connect-to, then --resolve: where the connection for
+ * the URL's host and port goes. */
+static void route(struct http_client *hc, struct sock_endpoint *ep)
+{
+	if (hc->cfg.unix_path) {
+		ep->host = ep->port = NULL;
+		ep->unix_path = hc->cfg.unix_path;
+		return;
+	}
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < hc->cfg.nroutes; i++) {
+			const struct http_client_route *r = &hc->cfg.routes[i];
+			if (r->resolve != (pass == 1) || !route_matches(r->host, ep->host) ||
+			    !route_matches(r->port, ep->port))
+				continue;
+			log_info("connecting to %s port %s for %s port %s",
+				 r->to_host ? r->to_host : ep->host,
+				 r->to_port ? r->to_port : ep->port, ep->host, ep->port);
+			if (r->to_host)
+				ep->host = r->to_host;
+			if (r->to_port)
+				ep->port = r->to_port;
+			if (r->resolve)
+				ep->numeric = true;
+			break;
+		}
+}
+
 static void start_request(struct http_client *hc)
 {
 	if (!build_request(hc)) {
@@ -1002,6 +1063,8 @@ static void start_request(struct http_client *hc)
 	    .socktype = SOCK_STREAM,
 	    .numeric = hc->cfg.numeric,
 	};
+	if (!proxied)
+		route(hc, &ep);
 	struct connect_opts o = {.timeout_ms = hc->cfg.connect_ms};
 	char err[SOCK_ERRLEN];
 	hc->cn = connector_start(hc->l, &ep, &o, on_connect, hc, err, sizeof err);
@@ -1186,6 +1249,7 @@ static void start_url(struct http_client *hc)
 	hc->redirects = 0;
 	hc->error = HC_OK;
 	hc->tls_kind = TLS_E_NONE;
+	hc->conn_errno = 0;
 	hc->errtext[0] = '\0';
 	hc->final_status = 0;
 	hc->parsed = false;
@@ -1243,4 +1307,21 @@ int http_client_adopt(struct http_client *hc, struct stream *s, const struct htt
 void http_client_get_stats(const struct http_client *hc, struct http_client_stats *st)
 {
 	*st = hc->st;
+}
+
+void http_client_set_drop_transient(struct http_client *hc, bool on)
+{
+	hc->cfg.drop_transient = on;
+}
+
+void http_client_set_out(struct http_client *hc, struct stream *out)
+{
+	if (hc->cfg.out) {
+		stream_want(hc->cfg.out, 0);
+		stream_set_cb(hc->cfg.out, NULL, NULL);
+	}
+	outq_clear(&hc->outq);
+	hc->cfg.out = out;
+	if (out)
+		stream_set_cb(out, on_out, hc);
 }

@@ -61,6 +61,7 @@ enum http_client_error {
 	HC_E_PROXY,	    /* the proxy refused or broke the tunnel */
 	HC_E_READ,	    /* a body file could not be read (or shrank) */
 	HC_E_REWIND,	    /* a redirect needs a body that cannot be sent again */
+	HC_E_RANGE,	    /* resuming: the server sent the whole body again */
 };
 
 /* A piece of the request body: bytes in memory, or a range of an open
@@ -73,6 +74,16 @@ struct http_client_part {
 	const char *data; /* HTTP_PART_MEM, not copied */
 	int fd;		  /* HTTP_PART_FILE, not owned: read with pread */
 	uint64_t off, len;
+};
+
+/* Where connections for a host and port go instead (curl's
+ * --connect-to HOST1:PORT1:HOST2:PORT2 and --resolve HOST:PORT:ADDR):
+ * host or port NULL matches any; to_host or to_port NULL keeps it. The
+ * URL's host still goes as Host and SNI and is verified. */
+struct http_client_route {
+	const char *host, *port;
+	const char *to_host, *to_port;
+	bool resolve; /* --resolve: applied after the --connect-to ones, to_host numeric */
 };
 
 struct http_client_cfg {
@@ -110,7 +121,20 @@ struct http_client_cfg {
 	int max_ms;	/* each URL's whole transfer; 0 = none */
 	int idle_ms;	/* nothing received for this long: HC_E_TIMEOUT; 0 = none */
 	int family;	/* AF_UNSPEC, AF_INET, AF_INET6 for the lookup */
-	bool numeric;	/* no name lookups */
+	/* Every connection to this Unix socket (path, or "@name"), or NULL;
+	 * else routes, the first that matches of each kind. */
+	const char *unix_path;
+	const struct http_client_route *routes;
+	int nroutes;
+	/* With status 408, 429, 500, 502, 503 or 504 the body is dropped
+	 * (a retry comes: see http_client_set_drop_transient). */
+	bool drop_transient;
+	/* Resuming at resume_from (-C; the caller sends range "OFFSET-"): a
+	 * 416 is taken as "complete" (no body, HC_OK), and a 200 (the whole
+	 * body again) fails HC_E_RANGE unless its length is resume_from. */
+	bool resume;
+	int64_t resume_from;
+	bool numeric; /* no name lookups */
 	/* write_head for every response, redirects' too (-D -). */
 	bool write_all_heads;
 	/* Called with each response's head as it arrives, redirects' too
@@ -141,6 +165,7 @@ struct http_client_cfg {
 struct http_client_result {
 	enum http_client_error error;
 	enum tls_err tls_kind; /* with HC_E_TLS: what failed */
+	int conn_errno;	       /* with HC_E_CONNECT: the last address's errno, if known */
 	const char *errtext;   /* the complete message, "" when error is HC_OK */
 	const char *url;       /* as given */
 	/* The last response's head: valid when status != 0 (0: no head
@@ -198,6 +223,12 @@ int http_client_get(struct http_client *hc, const char *url, http_client_cb cb, 
 int http_client_adopt(struct http_client *hc, struct stream *s, const struct http_url *origin);
 
 void http_client_get_stats(const struct http_client *hc, struct http_client_stats *st);
+
+/* Between URLs: drop_transient for the next one (a retry is left). */
+void http_client_set_drop_transient(struct http_client *hc, bool on);
+/* Between URLs: where the next bodies go (NULL drops them); the old
+ * output's callback is forgotten. */
+void http_client_set_out(struct http_client *hc, struct stream *out);
 
 /* Checks for the callers' option parsing (the client refuses what fails
  * them): a request header "Name: value" with a token for a name and no

@@ -5,7 +5,9 @@
  * where the meaning is the same (see man/sockctl-http-get.1). */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,7 @@ enum {
 	GET_UNSUPPORTED = 1,
 	GET_URL_MALFORMED = 3,
 	GET_PROXY_RESOLVE = 5,
+	GET_RANGE = 33,
 	GET_RESOLVE = 6,
 	GET_CONNECT = 7,
 	GET_BAD_REPLY = 8,
@@ -60,7 +63,17 @@ struct get_run {
 	const char *wfmt;	  /* -w FORMAT (text, after @FILE is read) */
 	const char *output;	  /* -o FILE, for %{filename_effective} */
 	bool follow, data_body;
-	FILE *dump;	  /* -D FILE */
+	FILE *dump; /* -D FILE */
+	/* --retry: tries left for the URL under way, the settings, when its
+	 * first try began, the next wait (doubling from 1 s), the output file
+	 * to empty before a try. */
+	long retries, retry_left;
+	int retry_delay_ms, retry_max_ms;
+	bool retry_all, retry_refused;
+	int64_t url_t0, backoff_ms;
+	int out_fd;
+	bool truncate_out;
+	struct timer retry_t;
 	int result;	  /* exit code of the URL just done */
 	int last_failure; /* of any URL so far: the exit status */
 };
@@ -123,6 +136,19 @@ static const char http_get_help[] =
     "                             http (CONNECT, the default), socks4, socks4a,\n"
     "                             socks5, socks5h; the proxy resolves the names\n"
     "  -U, --proxy-user USER:PASS the proxy's credentials (http basic, socks5)\n"
+    "      --unix-socket PATH     every connection to this Unix socket\n"
+    "      --resolve HOST:PORT:ADDR  connect to ADDR for HOST:PORT\n"
+    "      --connect-to HOST1:PORT1:HOST2:PORT2  connect to HOST2:PORT2 for\n"
+    "                             HOST1:PORT1 (empty parts: any, or the same)\n"
+    "      --retry N              try again up to N times on timeouts, names that\n"
+    "                             do not resolve, 408 429 500 502 503 504\n"
+    "      --retry-delay SECS     wait SECS between tries (default: Retry-After,\n"
+    "                             else 1 s doubling)\n"
+    "      --retry-max-time SECS  no try that would start after SECS\n"
+    "      --retry-connrefused    a refused connection is tried again too\n"
+    "      --retry-all-errors     any failure is tried again\n"
+    "  -C, --continue-at -|OFFSET resume into -o FILE (or -O) from its size\n"
+    "  -O, --remote-name          save to the URL's file name (one URL)\n"
     "  -4, -6, -n, -v, -q, --mux=NAME   global options\n"
     "\n"
     "https (the server's certificate is verified against the system store and\n"
@@ -147,7 +173,8 @@ static const char http_get_help[] =
     "response, 18 response cut short, 22 HTTP error with --fail, 23 write error,\n"
     "28 timeout, 35 TLS handshake failed, 47 too many redirects, 52 empty reply,\n"
     "55 send error, 56 receive error, 58 --cert/--key unusable, 60 the server's\n"
-    "certificate did not verify, 26 a body file cannot be read, 65 a redirect\n"
+    "certificate did not verify, 26 a body file cannot be read, 33 the server\n"
+    "cannot resume, 65 a redirect\n"
     "needs the body from stdin again, 77 --cacert cannot be loaded, 90 no --pin\n"
     "matched, 97 the proxy\n"
     "refused or broke the tunnel. With several URLs, the last failure's code.\n";
@@ -195,6 +222,8 @@ static int exit_code(enum http_client_error e, enum tls_err kind)
 		return GET_READ;
 	case HC_E_REWIND:
 		return GET_REWIND;
+	case HC_E_RANGE:
+		return GET_RANGE;
 	}
 	return EXIT_FAIL;
 }
@@ -328,10 +357,88 @@ static void write_out(const struct get_run *g, const struct http_client_result *
 	sb_free(&warn);
 }
 
+static bool is_transient(int status)
+{
+	return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
+	       status == 504;
+}
+
+/* Whether curl's --retry would try the URL again: timeouts and names
+ * that did not resolve, refused connections with --retry-connrefused,
+ * the transient HTTP statuses, anything with --retry-all-errors. */
+static bool retryable(const struct get_run *g, const struct http_client_result *res)
+{
+	enum http_client_error e = res->error;
+	if (e == HC_E_TIMEOUT || e == HC_E_RESOLVE || e == HC_E_PROXY_RESOLVE)
+		return true;
+	if (e == HC_E_CONNECT && g->retry_refused && res->conn_errno == ECONNREFUSED)
+		return true;
+	if ((e == HC_OK || e == HC_E_HTTP) && is_transient(res->status))
+		return true;
+	return g->retry_all && e != HC_OK;
+}
+
+/* Retry-After: seconds or an HTTP date; -1 when absent or unreadable. */
+static int64_t retry_after_ms(const struct http_client_result *res)
+{
+	const char *v = res->status ? http_resp_header(res->resp, "retry-after") : NULL;
+	if (!v)
+		return -1;
+	long secs;
+	if (parse_long(v, 0, 24L * 3600, &secs))
+		return secs * 1000;
+	struct tm tm = {0};
+	const char *end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (!end || *end)
+		return -1;
+	time_t at = timegm(&tm), now = time(NULL);
+	return at > now ? (int64_t)(at - now) * 1000 : 0;
+}
+
+static void start_next(struct get_run *g);
+
+static void on_retry(struct loop *l, void *arg)
+{
+	(void)l;
+	struct get_run *g = arg;
+	/* The output file holds the failed try's bytes: empty it, as curl
+	 * does. */
+	if (g->truncate_out && (ftruncate(g->out_fd, 0) < 0 || lseek(g->out_fd, 0, SEEK_SET) < 0))
+		errmsg("truncate the output: %s", strerror(errno));
+	g->retry_left--;
+	start_next(g);
+}
+
+/* Schedules another try of the URL under way when --retry says so. */
+static bool retry_later(struct get_run *g, const struct http_client_result *res)
+{
+	if (g->retry_left <= 0 || !retryable(g, res))
+		return false;
+	int64_t ms = retry_after_ms(res);
+	if (ms < 0)
+		ms = g->retry_delay_ms >= 0 ? g->retry_delay_ms : g->backoff_ms;
+	if (g->retry_max_ms && clock_ms() - g->url_t0 + ms > g->retry_max_ms)
+		return false;
+	if (g->retry_delay_ms < 0 && g->backoff_ms < 600000)
+		g->backoff_ms *= 2;
+	if (!g->silent || g->show_errors) {
+		char why[64];
+		snprintf(why, sizeof why, "HTTP %d", res->status);
+		errmsg("%s: %s: retrying in %lld.%03lld s, %ld %s left", res->url,
+		       res->error && res->error != HC_E_HTTP ? res->errtext : why,
+		       (long long)(ms / 1000), (long long)(ms % 1000), g->retry_left - 1,
+		       g->retry_left - 1 == 1 ? "retry" : "retries");
+	}
+	loop_timer_start(g->l, &g->retry_t, ms);
+	return true;
+}
+
 static void on_url_done(struct http_client *hc, const struct http_client_result *res, void *arg)
 {
 	struct get_run *g = arg;
 	g->result = exit_code(res->error, res->tls_kind);
+	if (retry_later(g, res))
+		return;
 	/* -s: no error lines, unless -S asks for them. */
 	if (res->error && (!g->silent || g->show_errors))
 		errmsg("%s", res->errtext);
@@ -342,11 +449,23 @@ static void on_url_done(struct http_client *hc, const struct http_client_result 
 		write_out(g, res);
 	if (g->result)
 		g->last_failure = g->result;
+	(void)hc;
 	if (++g->cur >= g->nurls) {
 		loop_stop(g->l);
 		return;
 	}
-	if (http_client_get(hc, g->urls[g->cur], on_url_done, g) < 0) {
+	g->retry_left = g->retries;
+	g->backoff_ms = 1000;
+	g->url_t0 = clock_ms();
+	start_next(g);
+}
+
+/* Starts the URL under way (again, for a retry). */
+static void start_next(struct get_run *g)
+{
+	/* A transient answer's body is dropped while a retry is left. */
+	http_client_set_drop_transient(g->hc, g->retry_left > 0);
+	if (http_client_get(g->hc, g->urls[g->cur], on_url_done, g) < 0) {
 		errmsg("%s: %s", g->urls[g->cur], strerror(errno));
 		g->result = g->last_failure = EXIT_FAIL;
 		loop_stop(g->l);
@@ -860,6 +979,80 @@ static int body_setup(struct get_body *bd, struct http_client_cfg *cfg, struct g
 	return 0;
 }
 
+/* --resolve HOST:PORT:ADDR and --connect-to HOST1:PORT1:HOST2:PORT2
+ * (an IPv6 address in brackets; --connect-to's parts may be empty), cut
+ * in place. */
+static char *route_part(char **p, bool last)
+{
+	char *s = *p, *end;
+	if (*s == '[') {
+		end = strchr(s, ']');
+		if (!end || (end[1] != ':' && end[1] != '\0'))
+			return NULL;
+		*end = '\0';
+		*p = end[1] ? end + 2 : end + 1;
+		return s + 1;
+	}
+	end = last ? s + strlen(s) : strchr(s, ':');
+	if (!end)
+		return NULL;
+	*p = *end ? end + 1 : end;
+	*end = '\0';
+	return s;
+}
+
+static bool route_port(const char *p)
+{
+	uint16_t port;
+	char err[SOCK_ERRLEN];
+	return sock_parse_port(p, SOCK_STREAM, false, &port, err, sizeof err);
+}
+
+static bool parse_route(char *arg, bool resolve, struct http_client_route *r)
+{
+	char *p = arg;
+	char *h1 = route_part(&p, false), *p1 = h1 ? route_part(&p, false) : NULL;
+	char *h2 = p1 ? route_part(&p, resolve) : NULL, *p2 = NULL;
+	if (!h2 || (!resolve && !(p2 = route_part(&p, true))) || *p)
+		return false;
+	if (resolve && (!*h1 || !*p1 || !*h2))
+		return false;
+	if ((*p1 && !route_port(p1)) || (p2 && *p2 && !route_port(p2)))
+		return false;
+	/* The URL's host is in lower case. */
+	for (char *c = h1; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	*r = (struct http_client_route){.host = *h1 ? h1 : NULL,
+					.port = *p1 ? p1 : NULL,
+					.to_host = *h2 ? h2 : NULL,
+					.to_port = p2 && *p2 ? p2 : NULL,
+					.resolve = resolve};
+	return true;
+}
+
+/* -O: the last segment of the URL's path, without its query. NULL when
+ * there is none. */
+static const char *remote_file(const char *url)
+{
+	static char name[256];
+	const char *host = strstr(url, "://");
+	host = host ? host + 3 : url;
+	const char *path = strchr(host, '/');
+	if (!path)
+		return NULL;
+	size_t end = strcspn(path, "?#");
+	const char *last = path;
+	for (size_t i = 0; i < end; i++)
+		if (path[i] == '/')
+			last = path + i + 1;
+	size_t n = (size_t)(path + end - last);
+	if (n == 0 || n >= sizeof name)
+		return NULL;
+	memcpy(name, last, n);
+	name[n] = '\0';
+	return strcmp(name, ".") && strcmp(name, "..") ? name : NULL;
+}
+
 int cmd_http_get(int argc, char **argv)
 {
 	enum {
@@ -876,6 +1069,14 @@ int cmd_http_get(int argc, char **argv)
 		OPT_DATA_BINARY,
 		OPT_DATA_URLENCODE,
 		OPT_TIMING,
+		OPT_UNIX,
+		OPT_RESOLVE,
+		OPT_CONNECT_TO,
+		OPT_RETRY,
+		OPT_RETRY_DELAY,
+		OPT_RETRY_MAX,
+		OPT_RETRY_ALL,
+		OPT_RETRY_REFUSED,
 	};
 	char *proxy = NULL; /* in argv: endpoint_split cuts it in place */
 	char puser[256], ppass[256];
@@ -895,6 +1096,16 @@ int cmd_http_get(int argc, char **argv)
 	    {"silent", no_argument, NULL, 's'},
 	    {"show-error", no_argument, NULL, 'S'},
 	    {"dump-header", required_argument, NULL, 'D'},
+	    {"unix-socket", required_argument, NULL, OPT_UNIX},
+	    {"resolve", required_argument, NULL, OPT_RESOLVE},
+	    {"connect-to", required_argument, NULL, OPT_CONNECT_TO},
+	    {"retry", required_argument, NULL, OPT_RETRY},
+	    {"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
+	    {"retry-max-time", required_argument, NULL, OPT_RETRY_MAX},
+	    {"retry-all-errors", no_argument, NULL, OPT_RETRY_ALL},
+	    {"retry-connrefused", no_argument, NULL, OPT_RETRY_REFUSED},
+	    {"continue-at", required_argument, NULL, 'C'},
+	    {"remote-name", no_argument, NULL, 'O'},
 	    /* --json is the report switch, or curl's JSON body: see below. */
 	    {"json", optional_argument, NULL, OPT_JSON},
 	    {"request", required_argument, NULL, 'X'},
@@ -936,7 +1147,12 @@ int cmd_http_get(int argc, char **argv)
 	};
 	struct get_run run = {0}, *g = &run;
 	bool include = false, use_get = false;
-	const char *wfmt_arg = NULL, *dump = NULL;
+	const char *wfmt_arg = NULL, *dump = NULL, *resume = NULL;
+	long resume_at = 0;
+	bool remote_name = false;
+	static struct http_client_route routes[32];
+	int nroutes = 0;
+	g->retry_delay_ms = -1;
 	const char *output = NULL, *user = NULL, *agent = NULL, *referer = NULL, *cookie = NULL;
 	/* Static, as tls: the bodies' buffers stay reachable however the
 	 * command returns. */
@@ -944,9 +1160,9 @@ int cmd_http_get(int argc, char **argv)
 	struct get_body *bd = &body;
 	*bd = (struct get_body){.upload_fd = -1};
 	int c, rc;
-	while ((c = cmd_getopt(
-		    argc, argv,
-		    COMMON_SHORTOPTS "o:IiH:Lfw:m:kx:U:X:d:F:T:Gu:A:e:b:sSD:", longopts)) != -1) {
+	while ((c = cmd_getopt(argc, argv,
+			       COMMON_SHORTOPTS "o:IiH:Lfw:m:kx:U:X:d:F:T:Gu:A:e:b:sSD:C:O",
+			       longopts)) != -1) {
 		if (c == 'k')
 			c = TOPT_INSECURE; /* curl's -k */
 		switch (c) {
@@ -1010,6 +1226,55 @@ int cmd_http_get(int argc, char **argv)
 			break;
 		case 'D':
 			dump = optarg;
+			break;
+		case OPT_UNIX:
+			if (!opt_unix_path(optarg))
+				return EXIT_USAGE;
+			cfg.unix_path = optarg;
+			break;
+		case OPT_RESOLVE:
+		case OPT_CONNECT_TO: {
+			if (nroutes == (int)(sizeof routes / sizeof routes[0]))
+				return usage_error("more than %d --resolve and --connect-to",
+						   (int)(sizeof routes / sizeof routes[0]));
+			char shown[256];
+			snprintf(shown, sizeof shown, "%s", optarg); /* parse_route cuts it */
+			if (!parse_route(optarg, c == OPT_RESOLVE, &routes[nroutes]))
+				return usage_error(
+				    c == OPT_RESOLVE ? "bad --resolve '%s': give HOST:PORT:ADDRESS"
+						     : "bad --connect-to '%s': give "
+						       "HOST1:PORT1:HOST2:PORT2 (any may be empty)",
+				    shown);
+			nroutes++;
+			break;
+		}
+		case OPT_RETRY:
+			if (!parse_long(optarg, 0, 1000000, &g->retries))
+				return usage_error("bad --retry '%s' (0 to 1000000)", optarg);
+			break;
+		case OPT_RETRY_DELAY:
+			if (!parse_seconds(optarg, &g->retry_delay_ms))
+				return usage_error("bad --retry-delay '%s'", optarg);
+			break;
+		case OPT_RETRY_MAX:
+			if (!parse_seconds(optarg, &g->retry_max_ms))
+				return usage_error("bad --retry-max-time '%s'", optarg);
+			break;
+		case OPT_RETRY_ALL:
+			g->retry_all = true;
+			break;
+		case OPT_RETRY_REFUSED:
+			g->retry_refused = true;
+			break;
+		case 'C':
+			if (strcmp(optarg, "-") != 0 &&
+			    !parse_long(optarg, 0, LONG_MAX, &resume_at))
+				return usage_error("bad --continue-at '%s': give - or an offset",
+						   optarg);
+			resume = optarg;
+			break;
+		case 'O':
+			remote_name = true;
 			break;
 		case OPT_JSON:
 			/* curl's --json BODY, which a curl user expects, or the
@@ -1126,6 +1391,19 @@ int cmd_http_get(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("no URL given");
+	if (cfg.unix_path && proxy)
+		return usage_error("--unix-socket and --proxy: give one");
+	if (remote_name && output)
+		return usage_error("-O and -o: give one");
+	if (remote_name && argc - optind > 1)
+		return usage_error("-O saves one URL: give one URL (or -o per run)");
+	if (resume && (cfg.range || argc - optind > 1 || !(output || remote_name)))
+		return usage_error("--continue-at resumes one URL into -o FILE or -O, without "
+				   "--range");
+	if (remote_name && !(output = remote_file(argv[optind])))
+		return usage_error("-O: no file name in '%s'", argv[optind]);
+	cfg.routes = routes;
+	cfg.nroutes = nroutes;
 	int kinds = bd->have_data + (bd->nfields > 0) + (bd->upload != NULL);
 	if (kinds > 1 || (kinds && cfg.head))
 		return usage_error("-d/--json, -F, -T and -I each choose the method: give one");
@@ -1186,13 +1464,30 @@ int cmd_http_get(int argc, char **argv)
 	/* The bodies go to stdout or -o FILE; with --json and no FILE they
 	 * are dropped (the report owns stdout). */
 	int out_fd = STDOUT_FILENO;
+	char range[32];
 	if (output) {
-		out_fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-		if (out_fd < 0) {
+		out_fd = open(output,
+			      O_WRONLY | O_CREAT | O_CLOEXEC | (resume ? O_APPEND : O_TRUNC), 0666);
+		struct stat st;
+		if (out_fd < 0 || (resume && fstat(out_fd, &st) < 0)) {
 			errmsg("open %s: %s", output, strerror(errno));
+			if (out_fd >= 0)
+				close(out_fd);
 			loop_free(g->l);
 			return GET_WRITE;
 		}
+		/* -C -: from the file's end; -C N: from N (the body is
+		 * appended either way, as curl does). */
+		long from = resume && strcmp(resume, "-") == 0 ? (long)st.st_size : resume_at;
+		if (resume && from > 0) {
+			snprintf(range, sizeof range, "%ld-", from);
+			cfg.range = range;
+			cfg.resume = true;
+			cfg.resume_from = from;
+		}
+		g->out_fd = out_fd;
+		/* A retry starts the file again, unless resuming. */
+		g->truncate_out = !resume && g->retries > 0;
 	}
 	struct stream *out = NULL;
 	if (output || !g->json) {
@@ -1221,6 +1516,11 @@ int cmd_http_get(int argc, char **argv)
 		if (fd == bd->upload_fd)
 			bd->upload_fd = -1;
 	}
+	timer_init(&g->retry_t, on_retry, g);
+	g->retry_left = g->retries;
+	g->backoff_ms = 1000;
+	g->url_t0 = clock_ms();
+	cfg.drop_transient = g->retries > 0;
 	g->hc = http_client_new(g->l, &cfg);
 	if (!g->hc || http_client_get(g->hc, g->urls[0], on_url_done, g) < 0) {
 		errmsg("out of memory");
@@ -1236,6 +1536,7 @@ int cmd_http_get(int argc, char **argv)
 		errmsg("event loop: %s", strerror(errno));
 		g->result = EXIT_FAIL;
 	}
+	loop_timer_stop(g->l, &g->retry_t);
 	http_client_free(g->hc);
 	stream_close(out);
 	stream_close(cfg.body_in);
