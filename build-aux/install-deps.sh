@@ -14,4 +14,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 	nginx-light python3 tmux iproute2 procps psmisc ca-certificates \
 	iperf3 util-linux wrk busybox microsocks dante-server mandoc man-db \
 	zsh fish bash-completion gnutls-bin \
+	zlib1g-dev libbrotli-dev \
 	>/dev/null

@@ -14,13 +14,53 @@ Paths that do something else:
                           the first N requests for KEY answer C (default
                           503, with Retry-After: S when given), the next
                           ones the echo; /count/KEY says how many came
+  /enc/CODING?n=N         N bytes of text sent with Content-Encoding CODING
+                          (gzip, deflate, rawdeflate: deflate without the
+                          zlib wrapper, br, fakegzip: said to be gzip but
+                          not, or anything else: the text as it is); zeros=N: N zero bytes instead;
+                          /plain?n=N the same text
 """
 import hashlib
 import http.server
 import json
 import sys
+import ctypes
+import ctypes.util
 import threading
+import zlib
 import urllib.parse
+
+
+
+def text(n):
+    line = b"".join(b"line %d of the text, compressible and not all alike\n" % i
+                    for i in range(1 + n // 40))
+    return line[:n]
+
+
+def brotli(data):
+    lib = ctypes.CDLL(ctypes.util.find_library("brotlienc") or "libbrotlienc.so.1")
+    out = ctypes.create_string_buffer(len(data) + 1024)
+    size = ctypes.c_size_t(len(out))
+    if not lib.BrotliEncoderCompress(9, 22, 0, ctypes.c_size_t(len(data)), data,
+                                     ctypes.byref(size), out):
+        raise RuntimeError("brotli")
+    return out.raw[:size.value]
+
+
+def encode(coding, data):
+    if coding == "gzip":
+        z = zlib.compressobj(6, zlib.DEFLATED, 16 + 15)
+    elif coding == "deflate":
+        z = zlib.compressobj(6, zlib.DEFLATED, 15)
+    elif coding == "rawdeflate":
+        z = zlib.compressobj(6, zlib.DEFLATED, -15)
+    elif coding == "br":
+        return brotli(data)
+    else:
+        return data
+    return z.compress(data) + z.flush()
+
 
 tries = {}
 tries_lock = threading.Lock()
@@ -96,7 +136,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 code = int(q.get("code", ["503"])[0])
                 after = q.get("after", [None])[0]
                 out = b"failing\n"
+        enc = None
+        if parts[1:2] == ["enc"] or u.path == "/plain":
+            data = text(int(q.get("n", ["1000"])[0]))
+            if "zeros" in q:
+                data = bytes(int(q["zeros"][0]))
+            enc = parts[2] if parts[1] == "enc" else None
+            out = encode(enc, data) if enc else data
+            if enc == "rawdeflate":
+                enc = "deflate"
+            if enc == "fakegzip":
+                enc = "gzip"
         self.send_response(code)
+        if enc:
+            self.send_header("Content-Encoding", enc)
         if after is not None:
             self.send_header("Retry-After", after)
         if parts[1:2] == ["redirect"]:

@@ -32,8 +32,9 @@ pyhttp_bg() {
 }
 
 # nginx_bg DIR: one nginx process (no daemon, no master) serving DIR on a
-# free loopback port, logging each request's connection number; sets
-# $port. Skips the test when nginx is missing or cannot start here.
+# free loopback port, logging each request's connection number, with
+# $NGINX_EXTRA in its http block; sets $port. Skips the test when nginx
+# is missing or cannot start here.
 nginx_bg() {
 	command -v nginx >/dev/null || skip "nginx is not installed"
 	local t=$BATS_TEST_TMPDIR
@@ -55,6 +56,7 @@ nginx_bg() {
 			uwsgi_temp_path $t/ngx/uwsgi;
 			scgi_temp_path $t/ngx/scgi;
 			types { text/plain txt; }
+			${NGINX_EXTRA:-}
 			default_type application/octet-stream;
 			server {
 				listen 127.0.0.1:$port;

@@ -19,6 +19,7 @@
 #include "core/loop.h"
 #include "core/outq.h"
 #include "http/http_client.h"
+#include "http/http_decode.h"
 #include "net/connector.h"
 #include "net/sock.h"
 #include "net/stream.h"
@@ -78,6 +79,12 @@ struct http_client {
 	struct buf req;		/* the request head being built */
 	struct outq reqq;	/* what of it conn has not taken */
 	struct http_resp *resp; /* owned */
+	/* What was read and not yet parsed, and the decoder (--compressed)
+	 * with its output buffer. */
+	size_t in_off, in_len;
+	bool in_extra;
+	struct http_decode *dec;
+	char *dbuf;
 
 	/* This request's method and body (a redirect may turn them into a
 	 * GET without one). */
@@ -104,6 +111,7 @@ struct http_client {
 
 static void start_request(struct http_client *hc);
 static void finish(struct http_client *hc, enum http_client_error code);
+static bool feed(struct http_client *hc);
 
 static bool again(void)
 {
@@ -119,6 +127,13 @@ static bool send_waits(const struct http_client *hc)
 	return !outq_empty(&hc->reqq) || (hc->exchanging && !hc->body_done && !hc->cfg.body_in);
 }
 
+/* Read bytes not yet parsed, or decoded bytes not yet made: the
+ * connection is not read until they are through. */
+static bool feed_pending(const struct http_client *hc)
+{
+	return hc->in_off < hc->in_len || (hc->dec && http_decode_pending(hc->dec));
+}
+
 static int conn_wants(const struct http_client *hc)
 {
 	int w = 0;
@@ -126,7 +141,7 @@ static int conn_wants(const struct http_client *hc)
 		w |= STREAM_WRITE;
 	/* Read while still writing: a server may answer (and close) before
 	 * it has read the whole request. Not while the output is behind. */
-	if (hc->exchanging && outq_empty(&hc->outq))
+	if (hc->exchanging && outq_empty(&hc->outq) && !feed_pending(hc))
 		w |= STREAM_READ;
 	return w;
 }
@@ -307,8 +322,11 @@ static void on_out(struct stream *s, int ready, void *arg)
 		complete(hc);
 		return;
 	}
-	/* Caught up: read the connection again. */
-	if (hc->exchanging) {
+	/* Caught up: what was read goes on, then the connection is read
+	 * again. */
+	if (hc->exchanging && (feed_pending(hc) || hc->resp->state == HR_DONE) && !feed(hc))
+		return;
+	if (hc->exchanging && outq_empty(&hc->outq)) {
 		arm_idle(hc);
 		if (conn_update(hc) < 0)
 			watch_failed(hc);
@@ -385,14 +403,16 @@ static bool build_request(struct http_client *hc)
 	add(b, &fit, hc->url.target);
 	add(b, &fit, " HTTP/1.1\r\n");
 	http_url_authority(&hc->url, auth, sizeof auth);
-	static const char *const defaults[] = {"Host",	"User-Agent",	     "Accept",
-					       "Range", "If-Modified-Since", "Content-Type"};
+	static const char *const defaults[] = {
+	    "Host",	    "User-Agent",     "Accept", "Range", "If-Modified-Since",
+	    "Content-Type", "Accept-Encoding"};
 	const char *values[] = {auth,
 				"sockctl/" PACKAGE_VERSION,
 				"*/*",
 				hc->cfg.range,
 				hc->cfg.ims && hc->cfg.ims[0] ? hc->cfg.ims : NULL,
-				hc->with_body ? hc->cfg.content_type : NULL};
+				hc->with_body ? hc->cfg.content_type : NULL,
+				hc->cfg.compressed ? http_decode_accept() : NULL};
 	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
 		if (user_hdr(hc, defaults[i]) || !values[i])
 			continue;
@@ -436,7 +456,8 @@ static bool is_transient(int status)
 	       status == 504;
 }
 
-/* The head is in: decide what happens to the body. */
+/* The head is in: decide what happens to the body. Returns 0, -1 when
+ * the output failed, -2 when the URL failed (and moved on). */
 static int on_head(struct http_client *hc)
 {
 	struct http_resp *r = hc->resp;
@@ -457,6 +478,22 @@ static int on_head(struct http_client *hc)
 	if (hc->cfg.fail && r->status >= 400)
 		hc->discard = true;
 	bool redirect_head = hc->discard && hc->cfg.out && !(hc->cfg.fail && r->status >= 400);
+	http_decode_free(hc->dec);
+	hc->dec = NULL;
+	if (hc->cfg.compressed && !hc->discard && !hc->head_req && r->status != 204 &&
+	    r->status != 304) {
+		const char *ce = http_resp_header(r, "content-encoding");
+		enum http_coding k = http_decode_coding(ce);
+		if (k == HTTP_CODING_UNKNOWN) {
+			fail(hc, HC_E_ENCODING, "%s: unknown Content-Encoding '%s'", hc->urltext,
+			     ce);
+			return -2;
+		}
+		if (k != HTTP_CODING_IDENTITY && !(hc->dec = http_decode_new(k))) {
+			fail(hc, HC_E_OTHER, "out of memory");
+			return -2;
+		}
+	}
 	if (hc->cfg.write_head && (!hc->discard || (hc->cfg.write_all_heads && redirect_head)))
 		return write_head(hc);
 	return 0;
@@ -568,6 +605,93 @@ static void on_eof(struct http_client *hc)
 
 /* Reads once from the connection. Returns false when the URL moved on
  * (done, failed, retried): the caller touches nothing after that. */
+/* --compressed: hands what the decoder makes to the output until it
+ * needs input (DRAIN_MORE) or the output holds some (DRAIN_WAIT: the rest
+ * waits for it, so a body that expands a thousandfold never sits in
+ * memory). DRAIN_FAILED: the URL failed. */
+enum { DRAIN_MORE, DRAIN_WAIT, DRAIN_FAILED };
+static int decode_drain(struct http_client *hc)
+{
+	if (!hc->dbuf && !(hc->dbuf = malloc(READ_CHUNK))) {
+		fail(hc, HC_E_OTHER, "out of memory");
+		return DRAIN_FAILED;
+	}
+	for (;;) {
+		const char *why = NULL;
+		ssize_t n = http_decode_output(hc->dec, hc->dbuf, READ_CHUNK, &why);
+		if (n < 0) {
+			fail(hc, HC_E_ENCODING, "%s: cannot decode the body: %s", hc->urltext, why);
+			return DRAIN_FAILED;
+		}
+		if (n == 0)
+			return http_decode_pending(hc->dec) ? DRAIN_WAIT : DRAIN_MORE;
+		if (!out_put(hc, hc->dbuf, (size_t)n)) {
+			fail(hc, HC_E_WRITE, "write output: %s", strerror(errno));
+			return DRAIN_FAILED;
+		}
+		if (!outq_empty(&hc->outq))
+			return DRAIN_WAIT;
+	}
+}
+
+/* Parses what was read (hc->in[in_off..in_len)), the bodies to the
+ * output. Returns false when the URL moved on (done, failed). */
+static bool feed(struct http_client *hc)
+{
+	struct http_resp *r = hc->resp;
+	if (hc->dec) {
+		int d = decode_drain(hc);
+		if (d == DRAIN_FAILED)
+			return false;
+		if (d == DRAIN_WAIT)
+			return out_wait(hc);
+	}
+	while (hc->in_off < hc->in_len) {
+		bool had_head = r->have_head;
+		const char *body;
+		size_t bl;
+		ssize_t c =
+		    http_resp_feed(r, hc->in + hc->in_off, hc->in_len - hc->in_off, &body, &bl);
+		if (c < 0) {
+			fail(hc, HC_E_BAD_REPLY, "%s: malformed response: %s", hc->urltext,
+			     r->error);
+			return false;
+		}
+		int h = !had_head && r->have_head ? on_head(hc) : 0;
+		if (h == -1)
+			fail(hc, HC_E_WRITE, "write output: %s", strerror(errno));
+		if (h < 0)
+			return false; /* -2: on_head failed the URL itself */
+		if (c == 0) {
+			/* HR_DONE with bytes left: they belong to no response. */
+			hc->in_extra = true;
+			hc->in_off = hc->in_len;
+			break;
+		}
+		hc->in_off += (size_t)c;
+		if (bl && !hc->discard && hc->dec) {
+			/* body points into hc->in, which is not read into again
+			 * before the decoder has used it up. */
+			http_decode_input(hc->dec, body, bl);
+			int d = decode_drain(hc);
+			if (d == DRAIN_FAILED)
+				return false;
+			if (d == DRAIN_WAIT)
+				return out_wait(hc);
+		} else if (bl && !hc->discard && !out_put(hc, body, bl)) {
+			fail(hc, HC_E_WRITE, "write output: %s", strerror(errno));
+			return false;
+		}
+	}
+	if (r->state == HR_DONE) {
+		on_done(hc, !hc->in_extra);
+		return false;
+	}
+	if (!outq_empty(&hc->outq))
+		return out_wait(hc);
+	return true;
+}
+
 static bool conn_read(struct http_client *hc, bool *moved)
 {
 	ssize_t n = stream_read(hc->conn, hc->in, sizeof hc->in);
@@ -592,37 +716,10 @@ static bool conn_read(struct http_client *hc, bool *moved)
 		hc->got_bytes = true;
 		hc->t_first = clock_us() - hc->t0;
 	}
-	struct http_resp *r = hc->resp;
-	size_t off = 0;
-	while (off < (size_t)n) {
-		bool had_head = r->have_head;
-		const char *body;
-		size_t bl;
-		ssize_t c = http_resp_feed(r, hc->in + off, (size_t)n - off, &body, &bl);
-		if (c < 0) {
-			fail(hc, HC_E_BAD_REPLY, "%s: malformed response: %s", hc->urltext,
-			     r->error);
-			return false;
-		}
-		if (!had_head && r->have_head && on_head(hc) < 0) {
-			fail(hc, HC_E_WRITE, "write output: %s", strerror(errno));
-			return false;
-		}
-		if (bl && !hc->discard && !out_put(hc, body, bl)) {
-			fail(hc, HC_E_WRITE, "write output: %s", strerror(errno));
-			return false;
-		}
-		if (c == 0)
-			break; /* HR_DONE with bytes left: they belong to no response */
-		off += (size_t)c;
-	}
-	if (r->state == HR_DONE) {
-		on_done(hc, off == (size_t)n);
-		return false;
-	}
-	if (!outq_empty(&hc->outq))
-		return out_wait(hc);
-	return true;
+	hc->in_off = 0;
+	hc->in_len = (size_t)n;
+	hc->in_extra = false;
+	return feed(hc);
 }
 
 /* Sending failed: a server that has begun answering may have stopped
@@ -803,7 +900,7 @@ static void on_conn(struct stream *s, int ready, void *arg)
 	hc->st.wakeups++;
 	if ((ready & STREAM_WRITE) && !conn_send(hc, &moved))
 		return;
-	if ((ready & STREAM_READ) && hc->exchanging && outq_empty(&hc->outq)) {
+	if ((ready & STREAM_READ) && hc->exchanging && outq_empty(&hc->outq) && !feed_pending(hc)) {
 		bool got = false;
 		if (!conn_read(hc, &got))
 			return;
@@ -1037,6 +1134,9 @@ static void start_request(struct http_client *hc)
 	http_resp_init(hc->resp, hc->head_req);
 	hc->got_bytes = false;
 	hc->final_status = 0;
+	hc->in_off = hc->in_len = 0;
+	http_decode_free(hc->dec);
+	hc->dec = NULL;
 	hc->body_i = 0;
 	hc->body_at = hc->uploaded = 0;
 	hc->body_done = !hc->with_body;
@@ -1234,6 +1334,8 @@ void http_client_free(struct http_client *hc)
 	outq_clear(&hc->outq);
 	buf_free(&hc->req);
 	free(hc->fbuf);
+	http_decode_free(hc->dec);
+	free(hc->dbuf);
 	free(hc->resp);
 	free(hc->urltext);
 	free(hc);

@@ -62,6 +62,7 @@ enum http_client_error {
 	HC_E_READ,	    /* a body file could not be read (or shrank) */
 	HC_E_REWIND,	    /* a redirect needs a body that cannot be sent again */
 	HC_E_RANGE,	    /* resuming: the server sent the whole body again */
+	HC_E_ENCODING,	    /* compressed: a coding not known, or a corrupt body */
 };
 
 /* A piece of the request body: bytes in memory, or a range of an open
@@ -129,6 +130,9 @@ struct http_client_cfg {
 	/* With status 408, 429, 500, 502, 503 or 504 the body is dropped
 	 * (a retry comes: see http_client_set_drop_transient). */
 	bool drop_transient;
+	/* Accept-Encoding for what the build decodes (http_decode_accept)
+	 * and bodies decoded as their Content-Encoding says. */
+	bool compressed;
 	/* Resuming at resume_from (-C; the caller sends range "OFFSET-"): a
 	 * 416 is taken as "complete" (no body, HC_OK), and a 200 (the whole
 	 * body again) fails HC_E_RANGE unless its length is resume_from. */

@@ -21,6 +21,7 @@
 #include "core/loop.h"
 #include "core/sbuf.h"
 #include "http/http_client.h"
+#include "http/http_decode.h"
 #include "http/http_wfmt.h"
 #include "net/proxy.h"
 #include "net/sock.h"
@@ -34,6 +35,7 @@ enum {
 	GET_URL_MALFORMED = 3,
 	GET_PROXY_RESOLVE = 5,
 	GET_RANGE = 33,
+	GET_ENCODING = 61,
 	GET_RESOLVE = 6,
 	GET_CONNECT = 7,
 	GET_BAD_REPLY = 8,
@@ -149,6 +151,7 @@ static const char http_get_help[] =
     "      --retry-all-errors     any failure is tried again\n"
     "  -C, --continue-at -|OFFSET resume into -o FILE (or -O) from its size\n"
     "  -O, --remote-name          save to the URL's file name (one URL)\n"
+    "      --compressed           ask for gzip, deflate or br and decode the body\n"
     "  -4, -6, -n, -v, -q, --mux=NAME   global options\n"
     "\n"
     "https (the server's certificate is verified against the system store and\n"
@@ -174,7 +177,7 @@ static const char http_get_help[] =
     "28 timeout, 35 TLS handshake failed, 47 too many redirects, 52 empty reply,\n"
     "55 send error, 56 receive error, 58 --cert/--key unusable, 60 the server's\n"
     "certificate did not verify, 26 a body file cannot be read, 33 the server\n"
-    "cannot resume, 65 a redirect\n"
+    "cannot resume, 61 a body that cannot be decoded, 65 a redirect\n"
     "needs the body from stdin again, 77 --cacert cannot be loaded, 90 no --pin\n"
     "matched, 97 the proxy\n"
     "refused or broke the tunnel. With several URLs, the last failure's code.\n";
@@ -224,6 +227,8 @@ static int exit_code(enum http_client_error e, enum tls_err kind)
 		return GET_REWIND;
 	case HC_E_RANGE:
 		return GET_RANGE;
+	case HC_E_ENCODING:
+		return GET_ENCODING;
 	}
 	return EXIT_FAIL;
 }
@@ -1077,6 +1082,7 @@ int cmd_http_get(int argc, char **argv)
 		OPT_RETRY_MAX,
 		OPT_RETRY_ALL,
 		OPT_RETRY_REFUSED,
+		OPT_COMPRESSED,
 	};
 	char *proxy = NULL; /* in argv: endpoint_split cuts it in place */
 	char puser[256], ppass[256];
@@ -1106,6 +1112,7 @@ int cmd_http_get(int argc, char **argv)
 	    {"retry-connrefused", no_argument, NULL, OPT_RETRY_REFUSED},
 	    {"continue-at", required_argument, NULL, 'C'},
 	    {"remote-name", no_argument, NULL, 'O'},
+	    {"compressed", no_argument, NULL, OPT_COMPRESSED},
 	    /* --json is the report switch, or curl's JSON body: see below. */
 	    {"json", optional_argument, NULL, OPT_JSON},
 	    {"request", required_argument, NULL, 'X'},
@@ -1275,6 +1282,12 @@ int cmd_http_get(int argc, char **argv)
 			break;
 		case 'O':
 			remote_name = true;
+			break;
+		case OPT_COMPRESSED:
+			if (!http_decode_accept())
+				return usage_error("--compressed: this build has neither zlib nor "
+						   "libbrotli");
+			cfg.compressed = true;
 			break;
 		case OPT_JSON:
 			/* curl's --json BODY, which a curl user expects, or the
