@@ -153,6 +153,7 @@ complete -c sockctl -n $hget -l retry-all-errors -d 'retry any failure'
 complete -c sockctl -n $hget -s C -l continue-at -x -d 'resume (- or offset)'
 complete -c sockctl -n $hget -s O -l remote-name -d "save under the URL's name"
 complete -c sockctl -n $hget -l compressed -d 'ask for gzip, deflate, br; decode'
+complete -c sockctl -n $hget -l limit-rate -x -d 'bytes per second (k, M, G)'
 complete -c sockctl -n "__sockctl_is serve" -l model -x -a 'loop fork thread' -d 'concurrency model'
 complete -c sockctl -n "__sockctl_is serve" -l workers -r -d 'worker processes'
 complete -c sockctl -n "__sockctl_is serve" -s m -l max-conns -r -d 'connection limit'

@@ -596,6 +596,11 @@ BAD=(
 	"http get -O http://127.0.0.1:\$TP/|-O: no file name"
 	"http get -O -o f http://127.0.0.1:\$TP/a|-O and -o"
 	"http get -O http://127.0.0.1:\$TP/a http://127.0.0.1:\$TP/b|-O saves one URL"
+	"http get --limit-rate '' http://127.0.0.1:\$TP/|option '--limit-rate' needs a value"
+	"http get --limit-rate 0 http://127.0.0.1:\$TP/|bad --limit-rate '0'"
+	"http get --limit-rate 10x http://127.0.0.1:\$TP/|bad --limit-rate '10x'"
+	"http get --limit-rate -5 http://127.0.0.1:\$TP/|bad --limit-rate '-5'"
+	"http get --limit-rate 1.5M http://127.0.0.1:\$TP/|bad --limit-rate '1.5M'"
 	"http get|no URL given"
 	"http get --mux=kq http://127.0.0.1:\$TP/|unknown mux backend 'kq'"
 )

@@ -465,3 +465,25 @@ print(ru.ru_maxrss, os.waitstatus_to_exitcode(st))' timeout "$T" "$SOCKCTL" http
 	grep -qi '^Content-Encoding: gzip' "$t/h" || fail "nginx did not compress: $(cat "$t/h")"
 	cmp "$www/t.txt" "$t/n.txt"
 }
+
+@test "--limit-rate paces downloads and uploads (k, M, G as curl's)" {
+	echo_bg
+	local t=$BATS_TEST_TMPDIR
+	# 400,000 bytes at 200 KiB/s: about 1.9 s, never under 1.5 (the
+	# first tenth of a second's worth goes at once); the body whole.
+	local start=$EPOCHREALTIME
+	run -0 get --limit-rate 200k -o "$t/b" -w '%{size_download}' "$u/plain?n=400000"
+	assert_output 400000
+	"$PY" -c 'import sys; d = float(sys.argv[2]) - float(sys.argv[1]); assert d >= 1.5, d' \
+		"$start" "$EPOCHREALTIME"
+	timeout "$T" curl -s "$u/plain?n=400000" | cmp - "$t/b"
+	head -c 300000 /dev/zero >"$t/z"
+	start=$EPOCHREALTIME
+	run -0 get --limit-rate 200K -T "$t/z" -o /dev/null -w '%{size_upload}' "$u/sink"
+	assert_output 300000
+	"$PY" -c 'import sys; d = float(sys.argv[2]) - float(sys.argv[1]); assert d >= 1.0, d' \
+		"$start" "$EPOCHREALTIME"
+	# A high rate is no limit to notice.
+	run -0 get --limit-rate 1G -o /dev/null -w '%{size_download}' "$u/plain?n=400000"
+	assert_output 400000
+}

@@ -105,11 +105,19 @@ struct http_client {
 	struct outq outq;
 
 	struct timer deadline, idle, later;
+	/* --limit-rate: bytes moved each way since the URL began; while
+	 * ahead of the rate, that direction waits for rate_t. */
+	uint64_t rx;
+	bool rate_held;
+	struct timer rate_t;
 	struct http_client_stats st;
 	char in[READ_CHUNK];
 };
 
 static void start_request(struct http_client *hc);
+static void on_rate(struct loop *l, void *arg);
+static int conn_update(struct http_client *hc);
+static void watch_failed(struct http_client *hc);
 static void finish(struct http_client *hc, enum http_client_error code);
 static bool feed(struct http_client *hc);
 
@@ -137,6 +145,8 @@ static bool feed_pending(const struct http_client *hc)
 static int conn_wants(const struct http_client *hc)
 {
 	int w = 0;
+	if (hc->rate_held && hc->exchanging)
+		return 0;
 	if (send_waits(hc))
 		w |= STREAM_WRITE;
 	/* Read while still writing: a server may answer (and close) before
@@ -605,6 +615,35 @@ static void on_eof(struct http_client *hc)
 
 /* Reads once from the connection. Returns false when the URL moved on
  * (done, failed, retried): the caller touches nothing after that. */
+/* --limit-rate: when more has moved (either way) than the rate allows
+ * by now, the connection waits until it no longer is ahead. */
+static void rate_check(struct http_client *hc)
+{
+	uint64_t rate = hc->cfg.limit_rate;
+	if (!rate || hc->rate_held)
+		return;
+	uint64_t moved = hc->rx > hc->uploaded ? hc->rx : hc->uploaded;
+	int64_t now = clock_us() - hc->t0;
+	int64_t due = (int64_t)(moved * 1000000 / rate); /* when it may have moved */
+	if (due <= now)
+		return;
+	hc->rate_held = true;
+	loop_timer_stop(hc->l, &hc->idle); /* waiting on ourselves, not the peer */
+	loop_timer_start(hc->l, &hc->rate_t, (due - now + 999) / 1000);
+}
+
+static void on_rate(struct loop *l, void *arg)
+{
+	(void)l;
+	struct http_client *hc = arg;
+	hc->rate_held = false;
+	if (!hc->exchanging)
+		return;
+	arm_idle(hc);
+	if (conn_update(hc) < 0)
+		watch_failed(hc);
+}
+
 /* --compressed: hands what the decoder makes to the output until it
  * needs input (DRAIN_MORE) or the output holds some (DRAIN_WAIT: the rest
  * waits for it, so a body that expands a thousandfold never sits in
@@ -694,7 +733,12 @@ static bool feed(struct http_client *hc)
 
 static bool conn_read(struct http_client *hc, bool *moved)
 {
-	ssize_t n = stream_read(hc->conn, hc->in, sizeof hc->in);
+	/* Under a rate limit, reads no larger than a tenth of a second's
+	 * worth, so the pace is even. */
+	size_t want = sizeof hc->in;
+	if (hc->cfg.limit_rate && hc->cfg.limit_rate / 10 < want)
+		want = hc->cfg.limit_rate / 10 > 1024 ? (size_t)(hc->cfg.limit_rate / 10) : 1024;
+	ssize_t n = stream_read(hc->conn, hc->in, want);
 	if (n < 0) {
 		if (again())
 			return true;
@@ -712,6 +756,8 @@ static bool conn_read(struct http_client *hc, bool *moved)
 		on_eof(hc);
 		return false;
 	}
+	hc->rx += (uint64_t)n;
+	rate_check(hc);
 	if (!hc->got_bytes) {
 		hc->got_bytes = true;
 		hc->t_first = clock_us() - hc->t0;
@@ -823,6 +869,9 @@ static bool body_pump(struct http_client *hc)
 		hc->body_at += (uint64_t)n;
 		hc->uploaded += (uint64_t)n;
 		arm_idle(hc);
+		rate_check(hc);
+		if (hc->rate_held)
+			break;
 	}
 	return true;
 }
@@ -898,6 +947,8 @@ static void on_conn(struct stream *s, int ready, void *arg)
 	struct http_client *hc = arg;
 	bool moved = false;
 	hc->st.wakeups++;
+	if (hc->rate_held)
+		ready = 0; /* a wakeup from before the hold */
 	if ((ready & STREAM_WRITE) && !conn_send(hc, &moved))
 		return;
 	if ((ready & STREAM_READ) && hc->exchanging && outq_empty(&hc->outq) && !feed_pending(hc)) {
@@ -1306,6 +1357,7 @@ struct http_client *http_client_new(struct loop *l, const struct http_client_cfg
 	timer_init(&hc->deadline, on_deadline, hc);
 	timer_init(&hc->idle, on_idle, hc);
 	timer_init(&hc->later, on_later, hc);
+	timer_init(&hc->rate_t, on_rate, hc);
 	if (cfg->out)
 		stream_set_cb(cfg->out, on_out, hc);
 	if (cfg->body_in)
@@ -1323,6 +1375,7 @@ void http_client_free(struct http_client *hc)
 	tls_ctx_free(hc->tctx);
 	loop_timer_stop(hc->l, &hc->deadline);
 	loop_timer_stop(hc->l, &hc->later);
+	loop_timer_stop(hc->l, &hc->rate_t);
 	if (hc->cfg.out) {
 		stream_want(hc->cfg.out, 0);
 		stream_set_cb(hc->cfg.out, NULL, NULL);
@@ -1347,6 +1400,9 @@ static void start_url(struct http_client *hc)
 	hc->t_lookup = hc->t_connect = hc->t_first = hc->t_total = 0;
 	hc->t_appconnect = hc->t_pretransfer = 0;
 	hc->head_bytes = hc->request_bytes = 0;
+	hc->rx = 0;
+	hc->rate_held = false;
+	loop_timer_stop(hc->l, &hc->rate_t);
 	hc->connects = 0;
 	hc->redirects = 0;
 	hc->error = HC_OK;

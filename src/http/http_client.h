@@ -133,6 +133,8 @@ struct http_client_cfg {
 	/* Accept-Encoding for what the build decodes (http_decode_accept)
 	 * and bodies decoded as their Content-Encoding says. */
 	bool compressed;
+	/* Bytes per second each way, body and head (--limit-rate); 0: none. */
+	uint64_t limit_rate;
 	/* Resuming at resume_from (-C; the caller sends range "OFFSET-"): a
 	 * 416 is taken as "complete" (no body, HC_OK), and a 200 (the whole
 	 * body again) fails HC_E_RANGE unless its length is resume_from. */

@@ -152,6 +152,7 @@ static const char http_get_help[] =
     "  -C, --continue-at -|OFFSET resume into -o FILE (or -O) from its size\n"
     "  -O, --remote-name          save to the URL's file name (one URL)\n"
     "      --compressed           ask for gzip, deflate or br and decode the body\n"
+    "      --limit-rate RATE      at most RATE bytes per second each way (100k, 2M)\n"
     "  -4, -6, -n, -v, -q, --mux=NAME   global options\n"
     "\n"
     "https (the server's certificate is verified against the system store and\n"
@@ -1058,6 +1059,29 @@ static const char *remote_file(const char *url)
 	return strcmp(name, ".") && strcmp(name, "..") ? name : NULL;
 }
 
+/* --limit-rate: digits and an optional k, M or G (1024-based, any case),
+ * as curl reads it; above 0. */
+static bool parse_rate(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (!isdigit((unsigned char)*s))
+		return false;
+	unsigned long long v = strtoull(s, &end, 10);
+	unsigned shift = 0;
+	if (*end && !end[1]) {
+		const char *u = strchr("kKmMgG", *end);
+		if (!u)
+			return false;
+		shift = 10 * (unsigned)(1 + (u - "kKmMgG") / 2);
+		end++;
+	}
+	if (*end || errno || v == 0 || v > (UINT64_MAX >> shift))
+		return false;
+	*out = (uint64_t)v << shift;
+	return true;
+}
+
 int cmd_http_get(int argc, char **argv)
 {
 	enum {
@@ -1083,6 +1107,7 @@ int cmd_http_get(int argc, char **argv)
 		OPT_RETRY_ALL,
 		OPT_RETRY_REFUSED,
 		OPT_COMPRESSED,
+		OPT_LIMIT_RATE,
 	};
 	char *proxy = NULL; /* in argv: endpoint_split cuts it in place */
 	char puser[256], ppass[256];
@@ -1113,6 +1138,7 @@ int cmd_http_get(int argc, char **argv)
 	    {"continue-at", required_argument, NULL, 'C'},
 	    {"remote-name", no_argument, NULL, 'O'},
 	    {"compressed", no_argument, NULL, OPT_COMPRESSED},
+	    {"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
 	    /* --json is the report switch, or curl's JSON body: see below. */
 	    {"json", optional_argument, NULL, OPT_JSON},
 	    {"request", required_argument, NULL, 'X'},
@@ -1282,6 +1308,13 @@ int cmd_http_get(int argc, char **argv)
 			break;
 		case 'O':
 			remote_name = true;
+			break;
+		case OPT_LIMIT_RATE:
+			if (!parse_rate(optarg, &cfg.limit_rate))
+				return usage_error(
+				    "bad --limit-rate '%s': give bytes per second, with "
+				    "k, M or G for KiB, MiB, GiB (curl's suffixes)",
+				    optarg);
 			break;
 		case OPT_COMPRESSED:
 			if (!http_decode_accept())
