@@ -365,12 +365,29 @@ in_netns() {
 	tour_line 'sockctl http serve -d site'
 	tour_sub "-d site" "-d site 127.0.0.1 0"
 	bg_line site
-	tour_line 'sockctl http get -L -w -o page.html http://127.0.0.1:8000/docs'
+	tour_line 'sockctl http get -L --timing -o page.html http://127.0.0.1:8000/docs'
 	tour_sub "127.0.0.1:8000" "127.0.0.1:$port"
 	run_line
 	assert_success
 	[[ $stderr == *"first byte"*"total"* ]] || fail "no timings: $stderr"
 	assert_equal "$(cat page.html)" "the docs"
+	tour_line "sockctl http get -s -o /dev/null -w '%{http_code} %{size_download}"
+	tour_sub "127.0.0.1:8000" "127.0.0.1:$port"
+	run_line
+	assert_success
+	assert_output "200 9"
+}
+
+@test "tour: http get posts JSON with credentials to the mock" {
+	tour_line 'sockctl http serve --respond --status 503'
+	tour_sub " 9000" " 127.0.0.1 0"
+	bg_line mock
+	tour_line "sockctl http get --json '{\"state\":\"up\"}'"
+	tour_sub "127.0.0.1:9000" "127.0.0.1:$port"
+	run_line
+	assert_success
+	assert_output "down"
+	wait_file_contains "$BATS_TEST_TMPDIR/mock.out" '"POST /status HTTP/1.1" 503'
 }
 
 @test "tour: http serve with basic authentication and compression" {

@@ -9,18 +9,26 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/outq.h"
 #include "http/http_client.h"
+#include "http/http_decode.h"
 #include "net/connector.h"
 #include "net/sock.h"
 #include "net/stream.h"
 #include "net/tls.h"
 
-#define READ_CHUNK (64 * 1024)
+#define READ_CHUNK   (64 * 1024)
+#define FBUF_CAP     (64 * 1024)  /* a body file's bytes read per write, on the copy path */
+#define MEM_STEP     (256 * 1024) /* a memory body handed to the connection per step */
+#define SENDFILE_MAX (1u << 21)	  /* most bytes per sendfile call */
 
 struct http_client {
 	struct loop *l; /* not owned */
@@ -39,10 +47,16 @@ struct http_client {
 	long redirects;
 	enum http_client_error error;
 	enum tls_err tls_kind;
+	int conn_errno;
 	char errtext[1024];
 	bool discard; /* drop this response's body (a redirect, fail, no output) */
 	int final_status;
 	int64_t t0, t_lookup, t_connect, t_first, t_total; /* microseconds */
+	int64_t t_appconnect, t_pretransfer;
+	uint64_t head_bytes, request_bytes;
+	long connects;
+	char remote_ip[46], local_ip[46];
+	int remote_port, local_port;
 
 	/* TLS for https (made on first use; owned) and the handshake under
 	 * way. */
@@ -65,18 +79,47 @@ struct http_client {
 	struct buf req;		/* the request head being built */
 	struct outq reqq;	/* what of it conn has not taken */
 	struct http_resp *resp; /* owned */
+	/* What was read and not yet parsed, and the decoder (--compressed)
+	 * with its output buffer. */
+	size_t in_off, in_len;
+	bool in_extra;
+	struct http_decode *dec;
+	char *dbuf;
+
+	/* This request's method and body (a redirect may turn them into a
+	 * GET without one). */
+	const char *method;
+	bool head_req;	  /* no response body whatever the headers say */
+	bool with_body;	  /* this request carries the body */
+	int body_i;	  /* the part being sent */
+	uint64_t body_at; /* bytes of it handed to the connection */
+	bool body_done;	  /* the whole body (and a chunked end) handed over */
+	bool body_cut;	  /* the server stopped taking it after answering */
+	bool in_started;  /* body_in was read from: it cannot be sent again */
+	bool zero_copy;	  /* the connection takes sendfile */
+	uint64_t body_total, uploaded;
+	char *fbuf; /* FBUF_CAP, made on first need */
 
 	/* The output: while it holds bytes, conn is not read (so the queue
 	 * never holds more than one read's worth and a response head). */
 	struct outq outq;
 
 	struct timer deadline, idle, later;
+	/* --limit-rate: bytes moved each way since the URL began; while
+	 * ahead of the rate, that direction waits for rate_t. */
+	uint64_t rx;
+	bool rate_held;
+	struct timer rate_t;
 	struct http_client_stats st;
 	char in[READ_CHUNK];
 };
 
 static void start_request(struct http_client *hc);
+static void on_rate(struct loop *l, void *arg);
+static int conn_update(struct http_client *hc);
+static void watch_failed(struct http_client *hc);
 static void finish(struct http_client *hc, enum http_client_error code);
+static bool feed(struct http_client *hc);
 
 static bool again(void)
 {
@@ -85,14 +128,30 @@ static bool again(void)
 
 /* ---- the connection's registration ---- */
 
+/* A part of the request waits for the connection to take it (body_in's
+ * waits for body_in instead). */
+static bool send_waits(const struct http_client *hc)
+{
+	return !outq_empty(&hc->reqq) || (hc->exchanging && !hc->body_done && !hc->cfg.body_in);
+}
+
+/* Read bytes not yet parsed, or decoded bytes not yet made: the
+ * connection is not read until they are through. */
+static bool feed_pending(const struct http_client *hc)
+{
+	return hc->in_off < hc->in_len || (hc->dec && http_decode_pending(hc->dec));
+}
+
 static int conn_wants(const struct http_client *hc)
 {
 	int w = 0;
-	if (!outq_empty(&hc->reqq))
+	if (hc->rate_held && hc->exchanging)
+		return 0;
+	if (send_waits(hc))
 		w |= STREAM_WRITE;
 	/* Read while still writing: a server may answer (and close) before
 	 * it has read the whole request. Not while the output is behind. */
-	if (hc->exchanging && outq_empty(&hc->outq))
+	if (hc->exchanging && outq_empty(&hc->outq) && !feed_pending(hc))
 		w |= STREAM_READ;
 	return w;
 }
@@ -121,6 +180,8 @@ static void close_conn(struct http_client *hc)
 	stream_close(hc->conn);
 	hc->conn = NULL;
 	hc->reusable = false;
+	if (hc->cfg.body_in)
+		stream_want(hc->cfg.body_in, 0);
 	hc->exchanging = false;
 	outq_clear(&hc->reqq);
 	loop_timer_stop(hc->l, &hc->idle);
@@ -134,17 +195,29 @@ static void deliver(struct http_client *hc)
 	struct http_client_result r = {
 	    .error = hc->error,
 	    .tls_kind = hc->tls_kind,
+	    .conn_errno = hc->conn_errno,
 	    .errtext = hc->errtext,
 	    .url = hc->urltext,
 	    .status = hc->final_status,
 	    .resp = hc->resp,
 	    .final_url = hc->parsed ? &hc->url : NULL,
 	    .redirects = hc->redirects,
+	    .uploaded = hc->uploaded,
+	    .method = hc->cfg.custom_method ? hc->cfg.custom_method : hc->method,
+	    .head_bytes = hc->head_bytes,
+	    .request_bytes = hc->request_bytes,
+	    .connects = hc->connects,
+	    .remote_port = hc->remote_port,
+	    .local_port = hc->local_port,
+	    .t_appconnect = hc->t_appconnect,
+	    .t_pretransfer = hc->t_pretransfer,
 	    .t_lookup = hc->t_lookup,
 	    .t_connect = hc->t_connect,
 	    .t_first = hc->t_first,
 	    .t_total = hc->t_total,
 	};
+	memcpy(r.remote_ip, hc->remote_ip, sizeof r.remote_ip);
+	memcpy(r.local_ip, hc->local_ip, sizeof r.local_ip);
 	/* hc may be freed or given the next URL by the callback: nothing
 	 * after it. */
 	hc->cb(hc, &r, hc->arg);
@@ -259,8 +332,11 @@ static void on_out(struct stream *s, int ready, void *arg)
 		complete(hc);
 		return;
 	}
-	/* Caught up: read the connection again. */
-	if (hc->exchanging) {
+	/* Caught up: what was read goes on, then the connection is read
+	 * again. */
+	if (hc->exchanging && (feed_pending(hc) || hc->resp->state == HR_DONE) && !feed(hc))
+		return;
+	if (hc->exchanging && outq_empty(&hc->outq)) {
 		arm_idle(hc);
 		if (conn_update(hc) < 0)
 			watch_failed(hc);
@@ -332,19 +408,33 @@ static bool build_request(struct http_client *hc)
 	bool fit = true;
 	char auth[HTTP_URL_HOSTMAX + 16], line[256];
 	b->start = b->end = 0;
-	add(b, &fit, hc->cfg.head ? "HEAD " : "GET ");
+	add(b, &fit, hc->cfg.custom_method ? hc->cfg.custom_method : hc->method);
+	add(b, &fit, " ");
 	add(b, &fit, hc->url.target);
 	add(b, &fit, " HTTP/1.1\r\n");
 	http_url_authority(&hc->url, auth, sizeof auth);
-	static const char *const defaults[] = {"Host", "User-Agent", "Accept", "Range",
-					       "If-Modified-Since"};
-	const char *values[] = {auth, "sockctl/" PACKAGE_VERSION, "*/*", hc->cfg.range,
-				hc->cfg.ims && hc->cfg.ims[0] ? hc->cfg.ims : NULL};
+	static const char *const defaults[] = {
+	    "Host",	    "User-Agent",     "Accept", "Range", "If-Modified-Since",
+	    "Content-Type", "Accept-Encoding"};
+	const char *values[] = {auth,
+				"sockctl/" PACKAGE_VERSION,
+				"*/*",
+				hc->cfg.range,
+				hc->cfg.ims && hc->cfg.ims[0] ? hc->cfg.ims : NULL,
+				hc->with_body ? hc->cfg.content_type : NULL,
+				hc->cfg.compressed ? http_decode_accept() : NULL};
 	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
 		if (user_hdr(hc, defaults[i]) || !values[i])
 			continue;
 		snprintf(line, sizeof line, "%s: %s%s\r\n", defaults[i], i == 3 ? "bytes=" : "",
 			 values[i]);
+		add(b, &fit, line);
+	}
+	if (hc->with_body && hc->cfg.body_in) {
+		add(b, &fit, "Transfer-Encoding: chunked\r\n");
+	} else if (hc->with_body) {
+		snprintf(line, sizeof line, "Content-Length: %llu\r\n",
+			 (unsigned long long)hc->body_total);
 		add(b, &fit, line);
 	}
 	/* Credentials go only to the origin they were given for. */
@@ -370,27 +460,76 @@ static bool is_redirect(int status)
 	return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-/* The head is in: decide what happens to the body. */
+static bool is_transient(int status)
+{
+	return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
+	       status == 504;
+}
+
+/* The head is in: decide what happens to the body. Returns 0, -1 when
+ * the output failed, -2 when the URL failed (and moved on). */
 static int on_head(struct http_client *hc)
 {
 	struct http_resp *r = hc->resp;
 	hc->final_status = r->status;
+	hc->head_bytes += r->headlen;
+	if (hc->cfg.head_cb)
+		hc->cfg.head_cb(r, hc->cfg.head_arg);
 	log_info("%s: HTTP/1.%d %d %s", hc->urltext, r->version % 10, r->status, r->reason);
 	hc->discard = !hc->cfg.out;
 	if (hc->cfg.follow && is_redirect(r->status) && http_resp_header(r, "location"))
 		hc->discard = true;
+	if (hc->cfg.drop_transient && is_transient(r->status))
+		hc->discard = true;
+	/* Resuming: 206 appends; a 416 says the file is whole already, as
+	 * curl takes it; a 200 is the whole body again. */
+	if (hc->cfg.resume && (r->status == 416 || r->status == 200))
+		hc->discard = true;
 	if (hc->cfg.fail && r->status >= 400)
 		hc->discard = true;
-	if (hc->cfg.write_head && !hc->discard)
+	bool redirect_head = hc->discard && hc->cfg.out && !(hc->cfg.fail && r->status >= 400);
+	http_decode_free(hc->dec);
+	hc->dec = NULL;
+	if (hc->cfg.compressed && !hc->discard && !hc->head_req && r->status != 204 &&
+	    r->status != 304) {
+		const char *ce = http_resp_header(r, "content-encoding");
+		enum http_coding k = http_decode_coding(ce);
+		if (k == HTTP_CODING_UNKNOWN) {
+			fail(hc, HC_E_ENCODING, "%s: unknown Content-Encoding '%s'", hc->urltext,
+			     ce);
+			return -2;
+		}
+		if (k != HTTP_CODING_IDENTITY && !(hc->dec = http_decode_new(k))) {
+			fail(hc, HC_E_OTHER, "out of memory");
+			return -2;
+		}
+	}
+	if (hc->cfg.write_head && (!hc->discard || (hc->cfg.write_all_heads && redirect_head)))
 		return write_head(hc);
 	return 0;
+}
+
+/* The method and body for a redirect answered with status, as curl
+ * has them. False when the body must go again and cannot. */
+static bool redirect_method(struct http_client *hc, int status)
+{
+	bool post = strcmp(hc->method, "POST") == 0;
+	if ((status == 303 && !hc->head_req) || ((status == 301 || status == 302) && post)) {
+		log_info("switching to GET for the %d redirect", status);
+		hc->method = "GET";
+		hc->with_body = false;
+		return true;
+	}
+	return !(hc->with_body && hc->in_started);
 }
 
 static void on_done(struct http_client *hc, bool clean_end)
 {
 	struct http_resp *r = hc->resp;
 	hc->exchanging = false;
-	hc->reusable = clean_end && r->keep_alive;
+	/* A server that answered before taking the whole body leaves the
+	 * rest of it where the next request would start. */
+	hc->reusable = clean_end && r->keep_alive && hc->body_done && !hc->body_cut;
 	if (!hc->reusable)
 		close_conn(hc);
 	else if (conn_update(hc) < 0) /* idle until the next request */
@@ -410,9 +549,28 @@ static void on_done(struct http_client *hc, bool clean_end)
 			     "redirect from %s: %s", hc->urltext, err);
 			return;
 		}
+		if (!redirect_method(hc, r->status)) {
+			fail(hc, HC_E_REWIND,
+			     "redirect from %s: the body from stdin cannot be sent again",
+			     hc->urltext);
+			return;
+		}
 		log_info("redirect %d to %s", r->status, loc);
 		hc->url = next;
 		start_request(hc);
+		return;
+	}
+	if (hc->cfg.resume && r->status == 200 &&
+	    !(r->content_length >= 0 && r->content_length == hc->cfg.resume_from)) {
+		snprintf(hc->errtext, sizeof hc->errtext,
+			 "%s: the server does not seem to support byte ranges: cannot resume",
+			 hc->urltext);
+		finish(hc, HC_E_RANGE);
+		return;
+	}
+	if (hc->cfg.resume && r->status == 416) {
+		log_info("%s: the whole file is here already", hc->urltext);
+		finish(hc, HC_OK);
 		return;
 	}
 	if (hc->cfg.fail && r->status >= 400) {
@@ -425,10 +583,11 @@ static void on_done(struct http_client *hc, bool clean_end)
 }
 
 /* A kept-alive connection the server had already closed: try once more
- * on a fresh one (GET and HEAD are safe to repeat). */
+ * on a fresh one (nothing of the request was answered; a body from
+ * memory or a file goes again, one from body_in cannot). */
 static bool retry_stale(struct http_client *hc)
 {
-	if (!hc->reused || hc->got_bytes)
+	if (!hc->reused || hc->got_bytes || (hc->with_body && hc->in_started))
 		return false;
 	log_info("kept-alive connection was closed; reconnecting");
 	close_conn(hc);
@@ -456,9 +615,130 @@ static void on_eof(struct http_client *hc)
 
 /* Reads once from the connection. Returns false when the URL moved on
  * (done, failed, retried): the caller touches nothing after that. */
+/* --limit-rate: when more has moved (either way) than the rate allows
+ * by now, the connection waits until it no longer is ahead. */
+static void rate_check(struct http_client *hc)
+{
+	uint64_t rate = hc->cfg.limit_rate;
+	if (!rate || hc->rate_held)
+		return;
+	uint64_t moved = hc->rx > hc->uploaded ? hc->rx : hc->uploaded;
+	int64_t now = clock_us() - hc->t0;
+	int64_t due = (int64_t)(moved * 1000000 / rate); /* when it may have moved */
+	if (due <= now)
+		return;
+	hc->rate_held = true;
+	loop_timer_stop(hc->l, &hc->idle); /* waiting on ourselves, not the peer */
+	loop_timer_start(hc->l, &hc->rate_t, (due - now + 999) / 1000);
+}
+
+static void on_rate(struct loop *l, void *arg)
+{
+	(void)l;
+	struct http_client *hc = arg;
+	hc->rate_held = false;
+	if (!hc->exchanging)
+		return;
+	arm_idle(hc);
+	if (conn_update(hc) < 0)
+		watch_failed(hc);
+}
+
+/* --compressed: hands what the decoder makes to the output until it
+ * needs input (DRAIN_MORE) or the output holds some (DRAIN_WAIT: the rest
+ * waits for it, so a body that expands a thousandfold never sits in
+ * memory). DRAIN_FAILED: the URL failed. */
+enum { DRAIN_MORE, DRAIN_WAIT, DRAIN_FAILED };
+static int decode_drain(struct http_client *hc)
+{
+	if (!hc->dbuf && !(hc->dbuf = malloc(READ_CHUNK))) {
+		fail(hc, HC_E_OTHER, "out of memory");
+		return DRAIN_FAILED;
+	}
+	for (;;) {
+		const char *why = NULL;
+		ssize_t n = http_decode_output(hc->dec, hc->dbuf, READ_CHUNK, &why);
+		if (n < 0) {
+			fail(hc, HC_E_ENCODING, "%s: cannot decode the body: %s", hc->urltext, why);
+			return DRAIN_FAILED;
+		}
+		if (n == 0)
+			return http_decode_pending(hc->dec) ? DRAIN_WAIT : DRAIN_MORE;
+		if (!out_put(hc, hc->dbuf, (size_t)n)) {
+			fail(hc, HC_E_WRITE, "write output: %s", strerror(errno));
+			return DRAIN_FAILED;
+		}
+		if (!outq_empty(&hc->outq))
+			return DRAIN_WAIT;
+	}
+}
+
+/* Parses what was read (hc->in[in_off..in_len)), the bodies to the
+ * output. Returns false when the URL moved on (done, failed). */
+static bool feed(struct http_client *hc)
+{
+	struct http_resp *r = hc->resp;
+	if (hc->dec) {
+		int d = decode_drain(hc);
+		if (d == DRAIN_FAILED)
+			return false;
+		if (d == DRAIN_WAIT)
+			return out_wait(hc);
+	}
+	while (hc->in_off < hc->in_len) {
+		bool had_head = r->have_head;
+		const char *body;
+		size_t bl;
+		ssize_t c =
+		    http_resp_feed(r, hc->in + hc->in_off, hc->in_len - hc->in_off, &body, &bl);
+		if (c < 0) {
+			fail(hc, HC_E_BAD_REPLY, "%s: malformed response: %s", hc->urltext,
+			     r->error);
+			return false;
+		}
+		int h = !had_head && r->have_head ? on_head(hc) : 0;
+		if (h == -1)
+			fail(hc, HC_E_WRITE, "write output: %s", strerror(errno));
+		if (h < 0)
+			return false; /* -2: on_head failed the URL itself */
+		if (c == 0) {
+			/* HR_DONE with bytes left: they belong to no response. */
+			hc->in_extra = true;
+			hc->in_off = hc->in_len;
+			break;
+		}
+		hc->in_off += (size_t)c;
+		if (bl && !hc->discard && hc->dec) {
+			/* body points into hc->in, which is not read into again
+			 * before the decoder has used it up. */
+			http_decode_input(hc->dec, body, bl);
+			int d = decode_drain(hc);
+			if (d == DRAIN_FAILED)
+				return false;
+			if (d == DRAIN_WAIT)
+				return out_wait(hc);
+		} else if (bl && !hc->discard && !out_put(hc, body, bl)) {
+			fail(hc, HC_E_WRITE, "write output: %s", strerror(errno));
+			return false;
+		}
+	}
+	if (r->state == HR_DONE) {
+		on_done(hc, !hc->in_extra);
+		return false;
+	}
+	if (!outq_empty(&hc->outq))
+		return out_wait(hc);
+	return true;
+}
+
 static bool conn_read(struct http_client *hc, bool *moved)
 {
-	ssize_t n = stream_read(hc->conn, hc->in, sizeof hc->in);
+	/* Under a rate limit, reads no larger than a tenth of a second's
+	 * worth, so the pace is even. */
+	size_t want = sizeof hc->in;
+	if (hc->cfg.limit_rate && hc->cfg.limit_rate / 10 < want)
+		want = hc->cfg.limit_rate / 10 > 1024 ? (size_t)(hc->cfg.limit_rate / 10) : 1024;
+	ssize_t n = stream_read(hc->conn, hc->in, want);
 	if (n < 0) {
 		if (again())
 			return true;
@@ -476,40 +756,189 @@ static bool conn_read(struct http_client *hc, bool *moved)
 		on_eof(hc);
 		return false;
 	}
+	hc->rx += (uint64_t)n;
+	rate_check(hc);
 	if (!hc->got_bytes) {
 		hc->got_bytes = true;
 		hc->t_first = clock_us() - hc->t0;
 	}
-	struct http_resp *r = hc->resp;
-	size_t off = 0;
-	while (off < (size_t)n) {
-		bool had_head = r->have_head;
-		const char *body;
-		size_t bl;
-		ssize_t c = http_resp_feed(r, hc->in + off, (size_t)n - off, &body, &bl);
-		if (c < 0) {
-			fail(hc, HC_E_BAD_REPLY, "%s: malformed response: %s", hc->urltext,
-			     r->error);
-			return false;
-		}
-		if (!had_head && r->have_head && on_head(hc) < 0) {
-			fail(hc, HC_E_WRITE, "write output: %s", strerror(errno));
-			return false;
-		}
-		if (bl && !hc->discard && !out_put(hc, body, bl)) {
-			fail(hc, HC_E_WRITE, "write output: %s", strerror(errno));
-			return false;
-		}
-		if (c == 0)
-			break; /* HR_DONE with bytes left: they belong to no response */
-		off += (size_t)c;
-	}
-	if (r->state == HR_DONE) {
-		on_done(hc, off == (size_t)n);
+	hc->in_off = 0;
+	hc->in_len = (size_t)n;
+	hc->in_extra = false;
+	return feed(hc);
+}
+
+/* Sending failed: a server that has begun answering may have stopped
+ * reading the body (a 413, a redirect): its answer is still read. False
+ * when the URL failed. */
+static bool send_failed(struct http_client *hc, int rc)
+{
+	if (rc == OUTQ_NOMEM) {
+		fail(hc, HC_E_OTHER, "out of memory");
 		return false;
 	}
-	if (!outq_empty(&hc->outq))
-		return out_wait(hc);
+	if ((errno == EPIPE || errno == ECONNRESET) && retry_stale(hc))
+		return false;
+	if (hc->got_bytes && (errno == EPIPE || errno == ECONNRESET)) {
+		log_info("the server stopped taking the request body");
+		outq_clear(&hc->reqq);
+		hc->body_done = hc->body_cut = true;
+		return true;
+	}
+	fail(hc, HC_E_SEND, "send to %s: %s", hc->urltext, strerror(errno));
+	return false;
+}
+
+static bool body_read_failed(struct http_client *hc, const struct http_client_part *p, ssize_t n)
+{
+	if (n == 0)
+		fail(hc, HC_E_READ, "%s: the body file ended %llu bytes early", hc->urltext,
+		     (unsigned long long)(p->len - hc->body_at));
+	else
+		fail(hc, HC_E_READ, "%s: read the body file: %s", hc->urltext, strerror(errno));
+	return false;
+}
+
+/* Hands the body to the connection piece by piece while it takes them
+ * whole; a piece it takes in part waits in reqq, so at most one piece
+ * (MEM_STEP, FBUF_CAP) is ever held. False when the URL failed. */
+static bool body_pump(struct http_client *hc)
+{
+	while (!hc->body_done && outq_empty(&hc->reqq)) {
+		if (hc->cfg.body_in) {
+			/* on_body_in goes on when body_in has bytes. */
+			if (stream_want(hc->cfg.body_in, STREAM_READ) < 0) {
+				fail(hc, HC_E_READ, "%s: read the body: %s", hc->urltext,
+				     strerror(errno));
+				return false;
+			}
+			return true;
+		}
+		if (hc->body_i == hc->cfg.nbody) {
+			hc->body_done = true;
+			break;
+		}
+		const struct http_client_part *p = &hc->cfg.body[hc->body_i];
+		uint64_t left = p->len - hc->body_at;
+		if (left == 0) {
+			hc->body_i++;
+			hc->body_at = 0;
+			continue;
+		}
+		ssize_t n;
+		if (p->kind == HTTP_PART_MEM) {
+			n = left > MEM_STEP ? MEM_STEP : (ssize_t)left;
+			int rc =
+			    outq_write(&hc->reqq, hc->conn, p->data + hc->body_at, (size_t)n, NULL);
+			if (rc < 0)
+				return send_failed(hc, rc);
+		} else if (hc->zero_copy) {
+			/* The stream's sendfile reads at the file's offset. */
+			if (lseek(p->fd, (off_t)(p->off + hc->body_at), SEEK_SET) < 0)
+				return body_read_failed(hc, p, -1);
+			n = hc->conn->ops->sendfile(
+			    hc->conn, p->fd, left > SENDFILE_MAX ? SENDFILE_MAX : (size_t)left);
+			if (n == 0)
+				return body_read_failed(hc, p, 0);
+			if (n < 0 && again())
+				return true; /* STREAM_WRITE brings us back */
+			if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
+				/* A file system sendfile cannot read: copy. */
+				hc->zero_copy = false;
+				continue;
+			}
+			if (n < 0)
+				return send_failed(hc, OUTQ_FAIL);
+		} else {
+			if (!hc->fbuf && !(hc->fbuf = malloc(FBUF_CAP))) {
+				fail(hc, HC_E_OTHER, "out of memory");
+				return false;
+			}
+			do
+				/* not a stream: the body file */
+				n = pread(p->fd, hc->fbuf,
+					  left > FBUF_CAP ? FBUF_CAP : (size_t)left,
+					  (off_t)(p->off + hc->body_at));
+			while (n < 0 && errno == EINTR);
+			if (n <= 0)
+				return body_read_failed(hc, p, n);
+			int rc = outq_write(&hc->reqq, hc->conn, hc->fbuf, (size_t)n, NULL);
+			if (rc < 0)
+				return send_failed(hc, rc);
+		}
+		hc->body_at += (uint64_t)n;
+		hc->uploaded += (uint64_t)n;
+		arm_idle(hc);
+		rate_check(hc);
+		if (hc->rate_held)
+			break;
+	}
+	return true;
+}
+
+/* body_in has bytes: one chunk of them goes out, and no more is read
+ * until the connection has taken it. */
+static void on_body_in(struct stream *s, int ready, void *arg)
+{
+	(void)ready;
+	struct http_client *hc = arg;
+	if (!hc->fbuf && !(hc->fbuf = malloc(FBUF_CAP))) {
+		fail(hc, HC_E_OTHER, "out of memory");
+		return;
+	}
+	/* Room before the data for the chunk's size line, after it for its
+	 * CRLF: one write per chunk. */
+	char *b = hc->fbuf + 16;
+	ssize_t n = stream_read(s, b, FBUF_CAP - 32);
+	if (n < 0) {
+		if (!again())
+			fail(hc, HC_E_READ, "%s: read the body: %s", hc->urltext, strerror(errno));
+		return;
+	}
+	hc->in_started = true;
+	const char *p = "0\r\n\r\n";
+	size_t len = 5;
+	if (n == 0) {
+		hc->body_done = true;
+	} else {
+		char hd[16];
+		int h = snprintf(hd, sizeof hd, "%zx\r\n", (size_t)n);
+		memcpy(b - h, hd, (size_t)h);
+		memcpy(b + n, "\r\n", 2);
+		p = b - h;
+		len = (size_t)h + (size_t)n + 2;
+		hc->uploaded += (uint64_t)n;
+	}
+	int rc = outq_write(&hc->reqq, hc->conn, p, len, NULL);
+	if (rc < 0 && !send_failed(hc, rc))
+		return;
+	arm_idle(hc);
+	if (hc->body_done || !outq_empty(&hc->reqq))
+		stream_want(s, 0);
+	if (conn_update(hc) < 0)
+		watch_failed(hc);
+}
+
+/* Sends what waits: the rest of the request head, then the body. False
+ * when the URL moved on. */
+static bool conn_send(struct http_client *hc, bool *moved)
+{
+	if (!outq_empty(&hc->reqq)) {
+		ssize_t w = outq_flush(&hc->reqq, hc->conn);
+		if (w < 0 && !send_failed(hc, OUTQ_FAIL))
+			return false;
+		if (w > 0) {
+			*moved = true;
+			arm_idle(hc);
+		}
+	}
+	if (hc->exchanging && !hc->body_done) {
+		uint64_t before = hc->uploaded;
+		if (!body_pump(hc))
+			return false;
+		if (hc->uploaded != before)
+			*moved = true;
+	}
 	return true;
 }
 
@@ -518,22 +947,23 @@ static void on_conn(struct stream *s, int ready, void *arg)
 	struct http_client *hc = arg;
 	bool moved = false;
 	hc->st.wakeups++;
-	if ((ready & STREAM_WRITE) && !outq_empty(&hc->reqq)) {
-		ssize_t w = outq_flush(&hc->reqq, s);
-		if (w < 0) {
-			if ((errno == EPIPE || errno == ECONNRESET) && retry_stale(hc))
-				return;
-			fail(hc, HC_E_SEND, "send to %s: %s", hc->urltext, strerror(errno));
-			return;
-		}
-		if (w > 0) {
-			moved = true;
-			arm_idle(hc);
-		}
-	}
-	if ((ready & STREAM_READ) && hc->exchanging && outq_empty(&hc->outq) &&
-	    !conn_read(hc, &moved))
+	if (hc->rate_held)
+		ready = 0; /* a wakeup from before the hold */
+	if ((ready & STREAM_WRITE) && !conn_send(hc, &moved))
 		return;
+	if ((ready & STREAM_READ) && hc->exchanging && outq_empty(&hc->outq) && !feed_pending(hc)) {
+		bool got = false;
+		if (!conn_read(hc, &got))
+			return;
+		/* The read may have taken in what a write that waited needed
+		 * (a TLS record it had to read first): the stream has nothing
+		 * left to report, so the write goes again now. */
+		if (got || (ready & STREAM_WRITE)) {
+			if (send_waits(hc) && !conn_send(hc, &moved))
+				return;
+		}
+		moved = moved || got;
+	}
 	if (!moved)
 		hc->st.idle_wakeups++;
 	if (conn_update(hc) < 0)
@@ -542,7 +972,10 @@ static void on_conn(struct stream *s, int ready, void *arg)
 
 static void send_request(struct http_client *hc)
 {
-	hc->t_connect = clock_us() - hc->t0;
+	hc->t_pretransfer = clock_us() - hc->t0;
+	if (hc->reused || !hc->t_connect) /* no connection made for it: adopted, or kept */
+		hc->t_connect = hc->t_pretransfer;
+	hc->request_bytes += buf_len(&hc->req);
 	hc->conn_requests++;
 	hc->st.requests++;
 	if (hc->reused)
@@ -551,17 +984,12 @@ static void send_request(struct http_client *hc)
 	stream_set_cb(hc->conn, on_conn, hc);
 	/* Straight out when the connection takes it (it has just connected,
 	 * or has been idle): the rest waits for STREAM_WRITE. */
+	hc->zero_copy = stream_has(hc->conn, STREAM_F_SENDFILE) && hc->conn->ops->sendfile;
 	int rc = outq_write(&hc->reqq, hc->conn, buf_head(&hc->req), buf_len(&hc->req), NULL);
-	if (rc == OUTQ_NOMEM) {
-		fail(hc, HC_E_OTHER, "out of memory");
+	if (rc < 0 && !send_failed(hc, rc))
 		return;
-	}
-	if (rc < 0) {
-		if ((errno == EPIPE || errno == ECONNRESET) && retry_stale(hc))
-			return;
-		fail(hc, HC_E_SEND, "send to %s: %s", hc->urltext, strerror(errno));
+	if (!body_pump(hc))
 		return;
-	}
 	if (conn_update(hc) < 0) {
 		watch_failed(hc);
 		return;
@@ -596,6 +1024,8 @@ static void on_tls(struct loop *l, struct stream *s, enum tls_err kind, const ch
 	(void)l;
 	struct http_client *hc = arg;
 	hc->hs = NULL;
+	if (s)
+		hc->t_appconnect = clock_us() - hc->t0;
 	if (!s) {
 		/* A handshake that ran out of time is a timeout, as curl has
 		 * it (28), not a TLS failure. */
@@ -634,17 +1064,42 @@ static void on_tunnel(struct loop *l, struct stream *s, const char *errtext, voi
 	origin_reached(l, hc, s);
 }
 
+/* An address as -w shows it: the bare IP and the port. */
+static void addr_parts(const struct sock_addr *a, char ip[46], int *port)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&a->ss;
+	const void *bin = NULL;
+	if (sa->sa_family == AF_INET) {
+		bin = &((const struct sockaddr_in *)sa)->sin_addr;
+		*port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		bin = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		*port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	}
+	if (!bin || !inet_ntop(sa->sa_family, bin, ip, 46))
+		ip[0] = '\0';
+}
+
 static void on_connect(struct loop *l, struct stream *s, int err, const char *errtext, void *arg)
 {
 	struct http_client *hc = arg;
 	hc->cn = NULL; /* the connector freed itself */
 	if (!s) {
+		hc->conn_errno = err;
 		fail(hc, err == ETIMEDOUT ? HC_E_TIMEOUT : HC_E_CONNECT, "%s", errtext);
 		return;
 	}
+	hc->t_connect = clock_us() - hc->t0;
+	hc->connects++;
 	int fd = stream_raw_fd(s);
+	struct sock_addr pa, la;
+	hc->remote_ip[0] = hc->local_ip[0] = '\0';
+	hc->remote_port = hc->local_port = 0;
+	if (fd >= 0 && sock_peer_addr(fd, &pa) == 0)
+		addr_parts(&pa, hc->remote_ip, &hc->remote_port);
+	if (fd >= 0 && sock_local_addr(fd, &la) == 0)
+		addr_parts(&la, hc->local_ip, &hc->local_port);
 	if (log_wants(LOG_LVL_INFO)) {
-		struct sock_addr pa;
 		char a[SOCK_ADDRSTRLEN] = "?";
 		if (fd >= 0 && sock_peer_addr(fd, &pa) == 0)
 			sock_addr_str((struct sockaddr *)&pa.ss, pa.len, a, sizeof a);
@@ -687,6 +1142,39 @@ static bool tls_ready(struct http_client *hc)
 	return false;
 }
 
+static bool route_matches(const char *want, const char *have)
+{
+	return !want || strcasecmp(want, have) == 0;
+}
+
+/* --unix-socket, --connect-to, then --resolve: where the connection for
+ * the URL's host and port goes. */
+static void route(struct http_client *hc, struct sock_endpoint *ep)
+{
+	if (hc->cfg.unix_path) {
+		ep->host = ep->port = NULL;
+		ep->unix_path = hc->cfg.unix_path;
+		return;
+	}
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < hc->cfg.nroutes; i++) {
+			const struct http_client_route *r = &hc->cfg.routes[i];
+			if (r->resolve != (pass == 1) || !route_matches(r->host, ep->host) ||
+			    !route_matches(r->port, ep->port))
+				continue;
+			log_info("connecting to %s port %s for %s port %s",
+				 r->to_host ? r->to_host : ep->host,
+				 r->to_port ? r->to_port : ep->port, ep->host, ep->port);
+			if (r->to_host)
+				ep->host = r->to_host;
+			if (r->to_port)
+				ep->port = r->to_port;
+			if (r->resolve)
+				ep->numeric = true;
+			break;
+		}
+}
+
 static void start_request(struct http_client *hc)
 {
 	if (!build_request(hc)) {
@@ -694,9 +1182,16 @@ static void start_request(struct http_client *hc)
 		     HTTP_CLIENT_REQMAX / 1024);
 		return;
 	}
-	http_resp_init(hc->resp, hc->cfg.head);
+	http_resp_init(hc->resp, hc->head_req);
 	hc->got_bytes = false;
 	hc->final_status = 0;
+	hc->in_off = hc->in_len = 0;
+	http_decode_free(hc->dec);
+	hc->dec = NULL;
+	hc->body_i = 0;
+	hc->body_at = hc->uploaded = 0;
+	hc->body_done = !hc->with_body;
+	hc->body_cut = false;
 	if (hc->conn && hc->reusable && http_url_same_origin(&hc->conn_origin, &hc->url)) {
 		hc->reused = hc->conn_requests > 0;
 		if (hc->reused)
@@ -719,6 +1214,8 @@ static void start_request(struct http_client *hc)
 	    .socktype = SOCK_STREAM,
 	    .numeric = hc->cfg.numeric,
 	};
+	if (!proxied)
+		route(hc, &ep);
 	struct connect_opts o = {.timeout_ms = hc->cfg.connect_ms};
 	char err[SOCK_ERRLEN];
 	hc->cn = connector_start(hc->l, &ep, &o, on_connect, hc, err, sizeof err);
@@ -795,14 +1292,29 @@ bool http_client_valid_range(const char *s)
 	}
 }
 
+static bool is_tchar(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+bool http_client_valid_method(const char *m)
+{
+	if (!*m)
+		return false;
+	for (; *m; m++)
+		if (!is_tchar(*m))
+			return false;
+	return true;
+}
+
 bool http_client_valid_header(const char *h)
 {
 	const char *c = strchr(h, ':');
 	if (!c || c == h)
 		return false;
 	for (const char *p = h; p < c; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || strchr("!#$%&'*+-.^_`|~", *p)))
+		if (!is_tchar(*p))
 			return false;
 	for (const char *p = c + 1; *p; p++)
 		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
@@ -813,7 +1325,11 @@ bool http_client_valid_header(const char *h)
 struct http_client *http_client_new(struct loop *l, const struct http_client_cfg *cfg)
 {
 	bool ok = cfg->nhdrs >= 0 && cfg->nhdrs <= HTTP_CLIENT_MAXHDRS &&
-		  (!cfg->range || http_client_valid_range(cfg->range));
+		  (!cfg->range || http_client_valid_range(cfg->range)) && cfg->nbody >= 0 &&
+		  !(cfg->nbody && cfg->body_in) &&
+		  (!cfg->method || http_client_valid_method(cfg->method)) &&
+		  (!cfg->custom_method || http_client_valid_method(cfg->custom_method)) &&
+		  (!cfg->content_type || !strpbrk(cfg->content_type, "\r\n"));
 	for (int i = 0; ok && i < cfg->nhdrs; i++)
 		ok = http_client_valid_header(cfg->hdrs[i]);
 	/* The value goes on the wire as it is: nothing that ends a line. */
@@ -841,8 +1357,13 @@ struct http_client *http_client_new(struct loop *l, const struct http_client_cfg
 	timer_init(&hc->deadline, on_deadline, hc);
 	timer_init(&hc->idle, on_idle, hc);
 	timer_init(&hc->later, on_later, hc);
+	timer_init(&hc->rate_t, on_rate, hc);
 	if (cfg->out)
 		stream_set_cb(cfg->out, on_out, hc);
+	if (cfg->body_in)
+		stream_set_cb(cfg->body_in, on_body_in, hc);
+	for (int i = 0; i < cfg->nbody; i++)
+		hc->body_total += cfg->body[i].len;
 	return hc;
 }
 
@@ -854,12 +1375,20 @@ void http_client_free(struct http_client *hc)
 	tls_ctx_free(hc->tctx);
 	loop_timer_stop(hc->l, &hc->deadline);
 	loop_timer_stop(hc->l, &hc->later);
+	loop_timer_stop(hc->l, &hc->rate_t);
 	if (hc->cfg.out) {
 		stream_want(hc->cfg.out, 0);
 		stream_set_cb(hc->cfg.out, NULL, NULL);
 	}
+	if (hc->cfg.body_in) {
+		stream_want(hc->cfg.body_in, 0);
+		stream_set_cb(hc->cfg.body_in, NULL, NULL);
+	}
 	outq_clear(&hc->outq);
 	buf_free(&hc->req);
+	free(hc->fbuf);
+	http_decode_free(hc->dec);
+	free(hc->dbuf);
 	free(hc->resp);
 	free(hc->urltext);
 	free(hc);
@@ -869,13 +1398,24 @@ static void start_url(struct http_client *hc)
 {
 	hc->t0 = clock_us();
 	hc->t_lookup = hc->t_connect = hc->t_first = hc->t_total = 0;
+	hc->t_appconnect = hc->t_pretransfer = 0;
+	hc->head_bytes = hc->request_bytes = 0;
+	hc->rx = 0;
+	hc->rate_held = false;
+	loop_timer_stop(hc->l, &hc->rate_t);
+	hc->connects = 0;
 	hc->redirects = 0;
 	hc->error = HC_OK;
 	hc->tls_kind = TLS_E_NONE;
+	hc->conn_errno = 0;
 	hc->errtext[0] = '\0';
 	hc->final_status = 0;
 	hc->parsed = false;
-	http_resp_init(hc->resp, hc->cfg.head);
+	hc->method = hc->cfg.method ? hc->cfg.method : hc->cfg.head ? "HEAD" : "GET";
+	const char *wire = hc->cfg.custom_method ? hc->cfg.custom_method : hc->method;
+	hc->head_req = hc->cfg.head || strcmp(wire, "HEAD") == 0;
+	hc->with_body = hc->cfg.nbody > 0 || hc->cfg.body_in;
+	http_resp_init(hc->resp, hc->head_req);
 	char err[256];
 	int rc = http_url_parse(hc->urltext, &hc->first, err, sizeof err);
 	if (rc != HTTP_URL_OK) {
@@ -925,4 +1465,21 @@ int http_client_adopt(struct http_client *hc, struct stream *s, const struct htt
 void http_client_get_stats(const struct http_client *hc, struct http_client_stats *st)
 {
 	*st = hc->st;
+}
+
+void http_client_set_drop_transient(struct http_client *hc, bool on)
+{
+	hc->cfg.drop_transient = on;
+}
+
+void http_client_set_out(struct http_client *hc, struct stream *out)
+{
+	if (hc->cfg.out) {
+		stream_want(hc->cfg.out, 0);
+		stream_set_cb(hc->cfg.out, NULL, NULL);
+	}
+	outq_clear(&hc->outq);
+	hc->cfg.out = out;
+	if (out)
+		stream_set_cb(out, on_out, hc);
 }

@@ -59,10 +59,53 @@ enum http_client_error {
 	HC_E_TLS,	    /* TLS failed: the result's tls_kind says how */
 	HC_E_PROXY_RESOLVE, /* the proxy's host does not resolve */
 	HC_E_PROXY,	    /* the proxy refused or broke the tunnel */
+	HC_E_READ,	    /* a body file could not be read (or shrank) */
+	HC_E_REWIND,	    /* a redirect needs a body that cannot be sent again */
+	HC_E_RANGE,	    /* resuming: the server sent the whole body again */
+	HC_E_ENCODING,	    /* compressed: a coding not known, or a corrupt body */
+};
+
+/* A piece of the request body: bytes in memory, or a range of an open
+ * regular file, read only as it is sent (the stream's sendfile where it
+ * has one, else through a 64 KiB buffer), so a large upload never sits
+ * in memory. */
+enum http_part_kind { HTTP_PART_MEM, HTTP_PART_FILE };
+struct http_client_part {
+	enum http_part_kind kind;
+	const char *data; /* HTTP_PART_MEM, not copied */
+	int fd;		  /* HTTP_PART_FILE, not owned: read with pread */
+	uint64_t off, len;
+};
+
+/* Where connections for a host and port go instead (curl's
+ * --connect-to HOST1:PORT1:HOST2:PORT2 and --resolve HOST:PORT:ADDR):
+ * host or port NULL matches any; to_host or to_port NULL keeps it. The
+ * URL's host still goes as Host and SNI and is verified. */
+struct http_client_route {
+	const char *host, *port;
+	const char *to_host, *to_port;
+	bool resolve; /* --resolve: applied after the --connect-to ones, to_host numeric */
 };
 
 struct http_client_cfg {
-	bool head;	   /* HEAD instead of GET: no body */
+	bool head; /* HEAD instead of GET: no body */
+	/* The request method: NULL is GET (HEAD with head), else "POST",
+	 * "PUT"...: a 303, and a 301 or 302 answering a POST, turn it into a
+	 * GET without the body, as curl does; 307 and 308 keep both.
+	 * custom_method (curl's -X), if set, is what goes on the wire on
+	 * every request, redirects too, whatever method says. */
+	const char *method;
+	const char *custom_method;
+	/* The request body: the parts in order, sent with a Content-Length
+	 * of their sum (nbody 1 with an empty part: Content-Length: 0), or
+	 * body_in read to its end and sent chunked (not owned; it cannot be
+	 * sent twice, so a redirect keeping the body fails HC_E_REWIND).
+	 * content_type: the Content-Type sent with a body (NULL: none);
+	 * a user header replaces it. */
+	const struct http_client_part *body;
+	int nbody;
+	struct stream *body_in;
+	const char *content_type;
 	bool follow;	   /* follow redirects (301, 302, 303, 307, 308 with Location) */
 	long max_redirs;   /* with follow: more is HC_E_REDIRECTS */
 	bool fail;	   /* status >= 400: no body, HC_E_HTTP */
@@ -79,7 +122,31 @@ struct http_client_cfg {
 	int max_ms;	/* each URL's whole transfer; 0 = none */
 	int idle_ms;	/* nothing received for this long: HC_E_TIMEOUT; 0 = none */
 	int family;	/* AF_UNSPEC, AF_INET, AF_INET6 for the lookup */
-	bool numeric;	/* no name lookups */
+	/* Every connection to this Unix socket (path, or "@name"), or NULL;
+	 * else routes, the first that matches of each kind. */
+	const char *unix_path;
+	const struct http_client_route *routes;
+	int nroutes;
+	/* With status 408, 429, 500, 502, 503 or 504 the body is dropped
+	 * (a retry comes: see http_client_set_drop_transient). */
+	bool drop_transient;
+	/* Accept-Encoding for what the build decodes (http_decode_accept)
+	 * and bodies decoded as their Content-Encoding says. */
+	bool compressed;
+	/* Bytes per second each way, body and head (--limit-rate); 0: none. */
+	uint64_t limit_rate;
+	/* Resuming at resume_from (-C; the caller sends range "OFFSET-"): a
+	 * 416 is taken as "complete" (no body, HC_OK), and a 200 (the whole
+	 * body again) fails HC_E_RANGE unless its length is resume_from. */
+	bool resume;
+	int64_t resume_from;
+	bool numeric; /* no name lookups */
+	/* write_head for every response, redirects' too (-D -). */
+	bool write_all_heads;
+	/* Called with each response's head as it arrives, redirects' too
+	 * (-D FILE); NULL: none. */
+	void (*head_cb)(const struct http_resp *r, void *arg);
+	void *head_arg;
 	/* Where bodies go, not owned (the client sets its callback while it
 	 * lives); NULL drops them. */
 	struct stream *out;
@@ -104,6 +171,7 @@ struct http_client_cfg {
 struct http_client_result {
 	enum http_client_error error;
 	enum tls_err tls_kind; /* with HC_E_TLS: what failed */
+	int conn_errno;	       /* with HC_E_CONNECT: the last address's errno, if known */
 	const char *errtext;   /* the complete message, "" when error is HC_OK */
 	const char *url;       /* as given */
 	/* The last response's head: valid when status != 0 (0: no head
@@ -112,10 +180,20 @@ struct http_client_result {
 	const struct http_resp *resp;
 	const struct http_url *final_url; /* after redirects; NULL if url did not parse */
 	long redirects;
+	uint64_t uploaded;  /* request body bytes sent for the last request */
+	const char *method; /* of the last request */
+	/* Response heads received and request heads sent, redirects too. */
+	uint64_t head_bytes, request_bytes;
+	long connects; /* connections made for this URL */
+	/* The last connection's addresses ("" and 0 when there was none). */
+	char remote_ip[46], local_ip[46];
+	int remote_port, local_port;
 	/* Microseconds from the start of the URL: the last lookup done,
 	 * connection made, first response byte, and the end (the output
 	 * written). */
 	int64_t t_lookup, t_connect, t_first, t_total;
+	/* The TLS handshake done (0 for http), the request about to go. */
+	int64_t t_appconnect, t_pretransfer;
 };
 
 struct http_client;
@@ -152,11 +230,19 @@ int http_client_adopt(struct http_client *hc, struct stream *s, const struct htt
 
 void http_client_get_stats(const struct http_client *hc, struct http_client_stats *st);
 
+/* Between URLs: drop_transient for the next one (a retry is left). */
+void http_client_set_drop_transient(struct http_client *hc, bool on);
+/* Between URLs: where the next bodies go (NULL drops them); the old
+ * output's callback is forgotten. */
+void http_client_set_out(struct http_client *hc, struct stream *out);
+
 /* Checks for the callers' option parsing (the client refuses what fails
  * them): a request header "Name: value" with a token for a name and no
  * control bytes in the value; a byte range set "0-99", "-500", "100-",
  * "0-1,5-9" with no LAST below its FIRST. */
 bool http_client_valid_header(const char *h);
 bool http_client_valid_range(const char *s);
+/* A method: a token (RFC 9110), "POST", "PROPFIND". */
+bool http_client_valid_method(const char *m);
 
 #endif

@@ -5,11 +5,15 @@
  * where the meaning is the same (see man/sockctl-http-get.1). */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +21,8 @@
 #include "core/loop.h"
 #include "core/sbuf.h"
 #include "http/http_client.h"
+#include "http/http_decode.h"
+#include "http/http_wfmt.h"
 #include "net/proxy.h"
 #include "net/sock.h"
 #include "net/stream.h"
@@ -28,17 +34,21 @@ enum {
 	GET_UNSUPPORTED = 1,
 	GET_URL_MALFORMED = 3,
 	GET_PROXY_RESOLVE = 5,
+	GET_RANGE = 33,
+	GET_ENCODING = 61,
 	GET_RESOLVE = 6,
 	GET_CONNECT = 7,
 	GET_BAD_REPLY = 8,
 	GET_PARTIAL = 18,
 	GET_HTTP_ERROR = 22,
 	GET_WRITE = 23,
+	GET_READ = 26,
 	GET_TIMEOUT = 28,
 	GET_REDIRECTS = 47,
 	GET_EMPTY = 52,
 	GET_SEND = 55,
 	GET_RECV = 56,
+	GET_REWIND = 65,
 	GET_PROXY = 97,
 };
 
@@ -51,6 +61,21 @@ struct get_run {
 	char **urls;
 	int nurls, cur;
 	bool timing, json;
+	bool silent, show_errors; /* -s, -S */
+	const char *wfmt;	  /* -w FORMAT (text, after @FILE is read) */
+	const char *output;	  /* -o FILE, for %{filename_effective} */
+	bool follow, data_body;
+	FILE *dump; /* -D FILE */
+	/* --retry: tries left for the URL under way, the settings, when its
+	 * first try began, the next wait (doubling from 1 s), the output file
+	 * to empty before a try. */
+	long retries, retry_left;
+	int retry_delay_ms, retry_max_ms;
+	bool retry_all, retry_refused;
+	int64_t url_t0, backoff_ms;
+	int out_fd;
+	bool truncate_out;
+	struct timer retry_t;
 	int result;	  /* exit code of the URL just done */
 	int last_failure; /* of any URL so far: the exit status */
 };
@@ -72,8 +97,38 @@ static const char http_get_help[] =
     "      --if-modified-since DATE|FILE\n"
     "                             conditional request (HTTP date, or FILE's mtime)\n"
     "  -f, --fail                 exit 22 on HTTP status 400 or above, no body\n"
-    "  -w, --timing               print lookup, connect, first byte and total\n"
+    "\n"
+    "Methods and bodies (as curl's; the body goes with every URL):\n"
+    "  -X, --request METHOD       send METHOD (on redirects too)\n"
+    "  -d, --data TEXT|@FILE|@-   POST form data (FILE without its newlines);\n"
+    "                             several are joined with '&'\n"
+    "      --data-ascii TEXT      the same as --data\n"
+    "      --data-raw TEXT        --data without '@' meaning a file\n"
+    "      --data-binary TEXT|@FILE  --data with FILE as it is\n"
+    "      --data-urlencode [NAME]=TEXT|[NAME]@FILE  URL-encoded form data\n"
+    "      --json[=]TEXT|@FILE    POST a JSON body (Content-Type and Accept\n"
+    "                             application/json): --json=TEXT, or --json and\n"
+    "                             a word starting with { [ \" or @\n"
+    "  -G, --get                  put the -d data in the URL's query, GET\n"
+    "  -F, --form NAME=VALUE|NAME=@FILE|NAME=<FILE[;type=T][;filename=F]\n"
+    "                             POST multipart/form-data (files read as sent)\n"
+    "  -T, --upload-file FILE|-   PUT FILE (to URL/FILE when URL ends in '/');\n"
+    "                             '-' sends stdin, chunked\n"
+    "  -u, --user USER:PASS       basic authentication (the URL's origin only)\n"
+    "  -A, --user-agent TEXT      the User-Agent ('' sends none)\n"
+    "  -e, --referer URL          the Referer\n"
+    "  -b, --cookie 'K=V[; K2=V2]'  the Cookie header (the URL's origin only)\n"
+    "  303, and 301 or 302 after a POST, follow with GET; 307 and 308 keep the\n"
+    "  method and body.\n"
+    "\n"
+    "  -w, --write-out FORMAT|@FILE  after each URL print FORMAT, as curl's:\n"
+    "                             %{http_code} %{time_total} %header{NAME} \\n ...\n"
+    "      --timing               print lookup, connect, first byte and total\n"
     "                             times on stderr\n"
+    "  -s, --silent               no error messages (exit status only)\n"
+    "  -S, --show-error           with -s, error messages all the same\n"
+    "  -D, --dump-header FILE     write every response's headers to FILE ('-':\n"
+    "                             stdout, before each body)\n"
     "      --json                 print status, headers and timings as JSON on\n"
     "                             stdout (the body goes only to -o FILE)\n"
     "      --connect-timeout SECS per-address connect timeout (default 30)\n"
@@ -83,6 +138,21 @@ static const char http_get_help[] =
     "                             http (CONNECT, the default), socks4, socks4a,\n"
     "                             socks5, socks5h; the proxy resolves the names\n"
     "  -U, --proxy-user USER:PASS the proxy's credentials (http basic, socks5)\n"
+    "      --unix-socket PATH     every connection to this Unix socket\n"
+    "      --resolve HOST:PORT:ADDR  connect to ADDR for HOST:PORT\n"
+    "      --connect-to HOST1:PORT1:HOST2:PORT2  connect to HOST2:PORT2 for\n"
+    "                             HOST1:PORT1 (empty parts: any, or the same)\n"
+    "      --retry N              try again up to N times on timeouts, names that\n"
+    "                             do not resolve, 408 429 500 502 503 504\n"
+    "      --retry-delay SECS     wait SECS between tries (default: Retry-After,\n"
+    "                             else 1 s doubling)\n"
+    "      --retry-max-time SECS  no try that would start after SECS\n"
+    "      --retry-connrefused    a refused connection is tried again too\n"
+    "      --retry-all-errors     any failure is tried again\n"
+    "  -C, --continue-at -|OFFSET resume into -o FILE (or -O) from its size\n"
+    "  -O, --remote-name          save to the URL's file name (one URL)\n"
+    "      --compressed           ask for gzip, deflate or br and decode the body\n"
+    "      --limit-rate RATE      at most RATE bytes per second each way (100k, 2M)\n"
     "  -4, -6, -n, -v, -q, --mux=NAME   global options\n"
     "\n"
     "https (the server's certificate is verified against the system store and\n"
@@ -107,7 +177,9 @@ static const char http_get_help[] =
     "response, 18 response cut short, 22 HTTP error with --fail, 23 write error,\n"
     "28 timeout, 35 TLS handshake failed, 47 too many redirects, 52 empty reply,\n"
     "55 send error, 56 receive error, 58 --cert/--key unusable, 60 the server's\n"
-    "certificate did not verify, 77 --cacert cannot be loaded, 90 no --pin\n"
+    "certificate did not verify, 26 a body file cannot be read, 33 the server\n"
+    "cannot resume, 61 a body that cannot be decoded, 65 a redirect\n"
+    "needs the body from stdin again, 77 --cacert cannot be loaded, 90 no --pin\n"
     "matched, 97 the proxy\n"
     "refused or broke the tunnel. With several URLs, the last failure's code.\n";
 
@@ -150,6 +222,14 @@ static int exit_code(enum http_client_error e, enum tls_err kind)
 		return GET_PROXY_RESOLVE;
 	case HC_E_PROXY:
 		return GET_PROXY;
+	case HC_E_READ:
+		return GET_READ;
+	case HC_E_REWIND:
+		return GET_REWIND;
+	case HC_E_RANGE:
+		return GET_RANGE;
+	case HC_E_ENCODING:
+		return GET_ENCODING;
 	}
 	return EXIT_FAIL;
 }
@@ -208,24 +288,204 @@ static void report(const struct get_run *g, const struct http_client_result *res
 	sb_free(&b);
 }
 
+/* -w FORMAT for one URL: the text for stdout and for stderr. */
+static void write_out(const struct get_run *g, const struct http_client_result *res)
+{
+	const struct http_resp *r = res->status ? res->resp : NULL;
+	char eff[HTTP_URL_TARGETMAX + HTTP_URL_HOSTMAX + 32] = "", redir[sizeof eff] = "";
+	const struct http_url *u = res->final_url;
+	if (u) {
+		char auth[HTTP_URL_HOSTMAX + 16];
+		http_url_authority(u, auth, sizeof auth);
+		snprintf(eff, sizeof eff, "%s://%s%s", u->scheme, auth, u->target);
+	}
+	/* Where a redirect not followed would have gone. */
+	const char *loc = r ? http_resp_header(r, "location") : NULL;
+	struct http_url next;
+	char err[256];
+	if (u && loc && !g->follow && r->status >= 300 && r->status < 400 &&
+	    http_url_resolve(u, loc, &next, err, sizeof err) == HTTP_URL_OK) {
+		char auth[HTTP_URL_HOSTMAX + 16];
+		http_url_authority(&next, auth, sizeof auth);
+		snprintf(redir, sizeof redir, "%s://%s%s", next.scheme, auth, next.target);
+	}
+	/* curl's names: 1 for HTTP/1.0, 1.1, 0 for no response. */
+	const char *version = !r ? "0" : r->version == 10 ? "1" : "1.1";
+	struct http_wfmt_vars v = {
+	    .http_code = res->status,
+	    .t_namelookup = res->t_lookup,
+	    .t_connect = res->t_connect,
+	    .t_appconnect = res->t_appconnect,
+	    .t_pretransfer = res->t_pretransfer,
+	    .t_starttransfer = res->t_first,
+	    .t_total = res->t_total,
+	    /* --fail's body is read (the connection stays usable) but, as
+	     * with curl, not downloaded. */
+	    .size_download = r && res->error != HC_E_HTTP ? r->body_bytes : 0,
+	    .size_upload = res->uploaded,
+	    .size_header = res->head_bytes,
+	    /* curl counts a -d body, sent with the head, and no other. */
+	    .size_request = res->request_bytes + (g->data_body ? res->uploaded : 0),
+	    .url = res->url,
+	    .url_effective = eff[0] ? eff : res->url,
+	    .content_type = r ? http_resp_header(r, "content-type") : NULL,
+	    .remote_ip = res->remote_ip,
+	    .local_ip = res->local_ip,
+	    .method = res->method,
+	    .http_version = version,
+	    .errormsg = res->error ? res->errtext : NULL,
+	    .filename_effective = g->output,
+	    .redirect_url = redir[0] ? redir : NULL,
+	    /* As curl 7.88 names it, once there is a connection. */
+	    .scheme = u && res->remote_ip[0] ? (strcmp(u->scheme, "https") == 0 ? "HTTPS" : "HTTP")
+					     : NULL,
+	    .remote_port = res->remote_port,
+	    .local_port = res->local_port,
+	    .num_redirects = res->redirects,
+	    .num_connects = res->connects,
+	    .exitcode = g->result,
+	    .resp = r,
+	};
+	struct sbuf out[2], warn;
+	sb_init(&out[0]);
+	sb_init(&out[1]);
+	sb_init(&warn);
+	http_wfmt(g->wfmt, &v, out, &warn);
+	if (warn.len)
+		errmsg("%s", sb_str(&warn));
+	if (out[0].oom || out[1].oom)
+		errmsg("%s: out of memory for -w", res->url);
+	fwrite(out[0].p ? out[0].p : "", 1, out[0].len, stdout);
+	fflush(stdout);
+	fwrite(out[1].p ? out[1].p : "", 1, out[1].len, stderr);
+	sb_free(&out[0]);
+	sb_free(&out[1]);
+	sb_free(&warn);
+}
+
+static bool is_transient(int status)
+{
+	return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
+	       status == 504;
+}
+
+/* Whether curl's --retry would try the URL again: timeouts and names
+ * that did not resolve, refused connections with --retry-connrefused,
+ * the transient HTTP statuses, anything with --retry-all-errors. */
+static bool retryable(const struct get_run *g, const struct http_client_result *res)
+{
+	enum http_client_error e = res->error;
+	if (e == HC_E_TIMEOUT || e == HC_E_RESOLVE || e == HC_E_PROXY_RESOLVE)
+		return true;
+	if (e == HC_E_CONNECT && g->retry_refused && res->conn_errno == ECONNREFUSED)
+		return true;
+	if ((e == HC_OK || e == HC_E_HTTP) && is_transient(res->status))
+		return true;
+	return g->retry_all && e != HC_OK;
+}
+
+/* Retry-After: seconds or an HTTP date; -1 when absent or unreadable. */
+static int64_t retry_after_ms(const struct http_client_result *res)
+{
+	const char *v = res->status ? http_resp_header(res->resp, "retry-after") : NULL;
+	if (!v)
+		return -1;
+	long secs;
+	if (parse_long(v, 0, 24L * 3600, &secs))
+		return secs * 1000;
+	struct tm tm = {0};
+	const char *end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (!end || *end)
+		return -1;
+	time_t at = timegm(&tm), now = time(NULL);
+	return at > now ? (int64_t)(at - now) * 1000 : 0;
+}
+
+static void start_next(struct get_run *g);
+
+static void on_retry(struct loop *l, void *arg)
+{
+	(void)l;
+	struct get_run *g = arg;
+	/* The output file holds the failed try's bytes: empty it, as curl
+	 * does. */
+	if (g->truncate_out && (ftruncate(g->out_fd, 0) < 0 || lseek(g->out_fd, 0, SEEK_SET) < 0))
+		errmsg("truncate the output: %s", strerror(errno));
+	g->retry_left--;
+	start_next(g);
+}
+
+/* Schedules another try of the URL under way when --retry says so. */
+static bool retry_later(struct get_run *g, const struct http_client_result *res)
+{
+	if (g->retry_left <= 0 || !retryable(g, res))
+		return false;
+	int64_t ms = retry_after_ms(res);
+	if (ms < 0)
+		ms = g->retry_delay_ms >= 0 ? g->retry_delay_ms : g->backoff_ms;
+	if (g->retry_max_ms && clock_ms() - g->url_t0 + ms > g->retry_max_ms)
+		return false;
+	if (g->retry_delay_ms < 0 && g->backoff_ms < 600000)
+		g->backoff_ms *= 2;
+	if (!g->silent || g->show_errors) {
+		char why[64];
+		snprintf(why, sizeof why, "HTTP %d", res->status);
+		errmsg("%s: %s: retrying in %lld.%03lld s, %ld %s left", res->url,
+		       res->error && res->error != HC_E_HTTP ? res->errtext : why,
+		       (long long)(ms / 1000), (long long)(ms % 1000), g->retry_left - 1,
+		       g->retry_left - 1 == 1 ? "retry" : "retries");
+	}
+	loop_timer_start(g->l, &g->retry_t, ms);
+	return true;
+}
+
 static void on_url_done(struct http_client *hc, const struct http_client_result *res, void *arg)
 {
 	struct get_run *g = arg;
 	g->result = exit_code(res->error, res->tls_kind);
-	if (res->error)
+	if (retry_later(g, res))
+		return;
+	/* -s: no error lines, unless -S asks for them. */
+	if (res->error && (!g->silent || g->show_errors))
 		errmsg("%s", res->errtext);
+	if (g->dump)
+		fflush(g->dump);
 	report(g, res);
+	if (g->wfmt)
+		write_out(g, res);
 	if (g->result)
 		g->last_failure = g->result;
+	(void)hc;
 	if (++g->cur >= g->nurls) {
 		loop_stop(g->l);
 		return;
 	}
-	if (http_client_get(hc, g->urls[g->cur], on_url_done, g) < 0) {
+	g->retry_left = g->retries;
+	g->backoff_ms = 1000;
+	g->url_t0 = clock_ms();
+	start_next(g);
+}
+
+/* Starts the URL under way (again, for a retry). */
+static void start_next(struct get_run *g)
+{
+	/* A transient answer's body is dropped while a retry is left. */
+	http_client_set_drop_transient(g->hc, g->retry_left > 0);
+	if (http_client_get(g->hc, g->urls[g->cur], on_url_done, g) < 0) {
 		errmsg("%s: %s", g->urls[g->cur], strerror(errno));
 		g->result = g->last_failure = EXIT_FAIL;
 		loop_stop(g->l);
 	}
+}
+
+/* -D FILE: every response's head, as -i writes it. */
+static void dump_head(const struct http_resp *r, void *arg)
+{
+	FILE *f = arg;
+	fprintf(f, "HTTP/1.%d %d %s\r\n", r->version % 10, r->status, r->reason);
+	for (size_t i = 0; i < r->nhdrs; i++)
+		fprintf(f, "%s: %s\r\n", r->hdrs[i].name, r->hdrs[i].value);
+	fputs("\r\n", f);
 }
 
 /* ---- options ---- */
@@ -280,6 +540,548 @@ static bool parse_ims(const char *s, char *out, size_t outlen)
 	return strftime(out, outlen, "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0;
 }
 
+/* ---- the request body (-d, --data-*, --json, -F, -T) ---- */
+
+/* A growable byte buffer for bodies, which may be larger than an sbuf's
+ * bound and hold NUL bytes. */
+struct get_bytes {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void gb_put(struct get_bytes *b, const void *s, size_t n)
+{
+	if (b->oom || !n)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void gb_puts(struct get_bytes *b, const char *s)
+{
+	gb_put(b, s, strlen(s));
+}
+
+/* curl's URL encoding: letters, digits and -._~ as they are, every other
+ * byte %XX; form: a space as '+' (--data-urlencode's, not -T's). */
+static void gb_urlencode(struct get_bytes *b, const char *s, size_t n, bool form)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char e[4];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr("-._~", c)) {
+			gb_put(b, s + i, 1);
+		} else if (c == ' ' && form) {
+			gb_put(b, "+", 1);
+		} else {
+			snprintf(e, sizeof e, "%%%02X", c);
+			gb_put(b, e, 3);
+		}
+	}
+}
+
+/* Reads all of FILE ("-": stdin) into b. False with errno. */
+static bool read_whole(const char *file, struct get_bytes *b)
+{
+	int fd = strcmp(file, "-") == 0 ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	char tmp[65536];
+	ssize_t n;
+	/* A body file (or stdin) is read whole before anything connects, as
+	 * curl reads -d @FILE. */
+	/* not a stream: a body file or stdin, before the loop */
+	while ((n = read(fd, tmp, sizeof tmp)) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			gb_put(b, tmp, (size_t)n);
+	int e = errno;
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (b->oom) {
+		errno = ENOMEM;
+		return false;
+	}
+	errno = e;
+	return n == 0;
+}
+
+/* What the body options collect. */
+struct get_body {
+	struct get_bytes data; /* -d, --data-*, --json: joined */
+	bool have_data, json, binary_seen;
+	/* -F: the multipart text, the files that go between its pieces
+	 * (file_at: where in the text), and at the end the parts to send. */
+	struct get_bytes form;
+	struct http_client_part files[HTTP_CLIENT_MAXHDRS];
+	size_t file_at[HTTP_CLIENT_MAXHDRS];
+	int nfiles, nfields;
+	struct http_client_part parts[2 * HTTP_CLIENT_MAXHDRS + 1];
+	int nparts;
+	int upload_fd;
+	char boundary[48];
+	char form_type[96];
+	const char *upload; /* -T FILE */
+};
+
+static int body_file_error(const char *opt, const char *file)
+{
+	errmsg("%s %s: %s", opt, file, strerror(errno));
+	return GET_READ;
+}
+
+/* -d/--data TEXT|@FILE (newlines dropped from FILE), --data-ascii,
+ * --data-raw TEXT, --data-binary TEXT|@FILE, --json TEXT|@FILE: joined
+ * with '&', --json pieces without it, as curl joins them. Returns 0, or
+ * an exit code. */
+static int add_data(struct get_body *bd, const char *opt, const char *arg, bool at_file, bool strip,
+		    bool amp)
+{
+	if (bd->have_data && amp)
+		gb_put(&bd->data, "&", 1);
+	bd->have_data = true;
+	if (!at_file || arg[0] != '@') {
+		gb_puts(&bd->data, arg);
+		return 0;
+	}
+	size_t start = bd->data.len;
+	if (!read_whole(arg + 1, &bd->data))
+		return body_file_error(opt, arg + 1);
+	if (strip) {
+		size_t k = start;
+		for (size_t i = start; i < bd->data.len; i++)
+			if (bd->data.p[i] != '\r' && bd->data.p[i] != '\n')
+				bd->data.p[k++] = bd->data.p[i];
+		bd->data.len = k;
+		if (bd->data.p)
+			bd->data.p[k] = '\0';
+	}
+	return 0;
+}
+
+/* --data-urlencode: CONTENT, =CONTENT, NAME=CONTENT, @FILE, NAME@FILE,
+ * the content URL-encoded as curl does. */
+static int add_urlencoded(struct get_body *bd, const char *arg)
+{
+	if (bd->have_data)
+		gb_put(&bd->data, "&", 1);
+	bd->have_data = true;
+	const char *sep = strpbrk(arg, "=@");
+	if (sep && sep > arg)
+		gb_put(&bd->data, arg, (size_t)(sep - arg + (*sep == '@' ? 0 : 1)));
+	if (sep && *sep == '@') {
+		if (sep > arg)
+			gb_put(&bd->data, "=", 1);
+		struct get_bytes f = {0};
+		if (!read_whole(sep + 1, &f)) {
+			free(f.p);
+			return body_file_error("--data-urlencode", sep + 1);
+		}
+		gb_urlencode(&bd->data, f.p ? f.p : "", f.len, true);
+		free(f.p);
+		return 0;
+	}
+	const char *v = sep ? sep + 1 : arg;
+	gb_urlencode(&bd->data, v, strlen(v), true);
+	return 0;
+}
+
+/* A name or file name in Content-Disposition, escaped as curl (and the
+ * HTML standard) do: '"' %22, CR %0D, LF %0A. */
+static void gb_dispo(struct get_bytes *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *e = s[i] == '"'    ? "%22"
+				: s[i] == '\r' ? "%0D"
+				: s[i] == '\n' ? "%0A"
+					       : NULL;
+		if (e)
+			gb_puts(b, e);
+		else
+			gb_put(b, s + i, 1);
+	}
+}
+
+/* curl's guesses for a file part's type, by extension. */
+static const char *form_type(const char *file)
+{
+	static const char *const types[][2] = {
+	    {".gif", "image/gif"},	 {".jpg", "image/jpeg"},    {".jpeg", "image/jpeg"},
+	    {".png", "image/png"},	 {".svg", "image/svg+xml"}, {".txt", "text/plain"},
+	    {".htm", "text/html"},	 {".html", "text/html"},    {".pdf", "application/pdf"},
+	    {".xml", "application/xml"},
+	};
+	size_t n = strlen(file);
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		size_t k = strlen(types[i][0]);
+		if (n >= k && strcasecmp(file + n - k, types[i][0]) == 0)
+			return types[i][1];
+	}
+	return "application/octet-stream";
+}
+
+/* -F NAME=VALUE, NAME=@FILE (a file part, streamed from the file when
+ * sent), NAME=<FILE (its content as the value), each with ;type=TYPE and
+ * (files) ;filename=NAME after it. Returns 0 or an exit code. */
+static int add_form(struct get_body *bd, char *arg)
+{
+	char *eq = strchr(arg, '=');
+	if (!eq || eq == arg)
+		return usage_error("bad --form '%s': give NAME=VALUE, NAME=@FILE or NAME=<FILE",
+				   arg);
+	if (bd->nfields == HTTP_CLIENT_MAXHDRS)
+		return usage_error("more than %d --form fields", HTTP_CLIENT_MAXHDRS);
+	if (!bd->boundary[0]) {
+		unsigned char r[8];
+		if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+			for (size_t i = 0; i < sizeof r; i++)
+				r[i] = (unsigned char)random();
+		/* curl's shape: 24 dashes and 16 hex digits. */
+		int k = snprintf(bd->boundary, sizeof bd->boundary, "------------------------");
+		for (size_t i = 0; i < sizeof r; i++)
+			k += snprintf(bd->boundary + k, sizeof bd->boundary - (size_t)k, "%02x",
+				      r[i]);
+		snprintf(bd->form_type, sizeof bd->form_type, "multipart/form-data; boundary=%s",
+			 bd->boundary);
+	}
+	bd->nfields++;
+	*eq = '\0';
+	const char *name = arg, *val = eq + 1, *type = NULL, *fname = NULL;
+	char kind = (*val == '@' || *val == '<') ? *val++ : 0;
+	/* ;type= and ;filename= end the value (curl reads them anywhere
+	 * after it; a value with a ';' of its own goes with NAME=<FILE). */
+	for (char *semi = strchr(eq + 1, ';'); semi; semi = strchr(semi + 1, ';')) {
+		if (strncmp(semi + 1, "type=", 5) == 0)
+			type = semi + 6;
+		else if (strncmp(semi + 1, "filename=", 9) == 0)
+			fname = semi + 10;
+		else
+			continue;
+		*semi = '\0';
+	}
+	gb_puts(&bd->form, "--");
+	gb_puts(&bd->form, bd->boundary);
+	gb_puts(&bd->form, "\r\nContent-Disposition: form-data; name=\"");
+	gb_dispo(&bd->form, name, strlen(name));
+	gb_puts(&bd->form, "\"");
+	if (kind == '@') {
+		int fd = open(val, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			if (fd >= 0) {
+				close(fd);
+				errno = EINVAL;
+			}
+			return body_file_error("--form", val);
+		}
+		if (!fname) {
+			const char *slash = strrchr(val, '/');
+			fname = slash ? slash + 1 : val;
+		}
+		gb_puts(&bd->form, "; filename=\"");
+		gb_dispo(&bd->form, fname, strlen(fname));
+		gb_puts(&bd->form, "\"\r\nContent-Type: ");
+		gb_puts(&bd->form, type ? type : form_type(val));
+		gb_puts(&bd->form, "\r\n\r\n");
+		bd->file_at[bd->nfiles] = bd->form.len;
+		bd->files[bd->nfiles++] = (struct http_client_part){
+		    .kind = HTTP_PART_FILE, .fd = fd, .off = 0, .len = (uint64_t)st.st_size};
+		gb_puts(&bd->form, "\r\n");
+		return 0;
+	}
+	if (type) {
+		gb_puts(&bd->form, "\r\nContent-Type: ");
+		gb_puts(&bd->form, type);
+	}
+	gb_puts(&bd->form, "\r\n\r\n");
+	if (kind == '<') {
+		if (!read_whole(val, &bd->form))
+			return body_file_error("--form", val);
+	} else {
+		gb_puts(&bd->form, val);
+	}
+	gb_puts(&bd->form, "\r\n");
+	return 0;
+}
+
+/* The last boundary, and the parts to send: the text in pieces with the
+ * files between them, now that the text no longer moves. */
+static bool form_finish(struct get_body *bd)
+{
+	gb_puts(&bd->form, "--");
+	gb_puts(&bd->form, bd->boundary);
+	gb_puts(&bd->form, "--\r\n");
+	if (bd->form.oom)
+		return false;
+	size_t at = 0;
+	for (int i = 0; i <= bd->nfiles; i++) {
+		size_t end = i < bd->nfiles ? bd->file_at[i] : bd->form.len;
+		bd->parts[bd->nparts++] = (struct http_client_part){
+		    .kind = HTTP_PART_MEM, .data = bd->form.p + at, .len = end - at};
+		if (i < bd->nfiles)
+			bd->parts[bd->nparts++] = bd->files[i];
+		at = end;
+	}
+	return true;
+}
+
+static void body_free(struct get_body *bd)
+{
+	free(bd->data.p);
+	free(bd->form.p);
+	for (int i = 0; i < bd->nfiles; i++)
+		close(bd->files[i].fd);
+	if (bd->upload_fd >= 0)
+		close(bd->upload_fd);
+}
+
+/* URL with the file's name after it when it ends in '/' or has no path,
+ * as curl's -T does. NULL when it needs none (or out of memory: errno). */
+static char *upload_url(const char *url, const char *file)
+{
+	const char *host = strstr(url, "://");
+	host = host ? host + 3 : url;
+	const char *path = strchr(host, '/');
+	if (path && url[strlen(url) - 1] != '/')
+		return NULL;
+	const char *slash = strrchr(file, '/');
+	const char *base = slash ? slash + 1 : file;
+	struct get_bytes b = {0};
+	gb_puts(&b, url);
+	if (!path)
+		gb_put(&b, "/", 1);
+	gb_urlencode(&b, base, strlen(base), false);
+	if (b.oom) {
+		free(b.p);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return b.p;
+}
+
+static bool hdr_given(const char *const *hdrs, int n, const char *name)
+{
+	size_t k = strlen(name);
+	for (int i = 0; i < n; i++)
+		if (strncasecmp(hdrs[i], name, k) == 0 && hdrs[i][k] == ':')
+			return true;
+	return false;
+}
+
+/* The headers -A, -e, -b, -u and --json stand for, after the -H ones,
+ * which win as they do with curl. Returns 0 or an exit code. */
+static int made_headers(struct http_client_cfg *cfg, const char **hdrs, const char *agent,
+			const char *referer, const char *cookie, const char *user, bool json)
+{
+	/* Static: reachable however the command returns (it runs once). */
+	static char made[5][8192];
+	char b64[4 * 1024];
+	if (user && !proxy_base64(user, strlen(user), b64, sizeof b64))
+		return usage_error("bad --user: too long");
+	const char *const names[] = {"User-Agent", "Referer", "Cookie", "Authorization", "Accept"};
+	const char *const opts[] = {"--user-agent", "--referer", "--cookie", "--user", "--json"};
+	const char *const vals[] = {agent, referer, cookie, user ? b64 : NULL,
+				    json ? "application/json" : NULL};
+	for (int i = 0; i < 5; i++) {
+		if (!vals[i] || hdr_given(hdrs, cfg->nhdrs, names[i]))
+			continue;
+		int n = snprintf(made[i], sizeof made[i], "%s: %s%s", names[i],
+				 i == 3 ? "Basic " : "", vals[i]);
+		if (n < 0 || (size_t)n >= sizeof made[i] || !http_client_valid_header(made[i]))
+			return usage_error("bad %s: no control characters, at most 8 KiB", opts[i]);
+		if (cfg->nhdrs == HTTP_CLIENT_MAXHDRS)
+			return usage_error("more than %d headers", HTTP_CLIENT_MAXHDRS);
+		hdrs[cfg->nhdrs++] = made[i];
+	}
+	return 0;
+}
+
+/* The method, body and URLs the body options make. Returns 0 or an exit
+ * code. */
+static int body_setup(struct get_body *bd, struct http_client_cfg *cfg, struct get_run *g,
+		      bool use_get)
+{
+	static char **urls; /* reachable, as the rest */
+	bool rename = bd->upload && strcmp(bd->upload, "-") != 0;
+	if ((use_get && bd->have_data) || rename) {
+		urls = calloc((size_t)g->nurls, sizeof *urls);
+		if (!urls) {
+			errmsg("out of memory");
+			return EXIT_FAIL;
+		}
+		for (int i = 0; i < g->nurls; i++) {
+			struct get_bytes u = {0};
+			char *named = rename ? upload_url(g->urls[i], bd->upload) : NULL;
+			gb_puts(&u, named ? named : g->urls[i]);
+			free(named);
+			if (use_get) {
+				gb_puts(&u, strchr(u.p ? u.p : "", '?') ? "&" : "?");
+				gb_put(&u, bd->data.p, bd->data.len);
+			}
+			if (u.oom) {
+				errmsg("out of memory");
+				return EXIT_FAIL;
+			}
+			urls[i] = u.p;
+		}
+		g->urls = urls;
+	}
+	if (bd->have_data && !use_get) {
+		if (bd->data.oom) {
+			errmsg("out of memory for the request body");
+			return EXIT_FAIL;
+		}
+		bd->parts[0] = (struct http_client_part){.kind = HTTP_PART_MEM,
+							 .data = bd->data.p ? bd->data.p : "",
+							 .len = bd->data.len};
+		bd->nparts = 1;
+		cfg->method = "POST";
+		cfg->content_type =
+		    bd->json ? "application/json" : "application/x-www-form-urlencoded";
+	} else if (bd->nfields) {
+		if (!form_finish(bd)) {
+			errmsg("out of memory for the form");
+			return EXIT_FAIL;
+		}
+		cfg->method = "POST";
+		cfg->content_type = bd->form_type;
+	} else if (bd->upload) {
+		cfg->method = "PUT";
+		if (strcmp(bd->upload, "-") != 0) {
+			struct stat st;
+			/* Non-blocking from the start: a FIFO reopened once its
+			 * writer has gone never reports the end (Linux keeps
+			 * EPOLLHUP from a reader that has seen no writer). */
+			bd->upload_fd = open(bd->upload, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+			if (bd->upload_fd < 0 || fstat(bd->upload_fd, &st) < 0)
+				return body_file_error("-T", bd->upload);
+			/* A regular file goes with its length, from the file as
+			 * it is sent; anything else as it comes, chunked. */
+			if (S_ISREG(st.st_mode)) {
+				bd->parts[0] =
+				    (struct http_client_part){.kind = HTTP_PART_FILE,
+							      .fd = bd->upload_fd,
+							      .len = (uint64_t)st.st_size};
+				bd->nparts = 1;
+			}
+		}
+	}
+	cfg->body = bd->parts;
+	cfg->nbody = bd->nparts;
+	return 0;
+}
+
+/* --resolve HOST:PORT:ADDR and --connect-to HOST1:PORT1:HOST2:PORT2
+ * (an IPv6 address in brackets; --connect-to's parts may be empty), cut
+ * in place. */
+static char *route_part(char **p, bool last)
+{
+	char *s = *p, *end;
+	if (*s == '[') {
+		end = strchr(s, ']');
+		if (!end || (end[1] != ':' && end[1] != '\0'))
+			return NULL;
+		*end = '\0';
+		*p = end[1] ? end + 2 : end + 1;
+		return s + 1;
+	}
+	end = last ? s + strlen(s) : strchr(s, ':');
+	if (!end)
+		return NULL;
+	*p = *end ? end + 1 : end;
+	*end = '\0';
+	return s;
+}
+
+static bool route_port(const char *p)
+{
+	uint16_t port;
+	char err[SOCK_ERRLEN];
+	return sock_parse_port(p, SOCK_STREAM, false, &port, err, sizeof err);
+}
+
+static bool parse_route(char *arg, bool resolve, struct http_client_route *r)
+{
+	char *p = arg;
+	char *h1 = route_part(&p, false), *p1 = h1 ? route_part(&p, false) : NULL;
+	char *h2 = p1 ? route_part(&p, resolve) : NULL, *p2 = NULL;
+	if (!h2 || (!resolve && !(p2 = route_part(&p, true))) || *p)
+		return false;
+	if (resolve && (!*h1 || !*p1 || !*h2))
+		return false;
+	if ((*p1 && !route_port(p1)) || (p2 && *p2 && !route_port(p2)))
+		return false;
+	/* The URL's host is in lower case. */
+	for (char *c = h1; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	*r = (struct http_client_route){.host = *h1 ? h1 : NULL,
+					.port = *p1 ? p1 : NULL,
+					.to_host = *h2 ? h2 : NULL,
+					.to_port = p2 && *p2 ? p2 : NULL,
+					.resolve = resolve};
+	return true;
+}
+
+/* -O: the last segment of the URL's path, without its query. NULL when
+ * there is none. */
+static const char *remote_file(const char *url)
+{
+	static char name[256];
+	const char *host = strstr(url, "://");
+	host = host ? host + 3 : url;
+	const char *path = strchr(host, '/');
+	if (!path)
+		return NULL;
+	size_t end = strcspn(path, "?#");
+	const char *last = path;
+	for (size_t i = 0; i < end; i++)
+		if (path[i] == '/')
+			last = path + i + 1;
+	size_t n = (size_t)(path + end - last);
+	if (n == 0 || n >= sizeof name)
+		return NULL;
+	memcpy(name, last, n);
+	name[n] = '\0';
+	return strcmp(name, ".") && strcmp(name, "..") ? name : NULL;
+}
+
+/* --limit-rate: digits and an optional k, M or G (1024-based, any case),
+ * as curl reads it; above 0. */
+static bool parse_rate(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (!isdigit((unsigned char)*s))
+		return false;
+	unsigned long long v = strtoull(s, &end, 10);
+	unsigned shift = 0;
+	if (*end && !end[1]) {
+		const char *u = strchr("kKmMgG", *end);
+		if (!u)
+			return false;
+		shift = 10 * (unsigned)(1 + (u - "kKmMgG") / 2);
+		end++;
+	}
+	if (*end || errno || v == 0 || v > (UINT64_MAX >> shift))
+		return false;
+	*out = (uint64_t)v << shift;
+	return true;
+}
+
 int cmd_http_get(int argc, char **argv)
 {
 	enum {
@@ -292,6 +1094,20 @@ int cmd_http_get(int argc, char **argv)
 		OPT_TLSV12,
 		OPT_TLSV13,
 		OPT_TLS13_CIPHERS,
+		OPT_DATA_RAW,
+		OPT_DATA_BINARY,
+		OPT_DATA_URLENCODE,
+		OPT_TIMING,
+		OPT_UNIX,
+		OPT_RESOLVE,
+		OPT_CONNECT_TO,
+		OPT_RETRY,
+		OPT_RETRY_DELAY,
+		OPT_RETRY_MAX,
+		OPT_RETRY_ALL,
+		OPT_RETRY_REFUSED,
+		OPT_COMPRESSED,
+		OPT_LIMIT_RATE,
 	};
 	char *proxy = NULL; /* in argv: endpoint_split cuts it in place */
 	char puser[256], ppass[256];
@@ -306,8 +1122,38 @@ int cmd_http_get(int argc, char **argv)
 	    {"range", required_argument, NULL, OPT_RANGE},
 	    {"if-modified-since", required_argument, NULL, OPT_IMS},
 	    {"fail", no_argument, NULL, 'f'},
-	    {"timing", no_argument, NULL, 'w'},
-	    {"json", no_argument, NULL, OPT_JSON},
+	    {"timing", no_argument, NULL, OPT_TIMING},
+	    {"write-out", required_argument, NULL, 'w'},
+	    {"silent", no_argument, NULL, 's'},
+	    {"show-error", no_argument, NULL, 'S'},
+	    {"dump-header", required_argument, NULL, 'D'},
+	    {"unix-socket", required_argument, NULL, OPT_UNIX},
+	    {"resolve", required_argument, NULL, OPT_RESOLVE},
+	    {"connect-to", required_argument, NULL, OPT_CONNECT_TO},
+	    {"retry", required_argument, NULL, OPT_RETRY},
+	    {"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
+	    {"retry-max-time", required_argument, NULL, OPT_RETRY_MAX},
+	    {"retry-all-errors", no_argument, NULL, OPT_RETRY_ALL},
+	    {"retry-connrefused", no_argument, NULL, OPT_RETRY_REFUSED},
+	    {"continue-at", required_argument, NULL, 'C'},
+	    {"remote-name", no_argument, NULL, 'O'},
+	    {"compressed", no_argument, NULL, OPT_COMPRESSED},
+	    {"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
+	    /* --json is the report switch, or curl's JSON body: see below. */
+	    {"json", optional_argument, NULL, OPT_JSON},
+	    {"request", required_argument, NULL, 'X'},
+	    {"data", required_argument, NULL, 'd'},
+	    {"data-ascii", required_argument, NULL, 'd'},
+	    {"data-raw", required_argument, NULL, OPT_DATA_RAW},
+	    {"data-binary", required_argument, NULL, OPT_DATA_BINARY},
+	    {"data-urlencode", required_argument, NULL, OPT_DATA_URLENCODE},
+	    {"form", required_argument, NULL, 'F'},
+	    {"upload-file", required_argument, NULL, 'T'},
+	    {"get", no_argument, NULL, 'G'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"user-agent", required_argument, NULL, 'A'},
+	    {"referer", required_argument, NULL, 'e'},
+	    {"cookie", required_argument, NULL, 'b'},
 	    {"connect-timeout", required_argument, NULL, OPT_CONNTO},
 	    {"max-time", required_argument, NULL, 'm'},
 	    {"idle-timeout", required_argument, NULL, OPT_IDLETO},
@@ -333,10 +1179,23 @@ int cmd_http_get(int argc, char **argv)
 	    .hdrs = hdrs,
 	};
 	struct get_run run = {0}, *g = &run;
-	bool include = false;
-	const char *output = NULL;
-	int c;
-	while ((c = cmd_getopt(argc, argv, COMMON_SHORTOPTS "o:IiH:Lfwm:kx:U:", longopts)) != -1) {
+	bool include = false, use_get = false;
+	const char *wfmt_arg = NULL, *dump = NULL, *resume = NULL;
+	long resume_at = 0;
+	bool remote_name = false;
+	static struct http_client_route routes[32];
+	int nroutes = 0;
+	g->retry_delay_ms = -1;
+	const char *output = NULL, *user = NULL, *agent = NULL, *referer = NULL, *cookie = NULL;
+	/* Static, as tls: the bodies' buffers stay reachable however the
+	 * command returns. */
+	static struct get_body body;
+	struct get_body *bd = &body;
+	*bd = (struct get_body){.upload_fd = -1};
+	int c, rc;
+	while ((c = cmd_getopt(argc, argv,
+			       COMMON_SHORTOPTS "o:IiH:Lfw:m:kx:U:X:d:F:T:Gu:A:e:b:sSD:C:O",
+			       longopts)) != -1) {
 		if (c == 'k')
 			c = TOPT_INSECURE; /* curl's -k */
 		switch (c) {
@@ -386,11 +1245,153 @@ int cmd_http_get(int argc, char **argv)
 		case 'f':
 			cfg.fail = true;
 			break;
-		case 'w':
+		case OPT_TIMING:
 			g->timing = true;
 			break;
+		case 'w':
+			wfmt_arg = optarg;
+			break;
+		case 's':
+			g->silent = true;
+			break;
+		case 'S':
+			g->show_errors = true;
+			break;
+		case 'D':
+			dump = optarg;
+			break;
+		case OPT_UNIX:
+			if (!opt_unix_path(optarg))
+				return EXIT_USAGE;
+			cfg.unix_path = optarg;
+			break;
+		case OPT_RESOLVE:
+		case OPT_CONNECT_TO: {
+			if (nroutes == (int)(sizeof routes / sizeof routes[0]))
+				return usage_error("more than %d --resolve and --connect-to",
+						   (int)(sizeof routes / sizeof routes[0]));
+			char shown[256];
+			snprintf(shown, sizeof shown, "%s", optarg); /* parse_route cuts it */
+			if (!parse_route(optarg, c == OPT_RESOLVE, &routes[nroutes]))
+				return usage_error(
+				    c == OPT_RESOLVE ? "bad --resolve '%s': give HOST:PORT:ADDRESS"
+						     : "bad --connect-to '%s': give "
+						       "HOST1:PORT1:HOST2:PORT2 (any may be empty)",
+				    shown);
+			nroutes++;
+			break;
+		}
+		case OPT_RETRY:
+			if (!parse_long(optarg, 0, 1000000, &g->retries))
+				return usage_error("bad --retry '%s' (0 to 1000000)", optarg);
+			break;
+		case OPT_RETRY_DELAY:
+			if (!parse_seconds(optarg, &g->retry_delay_ms))
+				return usage_error("bad --retry-delay '%s'", optarg);
+			break;
+		case OPT_RETRY_MAX:
+			if (!parse_seconds(optarg, &g->retry_max_ms))
+				return usage_error("bad --retry-max-time '%s'", optarg);
+			break;
+		case OPT_RETRY_ALL:
+			g->retry_all = true;
+			break;
+		case OPT_RETRY_REFUSED:
+			g->retry_refused = true;
+			break;
+		case 'C':
+			if (strcmp(optarg, "-") != 0 &&
+			    !parse_long(optarg, 0, LONG_MAX, &resume_at))
+				return usage_error("bad --continue-at '%s': give - or an offset",
+						   optarg);
+			resume = optarg;
+			break;
+		case 'O':
+			remote_name = true;
+			break;
+		case OPT_LIMIT_RATE:
+			if (!parse_rate(optarg, &cfg.limit_rate))
+				return usage_error(
+				    "bad --limit-rate '%s': give bytes per second, with "
+				    "k, M or G for KiB, MiB, GiB (curl's suffixes)",
+				    optarg);
+			break;
+		case OPT_COMPRESSED:
+			if (!http_decode_accept())
+				return usage_error("--compressed: this build has neither zlib nor "
+						   "libbrotli");
+			cfg.compressed = true;
+			break;
 		case OPT_JSON:
-			g->json = true;
+			/* curl's --json BODY, which a curl user expects, or the
+			 * report switch that was here first. --json=TEXT is
+			 * always a body; bare --json takes the next word as
+			 * one only when it starts as JSON or a file does ({ [ "
+			 * @), which no URL does. */
+			if (!optarg && optind < argc && argv[optind][0] &&
+			    strchr("{[\"@", argv[optind][0]))
+				optarg = argv[optind++];
+			if (!optarg) {
+				g->json = true;
+				break;
+			}
+			bd->json = true;
+			if ((rc = add_data(bd, "--json", optarg, true, false, false)))
+				return rc;
+			break;
+		case 'X':
+			if (!http_client_valid_method(optarg))
+				return usage_error(
+				    "bad --request '%s' (want a method such as POST)", optarg);
+			cfg.custom_method = optarg;
+			break;
+		case 'd':
+			if ((rc = add_data(bd, "--data", optarg, true, true, true)))
+				return rc;
+			break;
+		case OPT_DATA_RAW:
+			if ((rc = add_data(bd, "--data-raw", optarg, false, false, true)))
+				return rc;
+			break;
+		case OPT_DATA_BINARY:
+			if ((rc = add_data(bd, "--data-binary", optarg, true, false, true)))
+				return rc;
+			break;
+		case OPT_DATA_URLENCODE:
+			if ((rc = add_urlencoded(bd, optarg)))
+				return rc;
+			break;
+		case 'F':
+			if ((rc = add_form(bd, optarg)))
+				return rc;
+			break;
+		case 'T':
+			if (!*optarg)
+				return usage_error("bad --upload-file '': give FILE or -");
+			bd->upload = optarg;
+			break;
+		case 'G':
+			use_get = true;
+			break;
+		case 'u':
+			if (!strchr(optarg, ':'))
+				return usage_error("bad --user '%s': give USER:PASS", optarg);
+			user = optarg;
+			break;
+		case 'A':
+			agent = optarg;
+			break;
+		case 'e':
+			referer = optarg;
+			break;
+		case 'b':
+			/* curl reads a word without '=' as a cookie file. */
+			if (!strchr(optarg, '='))
+				return usage_error(
+				    "bad --cookie '%s': give 'NAME=VALUE[; NAME2=VALUE2]' "
+				    "(cookie files are not read)",
+				    optarg);
+			cookie = optarg;
 			break;
 		case OPT_CONNTO:
 			if (!parse_seconds(optarg, &cfg.connect_ms))
@@ -436,6 +1437,28 @@ int cmd_http_get(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("no URL given");
+	if (cfg.unix_path && proxy)
+		return usage_error("--unix-socket and --proxy: give one");
+	if (remote_name && output)
+		return usage_error("-O and -o: give one");
+	if (remote_name && argc - optind > 1)
+		return usage_error("-O saves one URL: give one URL (or -o per run)");
+	if (resume && (cfg.range || argc - optind > 1 || !(output || remote_name)))
+		return usage_error("--continue-at resumes one URL into -o FILE or -O, without "
+				   "--range");
+	if (remote_name && !(output = remote_file(argv[optind])))
+		return usage_error("-O: no file name in '%s'", argv[optind]);
+	cfg.routes = routes;
+	cfg.nroutes = nroutes;
+	int kinds = bd->have_data + (bd->nfields > 0) + (bd->upload != NULL);
+	if (kinds > 1 || (kinds && cfg.head))
+		return usage_error("-d/--json, -F, -T and -I each choose the method: give one");
+	if (use_get && (bd->nfields || bd->upload))
+		return usage_error("-G puts -d's data in the URL: not with -F or -T");
+	if (bd->upload && strcmp(bd->upload, "-") == 0 && argc - optind > 1)
+		return usage_error("-T - sends stdin once: give one URL");
+	if ((rc = made_headers(&cfg, hdrs, agent, referer, cookie, user, bd->json && !use_get)))
+		return rc;
 	if (cfg.proxy_user && !proxy)
 		return usage_error("--proxy-user needs --proxy");
 	if (proxy && parse_proxy(proxy, &cfg) < 0)
@@ -449,6 +1472,34 @@ int cmd_http_get(int argc, char **argv)
 	cfg.handshake_ms = tls.handshake_ms;
 	g->urls = argv + optind;
 	g->nurls = argc - optind;
+	if ((rc = body_setup(bd, &cfg, g, use_get)))
+		return rc;
+	g->output = output;
+	g->follow = cfg.follow;
+	g->data_body = bd->have_data && !use_get;
+	if (wfmt_arg && wfmt_arg[0] == '@') {
+		/* -w @FILE (@- stdin): the format from a file, as curl's. */
+		static struct get_bytes wf;
+		if (!read_whole(wfmt_arg + 1, &wf))
+			return body_file_error("-w", wfmt_arg + 1);
+		g->wfmt = wf.p ? wf.p : "";
+	} else {
+		g->wfmt = wfmt_arg;
+	}
+	bool dump_stdout = dump && strcmp(dump, "-") == 0;
+	if (dump && !dump_stdout) {
+		g->dump = fopen(dump, "we");
+		if (!g->dump) {
+			errmsg("open %s: %s", dump, strerror(errno));
+			return GET_WRITE;
+		}
+		cfg.head_cb = dump_head;
+		cfg.head_arg = g->dump;
+	}
+	if (dump_stdout) {
+		include = true;
+		cfg.write_all_heads = true;
+	}
 	cfg.write_head = (include || cfg.head) && !g->json;
 	cfg.family = g_opts.family;
 	cfg.numeric = g_opts.numeric;
@@ -459,13 +1510,30 @@ int cmd_http_get(int argc, char **argv)
 	/* The bodies go to stdout or -o FILE; with --json and no FILE they
 	 * are dropped (the report owns stdout). */
 	int out_fd = STDOUT_FILENO;
+	char range[32];
 	if (output) {
-		out_fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-		if (out_fd < 0) {
+		out_fd = open(output,
+			      O_WRONLY | O_CREAT | O_CLOEXEC | (resume ? O_APPEND : O_TRUNC), 0666);
+		struct stat st;
+		if (out_fd < 0 || (resume && fstat(out_fd, &st) < 0)) {
 			errmsg("open %s: %s", output, strerror(errno));
+			if (out_fd >= 0)
+				close(out_fd);
 			loop_free(g->l);
 			return GET_WRITE;
 		}
+		/* -C -: from the file's end; -C N: from N (the body is
+		 * appended either way, as curl does). */
+		long from = resume && strcmp(resume, "-") == 0 ? (long)st.st_size : resume_at;
+		if (resume && from > 0) {
+			snprintf(range, sizeof range, "%ld-", from);
+			cfg.range = range;
+			cfg.resume = true;
+			cfg.resume_from = from;
+		}
+		g->out_fd = out_fd;
+		/* A retry starts the file again, unless resuming. */
+		g->truncate_out = !resume && g->retries > 0;
 	}
 	struct stream *out = NULL;
 	if (output || !g->json) {
@@ -479,11 +1547,32 @@ int cmd_http_get(int argc, char **argv)
 		}
 	}
 	cfg.out = out;
+	if (bd->upload && !bd->nparts) {
+		/* stdin, a pipe or a FIFO: read as it comes, sent chunked. */
+		int fd = strcmp(bd->upload, "-") == 0 ? STDIN_FILENO : bd->upload_fd;
+		cfg.body_in = stream_fd_new(g->l, fd, fd == STDIN_FILENO ? 0 : STREAM_F_OWN);
+		if (!cfg.body_in) {
+			errmsg("-T %s: %s", bd->upload, strerror(errno));
+			stream_close(out);
+			if (output)
+				close(out_fd);
+			loop_free(g->l);
+			return GET_READ;
+		}
+		if (fd == bd->upload_fd)
+			bd->upload_fd = -1;
+	}
+	timer_init(&g->retry_t, on_retry, g);
+	g->retry_left = g->retries;
+	g->backoff_ms = 1000;
+	g->url_t0 = clock_ms();
+	cfg.drop_transient = g->retries > 0;
 	g->hc = http_client_new(g->l, &cfg);
 	if (!g->hc || http_client_get(g->hc, g->urls[0], on_url_done, g) < 0) {
 		errmsg("out of memory");
 		http_client_free(g->hc);
 		stream_close(out);
+		stream_close(cfg.body_in);
 		if (output)
 			close(out_fd);
 		loop_free(g->l);
@@ -493,12 +1582,19 @@ int cmd_http_get(int argc, char **argv)
 		errmsg("event loop: %s", strerror(errno));
 		g->result = EXIT_FAIL;
 	}
+	loop_timer_stop(g->l, &g->retry_t);
 	http_client_free(g->hc);
 	stream_close(out);
+	stream_close(cfg.body_in);
+	body_free(bd);
 	if (output && close(out_fd) < 0 && g->result == 0) {
 		errmsg("close %s: %s", output, strerror(errno));
 		g->result = GET_WRITE;
 	}
 	loop_free(g->l);
+	if (g->dump && fclose(g->dump) != 0 && g->result == 0) {
+		errmsg("close %s: %s", dump, strerror(errno));
+		g->result = GET_WRITE;
+	}
 	return g->result ? g->result : g->last_failure;
 }

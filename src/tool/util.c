@@ -275,11 +275,8 @@ static const struct {
     {"connect", 'X', "use --proxy-type TYPE with --proxy HOST:PORT"},
     {"udp-send", 'u', "udp-send always sends UDP"},
     {"udp-send", 'l', "to listen for datagrams, use sockctl serve -u"},
-    {"http get", 'X', "http get sends GET, or HEAD with -I"},
-    {"http get", 'd', "http get sends no request body"},
     {"http get", 's', "use -q for quiet"},
     {"http get", 'O', "use -o FILE"},
-    {"http get", 'A', "use -H 'User-Agent: VALUE'"},
 };
 
 static const char *habit_hint(int opt)
@@ -378,6 +375,18 @@ static void option_error(int c, int argc, char **argv, const struct option *long
 		usage_error("unknown option '--%s'", typed);
 }
 
+/* Options whose value is a text that may be empty (a body, curl's
+ * -d '' and -A ''). */
+static bool may_be_empty(const char *lname)
+{
+	static const char *const names[] = {"respond",	"body",	       "data", "data-ascii",
+					    "data-raw", "data-binary", "json", "user-agent"};
+	for (size_t i = 0; lname && i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(lname, names[i]) == 0)
+			return true;
+	return false;
+}
+
 int cmd_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
 	char spec[128];
@@ -399,8 +408,7 @@ int cmd_getopt(int argc, char **argv, const char *shortopts, const struct option
 		/* An empty value (`-o ''`, `--stats=`) is a slip, never "the
 		 * default": only a text that may be empty is let through. */
 		const char *lname = li >= 0 ? longopts[li].name : long_name(longopts, c);
-		if (optarg && !*optarg &&
-		    !(lname && (strcmp(lname, "respond") == 0 || strcmp(lname, "body") == 0))) {
+		if (optarg && !*optarg && !may_be_empty(lname)) {
 			if (li >= 0 || c >= 0x100 || !strchr(shortopts, c))
 				usage_error("option '--%s' needs a value, not an empty one",
 					    lname ? lname : "?");

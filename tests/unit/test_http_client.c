@@ -4,7 +4,8 @@
  * connector; a Content-Length body and a chunked one split at awkward
  * places, two requests on one kept-alive connection, the bodies byte for
  * byte through a pipe read slowly, on every mux backend, with no wasted
- * wakeups. */
+ * wakeups; a request body of memory and file parts (sendfile on the
+ * socket, the copy path on the fake stream). */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -456,6 +457,127 @@ static void t_connector(const struct exchange *ex)
 	   B, label, srv.err);
 }
 
+/* ---- a request body: memory parts and a file, over both streams ---- */
+
+#define BODY_FILE 200000
+
+struct body_server {
+	int fd;
+	bool tokens;
+	const char *expect; /* the body */
+	size_t expect_n;
+	bool same;
+	char err[256];
+};
+
+/* Reads the request (one token per read on the fake: it writes 1 KiB per
+ * token), checks its body and answers. */
+static void *body_serve(void *arg)
+{
+	struct body_server *sv = arg;
+	size_t cap = 65536 + sv->expect_n, len = 0;
+	char *req = malloc(cap + 1), *end = NULL;
+	if (sv->tokens)
+		send_all(sv->fd, "", 0, true);
+	size_t want = 0;
+	while (!end || len < want) {
+		ssize_t n = recv(sv->fd, req + len, cap - len, 0);
+		if (n <= 0) {
+			snprintf(sv->err, sizeof sv->err, "the request ended at %zu bytes", len);
+			break;
+		}
+		len += (size_t)n;
+		req[len] = '\0';
+		if (!end && (end = strstr(req, "\r\n\r\n"))) {
+			const char *cl = strstr(req, "\r\nContent-Length: ");
+			if (strncmp(req, "POST /up HTTP/1.1\r\n", 19) != 0 || !cl) {
+				snprintf(sv->err, sizeof sv->err, "unexpected: %.80s", req);
+				break;
+			}
+			want = (size_t)(end + 4 - req) + strtoul(cl + 18, NULL, 10);
+		}
+		if (sv->tokens && (!end || len < want))
+			send_all(sv->fd, "", 0, true);
+	}
+	if (end && len == want)
+		sv->same = len - (size_t)(end + 4 - req) == sv->expect_n &&
+			   memcmp(end + 4, sv->expect, sv->expect_n) == 0;
+	send_all(sv->fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 40, sv->tokens);
+	char c;
+	while (recv(sv->fd, &c, 1, 0) > 0)
+		;
+	close(sv->fd);
+	free(req);
+	return NULL;
+}
+
+static void t_body(bool fake)
+{
+	const char *label = fake ? "fake TLS stream" : "socket stream";
+	static char filedata[BODY_FILE], expect_body[BODY_FILE + 32];
+	fill(filedata, sizeof filedata, 21);
+	char path[] = "/tmp/test_http_client.XXXXXX";
+	int ffd = mkstemp(path);
+	unlink(path);
+	/* not a stream: the test's body file */
+	ok(ffd >= 0 && write(ffd, filedata, sizeof filedata) == (ssize_t)sizeof filedata,
+	   "%s: body, %s: the file written", B, label);
+	/* Part of the file, between two memory parts. */
+	struct http_client_part parts[] = {
+	    {.kind = HTTP_PART_MEM, .data = "head-", .len = 5},
+	    {.kind = HTTP_PART_FILE, .fd = ffd, .off = 1000, .len = BODY_FILE - 2000},
+	    {.kind = HTTP_PART_MEM, .data = "-tail", .len = 5},
+	};
+	size_t en = 0;
+	memcpy(expect_body, "head-", 5);
+	en = 5;
+	memcpy(expect_body + en, filedata + 1000, BODY_FILE - 2000);
+	en += BODY_FILE - 2000;
+	memcpy(expect_body + en, "-tail", 5);
+	en += 5;
+
+	struct loop *l = mkloop();
+	struct http_client_cfg cfg = {
+	    .idle_ms = 5000,
+	    .connect_ms = 5000,
+	    .method = "POST",
+	    .body = parts,
+	    .nbody = 3,
+	};
+	struct http_client *hc = http_client_new(l, &cfg);
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+	fcntl(sv[1], F_SETFL, 0);
+	struct stream *conn = fake ? fake_new(l, sv[0]) : stream_fd_new(l, sv[0], STREAM_F_OWN);
+	struct http_url origin;
+	char err[128];
+	http_url_parse("http://peer.test/", &origin, err, sizeof err);
+	http_client_adopt(hc, conn, &origin);
+	struct run run = {.l = l, .urls = {"http://peer.test/up"}, .n = 1};
+	timer_init(&run.guard, on_guard, &run);
+	loop_timer_start(l, &run.guard, 30000);
+	http_client_get(hc, run.urls[0], on_done, &run);
+	struct body_server srv = {
+	    .fd = sv[1], .tokens = fake, .expect = expect_body, .expect_n = en};
+	pthread_t t;
+	pthread_create(&t, NULL, body_serve, &srv);
+	loop_run(l);
+	ok(!run.timed_out && run.err[0] == HC_OK && run.status[0] == 200,
+	   "%s: body, %s: POST answered 200 (%s)", B, label, run.text[0]);
+	struct http_client_stats st;
+	http_client_get_stats(hc, &st);
+	struct fake *f = fake ? conn->priv : NULL;
+	ok(st.idle_wakeups <= (f ? f->waits : 0), "%s: body, %s: no wasted wakeups (%llu of %llu)",
+	   B, label, (unsigned long long)st.idle_wakeups, (unsigned long long)st.wakeups);
+	loop_timer_stop(l, &run.guard);
+	http_client_free(hc);
+	pthread_join(t, NULL);
+	ok(srv.same && !srv.err[0], "%s: body, %s: the body arrived byte for byte (%s)", B, label,
+	   srv.err);
+	close(ffd);
+	loop_free(l);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -467,6 +589,8 @@ int main(void)
 		t_socketpair(false, ex);
 		t_socketpair(true, ex);
 		t_connector(ex);
+		t_body(false);
+		t_body(true);
 	}
 	tap_done();
 }
