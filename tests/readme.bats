@@ -371,23 +371,11 @@ in_netns() {
 	assert_success
 	[[ $stderr == *"first byte"*"total"* ]] || fail "no timings: $stderr"
 	assert_equal "$(cat page.html)" "the docs"
-	tour_line "sockctl http get -s -o /dev/null -w '%{http_code} %{size_download}"
+	tour_line '%{http_code} %{size_download}'
 	tour_sub "127.0.0.1:8000" "127.0.0.1:$port"
 	run_line
 	assert_success
 	assert_output "200 9"
-}
-
-@test "tour: http get posts JSON with credentials to the mock" {
-	tour_line 'sockctl http serve --respond --status 503'
-	tour_sub " 9000" " 127.0.0.1 0"
-	bg_line mock
-	tour_line "sockctl http get --json '{\"state\":\"up\"}'"
-	tour_sub "127.0.0.1:9000" "127.0.0.1:$port"
-	run_line
-	assert_success
-	assert_output "down"
-	wait_file_contains "$BATS_TEST_TMPDIR/mock.out" '"POST /status HTTP/1.1" 503'
 }
 
 @test "tour: http serve with basic authentication and compression" {
@@ -414,6 +402,13 @@ in_netns() {
 	assert_line --index 0 --regexp '^HTTP/1\.1 503 '
 	assert_line --partial "Retry-After: 5"
 	[[ $output == *down ]] || fail "no body: $output"
+	# http get posts JSON with credentials to it.
+	tour_line '-u ci:secret http://127.0.0.1:9000/status'
+	tour_sub "127.0.0.1:9000" "127.0.0.1:$port"
+	run_line
+	assert_success
+	assert_output "down"
+	wait_file_contains "$BATS_TEST_TMPDIR/mock.out" '"POST /status HTTP/1.1" 503'
 }
 
 @test "tour: a TLS server without a certificate, a client that checks its pin" {
