@@ -226,6 +226,8 @@ complete -c sockctl -n "__sockctl_is 'http get'" -l tls13-ciphers -x -d 'TLS 1.3
 complete -c sockctl -n "__sockctl_is 'http get'" -l pinnedpubkey -x -d 'SPKI pin (curl name for --pin)'
 complete -c sockctl -n "__sockctl_is 'http get'" -s x -l proxy -x -d 'through a proxy ([SCHEME://]HOST:PORT)'
 complete -c sockctl -n "__sockctl_is 'http get'" -s U -l proxy-user -x -d 'the proxy credentials (USER:PASS)'
+complete -c sockctl -n "__sockctl_is 'http get'" -l proxy-cacert -r -F -d 'CA certificates for an https proxy'
+complete -c sockctl -n "__sockctl_is 'http get'" -l proxy-insecure -d 'do not verify an https proxy certificate'
 complete -c sockctl -n "__sockctl_is connect 'chat connect' 'http get'" -l pin -x -d 'SPKI pin the server key must match (sha256//BASE64)'
 complete -c sockctl -n "__sockctl_is connect" -l cert-info -d 'print the handshake and certificates, then exit'
 # Its value only after '=' (optional: "--cert-info json" would be a host).

@@ -530,6 +530,9 @@ BAD=(
 	"http get --proxy-user '' http://127.0.0.1:\$TP/|option '--proxy-user' needs a value"
 	"http get -U nocolon -x h:1 http://127.0.0.1:\$TP/|bad --proxy-user: give USER:PASS"
 	"http get -U a:b http://127.0.0.1:\$TP/|--proxy-user needs --proxy"
+	"http get --proxy-cacert '' http://127.0.0.1:\$TP/|option '--proxy-cacert' needs a value"
+	"http get --proxy-cacert /x -x h:1 http://127.0.0.1:\$TP/|are for an https:// proxy"
+	"http get -x ftp://h:1 http://127.0.0.1:\$TP/|bad --proxy scheme 'ftp'"
 	# http serve --tls
 	"http serve --tls --cert '' 0|option '--cert' needs a value"
 	"http serve --tls --key '' 0|option '--key' needs a value"

@@ -416,3 +416,26 @@ proxies_bg() {
 	run -7 get -x "127.0.0.1:$(free_port)" "https://localhost:$port/"
 	run -5 get -n -x "proxy.invalid:3128" "https://localhost:$port/"
 }
+
+@test "http get -x https://: TLS to the proxy (ncat --ssl), and the https URL's TLS inside it; --proxy-cacert, --proxy-insecure" {
+	command -v ncat >/dev/null || skip "ncat is not installed"
+	hs srv
+	local pport
+	pport=$(free_port)
+	start_bg hproxy ncat -l 127.0.0.1 "$pport" --proxy-type http --ssl --ssl-cert "$PKI/good-chain.pem" \
+		--ssl-key "$PKI/good.key"
+	wait_listen "$pport"
+	run -0 --separate-stderr get -v -x "https://localhost:$pport" --proxy-cacert "$CA" --cacert "$CA" \
+		"https://localhost:$port/" "https://localhost:$port/digits.txt"
+	assert_output "hello"$'\n'"0123456789abcdefghij"
+	[[ $stderr == *"tunnel to localhost port $port open through the proxy"* ]]
+	[ "$(grep -c 'TLS with localhost: TLSv1.3.*verified' <<<"$stderr")" -eq 2 ]
+	# The proxy's certificate is checked with its own CA setting.
+	run get -x "https://localhost:$pport" --cacert "$CA" "https://localhost:$port/"
+	assert_failure
+	assert_output --partial "TLS to the proxy"
+	run -0 get -x "https://localhost:$pport" --proxy-insecure --cacert "$CA" "https://localhost:$port/"
+	assert_output "hello"
+	run -2 get -x "localhost:$pport" --proxy-insecure "https://localhost:$port/"
+	assert_output --partial "are for an https:// proxy"
+}

@@ -1113,7 +1113,9 @@ static void on_connect(struct loop *l, struct stream *s, int err, const char *er
 				       .host = hc->url.host,
 				       .port = hc->url.port,
 				       .user = hc->cfg.proxy_user,
-				       .pass = hc->cfg.proxy_pass};
+				       .pass = hc->cfg.proxy_pass,
+				       .tls = hc->cfg.proxy_tls,
+				       .tls_host = hc->cfg.proxy_host};
 	char e[300];
 	hc->pc = proxy_start(l, s, &hc->pt, hc->cfg.connect_ms, on_tunnel, hc, e, sizeof e);
 	if (!hc->pc) {

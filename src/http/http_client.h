@@ -164,6 +164,9 @@ struct http_client_cfg {
 	const char *proxy_host, *proxy_port;
 	enum proxy_type proxy_type;
 	const char *proxy_user, *proxy_pass; /* NULL: no authentication */
+	/* An https proxy: TLS to the proxy itself first, verified for
+	 * proxy_host (NULL: a plain proxy). Not owned. */
+	struct tls_ctx *proxy_tls;
 };
 
 /* The outcome of one URL: valid during the callback, until it returns or

@@ -135,9 +135,13 @@ static const char http_get_help[] =
     "  -m, --max-time SECS        limit each URL's whole transfer (default none)\n"
     "      --idle-timeout SECS    give up when nothing moves for SECS (default 60)\n"
     "  -x, --proxy [SCHEME://]HOST:PORT  every connection through a proxy's tunnel:\n"
-    "                             http (CONNECT, the default), socks4, socks4a,\n"
-    "                             socks5, socks5h; the proxy resolves the names\n"
+    "                             http (CONNECT, the default), https (CONNECT\n"
+    "                             over TLS to the proxy), socks4, socks4a, socks5,\n"
+    "                             socks5h; the proxy resolves the names\n"
     "  -U, --proxy-user USER:PASS the proxy's credentials (http basic, socks5)\n"
+    "      --proxy-cacert FILE|DIR, --proxy-insecure  how an https:// proxy's own\n"
+    "                             certificate is verified (default: the system\n"
+    "                             store and the proxy's name)\n"
     "      --unix-socket PATH     every connection to this Unix socket\n"
     "      --resolve HOST:PORT:ADDR  connect to ADDR for HOST:PORT\n"
     "      --connect-to HOST1:PORT1:HOST2:PORT2  connect to HOST2:PORT2 for\n"
@@ -491,18 +495,20 @@ static void dump_head(const struct http_resp *r, void *arg)
 /* ---- options ---- */
 
 /* -x [SCHEME://]HOST:PORT, as curl spells it: http (CONNECT, the
- * default), socks4, socks4a, socks5, socks5h. */
-static int parse_proxy(char *p, struct http_client_cfg *cfg)
+ * default), https (CONNECT over TLS to the proxy: *tls set), socks4,
+ * socks4a, socks5, socks5h. */
+static int parse_proxy(char *p, struct http_client_cfg *cfg, bool *tls)
 {
 	cfg->proxy_type = PROXY_HTTP;
+	*tls = false;
 	char *sep = strstr(p, "://");
 	if (sep) {
 		*sep = '\0';
-		if (!proxy_type_parse(p, &cfg->proxy_type)) {
-			usage_error(
-			    "bad --proxy scheme '%s': give http, socks4, socks4a, socks5 or "
-			    "socks5h",
-			    p);
+		*tls = strcmp(p, "https") == 0;
+		if (!*tls && !proxy_type_parse(p, &cfg->proxy_type)) {
+			usage_error("bad --proxy scheme '%s': give http, https, socks4, socks4a, "
+				    "socks5 or socks5h",
+				    p);
 			return -1;
 		}
 		p = sep + 3;
@@ -1094,6 +1100,8 @@ int cmd_http_get(int argc, char **argv)
 		OPT_TLSV12,
 		OPT_TLSV13,
 		OPT_TLS13_CIPHERS,
+		OPT_PROXY_CACERT,
+		OPT_PROXY_INSECURE,
 		OPT_DATA_RAW,
 		OPT_DATA_BINARY,
 		OPT_DATA_URLENCODE,
@@ -1163,13 +1171,17 @@ int cmd_http_get(int argc, char **argv)
 	    {"pinnedpubkey", required_argument, NULL, TOPT_PIN}, /* curl's name */
 	    {"proxy", required_argument, NULL, 'x'},
 	    {"proxy-user", required_argument, NULL, 'U'},
+	    {"proxy-cacert", required_argument, NULL, OPT_PROXY_CACERT},
+	    {"proxy-insecure", no_argument, NULL, OPT_PROXY_INSECURE},
 	    TLSOPT_CLIENT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	/* Static: what the options allocate (pins) stays reachable however
 	 * the command returns; it runs once per process. */
-	static struct tlsopts tls;
+	static struct tlsopts tls, ptls; /* ptls: an https proxy's */
 	tls = (struct tlsopts){0};
+	ptls = (struct tlsopts){0};
+	bool ptls_given = false, proxy_tls = false;
 	const char *hdrs[HTTP_CLIENT_MAXHDRS];
 	char ims[64];
 	struct http_client_cfg cfg = {
@@ -1404,6 +1416,14 @@ int cmd_http_get(int argc, char **argv)
 		case 'x':
 			proxy = optarg;
 			break;
+		case OPT_PROXY_CACERT:
+		case OPT_PROXY_INSECURE:
+			ptls_given = true;
+			if (tlsopt_handle(&ptls,
+					  c == OPT_PROXY_CACERT ? TOPT_CACERT : TOPT_INSECURE,
+					  optarg) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'U':
 			if (!proxy_auth_parse(optarg, puser, sizeof puser, ppass, sizeof ppass))
 				return usage_error("bad --proxy-user: give USER:PASS");
@@ -1461,8 +1481,19 @@ int cmd_http_get(int argc, char **argv)
 		return rc;
 	if (cfg.proxy_user && !proxy)
 		return usage_error("--proxy-user needs --proxy");
-	if (proxy && parse_proxy(proxy, &cfg) < 0)
+	if (proxy && parse_proxy(proxy, &cfg, &proxy_tls) < 0)
 		return EXIT_USAGE;
+	if (ptls_given && !proxy_tls)
+		return usage_error("--proxy-cacert and --proxy-insecure are for an https:// proxy");
+	if (proxy_tls) {
+		/* The proxy's certificate is checked for its own name. */
+		int st;
+		static struct tls_ctx *pctx; /* reachable on every way out */
+		if (tlsopt_handle(&ptls, TOPT_TLS, NULL) < 0 || tlsopt_check(&ptls, TLS_CLIENT))
+			return EXIT_USAGE;
+		if (!(cfg.proxy_tls = pctx = tlsopt_ctx(&ptls, &st)))
+			return st;
+	}
 	/* Every URL may be https (or be redirected there): the settings
 	 * are checked now, the context made when one needs it. */
 	tls.on = tls_available();
@@ -1584,6 +1615,7 @@ int cmd_http_get(int argc, char **argv)
 	}
 	loop_timer_stop(g->l, &g->retry_t);
 	http_client_free(g->hc);
+	tls_ctx_free(cfg.proxy_tls);
 	stream_close(out);
 	stream_close(cfg.body_in);
 	body_free(bd);
