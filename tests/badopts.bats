@@ -588,7 +588,7 @@ BAD=(
 	"forward --stats=xml 0 127.0.0.1 \$TP|invalid --stats 'xml'"
 	"forward --output '' 0 127.0.0.1 \$TP|option '--output' needs a value"
 	"forward --hex-dump '' 0 127.0.0.1 \$TP|option '--hex-dump' needs a value"
-	"forward 0 127.0.0.1|give [LISTEN-ADDRESS] LISTEN-PORT TARGET-HOST TARGET-PORT"
+	"forward 0 127.0.0.1|give [LISTEN-ADDRESS] LISTEN-PORT (or --listen-unix PATH) and TARGET-HOST"
 	"forward 0 127.0.0.1 99999|invalid port '99999'"
 	"forward 0 127.0.0.1 0|invalid port '0'"
 	"forward 70000 127.0.0.1 \$TP|invalid port '70000'"
@@ -598,6 +598,17 @@ BAD=(
 	"forward -C 0 127.0.0.1 \$TP|-C does not apply to forward"
 	"forward -q 1 0 127.0.0.1 \$TP|are for serve and connect"
 	"forward --mux=kq 0 127.0.0.1 \$TP|unknown mux backend 'kq'"
+	"forward --listen-unix '' 127.0.0.1 \$TP|option '--listen-unix' needs a value"
+	"forward --listen-unix \$LONG 127.0.0.1 \$TP|invalid --listen-unix"
+	"forward --target-unix '' 0|option '--target-unix' needs a value"
+	"forward --target-unix \$LONG 0|invalid --target-unix"
+	"forward --listen-unix @a 0 127.0.0.1 \$TP|unexpected argument"
+	"forward --target-unix @a 0 127.0.0.1 \$TP|unexpected argument"
+	"forward --listen-unix @a --target-unix @b x|unexpected argument 'x'"
+	"forward --target-unix @a|give [LISTEN-ADDRESS] LISTEN-PORT"
+	"forward --target-unix @a --proxy 127.0.0.1:\$TP 0|no --proxy or -s"
+	"forward --listen-unix @a --allow 127.0.0.1 127.0.0.1 \$TP|not with --listen-unix"
+	"forward --listen-unix @a --workers 2 127.0.0.1 \$TP|not with --listen-unix"
 )
 
 # Runtime failures found before anything starts: a file that is not

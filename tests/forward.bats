@@ -261,3 +261,44 @@ print(got.decode().strip())
 	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"opts"
 	assert_output opts
 }
+
+@test "forward --listen-unix: Unix clients to a TCP target, 64 MiB each way; the path goes at exit" {
+	head -c "$MIB64" /dev/urandom >big
+	echo_target
+	start_bg fwd "$SOCKCTL" forward -v --listen-unix "$BATS_TEST_TMPDIR/fwd.sock" 127.0.0.1 "$TPORT"
+	wait_ready fwd
+	[ "$addr" = "$BATS_TEST_TMPDIR/fwd.sock" ]
+	grep -q "(unix, mux=" fwd.err
+	timeout $T "$SOCKCTL" connect -U "$BATS_TEST_TMPDIR/fwd.sock" <big >back
+	cmp big back
+	run timeout $T socat - "UNIX-CONNECT:$BATS_TEST_TMPDIR/fwd.sock" <<<"from socat"
+	assert_output "from socat"
+	kill -TERM "$fwd_pid"
+	wait_exit "$fwd_pid"
+	[ "$status" = 0 ]
+	[ ! -e "$BATS_TEST_TMPDIR/fwd.sock" ]
+}
+
+@test "forward --target-unix: TCP clients to a Unix target (abstract and a path), half-close kept" {
+	serve_bg tgt -k --sh-exec 'wc -c' -U "@sockctl-fwd-$$-$BATS_TEST_NUMBER"
+	forward_bg fwd 0 --target-unix "@sockctl-fwd-$$-$BATS_TEST_NUMBER"
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"1234567"
+	assert_success
+	[ "$(echo $output)" = 8 ]
+	start_bg nc timeout $T nc -N -lU "$BATS_TEST_TMPDIR/t.sock"
+	for ((i = 0; i < 1000; i++)); do [[ -S t.sock ]] && break; sleep 0.01; done
+	start_bg fwd2 "$SOCKCTL" forward 0 --target-unix "$BATS_TEST_TMPDIR/t.sock"
+	wait_ready fwd2
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"to nc -U"
+	assert_success
+	wait_exit "$nc_pid"
+	[ "$(cat nc.out)" = "to nc -U" ]
+}
+
+@test "forward --listen-unix --target-unix: Unix to Unix" {
+	serve_bg tgt -k --echo -U "$BATS_TEST_TMPDIR/echo.sock"
+	start_bg fwd "$SOCKCTL" forward --listen-unix "@sockctl-fwdl-$$" --target-unix "$BATS_TEST_TMPDIR/echo.sock"
+	wait_ready fwd
+	run timeout $T "$SOCKCTL" connect -U "@sockctl-fwdl-$$" <<<"unix both"
+	assert_output "unix both"
+}

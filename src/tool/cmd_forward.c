@@ -18,6 +18,9 @@
 
 static const char help[] =
     "usage: sockctl forward [options] [LISTEN-ADDRESS] LISTEN-PORT TARGET-HOST TARGET-PORT\n"
+    "       sockctl forward [options] --listen-unix PATH TARGET-HOST TARGET-PORT\n"
+    "       sockctl forward [options] [LISTEN-ADDRESS] LISTEN-PORT --target-unix PATH\n"
+    "       sockctl forward [options] --listen-unix PATH --target-unix PATH\n"
     "\n"
     "Listen on LISTEN-ADDRESS (default 127.0.0.1; \"*\" or :: for all) and\n"
     "LISTEN-PORT (0 picks a free one), print the readiness line on stderr:\n"
@@ -26,6 +29,10 @@ static const char help[] =
     "both ways (splice where both ends allow), each direction's end passed on\n"
     "as a half-close. A client whose target cannot be reached (refused, no such\n"
     "name, timed out) is reset, and a line on stderr says why.\n"
+    "\n"
+    "Unix sockets (@NAME: an abstract name), chosen for each side:\n"
+    "      --listen-unix PATH  listen on a Unix stream socket instead of a port\n"
+    "      --target-unix PATH  connect every client to a Unix stream socket\n"
     "\n"
     "Target:\n"
     "  -w, --wait SECS      give up connecting to an address after SECS (every\n"
@@ -74,6 +81,8 @@ enum {
 	OPT_PROXY_TYPE,
 	OPT_PROXY_AUTH,
 	OPT_PROXY_DNS,
+	OPT_LISTEN_UNIX,
+	OPT_TARGET_UNIX,
 };
 
 /* What the command line says. Static in forward_main: what the options
@@ -110,6 +119,8 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 	    {"proxy-type", required_argument, NULL, OPT_PROXY_TYPE},
 	    {"proxy-auth", required_argument, NULL, OPT_PROXY_AUTH},
 	    {"proxy-dns", required_argument, NULL, OPT_PROXY_DNS},
+	    {"listen-unix", required_argument, NULL, OPT_LISTEN_UNIX},
+	    {"target-unix", required_argument, NULL, OPT_TARGET_UNIX},
 	    NETOPT_LONGOPTS,
 	    RELAYOPT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
@@ -118,6 +129,7 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 	struct netopts *no = &a->no;
 	int c, ms;
 	long v;
+	struct sock_addr ua;
 	while ((c = cmd_getopt(argc, argv, "46vnhw:s:m:" RELAYOPT_SHORTOPTS NETOPT_SHORTOPTS,
 			       longopts)) != -1) {
 		int nr = netopt_handle(no, c, optarg);
@@ -157,6 +169,19 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 			if (!parse_long(optarg, 1, 65535, &v))
 				return usage_error("invalid --backlog '%s': give 1-65535", optarg);
 			a->lo.backlog = (int)v;
+			break;
+		case OPT_LISTEN_UNIX:
+		case OPT_TARGET_UNIX:
+			if (!sock_unix_addr(optarg, &ua))
+				return usage_error(
+				    "invalid --%s '%.40s%s': a socket path (or @NAME) "
+				    "that fits a Unix socket address",
+				    c == OPT_LISTEN_UNIX ? "listen-unix" : "target-unix", optarg,
+				    strlen(optarg) > 40 ? "..." : "");
+			if (c == OPT_LISTEN_UNIX)
+				a->lep.unix_path = optarg;
+			else
+				cfg->target.unix_path = optarg;
 			break;
 		case OPT_PROXY:
 			a->proxy = optarg;
@@ -198,6 +223,13 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 				   "and connect");
 	if ((a->ptype_given || a->proxy_auth || a->proxy_local_dns) && !a->proxy)
 		return usage_error("--proxy-type, --proxy-auth and --proxy-dns need --proxy");
+	if (cfg->target.unix_path && (a->proxy || cfg->co.src_host))
+		return usage_error("--target-unix connects directly: no --proxy or -s");
+	if (a->lep.unix_path && !acl_empty(&a->acl))
+		return usage_error("--allow and --deny match IP addresses: not with --listen-unix");
+	if (a->lep.unix_path && a->workers > 1)
+		return usage_error(
+		    "--workers shares a port (SO_REUSEPORT): not with --listen-unix");
 	return 0;
 }
 
@@ -206,14 +238,25 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 static int take_operands(int nargs, char **args, struct fwd_args *a)
 {
 	struct sock_endpoint *t = &a->cfg.target;
-	if (nargs < 3)
-		return usage_error("give [LISTEN-ADDRESS] LISTEN-PORT TARGET-HOST TARGET-PORT");
-	if (nargs > 4)
-		return usage_error("unexpected argument '%s'", args[4]);
-	int nlisten = nargs - 2;
-	if (endpoint_operands(nlisten, args, ENDPOINT_LISTEN | ENDPOINT_EXACT, SOCK_STREAM,
-			      &a->lep.host, &a->lep.port) < 0)
+	int nlisten = a->lep.unix_path ? 0 : -1, ntarget = t->unix_path ? 0 : 2;
+	if (nlisten < 0)
+		nlisten = nargs - ntarget;
+	if (nlisten < 0 || (nlisten == 0 && !a->lep.unix_path) || nargs < nlisten + ntarget)
+		return usage_error("give [LISTEN-ADDRESS] LISTEN-PORT (or --listen-unix PATH) and "
+				   "TARGET-HOST TARGET-PORT (or --target-unix PATH)");
+	if (nlisten > 2 || nargs > nlisten + ntarget)
+		return usage_error("unexpected argument '%s'", args[nargs - 1]);
+	if (nlisten && endpoint_operands(nlisten, args, ENDPOINT_LISTEN | ENDPOINT_EXACT,
+					 SOCK_STREAM, &a->lep.host, &a->lep.port) < 0)
 		return EXIT_USAGE;
+	a->lep.socktype = t->socktype = SOCK_STREAM;
+	a->lep.family = t->family = g_opts.family;
+	a->lep.numeric = t->numeric = g_opts.numeric;
+	a->cfg.target_name = a->target_name;
+	if (t->unix_path) {
+		snprintf(a->target_name, sizeof a->target_name, "%s", t->unix_path);
+		return 0;
+	}
 	t->host = opt_host("TARGET-HOST", args[nlisten]);
 	if (!t->host)
 		return EXIT_USAGE;
@@ -222,12 +265,8 @@ static int take_operands(int nargs, char **args, struct fwd_args *a)
 	uint16_t port;
 	if (!sock_parse_port(t->port, SOCK_STREAM, false, &port, err, sizeof err))
 		return usage_error("%s", err);
-	a->lep.socktype = t->socktype = SOCK_STREAM;
-	a->lep.family = t->family = g_opts.family;
-	a->lep.numeric = t->numeric = g_opts.numeric;
 	bool v6 = strchr(t->host, ':') != NULL;
 	snprintf(a->target_name, sizeof a->target_name, v6 ? "[%s]:%s" : "%s:%s", t->host, t->port);
-	a->cfg.target_name = a->target_name;
 	if (!a->proxy)
 		return 0;
 	/* --proxy: connect to the proxy, which connects to the target. */
@@ -339,7 +378,8 @@ static struct fwd_run {
 	struct fwd_args a;
 	struct loop *loop;
 	struct forward *f;
-	bool report; /* the command line was accepted: totals at exit */
+	bool report;   /* the command line was accepted: totals at exit */
+	bool listened; /* the socket is ours (a Unix path is removed at exit) */
 	struct netopt_totals tot;
 } run;
 
@@ -378,6 +418,7 @@ static int forward_main(int argc, char **argv)
 		errmsg("%s", err);
 		return EXIT_FAIL;
 	}
+	run.listened = true;
 	const char *proto = sock_proto_name(bound.ss.ss_family, SOCK_STREAM);
 	static struct workers w;
 	w = (struct workers){.ready_pipe = {-1, -1}};
@@ -450,5 +491,8 @@ int cmd_forward(int argc, char **argv)
 	run.loop = NULL;
 	netopt_close_logs(&run.a.no);
 	acl_free(&run.a.acl);
+	const char *up = run.a.lep.unix_path;
+	if (run.listened && up && up[0] != '@')
+		unlink(up);
 	return status;
 }
