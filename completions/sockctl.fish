@@ -223,6 +223,7 @@ complete -c sockctl -n "__sockctl_is 'chat connect'" -s N -l name -x -d 'nicknam
 complete -c sockctl -n "__sockctl_is 'chat connect'" -s r -l room -x -d 'room to join'
 complete -c sockctl -n "__sockctl_is ''" -a forward -d 'listen and relay every client to a target'
 set -l fw "__sockctl_is forward"
+complete -c sockctl -n $fw -s u -l udp -d 'UDP'
 complete -c sockctl -n $fw -l listen-unix -r -F -d 'listen on a Unix socket'
 complete -c sockctl -n $fw -l target-unix -r -F -d 'connect to a Unix socket'
 complete -c sockctl -n $fw -s w -l wait -x -d 'connect timeout (seconds)'

@@ -609,6 +609,10 @@ BAD=(
 	"forward --target-unix @a --proxy 127.0.0.1:\$TP 0|no --proxy or -s"
 	"forward --listen-unix @a --allow 127.0.0.1 127.0.0.1 \$TP|not with --listen-unix"
 	"forward --listen-unix @a --workers 2 127.0.0.1 \$TP|not with --listen-unix"
+	"forward -u --listen-unix @a 127.0.0.1 \$UP|-u forwards UDP over IP"
+	"forward -u --proxy 127.0.0.1:\$TP 0 127.0.0.1 \$UP|-u forwards UDP over IP"
+	"forward -u -w 1 0 127.0.0.1 \$UP|-u forwards UDP over IP"
+	"forward -u 0 127.0.0.1 0|invalid port '0'"
 )
 
 # Runtime failures found before anything starts: a file that is not

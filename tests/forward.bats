@@ -302,3 +302,61 @@ print(got.decode().strip())
 	run timeout $T "$SOCKCTL" connect -U "@sockctl-fwdl-$$" <<<"unix both"
 	assert_output "unix both"
 }
+
+@test "forward -u: several clients at once, each gets only its own answers; sessions expire" {
+	serve_bg tgt -u --echo
+	TPORT=$port
+	forward_bg fwd -u -v -i 1 --stats=json 0 127.0.0.1 "$TPORT"
+	grep -q "(udp, mux=" fwd.err
+	# Four clients, each its own socket, interleaved: 20 datagrams each.
+	run timeout $T $PY -c '
+import socket, sys, threading
+port = int(sys.argv[1]); bad = []
+socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(4)]
+for s in socks: s.settimeout(5)
+for n in range(20):
+    for i, s in enumerate(socks):
+        s.sendto(b"c%d-%d" % (i, n), ("127.0.0.1", port))
+for i, s in enumerate(socks):
+    got = sorted(s.recv(100) for _ in range(20))
+    want = sorted(b"c%d-%d" % (i, n) for n in range(20))
+    if got != want: bad.append((i, got))
+print("bad" if bad else "ok", bad)
+' "$port"
+	assert_success
+	assert_output "ok []"
+	wait_file_contains fwd.err "expired" 10
+	for ((i = 0; i < 1000; i++)); do
+		(($(grep -c ', expired$' fwd.err) == 4)) && break
+		sleep 0.01
+	done
+	[ "$(grep -c ': new session to ' fwd.err)" = 4 ]
+	[ "$(grep -c 'up 20 datagrams (.* bytes), down 20 datagrams .*, expired$' fwd.err)" = 4 ]
+	# After expiry the same client gets a new session.
+	run timeout $T "$SOCKCTL" udp-send -w 1 127.0.0.1 "$port" again
+	assert_output again
+	[ "$(grep -c ': new session to ' fwd.err)" = 5 ]
+	kill -TERM "$fwd_pid"
+	wait_exit "$fwd_pid"
+	run tail -1 fwd.err
+	assert_output --regexp '^\{"sent":[0-9]+,"received":[0-9]+,"seconds":[0-9.]+,"connections":81\}$'
+}
+
+@test "forward -u -m 1: a second client's datagrams are dropped while the first's session lives" {
+	serve_bg tgt -u --echo
+	forward_bg fwd -u -v -m 1 0 127.0.0.1 "$port"
+	run timeout $T "$SOCKCTL" udp-send -w 1 127.0.0.1 "$port" first
+	assert_output first
+	run timeout $T "$SOCKCTL" udp-send -w 1 127.0.0.1 "$port" second
+	refute_output --partial second
+	wait_file_contains fwd.err "session limit (-m) reached"
+}
+
+@test "forward -u: a target that is not there: the client gets nothing, the log says so" {
+	p=$(free_port)
+	forward_bg fwd -u -v 0 127.0.0.1 "$p"
+	run timeout $T "$SOCKCTL" udp-send -w 1 127.0.0.1 "$port" x
+	refute_output x
+	wait_file_contains fwd.err "Connection refused (port unreachable)"
+	kill -0 "$fwd_pid"
+}

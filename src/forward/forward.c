@@ -301,7 +301,12 @@ struct forward *forward_new(struct loop *l, const struct forward_cfg *cfg, char 
 	f->loop = l;
 	f->cfg = *cfg;
 	tls_accepts_init(&f->hs, l, cfg->tls, cfg->handshake_ms, on_handshake_ready, f);
-	if (cfg->lfd >= 0) {
+	if (cfg->udp) {
+		if (fwd_udp_start(f, err, errlen) < 0) {
+			forward_free(f);
+			return NULL;
+		}
+	} else if (cfg->lfd >= 0) {
 		struct acceptor_cfg ac = {.lfd = cfg->lfd,
 					  .admit = admit,
 					  .accepted = on_accepted,
@@ -320,7 +325,8 @@ struct forward *forward_new(struct loop *l, const struct forward_cfg *cfg, char 
 void forward_stop(struct forward *f)
 {
 	f->stopping = true;
-	acceptor_pause(f->acc);
+	if (f->acc)
+		acceptor_pause(f->acc);
 	loop_stop(f->loop);
 }
 
@@ -336,6 +342,7 @@ void forward_result(const struct forward *f, struct forward_result *r)
 		r->up += st.sent;
 		r->down += st.received;
 	}
+	fwd_udp_result(f, r);
 }
 
 void forward_free(struct forward *f)
@@ -344,6 +351,7 @@ void forward_free(struct forward *f)
 		return;
 	f->stopping = true;
 	tls_accepts_cancel(&f->hs);
+	fwd_udp_free(f);
 	while (f->conns)
 		fwd_conn_end(f->conns, FWD_END_CLOSE, NULL);
 	acceptor_free(f->acc);

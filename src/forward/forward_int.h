@@ -7,6 +7,7 @@
 #include "net/tls_accept.h"
 
 struct acceptor;
+struct fwd_udp;
 struct connector;
 struct proxy_conn;
 struct relay;
@@ -44,6 +45,7 @@ struct forward {
 	size_t nconns;
 	bool stopping;
 	struct forward_result res;
+	struct fwd_udp *udp; /* -u; owned */
 };
 
 /* The one place an accepted client stream becomes the stream the relay
@@ -52,5 +54,10 @@ struct stream *fwd_client_stream(struct fwd_conn *c, struct stream *accepted);
 /* Ends a connection: logs why (NULL: nothing to say), closes the client
  * cleanly or with a reset, closes the target and frees c. */
 void fwd_conn_end(struct fwd_conn *c, enum fwd_end how, const char *why);
+
+/* forward_udp.c: -u. */
+int fwd_udp_start(struct forward *f, char *err, size_t errlen);
+void fwd_udp_result(const struct forward *f, struct forward_result *r);
+void fwd_udp_free(struct forward *f);
 
 #endif

@@ -34,6 +34,14 @@ static const char help[] =
     "      --listen-unix PATH  listen on a Unix stream socket instead of a port\n"
     "      --target-unix PATH  connect every client to a Unix stream socket\n"
     "\n"
+    "UDP:\n"
+    "  -u, --udp            forward UDP: every client address gets a socket of\n"
+    "                       its own to the target (resolved once, at start), whose\n"
+    "                       answers go back to that client only; -i sets how long\n"
+    "                       a session lasts without datagrams (default 60 s), -m\n"
+    "                       how many live at once (default 1024; the datagrams of\n"
+    "                       clients beyond it are dropped)\n"
+    "\n"
     "Target:\n"
     "  -w, --wait SECS      give up connecting to an address after SECS (every\n"
     "                       address of TARGET-HOST is tried in turn)\n"
@@ -110,6 +118,7 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 	static const struct option longopts[] = {
 	    COMMON_LONGOPTS,
 	    {"wait", required_argument, NULL, 'w'},
+	    {"udp", no_argument, NULL, 'u'},
 	    {"source", required_argument, NULL, 's'},
 	    {"max-conns", required_argument, NULL, 'm'},
 	    ACLOPT_LONGOPTS,
@@ -130,7 +139,7 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 	int c, ms;
 	long v;
 	struct sock_addr ua;
-	while ((c = cmd_getopt(argc, argv, "46vnhw:s:m:" RELAYOPT_SHORTOPTS NETOPT_SHORTOPTS,
+	while ((c = cmd_getopt(argc, argv, "46vnhuw:s:m:" RELAYOPT_SHORTOPTS NETOPT_SHORTOPTS,
 			       longopts)) != -1) {
 		int nr = netopt_handle(no, c, optarg);
 		if (nr == 0)
@@ -147,6 +156,9 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 		case 'h':
 			print_help(help);
 			return -1;
+		case 'u':
+			cfg->udp = true;
+			break;
 		case 'w':
 			if (!parse_seconds(optarg, &ms) || ms == 0)
 				return usage_error("invalid -w '%s': give seconds > 0", optarg);
@@ -223,6 +235,10 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 				   "and connect");
 	if ((a->ptype_given || a->proxy_auth || a->proxy_local_dns) && !a->proxy)
 		return usage_error("--proxy-type, --proxy-auth and --proxy-dns need --proxy");
+	if (cfg->udp && (a->lep.unix_path || cfg->target.unix_path || a->proxy ||
+			 cfg->co.src_host || cfg->co.timeout_ms))
+		return usage_error("-u forwards UDP over IP: no --listen-unix, --target-unix, "
+				   "--proxy, -s or -w");
 	if (cfg->target.unix_path && (a->proxy || cfg->co.src_host))
 		return usage_error("--target-unix connects directly: no --proxy or -s");
 	if (a->lep.unix_path && !acl_empty(&a->acl))
@@ -247,9 +263,11 @@ static int take_operands(int nargs, char **args, struct fwd_args *a)
 	if (nlisten > 2 || nargs > nlisten + ntarget)
 		return usage_error("unexpected argument '%s'", args[nargs - 1]);
 	if (nlisten && endpoint_operands(nlisten, args, ENDPOINT_LISTEN | ENDPOINT_EXACT,
-					 SOCK_STREAM, &a->lep.host, &a->lep.port) < 0)
+					 a->cfg.udp ? SOCK_DGRAM : SOCK_STREAM, &a->lep.host,
+					 &a->lep.port) < 0)
 		return EXIT_USAGE;
-	a->lep.socktype = t->socktype = SOCK_STREAM;
+	int type = a->cfg.udp ? SOCK_DGRAM : SOCK_STREAM;
+	a->lep.socktype = t->socktype = type;
 	a->lep.family = t->family = g_opts.family;
 	a->lep.numeric = t->numeric = g_opts.numeric;
 	a->cfg.target_name = a->target_name;
@@ -263,7 +281,7 @@ static int take_operands(int nargs, char **args, struct fwd_args *a)
 	t->port = args[nlisten + 1];
 	char err[SOCK_ERRLEN];
 	uint16_t port;
-	if (!sock_parse_port(t->port, SOCK_STREAM, false, &port, err, sizeof err))
+	if (!sock_parse_port(t->port, type, false, &port, err, sizeof err))
 		return usage_error("%s", err);
 	bool v6 = strchr(t->host, ':') != NULL;
 	snprintf(a->target_name, sizeof a->target_name, v6 ? "[%s]:%s" : "%s:%s", t->host, t->port);
@@ -408,7 +426,7 @@ static int forward_main(int argc, char **argv)
 		cfg->so = &no->so;
 	}
 	run.report = true;
-	run.tot.kind = TOTALS_STREAM_SERVER;
+	run.tot.kind = cfg->udp ? TOTALS_DGRAM_SERVER : TOTALS_STREAM_SERVER;
 	char err[SOCK_ERRLEN];
 	struct sock_addr bound;
 	if (a->workers > 1)
@@ -419,7 +437,7 @@ static int forward_main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	run.listened = true;
-	const char *proto = sock_proto_name(bound.ss.ss_family, SOCK_STREAM);
+	const char *proto = sock_proto_name(bound.ss.ss_family, a->lep.socktype);
 	static struct workers w;
 	w = (struct workers){.ready_pipe = {-1, -1}};
 	bool is_worker = a->workers > 1;
@@ -466,7 +484,8 @@ static int forward_main(int argc, char **argv)
 	/* Room in a full stderr queue for the totals. */
 	logs_flush(LOGS_END_MS);
 	run.tot.ms = clock_ms() - t0;
-	run.tot.connections = res.connections;
+	/* -u: the datagrams, as serve -u counts them. */
+	run.tot.connections = cfg->udp ? res.datagrams : res.connections;
 	run.tot.refused = res.refused;
 	run.tot.received = res.up;
 	run.tot.sent = res.down;
