@@ -274,6 +274,15 @@ static void on_warn(void *arg, const char *text)
 	log_error("%s", text);
 }
 
+/* A client whose handshake failed: said as serve says it; the
+ * forwarder goes on. */
+static void on_handshake_failed(void *arg, enum tls_err kind, const char *errtext)
+{
+	(void)arg;
+	(void)kind;
+	log_error("%s", errtext);
+}
+
 static void on_handshake_ready(void *arg, struct stream *st, const struct sock_addr *peer)
 {
 	conn_start(arg, st, peer);
@@ -301,6 +310,7 @@ struct forward *forward_new(struct loop *l, const struct forward_cfg *cfg, char 
 	f->loop = l;
 	f->cfg = *cfg;
 	tls_accepts_init(&f->hs, l, cfg->tls, cfg->handshake_ms, on_handshake_ready, f);
+	f->hs.failed = on_handshake_failed;
 	if (cfg->udp) {
 		if (fwd_udp_start(f, err, errlen) < 0) {
 			forward_free(f);

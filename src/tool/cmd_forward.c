@@ -15,6 +15,7 @@
 #include "proc/workers.h"
 #include "tool/cmd.h"
 #include "tool/netopts.h"
+#include "tool/tlsopts.h"
 
 static const char help[] =
     "usage: sockctl forward [options] [LISTEN-ADDRESS] LISTEN-PORT TARGET-HOST TARGET-PORT\n"
@@ -51,6 +52,18 @@ static const char help[] =
     "      --proxy-auth USER:PASS  credentials (http basic, socks5; socks4: user)\n"
     "      --proxy-dns WHERE  remote (default: the proxy resolves TARGET-HOST) or\n"
     "                       local\n"
+    "\n" TLSOPT_SERVER_HELP
+    "      (the listen side: clients speak TLS to us; the readiness line is serve's)\n"
+    "TLS to the target (re-encrypted when --tls is given too):\n"
+    "      --target-tls     TLS to the target; its certificate is verified\n"
+    "                       against the system store and TARGET-HOST (also SNI)\n"
+    "      --target-cacert FILE|DIR  verify against these CA certificates instead\n"
+    "      --target-insecure  do not verify the target's certificate\n"
+    "      --target-sni NAME  send NAME as SNI and verify the certificate for it\n"
+    "      --target-no-sni  send no SNI\n"
+    "      --target-pin sha256//BASE64  the target's public key must be this one\n"
+    "      --target-cert FILE, --target-key FILE  a client certificate and its key\n"
+    "      --target-alpn LIST  ALPN protocols to offer the target\n"
     "\n"
     "Concurrency and access:\n"
     "  -m, --max-conns N    at most N clients at once; one more is accepted and\n"
@@ -91,7 +104,43 @@ enum {
 	OPT_PROXY_DNS,
 	OPT_LISTEN_UNIX,
 	OPT_TARGET_UNIX,
+	OPT_TARGET_TLS,
+	OPT_TARGET_CACERT,
+	OPT_TARGET_INSECURE,
+	OPT_TARGET_SNI,
+	OPT_TARGET_NO_SNI,
+	OPT_TARGET_PIN,
+	OPT_TARGET_CERT,
+	OPT_TARGET_KEY,
+	OPT_TARGET_ALPN,
 };
+
+/* --target-X is the client option --X of the TLS to the target. */
+static int target_tlsopt(int c)
+{
+	switch (c) {
+	case OPT_TARGET_TLS:
+		return TOPT_TLS;
+	case OPT_TARGET_CACERT:
+		return TOPT_CACERT;
+	case OPT_TARGET_INSECURE:
+		return TOPT_INSECURE;
+	case OPT_TARGET_SNI:
+		return TOPT_SNI;
+	case OPT_TARGET_NO_SNI:
+		return TOPT_NO_SNI;
+	case OPT_TARGET_PIN:
+		return TOPT_PIN;
+	case OPT_TARGET_CERT:
+		return TOPT_CERT;
+	case OPT_TARGET_KEY:
+		return TOPT_KEY;
+	case OPT_TARGET_ALPN:
+		return TOPT_ALPN;
+	default:
+		return 0;
+	}
+}
 
 /* What the command line says. Static in forward_main: what the options
  * allocate stays reachable however the command returns. */
@@ -110,6 +159,8 @@ struct fwd_args {
 	char puser[256], ppass[256];
 	struct proxy_target pt;
 	char target_name[SOCK_ADDRSTRLEN + 16];
+	struct tlsopts tls, ttls; /* --tls (the listen side), --target-tls */
+	int handshake_ms;	  /* --handshake-timeout, for both; 0: not given */
 	char resolved[SOCK_ADDRSTRLEN];
 };
 
@@ -130,6 +181,16 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 	    {"proxy-dns", required_argument, NULL, OPT_PROXY_DNS},
 	    {"listen-unix", required_argument, NULL, OPT_LISTEN_UNIX},
 	    {"target-unix", required_argument, NULL, OPT_TARGET_UNIX},
+	    {"target-tls", no_argument, NULL, OPT_TARGET_TLS},
+	    {"target-cacert", required_argument, NULL, OPT_TARGET_CACERT},
+	    {"target-insecure", no_argument, NULL, OPT_TARGET_INSECURE},
+	    {"target-sni", required_argument, NULL, OPT_TARGET_SNI},
+	    {"target-no-sni", no_argument, NULL, OPT_TARGET_NO_SNI},
+	    {"target-pin", required_argument, NULL, OPT_TARGET_PIN},
+	    {"target-cert", required_argument, NULL, OPT_TARGET_CERT},
+	    {"target-key", required_argument, NULL, OPT_TARGET_KEY},
+	    {"target-alpn", required_argument, NULL, OPT_TARGET_ALPN},
+	    TLSOPT_SERVER_LONGOPTS,
 	    NETOPT_LONGOPTS,
 	    RELAYOPT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
@@ -148,6 +209,17 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 			return EXIT_FAIL;
 		if (nr == 0)
 			nr = relayopt_handle(&cfg->ro, c, optarg);
+		if (nr == 0 && c == TOPT_HANDSHAKE_TIMEOUT) {
+			/* Both sides' handshakes: not the listen side's alone. */
+			if (!parse_seconds(optarg, &a->handshake_ms) || a->handshake_ms == 0)
+				return usage_error(
+				    "invalid --handshake-timeout '%s': give seconds > 0", optarg);
+			continue;
+		}
+		if (nr == 0)
+			nr = tlsopt_handle(&a->tls, c, optarg);
+		if (nr == 0 && target_tlsopt(c))
+			nr = tlsopt_handle(&a->ttls, target_tlsopt(c), optarg);
 		if (nr < 0)
 			return EXIT_USAGE;
 		if (nr > 0)
@@ -235,6 +307,15 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 				   "and connect");
 	if ((a->ptype_given || a->proxy_auth || a->proxy_local_dns) && !a->proxy)
 		return usage_error("--proxy-type, --proxy-auth and --proxy-dns need --proxy");
+	if (tlsopt_check(&a->tls, TLS_SERVER) || tlsopt_check(&a->ttls, TLS_CLIENT))
+		return EXIT_USAGE;
+	if (a->handshake_ms && !a->tls.on && !a->ttls.on)
+		return usage_error("--handshake-timeout needs --tls or --target-tls");
+	if (a->handshake_ms)
+		a->tls.handshake_ms = a->ttls.handshake_ms = a->handshake_ms;
+	cfg->handshake_ms = a->tls.on ? a->tls.handshake_ms : a->ttls.handshake_ms;
+	if (cfg->udp && (a->tls.on || a->ttls.on))
+		return usage_error("--tls and --target-tls are for TCP: DTLS (-u) is not offered");
 	if (cfg->udp && (a->lep.unix_path || cfg->target.unix_path || a->proxy ||
 			 cfg->co.src_host || cfg->co.timeout_ms))
 		return usage_error("-u forwards UDP over IP: no --listen-unix, --target-unix, "
@@ -283,6 +364,7 @@ static int take_operands(int nargs, char **args, struct fwd_args *a)
 	uint16_t port;
 	if (!sock_parse_port(t->port, type, false, &port, err, sizeof err))
 		return usage_error("%s", err);
+	a->cfg.target_tls_host = t->host; /* the name the certificate must carry */
 	bool v6 = strchr(t->host, ':') != NULL;
 	snprintf(a->target_name, sizeof a->target_name, v6 ? "[%s]:%s" : "%s:%s", t->host, t->port);
 	if (!a->proxy)
@@ -322,13 +404,15 @@ static int take_operands(int nargs, char **args, struct fwd_args *a)
 	return 0;
 }
 
-static void print_ready(const struct sock_addr *bound, const char *proto, const char *mux)
+static void print_ready(const struct sock_addr *bound, const char *proto, const char *mux,
+			const char *note)
 {
 	char b[SOCK_ADDRSTRLEN];
-	/* The readiness line, in the same form as serve's. */
-	errline("sockctl: listening on %s (%s, mux=%s)\n",
+	/* The readiness line, in the same form as serve's (with --tls and a
+	 * temporary certificate, its pin). */
+	errline("sockctl: listening on %s (%s, mux=%s%s)\n",
 		sock_addr_str((const struct sockaddr *)&bound->ss, bound->len, b, sizeof b), proto,
-		mux);
+		mux, note);
 }
 
 static void on_stop_signal(struct loop *l, int signo, void *arg)
@@ -342,12 +426,13 @@ static void on_stop_signal(struct loop *l, int signo, void *arg)
 struct fwd_ready_line {
 	const struct sock_addr *bound;
 	const char *proto;
+	const struct tlsopts *tls;
 };
 
 static void workers_ready_line(void *arg)
 {
 	const struct fwd_ready_line *r = arg;
-	print_ready(r->bound, r->proto, mux_resolved());
+	print_ready(r->bound, r->proto, mux_resolved(), tlsopt_ready_note(r->tls));
 }
 
 /* --workers N: the parent says when all listen and waits for them (its
@@ -365,7 +450,7 @@ static int start_workers(struct fwd_args *a, struct workers *w, int *lfd,
 	}
 	if (r == 0) {
 		close(*lfd);
-		struct fwd_ready_line rl = {bound, proto};
+		struct fwd_ready_line rl = {bound, proto, &a->tls};
 		int st = workers_supervise(w, 10000, workers_ready_line, &rl, err, sizeof err);
 		if (*err)
 			errmsg("%s", err);
@@ -404,7 +489,7 @@ static struct fwd_run {
 static int forward_main(int argc, char **argv)
 {
 	struct fwd_args *a = &run.a;
-	*a = (struct fwd_args){.workers = 1};
+	*a = (struct fwd_args){.workers = 1, .ttls = {.prefix = "target-"}};
 	struct forward_cfg *cfg = &a->cfg;
 	struct netopts *no = &a->no;
 	*cfg = (struct forward_cfg){.lfd = -1, .ro = {.quit_after_eof_ms = -1, .zero_copy = true}};
@@ -425,6 +510,13 @@ static int forward_main(int argc, char **argv)
 		cfg->co.prepare_arg = &no->so;
 		cfg->so = &no->so;
 	}
+	/* Before listening: a certificate or CA file that cannot be used is
+	 * an error at start-up, not at the first client. A temporary
+	 * certificate names the bound address: made once that is known. */
+	if (a->tls.on && a->tls.cfg.cert && !(cfg->tls = tlsopt_server_ctx(&a->tls, NULL, 0, &r)))
+		return r;
+	if (a->ttls.on && !(cfg->target_tls = tlsopt_ctx(&a->ttls, &r)))
+		return r;
 	run.report = true;
 	run.tot.kind = cfg->udp ? TOTALS_DGRAM_SERVER : TOTALS_STREAM_SERVER;
 	char err[SOCK_ERRLEN];
@@ -437,6 +529,13 @@ static int forward_main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	run.listened = true;
+	if (a->tls.on && !cfg->tls) {
+		const struct sockaddr *b = (const struct sockaddr *)&bound.ss;
+		if (!(cfg->tls = tlsopt_server_ctx(&a->tls, &b, 1, &r))) {
+			close(lfd);
+			return r;
+		}
+	}
 	const char *proto = sock_proto_name(bound.ss.ss_family, a->lep.socktype);
 	static struct workers w;
 	w = (struct workers){.ready_pipe = {-1, -1}};
@@ -473,7 +572,7 @@ static int forward_main(int argc, char **argv)
 	if (is_worker)
 		workers_ready(&w);
 	else
-		print_ready(&bound, proto, loop_backend(run.loop));
+		print_ready(&bound, proto, loop_backend(run.loop), tlsopt_ready_note(&a->tls));
 	status = EXIT_OK;
 	if (loop_run(run.loop) < 0) {
 		errmsg("event loop (%s): %s", loop_backend(run.loop), strerror(errno));
@@ -506,6 +605,10 @@ int cmd_forward(int argc, char **argv)
 		netopt_report(&run.a.no, &run.tot);
 	}
 	logs_end(LOGS_END_MS);
+	tls_ctx_free(run.a.cfg.tls);
+	tls_ctx_free(run.a.cfg.target_tls);
+	tlsopt_free(&run.a.tls);
+	tlsopt_free(&run.a.ttls);
 	loop_free(run.loop);
 	run.loop = NULL;
 	netopt_close_logs(&run.a.no);
