@@ -623,7 +623,7 @@ BAD=(
 	"forward --tls --ciphers '' 0 127.0.0.1 \$TP|option '--ciphers' needs a value"
 	"forward --tls --ciphersuites '' 0 127.0.0.1 \$TP|option '--ciphersuites' needs a value"
 	"forward --tls --handshake-timeout 0 0 127.0.0.1 \$TP|invalid --handshake-timeout '0'"
-	"forward --handshake-timeout 5 0 127.0.0.1 \$TP|needs --tls or --target-tls"
+	"forward --handshake-timeout 5 0 127.0.0.1 \$TP|needs --tls, --target-tls or --accept-proxy"
 	"forward --cert /x 0 127.0.0.1 \$TP|--cert needs --tls"
 	"forward --target-cacert '' 0 127.0.0.1 \$TP|option '--target-cacert' needs a value"
 	"forward --target-cacert /x 0 127.0.0.1 \$TP|--target-cacert needs --target-tls"
@@ -634,6 +634,11 @@ BAD=(
 	"forward --target-tls --target-key '' 0 127.0.0.1 \$TP|option '--target-key' needs a value"
 	"forward --target-tls --target-alpn '' 0 127.0.0.1 \$TP|option '--target-alpn' needs a value"
 	"forward -u --tls 0 127.0.0.1 \$UP|DTLS (-u) is not offered"
+	"forward --send-proxy '' 0 127.0.0.1 \$TP|option '--send-proxy' needs a value"
+	"forward --send-proxy v3 0 127.0.0.1 \$TP|invalid --send-proxy 'v3': give v1 or v2"
+	"forward --accept-proxy=yes 0 127.0.0.1 \$TP|option '--accept-proxy' takes no value"
+	"forward -u --send-proxy v1 0 127.0.0.1 \$UP|--send-proxy and --accept-proxy are for TCP"
+	"forward -u --accept-proxy 0 127.0.0.1 \$UP|--send-proxy and --accept-proxy are for TCP"
 	"forward -u --target-tls 0 127.0.0.1 \$UP|DTLS (-u) is not offered"
 )
 

@@ -360,3 +360,106 @@ print("bad" if bad else "ok", bad)
 	wait_file_contains fwd.err "Connection refused (port unreachable)"
 	kill -0 "$fwd_pid"
 }
+
+# haproxy_bg NAME FRONT-BIND-EXTRA SERVER-EXTRA TARGET-PORT: haproxy in
+# the foreground (-db), TCP mode, one frontend on a free port ($HPORT)
+# to one server; its log lines ("client ADDR:PORT") on its stdout.
+haproxy_bg() {
+	command -v haproxy >/dev/null || skip "haproxy is not installed"
+	local name=$1 bindx=$2 serverx=$3 tport=$4
+	HPORT=$(free_port)
+	cat >"$BATS_TEST_TMPDIR/$name.cfg" <<-CFG
+		global
+			log stdout format raw local0
+		defaults
+			mode tcp
+			log global
+			timeout connect 5s
+			timeout client 30s
+			timeout server 30s
+		frontend fe
+			bind 127.0.0.1:$HPORT $bindx
+			log-format "client %ci:%cp"
+			default_backend be
+		backend be
+			server s1 127.0.0.1:$tport $serverx
+	CFG
+	start_bg "$name" haproxy -db -f "$BATS_TEST_TMPDIR/$name.cfg"
+	wait_listen "$HPORT"
+}
+
+# client_from ADDR PORT TEXT: sends TEXT from ADDR (a loopback address of
+# its own), prints its source port, then the reply.
+client_from() {
+	timeout $T $PY -c '
+import socket, sys
+c = socket.socket(); c.bind((sys.argv[1], 0)); c.connect(("127.0.0.1", int(sys.argv[2])))
+print(c.getsockname()[1], flush=True)
+c.sendall(sys.argv[3].encode()); c.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    b = c.recv(4096)
+    if not b: break
+    got += b
+print(got.decode())
+' "$@"
+}
+
+@test "forward --accept-proxy: haproxy send-proxy and send-proxy-v2; the header's client is the one logged and matched" {
+	echo_target
+	local i=0 v
+	for v in send-proxy send-proxy-v2; do
+		i=$((i + 1))
+		forward_bg "fwd$i" -v --accept-proxy --deny 127.0.0.2 0 127.0.0.1 "$TPORT"
+		haproxy_bg "hap$i" "" "$v" "$port"
+		run client_from 127.0.0.3 "$HPORT" "via $v"
+		assert_success
+		assert_line --index 1 "via $v"
+		# The -v line names the client as haproxy saw it, not haproxy.
+		wait_file_contains "fwd$i.err" "127.0.0.3:${lines[0]} -> 127.0.0.1:$TPORT: up"
+		# --deny matches the header's address: 127.0.0.2 is refused
+		# although haproxy connects from 127.0.0.1.
+		run client_from 127.0.0.2 "$HPORT" "denied"
+		refute_line --index 1 "denied"
+		wait_file_contains "fwd$i.err" "refused 127.0.0.2:${lines[0]}: not allowed by --allow/--deny"
+	done
+}
+
+@test "forward --send-proxy v1 and v2 into haproxy accept-proxy: haproxy logs the real client" {
+	echo_target
+	local v
+	for v in v1 v2; do
+		haproxy_bg "hap$v" accept-proxy "" "$TPORT"
+		forward_bg "fwd$v" --send-proxy "$v" 0 127.0.0.1 "$HPORT"
+		run client_from 127.0.0.4 "$port" "proxied $v"
+		assert_success
+		assert_line --index 1 "proxied $v"
+		wait_file_contains "hap$v.out" "client 127.0.0.4:${lines[0]}"
+	done
+}
+
+@test "forward --accept-proxy: no header, a malformed one, or none in time: closed with the reason" {
+	echo_target -v
+	forward_bg fwd --accept-proxy --handshake-timeout 1 0 127.0.0.1 "$TPORT"
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"GET / HTTP/1.0"
+	refute_output --partial GET
+	wait_file_contains fwd.err "no PROXY protocol header"
+	printf 'PROXY TCP4 1.2.3.4 5.6.7.8 1 99999\r\nhello\n' >bad
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <bad
+	refute_output --partial hello
+	wait_file_contains fwd.err "PROXY v1: bad port"
+	# A client that says nothing: closed at the deadline.
+	run timeout $T $PY -c '
+import socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print("closed" if c.recv(100) == b"" else "data")
+' "$port"
+	assert_output closed
+	wait_file_contains fwd.err "no PROXY protocol header within 1 s"
+	run grep -c "connection from" tgt.err
+	assert_output 0
+	# A good header, then data: only the data reaches the target.
+	printf 'PROXY TCP4 192.0.2.9 127.0.0.1 4242 80\r\npayload\n' >good
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <good
+	assert_output payload
+}

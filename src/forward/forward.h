@@ -55,6 +55,13 @@ struct forward_cfg {
 	int handshake_ms;
 	struct tls_ctx *target_tls;
 	const char *target_tls_host;
+	/* The PROXY protocol: send_proxy 1 or 2 sends a header of that
+	 * version to the target first (0: none); accept_proxy reads one
+	 * from every client within header_ms (0: 10 s), and its address
+	 * is then the client's for the access rules and the log lines. */
+	int send_proxy;
+	bool accept_proxy;
+	int header_ms;
 };
 
 struct forward_result {

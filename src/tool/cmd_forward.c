@@ -65,6 +65,14 @@ static const char help[] =
     "      --target-cert FILE, --target-key FILE  a client certificate and its key\n"
     "      --target-alpn LIST  ALPN protocols to offer the target\n"
     "\n"
+    "PROXY protocol (haproxy's):\n"
+    "      --send-proxy v1|v2  send the target a PROXY header first, naming the\n"
+    "                       client and the address it reached\n"
+    "      --accept-proxy   every client starts with a PROXY header (v1 or v2,\n"
+    "                       within --handshake-timeout, default 10 s); its address\n"
+    "                       is the client's for --allow/--deny, -v and the logs;\n"
+    "                       a client without one is closed\n"
+    "\n"
     "Concurrency and access:\n"
     "  -m, --max-conns N    at most N clients at once; one more is accepted and\n"
     "                       closed at once (it sees EOF)\n"
@@ -113,6 +121,8 @@ enum {
 	OPT_TARGET_CERT,
 	OPT_TARGET_KEY,
 	OPT_TARGET_ALPN,
+	OPT_SEND_PROXY,
+	OPT_ACCEPT_PROXY,
 };
 
 /* --target-X is the client option --X of the TLS to the target. */
@@ -190,6 +200,8 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 	    {"target-cert", required_argument, NULL, OPT_TARGET_CERT},
 	    {"target-key", required_argument, NULL, OPT_TARGET_KEY},
 	    {"target-alpn", required_argument, NULL, OPT_TARGET_ALPN},
+	    {"send-proxy", required_argument, NULL, OPT_SEND_PROXY},
+	    {"accept-proxy", no_argument, NULL, OPT_ACCEPT_PROXY},
 	    TLSOPT_SERVER_LONGOPTS,
 	    NETOPT_LONGOPTS,
 	    RELAYOPT_LONGOPTS,
@@ -267,6 +279,18 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 			else
 				cfg->target.unix_path = optarg;
 			break;
+		case OPT_SEND_PROXY:
+			if (strcmp(optarg, "v1") == 0 || strcmp(optarg, "1") == 0)
+				cfg->send_proxy = 1;
+			else if (strcmp(optarg, "v2") == 0 || strcmp(optarg, "2") == 0)
+				cfg->send_proxy = 2;
+			else
+				return usage_error("invalid --send-proxy '%s': give v1 or v2",
+						   optarg);
+			break;
+		case OPT_ACCEPT_PROXY:
+			cfg->accept_proxy = true;
+			break;
 		case OPT_PROXY:
 			a->proxy = optarg;
 			break;
@@ -309,21 +333,26 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 		return usage_error("--proxy-type, --proxy-auth and --proxy-dns need --proxy");
 	if (tlsopt_check(&a->tls, TLS_SERVER) || tlsopt_check(&a->ttls, TLS_CLIENT))
 		return EXIT_USAGE;
-	if (a->handshake_ms && !a->tls.on && !a->ttls.on)
-		return usage_error("--handshake-timeout needs --tls or --target-tls");
+	if (a->handshake_ms && !a->tls.on && !a->ttls.on && !cfg->accept_proxy)
+		return usage_error(
+		    "--handshake-timeout needs --tls, --target-tls or --accept-proxy");
+	cfg->header_ms = a->handshake_ms;
 	if (a->handshake_ms)
 		a->tls.handshake_ms = a->ttls.handshake_ms = a->handshake_ms;
 	cfg->handshake_ms = a->tls.on ? a->tls.handshake_ms : a->ttls.handshake_ms;
 	if (cfg->udp && (a->tls.on || a->ttls.on))
 		return usage_error("--tls and --target-tls are for TCP: DTLS (-u) is not offered");
+	if (cfg->udp && (cfg->send_proxy || cfg->accept_proxy))
+		return usage_error("--send-proxy and --accept-proxy are for TCP, not -u");
 	if (cfg->udp && (a->lep.unix_path || cfg->target.unix_path || a->proxy ||
 			 cfg->co.src_host || cfg->co.timeout_ms))
 		return usage_error("-u forwards UDP over IP: no --listen-unix, --target-unix, "
 				   "--proxy, -s or -w");
 	if (cfg->target.unix_path && (a->proxy || cfg->co.src_host))
 		return usage_error("--target-unix connects directly: no --proxy or -s");
-	if (a->lep.unix_path && !acl_empty(&a->acl))
-		return usage_error("--allow and --deny match IP addresses: not with --listen-unix");
+	if (a->lep.unix_path && !acl_empty(&a->acl) && !cfg->accept_proxy)
+		return usage_error("--allow and --deny match IP addresses: not with --listen-unix "
+				   "(but with --accept-proxy)");
 	if (a->lep.unix_path && a->workers > 1)
 		return usage_error(
 		    "--workers shares a port (SO_REUSEPORT): not with --listen-unix");
