@@ -24,6 +24,7 @@ VALUE_SETS=(
 	"chat connect --color:auto always never"
 	"http serve --symlinks:inside follow deny"
 	"http serve --log-format:combined json none"
+	"forward --send-proxy:v1 v2"
 )
 
 setup() {

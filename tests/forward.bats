@@ -261,3 +261,205 @@ print(got.decode().strip())
 	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"opts"
 	assert_output opts
 }
+
+@test "forward --listen-unix: Unix clients to a TCP target, 64 MiB each way; the path goes at exit" {
+	head -c "$MIB64" /dev/urandom >big
+	echo_target
+	start_bg fwd "$SOCKCTL" forward -v --listen-unix "$BATS_TEST_TMPDIR/fwd.sock" 127.0.0.1 "$TPORT"
+	wait_ready fwd
+	[ "$addr" = "$BATS_TEST_TMPDIR/fwd.sock" ]
+	grep -q "(unix, mux=" fwd.err
+	timeout $T "$SOCKCTL" connect -U "$BATS_TEST_TMPDIR/fwd.sock" <big >back
+	cmp big back
+	run timeout $T socat - "UNIX-CONNECT:$BATS_TEST_TMPDIR/fwd.sock" <<<"from socat"
+	assert_output "from socat"
+	kill -TERM "$fwd_pid"
+	wait_exit "$fwd_pid"
+	[ "$status" = 0 ]
+	[ ! -e "$BATS_TEST_TMPDIR/fwd.sock" ]
+}
+
+@test "forward --target-unix: TCP clients to a Unix target (abstract and a path), half-close kept" {
+	serve_bg tgt -k --sh-exec 'wc -c' -U "@sockctl-fwd-$$-$BATS_TEST_NUMBER"
+	forward_bg fwd 0 --target-unix "@sockctl-fwd-$$-$BATS_TEST_NUMBER"
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"1234567"
+	assert_success
+	[ "$(echo $output)" = 8 ]
+	start_bg nc timeout $T nc -N -lU "$BATS_TEST_TMPDIR/t.sock"
+	for ((i = 0; i < 1000; i++)); do [[ -S t.sock ]] && break; sleep 0.01; done
+	start_bg fwd2 "$SOCKCTL" forward 0 --target-unix "$BATS_TEST_TMPDIR/t.sock"
+	wait_ready fwd2
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"to nc -U"
+	assert_success
+	wait_exit "$nc_pid"
+	[ "$(cat nc.out)" = "to nc -U" ]
+}
+
+@test "forward --listen-unix --target-unix: Unix to Unix" {
+	serve_bg tgt -k --echo -U "$BATS_TEST_TMPDIR/echo.sock"
+	start_bg fwd "$SOCKCTL" forward --listen-unix "@sockctl-fwdl-$$" --target-unix "$BATS_TEST_TMPDIR/echo.sock"
+	wait_ready fwd
+	run timeout $T "$SOCKCTL" connect -U "@sockctl-fwdl-$$" <<<"unix both"
+	assert_output "unix both"
+}
+
+@test "forward -u: several clients at once, each gets only its own answers; sessions expire" {
+	serve_bg tgt -u --echo
+	TPORT=$port
+	forward_bg fwd -u -v -i 1 --stats=json 0 127.0.0.1 "$TPORT"
+	grep -q "(udp, mux=" fwd.err
+	# Four clients, each its own socket, interleaved: 20 datagrams each.
+	run timeout $T $PY -c '
+import socket, sys, threading
+port = int(sys.argv[1]); bad = []
+socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(4)]
+for s in socks: s.settimeout(5)
+for n in range(20):
+    for i, s in enumerate(socks):
+        s.sendto(b"c%d-%d" % (i, n), ("127.0.0.1", port))
+for i, s in enumerate(socks):
+    got = sorted(s.recv(100) for _ in range(20))
+    want = sorted(b"c%d-%d" % (i, n) for n in range(20))
+    if got != want: bad.append((i, got))
+print("bad" if bad else "ok", bad)
+' "$port"
+	assert_success
+	assert_output "ok []"
+	wait_file_contains fwd.err "expired" 10
+	for ((i = 0; i < 1000; i++)); do
+		(($(grep -c ', expired$' fwd.err) == 4)) && break
+		sleep 0.01
+	done
+	[ "$(grep -c ': new session to ' fwd.err)" = 4 ]
+	[ "$(grep -c 'up 20 datagrams (.* bytes), down 20 datagrams .*, expired$' fwd.err)" = 4 ]
+	# After expiry the same client gets a new session.
+	run timeout $T "$SOCKCTL" udp-send -w 1 127.0.0.1 "$port" again
+	assert_output again
+	[ "$(grep -c ': new session to ' fwd.err)" = 5 ]
+	kill -TERM "$fwd_pid"
+	wait_exit "$fwd_pid"
+	run tail -1 fwd.err
+	assert_output --regexp '^\{"sent":[0-9]+,"received":[0-9]+,"seconds":[0-9.]+,"connections":81\}$'
+}
+
+@test "forward -u -m 1: a second client's datagrams are dropped while the first's session lives" {
+	serve_bg tgt -u --echo
+	forward_bg fwd -u -v -m 1 0 127.0.0.1 "$port"
+	run timeout $T "$SOCKCTL" udp-send -w 1 127.0.0.1 "$port" first
+	assert_output first
+	run timeout $T "$SOCKCTL" udp-send -w 1 127.0.0.1 "$port" second
+	refute_output --partial second
+	wait_file_contains fwd.err "session limit (-m) reached"
+}
+
+@test "forward -u: a target that is not there: the client gets nothing, the log says so" {
+	p=$(free_port)
+	forward_bg fwd -u -v 0 127.0.0.1 "$p"
+	run timeout $T "$SOCKCTL" udp-send -w 1 127.0.0.1 "$port" x
+	refute_output x
+	wait_file_contains fwd.err "Connection refused (port unreachable)"
+	kill -0 "$fwd_pid"
+}
+
+# haproxy_bg NAME FRONT-BIND-EXTRA SERVER-EXTRA TARGET-PORT: haproxy in
+# the foreground (-db), TCP mode, one frontend on a free port ($HPORT)
+# to one server; its log lines ("client ADDR:PORT") on its stdout.
+haproxy_bg() {
+	command -v haproxy >/dev/null || skip "haproxy is not installed"
+	local name=$1 bindx=$2 serverx=$3 tport=$4
+	HPORT=$(free_port)
+	cat >"$BATS_TEST_TMPDIR/$name.cfg" <<-CFG
+		global
+			log stdout format raw local0
+		defaults
+			mode tcp
+			log global
+			timeout connect 5s
+			timeout client 30s
+			timeout server 30s
+		frontend fe
+			bind 127.0.0.1:$HPORT $bindx
+			log-format "client %ci:%cp"
+			default_backend be
+		backend be
+			server s1 127.0.0.1:$tport $serverx
+	CFG
+	start_bg "$name" haproxy -db -f "$BATS_TEST_TMPDIR/$name.cfg"
+	wait_listen "$HPORT"
+}
+
+# client_from ADDR PORT TEXT: sends TEXT from ADDR (a loopback address of
+# its own), prints its source port, then the reply.
+client_from() {
+	timeout $T $PY -c '
+import socket, sys
+c = socket.socket(); c.bind((sys.argv[1], 0)); c.connect(("127.0.0.1", int(sys.argv[2])))
+print(c.getsockname()[1], flush=True)
+c.sendall(sys.argv[3].encode()); c.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    b = c.recv(4096)
+    if not b: break
+    got += b
+print(got.decode())
+' "$@"
+}
+
+@test "forward --accept-proxy: haproxy send-proxy and send-proxy-v2; the header's client is the one logged and matched" {
+	echo_target
+	local i=0 v
+	for v in send-proxy send-proxy-v2; do
+		i=$((i + 1))
+		forward_bg "fwd$i" -v --accept-proxy --deny 127.0.0.2 0 127.0.0.1 "$TPORT"
+		haproxy_bg "hap$i" "" "$v" "$port"
+		run client_from 127.0.0.3 "$HPORT" "via $v"
+		assert_success
+		assert_line --index 1 "via $v"
+		# The -v line names the client as haproxy saw it, not haproxy.
+		wait_file_contains "fwd$i.err" "127.0.0.3:${lines[0]} -> 127.0.0.1:$TPORT: up"
+		# --deny matches the header's address: 127.0.0.2 is refused
+		# although haproxy connects from 127.0.0.1.
+		run client_from 127.0.0.2 "$HPORT" "denied"
+		refute_line --index 1 "denied"
+		wait_file_contains "fwd$i.err" "refused 127.0.0.2:${lines[0]}: not allowed by --allow/--deny"
+	done
+}
+
+@test "forward --send-proxy v1 and v2 into haproxy accept-proxy: haproxy logs the real client" {
+	echo_target
+	local v
+	for v in v1 v2; do
+		haproxy_bg "hap$v" accept-proxy "" "$TPORT"
+		forward_bg "fwd$v" --send-proxy "$v" 0 127.0.0.1 "$HPORT"
+		run client_from 127.0.0.4 "$port" "proxied $v"
+		assert_success
+		assert_line --index 1 "proxied $v"
+		wait_file_contains "hap$v.out" "client 127.0.0.4:${lines[0]}"
+	done
+}
+
+@test "forward --accept-proxy: no header, a malformed one, or none in time: closed with the reason" {
+	echo_target -v
+	forward_bg fwd --accept-proxy --handshake-timeout 1 0 127.0.0.1 "$TPORT"
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"GET / HTTP/1.0"
+	refute_output --partial GET
+	wait_file_contains fwd.err "no PROXY protocol header"
+	printf 'PROXY TCP4 1.2.3.4 5.6.7.8 1 99999\r\nhello\n' >bad
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <bad
+	refute_output --partial hello
+	wait_file_contains fwd.err "PROXY v1: bad port"
+	# A client that says nothing: closed at the deadline.
+	run timeout $T $PY -c '
+import socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print("closed" if c.recv(100) == b"" else "data")
+' "$port"
+	assert_output closed
+	wait_file_contains fwd.err "no PROXY protocol header within 1 s"
+	run grep -c "connection from" tgt.err
+	assert_output 0
+	# A good header, then data: only the data reaches the target.
+	printf 'PROXY TCP4 192.0.2.9 127.0.0.1 4242 80\r\npayload\n' >good
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <good
+	assert_output payload
+}

@@ -20,7 +20,8 @@ load helpers
 	for args in "connect|--pin sha256//x 127.0.0.1 1" "connect|--starttls smtp 127.0.0.1 1" \
 		"connect|--cert-info 127.0.0.1 1" "connect|--expires-within 3 127.0.0.1 1" "resolve|--tls --server 127.0.0.1 x" \
 		"chat serve|--tls 0" "chat connect|--tls 127.0.0.1 1" "http serve|--tls 0" \
-		"http get|--cacert x https://127.0.0.1:1/" "wait|--cacert x https://127.0.0.1:1/"; do
+		"http get|--cacert x https://127.0.0.1:1/" "wait|--cacert x https://127.0.0.1:1/" \
+		"forward|--tls 0 127.0.0.1 1" "forward|--target-tls 0 127.0.0.1 1"; do
 		cmd=${args%%|*}
 		# shellcheck disable=SC2086
 		run --separate-stderr "$SOCKCTL" $cmd ${args#*|} </dev/null

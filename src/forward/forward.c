@@ -62,11 +62,12 @@ struct stream *fwd_client_stream(struct fwd_conn *c, struct stream *accepted)
 	return accepted;
 }
 
-/* SO_LINGER 0: the close sends RST instead of FIN. Only for a plain
- * socket (a TLS stream's fd is not ours to touch). */
+/* SO_LINGER 0: the close sends RST instead of FIN (for a TLS stream
+ * too: its fd is the socket, and no close_notify is owed to a peer that
+ * is being reset). */
 static void set_reset(struct stream *s)
 {
-	int fd = s ? stream_raw_fd(s) : -1;
+	int fd = s ? s->fd : -1;
 	if (fd < 0)
 		return;
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
@@ -81,6 +82,8 @@ void fwd_conn_end(struct fwd_conn *c, enum fwd_end how, const char *why)
 	connector_cancel(c->cn);
 	proxy_cancel(c->pc);
 	tls_handshake_cancel(c->hs);
+	tls_handshake_cancel(c->chs);
+	fwd_pp_free(c);
 	relay_free(c->relay);
 	if (how == FWD_END_RESET) {
 		set_reset(c->client_raw);
@@ -177,8 +180,13 @@ static void on_target_tls(struct loop *l, struct stream *s, enum tls_err kind, c
 	target_ready(c, s);
 }
 
-/* The path to the target is open (connected, or through the proxy). */
-static void target_open(struct fwd_conn *c, struct stream *s)
+void fwd_target_failed(struct fwd_conn *c, const char *why)
+{
+	target_failed(c, why);
+}
+
+/* The PROXY header, if any, is sent: TLS to the target, or the relay. */
+void fwd_target_open(struct fwd_conn *c, struct stream *s)
 {
 	struct forward *f = c->fwd;
 	if (!f->cfg.target_tls) {
@@ -201,7 +209,7 @@ static void on_tunnel(struct loop *l, struct stream *s, const char *errtext, voi
 		target_failed(c, errtext);
 		return;
 	}
-	target_open(c, s);
+	fwd_pp_send(c, s);
 }
 
 static void on_connected(struct loop *l, struct stream *s, int err, const char *errtext, void *arg)
@@ -226,14 +234,12 @@ static void on_connected(struct loop *l, struct stream *s, int err, const char *
 			target_failed(c, why);
 		return;
 	}
-	target_open(c, s);
+	fwd_pp_send(c, s);
 }
 
-static void conn_start(struct forward *f, struct stream *st, const struct sock_addr *peer)
+static void connect_target(struct fwd_conn *c)
 {
-	struct fwd_conn *c = conn_new(f, st, peer);
-	if (!c)
-		return;
+	struct forward *f = c->fwd;
 	/* Nothing is read from the client until the target is there: what
 	 * it sends waits in the socket. */
 	char err[SOCK_ERRLEN + 64];
@@ -243,26 +249,85 @@ static void conn_start(struct forward *f, struct stream *st, const struct sock_a
 		target_failed(c, err);
 }
 
+/* ---- the client ---- */
+
+static void on_client_tls(struct loop *l, struct stream *s, enum tls_err kind, const char *errtext,
+			  void *arg)
+{
+	(void)l;
+	(void)kind;
+	struct fwd_conn *c = arg;
+	c->chs = NULL;
+	if (!s) {
+		/* Said as serve says it; the forwarder goes on. */
+		log_error("%s", errtext);
+		fwd_conn_end(c, FWD_END_CLOSE, NULL);
+		return;
+	}
+	c->client_raw = s;
+	connect_target(c);
+}
+
+void fwd_client_admitted(struct fwd_conn *c)
+{
+	struct forward *f = c->fwd;
+	/* With --accept-proxy the access rules are for the address the
+	 * header gave, known only now. */
+	if (f->cfg.accept_proxy && f->cfg.acl &&
+	    !acl_permits(f->cfg.acl, (const struct sockaddr *)&c->peer.ss)) {
+		f->res.refused++;
+		log_info("refused %s: not allowed by --allow/--deny", c->peer_text);
+		fwd_conn_end(c, FWD_END_CLOSE, NULL);
+		return;
+	}
+	if (!f->cfg.tls) {
+		connect_target(c);
+		return;
+	}
+	/* The handshake takes the plain stream: no longer the conn's until
+	 * it gives back the TLS one. */
+	char err[300];
+	struct stream *plain = c->client_raw;
+	c->client_raw = NULL;
+	c->chs = tls_handshake_start(f->loop, f->cfg.tls, plain, NULL, f->cfg.handshake_ms,
+				     on_client_tls, c, err, sizeof err);
+	if (!c->chs) {
+		log_error("%s", err);
+		fwd_conn_end(c, FWD_END_CLOSE, NULL);
+	}
+}
+
+/* A client, accepted or given: its PROXY header first, if one is due. */
+static void conn_begin(struct forward *f, struct stream *st, const struct sock_addr *peer)
+{
+	struct fwd_conn *c = conn_new(f, st, peer);
+	if (!c)
+		return;
+	/* Where the client reached us: the PROXY header we send says so. */
+	if (sock_local_addr(st->fd, &c->local) < 0)
+		c->local.len = 0;
+	if (f->cfg.accept_proxy)
+		fwd_pp_read(c);
+	else
+		fwd_client_admitted(c);
+}
+
 void forward_take(struct forward *f, struct stream *s, const struct sock_addr *peer)
 {
-	conn_start(f, s, peer);
+	conn_begin(f, s, peer);
 }
 
 /* ---- accepting ---- */
 
-static size_t active(const struct forward *f)
-{
-	return f->nconns + (size_t)f->hs.n;
-}
-
-/* --allow/--deny, -m and the socket options. At the limit a client is
- * accepted and closed at once, so it learns it (EOF) instead of waiting
- * in the backlog. */
+/* --allow/--deny (with --accept-proxy: once the header is read), -m and
+ * the socket options. At the limit a client is accepted and closed at
+ * once, so it learns it (EOF) instead of waiting in the backlog. */
 static int admit(void *arg, int fd, const struct sock_addr *peer, const char **say)
 {
 	(void)say;
 	struct forward *f = arg;
-	if (!acceptor_rules(fd, peer, f->cfg.acl, f->cfg.max_conns, active(f), f->cfg.so))
+	const struct acl *acl = f->cfg.accept_proxy ? NULL : f->cfg.acl;
+	if (!acceptor_rules(fd, peer, acl, f->cfg.max_conns, f->nconns, f->cfg.so))
 		return ACCEPT_KEEP;
 	f->res.refused++;
 	return ACCEPT_REFUSE;
@@ -274,19 +339,9 @@ static void on_warn(void *arg, const char *text)
 	log_error("%s", text);
 }
 
-static void on_handshake_ready(void *arg, struct stream *st, const struct sock_addr *peer)
-{
-	conn_start(arg, st, peer);
-}
-
 static void on_accepted(void *arg, struct stream *st, const struct sock_addr *peer)
 {
-	struct forward *f = arg;
-	if (f->cfg.tls) {
-		tls_accepts_start(&f->hs, st, peer);
-		return;
-	}
-	conn_start(f, st, peer);
+	conn_begin(arg, st, peer);
 }
 
 struct forward *forward_new(struct loop *l, const struct forward_cfg *cfg, char *err, size_t errlen)
@@ -300,8 +355,12 @@ struct forward *forward_new(struct loop *l, const struct forward_cfg *cfg, char 
 	}
 	f->loop = l;
 	f->cfg = *cfg;
-	tls_accepts_init(&f->hs, l, cfg->tls, cfg->handshake_ms, on_handshake_ready, f);
-	if (cfg->lfd >= 0) {
+	if (cfg->udp) {
+		if (fwd_udp_start(f, err, errlen) < 0) {
+			forward_free(f);
+			return NULL;
+		}
+	} else if (cfg->lfd >= 0) {
 		struct acceptor_cfg ac = {.lfd = cfg->lfd,
 					  .admit = admit,
 					  .accepted = on_accepted,
@@ -320,7 +379,8 @@ struct forward *forward_new(struct loop *l, const struct forward_cfg *cfg, char 
 void forward_stop(struct forward *f)
 {
 	f->stopping = true;
-	acceptor_pause(f->acc);
+	if (f->acc)
+		acceptor_pause(f->acc);
 	loop_stop(f->loop);
 }
 
@@ -336,6 +396,7 @@ void forward_result(const struct forward *f, struct forward_result *r)
 		r->up += st.sent;
 		r->down += st.received;
 	}
+	fwd_udp_result(f, r);
 }
 
 void forward_free(struct forward *f)
@@ -343,7 +404,7 @@ void forward_free(struct forward *f)
 	if (!f)
 		return;
 	f->stopping = true;
-	tls_accepts_cancel(&f->hs);
+	fwd_udp_free(f);
 	while (f->conns)
 		fwd_conn_end(f->conns, FWD_END_CLOSE, NULL);
 	acceptor_free(f->acc);

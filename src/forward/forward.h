@@ -30,6 +30,11 @@ struct forward_cfg {
 	 * forward_new on, even when it fails. -1: none (clients come
 	 * through forward_take). */
 	int lfd;
+	/* -u: lfd is a UDP socket; every client address gets a session (a
+	 * socket connected to the target) that ends after ro.idle_ms
+	 * without datagrams (0: 60 s); max_conns bounds the sessions (0:
+	 * 1024). The target is resolved once, at start. */
+	bool udp;
 	/* Where clients go: connected per client (resolved each time, so
 	 * a name that moves is followed). With a proxy, this is the
 	 * proxy's address and proxy->host/port the target's. The strings
@@ -50,13 +55,21 @@ struct forward_cfg {
 	int handshake_ms;
 	struct tls_ctx *target_tls;
 	const char *target_tls_host;
+	/* The PROXY protocol: send_proxy 1 or 2 sends a header of that
+	 * version to the target first (0: none); accept_proxy reads one
+	 * from every client within header_ms (0: 10 s), and its address
+	 * is then the client's for the access rules and the log lines. */
+	int send_proxy;
+	bool accept_proxy;
+	int header_ms;
 };
 
 struct forward_result {
-	uint64_t connections;	  /* clients relayed to the target */
-	uint64_t refused;	  /* clients refused (-m, --allow/--deny) */
+	uint64_t connections;	  /* clients relayed to the target (-u: sessions) */
+	uint64_t refused;	  /* clients refused (-m, --allow/--deny); -u: datagrams dropped */
 	uint64_t target_failures; /* clients closed because the target could not be had */
 	uint64_t up, down;	  /* bytes client -> target, target -> client */
+	uint64_t datagrams;	  /* -u: datagrams from the clients forwarded */
 };
 
 struct forward;

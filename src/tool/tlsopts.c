@@ -55,7 +55,7 @@ static const char *opt_name(int c)
 
 /* --pin VALUE (repeated, or ';'-separated): 1, or -1 after the usage
  * error. */
-static int pin_add(struct tlsopts *t, const char *arg)
+static int pin_add(struct tlsopts *t, const char *arg, const char *name)
 {
 #ifdef HAVE_OPENSSL
 	char err[300];
@@ -67,7 +67,7 @@ static int pin_add(struct tlsopts *t, const char *arg)
 		tls_pins_init(t->pins);
 	}
 	if (tls_pins_add(t->pins, arg, err, sizeof err) < 0) {
-		usage_error("invalid --pin: %s", err);
+		usage_error("invalid %s: %s", name, err);
 		if (!t->pins->n) { /* the command stops here: nothing left held */
 			tls_pins_free(t->pins);
 			free(t->pins);
@@ -78,7 +78,7 @@ static int pin_add(struct tlsopts *t, const char *arg)
 	t->cfg.pins = t->pins;
 	return 1;
 #else
-	(void)t, (void)arg;
+	(void)t, (void)arg, (void)name;
 	return -1; /* not reached: a build without TLS refuses the option first */
 #endif
 }
@@ -95,10 +95,17 @@ int tlsopt_handle(struct tlsopts *t, int c, const char *arg)
 	const char *name = opt_name(c);
 	if (!name)
 		return 0;
+	char named[48];
+	if (t->prefix) {
+		snprintf(named, sizeof named, "--%s%s", t->prefix, name + 2);
+		name = named;
+	}
 	if (!tls_available())
 		return tlsopt_no_tls(name);
-	if (!t->first && c != TOPT_TLS)
-		t->first = name;
+	if (!t->first && c != TOPT_TLS) {
+		snprintf(t->first_buf, sizeof t->first_buf, "%s", name);
+		t->first = t->first_buf;
+	}
 	struct tls_config *cfg = &t->cfg;
 	switch (c) {
 	case TOPT_TLS:
@@ -112,7 +119,8 @@ int tlsopt_handle(struct tlsopts *t, int c, const char *arg)
 		break;
 	case TOPT_SNI:
 		if (!*arg) {
-			usage_error("--sni needs a name (--no-sni sends none)");
+			usage_error("%s needs a name (--%sno-sni sends none)", name,
+				    t->prefix ? t->prefix : "");
 			return -1;
 		}
 		cfg->sni = arg;
@@ -156,7 +164,7 @@ int tlsopt_handle(struct tlsopts *t, int c, const char *arg)
 		cfg->allow_truncation = true;
 		break;
 	case TOPT_PIN:
-		return pin_add(t, arg);
+		return pin_add(t, arg, name);
 	}
 	return 1;
 }
@@ -164,17 +172,18 @@ int tlsopt_handle(struct tlsopts *t, int c, const char *arg)
 int tlsopt_check(struct tlsopts *t, enum tls_role role)
 {
 	if (!t->on && t->first)
-		return usage_error("%s needs --tls", t->first);
+		return usage_error("%s needs --%stls", t->first, t->prefix ? t->prefix : "");
 	if (!t->on)
 		return 0;
 	t->cfg.role = role;
 	t->cfg.ktls = true;
 	if (!t->handshake_ms)
 		t->handshake_ms = 10000;
+	const char *p = t->prefix ? t->prefix : "";
 	if (t->cfg.no_sni && t->cfg.sni)
-		return usage_error("--sni and --no-sni: give one");
+		return usage_error("--%ssni and --%sno-sni: give one", p, p);
 	if ((t->cfg.cert != NULL) != (t->cfg.key != NULL) && role == TLS_CLIENT)
-		return usage_error("--cert and --key go together");
+		return usage_error("--%scert and --%skey go together", p, p);
 	/* A server without --cert makes a temporary certificate; --cert
 	 * alone has its key in the same file. */
 	if (role == TLS_SERVER && t->cfg.key && !t->cfg.cert)

@@ -110,6 +110,10 @@ struct tlsopts {
 	 * a temporary one for the readiness line ("" otherwise). */
 	struct tls_cert_pair *pair;
 	char pin[64];
+	/* The options' names in messages carry this after "--" ("target-":
+	 * forward's --target-tls, --target-pin, ...); NULL: none. */
+	const char *prefix;
+	char first_buf[48];
 };
 
 /* One option: 1 if handled, 0 if not a TLS option, -1 after a usage

@@ -1,0 +1,128 @@
+#!/usr/bin/env bats
+# forward --tls (terminate) and --target-tls (originate), both at once
+# (re-encryption), against real peers (openssl s_server, s_client) with
+# the test CA of tests/tls_pki.bash; handshake failures on either side.
+# sockctl: per-backend
+load helpers
+
+setup_file() {
+	export PKI=$BATS_FILE_TMPDIR/pki
+	# shellcheck source=tests/tls_pki.bash
+	source "$BATS_TEST_DIRNAME/tls_pki.bash"
+	(make_test_pki "$PKI")
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	CA=$PKI/root.pem
+	GOOD=(--cert "$PKI/good-chain.pem" --key "$PKI/good.key")
+}
+
+forward_bg() {
+	local name=$1
+	shift
+	start_bg "$name" "$SOCKCTL" forward "$@"
+	wait_ready "$name"
+}
+
+# pin_of NAME: the pin on NAME's readiness line.
+pin_of() {
+	grep -o 'tls pin sha256//[^)]*' "$BATS_TEST_TMPDIR/$1.err" | cut -d' ' -f3
+}
+
+# s_server_bg NAME ARGS...: openssl s_server with the good certificate on
+# a free port, in $sport once it accepts.
+s_server_bg() {
+	local name=$1 i
+	shift
+	start_bg "$name" openssl s_server -accept 127.0.0.1:0 -cert "$PKI/good.pem" \
+		-cert_chain "$PKI/inter.pem" -key "$PKI/good.key" "$@"
+	for ((i = 0; i < 1000; i++)); do
+		grep -q ACCEPT "$name.out" && break
+		sleep 0.01
+	done
+	local pidvar="${name}_pid"
+	sport=$(ss -ltnp | awk -v p="pid=${!pidvar}," '$0 ~ p {split($4, a, ":"); print a[2]; exit}')
+	[ -n "$sport" ]
+}
+
+@test "forward --tls: a temporary certificate, its pin on the readiness line; clients verify it" {
+	serve_bg tgt -k --echo
+	TPORT=$port
+	forward_bg fwd --tls -v 0 127.0.0.1 "$TPORT"
+	grep -q "listening on 127.0.0.1:$port (tcp, mux=[a-z]*, tls pin sha256//" fwd.err
+	run timeout $T "$SOCKCTL" connect --tls --pin "$(pin_of fwd)" 127.0.0.1 "$port" <<<"wrapped"
+	assert_success
+	assert_output "wrapped"
+	# openssl s_client as the client.
+	run timeout $T sh -c "printf 'from s_client\n' | openssl s_client -quiet -connect 127.0.0.1:$port 2>/dev/null"
+	assert_output "from s_client"
+}
+
+@test "forward --tls --cert: stunnel-style, a plain target behind a verified certificate" {
+	head -c 4194304 /dev/urandom >big
+	serve_bg tgt -k --echo
+	forward_bg fwd --tls "${GOOD[@]}" 0 127.0.0.1 "$port"
+	timeout $T "$SOCKCTL" connect --tls --cacert "$CA" localhost "$port" <big >back
+	cmp big back
+}
+
+@test "forward --target-tls: to openssl s_server, verified against the CA, SNI from TARGET-HOST" {
+	s_server_bg ss -rev -tlsextdebug
+	forward_bg fwd -v --target-tls --target-cacert "$CA" 0 localhost "$sport"
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"olleh"
+	assert_success
+	assert_output "hello"
+	# The name went as SNI (extension type 0, "server name").
+	grep -q 'TLS client extension "server name"' ss.out
+}
+
+@test "forward --tls --target-tls: re-encrypted both ways, 4 MiB compared" {
+	head -c 4194304 /dev/urandom >big
+	start_bg tgt "$SOCKCTL" serve -k --tls "${GOOD[@]}" --echo 127.0.0.1 0
+	wait_ready tgt
+	forward_bg fwd --tls "${GOOD[@]}" --target-tls --target-cacert "$CA" 0 localhost "$port"
+	timeout $T "$SOCKCTL" connect --tls --cacert "$CA" localhost "$port" <big >back
+	cmp big back
+}
+
+@test "forward --target-tls: a target that does not verify resets the client; the log says why" {
+	start_bg tgt "$SOCKCTL" serve -k --tls "${GOOD[@]}" --echo 127.0.0.1 0
+	wait_ready tgt
+	TPORT=$port
+	forward_bg fwd --target-tls 0 localhost "$TPORT"
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"x"
+	assert_failure 1
+	refute_output x
+	wait_file_contains fwd.err "certificate verify failed"
+	# A wrong pin is refused the same way; --target-insecure goes through.
+	forward_bg fwd2 --target-tls --target-insecure \
+		--target-pin sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= 0 localhost "$TPORT"
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"x"
+	refute_output x
+	wait_file_contains fwd2.err "pin"
+	forward_bg fwd3 --target-tls --target-insecure 0 localhost "$TPORT"
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"through"
+	assert_output through
+}
+
+@test "forward --tls: a client that does not speak TLS is logged, the forwarder goes on" {
+	serve_bg tgt -k --echo -v
+	forward_bg fwd --tls --handshake-timeout 2 0 127.0.0.1 "$port"
+	pin=$(pin_of fwd)
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"plain text here"
+	wait_file_contains fwd.err "127.0.0.1"
+	run grep -c "connection from" tgt.err
+	assert_output 0
+	run timeout $T "$SOCKCTL" connect --tls --pin "$pin" 127.0.0.1 "$port" <<<"after"
+	assert_output after
+}
+
+@test "forward --tls --cert that cannot be used: exit 58 before listening; --target-cacert missing: 77" {
+	run timeout $T "$SOCKCTL" forward --tls --cert /nonexistent.pem 0 127.0.0.1 1
+	[ "$status" -eq 58 ]
+	refute_output --partial "listening on"
+	run timeout $T "$SOCKCTL" forward --target-tls --target-cacert /nonexistent.pem 0 127.0.0.1 1
+	[ "$status" -eq 77 ]
+	refute_output --partial "listening on"
+}
