@@ -256,7 +256,8 @@ check_options() {
 	"${TM[@]}" send-keys -t z -l "sockctl --mux=po"
 	"${TM[@]}" send-keys -t z Tab
 	"${TM[@]}" send-keys -t z -l "X"
-	wait_screen z "X"
+	# Not just "X": the line before's may still be on the screen.
+	wait_screen z "--mux=poll X"
 	[[ $(screen_line z) == "% sockctl --mux=poll X" ]] || fail "--mux=po: $(screen_line z)"
 }
 
