@@ -6,17 +6,11 @@
 #ifndef SOCKCTL_HTTP_DECODE_H
 #define SOCKCTL_HTTP_DECODE_H
 
+#include "http/http_coding.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-
-enum http_coding {
-	HTTP_CODING_IDENTITY = 0,
-	HTTP_CODING_GZIP,
-	HTTP_CODING_DEFLATE,
-	HTTP_CODING_BR,
-	HTTP_CODING_UNKNOWN, /* one this build cannot decode (or a list) */
-};
 
 /* The Accept-Encoding value for what this build decodes ("deflate, gzip,
  * br", as curl sends it), or NULL when it decodes nothing. */

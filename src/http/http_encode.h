@@ -4,11 +4,10 @@
 #ifndef SOCKCTL_HTTP_ENCODE_H
 #define SOCKCTL_HTTP_ENCODE_H
 
+#include "http/http_coding.h"
+
 #include <stdbool.h>
 #include <stddef.h>
-
-enum http_coding { HTTP_CODING_IDENTITY, HTTP_CODING_GZIP, HTTP_CODING_BR, HTTP_CODINGS };
-#define HTTP_CODING_BIT(c) (1u << (c))
 
 /* What a request accepts: each coding's q-value in thousandths (0 refuses
  * it, 1000 is q=1), as the field says once '*' and the defaults are

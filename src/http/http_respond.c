@@ -307,8 +307,10 @@ static enum http_coding pick_coding(const struct http_conn *c, const struct http
 	if (ae.q[HTTP_CODING_GZIP] <= 0 && ae.q[HTTP_CODING_BR] <= 0)
 		return HTTP_CODING_IDENTITY;
 	unsigned offered = 0;
-	int sfd[HTTP_CODINGS] = {-1, -1, -1};
+	int sfd[HTTP_CODINGS];
 	struct stat sst[HTTP_CODINGS];
+	for (int k = 0; k < HTTP_CODINGS; k++)
+		sfd[k] = -1;
 	for (int k = HTTP_CODING_GZIP; k <= HTTP_CODING_BR; k++) {
 		char sib[HTTP_PATH_MAX + 8];
 		if (ae.q[k] <= 0 || (size_t)snprintf(sib, sizeof sib, "%s%s", rel,
