@@ -82,6 +82,15 @@ static void t_parse(void)
 
 	ok(bad(0, "send a\nfrobnicate x\n", "line 2: unknown step 'frobnicate'"), "unknown step");
 	ok(bad(0, "expect (a\n", "line 1: bad expect regex '(a'"), "bad regex: %s", err);
+	ok(bad(0, "expect a++\n", "a quantifier after a quantifier"), "a++: %s", err);
+	ok(bad(0, "expect a{2}*\n", "a quantifier after a quantifier"), "a{2}*: %s", err);
+	ok(bad(0, "expect a{1,256}\n", "an interval bound above 255"), "a{1,256}: %s", err);
+	{
+		int r2 = parse(&sc, 0, "expect [+*]+ a{2,255} [[:alpha:]]+ [^]*]? \\++ (x+)*\n");
+		ok(r2 == 0, "quantifiers in brackets, after escapes and groups are fine (%s)",
+		   r2 ? err : "ok");
+		script_free(&sc);
+	}
 	ok(bad(0, "send \\q\n", "line 1: unknown escape '\\q'"), "bad escape: %s", err);
 	ok(bad(0, "capture X (a)\nsend ab$X\\q\n", "line 2: unknown escape '\\q' at offset 4"),
 	   "a bad escape after a capture: its offset in TEXT: %s", err);
