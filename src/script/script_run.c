@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/compat.h"
 #include "core/crlf.h"
 #include "core/loop.h"
 #include "core/outq.h"
@@ -248,8 +249,10 @@ static bool advance(struct script_run *r)
 		case SCRIPT_SEND:
 			/* A datagram waits for the one before it; a stream send for
 			 * a queue that has gone too long. */
-			if ((r->dgram && !outq_empty(&r->q)) || outq_len(&r->q) > RUN_QUEUE_HIGH)
+			if ((r->dgram && !outq_empty(&r->q)) || outq_len(&r->q) > RUN_QUEUE_HIGH) {
+				arm_deadline(r); /* a peer that never reads */
 				return true;
+			}
 			if (!send_text(r, &st->text))
 				return false;
 			break;
@@ -418,8 +421,11 @@ static void on_timer(struct loop *l, void *arg)
 	}
 	switch (r->phase) {
 	case PH_STEPS:
-		finish(r, SCRIPT_TIMED_OUT, NULL);
-		return;
+		if (r->sc->steps[r->pc].op != SCRIPT_SEND) {
+			finish(r, SCRIPT_TIMED_OUT, NULL);
+			return;
+		}
+		FALLTHROUGH; /* a send held back by what the peer did not take */
 	case PH_FLUSH:
 	case PH_SHUT:
 		finish(r, SCRIPT_FAILED, "the peer took nothing more for %.3g s (%zu bytes unsent)",

@@ -314,6 +314,46 @@ static void t_rules(void)
 	   "%s: the server's rules sent %zu bytes, an empty match answering nothing", B, s.nsent);
 }
 
+/* A peer that never reads: the sends pile up past what the queue may
+ * hold, and the deadline ends the run instead of a hang. */
+static void t_stuck(void)
+{
+	struct side c = {.name = "client"};
+	struct loop *l = mkloop();
+	int sv[2], left = 1;
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+	size_t line = 60000, n = 30;
+	char *text = malloc(n * (line + 6) + 32), *p = text;
+	p += sprintf(p, "timeout 0.2\n");
+	for (size_t i = 0; i < n; i++) {
+		p += sprintf(p, "send ");
+		memset(p, 'x', line);
+		p += line;
+		*p++ = '\n';
+	}
+	*p = 0;
+	script_init(&c.sc, 0);
+	int r = script_parse(&c.sc, text, strlen(text), err, sizeof err);
+	c.left = &left;
+	c.l = l;
+	c.s = stream_fd_new(l, sv[0], STREAM_F_OWN);
+	struct script_run_cfg cfg = {.sc = &c.sc, .done = on_done, .arg = &c};
+	c.run = script_run_start(l, c.s, &cfg, err, sizeof err);
+	int64_t t0 = clock_ms();
+	loop_run(l);
+	int64_t ms = clock_ms() - t0;
+	ok(r == 0 && c.done && c.res.status == SCRIPT_FAILED && strstr(c.res.why, "took nothing") &&
+	       c.res.step && c.res.step->op == SCRIPT_SEND && ms < 5000,
+	   "%s: sends to a peer that reads nothing fail at the deadline (%s, after %lld ms)", B,
+	   c.res.why, (long long)ms);
+	script_run_free(c.run);
+	stream_close(c.s);
+	script_free(&c.sc);
+	close(sv[1]);
+	loop_free(l);
+	free(text);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -326,6 +366,7 @@ int main(void)
 		t_timeout();
 		t_closed();
 		t_rules();
+		t_stuck();
 	}
 	tap_done();
 }
