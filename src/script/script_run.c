@@ -169,7 +169,10 @@ static long match(const struct script_run *r, const regex_t *re, size_t *so, siz
 
 static void consume(struct script_run *r, size_t n)
 {
-	memmove(r->in, r->in + n, r->inlen - n);
+	if (!n)
+		return; /* an empty match, maybe before any byte came */
+	/* With the NUL after the bytes (see keep_input). */
+	memmove(r->in, r->in + n, r->inlen - n + 1);
 	r->inlen -= n;
 }
 
@@ -349,9 +352,12 @@ static bool keep_input(struct script_run *r, const char *p, size_t n)
 	}
 	if (r->inlen + n > RUN_BUF_MAX)
 		consume(r, r->inlen + n - RUN_BUF_MAX);
-	if (r->inlen + n > r->incap) {
+	/* A NUL always follows the bytes: regexec is given their length
+	 * (REG_STARTEND), but sanitizers' regexec wrappers measure the
+	 * string with strlen first. */
+	if (r->inlen + n + 1 > r->incap) {
 		size_t cap = r->incap ? r->incap : 4096;
-		while (cap < r->inlen + n)
+		while (cap < r->inlen + n + 1)
 			cap *= 2;
 		char *ni = realloc(r->in, cap);
 		if (!ni) {
@@ -363,6 +369,7 @@ static bool keep_input(struct script_run *r, const char *p, size_t n)
 	}
 	memcpy(r->in + r->inlen, p, n);
 	r->inlen += n;
+	r->in[r->inlen] = '\0';
 	return true;
 }
 

@@ -293,6 +293,16 @@ static void t_closed(void)
 	   c.res.step ? c.res.step->index : -1);
 }
 
+/* An expect that matches no bytes matches at once, before anything
+ * came (and the buffer exists). */
+static void t_empty_match(void)
+{
+	struct side c = {.name = "client"}, s = {.name = "server"};
+	run_pair(&c, &s, "expect x*\nexpect-eof\n", "sleep 50\n", false, 5000, false);
+	ok(c.done && c.res.status == SCRIPT_OK && c.nrecv == 0,
+	   "%s: an expect of no bytes matches before anything arrives (%d)", B, (int)c.res.status);
+}
+
 static void t_rules(void)
 {
 	struct side c = {.name = "client"}, s = {.name = "server"};
@@ -367,6 +377,7 @@ int main(void)
 		t_closed();
 		t_rules();
 		t_stuck();
+		t_empty_match();
 	}
 	tap_done();
 }
