@@ -211,7 +211,7 @@ assert d["transcript"][1]["data"] == "login 4711 as 4711x\n", d
 	run -0 dial --proxy "127.0.0.1:$sp" --proxy-type socks5 --send 'through\n' --expect '^through$'
 }
 
-@test "--tls: connect's dialogue after the handshake against serve --tls --script (test CA); STARTTLS-free SMTP over TLS" {
+@test "--tls: connect's dialogue after the handshake against serve --tls --script (test CA), an SMTP-like exchange" {
 	[[ -f $PKI/root.pem ]] || skip "built without OpenSSL"
 	script srv.sc <<-'EOF'
 		send 220 tls.example ESMTP\r\n
@@ -227,6 +227,16 @@ assert d["transcript"][1]["data"] == "login 4711 as 4711x\n", d
 	# A certificate that does not verify fails before the dialogue.
 	serve_bg srv2 --tls --cert "$PKI/good-chain.pem" --key "$PKI/good.key" --script srv.sc
 	run -60 timeout $T "$SOCKCTL" connect --tls --expect '^220 ' localhost "$port"
+}
+
+@test "--starttls smtp: the dialogue starts once TLS is up (a scripted mail server)" {
+	[[ -f $PKI/root.pem ]] || skip "built without OpenSSL"
+	start_bg mx "$PY" "$BATS_TEST_DIRNAME/starttls_peer.py" smtp "$PKI/good-chain.pem" "$PKI/good.key"
+	wait_ready mx
+	run -0 timeout $T "$SOCKCTL" connect --starttls smtp --cacert "$PKI/root.pem" -v \
+		--send 'hello over tls\n' --expect '^HELLO OVER TLS$' localhost "$port"
+	assert_line "> hello over tls\\n"
+	assert_line "< HELLO OVER TLS\\n"
 }
 
 @test "redis-server: PING -> +PONG, SET and GET, over its Unix socket" {

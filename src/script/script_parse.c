@@ -219,6 +219,63 @@ bad_brace:
 	return fail(p, "'${' without a NAME and '}'");
 }
 
+/* What regcomp would take, but not in reasonable memory: a quantifier
+ * on a quantifier (undefined in POSIX EREs; glibc's memory for "a+++++"
+ * grows with each +) and an interval bound above 255 (POSIX's least
+ * RE_DUP_MAX). NULL, or why not. */
+static const char *regex_shape(const char *pat, size_t n)
+{
+	bool quant = false; /* the item before is a quantifier */
+	for (size_t i = 0; i < n; i++) {
+		char c = pat[i];
+		if (c == '\\') {
+			i++;
+			quant = false;
+			continue;
+		}
+		if (c == '[') {
+			/* A bracket expression: "]" first is a member, and so are
+			 * the "]" of [:class:], [.coll.] and [=equiv=]. */
+			size_t j = i + 1;
+			if (j < n && pat[j] == '^')
+				j++;
+			if (j < n && pat[j] == ']')
+				j++;
+			while (j < n && pat[j] != ']') {
+				if (pat[j] == '[' && j + 1 < n && strchr(":.=", pat[j + 1])) {
+					char end = pat[j + 1];
+					for (j += 2;
+					     j + 1 < n && !(pat[j] == end && pat[j + 1] == ']');
+					     j++)
+						;
+					j += 2;
+				} else {
+					j++;
+				}
+			}
+			i = j;
+			quant = false;
+			continue;
+		}
+		if (c != '*' && c != '+' && c != '?' && c != '{') {
+			quant = false;
+			continue;
+		}
+		if (quant)
+			return "a quantifier after a quantifier (undefined in POSIX)";
+		quant = true;
+		long v = 0;
+		for (i++; c == '{' && i < n && pat[i] != '}'; i++) {
+			v = pat[i] >= '0' && pat[i] <= '9' ? v * 10 + (pat[i] - '0') : 0;
+			if (v > 255)
+				return "an interval bound above 255";
+		}
+		if (c != '{')
+			i--;
+	}
+	return NULL;
+}
+
 static int parse_regex(struct pctx *p, const char *s, size_t n, regex_t *re, const char *what)
 {
 	if (!n)
@@ -232,6 +289,11 @@ static int parse_regex(struct pctx *p, const char *s, size_t n, regex_t *re, con
 		return fail(p, "%s: %s", what, why);
 	}
 	pat[k] = '\0';
+	const char *shape = regex_shape(pat, (size_t)k);
+	if (shape) {
+		free(pat);
+		return fail(p, "bad %s regex '%.*s': %s", what, (int)(n > 80 ? 80 : n), s, shape);
+	}
 	/* REG_NEWLINE: ^ and $ match at line ends, as line protocols want;
 	 * "." and [^x] do not run past a newline. */
 	int rc = regcomp(re, pat, REG_EXTENDED | REG_NEWLINE);

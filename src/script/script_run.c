@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/compat.h"
 #include "core/crlf.h"
 #include "core/loop.h"
 #include "core/outq.h"
@@ -168,7 +169,10 @@ static long match(const struct script_run *r, const regex_t *re, size_t *so, siz
 
 static void consume(struct script_run *r, size_t n)
 {
-	memmove(r->in, r->in + n, r->inlen - n);
+	if (!n)
+		return; /* an empty match, maybe before any byte came */
+	/* With the NUL after the bytes (see keep_input). */
+	memmove(r->in, r->in + n, r->inlen - n + 1);
 	r->inlen -= n;
 }
 
@@ -248,8 +252,10 @@ static bool advance(struct script_run *r)
 		case SCRIPT_SEND:
 			/* A datagram waits for the one before it; a stream send for
 			 * a queue that has gone too long. */
-			if ((r->dgram && !outq_empty(&r->q)) || outq_len(&r->q) > RUN_QUEUE_HIGH)
+			if ((r->dgram && !outq_empty(&r->q)) || outq_len(&r->q) > RUN_QUEUE_HIGH) {
+				arm_deadline(r); /* a peer that never reads */
 				return true;
+			}
 			if (!send_text(r, &st->text))
 				return false;
 			break;
@@ -346,9 +352,12 @@ static bool keep_input(struct script_run *r, const char *p, size_t n)
 	}
 	if (r->inlen + n > RUN_BUF_MAX)
 		consume(r, r->inlen + n - RUN_BUF_MAX);
-	if (r->inlen + n > r->incap) {
+	/* A NUL always follows the bytes: regexec is given their length
+	 * (REG_STARTEND), but sanitizers' regexec wrappers measure the
+	 * string with strlen first. */
+	if (r->inlen + n + 1 > r->incap) {
 		size_t cap = r->incap ? r->incap : 4096;
-		while (cap < r->inlen + n)
+		while (cap < r->inlen + n + 1)
 			cap *= 2;
 		char *ni = realloc(r->in, cap);
 		if (!ni) {
@@ -360,6 +369,7 @@ static bool keep_input(struct script_run *r, const char *p, size_t n)
 	}
 	memcpy(r->in + r->inlen, p, n);
 	r->inlen += n;
+	r->in[r->inlen] = '\0';
 	return true;
 }
 
@@ -418,8 +428,11 @@ static void on_timer(struct loop *l, void *arg)
 	}
 	switch (r->phase) {
 	case PH_STEPS:
-		finish(r, SCRIPT_TIMED_OUT, NULL);
-		return;
+		if (r->sc->steps[r->pc].op != SCRIPT_SEND) {
+			finish(r, SCRIPT_TIMED_OUT, NULL);
+			return;
+		}
+		FALLTHROUGH; /* a send held back by what the peer did not take */
 	case PH_FLUSH:
 	case PH_SHUT:
 		finish(r, SCRIPT_FAILED, "the peer took nothing more for %.3g s (%zu bytes unsent)",

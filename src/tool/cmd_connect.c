@@ -88,7 +88,7 @@ static const char help[] =
     "      --json           print the transcript as one JSON object on stdout\n"
     "      --then-relay     once every step matched, relay stdin and stdout as\n"
     "                       without a dialogue (what came after the last match first)\n"
-    "                       -v echoes the dialogue on stderr (> sent, < received)\n"
+    "  -v                   echo the dialogue on stderr (> sent, < received)\n"
     "\n" TLSOPT_CLIENT_HELP
     "      --cert-info[=json]  after the handshake, print what it settled and the\n"
     "                       server's certificates (text, or one JSON object) on\n"

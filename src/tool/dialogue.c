@@ -192,8 +192,10 @@ int dialogue_report(struct dialogue *d, const struct script_result *r)
 	struct sbuf b;
 	sb_init(&b);
 	script_describe(&b, r);
+	/* The script's name first: its line numbers are its own. */
+	const char *file = d->file && strcmp(d->file, "-") == 0 ? "stdin" : d->file;
 	if (r->status != SCRIPT_OK)
-		errmsg("%s%s%s", d->file ? d->file : "", d->file ? ": " : "", sb_str(&b));
+		errmsg("%s%s%s", file ? file : "", file ? ": " : "", sb_str(&b));
 	if (d->json) {
 		struct sbuf j;
 		sb_init(&j);

@@ -82,6 +82,15 @@ static void t_parse(void)
 
 	ok(bad(0, "send a\nfrobnicate x\n", "line 2: unknown step 'frobnicate'"), "unknown step");
 	ok(bad(0, "expect (a\n", "line 1: bad expect regex '(a'"), "bad regex: %s", err);
+	ok(bad(0, "expect a++\n", "a quantifier after a quantifier"), "a++: %s", err);
+	ok(bad(0, "expect a{2}*\n", "a quantifier after a quantifier"), "a{2}*: %s", err);
+	ok(bad(0, "expect a{1,256}\n", "an interval bound above 255"), "a{1,256}: %s", err);
+	{
+		int r2 = parse(&sc, 0, "expect [+*]+ a{2,255} [[:alpha:]]+ [^]*]? \\++ (x+)*\n");
+		ok(r2 == 0, "quantifiers in brackets, after escapes and groups are fine (%s)",
+		   r2 ? err : "ok");
+		script_free(&sc);
+	}
 	ok(bad(0, "send \\q\n", "line 1: unknown escape '\\q'"), "bad escape: %s", err);
 	ok(bad(0, "capture X (a)\nsend ab$X\\q\n", "line 2: unknown escape '\\q' at offset 4"),
 	   "a bad escape after a capture: its offset in TEXT: %s", err);
@@ -136,7 +145,8 @@ struct side {
 	struct loop *l;
 	char sent[4096], recv[4096];
 	size_t nsent, nrecv;
-	struct fake fk; /* the fake stream's counters, when it was one */
+	int step_line, step_index; /* of res.step, which goes with the script */
+	struct fake fk;		   /* the fake stream's counters, when it was one */
 	bool was_fake;
 };
 
@@ -156,6 +166,8 @@ static void on_done(void *arg, const struct script_result *r)
 	struct side *sd = arg;
 	sd->done = true;
 	sd->res = *r;
+	sd->step_line = r->step ? r->step->line : -1;
+	sd->step_index = r->step ? r->step->index : -1;
 	memcpy(sd->tail, r->tail, r->tail_len);
 	sd->tail[r->tail_len] = 0;
 	if (r->vals && r->vals[0])
@@ -268,10 +280,10 @@ static void t_timeout(void)
 	struct side c = {.name = "client"}, s = {.name = "server"};
 	run_pair(&c, &s, "send hi\\n\ntimeout 0.2\nexpect never\n",
 		 "expect hi\nsend not it\\r\\n\\x01\nsleep 3000\n", false, 5000, false);
-	ok(c.done && c.res.status == SCRIPT_TIMED_OUT && c.res.step && c.res.step->line == 3 &&
+	ok(c.done && c.res.status == SCRIPT_TIMED_OUT && c.step_line == 3 &&
 	       c.res.deadline_ms == 200,
 	   "%s: an expect that does not match times out at its deadline (step line %d, %d ms)", B,
-	   c.res.step ? c.res.step->line : -1, c.res.deadline_ms);
+	   c.step_line, c.res.deadline_ms);
 	ok(strcmp(c.tail, "not it\r\n\x01") == 0, "%s: the tail has the last bytes received", B);
 }
 
@@ -279,9 +291,19 @@ static void t_closed(void)
 {
 	struct side c = {.name = "client"}, s = {.name = "server"};
 	run_pair(&c, &s, "expect bye\nexpect more\n", "send bye\\n\n", false, 5000, false);
-	ok(c.done && c.res.status == SCRIPT_CLOSED && c.res.step && c.res.step->index == 2,
+	ok(c.done && c.res.status == SCRIPT_CLOSED && c.step_index == 2,
 	   "%s: the peer closing before an expect matched is SCRIPT_CLOSED at step %d", B,
-	   c.res.step ? c.res.step->index : -1);
+	   c.step_index);
+}
+
+/* An expect that matches no bytes matches at once, before anything
+ * came (and the buffer exists). */
+static void t_empty_match(void)
+{
+	struct side c = {.name = "client"}, s = {.name = "server"};
+	run_pair(&c, &s, "expect x*\nexpect-eof\n", "sleep 50\n", false, 5000, false);
+	ok(c.done && c.res.status == SCRIPT_OK && c.nrecv == 0,
+	   "%s: an expect of no bytes matches before anything arrives (%d)", B, (int)c.res.status);
 }
 
 static void t_rules(void)
@@ -305,6 +327,46 @@ static void t_rules(void)
 	   "%s: the server's rules sent %zu bytes, an empty match answering nothing", B, s.nsent);
 }
 
+/* A peer that never reads: the sends pile up past what the queue may
+ * hold, and the deadline ends the run instead of a hang. */
+static void t_stuck(void)
+{
+	struct side c = {.name = "client"};
+	struct loop *l = mkloop();
+	int sv[2], left = 1;
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+	size_t line = 60000, n = 30;
+	char *text = malloc(n * (line + 6) + 32), *p = text;
+	p += sprintf(p, "timeout 0.2\n");
+	for (size_t i = 0; i < n; i++) {
+		p += sprintf(p, "send ");
+		memset(p, 'x', line);
+		p += line;
+		*p++ = '\n';
+	}
+	*p = 0;
+	script_init(&c.sc, 0);
+	int r = script_parse(&c.sc, text, strlen(text), err, sizeof err);
+	c.left = &left;
+	c.l = l;
+	c.s = stream_fd_new(l, sv[0], STREAM_F_OWN);
+	struct script_run_cfg cfg = {.sc = &c.sc, .done = on_done, .arg = &c};
+	c.run = script_run_start(l, c.s, &cfg, err, sizeof err);
+	int64_t t0 = clock_ms();
+	loop_run(l);
+	int64_t ms = clock_ms() - t0;
+	ok(r == 0 && c.done && c.res.status == SCRIPT_FAILED && strstr(c.res.why, "took nothing") &&
+	       c.res.step && c.res.step->op == SCRIPT_SEND && ms < 5000,
+	   "%s: sends to a peer that reads nothing fail at the deadline (%s, after %lld ms)", B,
+	   c.res.why, (long long)ms);
+	script_run_free(c.run);
+	stream_close(c.s);
+	script_free(&c.sc);
+	close(sv[1]);
+	loop_free(l);
+	free(text);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -317,6 +379,8 @@ int main(void)
 		t_timeout();
 		t_closed();
 		t_rules();
+		t_stuck();
+		t_empty_match();
 	}
 	tap_done();
 }
