@@ -295,7 +295,11 @@ static int response_done(struct http_conn *c)
 		return RUN_AGAIN;
 	}
 	begin_request_wait(c);
-	return RUN_AGAIN;
+	/* Nothing of a next request here yet: a client that waits for each
+	 * answer (most do) has not sent one, so a read now would only say
+	 * EAGAIN, one system call an answer for nothing. Wait for the stream
+	 * to say (it does at once for bytes it holds, as TLS may). */
+	return c->inlen ? RUN_AGAIN : RUN_BLOCK;
 }
 
 /* The copy path: the next bytes of file piece g (done of it sent) into
