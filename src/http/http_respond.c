@@ -828,8 +828,13 @@ static bool authorized(struct http_conn *c, const struct http_cfg *cfg, bool *ok
 	struct http_cred cred;
 	struct http_str v = c->req.authorization;
 	if (v.p && http_auth_basic_parse(v.p, v.len, &cred) == HTTP_AUTH_BASIC &&
-	    http_auth_check(cfg->auth, &cred))
+	    http_auth_check(cfg->auth, &cred)) {
+		/* for the access log, as nginx's $remote_user */
+		size_t n = strnlen(cred.user, sizeof c->luser - 1);
+		memcpy(c->luser, cred.user, n);
+		c->luser[n] = '\0';
 		return true;
+	}
 	char more[HTTP_AUTH_REALM_MAX + 64];
 	snprintf(more, sizeof more, "WWW-Authenticate: Basic realm=\"%s\", charset=\"UTF-8\"\r\n",
 		 cfg->realm ? cfg->realm : "sockctl");
