@@ -137,6 +137,9 @@ url() { echo "${base:+http://127.0.0.1:${port[$1]}/$2}"; } # a baseline's URL, i
 
 [ -z "$base" ] || echo "# sockctl: $("$sockctl" --version 2>&1 | head -n 1) at $sockctl;" \
 	"baseline: $("$base" --version 2>&1 | head -n 1) at $base"
+# The machine may be shared: the load average says how much the figures
+# can be trusted.
+echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-28s %12s %12s %8s\n' "wrk -t1 -c50 -d${secs}s" "sockctl" "peer" "ratio"
 for f in 1k.bin 1m.bin; do
 	measure "http://127.0.0.1:${port[sockctl]}/$f" "$(url base "$f")"
@@ -150,3 +153,4 @@ row "1k.bin, 2 workers vs nginx 2" "$s" "$(rps "http://127.0.0.1:${port[nginx2]}
 [ -z "$base" ] || row "1k.bin, 2 workers, baseline" "$s" "$b"
 echo "(! = wrk counted socket errors or non-2xx answers for that server)"
 [ "$repeat" = 1 ] || echo "(sockctl${base:+ and baseline}: median of $repeat runs${base:+, side by side})"
+echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -58,6 +58,27 @@ code() {
 	grep -q '"GET /a.txt HTTP/1.1" 401' "$BATS_TEST_TMPDIR/srv.out"
 }
 
+@test "--auth: the access log names the account a request was let in as" {
+	hs srv -d "$www" --auth al:pw --auth 'x"y:pw'
+	u=http://127.0.0.1:$port/a.txt
+	code -u al:pw "$u" >/dev/null
+	code -u al:bad "$u" >/dev/null
+	code -u 'x"y:pw' "$u" >/dev/null
+	wait_file_contains "$BATS_TEST_TMPDIR/srv.out" 'x\x22y'
+	run cat "$BATS_TEST_TMPDIR/srv.out"
+	assert_line --regexp '^127\.0\.0\.1 - al \[.*"GET /a\.txt HTTP/1\.1" 200 6 '
+	assert_line --regexp '^127\.0\.0\.1 - - \[.*"GET /a\.txt HTTP/1\.1" 401 '
+	assert_line --regexp '^127\.0\.0\.1 - x\\x22y \[.*" 200 6 '
+	hs js -d "$www" --auth al:pw --log-format=json
+	code -u al:pw "http://127.0.0.1:$port/a.txt" >/dev/null
+	code "http://127.0.0.1:$port/a.txt" >/dev/null
+	wait_file_contains "$BATS_TEST_TMPDIR/js.out" '"status":401'
+	run "$PY" -c 'import json, sys
+for l in open(sys.argv[1]): d = json.loads(l); print(d["status"], repr(d["user"]))' \
+		"$BATS_TEST_TMPDIR/js.out"
+	assert_output $'200 \'al\'\n401 \'\''
+}
+
 @test "--auth-file: sha512crypt, yescrypt and bcrypt hashes, comments, beside --auth" {
 	f=$BATS_TEST_TMPDIR/pw
 	{

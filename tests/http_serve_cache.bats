@@ -78,6 +78,30 @@ get() {
 	[ "$(get /v.txt -r 0-6)" = 'version' ]
 }
 
+@test "cache: what --compress made is kept per coding and dropped when the file changes" {
+	seq 1 3000 >"$www/t.txt"
+	hs srv -v -d "$www" --compress
+	grep -q 'br and gzip on the fly' "$BATS_TEST_TMPDIR/srv.err" || skip "no zlib or libbrotli"
+	for ae in gzip br gzip br identity gzip; do
+		get /t.txt --compressed -H "Accept-Encoding: $ae" | cmp - "$www/t.txt"
+	done
+	run get /t.txt -D - -o /dev/null -H 'Accept-Encoding: br'
+	assert_line --partial 'Content-Encoding: br'
+	# the same size, another mtime: compressed anew
+	seq 1 3000 | tr 1 7 >"$www/t.txt"
+	touch -d '+2 sec' "$www/t.txt"
+	for ae in gzip br; do
+		get /t.txt --compressed -H "Accept-Encoding: $ae" | cmp - "$www/t.txt"
+	done
+	# and a new inode by rename within the same second
+	seq 1 3000 | tr 1 8 >"$www/t.new"
+	touch -r "$www/t.txt" "$www/t.new"
+	mv "$www/t.new" "$www/t.txt"
+	for ae in gzip br; do
+		get /t.txt --compressed -H "Accept-Encoding: $ae" | cmp - "$www/t.txt"
+	done
+}
+
 @test "cache over --tls, with --compress, with --workers" {
 	need_tls
 	hs srv -d "$www" --tls --compress

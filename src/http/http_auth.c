@@ -122,7 +122,7 @@ static bool add(struct http_auth *a, const char *user, size_t ulen, const char *
 		errno = ENOMEM;
 		return false;
 	}
-	a->v[a->n++] = (struct http_account){u, s, ulen, slen, hashed};
+	a->v[a->n++] = (struct http_account){u, s, ulen, slen, hashed, NULL, 0};
 	return true;
 }
 
@@ -236,12 +236,26 @@ bool http_auth_check(struct http_auth *a, const struct http_cred *c)
 			ok |= user & http_ct_equal(c->pass, c->plen, e->secret, e->slen);
 		}
 	}
+	if (hashed && hashed->known &&
+	    http_ct_equal(c->pass, c->plen, hashed->known, hashed->known_len))
+		return true;
 	const struct http_account *h = hashed ? hashed : any_hash;
 	if (h) {
 		/* the password must not hold a NUL crypt would cut it at */
 		const char *r = hash_with(a, c->pass, h->secret);
-		bool match = r && http_ct_equal(r, strlen(r), h->secret, h->slen);
-		ok |= hashed && match && strlen(c->pass) == c->plen;
+		bool match = r && http_ct_equal(r, strlen(r), h->secret, h->slen) &&
+			     strlen(c->pass) == c->plen;
+		if (hashed && match) {
+			struct http_account *e = &a->v[hashed - a->v];
+			char *k = malloc(c->plen + 1);
+			if (k) {
+				memcpy(k, c->pass, c->plen + 1);
+				free(e->known);
+				e->known = k;
+				e->known_len = c->plen;
+			}
+			ok = true;
+		}
 	}
 	return ok;
 }
@@ -251,6 +265,7 @@ void http_auth_free(struct http_auth *a)
 	for (size_t i = 0; i < a->n; i++) {
 		free(a->v[i].user);
 		free(a->v[i].secret);
+		free(a->v[i].known);
 	}
 	free(a->v);
 	free(a->scratch);

@@ -10,7 +10,9 @@
  * http_auth_check() compares in constant time: every account is looked
  * at whatever matched, and a user name that is not there still costs a
  * crypt(3) run, so the time taken tells nothing about which part was
- * wrong. Library code: errors come back as text. */
+ * wrong. A password a hash has accepted is remembered for its account (a
+ * right one is then answered without the hash's cost; a wrong one still
+ * pays it). Library code: errors come back as text. */
 #ifndef SOCKCTL_HTTP_AUTH_H
 #define SOCKCTL_HTTP_AUTH_H
 
@@ -37,6 +39,11 @@ struct http_account {
 	char *secret; /* owned: the password, or its crypt(3) hash */
 	size_t ulen, slen;
 	bool hashed;
+	/* hashed: the password crypt(3) last said is right (owned, NULL
+	 * until then), so a slow hash costs its time once, not on every
+	 * request while the event loop waits */
+	char *known;
+	size_t known_len;
 };
 
 struct http_auth {

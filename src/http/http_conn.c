@@ -126,19 +126,24 @@ static void log_access(struct http_conn *c)
 		json_str(b, c->lref);
 		sb_puts(b, ",\"user_agent\":");
 		json_str(b, c->lua);
+		if (s->cfg.auth) {
+			sb_puts(b, ",\"user\":");
+			json_str(b, c->luser);
+		}
 		sb_puts(b, "}\n");
 	} else {
 		char ts[40];
 		strftime(ts, sizeof ts, "%d/%b/%Y:%H:%M:%S +0000", &tm);
-		char m[100], t[4200], r[1100], u[1100];
+		char m[100], t[4200], r[1100], u[1100], who[520];
 		http_escape_log(c->lmethod, strlen(c->lmethod), m, sizeof m);
+		http_escape_log(c->luser, strlen(c->luser), who, sizeof who);
 		http_escape_log(c->ltarget, strlen(c->ltarget), t, sizeof t);
 		http_escape_log(c->lref, strlen(c->lref), r, sizeof r);
 		http_escape_log(c->lua, strlen(c->lua), u, sizeof u);
 		if (c->lversion)
-			sb_printf(b, "%s - - [%s] \"%s %s HTTP/1.%d\" %d %llu \"%s\" \"%s\"\n",
-				  c->peer, ts, m, t, c->lversion == 10 ? 0 : 1, c->status, body,
-				  *r ? r : "-", *u ? u : "-");
+			sb_printf(b, "%s - %s [%s] \"%s %s HTTP/1.%d\" %d %llu \"%s\" \"%s\"\n",
+				  c->peer, *who ? who : "-", ts, m, t, c->lversion == 10 ? 0 : 1,
+				  c->status, body, *r ? r : "-", *u ? u : "-");
 		else
 			sb_printf(b, "%s - - [%s] \"-\" %d %llu \"-\" \"-\"\n", c->peer, ts,
 				  c->status, body);
@@ -208,6 +213,7 @@ static int handle_request(struct http_conn *c)
 	copy_field(c->ltarget, sizeof c->ltarget, r->target);
 	copy_field(c->lref, sizeof c->lref, r->referer);
 	copy_field(c->lua, sizeof c->lua, r->user_agent);
+	c->luser[0] = '\0';
 	c->lversion = r->version;
 	bool ok = http_respond(c, &s->cfg);
 	bool expect = r->expect_continue;
@@ -295,7 +301,11 @@ static int response_done(struct http_conn *c)
 		return RUN_AGAIN;
 	}
 	begin_request_wait(c);
-	return RUN_AGAIN;
+	/* Nothing of a next request here yet: a client that waits for each
+	 * answer (most do) has not sent one, so a read now would only say
+	 * EAGAIN, one system call an answer for nothing. Wait for the stream
+	 * to say (it does at once for bytes it holds, as TLS may). */
+	return c->inlen ? RUN_AGAIN : RUN_BLOCK;
 }
 
 /* The copy path: the next bytes of file piece g (done of it sent) into

@@ -493,21 +493,41 @@ static bool serve_file(struct http_conn *c, const struct http_cfg *cfg, int fd,
 		return ok && head_end(c, cfg);
 	}
 	if (coding != HTTP_CODING_IDENTITY) {
+		/* What is compressed here is kept in the cache under its own
+		 * key (the path, a control byte no path holds, the coding),
+		 * checked against the file as the file's own entry is. */
+		char key[HTTP_PATH_MAX + 16];
+		snprintf(key, sizeof key, "%s\001%s", rel, http_coding_name(coding));
+		struct http_cache_entry *e =
+		    here && cfg->cache ? http_cache_find(cfg->cache, key, strlen(key)) : NULL;
+		if (e && http_cache_fresh(cfg->cache, e, st)) {
+			close(fd);
+			return serve_cached(c, cfg, e);
+		}
+		if (e)
+			http_cache_drop(cfg->cache, e);
 		char *z = NULL;
 		size_t zlen = 0;
 		if (here && !encode_body(fd, size, coding, &z, &zlen)) {
 			close(fd);
 			return error_keep(c, cfg, 500, NULL);
 		}
-		bool ok =
-		    head_begin(c, 200) &&
-		    http_obuf_printf(&c->out, "Content-Type: %s\r\nContent-Length: %llu\r\n%s",
-				     ctype, (unsigned long long)(here ? zlen : size), meta) &&
-		    head_end(c, cfg);
+		bool ok = head_begin(c, 200);
+		size_t from = c->out.len;
+		ok = ok &&
+		     http_obuf_printf(&c->out, "Content-Type: %s\r\nContent-Length: %llu\r\n%s",
+				      ctype, (unsigned long long)(here ? zlen : size), meta);
+		e = ok && here && cfg->cache
+			? http_cache_put(cfg->cache, key, st, c->out.p + from, c->out.len - from,
+					 meta, strlen(meta), etag, z, zlen)
+			: NULL;
+		ok = ok && head_end(c, cfg);
 		if (here) {
 			close(fd);
-			if (!is_head(c) && zlen) {
-				size_t from = c->out.len;
+			if (e) {
+				add_cached(c, e);
+			} else if (!is_head(c) && zlen) {
+				from = c->out.len;
 				ok = ok && http_obuf_append(&c->out, z, zlen);
 				add_mem(c, from);
 			}
@@ -810,8 +830,13 @@ static bool authorized(struct http_conn *c, const struct http_cfg *cfg, bool *ok
 	struct http_cred cred;
 	struct http_str v = c->req.authorization;
 	if (v.p && http_auth_basic_parse(v.p, v.len, &cred) == HTTP_AUTH_BASIC &&
-	    http_auth_check(cfg->auth, &cred))
+	    http_auth_check(cfg->auth, &cred)) {
+		/* for the access log, as nginx's $remote_user */
+		size_t n = strnlen(cred.user, sizeof c->luser - 1);
+		memcpy(c->luser, cred.user, n);
+		c->luser[n] = '\0';
 		return true;
+	}
 	char more[HTTP_AUTH_REALM_MAX + 64];
 	snprintf(more, sizeof more, "WWW-Authenticate: Basic realm=\"%s\", charset=\"UTF-8\"\r\n",
 		 cfg->realm ? cfg->realm : "sockctl");

@@ -129,7 +129,8 @@ struct http_conn {
 	uint64_t sent;
 	char peer[64];
 	char lmethod[24], ltarget[1024], lref[256], lua[256];
-	int lversion; /* 0: no request line understood */
+	char luser[128]; /* the account a request was let in as, or "" */
+	int lversion;	 /* 0: no request line understood */
 };
 
 enum { HTTP_LOG_NONE, HTTP_LOG_COMBINED, HTTP_LOG_JSON };

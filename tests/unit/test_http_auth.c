@@ -103,6 +103,12 @@ int main(void)
 		 *yhash ? yhash : s512);
 	ok(load(&a, file, err, sizeof err) == 0, "file loads: %s", err);
 	ok(check(&a, "cy", "s3cret"), "sha512crypt: right");
+	ok(a.v[a.n - 2].known && strcmp(a.v[a.n - 2].known, "s3cret") == 0,
+	   "a password the hash accepted is remembered");
+	ok(check(&a, "cy", "s3cret"), "... and accepted again from there");
+	ok(!check(&a, "cy", "s3cre") && !check(&a, "cy", "s3cretx") && !check(&a, "di", "s3cret"),
+	   "... which takes no other password, nor for another user");
+	ok(strcmp(a.v[a.n - 2].known, "s3cret") == 0, "a wrong one does not replace it");
 	ok(!check(&a, "cy", "s3cre") && !check(&a, "cy", "s3cret "), "sha512crypt: wrong");
 	ok(check(&a, "di", *yhash ? "pw2" : "s3cret"), "yescrypt (or its stand-in): right");
 	ok(!check(&a, "zz", "s3cret"), "unknown user with a password that hashes right");

@@ -58,6 +58,16 @@ static ssize_t counted_writev(struct stream *st, const struct iovec *iov, int n)
 	return sock_ops->writev(st, iov, n);
 }
 
+static unsigned sock_eagain; /* reads that found nothing */
+
+static ssize_t counted_read(struct stream *st, void *p, size_t n)
+{
+	ssize_t r = sock_ops->read(st, p, n);
+	if (r < 0 && errno == EAGAIN)
+		sock_eagain++;
+	return r;
+}
+
 static ssize_t counted_write(struct stream *st, const void *p, size_t n)
 {
 	sock_writes++;
@@ -201,6 +211,7 @@ static bool serve_one(struct http_server *s, bool fake, const struct step *steps
 		sock_counted = *st->ops;
 		sock_counted.writev = counted_writev;
 		sock_counted.write = counted_write;
+		sock_counted.read = counted_read;
 		st->ops = &sock_counted;
 	}
 	memset(&last_fake, 0, sizeof last_fake);
@@ -375,6 +386,32 @@ static void t_cached(struct http_server *s, bool fake)
 	http_cache_free(&cache);
 }
 
+/* A client that waits for each answer before its next request: after an
+ * answer the server waits for the stream rather than read at once (which
+ * could only say EAGAIN). */
+static void t_no_idle_read(struct http_server *s)
+{
+	static const char req[] = "GET /s.txt HTTP/1.1\r\nHost: x\r\n\r\n";
+	const struct step steps[] = {{req, sizeof req - 1, "hello\n"},
+				     {req, sizeof req - 1, "hello\nHTTP/1.1 200 OK"},
+				     {req, sizeof req - 1, NULL}};
+	struct client c;
+	sock_writes = sock_eagain = 0;
+	sock_counted_on = true;
+	s->idle_ms = 300; /* the client waits for the third answer's end: the idle close */
+	bool ran = serve_one(s, false, steps, &c);
+	s->idle_ms = 10000;
+	sock_counted_on = false;
+	size_t pos = 0;
+	struct answer a;
+	int n = 0;
+	while (next_answer(&c, &pos, false, &a) && a.status == 200 && a.len == 6)
+		n++;
+	ok(ran && n == 3, "%s: socket stream: three answers one by one (%d)", B, n);
+	ok(sock_eagain == 0, "%s: socket stream: no read that found nothing (%u)", B, sock_eagain);
+	free(c.got);
+}
+
 static void put_file(const char *name, const void *p, size_t n)
 {
 	char path[128];
@@ -421,6 +458,7 @@ int main(void)
 		t_upload(&s, true);
 		t_cached(&s, false);
 		t_cached(&s, true);
+		t_no_idle_read(&s);
 	}
 	close(s.cfg.rootfd);
 	http_mime_free(s.cfg.mime);
