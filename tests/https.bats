@@ -207,6 +207,12 @@ peer_bg() {
 	run -0 get --cacert "$CA" --cert "$PKI/alice.pem" --key "$PKI/alice.key" \
 		"https://localhost:$port/"
 	assert_output "hello"
+	# The access log's user field is the verified client's subject.
+	wait_file_contains srv.out '127.0.0.1 - CN=alice ['
+	hs jsrv --client-ca "$CA" --log-format json
+	run -0 get --cacert "$CA" --cert "$PKI/alice.pem" --key "$PKI/alice.key" \
+		"https://localhost:$port/"
+	wait_file_contains jsrv.out '"tls_subject":"CN=alice"'
 	# Without one the server refuses (TLS 1.3: after the handshake).
 	run get --cacert "$CA" "https://localhost:$port/"
 	assert_failure

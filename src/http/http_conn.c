@@ -28,6 +28,7 @@
 #include "net/acceptor.h"
 #include "net/sock.h"
 #include "net/stream.h"
+#include "net/tls.h"
 
 #define RUN_RECV_BUDGET 16	    /* reads per event before the others get a turn */
 #define SENDFILE_MAX	(1u << 21)  /* most bytes per sendfile call */
@@ -130,13 +131,21 @@ static void log_access(struct http_conn *c)
 			sb_puts(b, ",\"user\":");
 			json_str(b, c->luser);
 		}
+		if (*c->lsubject) {
+			sb_puts(b, ",\"tls_subject\":");
+			json_str(b, c->lsubject);
+		}
 		sb_puts(b, "}\n");
 	} else {
 		char ts[40];
 		strftime(ts, sizeof ts, "%d/%b/%Y:%H:%M:%S +0000", &tm);
-		char m[100], t[4200], r[1100], u[1100], who[520];
+		char m[100], t[4200], r[1100], u[1100], who[1100];
 		http_escape_log(c->lmethod, strlen(c->lmethod), m, sizeof m);
-		http_escape_log(c->luser, strlen(c->luser), who, sizeof who);
+		/* The user field: the account of --auth, else the verified
+		 * client certificate's subject, as Apache's SSLUserName can;
+		 * its spaces escaped so that the field stays one word. */
+		const char *id = *c->luser ? c->luser : c->lsubject;
+		http_escape_log_word(id, strlen(id), who, sizeof who);
 		http_escape_log(c->ltarget, strlen(c->ltarget), t, sizeof t);
 		http_escape_log(c->lref, strlen(c->lref), r, sizeof r);
 		http_escape_log(c->lua, strlen(c->lua), u, sizeof u);
@@ -638,6 +647,7 @@ int http_server_adopt(struct http_server *s, struct stream *st, const char *peer
 	/* sendfile only where the stream has it (never on TLS): the copy
 	 * path reads the file and writes through the stream otherwise. */
 	c->zero_copy = stream_has(st, STREAM_F_SENDFILE) && st->ops->sendfile;
+	tls_peer_subject(st, c->lsubject, sizeof c->lsubject);
 	nodelay(st);
 	timer_init(&c->timer, on_conn_timer, c);
 	/* a new connection has until the head deadline to send one */

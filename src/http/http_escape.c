@@ -77,3 +77,17 @@ size_t http_escape_log(const char *s, size_t len, char *out, size_t outlen)
 {
 	return escape(s, len, out, outlen, esc_log);
 }
+
+static size_t esc_log_word(unsigned char c, char *e)
+{
+	if (c == ' ') {
+		memcpy(e, "\\x20", 4);
+		return 4;
+	}
+	return esc_log(c, e);
+}
+
+size_t http_escape_log_word(const char *s, size_t len, char *out, size_t outlen)
+{
+	return escape(s, len, out, outlen, esc_log_word);
+}

@@ -12,5 +12,8 @@
 size_t http_escape_html(const char *s, size_t len, char *out, size_t outlen);
 /* Control bytes, '"', '\\' and bytes >= 0x7f become \xHH. */
 size_t http_escape_log(const char *s, size_t len, char *out, size_t outlen);
+/* The same for a field that must stay one word (the combined format's
+ * user): spaces too become \x20. */
+size_t http_escape_log_word(const char *s, size_t len, char *out, size_t outlen);
 
 #endif

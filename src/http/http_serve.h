@@ -130,7 +130,10 @@ struct http_conn {
 	char peer[64];
 	char lmethod[24], ltarget[1024], lref[256], lua[256];
 	char luser[128]; /* the account a request was let in as, or "" */
-	int lversion;	 /* 0: no request line understood */
+	/* The subject of the client's certificate when TLS verified one
+	 * (--client-ca), RFC 2253 on one line; "" otherwise. */
+	char lsubject[256];
+	int lversion; /* 0: no request line understood */
 };
 
 enum { HTTP_LOG_NONE, HTTP_LOG_COMBINED, HTTP_LOG_JSON };

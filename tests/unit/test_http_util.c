@@ -90,6 +90,8 @@ int main(void)
 	ok(!strchr(out, 0x1b), "html: no escape characters");
 	http_escape_log("a\"b\\c\r\n\x1b\xff", 9, out, sizeof out);
 	ok(strcmp(out, "a\\x22b\\x5cc\\x0d\\x0a\\x1b\\xff") == 0, "log escaping");
+	http_escape_log_word("CN=a b,O=\"x\"", 12, out, sizeof out);
+	ok(strcmp(out, "CN=a\\x20b,O=\\x22x\\x22") == 0, "a log field kept one word: %s", out);
 	struct sbuf j; /* the JSON access log's escaper */
 	sb_init(&j);
 	json_string(&j, "a\"\\\n\x01\xc3", 6);
