@@ -150,6 +150,15 @@ time.sleep(60)'
 	run --separate-stderr w -v "localhost:$port"
 	assert_success
 	[[ $stderr == *"attempt 1: ready, 127.0.0.1:$port "* ]] || fail "stderr: $stderr"
+	# [V6ADDR]:PORT, and -4 that leaves localhost only its IPv4 address.
+	"$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
+		skip "no IPv6 loopback here"
+	serve_bg six -k --discard ::1 0
+	run --separate-stderr w -v "[::1]:$port" "tcp://[::1]:$port"
+	assert_success
+	[[ $stderr == *"[::1]:$port: attempt 1: ready, [::1]:$port "* ]] || fail "stderr: $stderr"
+	run --separate-stderr w -4 -q -t 0.3 "localhost:$port"
+	assert_failure 1
 }
 
 @test "unix: a socket file that appears late, and an abstract name" {
