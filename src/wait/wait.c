@@ -106,7 +106,10 @@ static void attempt_end(struct wait_probe *p, bool ready, const char *text)
 		http_client_free(p->hc);
 		p->hc = NULL;
 	} else {
-		snprintf(p->st.last_error, sizeof p->st.last_error, "%s", text);
+		/* An attempt the deadline cut (perhaps just begun) says less
+		 * than the one before it ended with: that stays the reason. */
+		if (!w->ending || !p->st.last_error[0])
+			snprintf(p->st.last_error, sizeof p->st.last_error, "%s", text);
 		p->phase = WP_PAUSE;
 	}
 	if (w->cfg.on_attempt)
