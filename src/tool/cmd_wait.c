@@ -43,7 +43,7 @@ static const char wait_help[] =
     "      --max-interval SECS    the longest pause (default 2)\n"
     "      --attempt-timeout SECS one attempt at most (default 5)\n"
     "      --any                  ready when one target is\n"
-    "      --status LIST          HTTP statuses that mean ready, e.g. 200,204,300-399\n"
+    "      --status LIST          HTTP statuses that mean ready: 200,204,300-399\n"
     "                             (default: any below 400)\n"
     "      --send TEXT            udp: the datagram to send (escapes as printf's:\n"
     "                             \\n \\r \\t \\xHH \\0)\n"
