@@ -81,8 +81,6 @@ static void attempt_drop(struct wait_probe *p)
 	}
 }
 
-static void on_timer(struct loop *l, void *arg);
-
 /* The attempt is over: says so, then the next one waits its pause (or
  * the target is ready). */
 static void attempt_end(struct wait_probe *p, bool ready, const char *text)
@@ -102,8 +100,16 @@ static void attempt_end(struct wait_probe *p, bool ready, const char *text)
 		p->st.ready = true;
 		p->st.ready_us = a.since_us;
 		p->phase = WP_DONE;
+		/* Nothing more to ask it (freeing it from its own callback is
+		 * allowed): its kept-alive connection goes now, not at the end
+		 * of the run. */
+		http_client_free(p->hc);
+		p->hc = NULL;
 	} else {
-		snprintf(p->st.last_error, sizeof p->st.last_error, "%s", text);
+		/* An attempt the deadline cut (perhaps just begun) says less
+		 * than the one before it ended with: that stays the reason. */
+		if (!w->ending || !p->st.last_error[0])
+			snprintf(p->st.last_error, sizeof p->st.last_error, "%s", text);
 		p->phase = WP_PAUSE;
 	}
 	if (w->cfg.on_attempt)

@@ -4,6 +4,7 @@
  * stays silent). */
 #include "config.h"
 
+#include <errno.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,6 +270,7 @@ struct peer {
 	int fd;
 	bool mute;
 	int got;
+	int answers; /* > 0: answer only this many more, then be mute */
 };
 
 static void on_peer(struct loop *l, int fd, int mask, void *arg)
@@ -284,7 +286,9 @@ static void on_peer(struct loop *l, int fd, int mask, void *arg)
 		return;
 	buf[n] = '\0';
 	p->got++;
-	if (p->mute)
+	if (p->answers > 0 && --p->answers == 0)
+		p->mute = true;
+	else if (p->mute)
 		return;
 	int m = snprintf(out, sizeof out, "pong %s", buf);
 	sendto(fd, out, (size_t)m, 0, (struct sockaddr *)&from, fl);
@@ -327,8 +331,26 @@ static void test_udp(void)
 	   "%s: udp: a reply that does not match: %s", B, st->last_error);
 	wait_free(r2.w);
 
+	/* The deadline cuts an attempt under way (the peer answers the first
+	 * datagram only): the reason the one before failed stays. */
+	p.answers = 1;
+	struct run r4 = {.l = r.l};
+	c = base_cfg(&r4, &t, 1);
+	c.send = (const unsigned char *)"ping";
+	c.sendlen = 4;
+	c.expect = &nomatch;
+	c.interval_ms = c.max_interval_ms = 1;
+	c.timeout_ms = 100;
+	run_it(&r4, &c);
+	st = wait_status_of(r4.w, 0);
+	ok(!wait_ok(r4.w) && strstr(st->last_error, "does not match") && st->attempts == 2,
+	   "%s: udp: the deadline's cut does not hide why the attempts failed: %s", B,
+	   st->last_error);
+	wait_free(r4.w);
+
 	/* Silence: each attempt ends at its own limit. */
 	p.mute = true;
+	p.answers = 0;
 	p.got = 0;
 	struct run r3 = {.l = r.l};
 	c = base_cfg(&r3, &t, 1);
@@ -338,8 +360,10 @@ static void test_udp(void)
 	c.timeout_ms = 400;
 	run_it(&r3, &c);
 	st = wait_status_of(r3.w, 0);
+	/* got: one per attempt, and perhaps the last one of the run before,
+	 * read only now. */
 	ok(!wait_ok(r3.w) && strstr(st->last_error, "no reply within") && st->attempts >= 3 &&
-	       p.got == (int)st->attempts,
+	       p.got >= (int)st->attempts && p.got <= (int)st->attempts + 1,
 	   "%s: udp: no reply, %u attempts of 60 ms (%d datagrams): %s", B, st->attempts, p.got,
 	   st->last_error);
 	wait_free(r3.w);
@@ -347,6 +371,103 @@ static void test_udp(void)
 	regfree(&nomatch);
 	loop_io(r.l, p.fd, 0, NULL, NULL);
 	close(p.fd);
+	loop_free(r.l);
+}
+
+/* An HTTP/1.1 server on the loop that keeps its connections: 503 for the
+ * first two requests, then 200. */
+struct hpeer {
+	struct loop *l;
+	int lfd, cfd;
+	int accepted, requests;
+	char buf[4096];
+	size_t len;
+};
+
+static void on_hconn(struct loop *l, int fd, int mask, void *arg)
+{
+	(void)mask;
+	struct hpeer *h = arg;
+	ssize_t n = recv(fd, h->buf + h->len, sizeof h->buf - h->len - 1, MSG_DONTWAIT);
+	if (n <= 0) {
+		if (n < 0 && errno == EAGAIN)
+			return;
+		loop_io(l, fd, 0, NULL, NULL);
+		close(fd);
+		h->cfd = -1;
+		h->len = 0;
+		return;
+	}
+	h->len += (size_t)n;
+	h->buf[h->len] = '\0';
+	char *end;
+	while ((end = strstr(h->buf, "\r\n\r\n"))) {
+		h->requests++;
+		const char *r =
+		    h->requests <= 2
+			? "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 5\r\n\r\nwait\n"
+			: "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n";
+		send(fd, r, strlen(r), MSG_NOSIGNAL);
+		size_t used = (size_t)(end + 4 - h->buf);
+		memmove(h->buf, h->buf + used, h->len - used + 1);
+		h->len -= used;
+	}
+}
+
+static void on_haccept(struct loop *l, int fd, int mask, void *arg)
+{
+	(void)mask;
+	struct hpeer *h = arg;
+	int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (c < 0)
+		return;
+	h->accepted++;
+	h->cfd = c;
+	loop_io(l, c, MUX_READ, on_hconn, h);
+}
+
+static void test_http(void)
+{
+	struct run r = {.l = mkloop()};
+	struct hpeer h = {.l = r.l, .cfd = -1};
+	char text[64];
+	h.lfd = bound_tcp(text, sizeof text);
+	listen(h.lfd, 8);
+	sock_set_nonblock(h.lfd, true);
+	loop_io(r.l, h.lfd, MUX_READ, on_haccept, &h);
+	char url[96];
+	snprintf(url, sizeof url, "http://%s/health", text);
+	struct wait_target t;
+	target(&t, url);
+	struct wait_cfg c = base_cfg(&r, &t, 1);
+	run_it(&r, &c);
+	const struct wait_status *st = wait_status_of(r.w, 0);
+	ok(wait_ok(r.w) && st->attempts == 3 && h.requests == 3,
+	   "%s: http: 503, 503, then 200 is ready on the third attempt (%u, %d requests)", B,
+	   st->attempts, h.requests);
+	ok(strstr(st->last_error, "HTTP 503 Service Unavailable (not a ready status)") != NULL,
+	   "%s: http: the 503 is the last error: %s", B, st->last_error);
+	/* One client per target: the kept-alive connection carried them all. */
+	ok(h.accepted == 1, "%s: http: one connection for the three attempts (%d)", B, h.accepted);
+	wait_free(r.w);
+
+	/* --status: a 503 may be ready too. */
+	h.requests = 0;
+	static bool only503[600];
+	only503[503] = true;
+	struct run r2 = {.l = r.l};
+	c = base_cfg(&r2, &t, 1);
+	c.ready_status = only503;
+	run_it(&r2, &c);
+	ok(wait_ok(r2.w) && wait_status_of(r2.w, 0)->attempts == 1,
+	   "%s: http: with 503 listed, the first answer is ready", B);
+	wait_free(r2.w);
+	if (h.cfd >= 0) {
+		loop_io(r.l, h.cfd, 0, NULL, NULL);
+		close(h.cfd);
+	}
+	loop_io(r.l, h.lfd, 0, NULL, NULL);
+	close(h.lfd);
 	loop_free(r.l);
 }
 
@@ -378,6 +499,7 @@ int main(void)
 		test_never();
 		test_unix();
 		test_udp();
+		test_http();
 		test_unresolved();
 	}
 	tap_done();
