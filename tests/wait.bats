@@ -314,6 +314,13 @@ nginx_bg() {
 	serve_bg resp -u --respond 'PONG 1\n' 127.0.0.1 0
 	# ^ and $ at line ends: the newline after the number does not spoil $.
 	run -0 w -t 5 --send 'PING' --expect '^PONG [0-9]+$' "udp:127.0.0.1:$port"
+	# --expect takes the escapes connect --expect takes; bytes shown escaped.
+	run -0 w -t 5 --send 'PING' --expect '^PO\x4eG 1\n' "udp:127.0.0.1:$port"
+	run --separate-stderr w -t 0.4 --send 'PING' --expect '^PANG' "udp:127.0.0.1:$port"
+	assert_failure 1
+	[[ $stderr == *'the reply (7 bytes: "PONG 1\n") does not match' ]] || fail "stderr: $stderr"
+	run -2 w --send 'PING' --expect 'a+++' "udp:127.0.0.1:$port"
+	assert_output --partial "a quantifier after a quantifier"
 	# A peer that reads and never answers: each attempt ends at its limit.
 	start_bg mute "$PY" -c '
 import socket, sys

@@ -101,6 +101,15 @@ int script_add(struct script *sc, enum script_op op, const char *arg, char *err,
 /* "send", "expect", ... */
 const char *script_op_name(enum script_op op);
 
+/* A regex as the language takes it (an expect, a capture, a rule, and
+ * the --expect of other commands): the escapes of text_unescape_regex
+ * decoded, shapes that would take regcomp unbounded memory refused, then
+ * compiled as a POSIX ERE with REG_NEWLINE (plus cflags: REG_NOSUB).
+ * 0, or SCRIPT_RE_ESCAPE (a bad escape) / SCRIPT_RE_BAD (a bad regex)
+ * with why; re needs regfree only after 0. */
+enum { SCRIPT_RE_ESCAPE = 1, SCRIPT_RE_BAD };
+int script_regex(const char *s, size_t n, regex_t *re, int cflags, char *why, size_t whylen);
+
 /* The bytes of t with the captures' values (vals[i], lens[i]) in place of
  * their names, into out (at most outcap bytes). Returns the length, or
  * -1 when it does not fit. */

@@ -276,34 +276,50 @@ static const char *regex_shape(const char *pat, size_t n)
 	return NULL;
 }
 
-static int parse_regex(struct pctx *p, const char *s, size_t n, regex_t *re, const char *what)
+int script_regex(const char *s, size_t n, regex_t *re, int cflags, char *why, size_t whylen)
 {
-	if (!n)
-		return fail(p, "%s needs a REGEX", what);
-	char *pat = malloc(n + 1), why[160];
-	if (!pat)
-		return fail(p, "out of memory");
-	long k = text_unescape_regex(s, n, pat, n, why, sizeof why);
+	char *pat = malloc(n + 1);
+	if (!pat) {
+		snprintf(why, whylen, "out of memory");
+		return SCRIPT_RE_ESCAPE;
+	}
+	long k = text_unescape_regex(s, n, pat, n, why, whylen);
 	if (k < 0) {
 		free(pat);
-		return fail(p, "%s: %s", what, why);
+		return SCRIPT_RE_ESCAPE;
 	}
 	pat[k] = '\0';
 	const char *shape = regex_shape(pat, (size_t)k);
 	if (shape) {
 		free(pat);
-		return fail(p, "bad %s regex '%.*s': %s", what, (int)(n > 80 ? 80 : n), s, shape);
+		snprintf(why, whylen, "%s", shape);
+		return SCRIPT_RE_BAD;
 	}
 	/* REG_NEWLINE: ^ and $ match at line ends, as line protocols want;
 	 * "." and [^x] do not run past a newline. */
-	int rc = regcomp(re, pat, REG_EXTENDED | REG_NEWLINE);
+	int rc = regcomp(re, pat, REG_EXTENDED | REG_NEWLINE | cflags);
 	free(pat);
 	if (rc != 0) {
-		regerror(rc, re, why, sizeof why);
+		regerror(rc, re, why, whylen);
 		regfree(re);
-		return fail(p, "bad %s regex '%.*s': %s", what, (int)(n > 80 ? 80 : n), s, why);
+		return SCRIPT_RE_BAD;
 	}
 	return 0;
+}
+
+static int parse_regex(struct pctx *p, const char *s, size_t n, regex_t *re, const char *what)
+{
+	if (!n)
+		return fail(p, "%s needs a REGEX", what);
+	char why[160];
+	switch (script_regex(s, n, re, 0, why, sizeof why)) {
+	case 0:
+		return 0;
+	case SCRIPT_RE_ESCAPE:
+		return fail(p, "%s: %s", what, why);
+	default:
+		return fail(p, "bad %s regex '%.*s': %s", what, (int)(n > 80 ? 80 : n), s, why);
+	}
 }
 
 static struct script_step *new_step(struct pctx *p, enum script_op op, const char *src, size_t n)

@@ -19,6 +19,7 @@
 #include "core/text_escape.h"
 #include "proc/children.h"
 #include "proc/spawn.h"
+#include "script/script.h"
 #include "tool/cmd.h"
 #include "tool/tlsopts.h"
 #include "wait/wait.h"
@@ -388,12 +389,12 @@ int cmd_wait(int argc, char **argv)
 		cfg.sendlen = (size_t)len;
 	}
 	if (expect_arg) {
-		/* REG_NEWLINE: ^ and $ match at each line, as grep's do, so that
-		 * '^PONG$' matches a reply that ends with a newline. */
-		int rc = regcomp(&expect_re, expect_arg, REG_EXTENDED | REG_NOSUB | REG_NEWLINE);
-		if (rc) {
-			char why[256];
-			regerror(rc, &expect_re, why, sizeof why);
+		/* As connect --expect takes it: \r \n \t \xHH decoded, ^ and $
+		 * at each line (so '^PONG$' matches a reply ending in a
+		 * newline). */
+		char why[256];
+		if (script_regex(expect_arg, strlen(expect_arg), &expect_re, REG_NOSUB, why,
+				 sizeof why)) {
 			usage_error("bad --expect '%s': %s", expect_arg, why);
 			goto out_send;
 		}

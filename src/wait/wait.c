@@ -7,8 +7,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/sbuf.h"
+#include "core/text_escape.h"
 #include "http/http_client.h"
-#include "http/http_escape.h"
 #include "net/connector.h"
 #include "net/sock.h"
 #include "net/stream.h"
@@ -291,11 +292,14 @@ static void on_udp(struct loop *l, int fd, int mask, void *arg)
 		/* REG_STARTEND: the whole datagram, NUL bytes and all. */
 		regmatch_t m = {.rm_so = 0, .rm_eo = n};
 		if (regexec(w->cfg.expect, (const char *)w->rbuf, 1, &m, REG_STARTEND) != 0) {
-			char shown[200];
-			http_escape_log((const char *)w->rbuf, n > 60 ? 60 : (size_t)n, shown,
-					sizeof shown);
+			/* Shown as connect --expect's diagnostics show bytes. */
+			struct sbuf shown;
+			sb_init(&shown);
+			text_escape(&shown, (const char *)w->rbuf, n > 60 ? 60 : (size_t)n);
 			attempt_fail(p, "udp %s: the reply (%zd bytes: \"%s%s\") does not match",
-				     p->udp.text, n, shown, n > 60 ? "..." : "");
+				     p->udp.text, n, shown.oom || !shown.p ? "" : shown.p,
+				     n > 60 ? "..." : "");
+			sb_free(&shown);
 			return;
 		}
 	}
