@@ -487,3 +487,37 @@ print(ru.ru_maxrss, os.waitstatus_to_exitcode(st))' timeout "$T" "$SOCKCTL" http
 	run -0 get --limit-rate 1G -o /dev/null -w '%{size_download}' "$u/plain?n=400000"
 	assert_output 400000
 }
+
+# on_tty FILE|- ARGS...: http get with stderr on a terminal; $output is
+# what the terminal got (a Python bytes literal).
+on_tty() {
+	local out=$1
+	shift
+	run timeout "$T" "$PY" "$BATS_TEST_DIRNAME/pty_run.py" "$out" "$SOCKCTL" http get "$@"
+}
+
+@test "the progress bar: on a terminal for big downloads (percent, size, rate, ETA); not with -s, --no-progress, small bodies, no terminal" {
+	echo_bg
+	local t=$BATS_TEST_TMPDIR big="$u/plain?n=1500000"
+	timeout "$T" curl -s "$big" >"$t/want"
+	on_tty "$t/got" --limit-rate 1M "$big"
+	assert_success
+	cmp "$t/want" "$t/got"
+	assert_output --regexp '\\r *[0-9.]+%  [0-9.]+ KiB of 1\.43 MiB  [0-9.]+ [KM]iB/s  ETA 0:0[0-9]'
+	assert_output --partial '100.0%  1.43 MiB of 1.43 MiB'
+	[[ $output == *'\r\n'\' ]] || fail "the last line is not kept: $output"
+	on_tty "$t/got" -s "$big"
+	assert_output "b''"
+	on_tty "$t/got" --no-progress "$big"
+	assert_output "b''"
+	on_tty "$t/got" "$u/plain?n=1000"
+	assert_output "b''"
+	on_tty "$t/got" -# "$u/plain?n=1000"
+	assert_output --partial '100.0%  1000 B of 1000 B'
+	# The body on that terminal too: no bar in the middle of it.
+	on_tty - "$u/plain?n=300000"
+	refute_output --partial 'ETA'
+	# stderr not a terminal: nothing but errors there.
+	run -0 --separate-stderr get -o "$t/got" "$big"
+	[[ -z $stderr ]] || fail "stderr: $stderr"
+}

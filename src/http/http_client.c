@@ -1467,6 +1467,15 @@ void http_client_get_stats(const struct http_client *hc, struct http_client_stat
 	*st = hc->st;
 }
 
+bool http_client_progress(const struct http_client *hc, uint64_t *got, int64_t *total)
+{
+	if (!hc->busy || !hc->resp->have_head || hc->discard)
+		return false;
+	*got = hc->resp->body_bytes;
+	*total = hc->resp->content_length;
+	return true;
+}
+
 void http_client_set_drop_transient(struct http_client *hc, bool on)
 {
 	hc->cfg.drop_transient = on;

@@ -230,6 +230,10 @@ int http_client_adopt(struct http_client *hc, struct stream *s, const struct htt
 
 void http_client_get_stats(const struct http_client *hc, struct http_client_stats *st);
 
+/* The URL under way: the body bytes of the response being read so far
+ * and its length (-1: not known). False before a response head. */
+bool http_client_progress(const struct http_client *hc, uint64_t *got, int64_t *total);
+
 /* Between URLs: drop_transient for the next one (a retry is left). */
 void http_client_set_drop_transient(struct http_client *hc, bool on);
 /* Between URLs: where the next bodies go (NULL drops them); the old

@@ -76,6 +76,11 @@ struct get_run {
 	int out_fd;
 	bool truncate_out;
 	struct timer retry_t;
+	/* The progress bar on a terminal: on (or forced with -#), shown
+	 * for this URL, and the last figures for the rate. */
+	bool progress, progress_forced, progress_shown;
+	struct timer progress_t;
+	int64_t p_t0;
 	int result;	  /* exit code of the URL just done */
 	int last_failure; /* of any URL so far: the exit status */
 };
@@ -153,6 +158,10 @@ static const char http_get_help[] =
     "  -O, --remote-name          save to the URL's file name (one URL)\n"
     "      --compressed           ask for gzip, deflate or br and decode the body\n"
     "      --limit-rate RATE      at most RATE bytes per second each way (100k, 2M)\n"
+    "  -#, --progress-bar         the progress bar on a terminal for any size\n"
+    "      --no-progress, --no-progress-meter  no progress bar (by default one\n"
+    "                             shows on a terminal for downloads of 256 KiB\n"
+    "                             or more, unless the body goes there too)\n"
     "  -4, -6, -n, -v, -q, --mux=NAME   global options\n"
     "\n"
     "https (the server's certificate is verified against the system store and\n"
@@ -439,10 +448,73 @@ static bool retry_later(struct get_run *g, const struct http_client_result *res)
 	return true;
 }
 
+/* "1.23 MiB" */
+static void human(char *out, size_t n, double v)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int u = 0;
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, n, u ? "%.2f %s" : "%.0f %s", v, units[u]);
+}
+
+/* Downloads smaller than this show no bar (unless -#). */
+#define PROGRESS_MIN (256 * 1024)
+
+/* One line of the bar, drawn over the last: percent, size, rate, ETA. */
+static void progress_draw(struct get_run *g, uint64_t got, int64_t total, bool last)
+{
+	bool big = total >= 0 ? total >= PROGRESS_MIN : got >= PROGRESS_MIN;
+	if (!g->progress_shown && !big && !g->progress_forced)
+		return;
+	double secs = (double)(clock_ms() - g->p_t0) / 1000;
+	double rate = secs > 0 ? (double)got / secs : 0;
+	char a[32], b[32], r[32], line[160];
+	human(a, sizeof a, (double)got);
+	human(r, sizeof r, rate);
+	if (total > 0) {
+		human(b, sizeof b, (double)total);
+		double left = rate > 0 ? (double)(total - (int64_t)got) / rate : 0;
+		long eta = left > 0 ? (long)(left + 0.5) : 0;
+		snprintf(line, sizeof line, "\r%5.1f%%  %s of %s  %s/s  ETA %ld:%02ld ",
+			 100.0 * (double)got / (double)total, a, b, r, eta / 60, eta % 60);
+	} else {
+		snprintf(line, sizeof line, "\r%s  %s/s ", a, r);
+	}
+	fputs(line, stderr);
+	/* Erase what a longer line before left behind. */
+	fputs("\033[K", stderr);
+	if (last)
+		fputc('\n', stderr);
+	fflush(stderr);
+	g->progress_shown = true;
+}
+
+static void on_progress(struct loop *l, void *arg)
+{
+	struct get_run *g = arg;
+	uint64_t got;
+	int64_t total;
+	if (http_client_progress(g->hc, &got, &total))
+		progress_draw(g, got, total, false);
+	loop_timer_start(l, &g->progress_t, 250);
+}
+
 static void on_url_done(struct http_client *hc, const struct http_client_result *res, void *arg)
 {
 	struct get_run *g = arg;
 	g->result = exit_code(res->error, res->tls_kind);
+	if (g->progress) {
+		loop_timer_stop(g->l, &g->progress_t);
+		/* The last figures, and the line kept. */
+		if ((g->progress_shown || g->progress_forced) && res->status)
+			progress_draw(g, res->resp->body_bytes, res->resp->content_length, true);
+		else if (g->progress_shown)
+			fputs("\n", stderr);
+		g->progress_shown = false;
+	}
 	if (retry_later(g, res))
 		return;
 	/* -s: no error lines, unless -S asks for them. */
@@ -469,6 +541,10 @@ static void on_url_done(struct http_client *hc, const struct http_client_result 
 /* Starts the URL under way (again, for a retry). */
 static void start_next(struct get_run *g)
 {
+	if (g->progress) {
+		g->p_t0 = clock_ms();
+		loop_timer_start(g->l, &g->progress_t, 250);
+	}
 	/* A transient answer's body is dropped while a retry is left. */
 	http_client_set_drop_transient(g->hc, g->retry_left > 0);
 	if (http_client_get(g->hc, g->urls[g->cur], on_url_done, g) < 0) {
@@ -1108,6 +1184,7 @@ int cmd_http_get(int argc, char **argv)
 		OPT_RETRY_REFUSED,
 		OPT_COMPRESSED,
 		OPT_LIMIT_RATE,
+		OPT_NO_PROGRESS,
 	};
 	char *proxy = NULL; /* in argv: endpoint_split cuts it in place */
 	char puser[256], ppass[256];
@@ -1139,6 +1216,9 @@ int cmd_http_get(int argc, char **argv)
 	    {"remote-name", no_argument, NULL, 'O'},
 	    {"compressed", no_argument, NULL, OPT_COMPRESSED},
 	    {"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
+	    {"progress-bar", no_argument, NULL, '#'},
+	    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	    {"no-progress-meter", no_argument, NULL, OPT_NO_PROGRESS}, /* curl's */
 	    /* --json is the report switch, or curl's JSON body: see below. */
 	    {"json", optional_argument, NULL, OPT_JSON},
 	    {"request", required_argument, NULL, 'X'},
@@ -1183,6 +1263,7 @@ int cmd_http_get(int argc, char **argv)
 	const char *wfmt_arg = NULL, *dump = NULL, *resume = NULL;
 	long resume_at = 0;
 	bool remote_name = false;
+	int progress_mode = 0; /* -1 off, 1 forced (-#) */
 	static struct http_client_route routes[32];
 	int nroutes = 0;
 	g->retry_delay_ms = -1;
@@ -1194,7 +1275,7 @@ int cmd_http_get(int argc, char **argv)
 	*bd = (struct get_body){.upload_fd = -1};
 	int c, rc;
 	while ((c = cmd_getopt(argc, argv,
-			       COMMON_SHORTOPTS "o:IiH:Lfw:m:kx:U:X:d:F:T:Gu:A:e:b:sSD:C:O",
+			       COMMON_SHORTOPTS "o:IiH:Lfw:m:kx:U:X:d:F:T:Gu:A:e:b:sSD:C:O#",
 			       longopts)) != -1) {
 		if (c == 'k')
 			c = TOPT_INSECURE; /* curl's -k */
@@ -1315,6 +1396,12 @@ int cmd_http_get(int argc, char **argv)
 				    "bad --limit-rate '%s': give bytes per second, with "
 				    "k, M or G for KiB, MiB, GiB (curl's suffixes)",
 				    optarg);
+			break;
+		case '#':
+			progress_mode = 1;
+			break;
+		case OPT_NO_PROGRESS:
+			progress_mode = -1;
 			break;
 		case OPT_COMPRESSED:
 			if (!http_decode_accept())
@@ -1563,6 +1650,15 @@ int cmd_http_get(int argc, char **argv)
 			bd->upload_fd = -1;
 	}
 	timer_init(&g->retry_t, on_retry, g);
+	/* The bar: on a terminal, not with -s, and not when the body goes
+	 * to that terminal too (or is a --json report). */
+	timer_init(&g->progress_t, on_progress, g);
+	g->progress = progress_mode >= 0 && !g->silent && isatty(STDERR_FILENO) &&
+		      (output || (!isatty(STDOUT_FILENO) && !g->json)) && !cfg.head;
+	g->progress_forced = progress_mode > 0;
+	g->p_t0 = clock_ms();
+	if (g->progress)
+		loop_timer_start(g->l, &g->progress_t, 250);
 	g->retry_left = g->retries;
 	g->backoff_ms = 1000;
 	g->url_t0 = clock_ms();
@@ -1583,6 +1679,7 @@ int cmd_http_get(int argc, char **argv)
 		g->result = EXIT_FAIL;
 	}
 	loop_timer_stop(g->l, &g->retry_t);
+	loop_timer_stop(g->l, &g->progress_t);
 	http_client_free(g->hc);
 	stream_close(out);
 	stream_close(cfg.body_in);
