@@ -68,6 +68,9 @@ tries_lock = threading.Lock()
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The head and the body go in two writes: without this each answer
+    # would wait for the client's delayed ACK.
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         pass

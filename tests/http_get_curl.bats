@@ -521,3 +521,19 @@ on_tty() {
 	run -0 --separate-stderr get -o "$t/got" "$big"
 	[[ -z $stderr ]] || fail "stderr: $stderr"
 }
+
+@test "small POSTs on one connection do not wait for ACKs (head and body in one segment, no Nagle)" {
+	echo_bg
+	local list=() i
+	for ((i = 0; i < 200; i++)); do list+=("$u/p$i"); done
+	# Sent as two segments with Nagle's algorithm on, each request waits
+	# for the peer's delayed ACK (about 40 ms): 8 s or more for 200. One
+	# write each with TCP_NODELAY: well under a second; 4 s is a bound a
+	# busy machine keeps.
+	local start=$EPOCHREALTIME
+	run -0 get --json '{"n":1}' -o /dev/null "${list[@]}"
+	"$PY" -c 'import sys; d = float(sys.argv[2]) - float(sys.argv[1]); assert d < 4, d' \
+		"$start" "$EPOCHREALTIME" || fail "200 POSTs took too long"
+	run -0 get --json '{"n":1}' "$u/last"
+	[[ $(field body) == '{"n":1}' ]]
+}

@@ -13,6 +13,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "core/buf.h"
 #include "core/log.h"
@@ -29,6 +31,7 @@
 #define FBUF_CAP     (64 * 1024)  /* a body file's bytes read per write, on the copy path */
 #define MEM_STEP     (256 * 1024) /* a memory body handed to the connection per step */
 #define SENDFILE_MAX (1u << 21)	  /* most bytes per sendfile call */
+#define COALESCE_MAX (16 * 1024)  /* the most body bytes sent in the head's write */
 
 struct http_client {
 	struct loop *l; /* not owned */
@@ -98,6 +101,11 @@ struct http_client {
 	bool in_started;  /* body_in was read from: it cannot be sent again */
 	bool zero_copy;	  /* the connection takes sendfile */
 	uint64_t body_total, uploaded;
+	/* Of the request in req: the head's length, and the body parts
+	 * (and bytes) that went in after it. */
+	size_t head_len;
+	int coalesced_parts;
+	uint64_t coalesced_bytes;
 	char *fbuf; /* FBUF_CAP, made on first need */
 
 	/* The output: while it holds bytes, conn is not read (so the queue
@@ -450,6 +458,20 @@ static bool build_request(struct http_client *hc)
 		add(b, &fit, "\r\n");
 	}
 	add(b, &fit, "\r\n");
+	hc->head_len = buf_len(b);
+	/* A small body from memory goes in the head's write: one segment,
+	 * not a second one that waits for the first's ACK. */
+	hc->coalesced_parts = 0;
+	hc->coalesced_bytes = 0;
+	for (int i = 0; fit && hc->with_body && !hc->cfg.body_in && i < hc->cfg.nbody; i++) {
+		const struct http_client_part *p = &hc->cfg.body[i];
+		if (p->kind != HTTP_PART_MEM || hc->coalesced_bytes + p->len > COALESCE_MAX ||
+		    p->len > buf_space(b))
+			break;
+		buf_append(b, p->data, (size_t)p->len);
+		hc->coalesced_parts++;
+		hc->coalesced_bytes += p->len;
+	}
 	return fit;
 }
 
@@ -975,7 +997,7 @@ static void send_request(struct http_client *hc)
 	hc->t_pretransfer = clock_us() - hc->t0;
 	if (hc->reused || !hc->t_connect) /* no connection made for it: adopted, or kept */
 		hc->t_connect = hc->t_pretransfer;
-	hc->request_bytes += buf_len(&hc->req);
+	hc->request_bytes += hc->head_len;
 	hc->conn_requests++;
 	hc->st.requests++;
 	if (hc->reused)
@@ -1142,6 +1164,19 @@ static bool tls_ready(struct http_client *hc)
 	return false;
 }
 
+/* Requests go whole (head and a small body in one write), so Nagle's
+ * algorithm only delays them: off, as curl has it. */
+static int nodelay(int fd, void *arg, char *err, size_t errlen)
+{
+	(void)arg;
+	(void)err;
+	(void)errlen;
+	int one = 1;
+	/* A Unix socket has no such option: nothing to do there. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	return 0;
+}
+
 static bool route_matches(const char *want, const char *have)
 {
 	return !want || strcasecmp(want, have) == 0;
@@ -1191,6 +1226,10 @@ static void start_request(struct http_client *hc)
 	hc->body_i = 0;
 	hc->body_at = hc->uploaded = 0;
 	hc->body_done = !hc->with_body;
+	hc->body_i = hc->coalesced_parts;
+	hc->uploaded = hc->coalesced_bytes;
+	if (hc->with_body && !hc->cfg.body_in && hc->body_i == hc->cfg.nbody)
+		hc->body_done = true;
 	hc->body_cut = false;
 	if (hc->conn && hc->reusable && http_url_same_origin(&hc->conn_origin, &hc->url)) {
 		hc->reused = hc->conn_requests > 0;
@@ -1216,7 +1255,7 @@ static void start_request(struct http_client *hc)
 	};
 	if (!proxied)
 		route(hc, &ep);
-	struct connect_opts o = {.timeout_ms = hc->cfg.connect_ms};
+	struct connect_opts o = {.timeout_ms = hc->cfg.connect_ms, .prepare = nodelay};
 	char err[SOCK_ERRLEN];
 	hc->cn = connector_start(hc->l, &ep, &o, on_connect, hc, err, sizeof err);
 	hc->t_lookup = clock_us() - hc->t0;
