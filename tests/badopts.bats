@@ -601,6 +601,10 @@ BAD=(
 	"http get --limit-rate 10x http://127.0.0.1:\$TP/|bad --limit-rate '10x'"
 	"http get --limit-rate -5 http://127.0.0.1:\$TP/|bad --limit-rate '-5'"
 	"http get --limit-rate 1.5M http://127.0.0.1:\$TP/|bad --limit-rate '1.5M'"
+	"http get --parallel-max 0 http://127.0.0.1:\$TP/|bad --parallel-max '0'"
+	"http get --parallel-max 301 http://127.0.0.1:\$TP/|bad --parallel-max '301'"
+	"http get --parallel-max '' http://127.0.0.1:\$TP/|option '--parallel-max' needs a value"
+	"http get -Z --retry 2 http://127.0.0.1:\$TP/|--parallel goes without --retry"
 	"http get|no URL given"
 	"http get --mux=kq http://127.0.0.1:\$TP/|unknown mux backend 'kq'"
 )

@@ -537,3 +537,48 @@ on_tty() {
 	run -0 get --json '{"n":1}' "$u/last"
 	[[ $(field body) == '{"n":1}' ]]
 }
+
+@test "-Z: URLs at once, output in their order, keep-alive per slot, the last failure in order" {
+	echo_bg
+	local t=$BATS_TEST_TMPDIR list=() i
+	for ((i = 1; i <= 10; i++)); do list+=("$u/sleep/300?i=$i"); done
+	# Ten answers of 300 ms each: 3 s one after another, about 0.3 s at
+	# once; 2 s is a bound a busy machine keeps.
+	local start=$EPOCHREALTIME
+	run -0 get -Z -w '%{url}\n' "${list[@]}"
+	"$PY" -c 'import sys; d = float(sys.argv[2]) - float(sys.argv[1]); assert d < 2, d' \
+		"$start" "$EPOCHREALTIME" || fail "not at once"
+	"$PY" - "$u" "$output" <<-'PY' || fail "not in order: $output"
+		import json, sys
+		u, lines = sys.argv[1], sys.argv[2].split("\n")
+		for i in range(10):
+		    body, url = lines[2 * i], lines[2 * i + 1]
+		    assert json.loads(body)["target"] == "/sleep/300?i=%d" % (i + 1), body
+		    assert url == u + "/sleep/300?i=%d" % (i + 1), url
+	PY
+	# --parallel-max 3: four rounds.
+	start=$EPOCHREALTIME
+	run -0 get -Z --parallel-max 3 -o "$t/all" "${list[@]}"
+	"$PY" -c 'import sys; d = float(sys.argv[2]) - float(sys.argv[1]); assert d >= 1.1, d' \
+		"$start" "$EPOCHREALTIME" || fail "more than 3 at once"
+	[[ $(grep -c '"method"' "$t/all") == 10 ]]
+
+	# The exit status is the last failure in the URLs' order, as one
+	# after another; a failure's output is its own.
+	local dead=http://127.0.0.1:$(unused_port)/
+	run -7 get -s -f -Z "$u/status/404" "$dead" "$u/sleep/200" -o /dev/null
+	run -22 get -s -f -Z "$dead" "$u/sleep/200" "$u/status/500" -o /dev/null
+
+	local www=$t/www
+	mkdir -p "$www"
+	for ((i = 0; i < 40; i++)); do printf 'file %d\n' "$i" >"$www/f$i.txt"; done
+	nginx_bg "$www"
+	list=()
+	for ((i = 0; i < 40; i++)); do list+=("http://127.0.0.1:$port/f$i.txt"); done
+	run -0 get -Z --parallel-max 2 "${list[@]}"
+	assert_output "$(for ((i = 0; i < 40; i++)); do printf 'file %d\n' "$i"; done)"
+	wait_file_contains "$t/nginx-access.log" 'GET /f39.txt'
+	local conns
+	conns=$(awk '{ print $1 }' "$t/nginx-access.log" | sort -u | wc -l)
+	((conns <= 2)) || fail "$conns connections for two slots"
+}

@@ -81,6 +81,9 @@ struct get_run {
 	bool progress, progress_forced, progress_shown;
 	struct timer progress_t;
 	int64_t p_t0;
+	/* -Z: what a URL prints on stdout (the --json report, -w) waits
+	 * here for its turn; NULL: printed at once. */
+	struct sbuf *later;
 	int result;	  /* exit code of the URL just done */
 	int last_failure; /* of any URL so far: the exit status */
 };
@@ -159,6 +162,10 @@ static const char http_get_help[] =
     "      --compressed           ask for gzip, deflate or br and decode the body\n"
     "      --limit-rate RATE      at most RATE bytes per second each way (100k, 2M)\n"
     "  -#, --progress-bar         the progress bar on a terminal for any size\n"
+    "  -Z, --parallel             fetch the URLs at once (up to --parallel-max, 50),\n"
+    "                             each slot keeping its connection; the output\n"
+    "                             in the URLs' order\n"
+    "      --parallel-max N       at most N at once with -Z (1 to 300)\n"
     "      --no-progress, --no-progress-meter  no progress bar (by default one\n"
     "                             shows on a terminal for downloads of 256 KiB\n"
     "                             or more, unless the body goes there too)\n"
@@ -291,6 +298,8 @@ static void report(const struct get_run *g, const struct http_client_result *res
 		  lk, cn, fb, tt, g->result);
 	if (b.oom)
 		errmsg("%s: out of memory for the JSON report", res->url);
+	else if (g->later)
+		sb_puts(g->later, sb_str(&b));
 	else
 		fputs(sb_str(&b), stdout);
 	fflush(stdout);
@@ -364,7 +373,10 @@ static void write_out(const struct get_run *g, const struct http_client_result *
 		errmsg("%s", sb_str(&warn));
 	if (out[0].oom || out[1].oom)
 		errmsg("%s: out of memory for -w", res->url);
-	fwrite(out[0].p ? out[0].p : "", 1, out[0].len, stdout);
+	if (g->later)
+		sb_putn(g->later, out[0].p ? out[0].p : "", out[0].len);
+	else
+		fwrite(out[0].p ? out[0].p : "", 1, out[0].len, stdout);
 	fflush(stdout);
 	fwrite(out[1].p ? out[1].p : "", 1, out[1].len, stderr);
 	sb_free(&out[0]);
@@ -1158,6 +1170,212 @@ static bool parse_rate(const char *s, uint64_t *out)
 	return true;
 }
 
+/* ---- -Z: several URLs at once ---- */
+
+/* Each URL's output (body, and heads with -i, -I, -D -) goes to a file
+ * of its own while it runs, and out in the URLs' order once every URL
+ * before it is done, with what it prints on stdout (-w, --json). */
+struct par_url {
+	int fd; /* the unnamed temporary file, -1 once written out */
+	int result;
+	struct sbuf text; /* -w and --json for stdout */
+	bool done;
+};
+
+struct par_slot {
+	struct par_run *p;
+	struct http_client *hc;
+	struct stream *out;
+	int url;
+};
+
+struct par_run {
+	struct get_run *g;
+	struct par_slot *slots;
+	struct par_url *urls;
+	int nslots, next, flushed, active;
+	int out_fd; /* -1: bodies dropped (--json without -o) */
+	bool out_broken;
+};
+
+/* A file that vanishes when closed, for one URL's output. */
+static int par_tmpfile(void)
+{
+	const char *dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
+		return fd;
+	char path[4096];
+	snprintf(path, sizeof path, "%s/sockctl-get.XXXXXX", dir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}
+
+/* Copies a finished URL's file to the output. False when the output
+ * failed (errno). */
+static bool par_copy(int from, int to)
+{
+	char buf[65536];
+	ssize_t n;
+	if (lseek(from, 0, SEEK_SET) < 0)
+		return false;
+	/* not a stream: our temporary file, read whole */
+	while ((n = read(from, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+		for (ssize_t off = 0; n > 0 && off < n;) {
+			/* Blocking: each URL's output waits for those before it. */
+			/* not a stream: the output file or stdout, in turn */
+			ssize_t w = write(to, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return false;
+			off += w;
+		}
+	}
+	return n == 0;
+}
+
+/* Writes out every finished URL whose turn it is. */
+static void par_flush(struct par_run *p)
+{
+	struct get_run *g = p->g;
+	while (p->flushed < g->nurls && p->urls[p->flushed].done) {
+		struct par_url *u = &p->urls[p->flushed++];
+		if (p->out_fd >= 0 && !p->out_broken && !par_copy(u->fd, p->out_fd)) {
+			errmsg("write output: %s", strerror(errno));
+			p->out_broken = true;
+			u->result = GET_WRITE;
+		}
+		close(u->fd);
+		u->fd = -1;
+		if (u->text.len) {
+			fwrite(u->text.p, 1, u->text.len, stdout);
+			fflush(stdout);
+		}
+		sb_free(&u->text);
+		if (u->result)
+			g->last_failure = u->result;
+	}
+}
+
+static void par_start(struct par_slot *sl);
+
+static void on_par_done(struct http_client *hc, const struct http_client_result *res, void *arg)
+{
+	(void)hc;
+	struct par_slot *sl = arg;
+	struct par_run *p = sl->p;
+	struct get_run *g = p->g;
+	struct par_url *u = &p->urls[sl->url];
+	g->result = exit_code(res->error, res->tls_kind);
+	if (res->error && (!g->silent || g->show_errors))
+		errmsg("%s", res->errtext);
+	g->later = &u->text;
+	report(g, res);
+	if (g->wfmt)
+		write_out(g, res);
+	g->later = NULL;
+	u->result = g->result;
+	http_client_set_out(sl->hc, NULL);
+	stream_close(sl->out);
+	sl->out = NULL;
+	u->done = true;
+	par_flush(p);
+	if (p->next < g->nurls) {
+		par_start(sl);
+		return;
+	}
+	if (--p->active == 0)
+		loop_stop(g->l);
+}
+
+/* The next URL on slot sl. */
+static void par_start(struct par_slot *sl)
+{
+	struct par_run *p = sl->p;
+	struct get_run *g = p->g;
+	int i = p->next++;
+	struct par_url *u = &p->urls[i];
+	sb_init(&u->text);
+	sl->url = i;
+	u->fd = par_tmpfile();
+	sl->out = u->fd >= 0 ? stream_fd_new(g->l, u->fd, 0) : NULL;
+	if (!sl->out) {
+		errmsg("%s: a temporary file for the output: %s", g->urls[i], strerror(errno));
+		u->result = GET_WRITE;
+		u->done = true;
+		par_flush(p);
+		if (p->next < g->nurls)
+			par_start(sl);
+		else if (--p->active == 0)
+			loop_stop(g->l);
+		return;
+	}
+	http_client_set_out(sl->hc, p->out_fd >= 0 ? sl->out : NULL);
+	if (http_client_get(sl->hc, g->urls[i], on_par_done, sl) < 0) {
+		errmsg("%s: %s", g->urls[i], strerror(errno));
+		u->result = EXIT_FAIL;
+		u->done = true;
+		par_flush(p);
+		if (--p->active == 0)
+			loop_stop(g->l);
+	}
+}
+
+/* -Z: up to max URLs at once, one client (and connection) per slot;
+ * bodies to out_fd (-1: dropped). Returns the exit status: the last
+ * failure in the URLs' order. */
+static int run_parallel(struct get_run *g, struct http_client_cfg *cfg, int max, int out_fd)
+{
+	struct par_run p = {.g = g, .out_fd = out_fd};
+	p.nslots = max < g->nurls ? max : g->nurls;
+	p.slots = calloc((size_t)p.nslots, sizeof *p.slots);
+	p.urls = calloc((size_t)g->nurls, sizeof *p.urls);
+	int status = EXIT_OK;
+	if (!p.slots || !p.urls) {
+		errmsg("out of memory");
+		status = EXIT_FAIL;
+		goto out;
+	}
+	for (int i = 0; i < g->nurls; i++)
+		p.urls[i].fd = -1;
+	for (int i = 0; i < p.nslots; i++) {
+		p.slots[i].p = &p;
+		p.slots[i].hc = http_client_new(g->l, cfg);
+		if (!p.slots[i].hc) {
+			errmsg("out of memory");
+			status = EXIT_FAIL;
+			goto out;
+		}
+	}
+	for (int i = 0; i < p.nslots; i++) {
+		p.active++;
+		par_start(&p.slots[i]);
+	}
+	if (p.active && loop_run(g->l) < 0) {
+		errmsg("event loop: %s", strerror(errno));
+		status = EXIT_FAIL;
+	}
+	status = status ? status : g->last_failure;
+out:
+	for (int i = 0; p.slots && i < p.nslots; i++) {
+		http_client_free(p.slots[i].hc);
+		stream_close(p.slots[i].out);
+	}
+	for (int i = 0; p.urls && i < g->nurls; i++) {
+		if (p.urls[i].fd >= 0)
+			close(p.urls[i].fd);
+		sb_free(&p.urls[i].text);
+	}
+	free(p.slots);
+	free(p.urls);
+	return status;
+}
+
 int cmd_http_get(int argc, char **argv)
 {
 	enum {
@@ -1185,6 +1403,7 @@ int cmd_http_get(int argc, char **argv)
 		OPT_COMPRESSED,
 		OPT_LIMIT_RATE,
 		OPT_NO_PROGRESS,
+		OPT_PARALLEL_MAX,
 	};
 	char *proxy = NULL; /* in argv: endpoint_split cuts it in place */
 	char puser[256], ppass[256];
@@ -1219,6 +1438,8 @@ int cmd_http_get(int argc, char **argv)
 	    {"progress-bar", no_argument, NULL, '#'},
 	    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	    {"no-progress-meter", no_argument, NULL, OPT_NO_PROGRESS}, /* curl's */
+	    {"parallel", no_argument, NULL, 'Z'},
+	    {"parallel-max", required_argument, NULL, OPT_PARALLEL_MAX},
 	    /* --json is the report switch, or curl's JSON body: see below. */
 	    {"json", optional_argument, NULL, OPT_JSON},
 	    {"request", required_argument, NULL, 'X'},
@@ -1264,6 +1485,8 @@ int cmd_http_get(int argc, char **argv)
 	long resume_at = 0;
 	bool remote_name = false;
 	int progress_mode = 0; /* -1 off, 1 forced (-#) */
+	bool parallel = false;
+	long parallel_max = 50;
 	static struct http_client_route routes[32];
 	int nroutes = 0;
 	g->retry_delay_ms = -1;
@@ -1275,7 +1498,7 @@ int cmd_http_get(int argc, char **argv)
 	*bd = (struct get_body){.upload_fd = -1};
 	int c, rc;
 	while ((c = cmd_getopt(argc, argv,
-			       COMMON_SHORTOPTS "o:IiH:Lfw:m:kx:U:X:d:F:T:Gu:A:e:b:sSD:C:O#",
+			       COMMON_SHORTOPTS "o:IiH:Lfw:m:kx:U:X:d:F:T:Gu:A:e:b:sSD:C:O#Z",
 			       longopts)) != -1) {
 		if (c == 'k')
 			c = TOPT_INSECURE; /* curl's -k */
@@ -1399,6 +1622,13 @@ int cmd_http_get(int argc, char **argv)
 			break;
 		case '#':
 			progress_mode = 1;
+			break;
+		case 'Z':
+			parallel = true;
+			break;
+		case OPT_PARALLEL_MAX:
+			if (!parse_long(optarg, 1, 300, &parallel_max))
+				return usage_error("bad --parallel-max '%s' (1 to 300)", optarg);
 			break;
 		case OPT_NO_PROGRESS:
 			progress_mode = -1;
@@ -1524,6 +1754,8 @@ int cmd_http_get(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("no URL given");
+	if (parallel && (g->retries || resume || remote_name))
+		return usage_error("--parallel goes without --retry, -C and -O");
 	if (cfg.unix_path && proxy)
 		return usage_error("--unix-socket and --proxy: give one");
 	if (remote_name && output)
@@ -1634,6 +1866,21 @@ int cmd_http_get(int argc, char **argv)
 		}
 	}
 	cfg.out = out;
+	if (parallel && g->nurls > 1 && !(bd->upload && !bd->nparts)) {
+		bool bodies = out != NULL;
+		stream_close(out);
+		cfg.out = NULL;
+		int rc2 = run_parallel(g, &cfg, (int)parallel_max, bodies ? out_fd : -1);
+		if (g->dump)
+			fclose(g->dump);
+		if (output && close(out_fd) < 0 && rc2 == 0) {
+			errmsg("close %s: %s", output, strerror(errno));
+			rc2 = GET_WRITE;
+		}
+		body_free(bd);
+		loop_free(g->l);
+		return rc2;
+	}
 	if (bd->upload && !bd->nparts) {
 		/* stdin, a pipe or a FIFO: read as it comes, sent chunked. */
 		int fd = strcmp(bd->upload, "-") == 0 ? STDIN_FILENO : bd->upload_fd;
