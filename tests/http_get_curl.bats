@@ -582,3 +582,30 @@ on_tty() {
 	conns=$(awk '{ print $1 }' "$t/nginx-access.log" | sort -u | wc -l)
 	((conns <= 2)) || fail "$conns connections for two slots"
 }
+
+@test "https: -T over TLS takes the copy path (a TLS stream has no sendfile), memory flat" {
+	"$SOCKCTL" http get --help | grep -q -- --cacert || skip "no TLS in this build"
+	local t=$BATS_TEST_TMPDIR
+	mkdir -p "$t/srv"
+	head -c 3000000 /dev/urandom >"$t/up.bin"
+	start_bg srv "$SOCKCTL" http serve --tls --upload -d "$t/srv" 127.0.0.1 0
+	wait_ready srv
+	run -0 get -k -s -w '%{http_code} %{size_upload} %{scheme}' -o /dev/null -T "$t/up.bin" \
+		"https://127.0.0.1:$port/"
+	assert_output '201 3000000 HTTPS'
+	cmp "$t/up.bin" "$t/srv/up.bin"
+	# Peak memory stays flat on this path too.
+	head -c 100000000 /dev/urandom >"$t/big.bin"
+	run -0 "$PY" -c '
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, st, ru = os.wait4(pid, 0)
+print(ru.ru_maxrss, os.waitstatus_to_exitcode(st))' timeout "$T" "$SOCKCTL" http get -k -o /dev/null \
+		-T "$t/big.bin" "https://127.0.0.1:$port/"
+	read -r rss rc <<<"$output"
+	((rc == 0)) || fail "exit $rc"
+	((rss < 32 * 1024)) || fail "peak RSS $rss KiB"
+	cmp "$t/big.bin" "$t/srv/big.bin"
+}
