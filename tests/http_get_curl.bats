@@ -196,8 +196,8 @@ print(ru.ru_maxrss, os.waitstatus_to_exitcode(st))' timeout "$T" "$SOCKCTL" http
 	run -2 get -T - "$u/a" "$u/b"
 	run -2 get -X 'PO ST' "$u/"
 	run -2 get -u nocolon "$u/"
-	run -2 get -b cookies.txt "$u/"
-	assert_output --partial 'cookie files are not read'
+	run -2 get -b $'a=1\r\nX: y' "$u/"
+	run -26 get -b / "$u/"
 	run -2 get -F novalue "$u/"
 	run -2 get -A $'a\nb' "$u/"
 	# None of them reached the peer.
@@ -608,4 +608,33 @@ print(ru.ru_maxrss, os.waitstatus_to_exitcode(st))' timeout "$T" "$SOCKCTL" http
 	((rc == 0)) || fail "exit $rc"
 	((rss < 32 * 1024)) || fail "peak RSS $rss KiB"
 	cmp "$t/big.bin" "$t/srv/big.bin"
+}
+
+@test "-b FILE: a Netscape cookie file as curl reads it (domain, subdomains, path, secure, expiry, order)" {
+	echo_bg
+	local t=$BATS_TEST_TMPDIR
+	printf '%s\n' '# Netscape HTTP Cookie File' \
+		$'site.test\tFALSE\t/\tFALSE\t0\ta\t1' \
+		$'.site.test\tTRUE\t/admin\tFALSE\t0\tadm\tyes' \
+		$'#HttpOnly_site.test\tFALSE\t/\tFALSE\t0\thttponly\th' \
+		$'site.test\tFALSE\t/\tTRUE\t0\tsec\ts' \
+		$'site.test\tFALSE\t/\tFALSE\t1000\told\to' \
+		$'other.test\tFALSE\t/\tFALSE\t0\tno\tn' \
+		$'site.test\tFALSE\t/adminx\tFALSE\t0\tpathx\tp' \
+		'a line that is no cookie' >"$t/jar"
+	local saved=$u c=(--connect-to "::127.0.0.1:$port")
+	u=http://site.test
+	same_as_curl /admin/x -b "$t/jar" "${c[@]}"
+	same_as_curl /admin -b "$t/jar" -b 'x=9' "${c[@]}"
+	same_as_curl /other -b "$t/jar" -b 'x=9; y=8' "${c[@]}"
+	u=http://www.site.test
+	same_as_curl /admin/y -b "$t/jar" "${c[@]}"
+	u=http://other.test
+	same_as_curl / -b "$t/jar" "${c[@]}"
+	# A file that is not there is no cookies, as with curl.
+	same_as_curl / -b "$t/none" "${c[@]}"
+	u=$saved
+	# -H Cookie wins over both.
+	run -0 get -b "$t/jar" -H 'Cookie: mine=1' "${c[@]}" http://site.test/
+	assert_output --partial '["Cookie", "mine=1"]'
 }

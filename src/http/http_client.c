@@ -123,6 +123,11 @@ struct http_client {
 };
 
 static void start_request(struct http_client *hc);
+
+static bool is_https(const struct http_url *u)
+{
+	return strcmp(u->scheme, "https") == 0;
+}
 static void on_rate(struct loop *l, void *arg);
 static int conn_update(struct http_client *hc);
 static void watch_failed(struct http_client *hc);
@@ -410,6 +415,51 @@ static void add(struct buf *b, bool *fit, const char *s)
 		*fit = false;
 }
 
+/* host is domain, or with subdomains one of its subdomains. */
+static bool cookie_domain(const char *host, const struct http_client_cookie *c)
+{
+	if (strcasecmp(host, c->domain) == 0)
+		return true;
+	size_t h = strlen(host), d = strlen(c->domain);
+	return c->subdomains && h > d + 1 && host[h - d - 1] == '.' &&
+	       strcasecmp(host + h - d, c->domain) == 0;
+}
+
+/* The target's path begins with the cookie's, at a '/' boundary. */
+static bool cookie_path(const char *target, const char *path)
+{
+	size_t n = strlen(path), t = strcspn(target, "?");
+	if (n > t || strncmp(target, path, n) != 0)
+		return false;
+	return n == t || path[n - 1] == '/' || target[n] == '/';
+}
+
+static void add_cookies(struct http_client *hc, struct buf *b, bool *fit, bool cross)
+{
+	bool any = false;
+	int64_t now = (int64_t)time(NULL);
+	for (int i = 0; i < hc->cfg.ncookies; i++) {
+		const struct http_client_cookie *c = &hc->cfg.cookies[i];
+		if (!cookie_domain(hc->url.host, c) || !cookie_path(hc->url.target, c->path) ||
+		    (c->secure && !is_https(&hc->url)) || (c->expires && c->expires < now))
+			continue;
+		add(b, fit, any ? "; " : "Cookie: ");
+		add(b, fit, c->name);
+		add(b, fit, "=");
+		add(b, fit, c->value);
+		any = true;
+	}
+	/* The -b text after the file's, as curl has it. */
+	const char *text = cross ? NULL : hc->cfg.cookie_text;
+	if (text && *text) {
+		add(b, fit, any ? "; " : "Cookie: ");
+		add(b, fit, text);
+		any = true;
+	}
+	if (any)
+		add(b, fit, "\r\n");
+}
+
 static bool build_request(struct http_client *hc)
 {
 	struct buf *b = &hc->req;
@@ -457,6 +507,8 @@ static bool build_request(struct http_client *hc)
 		add(b, &fit, h);
 		add(b, &fit, "\r\n");
 	}
+	if (!user_hdr(hc, "Cookie"))
+		add_cookies(hc, b, &fit, cross);
 	add(b, &fit, "\r\n");
 	hc->head_len = buf_len(b);
 	/* A small body from memory goes in the head's write: one segment,
@@ -1027,11 +1079,6 @@ static void take_conn(struct http_client *hc, struct stream *s, const struct htt
 	hc->st.connections++;
 }
 
-static bool is_https(const struct http_url *u)
-{
-	return strcmp(u->scheme, "https") == 0;
-}
-
 /* The connection is ready (over TLS for https): the request goes. */
 static void conn_ready(struct http_client *hc, struct stream *s)
 {
@@ -1374,6 +1421,11 @@ struct http_client *http_client_new(struct loop *l, const struct http_client_cfg
 	/* The value goes on the wire as it is: nothing that ends a line. */
 	if (ok && cfg->ims && strpbrk(cfg->ims, "\r\n"))
 		ok = false;
+	if (ok && cfg->cookie_text && strpbrk(cfg->cookie_text, "\r\n"))
+		ok = false;
+	for (int i = 0; ok && i < cfg->ncookies; i++)
+		ok = !strpbrk(cfg->cookies[i].name, "\r\n;") &&
+		     !strpbrk(cfg->cookies[i].value, "\r\n;");
 	if (!ok) {
 		errno = EINVAL;
 		return NULL;

@@ -125,7 +125,8 @@ static const char http_get_help[] =
     "  -u, --user USER:PASS       basic authentication (the URL's origin only)\n"
     "  -A, --user-agent TEXT      the User-Agent ('' sends none)\n"
     "  -e, --referer URL          the Referer\n"
-    "  -b, --cookie 'K=V[; K2=V2]'  the Cookie header (the URL's origin only)\n"
+    "  -b, --cookie 'K=V[; K2=V2]'|FILE  the Cookie header (the URL's origin only),\n"
+    "                             or cookies from a Netscape cookie file\n"
     "  303, and 301 or 302 after a POST, follow with GET; 307 and 308 keep the\n"
     "  method and body.\n"
     "\n"
@@ -961,6 +962,102 @@ static char *upload_url(const char *url, const char *file)
 	return b.p;
 }
 
+/* -b FILE: a Netscape cookie file (what curl -c writes): DOMAIN, TRUE or
+ * FALSE for its subdomains, PATH, TRUE or FALSE for https only, EXPIRES,
+ * NAME, VALUE, tab-separated; '#' starts a comment, but "#HttpOnly_" only
+ * marks the domain. */
+static struct http_client_cookie cookie_list[256];
+static int ncookie_list;
+
+/* curl's order: the longest path first, then the longest domain, then
+ * the longest name; else the file's order (the sort is stable). */
+static bool cookie_before(const struct http_client_cookie *x, const struct http_client_cookie *y)
+{
+	size_t lx[] = {strlen(x->path), strlen(x->domain), strlen(x->name)};
+	size_t ly[] = {strlen(y->path), strlen(y->domain), strlen(y->name)};
+	for (int i = 0; i < 3; i++)
+		if (lx[i] != ly[i])
+			return lx[i] > ly[i];
+	return false;
+}
+
+static void cookie_sort(struct http_client_cookie *c, int n)
+{
+	for (int i = 1; i < n; i++) {
+		struct http_client_cookie t = c[i];
+		int j = i;
+		for (; j > 0 && cookie_before(&t, &c[j - 1]); j--)
+			c[j] = c[j - 1];
+		c[j] = t;
+	}
+}
+
+/* Returns 0, or an exit code (a line printed). A file that is not there
+ * is no cookies, as with curl. */
+static int read_cookie_file(const char *file)
+{
+	static struct get_bytes f[4];
+	static int nf;
+	if (nf == 4)
+		return usage_error("more than 4 cookie files");
+	struct get_bytes *b = &f[nf];
+	if (!read_whole(file, b)) {
+		if (errno == ENOENT) {
+			vmsg("-b %s: no such file: no cookies from it", file);
+			return 0;
+		}
+		return body_file_error("-b", file);
+	}
+	nf++;
+	if (!b->p)
+		return 0;
+	for (char *line = b->p, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		line[strcspn(line, "\r")] = '\0';
+		if (strncmp(line, "#HttpOnly_", 10) == 0)
+			line += 10;
+		else if (*line == '#' || !*line)
+			continue;
+		char *fld[7] = {0};
+		int n = 0;
+		for (char *p = line; n < 7; n++) {
+			fld[n] = p;
+			char *tab = n < 6 ? strchr(p, '\t') : NULL;
+			if (!tab) {
+				n++;
+				break;
+			}
+			*tab = '\0';
+			p = tab + 1;
+		}
+		long long exp;
+		char *end;
+		if (n < 6)
+			continue; /* not a cookie line: curl skips it too */
+		exp = strtoll(fld[4], &end, 10);
+		if (*end || strpbrk(fld[5], ";\r\n") || (fld[6] && strpbrk(fld[6], ";\r\n")))
+			continue;
+		if (ncookie_list == (int)(sizeof cookie_list / sizeof cookie_list[0]))
+			return usage_error("more than %d cookies in the cookie files",
+					   (int)(sizeof cookie_list / sizeof cookie_list[0]));
+		const char *dom = fld[0][0] == '.' ? fld[0] + 1 : fld[0];
+		for (char *c = (char *)dom; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		cookie_list[ncookie_list++] = (struct http_client_cookie){
+		    .domain = dom,
+		    .subdomains = strcmp(fld[1], "TRUE") == 0,
+		    .path = *fld[2] ? fld[2] : "/",
+		    .secure = strcmp(fld[3], "TRUE") == 0,
+		    .expires = exp,
+		    .name = fld[5],
+		    .value = fld[6] ? fld[6] : "",
+		};
+	}
+	return 0;
+}
+
 static bool hdr_given(const char *const *hdrs, int n, const char *name)
 {
 	size_t k = strlen(name);
@@ -1482,6 +1579,8 @@ int cmd_http_get(int argc, char **argv)
 	struct get_run run = {0}, *g = &run;
 	bool include = false, use_get = false;
 	const char *wfmt_arg = NULL, *dump = NULL, *resume = NULL;
+	static char cookies[8192];
+	bool cookie_file = false;
 	long resume_at = 0;
 	bool remote_name = false;
 	int progress_mode = 0; /* -1 off, 1 forced (-#) */
@@ -1701,15 +1800,28 @@ int cmd_http_get(int argc, char **argv)
 		case 'e':
 			referer = optarg;
 			break;
-		case 'b':
+		case 'b': {
 			/* curl reads a word without '=' as a cookie file. */
-			if (!strchr(optarg, '='))
-				return usage_error(
-				    "bad --cookie '%s': give 'NAME=VALUE[; NAME2=VALUE2]' "
-				    "(cookie files are not read)",
-				    optarg);
-			cookie = optarg;
+			if (!strchr(optarg, '=')) {
+				if ((rc = read_cookie_file(optarg)))
+					return rc;
+				cookie_file = true;
+				break;
+			}
+			if (!cookie) {
+				cookie = optarg;
+				break;
+			}
+			/* Several: one Cookie header, joined as curl joins them. */
+			char joined[sizeof cookies];
+			if (snprintf(joined, sizeof joined, "%s; %s", cookie, optarg) >=
+			    (int)sizeof joined)
+				return usage_error("bad --cookie: at most %zu bytes in all",
+						   sizeof joined - 1);
+			memcpy(cookies, joined, sizeof joined);
+			cookie = cookies;
 			break;
+		}
 		case OPT_CONNTO:
 			if (!parse_seconds(optarg, &cfg.connect_ms))
 				return usage_error("bad --connect-timeout '%s'", optarg);
@@ -1776,6 +1888,16 @@ int cmd_http_get(int argc, char **argv)
 		return usage_error("-G puts -d's data in the URL: not with -F or -T");
 	if (bd->upload && strcmp(bd->upload, "-") == 0 && argc - optind > 1)
 		return usage_error("-T - sends stdin once: give one URL");
+	if (cookie_file) {
+		/* One Cookie header: the text, then the file's that match. */
+		if (cookie && strpbrk(cookie, "\r\n"))
+			return usage_error("bad --cookie: no control characters");
+		cookie_sort(cookie_list, ncookie_list);
+		cfg.cookies = cookie_list;
+		cfg.ncookies = ncookie_list;
+		cfg.cookie_text = cookie;
+		cookie = NULL;
+	}
 	if ((rc = made_headers(&cfg, hdrs, agent, referer, cookie, user, bd->json && !use_get)))
 		return rc;
 	if (cfg.proxy_user && !proxy)
