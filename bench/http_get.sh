@@ -4,7 +4,9 @@
 # the ratio curl/sockctl (above 1: sockctl is faster).
 #   bench/http_get.sh [SOCKCTL]     (default ./sockctl)
 # Cases: many small files on one kept-alive connection, several 1 MiB
-# files on one connection, and one process per request.
+# files on one connection, 1,000 small JSON POSTs on one connection, and
+# one process per request. Each one-process case first checks that both
+# programs wrote the same bytes.
 #   BASELINE=/tmp/old/sockctl REPEAT=3 bench/http_get.sh
 # BASELINE=path/to/older/sockctl measures that binary too, in the same run,
 # with the ratio baseline/sockctl (above 1: this sockctl is faster);
@@ -30,7 +32,10 @@ http {
 	access_log off; sendfile on; keepalive_requests 100000;
 	client_body_temp_path $t/tmp/b; proxy_temp_path $t/tmp/p; fastcgi_temp_path $t/tmp/f;
 	uwsgi_temp_path $t/tmp/u; scgi_temp_path $t/tmp/s;
-	server { listen 127.0.0.1:$port; root $t/www; }
+	server {
+		listen 127.0.0.1:$port; root $t/www;
+		location = /post { return 200 "ok\\n"; }
+	}
 }
 CONF
 nginx -p "$t" -c "$t/nginx.conf" -e "$t/error.log" &
@@ -70,15 +75,22 @@ compare() {
 
 u=http://127.0.0.1:$port
 urls() { for ((i = 0; i < $1; i++)); do echo "$u/$2"; done; }
+# many N FILE WHO [OPTION...]: N URLs in one process.
 many() {
 	local n=$1 f=$2 who=$3
+	shift 3
 	mapfile -t list < <(urls "$n" "$f")
 	case $who in
-	sockctl) "$SOCKCTL" http get "${list[@]}" ;;
-	baseline) "$BASELINE" http get "${list[@]}" ;;
-	*) curl -s "${list[@]}" ;;
+	sockctl) "$SOCKCTL" http get "$@" "${list[@]}" ;;
+	baseline) "$BASELINE" http get "$@" "${list[@]}" ;;
+	*) curl -s "$@" "${list[@]}" ;;
 	esac
 }
+# same CASE...: sockctl and curl write the same bytes for CASE.
+same() {
+	cmp <("$@" sockctl) <("$@" curl) >/dev/null || { echo "sockctl and curl differ: $*" >&2; exit 1; }
+}
+post() { many "$1" post "$2" --json '{"id":1,"name":"bench"}'; }
 each() {
 	local n=$1 f=$2 who=$3
 	for ((i = 0; i < n; i++)); do
@@ -91,6 +103,10 @@ each() {
 }
 echo "$(nginx -v 2>&1 | sed "s/.*: //"), one worker, sendfile on; $(curl --version | head -n 1 | cut -d" " -f1-2); loopback; $(nproc) cores; median of $REPEAT; load $(cut -d" " -f1-3 /proc/loadavg)"
 [ -z "$BASELINE" ] || echo "baseline: $BASELINE"
+same many 5000 1k
 compare "5000 x 1 KiB, one process" many 5000 1k
+same many 300 1m
 compare "300 x 1 MiB, one process" many 300 1m
+same post 1000
+compare "1000 JSON POSTs, one process" post 1000
 compare "300 x 1 KiB, a process each" each 300 1k

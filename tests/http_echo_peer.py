@@ -10,6 +10,7 @@ Paths that do something else:
   /redirect/CODE?to=PATH  answers CODE with Location: PATH
   /status/CODE            answers CODE with the echo as its body
   /sink                   reads the body without keeping it (uploads)
+  /sleep/MS               answers after MS milliseconds
   /flaky/KEY?fail=N&code=C&after=S
                           the first N requests for KEY answer C (default
                           503, with Retry-After: S when given), the next
@@ -27,6 +28,7 @@ import sys
 import ctypes
 import ctypes.util
 import threading
+import time
 import zlib
 import urllib.parse
 
@@ -68,6 +70,9 @@ tries_lock = threading.Lock()
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The head and the body go in two writes: without this each answer
+    # would wait for the client's delayed ACK.
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         pass
@@ -110,6 +115,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         u = urllib.parse.urlsplit(self.path)
         q = urllib.parse.parse_qs(u.query)
         body, n, digest = self.read_body(keep=u.path != "/sink")
+        if u.path.startswith("/sleep/"):
+            time.sleep(int(u.path.split("/")[2]) / 1000)
         echo = {
             "method": self.command,
             "target": self.path,
@@ -179,6 +186,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    # Room for many connections at once (-Z): the default 5 drops SYNs.
+    request_queue_size = 128
 
 
 srv = Server(("127.0.0.1", 0), Handler)

@@ -196,8 +196,8 @@ print(ru.ru_maxrss, os.waitstatus_to_exitcode(st))' timeout "$T" "$SOCKCTL" http
 	run -2 get -T - "$u/a" "$u/b"
 	run -2 get -X 'PO ST' "$u/"
 	run -2 get -u nocolon "$u/"
-	run -2 get -b cookies.txt "$u/"
-	assert_output --partial 'cookie files are not read'
+	run -2 get -b $'a=1\r\nX: y' "$u/"
+	run -26 get -b / "$u/"
 	run -2 get -F novalue "$u/"
 	run -2 get -A $'a\nb' "$u/"
 	# None of them reached the peer.
@@ -486,4 +486,155 @@ print(ru.ru_maxrss, os.waitstatus_to_exitcode(st))' timeout "$T" "$SOCKCTL" http
 	# A high rate is no limit to notice.
 	run -0 get --limit-rate 1G -o /dev/null -w '%{size_download}' "$u/plain?n=400000"
 	assert_output 400000
+}
+
+# on_tty FILE|- ARGS...: http get with stderr on a terminal; $output is
+# what the terminal got (a Python bytes literal).
+on_tty() {
+	local out=$1
+	shift
+	run timeout "$T" "$PY" "$BATS_TEST_DIRNAME/pty_run.py" "$out" "$SOCKCTL" http get "$@"
+}
+
+@test "the progress bar: on a terminal for big downloads (percent, size, rate, ETA); not with -s, --no-progress, small bodies, no terminal" {
+	echo_bg
+	local t=$BATS_TEST_TMPDIR big="$u/plain?n=1500000"
+	timeout "$T" curl -s "$big" >"$t/want"
+	on_tty "$t/got" --limit-rate 1M "$big"
+	assert_success
+	cmp "$t/want" "$t/got"
+	assert_output --regexp '\\r *[0-9.]+%  [0-9.]+ KiB of 1\.43 MiB  [0-9.]+ [KM]iB/s  ETA 0:0[0-9]'
+	assert_output --partial '100.0%  1.43 MiB of 1.43 MiB'
+	[[ $output == *'\r\n'\' ]] || fail "the last line is not kept: $output"
+	on_tty "$t/got" -s "$big"
+	assert_output "b''"
+	on_tty "$t/got" --no-progress "$big"
+	assert_output "b''"
+	on_tty "$t/got" "$u/plain?n=1000"
+	assert_output "b''"
+	on_tty "$t/got" -# "$u/plain?n=1000"
+	assert_output --partial '100.0%  1000 B of 1000 B'
+	# The body on that terminal too: no bar in the middle of it.
+	on_tty - "$u/plain?n=300000"
+	refute_output --partial 'ETA'
+	# stderr not a terminal: nothing but errors there.
+	run -0 --separate-stderr get -o "$t/got" "$big"
+	[[ -z $stderr ]] || fail "stderr: $stderr"
+}
+
+@test "small POSTs on one connection do not wait for ACKs (head and body in one segment, no Nagle)" {
+	echo_bg
+	local list=() i
+	for ((i = 0; i < 200; i++)); do list+=("$u/p$i"); done
+	# Sent as two segments with Nagle's algorithm on, each request waits
+	# for the peer's delayed ACK (about 40 ms): 8 s or more for 200. One
+	# write each with TCP_NODELAY: well under a second; 4 s is a bound a
+	# busy machine keeps.
+	local start=$EPOCHREALTIME
+	run -0 get --json '{"n":1}' -o /dev/null "${list[@]}"
+	"$PY" -c 'import sys; d = float(sys.argv[2]) - float(sys.argv[1]); assert d < 4, d' \
+		"$start" "$EPOCHREALTIME" || fail "200 POSTs took too long"
+	run -0 get --json '{"n":1}' "$u/last"
+	[[ $(field body) == '{"n":1}' ]]
+}
+
+@test "-Z: URLs at once, output in their order, keep-alive per slot, the last failure in order" {
+	echo_bg
+	local t=$BATS_TEST_TMPDIR list=() i
+	for ((i = 1; i <= 10; i++)); do list+=("$u/sleep/300?i=$i"); done
+	# Ten answers of 300 ms each: 3 s one after another, about 0.3 s at
+	# once; 2 s is a bound a busy machine keeps.
+	local start=$EPOCHREALTIME
+	run -0 get -Z -w '%{url}\n' "${list[@]}"
+	"$PY" -c 'import sys; d = float(sys.argv[2]) - float(sys.argv[1]); assert d < 2, d' \
+		"$start" "$EPOCHREALTIME" || fail "not at once"
+	"$PY" - "$u" "$output" <<-'PY' || fail "not in order: $output"
+		import json, sys
+		u, lines = sys.argv[1], sys.argv[2].split("\n")
+		for i in range(10):
+		    body, url = lines[2 * i], lines[2 * i + 1]
+		    assert json.loads(body)["target"] == "/sleep/300?i=%d" % (i + 1), body
+		    assert url == u + "/sleep/300?i=%d" % (i + 1), url
+	PY
+	# --parallel-max 3: four rounds.
+	start=$EPOCHREALTIME
+	run -0 get -Z --parallel-max 3 -o "$t/all" "${list[@]}"
+	"$PY" -c 'import sys; d = float(sys.argv[2]) - float(sys.argv[1]); assert d >= 1.1, d' \
+		"$start" "$EPOCHREALTIME" || fail "more than 3 at once"
+	[[ $(grep -c '"method"' "$t/all") == 10 ]]
+
+	# The exit status is the last failure in the URLs' order, as one
+	# after another; a failure's output is its own.
+	local dead=http://127.0.0.1:$(unused_port)/
+	run -7 get -s -f -Z "$u/status/404" "$dead" "$u/sleep/200" -o /dev/null
+	run -22 get -s -f -Z "$dead" "$u/sleep/200" "$u/status/500" -o /dev/null
+
+	local www=$t/www
+	mkdir -p "$www"
+	for ((i = 0; i < 40; i++)); do printf 'file %d\n' "$i" >"$www/f$i.txt"; done
+	nginx_bg "$www"
+	list=()
+	for ((i = 0; i < 40; i++)); do list+=("http://127.0.0.1:$port/f$i.txt"); done
+	run -0 get -Z --parallel-max 2 "${list[@]}"
+	assert_output "$(for ((i = 0; i < 40; i++)); do printf 'file %d\n' "$i"; done)"
+	wait_file_contains "$t/nginx-access.log" 'GET /f39.txt'
+	local conns
+	conns=$(awk '{ print $1 }' "$t/nginx-access.log" | sort -u | wc -l)
+	((conns <= 2)) || fail "$conns connections for two slots"
+}
+
+@test "https: -T over TLS takes the copy path (a TLS stream has no sendfile), memory flat" {
+	"$SOCKCTL" http get --help | grep -q -- --cacert || skip "no TLS in this build"
+	local t=$BATS_TEST_TMPDIR
+	mkdir -p "$t/srv"
+	head -c 3000000 /dev/urandom >"$t/up.bin"
+	start_bg srv "$SOCKCTL" http serve --tls --upload -d "$t/srv" 127.0.0.1 0
+	wait_ready srv
+	run -0 get -k -s -w '%{http_code} %{size_upload} %{scheme}' -o /dev/null -T "$t/up.bin" \
+		"https://127.0.0.1:$port/"
+	assert_output '201 3000000 HTTPS'
+	cmp "$t/up.bin" "$t/srv/up.bin"
+	# Peak memory stays flat on this path too.
+	head -c 100000000 /dev/urandom >"$t/big.bin"
+	run -0 "$PY" -c '
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, st, ru = os.wait4(pid, 0)
+print(ru.ru_maxrss, os.waitstatus_to_exitcode(st))' timeout "$T" "$SOCKCTL" http get -k -o /dev/null \
+		-T "$t/big.bin" "https://127.0.0.1:$port/"
+	read -r rss rc <<<"$output"
+	((rc == 0)) || fail "exit $rc"
+	((rss < 32 * 1024)) || fail "peak RSS $rss KiB"
+	cmp "$t/big.bin" "$t/srv/big.bin"
+}
+
+@test "-b FILE: a Netscape cookie file as curl reads it (domain, subdomains, path, secure, expiry, order)" {
+	echo_bg
+	local t=$BATS_TEST_TMPDIR
+	printf '%s\n' '# Netscape HTTP Cookie File' \
+		$'site.test\tFALSE\t/\tFALSE\t0\ta\t1' \
+		$'.site.test\tTRUE\t/admin\tFALSE\t0\tadm\tyes' \
+		$'#HttpOnly_site.test\tFALSE\t/\tFALSE\t0\thttponly\th' \
+		$'site.test\tFALSE\t/\tTRUE\t0\tsec\ts' \
+		$'site.test\tFALSE\t/\tFALSE\t1000\told\to' \
+		$'other.test\tFALSE\t/\tFALSE\t0\tno\tn' \
+		$'site.test\tFALSE\t/adminx\tFALSE\t0\tpathx\tp' \
+		'a line that is no cookie' >"$t/jar"
+	local saved=$u c=(--connect-to "::127.0.0.1:$port")
+	u=http://site.test
+	same_as_curl /admin/x -b "$t/jar" "${c[@]}"
+	same_as_curl /admin -b "$t/jar" -b 'x=9' "${c[@]}"
+	same_as_curl /other -b "$t/jar" -b 'x=9; y=8' "${c[@]}"
+	u=http://www.site.test
+	same_as_curl /admin/y -b "$t/jar" "${c[@]}"
+	u=http://other.test
+	same_as_curl / -b "$t/jar" "${c[@]}"
+	# A file that is not there is no cookies, as with curl.
+	same_as_curl / -b "$t/none" "${c[@]}"
+	u=$saved
+	# -H Cookie wins over both.
+	run -0 get -b "$t/jar" -H 'Cookie: mine=1' "${c[@]}" http://site.test/
+	assert_output --partial '["Cookie", "mine=1"]'
 }

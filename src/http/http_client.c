@@ -13,6 +13,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "core/buf.h"
 #include "core/log.h"
@@ -29,6 +31,7 @@
 #define FBUF_CAP     (64 * 1024)  /* a body file's bytes read per write, on the copy path */
 #define MEM_STEP     (256 * 1024) /* a memory body handed to the connection per step */
 #define SENDFILE_MAX (1u << 21)	  /* most bytes per sendfile call */
+#define COALESCE_MAX (16 * 1024)  /* the most body bytes sent in the head's write */
 
 struct http_client {
 	struct loop *l; /* not owned */
@@ -98,6 +101,11 @@ struct http_client {
 	bool in_started;  /* body_in was read from: it cannot be sent again */
 	bool zero_copy;	  /* the connection takes sendfile */
 	uint64_t body_total, uploaded;
+	/* Of the request in req: the head's length, and the body parts
+	 * (and bytes) that went in after it. */
+	size_t head_len;
+	int coalesced_parts;
+	uint64_t coalesced_bytes;
 	char *fbuf; /* FBUF_CAP, made on first need */
 
 	/* The output: while it holds bytes, conn is not read (so the queue
@@ -115,6 +123,11 @@ struct http_client {
 };
 
 static void start_request(struct http_client *hc);
+
+static bool is_https(const struct http_url *u)
+{
+	return strcmp(u->scheme, "https") == 0;
+}
 static void on_rate(struct loop *l, void *arg);
 static int conn_update(struct http_client *hc);
 static void watch_failed(struct http_client *hc);
@@ -402,6 +415,51 @@ static void add(struct buf *b, bool *fit, const char *s)
 		*fit = false;
 }
 
+/* host is domain, or with subdomains one of its subdomains. */
+static bool cookie_domain(const char *host, const struct http_client_cookie *c)
+{
+	if (strcasecmp(host, c->domain) == 0)
+		return true;
+	size_t h = strlen(host), d = strlen(c->domain);
+	return c->subdomains && h > d + 1 && host[h - d - 1] == '.' &&
+	       strcasecmp(host + h - d, c->domain) == 0;
+}
+
+/* The target's path begins with the cookie's, at a '/' boundary. */
+static bool cookie_path(const char *target, const char *path)
+{
+	size_t n = strlen(path), t = strcspn(target, "?");
+	if (n > t || strncmp(target, path, n) != 0)
+		return false;
+	return n == t || path[n - 1] == '/' || target[n] == '/';
+}
+
+static void add_cookies(struct http_client *hc, struct buf *b, bool *fit, bool cross)
+{
+	bool any = false;
+	int64_t now = (int64_t)time(NULL);
+	for (int i = 0; i < hc->cfg.ncookies; i++) {
+		const struct http_client_cookie *c = &hc->cfg.cookies[i];
+		if (!cookie_domain(hc->url.host, c) || !cookie_path(hc->url.target, c->path) ||
+		    (c->secure && !is_https(&hc->url)) || (c->expires && c->expires < now))
+			continue;
+		add(b, fit, any ? "; " : "Cookie: ");
+		add(b, fit, c->name);
+		add(b, fit, "=");
+		add(b, fit, c->value);
+		any = true;
+	}
+	/* The -b text after the file's, as curl has it. */
+	const char *text = cross ? NULL : hc->cfg.cookie_text;
+	if (text && *text) {
+		add(b, fit, any ? "; " : "Cookie: ");
+		add(b, fit, text);
+		any = true;
+	}
+	if (any)
+		add(b, fit, "\r\n");
+}
+
 static bool build_request(struct http_client *hc)
 {
 	struct buf *b = &hc->req;
@@ -449,7 +507,23 @@ static bool build_request(struct http_client *hc)
 		add(b, &fit, h);
 		add(b, &fit, "\r\n");
 	}
+	if (!user_hdr(hc, "Cookie"))
+		add_cookies(hc, b, &fit, cross);
 	add(b, &fit, "\r\n");
+	hc->head_len = buf_len(b);
+	/* A small body from memory goes in the head's write: one segment,
+	 * not a second one that waits for the first's ACK. */
+	hc->coalesced_parts = 0;
+	hc->coalesced_bytes = 0;
+	for (int i = 0; fit && hc->with_body && !hc->cfg.body_in && i < hc->cfg.nbody; i++) {
+		const struct http_client_part *p = &hc->cfg.body[i];
+		if (p->kind != HTTP_PART_MEM || hc->coalesced_bytes + p->len > COALESCE_MAX ||
+		    p->len > buf_space(b))
+			break;
+		buf_append(b, p->data, (size_t)p->len);
+		hc->coalesced_parts++;
+		hc->coalesced_bytes += p->len;
+	}
 	return fit;
 }
 
@@ -975,7 +1049,7 @@ static void send_request(struct http_client *hc)
 	hc->t_pretransfer = clock_us() - hc->t0;
 	if (hc->reused || !hc->t_connect) /* no connection made for it: adopted, or kept */
 		hc->t_connect = hc->t_pretransfer;
-	hc->request_bytes += buf_len(&hc->req);
+	hc->request_bytes += hc->head_len;
 	hc->conn_requests++;
 	hc->st.requests++;
 	if (hc->reused)
@@ -1003,11 +1077,6 @@ static void take_conn(struct http_client *hc, struct stream *s, const struct htt
 	hc->conn_origin = *origin;
 	hc->conn_requests = 0;
 	hc->st.connections++;
-}
-
-static bool is_https(const struct http_url *u)
-{
-	return strcmp(u->scheme, "https") == 0;
 }
 
 /* The connection is ready (over TLS for https): the request goes. */
@@ -1144,6 +1213,19 @@ static bool tls_ready(struct http_client *hc)
 	return false;
 }
 
+/* Requests go whole (head and a small body in one write), so Nagle's
+ * algorithm only delays them: off, as curl has it. */
+static int nodelay(int fd, void *arg, char *err, size_t errlen)
+{
+	(void)arg;
+	(void)err;
+	(void)errlen;
+	int one = 1;
+	/* A Unix socket has no such option: nothing to do there. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	return 0;
+}
+
 static bool route_matches(const char *want, const char *have)
 {
 	return !want || strcasecmp(want, have) == 0;
@@ -1193,6 +1275,10 @@ static void start_request(struct http_client *hc)
 	hc->body_i = 0;
 	hc->body_at = hc->uploaded = 0;
 	hc->body_done = !hc->with_body;
+	hc->body_i = hc->coalesced_parts;
+	hc->uploaded = hc->coalesced_bytes;
+	if (hc->with_body && !hc->cfg.body_in && hc->body_i == hc->cfg.nbody)
+		hc->body_done = true;
 	hc->body_cut = false;
 	if (hc->conn && hc->reusable && http_url_same_origin(&hc->conn_origin, &hc->url)) {
 		hc->reused = hc->conn_requests > 0;
@@ -1218,7 +1304,7 @@ static void start_request(struct http_client *hc)
 	};
 	if (!proxied)
 		route(hc, &ep);
-	struct connect_opts o = {.timeout_ms = hc->cfg.connect_ms};
+	struct connect_opts o = {.timeout_ms = hc->cfg.connect_ms, .prepare = nodelay};
 	char err[SOCK_ERRLEN];
 	hc->cn = connector_start(hc->l, &ep, &o, on_connect, hc, err, sizeof err);
 	hc->t_lookup = clock_us() - hc->t0;
@@ -1337,6 +1423,11 @@ struct http_client *http_client_new(struct loop *l, const struct http_client_cfg
 	/* The value goes on the wire as it is: nothing that ends a line. */
 	if (ok && cfg->ims && strpbrk(cfg->ims, "\r\n"))
 		ok = false;
+	if (ok && cfg->cookie_text && strpbrk(cfg->cookie_text, "\r\n"))
+		ok = false;
+	for (int i = 0; ok && i < cfg->ncookies; i++)
+		ok = !strpbrk(cfg->cookies[i].name, "\r\n;") &&
+		     !strpbrk(cfg->cookies[i].value, "\r\n;");
 	if (!ok) {
 		errno = EINVAL;
 		return NULL;
@@ -1467,6 +1558,15 @@ int http_client_adopt(struct http_client *hc, struct stream *s, const struct htt
 void http_client_get_stats(const struct http_client *hc, struct http_client_stats *st)
 {
 	*st = hc->st;
+}
+
+bool http_client_progress(const struct http_client *hc, uint64_t *got, int64_t *total)
+{
+	if (!hc->busy || !hc->resp->have_head || hc->discard)
+		return false;
+	*got = hc->resp->body_bytes;
+	*total = hc->resp->content_length;
+	return true;
 }
 
 void http_client_set_drop_transient(struct http_client *hc, bool on)

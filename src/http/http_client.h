@@ -87,6 +87,17 @@ struct http_client_route {
 	bool resolve; /* --resolve: applied after the --connect-to ones, to_host numeric */
 };
 
+/* A cookie from a cookie file (-b FILE, Netscape format): sent to the
+ * hosts, paths and schemes it matches, redirects' too. */
+struct http_client_cookie {
+	const char *domain; /* without a leading dot */
+	bool subdomains;    /* the domain's subdomains too */
+	const char *path;
+	bool secure;	 /* https only */
+	int64_t expires; /* seconds since the epoch; 0: a session cookie */
+	const char *name, *value;
+};
+
 struct http_client_cfg {
 	bool head; /* HEAD instead of GET: no body */
 	/* The request method: NULL is GET (HEAD with head), else "POST",
@@ -133,6 +144,13 @@ struct http_client_cfg {
 	/* Accept-Encoding for what the build decodes (http_decode_accept)
 	 * and bodies decoded as their Content-Encoding says. */
 	bool compressed;
+	/* Cookies: from a file, in the order to send them (curl's: longest
+	 * path first), and a Cookie text (-b 'K=V') for the origin of the
+	 * URL given only, sent after them in one Cookie header. A Cookie
+	 * header in hdrs wins over both. */
+	const struct http_client_cookie *cookies;
+	int ncookies;
+	const char *cookie_text;
 	/* Bytes per second each way, body and head (--limit-rate); 0: none. */
 	uint64_t limit_rate;
 	/* Resuming at resume_from (-C; the caller sends range "OFFSET-"): a
@@ -232,6 +250,10 @@ int http_client_get(struct http_client *hc, const char *url, http_client_cb cb, 
 int http_client_adopt(struct http_client *hc, struct stream *s, const struct http_url *origin);
 
 void http_client_get_stats(const struct http_client *hc, struct http_client_stats *st);
+
+/* The URL under way: the body bytes of the response being read so far
+ * and its length (-1: not known). False before a response head. */
+bool http_client_progress(const struct http_client *hc, uint64_t *got, int64_t *total);
 
 /* Between URLs: drop_transient for the next one (a retry is left). */
 void http_client_set_drop_transient(struct http_client *hc, bool on);

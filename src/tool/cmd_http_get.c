@@ -76,6 +76,14 @@ struct get_run {
 	int out_fd;
 	bool truncate_out;
 	struct timer retry_t;
+	/* The progress bar on a terminal: on (or forced with -#), shown
+	 * for this URL, and the last figures for the rate. */
+	bool progress, progress_forced, progress_shown;
+	struct timer progress_t;
+	int64_t p_t0;
+	/* -Z: what a URL prints on stdout (the --json report, -w) waits
+	 * here for its turn; NULL: printed at once. */
+	struct sbuf *later;
 	int result;	  /* exit code of the URL just done */
 	int last_failure; /* of any URL so far: the exit status */
 };
@@ -117,7 +125,8 @@ static const char http_get_help[] =
     "  -u, --user USER:PASS       basic authentication (the URL's origin only)\n"
     "  -A, --user-agent TEXT      the User-Agent ('' sends none)\n"
     "  -e, --referer URL          the Referer\n"
-    "  -b, --cookie 'K=V[; K2=V2]'  the Cookie header (the URL's origin only)\n"
+    "  -b, --cookie 'K=V[; K2=V2]'|FILE  the Cookie header (the URL's origin only),\n"
+    "                             or cookies from a Netscape cookie file\n"
     "  303, and 301 or 302 after a POST, follow with GET; 307 and 308 keep the\n"
     "  method and body.\n"
     "\n"
@@ -157,6 +166,14 @@ static const char http_get_help[] =
     "  -O, --remote-name          save to the URL's file name (one URL)\n"
     "      --compressed           ask for gzip, deflate or br and decode the body\n"
     "      --limit-rate RATE      at most RATE bytes per second each way (100k, 2M)\n"
+    "  -#, --progress-bar         the progress bar on a terminal for any size\n"
+    "  -Z, --parallel             fetch the URLs at once (up to --parallel-max, 50),\n"
+    "                             each slot keeping its connection; the output\n"
+    "                             in the URLs' order\n"
+    "      --parallel-max N       at most N at once with -Z (1 to 300)\n"
+    "      --no-progress, --no-progress-meter  no progress bar (by default one\n"
+    "                             shows on a terminal for downloads of 256 KiB\n"
+    "                             or more, unless the body goes there too)\n"
     "  -4, -6, -n, -v, -q, --mux=NAME   global options\n"
     "\n"
     "https (the server's certificate is verified against the system store and\n"
@@ -286,6 +303,8 @@ static void report(const struct get_run *g, const struct http_client_result *res
 		  lk, cn, fb, tt, g->result);
 	if (b.oom)
 		errmsg("%s: out of memory for the JSON report", res->url);
+	else if (g->later)
+		sb_puts(g->later, sb_str(&b));
 	else
 		fputs(sb_str(&b), stdout);
 	fflush(stdout);
@@ -359,7 +378,10 @@ static void write_out(const struct get_run *g, const struct http_client_result *
 		errmsg("%s", sb_str(&warn));
 	if (out[0].oom || out[1].oom)
 		errmsg("%s: out of memory for -w", res->url);
-	fwrite(out[0].p ? out[0].p : "", 1, out[0].len, stdout);
+	if (g->later)
+		sb_putn(g->later, out[0].p ? out[0].p : "", out[0].len);
+	else
+		fwrite(out[0].p ? out[0].p : "", 1, out[0].len, stdout);
 	fflush(stdout);
 	fwrite(out[1].p ? out[1].p : "", 1, out[1].len, stderr);
 	sb_free(&out[0]);
@@ -443,10 +465,73 @@ static bool retry_later(struct get_run *g, const struct http_client_result *res)
 	return true;
 }
 
+/* "1.23 MiB" */
+static void human(char *out, size_t n, double v)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int u = 0;
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, n, u ? "%.2f %s" : "%.0f %s", v, units[u]);
+}
+
+/* Downloads smaller than this show no bar (unless -#). */
+#define PROGRESS_MIN (256 * 1024)
+
+/* One line of the bar, drawn over the last: percent, size, rate, ETA. */
+static void progress_draw(struct get_run *g, uint64_t got, int64_t total, bool last)
+{
+	bool big = total >= 0 ? total >= PROGRESS_MIN : got >= PROGRESS_MIN;
+	if (!g->progress_shown && !big && !g->progress_forced)
+		return;
+	double secs = (double)(clock_ms() - g->p_t0) / 1000;
+	double rate = secs > 0 ? (double)got / secs : 0;
+	char a[32], b[32], r[32], line[160];
+	human(a, sizeof a, (double)got);
+	human(r, sizeof r, rate);
+	if (total > 0) {
+		human(b, sizeof b, (double)total);
+		double left = rate > 0 ? (double)(total - (int64_t)got) / rate : 0;
+		long eta = left > 0 ? (long)(left + 0.5) : 0;
+		snprintf(line, sizeof line, "\r%5.1f%%  %s of %s  %s/s  ETA %ld:%02ld ",
+			 100.0 * (double)got / (double)total, a, b, r, eta / 60, eta % 60);
+	} else {
+		snprintf(line, sizeof line, "\r%s  %s/s ", a, r);
+	}
+	fputs(line, stderr);
+	/* Erase what a longer line before left behind. */
+	fputs("\033[K", stderr);
+	if (last)
+		fputc('\n', stderr);
+	fflush(stderr);
+	g->progress_shown = true;
+}
+
+static void on_progress(struct loop *l, void *arg)
+{
+	struct get_run *g = arg;
+	uint64_t got;
+	int64_t total;
+	if (http_client_progress(g->hc, &got, &total))
+		progress_draw(g, got, total, false);
+	loop_timer_start(l, &g->progress_t, 250);
+}
+
 static void on_url_done(struct http_client *hc, const struct http_client_result *res, void *arg)
 {
 	struct get_run *g = arg;
 	g->result = exit_code(res->error, res->tls_kind);
+	if (g->progress) {
+		loop_timer_stop(g->l, &g->progress_t);
+		/* The last figures, and the line kept. */
+		if ((g->progress_shown || g->progress_forced) && res->status)
+			progress_draw(g, res->resp->body_bytes, res->resp->content_length, true);
+		else if (g->progress_shown)
+			fputs("\n", stderr);
+		g->progress_shown = false;
+	}
 	if (retry_later(g, res))
 		return;
 	/* -s: no error lines, unless -S asks for them. */
@@ -473,6 +558,10 @@ static void on_url_done(struct http_client *hc, const struct http_client_result 
 /* Starts the URL under way (again, for a retry). */
 static void start_next(struct get_run *g)
 {
+	if (g->progress) {
+		g->p_t0 = clock_ms();
+		loop_timer_start(g->l, &g->progress_t, 250);
+	}
 	/* A transient answer's body is dropped while a retry is left. */
 	http_client_set_drop_transient(g->hc, g->retry_left > 0);
 	if (http_client_get(g->hc, g->urls[g->cur], on_url_done, g) < 0) {
@@ -879,6 +968,102 @@ static char *upload_url(const char *url, const char *file)
 	return b.p;
 }
 
+/* -b FILE: a Netscape cookie file (what curl -c writes): DOMAIN, TRUE or
+ * FALSE for its subdomains, PATH, TRUE or FALSE for https only, EXPIRES,
+ * NAME, VALUE, tab-separated; '#' starts a comment, but "#HttpOnly_" only
+ * marks the domain. */
+static struct http_client_cookie cookie_list[256];
+static int ncookie_list;
+
+/* curl's order: the longest path first, then the longest domain, then
+ * the longest name; else the file's order (the sort is stable). */
+static bool cookie_before(const struct http_client_cookie *x, const struct http_client_cookie *y)
+{
+	size_t lx[] = {strlen(x->path), strlen(x->domain), strlen(x->name)};
+	size_t ly[] = {strlen(y->path), strlen(y->domain), strlen(y->name)};
+	for (int i = 0; i < 3; i++)
+		if (lx[i] != ly[i])
+			return lx[i] > ly[i];
+	return false;
+}
+
+static void cookie_sort(struct http_client_cookie *c, int n)
+{
+	for (int i = 1; i < n; i++) {
+		struct http_client_cookie t = c[i];
+		int j = i;
+		for (; j > 0 && cookie_before(&t, &c[j - 1]); j--)
+			c[j] = c[j - 1];
+		c[j] = t;
+	}
+}
+
+/* Returns 0, or an exit code (a line printed). A file that is not there
+ * is no cookies, as with curl. */
+static int read_cookie_file(const char *file)
+{
+	static struct get_bytes f[4];
+	static int nf;
+	if (nf == 4)
+		return usage_error("more than 4 cookie files");
+	struct get_bytes *b = &f[nf];
+	if (!read_whole(file, b)) {
+		if (errno == ENOENT) {
+			vmsg("-b %s: no such file: no cookies from it", file);
+			return 0;
+		}
+		return body_file_error("-b", file);
+	}
+	nf++;
+	if (!b->p)
+		return 0;
+	for (char *line = b->p, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		line[strcspn(line, "\r")] = '\0';
+		if (strncmp(line, "#HttpOnly_", 10) == 0)
+			line += 10;
+		else if (*line == '#' || !*line)
+			continue;
+		char *fld[7] = {0};
+		int n = 0;
+		for (char *p = line; n < 7; n++) {
+			fld[n] = p;
+			char *tab = n < 6 ? strchr(p, '\t') : NULL;
+			if (!tab) {
+				n++;
+				break;
+			}
+			*tab = '\0';
+			p = tab + 1;
+		}
+		long long exp;
+		char *end;
+		if (n < 6)
+			continue; /* not a cookie line: curl skips it too */
+		exp = strtoll(fld[4], &end, 10);
+		if (*end || strpbrk(fld[5], ";\r\n") || (fld[6] && strpbrk(fld[6], ";\r\n")))
+			continue;
+		if (ncookie_list == (int)(sizeof cookie_list / sizeof cookie_list[0]))
+			return usage_error("more than %d cookies in the cookie files",
+					   (int)(sizeof cookie_list / sizeof cookie_list[0]));
+		const char *dom = fld[0][0] == '.' ? fld[0] + 1 : fld[0];
+		for (char *c = (char *)dom; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		cookie_list[ncookie_list++] = (struct http_client_cookie){
+		    .domain = dom,
+		    .subdomains = strcmp(fld[1], "TRUE") == 0,
+		    .path = *fld[2] ? fld[2] : "/",
+		    .secure = strcmp(fld[3], "TRUE") == 0,
+		    .expires = exp,
+		    .name = fld[5],
+		    .value = fld[6] ? fld[6] : "",
+		};
+	}
+	return 0;
+}
+
 static bool hdr_given(const char *const *hdrs, int n, const char *name)
 {
 	size_t k = strlen(name);
@@ -1088,6 +1273,212 @@ static bool parse_rate(const char *s, uint64_t *out)
 	return true;
 }
 
+/* ---- -Z: several URLs at once ---- */
+
+/* Each URL's output (body, and heads with -i, -I, -D -) goes to a file
+ * of its own while it runs, and out in the URLs' order once every URL
+ * before it is done, with what it prints on stdout (-w, --json). */
+struct par_url {
+	int fd; /* the unnamed temporary file, -1 once written out */
+	int result;
+	struct sbuf text; /* -w and --json for stdout */
+	bool done;
+};
+
+struct par_slot {
+	struct par_run *p;
+	struct http_client *hc;
+	struct stream *out;
+	int url;
+};
+
+struct par_run {
+	struct get_run *g;
+	struct par_slot *slots;
+	struct par_url *urls;
+	int nslots, next, flushed, active;
+	int out_fd; /* -1: bodies dropped (--json without -o) */
+	bool out_broken;
+};
+
+/* A file that vanishes when closed, for one URL's output. */
+static int par_tmpfile(void)
+{
+	const char *dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
+		return fd;
+	char path[4096];
+	snprintf(path, sizeof path, "%s/sockctl-get.XXXXXX", dir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}
+
+/* Copies a finished URL's file to the output. False when the output
+ * failed (errno). */
+static bool par_copy(int from, int to)
+{
+	char buf[65536];
+	ssize_t n;
+	if (lseek(from, 0, SEEK_SET) < 0)
+		return false;
+	/* not a stream: our temporary file, read whole */
+	while ((n = read(from, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+		for (ssize_t off = 0; n > 0 && off < n;) {
+			/* Blocking: each URL's output waits for those before it. */
+			/* not a stream: the output file or stdout, in turn */
+			ssize_t w = write(to, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return false;
+			off += w;
+		}
+	}
+	return n == 0;
+}
+
+/* Writes out every finished URL whose turn it is. */
+static void par_flush(struct par_run *p)
+{
+	struct get_run *g = p->g;
+	while (p->flushed < g->nurls && p->urls[p->flushed].done) {
+		struct par_url *u = &p->urls[p->flushed++];
+		if (p->out_fd >= 0 && !p->out_broken && !par_copy(u->fd, p->out_fd)) {
+			errmsg("write output: %s", strerror(errno));
+			p->out_broken = true;
+			u->result = GET_WRITE;
+		}
+		close(u->fd);
+		u->fd = -1;
+		if (u->text.len) {
+			fwrite(u->text.p, 1, u->text.len, stdout);
+			fflush(stdout);
+		}
+		sb_free(&u->text);
+		if (u->result)
+			g->last_failure = u->result;
+	}
+}
+
+static void par_start(struct par_slot *sl);
+
+static void on_par_done(struct http_client *hc, const struct http_client_result *res, void *arg)
+{
+	(void)hc;
+	struct par_slot *sl = arg;
+	struct par_run *p = sl->p;
+	struct get_run *g = p->g;
+	struct par_url *u = &p->urls[sl->url];
+	g->result = exit_code(res->error, res->tls_kind);
+	if (res->error && (!g->silent || g->show_errors))
+		errmsg("%s", res->errtext);
+	g->later = &u->text;
+	report(g, res);
+	if (g->wfmt)
+		write_out(g, res);
+	g->later = NULL;
+	u->result = g->result;
+	http_client_set_out(sl->hc, NULL);
+	stream_close(sl->out);
+	sl->out = NULL;
+	u->done = true;
+	par_flush(p);
+	if (p->next < g->nurls) {
+		par_start(sl);
+		return;
+	}
+	if (--p->active == 0)
+		loop_stop(g->l);
+}
+
+/* The next URL on slot sl. */
+static void par_start(struct par_slot *sl)
+{
+	struct par_run *p = sl->p;
+	struct get_run *g = p->g;
+	int i = p->next++;
+	struct par_url *u = &p->urls[i];
+	sb_init(&u->text);
+	sl->url = i;
+	u->fd = par_tmpfile();
+	sl->out = u->fd >= 0 ? stream_fd_new(g->l, u->fd, 0) : NULL;
+	if (!sl->out) {
+		errmsg("%s: a temporary file for the output: %s", g->urls[i], strerror(errno));
+		u->result = GET_WRITE;
+		u->done = true;
+		par_flush(p);
+		if (p->next < g->nurls)
+			par_start(sl);
+		else if (--p->active == 0)
+			loop_stop(g->l);
+		return;
+	}
+	http_client_set_out(sl->hc, p->out_fd >= 0 ? sl->out : NULL);
+	if (http_client_get(sl->hc, g->urls[i], on_par_done, sl) < 0) {
+		errmsg("%s: %s", g->urls[i], strerror(errno));
+		u->result = EXIT_FAIL;
+		u->done = true;
+		par_flush(p);
+		if (--p->active == 0)
+			loop_stop(g->l);
+	}
+}
+
+/* -Z: up to max URLs at once, one client (and connection) per slot;
+ * bodies to out_fd (-1: dropped). Returns the exit status: the last
+ * failure in the URLs' order. */
+static int run_parallel(struct get_run *g, struct http_client_cfg *cfg, int max, int out_fd)
+{
+	struct par_run p = {.g = g, .out_fd = out_fd};
+	p.nslots = max < g->nurls ? max : g->nurls;
+	p.slots = calloc((size_t)p.nslots, sizeof *p.slots);
+	p.urls = calloc((size_t)g->nurls, sizeof *p.urls);
+	int status = EXIT_OK;
+	if (!p.slots || !p.urls) {
+		errmsg("out of memory");
+		status = EXIT_FAIL;
+		goto out;
+	}
+	for (int i = 0; i < g->nurls; i++)
+		p.urls[i].fd = -1;
+	for (int i = 0; i < p.nslots; i++) {
+		p.slots[i].p = &p;
+		p.slots[i].hc = http_client_new(g->l, cfg);
+		if (!p.slots[i].hc) {
+			errmsg("out of memory");
+			status = EXIT_FAIL;
+			goto out;
+		}
+	}
+	for (int i = 0; i < p.nslots; i++) {
+		p.active++;
+		par_start(&p.slots[i]);
+	}
+	if (p.active && loop_run(g->l) < 0) {
+		errmsg("event loop: %s", strerror(errno));
+		status = EXIT_FAIL;
+	}
+	status = status ? status : g->last_failure;
+out:
+	for (int i = 0; p.slots && i < p.nslots; i++) {
+		http_client_free(p.slots[i].hc);
+		stream_close(p.slots[i].out);
+	}
+	for (int i = 0; p.urls && i < g->nurls; i++) {
+		if (p.urls[i].fd >= 0)
+			close(p.urls[i].fd);
+		sb_free(&p.urls[i].text);
+	}
+	free(p.slots);
+	free(p.urls);
+	return status;
+}
+
 int cmd_http_get(int argc, char **argv)
 {
 	enum {
@@ -1116,6 +1507,8 @@ int cmd_http_get(int argc, char **argv)
 		OPT_RETRY_REFUSED,
 		OPT_COMPRESSED,
 		OPT_LIMIT_RATE,
+		OPT_NO_PROGRESS,
+		OPT_PARALLEL_MAX,
 	};
 	char *proxy = NULL; /* in argv: endpoint_split cuts it in place */
 	char puser[256], ppass[256];
@@ -1147,6 +1540,11 @@ int cmd_http_get(int argc, char **argv)
 	    {"remote-name", no_argument, NULL, 'O'},
 	    {"compressed", no_argument, NULL, OPT_COMPRESSED},
 	    {"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
+	    {"progress-bar", no_argument, NULL, '#'},
+	    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	    {"no-progress-meter", no_argument, NULL, OPT_NO_PROGRESS}, /* curl's */
+	    {"parallel", no_argument, NULL, 'Z'},
+	    {"parallel-max", required_argument, NULL, OPT_PARALLEL_MAX},
 	    /* --json is the report switch, or curl's JSON body: see below. */
 	    {"json", optional_argument, NULL, OPT_JSON},
 	    {"request", required_argument, NULL, 'X'},
@@ -1193,8 +1591,13 @@ int cmd_http_get(int argc, char **argv)
 	struct get_run run = {0}, *g = &run;
 	bool include = false, use_get = false;
 	const char *wfmt_arg = NULL, *dump = NULL, *resume = NULL;
+	static char cookies[8192];
+	bool cookie_file = false;
 	long resume_at = 0;
 	bool remote_name = false;
+	int progress_mode = 0; /* -1 off, 1 forced (-#) */
+	bool parallel = false;
+	long parallel_max = 50;
 	static struct http_client_route routes[32];
 	int nroutes = 0;
 	g->retry_delay_ms = -1;
@@ -1206,7 +1609,7 @@ int cmd_http_get(int argc, char **argv)
 	*bd = (struct get_body){.upload_fd = -1};
 	int c, rc;
 	while ((c = cmd_getopt(argc, argv,
-			       COMMON_SHORTOPTS "o:IiH:Lfw:m:kx:U:X:d:F:T:Gu:A:e:b:sSD:C:O",
+			       COMMON_SHORTOPTS "o:IiH:Lfw:m:kx:U:X:d:F:T:Gu:A:e:b:sSD:C:O#Z",
 			       longopts)) != -1) {
 		if (c == 'k')
 			c = TOPT_INSECURE; /* curl's -k */
@@ -1328,6 +1731,19 @@ int cmd_http_get(int argc, char **argv)
 				    "k, M or G for KiB, MiB, GiB (curl's suffixes)",
 				    optarg);
 			break;
+		case '#':
+			progress_mode = 1;
+			break;
+		case 'Z':
+			parallel = true;
+			break;
+		case OPT_PARALLEL_MAX:
+			if (!parse_long(optarg, 1, 300, &parallel_max))
+				return usage_error("bad --parallel-max '%s' (1 to 300)", optarg);
+			break;
+		case OPT_NO_PROGRESS:
+			progress_mode = -1;
+			break;
 		case OPT_COMPRESSED:
 			if (!http_decode_accept())
 				return usage_error("--compressed: this build has neither zlib nor "
@@ -1396,15 +1812,28 @@ int cmd_http_get(int argc, char **argv)
 		case 'e':
 			referer = optarg;
 			break;
-		case 'b':
+		case 'b': {
 			/* curl reads a word without '=' as a cookie file. */
-			if (!strchr(optarg, '='))
-				return usage_error(
-				    "bad --cookie '%s': give 'NAME=VALUE[; NAME2=VALUE2]' "
-				    "(cookie files are not read)",
-				    optarg);
-			cookie = optarg;
+			if (!strchr(optarg, '=')) {
+				if ((rc = read_cookie_file(optarg)))
+					return rc;
+				cookie_file = true;
+				break;
+			}
+			if (!cookie) {
+				cookie = optarg;
+				break;
+			}
+			/* Several: one Cookie header, joined as curl joins them. */
+			char joined[sizeof cookies];
+			if (snprintf(joined, sizeof joined, "%s; %s", cookie, optarg) >=
+			    (int)sizeof joined)
+				return usage_error("bad --cookie: at most %zu bytes in all",
+						   sizeof joined - 1);
+			memcpy(cookies, joined, sizeof joined);
+			cookie = cookies;
 			break;
+		}
 		case OPT_CONNTO:
 			if (!parse_seconds(optarg, &cfg.connect_ms))
 				return usage_error("bad --connect-timeout '%s'", optarg);
@@ -1457,6 +1886,8 @@ int cmd_http_get(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("no URL given");
+	if (parallel && (g->retries || resume || remote_name))
+		return usage_error("--parallel goes without --retry, -C and -O");
 	if (cfg.unix_path && proxy)
 		return usage_error("--unix-socket and --proxy: give one");
 	if (remote_name && output)
@@ -1477,6 +1908,16 @@ int cmd_http_get(int argc, char **argv)
 		return usage_error("-G puts -d's data in the URL: not with -F or -T");
 	if (bd->upload && strcmp(bd->upload, "-") == 0 && argc - optind > 1)
 		return usage_error("-T - sends stdin once: give one URL");
+	if (cookie_file) {
+		/* One Cookie header: the text, then the file's that match. */
+		if (cookie && strpbrk(cookie, "\r\n"))
+			return usage_error("bad --cookie: no control characters");
+		cookie_sort(cookie_list, ncookie_list);
+		cfg.cookies = cookie_list;
+		cfg.ncookies = ncookie_list;
+		cfg.cookie_text = cookie;
+		cookie = NULL;
+	}
 	if ((rc = made_headers(&cfg, hdrs, agent, referer, cookie, user, bd->json && !use_get)))
 		return rc;
 	if (cfg.proxy_user && !proxy)
@@ -1578,6 +2019,21 @@ int cmd_http_get(int argc, char **argv)
 		}
 	}
 	cfg.out = out;
+	if (parallel && g->nurls > 1 && !(bd->upload && !bd->nparts)) {
+		bool bodies = out != NULL;
+		stream_close(out);
+		cfg.out = NULL;
+		int rc2 = run_parallel(g, &cfg, (int)parallel_max, bodies ? out_fd : -1);
+		if (g->dump)
+			fclose(g->dump);
+		if (output && close(out_fd) < 0 && rc2 == 0) {
+			errmsg("close %s: %s", output, strerror(errno));
+			rc2 = GET_WRITE;
+		}
+		body_free(bd);
+		loop_free(g->l);
+		return rc2;
+	}
 	if (bd->upload && !bd->nparts) {
 		/* stdin, a pipe or a FIFO: read as it comes, sent chunked. */
 		int fd = strcmp(bd->upload, "-") == 0 ? STDIN_FILENO : bd->upload_fd;
@@ -1594,6 +2050,15 @@ int cmd_http_get(int argc, char **argv)
 			bd->upload_fd = -1;
 	}
 	timer_init(&g->retry_t, on_retry, g);
+	/* The bar: on a terminal, not with -s, and not when the body goes
+	 * to that terminal too (or is a --json report). */
+	timer_init(&g->progress_t, on_progress, g);
+	g->progress = progress_mode >= 0 && !g->silent && isatty(STDERR_FILENO) &&
+		      (output || (!isatty(STDOUT_FILENO) && !g->json)) && !cfg.head;
+	g->progress_forced = progress_mode > 0;
+	g->p_t0 = clock_ms();
+	if (g->progress)
+		loop_timer_start(g->l, &g->progress_t, 250);
 	g->retry_left = g->retries;
 	g->backoff_ms = 1000;
 	g->url_t0 = clock_ms();
@@ -1614,6 +2079,7 @@ int cmd_http_get(int argc, char **argv)
 		g->result = EXIT_FAIL;
 	}
 	loop_timer_stop(g->l, &g->retry_t);
+	loop_timer_stop(g->l, &g->progress_t);
 	http_client_free(g->hc);
 	tls_ctx_free(cfg.proxy_tls);
 	stream_close(out);
