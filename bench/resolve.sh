@@ -7,9 +7,12 @@
 # namespace where dnsmasq is on 127.0.0.1:53 and /etc/resolv.conf points
 # at it, so the system resolver (getent, sockctl without --server) asks the
 # same server. Prints each time and the ratios, measured in the same run.
+# DNS over TLS: the same names through socat OPENSSL-LISTEN in front of
+# dnsmasq, `sockctl resolve --tls` vs `xargs -P 16 -n 63 dig +tls` (and
+# vs BASELINE=/path/to/older/sockctl when given).
 # Usage: bench/resolve.sh [NAMES] (default 1000); BENCH_NO_NS=1 stays out of
 # namespaces (then the getent comparison is skipped). Needs dnsmasq, dig,
-# socat.
+# socat, openssl.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 SOCKCTL=${SOCKCTL:-$here/sockctl}
@@ -76,6 +79,26 @@ if [[ $system == yes ]]; then
 	run sockctl-system "$SOCKCTL" resolve --short -4 -f "$dir/names"
 	run getent-loop getent_loop
 fi
+# DNS over TLS: socat ends TLS and hands each connection to dnsmasq's TCP.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=dot \
+	-keyout "$dir/dot.key" -out "$dir/dot.pem" 2>/dev/null
+dotport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+socat OPENSSL-LISTEN:"$dotport",bind=127.0.0.1,reuseaddr,fork,cert="$dir/dot.pem",key="$dir/dot.key",verify=0 \
+	TCP:"$DNS" 2>/dev/null 3>&- &
+echo $! >>"$dir/pids"
+for _ in $(seq 500); do
+	ss -Htln "sport = :$dotport" | grep -q . && break
+	sleep 0.01
+done
+run sockctl-dot "$SOCKCTL" resolve --tls -k --server "127.0.0.1:$dotport" --short -f "$dir/names"
+[[ -n ${BASELINE:-} ]] &&
+	run baseline-dot "$BASELINE" resolve --tls -k --server "127.0.0.1:$dotport" --short -f "$dir/names"
+run xargs-P16-n63-dig-tls xargs -P 16 -n 63 dig +tls +short +tries=1 +time=2 -p "$dotport" @127.0.0.1 \
+	<"$dir/names"
+if ! cmp -s <(sort "$dir/sockctl-dot.out") <(sort "$dir/dig-loop.out"); then
+	echo "MISMATCH: sockctl over TLS and dig answered differently" >&2
+	exit 1
+fi
 echo "ratios (same run):"
 ratio dig-loop sockctl
 ratio xargs-P16-dig sockctl
@@ -84,3 +107,5 @@ if [[ $system == yes ]]; then
 	ratio getent-loop sockctl
 	ratio getent-loop sockctl-system
 fi
+ratio xargs-P16-n63-dig-tls sockctl-dot
+[[ -n ${BASELINE:-} ]] && ratio baseline-dot sockctl-dot

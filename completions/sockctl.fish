@@ -28,7 +28,7 @@ function __sockctl_is
 	contains -- "$path" $argv
 end
 
-set -l commands serve connect udp-send resolve chat http help
+set -l commands serve connect udp-send resolve chat http forward help
 complete -c sockctl -f
 complete -c sockctl -n "__sockctl_is help" -a "$commands" -d command
 complete -c sockctl -n "__sockctl_is 'help chat'" -a 'serve connect'
@@ -140,7 +140,9 @@ complete -c sockctl -n "__sockctl_is connect" -l json -d 'JSON lines'
 complete -c sockctl -n "__sockctl_is connect" -l open -d 'open ports only'
 complete -c sockctl -n "__sockctl_is connect" -l syn -d 'half-open scan over a raw socket'
 complete -c sockctl -n "__sockctl_is connect" -l proxy -r -d 'proxy HOST:PORT'
-complete -c sockctl -n "__sockctl_is connect" -l proxy-type -x -a 'http socks4 socks5' -d 'proxy protocol'
+complete -c sockctl -n "__sockctl_is connect" -l proxy-type -x -a 'http https socks4 socks5' -d 'proxy protocol'
+complete -c sockctl -n "__sockctl_is connect" -l proxy-cacert -r -d 'CA certificates for an https proxy'
+complete -c sockctl -n "__sockctl_is connect" -l proxy-insecure -d 'do not verify an https proxy certificate'
 complete -c sockctl -n "__sockctl_is connect" -l starttls -x -a 'smtp lmtp imap pop3 ftp xmpp postgres ldap' -d 'plaintext preamble, then TLS'
 complete -c sockctl -n "__sockctl_is connect" -l proxy-auth -r -d 'USER:PASS'
 complete -c sockctl -n "__sockctl_is connect" -l proxy-dns -x -a 'remote local' -d 'where names resolve'
@@ -221,3 +223,33 @@ complete -c sockctl -n "__sockctl_is 'chat serve'" -l flood -x -d 'lines a secon
 complete -c sockctl -n "__sockctl_is 'chat serve'" -l show-addresses -d 'show client addresses'
 complete -c sockctl -n "__sockctl_is 'chat connect'" -s N -l name -x -d 'nickname'
 complete -c sockctl -n "__sockctl_is 'chat connect'" -s r -l room -x -d 'room to join'
+complete -c sockctl -n "__sockctl_is ''" -a forward -d 'listen and relay every client to a target'
+set -l fw "__sockctl_is forward"
+complete -c sockctl -n $fw -s w -l wait -x -d 'connect timeout (seconds)'
+complete -c sockctl -n $fw -s s -l source -x -d 'source address'
+complete -c sockctl -n $fw -l proxy -x -d 'proxy HOST:PORT'
+complete -c sockctl -n $fw -l proxy-type -x -a 'http socks4 socks5' -d 'proxy protocol'
+complete -c sockctl -n $fw -l proxy-auth -x -d 'proxy USER:PASS'
+complete -c sockctl -n $fw -l proxy-dns -x -a 'local remote' -d 'who resolves the target'
+complete -c sockctl -n $fw -s m -l max-conns -x -d 'connection limit'
+complete -c sockctl -n $fw -l allow -x -d 'admit address or CIDR'
+complete -c sockctl -n $fw -l deny -x -d 'refuse address or CIDR'
+complete -c sockctl -n $fw -l allow-file -r -F -d 'admit list'
+complete -c sockctl -n $fw -l deny-file -r -F -d 'refuse list'
+complete -c sockctl -n $fw -l workers -x -d 'worker processes'
+complete -c sockctl -n $fw -l backlog -x -d 'listen backlog'
+complete -c sockctl -n $fw -s i -l idle -x -d 'idle timeout (seconds)'
+complete -c sockctl -n $fw -l no-zero-copy -d 'no splice'
+complete -c sockctl -n $fw -l nodelay -d TCP_NODELAY
+complete -c sockctl -n $fw -l sndbuf -x -d 'send buffer'
+complete -c sockctl -n $fw -l rcvbuf -x -d 'receive buffer'
+complete -c sockctl -n $fw -l keepalive -d 'TCP keepalive'
+complete -c sockctl -n $fw -l tos -x -a 'lowdelay throughput reliability mincost ef' -d 'IP TOS'
+complete -c sockctl -n $fw -l ttl -x -d 'IP TTL'
+complete -c sockctl -n $fw -l linger -x -d 'SO_LINGER seconds'
+complete -c sockctl -n $fw -l bind-dev -x -a '(ls /sys/class/net)' -d interface
+complete -c sockctl -n $fw -l reuseport -d SO_REUSEPORT
+complete -c sockctl -n $fw -s o -l output -r -F -d 'raw session log'
+complete -c sockctl -n $fw -s x -l hex-dump -r -F -d 'hex dump log'
+complete -c sockctl -n $fw -l append -d 'append to the logs'
+complete -c sockctl -n $fw -l stats -x -a 'json text' -d 'totals at exit'

@@ -256,6 +256,10 @@ BAD=(
 	"connect --proxy 127.0.0.1:\$TP --proxy-auth nouser h 1|invalid --proxy-auth"
 	"connect --proxy 127.0.0.1:\$TP --proxy-dns '' h 1|option '--proxy-dns' needs a value"
 	"connect --proxy 127.0.0.1:\$TP --proxy-dns there h 1|invalid --proxy-dns 'there'"
+	"connect --proxy 127.0.0.1:\$TP --proxy-cacert '' h 1|option '--proxy-cacert' needs a value"
+	"connect --proxy 127.0.0.1:\$TP --proxy-cacert /x h 1|--proxy-cacert and --proxy-insecure are for an https proxy"
+	"connect --proxy https://127.0.0.1:\$TP --proxy-type http h 1|give the proxy's type once"
+	"connect --proxy ftp://127.0.0.1:\$TP h 1|invalid --proxy scheme 'ftp'"
 	"connect --source '' 127.0.0.1 \$TP|option '--source' needs a value"
 	"connect --source a:b 127.0.0.1 \$TP|invalid -s 'a:b'"
 	"connect --source-port '' 127.0.0.1 \$TP|option '--source-port' needs a value"
@@ -558,6 +562,46 @@ BAD=(
 	"http get -X POST http://127.0.0.1:\$TP/|http get sends GET"
 	"http get|no URL given"
 	"http get --mux=kq http://127.0.0.1:\$TP/|unknown mux backend 'kq'"
+
+	# forward
+	"forward --wait 0 0 127.0.0.1 \$TP|invalid -w '0'"
+	"forward -s '' 0 127.0.0.1 \$TP|option '-s' needs a value"
+	"forward --source '' 0 127.0.0.1 \$TP|option '--source' needs a value"
+	"forward --proxy x 0 127.0.0.1 \$TP|invalid --proxy 'x'"
+	"forward --proxy 127.0.0.1:0 0 127.0.0.1 \$TP|--proxy invalid port '0'"
+	"forward --proxy-type ftp --proxy 127.0.0.1:\$TP 0 127.0.0.1 \$TP|invalid --proxy-type 'ftp'"
+	"forward --proxy-type socks5 0 127.0.0.1 \$TP|need --proxy"
+	"forward --proxy-auth nocolon --proxy 127.0.0.1:\$TP 0 127.0.0.1 \$TP|invalid --proxy-auth"
+	"forward --proxy-dns far --proxy 127.0.0.1:\$TP 0 127.0.0.1 \$TP|invalid --proxy-dns 'far'"
+	"forward --max-conns 0 0 127.0.0.1 \$TP|invalid --max-conns '0'"
+	"forward --allow 10.0.0.0/33 0 127.0.0.1 \$TP|--allow: bad prefix length"
+	"forward --deny x 0 127.0.0.1 \$TP|--deny:"
+	"forward --allow-file '' 0 127.0.0.1 \$TP|option '--allow-file' needs a value"
+	"forward --deny-file '' 0 127.0.0.1 \$TP|option '--deny-file' needs a value"
+	"forward --workers 0 0 127.0.0.1 \$TP|invalid --workers '0'"
+	"forward --workers 257 0 127.0.0.1 \$TP|invalid --workers '257'"
+	"forward --backlog 0 0 127.0.0.1 \$TP|invalid --backlog '0'"
+	"forward --idle x 0 127.0.0.1 \$TP|invalid -i 'x'"
+	"forward --sndbuf x 0 127.0.0.1 \$TP|bad --sndbuf 'x'"
+	"forward --rcvbuf -1 0 127.0.0.1 \$TP|bad --rcvbuf '-1'"
+	"forward --tos bogus 0 127.0.0.1 \$TP|bad --tos 'bogus'"
+	"forward --ttl 0 0 127.0.0.1 \$TP|bad --ttl '0'"
+	"forward --linger x 0 127.0.0.1 \$TP|bad --linger 'x'"
+	"forward --bind-dev a/b 0 127.0.0.1 \$TP|bad --bind-dev 'a/b'"
+	"forward --keepalive=x 0 127.0.0.1 \$TP|bad --keepalive 'x'"
+	"forward --stats=xml 0 127.0.0.1 \$TP|invalid --stats 'xml'"
+	"forward --output '' 0 127.0.0.1 \$TP|option '--output' needs a value"
+	"forward --hex-dump '' 0 127.0.0.1 \$TP|option '--hex-dump' needs a value"
+	"forward 0 127.0.0.1|give [LISTEN-ADDRESS] LISTEN-PORT TARGET-HOST TARGET-PORT"
+	"forward 0 127.0.0.1 99999|invalid port '99999'"
+	"forward 0 127.0.0.1 0|invalid port '0'"
+	"forward 70000 127.0.0.1 \$TP|invalid port '70000'"
+	"forward 127.0.0.1 0 127.0.0.1 \$TP x|unexpected argument 'x'"
+	"forward --frob 0 127.0.0.1 \$TP|unknown option '--frob'"
+	"forward -e cat 0 127.0.0.1 \$TP|--exec and --sh-exec are for serve and connect"
+	"forward -C 0 127.0.0.1 \$TP|-C does not apply to forward"
+	"forward -q 1 0 127.0.0.1 \$TP|are for serve and connect"
+	"forward --mux=kq 0 127.0.0.1 \$TP|unknown mux backend 'kq'"
 )
 
 # Runtime failures found before anything starts: a file that is not
@@ -574,6 +618,8 @@ MISSING=(
 	"http serve --dir /nonexistent 0|/nonexistent: No such file"
 	"http serve --respond --body @/nonexistent 0|--body /nonexistent"
 	"resolve --file /nonexistent|/nonexistent"
+	"forward --allow-file /nonexistent 0 127.0.0.1 \$TP|--allow-file: /nonexistent"
+	"forward -x /nonexistent/x 0 127.0.0.1 \$TP|open /nonexistent/x"
 )
 
 @test "every bad option value is one usage line, exit 2, and sends nothing" {
@@ -589,7 +635,7 @@ MISSING=(
 @test "the table has rows for every value-taking option of every command" {
 	local cmd opt missing=() rows
 	for cmd in "" serve connect udp-send resolve "chat serve" "chat connect" "http serve" \
-		"http get"; do
+		"http get" forward; do
 		# shellcheck disable=SC2086
 		run "$SOCKCTL" $cmd --help
 		assert_success

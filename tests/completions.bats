@@ -15,7 +15,7 @@ VALUE_SETS=(
 	"serve --mux:auto select poll epoll"
 	"serve --model:loop fork thread"
 	"serve --stats:json text"
-	"connect --proxy-type:http socks4 socks5"
+	"connect --proxy-type:http https socks4 socks5"
 	"connect --proxy-dns:local remote"
 	"connect --stats:json text"
 	"connect --tls-min:1.2 1.3"

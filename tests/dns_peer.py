@@ -16,6 +16,9 @@ MODE:
   axfr-nosoa      the transfer does not start with the zone's SOA
   axfr-badid      the answer carries another message id
   axfr-query      the query sent back (QR=0)
+  tcp-reverse     TCP: hold queries until two have come, answer them in
+                  reverse order (A 192.0.2.99 for the question's name)
+  tcp-one         TCP: answer the first query of a connection, then close
 Prints "dns_peer: listening on 127.0.0.1:PORT (udp+tcp)" on stderr when
 ready, like sockctl's readiness line."""
 import selectors
@@ -71,8 +74,18 @@ def udp_reply(q):
     return []
 
 
+def qname(q):
+    at, labels = 12, []
+    while q[at]:
+        labels.append(q[at + 1:at + 1 + q[at]].decode())
+        at += 1 + q[at]
+    return ".".join(labels) + "."
+
+
 def tcp_replies(q):
     """Messages to send for one query over TCP, and whether to close after."""
+    if mode in ("tcp-reverse", "tcp-one"):
+        return [reply(q, answers=[rr(qname(q), 1, socket.inet_aton("192.0.2.99"))])], mode == "tcp-one"
     if mode == "reflect":
         return [q], False
     if mode == "reflect-answer":
@@ -123,6 +136,7 @@ sel.register(udp, selectors.EVENT_READ, "udp")
 if mode != "tc-refuse":
     sel.register(tcp, selectors.EVENT_READ, "listen")
 bufs = {}
+held = {}
 sys.stderr.write("dns_peer: listening on 127.0.0.1:%d (udp+tcp)\n" % port)
 sys.stderr.flush()
 
@@ -144,14 +158,22 @@ while True:
                 c.close()
                 continue
             bufs[c] += d
-            b = bufs[c]
-            if len(b) < 2 or len(b) < 2 + struct.unpack(">H", b[:2])[0]:
-                continue
-            n = struct.unpack(">H", b[:2])[0]
-            q, bufs[c] = b[2:2 + n], b[2 + n:]
-            msgs, close = tcp_replies(q)
-            for m in msgs:
-                c.sendall(struct.pack(">H", len(m)) + m)
-            if close:
-                sel.unregister(c)
-                c.close()
+            # Every whole query received (several may come at once).
+            while True:
+                b = bufs[c]
+                if len(b) < 2 or len(b) < 2 + struct.unpack(">H", b[:2])[0]:
+                    break
+                n = struct.unpack(">H", b[:2])[0]
+                q, bufs[c] = b[2:2 + n], b[2 + n:]
+                msgs, close = tcp_replies(q)
+                if mode == "tcp-reverse":
+                    held.setdefault(c, []).append(msgs[0])
+                    if len(held[c]) < 2:
+                        continue
+                    msgs = held.pop(c)[::-1]
+                for m in msgs:
+                    c.sendall(struct.pack(">H", len(m)) + m)
+                if close:
+                    sel.unregister(c)
+                    c.close()
+                    break

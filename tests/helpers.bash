@@ -94,6 +94,16 @@ serve_bg() {
 	wait_ready "$name"
 }
 
+# wait_listen PORT: waits (at most 10 s) until something listens on 127.0.0.1:PORT.
+wait_listen() {
+	local i
+	for ((i = 0; i < 1000; i++)); do
+		ss -Htln "sport = :$1" 2>/dev/null | grep -q . && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
 # wait_exit PID [SECONDS]: waits for a background process to end, at most
 # SECONDS (default $T); sets $status to its exit status, fails on timeout.
 wait_exit() {

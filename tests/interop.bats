@@ -7,16 +7,6 @@ setup() {
 	PORT=$(free_port)
 }
 
-# wait_listen PORT: waits until something listens on 127.0.0.1:PORT.
-wait_listen() {
-	local i
-	for ((i = 0; i < 500; i++)); do
-		ss -Htln "sport = :$1" 2>/dev/null | grep -q . && return 0
-		sleep 0.01
-	done
-	return 1
-}
-
 @test "sockctl connect -> OpenBSD nc -l" {
 	start_bg peer timeout $T nc -N -l 127.0.0.1 "$PORT"
 	wait_listen "$PORT"

@@ -466,6 +466,17 @@ in_netns() {
 	assert_output "QUIT"
 }
 
+@test "tour: forward a port to a web server, one -v line per connection" {
+	web site
+	tour_line 'sockctl forward -v 8080 example.org 80'
+	tour_sub "8080 example.org 80" "0 127.0.0.1 $port"
+	bg_line fwd
+	run timeout "$T" curl -sS "http://127.0.0.1:$port/"
+	assert_success
+	assert_output "front page"
+	wait_file_contains "$BATS_TEST_TMPDIR/fwd.err" ", closed"
+}
+
 @test "tour: the event loop backends, and a server on poll" {
 	tour_line 'sockctl --mux=help'
 	run_line

@@ -102,6 +102,52 @@ rt() {
 	assert_output --partial "www.test A: timeout (timed out in the TLS handshake; 1 try"
 }
 
+# dot_front NAME ADDR: sockctl serve --tls -v in front of a DNS server's
+# TCP port ADDR; $port is the TLS side's.
+dot_front() {
+	start_bg "$1" "$SOCKCTL" serve --tls --cert "$PKI/good-chain.pem" --key "$PKI/good.key" -k -v \
+		--sh-exec "exec $SOCKCTL connect ${2%:*} ${2##*:}" 127.0.0.1 0
+	wait_ready "$1"
+}
+
+@test "--tls: the queries to one server share one connection and one handshake" {
+	dot_front dot "127.0.0.1:$DNS_PORT"
+	run --separate-stderr rt --cacert "$PKI/root.pem" --server "127.0.0.1:$port" --short \
+		www.test mail.test alias.test www.test mail.test
+	assert_success
+	assert_output $'192.0.2.1\n192.0.2.25\nwww.test.\n192.0.2.1\n192.0.2.1\n192.0.2.25'
+	[ "$(grep -c 'TLS with 127.0.0.1:' "$BATS_TEST_TMPDIR/dot.err")" -eq 1 ]
+}
+
+@test "--tls: pipelined answers that come back out of order reach their own queries" {
+	start_bg peer "$PY" "$BATS_TEST_DIRNAME/dns_peer.py" tcp-reverse
+	wait_ready peer
+	dot_front dot "$addr"
+	run --separate-stderr rt --cacert "$PKI/root.pem" --server "127.0.0.1:$port" one.test two.test
+	assert_success
+	assert_line $'one.test.\t60\tIN\tA\t192.0.2.99'
+	assert_line $'two.test.\t60\tIN\tA\t192.0.2.99'
+	[ "$(grep -c 'TLS with 127.0.0.1:' "$BATS_TEST_TMPDIR/dot.err")" -eq 1 ]
+}
+
+@test "--tls: a server that closes after each answer: the rest go again on a new connection, uncounted" {
+	start_bg peer "$PY" "$BATS_TEST_DIRNAME/dns_peer.py" tcp-one
+	wait_ready peer
+	# socat ends the TLS connection when the peer's ends.
+	local tport
+	tport=$(free_port)
+	start_bg front socat OPENSSL-LISTEN:"$tport",bind=127.0.0.1,reuseaddr,fork,cert="$PKI/good-chain.pem",key="$PKI/good.key",verify=0 \
+		TCP:"$addr"
+	for _ in $(seq 500); do
+		ss -Htln "sport = :$tport" | grep -q . && break
+		sleep 0.01
+	done
+	run --separate-stderr rt --cacert "$PKI/root.pem" --server "127.0.0.1:$tport" --tries 1 --short \
+		a.test b.test c.test d.test
+	assert_success
+	assert_output $'192.0.2.99\n192.0.2.99\n192.0.2.99\n192.0.2.99'
+}
+
 @test "--tls usage errors: no server, AXFR, a TLS option without --tls" {
 	run timeout "$T" "$SOCKCTL" resolve --tls www.test
 	assert_failure 2

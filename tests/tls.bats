@@ -389,6 +389,37 @@ c, _ = l.accept(); time.sleep(30)
 	grep -q "kernel TLS" c.err
 }
 
+@test "connect -U --tls: a Unix socket has no name: the chain is verified and -v says no name was checked; --sni NAME checks one" {
+	serve_bg srv -k --echo --tls "${GOOD[@]}" -U "$BATS_TEST_TMPDIR/tls.sock"
+	run timeout $T "$SOCKCTL" connect -v --tls --cacert "$CA" -U "$BATS_TEST_TMPDIR/tls.sock" <<<"unix"
+	assert_success
+	assert_line "unix"
+	assert_line --partial "chain verified, no name to check it against (give --sni NAME)"
+	run timeout $T "$SOCKCTL" connect -v --tls --cacert "$CA" --sni localhost -U "$BATS_TEST_TMPDIR/tls.sock" <<<"named"
+	assert_success
+	assert_line --partial "peer CN=localhost, verified"
+	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --sni other.example -U "$BATS_TEST_TMPDIR/tls.sock" </dev/null
+	[ "$status" -eq 60 ]
+	assert_output --partial "hostname mismatch"
+}
+
+@test "TLS 1.2 servers that want a client certificate: none given is 58 with a hint, not a generic handshake failure (35)" {
+	tls_serve srv -k --echo --client-ca "$CA"
+	run timeout $T "$SOCKCTL" connect --tls --tls-max 1.2 --cacert "$CA" localhost "$port" </dev/null
+	[ "$status" -eq 58 ]
+	assert_output --partial "the server asked for a client certificate (give --cert and --key)"
+	run timeout $T "$SOCKCTL" connect --tls --tls-max 1.2 --cacert "$CA" --cert "$PKI/alice.pem" \
+		--key "$PKI/alice.key" localhost "$port" <<<"alice"
+	assert_success
+	assert_output "alice"
+	# A handshake failure without a certificate request stays 35.
+	tls_serve srv2 -k --echo
+	run timeout $T "$SOCKCTL" connect --tls --tls-max 1.2 --ciphers ECDHE-RSA-AES128-SHA --cacert "$CA" \
+		localhost "$port" </dev/null
+	[ "$status" -eq 35 ]
+	refute_output --partial "client certificate"
+}
+
 @test "bad input: files missing or not matching, unknown versions, TLS options without --tls, -u, serve with a key but no certificate" {
 	run "$SOCKCTL" connect --tls --cacert /nonexistent/ca.pem localhost 1
 	[ "$status" -eq 77 ]
@@ -475,6 +506,49 @@ c, _ = l.accept(); time.sleep(30)
 	run timeout $T "$SOCKCTL" connect --tls --cacert "$CA" --proxy "127.0.0.1:$sp" --proxy-type socks5 \
 		--sni other.example localhost "$port" </dev/null
 	[ "$status" -eq 60 ]
+}
+
+@test "through an https proxy (ncat --ssl --proxy-type http): TLS to the proxy, and TLS to the target inside it" {
+	command -v ncat >/dev/null || skip "ncat is not installed"
+	local tport plain_port pport
+	tls_serve srv -k --echo
+	tport=$port
+	serve_bg plain -k --echo
+	plain_port=$port
+	pport=$(free_port)
+	start_bg hproxy ncat -l 127.0.0.1 "$pport" --proxy-type http --ssl --ssl-cert "$PKI/good-chain.pem" \
+		--ssl-key "$PKI/good.key"
+	wait_listen "$pport"
+	# A plain target through the proxy's TLS, verified for the proxy's name.
+	run timeout $T "$SOCKCTL" connect -v --proxy "https://localhost:$pport" --proxy-cacert "$CA" \
+		127.0.0.1 "$plain_port" <<<"plain inside"
+	assert_success
+	assert_line "plain inside"
+	assert_line --partial "TLS with localhost: TLSv1.3"
+	# TLS to the target inside the proxy's TLS: both verified, each for its name.
+	run timeout $T "$SOCKCTL" connect -v --tls --cacert "$CA" --proxy "localhost:$pport" --proxy-type https \
+		--proxy-cacert "$CA" localhost "$tport" <<<"tls in tls"
+	assert_success
+	assert_line "tls in tls"
+	[ "$(grep -c 'TLS with localhost: TLSv1.3.*verified' <<<"$output")" -eq 2 ]
+	# The proxy's certificate is checked for the proxy's name, with its own CA.
+	run timeout $T "$SOCKCTL" connect --proxy "https://127.0.0.2:$pport" --proxy-cacert "$CA" \
+		127.0.0.1 "$plain_port" </dev/null
+	assert_failure
+	run timeout $T "$SOCKCTL" connect --proxy "https://localhost:$pport" 127.0.0.1 "$plain_port" </dev/null
+	assert_failure
+	assert_output --partial "TLS to the proxy"
+	assert_output --partial "certificate verify failed"
+	run timeout $T "$SOCKCTL" connect --proxy "https://localhost:$pport" --proxy-insecure 127.0.0.1 \
+		"$plain_port" <<<"insecure"
+	assert_success
+	assert_output "insecure"
+	run "$SOCKCTL" connect --proxy "localhost:$pport" --proxy-cacert "$CA" 127.0.0.1 1
+	[ "$status" -eq 2 ]
+	assert_output --partial "--proxy-cacert and --proxy-insecure are for an https proxy"
+	run "$SOCKCTL" connect --proxy-insecure 127.0.0.1 1
+	[ "$status" -eq 2 ]
+	assert_output --partial "need --proxy"
 }
 
 @test "without -k: a client whose handshake fails is not the one client; the next one is served" {

@@ -52,7 +52,7 @@ struct rdns {
 	struct rdns_opts o;
 	struct rdns_chan chans[RDNS_MAX_SERVERS][2]; /* [server][tcp] */
 	bool cares_init;
-	struct rdot *dot; /* DNS over TLS queries running */
+	struct rdot_set *dot; /* DNS over TLS queries and connections */
 };
 
 struct rdns_rq {

@@ -1,10 +1,13 @@
 /* DNS over TLS (RFC 7858) for rdns_query when the options carry a TLS
- * context: each query connects to the server, runs the TLS handshake,
- * sends the query with its two-byte length and reads the answer, with
- * the same tries and failover to the next server as UDP and TCP. One
- * connection per query, as `dig +tls` does: a command line asks for a
- * few names, and a connection of its own per query keeps a slow answer
- * from holding up the others. */
+ * context. Queries to one server share a connection, as RFC 7858
+ * (section 3.4) asks of clients: the first query opens it (connect, then
+ * the TLS handshake), the next ones queue their messages on it at once,
+ * and answers are matched to queries by ID in whatever order the server
+ * sends them. A connection carries at most RDOT_INFLIGHT queries at a
+ * time, so one slow answer from a server that answers in order holds up
+ * only those, and it is closed after RDOT_IDLE_MS without any. Each query
+ * keeps its own deadline and tries, with failover to the next server, as
+ * over UDP and TCP. */
 #include "config.h"
 
 #include <errno.h>
@@ -16,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/loop.h"
 #include "dns/dns_msg.h"
 #include "dns/resolve_dot.h"
@@ -23,46 +27,94 @@
 #include "net/stream.h"
 #include "net/tls.h"
 
-struct rdot {
-	struct rdot **head, *next; /* the list rdns_free cancels */
+enum { RDOT_INFLIGHT = 16, RDOT_IDLE_MS = 5000, RDOT_QMAX = 2 + 512 };
+
+struct rdot_set {
 	struct loop *l;
+	const struct rdns_opts *o; /* the rdns's, which outlives us */
+	struct rdot *queries;
+	struct rdot_conn *conns;
+};
+
+/* One TLS connection to one server. */
+struct rdot_conn {
+	struct rdot_set *set;
+	struct rdot_conn *next;
+	int server;
+	struct connector *conn;
+	struct tls_handshake *hs;
+	struct stream *s; /* once the handshake is done */
+	/* Takes no more queries: a try on it timed out (the server may be
+	 * stuck for all of them), or it is failing. */
+	bool retired;
+	int nq;		  /* queries waiting for an answer on it */
+	uint64_t answers; /* answers read on it so far */
+	uint64_t queued;  /* bytes ever queued on it, and written */
+	uint64_t written; /* (a query's mark says where its bytes end) */
+	uint8_t *out;	  /* queued queries, each with its two-byte length */
+	size_t outlen, outoff, outcap;
+	uint8_t *in; /* what was read and is not a whole answer yet */
+	size_t inlen, incap;
+	struct timer idle;
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+};
+
+struct rdot {
+	struct rdot *next;
+	struct rdot_set *set;
 	const struct rdns_opts *o; /* the rdns's, which outlives us */
 	char *name;
 	int type;
 	rdns_cb cb;
 	void *arg;
 	int server, try_no, attempts;
-	struct connector *conn;
-	struct tls_handshake *hs;
-	struct stream *s;
+	struct rdot_conn *c;   /* of the try under way, or NULL */
+	uint64_t mark;	       /* c->written at which the query is sent */
+	int64_t t_sent;	       /* when it was, for rtt_ms */
 	struct timer deadline; /* of the try: connect, handshake and answer */
 	uint16_t id;
-	uint8_t q[2 + 512];
-	size_t qlen, qsent;
-	uint8_t *ans; /* the two-byte length, then the answer */
-	size_t alen, acap;
-	int64_t t_sent; /* when the query went out, for rtt_ms */
-	/* The server of this try as text: the connector's address, and the
-	 * name its certificate is checked for (unless --sni says another). */
-	char host[NI_MAXHOST], port[NI_MAXSERV];
 	char why[600];
 };
 
-static void drop_conn(struct rdot *q)
+static void conn_close(struct rdot_conn *c)
 {
-	loop_timer_stop(q->l, &q->deadline);
-	connector_cancel(q->conn);
-	q->conn = NULL;
-	tls_handshake_cancel(q->hs);
-	q->hs = NULL;
-	stream_close(q->s);
-	q->s = NULL;
-	q->alen = 0;
+	for (struct rdot_conn **p = &c->set->conns; *p; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	loop_timer_stop(c->set->l, &c->idle);
+	connector_cancel(c->conn);
+	tls_handshake_cancel(c->hs);
+	stream_close(c->s);
+	free(c->out);
+	free(c->in);
+	free(c);
+}
+
+static void on_idle(struct loop *l, void *arg)
+{
+	(void)l;
+	struct rdot_conn *c = arg;
+	if (c->nq == 0)
+		conn_close(c);
+}
+
+static void detach(struct rdot *q)
+{
+	struct rdot_conn *c = q->c;
+	if (!c)
+		return;
+	q->c = NULL;
+	/* A retired connection goes as soon as it is empty; from the loop,
+	 * as this may run inside its own callback. */
+	if (--c->nq == 0)
+		loop_timer_start(c->set->l, &c->idle, c->retired ? 0 : RDOT_IDLE_MS);
 }
 
 static void unlink_q(struct rdot *q)
 {
-	for (struct rdot **p = q->head; *p; p = &(*p)->next)
+	for (struct rdot **p = &q->set->queries; *p; p = &(*p)->next)
 		if (*p == q) {
 			*p = q->next;
 			break;
@@ -71,9 +123,9 @@ static void unlink_q(struct rdot *q)
 
 static void free_q(struct rdot *q)
 {
-	drop_conn(q);
+	loop_timer_stop(q->set->l, &q->deadline);
+	detach(q);
 	unlink_q(q);
-	free(q->ans);
 	free(q->name);
 	free(q);
 }
@@ -84,24 +136,30 @@ static void finish(struct rdot *q, struct rdns_result *r)
 	r->transport = "tls";
 	r->attempts = q->attempts;
 	r->tries = q->attempts;
-	drop_conn(q);
+	loop_timer_stop(q->set->l, &q->deadline);
+	detach(q);
 	unlink_q(q);
 	q->cb(r, q->arg);
-	free(q->ans);
 	free(q->name);
 	free(q);
 }
 
 static int try_start(struct rdot *q);
 
-/* A try ended without an answer: the next try, then the next server. */
-static void ended(struct rdot *q, enum rdns_noanswer why, const char *text, bool tls)
+/* A try ended without an answer: the next try, then the next server.
+ * uncounted: a connection that had answered other queries was closed
+ * under it (servers may close one at any time, RFC 7766 6.2.3): tried
+ * again without counting. That cannot go on for ever: each such
+ * connection answered at least one query, which is then done. */
+static void ended(struct rdot *q, enum rdns_noanswer why, const char *text, bool tls,
+		  bool uncounted)
 {
 	/* The text may live in what is closed next. */
 	if (text != q->why)
 		snprintf(q->why, sizeof q->why, "%s", text ? text : "the connection failed");
-	drop_conn(q);
-	if (++q->try_no >= q->o->tries) {
+	loop_timer_stop(q->set->l, &q->deadline);
+	detach(q);
+	if (!uncounted && ++q->try_no >= q->o->tries) {
 		if (q->server + 1 >= q->o->nservers) {
 			/* A handshake that failed (a certificate that does not
 			 * verify) is no missing answer: it is an error. */
@@ -120,11 +178,34 @@ static void ended(struct rdot *q, enum rdns_noanswer why, const char *text, bool
 	}
 }
 
-static void ended_errno(struct rdot *q, int e)
+static struct rdot *first_on(struct rdot_conn *c)
+{
+	for (struct rdot *q = c->set->queries; q; q = q->next)
+		if (q->c == c)
+			return q;
+	return NULL;
+}
+
+/* The connection is lost: every query on it ends its try, and it goes.
+ * Queries that end may start their next try (on another connection:
+ * this one is retired) or finish, and finishing may start new queries. */
+static void conn_fail(struct rdot_conn *c, enum rdns_noanswer why, const char *text, bool tls)
+{
+	char keep[600];
+	snprintf(keep, sizeof keep, "%s", text);
+	c->retired = true;
+	bool reused = c->answers > 0 && why == RDNS_CLOSED && !tls;
+	struct rdot *q;
+	while ((q = first_on(c)))
+		ended(q, why, keep, tls, reused);
+	conn_close(c);
+}
+
+static void conn_fail_errno(struct rdot_conn *c, int e)
 {
 	const char *text;
 	enum rdns_noanswer why = rdns_sock_error(e, &text);
-	ended(q, why, text, false);
+	conn_fail(c, why, text, false);
 }
 
 static void on_deadline(struct loop *l, void *arg)
@@ -132,8 +213,12 @@ static void on_deadline(struct loop *l, void *arg)
 	(void)l;
 	struct rdot *q = arg;
 	/* A server that speaks no TLS often waits for more of what it takes
-	 * for a query: say where the time went. */
-	ended(q, RDNS_TIMEDOUT, q->hs ? "timed out in the TLS handshake" : "timed out", false);
+	 * for a query: say where the time went. Its next try gets a new
+	 * connection. */
+	const char *text = q->c && q->c->hs ? "timed out in the TLS handshake" : "timed out";
+	if (q->c)
+		q->c->retired = true;
+	ended(q, RDNS_TIMEDOUT, text, false, false);
 }
 
 static bool again(void)
@@ -141,107 +226,174 @@ static bool again(void)
 	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
 }
 
-/* The answer is whole: hand it over, or try again if it is not ours. */
-static void answered(struct rdot *q)
+/* A whole message arrived on c: the answer of one of its queries, by ID
+ * (one whose try ended may still be answered: dropped). false: c was
+ * failed and is gone. */
+static bool message(struct rdot_conn *c, const uint8_t *a, size_t n)
 {
-	const uint8_t *a = q->ans + 2;
-	size_t n = q->alen - 2;
-	if (n < 12 || (uint16_t)(a[0] << 8 | a[1]) != q->id || !(a[2] & 0x80)) {
-		ended(q, RDNS_CLOSED, "the server's answer is not a response to the query", false);
-		return;
+	if (n == 0) {
+		conn_fail(c, RDNS_CLOSED, "the server's answer is empty", false);
+		return false;
 	}
-	struct rdns_result r = {.status = RDNS_ANSWER,
-				.abuf = a,
-				.alen = n,
-				.rtt_ms = (double)(clock_us() - q->t_sent) / 1000.0};
-	finish(q, &r);
+	if (n < 12 || !(a[2] & 0x80)) {
+		conn_fail(c, RDNS_CLOSED, "the server's answer is not a response to the query",
+			  false);
+		return false;
+	}
+	uint16_t id = (uint16_t)(a[0] << 8 | a[1]);
+	for (struct rdot *q = c->set->queries; q; q = q->next)
+		if (q->c == c && q->id == id) {
+			c->answers++;
+			struct rdns_result r = {.status = RDNS_ANSWER,
+						.abuf = a,
+						.alen = n,
+						.rtt_ms =
+						    (double)(clock_us() - q->t_sent) / 1000.0};
+			finish(q, &r);
+			return true;
+		}
+	log_debug("DNS over TLS: an answer with ID %u matches no query waiting", id);
+	return true;
+}
+
+static int conn_want(struct rdot_conn *c)
+{
+	return stream_want(c->s, STREAM_READ | (c->outoff < c->outlen ? STREAM_WRITE : 0));
 }
 
 static void on_io(struct stream *s, int ready, void *arg)
 {
-	struct rdot *q = arg;
-	if ((ready & STREAM_WRITE) && q->qsent < q->qlen) {
-		ssize_t w = stream_write(s, q->q + q->qsent, q->qlen - q->qsent);
+	struct rdot_conn *c = arg;
+	if ((ready & STREAM_WRITE) && c->outoff < c->outlen) {
+		ssize_t w = stream_write(s, c->out + c->outoff, c->outlen - c->outoff);
 		if (w < 0 && !again()) {
-			ended_errno(q, errno);
+			conn_fail_errno(c, errno);
 			return;
 		}
-		if (w > 0 && (q->qsent += (size_t)w) == q->qlen)
-			q->t_sent = clock_us();
+		if (w > 0) {
+			c->outoff += (size_t)w;
+			c->written += (uint64_t)w;
+			if (c->outoff == c->outlen)
+				c->outoff = c->outlen = 0;
+			for (struct rdot *q = c->set->queries; q; q = q->next)
+				if (q->c == c && !q->t_sent && c->written >= q->mark)
+					q->t_sent = clock_us();
+		}
 	}
 	if (ready & STREAM_READ) {
-		/* The length first, then exactly the answer it announces. */
-		size_t want = q->alen < 2 ? 2 : 2 + (size_t)(q->ans[0] << 8 | q->ans[1]);
-		if (q->acap < want) {
-			uint8_t *p = realloc(q->ans, want);
+		if (c->incap - c->inlen < 4096) {
+			size_t cap = c->incap ? c->incap * 2 : 8192;
+			uint8_t *p = realloc(c->in, cap);
 			if (!p) {
-				ended(q, RDNS_CLOSED, "out of memory", false);
+				conn_fail(c, RDNS_CLOSED, "out of memory", false);
 				return;
 			}
-			q->ans = p;
-			q->acap = want;
+			c->in = p;
+			c->incap = cap;
 		}
-		ssize_t r = stream_read(s, q->ans + q->alen, want - q->alen);
+		ssize_t r = stream_read(s, c->in + c->inlen, c->incap - c->inlen);
 		if (r == 0) {
-			ended(q, RDNS_CLOSED, "connection closed without an answer", false);
+			if (c->nq)
+				conn_fail(c, RDNS_CLOSED, "connection closed without an answer",
+					  false);
+			else
+				conn_close(c); /* an idle one the server ended */
 			return;
 		}
 		if (r < 0 && !again()) {
 			if (tls_error(s))
-				ended(q, RDNS_CLOSED, tls_error(s), false);
+				conn_fail(c, RDNS_CLOSED, tls_error(s), false);
 			else
-				ended_errno(q, errno);
+				conn_fail_errno(c, errno);
 			return;
 		}
 		if (r > 0) {
-			q->alen += (size_t)r;
-			if (q->alen == want && want > 2) {
-				answered(q);
-				return;
+			c->inlen += (size_t)r;
+			/* Each answer: its two-byte length, then that many bytes. */
+			size_t at = 0;
+			while (c->inlen - at >= 2) {
+				size_t n = (size_t)(c->in[at] << 8 | c->in[at + 1]);
+				if (c->inlen - at < 2 + n)
+					break;
+				if (!message(c, c->in + at + 2, n))
+					return;
+				at += 2 + n;
 			}
-			if (q->alen == 2 && want == 2 && !(q->ans[0] | q->ans[1])) {
-				ended(q, RDNS_CLOSED, "the server's answer is empty", false);
-				return;
-			}
+			memmove(c->in, c->in + at, c->inlen - at);
+			c->inlen -= at;
 		}
 	}
-	int w = STREAM_READ | (q->qsent < q->qlen ? STREAM_WRITE : 0);
-	if (stream_want(s, w) < 0)
-		ended_errno(q, errno == ERANGE ? EMFILE : errno);
+	if (conn_want(c) < 0)
+		conn_fail_errno(c, errno == ERANGE ? EMFILE : errno);
 }
 
 static void on_tls(struct loop *l, struct stream *s, enum tls_err kind, const char *errtext,
 		   void *arg)
 {
 	(void)l;
-	struct rdot *q = arg;
-	q->hs = NULL;
+	struct rdot_conn *c = arg;
+	c->hs = NULL;
 	if (!s) {
-		ended(q, kind == TLS_E_TIMEOUT ? RDNS_TIMEDOUT : RDNS_CLOSED, errtext,
-		      kind != TLS_E_TIMEOUT);
+		conn_fail(c, kind == TLS_E_TIMEOUT ? RDNS_TIMEDOUT : RDNS_CLOSED, errtext,
+			  kind != TLS_E_TIMEOUT);
 		return;
 	}
-	q->s = s;
-	stream_set_cb(s, on_io, q);
-	if (stream_want(s, STREAM_READ | STREAM_WRITE) < 0)
-		ended_errno(q, errno == ERANGE ? EMFILE : errno);
+	c->s = s;
+	stream_set_cb(s, on_io, c);
+	if (conn_want(c) < 0)
+		conn_fail_errno(c, errno == ERANGE ? EMFILE : errno);
 }
 
 static void on_connect(struct loop *l, struct stream *s, int err, const char *errtext, void *arg)
 {
 	(void)errtext;
-	struct rdot *q = arg;
-	q->conn = NULL;
+	struct rdot_conn *c = arg;
+	c->conn = NULL;
 	if (!s) {
-		ended_errno(q, err);
+		conn_fail_errno(c, err);
 		return;
 	}
 	/* The certificate is checked for the address (an IP SAN), unless
 	 * the context names the server (--sni NAME). */
 	char err2[400];
-	q->hs = tls_handshake_start(l, q->o->tls, s, q->host, 0, on_tls, q, err2, sizeof err2);
-	if (!q->hs)
-		ended(q, RDNS_CLOSED, err2, true);
+	c->hs = tls_handshake_start(l, c->set->o->tls, s, c->host, 0, on_tls, c, err2, sizeof err2);
+	if (!c->hs)
+		conn_fail(c, RDNS_CLOSED, err2, true);
+}
+
+/* A connection to q's server with room, or a new one. NULL with q->why. */
+static struct rdot_conn *conn_for(struct rdot *q)
+{
+	struct rdot_set *set = q->set;
+	for (struct rdot_conn *c = set->conns; c; c = c->next)
+		if (c->server == q->server && !c->retired && c->nq < RDOT_INFLIGHT)
+			return c;
+	struct rdot_conn *c = calloc(1, sizeof *c);
+	if (!c) {
+		snprintf(q->why, sizeof q->why, "out of memory");
+		return NULL;
+	}
+	c->set = set;
+	c->server = q->server;
+	timer_init(&c->idle, on_idle, c);
+	int e = rdns_server_host(&q->o->server[q->server], c->host, sizeof c->host, c->port,
+				 sizeof c->port);
+	if (e) {
+		snprintf(q->why, sizeof q->why, "%s", gai_strerror(e));
+		free(c);
+		return NULL;
+	}
+	struct sock_endpoint ep = {
+	    .host = c->host, .port = c->port, .socktype = SOCK_STREAM, .numeric = true};
+	struct connect_opts co = {.timeout_ms = q->o->timeout_ms};
+	c->conn = connector_start(set->l, &ep, &co, on_connect, c, q->why, sizeof q->why);
+	if (!c->conn) {
+		free(c);
+		return NULL;
+	}
+	c->next = set->conns;
+	set->conns = c;
+	return c;
 }
 
 static uint16_t new_id(void)
@@ -252,49 +404,84 @@ static uint16_t new_id(void)
 	return id;
 }
 
+static bool id_taken(const struct rdot_conn *c, uint16_t id)
+{
+	for (const struct rdot *q = c->set->queries; q; q = q->next)
+		if (q->c == c && q->id == id)
+			return true;
+	return false;
+}
+
 static int try_start(struct rdot *q)
 {
-	const struct rdns_server *sv = &q->o->server[q->server];
-	q->id = new_id();
-	int n = dns_query_build(q->q + 2, sizeof q->q - 2, q->id, q->name, (uint16_t)q->type,
+	uint8_t msg[RDOT_QMAX];
+	int n = dns_query_build(msg + 2, sizeof msg - 2, 0, q->name, (uint16_t)q->type,
 				!q->o->norecurse);
 	if (n < 0) {
 		snprintf(q->why, sizeof q->why, "not a domain name");
 		return -1;
 	}
-	q->q[0] = (uint8_t)(n >> 8);
-	q->q[1] = (uint8_t)n;
-	q->qlen = 2 + (size_t)n;
-	q->qsent = 0;
-	q->alen = 0;
-	q->attempts++;
-	int e = rdns_server_host(sv, q->host, sizeof q->host, q->port, sizeof q->port);
-	if (e) {
-		snprintf(q->why, sizeof q->why, "%s", gai_strerror(e));
+	struct rdot_conn *c = conn_for(q);
+	if (!c)
 		return -1;
+	/* Answers are told apart by ID: unique among the connection's. */
+	do
+		q->id = new_id();
+	while (id_taken(c, q->id));
+	msg[0] = (uint8_t)(n >> 8);
+	msg[1] = (uint8_t)n;
+	msg[2] = (uint8_t)(q->id >> 8);
+	msg[3] = (uint8_t)q->id;
+	size_t len = 2 + (size_t)n;
+	if (c->outcap - c->outlen < len) {
+		size_t cap = c->outcap ? c->outcap : 1024;
+		while (cap - c->outlen < len)
+			cap *= 2;
+		uint8_t *p = realloc(c->out, cap);
+		if (!p) {
+			snprintf(q->why, sizeof q->why, "out of memory");
+			if (c->nq == 0)
+				loop_timer_start(c->set->l, &c->idle, c->s ? RDOT_IDLE_MS : 0);
+			return -1;
+		}
+		c->out = p;
+		c->outcap = cap;
 	}
-	struct sock_endpoint ep = {
-	    .host = q->host, .port = q->port, .socktype = SOCK_STREAM, .numeric = true};
-	struct connect_opts co = {.timeout_ms = q->o->timeout_ms};
-	q->conn = connector_start(q->l, &ep, &co, on_connect, q, q->why, sizeof q->why);
-	if (!q->conn)
-		return -1;
-	loop_timer_start(q->l, &q->deadline, q->o->timeout_ms);
+	memcpy(c->out + c->outlen, msg, len);
+	c->outlen += len;
+	c->queued += len;
+	q->mark = c->queued;
+	q->t_sent = 0;
+	q->c = c;
+	c->nq++;
+	loop_timer_stop(c->set->l, &c->idle);
+	q->attempts++;
+	loop_timer_start(q->set->l, &q->deadline, q->o->timeout_ms);
+	if (c->s && conn_want(c) < 0) {
+		/* Failing the connection ends this try too, from the loop. */
+		c->retired = true;
+		loop_timer_start(q->set->l, &q->deadline, 0);
+	}
 	return 0;
 }
 
-int rdot_query(struct rdot **head, struct loop *l, const struct rdns_opts *o, const char *name,
+int rdot_query(struct rdot_set **setp, struct loop *l, const struct rdns_opts *o, const char *name,
 	       int type, rdns_cb cb, void *arg)
 {
+	if (!*setp) {
+		if (!(*setp = calloc(1, sizeof **setp)))
+			return -1;
+		(*setp)->l = l;
+		(*setp)->o = o;
+	}
 	struct rdot *q = calloc(1, sizeof *q);
 	if (!q || !(q->name = strdup(name))) {
 		free(q);
 		return -1;
 	}
-	q->head = head;
-	q->next = *head;
-	*head = q;
-	q->l = l;
+	q->set = *setp;
+	q->next = q->set->queries;
+	q->set->queries = q;
 	q->o = o;
 	q->type = type;
 	q->cb = cb;
@@ -308,8 +495,15 @@ int rdot_query(struct rdot **head, struct loop *l, const struct rdns_opts *o, co
 	return 0;
 }
 
-void rdot_cancel_all(struct rdot **head)
+void rdot_cancel_all(struct rdot_set **setp)
 {
-	while (*head)
-		free_q(*head);
+	struct rdot_set *set = *setp;
+	if (!set)
+		return;
+	while (set->queries)
+		free_q(set->queries);
+	while (set->conns)
+		conn_close(set->conns);
+	free(set);
+	*setp = NULL;
 }

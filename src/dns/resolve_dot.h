@@ -7,14 +7,16 @@
 
 #include "dns/resolve_dns.h"
 
-struct rdot;
-/* Starts one query, linked into *head (for rdot_cancel_all). o must
- * outlive it. cb runs exactly once, from the loop, or before this
- * returns for a name that cannot be asked. Returns 0, or -1 if out of
+struct rdot_set;
+/* Starts one query in *set (made by the first query: the connections
+ * its queries share, and what rdot_cancel_all ends). o must outlive it
+ * and be the same for every query of a set. cb runs exactly once, from
+ * the loop, or before this returns for a name that cannot be asked. Returns 0, or -1 if out of
  * memory (cb not called). */
-int rdot_query(struct rdot **head, struct loop *l, const struct rdns_opts *o, const char *name,
+int rdot_query(struct rdot_set **set, struct loop *l, const struct rdns_opts *o, const char *name,
 	       int type, rdns_cb cb, void *arg);
-/* Ends every query of the list without a callback. */
-void rdot_cancel_all(struct rdot **head);
+/* Ends every query of the set without a callback, closes its
+ * connections and frees it. */
+void rdot_cancel_all(struct rdot_set **set);
 
 #endif

@@ -9,7 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "net/acceptor.h"
+#include "net/acl.h"
+#include "net/sockopt.h"
 #include "net/stream.h"
 
 #define PAUSE_MS 100
@@ -194,4 +197,28 @@ void acceptor_free(struct acceptor *a)
 	if (a->reserve_fd >= 0)
 		close(a->reserve_fd);
 	free(a);
+}
+
+const char *acceptor_rules(int fd, const struct sock_addr *peer, const struct acl *acl, long max,
+			   size_t active, const struct sockopts *so)
+{
+	const char *why = NULL;
+	char err[300];
+	if (acl && !acl_permits(acl, (const struct sockaddr *)&peer->ss))
+		why = "not allowed by --allow/--deny";
+	else if (max && active >= (size_t)max)
+		why = "connection limit (-m) reached";
+	else if (so && sockopt_apply(so, fd, err, sizeof err) < 0) {
+		log_error("%s", err);
+		why = "socket options failed";
+	}
+	if (why && log_wants(LOG_LVL_INFO)) {
+		char a[SOCK_ADDRSTRLEN];
+		log_info("refused %s: %s",
+			 peer->len ? sock_addr_str((const struct sockaddr *)&peer->ss, peer->len, a,
+						   sizeof a)
+				   : "an unnamed peer",
+			 why);
+	}
+	return why;
 }

@@ -42,6 +42,16 @@ void acceptor_resume(struct acceptor *a);
  * the admit hook's refusals). */
 unsigned long long acceptor_accepted(const struct acceptor *a);
 unsigned long long acceptor_dropped(const struct acceptor *a);
+struct acl;
+struct sockopts;
+/* The admission rules stream servers share, for their admit hooks: the
+ * access rules (acl may be NULL), the connection limit (max 0: none;
+ * active: connections now) and the socket options applied to fd (so may
+ * be NULL; a failure is logged). NULL to admit, or why not (a static
+ * text, logged with the peer at LOG_LVL_INFO). */
+const char *acceptor_rules(int fd, const struct sock_addr *peer, const struct acl *acl, long max,
+			   size_t active, const struct sockopts *so);
+
 /* Stops watching and frees; the listener stays open. NULL is fine. */
 void acceptor_free(struct acceptor *a);
 

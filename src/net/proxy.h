@@ -10,6 +10,8 @@
 
 #include "core/loop.h"
 
+struct tls_ctx;
+
 enum proxy_type { PROXY_HTTP, PROXY_SOCKS4, PROXY_SOCKS5 };
 
 struct proxy_target {
@@ -18,6 +20,12 @@ struct proxy_target {
 			     name makes it SOCKS4a */
 	uint16_t port;
 	const char *user, *pass; /* NULL: no authentication */
+	/* An https proxy (PROXY_HTTP only): TLS to the proxy itself first,
+	 * verified for tls_host (the proxy's name as the user gave it), then
+	 * the CONNECT inside it; the tunnel is the TLS stream. NULL: none.
+	 * Not owned: it must outlive the handshake. */
+	struct tls_ctx *tls;
+	const char *tls_host;
 };
 
 /* "http", "socks4", "socks5" (also "socks4a", "socks5h"). */
@@ -78,7 +86,8 @@ int proxy_hs_step(struct proxy_hs *h, struct stream *s, char *err, size_t errlen
 typedef void (*proxy_cb)(struct loop *l, struct stream *s, const char *errtext, void *arg);
 struct proxy_conn;
 /* Takes ownership of s. The target's strings must outlive the handshake.
- * timeout_ms 0 = 30 s. */
+ * timeout_ms 0 = 30 s, for the TLS handshake with an https proxy and
+ * the proxy's answer together. */
 struct proxy_conn *proxy_start(struct loop *l, struct stream *s, const struct proxy_target *t,
 			       int timeout_ms, proxy_cb cb, void *arg, char *err, size_t errlen);
 void proxy_cancel(struct proxy_conn *c);

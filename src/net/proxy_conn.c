@@ -12,6 +12,7 @@
 #include "core/compat.h"
 #include "net/proxy.h"
 #include "net/stream.h"
+#include "net/tls.h"
 
 enum {
 	ST_HTTP_HEAD = 1, /* reading the response head */
@@ -168,7 +169,8 @@ int proxy_hs_step(struct proxy_hs *h, struct stream *s, char *err, size_t errlen
 
 struct proxy_conn {
 	struct loop *loop;
-	struct stream *s; /* owned until handed to cb */
+	struct stream *s;	   /* owned until handed to cb */
+	struct tls_handshake *tls; /* with an https proxy, until it is done */
 	struct proxy_hs hs;
 	struct timer timer;
 	proxy_cb cb;
@@ -180,15 +182,17 @@ static void finish(struct proxy_conn *c, const char *errtext)
 	struct loop *l = c->loop;
 	proxy_cb cb = c->cb;
 	void *arg = c->arg;
-	struct stream *s = c->s;
-	stream_want(s, 0);
-	stream_set_cb(s, NULL, NULL);
+	struct stream *s = c->s; /* NULL when the TLS handshake failed */
+	if (s) {
+		stream_want(s, 0);
+		stream_set_cb(s, NULL, NULL);
+	}
 	loop_timer_stop(l, &c->timer);
 	if (errtext) {
 		stream_close(s);
 		s = NULL;
 	}
-	char text[256];
+	char text[700];
 	snprintf(text, sizeof text, "%s", errtext ? errtext : "");
 	free(c);
 	cb(l, s, text, arg);
@@ -210,7 +214,44 @@ static void on_io(struct stream *s, int ready, void *arg)
 
 static void on_timeout(struct loop *l, void *arg)
 {
-	finish(arg, "proxy handshake timed out");
+	struct proxy_conn *c = arg;
+	(void)l;
+	if (c->tls) {
+		/* The handshake stage holds the stream: it goes with it. */
+		tls_handshake_cancel(c->tls);
+		c->tls = NULL;
+		finish(c, "TLS handshake with the proxy timed out");
+		return;
+	}
+	finish(c, "proxy handshake timed out");
+}
+
+static int start_hs(struct proxy_conn *c, char *err, size_t errlen)
+{
+	stream_set_cb(c->s, on_io, c);
+	if (stream_want(c->s, STREAM_WRITE) < 0) {
+		snprintf(err, errlen, "watch proxy connection: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void on_proxy_tls(struct loop *l, struct stream *s, enum tls_err kind, const char *errtext,
+			 void *arg)
+{
+	(void)l;
+	(void)kind;
+	struct proxy_conn *c = arg;
+	c->tls = NULL;
+	char err[700];
+	if (!s) {
+		snprintf(err, sizeof err, "TLS to the proxy: %s", errtext);
+		finish(c, err);
+		return;
+	}
+	c->s = s;
+	if (start_hs(c, err, sizeof err) < 0)
+		finish(c, err);
 }
 
 struct proxy_conn *proxy_start(struct loop *l, struct stream *s, const struct proxy_target *t,
@@ -226,16 +267,24 @@ struct proxy_conn *proxy_start(struct loop *l, struct stream *s, const struct pr
 		return NULL;
 	}
 	c->loop = l;
-	c->s = s;
 	c->cb = cb;
 	c->arg = arg;
-	stream_set_cb(s, on_io, c);
-	if (stream_want(s, STREAM_WRITE) < 0) {
-		snprintf(err, errlen, "watch proxy connection: %s", strerror(errno));
-		free(c);
-		return NULL;
-	}
 	timer_init(&c->timer, on_timeout, c);
+	if (t->tls) {
+		/* The proxy's own TLS first; s belongs to the stage now. */
+		c->tls =
+		    tls_handshake_start(l, t->tls, s, t->tls_host, 0, on_proxy_tls, c, err, errlen);
+		if (!c->tls) {
+			free(c);
+			return NULL;
+		}
+	} else {
+		c->s = s;
+		if (start_hs(c, err, errlen) < 0) {
+			free(c);
+			return NULL;
+		}
+	}
 	loop_timer_start(l, &c->timer, timeout_ms > 0 ? timeout_ms : 30000);
 	return c;
 }
@@ -245,6 +294,7 @@ void proxy_cancel(struct proxy_conn *c)
 	if (!c)
 		return;
 	loop_timer_stop(c->loop, &c->timer);
+	tls_handshake_cancel(c->tls);
 	stream_close(c->s);
 	free(c);
 }

@@ -351,6 +351,8 @@ static void describe(struct relay *r, const struct pump *p, char *t, size_t tl)
 	bool sock_side = p->err_on_out ? p->out_sock : p->in_sock;
 	const char *what = p->err_on_out ? "write to" : "read from";
 	const char *who = sock_side ? r->peer : p->err_on_out ? "stdout" : "stdin";
+	if (r->o.local_name && (p->err_on_out ? p->out : p->in) != r->sock)
+		who = r->o.local_name;
 	if (p->err == ECONNREFUSED && r->o.dgram && sock_side) {
 		/* The refusal of an earlier datagram shows up on any later
 		 * call: name the cause, not the call. */

@@ -33,6 +33,9 @@ struct relay_opts {
 	/* The peer's end of input ends out's write side too (out is a
 	 * program's socket, which must see its input end). */
 	bool pass_eof;
+	/* The local side's name in messages when it is a connection too
+	 * (forward's client); NULL: stdin and stdout. */
+	const char *local_name;
 	struct hexlog *log; /* -o/-x session log, or NULL; not owned */
 };
 

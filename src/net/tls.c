@@ -155,6 +155,7 @@ bool tls_peer_days_left(const struct stream *s, time_t now, long *days)
 #include "net/sock.h"
 #include "net/stream.h"
 #include "net/tls_cert.h"
+#include "net/tls_alpn.h"
 
 bool tls_available(void)
 {
@@ -198,40 +199,6 @@ static void ssl_err_text(const char *what, char *err, size_t errlen)
 	ERR_clear_error();
 }
 
-/* "h2,http/1.1" -> "\x02h2\x08http/1.1". */
-static int alpn_wire(const char *list, unsigned char **out, size_t *outlen)
-{
-	size_t n = strlen(list);
-	unsigned char *w = malloc(n + 1);
-	if (!w)
-		return -1;
-	size_t o = 0;
-	const char *p = list;
-	while (*p) {
-		const char *c = strchr(p, ',');
-		size_t l = c ? (size_t)(c - p) : strlen(p);
-		if (l == 0 || l > 255) {
-			free(w);
-			return -1;
-		}
-		w[o++] = (unsigned char)l;
-		memcpy(w + o, p, l);
-		o += l;
-		p += l;
-		if (*p == ',' && !*++p) {
-			free(w);
-			return -1; /* a trailing comma: an empty name */
-		}
-	}
-	if (o == 0) {
-		free(w);
-		return -1;
-	}
-	*out = w;
-	*outlen = o;
-	return 0;
-}
-
 static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 		       const unsigned char *in, unsigned int inlen, void *arg)
 {
@@ -264,6 +231,8 @@ static bool readable(const char *what, const char *path, char *err, size_t errle
 
 static int verify_note(int ok, X509_STORE_CTX *xs);
 static int pin_verify(X509_STORE_CTX *xs, void *arg);
+
+static int cert_asked(SSL *ssl, void *arg);
 
 static int ctx_setup(struct tls_ctx *c, const struct tls_config *cfg, enum tls_err *kind, char *err,
 		     size_t errlen)
@@ -302,7 +271,7 @@ static int ctx_setup(struct tls_ctx *c, const struct tls_config *cfg, enum tls_e
 		return -1;
 	}
 	if (cfg->alpn) {
-		if (alpn_wire(cfg->alpn, &c->alpn, &c->alpn_len) < 0) {
+		if (tls_alpn_wire(cfg->alpn, &c->alpn, &c->alpn_len) < 0) {
 			snprintf(err, errlen,
 				 "ALPN list '%s': give names of 1-255 bytes, "
 				 "separated by commas",
@@ -318,6 +287,8 @@ static int ctx_setup(struct tls_ctx *c, const struct tls_config *cfg, enum tls_e
 			SSL_CTX_set_alpn_select_cb(x, alpn_select, c);
 		}
 	}
+	if (cfg->role == TLS_CLIENT)
+		SSL_CTX_set_cert_cb(x, cert_asked, NULL);
 	*kind = TLS_E_CERT;
 	if (cfg->pair) {
 		const struct tls_cert_pair *p = cfg->pair;
@@ -487,7 +458,12 @@ struct tls_conn {
 	bool eof, truncated;
 	bool end_unread;   /* eof or dead came with the last read's bytes */
 	bool cert_refused; /* the peer's alert refused our certificate */
-	int dead;	   /* errno of a fatal failure: no more I/O, no close_notify */
+	bool cert_asked;   /* a client: the server asked for a certificate */
+	/* TLS inside another stream (a TLS proxy's tunnel): the records go
+	 * through it, owned, never registered with the loop itself; NULL
+	 * over a socket. */
+	struct stream *inner;
+	int dead; /* errno of a fatal failure: no more I/O, no close_notify */
 	char *host;
 	char why[200]; /* the TLS-level reason of a failure */
 	bool sni_sent; /* host went out as SNI */
@@ -607,6 +583,19 @@ static bool cert_refused(unsigned long e)
 	default:
 		return false;
 	}
+}
+
+/* A client: the server sent a CertificateRequest. A TLS 1.2 server
+ * that then gets none (or one it refuses) may answer with a generic
+ * handshake_failure alert; knowing it asked tells that apart from any
+ * other handshake failure. */
+static int cert_asked(SSL *ssl, void *arg)
+{
+	(void)arg;
+	struct tls_conn *t = SSL_get_app_data(ssl);
+	if (t)
+		t->cert_asked = true;
+	return 1;
 }
 
 /* A fatal failure: errno for the caller, the reason kept. */
@@ -855,6 +844,12 @@ static void tls_close(struct stream *s)
 		ERR_clear_error();
 	}
 	SSL_free(t->ssl);
+	if (t->inner) {
+		if (s->flags & STREAM_F_RELEASED)
+			stream_release(t->inner);
+		else
+			stream_close(t->inner);
+	}
 	free(t->host);
 	free(t);
 	s->priv = NULL;
@@ -870,12 +865,20 @@ static int tls_events(const struct stream *s, int want)
 		m |= t->write_wants_read ? MUX_READ : MUX_WRITE;
 	if (t->shut_pending)
 		m |= MUX_WRITE;
+	/* Nested: m is what the records need from the inner stream (whose
+	 * READ and WRITE are MUX_READ and MUX_WRITE), and it says what the
+	 * fd must do for that. */
+	if (t->inner && t->inner->ops->events)
+		m = t->inner->ops->events(t->inner, m);
 	return m;
 }
 
 static int tls_ready(struct stream *s, int fdmask)
 {
 	struct tls_conn *t = s->priv;
+	/* Nested: what the inner stream may do now stands for the fd. */
+	if (t->inner && t->inner->ops->ready)
+		fdmask = t->inner->ops->ready(t->inner, fdmask);
 	if (t->shut_pending && (fdmask & MUX_WRITE))
 		tls_shutdown_write(s);
 	if (fdmask & MUX_READ)
@@ -896,6 +899,10 @@ static size_t tls_pending(const struct stream *s)
 		return (size_t)n;
 	if (t->end_unread)
 		return 1; /* the end, for the next read to say */
+	/* Nested: bytes the inner stream holds (decrypted records of the
+	 * outer TLS) are there for the next read without the fd. */
+	if (t->inner && stream_pending(t->inner))
+		return 1;
 	/* Records read ahead, not yet decrypted: at least a byte waits (or
 	 * an end: the read says which), unless it is a record's beginning
 	 * that waits for the fd (reporting it would spin the loop). */
@@ -948,6 +955,70 @@ static const struct stream_ops tls_ktls_ops = {
     .sendfile = tls_sendfile,
 };
 
+/* ---- records through another stream ---- */
+
+static bool again_errno(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
+
+static int inner_write(BIO *b, const char *buf, size_t n, size_t *done)
+{
+	BIO_clear_retry_flags(b);
+	ssize_t w = stream_write(BIO_get_data(b), buf, n);
+	if (w < 0) {
+		if (again_errno())
+			BIO_set_retry_write(b);
+		return 0;
+	}
+	*done = (size_t)w;
+	return 1;
+}
+
+static int inner_read(BIO *b, char *buf, size_t n, size_t *done)
+{
+	BIO_clear_retry_flags(b);
+	ssize_t r = stream_read(BIO_get_data(b), buf, n);
+	if (r < 0) {
+		if (again_errno())
+			BIO_set_retry_read(b);
+		return 0;
+	}
+	if (r == 0) {
+		errno = 0; /* an end, not a failure: as a TCP FIN */
+		return 0;
+	}
+	*done = (size_t)r;
+	return 1;
+}
+
+static long inner_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)b;
+	(void)num;
+	(void)ptr;
+	return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int inner_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+/* The one BIO type, made on first use and kept for the process. */
+static BIO_METHOD *inner_method(void)
+{
+	static BIO_METHOD *m;
+	if (!m && (m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "stream"))) {
+		BIO_meth_set_write_ex(m, inner_write);
+		BIO_meth_set_read_ex(m, inner_read);
+		BIO_meth_set_ctrl(m, inner_ctrl);
+		BIO_meth_set_create(m, inner_create);
+	}
+	return m;
+}
+
 static bool ip_literal(const char *h)
 {
 	unsigned char b[16];
@@ -959,7 +1030,11 @@ struct stream *tls_stream_new(struct tls_ctx *c, struct stream *plain, const cha
 {
 	struct loop *l = plain->loop;
 	unsigned own = plain->flags & STREAM_F_OWN;
-	int fd = stream_detach_fd(plain);
+	/* Over a socket, OpenSSL reads and writes the fd itself; over any
+	 * other stream (TLS to a TLS proxy, then TLS to the target through
+	 * its tunnel), through a BIO that calls the stream. */
+	struct stream *inner = plain->ops == &stream_fd_ops ? NULL : plain;
+	int fd = inner ? inner->fd : stream_detach_fd(plain);
 	if (fd < 0) {
 		stream_close(plain);
 		snprintf(err, errlen, "TLS: the connection is not a socket");
@@ -968,8 +1043,20 @@ struct stream *tls_stream_new(struct tls_ctx *c, struct stream *plain, const cha
 	struct stream *s = calloc(1, sizeof *s);
 	struct tls_conn *t = calloc(1, sizeof *t);
 	SSL *ssl = NULL;
+	BIO *bio = NULL;
 	ERR_clear_error();
-	if (!s || !t || !(ssl = SSL_new(c->ctx)) || !SSL_set_fd(ssl, fd)) {
+	if (!s || !t || !(ssl = SSL_new(c->ctx))) {
+		ssl_err_text("TLS", err, errlen);
+		goto fail;
+	}
+	if (inner) {
+		if (!inner_method() || !(bio = BIO_new(inner_method()))) {
+			ssl_err_text("TLS", err, errlen);
+			goto fail;
+		}
+		BIO_set_data(bio, inner);
+		SSL_set_bio(ssl, bio, bio);
+	} else if (!SSL_set_fd(ssl, fd)) {
 		ssl_err_text("TLS", err, errlen);
 		goto fail;
 	}
@@ -1016,6 +1103,15 @@ struct stream *tls_stream_new(struct tls_ctx *c, struct stream *plain, const cha
 	s->orig_fd = -1;
 	s->flags = own | STREAM_F_SOCKET;
 	s->priv = t;
+	if (inner) {
+		/* The TLS stream watches the fd from now on, mapping what it
+		 * needs through the inner stream's own rules; the inner one
+		 * keeps (and closes) the fd. */
+		stream_want(inner, 0);
+		stream_set_cb(inner, NULL, NULL);
+		t->inner = inner;
+		s->flags = inner->flags & STREAM_F_SOCKET;
+	}
 	return s;
 fail:
 	SSL_free(ssl);
@@ -1023,7 +1119,9 @@ fail:
 		free(t->host);
 	free(t);
 	free(s);
-	if (own)
+	if (inner)
+		stream_close(inner);
+	else if (own)
 		close(fd);
 	return NULL;
 }
@@ -1166,6 +1264,8 @@ void tls_summary(const struct stream *s, char *buf, size_t len)
 		ver = t->role == TLS_SERVER ? "no client certificate" : "no certificate";
 	else if (t->role == TLS_CLIENT && t->insecure)
 		ver = "not verified (--insecure)";
+	else if (SSL_get_verify_result(ssl) == X509_V_OK && t->role == TLS_CLIENT && !t->host)
+		ver = "chain verified, no name to check it against (give --sni NAME)";
 	else if (SSL_get_verify_result(ssl) == X509_V_OK)
 		ver = "verified";
 	else
@@ -1331,6 +1431,14 @@ static void hs_failed(struct tls_handshake *h, int sslerr)
 		   cert_refused(ERR_peek_error())) {
 		kind = TLS_E_CERT;
 		ssl_err_text("the server refused our certificate", why, sizeof why);
+	} else if (t->role == TLS_CLIENT && sslerr == SSL_ERROR_SSL && t->cert_asked &&
+		   ERR_GET_REASON(ERR_peek_error()) == SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE) {
+		kind = TLS_E_CERT;
+		ssl_err_text(
+		    SSL_get_certificate(t->ssl)
+			? "the server asked for a client certificate and refused ours"
+			: "the server asked for a client certificate (give --cert and --key)",
+		    why, sizeof why);
 	} else if (sslerr == SSL_ERROR_SYSCALL && !ERR_peek_error()) {
 		snprintf(why, sizeof why, "%s",
 			 errno && errno != EPIPE ? strerror(errno)

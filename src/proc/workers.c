@@ -185,3 +185,21 @@ int workers_listen_again(int like, const struct sock_addr *bound, int backlog, c
 	}
 	return fd;
 }
+
+int workers_supervise(struct workers *w, int timeout_ms, void (*ready)(void *arg), void *arg,
+		      char *err, size_t errlen)
+{
+	int st = 0;
+	err[0] = '\0';
+	if (workers_wait_ready(w, timeout_ms, err, errlen) < 0) {
+		st = 1;
+		for (int i = 0; i < w->n; i++)
+			if (w->pids[i] > 0)
+				kill(w->pids[i], SIGTERM);
+	} else {
+		ready(arg);
+	}
+	int ws = workers_wait(w);
+	workers_free(w);
+	return st ? st : ws;
+}

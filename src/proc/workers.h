@@ -29,6 +29,13 @@ int workers_wait_ready(struct workers *w, int timeout_ms, char *err, size_t errl
  * signal other than the one forwarded counts as 1). */
 int workers_wait(struct workers *w);
 void workers_free(struct workers *w);
+/* The parent's whole part after workers_start: waits (timeout_ms) until
+ * every worker listens, then calls ready(arg) (the readiness line), or
+ * stops them all if they did not all start (err then says why); waits
+ * for them all and frees. Returns workers_wait's status, or 1 with err
+ * when they did not start; err is "" otherwise. */
+int workers_supervise(struct workers *w, int timeout_ms, void (*ready)(void *arg), void *arg,
+		      char *err, size_t errlen);
 
 /* Another listener on an address already bound with SO_REUSEPORT (use
  * the bound address, so port 0 resolves to the same port), with the

@@ -137,13 +137,6 @@ void serve_chunk_done(struct serve_server *s, struct outq_chunk *c)
 
 /* ---- accepting ---- */
 
-static const char *peer_text(const struct sock_addr *peer, char *buf, size_t len)
-{
-	if (!peer)
-		return "an unnamed peer";
-	return sock_addr_str((const struct sockaddr *)&peer->ss, peer->len, buf, len);
-}
-
 /* --allow/--deny, -m and the socket options. At the limit a connection
  * is accepted and closed at once, so the client learns it (EOF) instead
  * of waiting in the backlog. */
@@ -151,23 +144,9 @@ static int admit(void *arg, int fd, const struct sock_addr *peer, const char **s
 {
 	(void)say;
 	struct serve_server *s = arg;
-	const char *why = NULL;
-	char err[300];
-	if (s->cfg.acl && !acl_permits(s->cfg.acl, (const struct sockaddr *)&peer->ss))
-		why = "not allowed by --allow/--deny";
-	else if (s->cfg.max_conns && serve_active(s) >= (size_t)s->cfg.max_conns)
-		why = "connection limit (-m) reached";
-	else if (s->cfg.so && sockopt_apply(s->cfg.so, fd, err, sizeof err) < 0) {
-		log_error("%s", err);
-		why = "socket options failed";
-	}
-	if (!why)
+	if (!acceptor_rules(fd, peer, s->cfg.acl, s->cfg.max_conns, serve_active(s), s->cfg.so))
 		return ACCEPT_KEEP;
 	s->refused++;
-	if (log_wants(LOG_LVL_INFO)) {
-		char a[SOCK_ADDRSTRLEN];
-		log_info("refused %s: %s", peer_text(peer, a, sizeof a), why);
-	}
 	return ACCEPT_REFUSE;
 }
 

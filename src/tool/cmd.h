@@ -46,6 +46,7 @@ int cmd_chat(int argc, char **argv); /* dispatches chat serve / chat connect */
 int cmd_http(int argc, char **argv); /* dispatches http serve / http get */
 int cmd_http_serve(int argc, char **argv);
 int cmd_http_get(int argc, char **argv);
+int cmd_forward(int argc, char **argv);
 
 /* Long option values >= OPT_BASE are free for commands to use. */
 enum { OPT_MUX = 0x1000, OPT_QUIET, OPT_VERSION, OPT_BASE = 0x1100 };

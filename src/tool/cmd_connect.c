@@ -26,6 +26,7 @@
 #include "net/starttls.h"
 #include "net/tls.h"
 #include "proc/spawn_relay.h"
+#include "tool/proxyopts.h"
 #include "tool/tlsopts.h"
 
 static const char help[] =
@@ -68,33 +69,29 @@ static const char help[] =
     "                       root or CAP_NET_RAW); no connection is completed,\n"
     "                       silent ports get 3 SYNs within the -w timeout\n"
     "\n"
-    "Proxies:\n"
-    "      --proxy HOST:PORT  connect through a proxy ([V6ADDR]:PORT for IPv6)\n"
-    "      --proxy-type TYPE  http (CONNECT, the default), socks4 or socks5\n"
-    "      --proxy-auth USER:PASS  credentials (http basic, socks5; socks4: user)\n"
-    "      --proxy-dns WHERE  remote (default: the proxy resolves HOST) or local\n"
-    "      --starttls PROTO  the plaintext preamble of PROTO, then TLS (--tls):\n"
-    "                       smtp, lmtp, imap, pop3, ftp, xmpp, postgres or ldap\n"
-    "      --shutdown-delay SECS  on stdin EOF, hold the shutdown (FIN) back until\n"
-    "                       the reply has come and paused, the peer has closed, or\n"
-    "                       SECS passed (default 2 through a proxy, else 0: at once):\n"
-    "                       many proxies drop the tunnel, reply and all, on a FIN\n"
-    "\n" TLSOPT_CLIENT_HELP
-    "      --cert-info[=json]  after the handshake, print what it settled and the\n"
-    "                       server's certificates (text, or one JSON object) on\n"
-    "                       stdout and exit, without the relay; a verification\n"
-    "                       or pin failure is printed too, then exits 60 or 90\n"
-    "      --expires-within DAYS  exit 110 when the server's certificate expires\n"
-    "                       within DAYS days (without --cert-info: before the relay)\n"
-    "\n" NETOPT_HELP "\n"
-    "-v prints the connection and, at exit, the bytes each way and the time.\n"
-    "Exit status: 0 done, 1 connection or transfer failed, 2 usage error;\n"
-    "with -z: 0 if any port is open, 1 if none is; with --exec: the program's.\n"
-    "With --tls: 35 handshake failed, 56 the server closed without close_notify\n"
-    "(truncation), 58 --cert/--key unusable or refused by the server (or one was\n"
-    "needed), 60 the server's certificate did not verify, 77 --cacert unusable,\n"
-    "90 no --pin matched, 110 --expires-within; with --starttls: 64 the server\n"
-    "refused to start TLS.\n";
+    "Proxies:\n" PROXYOPT_HELP(
+	"HOST") "      --starttls PROTO  the plaintext preamble of PROTO, then TLS (--tls):\n"
+		"                       smtp, lmtp, imap, pop3, ftp, xmpp, postgres or ldap\n"
+		"      --shutdown-delay SECS  on stdin EOF, hold the shutdown (FIN) back until\n"
+		"                       the reply has come and paused, the peer has closed, or\n"
+		"                       SECS passed (default 2 through a proxy, else 0: at once):\n"
+		"                       many proxies drop the tunnel, reply and all, on a FIN\n"
+		"\n" TLSOPT_CLIENT_HELP
+		"      --cert-info[=json]  after the handshake, print what it settled and the\n"
+		"                       server's certificates (text, or one JSON object) on\n"
+		"                       stdout and exit, without the relay; a verification\n"
+		"                       or pin failure is printed too, then exits 60 or 90\n"
+		"      --expires-within DAYS  exit 110 when the server's certificate expires\n"
+		"                       within DAYS days (without --cert-info: before the relay)\n"
+		"\n" NETOPT_HELP "\n"
+		"-v prints the connection and, at exit, the bytes each way and the time.\n"
+		"Exit status: 0 done, 1 connection or transfer failed, 2 usage error;\n"
+		"with -z: 0 if any port is open, 1 if none is; with --exec: the program's.\n"
+		"With --tls: 35 handshake failed, 56 the server closed without close_notify\n"
+		"(truncation), 58 --cert/--key unusable or refused by the server (or one was\n"
+		"needed), 60 the server's certificate did not verify, 77 --cacert unusable,\n"
+		"90 no --pin matched, 110 --expires-within; with --starttls: 64 the server\n"
+		"refused to start TLS.\n";
 
 /* --expires-within: the server's certificate expires that soon. Not one
  * of curl's codes (those are all taken up to 101) nor a sysexits one. */
@@ -108,10 +105,6 @@ enum {
 	OPT_JSON,
 	OPT_SYN,
 	OPT_OPEN,
-	OPT_PROXY,
-	OPT_PROXY_TYPE,
-	OPT_PROXY_AUTH,
-	OPT_PROXY_DNS,
 	OPT_SHUTDOWN_DELAY,
 	OPT_STARTTLS,
 	OPT_CERT_INFO,
@@ -135,6 +128,7 @@ struct conn_state {
 	struct netopts no;
 	struct progress prog;
 	bool have_proxy;
+	struct proxyopts px;
 	struct proxy_target pt;
 	struct proxy_conn *pc;
 	pid_t child;
@@ -595,10 +589,7 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"open", no_argument, NULL, OPT_OPEN},
 	    {"syn", no_argument, NULL, OPT_SYN},
-	    {"proxy", required_argument, NULL, OPT_PROXY},
-	    {"proxy-type", required_argument, NULL, OPT_PROXY_TYPE},
-	    {"proxy-auth", required_argument, NULL, OPT_PROXY_AUTH},
-	    {"proxy-dns", required_argument, NULL, OPT_PROXY_DNS},
+	    PROXYOPT_LONGOPTS,
 	    {"shutdown-delay", required_argument, NULL, OPT_SHUTDOWN_DELAY},
 	    {"starttls", required_argument, NULL, OPT_STARTTLS},
 	    {"cert-info", optional_argument, NULL, OPT_CERT_INFO},
@@ -613,13 +604,8 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	static struct conn_state s;
 	s = (struct conn_state){.status = EXIT_OK, .count_fd = -1, .expires_within = -1};
 	*out = &s;
-	bool scan = false, json = false, open_only = false, proxy_local_dns = false, syn = false;
+	bool scan = false, json = false, open_only = false, syn = false;
 	long parallel = 0;
-	char *proxy = NULL; /* in argv: endpoint_split cuts it in place */
-	const char *proxy_auth = NULL;
-	enum proxy_type ptype = PROXY_HTTP;
-	bool ptype_given = false;
-	static char puser[256], ppass[256];
 	struct relay_opts *ro = &s.ro;
 	*ro = (struct relay_opts){
 	    .quit_after_eof_ms = -1, .zero_copy = true, .shutdown_delay_ms = -1};
@@ -636,6 +622,8 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 			nr = relayopt_handle(ro, c, optarg);
 		if (nr == 0)
 			nr = tlsopt_handle(&s.tls, c, optarg);
+		if (nr == 0)
+			nr = proxyopt_handle(&s.px, c, optarg);
 		if (nr < 0)
 			return EXIT_USAGE;
 		if (nr > 0)
@@ -665,29 +653,6 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 			break;
 		case OPT_SYN:
 			syn = true;
-			break;
-		case OPT_PROXY:
-			proxy = optarg;
-			break;
-		case OPT_PROXY_TYPE:
-			if (!proxy_type_parse(optarg, &ptype))
-				return usage_error(
-				    "invalid --proxy-type '%s': give http, socks4 or "
-				    "socks5",
-				    optarg);
-			ptype_given = true;
-			break;
-		case OPT_PROXY_AUTH:
-			if (!proxy_auth_parse(optarg, puser, sizeof puser, ppass, sizeof ppass))
-				return usage_error("invalid --proxy-auth: give USER:PASS");
-			proxy_auth = optarg;
-			break;
-		case OPT_PROXY_DNS:
-			if (strcmp(optarg, "local") == 0)
-				proxy_local_dns = true;
-			else if (strcmp(optarg, "remote") != 0)
-				return usage_error("invalid --proxy-dns '%s': give local or remote",
-						   optarg);
 			break;
 		case OPT_SHUTDOWN_DELAY:
 			if (!parse_seconds(optarg, &ro->shutdown_delay_ms))
@@ -753,7 +718,7 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 		return usage_error("--tls is for TCP connections: DTLS (-u) is not offered, nor "
 				   "-z");
 	if (scan) {
-		if (ep.unix_path || ep.socktype == SOCK_DGRAM || proxy || exec)
+		if (ep.unix_path || ep.socktype == SOCK_DGRAM || proxyopt_on(&s.px) || exec)
 			return usage_error(
 			    "-z scans TCP ports directly: no -u, -U, --proxy or --exec");
 		if (s.no.log_raw || s.no.log_hex || s.no.crlf || s.no.progress || s.no.stats_json ||
@@ -765,8 +730,6 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	}
 	if (parallel || json || open_only || syn)
 		return usage_error("--parallel, --json, --open and --syn go with -z");
-	if ((ptype_given || proxy_auth) && !proxy)
-		return usage_error("--proxy-type and --proxy-auth need --proxy");
 	if (exec && (s.no.log_raw || s.no.log_hex || s.no.crlf || s.no.progress))
 		return usage_error("-o, -x, -C and --progress do not apply with --exec");
 	int nargs = argc - optind;
@@ -788,51 +751,17 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	ep.family = g_opts.family;
 	ep.numeric = g_opts.numeric;
 	s.tls_host = ep.host; /* the name the certificate must carry */
-	const char *phost, *pport;
-	char tgt[SOCK_ADDRSTRLEN];
-	if (proxy) {
+	if (proxyopt_on(&s.px)) {
 		if (ep.unix_path || ep.socktype == SOCK_DGRAM)
 			return usage_error("--proxy works with TCP only");
-		char perr[SOCK_ERRLEN + 128];
-		if (endpoint_split(1, &proxy, ENDPOINT_EXACT, &phost, &pport, perr, sizeof perr) !=
-		    1)
-			return usage_error(
-			    "invalid --proxy '%s': give HOST:PORT ([V6ADDR]:PORT for "
-			    "IPv6)",
-			    proxy);
-		char err[SOCK_ERRLEN];
-		uint16_t port;
-		if (!sock_parse_port(pport, SOCK_STREAM, false, &port, err, sizeof err))
-			return usage_error("--proxy %s", err);
-		if (!sock_parse_port(ep.port, SOCK_STREAM, false, &port, err, sizeof err))
-			return usage_error("%s", err);
+		s.report = true; /* a failed lookup (--proxy-dns local) is a runtime failure */
+	}
+	int pst = proxyopt_apply(&s.px, &ep);
+	if (pst)
+		return pst;
+	if (proxyopt_on(&s.px)) {
 		s.have_proxy = true;
-		s.pt = (struct proxy_target){.type = ptype, .host = ep.host, .port = port};
-		if (proxy_auth) {
-			s.pt.user = puser;
-			s.pt.pass = ppass;
-		}
-		s.report = true; /* a failed lookup below is a runtime failure */
-		if (proxy_local_dns || ptype == PROXY_SOCKS4) {
-			/* Plain SOCKS4 carries only IPv4 addresses: a name is sent
-			 * as SOCKS4a unless resolved here. */
-			if (proxy_local_dns) {
-				struct sock_endpoint te = ep;
-				te.family = ptype == PROXY_SOCKS4 ? AF_INET : ep.family;
-				struct addrinfo *res;
-				if (sock_resolve(&te, false, &res, err, sizeof err) < 0) {
-					errmsg("%s", err);
-					return EXIT_FAIL;
-				}
-				char pbuf[16];
-				sock_addr_parts(res->ai_addr, res->ai_addrlen, tgt, sizeof tgt,
-						pbuf, sizeof pbuf);
-				sock_freeaddrinfo(res);
-				s.pt.host = tgt;
-			}
-		}
-		ep.host = phost;
-		ep.port = pport;
+		s.pt = s.px.pt;
 	}
 	if (s.no.so.set & SOCKOPT_REUSEPORT)
 		return usage_error("--reuseport is for serve");
@@ -894,6 +823,7 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	}
 	tls_ctx_free(s.tctx);
 	tlsopt_free(&s.tls);
+	proxyopt_free(&s.px);
 	loop_free(l);
 	netopt_close_logs(&s.no);
 	spawn_words_free(s.no.exec_argv);

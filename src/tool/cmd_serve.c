@@ -104,10 +104,6 @@ enum {
 	OPT_BACKLOG,
 	OPT_MODEL,
 	OPT_WORKERS,
-	OPT_ALLOW,
-	OPT_DENY,
-	OPT_ALLOW_FILE,
-	OPT_DENY_FILE,
 	OPT_FD,
 	OPT_BROKER,
 	OPT_STALL_TIMEOUT,
@@ -280,10 +276,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	    {"model", required_argument, NULL, OPT_MODEL},
 	    {"workers", required_argument, NULL, OPT_WORKERS},
 	    {"max-conns", required_argument, NULL, 'm'},
-	    {"allow", required_argument, NULL, OPT_ALLOW},
-	    {"deny", required_argument, NULL, OPT_DENY},
-	    {"allow-file", required_argument, NULL, OPT_ALLOW_FILE},
-	    {"deny-file", required_argument, NULL, OPT_DENY_FILE},
+	    ACLOPT_LONGOPTS,
 	    {"fd", required_argument, NULL, OPT_FD},
 	    {"broker", no_argument, NULL, OPT_BROKER},
 	    {"stall-timeout", required_argument, NULL, OPT_STALL_TIMEOUT},
@@ -294,12 +287,15 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	};
 	struct serve_cfg *cfg = &a->cfg;
 	struct netopts *no = &a->no;
-	char aclerr[400];
 	int c, r;
 	long v;
 	while ((c = cmd_getopt(argc, argv, "46vnhkuU:m:" RELAYOPT_SHORTOPTS NETOPT_SHORTOPTS,
 			       longopts)) != -1) {
 		int nr = netopt_handle(no, c, optarg);
+		if (nr == 0)
+			nr = aclopt_handle(&a->acl, c, optarg);
+		if (nr == -2)
+			return EXIT_FAIL;
 		if (nr == 0)
 			nr = relayopt_handle(&cfg->ro, c, optarg);
 		if (nr == 0)
@@ -322,21 +318,6 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 			if (!parse_long(optarg, 1, 1000000, &cfg->max_conns))
 				return usage_error("invalid --max-conns '%s': give 1-1000000",
 						   optarg);
-			break;
-		case OPT_ALLOW:
-		case OPT_DENY:
-			if (acl_add(&a->acl, c == OPT_ALLOW, optarg, aclerr, sizeof aclerr) < 0)
-				return usage_error("--%s: %s", c == OPT_ALLOW ? "allow" : "deny",
-						   aclerr);
-			break;
-		case OPT_ALLOW_FILE:
-		case OPT_DENY_FILE:
-			if (acl_add_file(&a->acl, c == OPT_ALLOW_FILE, optarg, aclerr,
-					 sizeof aclerr) < 0) {
-				errmsg("--%s: %s", c == OPT_ALLOW_FILE ? "allow-file" : "deny-file",
-				       aclerr);
-				return EXIT_FAIL;
-			}
 			break;
 		case OPT_FD:
 			a->fd_arg = optarg;
@@ -476,6 +457,19 @@ static int take_operands(int nargs, char **args, struct serve_args *a, struct ac
 	return 0;
 }
 
+/* The readiness line, in the parent of --workers once all listen. */
+struct serve_ready_line {
+	const struct sock_addr *bound;
+	const char *proto;
+	const struct tlsopts *tls;
+};
+
+static void workers_ready_line(void *arg)
+{
+	const struct serve_ready_line *wr = arg;
+	print_ready(wr->bound, wr->proto, mux_resolved(), tlsopt_ready_note(wr->tls));
+}
+
 /* --workers N: in the parent, which only says when the workers are
  * ready and waits for them, the exit status; -1 in a worker, whose *lfd
  * is its own socket on the same address. */
@@ -494,19 +488,11 @@ static int start_workers(struct serve_args *a, struct workers *w, int *lfd,
 		/* The parent: the workers serve and report their totals. */
 		close(*lfd);
 		rep->want = false;
-		int st = EXIT_OK;
-		if (workers_wait_ready(w, 10000, err, sizeof err) < 0) {
+		struct serve_ready_line wr = {bound, proto, &a->tls};
+		int st = workers_supervise(w, 10000, workers_ready_line, &wr, err, sizeof err);
+		if (*err)
 			errmsg("%s", err);
-			st = EXIT_FAIL;
-			for (int i = 0; i < w->n; i++)
-				if (w->pids[i] > 0)
-					kill(w->pids[i], SIGTERM);
-		} else {
-			print_ready(bound, proto, mux_resolved(), tlsopt_ready_note(&a->tls));
-		}
-		int ws = workers_wait(w);
-		workers_free(w);
-		return st ? st : ws;
+		return st;
 	}
 	if (index > 0) {
 		/* Its own socket on the same address: the kernel spreads

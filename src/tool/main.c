@@ -22,6 +22,7 @@ const struct cmd_entry cmd_table[] = {
     {"resolve", cmd_resolve, "names, addresses, services, protocols; system or direct DNS"},
     {"chat", cmd_chat, "multi-user line chat: chat serve (room server), chat connect (client)"},
     {"http", cmd_http, "HTTP: serve files or fixed responses; fetch URLs"},
+    {"forward", cmd_forward, "listen and relay every client to a target (TCP, Unix, TLS)"},
     {NULL, NULL, NULL},
 };
 

@@ -7,6 +7,7 @@
 
 #include "tool/cmd.h"
 #include "dns/dns_fmt.h"
+#include "net/acl.h"
 #include "tool/netopts.h"
 #include "proc/spawn.h"
 
@@ -60,6 +61,29 @@ int netopt_handle(struct netopts *n, int c, const char *arg)
 		else {
 			usage_error("invalid --stats '%s': give json or text", arg);
 			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+int aclopt_handle(struct acl *a, int c, const char *arg)
+{
+	char err[400];
+	bool allow = c == NOPT_ALLOW || c == NOPT_ALLOW_FILE;
+	switch (c) {
+	case NOPT_ALLOW:
+	case NOPT_DENY:
+		if (acl_add(a, allow, arg, err, sizeof err) < 0) {
+			usage_error("--%s: %s", allow ? "allow" : "deny", err);
+			return -1;
+		}
+		return 1;
+	case NOPT_ALLOW_FILE:
+	case NOPT_DENY_FILE:
+		if (acl_add_file(a, allow, arg, err, sizeof err) < 0) {
+			errmsg("--%s: %s", allow ? "allow-file" : "deny-file", err);
+			return -2;
 		}
 		return 1;
 	}

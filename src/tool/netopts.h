@@ -31,6 +31,10 @@ enum {
 	NOPT_SEND_ONLY,
 	NOPT_RECV_ONLY,
 	NOPT_NO_ZC,
+	NOPT_ALLOW,
+	NOPT_DENY,
+	NOPT_ALLOW_FILE,
+	NOPT_DENY_FILE,
 };
 
 #define NETOPT_SHORTOPTS "e:c:o:x:C"
@@ -61,6 +65,15 @@ enum {
 	    {"recv-only", no_argument, NULL, NOPT_RECV_ONLY},                                      \
 	{                                                                                          \
 		"no-zero-copy", no_argument, NULL, NOPT_NO_ZC                                      \
+	}
+
+/* A server's access rules: --allow, --deny, --allow-file, --deny-file. */
+#define ACLOPT_LONGOPTS                                                                            \
+	{"allow", required_argument, NULL, NOPT_ALLOW},                                            \
+	    {"deny", required_argument, NULL, NOPT_DENY},                                          \
+	    {"allow-file", required_argument, NULL, NOPT_ALLOW_FILE},                              \
+	{                                                                                          \
+		"deny-file", required_argument, NULL, NOPT_DENY_FILE                               \
 	}
 
 #define NETOPT_HELP                                                                                \
@@ -101,6 +114,11 @@ struct netopts {
 int netopt_handle(struct netopts *n, int c, const char *arg);
 /* Handles one of RELAYOPT_LONGOPTS into ro, as netopt_handle does. */
 int relayopt_handle(struct relay_opts *ro, int c, const char *arg);
+struct acl;
+/* Handles one of ACLOPT_LONGOPTS into a: 1 if handled, 0 if not ours, -1
+ * after a usage error (exit 2), -2 after the message that a file could
+ * not be read (exit 1). */
+int aclopt_handle(struct acl *a, int c, const char *arg);
 /* After the options: 0, or EXIT_USAGE after printing the error. */
 int relayopt_check(const struct relay_opts *ro);
 

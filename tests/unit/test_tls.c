@@ -5,7 +5,7 @@
  * write), reads small enough that most of each record waits inside the
  * stream (SSL_pending, which the fd never reports), close_notify both
  * ways, a truncation, the thread model's blocking handler on a TLS
- * stream (stream_wait), and the context's errors. */
+ * stream (stream_wait), TLS inside TLS, and the context's errors. */
 #include "config.h"
 
 #include <errno.h>
@@ -486,6 +486,59 @@ static void t_ctx_errors(void)
 	   "versions: 1.2 and 1.3 only");
 }
 
+/* ---- TLS inside TLS (through a TLS proxy's tunnel) ---- */
+
+static void t_nested(void)
+{
+	struct loop *l = mkloop();
+	struct tls_ctx *sc = ctx(TLS_SERVER, false), *cc = ctx(TLS_CLIENT, false);
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+	char err[300];
+	struct pair p = {0};
+	tls_handshake_start(l, sc, stream_socket_new(l, sv[0], STREAM_F_OWN), NULL, 5000,
+			    on_pair_hs, &p, err, sizeof err);
+	tls_handshake_start(l, cc, stream_socket_new(l, sv[1], STREAM_F_OWN), "localhost", 5000,
+			    on_pair_hs, &p, err, sizeof err);
+	loop_run(l);
+	ok(p.s[0] && p.s[1], "%s: nested: the outer handshake", B);
+	if (!p.s[0] || !p.s[1]) {
+		stream_close(p.s[0]);
+		stream_close(p.s[1]);
+		tls_ctx_free(sc);
+		tls_ctx_free(cc);
+		loop_free(l);
+		return;
+	}
+	/* The second TLS over the first, on both ends: the echo again. */
+	struct serve_cfg cfg = {
+	    .lfd = -1, .handler = SERVE_ECHO, .keep_open = true, .in_fd = -1, .out_fd = -1};
+	struct serve_server *srv = serve_new(l, &cfg, err, sizeof err);
+	struct tls_handshake *h =
+	    tls_handshake_start(l, sc, p.s[0], NULL, 5000, on_server_hs, srv, err, sizeof err);
+	struct client c = {.out = malloc(N), .in = malloc(N + 1)};
+	for (size_t i = 0; i < N; i++)
+		c.out[i] = (unsigned char)(i * 13 + i / 4096);
+	c.s = tls_stream_new(cc, p.s[1], "localhost", err, sizeof err);
+	stream_set_cb(c.s, on_client, &c);
+	client_want(&c);
+	ok(srv && h && c.s, "%s: nested: inner server, handshake and client started", B);
+	loop_run(l);
+	ok(!c.failed && c.got == N && memcmp(c.in, c.out, N) == 0,
+	   "%s: nested: echo through TLS inside TLS, byte-exact (%zu of %d)", B, c.got, N);
+	ok(c.eof && c.shut, "%s: nested: close_notify both ways ends both sides", B);
+	char sum[300];
+	tls_summary(c.s, sum, sizeof sum);
+	ok(strstr(sum, "TLSv1.3") && strstr(sum, "verified"), "%s: nested: summary: %s", B, sum);
+	stream_close(c.s);
+	serve_free(srv);
+	tls_ctx_free(sc);
+	tls_ctx_free(cc);
+	free(c.out);
+	free(c.in);
+	loop_free(l);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -500,6 +553,7 @@ int main(void)
 		t_truncation(true);
 		t_model();
 		t_client_cert_required();
+		t_nested();
 	}
 	unlink(cert);
 	unlink(key);

@@ -1,0 +1,263 @@
+#!/usr/bin/env bats
+# sockctl forward: clients relayed to a target, both ways, with
+# half-close; real peers (curl, nginx, nc, ncat, socat) on either side.
+# sockctl: per-backend
+load helpers
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+}
+
+# forward_bg NAME ARGS...: starts `sockctl forward ARGS` and waits for
+# its readiness line; the listening port is then in $port.
+forward_bg() {
+	local name=$1
+	shift
+	start_bg "$name" "$SOCKCTL" forward "$@"
+	wait_ready "$name"
+}
+
+# A target: serve -k --echo, its port in $TPORT.
+echo_target() {
+	serve_bg tgt -k --echo "$@"
+	TPORT=$port
+}
+
+@test "forward: a line both ways through to an echo server, -v line at its end" {
+	echo_target
+	forward_bg fwd -v 0 127.0.0.1 "$TPORT"
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"hello through"
+	assert_success
+	assert_output "hello through"
+	wait_file_contains fwd.err "up 14 bytes, down 14 bytes"
+	run grep -E '^sockctl: 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:'"$TPORT"': up 14 bytes, down 14 bytes in [0-9.]+ s, closed$' fwd.err
+	assert_success
+}
+
+@test "forward: 64 MiB each way, compared" {
+	head -c "$MIB64" /dev/urandom >big
+	echo_target
+	forward_bg fwd 0 127.0.0.1 "$TPORT"
+	timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <big >back
+	cmp big back
+}
+
+@test "forward --no-zero-copy: 64 MiB each way through the copy path" {
+	head -c "$MIB64" /dev/urandom >big
+	echo_target
+	forward_bg fwd --no-zero-copy 0 127.0.0.1 "$TPORT"
+	timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <big >back
+	cmp big back
+}
+
+@test "forward: the client's FIN reaches the target, which replies after it" {
+	# The target answers only once its input ended: the reply must come
+	# back over the half-closed connection.
+	serve_bg tgt -k --sh-exec 'wc -c'
+	forward_bg fwd 0 127.0.0.1 "$port"
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"12345"
+	assert_success
+	[ "$(echo $output)" = 6 ]
+}
+
+@test "forward: the target's FIN reaches the client, which still sends after it" {
+	# The target says hello and shuts its write side at once, then
+	# reads what the client sends afterwards.
+	start_bg tgt $PY -c '
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept()
+c.sendall(b"hello\n"); c.shutdown(socket.SHUT_WR)
+data = b""
+while True:
+    b = c.recv(65536)
+    if not b: break
+    data += b
+open(sys.argv[1], "wb").write(data)
+' "$BATS_TEST_TMPDIR/got"
+	for ((i = 0; i < 500; i++)); do [[ -s tgt.out ]] && break; sleep 0.01; done
+	TPORT=$(head -1 tgt.out)
+	forward_bg fwd 0 127.0.0.1 "$TPORT"
+	# The client reads the hello and its EOF, then sends: a client that
+	# closed on the target's FIN would lose "after".
+	run timeout $T $PY -c '
+import socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+got = b""
+while True:
+    b = c.recv(100)
+    if not b: break
+    got += b
+c.sendall(b"after the FIN\n"); c.shutdown(socket.SHUT_WR)
+print(got.decode().strip())
+' "$port"
+	assert_success
+	assert_output hello
+	wait_exit "$tgt_pid"
+	[ "$(cat got)" = "after the FIN" ]
+}
+
+@test "forward: a target that refuses resets the client; the log says why" {
+	p=$(free_port)
+	forward_bg fwd 0 127.0.0.1 "$p"
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"x"
+	assert_failure 1
+	assert_output --partial "reset"
+	wait_file_contains fwd.err "127.0.0.1:$p: connect 127.0.0.1:$p: Connection refused"
+	# The forwarder goes on.
+	kill -0 "$fwd_pid"
+}
+
+@test "forward -n: a target name that does not resolve closes the client with the reason" {
+	forward_bg fwd -n 0 no-such-host.invalid 80
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" </dev/null
+	assert_failure 1
+	wait_file_contains fwd.err "no-such-host.invalid:80:"
+	kill -0 "$fwd_pid"
+}
+
+@test "forward: curl to http serve through forward" {
+	printf 'page body\n' >index.html
+	start_bg web "$SOCKCTL" http serve -d "$BATS_TEST_TMPDIR" 127.0.0.1 0
+	wait_ready web
+	forward_bg fwd 0 127.0.0.1 "$port"
+	run timeout $T curl -sS "http://127.0.0.1:$port/index.html"
+	assert_success
+	assert_output "page body"
+}
+
+@test "forward: curl to nginx through forward, keep-alive over several requests" {
+	command -v nginx >/dev/null || skip "nginx is not installed"
+	mkdir www
+	printf 'from nginx\n' >www/a.txt
+	NP=$(free_port)
+	cat >nginx.conf <<-CONF
+		daemon off;
+		master_process off;
+		worker_processes 1;
+		pid $BATS_TEST_TMPDIR/nginx.pid;
+		error_log $BATS_TEST_TMPDIR/nginx-error.log;
+		events { worker_connections 64; }
+		http {
+			access_log off;
+			client_body_temp_path $BATS_TEST_TMPDIR/nb;
+			proxy_temp_path $BATS_TEST_TMPDIR/np;
+			fastcgi_temp_path $BATS_TEST_TMPDIR/nf;
+			uwsgi_temp_path $BATS_TEST_TMPDIR/nu;
+			scgi_temp_path $BATS_TEST_TMPDIR/ns;
+			server { listen 127.0.0.1:$NP; root $BATS_TEST_TMPDIR/www; }
+		}
+	CONF
+	start_bg nginx nginx -p "$BATS_TEST_TMPDIR" -c "$BATS_TEST_TMPDIR/nginx.conf" -e "$BATS_TEST_TMPDIR/nginx-error.log"
+	wait_listen "$NP" || skip "nginx could not start: $(tail -n 1 nginx-error.log)"
+	forward_bg fwd -v 0 127.0.0.1 "$NP"
+	run timeout $T curl -sS "http://127.0.0.1:$port/a.txt" "http://127.0.0.1:$port/a.txt"
+	assert_success
+	assert_output $'from nginx\nfrom nginx'
+	# Both requests went over one forwarded connection.
+	wait_file_contains fwd.err "closed"
+	[ "$(grep -c ' -> 127.0.0.1:'"$NP"': ' fwd.err)" = 1 ]
+}
+
+@test "forward: nc, ncat and socat as clients" {
+	echo_target
+	forward_bg fwd 0 127.0.0.1 "$TPORT"
+	run timeout $T nc -N 127.0.0.1 "$port" <<<"from nc"
+	assert_output "from nc"
+	run timeout $T ncat 127.0.0.1 "$port" <<<"from ncat"
+	assert_output "from ncat"
+	run timeout $T socat - "TCP:127.0.0.1:$port" <<<"from socat"
+	assert_output "from socat"
+}
+
+@test "forward: nc, ncat and socat as targets" {
+	local p
+	p=$(free_port)
+	start_bg nc timeout $T nc -N -l 127.0.0.1 "$p"
+	wait_listen "$p"
+	forward_bg fwd 0 127.0.0.1 "$p"
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"to nc"
+	assert_success
+	wait_exit "$nc_pid"
+	[ "$(cat nc.out)" = "to nc" ]
+
+	p=$(free_port)
+	start_bg ncat timeout $T ncat -l --recv-only 127.0.0.1 "$p"
+	wait_listen "$p"
+	start_bg fwd2 "$SOCKCTL" forward 0 127.0.0.1 "$p"
+	wait_ready fwd2
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"to ncat"
+	assert_success
+	wait_exit "$ncat_pid"
+	[ "$(cat ncat.out)" = "to ncat" ]
+
+	p=$(free_port)
+	start_bg socat timeout $T socat "TCP-LISTEN:$p,bind=127.0.0.1,reuseaddr" SYSTEM:'tr a-z A-Z'
+	wait_listen "$p"
+	start_bg fwd3 "$SOCKCTL" forward 0 127.0.0.1 "$p"
+	wait_ready fwd3
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"to socat"
+	assert_success
+	assert_output "TO SOCAT"
+}
+
+@test "forward -m 1: a second client at once is closed, the first goes on" {
+	echo_target
+	forward_bg fwd -v -m 1 0 127.0.0.1 "$TPORT"
+	mkfifo in
+	start_bg_stdin first in "$SOCKCTL" connect 127.0.0.1 "$port"
+	exec 8>in
+	echo one >&8
+	wait_file_contains first.out one
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"two"
+	refute_output --partial two
+	wait_file_contains fwd.err "connection limit (-m) reached"
+	echo three >&8
+	exec 8>&-
+	wait_exit "$first_pid"
+	[ "$(cat first.out)" = $'one\nthree' ]
+}
+
+@test "forward --deny: the client is refused, the target sees nothing" {
+	echo_target -v
+	forward_bg fwd -v --deny 127.0.0.0/8 0 127.0.0.1 "$TPORT"
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"x"
+	refute_output x
+	wait_file_contains fwd.err "not allowed by --allow/--deny"
+	run grep -c "connection from" tgt.err
+	assert_output 0
+}
+
+@test "forward --workers 2: clients are served, SIGTERM stops them all" {
+	echo_target
+	forward_bg fwd --workers 2 0 127.0.0.1 "$TPORT"
+	for i in 1 2 3 4; do
+		run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"w$i"
+		assert_output "w$i"
+	done
+	kill -TERM "$fwd_pid"
+	wait_exit "$fwd_pid"
+	[ "$status" = 0 ]
+}
+
+@test "forward --stats=json, -x: totals at exit on SIGTERM and the session's hex dump" {
+	echo_target
+	forward_bg fwd --stats=json -x dump 0 127.0.0.1 "$TPORT"
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"abc"
+	assert_output abc
+	kill -TERM "$fwd_pid"
+	wait_exit "$fwd_pid"
+	[ "$status" = 0 ]
+	run tail -1 fwd.err
+	assert_output --regexp '^\{"sent":4,"received":4,"seconds":[0-9.]+,"connections":1\}$'
+	grep -q '^> 00000000  61 62 63 0a' dump
+	grep -q '^< 00000000  61 62 63 0a' dump
+}
+
+@test "forward --nodelay: socket options apply on both sides" {
+	echo_target
+	forward_bg fwd --nodelay --keepalive 0 127.0.0.1 "$TPORT"
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"opts"
+	assert_output opts
+}
