@@ -728,6 +728,19 @@ static void on_changed(struct fault_hook *h)
 	refresh(f);
 }
 
+void fault_stream_reset(struct stream *s)
+{
+	struct fconn *f = s->priv;
+	/* Cut, as far as the stream goes: nothing more moves, and nothing
+	 * queued is sent after the close. */
+	f->cut_done = true;
+	loop_timer_stop(loop_of(f), &f->up.t);
+	loop_timer_stop(loop_of(f), &f->down.t);
+	loop_timer_stop(loop_of(f), &f->cut_t);
+	loop_timer_stop(loop_of(f), &f->life_t);
+	fault_arm_reset(f->inner->fd);
+}
+
 int fault_arm_reset(int fd)
 {
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
@@ -742,7 +755,6 @@ struct stream *fault_stream_new(struct stream *inner, struct fault_set *fs, faul
 	if (!f || !s) {
 		free(f);
 		free(s);
-		stream_close(inner);
 		errno = ENOMEM;
 		return NULL;
 	}

@@ -35,13 +35,17 @@ typedef void (*fault_cut_cb)(struct stream *s, enum fault_cut_kind kind, const c
 
 /* The fault stream over inner, which it owns from now on (its loop
  * registration is taken over: inner must not be used directly again).
- * fs outlives the stream. Returns NULL with errno (inner then closed). */
+ * fs outlives the stream. Returns NULL with errno (inner untouched). */
 struct stream *fault_stream_new(struct stream *inner, struct fault_set *fs, fault_cut_cb cut,
 				void *arg);
 bool fault_stream_is(const struct stream *s);
 /* The wrapped stream, for queries (tls_summary, ...); s itself for
  * other streams. */
 struct stream *fault_stream_inner(struct stream *s);
+
+/* The engine resets the connection: nothing more moves, what is queued
+ * is dropped, and the close sends RST. */
+void fault_stream_reset(struct stream *s);
 
 /* Makes the close of socket fd send RST instead of FIN (SO_LINGER 0).
  * Returns 0, or -1 with errno. */

@@ -20,6 +20,7 @@
 #include "net/sock.h"
 
 struct acl;
+struct fault_set;
 struct hexlog;
 struct sockopts;
 struct stream;
@@ -50,6 +51,9 @@ struct forward_cfg {
 	int handshake_ms;
 	struct tls_ctx *target_tls;
 	const char *target_tls_host;
+	/* Faults put on every client (forward/fault.h), changed live by
+	 * the control socket; NULL: none. Not owned. */
+	struct fault_set *faults;
 };
 
 struct forward_result {

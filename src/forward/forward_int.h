@@ -53,4 +53,11 @@ struct stream *fwd_client_stream(struct fwd_conn *c, struct stream *accepted);
  * cleanly or with a reset, closes the target and frees c. */
 void fwd_conn_end(struct fwd_conn *c, enum fwd_end how, const char *why);
 
+/* forward_faults.c: the client stream behind cfg.faults (NULL when out
+ * of memory); a reset of it; and whether a new client (fd) is refused
+ * now, its close then armed to reset. */
+struct stream *fwd_faults_wrap(struct fwd_conn *c, struct stream *accepted);
+void fwd_faults_reset(struct stream *client);
+bool fwd_faults_refuse(struct forward *f, int fd);
+
 #endif
