@@ -27,6 +27,7 @@
 #include "core/sbuf.h"
 #include "forward/fault.h"
 #include "forward/fault_ctl.h"
+#include "forward/fault_dgram.h"
 #include "forward/fault_stream.h"
 #include "net/relay.h"
 #include "net/stream.h"
@@ -952,6 +953,78 @@ static void t_live(void)
 	rig_end(&r);
 }
 
+/* ---- datagrams ---- */
+
+struct dg_seen {
+	unsigned idx[8192];
+	size_t n;
+};
+
+static void dg_send(void *arg, const void *p, size_t n)
+{
+	struct dg_seen *d = arg;
+	unsigned i;
+	if (n == sizeof i && d->n < sizeof d->idx / sizeof d->idx[0]) {
+		memcpy(&i, p, sizeof i);
+		d->idx[d->n++] = i;
+	}
+}
+
+/* N datagrams (their index as payload) through the faults kv on the
+ * loop; what came out, in order, is in *out. */
+static void dg_run(const char *const *kv, unsigned n, struct dg_seen *out, struct fault_set *fs)
+{
+	struct loop *l = mkloop();
+	fs_with(fs, kv);
+	struct fault_dgram_q q;
+	memset(out, 0, sizeof *out);
+	fault_dgram_q_init(&q, l, fs, FAULT_UP, dg_send, out);
+	for (unsigned i = 0; i < n; i++)
+		fault_dgram_q_put(&q, &i, sizeof i);
+	loop_run(l); /* until the last held one is out */
+	fault_dgram_q_clear(&q);
+	loop_free(l);
+}
+
+static void t_dgram(void)
+{
+	const unsigned n = 4000;
+	static struct dg_seen a, b;
+	struct fault_set fs;
+	dg_run((const char *[]){"loss", "20", "seed", "9", NULL}, n, &a, &fs);
+	dg_run((const char *[]){"loss", "20", "seed", "9", NULL}, n, &b, &fs);
+	double sd = sqrt(n * 0.2 * 0.8);
+	ok(a.n == b.n && !memcmp(a.idx, b.idx, a.n * sizeof a.idx[0]) &&
+	       fabs((double)(n - a.n) - n * 0.2) < 5 * sd && fs.stats.lost == n - a.n,
+	   "%s: loss 20%% seed 9: %zu of %u lost, the same datagrams both runs (5 sd = %.0f)", B,
+	   n - a.n, n, 5 * sd);
+	bool ordered = true;
+	for (size_t i = 1; i < a.n; i++)
+		ordered &= a.idx[i] > a.idx[i - 1];
+	ok(ordered, "%s: loss keeps the order of the rest", B);
+	dg_run((const char *[]){"duplicate", "10", "seed", "3", NULL}, n, &a, &fs);
+	sd = sqrt(n * 0.1 * 0.9);
+	ok(fabs((double)(a.n - n) - n * 0.1) < 5 * sd && fs.stats.duplicated == a.n - n,
+	   "%s: duplicate 10%%: %zu copies more", B, a.n - n);
+	int64_t t0 = clock_ms();
+	dg_run((const char *[]){"reorder", "10:30", "seed", "5", NULL}, n, &a, &fs);
+	/* Overtaken: arriving after one sent later. */
+	size_t late = 0;
+	unsigned most = 0;
+	for (size_t i = 0; i < a.n; i++) {
+		late += a.idx[i] < most;
+		most = a.idx[i] > most ? a.idx[i] : most;
+	}
+	sd = sqrt(n * 0.1 * 0.9);
+	ok(a.n == n && fabs((double)late - n * 0.1) < 5 * sd && fs.stats.reordered == late &&
+	       clock_ms() - t0 >= 29,
+	   "%s: reorder 10%%:30: all %zu out, %zu overtaken", B, a.n, late);
+	t0 = clock_ms();
+	dg_run((const char *[]){"delay", "50:10", NULL}, 200, &a, &fs);
+	ok(a.n == 200 && clock_ms() - t0 >= 39, "%s: delay 50:10: 200 datagrams out after %lld ms",
+	   B, (long long)(clock_ms() - t0));
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -977,6 +1050,7 @@ int main(void)
 		t_blackhole();
 		t_drain();
 		t_live();
+		t_dgram();
 	}
 	tap_done();
 }
