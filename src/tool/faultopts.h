@@ -73,7 +73,8 @@ enum {
 	"                       --rate-up, --rate-down for one way\n"                              \
 	"      --chunk N        at most N bytes per read and send (TCP_NODELAY);\n"                \
 	"                       --chunk-up, --chunk-down for one way\n"                            \
-	"      --chunk-delay MS   MS between chunks; --chunk-delay-up, --chunk-delay-down\n"       \
+	"      --chunk-delay MS  MS between chunks; --chunk-delay-up and\n"                        \
+	"                       --chunk-delay-down for one way\n"                                  \
 	"      --close-after BYTES|SECS  close cleanly after BYTES either way, or\n"               \
 	"                       SECS (5s, 500ms) after the connection began\n"                     \
 	"      --reset-after BYTES|SECS  the same, with a reset (RST)\n"                           \
