@@ -205,6 +205,22 @@ static uint64_t cut_bytes(const struct fconn *f, enum fault_cut_kind *kind)
 	return c;
 }
 
+/* What a write may take now: the queue's room, and nothing past a cut's
+ * byte count (the engine's own count of what went to the client stays
+ * true, and it waits instead of writing in vain). */
+static size_t down_room(const struct fconn *f)
+{
+	size_t room = hold_room(&f->down.h);
+	enum fault_cut_kind kind;
+	uint64_t limit = cut_bytes(f, &kind);
+	uint64_t taken = f->down.moved + hold_len(&f->down.h);
+	if (limit && taken >= limit)
+		return 0;
+	if (limit && room > limit - taken)
+		room = (size_t)(limit - taken);
+	return room;
+}
+
 static bool frozen(const struct fconn *f)
 {
 	return f->cut_pending || f->cut_done || f->timed_out || f->fs->state == FAULT_STATE_HOLD;
@@ -294,7 +310,7 @@ static int inner_want(const struct fconn *f, int want)
 	if ((want & STREAM_READ) && can_absorb(f))
 		w |= STREAM_READ;
 	if (!f->fin_sent && !frozen(f) &&
-	    (f->inner_blocked || ((want & STREAM_WRITE) && (hold_room(&f->down.h) || f->down_err))))
+	    (f->inner_blocked || ((want & STREAM_WRITE) && (down_room(f) || f->down_err))))
 		w |= STREAM_WRITE;
 	return w;
 }
@@ -333,8 +349,6 @@ static void on_cut(struct loop *l, void *arg)
 	struct fconn *f = arg;
 	f->cut_pending = false;
 	f->cut_done = true;
-	if (f->cut_kind == FAULT_CUT_RESET)
-		fault_arm_reset(f->inner->fd);
 	if (f->s && f->cut)
 		f->cut(f->s, f->cut_kind, f->why, f->cut_arg); /* may close s: nothing after */
 }
@@ -346,9 +360,12 @@ static void cut(struct fconn *f, enum fault_cut_kind kind, const char *why)
 	f->cut_pending = true;
 	f->cut_kind = kind;
 	snprintf(f->why, sizeof f->why, "%s", why);
-	if (kind == FAULT_CUT_RESET)
+	/* Armed now: the engine may close before the callback runs (its
+	 * relay ending on its own), and that close must reset too. */
+	if (kind == FAULT_CUT_RESET) {
+		fault_arm_reset(f->inner->fd);
 		f->fs->stats.reset++;
-	else
+	} else
 		f->fs->stats.closed++;
 	loop_timer_stop(loop_of(f), &f->up.t);
 	loop_timer_stop(loop_of(f), &f->down.t);
@@ -529,7 +546,7 @@ static ssize_t fault_write(struct stream *s, const void *buf, size_t n)
 	}
 	if (f->fs->st.blackhole)
 		return (ssize_t)n; /* taken, never answered */
-	size_t room = hold_room(&f->down.h);
+	size_t room = down_room(f);
 	if (!room) {
 		errno = EAGAIN;
 		return -1;
@@ -592,7 +609,7 @@ static int fault_ready(struct stream *s, int fdmask)
 	int r = 0;
 	if (avail(f, &f->up, now_of(f)) || eof_deliverable(f))
 		r |= STREAM_READ;
-	if ((ir & STREAM_WRITE) && !frozen(f) && (hold_room(&f->down.h) || f->down_err))
+	if ((ir & STREAM_WRITE) && !frozen(f) && (down_room(f) || f->down_err))
 		r |= STREAM_WRITE;
 	refresh(f);
 	return r;

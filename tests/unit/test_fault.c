@@ -723,17 +723,25 @@ static void *drive_cut(void *arg)
 /* reply 0: the client sends 5000 bytes to an echo, and the cut comes on
  * the way up; else the client sends one byte and the engine answers with
  * reply bytes, cut on the way down. */
-static void t_cut(const char *setting, const char *value, bool reset, size_t reply)
+static void t_cut_as(const char *setting, const char *value, bool reset, size_t reply,
+		     bool engine_closes)
 {
 	struct rig r;
 	rig_start(&r, (const char *[]){setting, value, NULL});
 	r.e.reply = reply;
+	r.e.close_when_written = engine_closes;
 	r.d.send_n = reply ? 1 : 5000;
 	rig_run(&r, drive_cut);
 	bool bytes = !strchr(value, 's');
 	ok(r.e.cuts == 1 && r.e.cut_kind == (reset ? FAULT_CUT_RESET : FAULT_CUT_CLOSE) &&
 	       strstr(r.e.why, setting),
 	   "%s: %s %s: the cut callback once (%s)", B, setting, value, r.e.why);
+	/* An engine that would close as soon as its reply is written (a
+	 * relay whose target ended) must not get past the threshold and
+	 * close first: the client would see a clean end, not a reset. */
+	if (engine_closes)
+		ok(r.e.len == reply - 1000,
+		   "%s: %s %s: the engine's write stopped at the threshold", B, setting, value);
 	if (bytes && !reply)
 		ok(r.e.total == 1000 && r.d.got <= 1000,
 		   "%s: %s %s on the way up: the engine read %llu bytes, %zu came back", B, setting,
@@ -805,6 +813,11 @@ static void on_state_step(struct loop *l, void *arg)
 		return;
 	}
 	loop_timer_start(l, &c->t, 20);
+}
+
+static void t_cut(const char *setting, const char *value, bool reset, size_t reply)
+{
+	t_cut_as(setting, value, reset, reply, false);
 }
 
 static void t_state(void)
@@ -1044,6 +1057,7 @@ int main(void)
 		t_cut("close-after", "1000", false, 0);
 		t_cut("close-after", "1000", false, 5000);
 		t_cut("reset-after", "1000", true, 5000);
+		t_cut_as("reset-after", "1000", true, 5000, true);
 		t_cut("reset-after", "200ms", true, 0);
 		t_state();
 		t_timeout();
