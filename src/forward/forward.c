@@ -58,8 +58,7 @@ static void conn_unlink(struct fwd_conn *c)
 
 struct stream *fwd_client_stream(struct fwd_conn *c, struct stream *accepted)
 {
-	(void)c;
-	return accepted;
+	return c->fwd->cfg.faults ? fwd_faults_wrap(c, accepted) : accepted;
 }
 
 /* SO_LINGER 0: the close sends RST instead of FIN (for a TLS stream
@@ -88,11 +87,13 @@ void fwd_conn_end(struct fwd_conn *c, enum fwd_end how, const char *why)
 	if (how == FWD_END_RESET) {
 		set_reset(c->client_raw);
 		set_reset(c->target);
+		fwd_faults_reset(c->client);
 	}
-	/* The wrapping stream, if any, goes first: it may hold the raw one. */
+	/* A wrapping stream owns the raw one and closes it. */
 	if (c->client && c->client != c->client_raw)
 		stream_close(c->client);
-	stream_close(c->client_raw);
+	else
+		stream_close(c->client_raw);
 	stream_close(c->target);
 	conn_unlink(c);
 	free(c);
@@ -136,6 +137,10 @@ static void start_relay(struct fwd_conn *c)
 {
 	struct forward *f = c->fwd;
 	c->client = fwd_client_stream(c, c->client_raw);
+	if (!c->client) {
+		fwd_conn_end(c, FWD_END_RESET, "out of memory");
+		return;
+	}
 	struct relay_opts ro = f->cfg.ro;
 	/* The target's end of input ends the client's write side: the
 	 * relay's local side is a socket here. */
@@ -327,7 +332,8 @@ static int admit(void *arg, int fd, const struct sock_addr *peer, const char **s
 	(void)say;
 	struct forward *f = arg;
 	const struct acl *acl = f->cfg.accept_proxy ? NULL : f->cfg.acl;
-	if (!acceptor_rules(fd, peer, acl, f->cfg.max_conns, f->nconns, f->cfg.so))
+	if (!fwd_faults_refuse(f, fd) &&
+	    !acceptor_rules(fd, peer, acl, f->cfg.max_conns, active(f), f->cfg.so))
 		return ACCEPT_KEEP;
 	f->res.refused++;
 	return ACCEPT_REFUSE;

@@ -20,6 +20,7 @@
 #include "net/sock.h"
 
 struct acl;
+struct fault_set;
 struct hexlog;
 struct sockopts;
 struct stream;
@@ -62,6 +63,9 @@ struct forward_cfg {
 	int send_proxy;
 	bool accept_proxy;
 	int header_ms;
+	/* Faults put on every client (forward/fault.h), changed live by
+	 * the control socket; NULL: none. Not owned. */
+	struct fault_set *faults;
 };
 
 struct forward_result {

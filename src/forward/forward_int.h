@@ -82,5 +82,11 @@ void fwd_pp_free(struct fwd_conn *c);
 int fwd_udp_start(struct forward *f, char *err, size_t errlen);
 void fwd_udp_result(const struct forward *f, struct forward_result *r);
 void fwd_udp_free(struct forward *f);
+/* forward_faults.c: the client stream behind cfg.faults (NULL when out
+ * of memory); a reset of it; and whether a new client (fd) is refused
+ * now, its close then armed to reset. */
+struct stream *fwd_faults_wrap(struct fwd_conn *c, struct stream *accepted);
+void fwd_faults_reset(struct stream *client);
+bool fwd_faults_refuse(struct forward *f, int fd);
 
 #endif

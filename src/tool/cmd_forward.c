@@ -14,6 +14,7 @@
 #include "net/proxy.h"
 #include "proc/workers.h"
 #include "tool/cmd.h"
+#include "tool/faultopts.h"
 #include "tool/netopts.h"
 #include "tool/tlsopts.h"
 
@@ -99,7 +100,7 @@ static const char help[] =
     "      --append         add to the log files instead of replacing them\n"
     "      --stats=json     the totals at exit as JSON on stderr (\"received\":\n"
     "                       from the clients, \"sent\": to them); --stats=text\n"
-    "\n"
+    "\n" FAULTOPT_HELP "\n"
     "SIGINT or SIGTERM stop cleanly (exit 0).\n"
     "Exit status: 0 done, 1 failure (listening, the event loop), 2 usage error.\n";
 
@@ -158,6 +159,7 @@ struct fwd_args {
 	struct forward_cfg cfg;
 	struct netopts no;
 	struct acl acl;
+	struct faultopts fo;
 	long workers;
 	struct sock_endpoint lep;
 	struct sock_listen_opts lo;
@@ -205,6 +207,7 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 	    TLSOPT_SERVER_LONGOPTS,
 	    NETOPT_LONGOPTS,
 	    RELAYOPT_LONGOPTS,
+	    FAULTOPT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	struct forward_cfg *cfg = &a->cfg;
@@ -232,6 +235,8 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 			nr = tlsopt_handle(&a->tls, c, optarg);
 		if (nr == 0 && target_tlsopt(c))
 			nr = tlsopt_handle(&a->ttls, target_tlsopt(c), optarg);
+		if (nr == 0)
+			nr = faultopt_handle(&a->fo, c, optarg);
 		if (nr < 0)
 			return EXIT_USAGE;
 		if (nr > 0)
@@ -318,7 +323,7 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 			return EXIT_USAGE;
 		}
 	}
-	if (relayopt_check(&cfg->ro))
+	if (relayopt_check(&cfg->ro) || faultopt_check(&a->fo, a->workers, false))
 		return EXIT_USAGE;
 	if (no->exec_argv || no->sh_exec)
 		return usage_error("--exec and --sh-exec are for serve and connect: forward "
@@ -523,6 +528,7 @@ static int forward_main(int argc, char **argv)
 	struct netopts *no = &a->no;
 	*cfg = (struct forward_cfg){.lfd = -1, .ro = {.quit_after_eof_ms = -1, .zero_copy = true}};
 	acl_init(&a->acl);
+	faultopt_init(&a->fo);
 	int r = parse_args(argc, argv, a);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
@@ -590,6 +596,11 @@ static int forward_main(int argc, char **argv)
 	/* Diagnostics (-v per connection) are queued: a slow stderr must
 	 * not hold up the clients. */
 	logs_start(run.loop, NULL);
+	cfg->faults = faultopt_start(&a->fo, run.loop, &status);
+	if (status) {
+		close(lfd);
+		return status;
+	}
 	if (!(run.f = forward_new(run.loop, cfg, err, sizeof err))) {
 		errmsg("%s", err);
 		return EXIT_FAIL;
@@ -633,6 +644,8 @@ int cmd_forward(int argc, char **argv)
 		}
 		netopt_report(&run.a.no, &run.tot);
 	}
+	/* The control socket is on the loop: closed before it. */
+	faultopt_free(&run.a.fo);
 	logs_end(LOGS_END_MS);
 	tls_ctx_free(run.a.cfg.tls);
 	tls_ctx_free(run.a.cfg.target_tls);
