@@ -117,7 +117,7 @@ static void on_relay_done(struct loop *l, int status, const char *errtext, void 
 	relay_get_stats(c->relay, &st);
 	f->res.up += st.sent;
 	f->res.down += st.received;
-	const char *tls_why = status ? tls_error(c->client) : NULL;
+	const char *tls_why = status ? tls_error(c->client_raw) : NULL; /* not the wrapper */
 	if (!tls_why && status)
 		tls_why = tls_error(c->target);
 	const char *how = status ? (tls_why ? tls_why : errtext) : "closed";
@@ -333,7 +333,7 @@ static int admit(void *arg, int fd, const struct sock_addr *peer, const char **s
 	struct forward *f = arg;
 	const struct acl *acl = f->cfg.accept_proxy ? NULL : f->cfg.acl;
 	if (!fwd_faults_refuse(f, fd) &&
-	    !acceptor_rules(fd, peer, acl, f->cfg.max_conns, active(f), f->cfg.so))
+	    !acceptor_rules(fd, peer, acl, f->cfg.max_conns, f->nconns, f->cfg.so))
 		return ACCEPT_KEEP;
 	f->res.refused++;
 	return ACCEPT_REFUSE;
