@@ -300,6 +300,58 @@ print(len(sizes), max(sizes), sum(sizes), int((time.monotonic() - t) * 1000))
 	kill -0 "$fwd_pid"
 }
 
+udp_fc() {
+	timeout $T "$PY" "$BATS_TEST_DIRNAME/udp_fault_client.py" "$@"
+}
+
+@test "forward -u --loss 30 --seed 7: loss each way within a binomial bound, the same datagrams with the same seed" {
+	serve_bg tgt -u --echo 127.0.0.1 0
+	TPORT=$port
+	forward_bg fwd -u --loss 30 --seed 7 0 127.0.0.1 "$TPORT"
+	run udp_fc "$port" count 400
+	assert_success
+	local first=$output n
+	n=$(wc -w <<<"$output")
+	# Up and down each keep 70%: 0.49 of 400 = 196, sd 10: 5 sd each side.
+	((n >= 146 && n <= 246)) || fail "$n of 400 came back"
+	forward_bg fwd2 -u --loss 30 --seed 7 0 127.0.0.1 "$TPORT"
+	run udp_fc "$port" count 400
+	[ "$output" = "$first" ] || fail "seed 7 twice, different datagrams: $output"
+}
+
+@test "forward -u --delay 100 and --duplicate 100: round trips 200 ms longer, every datagram twice each way" {
+	serve_bg tgt -u --echo 127.0.0.1 0
+	TPORT=$port
+	forward_bg fwd -u --delay 100 0 127.0.0.1 "$TPORT"
+	run udp_fc "$port" rtt 5
+	assert_success
+	rtts_within 190 1500
+	forward_bg dup -u --duplicate 100 0 127.0.0.1 "$TPORT"
+	run udp_fc "$port" count 20
+	# Every datagram twice to the echo, each of its echoes twice back: 80.
+	[ "$(wc -w <<<"$output")" -eq 80 ] || fail "replies: $output"
+}
+
+@test "forward -u --control: down drops the datagrams, up passes them again; stream-only faults refused" {
+	serve_bg tgt -u --echo 127.0.0.1 0
+	TPORT=$port
+	forward_bg fwd -u --control ctl.sock 0 127.0.0.1 "$TPORT"
+	run udp_fc "$port" count 10
+	[ "$(wc -w <<<"$output")" -eq 10 ]
+	ctl down
+	assert_output --partial "ok"
+	run udp_fc "$port" count 10
+	[ -z "$output" ] || fail "through while down: $output"
+	ctl up
+	run udp_fc "$port" count 10
+	[ "$(wc -w <<<"$output")" -eq 10 ]
+	local bad
+	for bad in "--rate 1K" "--chunk 10" "--reset-after 5" "--refuse" "--blackhole" "--timeout-after 1s"; do
+		run -2 timeout $T "$SOCKCTL" forward -u $bad 0 127.0.0.1 9
+		assert_output --partial "is for stream connections, not UDP"
+	done
+}
+
 @test "forward: bad fault values are usage errors, one line each" {
 	local bad
 	for bad in "--delay -5" "--delay 100:-3" "--rate -1" "--rate 99999999999999999999" \

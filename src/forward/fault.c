@@ -441,7 +441,7 @@ void fault_set_init(struct fault_set *fs, const struct fault_settings *st)
 	memset(fs, 0, sizeof *fs);
 	fs->st = *st;
 	fs->state = FAULT_STATE_UP;
-	fault_rng_seed(&fs->rng, st->seed);
+	fault_set_seed(fs);
 	fs->hooks.prev = fs->hooks.next = &fs->hooks;
 }
 
@@ -484,6 +484,12 @@ bool fault_set_refuses(const struct fault_set *fs)
 	return fs->st.refuse || fs->state != FAULT_STATE_UP;
 }
 
+void fault_set_seed(struct fault_set *fs)
+{
+	fault_rng_seed(&fs->rng[0], fs->st.seed);
+	fault_rng_seed(&fs->rng[1], fs->st.seed ^ 0x9e3779b97f4a7c15ULL);
+}
+
 void fault_dgram_decide(struct fault_set *fs, int dir, struct fault_dgram *d)
 {
 	const struct fault_settings *st = &fs->st;
@@ -494,10 +500,11 @@ void fault_dgram_decide(struct fault_set *fs, int dir, struct fault_dgram *d)
 	d->delay_ms = 0;
 	/* One draw per decision, always in this order, so a seed gives the
 	 * same outcome for the same sequence of datagrams. */
-	bool lost = fault_rng_chance(&fs->rng, st->loss);
-	bool dup = fault_rng_chance(&fs->rng, st->duplicate);
-	bool reord = fault_rng_chance(&fs->rng, st->reorder);
-	int jitter = fault_rng_spread(&fs->rng, f->jitter_ms);
+	struct fault_rng *r = &fs->rng[dir ? 1 : 0];
+	bool lost = fault_rng_chance(r, st->loss);
+	bool dup = fault_rng_chance(r, st->duplicate);
+	bool reord = fault_rng_chance(r, st->reorder);
+	int jitter = fault_rng_spread(r, f->jitter_ms);
 	if (lost || st->blackhole || fs->state != FAULT_STATE_UP) {
 		d->drop = true;
 		fs->stats.lost++;

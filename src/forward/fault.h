@@ -89,10 +89,16 @@ struct fault_set {
 	struct fault_settings st;
 	enum fault_state state;
 	uint64_t generation; /* counts changes */
-	struct fault_rng rng;
+	/* The datagram decisions, one generator per direction: what each
+	 * direction's datagrams meet depends on their own order only, not on
+	 * how they interleave with the other direction's. */
+	struct fault_rng rng[2];
 	struct fault_stats stats;
 	struct fault_hook hooks; /* list head */
 };
+
+/* Seeds a set's generators from its settings' seed. */
+void fault_set_seed(struct fault_set *fs);
 
 /* Settings with nothing injected. */
 void fault_settings_init(struct fault_settings *st);

@@ -135,7 +135,7 @@ void fault_ctl_run(struct fault_set *fs, const struct fault_cmd *cmd, struct sbu
 			return;
 		}
 		if (!strcmp(cmd->name, "seed"))
-			fault_rng_seed(&fs->rng, fs->st.seed);
+			fault_set_seed(fs);
 		fault_set_changed(fs);
 		sb_printf(out, "ok %s %s\n", cmd->name, cmd->value[0] ? cmd->value : "on");
 		return;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "forward/fault_dgram.h"
 #include "forward/forward_int.h"
 #include "net/acl.h"
 #include "net/hexlog.h"
@@ -35,6 +36,10 @@ struct fwd_udp_sess {
 	struct timer idle;
 	int64_t start_ms, last_ms;
 	uint64_t up_n, down_n, up_bytes, down_bytes;
+	/* With faults: each direction's datagrams go through its queue
+	 * (loss, duplication, reordering, delay), which sends them. */
+	bool faulty;
+	struct fault_dgram_q fq[2]; /* [FAULT_UP], [FAULT_DOWN] */
 };
 
 struct fwd_udp {
@@ -79,6 +84,10 @@ static void sess_end(struct fwd_udp_sess *s, const char *how)
 	f->res.down += s->down_bytes;
 	f->res.datagrams += s->up_n;
 	loop_timer_stop(f->loop, &s->idle);
+	if (s->faulty) {
+		fault_dgram_q_clear(&s->fq[FAULT_UP]);
+		fault_dgram_q_clear(&s->fq[FAULT_DOWN]);
+	}
 	stream_close(s->up);
 	struct fwd_udp_sess **pp = &u->buckets[hash_addr(&s->peer)];
 	while (*pp != s)
@@ -105,6 +114,50 @@ static void on_idle(struct loop *l, void *arg)
 	sess_end(s, "expired");
 }
 
+/* One datagram to the target, and one answer back to the client: what
+ * the faults send (or the datagram itself, without them). */
+static void send_up(void *arg, const void *p, size_t n)
+{
+	struct fwd_udp_sess *s = arg;
+	struct forward *f = s->u->f;
+	if (stream_write(s->up, p, n) < 0) {
+		if (errno != EAGAIN && errno != ECONNREFUSED)
+			log_info("%s: send to %s: %s", s->peer_text, f->cfg.target_name,
+				 strerror(errno));
+		f->res.refused++;
+		return;
+	}
+	s->up_n++;
+	s->up_bytes += n;
+}
+
+static void send_down(void *arg, const void *p, size_t n)
+{
+	struct fwd_udp_sess *s = arg;
+	struct forward *f = s->u->f;
+	/* not a stream: the datagram server's socket, one answer to its client */
+	ssize_t w = sendto(f->cfg.lfd, p, n, MSG_DONTWAIT, (const struct sockaddr *)&s->peer.ss,
+			   s->peer.len);
+	if (w < 0) {
+		/* A full send buffer drops it, as a network would. */
+		f->res.refused++;
+		return;
+	}
+	s->down_n++;
+	s->down_bytes += n;
+}
+
+/* A datagram in the direction dir: through the faults, if any (while
+ * the control socket holds the forwarder down, they drop it). */
+static void pass(struct fwd_udp_sess *s, int dir, const void *p, size_t n)
+{
+	if (!s->faulty) {
+		(dir == FAULT_UP ? send_up : send_down)(s, p, n);
+		return;
+	}
+	fault_dgram_q_put(&s->fq[dir], p, n);
+}
+
 /* The target's answers: each goes back to this session's client. */
 static void on_answer(struct stream *st, int ready, void *arg)
 {
@@ -128,16 +181,7 @@ static void on_answer(struct stream *st, int ready, void *arg)
 		s->last_ms = loop_now(f->loop);
 		if (f->cfg.log)
 			hexlog_data(f->cfg.log, HEXLOG_RECV, u->buf, (size_t)n);
-		/* not a stream: the datagram server's socket, one answer to its client */
-		ssize_t w = sendto(f->cfg.lfd, u->buf, (size_t)n, MSG_DONTWAIT,
-				   (const struct sockaddr *)&s->peer.ss, s->peer.len);
-		if (w < 0) {
-			/* A full send buffer drops it, as a network would. */
-			f->res.refused++;
-			continue;
-		}
-		s->down_n++;
-		s->down_bytes += (size_t)n;
+		pass(s, FAULT_DOWN, u->buf, (size_t)n);
 	}
 }
 
@@ -182,6 +226,12 @@ static struct fwd_udp_sess *sess_new(struct fwd_udp *u, const struct sock_addr *
 	}
 	timer_init(&s->idle, on_idle, s);
 	loop_timer_start(f->loop, &s->idle, u->idle_ms);
+	if (f->cfg.faults) {
+		s->faulty = true;
+		fault_dgram_q_init(&s->fq[FAULT_UP], f->loop, f->cfg.faults, FAULT_UP, send_up, s);
+		fault_dgram_q_init(&s->fq[FAULT_DOWN], f->loop, f->cfg.faults, FAULT_DOWN,
+				   send_down, s);
+	}
 	unsigned h = hash_addr(peer);
 	s->hnext = u->buckets[h];
 	u->buckets[h] = s;
@@ -252,15 +302,7 @@ static void on_datagram(struct loop *l, int fd, int mask, void *arg)
 		s->last_ms = loop_now(f->loop);
 		if (f->cfg.log)
 			hexlog_data(f->cfg.log, HEXLOG_SENT, u->buf, len);
-		if (stream_write(s->up, u->buf, len) < 0) {
-			if (errno != EAGAIN && errno != ECONNREFUSED)
-				log_info("%s: send to %s: %s", s->peer_text, f->cfg.target_name,
-					 strerror(errno));
-			f->res.refused++;
-			continue;
-		}
-		s->up_n++;
-		s->up_bytes += len;
+		pass(s, FAULT_UP, u->buf, len);
 	}
 }
 

@@ -323,7 +323,7 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 			return EXIT_USAGE;
 		}
 	}
-	if (relayopt_check(&cfg->ro) || faultopt_check(&a->fo, a->workers, false))
+	if (relayopt_check(&cfg->ro) || faultopt_check(&a->fo, a->workers, cfg->udp))
 		return EXIT_USAGE;
 	if (no->exec_argv || no->sh_exec)
 		return usage_error("--exec and --sh-exec are for serve and connect: forward "

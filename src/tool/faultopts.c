@@ -59,10 +59,11 @@ int faultopt_check(struct faultopts *o, long workers, bool dgram)
 	const struct fault_settings *st = &o->st;
 	if (!dgram && (st->loss > 0 || st->duplicate > 0 || st->reorder > 0))
 		return usage_error("--loss, --duplicate and --reorder are for UDP (-u)");
-	if (dgram && (st->close_after.bytes || st->close_after.ms || st->reset_after.bytes ||
-		      st->reset_after.ms || st->timeout_after_ms || st->flow[0].chunk ||
-		      st->flow[1].chunk || st->flow[0].chunk_delay_ms ||
-		      st->flow[1].chunk_delay_ms || st->flow[0].rate || st->flow[1].rate))
+	if (dgram &&
+	    (st->close_after.bytes || st->close_after.ms || st->reset_after.bytes ||
+	     st->reset_after.ms || st->timeout_after_ms || st->flow[0].chunk || st->flow[1].chunk ||
+	     st->flow[0].chunk_delay_ms || st->flow[1].chunk_delay_ms || st->flow[0].rate ||
+	     st->flow[1].rate || st->refuse || st->blackhole))
 		return usage_error("--%s is for stream connections, not UDP", o->first);
 	if (!o->seeded) {
 		/* Reproducible runs give --seed; others still get one, which

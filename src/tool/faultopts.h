@@ -81,7 +81,9 @@ enum {
 	"      --refuse         accept every client, then reset it at once\n"                      \
 	"      --blackhole      accept and read, never forward or answer\n"                        \
 	"      --timeout-after SECS  stop moving bytes after SECS, keep the connection\n"          \
-	"      --seed N         the seed of the jitter (a run repeated)\n"                         \
+	"      --loss PCT, --duplicate PCT, --reorder PCT[:MS]  with -u: drop, send\n"             \
+	"                       twice, or hold back MS (20) ms each datagram\n"                    \
+	"      --seed N         the seed of the jitter and of the datagram faults\n"               \
 	"      --control PATH   a Unix socket taking commands (set NAME VALUE, clear,\n"           \
 	"                       down [hold], up, stats, show, help), one answer line\n"            \
 	"                       each: the faults change on open connections too\n"
