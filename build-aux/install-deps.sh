@@ -15,3 +15,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 	iperf3 util-linux wrk busybox microsocks dante-server mandoc man-db \
 	zsh fish bash-completion gnutls-bin \
 	>/dev/null
+# forward: haproxy (PROXY protocol tests, bench) and rinetd (bench).
+$SUDO apt-get install -y -qq --no-install-recommends haproxy rinetd >/dev/null
