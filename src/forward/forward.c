@@ -64,8 +64,7 @@ struct stream *fwd_client_stream(struct fwd_conn *c, struct stream *accepted)
 }
 
 /* SO_LINGER 0: the close sends RST instead of FIN (for a TLS stream
- * too: its fd is the socket, and no close_notify is owed to a peer that
- * is being reset). */
+ * too: its fd is the socket). */
 static void set_reset(struct stream *s)
 {
 	int fd = s ? s->fd : -1;
@@ -77,7 +76,6 @@ static void set_reset(struct stream *s)
 
 void fwd_conn_end(struct fwd_conn *c, enum fwd_end how, const char *why)
 {
-	struct forward *f = c->fwd;
 	if (why && *why)
 		log_info("%s: %s", c->peer_text, why);
 	connector_cancel(c->cn);
@@ -97,7 +95,6 @@ void fwd_conn_end(struct fwd_conn *c, enum fwd_end how, const char *why)
 	stream_close(c->target);
 	conn_unlink(c);
 	free(c);
-	(void)f;
 }
 
 /* ---- the relay ---- */

@@ -542,12 +542,18 @@ static void after_up_done(struct relay *r)
 	}
 }
 
-/* Whether what s may do now can move p's bytes: reading its input, or
- * writing its output. (A stream that is one pump's input and the other's
- * output, readable, has nothing for the other: trying it would only
- * cost a call that says EAGAIN.) */
+/* Whether an event on s is for p. For a plain fd, only what s may do
+ * now can move p's bytes: reading its input, or writing its output (a
+ * socket that is one pump's input and the other's output, readable, has
+ * nothing for the other: trying it would only cost a call that says
+ * EAGAIN). Other types (TLS) move bytes of their own on either event:
+ * both pumps try. */
 static bool concerns(const struct pump *p, const struct stream *s, int ready)
 {
+	if (s != p->in && s != p->out)
+		return false;
+	if (s->ops != &stream_fd_ops)
+		return true;
 	return (s == p->in && (ready & STREAM_READ)) || (s == p->out && (ready & STREAM_WRITE));
 }
 
