@@ -405,8 +405,10 @@ static void describe(struct relay *r, const struct pump *p, char *t, size_t tl)
 	snprintf(t, tl, "%s %s: %s", what, who, strerror(p->err));
 }
 
-/* Decides whether the relay is over, after any progress or event. */
-static void check_done(struct relay *r)
+/* Decides whether the relay is over, after any progress or event. True
+ * when it ended: r is then not to be touched (the done callback may
+ * have freed it). */
+static bool check_done(struct relay *r)
 {
 	struct pump *up = &r->up, *down = &r->down;
 	char t[512];
@@ -415,16 +417,16 @@ static void check_done(struct relay *r)
 		 * below): a quiet failure. */
 		describe(r, up, t, sizeof t);
 		relay_finish(r, 1, up->err == EPIPE && !up->out_sock ? "" : t);
-		return;
+		return true;
 	}
 	if (down->err) {
 		if (down->err_on_out && !down->out_sock && down->err == EPIPE) {
 			relay_finish(r, 1, "");
-			return;
+			return true;
 		}
 		describe(r, down, t, sizeof t);
 		relay_finish(r, 1, t);
-		return;
+		return true;
 	}
 	bool up_over = up->done || up->off;
 	bool down_over = down->done || down->off;
@@ -435,21 +437,22 @@ static void check_done(struct relay *r)
 			 "received: the proxy may have dropped the reply (see --shutdown-delay)",
 			 r->peer);
 		relay_finish(r, 1, t);
-		return;
+		return true;
 	}
 	if (up_over && down_over) {
 		relay_finish(r, 0, NULL);
-		return;
+		return true;
 	}
 	if (down->done && !up_over && r->o.local_is_tty) {
 		/* The peer closed and a person is typing: nothing more to do. */
 		relay_finish(r, 0, NULL);
-		return;
+		return true;
 	}
 	if (up_over && r->o.send_only) {
 		relay_finish(r, 0, NULL);
-		return;
+		return true;
 	}
+	return false;
 }
 
 static void on_quit(struct loop *l, void *arg)
@@ -573,8 +576,7 @@ static void on_io(struct stream *s, int ready, void *arg)
 		after_up_done(r);
 	if (!down_was && r->down.done && !r->down.err && r->o.pass_eof)
 		stream_shutdown_write(r->down.out);
-	check_done(r);
-	if (!r->finished)
+	if (!check_done(r))
 		update(r);
 }
 
@@ -594,8 +596,7 @@ static void add_stream(struct relay *r, struct stream *s)
 static void on_start(struct loop *l, void *arg)
 {
 	struct relay *r = arg;
-	check_done(r);
-	if (!r->finished)
+	if (!check_done(r))
 		update(r);
 }
 
