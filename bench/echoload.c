@@ -4,10 +4,13 @@
  * first opens IDLE connections that do one round trip each (so the server
  * has accepted them) and then stay open and silent.
  *
- * usage: echoload [-c N] [-t SECS] [-s SIZE] [-i IDLE] [-T] PORT
+ * usage: echoload [-c N] [-t SECS] [-s SIZE] [-i IDLE] [-T] [-n] PORT
  * -T: every active connection speaks TLS (handshakes before the clock
  * starts; the server's certificate is not checked: this measures the
  * server, not verification).
+ * -n: a new connection for every round trip (connect, the message, its
+ * echo, close): a connection rate, not a round-trip rate. The close is a
+ * reset, so that no port waits in TIME_WAIT.
  * Prints on stderr "echoload: idle ready" once the idle connections are up,
  * then on stdout: "rate R conns N idle I seconds S roundtrips T". */
 #define _GNU_SOURCE
@@ -154,9 +157,9 @@ static void open_idle(const struct sockaddr_in *a, int *idle, int nidle)
 int main(int argc, char **argv)
 {
 	int nconn = 50, nidle = 0, opt;
-	bool tls = false;
+	bool tls = false, fresh = false;
 	double secs = 3;
-	while ((opt = getopt(argc, argv, "c:t:s:i:T")) != -1) {
+	while ((opt = getopt(argc, argv, "c:t:s:i:Tn")) != -1) {
 		switch (opt) {
 		case 'c':
 			nconn = atoi(optarg);
@@ -173,16 +176,20 @@ int main(int argc, char **argv)
 		case 'T':
 			tls = true;
 			break;
+		case 'n':
+			fresh = true;
+			break;
 		default:
 			goto usage;
 		}
 	}
 	if (optind + 1 != argc || nconn < 1 || secs <= 0 || msz < 1 || msz > 4096 || nidle < 0 ||
-	    (tls && nidle)) {
+	    (tls && (nidle || fresh))) {
 	usage:
-		fprintf(stderr,
-			"usage: echoload [-c N] [-t SECS] [-s SIZE<=4096] [-i IDLE] [-T] PORT\n"
-			"(-T: the active connections over TLS; not with -i)\n");
+		fprintf(
+		    stderr,
+		    "usage: echoload [-c N] [-t SECS] [-s SIZE<=4096] [-i IDLE] [-T] [-n] PORT\n"
+		    "(-T: the active connections over TLS; not with -i or -n)\n");
 		return 2;
 	}
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -247,6 +254,15 @@ int main(int argc, char **argv)
 				continue;
 			trips++;
 			x->got = 0;
+			if (fresh) {
+				/* The next round trip on a connection of its own. */
+				epoll_ctl(ep, EPOLL_CTL_DEL, x->fd, NULL);
+				abort_close(x->fd);
+				x->fd = dial(&a);
+				struct epoll_event ev = {.events = EPOLLIN, .data.u32 = id};
+				if (epoll_ctl(ep, EPOLL_CTL_ADD, x->fd, &ev) < 0)
+					fail("epoll_ctl");
+			}
 			fill(m, id, ++x->seq);
 			if (io_send(x, m, msz) != (ssize_t)msz)
 				fail("send");

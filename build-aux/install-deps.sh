@@ -17,3 +17,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 	zsh fish bash-completion gnutls-bin \
 	redis-server \
 	>/dev/null
+# forward: haproxy (PROXY protocol tests, bench) and rinetd (bench).
+$SUDO apt-get install -y -qq --no-install-recommends haproxy rinetd >/dev/null

@@ -463,3 +463,21 @@ print("closed" if c.recv(100) == b"" else "data")
 	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <good
 	assert_output payload
 }
+
+@test "forward -i 1: a connection without data for a second is ended, the -v line says so" {
+	echo_target
+	forward_bg fwd -v -i 1 0 127.0.0.1 "$TPORT"
+	run timeout $T $PY -c '
+import socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c.sendall(b"x"); assert c.recv(10) == b"x"
+try:
+    print("closed" if c.recv(10) == b"" else "data")
+except ConnectionResetError:
+    print("reset")
+' "$port"
+	assert_success
+	assert_output reset
+	wait_file_contains fwd.err "up 1 bytes, down 1 bytes in"
+	grep -q "idle timeout: no data for 1 s" fwd.err
+}

@@ -126,3 +126,30 @@ s_server_bg() {
 	[ "$status" -eq 77 ]
 	refute_output --partial "listening on"
 }
+
+@test "forward --accept-proxy --tls --send-proxy v1: the header before TLS on both sides" {
+	# The target prints the PROXY line it got, then echoes.
+	start_bg tgt $PY -c '
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept()
+f = c.makefile("rb")
+line = f.readline()
+c.sendall(b"got " + line.rstrip(b"\r\n") + b"\n" + f.readline())
+'
+	for ((i = 0; i < 500; i++)); do [[ -s tgt.out ]] && break; sleep 0.01; done
+	forward_bg fwd --accept-proxy --tls "${GOOD[@]}" --send-proxy v1 0 127.0.0.1 "$(head -1 tgt.out)"
+	run timeout $T $PY -c '
+import socket, ssl, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c.sendall(b"PROXY TCP4 198.51.100.20 203.0.113.1 5555 443\r\n")
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+t = ctx.wrap_socket(c, server_hostname="localhost")
+t.sendall(b"inside TLS\n")
+print(t.recv(1000).decode() + t.recv(1000).decode(), end="")
+' "$port" "$CA"
+	assert_success
+	assert_line --index 0 "got PROXY TCP4 198.51.100.20 203.0.113.1 5555 443"
+	assert_line --index 1 "inside TLS"
+}

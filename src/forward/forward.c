@@ -1,6 +1,7 @@
 /* sockctl forward's engine: accepting, reaching the target, relaying. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,8 +63,7 @@ struct stream *fwd_client_stream(struct fwd_conn *c, struct stream *accepted)
 }
 
 /* SO_LINGER 0: the close sends RST instead of FIN (for a TLS stream
- * too: its fd is the socket, and no close_notify is owed to a peer that
- * is being reset). */
+ * too: its fd is the socket). */
 static void set_reset(struct stream *s)
 {
 	int fd = s ? s->fd : -1;
@@ -75,7 +75,6 @@ static void set_reset(struct stream *s)
 
 void fwd_conn_end(struct fwd_conn *c, enum fwd_end how, const char *why)
 {
-	struct forward *f = c->fwd;
 	if (why && *why)
 		log_info("%s: %s", c->peer_text, why);
 	connector_cancel(c->cn);
@@ -97,7 +96,6 @@ void fwd_conn_end(struct fwd_conn *c, enum fwd_end how, const char *why)
 	stream_close(c->target);
 	conn_unlink(c);
 	free(c);
-	(void)f;
 }
 
 /* ---- the relay ---- */
@@ -247,9 +245,11 @@ static void connect_target(struct fwd_conn *c)
 	struct forward *f = c->fwd;
 	/* Nothing is read from the client until the target is there: what
 	 * it sends waits in the socket. */
-	char err[SOCK_ERRLEN + 64];
-	c->cn =
-	    connector_start(f->loop, &f->cfg.target, &f->cfg.co, on_connected, c, err, sizeof err);
+	char err[SOCK_ERRLEN + 64] = "out of memory";
+	c->cn = f->target_ai
+		    ? connector_start_addrs(f->loop, f->target_ai, &f->cfg.co, on_connected, c)
+		    : connector_start(f->loop, &f->cfg.target, &f->cfg.co, on_connected, c, err,
+				      sizeof err);
 	if (!c->cn)
 		target_failed(c, err);
 }
@@ -309,7 +309,7 @@ static void conn_begin(struct forward *f, struct stream *st, const struct sock_a
 	if (!c)
 		return;
 	/* Where the client reached us: the PROXY header we send says so. */
-	if (sock_local_addr(st->fd, &c->local) < 0)
+	if (!f->cfg.send_proxy || sock_local_addr(st->fd, &c->local) < 0)
 		c->local.len = 0;
 	if (f->cfg.accept_proxy)
 		fwd_pp_read(c);
@@ -361,6 +361,14 @@ struct forward *forward_new(struct loop *l, const struct forward_cfg *cfg, char 
 	}
 	f->loop = l;
 	f->cfg = *cfg;
+	/* An address literal or a Unix path resolves to what it says every
+	 * time: once is enough (and saves the resolver's system calls on
+	 * every client). A name may move: resolved for each client. */
+	struct in6_addr a;
+	const char *h = cfg->target.host;
+	if (!cfg->udp && (cfg->target.unix_path || (h && (inet_pton(AF_INET, h, &a) == 1 ||
+							  inet_pton(AF_INET6, h, &a) == 1))))
+		sock_resolve(&cfg->target, false, &f->target_ai, err, errlen);
 	if (cfg->udp) {
 		if (fwd_udp_start(f, err, errlen) < 0) {
 			forward_free(f);
@@ -416,5 +424,6 @@ void forward_free(struct forward *f)
 	acceptor_free(f->acc);
 	if (f->cfg.lfd >= 0)
 		close(f->cfg.lfd);
+	sock_freeaddrinfo(f->target_ai);
 	free(f);
 }

@@ -53,6 +53,10 @@ struct forward {
 	bool stopping;
 	struct forward_result res;
 	struct fwd_udp *udp; /* -u; owned */
+	/* The target's addresses when they cannot change (an address
+	 * literal, a Unix path): resolved once; owned. NULL: a name,
+	 * resolved for every client. */
+	struct addrinfo *target_ai;
 };
 
 /* The one place an accepted client stream becomes the stream the relay

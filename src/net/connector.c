@@ -11,7 +11,8 @@
 
 struct connector {
 	struct loop *loop;
-	struct addrinfo *res; /* owned */
+	struct addrinfo *res; /* owned unless borrowed */
+	bool borrowed;
 	struct addrinfo *cur;
 	struct stream *s;   /* the socket being connected; owned */
 	struct timer timer; /* per-address timeout, or the deferred start */
@@ -33,7 +34,8 @@ static void finish(struct connector *c, struct stream *s)
 	char text[sizeof c->errtext];
 	memcpy(text, c->errtext, sizeof text);
 	loop_timer_stop(l, &c->timer);
-	sock_freeaddrinfo(c->res);
+	if (!c->borrowed)
+		sock_freeaddrinfo(c->res);
 	free(c);
 	cb(l, s, err, s ? "" : text, arg);
 }
@@ -102,7 +104,10 @@ static void try_next(struct connector *c)
 			sa_family_t fam = AF_UNIX;
 			bind(fd, (struct sockaddr *)&fam, sizeof fam);
 		}
-		c->s = stream_fd_new(c->loop, fd, STREAM_F_OWN);
+		/* A fresh non-blocking stream socket needs no system calls to
+		 * find out what it is. */
+		c->s = ai->ai_socktype == SOCK_STREAM ? stream_socket_new(c->loop, fd, STREAM_F_OWN)
+						      : stream_fd_new(c->loop, fd, STREAM_F_OWN);
 		if (!c->s) {
 			c->last_err = errno;
 			snprintf(c->errtext, sizeof c->errtext, "socket: %s", strerror(errno));
@@ -135,21 +140,18 @@ static void on_start(struct loop *l, void *arg)
 	try_next(arg);
 }
 
-struct connector *connector_start(struct loop *l, const struct sock_endpoint *ep,
-				  const struct connect_opts *o, connector_cb cb, void *arg,
-				  char *err, size_t errlen)
+static struct connector *start(struct loop *l, struct addrinfo *res, bool borrowed,
+			       const struct connect_opts *o, connector_cb cb, void *arg)
 {
 	struct connector *c = calloc(1, sizeof *c);
 	if (!c) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if (sock_resolve(ep, false, &c->res, err, errlen) < 0) {
-		free(c);
+		if (!borrowed)
+			sock_freeaddrinfo(res);
 		return NULL;
 	}
 	c->loop = l;
-	c->cur = c->res;
+	c->res = c->cur = res;
+	c->borrowed = borrowed;
 	if (o)
 		c->o = *o;
 	c->cb = cb;
@@ -162,12 +164,32 @@ struct connector *connector_start(struct loop *l, const struct sock_endpoint *ep
 	return c;
 }
 
+struct connector *connector_start(struct loop *l, const struct sock_endpoint *ep,
+				  const struct connect_opts *o, connector_cb cb, void *arg,
+				  char *err, size_t errlen)
+{
+	struct addrinfo *res;
+	if (sock_resolve(ep, false, &res, err, errlen) < 0)
+		return NULL;
+	struct connector *c = start(l, res, false, o, cb, arg);
+	if (!c)
+		snprintf(err, errlen, "out of memory");
+	return c;
+}
+
+struct connector *connector_start_addrs(struct loop *l, struct addrinfo *res,
+					const struct connect_opts *o, connector_cb cb, void *arg)
+{
+	return start(l, res, true, o, cb, arg);
+}
+
 void connector_cancel(struct connector *c)
 {
 	if (!c)
 		return;
 	loop_timer_stop(c->loop, &c->timer);
 	stream_close(c->s);
-	sock_freeaddrinfo(c->res);
+	if (!c->borrowed)
+		sock_freeaddrinfo(c->res);
 	free(c);
 }

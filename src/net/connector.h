@@ -32,6 +32,12 @@ struct connector;
 struct connector *connector_start(struct loop *l, const struct sock_endpoint *ep,
 				  const struct connect_opts *o, connector_cb cb, void *arg,
 				  char *err, size_t errlen);
+/* The same for addresses resolved once (sock_resolve) by a caller that
+ * connects to one endpoint many times: res is not owned and must outlive
+ * the connector. NULL when out of memory. */
+struct addrinfo;
+struct connector *connector_start_addrs(struct loop *l, struct addrinfo *res,
+					const struct connect_opts *o, connector_cb cb, void *arg);
 /* Stops a connector whose callback has not run yet, and frees it. */
 void connector_cancel(struct connector *c);
 

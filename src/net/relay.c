@@ -40,6 +40,10 @@ struct pump {
 	size_t inpipe, pipecap;
 	bool pipe_full;
 	bool eof, done, off;
+	/* PM_SPLICE: the last read took less than it asked for: the socket
+	 * is most likely empty, and asking again would only say EAGAIN
+	 * (the loop reports it again if not). */
+	bool short_read;
 	int err;	 /* errno of a failure, 0 if none */
 	bool err_on_out; /* the failure was writing (else reading) */
 	uint64_t bytes;
@@ -83,6 +87,47 @@ static enum pump_mode pick_mode(const struct stream *in, const struct stream *ou
 	return PM_COPY;
 }
 
+/* Empty splice pipes kept for the next relays: a forwarder starts two per
+ * connection, and making one (pipe2, F_SETPIPE_SZ) and closing it costs
+ * four system calls. Per thread: relays run on one loop each. */
+#define PIPE_POOL 128
+static __thread struct {
+	int fd[2];
+	size_t cap;
+} pipe_pool[PIPE_POOL];
+static __thread int pipe_pooled;
+
+static bool pipe_take(struct pump *p)
+{
+	if (pipe_pooled > 0) {
+		pipe_pooled--;
+		p->pipe[0] = pipe_pool[pipe_pooled].fd[0];
+		p->pipe[1] = pipe_pool[pipe_pooled].fd[1];
+		p->pipecap = pipe_pool[pipe_pooled].cap;
+		return true;
+	}
+	if (pipe2(p->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+		return false;
+	int sz = fcntl(p->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
+	p->pipecap = sz > 0 ? (size_t)sz : 65536;
+	return true;
+}
+
+/* Back to the pool when it is known to be empty; closed otherwise. */
+static void pipe_give(struct pump *p)
+{
+	if (p->inpipe == 0 && !p->err && pipe_pooled < PIPE_POOL) {
+		pipe_pool[pipe_pooled].fd[0] = p->pipe[0];
+		pipe_pool[pipe_pooled].fd[1] = p->pipe[1];
+		pipe_pool[pipe_pooled].cap = p->pipecap;
+		pipe_pooled++;
+	} else {
+		close(p->pipe[0]);
+		close(p->pipe[1]);
+	}
+	p->pipe[0] = p->pipe[1] = -1;
+}
+
 static void pump_init(struct pump *p, struct stream *in, struct stream *out, bool dgram,
 		      bool zero_copy)
 {
@@ -94,24 +139,15 @@ static void pump_init(struct pump *p, struct stream *in, struct stream *out, boo
 	p->dgram = dgram;
 	p->pipe[0] = p->pipe[1] = -1;
 	p->mode = pick_mode(in, out, dgram, zero_copy);
-	if (p->mode == PM_SPLICE) {
-		if (pipe2(p->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
-			p->mode = PM_COPY;
-		} else {
-			int sz = fcntl(p->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
-			p->pipecap = sz > 0 ? (size_t)sz : 65536;
-		}
-	}
+	if (p->mode == PM_SPLICE && !pipe_take(p))
+		p->mode = PM_COPY;
 }
 
 static void pump_free(struct pump *p)
 {
 	buf_free(&p->buf);
-	if (p->pipe[0] >= 0) {
-		close(p->pipe[0]);
-		close(p->pipe[1]);
-	}
-	p->pipe[0] = p->pipe[1] = -1;
+	if (p->pipe[0] >= 0)
+		pipe_give(p);
 }
 
 static void fail(struct pump *p, int err, bool on_out)
@@ -217,10 +253,14 @@ static bool step_splice(struct pump *p)
 			return false;
 		}
 	}
+	if (p->short_read)
+		return progress; /* drained by the last read: wait for the loop */
 	if (!p->eof && !p->pipe_full && p->inpipe < p->pipecap) {
-		ssize_t n = p->in->ops->splice_read(p->in, p->pipe[1], p->pipecap - p->inpipe);
+		size_t ask = p->pipecap - p->inpipe;
+		ssize_t n = p->in->ops->splice_read(p->in, p->pipe[1], ask);
 		if (n > 0) {
 			p->inpipe += (size_t)n;
+			p->short_read = (size_t)n < ask;
 			progress = true;
 		} else if (n == 0) {
 			p->eof = true;
@@ -273,6 +313,7 @@ static bool pump_run(struct pump *p)
 	if (p->done || p->off)
 		return false;
 	bool any = false;
+	p->short_read = false;
 	for (int i = 0; i < ROUNDS && !p->done; i++) {
 		bool prog;
 		switch (p->mode) {
@@ -291,6 +332,8 @@ static bool pump_run(struct pump *p)
 		if (!prog)
 			break;
 		any = true;
+		if (p->short_read && !pending(p))
+			break;
 	}
 	return any;
 }
@@ -362,8 +405,10 @@ static void describe(struct relay *r, const struct pump *p, char *t, size_t tl)
 	snprintf(t, tl, "%s %s: %s", what, who, strerror(p->err));
 }
 
-/* Decides whether the relay is over, after any progress or event. */
-static void check_done(struct relay *r)
+/* Decides whether the relay is over, after any progress or event. True
+ * when it ended: r is then not to be touched (the done callback may
+ * have freed it). */
+static bool check_done(struct relay *r)
 {
 	struct pump *up = &r->up, *down = &r->down;
 	char t[512];
@@ -372,16 +417,16 @@ static void check_done(struct relay *r)
 		 * below): a quiet failure. */
 		describe(r, up, t, sizeof t);
 		relay_finish(r, 1, up->err == EPIPE && !up->out_sock ? "" : t);
-		return;
+		return true;
 	}
 	if (down->err) {
 		if (down->err_on_out && !down->out_sock && down->err == EPIPE) {
 			relay_finish(r, 1, "");
-			return;
+			return true;
 		}
 		describe(r, down, t, sizeof t);
 		relay_finish(r, 1, t);
-		return;
+		return true;
 	}
 	bool up_over = up->done || up->off;
 	bool down_over = down->done || down->off;
@@ -392,21 +437,22 @@ static void check_done(struct relay *r)
 			 "received: the proxy may have dropped the reply (see --shutdown-delay)",
 			 r->peer);
 		relay_finish(r, 1, t);
-		return;
+		return true;
 	}
 	if (up_over && down_over) {
 		relay_finish(r, 0, NULL);
-		return;
+		return true;
 	}
 	if (down->done && !up_over && r->o.local_is_tty) {
 		/* The peer closed and a person is typing: nothing more to do. */
 		relay_finish(r, 0, NULL);
-		return;
+		return true;
 	}
 	if (up_over && r->o.send_only) {
 		relay_finish(r, 0, NULL);
-		return;
+		return true;
 	}
+	return false;
 }
 
 static void on_quit(struct loop *l, void *arg)
@@ -499,15 +545,29 @@ static void after_up_done(struct relay *r)
 	}
 }
 
+/* Whether an event on s is for p. For a plain fd, only what s may do
+ * now can move p's bytes: reading its input, or writing its output (a
+ * socket that is one pump's input and the other's output, readable, has
+ * nothing for the other: trying it would only cost a call that says
+ * EAGAIN). Other types (TLS) move bytes of their own on either event:
+ * both pumps try. */
+static bool concerns(const struct pump *p, const struct stream *s, int ready)
+{
+	if (s != p->in && s != p->out)
+		return false;
+	if (s->ops != &stream_fd_ops)
+		return true;
+	return (s == p->in && (ready & STREAM_READ)) || (s == p->out && (ready & STREAM_WRITE));
+}
+
 static void on_io(struct stream *s, int ready, void *arg)
 {
-	(void)ready;
 	struct relay *r = arg;
 	bool up_was = r->up.done, down_was = r->down.done;
 	bool moved = false;
-	if (!r->up.done && (s == r->up.in || s == r->up.out))
+	if (!r->up.done && concerns(&r->up, s, ready))
 		moved |= pump_run(&r->up);
-	if (!r->down.done && (s == r->down.in || s == r->down.out))
+	if (!r->down.done && concerns(&r->down, s, ready))
 		moved |= pump_run(&r->down);
 	if (moved)
 		r->last_activity = loop_now(r->loop);
@@ -516,8 +576,7 @@ static void on_io(struct stream *s, int ready, void *arg)
 		after_up_done(r);
 	if (!down_was && r->down.done && !r->down.err && r->o.pass_eof)
 		stream_shutdown_write(r->down.out);
-	check_done(r);
-	if (!r->finished)
+	if (!check_done(r))
 		update(r);
 }
 
@@ -537,8 +596,7 @@ static void add_stream(struct relay *r, struct stream *s)
 static void on_start(struct loop *l, void *arg)
 {
 	struct relay *r = arg;
-	check_done(r);
-	if (!r->finished)
+	if (!check_done(r))
 		update(r);
 }
 

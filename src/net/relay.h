@@ -59,8 +59,8 @@ struct relay *relay_start(struct loop *l, struct stream *in, struct stream *out,
 			  struct stream *sock, const char *peer, const struct relay_opts *o,
 			  relay_done_cb cb, void *arg);
 void relay_get_stats(const struct relay *r, struct relay_stats *st);
-/* Forgets the fds from the loop and frees the relay (call after done, or
- * to abandon it). */
+/* Forgets the fds from the loop and frees the relay (call after done,
+ * from the done callback too, or to abandon it). */
 void relay_free(struct relay *r);
 
 #endif

@@ -2,7 +2,8 @@
  * stream and the fake TLS-like stream (tests/unit/fake_stream.h), each
  * relayed to an echo target on loopback, on every mux backend: every
  * byte both ways, in order, the half-closes passed on, no wasted
- * wakeups. */
+ * wakeups; and the same with a PROXY header first (--accept-proxy),
+ * sent in one write with the first data: the header alone is taken. */
 #include "config.h"
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "fake_stream.h"
 #include "forward/forward_int.h"
 #include "tap.h"
@@ -59,6 +61,7 @@ struct client_end {
 	unsigned char *back;
 	size_t n, sent, got;
 	bool eof;
+	const char *header; /* sent first (--accept-proxy), or NULL */
 };
 
 static void *client_end(void *arg)
@@ -66,6 +69,16 @@ static void *client_end(void *arg)
 	struct client_end *e = arg;
 	unsigned char tok = FAKE_TOKEN;
 	bool shut = false;
+	/* The header and the first data in one write: the engine must take
+	 * the header alone and leave the rest for the target. */
+	if (e->header) {
+		unsigned char first[256];
+		size_t h = strlen(e->header);
+		memcpy(first, e->header, h);
+		memcpy(first + h, e->p, 100);
+		if (send(e->fd, first, h + 100, MSG_NOSIGNAL) == (ssize_t)(h + 100))
+			e->sent = 100;
+	}
 	for (int idle = 0; idle < 20000 && !e->eof;) {
 		struct pollfd p = {e->fd, POLLIN | (e->sent < e->n ? POLLOUT : 0), 0};
 		if (poll(&p, 1, 1) == 0) {
@@ -122,12 +135,22 @@ struct tick {
 	struct fake snap;
 };
 
+/* The engine's -v lines: the last one kept, to see whom it names. */
+static char last_line[512];
+static void keep_line(int level, const char *text, void *arg)
+{
+	(void)level;
+	(void)arg;
+	snprintf(last_line, sizeof last_line, "%s", text);
+}
+
 static void on_tick(struct loop *l, void *arg)
 {
 	struct tick *k = arg;
 	struct forward *f = k->f;
-	if (k->fake && f->conns)
+	if (k->fake && f->conns && f->conns->client_raw)
 		k->snap = *(struct fake *)f->conns->client_raw->priv;
+
 	if (f->res.connections + f->res.target_failures > 0 && f->nconns == 0) {
 		loop_stop(l);
 		return;
@@ -135,12 +158,16 @@ static void on_tick(struct loop *l, void *arg)
 	loop_timer_start(l, &k->t, 5);
 }
 
-static void t_forward(bool fake)
+static void t_forward(bool fake, bool pp)
 {
-	const char *kind = fake ? "fake TLS stream" : "socket stream";
+	const char *kind = pp	  ? (fake ? "fake TLS stream, PROXY header first"
+					  : "socket stream, PROXY header first")
+			   : fake ? "fake TLS stream"
+				  : "socket stream";
 	size_t n = 1 << 20;
 	unsigned char *in = malloc(n), *back = malloc(n + 1);
 	fill(in, n, fake ? 11 : 5);
+	last_line[0] = '\0';
 	struct loop *l = mkloop();
 	uint16_t port = 0;
 	int lfd = listener(&port);
@@ -151,12 +178,15 @@ static void t_forward(bool fake)
 	int sv[2];
 	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
 	struct client_end ce = {.fd = sv[1], .tokens = fake, .p = in, .back = back, .n = n};
+	if (pp)
+		ce.header = "PROXY TCP4 192.0.2.7 127.0.0.1 4711 80\r\n";
 	pthread_create(&tc, NULL, client_end, &ce);
 	struct forward_cfg cfg = {
 	    .lfd = -1,
 	    .target = {.host = "127.0.0.1", .port = pbuf, .socktype = SOCK_STREAM, .numeric = true},
 	    .target_name = "echo",
 	    .ro = {.quit_after_eof_ms = -1, .zero_copy = true},
+	    .accept_proxy = pp,
 	};
 	char err[256];
 	struct forward *f = forward_new(l, &cfg, err, sizeof err);
@@ -179,6 +209,9 @@ static void t_forward(bool fake)
 	ok(res.connections == 1 && res.up == n && res.down == n,
 	   "%s: forward over a %s: %llu up, %llu down of %zu", B, kind, (unsigned long long)res.up,
 	   (unsigned long long)res.down, n);
+	if (pp)
+		ok(strncmp(last_line, "192.0.2.7:4711 -> echo: up ", 27) == 0,
+		   "%s: forward over a %s: the client is the header's (%s)", B, kind, last_line);
 	ok(ce.got == n && ce.eof && memcmp(in, back, n) == 0,
 	   "%s: forward over a %s: every byte back in order, then the end (%zu/%zu)", B, kind,
 	   ce.got, n);
@@ -193,11 +226,14 @@ static void t_forward(bool fake)
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
+	log_set_sink(keep_line, NULL, LOG_LVL_INFO);
 	const char *const *names = mux_backends();
 	for (size_t i = 0; names[i]; i++) {
 		B = names[i];
-		t_forward(false);
-		t_forward(true);
+		t_forward(false, false);
+		t_forward(true, false);
+		t_forward(false, true);
+		t_forward(true, true);
 	}
 	tap_done();
 }
