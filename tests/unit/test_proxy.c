@@ -81,7 +81,8 @@ int main(void)
 	size_t n = proxy_http_request(&t, out, sizeof out, err, sizeof err);
 	ok(n && !strcmp(out, "CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n"),
 	   "HTTP CONNECT request");
-	t = (struct proxy_target){PROXY_HTTP, "::1", 80, "u", "p"};
+	t = (struct proxy_target){
+	    .type = PROXY_HTTP, .host = "::1", .port = 80, .user = "u", .pass = "p"};
 	n = proxy_http_request(&t, out, sizeof out, err, sizeof err);
 	ok(n && strstr(out, "CONNECT [::1]:80 HTTP/1.1\r\n") &&
 	       strstr(out, "Proxy-Authorization: Basic dTpw\r\n"),
@@ -100,7 +101,8 @@ int main(void)
 	ok(proxy_http_response(B("SSH-2.0-x\r\n"), err, sizeof err) < 0, "not HTTP: %s", err);
 	ok(proxy_http_response(B("HTTP/1.1 2x\r\n\r\n"), err, sizeof err) < 0, "bad status");
 
-	t = (struct proxy_target){PROXY_SOCKS4, "10.1.2.3", 80, "bob", NULL};
+	t = (struct proxy_target){
+	    .type = PROXY_SOCKS4, .host = "10.1.2.3", .port = 80, .user = "bob", .pass = NULL};
 	n = proxy_socks4_request(&t, bo, sizeof bo, err, sizeof err);
 	ok(n == 12 && !memcmp(bo,
 			      "\x04\x01\x00\x50\x0a\x01\x02\x03"
@@ -122,7 +124,8 @@ int main(void)
 	ok(proxy_socks4_reply((const uint8_t *)"\0\x5b\0\0\0\0\0\0", 8, err, sizeof err) < 0,
 	   "SOCKS4 rejected: %s", err);
 
-	t = (struct proxy_target){PROXY_SOCKS5, "::1", 22, NULL, NULL};
+	t = (struct proxy_target){
+	    .type = PROXY_SOCKS5, .host = "::1", .port = 22, .user = NULL, .pass = NULL};
 	n = proxy_socks5_request(&t, bo, sizeof bo, err, sizeof err);
 	ok(n == 22 && bo[3] == 4 && bo[19] == 1 && bo[20] == 0 && bo[21] == 22,
 	   "SOCKS5 IPv6 request");
@@ -148,14 +151,16 @@ int main(void)
 	   "SOCKS5 code 5: %s", err);
 
 	/* Whole handshakes. */
-	t = (struct proxy_target){PROXY_HTTP, "127.0.0.1", 7, NULL, NULL};
+	t = (struct proxy_target){
+	    .type = PROXY_HTTP, .host = "127.0.0.1", .port = 7, .user = NULL, .pass = NULL};
 	const char *e1[] = {"CONNECT 127.0.0.1:7 HTTP/1.1\r\nHost: 127.0.0.1:7\r\n\r\n"};
 	size_t e1l[] = {strlen(e1[0])};
 	const char *r1[] = {"HTTP/1.1 200 OK\r\nVia: x\r\n\r\ntunnel"};
 	size_t r1l[] = {strlen(r1[0])};
 	ok(scripted(&t, e1, e1l, r1, r1l, 1) == PROXY_DONE, "HTTP handshake keeps tunnel bytes: %s",
 	   err);
-	t = (struct proxy_target){PROXY_SOCKS5, "127.0.0.1", 7, "al", "pw"};
+	t = (struct proxy_target){
+	    .type = PROXY_SOCKS5, .host = "127.0.0.1", .port = 7, .user = "al", .pass = "pw"};
 	const char *e2[] = {"\x05\x02\x00\x02",
 			    "\x01\x02"
 			    "al\x02"
@@ -172,7 +177,8 @@ int main(void)
 	ok(scripted(&t, e2, e2l, r3, r2l, 2) == PROXY_FAIL &&
 	       !strcmp(err, "proxy refused the user name or password"),
 	   "SOCKS5 bad password: %s", err);
-	t = (struct proxy_target){PROXY_SOCKS4, "h.example", 7, NULL, NULL};
+	t = (struct proxy_target){
+	    .type = PROXY_SOCKS4, .host = "h.example", .port = 7, .user = NULL, .pass = NULL};
 	const char *e4[] = {"\x04\x01\x00\x07\x00\x00\x00\x01\x00h.example"};
 	size_t e4l[] = {19};
 	const char *r4[] = {"\x00\x5a\x00\x00\x00\x00\x00\x00tunnel"};
