@@ -77,7 +77,7 @@ int main(void)
 	proxy_base64("ab", 2, out, sizeof out);
 	ok(!strcmp(out, "YWI="), "base64 padding");
 
-	struct proxy_target t = {PROXY_HTTP, "example.org", 443, NULL, NULL};
+	struct proxy_target t = {.type = PROXY_HTTP, .host = "example.org", .port = 443};
 	size_t n = proxy_http_request(&t, out, sizeof out, err, sizeof err);
 	ok(n && !strcmp(out, "CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n"),
 	   "HTTP CONNECT request");
