@@ -32,7 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *pass = user + strlen(user) + 1;
 	if (pass > s + size + 1)
 		pass = s + size + 1;
-	struct proxy_target t = {PROXY_HTTP, host, (uint16_t)size, *user ? user : NULL, pass};
+	struct proxy_target t = {.type = PROXY_HTTP,
+				 .host = host,
+				 .port = (uint16_t)size,
+				 .user = *user ? user : NULL,
+				 .pass = pass};
 	char out[1024];
 	uint8_t bo[1024];
 	proxy_http_request(&t, out, sizeof out, err, sizeof err);
