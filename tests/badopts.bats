@@ -668,6 +668,8 @@ BAD=(
 	"forward --proxy-type socks5 0 127.0.0.1 \$TP|need --proxy"
 	"forward --proxy-auth nocolon --proxy 127.0.0.1:\$TP 0 127.0.0.1 \$TP|invalid --proxy-auth"
 	"forward --proxy-dns far --proxy 127.0.0.1:\$TP 0 127.0.0.1 \$TP|invalid --proxy-dns 'far'"
+	"forward --proxy-cacert /x --proxy 127.0.0.1:\$TP 0 127.0.0.1 \$TP|are for an https proxy"
+	"forward --proxy-insecure 0 127.0.0.1 \$TP|need --proxy"
 	"forward --max-conns 0 0 127.0.0.1 \$TP|invalid --max-conns '0'"
 	"forward --allow 10.0.0.0/33 0 127.0.0.1 \$TP|--allow: bad prefix length"
 	"forward --deny x 0 127.0.0.1 \$TP|--deny:"

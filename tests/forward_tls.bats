@@ -153,3 +153,22 @@ print(t.recv(1000).decode() + t.recv(1000).decode(), end="")
 	assert_line --index 0 "got PROXY TCP4 198.51.100.20 203.0.113.1 5555 443"
 	assert_line --index 1 "inside TLS"
 }
+
+@test "forward --proxy https://: the target reached through ncat --ssl's HTTP proxy, the proxy verified for its name" {
+	command -v ncat >/dev/null || skip "ncat is not installed"
+	serve_bg tgt -k --echo
+	local tport=$port pport
+	pport=$(free_port)
+	start_bg hproxy ncat -l 127.0.0.1 "$pport" --proxy-type http --ssl --ssl-cert "$PKI/good-chain.pem" \
+		--ssl-key "$PKI/good.key"
+	wait_listen "$pport"
+	forward_bg fwd --proxy "https://localhost:$pport" --proxy-cacert "$CA" 0 127.0.0.1 "$tport"
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"through the https proxy"
+	assert_success
+	assert_output "through the https proxy"
+	# Without the proxy's CA its certificate does not verify: the client is reset.
+	forward_bg bad -v --proxy "https://localhost:$pport" 0 127.0.0.1 "$tport"
+	run timeout $T "$SOCKCTL" connect 127.0.0.1 "$port" <<<"x"
+	refute_output "x"
+	wait_file_contains bad.err "TLS to the proxy"
+}

@@ -12,6 +12,7 @@
 #include "forward/forward.h"
 #include "net/acl.h"
 #include "net/proxy.h"
+#include "tool/proxyopts.h"
 #include "proc/workers.h"
 #include "tool/cmd.h"
 #include "tool/faultopts.h"
@@ -47,13 +48,7 @@ static const char help[] =
     "Target:\n"
     "  -w, --wait SECS      give up connecting to an address after SECS (every\n"
     "                       address of TARGET-HOST is tried in turn)\n"
-    "  -s, --source ADDR    connect from ADDR\n"
-    "      --proxy HOST:PORT  reach the target through a proxy ([V6ADDR]:PORT)\n"
-    "      --proxy-type TYPE  http (CONNECT, the default), socks4 or socks5\n"
-    "      --proxy-auth USER:PASS  credentials (http basic, socks5; socks4: user)\n"
-    "      --proxy-dns WHERE  remote (default: the proxy resolves TARGET-HOST) or\n"
-    "                       local\n"
-    "\n" TLSOPT_SERVER_HELP
+    "  -s, --source ADDR    connect from ADDR\n" PROXYOPT_HELP "\n" TLSOPT_SERVER_HELP
     "      (the listen side: clients speak TLS to us; the readiness line is serve's)\n"
     "TLS to the target (re-encrypted when --tls is given too):\n"
     "      --target-tls     TLS to the target; its certificate is verified\n"
@@ -107,10 +102,6 @@ static const char help[] =
 enum {
 	OPT_BACKLOG = OPT_BASE,
 	OPT_WORKERS,
-	OPT_PROXY,
-	OPT_PROXY_TYPE,
-	OPT_PROXY_AUTH,
-	OPT_PROXY_DNS,
 	OPT_LISTEN_UNIX,
 	OPT_TARGET_UNIX,
 	OPT_TARGET_TLS,
@@ -163,13 +154,7 @@ struct fwd_args {
 	long workers;
 	struct sock_endpoint lep;
 	struct sock_listen_opts lo;
-	/* --proxy */
-	char *proxy; /* in argv: endpoint_split cuts it in place */
-	const char *proxy_auth;
-	enum proxy_type ptype;
-	bool ptype_given, proxy_local_dns;
-	char puser[256], ppass[256];
-	struct proxy_target pt;
+	struct proxyopts px; /* --proxy */
 	char target_name[SOCK_ADDRSTRLEN + 16];
 	struct tlsopts tls, ttls; /* --tls (the listen side), --target-tls */
 	int handshake_ms;	  /* --handshake-timeout, for both; 0: not given */
@@ -187,10 +172,7 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 	    ACLOPT_LONGOPTS,
 	    {"workers", required_argument, NULL, OPT_WORKERS},
 	    {"backlog", required_argument, NULL, OPT_BACKLOG},
-	    {"proxy", required_argument, NULL, OPT_PROXY},
-	    {"proxy-type", required_argument, NULL, OPT_PROXY_TYPE},
-	    {"proxy-auth", required_argument, NULL, OPT_PROXY_AUTH},
-	    {"proxy-dns", required_argument, NULL, OPT_PROXY_DNS},
+	    PROXYOPT_LONGOPTS,
 	    {"listen-unix", required_argument, NULL, OPT_LISTEN_UNIX},
 	    {"target-unix", required_argument, NULL, OPT_TARGET_UNIX},
 	    {"target-tls", no_argument, NULL, OPT_TARGET_TLS},
@@ -237,6 +219,8 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 			nr = tlsopt_handle(&a->ttls, target_tlsopt(c), optarg);
 		if (nr == 0)
 			nr = faultopt_handle(&a->fo, c, optarg);
+		if (nr == 0)
+			nr = proxyopt_handle(&a->px, c, optarg);
 		if (nr < 0)
 			return EXIT_USAGE;
 		if (nr > 0)
@@ -296,29 +280,6 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 		case OPT_ACCEPT_PROXY:
 			cfg->accept_proxy = true;
 			break;
-		case OPT_PROXY:
-			a->proxy = optarg;
-			break;
-		case OPT_PROXY_TYPE:
-			if (!proxy_type_parse(optarg, &a->ptype))
-				return usage_error(
-				    "invalid --proxy-type '%s': give http, socks4 or socks5",
-				    optarg);
-			a->ptype_given = true;
-			break;
-		case OPT_PROXY_AUTH:
-			if (!proxy_auth_parse(optarg, a->puser, sizeof a->puser, a->ppass,
-					      sizeof a->ppass))
-				return usage_error("invalid --proxy-auth: give USER:PASS");
-			a->proxy_auth = optarg;
-			break;
-		case OPT_PROXY_DNS:
-			if (strcmp(optarg, "local") == 0)
-				a->proxy_local_dns = true;
-			else if (strcmp(optarg, "remote") != 0)
-				return usage_error("invalid --proxy-dns '%s': give local or remote",
-						   optarg);
-			break;
 		default:
 			return EXIT_USAGE;
 		}
@@ -334,8 +295,6 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 	    cfg->ro.quit_after_eof_ms >= 0)
 		return usage_error("--send-only, --recv-only, --no-shutdown and -q are for serve "
 				   "and connect");
-	if ((a->ptype_given || a->proxy_auth || a->proxy_local_dns) && !a->proxy)
-		return usage_error("--proxy-type, --proxy-auth and --proxy-dns need --proxy");
 	if (tlsopt_check(&a->tls, TLS_SERVER) || tlsopt_check(&a->ttls, TLS_CLIENT))
 		return EXIT_USAGE;
 	if (a->handshake_ms && !a->tls.on && !a->ttls.on && !cfg->accept_proxy)
@@ -349,11 +308,11 @@ static int parse_args(int argc, char **argv, struct fwd_args *a)
 		return usage_error("--tls and --target-tls are for TCP: DTLS (-u) is not offered");
 	if (cfg->udp && (cfg->send_proxy || cfg->accept_proxy))
 		return usage_error("--send-proxy and --accept-proxy are for TCP, not -u");
-	if (cfg->udp && (a->lep.unix_path || cfg->target.unix_path || a->proxy ||
+	if (cfg->udp && (a->lep.unix_path || cfg->target.unix_path || proxyopt_on(&a->px) ||
 			 cfg->co.src_host || cfg->co.timeout_ms))
 		return usage_error("-u forwards UDP over IP: no --listen-unix, --target-unix, "
 				   "--proxy, -s or -w");
-	if (cfg->target.unix_path && (a->proxy || cfg->co.src_host))
+	if (cfg->target.unix_path && (proxyopt_on(&a->px) || cfg->co.src_host))
 		return usage_error("--target-unix connects directly: no --proxy or -s");
 	if (a->lep.unix_path && !acl_empty(&a->acl) && !cfg->accept_proxy)
 		return usage_error("--allow and --deny match IP addresses: not with --listen-unix "
@@ -401,40 +360,12 @@ static int take_operands(int nargs, char **args, struct fwd_args *a)
 	a->cfg.target_tls_host = t->host; /* the name the certificate must carry */
 	bool v6 = strchr(t->host, ':') != NULL;
 	snprintf(a->target_name, sizeof a->target_name, v6 ? "[%s]:%s" : "%s:%s", t->host, t->port);
-	if (!a->proxy)
-		return 0;
 	/* --proxy: connect to the proxy, which connects to the target. */
-	const char *phost, *pport;
-	char perr[SOCK_ERRLEN + 128];
-	if (endpoint_split(1, &a->proxy, ENDPOINT_EXACT, &phost, &pport, perr, sizeof perr) != 1)
-		return usage_error("invalid --proxy '%s': give HOST:PORT ([V6ADDR]:PORT for IPv6)",
-				   a->proxy);
-	uint16_t pp;
-	if (!sock_parse_port(pport, SOCK_STREAM, false, &pp, err, sizeof err))
-		return usage_error("--proxy %s", err);
-	a->pt = (struct proxy_target){.type = a->ptype, .host = t->host, .port = port};
-	if (a->proxy_auth) {
-		a->pt.user = a->puser;
-		a->pt.pass = a->ppass;
-	}
-	if (a->proxy_local_dns) {
-		/* Once, at start: plain SOCKS4 carries IPv4 addresses only. */
-		struct sock_endpoint te = *t;
-		te.family = a->ptype == PROXY_SOCKS4 ? AF_INET : t->family;
-		struct addrinfo *res;
-		if (sock_resolve(&te, false, &res, err, sizeof err) < 0) {
-			errmsg("%s", err);
-			return EXIT_FAIL;
-		}
-		char pbuf[16];
-		sock_addr_parts(res->ai_addr, res->ai_addrlen, a->resolved, sizeof a->resolved,
-				pbuf, sizeof pbuf);
-		sock_freeaddrinfo(res);
-		a->pt.host = a->resolved;
-	}
-	t->host = phost;
-	t->port = pport;
-	a->cfg.proxy = &a->pt;
+	int st = proxyopt_apply(&a->px, t);
+	if (st)
+		return st;
+	if (proxyopt_on(&a->px))
+		a->cfg.proxy = &a->px.pt;
 	return 0;
 }
 
@@ -646,6 +577,7 @@ int cmd_forward(int argc, char **argv)
 	}
 	/* The control socket is on the loop: closed before it. */
 	faultopt_free(&run.a.fo);
+	proxyopt_free(&run.a.px);
 	logs_end(LOGS_END_MS);
 	tls_ctx_free(run.a.cfg.tls);
 	tls_ctx_free(run.a.cfg.target_tls);
