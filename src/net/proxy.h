@@ -85,7 +85,8 @@ int proxy_hs_step(struct proxy_hs *h, struct stream *s, char *err, size_t errlen
  * why. Called once, from the loop. */
 typedef void (*proxy_cb)(struct loop *l, struct stream *s, const char *errtext, void *arg);
 struct proxy_conn;
-/* Takes ownership of s. The target's strings must outlive the handshake.
+/* Takes ownership of s, also when it fails (NULL with err: s is closed
+ * then). The target's strings must outlive the handshake.
  * timeout_ms 0 = 30 s, for the TLS handshake with an https proxy and
  * the proxy's answer together. */
 struct proxy_conn *proxy_start(struct loop *l, struct stream *s, const struct proxy_target *t,

@@ -257,13 +257,16 @@ static void on_proxy_tls(struct loop *l, struct stream *s, enum tls_err kind, co
 struct proxy_conn *proxy_start(struct loop *l, struct stream *s, const struct proxy_target *t,
 			       int timeout_ms, proxy_cb cb, void *arg, char *err, size_t errlen)
 {
+	/* s is ours whatever happens: closed on every failure here. */
 	struct proxy_conn *c = calloc(1, sizeof *c);
 	if (!c) {
 		snprintf(err, errlen, "out of memory");
+		stream_close(s);
 		return NULL;
 	}
 	if (proxy_hs_init(&c->hs, t, err, errlen) < 0) {
 		free(c);
+		stream_close(s);
 		return NULL;
 	}
 	c->loop = l;
@@ -282,6 +285,7 @@ struct proxy_conn *proxy_start(struct loop *l, struct stream *s, const struct pr
 		c->s = s;
 		if (start_hs(c, err, errlen) < 0) {
 			free(c);
+			stream_close(s);
 			return NULL;
 		}
 	}

@@ -573,9 +573,8 @@ static void on_connected(struct loop *l, struct stream *sock, int err, const cha
 	if (s->have_proxy) {
 		/* The proxy's handshake takes the stream, and gives it back. */
 		s->pc = proxy_start(l, sock, &s->pt, 0, on_tunnel, s, why, sizeof why);
-		if (!s->pc) {
+		if (!s->pc) { /* sock is closed */
 			errmsg("%s", why);
-			stream_close(sock);
 			s->status = EXIT_FAIL;
 			loop_stop(l);
 		}
