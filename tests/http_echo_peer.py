@@ -19,7 +19,11 @@ Paths that do something else:
                           (gzip, deflate, rawdeflate: deflate without the
                           zlib wrapper, br, fakegzip: said to be gzip but
                           not, or anything else: the text as it is); zeros=N: N zero bytes instead;
-                          /plain?n=N the same text
+                          /plain?n=N the same text; cut=K: only the first
+                          K bytes of the encoded body (Content-Length K)
+  /resume/KEY?n=N&stall=M the text of /plain?n=N, honouring Range:
+                          bytes=S- (206); the first request for KEY sends M
+                          bytes of its part, then stalls 3 s and closes
 """
 import hashlib
 import http.server
@@ -143,6 +147,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 code = int(q.get("code", ["503"])[0])
                 after = q.get("after", [None])[0]
                 out = b"failing\n"
+        if len(parts) == 3 and parts[1] == "resume":
+            with tries_lock:
+                tries[parts[2]] = tries.get(parts[2], 0) + 1
+                first = tries[parts[2]] == 1
+            data = text(int(q.get("n", ["1000"])[0]))
+            start = 0
+            rng = self.headers.get("Range", "")
+            if rng.startswith("bytes=") and rng.endswith("-"):
+                start = int(rng[6:-1])
+            part = data[start:]
+            self.send_response(206 if start else 200)
+            if start:
+                self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
+            self.send_header("Content-Length", str(len(part)))
+            self.end_headers()
+            if first:
+                self.wfile.write(part[:int(q.get("stall", ["10"])[0])])
+                self.wfile.flush()
+                time.sleep(3)
+                self.close_connection = True
+                return
+            self.wfile.write(part)
+            return
         enc = None
         if parts[1:2] == ["enc"] or u.path == "/plain":
             data = text(int(q.get("n", ["1000"])[0]))
@@ -150,6 +177,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 data = bytes(int(q["zeros"][0]))
             enc = parts[2] if parts[1] == "enc" else None
             out = encode(enc, data) if enc else data
+            if "cut" in q:
+                out = out[:int(q["cut"][0])]
             if enc == "rawdeflate":
                 enc = "deflate"
             if enc == "fakegzip":

@@ -415,6 +415,15 @@ same_w() {
 	run -33 timeout "$T" curl -s -C - -o "$t/p3" "http://127.0.0.1:$port/file.bin"
 }
 
+@test "-C - with --retry: a try that stalls mid-body is cut back, the next one resumes where the file began" {
+	echo_bg
+	local t=$BATS_TEST_TMPDIR
+	"$PY" -c 'import sys; sys.stdout.buffer.write(b"".join(b"line %d of the text, compressible and not all alike\n" % i for i in range(2501))[:100000])' >"$t/want"
+	head -c 1000 "$t/want" >"$t/got"
+	run -0 get --retry 2 --retry-delay 0 --idle-timeout 1 -C - -o "$t/got" "$u/resume/k1?n=100000&stall=5000"
+	cmp "$t/want" "$t/got"
+}
+
 @test "--compressed: gzip, deflate (zlib or raw), br decoded as curl decodes them; memory flat on a bomb" {
 	echo_bg
 	local t=$BATS_TEST_TMPDIR e
@@ -438,6 +447,9 @@ same_w() {
 	assert_output --partial "unknown Content-Encoding 'bogus'"
 	run -61 timeout "$T" curl -s --compressed "$u/enc/bogus"
 	run -61 get --compressed -o /dev/null "$u/enc/fakegzip"
+	# Whole as HTTP (Content-Length), cut short as gzip: not a success.
+	run -61 get --compressed -o /dev/null "$u/enc/gzip?n=100000&cut=200"
+	assert_output --partial "ends before the compressed stream does"
 	assert_output --partial 'cannot decode the body'
 	run -61 timeout "$T" curl -s --compressed -o /dev/null "$u/enc/fakegzip"
 	# 256 MiB of zeros in 256 KiB of gzip: decoded as fast as written,
@@ -482,6 +494,13 @@ print(ru.ru_maxrss, os.waitstatus_to_exitcode(st))' timeout "$T" "$SOCKCTL" http
 	head -c 300000 /dev/zero >"$t/z"
 	start=$EPOCHREALTIME
 	run -0 get --limit-rate 200K -T "$t/z" -o /dev/null -w '%{size_upload}' "$u/sink"
+	assert_output 300000
+	"$PY" -c 'import sys; d = float(sys.argv[2]) - float(sys.argv[1]); assert d >= 1.0, d' \
+		"$start" "$EPOCHREALTIME"
+	# The same from stdin (-T -, chunked): paced too.
+	start=$EPOCHREALTIME
+	run -0 bash -c "cat '$t/z' | timeout $T '$SOCKCTL' http get --limit-rate 200K -T - -o /dev/null \
+		-w '%{size_upload}' '$u/sink'"
 	assert_output 300000
 	"$PY" -c 'import sys; d = float(sys.argv[2]) - float(sys.argv[1]); assert d >= 1.0, d' \
 		"$start" "$EPOCHREALTIME"

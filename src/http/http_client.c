@@ -714,6 +714,12 @@ static void on_rate(struct loop *l, void *arg)
 	if (!hc->exchanging)
 		return;
 	arm_idle(hc);
+	/* A body from stdin stopped for the pace goes on being read. */
+	if (hc->cfg.body_in && hc->in_started && !hc->body_done && outq_empty(&hc->reqq) &&
+	    stream_want(hc->cfg.body_in, STREAM_READ) < 0) {
+		fail(hc, HC_E_READ, "%s: read the body: %s", hc->urltext, strerror(errno));
+		return;
+	}
 	if (conn_update(hc) < 0)
 		watch_failed(hc);
 }
@@ -797,6 +803,15 @@ static bool feed(struct http_client *hc)
 		}
 	}
 	if (r->state == HR_DONE) {
+		/* A compressed body whose framing ended before its encoding
+		 * did is cut short, however whole the HTTP message looks. */
+		if (hc->dec && !hc->discard && r->body_bytes > 0 && !http_decode_ended(hc->dec)) {
+			fail(hc, HC_E_ENCODING,
+			     "%s: cannot decode the body: it ends before the "
+			     "compressed stream does",
+			     hc->urltext);
+			return false;
+		}
 		on_done(hc, !hc->in_extra);
 		return false;
 	}
@@ -956,6 +971,10 @@ static void on_body_in(struct stream *s, int ready, void *arg)
 {
 	(void)ready;
 	struct http_client *hc = arg;
+	if (hc->rate_held) {
+		stream_want(s, 0); /* on_rate reads it again */
+		return;
+	}
 	if (!hc->fbuf && !(hc->fbuf = malloc(FBUF_CAP))) {
 		fail(hc, HC_E_OTHER, "out of memory");
 		return;
@@ -987,7 +1006,8 @@ static void on_body_in(struct stream *s, int ready, void *arg)
 	if (rc < 0 && !send_failed(hc, rc))
 		return;
 	arm_idle(hc);
-	if (hc->body_done || !outq_empty(&hc->reqq))
+	rate_check(hc); /* --limit-rate paces the body from stdin too */
+	if (hc->body_done || !outq_empty(&hc->reqq) || hc->rate_held)
 		stream_want(s, 0);
 	if (conn_update(hc) < 0)
 		watch_failed(hc);
@@ -1187,10 +1207,8 @@ static void on_connect(struct loop *l, struct stream *s, int err, const char *er
 				       .tls_host = hc->cfg.proxy_host};
 	char e[300];
 	hc->pc = proxy_start(l, s, &hc->pt, hc->cfg.connect_ms, on_tunnel, hc, e, sizeof e);
-	if (!hc->pc) {
-		stream_close(s);
+	if (!hc->pc) /* s is closed */
 		fail(hc, HC_E_PROXY, "proxy %s:%s: %s", hc->cfg.proxy_host, hc->cfg.proxy_port, e);
-	}
 }
 
 /* The TLS context for https, made the first time one is needed. */

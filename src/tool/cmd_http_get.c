@@ -75,6 +75,7 @@ struct get_run {
 	int64_t url_t0, backoff_ms;
 	int out_fd;
 	bool truncate_out;
+	off_t truncate_to; /* the -o file's size before the first try */
 	struct timer retry_t;
 	/* The progress bar on a terminal: on (or forced with -#), shown
 	 * for this URL, and the last figures for the rate. */
@@ -433,9 +434,11 @@ static void on_retry(struct loop *l, void *arg)
 {
 	(void)l;
 	struct get_run *g = arg;
-	/* The output file holds the failed try's bytes: empty it, as curl
-	 * does. */
-	if (g->truncate_out && (ftruncate(g->out_fd, 0) < 0 || lseek(g->out_fd, 0, SEEK_SET) < 0))
+	/* The output file holds the failed try's bytes: cut it back to what
+	 * it held before the first try (empty, or the part -C resumes
+	 * from: the range asked for starts there again), as curl does. */
+	if (g->truncate_out && (ftruncate(g->out_fd, g->truncate_to) < 0 ||
+				lseek(g->out_fd, g->truncate_to, SEEK_SET) < 0))
 		errmsg("truncate the output: %s", strerror(errno));
 	g->retry_left--;
 	start_next(g);
@@ -1986,7 +1989,7 @@ int cmd_http_get(int argc, char **argv)
 	if (output) {
 		out_fd = open(output,
 			      O_WRONLY | O_CREAT | O_CLOEXEC | (resume ? O_APPEND : O_TRUNC), 0666);
-		struct stat st;
+		struct stat st = {0};
 		if (out_fd < 0 || (resume && fstat(out_fd, &st) < 0)) {
 			errmsg("open %s: %s", output, strerror(errno));
 			if (out_fd >= 0)
@@ -2004,8 +2007,9 @@ int cmd_http_get(int argc, char **argv)
 			cfg.resume_from = from;
 		}
 		g->out_fd = out_fd;
-		/* A retry starts the file again, unless resuming. */
-		g->truncate_out = !resume && g->retries > 0;
+		/* A retry cuts the file back to where this run began. */
+		g->truncate_out = g->retries > 0;
+		g->truncate_to = resume ? st.st_size : 0;
 	}
 	struct stream *out = NULL;
 	if (output || !g->json) {
