@@ -194,6 +194,13 @@ print(len(sizes), max(sizes), sum(sizes), int((time.monotonic() - t) * 1000))
 		sleep 0.01
 	done
 	assert_output --partial '"connections":1,"active":0'
+	# The target is never reached: one that refuses cannot answer the
+	# client with a reset either.
+	local closed
+	closed=$(free_port)
+	forward_bg hole --blackhole 0 127.0.0.1 "$closed"
+	run fc read 127.0.0.1 "$port" "hello" 0.5
+	assert_output "timeout 0"
 }
 
 @test "forward --timeout-after 300ms: bytes stop, the connection stays open" {
@@ -350,6 +357,27 @@ udp_fc() {
 		run -2 timeout $T "$SOCKCTL" forward -u $bad 0 127.0.0.1 9
 		assert_output --partial "is for stream connections, not UDP"
 	done
+	# The one named is the stream-only one, not the first given.
+	run -2 timeout $T "$SOCKCTL" forward -u --delay 10 --rate 1K 0 127.0.0.1 9
+	assert_output --partial "--rate is for stream connections"
+}
+
+@test "forward --delay-down: stopped while a reply is held, it exits cleanly (nothing left behind)" {
+	echo_target
+	forward_bg fwd --delay-down 3000 --control ctl.sock 0 127.0.0.1 "$TPORT"
+	# The echo comes back and waits 3 s inside, the client still there:
+	# stopping then ends the connection with the reply queued to drain.
+	start_bg cl "$PY" "$BATS_TEST_DIRNAME/fault_client.py" read 127.0.0.1 "$port" "held" 10
+	local i
+	for ((i = 0; i < 500; i++)); do
+		ctl stats
+		[[ $output == *'"bytes_down":4'* ]] && break
+		sleep 0.01
+	done
+	assert_output --partial '"bytes_down":4'
+	kill -TERM "$fwd_pid"
+	wait_exit "$fwd_pid"
+	[ "$status" -eq 0 ]
 }
 
 @test "forward: bad fault values are usage errors, one line each" {

@@ -443,6 +443,7 @@ void fault_set_init(struct fault_set *fs, const struct fault_settings *st)
 	fs->state = FAULT_STATE_UP;
 	fault_set_seed(fs);
 	fs->hooks.prev = fs->hooks.next = &fs->hooks;
+	fs->drains.prev = fs->drains.next = &fs->drains;
 }
 
 void fault_set_changed(struct fault_set *fs)

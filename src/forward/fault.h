@@ -95,6 +95,9 @@ struct fault_set {
 	struct fault_rng rng[2];
 	struct fault_stats stats;
 	struct fault_hook hooks; /* list head */
+	/* Closed fault streams still handing their last bytes to the client
+	 * (list head; fault_stream_drains_free ends them). */
+	struct fault_hook drains;
 };
 
 /* Seeds a set's generators from its settings' seed. */

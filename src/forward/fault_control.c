@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/outq.h"
 #include "core/sbuf.h"
+#include "core/text_escape.h"
 #include "forward/fault_control.h"
 #include "forward/fault_ctl.h"
 #include "net/acceptor.h"
@@ -65,9 +66,17 @@ static bool answer(struct fc_client *c, const char *line, size_t len)
 		fault_ctl_line(fc->fs, line, len, &fc->out);
 	if (!fc->out.len)
 		return true;
-	if (log_wants(LOG_LVL_INFO))
-		log_info("control: %.*s: %.*s", (int)(c->overlong ? 0 : len), line,
-			 (int)fc->out.len - 1, sb_str(&fc->out));
+	if (log_wants(LOG_LVL_INFO)) {
+		/* The controller's bytes (and the answer that echoes them)
+		 * escaped: no terminal controls reach the log. */
+		struct sbuf l;
+		sb_init(&l);
+		text_escape(&l, line, c->overlong ? 0 : len);
+		sb_puts(&l, ": ");
+		text_escape(&l, sb_str(&fc->out), fc->out.len - 1);
+		log_info("control: %s", l.oom ? "(out of memory)" : sb_str(&l));
+		sb_free(&l);
+	}
 	return outq_write(&c->q, c->s, sb_str(&fc->out), fc->out.len, NULL) == OUTQ_OK;
 }
 

@@ -671,6 +671,12 @@ static void fault_close(struct stream *s)
 	/* What the engine handed over still reaches the client, unless the
 	 * connection was cut or the engine's own close is a release. */
 	if (hold_len(&f->down.h) && !frozen(f) && !f->down_err && !(s->flags & STREAM_F_RELEASED)) {
+		/* Known to the set, so that the engine's end can end it. */
+		f->hook.changed = NULL;
+		f->hook.next = &f->fs->drains;
+		f->hook.prev = f->fs->drains.prev;
+		f->fs->drains.prev->next = &f->hook;
+		f->fs->drains.prev = &f->hook;
 		f->drain_last = now_of(f);
 		stream_set_cb(f->inner, drain_io, f);
 		drain_end(f);
@@ -830,3 +836,11 @@ static const struct stream_ops fault_ops = {
     .ready = fault_ready,
     .pending = fault_pending,
 };
+
+void fault_stream_drains_free(struct fault_set *fs)
+{
+	while (fs->drains.next != &fs->drains) {
+		struct fault_hook *h = fs->drains.next;
+		fconn_free((struct fconn *)((char *)h - offsetof(struct fconn, hook)));
+	}
+}

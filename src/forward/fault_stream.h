@@ -51,4 +51,8 @@ void fault_stream_reset(struct stream *s);
  * Returns 0, or -1 with errno. */
 int fault_arm_reset(int fd);
 
+/* Ends the closed fault streams of fs still draining their last bytes
+ * (the engine stops: nothing more will be sent). */
+void fault_stream_drains_free(struct fault_set *fs);
+
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "forward/fault_stream.h"
 #include "forward/forward_int.h"
 #include "net/acceptor.h"
 #include "net/acl.h"
@@ -243,6 +244,8 @@ static void on_connected(struct loop *l, struct stream *s, int err, const char *
 static void connect_target(struct fwd_conn *c)
 {
 	struct forward *f = c->fwd;
+	if (fwd_faults_sink(c))
+		return;
 	/* Nothing is read from the client until the target is there: what
 	 * it sends waits in the socket. */
 	char err[SOCK_ERRLEN + 64] = "out of memory";
@@ -421,6 +424,8 @@ void forward_free(struct forward *f)
 	fwd_udp_free(f);
 	while (f->conns)
 		fwd_conn_end(f->conns, FWD_END_CLOSE, NULL);
+	if (f->cfg.faults)
+		fault_stream_drains_free(f->cfg.faults);
 	acceptor_free(f->acc);
 	if (f->cfg.lfd >= 0)
 		close(f->cfg.lfd);

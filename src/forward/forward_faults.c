@@ -3,8 +3,10 @@
  * connections, and clients refused (with a reset) while the set says so. */
 #include "config.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "core/log.h"
@@ -63,5 +65,42 @@ bool fwd_faults_refuse(struct forward *f, int fd)
 	fault_arm_reset(fd);
 	fs->stats.refused++;
 	log_info("refused a client: %s", fs->st.refuse ? "--refuse" : "the faults are down");
+	return true;
+}
+
+/* --blackhole: the client's bytes are read and dropped, nothing is ever
+ * sent back, and the target is never reached (so its own close or
+ * refusal cannot answer the client either); the client's end ends it. */
+static void on_sink(struct stream *s, int ready, void *arg)
+{
+	(void)ready;
+	struct fwd_conn *c = arg;
+	char buf[16384];
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = stream_read(s, buf, sizeof buf);
+		if (n > 0) {
+			c->fwd->res.up += (uint64_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		c->fwd->cfg.faults->stats.active--;
+		fwd_conn_end(c, FWD_END_CLOSE,
+			     n < 0 ? strerror(errno) : "blackholed, closed by the client");
+		return;
+	}
+}
+
+bool fwd_faults_sink(struct fwd_conn *c)
+{
+	struct fault_set *fs = c->fwd->cfg.faults;
+	if (!fs || !fs->st.blackhole)
+		return false;
+	/* Counted as the connections the fault streams carry. */
+	fs->stats.conns++;
+	fs->stats.active++;
+	stream_set_cb(c->client_raw, on_sink, c);
+	if (stream_want(c->client_raw, STREAM_READ) < 0)
+		fwd_conn_end(c, FWD_END_RESET, strerror(errno));
 	return true;
 }

@@ -92,5 +92,8 @@ void fwd_udp_free(struct forward *f);
 struct stream *fwd_faults_wrap(struct fwd_conn *c, struct stream *accepted);
 void fwd_faults_reset(struct stream *client);
 bool fwd_faults_refuse(struct forward *f, int fd);
+/* --blackhole for a new client: read and dropped, the target never
+ * reached; true when it took the connection. */
+bool fwd_faults_sink(struct fwd_conn *c);
 
 #endif

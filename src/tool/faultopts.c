@@ -59,12 +59,28 @@ int faultopt_check(struct faultopts *o, long workers, bool dgram)
 	const struct fault_settings *st = &o->st;
 	if (!dgram && (st->loss > 0 || st->duplicate > 0 || st->reorder > 0))
 		return usage_error("--loss, --duplicate and --reorder are for UDP (-u)");
-	if (dgram &&
-	    (st->close_after.bytes || st->close_after.ms || st->reset_after.bytes ||
-	     st->reset_after.ms || st->timeout_after_ms || st->flow[0].chunk || st->flow[1].chunk ||
-	     st->flow[0].chunk_delay_ms || st->flow[1].chunk_delay_ms || st->flow[0].rate ||
-	     st->flow[1].rate || st->refuse || st->blackhole))
-		return usage_error("--%s is for stream connections, not UDP", o->first);
+	if (dgram) {
+		/* Name a stream-only one, not the first fault given. */
+		const char *so = NULL;
+		if (st->close_after.bytes || st->close_after.ms)
+			so = "close-after";
+		else if (st->reset_after.bytes || st->reset_after.ms)
+			so = "reset-after";
+		else if (st->timeout_after_ms)
+			so = "timeout-after";
+		else if (st->flow[0].chunk || st->flow[1].chunk)
+			so = "chunk";
+		else if (st->flow[0].chunk_delay_ms || st->flow[1].chunk_delay_ms)
+			so = "chunk-delay";
+		else if (st->flow[0].rate || st->flow[1].rate)
+			so = "rate";
+		else if (st->refuse)
+			so = "refuse";
+		else if (st->blackhole)
+			so = "blackhole";
+		if (so)
+			return usage_error("--%s is for stream connections, not UDP", so);
+	}
 	if (!o->seeded) {
 		/* Reproducible runs give --seed; others still get one, which
 		 * `show` on the control socket and -v tell. */
