@@ -439,3 +439,52 @@ assert "no match within 0.2 s" in d["message"], d
 	run -2 "$SOCKCTL" connect --send 'a\' 127.0.0.1 1
 	assert_output --partial "a backslash at the end"
 }
+
+@test "a line that comes in pieces: \$ waits for its end, so a capture takes the whole number" {
+	serve_bg srv -k --sh-exec "printf 'id: 12'; sleep 0.3; printf '34\\n'; cat >/dev/null"
+	script c.sc <<-'EOF2'
+		capture ID ^id: ([0-9]+)$
+		send got $ID\n
+	EOF2
+	run -0 dial -v --script c.sc
+	assert_line "> got 1234\\n"
+}
+
+@test "serve --script -i: a client that sends nothing while the rules answer is closed after -i" {
+	script srv.sc <<-'EOF2'
+		on ^PING\r?$ send +PONG\r\n
+	EOF2
+	serve_bg srv -k -i 0.5 --script srv.sc
+	local t0=$EPOCHREALTIME
+	# The client says nothing and keeps its side open: the server ends it.
+	run -0 timeout $T "$SOCKCTL" connect --recv-only 127.0.0.1 "$port" </dev/null
+	"$PY" -c 'import sys; d = float(sys.argv[2]) - float(sys.argv[1]); assert 0.4 <= d < 8, d' \
+		"$t0" "$EPOCHREALTIME"
+	# One that talks is answered as before.
+	run -0 dial --send 'PING\r\n' --expect '^\+PONG\r$'
+}
+
+@test "serve --script rules: a client that sends and never reads holds the server's memory bounded" {
+	local big
+	big=$(head -c 8000 /dev/zero | tr '\0' x)
+	printf 'on ^PING$ send %s\\n\n' "$big" >"$BATS_TEST_TMPDIR/srv.sc"
+	serve_bg srv -k --script srv.sc
+	# 40,000 PINGs would ask for 320 MB of answers; the client reads none.
+	run timeout $T "$PY" -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.setblocking(False)
+end, sent = time.monotonic() + 3, 0
+while time.monotonic() < end and sent < 40000 * 5:
+    try:
+        sent += s.send(b"PING\n" * 1000)
+    except BlockingIOError:
+        time.sleep(0.01)
+print(sent)
+time.sleep(0.5)
+' "$port"
+	assert_success
+	local rss
+	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$srv_pid/status")
+	((rss < 65536)) || fail "the server holds $rss kB"
+}

@@ -158,6 +158,9 @@ struct script_run_cfg {
 	 * connection and lose the last reply. */
 	bool server;
 	int linger_ms;
+	/* The server's rules: a peer that sends nothing for this long is
+	 * done (its connection closes as at its end); 0 = never. */
+	int idle_ms;
 	/* The transcript (NULL: not wanted): bytes as they are sent
 	 * (sent) and as they arrive. */
 	void (*io)(void *arg, bool sent, const char *p, size_t n);

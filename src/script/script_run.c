@@ -47,7 +47,8 @@ struct script_run {
 	struct timer timer;
 	struct outq q;
 	bool dgram, eof, prev_cr;
-	char *in; /* received, not consumed yet */
+	bool mid_line; /* the bytes consumed last ended within a line */
+	char *in;      /* received, not consumed yet */
 	size_t inlen, incap;
 	char tail[SCRIPT_TAIL];
 	size_t tail_len;
@@ -100,7 +101,9 @@ static void want(struct script_run *r)
 	int m = 0;
 	if (!outq_empty(&r->q) || r->phase == PH_SHUT)
 		m |= STREAM_WRITE;
-	if (!r->eof)
+	/* The rules stop reading while their answers pile up unread: a
+	 * client that only sends cannot grow the queue without bound. */
+	if (!r->eof && !(r->phase == PH_RULES && outq_len(&r->q) > RUN_QUEUE_HIGH))
 		m |= STREAM_READ;
 	stream_want(r->s, m);
 }
@@ -155,8 +158,17 @@ static long match(const struct script_run *r, const regex_t *re, size_t *so, siz
 	m[0].rm_so = 0;
 	m[0].rm_eo = (regoff_t)r->inlen;
 	/* REG_STARTEND: the bytes are a length, not a C string, so a NUL
-	 * received does not hide what follows it. */
-	if (regexec(re, r->in ? r->in : "", 2, m, REG_STARTEND) != 0)
+	 * received does not hide what follows it. The end of what came so
+	 * far is a line end ($) only after a newline or at the peer's end
+	 * (a datagram is whole): "id: 12" of "id: 1234\n" is no line yet.
+	 * The start is no line start (^) when the bytes consumed before
+	 * ended within a line. */
+	int flags = REG_STARTEND;
+	if (!r->eof && !r->dgram && (!r->inlen || r->in[r->inlen - 1] != '\n'))
+		flags |= REG_NOTEOL;
+	if (r->mid_line)
+		flags |= REG_NOTBOL;
+	if (regexec(re, r->in ? r->in : "", 2, m, flags) != 0)
 		return -1;
 	if (m[0].rm_so < 0)
 		return -1;
@@ -171,6 +183,7 @@ static void consume(struct script_run *r, size_t n)
 {
 	if (!n)
 		return; /* an empty match, maybe before any byte came */
+	r->mid_line = r->in[n - 1] != '\n';
 	/* With the NUL after the bytes (see keep_input). */
 	memmove(r->in, r->in + n, r->inlen - n + 1);
 	r->inlen -= n;
@@ -197,12 +210,14 @@ static bool set_capture(struct script_run *r, int var, size_t cs, size_t ce)
 static bool apply_rules(struct script_run *r)
 {
 	for (;;) {
+		if (outq_len(&r->q) > RUN_QUEUE_HIGH)
+			return true; /* the rest once the peer takes some */
 		const struct script_rule *best = NULL;
 		size_t best_so = 0, best_end = 0;
 		for (size_t i = 0; i < r->sc->nrules; i++) {
 			size_t so, cs, ce;
 			long end = match(r, &r->sc->rules[i].re, &so, &cs, &ce);
-			if (end <= 0 || (best && so >= best_so))
+			if (end <= 0 || (size_t)end <= so || (best && so >= best_so))
 				continue;
 			best = &r->sc->rules[i];
 			best_so = so;
@@ -225,6 +240,8 @@ static void end_steps(struct script_run *r)
 	if (r->phase == PH_FLUSH)
 		/* A peer that never takes the last bytes: the last deadline. */
 		loop_timer_start(r->loop, &r->timer, r->deadline_ms);
+	else if (r->cfg.idle_ms > 0)
+		loop_timer_start(r->loop, &r->timer, r->cfg.idle_ms);
 }
 
 /* The current step's deadline, from when it began. */
@@ -391,6 +408,8 @@ static bool do_read(struct script_run *r)
 			return true;
 		}
 		r->received += (unsigned long long)n;
+		if (r->phase == PH_RULES && r->cfg.idle_ms > 0)
+			loop_timer_start(r->loop, &r->timer, r->cfg.idle_ms);
 		keep_tail(r, buf, (size_t)n);
 		if (r->cfg.io && r->phase != PH_LINGER)
 			r->cfg.io(r->cfg.arg, false, buf, (size_t)n);
@@ -442,6 +461,11 @@ static void on_timer(struct loop *l, void *arg)
 		finish(r, SCRIPT_OK, NULL);
 		return;
 	case PH_RULES:
+		/* -i: the client sent nothing for that long; it is done, as at
+		 * its end (the answers go, then the write side). */
+		r->eof = true;
+		if (advance(r))
+			want(r);
 		return;
 	}
 }

@@ -561,6 +561,7 @@ static void start_script(struct sconn *c, const char *peer)
 				    .crlf = s->cfg.crlf,
 				    .server = true,
 				    .linger_ms = RESPOND_LINGER_MS,
+				    .idle_ms = s->cfg.idle_ms,
 				    .io = log_wants(LOG_LVL_DEBUG) ? on_script_io : NULL,
 				    .done = on_script_done,
 				    .arg = c};

@@ -277,8 +277,8 @@ static int script_args(struct serve_args *a)
 	if (a->ep.socktype == SOCK_DGRAM || cfg->model != MODEL_LOOP)
 		return usage_error(
 		    "--script plays a stream dialogue on the loop: no -u or --model");
-	if (a->no.log_raw || a->no.log_hex || cfg->ro.idle_ms > 0)
-		return usage_error("--script: no -o, -x or -i (each expect has its deadline)");
+	if (a->no.log_raw || a->no.log_hex)
+		return usage_error("--script: no -o or -x");
 	cfg->script = &a->dlg.sc;
 	cfg->expect_ms = a->dlg.expect_ms > 0 ? a->dlg.expect_ms : 0;
 	return 0;

@@ -134,10 +134,18 @@ void dialogue_io(void *arg, bool sent, const char *p, size_t n)
 	int64_t now = clock_ms();
 	if (!d->t0)
 		d->t0 = now;
-	if (d->json) {
+	if (d->json && d->tr_bytes < DIALOGUE_TRANSCRIPT_MAX) {
+		/* Bounded, as the runner's own buffer is: a peer that streams
+		 * through a long sleep cannot take all memory this way. */
+		size_t k = n;
+		if (k > DIALOGUE_TRANSCRIPT_MAX - d->tr_bytes)
+			k = DIALOGUE_TRANSCRIPT_MAX - d->tr_bytes;
+		d->tr_bytes += k;
 		sb_printf(&d->tr, "%s{\"ms\":%lld,\"dir\":\"%s\",\"data\":", d->tr_first ? "" : ",",
 			  (long long)(now - d->t0), sent ? "sent" : "received");
-		json_string(&d->tr, p, n);
+		json_string(&d->tr, p, k);
+		if (k < n || d->tr_bytes == DIALOGUE_TRANSCRIPT_MAX)
+			sb_puts(&d->tr, ",\"truncated\":true");
 		sb_putc(&d->tr, '}');
 		d->tr_first = false;
 	}

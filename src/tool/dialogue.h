@@ -52,7 +52,12 @@ struct dialogue {
 	int64_t t0;
 	struct sbuf tr; /* --json: the transcript's entries */
 	bool tr_first;
+	size_t tr_bytes; /* the data they hold, at most DIALOGUE_TRANSCRIPT_MAX */
 };
+
+/* The most data --json's transcript keeps (the last entry kept says
+ * "truncated"). */
+#define DIALOGUE_TRANSCRIPT_MAX (1024 * 1024)
 
 /* flags: SCRIPT_F_RULES for serve. */
 void dialogue_init(struct dialogue *d, unsigned flags);
