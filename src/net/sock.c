@@ -272,6 +272,19 @@ int sock_listen(const struct sock_endpoint *ep, const struct sock_listen_opts *o
 	return fd;
 }
 
+int sock_listen_again(const struct sock_addr *bound, const struct sock_endpoint *ep,
+		      const struct sock_listen_opts *o, char *err, size_t errlen)
+{
+	char host[SOCK_ADDRSTRLEN], port[16];
+	sock_addr_parts((const struct sockaddr *)&bound->ss, bound->len, host, sizeof host, port,
+			sizeof port);
+	struct sock_endpoint again = *ep;
+	again.host = host;
+	again.port = port;
+	again.numeric = true;
+	return sock_listen(&again, o, NULL, err, errlen);
+}
+
 int sock_bind_source(int fd, int family, int socktype, const char *host, const char *port,
 		     char *err, size_t errlen)
 {

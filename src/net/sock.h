@@ -66,6 +66,11 @@ struct sock_listen_opts {
 };
 int sock_listen(const struct sock_endpoint *ep, const struct sock_listen_opts *o,
 		struct sock_addr *bound, char *err, size_t errlen);
+/* Another listening socket on an address already bound (a --workers
+ * process's own, beside the first: port 0 resolved), with ep's other
+ * settings. */
+int sock_listen_again(const struct sock_addr *bound, const struct sock_endpoint *ep,
+		      const struct sock_listen_opts *o, char *err, size_t errlen);
 
 /* Binds a socket to a local address/port before connect (-s/-p). */
 int sock_bind_source(int fd, int family, int socktype, const char *host, const char *port,

@@ -425,14 +425,7 @@ static int start_workers(struct fwd_args *a, struct workers *w, int *lfd,
 		/* Its own socket on the bound address (port 0 resolved): the
 		 * kernel spreads the clients over the workers' sockets. */
 		close(*lfd);
-		char host[SOCK_ADDRSTRLEN], port[16];
-		sock_addr_parts((const struct sockaddr *)&bound->ss, bound->len, host, sizeof host,
-				port, sizeof port);
-		struct sock_endpoint wep = a->lep;
-		wep.host = host;
-		wep.port = port;
-		wep.numeric = true;
-		if ((*lfd = sock_listen(&wep, &a->lo, NULL, err, sizeof err)) < 0) {
+		if ((*lfd = sock_listen_again(bound, &a->lep, &a->lo, err, sizeof err)) < 0) {
 			errmsg("worker %d: %s", index, err);
 			_exit(EXIT_FAIL);
 		}

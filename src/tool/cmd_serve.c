@@ -530,14 +530,7 @@ static int start_workers(struct serve_args *a, struct workers *w, int *lfd,
 		/* Its own socket on the same address: the kernel spreads
 		 * connections over the workers' sockets. */
 		close(*lfd);
-		char host[SOCK_ADDRSTRLEN], port[16];
-		sock_addr_parts((const struct sockaddr *)&bound->ss, bound->len, host, sizeof host,
-				port, sizeof port);
-		struct sock_endpoint wep = a->ep;
-		wep.host = host;
-		wep.port = port;
-		wep.numeric = true;
-		*lfd = sock_listen(&wep, &a->lo, NULL, err, sizeof err);
+		*lfd = sock_listen_again(bound, &a->ep, &a->lo, err, sizeof err);
 		if (*lfd < 0) {
 			errmsg("worker %d: %s", index, err);
 			_exit(EXIT_FAIL);
