@@ -4,8 +4,9 @@
 # the ratio curl/sockctl (above 1: sockctl is faster).
 #   bench/http_get.sh [SOCKCTL]     (default ./sockctl)
 # Cases: many small files on one kept-alive connection, several 1 MiB
-# files on one connection, 1,000 small JSON POSTs on one connection, and
-# one process per request. Each one-process case first checks that both
+# files on one connection (into /dev/null, into a pipe to cat, into a
+# file), 1,000 small JSON POSTs on one connection, and one process per
+# request. Each one-process case first checks that both
 # programs wrote the same bytes.
 #   BASELINE=/tmp/old/sockctl REPEAT=3 bench/http_get.sh
 # BASELINE=path/to/older/sockctl measures that binary too, in the same run,
@@ -91,6 +92,9 @@ same() {
 	cmp <("$@" sockctl) <("$@" curl) >/dev/null || { echo "sockctl and curl differ: $*" >&2; exit 1; }
 }
 post() { many "$1" post "$2" --json '{"id":1,"name":"bench"}'; }
+# The bodies read by another process, or written to a file.
+piped() { many "$@" | cat; }
+tofile() { many "$@" >"$t/out"; }
 each() {
 	local n=$1 f=$2 who=$3
 	for ((i = 0; i < n; i++)); do
@@ -107,6 +111,8 @@ same many 5000 1k
 compare "5000 x 1 KiB, one process" many 5000 1k
 same many 300 1m
 compare "300 x 1 MiB, one process" many 300 1m
+compare "300 x 1 MiB into a pipe" piped 300 1m
+compare "300 x 1 MiB into a file" tofile 300 1m
 same post 1000
 compare "1000 JSON POSTs, one process" post 1000
 compare "300 x 1 KiB, a process each" each 300 1k

@@ -12,6 +12,8 @@ import threading
 import time
 
 conn_ids = iter(range(1, 1 << 30))
+# The big bodies: the same lines tests make with `seq -f %07.0f 0 262143`.
+BIG = b"".join(b"%07d\n" % i for i in range(262144))
 lock = threading.Lock()
 
 
@@ -86,6 +88,16 @@ class Handler(socketserver.StreamRequestHandler):
             return False
         if target == "/stall":
             time.sleep(30)
+            return False
+        if target in ("/big-chunked", "/big-close"):
+            # 2 MiB in 1 MiB chunks, or until the close: BIG below.
+            if target == "/big-chunked":
+                self.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                for i in (0, 1):
+                    self.send(b"%x\r\n%s\r\n" % (len(BIG) // 2, BIG[i * len(BIG) // 2:][:len(BIG) // 2]))
+                self.send(b"0\r\n\r\n")
+                return True
+            self.send(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + BIG)
             return False
         if target == "/close-after":
             # Says nothing about closing, then closes: the client must

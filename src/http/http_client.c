@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,8 @@
 #include "net/tls.h"
 
 #define READ_CHUNK   (64 * 1024)
+#define READ_BURST   16		  /* reads per wakeup at most, each READ_CHUNK */
+#define SPLICE_PIPE  (256 * 1024) /* the zero-copy path's pipe, asked for */
 #define FBUF_CAP     (64 * 1024)  /* a body file's bytes read per write, on the copy path */
 #define MEM_STEP     (256 * 1024) /* a memory body handed to the connection per step */
 #define SENDFILE_MAX (1u << 21)	  /* most bytes per sendfile call */
@@ -111,6 +114,11 @@ struct http_client {
 	/* The output: while it holds bytes, conn is not read (so the queue
 	 * never holds more than one read's worth and a response head). */
 	struct outq outq;
+	/* The zero-copy path's pipe (made on first need; empty between
+	 * calls), and no_splice once a stream refused to splice. */
+	int spipe[2];
+	size_t spipe_cap;
+	bool no_splice;
 
 	struct timer deadline, idle, later;
 	/* --limit-rate: bytes moved each way since the URL began; while
@@ -820,13 +828,15 @@ static bool feed(struct http_client *hc)
 	return true;
 }
 
-static bool conn_read(struct http_client *hc, bool *moved)
+/* *full: the read filled what was asked, so more is likely waiting. */
+static bool conn_read(struct http_client *hc, bool *moved, bool *full)
 {
 	/* Under a rate limit, reads no larger than a tenth of a second's
 	 * worth, so the pace is even. */
 	size_t want = sizeof hc->in;
 	if (hc->cfg.limit_rate && hc->cfg.limit_rate / 10 < want)
 		want = hc->cfg.limit_rate / 10 > 1024 ? (size_t)(hc->cfg.limit_rate / 10) : 1024;
+	*full = false;
 	ssize_t n = stream_read(hc->conn, hc->in, want);
 	if (n < 0) {
 		if (again())
@@ -854,7 +864,134 @@ static bool conn_read(struct http_client *hc, bool *moved)
 	hc->in_off = 0;
 	hc->in_len = (size_t)n;
 	hc->in_extra = false;
+	*full = (size_t)n == want;
 	return feed(hc);
+}
+
+/* ---- zero-copy bodies ---- */
+
+/* The body's next bytes may go socket -> pipe -> output without passing
+ * through memory: nothing to undo (no coding), no pace to keep, nothing
+ * parsed waiting, and both streams splice (plain sockets; pipes, files
+ * and /dev/null as output; never TLS). */
+static bool splice_fits(const struct http_client *hc)
+{
+	return !hc->no_splice && !hc->dec && !hc->discard && !hc->cfg.limit_rate && hc->cfg.out &&
+	       outq_empty(&hc->outq) && !feed_pending(hc) && http_resp_raw_left(hc->resp) > 0 &&
+	       stream_has(hc->conn, STREAM_F_SPLICE_READ) &&
+	       stream_has(hc->cfg.out, STREAM_F_SPLICE_WRITE);
+}
+
+static bool spipe_open(struct http_client *hc)
+{
+	if (hc->spipe[0] >= 0)
+		return true;
+	if (pipe2(hc->spipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		hc->spipe[0] = hc->spipe[1] = -1;
+		return false;
+	}
+	int sz = fcntl(hc->spipe[1], F_SETPIPE_SZ, SPLICE_PIPE);
+	hc->spipe_cap = sz > 0 ? (size_t)sz : 65536;
+	return true;
+}
+
+/* What the output did not take from the pipe goes to the queue instead,
+ * so the pipe is empty again and the usual wait for the output holds.
+ * False with errno when the pipe could not be read. */
+static bool spipe_to_outq(struct http_client *hc, size_t inpipe)
+{
+	while (inpipe) {
+		/* not a stream: our own pipe */
+		ssize_t n =
+		    read(hc->spipe[0], hc->in, inpipe < sizeof hc->in ? inpipe : sizeof hc->in);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return false;
+		}
+		if (!out_put(hc, hc->in, (size_t)n))
+			return false;
+		inpipe -= (size_t)n;
+	}
+	return true;
+}
+
+enum { SPLICE_MOVED, SPLICE_COPY, SPLICE_OVER };
+/* Splices one pipeful of the body to the output. SPLICE_MOVED: bytes
+ * moved (*full: a whole pipeful, so more may wait) or none were there;
+ * SPLICE_COPY: a stream refused, read as usual instead; SPLICE_OVER: the
+ * URL moved on (done, failed, retried). */
+static int conn_splice(struct http_client *hc, bool *moved, bool *full)
+{
+	*full = false;
+	if (!spipe_open(hc)) {
+		hc->no_splice = true;
+		return SPLICE_COPY;
+	}
+	struct http_resp *r = hc->resp;
+	uint64_t left = http_resp_raw_left(r);
+	size_t ask = left < hc->spipe_cap ? (size_t)left : hc->spipe_cap;
+	ssize_t n = hc->conn->ops->splice_read(hc->conn, hc->spipe[1], ask);
+	if (n < 0) {
+		if (errno == EINVAL || errno == ENOSYS) {
+			hc->no_splice = true;
+			return SPLICE_COPY;
+		}
+		if (again())
+			return SPLICE_MOVED;
+		if (errno == ECONNRESET && retry_stale(hc))
+			return SPLICE_OVER;
+		fail(hc, HC_E_RECV, "recv from %s: %s", hc->urltext, strerror(errno));
+		return SPLICE_OVER;
+	}
+	*moved = true;
+	arm_idle(hc);
+	if (n == 0) {
+		on_eof(hc);
+		return SPLICE_OVER;
+	}
+	hc->rx += (uint64_t)n;
+	hc->st.spliced += (uint64_t)n;
+	hc->in_extra = false;
+	http_resp_raw_taken(r, (uint64_t)n);
+	size_t inpipe = (size_t)n;
+	while (inpipe) {
+		ssize_t w = hc->cfg.out->ops->splice_write(hc->cfg.out, hc->spipe[0], inpipe);
+		if (w > 0) {
+			inpipe -= (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EINVAL || errno == ENOSYS))
+			hc->no_splice = true; /* an O_APPEND file: copies from now on */
+		else if (w == 0 || !again()) {
+			fail(hc, HC_E_WRITE, "write output: %s",
+			     w == 0 ? "no progress" : strerror(errno));
+			return SPLICE_OVER;
+		}
+		/* The output is full (or refuses splice): the rest waits in
+		 * the queue. */
+		if (!spipe_to_outq(hc, inpipe)) {
+			fail(hc, HC_E_WRITE, "write output: %s", strerror(errno));
+			return SPLICE_OVER;
+		}
+		break;
+	}
+	if (r->state == HR_DONE) {
+		if (!outq_empty(&hc->outq)) {
+			/* on_out completes the URL once the queue is out. */
+			return out_wait(hc) ? SPLICE_MOVED : SPLICE_OVER;
+		}
+		on_done(hc, true);
+		return SPLICE_OVER;
+	}
+	if (!outq_empty(&hc->outq))
+		return out_wait(hc) ? SPLICE_MOVED : SPLICE_OVER;
+	*full = (size_t)n == ask;
+	return SPLICE_MOVED;
 }
 
 /* Sending failed: a server that has begun answering may have stopped
@@ -1046,9 +1183,21 @@ static void on_conn(struct stream *s, int ready, void *arg)
 	if ((ready & STREAM_WRITE) && !conn_send(hc, &moved))
 		return;
 	if ((ready & STREAM_READ) && hc->exchanging && outq_empty(&hc->outq) && !feed_pending(hc)) {
-		bool got = false;
-		if (!conn_read(hc, &got))
-			return;
+		bool got = false, full;
+		/* A read that filled the buffer is followed by another at
+		 * once, while the output keeps up: a body arriving faster
+		 * than one read per wakeup then costs no wait per read. The
+		 * bound keeps other connections served. */
+		for (int i = 0;; i++) {
+			int sp = splice_fits(hc) ? conn_splice(hc, &got, &full) : SPLICE_COPY;
+			if (sp == SPLICE_OVER)
+				return;
+			if (sp == SPLICE_COPY && !conn_read(hc, &got, &full))
+				return;
+			if (!full || i == READ_BURST - 1 || hc->rate_held || !hc->exchanging ||
+			    !outq_empty(&hc->outq) || feed_pending(hc))
+				break;
+		}
 		/* The read may have taken in what a write that waited needed
 		 * (a TLS record it had to read first): the stream has nothing
 		 * left to report, so the write goes again now. */
@@ -1465,6 +1614,7 @@ struct http_client *http_client_new(struct loop *l, const struct http_client_cfg
 	http_resp_init(hc->resp, cfg->head);
 	outq_init(&hc->reqq, 0);
 	outq_init(&hc->outq, 0);
+	hc->spipe[0] = hc->spipe[1] = -1;
 	timer_init(&hc->deadline, on_deadline, hc);
 	timer_init(&hc->idle, on_idle, hc);
 	timer_init(&hc->later, on_later, hc);
@@ -1496,6 +1646,10 @@ void http_client_free(struct http_client *hc)
 		stream_set_cb(hc->cfg.body_in, NULL, NULL);
 	}
 	outq_clear(&hc->outq);
+	if (hc->spipe[0] >= 0) {
+		close(hc->spipe[0]);
+		close(hc->spipe[1]);
+	}
 	buf_free(&hc->req);
 	free(hc->fbuf);
 	http_decode_free(hc->dec);

@@ -229,6 +229,9 @@ struct http_client_stats {
 	/* Connection callbacks that moved nothing (no byte read or written,
 	 * no end seen): a sign of waiting on the wrong event. */
 	uint64_t wakeups, idle_wakeups;
+	/* Body bytes spliced from the connection to the output (never in
+	 * memory). */
+	uint64_t spliced;
 };
 
 /* Copies cfg (not what its pointers point at). NULL with errno: ENOMEM,

@@ -303,6 +303,32 @@ static ssize_t chunk_size(struct http_resp *r)
 	return 0;
 }
 
+uint64_t http_resp_raw_left(const struct http_resp *r)
+{
+	switch (r->state) {
+	case HR_BODY_LENGTH:
+	case HR_CHUNK_DATA:
+		return r->remaining;
+	case HR_BODY_CLOSE:
+		return UINT64_MAX;
+	default:
+		return 0;
+	}
+}
+
+void http_resp_raw_taken(struct http_resp *r, uint64_t n)
+{
+	uint64_t left = http_resp_raw_left(r);
+	if (n > left)
+		n = left;
+	r->body_bytes += n;
+	if (r->state == HR_BODY_CLOSE)
+		return;
+	r->remaining -= n;
+	if (r->remaining == 0)
+		r->state = r->state == HR_BODY_LENGTH ? HR_DONE : HR_CHUNK_END;
+}
+
 ssize_t http_resp_feed(struct http_resp *r, const char *data, size_t len, const char **body,
 		       size_t *bodylen)
 {

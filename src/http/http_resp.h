@@ -75,6 +75,15 @@ void http_resp_init(struct http_resp *r, bool head_request);
 ssize_t http_resp_feed(struct http_resp *r, const char *data, size_t len, const char **body,
 		       size_t *bodylen);
 
+/* Body bytes that may be taken as they come, without the parser seeing
+ * them (a zero-copy path): the rest of a Content-Length body or of the
+ * current chunk, UINT64_MAX for a body that runs until the close, else
+ * 0 (the head, chunk framing, the end). */
+uint64_t http_resp_raw_left(const struct http_resp *r);
+/* n (at most http_resp_raw_left) such bytes were taken: the parser moves
+ * on as if it had been fed them. */
+void http_resp_raw_taken(struct http_resp *r, uint64_t n);
+
 enum { HTTP_RESP_EOF_OK = 0, HTTP_RESP_EOF_EMPTY = -1, HTTP_RESP_EOF_PARTIAL = -2 };
 /* The server closed the connection: HTTP_RESP_EOF_OK when that ends the
  * response (or it was complete), HTTP_RESP_EOF_EMPTY when not a byte of

@@ -349,8 +349,9 @@ static bool setup(struct setup *s, const char *label)
 	return s->out && s->hc;
 }
 
-/* most_idle: callbacks allowed to move nothing. */
-static void check(struct setup *s, const char *label, uint64_t most_idle)
+/* most_idle: callbacks allowed to move nothing; spliced: the bodies
+ * should have gone without a copy. */
+static void check(struct setup *s, const char *label, uint64_t most_idle, bool spliced)
 {
 	struct run *u = &s->run;
 	ok(!u->timed_out && u->cur == 2, "%s: %s: both URLs done (%d)", B, label, u->cur);
@@ -369,6 +370,16 @@ static void check(struct setup *s, const char *label, uint64_t most_idle)
 	ok(st.idle_wakeups <= most_idle, "%s: %s: no wasted wakeups (%llu of %llu, %llu allowed)",
 	   B, label, (unsigned long long)st.idle_wakeups, (unsigned long long)st.wakeups,
 	   (unsigned long long)most_idle);
+	/* A socket into a pipe: the bodies after their first read are
+	 * spliced (the chunked one up to each chunk's end); the fake TLS
+	 * stream cannot splice, and copies. */
+	if (spliced)
+		ok(st.spliced > LEN_BODY / 2 && st.spliced < LEN_BODY + CHUNK_BIG,
+		   "%s: %s: bodies spliced, not copied (%llu bytes)", B, label,
+		   (unsigned long long)st.spliced);
+	else
+		ok(st.spliced == 0, "%s: %s: nothing spliced (%llu bytes)", B, label,
+		   (unsigned long long)st.spliced);
 }
 
 static void teardown(struct setup *s, const char *label)
@@ -412,7 +423,7 @@ static void t_socketpair(bool fake, const struct exchange *ex)
 	 * found out by trying it when the socket is writable: one callback
 	 * per wait may move nothing, no more. */
 	struct fake *f = fake ? conn->priv : NULL;
-	check(&s, label, f ? f->waits : 0);
+	check(&s, label, f ? f->waits : 0, !fake);
 	if (fake) {
 		ok(f->waits > 0 && f->handed > 0,
 		   "%s: %s: writes waited for READ %u times, %u reads from held bytes", B, label,
@@ -450,7 +461,7 @@ static void t_connector(const struct exchange *ex)
 	pthread_create(&t, NULL, serve, &srv);
 	http_client_get(s.hc, u0, on_done, &s.run);
 	loop_run(s.l);
-	check(&s, label, 0);
+	check(&s, label, 0, true);
 	teardown(&s, label);
 	pthread_join(t, NULL);
 	ok(srv.served == 2 && !srv.err[0], "%s: %s: the server saw both requests as expected (%s)",

@@ -129,6 +129,43 @@ int main(void)
 	       r.state == HR_BODY_CLOSE,
 	   "other transfer coding: until close");
 
+	/* Bytes taken raw (the zero-copy path): the parser moves on as if
+	 * fed them, and only the rest of a body or a chunk is offered. */
+	const char *w1 = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab";
+	ok(feeds(w1, 0) == 0 && http_resp_raw_left(&r) == 8, "raw: the rest of a length body");
+	http_resp_raw_taken(&r, 5);
+	ok(r.state == HR_BODY_LENGTH && http_resp_raw_left(&r) == 3 && r.body_bytes == 7,
+	   "raw: taken in part");
+	http_resp_raw_taken(&r, 9);
+	ok(r.state == HR_DONE && http_resp_raw_left(&r) == 0 && r.body_bytes == 10,
+	   "raw: no more than the body is taken, and it ends it");
+	const char *w2 = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nab";
+	ok(feeds(w2, 0) == 0 && http_resp_raw_left(&r) == 4, "raw: the rest of a chunk");
+	http_resp_raw_taken(&r, 4);
+	ok(r.state == HR_CHUNK_END && http_resp_raw_left(&r) == 0,
+	   "raw: the chunk's CRLF is parsed");
+	const char *w3 = "\r\n3\r\nxyz\r\n0\r\n\r\n";
+	const char *b;
+	size_t bl, off = 0;
+	bodylen = 0;
+	while (off < strlen(w3) && r.state != HR_DONE) {
+		ssize_t c = http_resp_feed(&r, w3 + off, strlen(w3) - off, &b, &bl);
+		if (c <= 0)
+			break;
+		bodylen += bl;
+		off += (size_t)c;
+	}
+	ok(r.state == HR_DONE && bodylen == 3 && r.body_bytes == 9,
+	   "raw: the next chunk parses as usual");
+	ok(feeds("HTTP/1.0 200 OK\r\n\r\n", 0) == 0 && http_resp_raw_left(&r) == UINT64_MAX,
+	   "raw: a body until the close has no end");
+	http_resp_raw_taken(&r, 1000);
+	ok(r.state == HR_BODY_CLOSE && r.body_bytes == 1000 &&
+	       http_resp_eof(&r) == HTTP_RESP_EOF_OK,
+	   "raw: the close still ends it");
+	http_resp_init(&r, false);
+	ok(http_resp_raw_left(&r) == 0, "raw: nothing before the head");
+
 	/* Errors. */
 	const char *bad[] = {
 	    "HTTP/2 200 OK\r\n\r\n",
