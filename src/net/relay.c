@@ -16,7 +16,12 @@
 #include "net/relay.h"
 #include "net/stream.h"
 
-#define COPY_BUF  (256 * 1024)
+#define COPY_BUF (256 * 1024)
+/* A pump that may splice starts copying through this much: most
+ * connections carry a few small messages, and a pipe costs four system
+ * calls to make and close. A read that fills it marks a bulk transfer,
+ * which goes on through a pipe. */
+#define SMALL_BUF (16 * 1024)
 #define PIPE_SIZE (1024 * 1024)
 #define CHUNK	  (1024 * 1024)
 /* Rounds per readiness event before giving others a turn. */
@@ -44,10 +49,13 @@ struct pump {
 	 * is most likely empty, and asking again would only say EAGAIN
 	 * (the loop reports it again if not). */
 	bool short_read;
-	int err;	 /* errno of a failure, 0 if none */
-	bool err_on_out; /* the failure was writing (else reading) */
-	uint64_t bytes;
-	struct hexlog *log; /* not owned */
+	/* PM_COPY that may splice: splice_later until a read fills the
+	 * small buffer (go_splice), then PM_SPLICE once the buffer is out. */
+	bool splice_later, go_splice;
+	int err;		 /* errno of a failure, 0 if none */
+	bool err_on_out;	 /* the failure was writing (else reading) */
+	uint64_t bytes, spliced; /* spliced: of bytes, moved without a copy */
+	struct hexlog *log;	 /* not owned */
 	int logdir;
 	bool crlf, prev_cr;
 };
@@ -139,8 +147,20 @@ static void pump_init(struct pump *p, struct stream *in, struct stream *out, boo
 	p->dgram = dgram;
 	p->pipe[0] = p->pipe[1] = -1;
 	p->mode = pick_mode(in, out, dgram, zero_copy);
-	if (p->mode == PM_SPLICE && !pipe_take(p))
+	if (p->mode == PM_SPLICE) {
 		p->mode = PM_COPY;
+		p->splice_later = true;
+	}
+}
+
+/* A bulk transfer's copy buffer is out: the rest goes through a pipe. */
+static void to_splice(struct pump *p)
+{
+	p->splice_later = p->go_splice = false;
+	if (!pipe_take(p))
+		return; /* copies on */
+	buf_free(&p->buf);
+	p->mode = PM_SPLICE;
 }
 
 static void pump_free(struct pump *p)
@@ -190,7 +210,7 @@ static bool again(void)
 static bool step_copy(struct pump *p)
 {
 	bool progress = false;
-	if (!p->buf.data && !buf_init(&p->buf, COPY_BUF)) {
+	if (!p->buf.data && !buf_init(&p->buf, p->splice_later ? SMALL_BUF : COPY_BUF)) {
 		fail(p, ENOMEM, false);
 		return false;
 	}
@@ -205,12 +225,26 @@ static bool step_copy(struct pump *p)
 			return false;
 		}
 	}
-	bool can_read = !p->eof && buf_space(&p->buf) > 0 && (!p->dgram || !buf_len(&p->buf));
+	if (p->go_splice && !buf_len(&p->buf)) {
+		to_splice(p);
+		return true;
+	}
+	bool can_read =
+	    !p->eof && !p->short_read && buf_space(&p->buf) > 0 && (!p->dgram || !buf_len(&p->buf));
 	if (can_read) {
 		size_t room;
 		char *t = buf_tail(&p->buf, &room);
 		/* -C: read at most half the room, so every "\n" can grow. */
 		ssize_t n = stream_read(p->in, t, p->crlf && room > 1 ? room / 2 : room);
+		if (n > 0 && p->splice_later) {
+			/* A plain socket (what splices) that gave less than
+			 * asked is most likely empty: asking again would only
+			 * say EAGAIN. */
+			if ((size_t)n < room)
+				p->short_read = p->in_sock;
+			else
+				p->go_splice = true;
+		}
 		if (n > 0) {
 			if (p->crlf)
 				n = (ssize_t)crlf_expand(t, (size_t)n, &p->prev_cr);
@@ -244,6 +278,7 @@ static bool step_splice(struct pump *p)
 		if (n > 0) {
 			p->inpipe -= (size_t)n;
 			p->bytes += (uint64_t)n;
+			p->spliced += (uint64_t)n;
 			p->pipe_full = false;
 			progress = true;
 		} else if (n < 0 && errno == EINVAL) {
@@ -287,6 +322,7 @@ static bool step_sendfile(struct pump *p)
 	ssize_t n = p->out->ops->sendfile(p->out, stream_raw_fd(p->in), CHUNK);
 	if (n > 0) {
 		p->bytes += (uint64_t)n;
+		p->spliced += (uint64_t)n;
 		return true;
 	}
 	if (n == 0) {
@@ -643,6 +679,7 @@ void relay_get_stats(const struct relay *r, struct relay_stats *st)
 {
 	st->sent = r->up.bytes;
 	st->received = r->down.bytes;
+	st->spliced = r->up.spliced + r->down.spliced;
 	st->start_ms = r->start_ms;
 	st->end_ms = r->end_ms ? r->end_ms : clock_ms();
 }

@@ -42,6 +42,10 @@ struct relay_opts {
 struct relay_stats {
 	uint64_t sent;	   /* local -> socket */
 	uint64_t received; /* socket -> local */
+	/* Of both, bytes moved without a copy (splice, sendfile): a pump
+	 * that can splice copies its first reads, and splices once a read
+	 * fills its small buffer (a bulk transfer). */
+	uint64_t spliced;
 	int64_t start_ms, end_ms;
 };
 

@@ -24,10 +24,11 @@
 
 /* ---- relay ---- */
 
-static void t_relay(bool fake)
+/* n bytes each way: with a plain socket, a bulk transfer is spliced
+ * after its first reads, and a short one copied (no pipe made for it). */
+static void t_relay(bool fake, size_t n)
 {
 	const char *kind = fake ? "fake TLS stream" : "socket stream";
-	size_t n = 1 << 20;
 	unsigned char *in = malloc(n), *out = malloc(n);
 	fill(in, n, fake ? 7 : 3);
 	struct loop *l = mkloop();
@@ -75,6 +76,14 @@ static void t_relay(bool fake)
 	ok(res.done && res.status == 0, "%s: relay over a %s ends cleanly (%s)", B, kind, res.text);
 	ok(st.sent == n && st.received == n && fd_out.n == n && memcmp(in, out, n) == 0,
 	   "%s: relay over a %s: every byte both ways, in order (%zu/%zu)", B, kind, fd_out.n, n);
+	if (fake || n < 16384)
+		ok(st.spliced == 0, "%s: relay over a %s, %zu bytes: copied (%llu spliced)", B,
+		   kind, n, (unsigned long long)st.spliced);
+	else
+		ok(st.spliced > n,
+		   "%s: relay over a %s, %zu bytes: spliced after the first reads "
+		   "(%llu of %zu)",
+		   B, kind, n, (unsigned long long)st.spliced, 2 * n);
 	close(sv[1]);
 	loop_free(l);
 	free(in);
@@ -87,8 +96,9 @@ int main(void)
 	const char *const *names = mux_backends();
 	for (size_t i = 0; names[i]; i++) {
 		B = names[i];
-		t_relay(false);
-		t_relay(true);
+		t_relay(false, 1 << 20);
+		t_relay(true, 1 << 20);
+		t_relay(false, 200);
 	}
 	tap_done();
 }
