@@ -26,6 +26,7 @@
 #include "net/proxy.h"
 #include "net/sock.h"
 #include "net/stream.h"
+#include "tool/certopts.h"
 #include "tool/cmd.h"
 #include "tool/tlsopts.h"
 
@@ -85,8 +86,9 @@ struct get_run {
 	/* -Z: what a URL prints on stdout (the --json report, -w) waits
 	 * here for its turn; NULL: printed at once. */
 	struct sbuf *later;
-	int result;	  /* exit code of the URL just done */
-	int last_failure; /* of any URL so far: the exit status */
+	struct certopts cert; /* --cert-info, --expires-within */
+	int result;	      /* exit code of the URL just done */
+	int last_failure;     /* of any URL so far: the exit status */
 };
 
 static const char http_get_help[] =
@@ -192,6 +194,15 @@ static const char http_get_help[] =
     "      --handshake-timeout SECS  give up a handshake after SECS (default 10)\n"
     "      --tls-allow-truncation  a close without close_notify ends a body\n"
     "                             that has no length, instead of exit 56\n"
+    "      --cert-info[=json]     after each new TLS connection's handshake (the\n"
+    "                             server's, not an https proxy's) print what it\n"
+    "                             settled and the server's certificates on stderr\n"
+    "                             (text, or one JSON object on one line); the\n"
+    "                             transfer goes on (a verification or pin failure\n"
+    "                             is reported too, then fails as without it)\n"
+    "      --expires-within DAYS  exit 110 before the request when the server's\n"
+    "                             certificate expires within DAYS days (checked\n"
+    "                             on each new connection)\n"
     "\n"
     "Exit status (as curl's): 0 ok, 1 unsupported scheme or other failure,\n"
     "2 usage, 3 malformed URL, 5 cannot resolve the proxy, 6 cannot resolve,\n"
@@ -203,7 +214,8 @@ static const char http_get_help[] =
     "cannot resume, 61 a body that cannot be decoded, 65 a redirect\n"
     "needs the body from stdin again, 77 --cacert cannot be loaded, 90 no --pin\n"
     "matched, 97 the proxy\n"
-    "refused or broke the tunnel. With several URLs, the last failure's code.\n";
+    "refused or broke the tunnel, 110 --expires-within. With several URLs, the last failure's "
+    "code.\n";
 
 static int exit_code(enum http_client_error e, enum tls_err kind)
 {
@@ -252,6 +264,8 @@ static int exit_code(enum http_client_error e, enum tls_err kind)
 		return GET_RANGE;
 	case HC_E_ENCODING:
 		return GET_ENCODING;
+	case HC_E_TLS_CHECK:
+		return EXIT_TLS_EXPIRING;
 	}
 	return EXIT_FAIL;
 }
@@ -572,6 +586,18 @@ static void start_next(struct get_run *g)
 		g->result = g->last_failure = EXIT_FAIL;
 		loop_stop(g->l);
 	}
+}
+
+/* Each new https connection to the origin: --cert-info's report on
+ * stderr (the body keeps stdout), then --expires-within. */
+static bool tls_check(void *arg, const struct stream *s, enum tls_err kind, char *why,
+		      size_t whylen)
+{
+	const struct get_run *g = arg;
+	time_t now = time(NULL);
+	/* A report that cannot be made has said so; the transfer goes on. */
+	(void)certopt_report(&g->cert, s, now, false);
+	return kind != TLS_E_NONE || certopt_expiry(&g->cert, s, now, why, whylen) == 0;
 }
 
 /* -D FILE: every response's head, as -i writes it. */
@@ -1575,6 +1601,7 @@ int cmd_http_get(int argc, char **argv)
 	    {"proxy-cacert", required_argument, NULL, OPT_PROXY_CACERT},
 	    {"proxy-insecure", no_argument, NULL, OPT_PROXY_INSECURE},
 	    TLSOPT_CLIENT_LONGOPTS,
+	    CERTOPT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	/* Static: what the options allocate (pins) stays reachable however
@@ -1592,6 +1619,7 @@ int cmd_http_get(int argc, char **argv)
 	    .hdrs = hdrs,
 	};
 	struct get_run run = {0}, *g = &run;
+	certopt_init(&g->cert);
 	bool include = false, use_get = false;
 	const char *wfmt_arg = NULL, *dump = NULL, *resume = NULL;
 	static char cookies[8192];
@@ -1867,6 +1895,10 @@ int cmd_http_get(int argc, char **argv)
 				return usage_error("bad --idle-timeout '%s'", optarg);
 			break;
 		default:
+			if ((rc = certopt_handle(&g->cert, c, optarg)) < 0)
+				return EXIT_USAGE;
+			if (rc > 0)
+				break;
 			/* The URL's scheme says where TLS goes, and what goes
 			 * over it is HTTP/1.1. */
 			if (c == TOPT_TLS)
@@ -1945,6 +1977,23 @@ int cmd_http_get(int argc, char **argv)
 		return EXIT_USAGE;
 	cfg.tls = tls.on ? &tls.cfg : NULL;
 	cfg.handshake_ms = tls.handshake_ms;
+	if (certopt_on(&g->cert)) {
+		/* A certificate check of an http:// URL would pass by having
+		 * nothing to check. */
+		for (int i = optind; i < argc; i++) {
+			struct http_url u;
+			char e[256];
+			if (http_url_parse(argv[i], &u, e, sizeof e) == HTTP_URL_OK &&
+			    strcmp(u.scheme, "https") != 0)
+				return usage_error("%s checks TLS certificates: '%s' is not an "
+						   "https:// URL",
+						   certopt_name(&g->cert), argv[i]);
+		}
+		/* The report shows a certificate that fails too. */
+		tls.cfg.report_failures = g->cert.info != CERT_INFO_NONE;
+		cfg.tls_check = tls_check;
+		cfg.tls_check_arg = g;
+	}
 	g->urls = argv + optind;
 	g->nurls = argc - optind;
 	if ((rc = body_setup(bd, &cfg, g, use_get)))
