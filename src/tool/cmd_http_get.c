@@ -28,6 +28,7 @@
 #include "net/stream.h"
 #include "tool/certopts.h"
 #include "tool/cmd.h"
+#include "tool/proxyopts.h"
 #include "tool/tlsopts.h"
 
 /* Exit codes shared with curl. */
@@ -611,42 +612,6 @@ static void dump_head(const struct http_resp *r, void *arg)
 }
 
 /* ---- options ---- */
-
-/* -x [SCHEME://]HOST:PORT, as curl spells it: http (CONNECT, the
- * default), https (CONNECT over TLS to the proxy: *tls set), socks4,
- * socks4a, socks5, socks5h. */
-static int parse_proxy(char *p, struct http_client_cfg *cfg, bool *tls)
-{
-	cfg->proxy_type = PROXY_HTTP;
-	*tls = false;
-	char *sep = strstr(p, "://");
-	if (sep) {
-		*sep = '\0';
-		*tls = strcmp(p, "https") == 0;
-		if (!*tls && !proxy_type_parse(p, &cfg->proxy_type)) {
-			usage_error("bad --proxy scheme '%s': give http, https, socks4, socks4a, "
-				    "socks5 or socks5h",
-				    p);
-			return -1;
-		}
-		p = sep + 3;
-	}
-	size_t n = strlen(p);
-	if (n && p[n - 1] == '/')
-		p[n - 1] = '\0'; /* "http://proxy:3128/" */
-	char *arg = p, shown[HTTP_URL_HOSTMAX + 16];
-	snprintf(shown, sizeof shown, "%s", p); /* endpoint_split cuts p */
-	char perr[SOCK_ERRLEN + 128], err[SOCK_ERRLEN];
-	uint16_t port;
-	if (endpoint_split(1, &arg, ENDPOINT_EXACT, &cfg->proxy_host, &cfg->proxy_port, perr,
-			   sizeof perr) != 1 ||
-	    !sock_parse_port(cfg->proxy_port, SOCK_STREAM, false, &port, err, sizeof err)) {
-		usage_error("bad --proxy '%s': give [SCHEME://]HOST:PORT ([V6ADDR]:PORT for IPv6)",
-			    shown);
-		return -1;
-	}
-	return 0;
-}
 
 /* DATE as an HTTP date, or the mtime of a file called DATE. */
 static bool parse_ims(const char *s, char *out, size_t outlen)
@@ -1520,8 +1485,6 @@ int cmd_http_get(int argc, char **argv)
 		OPT_TLSV12,
 		OPT_TLSV13,
 		OPT_TLS13_CIPHERS,
-		OPT_PROXY_CACERT,
-		OPT_PROXY_INSECURE,
 		OPT_DATA_RAW,
 		OPT_DATA_BINARY,
 		OPT_DATA_URLENCODE,
@@ -1539,7 +1502,6 @@ int cmd_http_get(int argc, char **argv)
 		OPT_NO_PROGRESS,
 		OPT_PARALLEL_MAX,
 	};
-	char *proxy = NULL; /* in argv: endpoint_split cuts it in place */
 	char puser[256], ppass[256];
 	static const struct option longopts[] = {
 	    COMMON_LONGOPTS,
@@ -1598,18 +1560,19 @@ int cmd_http_get(int argc, char **argv)
 	    {"pinnedpubkey", required_argument, NULL, TOPT_PIN}, /* curl's name */
 	    {"proxy", required_argument, NULL, 'x'},
 	    {"proxy-user", required_argument, NULL, 'U'},
-	    {"proxy-cacert", required_argument, NULL, OPT_PROXY_CACERT},
-	    {"proxy-insecure", no_argument, NULL, OPT_PROXY_INSECURE},
+	    {"proxy-cacert", required_argument, NULL, POPT_CACERT},
+	    {"proxy-insecure", no_argument, NULL, POPT_INSECURE},
 	    TLSOPT_CLIENT_LONGOPTS,
 	    CERTOPT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	/* Static: what the options allocate (pins) stays reachable however
 	 * the command returns; it runs once per process. */
-	static struct tlsopts tls, ptls; /* ptls: an https proxy's */
+	static struct tlsopts tls;
 	tls = (struct tlsopts){0};
-	ptls = (struct tlsopts){0};
-	bool ptls_given = false, proxy_tls = false;
+	/* -x (curl's spellings of --proxy) and an https proxy's TLS. */
+	static struct proxyopts px;
+	px = (struct proxyopts){0};
 	const char *hdrs[HTTP_CLIENT_MAXHDRS];
 	char ims[64];
 	struct http_client_cfg cfg = {
@@ -1874,14 +1837,11 @@ int cmd_http_get(int argc, char **argv)
 				return usage_error("bad --max-time '%s'", optarg);
 			break;
 		case 'x':
-			proxy = optarg;
+			(void)proxyopt_handle(&px, POPT_PROXY, optarg);
 			break;
-		case OPT_PROXY_CACERT:
-		case OPT_PROXY_INSECURE:
-			ptls_given = true;
-			if (tlsopt_handle(&ptls,
-					  c == OPT_PROXY_CACERT ? TOPT_CACERT : TOPT_INSECURE,
-					  optarg) < 0)
+		case POPT_CACERT:
+		case POPT_INSECURE:
+			if (proxyopt_handle(&px, c, optarg) < 0)
 				return EXIT_USAGE;
 			break;
 		case 'U':
@@ -1923,7 +1883,7 @@ int cmd_http_get(int argc, char **argv)
 		return usage_error("no URL given");
 	if (parallel && (g->retries || resume || remote_name))
 		return usage_error("--parallel goes without --retry, -C and -O");
-	if (cfg.unix_path && proxy)
+	if (cfg.unix_path && px.proxy)
 		return usage_error("--unix-socket and --proxy: give one");
 	if (remote_name && output)
 		return usage_error("-O and -o: give one");
@@ -1955,21 +1915,17 @@ int cmd_http_get(int argc, char **argv)
 	}
 	if ((rc = made_headers(&cfg, hdrs, agent, referer, cookie, user, bd->json && !use_get)))
 		return rc;
-	if (cfg.proxy_user && !proxy)
+	if (cfg.proxy_user && !px.proxy)
 		return usage_error("--proxy-user needs --proxy");
-	if (proxy && parse_proxy(proxy, &cfg, &proxy_tls) < 0)
-		return EXIT_USAGE;
-	if (ptls_given && !proxy_tls)
+	if (px.proxy && (rc = proxyopt_parse(&px, &cfg.proxy_host, &cfg.proxy_port)))
+		return rc;
+	cfg.proxy_type = px.type;
+	if (px.ptls_given && !px.tls)
 		return usage_error("--proxy-cacert and --proxy-insecure are for an https:// proxy");
-	if (proxy_tls) {
-		/* The proxy's certificate is checked for its own name. */
-		int st;
-		static struct tls_ctx *pctx; /* reachable on every way out */
-		if (tlsopt_handle(&ptls, TOPT_TLS, NULL) < 0 || tlsopt_check(&ptls, TLS_CLIENT))
-			return EXIT_USAGE;
-		if (!(cfg.proxy_tls = pctx = tlsopt_ctx(&ptls, &st)))
-			return st;
-	}
+	/* px is static: its context stays reachable on every way out. */
+	if (px.tls && (rc = proxyopt_tls(&px)))
+		return rc;
+	cfg.proxy_tls = px.pt.tls;
 	/* Every URL may be https (or be redirected there): the settings
 	 * are checked now, the context made when one needs it. */
 	tls.on = tls_available();
@@ -2134,7 +2090,7 @@ int cmd_http_get(int argc, char **argv)
 	loop_timer_stop(g->l, &g->retry_t);
 	loop_timer_stop(g->l, &g->progress_t);
 	http_client_free(g->hc);
-	tls_ctx_free(cfg.proxy_tls);
+	proxyopt_free(&px);
 	stream_close(out);
 	stream_close(cfg.body_in);
 	body_free(bd);
