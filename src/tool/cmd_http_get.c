@@ -1271,9 +1271,15 @@ static bool parse_rate(const char *s, uint64_t *out)
 
 /* Each URL's output (body, and heads with -i, -I, -D -) goes to a file
  * of its own while it runs, and out in the URLs' order once every URL
- * before it is done, with what it prints on stdout (-w, --json). */
+ * before it is done, with what it prints on stdout (-w, --json). A URL
+ * done ahead of its turn is copied to the end of one spool file shared by
+ * all such URLs, and its own file closed: however many fast URLs finish
+ * behind a slow one, the files open are one per slot and the spool (one
+ * open file per URL ran out of descriptors), and none is held back. */
 struct par_url {
-	int fd; /* the unnamed temporary file, -1 once written out */
+	int fd;			   /* the unnamed temporary file, -1 once spooled or written out */
+	off_t spool_at, spool_len; /* spooled: where its output waits */
+	bool spooled;
 	int result;
 	struct sbuf text; /* -w and --json for stdout */
 	bool done;
@@ -1293,6 +1299,9 @@ struct par_run {
 	int nslots, next, flushed, active;
 	int out_fd; /* -1: bodies dropped (--json without -o) */
 	bool out_broken;
+	int spool_fd; /* -1 until a URL is done ahead of its turn */
+	off_t spool_end;
+	int nspooled; /* URLs whose output waits in the spool */
 };
 
 /* A file that vanishes when closed, for one URL's output. */
@@ -1312,28 +1321,68 @@ static int par_tmpfile(void)
 	return fd;
 }
 
-/* Copies a finished URL's file to the output. False when the output
- * failed (errno). */
-static bool par_copy(int from, int to)
+/* Copies from's bytes [off, off + len) (len -1: to its end) to the end
+ * of to. False when either failed (errno). */
+static bool par_copy(int from, off_t off, off_t len, int to)
 {
 	char buf[65536];
-	ssize_t n;
-	if (lseek(from, 0, SEEK_SET) < 0)
-		return false;
-	/* not a stream: our temporary file, read whole */
-	while ((n = read(from, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
-		for (ssize_t off = 0; n > 0 && off < n;) {
+	while (len != 0) {
+		size_t want = len < 0 || len > (off_t)sizeof buf ? sizeof buf : (size_t)len;
+		/* not a stream: our temporary file or the spool, read whole */
+		ssize_t n = pread(from, buf, want, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return false;
+		if (n == 0) {
+			if (len < 0)
+				break;
+			errno = EIO; /* the spool lost what it held */
+			return false;
+		}
+		for (ssize_t at = 0; at < n;) {
 			/* Blocking: each URL's output waits for those before it. */
-			/* not a stream: the output file or stdout, in turn */
-			ssize_t w = write(to, buf + off, (size_t)(n - off));
+			/* not a stream: the output file or stdout, in turn, or the spool */
+			ssize_t w = write(to, buf + at, (size_t)(n - at));
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w < 0)
 				return false;
-			off += w;
+			at += w;
 		}
+		off += n;
+		if (len > 0)
+			len -= n;
 	}
-	return n == 0;
+	return true;
+}
+
+/* A URL done before its turn: its output to the spool's end, its own
+ * file closed. Kept open as it is when the spool fails (a full disk):
+ * then only the descriptors are not bounded. */
+static void par_spool(struct par_run *p, struct par_url *u)
+{
+	if (p->out_fd < 0) { /* bodies dropped: nothing to keep */
+		close(u->fd);
+		u->fd = -1;
+		return;
+	}
+	if (p->spool_fd < 0 && (p->spool_fd = par_tmpfile()) < 0)
+		return;
+	off_t end = p->spool_end;
+	if (!par_copy(u->fd, 0, -1, p->spool_fd)) {
+		/* What was written of it is cut off again. */
+		if (ftruncate(p->spool_fd, end) < 0 || lseek(p->spool_fd, end, SEEK_SET) < 0)
+			p->spool_end = lseek(p->spool_fd, 0, SEEK_END);
+		return;
+	}
+	p->spool_end = lseek(p->spool_fd, 0, SEEK_CUR);
+	u->spool_at = end;
+	u->spool_len = p->spool_end - end;
+	u->spooled = true;
+	p->nspooled++;
+	close(u->fd);
+	u->fd = -1;
 }
 
 /* Writes out every finished URL whose turn it is. */
@@ -1342,13 +1391,23 @@ static void par_flush(struct par_run *p)
 	struct get_run *g = p->g;
 	while (p->flushed < g->nurls && p->urls[p->flushed].done) {
 		struct par_url *u = &p->urls[p->flushed++];
-		if (p->out_fd >= 0 && !p->out_broken && !par_copy(u->fd, p->out_fd)) {
+		bool ok = true;
+		if (p->out_fd >= 0 && !p->out_broken)
+			ok = u->spooled
+				 ? par_copy(p->spool_fd, u->spool_at, u->spool_len, p->out_fd)
+				 : u->fd < 0 || par_copy(u->fd, 0, -1, p->out_fd);
+		if (!ok) {
 			errmsg("write output: %s", strerror(errno));
 			p->out_broken = true;
 			u->result = GET_WRITE;
 		}
-		close(u->fd);
+		if (u->fd >= 0)
+			close(u->fd);
 		u->fd = -1;
+		if (u->spooled && --p->nspooled == 0 && ftruncate(p->spool_fd, 0) == 0 &&
+		    lseek(p->spool_fd, 0, SEEK_SET) == 0)
+			p->spool_end = 0; /* all written out: the disk space back */
+		u->spooled = false;
 		if (u->text.len) {
 			fwrite(u->text.p, 1, u->text.len, stdout);
 			fflush(stdout);
@@ -1381,6 +1440,8 @@ static void on_par_done(struct http_client *hc, const struct http_client_result 
 	stream_close(sl->out);
 	sl->out = NULL;
 	u->done = true;
+	if (sl->url != p->flushed)
+		par_spool(p, u);
 	par_flush(p);
 	if (p->next < g->nurls) {
 		par_start(sl);
@@ -1428,7 +1489,7 @@ static void par_start(struct par_slot *sl)
  * failure in the URLs' order. */
 static int run_parallel(struct get_run *g, struct http_client_cfg *cfg, int max, int out_fd)
 {
-	struct par_run p = {.g = g, .out_fd = out_fd};
+	struct par_run p = {.g = g, .out_fd = out_fd, .spool_fd = -1};
 	p.nslots = max < g->nurls ? max : g->nurls;
 	p.slots = calloc((size_t)p.nslots, sizeof *p.slots);
 	p.urls = calloc((size_t)g->nurls, sizeof *p.urls);
@@ -1468,6 +1529,8 @@ out:
 			close(p.urls[i].fd);
 		sb_free(&p.urls[i].text);
 	}
+	if (p.spool_fd >= 0)
+		close(p.spool_fd);
 	free(p.slots);
 	free(p.urls);
 	return status;
