@@ -27,6 +27,7 @@ setup() {
 }
 
 teardown() {
+	[[ -z ${TM:-} ]] || "${TM[@]}" kill-server 2>/dev/null || true
 	teardown_common
 }
 
@@ -190,4 +191,28 @@ print(eval(sys.argv[2]))' "$1" "$2"
 	wait_file_contains srv.out "<late> seen"
 	! grep -q "never seen" srv.out
 	! grep -q "early" srv.out
+}
+
+@test "chat connect --tls --cert-info on a terminal: the report, then the prompt, and the chat works" {
+	command -v tmux >/dev/null || skip "tmux is not installed"
+	start_bg srv "$SOCKCTL" chat serve --tls "${SOON[@]}" 0
+	wait_ready srv
+	# A private tmux server (teardown ends it): nothing shared with the user's.
+	TM=(tmux -u -L "sockctl-cert-$$-$BATS_TEST_NUMBER" -f /dev/null)
+	local i
+	"${TM[@]}" new-session -d -x 100 -y 40 \
+		"env LANG=C.UTF-8 TERM=xterm timeout --foreground $T '$SOCKCTL' chat connect --tls --cacert '$CA' --cert-info --color=never -N ann localhost $port; sleep 30"
+	for ((i = 0; i < T * 20; i++)); do
+		"${TM[@]}" capture-pane -p >screen.txt
+		grep -q "you are now ann" screen.txt && break
+		sleep 0.05
+	done
+	"${TM[@]}" send-keys -l "typed at the prompt"
+	"${TM[@]}" send-keys Enter
+	wait_file_contains srv.out "<ann> typed at the prompt"
+	"${TM[@]}" capture-pane -p >screen.txt
+	# The report came first, whole, above the chat.
+	grep -qx "  days left:     9 (valid)" screen.txt
+	grep -qx "  verification:  ok" screen.txt
+	[ "$(grep -n "days left" screen.txt | cut -d: -f1)" -lt "$(grep -n "you are now ann" screen.txt | cut -d: -f1)" ]
 }
