@@ -239,6 +239,10 @@ complete -c sockctl -n "__sockctl_is connect" -l cert-info -d 'print the handsha
 complete -c sockctl -n "__sockctl_is connect; and string match -q -- '--cert-info=*' (commandline -ct)" \
 	-f -a '--cert-info=json --cert-info=text'
 complete -c sockctl -n "__sockctl_is connect" -l expires-within -x -d 'exit 110 when the certificate expires within (days)'
+complete -c sockctl -n "__sockctl_is 'chat connect' 'http get'" -l cert-info -d 'print the handshake and certificates on stderr'
+complete -c sockctl -n "__sockctl_is 'chat connect' 'http get'; and string match -q -- '--cert-info=*' (commandline -ct)" \
+	-f -a '--cert-info=json --cert-info=text'
+complete -c sockctl -n "__sockctl_is 'chat connect' 'http get'" -l expires-within -x -d 'exit 110 when the certificate expires within (days)'
 complete -c sockctl -n "__sockctl_is ''" -a udp-send -d 'send datagrams and wait for the replies'
 set -l us "__sockctl_is udp-send"
 complete -c sockctl -n $us -l lines -d 'one datagram per stdin line'

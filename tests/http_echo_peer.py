@@ -11,6 +11,8 @@ Paths that do something else:
   /status/CODE            answers CODE with the echo as its body
   /sink                   reads the body without keeping it (uploads)
   /sleep/MS               answers after MS milliseconds
+  /after/N                answers once N other requests have been answered
+                          (or after 20 s)
   /flaky/KEY?fail=N&code=C&after=S
                           the first N requests for KEY answer C (default
                           503, with Retry-After: S when given), the next
@@ -70,6 +72,9 @@ def encode(coding, data):
 
 tries = {}
 tries_lock = threading.Lock()
+# Requests answered so far, for /after/N.
+answered = 0
+answered_cond = threading.Condition()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -121,6 +126,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body, n, digest = self.read_body(keep=u.path != "/sink")
         if u.path.startswith("/sleep/"):
             time.sleep(int(u.path.split("/")[2]) / 1000)
+        if u.path.startswith("/after/"):
+            with answered_cond:
+                answered_cond.wait_for(lambda: answered >= int(u.path.split("/")[2]), 20)
         echo = {
             "method": self.command,
             "target": self.path,
@@ -209,6 +217,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return
             self.answer()
             self.wfile.flush()
+            global answered
+            with answered_cond:
+                answered += 1
+                answered_cond.notify_all()
         except (ConnectionError, TimeoutError):
             self.close_connection = True
 

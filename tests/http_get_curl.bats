@@ -604,6 +604,38 @@ on_tty() {
 	((conns <= 2)) || fail "$conns connections for two slots"
 }
 
+@test "-Z: many URLs done behind a slow first one fit a low ulimit -n, output in order" {
+	echo_bg
+	# The first answers only once the 150 after it have been answered:
+	# all of them finish ahead of their turn and wait.
+	local list=("$u/after/150?i=0") i
+	for ((i = 1; i <= 150; i++)); do list+=("$u/fast?i=$i"); done
+	# 64 descriptors: three slots' connections and files and the spool
+	# fit; a file held open for each URL done ahead does not.
+	run -0 bash -c 'ulimit -n 64 && exec timeout "$0" "$1" http get -Z --parallel-max 3 -w "%{url}\n" "${@:2}"' \
+		"$T" "$SOCKCTL" "${list[@]}"
+	"$PY" - "$u" "$output" <<-'PY' || fail "not in order: $output"
+		import json, sys
+		u, lines = sys.argv[1], sys.argv[2].split("\n")
+		assert len(lines) == 2 * 151, len(lines)
+		for i in range(151):
+		    path = ("/after/150?i=%d" if i == 0 else "/fast?i=%d") % i
+		    body, url = lines[2 * i], lines[2 * i + 1]
+		    assert json.loads(body)["target"] == path, body
+		    assert url == u + path, url
+	PY
+	# Into -o FILE the same.
+	run -0 bash -c 'ulimit -n 64 && exec timeout "$0" "$1" http get -Z --parallel-max 3 -o "$2" "${@:3}"' \
+		"$T" "$SOCKCTL" "$BATS_TEST_TMPDIR/all" "${list[@]}"
+	"$PY" - "$BATS_TEST_TMPDIR/all" <<-'PY' || fail "-o: not in order"
+		import json, sys
+		lines = open(sys.argv[1]).read().splitlines()
+		assert len(lines) == 151, len(lines)
+		for i, l in enumerate(lines):
+		    assert json.loads(l)["target"] == ("/after/150?i=%d" if i == 0 else "/fast?i=%d") % i, l
+	PY
+}
+
 @test "https: -T over TLS takes the copy path (a TLS stream has no sendfile), memory flat" {
 	"$SOCKCTL" http get --help | grep -q -- --cacert || skip "no TLS in this build"
 	local t=$BATS_TEST_TMPDIR

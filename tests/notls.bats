@@ -21,6 +21,8 @@ load helpers
 		"connect|--cert-info 127.0.0.1 1" "connect|--expires-within 3 127.0.0.1 1" "resolve|--tls --server 127.0.0.1 x" \
 		"chat serve|--tls 0" "chat connect|--tls 127.0.0.1 1" "http serve|--tls 0" \
 		"http get|--cacert x https://127.0.0.1:1/" "wait|--cacert x https://127.0.0.1:1/" \
+		"http get|--cert-info https://127.0.0.1:1/" "http get|--expires-within 3 https://127.0.0.1:1/" \
+		"chat connect|--cert-info --tls 127.0.0.1 1" "chat connect|--expires-within 3 127.0.0.1 1" \
 		"forward|--tls 0 127.0.0.1 1" "forward|--target-tls 0 127.0.0.1 1"; do
 		cmd=${args%%|*}
 		# shellcheck disable=SC2086

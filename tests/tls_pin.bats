@@ -12,14 +12,7 @@ setup_file() {
 	source "$BATS_TEST_DIRNAME/tls_pki.bash"
 	(make_test_pki "$PKI")
 	# A leaf that is valid for 10 more days, under the test root.
-	(
-		cd "$PKI" &&
-			openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-				-keyout soon.key -out soon.csr -subj /CN=localhost 2>/dev/null &&
-			printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >soon.ext &&
-			openssl x509 -req -in soon.csr -CA root.pem -CAkey root.key -CAcreateserial \
-				-days 10 -extfile soon.ext -out soon.pem 2>/dev/null
-	)
+	(make_soon_leaf "$PKI")
 }
 
 setup() {

@@ -62,3 +62,17 @@ extendedKeyUsage=serverAuth' root "$now" "$far"
 		-addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
 	[[ -s good.pem && -s expired.pem && -s future.pem && -s alice.pem && -s self.pem ]]
 }
+
+# make_soon_leaf DIR: in the PKI that make_test_pki made in DIR, soon.pem
+# and soon.key: localhost and 127.0.0.1 under root, ending 10 days less an
+# hour from now (9 whole days left, whenever in that hour it is read: for
+# --expires-within).
+make_soon_leaf() {
+	cd "$1" || return 1
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout soon.key -out soon.csr -subj /CN=localhost 2>/dev/null &&
+		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >soon.ext &&
+		openssl ca -batch -config ca.cnf -cert root.pem -keyfile root.key -in soon.csr -out soon.pem \
+			-startdate "$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)" \
+			-enddate "$(date -u -d '+10 days -1 hour' +%Y%m%d%H%M%SZ)" -extfile soon.ext -notext 2>/dev/null
+}

@@ -316,10 +316,18 @@ static void on_tls(struct loop *l, struct stream *s, enum tls_err kind, const ch
 	struct chat_client *c = arg;
 	c->hs = NULL;
 	c->tls_kind = kind;
-	if (!s)
+	if (!s) {
 		finish(c, CHAT_END_FAILED, errtext);
-	else
-		attach(c, s);
+		return;
+	}
+	char why[256] = "";
+	bool go = !c->cfg.tls_check || c->cfg.tls_check(c->cfg.arg, s, kind, why, sizeof why);
+	if (kind != TLS_E_NONE || !go) {
+		stream_close(s);
+		finish(c, CHAT_END_FAILED, kind != TLS_E_NONE ? errtext : why);
+		return;
+	}
+	attach(c, s);
 }
 
 static void on_connected(struct loop *l, struct stream *s, int err, const char *errtext, void *arg)

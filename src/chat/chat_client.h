@@ -33,6 +33,14 @@ struct chat_client_cfg {
 	struct tls_ctx *tls;
 	const char *tls_host;
 	int handshake_ms;
+	/* After the handshake, before a line goes: the program's look at
+	 * the TLS stream s (NULL: none). True goes on; false ends with
+	 * CHAT_END_FAILED and why, chat_client_tls_error() TLS_E_NONE.
+	 * kind: a verification or pin failure that the context's
+	 * report_failures let through: it then ends with that failure,
+	 * whatever the check says. */
+	bool (*tls_check)(void *arg, const struct stream *s, enum tls_err kind, char *why,
+			  size_t whylen);
 	/* Connected; where: the server's address as text. May be NULL. */
 	void (*connected)(void *arg, const char *where);
 	/* A line from the server, sanitised, without its newline. */

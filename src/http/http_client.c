@@ -1271,6 +1271,19 @@ static void on_tls(struct loop *l, struct stream *s, enum tls_err kind, const ch
 		fail(hc, kind == TLS_E_TIMEOUT ? HC_E_TIMEOUT : HC_E_TLS, "%s", errtext);
 		return;
 	}
+	char why[256] = "";
+	bool go = !hc->cfg.tls_check ||
+		  hc->cfg.tls_check(hc->cfg.tls_check_arg, s, kind, why, sizeof why);
+	if (kind != TLS_E_NONE || !go) {
+		/* Not yet the client's connection: fail does not close it. */
+		stream_close(s);
+		hc->tls_kind = kind;
+		if (kind != TLS_E_NONE)
+			fail(hc, HC_E_TLS, "%s", errtext);
+		else
+			fail(hc, HC_E_TLS_CHECK, "%s: %s", hc->urltext, why);
+		return;
+	}
 	conn_ready(hc, s);
 }
 

@@ -63,6 +63,7 @@ enum http_client_error {
 	HC_E_REWIND,	    /* a redirect needs a body that cannot be sent again */
 	HC_E_RANGE,	    /* resuming: the server sent the whole body again */
 	HC_E_ENCODING,	    /* compressed: a coding not known, or a corrupt body */
+	HC_E_TLS_CHECK,	    /* the caller's tls_check refused the connection */
 };
 
 /* A piece of the request body: bytes in memory, or a range of an open
@@ -176,6 +177,15 @@ struct http_client_cfg {
 	 * timeout is HC_E_TIMEOUT, as a connect's is). */
 	const struct tls_config *tls;
 	int handshake_ms;
+	/* After each handshake with the origin (an https proxy's own is
+	 * not one), before the request goes: the caller's look at the TLS
+	 * stream s (NULL: none). True goes on; false fails the URL with
+	 * HC_E_TLS_CHECK and "URL: why". kind: a verification or pin
+	 * failure that tls->report_failures let through for a report: the
+	 * URL then fails with it (HC_E_TLS) whatever the check says. */
+	bool (*tls_check)(void *arg, const struct stream *s, enum tls_err kind, char *why,
+			  size_t whylen);
+	void *tls_check_arg;
 	/* Every connection through this proxy (NULL host: none): a tunnel
 	 * (HTTP CONNECT, SOCKS4a, SOCKS5) to the URL's host and port,
 	 * which the proxy resolves; TLS for https then runs inside it. */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -27,6 +28,7 @@
 #include "core/sbuf.h"
 #include "net/sock.h"
 #include "net/stream.h"
+#include "tool/certopts.h"
 #include "tool/cmd.h"
 #include "tool/tlsopts.h"
 #include "tool/cmd_chat.h"
@@ -49,6 +51,9 @@ struct ui {
 	/* Terminal path in a locale whose charset is not UTF-8: conversions
 	 * to and from the wire's UTF-8; (iconv_t)-1 otherwise. */
 	iconv_t to_utf8, from_utf8;
+	/* --cert-info, --expires-within; whether the latter ended it. */
+	struct certopts cert;
+	bool expiring;
 };
 
 /* libedit's line handler takes no argument. */
@@ -378,7 +383,27 @@ static void on_end(void *arg, enum chat_client_end how, const char *errtext)
 	else if (how == CHAT_END_CLOSED && c->tty)
 		errmsg("%s closed the connection", c->target);
 	enum tls_err kind = chat_client_tls_error(c->cl);
-	stop(c, how != CHAT_END_FAILED ? EXIT_OK : kind ? tlsopt_exit(kind) : EXIT_FAIL);
+	int status = EXIT_OK;
+	if (how == CHAT_END_FAILED)
+		status = kind ? tlsopt_exit(kind) : c->expiring ? EXIT_TLS_EXPIRING : EXIT_FAIL;
+	stop(c, status);
+}
+
+/* After the handshake: --cert-info's report on stderr (the chat keeps
+ * stdout), then --expires-within, before a line is sent. */
+static bool tls_check(void *arg, const struct stream *s, enum tls_err kind, char *why,
+		      size_t whylen)
+{
+	struct ui *c = arg;
+	time_t now = time(NULL);
+	/* A report that cannot be made has said so; the chat goes on. */
+	(void)certopt_report(&c->cert, s, now, false);
+	char text[200];
+	if (kind != TLS_E_NONE || !certopt_expiry(&c->cert, s, now, text, sizeof text))
+		return true;
+	snprintf(why, whylen, "%s: %s", c->target, text);
+	c->expiring = true;
+	return false;
 }
 
 static void on_signal(struct loop *l, int signo, void *arg)
@@ -418,11 +443,20 @@ static const char connect_help[] =
     "      --color=WHEN    colour names: auto (a terminal without NO_COLOR),\n"
     "                      always or never\n"
     "  global options: --mux, -4, -6, -n, -v, -q (see sockctl --help)\n"
-    "\n" TLSOPT_CLIENT_HELP "\n"
+    "\n" TLSOPT_CLIENT_HELP
+    "      --cert-info[=json]  after the handshake, print what it settled and the\n"
+    "                       server's certificates on stderr (text, or one JSON\n"
+    "                       object on one line), then chat as usual; a\n"
+    "                       verification or pin failure is reported too, then\n"
+    "                       exits 60 or 90\n"
+    "      --expires-within DAYS  exit 110 before joining when the server's\n"
+    "                       certificate expires within DAYS days\n"
+    "\n"
     "Exit status: 0 when the server closed after the input ended, 1 on failure,\n"
     "2 usage; with --tls, 35 handshake failed, 56 the server closed without\n"
     "close_notify, 58 --cert/--key unusable, 60 the server's certificate did not\n"
-    "verify, 77 --cacert cannot be loaded.\n";
+    "verify, 77 --cacert cannot be loaded, 90 no --pin matched, 110\n"
+    "--expires-within.\n";
 
 enum { OPT_COLOR = OPT_BASE };
 int chat_connect(int argc, char **argv)
@@ -434,6 +468,7 @@ int chat_connect(int argc, char **argv)
 	    {"room", required_argument, NULL, 'r'},
 	    {"color", required_argument, NULL, OPT_COLOR},
 	    TLSOPT_CLIENT_LONGOPTS,
+	    CERTOPT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	/* Static: what the options allocate (pins) stays reachable however
@@ -442,6 +477,7 @@ int chat_connect(int argc, char **argv)
 	tls = (struct tlsopts){0};
 	struct ui u = {.to_utf8 = (iconv_t)-1, .from_utf8 = (iconv_t)-1};
 	struct ui *c = &u;
+	certopt_init(&c->cert);
 	struct chat_client_cfg cfg = {
 	    .connected = on_connected, .line = on_line, .lines_done = on_lines_done, .end = on_end};
 	const char *color = "auto";
@@ -476,14 +512,24 @@ int chat_connect(int argc, char **argv)
 						   optarg);
 			color = optarg;
 			break;
-		default:
-			if (tlsopt_handle(&tls, o, optarg) == 1)
+		default: {
+			int r = certopt_handle(&c->cert, o, optarg);
+			if (r == 0)
+				r = tlsopt_handle(&tls, o, optarg);
+			if (r == 1)
 				break;
 			return EXIT_USAGE;
+		}
 		}
 	}
 	if (tlsopt_check(&tls, TLS_CLIENT))
 		return EXIT_USAGE;
+	if (!tls.on && certopt_on(&c->cert))
+		return usage_error("%s needs --tls", certopt_name(&c->cert));
+	/* The report shows a certificate that fails too. */
+	tls.cfg.report_failures = c->cert.info != CERT_INFO_NONE;
+	if (certopt_on(&c->cert))
+		cfg.tls_check = tls_check;
 	int rest = argc - optind;
 	if (ep.unix_path) {
 		if (rest != 0)

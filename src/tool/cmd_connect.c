@@ -28,6 +28,7 @@
 #include "proc/spawn_relay.h"
 #include "tool/proxyopts.h"
 #include "tool/tlsopts.h"
+#include "tool/certopts.h"
 #include "tool/dialogue.h"
 
 static const char help[] =
@@ -107,10 +108,6 @@ static const char help[] =
     "refused to start TLS. A dialogue: 3 an expect found no match in time, 4 the\n"
     "peer closed before it did.\n";
 
-/* --expires-within: the server's certificate expires that soon. Not one
- * of curl's codes (those are all taken up to 101) nor a sysexits one. */
-#define EXIT_TLS_EXPIRING 110
-
 /* The default --shutdown-delay through a proxy. */
 #define PROXY_SHUTDOWN_DELAY_MS 2000
 
@@ -121,14 +118,10 @@ enum {
 	OPT_OPEN,
 	OPT_SHUTDOWN_DELAY,
 	OPT_STARTTLS,
-	OPT_CERT_INFO,
-	OPT_EXPIRES_WITHIN,
 };
 
 /* --starttls: the server refused to start TLS (curl's "SSL level failed"). */
 #define EXIT_STARTTLS 64
-
-enum connect_cert_info { CERT_INFO_NONE, CERT_INFO_TEXT, CERT_INFO_JSON };
 
 struct conn_state {
 	int status;
@@ -172,10 +165,8 @@ struct conn_state {
 	bool starttls;
 	enum starttls_proto stproto;
 	struct starttls *st;
-	/* --cert-info (the report instead of the relay), --expires-within
-	 * DAYS (-1: not given). */
-	enum connect_cert_info cert_info;
-	long expires_within;
+	/* --cert-info (the report instead of the relay), --expires-within. */
+	struct certopts cert;
 	/* --send, --expect, --script: the steps, and their run (owned). */
 	struct dialogue dlg;
 	struct script_run *run;
@@ -416,41 +407,19 @@ static int check_cert(struct conn_state *s, struct stream *sock, enum tls_err ki
 		      const char *errtext)
 {
 	time_t now = time(NULL);
-	if (s->cert_info != CERT_INFO_NONE) {
-		struct sbuf b;
-		sb_init(&b);
-		tls_report(sock, &b, s->cert_info == CERT_INFO_JSON, now);
-		if (b.oom) {
-			sb_free(&b);
-			errmsg("--cert-info: the report does not fit in memory");
-			return EXIT_FAIL;
-		}
-		fwrite(sb_str(&b), 1, b.len, stdout);
-		sb_free(&b);
-		if (fflush(stdout) != 0) {
-			errmsg("standard output: %s", strerror(errno));
-			return EXIT_FAIL;
-		}
-	}
+	if (!certopt_report(&s->cert, sock, now, true))
+		return EXIT_FAIL;
 	if (kind != TLS_E_NONE) {
 		errmsg("%s", errtext);
 		return tlsopt_exit(kind);
 	}
-	long days;
-	if (s->expires_within >= 0 && !tls_peer_days_left(sock, now, &days)) {
-		errmsg("%s: the server's certificate has no expiry date that can be read", s->peer);
-		return EXIT_TLS_EXPIRING;
+	char why[128];
+	int st = certopt_expiry(&s->cert, sock, now, why, sizeof why);
+	if (st) {
+		errmsg("%s: %s", s->peer, why);
+		return st;
 	}
-	if (s->expires_within >= 0 && days < s->expires_within) {
-		if (days < 0)
-			errmsg("%s: the server's certificate has expired", s->peer);
-		else
-			errmsg("%s: the server's certificate expires within %ld days (%ld whole "
-			       "days left)",
-			       s->peer, s->expires_within, days);
-		return EXIT_TLS_EXPIRING;
-	}
-	return s->cert_info != CERT_INFO_NONE ? EXIT_OK : -1;
+	return s->cert.info != CERT_INFO_NONE ? EXIT_OK : -1;
 }
 
 static void on_tls(struct loop *l, struct stream *sock, enum tls_err kind, const char *errtext,
@@ -673,8 +642,7 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	    PROXYOPT_LONGOPTS,
 	    {"shutdown-delay", required_argument, NULL, OPT_SHUTDOWN_DELAY},
 	    {"starttls", required_argument, NULL, OPT_STARTTLS},
-	    {"cert-info", optional_argument, NULL, OPT_CERT_INFO},
-	    {"expires-within", required_argument, NULL, OPT_EXPIRES_WITHIN},
+	    CERTOPT_LONGOPTS,
 	    NETOPT_LONGOPTS,
 	    RELAYOPT_LONGOPTS,
 	    TLSOPT_CLIENT_LONGOPTS,
@@ -684,7 +652,8 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	/* Static: what the options allocate stays reachable however the
 	 * command returns; it runs once per process. */
 	static struct conn_state s;
-	s = (struct conn_state){.status = EXIT_OK, .count_fd = -1, .expires_within = -1};
+	s = (struct conn_state){.status = EXIT_OK, .count_fd = -1};
+	certopt_init(&s.cert);
 	dialogue_init(&s.dlg, 0);
 	*out = &s;
 	bool scan = false, json = false, open_only = false, syn = false;
@@ -707,6 +676,8 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 			nr = tlsopt_handle(&s.tls, c, optarg);
 		if (nr == 0)
 			nr = proxyopt_handle(&s.px, c, optarg);
+		if (nr == 0)
+			nr = certopt_handle(&s.cert, c, optarg);
 		if (nr == 0 && (nr = dialogue_opt(&s.dlg, c, optarg)) < 0)
 			return dialogue_status();
 		if (nr < 0)
@@ -744,24 +715,6 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 				return usage_error(
 				    "invalid --shutdown-delay '%s': give seconds >= 0", optarg);
 			break;
-		case OPT_CERT_INFO:
-			if (!tls_available())
-				return tlsopt_no_tls("--cert-info") < 0 ? EXIT_USAGE : 0;
-			if (!optarg || strcmp(optarg, "text") == 0)
-				s.cert_info = CERT_INFO_TEXT;
-			else if (strcmp(optarg, "json") == 0)
-				s.cert_info = CERT_INFO_JSON;
-			else
-				return usage_error("invalid --cert-info '%s': give json or text",
-						   optarg);
-			break;
-		case OPT_EXPIRES_WITHIN:
-			if (!tls_available())
-				return tlsopt_no_tls("--expires-within") < 0 ? EXIT_USAGE : 0;
-			if (!parse_long(optarg, 0, 100000, &s.expires_within))
-				return usage_error(
-				    "invalid --expires-within '%s': give days, 0-100000", optarg);
-			break;
 		case 'h':
 			return print_help(help);
 		case 'u':
@@ -791,14 +744,13 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 	if (relayopt_check(ro) || tlsopt_check(&s.tls, TLS_CLIENT))
 		return EXIT_USAGE;
 	bool exec = s.no.exec_argv || s.no.sh_exec;
-	if (!s.tls.on && (s.cert_info || s.expires_within >= 0))
-		return usage_error("%s needs --tls",
-				   s.cert_info ? "--cert-info" : "--expires-within");
-	if (s.cert_info && exec)
+	if (!s.tls.on && certopt_on(&s.cert))
+		return usage_error("%s needs --tls", certopt_name(&s.cert));
+	if (s.cert.info && exec)
 		return usage_error("--cert-info prints and exits: no --exec");
 	/* The report needs the handshake done even when the certificate
 	 * fails, to show what it was. */
-	s.tls.cfg.report_failures = s.cert_info != CERT_INFO_NONE;
+	s.tls.cfg.report_failures = s.cert.info != CERT_INFO_NONE;
 	if (s.tls.on && (scan || ep.socktype == SOCK_DGRAM))
 		return usage_error("--tls is for TCP connections: DTLS (-u) is not offered, nor "
 				   "-z");
@@ -806,7 +758,7 @@ static int connect_main(int argc, char **argv, struct conn_state **out)
 		return usage_error("%s goes with --send, --expect or --script",
 				   s.dlg.then_relay ? "--then-relay" : "--expect-timeout");
 	if (s.dlg.on) {
-		if (scan || exec || s.cert_info)
+		if (scan || exec || s.cert.info)
 			return usage_error("--send, --expect and --script play a dialogue: no -z, "
 					   "--exec or --cert-info");
 		if (!s.dlg.then_relay &&

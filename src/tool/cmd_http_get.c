@@ -26,7 +26,9 @@
 #include "net/proxy.h"
 #include "net/sock.h"
 #include "net/stream.h"
+#include "tool/certopts.h"
 #include "tool/cmd.h"
+#include "tool/proxyopts.h"
 #include "tool/tlsopts.h"
 
 /* Exit codes shared with curl. */
@@ -85,8 +87,9 @@ struct get_run {
 	/* -Z: what a URL prints on stdout (the --json report, -w) waits
 	 * here for its turn; NULL: printed at once. */
 	struct sbuf *later;
-	int result;	  /* exit code of the URL just done */
-	int last_failure; /* of any URL so far: the exit status */
+	struct certopts cert; /* --cert-info, --expires-within */
+	int result;	      /* exit code of the URL just done */
+	int last_failure;     /* of any URL so far: the exit status */
 };
 
 static const char http_get_help[] =
@@ -192,6 +195,15 @@ static const char http_get_help[] =
     "      --handshake-timeout SECS  give up a handshake after SECS (default 10)\n"
     "      --tls-allow-truncation  a close without close_notify ends a body\n"
     "                             that has no length, instead of exit 56\n"
+    "      --cert-info[=json]     after each new TLS connection's handshake (the\n"
+    "                             server's, not an https proxy's) print what it\n"
+    "                             settled and the server's certificates on stderr\n"
+    "                             (text, or one JSON object on one line); the\n"
+    "                             transfer goes on (a verification or pin failure\n"
+    "                             is reported too, then fails as without it)\n"
+    "      --expires-within DAYS  exit 110 before the request when the server's\n"
+    "                             certificate expires within DAYS days (checked\n"
+    "                             on each new connection)\n"
     "\n"
     "Exit status (as curl's): 0 ok, 1 unsupported scheme or other failure,\n"
     "2 usage, 3 malformed URL, 5 cannot resolve the proxy, 6 cannot resolve,\n"
@@ -203,7 +215,8 @@ static const char http_get_help[] =
     "cannot resume, 61 a body that cannot be decoded, 65 a redirect\n"
     "needs the body from stdin again, 77 --cacert cannot be loaded, 90 no --pin\n"
     "matched, 97 the proxy\n"
-    "refused or broke the tunnel. With several URLs, the last failure's code.\n";
+    "refused or broke the tunnel, 110 --expires-within. With several URLs, the last failure's "
+    "code.\n";
 
 static int exit_code(enum http_client_error e, enum tls_err kind)
 {
@@ -252,6 +265,8 @@ static int exit_code(enum http_client_error e, enum tls_err kind)
 		return GET_RANGE;
 	case HC_E_ENCODING:
 		return GET_ENCODING;
+	case HC_E_TLS_CHECK:
+		return EXIT_TLS_EXPIRING;
 	}
 	return EXIT_FAIL;
 }
@@ -574,6 +589,18 @@ static void start_next(struct get_run *g)
 	}
 }
 
+/* Each new https connection to the origin: --cert-info's report on
+ * stderr (the body keeps stdout), then --expires-within. */
+static bool tls_check(void *arg, const struct stream *s, enum tls_err kind, char *why,
+		      size_t whylen)
+{
+	const struct get_run *g = arg;
+	time_t now = time(NULL);
+	/* A report that cannot be made has said so; the transfer goes on. */
+	(void)certopt_report(&g->cert, s, now, false);
+	return kind != TLS_E_NONE || certopt_expiry(&g->cert, s, now, why, whylen) == 0;
+}
+
 /* -D FILE: every response's head, as -i writes it. */
 static void dump_head(const struct http_resp *r, void *arg)
 {
@@ -585,42 +612,6 @@ static void dump_head(const struct http_resp *r, void *arg)
 }
 
 /* ---- options ---- */
-
-/* -x [SCHEME://]HOST:PORT, as curl spells it: http (CONNECT, the
- * default), https (CONNECT over TLS to the proxy: *tls set), socks4,
- * socks4a, socks5, socks5h. */
-static int parse_proxy(char *p, struct http_client_cfg *cfg, bool *tls)
-{
-	cfg->proxy_type = PROXY_HTTP;
-	*tls = false;
-	char *sep = strstr(p, "://");
-	if (sep) {
-		*sep = '\0';
-		*tls = strcmp(p, "https") == 0;
-		if (!*tls && !proxy_type_parse(p, &cfg->proxy_type)) {
-			usage_error("bad --proxy scheme '%s': give http, https, socks4, socks4a, "
-				    "socks5 or socks5h",
-				    p);
-			return -1;
-		}
-		p = sep + 3;
-	}
-	size_t n = strlen(p);
-	if (n && p[n - 1] == '/')
-		p[n - 1] = '\0'; /* "http://proxy:3128/" */
-	char *arg = p, shown[HTTP_URL_HOSTMAX + 16];
-	snprintf(shown, sizeof shown, "%s", p); /* endpoint_split cuts p */
-	char perr[SOCK_ERRLEN + 128], err[SOCK_ERRLEN];
-	uint16_t port;
-	if (endpoint_split(1, &arg, ENDPOINT_EXACT, &cfg->proxy_host, &cfg->proxy_port, perr,
-			   sizeof perr) != 1 ||
-	    !sock_parse_port(cfg->proxy_port, SOCK_STREAM, false, &port, err, sizeof err)) {
-		usage_error("bad --proxy '%s': give [SCHEME://]HOST:PORT ([V6ADDR]:PORT for IPv6)",
-			    shown);
-		return -1;
-	}
-	return 0;
-}
 
 /* DATE as an HTTP date, or the mtime of a file called DATE. */
 static bool parse_ims(const char *s, char *out, size_t outlen)
@@ -1280,9 +1271,15 @@ static bool parse_rate(const char *s, uint64_t *out)
 
 /* Each URL's output (body, and heads with -i, -I, -D -) goes to a file
  * of its own while it runs, and out in the URLs' order once every URL
- * before it is done, with what it prints on stdout (-w, --json). */
+ * before it is done, with what it prints on stdout (-w, --json). A URL
+ * done ahead of its turn is copied to the end of one spool file shared by
+ * all such URLs, and its own file closed: however many fast URLs finish
+ * behind a slow one, the files open are one per slot and the spool (one
+ * open file per URL ran out of descriptors), and none is held back. */
 struct par_url {
-	int fd; /* the unnamed temporary file, -1 once written out */
+	int fd;			   /* the unnamed temporary file, -1 once spooled or written out */
+	off_t spool_at, spool_len; /* spooled: where its output waits */
+	bool spooled;
 	int result;
 	struct sbuf text; /* -w and --json for stdout */
 	bool done;
@@ -1302,6 +1299,9 @@ struct par_run {
 	int nslots, next, flushed, active;
 	int out_fd; /* -1: bodies dropped (--json without -o) */
 	bool out_broken;
+	int spool_fd; /* -1 until a URL is done ahead of its turn */
+	off_t spool_end;
+	int nspooled; /* URLs whose output waits in the spool */
 };
 
 /* A file that vanishes when closed, for one URL's output. */
@@ -1321,28 +1321,68 @@ static int par_tmpfile(void)
 	return fd;
 }
 
-/* Copies a finished URL's file to the output. False when the output
- * failed (errno). */
-static bool par_copy(int from, int to)
+/* Copies from's bytes [off, off + len) (len -1: to its end) to the end
+ * of to. False when either failed (errno). */
+static bool par_copy(int from, off_t off, off_t len, int to)
 {
 	char buf[65536];
-	ssize_t n;
-	if (lseek(from, 0, SEEK_SET) < 0)
-		return false;
-	/* not a stream: our temporary file, read whole */
-	while ((n = read(from, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
-		for (ssize_t off = 0; n > 0 && off < n;) {
+	while (len != 0) {
+		size_t want = len < 0 || len > (off_t)sizeof buf ? sizeof buf : (size_t)len;
+		/* not a stream: our temporary file or the spool, read whole */
+		ssize_t n = pread(from, buf, want, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return false;
+		if (n == 0) {
+			if (len < 0)
+				break;
+			errno = EIO; /* the spool lost what it held */
+			return false;
+		}
+		for (ssize_t at = 0; at < n;) {
 			/* Blocking: each URL's output waits for those before it. */
-			/* not a stream: the output file or stdout, in turn */
-			ssize_t w = write(to, buf + off, (size_t)(n - off));
+			/* not a stream: the output file or stdout, in turn, or the spool */
+			ssize_t w = write(to, buf + at, (size_t)(n - at));
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w < 0)
 				return false;
-			off += w;
+			at += w;
 		}
+		off += n;
+		if (len > 0)
+			len -= n;
 	}
-	return n == 0;
+	return true;
+}
+
+/* A URL done before its turn: its output to the spool's end, its own
+ * file closed. Kept open as it is when the spool fails (a full disk):
+ * then only the descriptors are not bounded. */
+static void par_spool(struct par_run *p, struct par_url *u)
+{
+	if (p->out_fd < 0) { /* bodies dropped: nothing to keep */
+		close(u->fd);
+		u->fd = -1;
+		return;
+	}
+	if (p->spool_fd < 0 && (p->spool_fd = par_tmpfile()) < 0)
+		return;
+	off_t end = p->spool_end;
+	if (!par_copy(u->fd, 0, -1, p->spool_fd)) {
+		/* What was written of it is cut off again. */
+		if (ftruncate(p->spool_fd, end) < 0 || lseek(p->spool_fd, end, SEEK_SET) < 0)
+			p->spool_end = lseek(p->spool_fd, 0, SEEK_END);
+		return;
+	}
+	p->spool_end = lseek(p->spool_fd, 0, SEEK_CUR);
+	u->spool_at = end;
+	u->spool_len = p->spool_end - end;
+	u->spooled = true;
+	p->nspooled++;
+	close(u->fd);
+	u->fd = -1;
 }
 
 /* Writes out every finished URL whose turn it is. */
@@ -1351,13 +1391,23 @@ static void par_flush(struct par_run *p)
 	struct get_run *g = p->g;
 	while (p->flushed < g->nurls && p->urls[p->flushed].done) {
 		struct par_url *u = &p->urls[p->flushed++];
-		if (p->out_fd >= 0 && !p->out_broken && !par_copy(u->fd, p->out_fd)) {
+		bool ok = true;
+		if (p->out_fd >= 0 && !p->out_broken)
+			ok = u->spooled
+				 ? par_copy(p->spool_fd, u->spool_at, u->spool_len, p->out_fd)
+				 : u->fd < 0 || par_copy(u->fd, 0, -1, p->out_fd);
+		if (!ok) {
 			errmsg("write output: %s", strerror(errno));
 			p->out_broken = true;
 			u->result = GET_WRITE;
 		}
-		close(u->fd);
+		if (u->fd >= 0)
+			close(u->fd);
 		u->fd = -1;
+		if (u->spooled && --p->nspooled == 0 && ftruncate(p->spool_fd, 0) == 0 &&
+		    lseek(p->spool_fd, 0, SEEK_SET) == 0)
+			p->spool_end = 0; /* all written out: the disk space back */
+		u->spooled = false;
 		if (u->text.len) {
 			fwrite(u->text.p, 1, u->text.len, stdout);
 			fflush(stdout);
@@ -1390,6 +1440,8 @@ static void on_par_done(struct http_client *hc, const struct http_client_result 
 	stream_close(sl->out);
 	sl->out = NULL;
 	u->done = true;
+	if (sl->url != p->flushed)
+		par_spool(p, u);
 	par_flush(p);
 	if (p->next < g->nurls) {
 		par_start(sl);
@@ -1437,7 +1489,7 @@ static void par_start(struct par_slot *sl)
  * failure in the URLs' order. */
 static int run_parallel(struct get_run *g, struct http_client_cfg *cfg, int max, int out_fd)
 {
-	struct par_run p = {.g = g, .out_fd = out_fd};
+	struct par_run p = {.g = g, .out_fd = out_fd, .spool_fd = -1};
 	p.nslots = max < g->nurls ? max : g->nurls;
 	p.slots = calloc((size_t)p.nslots, sizeof *p.slots);
 	p.urls = calloc((size_t)g->nurls, sizeof *p.urls);
@@ -1477,6 +1529,8 @@ out:
 			close(p.urls[i].fd);
 		sb_free(&p.urls[i].text);
 	}
+	if (p.spool_fd >= 0)
+		close(p.spool_fd);
 	free(p.slots);
 	free(p.urls);
 	return status;
@@ -1494,8 +1548,6 @@ int cmd_http_get(int argc, char **argv)
 		OPT_TLSV12,
 		OPT_TLSV13,
 		OPT_TLS13_CIPHERS,
-		OPT_PROXY_CACERT,
-		OPT_PROXY_INSECURE,
 		OPT_DATA_RAW,
 		OPT_DATA_BINARY,
 		OPT_DATA_URLENCODE,
@@ -1513,7 +1565,6 @@ int cmd_http_get(int argc, char **argv)
 		OPT_NO_PROGRESS,
 		OPT_PARALLEL_MAX,
 	};
-	char *proxy = NULL; /* in argv: endpoint_split cuts it in place */
 	char puser[256], ppass[256];
 	static const struct option longopts[] = {
 	    COMMON_LONGOPTS,
@@ -1572,17 +1623,19 @@ int cmd_http_get(int argc, char **argv)
 	    {"pinnedpubkey", required_argument, NULL, TOPT_PIN}, /* curl's name */
 	    {"proxy", required_argument, NULL, 'x'},
 	    {"proxy-user", required_argument, NULL, 'U'},
-	    {"proxy-cacert", required_argument, NULL, OPT_PROXY_CACERT},
-	    {"proxy-insecure", no_argument, NULL, OPT_PROXY_INSECURE},
+	    {"proxy-cacert", required_argument, NULL, POPT_CACERT},
+	    {"proxy-insecure", no_argument, NULL, POPT_INSECURE},
 	    TLSOPT_CLIENT_LONGOPTS,
+	    CERTOPT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	/* Static: what the options allocate (pins) stays reachable however
 	 * the command returns; it runs once per process. */
-	static struct tlsopts tls, ptls; /* ptls: an https proxy's */
+	static struct tlsopts tls;
 	tls = (struct tlsopts){0};
-	ptls = (struct tlsopts){0};
-	bool ptls_given = false, proxy_tls = false;
+	/* -x (curl's spellings of --proxy) and an https proxy's TLS. */
+	static struct proxyopts px;
+	px = (struct proxyopts){0};
 	const char *hdrs[HTTP_CLIENT_MAXHDRS];
 	char ims[64];
 	struct http_client_cfg cfg = {
@@ -1592,6 +1645,7 @@ int cmd_http_get(int argc, char **argv)
 	    .hdrs = hdrs,
 	};
 	struct get_run run = {0}, *g = &run;
+	certopt_init(&g->cert);
 	bool include = false, use_get = false;
 	const char *wfmt_arg = NULL, *dump = NULL, *resume = NULL;
 	static char cookies[8192];
@@ -1846,14 +1900,11 @@ int cmd_http_get(int argc, char **argv)
 				return usage_error("bad --max-time '%s'", optarg);
 			break;
 		case 'x':
-			proxy = optarg;
+			(void)proxyopt_handle(&px, POPT_PROXY, optarg);
 			break;
-		case OPT_PROXY_CACERT:
-		case OPT_PROXY_INSECURE:
-			ptls_given = true;
-			if (tlsopt_handle(&ptls,
-					  c == OPT_PROXY_CACERT ? TOPT_CACERT : TOPT_INSECURE,
-					  optarg) < 0)
+		case POPT_CACERT:
+		case POPT_INSECURE:
+			if (proxyopt_handle(&px, c, optarg) < 0)
 				return EXIT_USAGE;
 			break;
 		case 'U':
@@ -1867,6 +1918,10 @@ int cmd_http_get(int argc, char **argv)
 				return usage_error("bad --idle-timeout '%s'", optarg);
 			break;
 		default:
+			if ((rc = certopt_handle(&g->cert, c, optarg)) < 0)
+				return EXIT_USAGE;
+			if (rc > 0)
+				break;
 			/* The URL's scheme says where TLS goes, and what goes
 			 * over it is HTTP/1.1. */
 			if (c == TOPT_TLS)
@@ -1891,7 +1946,7 @@ int cmd_http_get(int argc, char **argv)
 		return usage_error("no URL given");
 	if (parallel && (g->retries || resume || remote_name))
 		return usage_error("--parallel goes without --retry, -C and -O");
-	if (cfg.unix_path && proxy)
+	if (cfg.unix_path && px.proxy)
 		return usage_error("--unix-socket and --proxy: give one");
 	if (remote_name && output)
 		return usage_error("-O and -o: give one");
@@ -1923,21 +1978,17 @@ int cmd_http_get(int argc, char **argv)
 	}
 	if ((rc = made_headers(&cfg, hdrs, agent, referer, cookie, user, bd->json && !use_get)))
 		return rc;
-	if (cfg.proxy_user && !proxy)
+	if (cfg.proxy_user && !px.proxy)
 		return usage_error("--proxy-user needs --proxy");
-	if (proxy && parse_proxy(proxy, &cfg, &proxy_tls) < 0)
-		return EXIT_USAGE;
-	if (ptls_given && !proxy_tls)
+	if (px.proxy && (rc = proxyopt_parse(&px, &cfg.proxy_host, &cfg.proxy_port)))
+		return rc;
+	cfg.proxy_type = px.type;
+	if (px.ptls_given && !px.tls)
 		return usage_error("--proxy-cacert and --proxy-insecure are for an https:// proxy");
-	if (proxy_tls) {
-		/* The proxy's certificate is checked for its own name. */
-		int st;
-		static struct tls_ctx *pctx; /* reachable on every way out */
-		if (tlsopt_handle(&ptls, TOPT_TLS, NULL) < 0 || tlsopt_check(&ptls, TLS_CLIENT))
-			return EXIT_USAGE;
-		if (!(cfg.proxy_tls = pctx = tlsopt_ctx(&ptls, &st)))
-			return st;
-	}
+	/* px is static: its context stays reachable on every way out. */
+	if (px.tls && (rc = proxyopt_tls(&px)))
+		return rc;
+	cfg.proxy_tls = px.pt.tls;
 	/* Every URL may be https (or be redirected there): the settings
 	 * are checked now, the context made when one needs it. */
 	tls.on = tls_available();
@@ -1945,6 +1996,23 @@ int cmd_http_get(int argc, char **argv)
 		return EXIT_USAGE;
 	cfg.tls = tls.on ? &tls.cfg : NULL;
 	cfg.handshake_ms = tls.handshake_ms;
+	if (certopt_on(&g->cert)) {
+		/* A certificate check of an http:// URL would pass by having
+		 * nothing to check. */
+		for (int i = optind; i < argc; i++) {
+			struct http_url u;
+			char e[256];
+			if (http_url_parse(argv[i], &u, e, sizeof e) == HTTP_URL_OK &&
+			    strcmp(u.scheme, "https") != 0)
+				return usage_error("%s checks TLS certificates: '%s' is not an "
+						   "https:// URL",
+						   certopt_name(&g->cert), argv[i]);
+		}
+		/* The report shows a certificate that fails too. */
+		tls.cfg.report_failures = g->cert.info != CERT_INFO_NONE;
+		cfg.tls_check = tls_check;
+		cfg.tls_check_arg = g;
+	}
 	g->urls = argv + optind;
 	g->nurls = argc - optind;
 	if ((rc = body_setup(bd, &cfg, g, use_get)))
@@ -2085,7 +2153,7 @@ int cmd_http_get(int argc, char **argv)
 	loop_timer_stop(g->l, &g->retry_t);
 	loop_timer_stop(g->l, &g->progress_t);
 	http_client_free(g->hc);
-	tls_ctx_free(cfg.proxy_tls);
+	proxyopt_free(&px);
 	stream_close(out);
 	stream_close(cfg.body_in);
 	body_free(bd);

@@ -56,14 +56,8 @@ int proxyopt_handle(struct proxyopts *p, int c, const char *arg)
 	}
 }
 
-int proxyopt_apply(struct proxyopts *p, struct sock_endpoint *ep)
+int proxyopt_parse(struct proxyopts *p, const char **host, const char **port)
 {
-	if (!p->proxy) {
-		if (p->type_given || p->auth || p->local_dns || p->ptls_given)
-			return usage_error("--proxy-type, --proxy-auth, --proxy-dns, "
-					   "--proxy-cacert and --proxy-insecure need --proxy");
-		return 0;
-	}
 	char *spec = p->proxy, *sep = strstr(spec, "://");
 	if (sep) {
 		*sep = '\0';
@@ -75,22 +69,52 @@ int proxyopt_apply(struct proxyopts *p, struct sock_endpoint *ep)
 					   "socks4a, socks5 or socks5h",
 					   spec);
 		spec = sep + 3;
-		size_t n = strlen(spec);
-		if (n && spec[n - 1] == '/')
-			spec[n - 1] = '\0'; /* "http://proxy:3128/" */
 	}
-	if (p->ptls_given && !p->tls)
-		return usage_error("--proxy-cacert and --proxy-insecure are for an https proxy");
-	snprintf(p->host_shown, sizeof p->host_shown, "%s", spec);
-	const char *phost, *pport;
+	size_t n = strlen(spec);
+	if (n && spec[n - 1] == '/')
+		spec[n - 1] = '\0'; /* "http://proxy:3128/" */
+	char shown[sizeof p->host_shown];
+	snprintf(shown, sizeof shown, "%s", spec); /* endpoint_split cuts spec */
 	char perr[SOCK_ERRLEN + 128], err[SOCK_ERRLEN];
-	if (endpoint_split(1, &spec, ENDPOINT_EXACT, &phost, &pport, perr, sizeof perr) != 1)
+	if (endpoint_split(1, &spec, ENDPOINT_EXACT, host, port, perr, sizeof perr) != 1)
 		return usage_error("invalid --proxy '%s': give [TYPE://]HOST:PORT ([V6ADDR]:PORT "
 				   "for IPv6)",
-				   p->host_shown);
-	uint16_t port;
-	if (!sock_parse_port(pport, SOCK_STREAM, false, &port, err, sizeof err))
+				   shown);
+	uint16_t num;
+	if (!sock_parse_port(*port, SOCK_STREAM, false, &num, err, sizeof err))
 		return usage_error("--proxy %s", err);
+	/* An https proxy's certificate is checked for its own name. */
+	snprintf(p->host_shown, sizeof p->host_shown, "%s", *host);
+	return 0;
+}
+
+int proxyopt_tls(struct proxyopts *p)
+{
+	int st;
+	if (tlsopt_handle(&p->ptls, TOPT_TLS, NULL) < 0 || tlsopt_check(&p->ptls, TLS_CLIENT) != 0)
+		return EXIT_USAGE;
+	if (!(p->pt.tls = tlsopt_ctx(&p->ptls, &st)))
+		return st;
+	p->pt.tls_host = p->host_shown;
+	return 0;
+}
+
+int proxyopt_apply(struct proxyopts *p, struct sock_endpoint *ep)
+{
+	if (!p->proxy) {
+		if (p->type_given || p->auth || p->local_dns || p->ptls_given)
+			return usage_error("--proxy-type, --proxy-auth, --proxy-dns, "
+					   "--proxy-cacert and --proxy-insecure need --proxy");
+		return 0;
+	}
+	const char *phost, *pport;
+	int st = proxyopt_parse(p, &phost, &pport);
+	if (st)
+		return st;
+	if (p->ptls_given && !p->tls)
+		return usage_error("--proxy-cacert and --proxy-insecure are for an https proxy");
+	char err[SOCK_ERRLEN];
+	uint16_t port;
 	if (!sock_parse_port(ep->port, SOCK_STREAM, false, &port, err, sizeof err))
 		return usage_error("%s", err);
 	p->pt = (struct proxy_target){.type = p->type, .host = ep->host, .port = port};
@@ -114,17 +138,8 @@ int proxyopt_apply(struct proxyopts *p, struct sock_endpoint *ep)
 		sock_freeaddrinfo(res);
 		p->pt.host = p->resolved;
 	}
-	if (p->tls) {
-		/* The proxy's certificate is checked for its own name. */
-		snprintf(p->host_shown, sizeof p->host_shown, "%s", phost);
-		int st;
-		if (tlsopt_handle(&p->ptls, TOPT_TLS, NULL) < 0 ||
-		    tlsopt_check(&p->ptls, TLS_CLIENT) != 0)
-			return EXIT_USAGE;
-		if (!(p->pt.tls = tlsopt_ctx(&p->ptls, &st)))
-			return st;
-		p->pt.tls_host = p->host_shown;
-	}
+	if (p->tls && (st = proxyopt_tls(p)))
+		return st;
 	ep->host = phost;
 	ep->port = pport;
 	return 0;

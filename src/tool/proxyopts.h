@@ -2,7 +2,9 @@
  * proxy (connect, forward), in one place: their table, help text,
  * parsing, and what they set up once the target is known: the endpoint
  * to connect to becomes the proxy's, and the proxy's handshake gets
- * the target (with TLS to the proxy itself for an https proxy). */
+ * the target (with TLS to the proxy itself for an https proxy). http
+ * get, with curl's option names, uses the spec parser and the https
+ * proxy's TLS. */
 #ifndef SOCKCTL_PROXYOPTS_H
 #define SOCKCTL_PROXYOPTS_H
 
@@ -66,6 +68,16 @@ int proxyopt_handle(struct proxyopts *p, int c, const char *arg);
  * TLS context is made. Returns 0 (nothing to do without --proxy), or
  * the exit status after the message. */
 int proxyopt_apply(struct proxyopts *p, struct sock_endpoint *ep);
+/* The parts of proxyopt_apply that need no target (http get, whose
+ * targets are its URLs, uses them alone). proxyopt_parse: p->proxy,
+ * [TYPE://]HOST:PORT with an optional '/' after it, cut in place: the
+ * type and p->tls from the scheme, *host and *port pointing into it.
+ * proxyopt_tls, for an https proxy: the TLS context (p->pt.tls, owned)
+ * from --proxy-cacert and --proxy-insecure, the proxy's certificate
+ * checked for its host. Both return 0, or the exit status after the
+ * message. */
+int proxyopt_parse(struct proxyopts *p, const char **host, const char **port);
+int proxyopt_tls(struct proxyopts *p);
 /* Whether --proxy was given. */
 static inline bool proxyopt_on(const struct proxyopts *p)
 {
