@@ -901,9 +901,9 @@ static bool spipe_open(struct http_client *hc)
 static bool spipe_to_outq(struct http_client *hc, size_t inpipe)
 {
 	while (inpipe) {
+		size_t want = inpipe < sizeof hc->in ? inpipe : sizeof hc->in;
 		/* not a stream: our own pipe */
-		ssize_t n =
-		    read(hc->spipe[0], hc->in, inpipe < sizeof hc->in ? inpipe : sizeof hc->in);
+		ssize_t n = read(hc->spipe[0], hc->in, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
