@@ -277,7 +277,7 @@ nginx_bg() {
 }
 
 @test "https and tls:// against http serve --tls: verified with --cacert, refused without, -k" {
-	[[ $("$SOCKCTL" wait -k tls://127.0.0.1:1 2>&1) == *"has no TLS"* ]] &&
+	[[ $("$SOCKCTL" wait -k -t 0.1 tls://127.0.0.1:1 2>&1) == *"has no TLS"* ]] &&
 		skip "this build has no TLS"
 	start_bg hs "$SOCKCTL" http serve -d "$www" --tls --cert "$PKI/good-chain.pem" \
 		--key "$PKI/good.key" 127.0.0.1:0
