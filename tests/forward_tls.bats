@@ -54,8 +54,13 @@ s_server_bg() {
 	run timeout $T "$SOCKCTL" connect --tls --pin "$(pin_of fwd)" 127.0.0.1 "$port" <<<"wrapped"
 	assert_success
 	assert_output "wrapped"
-	# openssl s_client as the client.
+	# openssl s_client as the client. It never ends on its input's end
+	# (-quiet): this target closes once it has answered the line.
+	printf 'expect ^from s_client\\n\nsend from s_client\\n\n' >"$BATS_TEST_TMPDIR/once.sc"
+	serve_bg once -k --script "$BATS_TEST_TMPDIR/once.sc"
+	forward_bg fwd2 --tls 0 127.0.0.1 "$port"
 	run timeout $T sh -c "printf 'from s_client\n' | openssl s_client -quiet -connect 127.0.0.1:$port 2>/dev/null"
+	assert_success
 	assert_output "from s_client"
 }
 
