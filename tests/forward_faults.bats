@@ -343,14 +343,15 @@ udp_fc() {
 	serve_bg tgt -u --echo 127.0.0.1 0
 	TPORT=$port
 	forward_bg fwd -u --control ctl.sock 0 127.0.0.1 "$TPORT"
-	run udp_fc "$port" count 10
+	# Through while up: done once the 10 are back.
+	run udp_fc "$port" count 10 10
 	[ "$(wc -w <<<"$output")" -eq 10 ]
 	ctl down
 	assert_output --partial "ok"
 	run udp_fc "$port" count 10
 	[ -z "$output" ] || fail "through while down: $output"
 	ctl up
-	run udp_fc "$port" count 10
+	run udp_fc "$port" count 10 10
 	[ "$(wc -w <<<"$output")" -eq 10 ]
 	local bad
 	for bad in "--rate 1K" "--chunk 10" "--reset-after 5" "--refuse" "--blackhole" "--timeout-after 1s"; do

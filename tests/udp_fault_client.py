@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """A UDP client for forward -u's fault tests.
 
-usage: udp_fault_client.py PORT count N   send N numbered datagrams 2 ms
+usage: udp_fault_client.py PORT count N [MAX]
+                                          send N numbered datagrams 2 ms
                                           apart, then print the numbers of
-                                          the replies seen within 2 s
+                                          the replies seen within 2 s (or
+                                          once MAX are seen)
        udp_fault_client.py PORT rtt N     N round trips one after another;
                                           print "rtt MS MS ..." (a lost one
                                           is "lost")
@@ -13,6 +15,7 @@ import sys
 import time
 
 port, mode, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+most = int(sys.argv[4]) if len(sys.argv) > 4 else None
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.connect(("127.0.0.1", port))
 if mode == "count":
@@ -22,7 +25,7 @@ if mode == "count":
     seen = []
     s.settimeout(2)
     try:
-        while True:
+        while most is None or len(seen) < most:
             seen.append(int(s.recv(100)))
     except socket.timeout:
         pass
