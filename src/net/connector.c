@@ -63,7 +63,8 @@ static void on_writable(struct stream *s, int ready, void *arg)
 		fail_current(c, e);
 		return;
 	}
-	stream_want(s, 0);
+	/* Whoever takes the stream changes the registration in one step. */
+	stream_want_later(s);
 	stream_set_cb(s, NULL, NULL);
 	c->s = NULL;
 	finish(c, s);

@@ -27,8 +27,14 @@ static void on_io(struct loop *l, int fd, int fdmask, void *arg)
 	if ((s->want & STREAM_READ) && stream_pending(s))
 		ready |= STREAM_READ;
 	ready &= s->want;
+	if (!ready) {
+		/* An event nobody wants: a registration left as it was
+		 * (stream_want_later) goes now. */
+		(void)stream_update(s);
+		return;
+	}
 	/* s may be closed by the callback: nothing after it. */
-	if (ready && s->cb)
+	if (s->cb)
 		s->cb(s, ready, s->arg);
 }
 
@@ -54,6 +60,11 @@ int stream_update(struct stream *s)
 	if (mask && loop_io_ready(s->loop, s->fd, ready) < 0)
 		return -1;
 	return 0;
+}
+
+void stream_want_later(struct stream *s)
+{
+	s->want = 0;
 }
 
 int stream_want(struct stream *s, int want)

@@ -113,6 +113,11 @@ void stream_set_cb(struct stream *s, stream_cb cb, void *arg);
 /* Declares what the engine wants and watches the fd for it. Returns 0,
  * or -1 with errno (ERANGE: fd beyond what select can watch). */
 int stream_want(struct stream *s, int want);
+/* Wants nothing, leaving the fd's registration as it is until the next
+ * stream_want changes it in one step, or until an event nobody wants
+ * arrives: a stream handed from one engine to the next (the connector
+ * to a relay) then costs one change of the registration, not two. */
+void stream_want_later(struct stream *s);
 /* Forgets the fd on the loop, releases the type's state, closes the fd
  * if owned and frees s. NULL is fine. */
 void stream_close(struct stream *s);
