@@ -17,5 +17,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 	zsh fish bash-completion gnutls-bin \
 	redis-server \
 	>/dev/null
+# The Debian package (.ci/deb-check): dpkg-buildpackage, dh, lintian.
+$SUDO apt-get install -y -qq --no-install-recommends dpkg-dev debhelper lintian >/dev/null
 # forward: haproxy (PROXY protocol tests, bench) and rinetd (bench).
 $SUDO apt-get install -y -qq --no-install-recommends haproxy rinetd >/dev/null

@@ -65,6 +65,7 @@ complete -c sockctl -s v -l verbose -d 'verbose'
 complete -c sockctl -s q -l quiet -d 'quiet'
 complete -c sockctl -s h -l help -d 'help'
 complete -c sockctl -l version -d 'show the version'
+complete -c sockctl -n "__sockctl_is ''" -l json -d 'with --version: as JSON'
 complete -c sockctl -n "__sockctl_is ''" -a resolve -d 'names, addresses, services, protocols'
 set -l res "__sockctl_is resolve"
 complete -c sockctl -n $res -s x -l reverse -d 'look up numeric addresses in reverse'

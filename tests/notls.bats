@@ -43,3 +43,15 @@ load helpers
 	assert_success
 	assert_output "plain"
 }
+
+@test "without TLS: --version says TLS: no, as text and as JSON" {
+	run --separate-stderr "$SOCKCTL" --version
+	assert_success
+	assert_line "tls: no"
+	assert_line "tls-build: no"
+	assert_line "ktls: no"
+	run --separate-stderr "$SOCKCTL" --version --json
+	assert_success
+	run "$PY" -c 'import json, sys; d = json.loads(sys.argv[1]); print(d["tls"], d["tls-build"], d["ktls"])' "$output"
+	assert_output "False False False"
+}

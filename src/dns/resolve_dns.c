@@ -588,3 +588,8 @@ int rdns_query(struct rdns *d, const char *name, int type, rdns_cb cb, void *arg
 	rq_send(q);
 	return 0;
 }
+
+const char *rdns_cares_version(void)
+{
+	return ares_version(NULL);
+}

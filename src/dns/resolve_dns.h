@@ -91,5 +91,7 @@ void rdns_free(struct rdns *d);
  * loop, but possibly before rdns_query returns (a name c-ares refuses to
  * encode). Returns 0, or -1 if out of memory (cb not called). */
 int rdns_query(struct rdns *d, const char *name, int type, rdns_cb cb, void *arg);
+/* The version of the c-ares library that runs (for --version). */
+const char *rdns_cares_version(void);
 
 #endif

@@ -271,3 +271,12 @@ void http_auth_free(struct http_auth *a)
 	free(a->scratch);
 	*a = (struct http_auth){0};
 }
+
+const char *http_auth_crypt_lib(void)
+{
+#ifdef XCRYPT_VERSION_STR
+	return "libxcrypt " XCRYPT_VERSION_STR;
+#else
+	return "yes";
+#endif
+}

@@ -68,4 +68,9 @@ void http_auth_free(struct http_auth *a);
  * lengths only). */
 bool http_ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 
+/* The crypt(3) library this build was compiled against (for --version):
+ * "libxcrypt 4.4.33", or "yes" for another libcrypt, which tells no
+ * version. */
+const char *http_auth_crypt_lib(void);
+
 #endif

@@ -1,6 +1,8 @@
 /* Content codings for http serve. See http_encode.h. */
 #include "config.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,6 +158,29 @@ unsigned http_encode_available(void)
 	m |= HTTP_CODING_BIT(HTTP_CODING_BR);
 #endif
 	return m;
+}
+
+bool http_coding_lib_version(enum http_coding c, char *buf, size_t len)
+{
+	const char *v = NULL;
+#ifdef HAVE_ZLIB
+	if (c == HTTP_CODING_GZIP)
+		v = zlibVersion();
+#endif
+#ifdef HAVE_BROTLI
+	/* 0xMMMmmmppp: major << 24 | minor << 12 | patch */
+	char bv[40];
+	if (c == HTTP_CODING_BR) {
+		uint32_t n = BrotliEncoderVersion();
+		snprintf(bv, sizeof bv, "%u.%u.%u", (unsigned)(n >> 24),
+			 (unsigned)(n >> 12 & 0xfff), (unsigned)(n & 0xfff));
+		v = bv;
+	}
+#endif
+	if (!v || len == 0)
+		return false;
+	snprintf(buf, len, "%s", v);
+	return true;
 }
 
 static bool ends_with(const char *s, size_t n, const char *suf)

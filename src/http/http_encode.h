@@ -35,6 +35,10 @@ const char *http_coding_suffix(enum http_coding c);
 
 /* The codings this build can compress on the fly (HTTP_CODING_BIT). */
 unsigned http_encode_available(void);
+/* The version of the library that runs for coding c (gzip: zlib, br:
+ * libbrotli), "1.2.13", into buf (for --version); false when the build
+ * has none. */
+bool http_coding_lib_version(enum http_coding c, char *buf, size_t len);
 
 /* Is a body of this Content-Type worth compressing: text types, JSON,
  * JavaScript, XML, SVG (and +json, +xml types)? */

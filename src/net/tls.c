@@ -106,6 +106,18 @@ bool tls_ktls_recv(const struct stream *s)
 	(void)s;
 	return false;
 }
+const char *tls_lib_version(void)
+{
+	return NULL;
+}
+const char *tls_lib_build_version(void)
+{
+	return NULL;
+}
+bool tls_lib_ktls(void)
+{
+	return false;
+}
 void *tls_native(const struct stream *s)
 {
 	(void)s;
@@ -1231,6 +1243,25 @@ bool tls_ktls_recv(const struct stream *s)
 	return t && BIO_get_ktls_recv(SSL_get_rbio(t->ssl)) > 0;
 }
 
+const char *tls_lib_version(void)
+{
+	return OpenSSL_version(OPENSSL_VERSION);
+}
+
+const char *tls_lib_build_version(void)
+{
+	return OPENSSL_VERSION_TEXT;
+}
+
+bool tls_lib_ktls(void)
+{
+#ifdef OPENSSL_NO_KTLS
+	return false;
+#else
+	return true;
+#endif
+}
+
 /* A name in one line (RFC 2253: "CN=localhost,O=Test"). */
 static void name_text(X509_NAME *n, char *buf, size_t len)
 {
@@ -1337,7 +1368,7 @@ static void peer_name(const struct stream *s, char *buf, size_t len)
  * moment before the close. Closing with it unread would be a reset, and
  * a reset makes the client's kernel discard the alert before the client
  * has read why. */
-#define TLS_LINGER_MS  1000
+#define TLS_LINGER_MS 1000
 
 struct tls_linger {
 	struct tls_ctx *ctx; /* whose list it is on */

@@ -157,6 +157,13 @@ void tls_summary(const struct stream *s, char *buf, size_t len);
 /* Kernel TLS carries the data: whether sending, receiving is on. */
 bool tls_ktls_send(const struct stream *s);
 bool tls_ktls_recv(const struct stream *s);
+/* The TLS library (for --version): its version as it runs and the one
+ * this build was compiled against ("OpenSSL 3.0.17 1 Jul 2025"), NULL in
+ * a build without TLS; whether it was built with kernel TLS (without it
+ * every record goes through user space, whatever the kernel offers). */
+const char *tls_lib_version(void);
+const char *tls_lib_build_version(void);
+bool tls_lib_ktls(void);
 /* The subject of the peer's certificate when the handshake verified it
  * (a server's --client-ca, a client's default), RFC 2253 on one line
  * ("CN=alice,O=Example"): true, or false with buf "" for a plain stream,

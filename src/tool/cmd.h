@@ -67,8 +67,15 @@ enum { OPT_MUX = 0x1000, OPT_QUIET, OPT_VERSION, OPT_BASE = 0x1100 };
 
 /* Handles a common option returned by getopt_long. Returns 1 if handled,
  * 0 if the option is not a common one, or -1 after printing a usage error
- * (the caller returns EXIT_USAGE). --version prints the version and exits. */
+ * (the caller returns EXIT_USAGE). */
 int common_opt(int c, const char *arg);
+
+/* --version (tool/version.c): the version and what the build has, as
+ * "name: value" lines or, json, one JSON object; the exit status.
+ * cmd_getopt prints it and exits where --version is given, as JSON when
+ * version_json_wanted finds --json among the arguments (before a "--"). */
+int version_print(bool json);
+bool version_json_wanted(int argc, char **argv);
 
 /* Prints a command's help text to stdout and returns EXIT_OK. */
 int print_help(const char *text);

@@ -40,7 +40,7 @@ static const char main_help[] =
     "  -v, --verbose   print connection details and statistics on stderr\n"
     "  -q, --quiet     print only errors on stderr\n"
     "  -h, --help      show help; `sockctl help COMMAND` for a command\n"
-    "  --version       show the version\n"
+    "  --version       show the version and what the build has (--json: as JSON)\n"
     "\n"
     "Commands:\n";
 
@@ -98,22 +98,30 @@ int main(int argc, char **argv)
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	log_set_sink(tool_log_sink, NULL, LOG_LVL_ERROR);
 
+	/* --json only says how --version prints (--json --version). */
 	static const struct option longopts[] = {
 	    COMMON_LONGOPTS,
+	    {"json", no_argument, NULL, OPT_BASE},
 	    {NULL, 0, NULL, 0},
 	};
 	optind = 1;
 	int c;
+	bool json_alone = false; /* --version exits in cmd_getopt */
 	while ((c = cmd_getopt(argc, argv, "+" COMMON_SHORTOPTS, longopts)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(main_help, stdout);
 			list_commands(stdout);
 			return EXIT_OK;
+		case OPT_BASE:
+			json_alone = true;
+			break;
 		default:
 			return EXIT_USAGE;
 		}
 	}
+	if (json_alone)
+		return usage_error("--json goes with --version (sockctl --version --json)");
 	if (mux_check() < 0)
 		return EXIT_USAGE;
 	if (optind >= argc) {
@@ -140,8 +148,10 @@ int main(int argc, char **argv)
 		return run_cmd(hc, sub ? 3 : 2, hargv);
 	}
 	if (strcmp(name, "version") == 0) {
-		printf("sockctl %s\n", PACKAGE_VERSION);
-		return EXIT_OK;
+		if (optind + 1 < argc &&
+		    (optind + 2 < argc || strcmp(argv[optind + 1], "--json") != 0))
+			return usage_error("version takes no operand and no option but --json");
+		return version_print(optind + 1 < argc);
 	}
 	const struct cmd_entry *cmd = find_cmd(name);
 	if (!cmd)

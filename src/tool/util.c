@@ -249,9 +249,6 @@ int common_opt(int c, const char *arg)
 	case OPT_MUX:
 		g_opts.mux = arg;
 		return 1;
-	case OPT_VERSION:
-		printf("sockctl %s\n", PACKAGE_VERSION);
-		exit(fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL);
 	}
 	return 0;
 }
@@ -421,6 +418,8 @@ int cmd_getopt(int argc, char **argv, const char *shortopts, const struct option
 		const char *own = c > 0 && c < 0x100 ? strchr(shortopts, c) : NULL;
 		if (own && own[1] == ':')
 			return c;
+		if (c == OPT_VERSION)
+			exit(version_print(version_json_wanted(argc, argv)));
 		int r = common_opt(c, optarg);
 		if (r < 0)
 			return '?';
