@@ -74,6 +74,50 @@ static void t_socketpair(void)
 	loop_free(l);
 }
 
+static void on_stop(struct loop *l, void *arg)
+{
+	(void)arg;
+	loop_stop(l);
+}
+
+/* stream_want_later: the registration stays until the next want changes
+ * it in one step, or until an event nobody wants drops it. */
+static void t_want_later(void)
+{
+	struct loop *l = mkloop();
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+	struct stream *a = stream_fd_new(l, sv[0], STREAM_F_OWN);
+	struct stream *b = stream_fd_new(l, sv[1], STREAM_F_OWN);
+	struct echo_ctx e = {.s = a};
+	stream_set_cb(a, on_read, &e);
+	stream_want(a, STREAM_WRITE);
+	stream_want_later(a);
+	ok(a->want == 0 && a->mask == MUX_WRITE, "%s: want_later keeps the registration", B);
+	ok(stream_want(a, STREAM_READ) == 0 && a->mask == MUX_READ,
+	   "%s: the next want changes it in one step", B);
+	stream_write(b, "hi", 2);
+	stream_shutdown_write(b);
+	loop_run(l);
+	ok(e.n == 2 && e.eof, "%s: and reads as usual", B);
+	/* Left registered for writing, wanted by nobody: the first event
+	 * drops it, and the callback never runs. */
+	struct echo_ctx e2 = {.s = b};
+	stream_set_cb(b, on_read, &e2);
+	stream_want(b, STREAM_WRITE);
+	stream_want_later(b);
+	struct timer guard;
+	timer_init(&guard, on_stop, NULL);
+	loop_timer_start(l, &guard, 200);
+	loop_run(l);
+	ok(b->mask == 0 && e2.calls == 0, "%s: an unwanted event drops it (mask %d, %d calls)", B,
+	   b->mask, e2.calls);
+	loop_timer_stop(l, &guard);
+	stream_close(a);
+	stream_close(b);
+	loop_free(l);
+}
+
 /* A blocking socket (inherited: an --exec program's stdin) is copied
  * with MSG_DONTWAIT, never spliced. */
 static void t_blocking_socket(void)
@@ -548,6 +592,7 @@ int main(void)
 	for (size_t i = 0; names[i]; i++) {
 		B = names[i];
 		t_socketpair();
+		t_want_later();
 		t_blocking_socket();
 		t_blocking_pipe();
 		t_set_blocking();
