@@ -83,7 +83,7 @@ struct stream_ops {
 struct stream {
 	const struct stream_ops *ops;
 	struct loop *loop; /* not owned */
-	int fd;		   /* what the loop watches */
+	int fd;		   /* what is read and written; the loop watches it (a pipe: orig_fd) */
 	int orig_fd;	   /* the fd given, when fd is a reopened copy of it; else -1 */
 	unsigned flags;	   /* STREAM_F_* */
 	int want;	   /* what the engine wants (STREAM_READ|STREAM_WRITE) */

@@ -165,6 +165,55 @@ static void t_blocking_pipe(void)
 	loop_free(l);
 }
 
+/* A new FIFO at a fresh name made from path's XXXXXX. */
+static void make_fifo(char *path)
+{
+	int tmp = mkstemp(path);
+	close(tmp);
+	unlink(path);
+	mkfifo(path, 0600);
+}
+
+static void give_up(struct loop *l, void *arg)
+{
+	(void)arg;
+	loop_stop(l);
+}
+
+/* A FIFO whose writer came and went before the stream was made: the
+ * private non-blocking copy is opened after the last writer closed, and
+ * Linux holds back the hang-up from such a reader until a writer comes,
+ * so only the original (which saw the writer) tells the end. */
+static void t_fifo_writer_gone(void)
+{
+	struct loop *l = mkloop();
+	char path[] = "/tmp/sockctl-test-fifoXXXXXX";
+	make_fifo(path);
+	/* A reader that does not wait lets the writer open without
+	 * waiting, and the writer lets the blocking reader open at once. */
+	int r0 = open(path, O_RDONLY | O_NONBLOCK);
+	int w = open(path, O_WRONLY);
+	int fd = open(path, O_RDONLY);
+	unlink(path);
+	ok(r0 >= 0 && w >= 0 && fd >= 0 && write(w, "fifo", 4) == 4, "%s: a FIFO with data", B);
+	close(w);
+	close(r0);
+	struct stream *s = stream_fd_new(l, fd, STREAM_F_OWN);
+	ok(s && s->orig_fd == fd && stream_has(s, STREAM_F_PIPE), "%s: the FIFO reopened", B);
+	struct echo_ctx e = {.s = s};
+	struct timer t;
+	timer_init(&t, give_up, NULL);
+	loop_timer_start(l, &t, 5000);
+	stream_set_cb(s, on_read, &e);
+	stream_want(s, STREAM_READ);
+	loop_run(l);
+	loop_timer_stop(l, &t);
+	ok(e.eof && e.n == 4 && memcmp(e.got, "fifo", 4) == 0,
+	   "%s: the bytes, then the end (%zu bytes, eof %d)", B, e.n, e.eof);
+	stream_close(s);
+	loop_free(l);
+}
+
 struct gated_ctx {
 	int reads, got;
 };
@@ -195,10 +244,7 @@ static void t_gated(void)
 {
 	struct loop *l = mkloop();
 	char path[] = "/tmp/sockctl-test-fifoXXXXXX";
-	int tmp = mkstemp(path);
-	close(tmp);
-	unlink(path);
-	mkfifo(path, 0600);
+	make_fifo(path);
 	int fd = open(path, O_RDWR);
 	unlink(path);
 	struct stream *s = stream_fd_new(l, fd, STREAM_F_OWN);
@@ -550,6 +596,7 @@ int main(void)
 		t_socketpair();
 		t_blocking_socket();
 		t_blocking_pipe();
+		t_fifo_writer_gone();
 		t_set_blocking();
 		t_gated();
 		t_pending();
