@@ -161,6 +161,36 @@ time.sleep(60)'
 	assert_failure 1
 }
 
+@test "--server: names from that DNS server, on the loop: a 3 s answer holds up only its own target" {
+	# The scripted server answers every query after 3 s (slow.test is
+	# 127.0.0.1); nothing comes from /etc/hosts or the system's resolver.
+	start_bg dns "$PY" "$BATS_TEST_DIRNAME/dns_peer.py" slow
+	wait_ready dns
+	dns=$addr
+	serve_bg srv -k --discard 127.0.0.1 0
+	run --separate-stderr w --json -v -t 20 --server "$dns" "slow.test:$port" "127.0.0.1:$port"
+	assert_success
+	[[ $stderr == *"127.0.0.1:$port: attempt 1: ready, 127.0.0.1:$port "* &&
+		$stderr == *"slow.test:$port: attempt 1: ready, 127.0.0.1:$port "* ]] ||
+		fail "stderr: $stderr"
+	# The open port is ready at once (a busy machine gets 1.5 s), long
+	# before the name's answer comes.
+	"$PY" -c '
+import json, sys
+slow, fast = json.loads(sys.argv[1])["targets"]
+assert slow["ready"] and fast["ready"], (slow, fast)
+assert fast["seconds"] < 1.5, fast
+assert slow["seconds"] >= 2.9, slow
+' "$output" || fail "$output"
+	# A server that never answers: the name is not ready, and says why.
+	start_bg mute "$PY" "$BATS_TEST_DIRNAME/dns_peer.py" reflect
+	wait_ready mute
+	run --separate-stderr w -t 1 --server "$addr" "quiet.test:$port" "127.0.0.1:$port"
+	assert_failure 1
+	[[ ${#stderr_lines[@]} == 1 && $stderr == "sockctl: quiet.test:$port: not ready after 1 s"*"no address within"* ]] ||
+		fail "stderr: $stderr"
+}
+
 @test "unix: a socket file that appears late, and an abstract name" {
 	sock=$BATS_TEST_TMPDIR/s.sock
 	wait_bg wt -v -i 0.1 --max-interval 0.2 "unix:$sock"
@@ -471,6 +501,7 @@ assert u["kind"] == "unix" and "No such file" in u["last_error"], u
 		"--status 99 http://127.0.0.1:1/|bad --status '99'"
 		"--tls tls://127.0.0.1:1|--tls: give tls:// or https:// targets"
 		"127.0.0.1:1 --|no COMMAND after '--'"
+		"--server 127.0.0.1:x 127.0.0.1:1|invalid server '127.0.0.1:x'"
 		"|no TARGET given"
 	)
 	for row in "${rows[@]}"; do
