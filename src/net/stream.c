@@ -121,6 +121,23 @@ ssize_t stream_writev(struct stream *s, const struct iovec *iov, int iovcnt)
 	return 0;
 }
 
+int stream_drain(struct stream *s, void *buf, size_t bufsize, int rounds,
+		 void (*seen)(void *arg, const void *p, size_t n), void *arg)
+{
+	for (int i = 0; i < rounds; i++) {
+		ssize_t n = stream_read(s, buf, bufsize);
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 1 : -1;
+		if (n == 0)
+			return 0;
+		if (seen)
+			seen(arg, buf, (size_t)n);
+		if ((size_t)n < bufsize)
+			break;
+	}
+	return 1;
+}
+
 /* MSG_DONTWAIT keeps a socket's calls from waiting whatever its fd's
  * flags, unless the owner asked for waiting ones. */
 static int dontwait(const struct stream *s)

@@ -130,6 +130,38 @@ static void t_set_blocking(void)
 	loop_free(l);
 }
 
+static void count_seen(void *arg, const void *p, size_t n)
+{
+	(void)p;
+	*(size_t *)arg += n;
+}
+
+/* stream_drain: what is there read and dropped, each piece seen; then
+ * "would wait", and at the peer's end, the end. */
+static void t_drain(void)
+{
+	struct loop *l = mkloop();
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+	struct stream *s = stream_fd_new(l, sv[0], STREAM_F_OWN);
+	static char big[50000];
+	char buf[4096];
+	size_t seen = 0;
+	ok(write(sv[1], big, sizeof big) == (ssize_t)sizeof big, "%s: drain: bytes in", B);
+	int r = stream_drain(s, buf, sizeof buf, 4, count_seen, &seen);
+	ok(r == 1 && seen == 4 * sizeof buf, "%s: drain: four rounds, then again (%d, %zu)", B, r,
+	   seen);
+	while ((r = stream_drain(s, buf, sizeof buf, 4, count_seen, &seen)) == 1 &&
+	       seen < sizeof big)
+		;
+	ok(r == 1 && seen == sizeof big, "%s: drain: every byte seen (%zu)", B, seen);
+	ok(stream_drain(s, buf, sizeof buf, 4, NULL, NULL) == 1, "%s: drain: empty: again", B);
+	close(sv[1]);
+	ok(stream_drain(s, buf, sizeof buf, 4, NULL, NULL) == 0, "%s: drain: the end", B);
+	stream_close(s);
+	loop_free(l);
+}
+
 /* A blocking pipe gets a non-blocking description of its own: the
  * original (shared with the shell, a pipeline) keeps its flags. */
 static void t_blocking_pipe(void)
@@ -594,6 +626,7 @@ int main(void)
 	for (size_t i = 0; names[i]; i++) {
 		B = names[i];
 		t_socketpair();
+		t_drain();
 		t_blocking_socket();
 		t_blocking_pipe();
 		t_fifo_writer_gone();
