@@ -62,3 +62,17 @@ extendedKeyUsage=serverAuth' root "$now" "$far"
 		-addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
 	[[ -s good.pem && -s expired.pem && -s future.pem && -s alice.pem && -s self.pem ]]
 }
+
+# pki_setup_file: the test PKI, made once for a bats file (from its
+# setup_file), in $PKI (exported) under $BATS_FILE_TMPDIR.
+pki_setup_file() {
+	export PKI=$BATS_FILE_TMPDIR/pki
+	(make_test_pki "$PKI")
+}
+
+# pki_vars: $CA, the test root, and GOOD, the options that serve the good
+# chain (--cert, --key); from a test's setup.
+pki_vars() {
+	CA=$PKI/root.pem
+	GOOD=(--cert "$PKI/good-chain.pem" --key "$PKI/good.key")
+}

@@ -5,12 +5,11 @@
 # once ready, --json, -v, 100 targets at once, and bad input.
 # sockctl: per-backend
 load helpers
+load nginx
+load tls_pki
 
 setup_file() {
-	export PKI=$BATS_FILE_TMPDIR/pki
-	# shellcheck source=tests/tls_pki.bash
-	source "$BATS_TEST_DIRNAME/tls_pki.bash"
-	(make_test_pki "$PKI")
+	pki_setup_file
 }
 
 setup() {
@@ -259,38 +258,9 @@ assert slow["seconds"] >= 2.9, slow
 		fail "$(cat wt.out)"
 }
 
-# nginx_conf DIR: an nginx on a free port serving DIR, where /down says
-# 503; sets $port. Skips when nginx is missing or cannot start here.
+# nginx_bg DIR: nginx serving DIR, where /down says 503; sets $port.
 nginx_bg() {
-	command -v nginx >/dev/null || skip "nginx is not installed"
-	local t=$BATS_TEST_TMPDIR
-	port=$(free_port)
-	mkdir -p "$t/ngx"
-	cat >"$t/nginx.conf" <<-CONF
-		daemon off;
-		master_process off;
-		worker_processes 1;
-		pid $t/nginx.pid;
-		error_log $t/nginx-error.log;
-		events { worker_connections 64; }
-		http {
-			access_log $t/nginx-access.log;
-			client_body_temp_path $t/ngx/body;
-			proxy_temp_path $t/ngx/proxy;
-			fastcgi_temp_path $t/ngx/fastcgi;
-			uwsgi_temp_path $t/ngx/uwsgi;
-			scgi_temp_path $t/ngx/scgi;
-			server {
-				listen 127.0.0.1:$port;
-				root $1;
-				location = /down { return 503; }
-			}
-		}
-	CONF
-	start_bg nginx nginx -p "$t" -c "$t/nginx.conf" -e "$t/nginx-error.log"
-	# Our own command is the readiness check, with nginx's death as a skip.
-	timeout "$T" "$SOCKCTL" wait -q -t 10 "127.0.0.1:$port" ||
-		skip "nginx could not start: $(tail -n 1 "$t/nginx-error.log" 2>/dev/null)"
+	NGINX_SERVER='location = /down { return 503; }' nginx_start "$1"
 }
 
 @test "http against nginx: 200 ready, 404 and 503 not, unless --status" {
