@@ -208,6 +208,11 @@ static void finish(struct dns_addr *a)
 	} else {
 		errtext = a->err;
 	}
+	/* The callback may free the resolver, so a goes first: what it
+	 * says is copied out. */
+	char why[sizeof a->err];
+	if (errtext)
+		errtext = strcpy(why, errtext);
 	dns_addr_cb cb = a->cb;
 	void *arg = a->arg;
 	unlink_free(a);
