@@ -48,6 +48,7 @@ struct dns_addr {
 	bool threaded, finished;
 	bool held; /* the loop kept running for it */
 	struct addrinfo *res;
+	struct dns_hub *hub; /* for the thread: r may be gone before it ends */
 	struct dns_addr *done_next;
 };
 
@@ -155,7 +156,10 @@ void dns_addrs_free(struct dns_addrs *r)
 	while (r->list) {
 		struct dns_addr *a = r->list;
 		if (a->threaded && !a->finished) {
+			/* Its thread's now: nothing here points at it again. */
 			r->list = a->next;
+			if (a->next)
+				a->next->prev = NULL;
 			if (a->held)
 				loop_release(r->l);
 			continue;
@@ -293,7 +297,7 @@ static void on_numeric(struct loop *l, void *arg)
 static void *lookup_main(void *arg)
 {
 	struct dns_addr *a = arg;
-	struct dns_hub *h = a->r->hub;
+	struct dns_hub *h = a->hub;
 	char port[8];
 	snprintf(port, sizeof port, "%u", a->port);
 	/* The port is a number by now: no getservbyname (not thread-safe)
@@ -350,7 +354,7 @@ static void on_wake(struct loop *l, int fd, int mask, void *arg)
 
 static int start_thread(struct dns_addr *a, char *err, size_t errlen)
 {
-	struct dns_hub *h = a->r->hub;
+	struct dns_hub *h = a->hub = a->r->hub;
 	pthread_attr_t at;
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
@@ -361,6 +365,8 @@ static int start_thread(struct dns_addr *a, char *err, size_t errlen)
 	pthread_mutex_lock(&h->mu);
 	h->refs++;
 	pthread_mutex_unlock(&h->mu);
+	/* Before the thread starts: from then on it shares a. */
+	a->threaded = true;
 	pthread_t t;
 	int e = pthread_create(&t, &at, lookup_main, a);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -369,10 +375,11 @@ static int start_thread(struct dns_addr *a, char *err, size_t errlen)
 		pthread_mutex_lock(&h->mu);
 		h->refs--;
 		pthread_mutex_unlock(&h->mu);
+		a->threaded = false;
 		snprintf(err, errlen, "%.255s: a thread for the lookup: %s", a->host, strerror(e));
 		return -1;
 	}
-	a->threaded = a->held = true;
+	a->held = true;
 	loop_hold(a->r->l);
 	return 0;
 }
