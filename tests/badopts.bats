@@ -739,6 +739,7 @@ BAD=(
 	"wait --send x 127.0.0.1:\$TP|--send is for udp: targets"
 	"wait --send x --expect '[' udp:127.0.0.1:\$UP|bad --expect '['"
 	"wait --expect x 127.0.0.1:\$TP|--expect is for udp: targets"
+	"wait --server 127.0.0.1:x 127.0.0.1:\$TP|invalid server '127.0.0.1:x'"
 	"wait --cacert '' https://127.0.0.1:\$TP/|option '--cacert' needs a value"
 	"wait --cert x https://127.0.0.1:\$TP/|--cert and --key go together"
 	"wait --key '' https://127.0.0.1:\$TP/|option '--key' needs a value"

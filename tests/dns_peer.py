@@ -19,12 +19,15 @@ MODE:
   tcp-reverse     TCP: hold queries until two have come, answer them in
                   reverse order (A 192.0.2.99 for the question's name)
   tcp-one         TCP: answer the first query of a connection, then close
+  slow            UDP: every query answered after 3 s, an A query with
+                  127.0.0.1, any other with no records
 Prints "dns_peer: listening on 127.0.0.1:PORT (udp+tcp)" on stderr when
 ready, like sockctl's readiness line."""
 import selectors
 import socket
 import struct
 import sys
+import time
 
 mode = sys.argv[1]
 
@@ -65,6 +68,11 @@ NS = rr("zone.", 2, name("ns.zone."))
 
 
 def udp_reply(q):
+    if mode == "slow":
+        qtype = struct.unpack(">H", q[len(question(q)) + 12 - 4:][:2])[0]
+        if qtype == 1:
+            return [reply(q, answers=[rr(qname(q), 1, socket.inet_aton("127.0.0.1"))])]
+        return [reply(q)]
     if mode == "reflect":
         return [q]
     if mode == "reflect-answer":
@@ -137,15 +145,25 @@ if mode != "tc-refuse":
     sel.register(tcp, selectors.EVENT_READ, "listen")
 bufs = {}
 held = {}
+later = []  # slow: (when, message, peer) to send on UDP
 sys.stderr.write("dns_peer: listening on 127.0.0.1:%d (udp+tcp)\n" % port)
 sys.stderr.flush()
 
 while True:
-    for key, _ in sel.select():
+    wake = min(w for w, _, _ in later) - time.monotonic() if later else None
+    ready = sel.select(max(wake, 0) if wake is not None else None)
+    now = time.monotonic()
+    for due in [x for x in later if x[0] <= now]:
+        later.remove(due)
+        udp.sendto(due[1], due[2])
+    for key, _ in ready:
         if key.data == "udp":
             q, peer = udp.recvfrom(65535)
             for m in udp_reply(q):
-                udp.sendto(m, peer)
+                if mode == "slow":
+                    later.append((time.monotonic() + 3, m, peer))
+                else:
+                    udp.sendto(m, peer)
         elif key.data == "listen":
             c, _ = tcp.accept()
             bufs[c] = b""

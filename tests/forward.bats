@@ -3,6 +3,7 @@
 # half-close; real peers (curl, nginx, nc, ncat, socat) on either side.
 # sockctl: per-backend
 load helpers
+load nginx
 
 setup() {
 	cd "$BATS_TEST_TMPDIR"
@@ -128,29 +129,10 @@ print(got.decode().strip())
 }
 
 @test "forward: curl to nginx through forward, keep-alive over several requests" {
-	command -v nginx >/dev/null || skip "nginx is not installed"
 	mkdir www
 	printf 'from nginx\n' >www/a.txt
-	NP=$(free_port)
-	cat >nginx.conf <<-CONF
-		daemon off;
-		master_process off;
-		worker_processes 1;
-		pid $BATS_TEST_TMPDIR/nginx.pid;
-		error_log $BATS_TEST_TMPDIR/nginx-error.log;
-		events { worker_connections 64; }
-		http {
-			access_log off;
-			client_body_temp_path $BATS_TEST_TMPDIR/nb;
-			proxy_temp_path $BATS_TEST_TMPDIR/np;
-			fastcgi_temp_path $BATS_TEST_TMPDIR/nf;
-			uwsgi_temp_path $BATS_TEST_TMPDIR/nu;
-			scgi_temp_path $BATS_TEST_TMPDIR/ns;
-			server { listen 127.0.0.1:$NP; root $BATS_TEST_TMPDIR/www; }
-		}
-	CONF
-	start_bg nginx nginx -p "$BATS_TEST_TMPDIR" -c "$BATS_TEST_TMPDIR/nginx.conf" -e "$BATS_TEST_TMPDIR/nginx-error.log"
-	wait_listen "$NP" || skip "nginx could not start: $(tail -n 1 nginx-error.log)"
+	nginx_start "$BATS_TEST_TMPDIR/www"
+	NP=$port
 	forward_bg fwd -v 0 127.0.0.1 "$NP"
 	run timeout $T curl -sS "http://127.0.0.1:$port/a.txt" "http://127.0.0.1:$port/a.txt"
 	assert_success

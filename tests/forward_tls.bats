@@ -4,18 +4,15 @@
 # the test CA of tests/tls_pki.bash; handshake failures on either side.
 # sockctl: per-backend
 load helpers
+load tls_pki
 
 setup_file() {
-	export PKI=$BATS_FILE_TMPDIR/pki
-	# shellcheck source=tests/tls_pki.bash
-	source "$BATS_TEST_DIRNAME/tls_pki.bash"
-	(make_test_pki "$PKI")
+	pki_setup_file
 }
 
 setup() {
 	cd "$BATS_TEST_TMPDIR"
-	CA=$PKI/root.pem
-	GOOD=(--cert "$PKI/good-chain.pem" --key "$PKI/good.key")
+	pki_vars
 }
 
 forward_bg() {

@@ -1,5 +1,6 @@
 # The peers and helpers of tests/http_get*.bats: http get under a
 # timeout, python3's http.server, one nginx process, a scripted peer.
+load nginx
 
 get() {
 	timeout "$T" "$SOCKCTL" http get "$@"
@@ -31,46 +32,10 @@ pyhttp_bg() {
 	[[ -n "$port" ]]
 }
 
-# nginx_bg DIR: one nginx process (no daemon, no master) serving DIR on a
-# free loopback port, logging each request's connection number, with
-# $NGINX_EXTRA in its http block; sets $port. Skips the test when nginx
-# is missing or cannot start here.
+# nginx_bg DIR: nginx (tests/nginx.bash) serving DIR, logging each
+# request's connection number, with $NGINX_EXTRA in its http block; sets
+# $port.
 nginx_bg() {
-	command -v nginx >/dev/null || skip "nginx is not installed"
-	local t=$BATS_TEST_TMPDIR
-	port=$(unused_port)
-	mkdir -p "$t/ngx"
-	cat >"$t/nginx.conf" <<-CONF
-		daemon off;
-		master_process off;
-		worker_processes 1;
-		pid $t/nginx.pid;
-		error_log $t/nginx-error.log;
-		events { worker_connections 64; }
-		http {
-			log_format conn '\$connection \$connection_requests \$status \$request';
-			access_log $t/nginx-access.log conn;
-			client_body_temp_path $t/ngx/body;
-			proxy_temp_path $t/ngx/proxy;
-			fastcgi_temp_path $t/ngx/fastcgi;
-			uwsgi_temp_path $t/ngx/uwsgi;
-			scgi_temp_path $t/ngx/scgi;
-			types { text/plain txt; }
-			${NGINX_EXTRA:-}
-			default_type application/octet-stream;
-			server {
-				listen 127.0.0.1:$port;
-				root $1;
-			}
-		}
-	CONF
-	start_bg nginx nginx -p "$t" -c "$t/nginx.conf" -e "$t/nginx-error.log"
-	local i
-	for ((i = 0; i < 500; i++)); do
-		kill -0 "$nginx_pid" 2>/dev/null ||
-			skip "nginx could not start: $(tail -n 1 "$t/nginx-error.log" "$t/nginx.err" 2>/dev/null | tr '\n' ' ')"
-		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-		sleep 0.02
-	done
-	skip "nginx did not accept connections on port $port"
+	NGINX_HTTP="log_format conn '\$connection \$connection_requests \$status \$request';
+		types { text/plain txt; } ${NGINX_EXTRA:-}" NGINX_LOG_FORMAT=conn nginx_start "$1"
 }

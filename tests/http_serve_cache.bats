@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # http serve's small-file cache: a file that changes between two requests
 # is served anew (same size with a new mtime; the same mtime second with a
-# new inode by rename; a file removed), files over --cache-max-file and
+# new inode by rename; a file removed; a directory's index.html), files over --cache-max-file and
 # --cache-size 0 still served, HEAD and 304 from the cache, over --tls.
 # sockctl: per-backend
 load helpers
@@ -27,6 +27,26 @@ get() {
 	touch -d '+2 sec' "$www/v.txt"
 	[ "$(get /v.txt)" = 'version 2' ]
 	[ "$(get /v.txt)" = 'version 2' ]
+}
+
+@test "cache: a directory's index.html by the directory's URL: a change is seen, a removed one gives the listing" {
+	mkdir "$www/d"
+	printf 'index 1\n' >"$www/d/index.html"
+	hs srv -d "$www"
+	[ "$(get /d/)" = 'index 1' ]
+	[ "$(get /d/)" = 'index 1' ]
+	[ "$(get /d/index.html)" = 'index 1' ]
+	printf 'index 2\n' >"$www/d/index.html"
+	touch -d '+2 sec' "$www/d/index.html"
+	[ "$(get /d/)" = 'index 2' ]
+	[ "$(get /d/)" = 'index 2' ]
+	rm "$www/d/index.html"
+	printf 'x\n' >"$www/d/other.txt"
+	run get /d/
+	assert_output --partial 'other.txt'
+	# The directory's URL without its slash is still redirected.
+	run get /d -o /dev/null -w '%{http_code}'
+	assert_output 301
 }
 
 @test "cache: the same mtime second, a new inode by rename; a removed file is gone" {

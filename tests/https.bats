@@ -6,18 +6,16 @@
 # ncat --ssl as a chat client). The test CA is tests/tls_pki.bash's.
 # sockctl: per-backend
 load helpers
+load nginx
+load tls_pki
 
 setup_file() {
-	export PKI=$BATS_FILE_TMPDIR/pki
-	# shellcheck source=tests/tls_pki.bash
-	source "$BATS_TEST_DIRNAME/tls_pki.bash"
-	(make_test_pki "$PKI")
+	pki_setup_file
 }
 
 setup() {
 	cd "$BATS_TEST_TMPDIR"
-	CA=$PKI/root.pem
-	GOOD=(--cert "$PKI/good-chain.pem" --key "$PKI/good.key")
+	pki_vars
 	www=$BATS_TEST_TMPDIR/www
 	mkdir -p "$www"
 	printf 'hello\n' >"$www/index.html"
@@ -255,51 +253,11 @@ peer_bg() {
 	run -18 get --cacert "$CA" --tls-allow-truncation "https://localhost:$tport/truncated"
 }
 
-# nginx_tls_bg: nginx with ssl (the good chain) serving $www on a free
-# loopback port below 32768 (nginx cannot take port 0: ports are tried
-# until one binds); sets $port. Skips when nginx cannot run here.
+# nginx_tls_bg: nginx with ssl (the good chain) serving $www; sets $port.
 nginx_tls_bg() {
-	command -v nginx >/dev/null || skip "nginx is not installed"
-	local t=$BATS_TEST_TMPDIR try i
-	mkdir -p "$t/ngx"
-	for try in 1 2 3 4 5 6 7 8; do
-		port=$((20000 + (RANDOM % 12000)))
-		cat >"$t/nginx.conf" <<-CONF
-			daemon off;
-			master_process off;
-			worker_processes 1;
-			pid $t/nginx.pid;
-			error_log $t/nginx-error.log;
-			events { worker_connections 64; }
-			http {
-				access_log $t/nginx-access.log;
-				client_body_temp_path $t/ngx/body;
-				proxy_temp_path $t/ngx/proxy;
-				fastcgi_temp_path $t/ngx/fastcgi;
-				uwsgi_temp_path $t/ngx/uwsgi;
-				scgi_temp_path $t/ngx/scgi;
-				default_type application/octet-stream;
-				server {
-					listen 127.0.0.1:$port ssl;
-					ssl_certificate $PKI/good-chain.pem;
-					ssl_certificate_key $PKI/good.key;
-					root $www;
-					location /chunked { gzip on; gzip_types *; gzip_min_length 1; }
-				}
-			}
-		CONF
-		: >"$t/nginx-error.log"
-		start_bg nginx nginx -p "$t" -c "$t/nginx.conf" -e "$t/nginx-error.log"
-		for ((i = 0; i < 500; i++)); do
-			kill -0 "$nginx_pid" 2>/dev/null || break
-			(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-			sleep 0.02
-		done
-		grep -q "Address already in use" "$t/nginx-error.log" "$t/nginx.err" 2>/dev/null ||
-			skip "nginx could not start: $(tail -n 1 "$t/nginx-error.log" "$t/nginx.err" 2>/dev/null | tr '\n' ' ')"
-		stop_all
-	done
-	skip "no free port for nginx below 32768"
+	NGINX_SSL=1 NGINX_CERT=$PKI/good-chain.pem NGINX_KEY=$PKI/good.key \
+		NGINX_SERVER='location /chunked { gzip on; gzip_types *; gzip_min_length 1; }' \
+		nginx_start "$www"
 }
 
 @test "http get https:// against nginx with ssl: verified, byte-exact, keep-alive, gzip chunked, wrong name" {

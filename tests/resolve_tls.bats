@@ -5,14 +5,12 @@
 # the failures, and the usage errors.
 # sockctl: per-backend
 load helpers
+load tls_pki
 load dns-zone
 
 setup_file() {
 	command -v dnsmasq >/dev/null || skip "dnsmasq is not installed (dnsmasq-base)"
-	export PKI=$BATS_FILE_TMPDIR/pki
-	# shellcheck source=tests/tls_pki.bash
-	source "$BATS_TEST_DIRNAME/tls_pki.bash"
-	(make_test_pki "$PKI")
+	pki_setup_file
 	dns_start "$BATS_FILE_TMPDIR" ""
 	# DNS over TLS: socat ends TLS and hands each connection to dnsmasq's TCP.
 	export DOT_PORT

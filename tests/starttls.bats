@@ -5,12 +5,10 @@
 # then the relay; refusals, a server that does not offer it, bad input.
 # sockctl: per-backend
 load helpers
+load tls_pki
 
 setup_file() {
-	export PKI=$BATS_FILE_TMPDIR/pki
-	# shellcheck source=tests/tls_pki.bash
-	source "$BATS_TEST_DIRNAME/tls_pki.bash"
-	(make_test_pki "$PKI")
+	pki_setup_file
 }
 
 teardown() {

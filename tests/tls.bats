@@ -5,19 +5,16 @@
 # ncat, curl, gnutls), and bad input.
 # sockctl: per-backend
 load helpers
+load tls_pki
 
 # The test PKI (tests/tls_pki.bash), made once for the file.
 setup_file() {
-	export PKI=$BATS_FILE_TMPDIR/pki
-	# shellcheck source=tests/tls_pki.bash
-	source "$BATS_TEST_DIRNAME/tls_pki.bash"
-	(make_test_pki "$PKI")
+	pki_setup_file
 }
 
 setup() {
 	cd "$BATS_TEST_TMPDIR"
-	CA=$PKI/root.pem
-	GOOD=(--cert "$PKI/good-chain.pem" --key "$PKI/good.key")
+	pki_vars
 }
 
 # stop_all: ends what the test started so far (before the next round).

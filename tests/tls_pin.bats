@@ -5,20 +5,17 @@
 # of tests/tls_pki.bash and real peers (curl --pinnedpubkey, openssl
 # s_client).
 load helpers
+load tls_pki
 
 setup_file() {
-	export PKI=$BATS_FILE_TMPDIR/pki
-	# shellcheck source=tests/tls_pki.bash
-	source "$BATS_TEST_DIRNAME/tls_pki.bash"
-	(make_test_pki "$PKI")
+	pki_setup_file
 	# A leaf that is valid for 10 more days, under the test root.
 	(make_soon_leaf "$PKI")
 }
 
 setup() {
 	cd "$BATS_TEST_TMPDIR"
-	CA=$PKI/root.pem
-	GOOD=(--cert "$PKI/good-chain.pem" --key "$PKI/good.key")
+	pki_vars
 	# A well-formed pin of no key in use.
 	NOPIN="sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 }

@@ -76,3 +76,17 @@ make_soon_leaf() {
 			-startdate "$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)" \
 			-enddate "$(date -u -d '+10 days -1 hour' +%Y%m%d%H%M%SZ)" -extfile soon.ext -notext 2>/dev/null
 }
+
+# pki_setup_file: the test PKI, made once for a bats file (from its
+# setup_file), in $PKI (exported) under $BATS_FILE_TMPDIR.
+pki_setup_file() {
+	export PKI=$BATS_FILE_TMPDIR/pki
+	(make_test_pki "$PKI")
+}
+
+# pki_vars: $CA, the test root, and GOOD, the options that serve the good
+# chain (--cert, --key); from a test's setup.
+pki_vars() {
+	CA=$PKI/root.pem
+	GOOD=(--cert "$PKI/good-chain.pem" --key "$PKI/good.key")
+}

@@ -5,12 +5,11 @@
 # once ready, --json, -v, 100 targets at once, and bad input.
 # sockctl: per-backend
 load helpers
+load nginx
+load tls_pki
 
 setup_file() {
-	export PKI=$BATS_FILE_TMPDIR/pki
-	# shellcheck source=tests/tls_pki.bash
-	source "$BATS_TEST_DIRNAME/tls_pki.bash"
-	(make_test_pki "$PKI")
+	pki_setup_file
 }
 
 setup() {
@@ -161,6 +160,36 @@ time.sleep(60)'
 	assert_failure 1
 }
 
+@test "--server: names from that DNS server, on the loop: a 3 s answer holds up only its own target" {
+	# The scripted server answers every query after 3 s (slow.test is
+	# 127.0.0.1); nothing comes from /etc/hosts or the system's resolver.
+	start_bg dns "$PY" "$BATS_TEST_DIRNAME/dns_peer.py" slow
+	wait_ready dns
+	dns=$addr
+	serve_bg srv -k --discard 127.0.0.1 0
+	run --separate-stderr w --json -v -t 20 --server "$dns" "slow.test:$port" "127.0.0.1:$port"
+	assert_success
+	[[ $stderr == *"127.0.0.1:$port: attempt 1: ready, 127.0.0.1:$port "* &&
+		$stderr == *"slow.test:$port: attempt 1: ready, 127.0.0.1:$port "* ]] ||
+		fail "stderr: $stderr"
+	# The open port is ready at once (a busy machine gets 1.5 s), long
+	# before the name's answer comes.
+	"$PY" -c '
+import json, sys
+slow, fast = json.loads(sys.argv[1])["targets"]
+assert slow["ready"] and fast["ready"], (slow, fast)
+assert fast["seconds"] < 1.5, fast
+assert slow["seconds"] >= 2.9, slow
+' "$output" || fail "$output"
+	# A server that never answers: the name is not ready, and says why.
+	start_bg mute "$PY" "$BATS_TEST_DIRNAME/dns_peer.py" reflect
+	wait_ready mute
+	run --separate-stderr w -t 1 --server "$addr" "quiet.test:$port" "127.0.0.1:$port"
+	assert_failure 1
+	[[ ${#stderr_lines[@]} == 1 && $stderr == "sockctl: quiet.test:$port: not ready after 1 s"*"no address within"* ]] ||
+		fail "stderr: $stderr"
+}
+
 @test "unix: a socket file that appears late, and an abstract name" {
 	sock=$BATS_TEST_TMPDIR/s.sock
 	wait_bg wt -v -i 0.1 --max-interval 0.2 "unix:$sock"
@@ -229,38 +258,9 @@ time.sleep(60)'
 		fail "$(cat wt.out)"
 }
 
-# nginx_conf DIR: an nginx on a free port serving DIR, where /down says
-# 503; sets $port. Skips when nginx is missing or cannot start here.
+# nginx_bg DIR: nginx serving DIR, where /down says 503; sets $port.
 nginx_bg() {
-	command -v nginx >/dev/null || skip "nginx is not installed"
-	local t=$BATS_TEST_TMPDIR
-	port=$(free_port)
-	mkdir -p "$t/ngx"
-	cat >"$t/nginx.conf" <<-CONF
-		daemon off;
-		master_process off;
-		worker_processes 1;
-		pid $t/nginx.pid;
-		error_log $t/nginx-error.log;
-		events { worker_connections 64; }
-		http {
-			access_log $t/nginx-access.log;
-			client_body_temp_path $t/ngx/body;
-			proxy_temp_path $t/ngx/proxy;
-			fastcgi_temp_path $t/ngx/fastcgi;
-			uwsgi_temp_path $t/ngx/uwsgi;
-			scgi_temp_path $t/ngx/scgi;
-			server {
-				listen 127.0.0.1:$port;
-				root $1;
-				location = /down { return 503; }
-			}
-		}
-	CONF
-	start_bg nginx nginx -p "$t" -c "$t/nginx.conf" -e "$t/nginx-error.log"
-	# Our own command is the readiness check, with nginx's death as a skip.
-	timeout "$T" "$SOCKCTL" wait -q -t 10 "127.0.0.1:$port" ||
-		skip "nginx could not start: $(tail -n 1 "$t/nginx-error.log" 2>/dev/null)"
+	NGINX_SERVER='location = /down { return 503; }' nginx_start "$1"
 }
 
 @test "http against nginx: 200 ready, 404 and 503 not, unless --status" {
@@ -471,6 +471,7 @@ assert u["kind"] == "unix" and "No such file" in u["last_error"], u
 		"--status 99 http://127.0.0.1:1/|bad --status '99'"
 		"--tls tls://127.0.0.1:1|--tls: give tls:// or https:// targets"
 		"127.0.0.1:1 --|no COMMAND after '--'"
+		"--server 127.0.0.1:x 127.0.0.1:1|invalid server '127.0.0.1:x'"
 		"|no TARGET given"
 	)
 	for row in "${rows[@]}"; do

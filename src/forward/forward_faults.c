@@ -71,24 +71,24 @@ bool fwd_faults_refuse(struct forward *f, int fd)
 /* --blackhole: the client's bytes are read and dropped, nothing is ever
  * sent back, and the target is never reached (so its own close or
  * refusal cannot answer the client either); the client's end ends it. */
+static void sunk(void *arg, const void *p, size_t n)
+{
+	(void)p;
+	struct fwd_conn *c = arg;
+	c->fwd->res.up += (uint64_t)n;
+}
+
 static void on_sink(struct stream *s, int ready, void *arg)
 {
 	(void)ready;
 	struct fwd_conn *c = arg;
 	char buf[16384];
-	for (int i = 0; i < 16; i++) {
-		ssize_t n = stream_read(s, buf, sizeof buf);
-		if (n > 0) {
-			c->fwd->res.up += (uint64_t)n;
-			continue;
-		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		c->fwd->cfg.faults->stats.active--;
-		fwd_conn_end(c, FWD_END_CLOSE,
-			     n < 0 ? strerror(errno) : "blackholed, closed by the client");
+	int r = stream_drain(s, buf, sizeof buf, 16, sunk, c);
+	if (r > 0)
 		return;
-	}
+	c->fwd->cfg.faults->stats.active--;
+	fwd_conn_end(c, FWD_END_CLOSE,
+		     r < 0 ? strerror(errno) : "blackholed, closed by the client");
 }
 
 bool fwd_faults_sink(struct fwd_conn *c)

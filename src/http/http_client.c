@@ -1413,7 +1413,7 @@ static bool route_matches(const char *want, const char *have)
 
 /* --unix-socket, --connect-to, then --resolve: where the connection for
  * the URL's host and port goes. */
-static void route(struct http_client *hc, struct sock_endpoint *ep)
+static void route(struct http_client *hc, struct sock_endpoint *ep, const struct addrinfo **addrs)
 {
 	if (hc->cfg.unix_path) {
 		ep->host = ep->port = NULL;
@@ -1426,6 +1426,10 @@ static void route(struct http_client *hc, struct sock_endpoint *ep)
 			if (r->resolve != (pass == 1) || !route_matches(r->host, ep->host) ||
 			    !route_matches(r->port, ep->port))
 				continue;
+			if (r->to_addrs) {
+				*addrs = r->to_addrs;
+				break;
+			}
 			log_info("connecting to %s port %s for %s port %s",
 				 r->to_host ? r->to_host : ep->host,
 				 r->to_port ? r->to_port : ep->port, ep->host, ep->port);
@@ -1482,11 +1486,17 @@ static void start_request(struct http_client *hc)
 	    .socktype = SOCK_STREAM,
 	    .numeric = hc->cfg.numeric,
 	};
+	const struct addrinfo *addrs = NULL;
 	if (!proxied)
-		route(hc, &ep);
+		route(hc, &ep, &addrs);
 	struct connect_opts o = {.timeout_ms = hc->cfg.connect_ms, .prepare = nodelay};
 	char err[SOCK_ERRLEN];
-	hc->cn = connector_start(hc->l, &ep, &o, on_connect, hc, err, sizeof err);
+	if (addrs) {
+		hc->cn = connector_start_addrs(hc->l, (struct addrinfo *)addrs, &o, on_connect, hc);
+		snprintf(err, sizeof err, "%s", strerror(ENOMEM));
+	} else {
+		hc->cn = connector_start(hc->l, &ep, &o, on_connect, hc, err, sizeof err);
+	}
 	hc->t_lookup = clock_us() - hc->t0;
 	if (!hc->cn)
 		fail(hc, proxied ? HC_E_PROXY_RESOLVE : HC_E_RESOLVE, "%s%s",

@@ -82,10 +82,15 @@ struct http_client_part {
  * --connect-to HOST1:PORT1:HOST2:PORT2 and --resolve HOST:PORT:ADDR):
  * host or port NULL matches any; to_host or to_port NULL keeps it. The
  * URL's host still goes as Host and SNI and is verified. */
+struct addrinfo;
 struct http_client_route {
 	const char *host, *port;
 	const char *to_host, *to_port;
 	bool resolve; /* --resolve: applied after the --connect-to ones, to_host numeric */
+	/* With resolve: the addresses to connect to (every one tried, in
+	 * place of to_host), found by the caller; not owned, they must
+	 * outlive the request. */
+	const struct addrinfo *to_addrs;
 };
 
 /* A cookie from a cookie file (-b FILE, Netscape format): sent to the

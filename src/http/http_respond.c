@@ -677,7 +677,13 @@ static int errno_status(int e)
 static bool serve_path(struct http_conn *c, const struct http_cfg *cfg, const struct http_path *p)
 {
 	bool ok;
-	if (*p->rel && !p->slash && cacheable(c, cfg) && from_cache(c, cfg, p->rel, &ok))
+	/* A directory's URL is answered by its index.html when there is
+	 * one: a small file like any other, looked up under its own path
+	 * (no directory opened for it). */
+	char idx[HTTP_PATH_MAX + 16];
+	snprintf(idx, sizeof idx, "%s%sindex.html", p->rel, *p->rel ? "/" : "");
+	if ((*p->rel || p->slash) && cacheable(c, cfg) &&
+	    from_cache(c, cfg, p->slash ? idx : p->rel, &ok))
 		return ok;
 	int fd =
 	    http_path_open(cfg->rootfd, p->rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, cfg->symlinks);
@@ -711,8 +717,6 @@ static bool serve_path(struct http_conn *c, const struct http_cfg *cfg, const st
 		snprintf(more, sizeof more, "Location: %s\r\n", loc);
 		return error_keep(c, cfg, 301, more);
 	}
-	char idx[HTTP_PATH_MAX + 16];
-	snprintf(idx, sizeof idx, "%s%sindex.html", p->rel, *p->rel ? "/" : "");
 	int ifd = http_path_open(cfg->rootfd, idx, O_RDONLY | O_NONBLOCK | O_NOCTTY, cfg->symlinks);
 	struct stat ist;
 	if (ifd >= 0 && fstat(ifd, &ist) == 0 && S_ISREG(ist.st_mode)) {

@@ -16,6 +16,17 @@
 
 #include "net/stream.h"
 
+/* The fd the loop watches. A pipe's private copy is read and written,
+ * but its original is watched: a FIFO reader opened without waiting
+ * while no writer has it open is not told of a hang-up until a writer
+ * comes, so a copy opened after the last writer left would never see
+ * the end; the original, opened before or while a writer was there,
+ * is. Readiness (bytes or room in the pipe) is the same for both. */
+static int watch_fd(const struct stream *s)
+{
+	return (s->flags & STREAM_F_PIPE) && s->orig_fd >= 0 ? s->orig_fd : s->fd;
+}
+
 static void on_io(struct loop *l, int fd, int fdmask, void *arg)
 {
 	(void)l;
@@ -53,11 +64,11 @@ int stream_update(struct stream *s)
 	if (ready && !mask)
 		mask = MUX_READ;
 	if (mask != s->mask) {
-		if (loop_io(s->loop, s->fd, mask, on_io, s) < 0)
+		if (loop_io(s->loop, watch_fd(s), mask, on_io, s) < 0)
 			return -1;
 		s->mask = mask;
 	}
-	if (mask && loop_io_ready(s->loop, s->fd, ready) < 0)
+	if (mask && loop_io_ready(s->loop, watch_fd(s), ready) < 0)
 		return -1;
 	return 0;
 }
@@ -78,7 +89,7 @@ void stream_close(struct stream *s)
 	if (!s)
 		return;
 	if (s->mask)
-		loop_io(s->loop, s->fd, 0, NULL, NULL);
+		loop_io(s->loop, watch_fd(s), 0, NULL, NULL);
 	if (s->ops->close)
 		s->ops->close(s);
 	if (s->orig_fd >= 0) {
@@ -121,6 +132,23 @@ ssize_t stream_writev(struct stream *s, const struct iovec *iov, int iovcnt)
 	return 0;
 }
 
+int stream_drain(struct stream *s, void *buf, size_t bufsize, int rounds,
+		 void (*seen)(void *arg, const void *p, size_t n), void *arg)
+{
+	for (int i = 0; i < rounds; i++) {
+		ssize_t n = stream_read(s, buf, bufsize);
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 1 : -1;
+		if (n == 0)
+			return 0;
+		if (seen)
+			seen(arg, buf, (size_t)n);
+		if ((size_t)n < bufsize)
+			break;
+	}
+	return 1;
+}
+
 /* MSG_DONTWAIT keeps a socket's calls from waiting whatever its fd's
  * flags, unless the owner asked for waiting ones. */
 static int dontwait(const struct stream *s)
@@ -145,7 +173,7 @@ int stream_wait(struct stream *s, int want, int timeout_ms)
 		return STREAM_READ;
 	int mask = s->ops->events ? s->ops->events(s, want) : want;
 	struct pollfd p = {
-	    .fd = s->fd,
+	    .fd = watch_fd(s),
 	    .events = (short)((mask & MUX_READ ? POLLIN : 0) | (mask & MUX_WRITE ? POLLOUT : 0))};
 	int r;
 	do

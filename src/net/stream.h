@@ -83,7 +83,7 @@ struct stream_ops {
 struct stream {
 	const struct stream_ops *ops;
 	struct loop *loop; /* not owned */
-	int fd;		   /* what the loop watches */
+	int fd;		   /* what is read and written; the loop watches it (a pipe: orig_fd) */
 	int orig_fd;	   /* the fd given, when fd is a reopened copy of it; else -1 */
 	unsigned flags;	   /* STREAM_F_* */
 	int want;	   /* what the engine wants (STREAM_READ|STREAM_WRITE) */
@@ -156,6 +156,14 @@ static inline bool stream_has(const struct stream *s, unsigned flag)
 {
 	return (s->flags & flag) != 0;
 }
+/* Reads what s has and drops it (a discard server, a black hole): at
+ * most rounds reads into buf (the caller's scratch), each piece shown to
+ * seen (NULL: none) first; a short read ends the round too. Returns 1
+ * when s would wait or the rounds ran out (the loop calls again), 0 at
+ * its end, -1 on an error (errno). */
+int stream_drain(struct stream *s, void *buf, size_t bufsize, int rounds,
+		 void (*seen)(void *arg, const void *p, size_t n), void *arg);
+
 /* Blocking use, off the loop (a --model=thread or fork handler): waits
  * up to timeout_ms (-1 = forever) until the stream may do what want says,
  * mapped to fd events as the loop would. Returns the ready subset of want,

@@ -20,7 +20,8 @@
 #include "script/script.h"
 
 /* Most bytes kept for the expects: past it the oldest go (a peer that
- * talks on while an expect waits cannot take all memory). */
+ * talks on while an expect waits cannot take all memory). Not the
+ * --json transcript's bound (tool/dialogue.h says why). */
 #define RUN_BUF_MAX (1024 * 1024)
 /* Sends wait while this much is queued (the peer does not read). */
 #define RUN_QUEUE_HIGH (1024 * 1024)

@@ -385,12 +385,35 @@ static void on_stdin(struct stream *in, int ready, void *arg)
 
 /* ---- a connection's events ---- */
 
+/* What --discard (and a --respond connection, always) reads: counted,
+ * logged, dropped. */
+static void dropped(void *arg, const void *p, size_t n)
+{
+	struct sconn *c = arg;
+	struct serve_server *s = c->srv;
+	c->last = loop_now(s->loop);
+	s->bytes_in += (uint64_t)n;
+	if (s->cfg.log)
+		hexlog_data(s->cfg.log, HEXLOG_RECV, p, n);
+}
+
 /* Returns false if c was closed (and freed). */
 static bool conn_read(struct sconn *c)
 {
 	struct serve_server *s = c->srv;
 	enum serve_handler h = handler(s);
 	char buf[READ_CHUNK];
+	if (h == SERVE_DISCARD || h == SERVE_RESPOND) {
+		int r = may_read(c) ? stream_drain(c->s, buf, sizeof buf, 4, dropped, c) : 1;
+		if (r < 0) {
+			log_info("connection fd %d: recv: %s", c->s->fd, strerror(errno));
+			conn_close(c);
+			return false;
+		}
+		if (r == 0)
+			c->eof_in = true;
+		return true;
+	}
 	for (int i = 0; i < 4 && may_read(c); i++) {
 		struct outq_chunk *ch = NULL;
 		char *p = buf;
@@ -441,7 +464,7 @@ static bool conn_read(struct sconn *c)
 			serve_chunk_done(s, out);
 			break;
 		}
-		default: /* discard, and draining after --respond */
+		default: /* --discard and --respond: above */
 			break;
 		}
 		if ((size_t)n < room)

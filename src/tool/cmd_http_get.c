@@ -1148,10 +1148,7 @@ static int body_setup(struct get_body *bd, struct http_client_cfg *cfg, struct g
 		cfg->method = "PUT";
 		if (strcmp(bd->upload, "-") != 0) {
 			struct stat st;
-			/* Non-blocking from the start: a FIFO reopened once its
-			 * writer has gone never reports the end (Linux keeps
-			 * EPOLLHUP from a reader that has seen no writer). */
-			bd->upload_fd = open(bd->upload, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+			bd->upload_fd = open(bd->upload, O_RDONLY | O_CLOEXEC);
 			if (bd->upload_fd < 0 || fstat(bd->upload_fd, &st) < 0)
 				return body_file_error("-T", bd->upload);
 			/* A regular file goes with its length, from the file as

@@ -51,6 +51,9 @@ static const char wait_help[] =
     "      --expect REGEX         udp: the reply must match (POSIX extended regex;\n"
     "                             ^ and $ match at each line)\n"
     "      --json                 print the outcome as one JSON object on stdout\n"
+    "      --server IP[:PORT]     look names up from this DNS server (repeatable:\n"
+    "                             the next is tried when one does not answer),\n"
+    "                             not the system's resolver\n"
     "  -q                         no lines for the targets not ready (the exit\n"
     "                             status says it)\n"
     "  -v                         one line per attempt: target, attempt, result,\n"
@@ -238,6 +241,7 @@ int cmd_wait(int argc, char **argv)
 		OPT_SEND,
 		OPT_EXPECT,
 		OPT_JSON,
+		OPT_SERVER,
 	};
 	static const struct option longopts[] = {
 	    COMMON_LONGOPTS,
@@ -250,6 +254,7 @@ int cmd_wait(int argc, char **argv)
 	    {"send", required_argument, NULL, OPT_SEND},
 	    {"expect", required_argument, NULL, OPT_EXPECT},
 	    {"json", no_argument, NULL, OPT_JSON},
+	    {"server", required_argument, NULL, OPT_SERVER},
 	    TLSOPT_CLIENT_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -279,6 +284,8 @@ int cmd_wait(int argc, char **argv)
 	    .max_interval_ms = 2000,
 	    .attempt_ms = 5000,
 	};
+	static struct rdns_opts dns;
+	dns = (struct rdns_opts){.tries = 1};
 	struct wait_ui ui = {0};
 	struct wait_target *targets = NULL;
 	char *send_text = NULL;
@@ -326,6 +333,15 @@ int cmd_wait(int argc, char **argv)
 		case OPT_EXPECT:
 			expect_arg = optarg;
 			break;
+		case OPT_SERVER: {
+			char e[256];
+			if (dns.nservers == RDNS_MAX_SERVERS)
+				return usage_error("at most %d servers", RDNS_MAX_SERVERS);
+			if (!rdns_parse_server(optarg, 53, &dns.server[dns.nservers], e, sizeof e))
+				return usage_error("--server: %s", e);
+			dns.nservers++;
+			break;
+		}
 		case OPT_JSON:
 			ui.json = true;
 			break;
@@ -421,6 +437,13 @@ int cmd_wait(int argc, char **argv)
 	cfg.ntargets = n;
 	cfg.family = g_opts.family;
 	cfg.numeric = g_opts.numeric;
+	/* One try per server and attempt (the attempts are the retries),
+	 * each server its share of the attempt, so the next is asked
+	 * within it. */
+	dns.timeout_ms = dns.nservers ? cfg.attempt_ms / dns.nservers : cfg.attempt_ms;
+	if (dns.timeout_ms < 100)
+		dns.timeout_ms = 100;
+	cfg.dns = dns.nservers ? &dns : NULL;
 	cfg.tls = tls.on ? &tls.cfg : NULL;
 	cfg.handshake_ms = tls.handshake_ms;
 	cfg.on_attempt = on_attempt;

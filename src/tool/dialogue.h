@@ -56,7 +56,10 @@ struct dialogue {
 };
 
 /* The most data --json's transcript keeps (the last entry kept says
- * "truncated"). */
+ * "truncated"). Not the script runner's RUN_BUF_MAX, though both are
+ * 1 MiB: that one is a window of the newest bytes received, slid on so
+ * the expects can still match; this is the first MiB sent and received,
+ * kept as a record and then no more. Neither follows from the other. */
 #define DIALOGUE_TRANSCRIPT_MAX (1024 * 1024)
 
 /* flags: SCRIPT_F_RULES for serve. */

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "core/sbuf.h"
 #include "core/text_escape.h"
+#include "dns/dns_addr.h"
 #include "http/http_client.h"
 #include "net/connector.h"
 #include "net/sock.h"
@@ -20,6 +22,7 @@
 /* Where a target's probe is. */
 enum wait_phase {
 	WP_PAUSE,   /* between attempts (or before the first) */
+	WP_LOOKUP,  /* the name being looked up */
 	WP_CONNECT, /* the connector at work */
 	WP_TLS,	    /* the handshake after it */
 	WP_HTTP,    /* the http client at work */
@@ -38,10 +41,15 @@ struct wait_probe {
 	int64_t t0_us;	    /* the attempt's start */
 	int attempt_ms;	    /* its limit */
 	/* What the attempt holds (owned, per phase). */
+	struct dns_addr *lookup;
+	struct addrinfo *res; /* what it found, for the connector */
 	struct connector *conn;
 	struct tls_handshake *hs;
 	struct http_client *hc;
 	struct udp_dest udp; /* fd -1 when closed */
+	/* http: the client's connections go to the addresses found (res),
+	 * as with --resolve HOST:PORT:ADDR. */
+	struct http_client_route route;
 	char peer[SOCK_ADDRSTRLEN];
 };
 
@@ -54,6 +62,7 @@ struct wait_run {
 	bool ending; /* the deadline is ending the attempts under way */
 	int64_t start_us, end_us;
 	struct timer deadline;
+	struct dns_addrs *dns;	       /* cfg.dns's or the system's; NULL with numeric */
 	unsigned char rbuf[65536 + 1]; /* a udp reply, NUL after it */
 };
 
@@ -65,9 +74,13 @@ static void finish_run(struct wait_run *w);
 static void attempt_drop(struct wait_probe *p)
 {
 	loop_timer_stop(p->w->l, &p->timer);
+	dns_addr_cancel(p->lookup);
+	p->lookup = NULL;
 	if (p->conn)
 		connector_cancel(p->conn);
 	p->conn = NULL;
+	sock_freeaddrinfo(p->res);
+	p->res = NULL;
 	if (p->hs)
 		tls_handshake_cancel(p->hs);
 	p->hs = NULL;
@@ -216,6 +229,12 @@ static void start_connect(struct wait_probe *p)
 	struct connect_opts o = {.timeout_ms = p->attempt_ms};
 	char e[WAIT_ERRLEN];
 	p->phase = WP_CONNECT;
+	if (p->res) {
+		p->conn = connector_start_addrs(w->l, p->res, &o, on_connected, p);
+		if (!p->conn)
+			attempt_fail(p, "connect to %s: %s", t->text, strerror(ENOMEM));
+		return;
+	}
 	p->conn = connector_start(w->l, &ep, &o, on_connected, p, e, sizeof e);
 	if (!p->conn)
 		attempt_fail(p, "%s", e); /* a name that does not resolve (yet) */
@@ -248,6 +267,10 @@ static void start_http(struct wait_probe *p)
 	 * an answer came on may carry the next request (an answer on it is
 	 * an answer from the server). */
 	p->phase = WP_HTTP;
+	/* This attempt's addresses (the route is the client's, read at each
+	 * connect); none: the client looks the name up itself. */
+	p->route = (struct http_client_route){
+	    .host = p->t->host, .port = p->t->port, .resolve = true, .to_addrs = p->res};
 	if (p->hc) {
 		if (http_client_get(p->hc, p->t->text, on_http, p) < 0)
 			attempt_fail(p, "%s: %s", p->t->text, strerror(errno));
@@ -262,6 +285,10 @@ static void start_http(struct wait_probe *p)
 	    .tls = w->cfg.tls,
 	    .handshake_ms = w->cfg.handshake_ms,
 	};
+	/* The URL's host still goes as Host and SNI and is verified; a
+	 * redirect to another host is looked up by the client. */
+	c.routes = &p->route;
+	c.nroutes = p->res ? 1 : 0;
 	p->hc = http_client_new(w->l, &c);
 	if (!p->hc || http_client_get(p->hc, p->t->text, on_http, p) < 0)
 		attempt_fail(p, "%s: %s", p->t->text, strerror(errno));
@@ -319,6 +346,13 @@ static void start_udp(struct wait_probe *p)
 	};
 	struct udp_dest_opts o = {.ttl = -1};
 	char e[WAIT_ERRLEN];
+	/* A name the resolver found: its first address, as a number. */
+	char host[SOCK_ADDRSTRLEN];
+	if (p->res && getnameinfo(p->res->ai_addr, p->res->ai_addrlen, host, sizeof host, NULL, 0,
+				  NI_NUMERICHOST) == 0) {
+		ep.host = host;
+		ep.numeric = true;
+	}
 	p->phase = WP_UDP;
 	if (udp_dest_open(&ep, &o, &p->udp, e, sizeof e) < 0) {
 		attempt_fail(p, "%s", e);
@@ -351,6 +385,9 @@ static void attempt_timeout(struct wait_probe *p)
 	case WP_HTTP:
 		attempt_fail(p, "%s: no response within %.2g s", p->t->text, s);
 		break;
+	case WP_LOOKUP:
+		attempt_fail(p, "%s: no address within %.2g s", p->t->host, s);
+		break;
 	default:
 		attempt_fail(p, "connect to %s timed out after %.2g s", p->t->text, s);
 		break;
@@ -367,6 +404,35 @@ static void on_timer(struct loop *l, void *arg)
 		attempt_timeout(p);
 }
 
+static void probe_start(struct wait_probe *p);
+
+static void on_lookup(struct addrinfo *res, const char *errtext, void *arg)
+{
+	struct wait_probe *p = arg;
+	p->lookup = NULL;
+	if (!res) {
+		attempt_fail(p, "%s", errtext); /* a name that does not resolve (yet) */
+		return;
+	}
+	p->res = res;
+	probe_start(p);
+}
+
+/* Names are looked up out of the loop's way (the system's resolver in a
+ * thread, or --server's with c-ares on the loop): a slow answer holds up
+ * only its own target. */
+static void start_lookup(struct wait_probe *p)
+{
+	struct wait_run *w = p->w;
+	char e[WAIT_ERRLEN];
+	p->phase = WP_LOOKUP;
+	p->lookup = dns_addr_start(w->dns, p->t->host, p->t->port, w->cfg.family,
+				   p->t->kind == WAIT_UDP ? SOCK_DGRAM : SOCK_STREAM, on_lookup, p,
+				   e, sizeof e);
+	if (!p->lookup)
+		attempt_fail(p, "%s", e);
+}
+
 static void attempt_start(struct wait_probe *p)
 {
 	struct wait_run *w = p->w;
@@ -378,6 +444,16 @@ static void attempt_start(struct wait_probe *p)
 	if (p->attempt_ms < 1)
 		p->attempt_ms = 1;
 	loop_timer_start(w->l, &p->timer, p->attempt_ms);
+	if (w->dns && p->t->kind != WAIT_UNIX) {
+		start_lookup(p);
+		return;
+	}
+	probe_start(p);
+}
+
+/* The attempt proper, once the name has its addresses (or needs none). */
+static void probe_start(struct wait_probe *p)
+{
 	switch (p->t->kind) {
 	case WAIT_TCP:
 	case WAIT_TLS:
@@ -435,6 +511,14 @@ struct wait_run *wait_start(struct loop *l, const struct wait_cfg *cfg, char *er
 	}
 	w->l = l;
 	w->cfg = *cfg;
+	if (!cfg->numeric) {
+		w->dns = dns_addrs_new(l, cfg->dns, err, errlen);
+		if (!w->dns) {
+			free(w->probes);
+			free(w);
+			return NULL;
+		}
+	}
 	w->start_us = clock_us();
 	timer_init(&w->deadline, on_deadline, w);
 	loop_timer_start(l, &w->deadline, cfg->timeout_ms);
@@ -483,6 +567,7 @@ void wait_free(struct wait_run *w)
 	for (size_t i = 0; i < w->cfg.ntargets; i++)
 		attempt_drop(&w->probes[i]);
 	loop_timer_stop(w->l, &w->deadline);
+	dns_addrs_free(w->dns);
 	free(w->probes);
 	free(w);
 }

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "core/loop.h"
+#include "dns/resolve_dns.h"
 #include "net/tls.h"
 #include "wait/wait_target.h"
 
@@ -62,6 +63,10 @@ struct wait_cfg {
 	int attempt_ms;	     /* one attempt at most (cut to what is left); > 0 */
 	int family;	     /* AF_UNSPEC, AF_INET, AF_INET6 */
 	bool numeric;	     /* no name lookups */
+	/* Names are asked of these DNS servers (c-ares on the loop), not
+	 * copied; NULL: of the system's resolver, in a thread per lookup
+	 * (dns/dns_addr.h). */
+	const struct rdns_opts *dns;
 	/* http(s): ready statuses (NULL: any below 400). */
 	const bool *ready_status; /* [600], indexed by status */
 	/* udp: the datagram sent each attempt (may be empty), and the reply

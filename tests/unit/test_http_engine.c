@@ -350,39 +350,70 @@ static void t_upload(struct http_server *s, bool fake)
 	free(c.got);
 }
 
-static void t_cached(struct http_server *s, bool fake)
+/* Four requests on one connection with a cache: each answer a 200 with
+ * body (none for a HEAD), the cache's counters left in *cache. */
+static bool cached_four(struct http_server *s, bool fake, const char *reqs, const bool *head,
+			const char *body, struct http_cache *cache)
 {
-	const char *kind = fake ? "fake TLS stream" : "socket stream";
-	static struct http_cache cache;
-	http_cache_init(&cache, 1 << 20, 64 << 10);
-	s->cfg.cache = &cache;
-	static const char reqs[] = "GET /s.txt HTTP/1.1\r\nHost: x\r\n\r\n"
-				   "GET /s.txt HTTP/1.1\r\nHost: x\r\n\r\n"
-				   "HEAD /s.txt HTTP/1.1\r\nHost: x\r\n\r\n"
-				   "GET /s.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-	const struct step steps[] = {{reqs, sizeof reqs - 1, NULL}};
+	http_cache_init(cache, 1 << 20, 64 << 10);
+	s->cfg.cache = cache;
+	const struct step steps[] = {{reqs, strlen(reqs), NULL}};
 	struct client c;
 	sock_writes = 0;
 	sock_counted_on = !fake;
 	bool ran = serve_one(s, fake, steps, &c);
 	sock_counted_on = false;
-	size_t pos = 0;
+	size_t pos = 0, blen = strlen(body);
 	struct answer a[4];
 	int n = 0;
-	bool head[] = {false, false, true, false};
 	while (n < 4 && next_answer(&c, &pos, head[n], &a[n]))
 		n++;
 	bool bodies = n == 4;
 	for (int i = 0; bodies && i < 4; i++)
 		bodies = a[i].status == 200 &&
-			 (head[i] || (a[i].len == 6 && memcmp(a[i].body, "hello\n", 6) == 0));
-	ok(ran && bodies && pos == c.n, "%s: %s: cached: four answers, byte for byte", B, kind);
+			 (head[i] || (a[i].len == blen && memcmp(a[i].body, body, blen) == 0));
+	free(c.got);
+	s->cfg.cache = NULL;
+	return ran && bodies && pos == c.n;
+}
+
+static void t_cached(struct http_server *s, bool fake)
+{
+	const char *kind = fake ? "fake TLS stream" : "socket stream";
+	static struct http_cache cache;
+	static const char reqs[] = "GET /s.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+				   "GET /s.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+				   "HEAD /s.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+				   "GET /s.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	static const bool head[] = {false, false, true, false};
+	ok(cached_four(s, fake, reqs, head, "hello\n", &cache),
+	   "%s: %s: cached: four answers, byte for byte", B, kind);
 	ok(cache.n == 1 && cache.hits == 3, "%s: %s: one entry, three hits (%zu, %llu)", B, kind,
 	   cache.n, (unsigned long long)cache.hits);
 	if (!fake)
 		ok(sock_writes == 4, "%s: %s: one write per answer (%u)", B, kind, sock_writes);
-	free(c.got);
-	s->cfg.cache = NULL;
+	http_cache_free(&cache);
+}
+
+/* A directory's index.html, asked for by the directory's URL, is a small
+ * file like any other: answered from the cache once it is there. */
+static void t_cached_index(struct http_server *s, bool fake)
+{
+	const char *kind = fake ? "fake TLS stream" : "socket stream";
+	static struct http_cache cache;
+	static const char reqs[] = "GET /d/ HTTP/1.1\r\nHost: x\r\n\r\n"
+				   "GET /d/ HTTP/1.1\r\nHost: x\r\n\r\n"
+				   "GET /d/index.html HTTP/1.1\r\nHost: x\r\n\r\n"
+				   "GET /d/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	static const bool head[4] = {false};
+	ok(cached_four(s, fake, reqs, head, "index!\n", &cache),
+	   "%s: %s: index: four answers, byte for byte", B, kind);
+	ok(cache.n == 1 && cache.hits == 3 && cache.misses <= 1,
+	   "%s: %s: index: one entry, three hits (%zu, %llu hits, %llu misses)", B, kind, cache.n,
+	   (unsigned long long)cache.hits, (unsigned long long)cache.misses);
+	if (!fake)
+		ok(sock_writes == 4, "%s: %s: index: one write per answer (%u)", B, kind,
+		   sock_writes);
 	http_cache_free(&cache);
 }
 
@@ -432,6 +463,10 @@ int main(void)
 	fill(file, FSIZE, 5);
 	put_file("f.tst", file, FSIZE);
 	put_file("s.txt", "hello\n", 6);
+	char sub[160];
+	snprintf(sub, sizeof sub, "%s/d", dir);
+	mkdir(sub, 0700);
+	put_file("d/index.html", "index!\n", 7);
 	counted_ops = fake_ops;
 	counted_ops.close = counted_close;
 	static const char types[] = "application/x-test tst\n";
@@ -458,16 +493,20 @@ int main(void)
 		t_upload(&s, true);
 		t_cached(&s, false);
 		t_cached(&s, true);
+		t_cached_index(&s, false);
+		t_cached_index(&s, true);
 		t_no_idle_read(&s);
 	}
 	close(s.cfg.rootfd);
 	http_mime_free(s.cfg.mime);
 	char path[128];
-	const char *names_left[] = {"f.tst", "s.txt", "up.txt"};
-	for (size_t i = 0; i < 3; i++) {
+	const char *names_left[] = {"f.tst", "s.txt", "up.txt", "d/index.html"};
+	for (size_t i = 0; i < 4; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, names_left[i]);
 		unlink(path);
 	}
+	snprintf(path, sizeof path, "%s/d", dir);
+	rmdir(path);
 	rmdir(dir);
 	tap_done();
 }

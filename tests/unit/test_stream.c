@@ -174,6 +174,38 @@ static void t_set_blocking(void)
 	loop_free(l);
 }
 
+static void count_seen(void *arg, const void *p, size_t n)
+{
+	(void)p;
+	*(size_t *)arg += n;
+}
+
+/* stream_drain: what is there read and dropped, each piece seen; then
+ * "would wait", and at the peer's end, the end. */
+static void t_drain(void)
+{
+	struct loop *l = mkloop();
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+	struct stream *s = stream_fd_new(l, sv[0], STREAM_F_OWN);
+	static char big[50000];
+	char buf[4096];
+	size_t seen = 0;
+	ok(write(sv[1], big, sizeof big) == (ssize_t)sizeof big, "%s: drain: bytes in", B);
+	int r = stream_drain(s, buf, sizeof buf, 4, count_seen, &seen);
+	ok(r == 1 && seen == 4 * sizeof buf, "%s: drain: four rounds, then again (%d, %zu)", B, r,
+	   seen);
+	while ((r = stream_drain(s, buf, sizeof buf, 4, count_seen, &seen)) == 1 &&
+	       seen < sizeof big)
+		;
+	ok(r == 1 && seen == sizeof big, "%s: drain: every byte seen (%zu)", B, seen);
+	ok(stream_drain(s, buf, sizeof buf, 4, NULL, NULL) == 1, "%s: drain: empty: again", B);
+	close(sv[1]);
+	ok(stream_drain(s, buf, sizeof buf, 4, NULL, NULL) == 0, "%s: drain: the end", B);
+	stream_close(s);
+	loop_free(l);
+}
+
 /* A blocking pipe gets a non-blocking description of its own: the
  * original (shared with the shell, a pipeline) keeps its flags. */
 static void t_blocking_pipe(void)
@@ -209,6 +241,55 @@ static void t_blocking_pipe(void)
 	loop_free(l);
 }
 
+/* A new FIFO at a fresh name made from path's XXXXXX. */
+static void make_fifo(char *path)
+{
+	int tmp = mkstemp(path);
+	close(tmp);
+	unlink(path);
+	mkfifo(path, 0600);
+}
+
+static void give_up(struct loop *l, void *arg)
+{
+	(void)arg;
+	loop_stop(l);
+}
+
+/* A FIFO whose writer came and went before the stream was made: the
+ * private non-blocking copy is opened after the last writer closed, and
+ * Linux holds back the hang-up from such a reader until a writer comes,
+ * so only the original (which saw the writer) tells the end. */
+static void t_fifo_writer_gone(void)
+{
+	struct loop *l = mkloop();
+	char path[] = "/tmp/sockctl-test-fifoXXXXXX";
+	make_fifo(path);
+	/* A reader that does not wait lets the writer open without
+	 * waiting, and the writer lets the blocking reader open at once. */
+	int r0 = open(path, O_RDONLY | O_NONBLOCK);
+	int w = open(path, O_WRONLY);
+	int fd = open(path, O_RDONLY);
+	unlink(path);
+	ok(r0 >= 0 && w >= 0 && fd >= 0 && write(w, "fifo", 4) == 4, "%s: a FIFO with data", B);
+	close(w);
+	close(r0);
+	struct stream *s = stream_fd_new(l, fd, STREAM_F_OWN);
+	ok(s && s->orig_fd == fd && stream_has(s, STREAM_F_PIPE), "%s: the FIFO reopened", B);
+	struct echo_ctx e = {.s = s};
+	struct timer t;
+	timer_init(&t, give_up, NULL);
+	loop_timer_start(l, &t, 5000);
+	stream_set_cb(s, on_read, &e);
+	stream_want(s, STREAM_READ);
+	loop_run(l);
+	loop_timer_stop(l, &t);
+	ok(e.eof && e.n == 4 && memcmp(e.got, "fifo", 4) == 0,
+	   "%s: the bytes, then the end (%zu bytes, eof %d)", B, e.n, e.eof);
+	stream_close(s);
+	loop_free(l);
+}
+
 struct gated_ctx {
 	int reads, got;
 };
@@ -239,10 +320,7 @@ static void t_gated(void)
 {
 	struct loop *l = mkloop();
 	char path[] = "/tmp/sockctl-test-fifoXXXXXX";
-	int tmp = mkstemp(path);
-	close(tmp);
-	unlink(path);
-	mkfifo(path, 0600);
+	make_fifo(path);
 	int fd = open(path, O_RDWR);
 	unlink(path);
 	struct stream *s = stream_fd_new(l, fd, STREAM_F_OWN);
@@ -593,8 +671,10 @@ int main(void)
 		B = names[i];
 		t_socketpair();
 		t_want_later();
+		t_drain();
 		t_blocking_socket();
 		t_blocking_pipe();
+		t_fifo_writer_gone();
 		t_set_blocking();
 		t_gated();
 		t_pending();

@@ -4,7 +4,10 @@
  * stays silent). */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/loop.h"
+#include "dns/dns_addr.h"
 #include "net/sock.h"
 #include "tap.h"
 #include "unit_loop.h"
@@ -489,6 +493,78 @@ static void test_unresolved(void)
 	loop_free(r.l);
 }
 
+/* ---- lookups off the loop's way (dns/dns_addr) ---- */
+
+struct found {
+	int calls;
+	struct addrinfo *res;
+	char err[256];
+};
+
+static void on_found(struct addrinfo *res, const char *errtext, void *arg)
+{
+	struct found *f = arg;
+	f->calls++;
+	f->res = res;
+	snprintf(f->err, sizeof f->err, "%s", errtext ? errtext : "");
+}
+
+/* The system's resolver in a thread, on names that ask nobody: a
+ * link-local IPv6 literal with a scope (inet_pton refuses it, so the
+ * thread's getaddrinfo reads it) and an IPv4 one asked for as IPv6 (an
+ * error). A numeric host is answered
+ * from the loop without a thread; a lookup cancelled or freed while its
+ * thread runs calls nobody back and keeps no loop running. */
+static void test_lookup(void)
+{
+	struct loop *l = mkloop();
+	char err[256];
+	struct dns_addrs *r = dns_addrs_new(l, NULL, err, sizeof err);
+	ok(r != NULL, "%s: lookup: the system's resolver (%s)", B, r ? "" : err);
+	struct found a = {0}, b = {0}, c = {0}, d = {0};
+	struct dns_addr *la = dns_addr_start(r, "fe80::1%lo", "80", AF_UNSPEC, SOCK_STREAM,
+					     on_found, &a, err, sizeof err);
+	struct dns_addr *lb = dns_addr_start(r, "127.0.0.1", "http", AF_UNSPEC, SOCK_STREAM,
+					     on_found, &b, err, sizeof err);
+	struct dns_addr *lc = dns_addr_start(r, "127.0.0.1", "80", AF_INET6, SOCK_STREAM, on_found,
+					     &c, err, sizeof err);
+	struct dns_addr *ld = dns_addr_start(r, "fe80::1%lo", "81", AF_UNSPEC, SOCK_STREAM,
+					     on_found, &d, err, sizeof err);
+	ok(la && lb && lc && ld && !a.calls && !b.calls && !c.calls,
+	   "%s: lookup: started, nobody called back yet", B);
+	dns_addr_cancel(ld);
+	/* The loop runs while a lookup is under way, and no longer. */
+	loop_run(l);
+	const struct sockaddr_in6 *s6 =
+	    a.res ? (const struct sockaddr_in6 *)(const void *)a.res->ai_addr : NULL;
+	ok(a.calls == 1 && s6 && s6->sin6_family == AF_INET6 &&
+	       IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr) && s6->sin6_scope_id != 0 &&
+	       ntohs(s6->sin6_port) == 80 && a.res->ai_socktype == SOCK_STREAM,
+	   "%s: lookup: in a thread, fe80::1 port 80 (%s)", B, a.err);
+	const struct sockaddr_in *s4 =
+	    b.res ? (const struct sockaddr_in *)(const void *)b.res->ai_addr : NULL;
+	ok(b.calls == 1 && s4 && s4->sin_family == AF_INET &&
+	       s4->sin_addr.s_addr == htonl(INADDR_LOOPBACK) && ntohs(s4->sin_port) == 80 &&
+	       !b.res->ai_next,
+	   "%s: lookup: a number, from the loop, the service's port (%s)", B, b.err);
+	ok(c.calls == 1 && !c.res && strstr(c.err, "127.0.0.1: "),
+	   "%s: lookup: an IPv4 number asked for as IPv6 fails, says why (%s)", B, c.err);
+	ok(d.calls == 0, "%s: lookup: cancelled, never called back", B);
+	sock_freeaddrinfo(a.res);
+	sock_freeaddrinfo(b.res);
+	ok(!dns_addr_start(r, "x", "no-such-service", AF_UNSPEC, SOCK_STREAM, on_found, &d, err,
+			   sizeof err) &&
+	       strstr(err, "no-such-service"),
+	   "%s: lookup: a bad port refused at once (%s)", B, err);
+	/* Freed with a thread at work: it ends on its own. */
+	ok(dns_addr_start(r, "fe80::1%lo", "82", AF_UNSPEC, SOCK_STREAM, on_found, &d, err,
+			  sizeof err) != NULL,
+	   "%s: lookup: one more", B);
+	dns_addrs_free(r);
+	ok(d.calls == 0, "%s: lookup: freed under way, never called back", B);
+	loop_free(l);
+}
+
 int main(void)
 {
 	test_parser();
@@ -501,6 +577,7 @@ int main(void)
 		test_udp();
 		test_http();
 		test_unresolved();
+		test_lookup();
 	}
 	tap_done();
 }
