@@ -41,6 +41,8 @@ struct loop {
 	int nev;
 	int64_t now;
 	bool stop;
+	/* loop_set_fds_private; closing: within loop_io_closing. */
+	bool fds_private, closing;
 	struct sig sigs[8];
 	int nsigs;
 };
@@ -195,7 +197,8 @@ static int set_mask(struct loop *l, int fd, int mask)
 			h->unpollable = false;
 			always_del(l, fd);
 		}
-	} else if (mux_set(l->mux, fd, mask, NULL) < 0) {
+	} else if ((l->closing && !mask ? mux_forget_closing(l->mux, fd)
+					: mux_set(l->mux, fd, mask, NULL)) < 0) {
 		if (errno != EPERM || !mask)
 			return -1;
 		if (always_add(l, fd) < 0)
@@ -237,6 +240,19 @@ int loop_io(struct loop *l, int fd, int mask, loop_io_cb cb, void *arg)
 int loop_io_weak(struct loop *l, int fd, int mask, loop_io_cb cb, void *arg)
 {
 	return watch(l, fd, mask, cb, arg, true);
+}
+
+void loop_set_fds_private(struct loop *l, bool on)
+{
+	l->fds_private = on;
+}
+
+int loop_io_closing(struct loop *l, int fd)
+{
+	l->closing = l->fds_private;
+	int r = watch(l, fd, 0, NULL, NULL, false);
+	l->closing = false;
+	return r;
 }
 
 int loop_io_mask(struct loop *l, int fd, int mask)

@@ -43,6 +43,16 @@ int loop_io(struct loop *l, int fd, int mask, loop_io_cb cb, void *arg);
  * for output that may wait until the loop ends, when its owner flushes it
  * (a log queue), and for the loop's own signal pipe. */
 int loop_io_weak(struct loop *l, int fd, int mask, loop_io_cb cb, void *arg);
+/* Forgets fd (as loop_io with mask 0) just before the caller closes it.
+ * With loop_set_fds_private on, the backend may skip telling the
+ * kernel, where closing the file does that by itself (epoll). */
+int loop_io_closing(struct loop *l, int fd);
+/* on: no fd this loop watches and that is closed through
+ * loop_io_closing is held by another process (the program forks no
+ * child while such fds are open: forward). Off by default: an fd a
+ * child still holds stays in an epoll set after the parent closes it,
+ * and would report events for a number that is no longer its own. */
+void loop_set_fds_private(struct loop *l, bool on);
 /* Changes the mask only, keeping the callback (and weakness). */
 int loop_io_mask(struct loop *l, int fd, int mask);
 /* on: the watched fd's callback runs every iteration with its whole mask,

@@ -125,6 +125,15 @@ int mux_set(struct mux *m, int fd, int mask, void *udata)
 	return 0;
 }
 
+int mux_forget_closing(struct mux *m, int fd)
+{
+	if (!m->ops->closing_forgets || fd < 0 || fd >= m->nslots)
+		return mux_set(m, fd, 0, NULL);
+	m->slots[fd].mask = 0;
+	m->slots[fd].udata = NULL;
+	return 0;
+}
+
 int mux_wait(struct mux *m, struct mux_event *ev, int nev, int timeout_ms)
 {
 	int n = m->ops->wait(m->state, ev, nev, timeout_ms);

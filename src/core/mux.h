@@ -5,12 +5,14 @@
  * - errors and hang-ups are reported as readable and writable, restricted
  *   to the mask the fd is registered for (mask 0 means forgotten);
  * - an interrupted wait (EINTR) returns 0 events;
- * - forget an fd (mux_set(m, fd, 0, NULL)) before closing it.
+ * - forget an fd (mux_set(m, fd, 0, NULL), or mux_forget_closing when
+ *   no other process holds it) before closing it.
  * The library never prints or exits; errors come back as -1 with errno.
  */
 #ifndef SOCKCTL_MUX_H
 #define SOCKCTL_MUX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum { MUX_READ = 1, MUX_WRITE = 2 };
@@ -33,6 +35,11 @@ const char *mux_name(const struct mux *m);
  * ERANGE when the backend cannot hold this fd (select, fd >= FD_SETSIZE),
  * EPERM when the fd cannot be polled (epoll and regular files). */
 int mux_set(struct mux *m, int fd, int mask, void *udata);
+/* The caller closes fd right after, and no other process holds it (none
+ * was forked off while it was open): forgets it as mux_set(m, fd, 0)
+ * does, where the kernel drops a closed file by itself (epoll) without
+ * the system call. */
+int mux_forget_closing(struct mux *m, int fd);
 /* Waits up to timeout_ms (-1 = forever). Returns the number of events
  * stored, 0 on timeout or EINTR, -1 on error. */
 int mux_wait(struct mux *m, struct mux_event *ev, int nev, int timeout_ms);
@@ -48,6 +55,8 @@ struct mux_ops {
 	void *(*create)(int maxfds);
 	void (*destroy)(void *state);
 	int (*set)(void *state, int fd, int oldmask, int mask);
+	/* Optional: the fd is about to be closed, and closing forgets it. */
+	bool closing_forgets;
 	int (*wait)(void *state, struct mux_event *ev, int nev, int timeout_ms);
 };
 

@@ -88,5 +88,7 @@ const struct mux_ops mux_epoll_ops = {
     .create = ep_create,
     .destroy = ep_destroy,
     .set = ep_set,
+    /* An epoll item goes with the last reference to its file. */
+    .closing_forgets = true,
     .wait = ep_wait,
 };

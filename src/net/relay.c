@@ -691,9 +691,11 @@ static void relay_detach(struct relay *r)
 	loop_timer_stop(r->loop, &r->quit);
 	loop_timer_stop(r->loop, &r->start);
 	loop_timer_stop(r->loop, &r->fin);
+	/* Left registered for whoever has them next: closing them (as most
+	 * callers do at once) or their next want changes that in one step. */
 	for (int i = 0; i < 3; i++)
 		if (r->streams[i]) {
-			stream_want(r->streams[i], 0);
+			stream_want_later(r->streams[i]);
 			stream_set_cb(r->streams[i], NULL, NULL);
 		}
 }

@@ -88,7 +88,11 @@ void stream_close(struct stream *s)
 {
 	if (!s)
 		return;
-	if (s->mask)
+	/* An fd closed here is forgotten in one step (loop_io_closing); a
+	 * reopened copy's original, or an fd the caller keeps, as usual. */
+	if (s->mask && (s->flags & STREAM_F_OWN) && s->orig_fd < 0)
+		loop_io_closing(s->loop, s->fd);
+	else if (s->mask)
 		loop_io(s->loop, watch_fd(s), 0, NULL, NULL);
 	if (s->ops->close)
 		s->ops->close(s);

@@ -510,6 +510,9 @@ static int forward_main(int argc, char **argv)
 		close(lfd);
 		return status;
 	}
+	/* forward forks nothing once it runs (--workers are started above):
+	 * a connection's fd is forgotten by closing it. */
+	loop_set_fds_private(run.loop, true);
 	if (netopt_open_logs(no) < 0) {
 		close(lfd);
 		return EXIT_FAIL;

@@ -118,6 +118,40 @@ static void t_want_later(void)
 	loop_free(l);
 }
 
+/* loop_set_fds_private: a stream's fd closed without telling the kernel
+ * apart (epoll drops it with the file); the number, reused at once and
+ * watched for the same event, is watched afresh. */
+static void t_close_private(void)
+{
+	struct loop *l = mkloop();
+	loop_set_fds_private(l, true);
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+	struct stream *a = stream_fd_new(l, sv[0], STREAM_F_OWN);
+	stream_set_cb(a, on_read, NULL);
+	stream_want(a, STREAM_READ);
+	stream_close(a);
+	close(sv[1]);
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+	struct stream *b = stream_fd_new(l, sv[0], STREAM_F_OWN);
+	struct stream *c = stream_fd_new(l, sv[1], STREAM_F_OWN);
+	struct echo_ctx e = {.s = b};
+	stream_set_cb(b, on_read, &e);
+	stream_want(b, STREAM_READ);
+	stream_write(c, "again", 5);
+	stream_shutdown_write(c);
+	struct timer guard;
+	timer_init(&guard, on_stop, NULL);
+	loop_timer_start(l, &guard, 5000);
+	loop_run(l);
+	loop_timer_stop(l, &guard);
+	ok(e.n == 5 && e.eof,
+	   "%s: private fds: a closed fd's number watched again (fd %d, %zu bytes)", B, sv[0], e.n);
+	stream_close(b);
+	stream_close(c);
+	loop_free(l);
+}
+
 /* A blocking socket (inherited: an --exec program's stdin) is copied
  * with MSG_DONTWAIT, never spliced. */
 static void t_blocking_socket(void)
@@ -671,6 +705,7 @@ int main(void)
 		B = names[i];
 		t_socketpair();
 		t_want_later();
+		t_close_private();
 		t_drain();
 		t_blocking_socket();
 		t_blocking_pipe();
