@@ -756,6 +756,7 @@ BAD=(
 	"wait 127.0.0.1|missing port"
 	"wait udp:127.0.0.1:\$UP|udp: targets need --send"
 	"wait|no TARGET given"
+	"wait -n --server 127.0.0.1 127.0.0.1:\$TP|--server asks for names, and -n looks none up"
 	"wait --mux=kq 127.0.0.1:\$TP|unknown mux backend 'kq'"
 	"forward --listen-unix '' 127.0.0.1 \$TP|option '--listen-unix' needs a value"
 	"forward --listen-unix \$LONG 127.0.0.1 \$TP|invalid --listen-unix"

@@ -190,6 +190,79 @@ assert slow["seconds"] >= 2.9, slow
 		fail "stderr: $stderr"
 }
 
+@test "a system lookup slower than an attempt is asked once, and its answer used by a later attempt" {
+	command -v "${CC:-cc}" >/dev/null || skip "no C compiler for the getaddrinfo() shim"
+	# getaddrinfo for *.slow.test takes 2 s (each call noted in a file),
+	# then answers 127.0.0.1: a resolver that is slow, not one that fails.
+	cat >slowgai.c <<'EOF'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+typedef int (*gai_fn)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+		struct addrinfo **res)
+{
+	gai_fn real = (gai_fn)dlsym(RTLD_NEXT, "getaddrinfo");
+	size_t n = node ? strlen(node) : 0;
+	if (n > 10 && strcmp(node + n - 10, ".slow.test") == 0) {
+		int fd = open(getenv("SLOWGAI_LOG"), O_WRONLY | O_APPEND | O_CREAT, 0644);
+		if (fd >= 0) {
+			if (write(fd, "call\n", 5) < 0)
+				abort();
+			close(fd);
+		}
+		sleep(2);
+		node = "127.0.0.1";
+	}
+	return real(node, service, hints, res);
+}
+EOF
+	"${CC:-cc}" -shared -fPIC -o slowgai.so slowgai.c -ldl || skip "cannot build the getaddrinfo() shim"
+	LD_PRELOAD=$PWD/slowgai.so "$SOCKCTL" --version >/dev/null 2>&1 ||
+		skip "the binary does not take an LD_PRELOAD shim (sanitizer build?)"
+	serve_bg srv -k --discard 127.0.0.1 0
+	export SLOWGAI_LOG=$PWD/gai.log
+	run --separate-stderr timeout "$T" env LD_PRELOAD="$PWD/slowgai.so" "$SOCKCTL" wait -v \
+		--attempt-timeout 0.3 -i 0.1 --max-interval 0.1 -t 15 "x.slow.test:$port"
+	assert_success
+	[[ $stderr == *"no address within"*"ready, 127.0.0.1:$port"* ]] || fail "stderr: $stderr"
+	# Several attempts ran out while the one lookup went on.
+	run wc -l <gai.log
+	[[ $output -eq 1 ]] || fail "getaddrinfo called $output times"
+}
+
+@test "udp: every address of a name is tried: an IPv6 one without a route, then IPv4 (a network namespace)" {
+	command -v dnsmasq >/dev/null || skip "dnsmasq is not installed (dnsmasq-base)"
+	unshare -rn true 2>/dev/null ||
+		skip "user/network namespaces are unavailable here (unshare -rn failed)"
+	# In the namespace only lo is up: 2001:db8::1 has no route, so a
+	# socket connected to it fails at once; the name's AAAA comes first.
+	cat >ns.sh <<'EOF'
+set -e
+ip link set lo up
+dnsmasq -k --user= --group= --conf-file=/dev/null --no-resolv --no-hosts \
+	--listen-address=127.0.0.1 --bind-interfaces --port=5353 \
+	--host-record=dual.test,127.0.0.1,2001:db8::1 >/dev/null 2>dns.err &
+d=$!
+"$1" serve -u --echo 127.0.0.1 0 >/dev/null 2>srv.err &
+s=$!
+trap 'kill $d $s 2>/dev/null' EXIT
+for i in $(seq 500); do grep -q 'listening on' srv.err 2>/dev/null && break; sleep 0.01; done
+line=$(grep 'listening on' srv.err)
+port=${line##*:}
+port=${port%% *}
+set +e
+timeout 10 "$1" wait -t 5 --server 127.0.0.1:5353 --send ping --expect ping "udp:dual.test:$port"
+echo "status $?"
+EOF
+	run timeout "$T" unshare -rn bash ns.sh "$SOCKCTL"
+	assert_output --partial "status 0"
+}
+
 @test "unix: a socket file that appears late, and an abstract name" {
 	sock=$BATS_TEST_TMPDIR/s.sock
 	wait_bg wt -v -i 0.1 --max-interval 0.2 "unix:$sock"

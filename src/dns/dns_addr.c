@@ -212,8 +212,9 @@ static void finish(struct dns_addr *a)
 	} else {
 		errtext = a->err;
 	}
-	/* The callback may free the resolver, so a goes first: what it
-	 * says is copied out. */
+	/* The callback may cancel other lookups, so a goes first: what it
+	 * says is copied out. (It must not free the resolver: with
+	 * --server this runs inside c-ares's own callback.) */
 	char why[sizeof a->err];
 	if (errtext)
 		errtext = strcpy(why, errtext);

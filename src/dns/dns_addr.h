@@ -31,8 +31,10 @@ struct dns_addrs *dns_addrs_new(struct loop *l, const struct rdns_opts *o, char 
 void dns_addrs_free(struct dns_addrs *r);
 /* Looks host up for family (AF_UNSPEC: both) and gives port (a number or
  * a service name) and socktype to each address. A numeric host is not
- * asked of anyone. cb runs exactly once, from the loop. NULL with
- * err on a bad port or when out of memory (cb not called). */
+ * asked of anyone. cb runs exactly once, from the loop; it may start and
+ * cancel lookups but not free r (with servers given, it runs inside
+ * c-ares's callback). NULL with err on a bad port or when out of memory
+ * (cb not called). */
 struct dns_addr *dns_addr_start(struct dns_addrs *r, const char *host, const char *port, int family,
 				int socktype, dns_addr_cb cb, void *arg, char *err, size_t errlen);
 /* A lookup whose callback has not run yet: it never will. */

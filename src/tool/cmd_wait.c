@@ -433,6 +433,10 @@ int cmd_wait(int argc, char **argv)
 	}
 	if (tlsopt_check(&tls, TLS_CLIENT))
 		goto out_re;
+	if (dns.nservers && g_opts.numeric) {
+		usage_error("--server asks for names, and -n looks none up: give one of them");
+		goto out_re;
+	}
 	cfg.targets = targets;
 	cfg.ntargets = n;
 	cfg.family = g_opts.family;

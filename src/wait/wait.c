@@ -41,8 +41,13 @@ struct wait_probe {
 	int64_t t0_us;	    /* the attempt's start */
 	int attempt_ms;	    /* its limit */
 	/* What the attempt holds (owned, per phase). */
+	/* The lookup under way: one at a time, kept across an attempt that
+	 * ran out while it waited (a slow resolver would otherwise gather a
+	 * thread per attempt); what it finds between attempts waits in
+	 * res_next for the next one. */
 	struct dns_addr *lookup;
 	struct addrinfo *res; /* what it found, for the connector */
+	struct addrinfo *res_next;
 	struct connector *conn;
 	struct tls_handshake *hs;
 	struct http_client *hc;
@@ -74,8 +79,14 @@ static void finish_run(struct wait_run *w);
 static void attempt_drop(struct wait_probe *p)
 {
 	loop_timer_stop(p->w->l, &p->timer);
-	dns_addr_cancel(p->lookup);
-	p->lookup = NULL;
+	if (p->w->finished || p->phase != WP_LOOKUP) {
+		dns_addr_cancel(p->lookup);
+		p->lookup = NULL;
+	}
+	if (p->w->finished) {
+		sock_freeaddrinfo(p->res_next);
+		p->res_next = NULL;
+	}
 	if (p->conn)
 		connector_cancel(p->conn);
 	p->conn = NULL;
@@ -345,17 +356,25 @@ static void start_udp(struct wait_probe *p)
 	    .numeric = w->cfg.numeric,
 	};
 	struct udp_dest_opts o = {.ttl = -1};
-	char e[WAIT_ERRLEN];
-	/* A name the resolver found: its first address, as a number. */
-	char host[SOCK_ADDRSTRLEN];
-	if (p->res && getnameinfo(p->res->ai_addr, p->res->ai_addrlen, host, sizeof host, NULL, 0,
-				  NI_NUMERICHOST) == 0) {
+	char e[WAIT_ERRLEN] = "";
+	p->phase = WP_UDP;
+	/* A name the resolver found: each address in turn, as a number,
+	 * until a socket connects to one (an IPv6 address first on a host
+	 * without an IPv6 route fails at once). */
+	bool open = false;
+	for (struct addrinfo *ai = p->res; ai && !open; ai = ai->ai_next) {
+		char host[SOCK_ADDRSTRLEN];
+		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof host, NULL, 0,
+				NI_NUMERICHOST) != 0)
+			continue;
 		ep.host = host;
 		ep.numeric = true;
+		open = udp_dest_open(&ep, &o, &p->udp, e, sizeof e) >= 0;
 	}
-	p->phase = WP_UDP;
-	if (udp_dest_open(&ep, &o, &p->udp, e, sizeof e) < 0) {
-		attempt_fail(p, "%s", e);
+	if (!p->res)
+		open = udp_dest_open(&ep, &o, &p->udp, e, sizeof e) >= 0;
+	if (!open) {
+		attempt_fail(p, "%s", e[0] ? e : "no address to send to");
 		return;
 	}
 	/* not a stream: one datagram on our own datagram socket */
@@ -410,6 +429,12 @@ static void on_lookup(struct addrinfo *res, const char *errtext, void *arg)
 {
 	struct wait_probe *p = arg;
 	p->lookup = NULL;
+	if (p->phase != WP_LOOKUP) {
+		/* Found after its attempt ran out: for the next one. */
+		sock_freeaddrinfo(p->res_next);
+		p->res_next = res;
+		return;
+	}
 	if (!res) {
 		attempt_fail(p, "%s", errtext); /* a name that does not resolve (yet) */
 		return;
@@ -445,6 +470,17 @@ static void attempt_start(struct wait_probe *p)
 		p->attempt_ms = 1;
 	loop_timer_start(w->l, &p->timer, p->attempt_ms);
 	if (w->dns && p->t->kind != WAIT_UNIX) {
+		if (p->lookup) {
+			p->phase = WP_LOOKUP; /* the last attempt's, still asking */
+			return;
+		}
+		if (p->res_next) {
+			p->res = p->res_next;
+			p->res_next = NULL;
+			p->phase = WP_LOOKUP;
+			probe_start(p);
+			return;
+		}
 		start_lookup(p);
 		return;
 	}
