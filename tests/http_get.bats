@@ -157,6 +157,16 @@ assert b["status"] == 404, b' <<<"$output"
 		fail "the next request did not follow on the same connection: ${output: -40}"
 }
 
+@test "after a large body, a server that sent more than its length: the next URL goes on a new connection" {
+	peer_bg
+	local u=http://127.0.0.1:$port
+	# The peer numbers its connections from 1: the next URL goes on a
+	# second one, and its body is whole.
+	run -0 bash -c 'timeout "$1" "$2" http get "$3/overlong" "$3/conn"' _ "$T" "$SOCKCTL" "$u"
+	[[ ${#output} -eq $((300000 + 12)) && $output == *$'\nconnection 2' ]] ||
+		fail "the next URL was not sent on a new connection: ${output: -60}"
+}
+
 @test "chunked bodies split anywhere, keep-alive, redirects, request headers" {
 	peer_bg
 	local u=http://127.0.0.1:$port

@@ -99,6 +99,12 @@ class Handler(socketserver.StreamRequestHandler):
                 return True
             self.send(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + BIG)
             return False
+        if target == "/overlong":
+            # More than the Content-Length says: the connection cannot
+            # carry the next request, and a client must not reuse it.
+            self.send(b"HTTP/1.1 200 OK\r\nContent-Length: 300000\r\n\r\n" + BIG[:300000] +
+                      b"GARBAGE AFTER THE BODY\r\n")
+            return True
         if target == "/close-after":
             # Says nothing about closing, then closes: the client must
             # reconnect for the next request.

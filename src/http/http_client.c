@@ -882,6 +882,17 @@ static bool splice_fits(const struct http_client *hc)
 	       stream_has(hc->cfg.out, STREAM_F_SPLICE_WRITE);
 }
 
+/* Closes the pipe: after a failure it may hold bytes of a body that
+ * must never reach the next URL's output. A new one is made on need. */
+static void spipe_drop(struct http_client *hc)
+{
+	if (hc->spipe[0] < 0)
+		return;
+	close(hc->spipe[0]);
+	close(hc->spipe[1]);
+	hc->spipe[0] = hc->spipe[1] = -1;
+}
+
 static bool spipe_open(struct http_client *hc)
 {
 	if (hc->spipe[0] >= 0)
@@ -916,6 +927,17 @@ static bool spipe_to_outq(struct http_client *hc, size_t inpipe)
 		inpipe -= (size_t)n;
 	}
 	return true;
+}
+
+/* Nothing more waits on the connection (it would say EAGAIN); bytes or
+ * its end there make it unfit to carry another request. */
+static bool socket_empty(struct http_client *hc)
+{
+	char c;
+	/* A look (MSG_PEEK) at the plain socket the splice came from. */
+	int fd = hc->conn->fd;
+	ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT); /* not a stream: a peek */
+	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 enum { SPLICE_MOVED, SPLICE_COPY, SPLICE_OVER };
@@ -968,24 +990,32 @@ static int conn_splice(struct http_client *hc, bool *moved, bool *full)
 		if (w < 0 && (errno == EINVAL || errno == ENOSYS))
 			hc->no_splice = true; /* an O_APPEND file: copies from now on */
 		else if (w == 0 || !again()) {
+			int e = errno;
+			spipe_drop(hc);
 			fail(hc, HC_E_WRITE, "write output: %s",
-			     w == 0 ? "no progress" : strerror(errno));
+			     w == 0 ? "no progress" : strerror(e));
 			return SPLICE_OVER;
 		}
 		/* The output is full (or refuses splice): the rest waits in
 		 * the queue. */
 		if (!spipe_to_outq(hc, inpipe)) {
-			fail(hc, HC_E_WRITE, "write output: %s", strerror(errno));
+			int e = errno;
+			spipe_drop(hc);
+			fail(hc, HC_E_WRITE, "write output: %s", strerror(e));
 			return SPLICE_OVER;
 		}
 		break;
 	}
 	if (r->state == HR_DONE) {
+		/* The splice took the body and not a byte more: whatever a
+		 * server sent beyond its length makes the connection unfit
+		 * for the next request, as the copy path finds out. */
+		hc->in_extra = !socket_empty(hc);
 		if (!outq_empty(&hc->outq)) {
 			/* on_out completes the URL once the queue is out. */
 			return out_wait(hc) ? SPLICE_MOVED : SPLICE_OVER;
 		}
-		on_done(hc, true);
+		on_done(hc, !hc->in_extra);
 		return SPLICE_OVER;
 	}
 	if (!outq_empty(&hc->outq))
@@ -1777,6 +1807,7 @@ void http_client_set_out(struct http_client *hc, struct stream *out)
 	}
 	outq_clear(&hc->outq);
 	hc->cfg.out = out;
+	hc->no_splice = false; /* the next output may take splice again */
 	if (out)
 		stream_set_cb(out, on_out, hc);
 }
