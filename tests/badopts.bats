@@ -635,6 +635,7 @@ BAD=(
 	"http get --data-ascii a -T - http://127.0.0.1:\$TP/|each choose the method"
 	"http get -G -F a=b http://127.0.0.1:\$TP/|-G puts -d's data in the URL"
 	"http get -T - http://127.0.0.1:\$TP/a http://127.0.0.1:\$TP/b|-T - sends stdin once"
+	"http get -T /dev/null http://127.0.0.1:\$TP/a http://127.0.0.1:\$TP/b|-T '/dev/null' is not a regular file and is sent once"
 	"http get --write-out '' http://127.0.0.1:\$TP/|option '--write-out' needs a value"
 	"http get --dump-header '' http://127.0.0.1:\$TP/|option '--dump-header' needs a value"
 	"http get --unix-socket '' http://127.0.0.1:\$TP/|option '--unix-socket' needs a value"

@@ -49,7 +49,10 @@ nginx_start() {
 		start_bg nginx nginx -p "$t" -c "$t/nginx.conf" -e "$t/nginx-error.log"
 		for ((i = 0; i < 500; i++)); do
 			kill -0 "$nginx_pid" 2>/dev/null || break
-			(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+			# Its pid file is written once it listens: before that,
+			# whatever answers on the port is not this nginx.
+			[[ $(cat "$t/nginx.pid" 2>/dev/null) == "$nginx_pid" ]] &&
+				(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
 			sleep 0.02
 		done
 		kill -0 "$nginx_pid" 2>/dev/null &&

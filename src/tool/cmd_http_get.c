@@ -2014,6 +2014,11 @@ int cmd_http_get(int argc, char **argv)
 	g->nurls = argc - optind;
 	if ((rc = body_setup(bd, &cfg, g, use_get)))
 		return rc;
+	/* A pipe or FIFO is read as it is sent: the next URL would get
+	 * nothing of it. */
+	if (bd->upload_fd >= 0 && !cfg.nbody && g->nurls > 1)
+		return usage_error("-T '%s' is not a regular file and is sent once: give one URL",
+				   bd->upload);
 	g->output = output;
 	g->follow = cfg.follow;
 	g->data_body = bd->have_data && !use_get;
