@@ -339,24 +339,21 @@ ssize_t http_resp_feed(struct http_resp *r, const char *data, size_t len, const 
 	bool done;
 	ssize_t n;
 	size_t take;
+	uint64_t left;
 	switch (r->state) {
 	case HR_HEAD:
 		return feed_head(r, data, len);
 	case HR_BODY_LENGTH:
 	case HR_CHUNK_DATA:
-		take = r->remaining < len ? (size_t)r->remaining : len;
+	case HR_BODY_CLOSE:
+		/* Body bytes are handed out as they lie: the same steps as
+		 * bytes taken raw. */
+		left = http_resp_raw_left(r);
+		take = left < len ? (size_t)left : len;
 		*body = data;
 		*bodylen = take;
-		r->body_bytes += take;
-		r->remaining -= take;
-		if (r->remaining == 0)
-			r->state = r->state == HR_BODY_LENGTH ? HR_DONE : HR_CHUNK_END;
+		http_resp_raw_taken(r, take);
 		return (ssize_t)take;
-	case HR_BODY_CLOSE:
-		*body = data;
-		*bodylen = len;
-		r->body_bytes += len;
-		return (ssize_t)len;
 	case HR_CHUNK_SIZE:
 		n = feed_line(r, data, len, &done);
 		if (n >= 0 && done && chunk_size(r) < 0)
