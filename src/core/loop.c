@@ -41,8 +41,7 @@ struct loop {
 	int nev;
 	int64_t now;
 	bool stop;
-	/* loop_set_fds_private; closing: within loop_io_closing. */
-	bool fds_private, closing;
+	bool fds_private; /* loop_set_fds_private */
 	struct sig sigs[8];
 	int nsigs;
 };
@@ -189,7 +188,8 @@ static void always_del(struct loop *l, int fd)
 	h->always_at = 0;
 }
 
-static int set_mask(struct loop *l, int fd, int mask)
+/* closing: the fd is closed next, and no other process holds it. */
+static int set_mask(struct loop *l, int fd, int mask, bool closing)
 {
 	struct handler *h = &l->h[fd];
 	if (h->unpollable) {
@@ -197,8 +197,8 @@ static int set_mask(struct loop *l, int fd, int mask)
 			h->unpollable = false;
 			always_del(l, fd);
 		}
-	} else if ((l->closing && !mask ? mux_forget_closing(l->mux, fd)
-					: mux_set(l->mux, fd, mask, NULL)) < 0) {
+	} else if ((closing && !mask ? mux_forget_closing(l->mux, fd)
+				     : mux_set(l->mux, fd, mask, NULL)) < 0) {
 		if (errno != EPERM || !mask)
 			return -1;
 		if (always_add(l, fd) < 0)
@@ -213,7 +213,8 @@ static int set_mask(struct loop *l, int fd, int mask)
 	return 0;
 }
 
-static int watch(struct loop *l, int fd, int mask, loop_io_cb cb, void *arg, bool weak)
+static int watch(struct loop *l, int fd, int mask, loop_io_cb cb, void *arg, bool weak,
+		 bool closing)
 {
 	if (fd < 0) {
 		errno = EBADF;
@@ -223,7 +224,7 @@ static int watch(struct loop *l, int fd, int mask, loop_io_cb cb, void *arg, boo
 		return -1;
 	struct handler *h = &l->h[fd];
 	bool counted = h->mask && !h->weak;
-	if (set_mask(l, fd, mask) < 0)
+	if (set_mask(l, fd, mask, closing) < 0)
 		return -1;
 	h->weak = mask && weak;
 	l->nwatched += (mask && !weak) - counted;
@@ -234,12 +235,12 @@ static int watch(struct loop *l, int fd, int mask, loop_io_cb cb, void *arg, boo
 
 int loop_io(struct loop *l, int fd, int mask, loop_io_cb cb, void *arg)
 {
-	return watch(l, fd, mask, cb, arg, false);
+	return watch(l, fd, mask, cb, arg, false, false);
 }
 
 int loop_io_weak(struct loop *l, int fd, int mask, loop_io_cb cb, void *arg)
 {
-	return watch(l, fd, mask, cb, arg, true);
+	return watch(l, fd, mask, cb, arg, true, false);
 }
 
 void loop_set_fds_private(struct loop *l, bool on)
@@ -249,10 +250,7 @@ void loop_set_fds_private(struct loop *l, bool on)
 
 int loop_io_closing(struct loop *l, int fd)
 {
-	l->closing = l->fds_private;
-	int r = watch(l, fd, 0, NULL, NULL, false);
-	l->closing = false;
-	return r;
+	return watch(l, fd, 0, NULL, NULL, false, l->fds_private);
 }
 
 int loop_io_mask(struct loop *l, int fd, int mask)
@@ -264,7 +262,7 @@ int loop_io_mask(struct loop *l, int fd, int mask)
 	if (l->h[fd].mask == mask)
 		return 0;
 	struct handler *h = &l->h[fd];
-	return watch(l, fd, mask, h->cb, h->arg, h->weak);
+	return watch(l, fd, mask, h->cb, h->arg, h->weak, false);
 }
 
 int loop_io_ready(struct loop *l, int fd, bool on)
