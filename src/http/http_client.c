@@ -25,12 +25,12 @@
 #include "http/http_decode.h"
 #include "net/connector.h"
 #include "net/sock.h"
+#include "net/splice_pipe.h"
 #include "net/stream.h"
 #include "net/tls.h"
 
 #define READ_CHUNK   (64 * 1024)
 #define READ_BURST   16		  /* reads per wakeup at most, each READ_CHUNK */
-#define SPLICE_PIPE  (256 * 1024) /* the zero-copy path's pipe, asked for */
 #define FBUF_CAP     (64 * 1024)  /* a body file's bytes read per write, on the copy path */
 #define MEM_STEP     (256 * 1024) /* a memory body handed to the connection per step */
 #define SENDFILE_MAX (1u << 21)	  /* most bytes per sendfile call */
@@ -886,24 +886,12 @@ static bool splice_fits(const struct http_client *hc)
  * must never reach the next URL's output. A new one is made on need. */
 static void spipe_drop(struct http_client *hc)
 {
-	if (hc->spipe[0] < 0)
-		return;
-	close(hc->spipe[0]);
-	close(hc->spipe[1]);
-	hc->spipe[0] = hc->spipe[1] = -1;
+	splice_pipe_give(hc->spipe, hc->spipe_cap, false);
 }
 
 static bool spipe_open(struct http_client *hc)
 {
-	if (hc->spipe[0] >= 0)
-		return true;
-	if (pipe2(hc->spipe, O_NONBLOCK | O_CLOEXEC) < 0) {
-		hc->spipe[0] = hc->spipe[1] = -1;
-		return false;
-	}
-	int sz = fcntl(hc->spipe[1], F_SETPIPE_SZ, SPLICE_PIPE);
-	hc->spipe_cap = sz > 0 ? (size_t)sz : 65536;
-	return true;
+	return hc->spipe[0] >= 0 || splice_pipe_take(hc->spipe, &hc->spipe_cap);
 }
 
 /* What the output did not take from the pipe goes to the queue instead,
@@ -1699,10 +1687,7 @@ void http_client_free(struct http_client *hc)
 		stream_set_cb(hc->cfg.body_in, NULL, NULL);
 	}
 	outq_clear(&hc->outq);
-	if (hc->spipe[0] >= 0) {
-		close(hc->spipe[0]);
-		close(hc->spipe[1]);
-	}
+	splice_pipe_give(hc->spipe, hc->spipe_cap, true); /* empty between reads */
 	buf_free(&hc->req);
 	free(hc->fbuf);
 	http_decode_free(hc->dec);

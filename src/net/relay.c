@@ -14,6 +14,7 @@
 #include "core/crlf.h"
 #include "net/hexlog.h"
 #include "net/relay.h"
+#include "net/splice_pipe.h"
 #include "net/stream.h"
 
 #define COPY_BUF (256 * 1024)
@@ -22,7 +23,6 @@
  * calls to make and close. A read that fills it marks a bulk transfer,
  * which goes on through a pipe. */
 #define SMALL_BUF (16 * 1024)
-#define PIPE_SIZE (1024 * 1024)
 #define CHUNK	  (1024 * 1024)
 /* Rounds per readiness event before giving others a turn. */
 #define ROUNDS 8
@@ -95,45 +95,15 @@ static enum pump_mode pick_mode(const struct stream *in, const struct stream *ou
 	return PM_COPY;
 }
 
-/* Empty splice pipes kept for the next relays: a forwarder starts two per
- * connection, and making one (pipe2, F_SETPIPE_SZ) and closing it costs
- * four system calls. Per thread: relays run on one loop each. */
-#define PIPE_POOL 128
-static __thread struct {
-	int fd[2];
-	size_t cap;
-} pipe_pool[PIPE_POOL];
-static __thread int pipe_pooled;
-
 static bool pipe_take(struct pump *p)
 {
-	if (pipe_pooled > 0) {
-		pipe_pooled--;
-		p->pipe[0] = pipe_pool[pipe_pooled].fd[0];
-		p->pipe[1] = pipe_pool[pipe_pooled].fd[1];
-		p->pipecap = pipe_pool[pipe_pooled].cap;
-		return true;
-	}
-	if (pipe2(p->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
-		return false;
-	int sz = fcntl(p->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
-	p->pipecap = sz > 0 ? (size_t)sz : 65536;
-	return true;
+	return splice_pipe_take(p->pipe, &p->pipecap);
 }
 
 /* Back to the pool when it is known to be empty; closed otherwise. */
 static void pipe_give(struct pump *p)
 {
-	if (p->inpipe == 0 && !p->err && pipe_pooled < PIPE_POOL) {
-		pipe_pool[pipe_pooled].fd[0] = p->pipe[0];
-		pipe_pool[pipe_pooled].fd[1] = p->pipe[1];
-		pipe_pool[pipe_pooled].cap = p->pipecap;
-		pipe_pooled++;
-	} else {
-		close(p->pipe[0]);
-		close(p->pipe[1]);
-	}
-	p->pipe[0] = p->pipe[1] = -1;
+	splice_pipe_give(p->pipe, p->pipecap, p->inpipe == 0 && !p->err);
 }
 
 static void pump_init(struct pump *p, struct stream *in, struct stream *out, bool dgram,
