@@ -374,6 +374,10 @@ void loop_timer_start(struct loop *l, struct timer *t, int64_t ms)
 
 static void run_timers(struct loop *l)
 {
+	/* The clock moves during a long batch of events: a timer started
+	 * there for 0 ms (a deferred start) is due now, not after one more
+	 * wait. */
+	l->now = clock_ms();
 	while (l->nheap && l->heap[0]->when <= l->now && !l->stop) {
 		struct timer *t = l->heap[0];
 		loop_timer_stop(l, t);

@@ -171,6 +171,67 @@ static void on_sig(struct loop *l, int signo, void *arg)
 	loop_stop(l);
 }
 
+/* A 0 ms timer started by an event's callback after the clock moved
+ * (a long batch) runs in that turn, before the loop waits again: a
+ * deferred start must not cost one more wait. */
+static int steps[4], nsteps;
+static struct timer zero_timer;
+static int late_pipe[2];
+
+static void on_zero(struct loop *l, void *arg)
+{
+	steps[nsteps++] = 1;
+}
+
+/* Takes the byte that made fd readable, and stops watching it. */
+static bool take_byte(struct loop *l, int fd)
+{
+	char c;
+	if (read(fd, &c, 1) < 0)
+		return false;
+	loop_io(l, fd, 0, NULL, NULL);
+	return true;
+}
+
+static void on_late(struct loop *l, int fd, int mask, void *arg)
+{
+	if (take_byte(l, fd))
+		steps[nsteps++] = 2;
+}
+
+static void on_first(struct loop *l, int fd, int mask, void *arg)
+{
+	if (!take_byte(l, fd))
+		return;
+	int64_t t0 = clock_ms();
+	while (clock_ms() < t0 + 2)
+		; /* the clock moves on */
+	loop_timer_start(l, &zero_timer, 0);
+	/* Ready for the next wait, if there is one before the timer. */
+	if (write(late_pipe[1], "x", 1) == 1)
+		loop_io(l, late_pipe[0], MUX_READ, on_late, NULL);
+}
+
+static void zero_timer_scenario(struct loop *l, const char *name)
+{
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	if (pipe(late_pipe) < 0 || write(sv[1], "x", 1) != 1) {
+		ok(0, "%s loop: set up", name);
+		return;
+	}
+	timer_init(&zero_timer, on_zero, NULL);
+	nsteps = 0;
+	loop_io(l, sv[0], MUX_READ, on_first, NULL);
+	loop_run(l);
+	ok(nsteps == 2 && steps[0] == 1 && steps[1] == 2,
+	   "%s loop: a 0 ms timer started late in a turn runs before the next wait", name);
+	close(sv[0]);
+	close(sv[1]);
+	close(late_pipe[0]);
+	close(late_pipe[1]);
+}
+
 static void loop_scenarios(const char *name)
 {
 	char err[128];
@@ -195,6 +256,7 @@ static void loop_scenarios(const char *name)
 	ok(el >= 45 && el < 1000, "%s loop: ran until the last timer (%lld ms)", name,
 	   (long long)el);
 	ok(!timer_armed(&t[0]) && !timer_armed(&t[3]), "%s loop: fired timers disarmed", name);
+	zero_timer_scenario(l, name);
 
 	int got = 0;
 	loop_signal(l, SIGUSR1, on_sig, &got);
