@@ -1,13 +1,60 @@
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
 
+struct buf_cache {
+	int n;
+	char *blk[BUF_CACHE_MAX];
+};
+/* The thread's list; a thread that ends frees it through the key (the
+ * main thread's is still reachable at exit). */
+static __thread struct buf_cache *cache;
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static bool cache_ok;
+
+static void cache_drop(void *p)
+{
+	struct buf_cache *c = p;
+	for (int i = 0; i < c->n; i++)
+		free(c->blk[i]);
+	free(c);
+}
+
+static void cache_key_make(void)
+{
+	cache_ok = pthread_key_create(&cache_key, cache_drop) == 0;
+}
+
+/* Keeps blk if there is room; false: the caller frees it. */
+static bool cache_put(char *blk)
+{
+	if (!cache) {
+		pthread_once(&cache_once, cache_key_make);
+		if (!cache_ok || !(cache = calloc(1, sizeof *cache)))
+			return false;
+		if (pthread_setspecific(cache_key, cache) != 0) {
+			free(cache);
+			cache = NULL;
+			return false;
+		}
+	}
+	if (cache->n == BUF_CACHE_MAX)
+		return false;
+	cache->blk[cache->n++] = blk;
+	return true;
+}
+
 bool buf_init(struct buf *b, size_t cap)
 {
-	b->data = malloc(cap);
+	if (cap == BUF_CACHE_SIZE && cache && cache->n)
+		b->data = cache->blk[--cache->n];
+	else
+		b->data = malloc(cap);
 	b->cap = b->data ? cap : 0;
 	b->start = b->end = 0;
 	return b->data != NULL;
@@ -15,7 +62,8 @@ bool buf_init(struct buf *b, size_t cap)
 
 void buf_free(struct buf *b)
 {
-	free(b->data);
+	if (!b->data || b->cap != BUF_CACHE_SIZE || !cache_put(b->data))
+		free(b->data);
 	b->data = NULL;
 	b->cap = b->start = b->end = 0;
 }

@@ -11,6 +11,15 @@ struct buf {
 	size_t cap, start, end;
 };
 
+/* The size of a connection's first buffer. Blocks of this size that
+ * buf_free gives up are kept on a list per thread (up to
+ * BUF_CACHE_MAX) for the next buf_init to take: a server going through
+ * many short connections otherwise hands malloc the same blocks back
+ * and forth, and each time the heap's top shrinks and grows again (a
+ * trim, then page faults on the fresh pages). */
+#define BUF_CACHE_SIZE (16 * 1024)
+#define BUF_CACHE_MAX  128
+
 /* Allocates cap bytes; returns false when out of memory. */
 bool buf_init(struct buf *b, size_t cap);
 void buf_free(struct buf *b);

@@ -22,7 +22,7 @@
  * connections carry a few small messages, and a pipe costs four system
  * calls to make and close. A read that fills it marks a bulk transfer,
  * which goes on through a pipe. */
-#define SMALL_BUF (16 * 1024)
+#define SMALL_BUF BUF_CACHE_SIZE
 #define CHUNK	  (1024 * 1024)
 /* Rounds per readiness event before giving others a turn. */
 #define ROUNDS 8
