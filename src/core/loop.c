@@ -437,9 +437,9 @@ static void dispatch(struct loop *l, int fd, int mask)
 	struct handler *h = &l->h[fd];
 	/* The mask may have changed (or the fd been forgotten) by an earlier
 	 * callback in this same batch. */
-	mask &= h->mask;
-	if (mask && h->cb)
-		h->cb(l, fd, mask, h->arg);
+	int m = mask & h->mask;
+	if (m && h->cb)
+		h->cb(l, fd, m | (mask & MUX_FAULT), h->arg);
 }
 
 int loop_run(struct loop *l)

@@ -37,6 +37,7 @@ const char *loop_backend(const struct loop *l);
 int loop_fd_limit(const struct loop *l);
 
 /* Watches fd for mask (MUX_READ|MUX_WRITE) with cb; mask 0 forgets it.
+ * cb gets the events (with MUX_FAULT as the mux reports it).
  * Returns 0, or -1 with errno (ERANGE: fd too large for select). */
 int loop_io(struct loop *l, int fd, int mask, loop_io_cb cb, void *arg);
 /* As loop_io, but the watch does not keep loop_run() going by itself:

@@ -93,6 +93,11 @@ int mux_fd_limit(const struct mux *m)
 	return m->ops->fd_limit;
 }
 
+bool mux_reports_faults(const struct mux *m)
+{
+	return m->ops->reports_faults;
+}
+
 int mux_set(struct mux *m, int fd, int mask, void *udata)
 {
 	if (fd < 0) {
@@ -153,7 +158,7 @@ int mux_wait(struct mux *m, struct mux_event *ev, int nev, int timeout_ms)
 		if (!mask)
 			continue;
 		ev[out].fd = fd;
-		ev[out].mask = mask;
+		ev[out].mask = mask | (ev[i].mask & MUX_FAULT);
 		ev[out].udata = m->slots[fd].udata;
 		out++;
 	}

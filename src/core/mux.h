@@ -3,7 +3,10 @@
  * Contract, identical for every backend:
  * - level-triggered;
  * - errors and hang-ups are reported as readable and writable, restricted
- *   to the mask the fd is registered for (mask 0 means forgotten);
+ *   to the mask the fd is registered for (mask 0 means forgotten); a
+ *   backend that can tell them apart from plain readiness (epoll, poll:
+ *   mux_reports_faults) adds MUX_FAULT to such an event, so a connect
+ *   reported writable without it has succeeded, with no need to ask;
  * - an interrupted wait (EINTR) returns 0 events;
  * - forget an fd (mux_set(m, fd, 0, NULL), or mux_forget_closing when
  *   no other process holds it) before closing it.
@@ -15,7 +18,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum { MUX_READ = 1, MUX_WRITE = 2 };
+/* MUX_FAULT is never registered and only comes with MUX_READ or
+ * MUX_WRITE in an event. */
+enum { MUX_READ = 1, MUX_WRITE = 2, MUX_FAULT = 4 };
 
 struct mux_event {
 	int fd;
@@ -47,6 +52,8 @@ int mux_wait(struct mux *m, struct mux_event *ev, int nev, int timeout_ms);
 const char *const *mux_backends(void);
 /* Largest fd number the backend can watch plus one, or 0 for no limit. */
 int mux_fd_limit(const struct mux *m);
+/* Whether events carry MUX_FAULT (select's cannot tell). */
+bool mux_reports_faults(const struct mux *m);
 
 /* What a backend provides; one file each (mux_select.c, ...). */
 struct mux_ops {
@@ -57,6 +64,8 @@ struct mux_ops {
 	int (*set)(void *state, int fd, int oldmask, int mask);
 	/* Optional: the fd is about to be closed, and closing forgets it. */
 	bool closing_forgets;
+	/* Its events have MUX_FAULT on errors and hang-ups. */
+	bool reports_faults;
 	int (*wait)(void *state, struct mux_event *ev, int nev, int timeout_ms);
 };
 

@@ -75,7 +75,7 @@ static int ep_wait(void *state, struct mux_event *ev, int nev, int timeout_ms)
 		if (re & EPOLLOUT)
 			mask |= MUX_WRITE;
 		if (re & (EPOLLERR | EPOLLHUP))
-			mask |= MUX_READ | MUX_WRITE;
+			mask |= MUX_READ | MUX_WRITE | MUX_FAULT;
 		ev[i].fd = e->buf[i].data.fd;
 		ev[i].mask = mask;
 	}
@@ -90,5 +90,6 @@ const struct mux_ops mux_epoll_ops = {
     .set = ep_set,
     /* An epoll item goes with the last reference to its file. */
     .closing_forgets = true,
+    .reports_faults = true,
     .wait = ep_wait,
 };

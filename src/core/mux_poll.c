@@ -97,7 +97,7 @@ static int pl_wait(void *state, struct mux_event *ev, int nev, int timeout_ms)
 		if (re & POLLOUT)
 			mask |= MUX_WRITE;
 		if (re & (POLLERR | POLLHUP | POLLNVAL))
-			mask |= MUX_READ | MUX_WRITE;
+			mask |= MUX_READ | MUX_WRITE | MUX_FAULT;
 		ev[n].fd = p->pfd[i].fd;
 		ev[n].mask = mask;
 		n++;
@@ -112,5 +112,6 @@ const struct mux_ops mux_poll_ops = {
     .create = pl_create,
     .destroy = pl_destroy,
     .set = pl_set,
+    .reports_faults = true,
     .wait = pl_wait,
 };

@@ -58,7 +58,7 @@ static void on_writable(struct stream *s, int ready, void *arg)
 {
 	(void)ready;
 	struct connector *c = arg;
-	int e = sock_connect_result(s->fd);
+	int e = stream_event_clean(s) ? 0 : sock_connect_result(s->fd);
 	if (e) {
 		fail_current(c, e);
 		return;

@@ -32,8 +32,9 @@ static void on_io(struct loop *l, int fd, int fdmask, void *arg)
 	(void)l;
 	(void)fd;
 	struct stream *s = arg;
+	s->events = fdmask;
 	if (s->flags & STREAM_F_GATED)
-		s->seen |= fdmask;
+		s->seen |= fdmask & (MUX_READ | MUX_WRITE);
 	int ready = s->ops->ready ? s->ops->ready(s, fdmask) : fdmask;
 	if ((s->want & STREAM_READ) && stream_pending(s))
 		ready |= STREAM_READ;
@@ -71,6 +72,11 @@ int stream_update(struct stream *s)
 	if (mask && loop_io_ready(s->loop, watch_fd(s), ready) < 0)
 		return -1;
 	return 0;
+}
+
+bool stream_event_clean(const struct stream *s)
+{
+	return s->events && !(s->events & MUX_FAULT) && mux_reports_faults(loop_mux(s->loop));
 }
 
 void stream_want_later(struct stream *s)

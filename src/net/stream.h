@@ -89,6 +89,7 @@ struct stream {
 	int want;	   /* what the engine wants (STREAM_READ|STREAM_WRITE) */
 	int mask;	   /* fd events registered with the loop */
 	int seen;	   /* STREAM_F_GATED: fd events not yet used up */
+	int events;	   /* the fd events of the last callback (MUX_*) */
 	stream_cb cb;
 	void *arg;
 	void *priv; /* the type's own state */
@@ -177,6 +178,12 @@ int stream_wait(struct stream *s, int want, int timeout_ms);
  * with errno ENOTSUP for a type or fd that cannot (the caller goes on
  * with stream_wait). */
 int stream_set_blocking(struct stream *s);
+
+/* Whether the fd's last event said that all is well: the loop's
+ * backend reports errors and hang-ups (MUX_FAULT) and that event had
+ * none. A connecting socket reported writable so has connected, with
+ * no need to ask (SO_ERROR); false: ask. */
+bool stream_event_clean(const struct stream *s);
 
 /* The fd of a plain fd stream (for sendfile's source, fstat, getsockopt),
  * -1 for other types. */

@@ -13,6 +13,7 @@
 #include "core/loop.h"
 #include "core/mux.h"
 #include "tap.h"
+#include "unit_net.h"
 
 static int find(struct mux_event *ev, int n, int fd)
 {
@@ -70,8 +71,44 @@ static void scenarios(const char *name)
 	mux_set(m, sv[0], MUX_WRITE, NULL);
 	n = mux_wait(m, ev, 8, 1000);
 	ok(n == 1 && (find(ev, n, sv[0]) & MUX_WRITE), "%s: hang-up reported as writable", name);
+	bool faults = strcmp(name, "select") != 0;
+	ok(mux_reports_faults(m) == faults, "%s: %s faults", name,
+	   faults ? "reports" : "cannot report");
+	ok(((find(ev, n, sv[0]) & MUX_FAULT) != 0) == faults, "%s: hang-up %s MUX_FAULT", name,
+	   faults ? "carries" : "has no");
 	mux_set(m, sv[0], 0, NULL);
 	close(sv[0]);
+
+	/* A connect: writable and clean when it succeeded, with MUX_FAULT
+	 * (where reported) when it was refused. */
+	{
+		struct sockaddr_in a;
+		int lfd = loopback_listener(&a, 4);
+		int cfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		int r = connect(cfd, (struct sockaddr *)&a, sizeof a);
+		ok(r == 0 || errno == EINPROGRESS, "%s: connect started", name);
+		mux_set(m, cfd, MUX_WRITE, NULL);
+		n = mux_wait(m, ev, 8, 1000);
+		ok(n == 1 && find(ev, n, cfd) == MUX_WRITE,
+		   "%s: connected: writable, no fault (%d)", name, find(ev, n, cfd));
+		mux_set(m, cfd, 0, NULL);
+		close(cfd);
+		close(lfd); /* nothing listens there now */
+		cfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		r = connect(cfd, (struct sockaddr *)&a, sizeof a);
+		if (r < 0 && errno == EINPROGRESS) {
+			mux_set(m, cfd, MUX_WRITE, NULL);
+			n = mux_wait(m, ev, 8, 1000);
+			int got_mask = find(ev, n, cfd);
+			ok((got_mask & MUX_WRITE) && ((got_mask & MUX_FAULT) != 0) == faults,
+			   "%s: refused: writable%s (%d)", name, faults ? ", with MUX_FAULT" : "",
+			   got_mask);
+			mux_set(m, cfd, 0, NULL);
+		} else {
+			ok(r < 0 && errno == ECONNREFUSED, "%s: refused at once", name);
+		}
+		close(cfd);
+	}
 
 	/* Many fds at once, some ready. */
 	int pairs[20][2];

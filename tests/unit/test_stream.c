@@ -15,12 +15,14 @@
 #include <unistd.h>
 
 #include "net/acceptor.h"
+#include "net/connector.h"
 #include "proc/children.h"
 #include "core/loop.h"
 #include "core/outq.h"
 #include "net/sock.h"
 #include "net/stream.h"
 #include "tap.h"
+#include "unit_net.h"
 #include "unit_loop.h"
 
 /* ---- a stream over a socketpair: wants, callbacks, shutdown ---- */
@@ -654,6 +656,60 @@ struct kid_ctx {
 	pid_t pid[3];
 };
 
+/* ---- the connector: a connect the mux reported clean needs no
+ * SO_ERROR; a refusal is still seen on every backend ---- */
+
+struct conn_ctx {
+	bool called, clean;
+	struct stream *s;
+	int err;
+};
+
+static void on_conn(struct loop *l, struct stream *s, int err, const char *errtext, void *arg)
+{
+	struct conn_ctx *c = arg;
+	c->called = true;
+	c->s = s;
+	c->err = err;
+	c->clean = s && stream_event_clean(s);
+	loop_stop(l);
+}
+
+static void t_connector(void)
+{
+	struct loop *l = mkloop();
+	struct sockaddr_in a;
+	int lfd = loopback_listener(&a, 4);
+	char port[8];
+	snprintf(port, sizeof port, "%u", ntohs(a.sin_port));
+	struct sock_endpoint ep = {
+	    .host = "127.0.0.1", .port = port, .socktype = SOCK_STREAM, .numeric = true};
+	bool faults = strcmp(B, "select") != 0;
+	for (int round = 0; round < 2; round++) {
+		struct conn_ctx c = {0};
+		char err[256];
+		struct connector *cn = connector_start(l, &ep, NULL, on_conn, &c, err, sizeof err);
+		ok(cn != NULL, "%s: connector started", B);
+		struct timer guard;
+		timer_init(&guard, stop_loop, l);
+		loop_timer_start(l, &guard, 5000);
+		loop_run(l);
+		loop_timer_stop(l, &guard);
+		if (round == 0) {
+			ok(c.called && c.s && c.err == 0, "%s: connector: connected", B);
+			ok(c.clean == faults, "%s: connector: the event %s", B,
+			   faults ? "said all is well (no SO_ERROR asked)"
+				  : "cannot say: SO_ERROR asked");
+			stream_close(c.s);
+			close(lfd); /* nothing listens there now */
+		} else {
+			ok(c.called && !c.s && c.err == ECONNREFUSED,
+			   "%s: connector: a refusal is seen (err %d)", B, c.err);
+		}
+	}
+	loop_free(l);
+}
+
 static void on_kid(pid_t pid, int status, void *arg)
 {
 	struct kid_ctx *k = arg;
@@ -715,6 +771,7 @@ int main(void)
 		t_pending();
 		t_outq();
 		t_acceptor();
+		t_connector();
 		t_children();
 	}
 	tap_done();

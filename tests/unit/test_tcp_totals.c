@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "unit_net.h"
 #include "net/tcp_totals.h"
 
 static void adj(int state, uint64_t acked, uint64_t outq, uint64_t rcvd, uint64_t ws, uint64_t wr,
@@ -28,12 +29,8 @@ int main(void)
 	adj(9, 101, 0, 51, 100, 50, "last-ack: both FINs");
 	adj(7, 0, 0, 0, 0, 0, "closed with nothing: no underflow");
 
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof a;
-	bind(l, (struct sockaddr *)&a, sizeof a);
-	listen(l, 1);
-	getsockname(l, (struct sockaddr *)&a, &len);
+	struct sockaddr_in a;
+	int l = loopback_listener(&a, 1);
 	int c = socket(AF_INET, SOCK_STREAM, 0);
 	ok(connect(c, (struct sockaddr *)&a, sizeof a) == 0, "connected");
 	int s = accept(l, NULL, NULL);

@@ -1,0 +1,23 @@
+/* For the unit tests that need a real TCP connection on loopback. */
+#ifndef SOCKCTL_UNIT_NET_H
+#define SOCKCTL_UNIT_NET_H
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+/* A listening TCP socket on 127.0.0.1, at a port the kernel picks: its
+ * fd, with its address in *a (to connect to, or to find refused once
+ * the listener is closed). */
+static int loopback_listener(struct sockaddr_in *a, int backlog)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	*a = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof *a;
+	if (fd < 0 || bind(fd, (struct sockaddr *)a, sizeof *a) < 0 || listen(fd, backlog) < 0 ||
+	    getsockname(fd, (struct sockaddr *)a, &len) < 0)
+		return -1;
+	return fd;
+}
+
+#endif
