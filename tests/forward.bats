@@ -99,6 +99,61 @@ print(got.decode().strip())
 	[ "$(cat got)" = "after the FIN" ]
 }
 
+@test "forward: a reset is passed on as a reset, each way; the -v line names who reset" {
+	# The target reads until its connection ends and writes how it
+	# ended; with "reset" as its argument it resets the connection
+	# itself once the request is there.
+	start_bg tgt $PY -c '
+import socket, struct, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(2)
+print(s.getsockname()[1], flush=True)
+for mode in sys.argv[2:]:
+    c, _ = s.accept()
+    how = "fin"
+    try:
+        got = c.recv(100)
+        if mode == "reset":
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            c.close(); continue
+        while c.recv(100):
+            pass
+    except ConnectionResetError:
+        how = "reset"
+    open(sys.argv[1], "a").write(how + "\n")
+' "$BATS_TEST_TMPDIR/ends" wait reset
+	for ((i = 0; i < 500; i++)); do [[ -s tgt.out ]] && break; sleep 0.01; done
+	TPORT=$(head -1 tgt.out)
+	forward_bg fwd -v 0 127.0.0.1 "$TPORT"
+	# The client sends, then resets: the target must see a reset.
+	timeout $T $PY -c '
+import socket, struct, sys, time
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c.sendall(b"x")
+time.sleep(0.2)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+c.close()
+' "$port"
+	wait_file_contains ends reset
+	wait_file_contains fwd.err "read from 127.0.0.1:"
+	run grep -E 'up 1 bytes, down 0 bytes in [0-9.]+ s, read from 127\.0\.0\.1:[0-9]+: Connection reset by peer$' fwd.err
+	assert_success
+	# The target resets: the client must see a reset.
+	run timeout $T $PY -c '
+import socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c.sendall(b"x")
+try:
+    while c.recv(100):
+        pass
+    print("fin")
+except ConnectionResetError:
+    print("reset")
+' "$port"
+	assert_success
+	assert_output reset
+	wait_file_contains fwd.err "read from 127.0.0.1:$TPORT: Connection reset by peer"
+}
+
 @test "forward: a target that refuses resets the client; the log says why" {
 	p=$(free_port)
 	forward_bg fwd 0 127.0.0.1 "$p"

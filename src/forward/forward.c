@@ -85,8 +85,10 @@ void fwd_conn_end(struct fwd_conn *c, enum fwd_end how, const char *why)
 	fwd_pp_free(c);
 	relay_free(c->relay);
 	if (how == FWD_END_RESET) {
-		set_reset(c->client_raw);
-		set_reset(c->target);
+		if (c->reset_by_peer != c->client || c->client != c->client_raw)
+			set_reset(c->client_raw);
+		if (c->reset_by_peer != c->target)
+			set_reset(c->target);
 		fwd_faults_reset(c->client);
 	}
 	/* A wrapping stream owns the raw one and closes it. */
@@ -114,6 +116,10 @@ static void on_relay_done(struct loop *l, int status, const char *errtext, void 
 	struct forward *f = c->fwd;
 	struct relay_stats st;
 	relay_get_stats(c->relay, &st);
+	int err;
+	struct stream *failed = relay_failed_stream(c->relay, &err);
+	if (err == ECONNRESET || err == EPIPE)
+		c->reset_by_peer = failed;
 	f->res.up += st.sent;
 	f->res.down += st.received;
 	const char *tls_why = status ? tls_error(c->client_raw) : NULL; /* not the wrapper */
@@ -146,6 +152,9 @@ static void start_relay(struct fwd_conn *c)
 	ro.pass_eof = true;
 	ro.log = f->cfg.log;
 	ro.local_name = c->peer_text;
+	/* What the client sent while the target was reached is there. */
+	ro.read_first = true;
+	ro.closed_at_end = true; /* fwd_conn_end, from on_relay_done */
 	c->relay = relay_start(f->loop, c->client, c->client, c->target, target_text(c), &ro,
 			       on_relay_done, c);
 	if (!c->relay)

@@ -497,9 +497,19 @@ static void arm_idle(struct relay *r)
 		loop_timer_start(r->loop, &r->idle, limit);
 }
 
+/* Whether s's FIN can be left to the close that follows the end (see
+ * o.closed_at_end): both ways are read to their end, so the close
+ * finds nothing unread (which would make it a reset). */
+static bool fin_by_close(const struct relay *r, const struct stream *s)
+{
+	return r->o.closed_at_end && r->up.done && r->down.done && !r->up.err && !r->down.err &&
+	       s->ops == &stream_fd_ops && stream_has(s, STREAM_F_SOCKET);
+}
+
 static void send_fin(struct relay *r)
 {
-	stream_shutdown_write(r->sock);
+	if (!fin_by_close(r, r->sock))
+		stream_shutdown_write(r->sock);
 	r->fin_held = false;
 	r->fin_sent = true;
 	r->fin_ms = loop_now(r->loop);
@@ -580,7 +590,8 @@ static void on_io(struct stream *s, int ready, void *arg)
 	fin_note_reply(r);
 	if (!up_was && r->up.done && !r->up.err)
 		after_up_done(r);
-	if (!down_was && r->down.done && !r->down.err && r->o.pass_eof)
+	if (!down_was && r->down.done && !r->down.err && r->o.pass_eof &&
+	    !fin_by_close(r, r->down.out))
 		stream_shutdown_write(r->down.out);
 	if (!check_done(r))
 		update(r);
@@ -602,6 +613,14 @@ static void add_stream(struct relay *r, struct stream *s)
 static void on_start(struct loop *l, void *arg)
 {
 	struct relay *r = arg;
+	struct stream *in = r->up.in;
+	/* Only a plain socket: it says EAGAIN when empty, where a gated fd
+	 * would wait and other types decide readiness themselves. */
+	if (r->o.read_first && !r->up.off && in->ops == &stream_fd_ops &&
+	    stream_has(in, STREAM_F_SOCKET) && !stream_has(in, STREAM_F_GATED)) {
+		on_io(in, STREAM_READ, r);
+		return;
+	}
 	if (!check_done(r))
 		update(r);
 }
@@ -652,6 +671,13 @@ void relay_get_stats(const struct relay *r, struct relay_stats *st)
 	st->spliced = r->up.spliced + r->down.spliced;
 	st->start_ms = r->start_ms;
 	st->end_ms = r->end_ms ? r->end_ms : clock_ms();
+}
+
+struct stream *relay_failed_stream(const struct relay *r, int *err)
+{
+	const struct pump *p = r->up.err ? &r->up : r->down.err ? &r->down : NULL;
+	*err = p ? p->err : 0;
+	return p ? (p->err_on_out ? p->out : p->in) : NULL;
 }
 
 /* Off the loop: no timer and no fd watched any more. */

@@ -36,6 +36,15 @@ struct relay_opts {
 	/* The local side's name in messages when it is a connection too
 	 * (forward's client); NULL: stdin and stdout. */
 	const char *local_name;
+	/* The local side is a connection that may have spoken as it
+	 * connected (forward's client, waiting while the target was
+	 * reached): read it at once instead of waiting to be told. */
+	bool read_first;
+	/* The caller closes the streams as soon as done is called: a
+	 * plain socket's FIN at the very end, with both ways read to their
+	 * end, is left to that close (which sends it) instead of costing
+	 * a shutdown first. */
+	bool closed_at_end;
 	struct hexlog *log; /* -o/-x session log, or NULL; not owned */
 };
 
@@ -63,6 +72,9 @@ struct relay *relay_start(struct loop *l, struct stream *in, struct stream *out,
 			  struct stream *sock, const char *peer, const struct relay_opts *o,
 			  relay_done_cb cb, void *arg);
 void relay_get_stats(const struct relay *r, struct relay_stats *st);
+/* After a failure: the stream whose read or write failed, and its errno
+ * in *err; NULL (and 0) when none did. */
+struct stream *relay_failed_stream(const struct relay *r, int *err);
 /* Forgets the fds from the loop and frees the relay (call after done,
  * from the done callback too, or to abandon it). */
 void relay_free(struct relay *r);

@@ -20,6 +20,7 @@
 #include "net/relay.h"
 #include "net/stream.h"
 #include "tap.h"
+#include "unit_net.h"
 #include "unit_loop.h"
 
 /* ---- relay ---- */
@@ -90,6 +91,124 @@ static void t_relay(bool fake, size_t n)
 	free(out);
 }
 
+/* ---- a relay between two connections, as forward runs it ---- */
+
+/* The target's side: takes the request (then the client ends), takes
+ * the end, answers, ends. */
+struct target_side {
+	int fd;
+	char got[16];
+	size_t n;
+	int client_fd;		   /* the client's own end */
+	struct stream *client;	   /* the relay's stream of the client */
+	int client_events_at_data; /* its events when the request came */
+};
+
+static void on_target(struct loop *l, int fd, int mask, void *arg)
+{
+	struct target_side *t = arg;
+	ssize_t r = read(fd, t->got + t->n, sizeof t->got - 1 - t->n);
+	if (r > 0) {
+		t->n += (size_t)r;
+		if (t->n == 5) {
+			t->client_events_at_data = t->client->events;
+			shutdown(t->client_fd, SHUT_WR);
+		}
+		return;
+	}
+	if (r < 0 && errno == EAGAIN)
+		return;
+	loop_io(l, fd, 0, NULL, NULL);
+	if (write(fd, "world", 5) == 5)
+		shutdown(fd, SHUT_WR);
+}
+
+/* opts: read_first and closed_at_end as forward sets them, or neither. */
+static void t_relay_conns(bool opts)
+{
+	const char *how = opts ? "read_first, closed_at_end" : "no options";
+	struct loop *l = mkloop();
+	int cv[2], tv[2];
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, cv);
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, tv);
+	/* The client spoke before the relay started. */
+	if (write(cv[1], "hello", 5) != 5)
+		ok(0, "%s: client side set up", B);
+	struct stream *cs = stream_socket_new(l, cv[0], STREAM_F_OWN);
+	struct target_side ts = {.fd = tv[1], .client_fd = cv[1], .client = cs};
+	loop_io(l, tv[1], MUX_READ, on_target, &ts);
+	struct stream *ts_s = stream_socket_new(l, tv[0], STREAM_F_OWN);
+	struct relay_opts o = {.quit_after_eof_ms = -1, .zero_copy = true, .pass_eof = true};
+	o.read_first = o.closed_at_end = opts;
+	struct relay_result res = {0};
+	struct relay *r = relay_start(l, cs, cs, ts_s, "target", &o, on_relay_done, &res);
+	loop_run(l);
+	int err = -1;
+	struct stream *failed = relay_failed_stream(r, &err);
+	relay_free(r);
+	ok(res.done && res.status == 0 && ts.n == 5 && memcmp(ts.got, "hello", 5) == 0,
+	   "%s: relay of two connections (%s): the request reached the target (%s)", B, how,
+	   res.text);
+	ok(!failed && err == 0, "%s: %s: no stream failed", B, how);
+	if (opts)
+		ok(ts.client_events_at_data == 0,
+		   "%s: read_first: the client's bytes went out before any event on its socket "
+		   "(events %d)",
+		   B, ts.client_events_at_data);
+	else
+		ok(ts.client_events_at_data & MUX_READ,
+		   "%s: without read_first: the loop reported the client's socket first", B);
+	char buf[16];
+	ssize_t n = read(cv[1], buf, sizeof buf);
+	ok(n == 5 && memcmp(buf, "world", 5) == 0, "%s: %s: the client has the answer", B, how);
+	n = read(cv[1], buf, sizeof buf);
+	if (opts)
+		ok(n < 0 && errno == EAGAIN,
+		   "%s: closed_at_end: no shutdown of the client before the end (read %zd)", B, n);
+	else
+		ok(n == 0, "%s: %s: the relay shut the client's side down itself", B, how);
+	stream_close(cs);
+	stream_close(ts_s);
+	n = read(cv[1], buf, sizeof buf);
+	ok(n == 0, "%s: %s: the client sees the end once the relay's streams are closed", B, how);
+	close(cv[1]);
+	close(tv[1]);
+	loop_free(l);
+}
+
+/* A client that reset its connection: the relay fails, and names the
+ * stream and the error (forward then resets only the other side). */
+static void t_relay_reset(void)
+{
+	struct loop *l = mkloop();
+	struct sockaddr_in a;
+	int lfd = loopback_listener(&a, 1);
+	int cfd = socket(AF_INET, SOCK_STREAM, 0);
+	connect(cfd, (struct sockaddr *)&a, sizeof a);
+	int afd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+	close(lfd);
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	close(cfd); /* a reset */
+	int tv[2];
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, tv);
+	struct stream *cs = stream_socket_new(l, afd, STREAM_F_OWN);
+	struct stream *ts = stream_socket_new(l, tv[0], STREAM_F_OWN);
+	struct relay_opts o = {.quit_after_eof_ms = -1, .zero_copy = true, .pass_eof = true};
+	struct relay_result res = {0};
+	struct relay *r = relay_start(l, cs, cs, ts, "target", &o, on_relay_done, &res);
+	loop_run(l);
+	int err = 0;
+	struct stream *failed = relay_failed_stream(r, &err);
+	ok(res.done && res.status == 1 && failed == cs && err == ECONNRESET,
+	   "%s: a client's reset fails the relay on the client's stream (%s)", B, res.text);
+	relay_free(r);
+	stream_close(cs);
+	stream_close(ts);
+	close(tv[1]);
+	loop_free(l);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -99,6 +218,9 @@ int main(void)
 		t_relay(false, 1 << 20);
 		t_relay(true, 1 << 20);
 		t_relay(false, 200);
+		t_relay_conns(true);
+		t_relay_conns(false);
+		t_relay_reset();
 	}
 	tap_done();
 }
