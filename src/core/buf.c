@@ -6,6 +6,24 @@
 
 #include "core/buf.h"
 
+/* Under AddressSanitizer a kept block is poisoned, so a use of a
+ * buffer after buf_free is still reported. */
+#if defined(__SANITIZE_ADDRESS__)
+#define BUF_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BUF_ASAN 1
+#endif
+#endif
+#ifdef BUF_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n)   ASAN_POISON_MEMORY_REGION(p, n)
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define POISON(p, n)   ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 struct buf_cache {
 	int n;
 	char *blk[BUF_CACHE_MAX];
@@ -20,9 +38,12 @@ static bool cache_ok;
 static void cache_drop(void *p)
 {
 	struct buf_cache *c = p;
-	for (int i = 0; i < c->n; i++)
+	for (int i = 0; i < c->n; i++) {
+		UNPOISON(c->blk[i], BUF_CACHE_SIZE);
 		free(c->blk[i]);
+	}
 	free(c);
+	cache = NULL; /* a later buf_free in this thread makes a new list */
 }
 
 static void cache_key_make(void)
@@ -45,15 +66,17 @@ static bool cache_put(char *blk)
 	}
 	if (cache->n == BUF_CACHE_MAX)
 		return false;
+	POISON(blk, BUF_CACHE_SIZE);
 	cache->blk[cache->n++] = blk;
 	return true;
 }
 
 bool buf_init(struct buf *b, size_t cap)
 {
-	if (cap == BUF_CACHE_SIZE && cache && cache->n)
+	if (cap == BUF_CACHE_SIZE && cache && cache->n) {
 		b->data = cache->blk[--cache->n];
-	else
+		UNPOISON(b->data, BUF_CACHE_SIZE);
+	} else
 		b->data = malloc(cap);
 	b->cap = b->data ? cap : 0;
 	b->start = b->end = 0;
