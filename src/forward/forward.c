@@ -118,7 +118,9 @@ static void on_relay_done(struct loop *l, int status, const char *errtext, void 
 	relay_get_stats(c->relay, &st);
 	int err;
 	struct stream *failed = relay_failed_stream(c->relay, &err);
-	if (err == ECONNRESET || err == EPIPE)
+	/* Only a plain socket's errno is the kernel's word for a reset (a
+	 * TLS stream says EPIPE after a truncation too). */
+	if (failed && failed->ops == &stream_fd_ops && (err == ECONNRESET || err == EPIPE))
 		c->reset_by_peer = failed;
 	f->res.up += st.sent;
 	f->res.down += st.received;
