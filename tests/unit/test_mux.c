@@ -93,7 +93,8 @@ static void scenarios(const char *name)
 		   "%s: connected: writable, no fault (%d)", name, find(ev, n, cfd));
 		mux_set(m, cfd, 0, NULL);
 		close(cfd);
-		close(lfd); /* nothing listens there now */
+		close(lfd);
+		int rfd = loopback_refusing(&a);
 		cfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 		r = connect(cfd, (struct sockaddr *)&a, sizeof a);
 		if (r < 0 && errno == EINPROGRESS) {
@@ -108,6 +109,7 @@ static void scenarios(const char *name)
 			ok(r < 0 && errno == ECONNREFUSED, "%s: refused at once", name);
 		}
 		close(cfd);
+		close(rfd);
 	}
 
 	/* Many fds at once, some ready. */

@@ -20,4 +20,18 @@ static int loopback_listener(struct sockaddr_in *a, int backlog)
 	return fd;
 }
 
+/* A TCP socket bound on 127.0.0.1 that does not listen: a connect to
+ * *a is refused, and no other program can take the port meanwhile (as
+ * it could once a listener is closed). */
+static int loopback_refusing(struct sockaddr_in *a)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	*a = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof *a;
+	if (fd < 0 || bind(fd, (struct sockaddr *)a, sizeof *a) < 0 ||
+	    getsockname(fd, (struct sockaddr *)a, &len) < 0)
+		return -1;
+	return fd;
+}
+
 #endif
