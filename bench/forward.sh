@@ -10,8 +10,11 @@
 # and the forwarder's CPU seconds per GiB.
 # Rate: CONNS (50) clients each doing connect / 64-byte request / echo /
 # close (bench/echoload -n) through the forwarder to a minimal epoll echo
-# server (bench/echo_ref), for SECS s: connections per second, and the
-# forwarder's CPU microseconds per connection.
+# server (bench/echo_ref), for SECS s: connections per second, the
+# forwarder's CPU microseconds per connection, and how busy the core of
+# the load generator and the echo server was (near 100%: that core sets
+# the rate as much as the forwarder does, and CPU per connection is
+# what tells the forwarders apart).
 # The forwarder runs on core 0, the client and the far end on core 1
 # (PIN=0: no pinning). Medians of REPEAT runs, then sockctl's ratios.
 #
@@ -123,7 +126,15 @@ bulk() {
 		'BEGIN { g = b / 2^30; printf "%.3f %.3f\n", g / (t - t0), c / hz / g }'
 }
 
-# rate NAME: prints "connections/s forwarder-CPU-us/connection".
+# core_busy_ticks CORE: that core's busy clock ticks so far (/proc/stat).
+core_busy_ticks() {
+	awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
+}
+
+# rate NAME: prints "connections/s forwarder-CPU-us/connection
+# load-core-busy-%". With the load generator and the echo server on one
+# core, a busy share near 100 means that core, not the forwarder, sets
+# the rate: the forwarders' CPU per connection then tells them apart.
 rate() {
 	local name=$1
 	# shellcheck disable=SC2086
@@ -136,7 +147,14 @@ rate() {
 	done
 	[ -n "$ep" ] || die "echo_ref did not listen"
 	fwd_start "$name" "$ep"
-	echo_load "$name" -n
+	local b0 b1 t0 t1 line
+	b0=$(core_busy_ticks 1)
+	t0=$(now)
+	line=$(echo_load "$name" -n)
+	t1=$(now)
+	b1=$(core_busy_ticks 1)
+	echo "$line $(awk -v b=$((b1 - b0)) -v hz="$(getconf CLK_TCK)" -v t="$t1" -v t0="$t0" \
+		'BEGIN { printf "%.0f", 100 * b / hz / (t - t0) }')"
 	kill "$echo_pid" 2>/dev/null
 	wait "$echo_pid" 2>/dev/null
 }
@@ -144,7 +162,7 @@ rate() {
 machine
 f=$TMP/bulk
 head -c $((SIZE_MIB * 1048576)) /dev/urandom >"$f"
-declare -A BG BC RG RC
+declare -A BG BC RG RC RB
 for ((r = 0; r < REPEAT; r++)); do
 	for n in "${NAMES[@]}"; do
 		read -r g c < <(bulk "$n" "$f") || exit 1
@@ -152,9 +170,9 @@ for ((r = 0; r < REPEAT; r++)); do
 		BG[$n]+="$g " BC[$n]+="$c "
 	done
 	for n in "${RATE_NAMES[@]}"; do
-		read -r g c < <(rate "$n") || exit 1
+		read -r g c b < <(rate "$n") || exit 1
 		[ -n "$g" ] || exit 1
-		RG[$n]+="$g " RC[$n]+="$c "
+		RG[$n]+="$g " RC[$n]+="$c " RB[$n]+="$b "
 	done
 done
 
@@ -168,12 +186,15 @@ for n in "${NAMES[@]}"; do
 	printf '%-10s %10s %16s\n' "$n" "${MB[$n]}" "$(median ${BC[$n]})"
 done
 echo "== rate: $CONNS clients, connect / 64-byte request / reply / close, $SECS s (median of $REPEAT)"
-printf '%-10s %10s %16s\n' forwarder conns/s "CPU us/conn"
+printf '%-10s %10s %16s %16s\n' forwarder conns/s "CPU us/conn" "load core busy"
+declare -A MC
 for n in "${RATE_NAMES[@]}"; do
 	# shellcheck disable=SC2086
 	MR[$n]=$(median ${RG[$n]})
 	# shellcheck disable=SC2086
-	printf '%-10s %10s %16s\n' "$n" "${MR[$n]}" "$(median ${RC[$n]})"
+	MC[$n]=$(median ${RC[$n]})
+	# shellcheck disable=SC2086
+	printf '%-10s %10s %16s %15s%%\n' "$n" "${MR[$n]}" "${MC[$n]}" "$(median ${RB[$n]})"
 done
 echo "== ratios (targets: bulk >= 2x socat, >= 1.0x haproxy; rate >= 5x socat, >= 1.0x haproxy)"
 for n in "${NAMES[@]}"; do
@@ -183,4 +204,9 @@ done
 for n in "${RATE_NAMES[@]}"; do
 	[ "$n" = sockctl ] && continue
 	printf 'rate sockctl/%-8s %s\n' "$n" "$(ratio "${MR[sockctl]}" "${MR[$n]}")"
+done
+# CPU per connection: the other's over sockctl's (above 1: sockctl spends less).
+for n in "${RATE_NAMES[@]}"; do
+	[ "$n" = sockctl ] && continue
+	printf 'CPU/conn %-8s/sockctl %s\n' "$n" "$(ratio "${MC[$n]}" "${MC[sockctl]}")"
 done
