@@ -9,7 +9,7 @@
 /* A listening TCP socket on 127.0.0.1, at a port the kernel picks: its
  * fd, with its address in *a (to connect to, or to find refused once
  * the listener is closed). */
-static int loopback_listener(struct sockaddr_in *a, int backlog)
+static inline int loopback_listener(struct sockaddr_in *a, int backlog)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	*a = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -23,7 +23,7 @@ static int loopback_listener(struct sockaddr_in *a, int backlog)
 /* A TCP socket bound on 127.0.0.1 that does not listen: a connect to
  * *a is refused, and no other program can take the port meanwhile (as
  * it could once a listener is closed). */
-static int loopback_refusing(struct sockaddr_in *a)
+static inline int loopback_refusing(struct sockaddr_in *a)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	*a = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
