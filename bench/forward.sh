@@ -19,7 +19,9 @@
 # (PIN=0: no pinning). Medians of REPEAT runs, then sockctl's ratios.
 #
 #   bench/forward.sh
-#   SIZE_MIB=512 SECS=2 REPEAT=5 bench/forward.sh
+#   SIZE_MIB=512 SECS=2 REPEAT=6 bench/forward.sh
+# (REPEAT a multiple of the number of forwarders gives each the first
+# place equally often.)
 #   BASELINE=/tmp/old/sockctl bench/forward.sh   # that binary's forward too
 #
 # Targets: bulk >= 2x socat and >= 1.0x haproxy; rate >= 5x socat and
@@ -163,13 +165,25 @@ machine
 f=$TMP/bulk
 head -c $((SIZE_MIB * 1048576)) /dev/urandom >"$f"
 declare -A BG BC RG RC RB
+# rotated NAME... by R: the list started at its R-th entry. Each round
+# runs the forwarders in another order: the first of a round measures
+# several percent faster (seen with the same binary in every place), so
+# a fixed order would favour one of them.
+rotated() {
+	local r=$1
+	shift
+	local a=("$@") i
+	for ((i = 0; i < ${#a[@]}; i++)); do
+		echo "${a[(i + r) % ${#a[@]}]}"
+	done
+}
 for ((r = 0; r < REPEAT; r++)); do
-	for n in "${NAMES[@]}"; do
+	for n in $(rotated "$r" "${NAMES[@]}"); do
 		read -r g c < <(bulk "$n" "$f") || exit 1
 		[ -n "$g" ] || exit 1
 		BG[$n]+="$g " BC[$n]+="$c "
 	done
-	for n in "${RATE_NAMES[@]}"; do
+	for n in $(rotated "$r" "${RATE_NAMES[@]}"); do
 		read -r g c b < <(rate "$n") || exit 1
 		[ -n "$g" ] || exit 1
 		RG[$n]+="$g " RC[$n]+="$c " RB[$n]+="$b "
