@@ -497,13 +497,20 @@ static void arm_idle(struct relay *r)
 		loop_timer_start(r->loop, &r->idle, limit);
 }
 
+/* A plain socket: its close sends the FIN, and a read says EAGAIN when
+ * it is empty (recv takes MSG_DONTWAIT: a socket is never gated). */
+static bool plain_socket(const struct stream *s)
+{
+	return s->ops == &stream_fd_ops && stream_has(s, STREAM_F_SOCKET);
+}
+
 /* Whether s's FIN can be left to the close that follows the end (see
  * o.closed_at_end): both ways are read to their end, so the close
  * finds nothing unread (which would make it a reset). */
 static bool fin_by_close(const struct relay *r, const struct stream *s)
 {
 	return r->o.closed_at_end && r->up.done && r->down.done && !r->up.err && !r->down.err &&
-	       s->ops == &stream_fd_ops && stream_has(s, STREAM_F_SOCKET);
+	       plain_socket(s);
 }
 
 static void send_fin(struct relay *r)
@@ -613,12 +620,9 @@ static void add_stream(struct relay *r, struct stream *s)
 static void on_start(struct loop *l, void *arg)
 {
 	struct relay *r = arg;
-	struct stream *in = r->up.in;
-	/* Only a plain socket: it says EAGAIN when empty, where a gated fd
-	 * would wait and other types decide readiness themselves. */
-	if (r->o.read_first && !r->up.off && in->ops == &stream_fd_ops &&
-	    stream_has(in, STREAM_F_SOCKET) && !stream_has(in, STREAM_F_GATED)) {
-		on_io(in, STREAM_READ, r);
+	/* Only a plain socket: other types decide readiness themselves. */
+	if (r->o.read_first && !r->up.off && plain_socket(r->up.in)) {
+		on_io(r->up.in, STREAM_READ, r);
 		return;
 	}
 	if (!check_done(r))
