@@ -83,11 +83,19 @@ void fwd_conn_end(struct fwd_conn *c, enum fwd_end how, const char *why)
 	tls_handshake_cancel(c->hs);
 	tls_handshake_cancel(c->chs);
 	fwd_pp_free(c);
+	/* A plain socket whose relay failed on the peer's reset is dead:
+	 * its close sends nothing, and it needs no SO_LINGER to pass the
+	 * reset on. Only a plain socket's errno is the kernel's word for a
+	 * reset (a TLS stream says EPIPE after a truncation too). */
+	int err = 0;
+	struct stream *dead = c->relay ? relay_failed_stream(c->relay, &err) : NULL;
+	if (!dead || dead->ops != &stream_fd_ops || (err != ECONNRESET && err != EPIPE))
+		dead = NULL;
 	relay_free(c->relay);
 	if (how == FWD_END_RESET) {
-		if (c->reset_by_peer != c->client || c->client != c->client_raw)
+		if (dead != c->client || c->client != c->client_raw)
 			set_reset(c->client_raw);
-		if (c->reset_by_peer != c->target)
+		if (dead != c->target)
 			set_reset(c->target);
 		fwd_faults_reset(c->client);
 	}
@@ -116,12 +124,6 @@ static void on_relay_done(struct loop *l, int status, const char *errtext, void 
 	struct forward *f = c->fwd;
 	struct relay_stats st;
 	relay_get_stats(c->relay, &st);
-	int err;
-	struct stream *failed = relay_failed_stream(c->relay, &err);
-	/* Only a plain socket's errno is the kernel's word for a reset (a
-	 * TLS stream says EPIPE after a truncation too). */
-	if (failed && failed->ops == &stream_fd_ops && (err == ECONNRESET || err == EPIPE))
-		c->reset_by_peer = failed;
 	f->res.up += st.sent;
 	f->res.down += st.received;
 	const char *tls_why = status ? tls_error(c->client_raw) : NULL; /* not the wrapper */

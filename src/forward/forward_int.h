@@ -38,10 +38,6 @@ struct fwd_conn {
 	struct tls_handshake *chs; /* the client's (--tls) */
 	struct fwd_pp_in *ppin;	   /* the client's PROXY header being read */
 	struct relay *relay;
-	/* The stream whose connection the peer already reset (the relay's
-	 * read or write failed so): its close sends nothing, and it needs
-	 * no SO_LINGER to pass the reset on. NULL: none. */
-	struct stream *reset_by_peer;
 	/* --send-proxy: the header, and how much of it the target took. */
 	uint8_t ppout[PP_BUILD_MAX];
 	size_t ppout_len, ppout_off;
